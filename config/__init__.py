@@ -1,0 +1,1 @@
+"""Configuration objects, selected by GRANTS_ENV (development, testing, production)."""

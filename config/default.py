@@ -1,0 +1,66 @@
+"""Every configuration key, with its default and meaning.
+
+Other modules in this package override a few of these. In production every key
+can be set from an environment variable named GRANTS_<KEY> (see production.py).
+"""
+
+# --- Core -------------------------------------------------------------------
+# Secret used to sign sessions and CSRF tokens. Development generates one and
+# keeps it in instance/secret_key; production refuses to start without one.
+SECRET_KEY: str | None = None
+
+# SQLAlchemy URL. Empty means a SQLite file under instance/ (grants.sqlite3).
+# PostgreSQL: postgresql+psycopg://user:password@host/dbname
+SQLALCHEMY_DATABASE_URI: str | None = None
+SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+# Languages offered, the first being the default.
+LANGUAGES: tuple[str, ...] = ("ja", "en")
+BABEL_DEFAULT_LOCALE = "ja"
+BABEL_DEFAULT_TIMEZONE = "Asia/Tokyo"
+
+# --- Security -----------------------------------------------------------------
+# Limit on login attempts per client address (Flask-Limiter syntax).
+LOGIN_RATE_LIMIT = "10 per minute"
+# Where Flask-Limiter keeps its counters: memory:// for one process,
+# redis://host:6379 when several gunicorn workers must share them.
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_ENABLED = True
+RATELIMIT_HEADERS_ENABLED = True
+# Cookies: HttpOnly always; Secure in production (served over HTTPS).
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False
+REMEMBER_COOKIE_HTTPONLY = True
+# CSRF tokens on every form; a token lives for the whole session.
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = None
+# Minimum password length for accounts created or changed.
+PASSWORD_MIN_LENGTH = 10
+# Werkzeug password hashing method (scrypt; tests use a cheaper pbkdf2).
+PASSWORD_HASH_METHOD = "scrypt"
+
+# --- Uploads ------------------------------------------------------------------
+# Largest request body accepted (evidence files); larger requests get 413.
+MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+# Directory for uploaded evidence, outside static/. Empty: instance/uploads.
+UPLOAD_FOLDER: str | None = None
+
+# --- Mail -------------------------------------------------------------------
+# SMTP server for e-mail alerts. MAIL_BACKEND "log" writes mails to the log
+# and the admin outbox page instead of sending them (development).
+MAIL_BACKEND = "smtp"
+MAIL_SERVER = "localhost"
+MAIL_PORT = 25
+MAIL_USE_TLS = False
+MAIL_USERNAME: str | None = None
+MAIL_PASSWORD: str | None = None
+MAIL_SENDER = "grants@localhost"
+
+# --- Scheduler ----------------------------------------------------------------
+# Run the APScheduler jobs inside the web process (development only; in
+# production run one `flask grants scheduler` process instead).
+SCHEDULER_EMBEDDED = False
+# Minutes between two milestone scans and two alert deliveries.
+SCAN_INTERVAL_MINUTES = 60
+DELIVER_INTERVAL_MINUTES = 5
