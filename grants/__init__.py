@@ -1,0 +1,15 @@
+"""grants: milestone-gated R&D funding."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application (imported lazily so that grants.domain needs no Flask)."""
+    from grants.app import create_app as factory
+
+    return factory(config)

@@ -1,0 +1,57 @@
+"""Accounts vocabulary: roles, organisation kinds, locales, 法人番号 and e-mail rules."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    applicant = "applicant"
+    reviewer = "reviewer"
+    officer = "officer"
+    admin = "admin"
+
+
+class OrgKind(StrEnum):
+    startup = "startup"
+    university = "university"
+    company = "company"
+    vc = "vc"
+    other = "other"
+
+
+class Locale(StrEnum):
+    ja = "ja"
+    en = "en"
+
+
+CORPORATE_NUMBER_LENGTH = 13
+
+
+def corporate_number_check_digit(base12: str) -> int:
+    """Check digit of a 法人番号 from its 12-digit base (国税庁 formula).
+
+    Digits are weighted 1, 2, 1, 2, ... counting from the rightmost digit of the
+    base; the check digit is 9 minus the weighted sum modulo 9.
+    """
+    total = sum(int(digit) * (1 if i % 2 == 0 else 2) for i, digit in enumerate(reversed(base12)))
+    return 9 - total % 9
+
+
+def corporate_number_error(value: str) -> str | None:
+    """Why `value` is not a valid 法人番号, or None when it is valid.
+
+    Returns a message key: "length", "digits" or "check_digit".
+    """
+    if len(value) != CORPORATE_NUMBER_LENGTH:
+        return "length"
+    if not value.isascii() or not value.isdigit():
+        return "digits"
+    if int(value[0]) != corporate_number_check_digit(value[1:]):
+        return "check_digit"
+    return None
+
+
+def normalize_email(email: str) -> str:
+    """E-mail addresses are unique case-insensitively: store them lower-cased."""
+    return email.strip().lower()

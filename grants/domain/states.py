@@ -1,0 +1,219 @@
+"""Lifecycle vocabulary: state enums, their allowed transitions and bilingual labels.
+
+StrEnum members of different enums compare equal when their values match
+(ApplicationState.submitted == MilestoneState.submitted), so every table here is
+keyed by the enum class first and transitions refuse to mix kinds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Final, NamedTuple, TypeVar
+
+from grants.domain.accounts import Locale, Role
+from grants.domain.errors import Conflict
+
+__all__ = [
+    "AMENDMENT_TRANSITIONS",
+    "APPLICATION_TRANSITIONS",
+    "GRANT_TRANSITIONS",
+    "MILESTONE_TRANSITIONS",
+    "AmendmentKind",
+    "AmendmentState",
+    "ApplicationState",
+    "GrantState",
+    "Label",
+    "MilestoneState",
+    "ReviewDecision",
+    "Role",
+    "can_transition",
+    "label",
+    "transition",
+]
+
+S = TypeVar("S", bound=StrEnum)
+
+
+class ApplicationState(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    screened_eligible = "screened_eligible"
+    screened_ineligible = "screened_ineligible"
+    under_review = "under_review"
+    awarded = "awarded"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+
+class GrantState(StrEnum):
+    active = "active"
+    suspended = "suspended"
+    completed = "completed"
+    terminated = "terminated"
+
+
+class MilestoneState(StrEnum):
+    planned = "planned"
+    submitted = "submitted"
+    approved = "approved"
+    changes_requested = "changes_requested"
+    rejected = "rejected"
+    cancelled = "cancelled"
+
+
+class ReviewDecision(StrEnum):
+    approve = "approve"
+    request_changes = "request_changes"
+    reject = "reject"
+
+
+class AmendmentState(StrEnum):
+    requested = "requested"
+    approved = "approved"
+    declined = "declined"
+    withdrawn = "withdrawn"
+
+
+class AmendmentKind(StrEnum):
+    due_date = "due_date"
+    resplit = "resplit"
+
+
+_App = ApplicationState
+_Mil = MilestoneState
+
+APPLICATION_TRANSITIONS: Final[Mapping[ApplicationState, frozenset[ApplicationState]]] = {
+    _App.draft: frozenset({_App.submitted, _App.withdrawn}),
+    _App.submitted: frozenset({_App.screened_eligible, _App.screened_ineligible, _App.withdrawn}),
+    _App.screened_eligible: frozenset({_App.under_review, _App.rejected, _App.awarded}),
+    _App.screened_ineligible: frozenset({_App.rejected}),
+    _App.under_review: frozenset({_App.awarded, _App.rejected}),
+    _App.awarded: frozenset(),
+    _App.rejected: frozenset(),
+    _App.withdrawn: frozenset(),
+}
+
+GRANT_TRANSITIONS: Final[Mapping[GrantState, frozenset[GrantState]]] = {
+    GrantState.active: frozenset(
+        {GrantState.suspended, GrantState.completed, GrantState.terminated}
+    ),
+    GrantState.suspended: frozenset({GrantState.active, GrantState.terminated}),
+    GrantState.completed: frozenset(),
+    GrantState.terminated: frozenset(),
+}
+
+# approved is final: the tranche release is a separate record. cancelled is
+# reached when the grant is terminated and its remaining tranches are dropped.
+MILESTONE_TRANSITIONS: Final[Mapping[MilestoneState, frozenset[MilestoneState]]] = {
+    _Mil.planned: frozenset({_Mil.submitted, _Mil.cancelled}),
+    _Mil.submitted: frozenset({_Mil.approved, _Mil.changes_requested, _Mil.rejected}),
+    _Mil.changes_requested: frozenset({_Mil.submitted, _Mil.cancelled}),
+    _Mil.approved: frozenset(),
+    _Mil.rejected: frozenset(),
+    _Mil.cancelled: frozenset(),
+}
+
+AMENDMENT_TRANSITIONS: Final[Mapping[AmendmentState, frozenset[AmendmentState]]] = {
+    AmendmentState.requested: frozenset(
+        {AmendmentState.approved, AmendmentState.declined, AmendmentState.withdrawn}
+    ),
+    AmendmentState.approved: frozenset(),
+    AmendmentState.declined: frozenset(),
+    AmendmentState.withdrawn: frozenset(),
+}
+
+_TRANSITIONS: Final[Mapping[type[StrEnum], Mapping[Any, frozenset[Any]]]] = {
+    ApplicationState: APPLICATION_TRANSITIONS,
+    GrantState: GRANT_TRANSITIONS,
+    MilestoneState: MILESTONE_TRANSITIONS,
+    AmendmentState: AMENDMENT_TRANSITIONS,
+}
+
+
+def _table_of(registry: Mapping[type[StrEnum], Mapping[Any, Any]], member: StrEnum) -> Any:
+    try:
+        return registry[type(member)]
+    except KeyError:
+        raise TypeError(f"no entry for {type(member).__name__}") from None
+
+
+def can_transition(current: S, target: S) -> bool:
+    """Whether `current` may move to `target`; both must be members of the same enum."""
+    if type(target) is not type(current):
+        raise TypeError(f"cannot compare {type(current).__name__} with {type(target).__name__}")
+    return target in _table_of(_TRANSITIONS, current)[current]
+
+
+def transition(current: S, target: S) -> S:
+    """Return `target` when `current` may move to it, else raise Conflict."""
+    if not can_transition(current, target):
+        kind = type(current).__name__
+        raise Conflict(f"{kind}: cannot go from '{current}' to '{target}'")
+    return target
+
+
+class Label(NamedTuple):
+    """A bilingual display text."""
+
+    ja: str
+    en: str
+
+    def text(self, locale: str) -> str:
+        """The text for `locale` ("ja" or "en"); any other locale raises ValueError."""
+        return self.ja if Locale(locale) is Locale.ja else self.en
+
+
+_LABELS: Final[Mapping[type[StrEnum], Mapping[Any, Label]]] = {
+    Role: {
+        Role.applicant: Label("申請者", "Applicant"),
+        Role.reviewer: Label("審査委員", "Reviewer"),
+        Role.officer: Label("プログラムオフィサー", "Program officer"),
+        Role.admin: Label("管理者", "Administrator"),
+    },
+    ApplicationState: {
+        _App.draft: Label("下書き", "Draft"),
+        _App.submitted: Label("提出済み", "Submitted"),
+        _App.screened_eligible: Label("要件審査: 適格", "Screened: eligible"),
+        _App.screened_ineligible: Label("要件審査: 不適格", "Screened: ineligible"),
+        _App.under_review: Label("審査中", "Under review"),
+        _App.awarded: Label("採択", "Awarded"),
+        _App.rejected: Label("不採択", "Rejected"),
+        _App.withdrawn: Label("取り下げ", "Withdrawn"),
+    },
+    GrantState: {
+        GrantState.active: Label("実施中", "Active"),
+        GrantState.suspended: Label("一時停止", "Suspended"),
+        GrantState.completed: Label("完了", "Completed"),
+        GrantState.terminated: Label("中止", "Terminated"),
+    },
+    MilestoneState: {
+        _Mil.planned: Label("予定", "Planned"),
+        _Mil.submitted: Label("提出済み", "Submitted"),
+        _Mil.approved: Label("承認", "Approved"),
+        _Mil.changes_requested: Label("修正依頼", "Changes requested"),
+        _Mil.rejected: Label("不承認（No-Go）", "Rejected (no-go)"),
+        _Mil.cancelled: Label("取消", "Cancelled"),
+    },
+    ReviewDecision: {
+        ReviewDecision.approve: Label("承認", "Approve"),
+        ReviewDecision.request_changes: Label("修正依頼", "Request changes"),
+        ReviewDecision.reject: Label("不承認（No-Go）", "Reject (no-go)"),
+    },
+    AmendmentState: {
+        AmendmentState.requested: Label("申請中", "Requested"),
+        AmendmentState.approved: Label("承認", "Approved"),
+        AmendmentState.declined: Label("却下", "Declined"),
+        AmendmentState.withdrawn: Label("取り下げ", "Withdrawn"),
+    },
+    AmendmentKind: {
+        AmendmentKind.due_date: Label("期日の変更", "Due date change"),
+        AmendmentKind.resplit: Label("交付額の再配分", "Tranche re-split"),
+    },
+}
+
+
+def label(member: StrEnum, locale: str) -> str:
+    """Display text of an enum member of this module in `locale` ("ja" or "en")."""
+    labels: Mapping[Any, Label] = _table_of(_LABELS, member)
+    return labels[member].text(locale)

@@ -1,0 +1,165 @@
+from collections.abc import Callable
+from dataclasses import replace
+from itertools import product
+from typing import Any
+
+import pytest
+
+from grants.domain.errors import Conflict, NotAllowed
+from grants.domain.permissions import Action, Reason, Subject, decide, require
+from grants.domain.states import ApplicationState, GrantState, MilestoneState, Role
+
+A = Action
+Spec = Callable[[Subject], bool]
+
+STATES: list[str | None] = [
+    None,
+    *sorted(
+        {str(state) for kind in (ApplicationState, GrantState, MilestoneState) for state in kind}
+    ),
+]
+
+
+def always(_: Subject) -> bool:
+    return True
+
+
+def never(_: Subject) -> bool:
+    return False
+
+
+def own(*states: str) -> Spec:
+    return lambda s: s.is_owner_org and (not states or s.state in states)
+
+
+def assigned(s: Subject) -> bool:
+    return s.is_assigned_reviewer
+
+
+def assigned_clean(s: Subject) -> bool:
+    return s.is_assigned_reviewer and not s.is_conflicted
+
+
+# Who may do what, written as the brief states it; anything missing is refused.
+ADMIN = {A.view_admin, A.manage_users, A.manage_organizations, A.manage_certified_vcs, A.view_audit}
+OFFICER = {
+    A.manage_programs,
+    A.edit_ruleset,
+    A.publish_ruleset,
+    A.run_what_if,
+    A.screen_application,
+    A.award_application,
+    A.reject_application,
+    A.assign_reviewers,
+    A.record_investment,
+    A.verify_investment,
+    A.decide_amendment,
+    A.terminate_grant,
+    A.view_portfolio,
+    A.view_application,
+    A.view_grant,
+    A.download_evidence,
+}
+SPEC: dict[tuple[Action, Role], Spec] = {
+    **{(action, Role.admin): always for action in ADMIN | {A.view_portfolio}},
+    **{(action, Role.officer): always for action in OFFICER},
+    (A.release_tranche, Role.officer): lambda s: not s.is_reviewer_of_milestone,
+    (A.create_application, Role.applicant): always,
+    (A.edit_application, Role.applicant): own("draft"),
+    (A.submit_application, Role.applicant): own("draft"),
+    (A.withdraw_application, Role.applicant): own("draft", "submitted"),
+    (A.view_application, Role.applicant): own(),
+    (A.view_grant, Role.applicant): own(),
+    (A.submit_evidence, Role.applicant): own("planned", "changes_requested"),
+    (A.request_amendment, Role.applicant): own(),
+    (A.download_evidence, Role.applicant): own(),
+    (A.review_milestone, Role.reviewer): lambda s: assigned_clean(s) and s.state == "submitted",
+    (A.declare_conflict, Role.reviewer): always,
+    (A.view_grant, Role.reviewer): assigned,
+    (A.download_evidence, Role.reviewer): assigned_clean,
+}
+
+
+def subjects(role: Role) -> list[Subject]:
+    """Every combination of relation flags and object state, for one role."""
+    return [
+        Subject(role, owner, assigned, conflicted, reviewed, state)
+        for owner, assigned, conflicted, reviewed in product((False, True), repeat=4)
+        for state in STATES
+    ]
+
+
+@pytest.mark.parametrize(("action", "role"), list(product(Action, Role)))
+def test_permission_matrix(action: Action, role: Role) -> None:
+    spec = SPEC.get((action, role), never)
+    for subject in subjects(role):
+        decision = decide(action, subject)
+        assert decision.allowed is spec(subject), subject
+        assert (decision.reason is Reason.ok) is decision.allowed
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_every_action_is_allowed_to_someone(action: Action) -> None:
+    assert any(key[0] is action for key in SPEC)
+
+
+def _reason(action: Action, role: Role, **relation: Any) -> Reason:
+    return decide(action, replace(Subject(role), **relation)).reason
+
+
+def test_reason_for_wrong_role() -> None:
+    assert _reason(A.manage_users, Role.officer) is Reason.role
+    assert _reason(A.review_milestone, Role.officer, state="submitted") is Reason.role
+
+
+def test_owner_is_checked_before_state() -> None:
+    assert _reason(A.edit_application, Role.applicant, state="submitted") is Reason.not_owner
+    assert _reason(A.edit_application, Role.applicant, is_owner_org=True, state="submitted") is (
+        Reason.state
+    )
+
+
+def test_reviewer_reasons() -> None:
+    relation = {"is_assigned_reviewer": True, "state": "submitted"}
+    assert _reason(A.review_milestone, Role.reviewer, **relation) is Reason.ok
+    assert _reason(A.review_milestone, Role.reviewer, state="submitted") is Reason.not_assigned
+    conflicted = {**relation, "is_conflicted": True}
+    assert _reason(A.review_milestone, Role.reviewer, **conflicted) is Reason.conflicted
+    assert _reason(A.download_evidence, Role.reviewer, **conflicted) is Reason.conflicted
+    approved = {**relation, "state": "approved"}
+    assert _reason(A.review_milestone, Role.reviewer, **approved) is Reason.state
+
+
+def test_officer_who_reviewed_the_milestone_cannot_release() -> None:
+    officer = Subject(Role.officer, state="approved")
+    assert decide(A.release_tranche, officer).allowed
+    reviewer_officer = replace(officer, is_reviewer_of_milestone=True)
+    assert decide(A.release_tranche, reviewer_officer).reason is Reason.separation_of_duties
+    with pytest.raises(NotAllowed, match="separation_of_duties"):
+        require(A.release_tranche, reviewer_officer)
+
+
+@pytest.mark.parametrize(
+    "action", [A.award_application, A.release_tranche, A.record_investment, A.verify_investment]
+)
+def test_admin_does_not_move_money(action: Action) -> None:
+    assert _reason(action, Role.admin) is Reason.separation_of_duties
+    with pytest.raises(NotAllowed):
+        require(action, Subject(Role.admin))
+
+
+def test_require_passes_silently() -> None:
+    require(A.create_application, Subject(Role.applicant))
+
+
+def test_require_raises_conflict_for_state() -> None:
+    subject = Subject(Role.applicant, is_owner_org=True, state="under_review")
+    with pytest.raises(Conflict, match="under_review"):
+        require(A.withdraw_application, subject)
+
+
+def test_require_raises_not_allowed_otherwise() -> None:
+    with pytest.raises(NotAllowed, match="not_owner"):
+        require(A.withdraw_application, Subject(Role.applicant, state="draft"))
+    with pytest.raises(NotAllowed, match="'reviewer' may not 'view_audit'"):
+        require(A.view_audit, Subject(Role.reviewer))
