@@ -1,0 +1,14 @@
+"""`flask grants ...` commands."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.cli import AppGroup
+
+grants_cli = AppGroup("grants", help="Milestone grants administration.")
+
+
+def register_cli(app: Flask) -> None:
+    from grants.cli import accounts, audit, demo  # noqa: F401  (they register commands)
+
+    app.cli.add_command(grants_cli)

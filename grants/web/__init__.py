@@ -1,0 +1,55 @@
+"""HTML blueprints per role area. Routes only translate between HTTP and services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from grants.extensions import login_manager
+
+
+def register_web(app: Flask) -> None:
+    from grants.web import admin, auth, main
+    from grants.web.errors import register_error_handlers
+
+    for module in (auth, main, admin):
+        app.register_blueprint(module.bp)
+    register_error_handlers(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.login_message_category = "info"
+    app.context_processor(_template_globals)
+    app.after_request(_security_headers)
+
+
+def _template_globals() -> dict[str, Any]:
+    from grants.domain.permissions import Action
+    from grants.web.access import can
+    from grants.web.labels import locale_labels, org_kind_labels, role_labels
+
+    return {
+        "Action": Action,
+        "can": can,
+        "current_locale": str(get_locale() or "ja"),
+        "locale_labels": locale_labels,
+        "org_kind_labels": org_kind_labels,
+        "role_labels": role_labels,
+    }
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'",
+    )
+    if request.path.startswith(("/admin", "/login")):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

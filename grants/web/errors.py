@@ -1,0 +1,90 @@
+"""Error pages in the user's language, and JSON errors under /api."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
+
+from grants.domain.errors import Conflict, DomainError, NotAllowed, NotFound, RuleViolation
+
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    NotAllowed: 403,
+    NotFound: 404,
+    Conflict: 409,
+    RuleViolation: 422,
+}
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood.")),
+        403: (_("Forbidden"), _("You do not have permission to open this page.")),
+        404: (_("Not found"), _("There is no page at this address.")),
+        405: (_("Method not allowed"), _("This address does not accept this kind of request.")),
+        409: (_("Conflict"), _("This was changed in the meantime. Reload and try again.")),
+        413: (_("Too large"), _("The upload is larger than the allowed size.")),
+        422: (_("Cannot process"), _("The data sent could not be accepted.")),
+        429: (_("Too many attempts"), _("Too many attempts. Wait a minute and try again.")),
+        500: (_("Server error"), _("Something went wrong on our side. It has been logged.")),
+    }
+
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "unprocessable",
+    429: "rate_limited",
+    500: "server_error",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def _csrf_error(error: CSRFError) -> tuple[str | Response, int]:
+    detail = _("The form has expired or was not sent from this site. Reload the page and retry.")
+    return render_error(400, detail)
+
+
+def _http_error(error: HTTPException) -> tuple[str | Response, int] | HTTPException:
+    if error.code is None or error.code < 400:
+        return error
+    return render_error(error.code)
+
+
+def _domain_error(error: DomainError) -> tuple[str | Response, int]:
+    status = next((s for t, s in DOMAIN_STATUS.items() if isinstance(error, t)), 400)
+    return render_error(status, error.message or None, error.fields)
+
+
+def _unexpected_error(error: Exception) -> tuple[str | Response, int]:
+    from flask import current_app
+
+    current_app.logger.exception("Unhandled error", exc_info=error)
+    return render_error(InternalServerError.code)
+
+
+def render_error(
+    status: int, detail: str | None = None, fields: dict[str, list[str]] | None = None
+) -> tuple[str | Response, int]:
+    title, message = _messages().get(status, (_("Error"), _("The request failed.")))
+    if request.path.startswith("/api/"):
+        code = STATUS_CODES.get(status, "error")
+        body = {"error": {"code": code, "message": detail or message, "fields": fields or {}}}
+        return jsonify(body), status
+    page = render_template(
+        "errors/error.html", status=status, title=title, message=detail or message
+    )
+    return page, status
