@@ -1,0 +1,64 @@
+"""flask grants create-user and demo."""
+
+from flask import Flask
+from flask.testing import FlaskCliRunner
+
+from grants.domain.accounts import Role
+from grants.extensions import db
+from grants.models import Organization, User
+from grants.services.demo import ACCOUNTS, DEMO_PASSWORD
+from tests.support.factories import make_org
+from tests.support.web import login
+
+
+def test_create_user(app: Flask, runner: FlaskCliRunner) -> None:
+    org = make_org()
+    args = ["grants", "create-user", "--email", "Officer@Example.jp", "--name", "Officer",
+            "--role", "officer", "--organization", org.corporate_number,
+            "--password", "pw-longer"]  # fmt: skip
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    user = db.session.query(User).filter_by(email="officer@example.jp").one()
+    assert user.role == Role.officer and user.organization_id == org.id
+    assert user.password_hash != "pw-longer"
+
+
+def test_create_user_errors_exit_non_zero_with_a_message(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    base = [
+        "grants",
+        "create-user",
+        "--name",
+        "X",
+        "--role",
+        "admin",
+        "--password",
+        "pw-long-enough",
+    ]
+    assert runner.invoke(args=[*base, "--email", "a@example.jp"]).exit_code == 0
+    duplicate = runner.invoke(args=[*base, "--email", "A@example.jp"])
+    assert duplicate.exit_code == 1 and "email" in duplicate.output
+    short = runner.invoke(args=["grants", "create-user", "--email", "b@example.jp", "--name", "B",
+                                "--role", "admin", "--password", "short"])  # fmt: skip
+    assert short.exit_code == 1 and "password" in short.output
+    no_org = runner.invoke(args=[*base, "--email", "c@example.jp", "--organization", "424242"])
+    assert no_org.exit_code == 1 and "No organization" in no_org.output
+    bad_role = runner.invoke(args=[*base[:4], "--role", "root", "--email", "d@example.jp"])
+    assert bad_role.exit_code == 2
+    assert db.session.query(User).count() == 1
+
+
+def test_demo_is_idempotent_and_its_accounts_sign_in(app: Flask, runner: FlaskCliRunner) -> None:
+    first = runner.invoke(args=["grants", "demo"])
+    assert first.exit_code == 0, first.output
+    counts = (db.session.query(User).count(), db.session.query(Organization).count())
+    second = runner.invoke(args=["grants", "demo"])
+    assert second.exit_code == 0
+    assert (db.session.query(User).count(), db.session.query(Organization).count()) == counts
+    assert {Role(a.role) for a in ACCOUNTS} == set(Role)
+    for account in ACCOUNTS:
+        assert account.email in first.output
+    client = app.test_client()
+    login(client, ACCOUNTS[0].email, DEMO_PASSWORD)
+    assert client.get("/").status_code == 200

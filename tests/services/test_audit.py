@@ -1,0 +1,61 @@
+"""The hash-chained audit log."""
+
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import text, update
+
+from grants.extensions import db
+from grants.models import AuditEvent
+from grants.services.audit import GENESIS, verify_chain
+from tests.support.factories import make_org, make_user
+
+
+def _events() -> list[AuditEvent]:
+    return list(db.session.query(AuditEvent).order_by(AuditEvent.id))
+
+
+def test_each_row_links_to_the_previous_one(app: Flask) -> None:
+    org = make_org()
+    make_user(org=org)
+    events = _events()
+    assert [e.action for e in events] == ["organization.create", "user.create"]
+    assert events[0].prev_hash == GENESIS
+    assert events[1].prev_hash == events[0].hash
+    assert events[0].after["name"] == org.name
+    assert events[0].created_at.tzinfo is not None
+    assert verify_chain().ok and verify_chain().checked == 2
+
+
+def test_an_edited_row_is_detected(app: Flask, runner: FlaskCliRunner) -> None:
+    make_org()
+    make_user()
+    make_user()
+    target = _events()[1]
+    db.session.execute(
+        update(AuditEvent).where(AuditEvent.id == target.id).values(actor_label="mallory")
+    )
+    db.session.commit()
+    db.session.expire_all()
+    report = verify_chain()
+    assert not report.ok and report.broken_id == target.id and report.checked == 1
+    result = runner.invoke(args=["grants", "audit-verify"])
+    assert result.exit_code == 1
+    assert f"audit event {target.id}" in result.output
+
+
+def test_a_deleted_row_is_detected(app: Flask) -> None:
+    make_org()
+    make_org()
+    make_org()
+    middle = _events()[1]
+    db.session.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": middle.id})
+    db.session.commit()
+    report = verify_chain()
+    assert report.broken_id == _events()[1].id and report.reason == "prev_hash"
+
+
+def test_audit_verify_reports_ok(app: Flask, runner: FlaskCliRunner) -> None:
+    make_org()
+    result = runner.invoke(args=["grants", "audit-verify"])
+    assert result.exit_code == 0
+    assert "OK: 1 audit events verified." in result.output

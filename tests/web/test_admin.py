@@ -1,0 +1,172 @@
+"""Admin pages: users and organisations; forbidden to every other role."""
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from grants.domain.accounts import OrgKind, Role
+from grants.extensions import db
+from grants.models import AuditEvent, Organization, User
+from tests.support.factories import make_org, make_user, valid_corporate_number
+from tests.support.web import login, post_form
+
+
+def admin_urls(app: Flask) -> list[tuple[str, str]]:
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("admin."):
+            path = "/".join("1" if p.startswith("<") else p for p in rule.rule.split("/"))
+            urls += [
+                (method, path) for method in sorted(rule.methods or ()) if method in {"GET", "POST"}
+            ]
+    return urls
+
+
+def test_admin_routes_are_enumerated(app: Flask) -> None:
+    paths = {path for _, path in admin_urls(app)}
+    assert {"/admin/users", "/admin/users/new", "/admin/users/1"} <= paths
+    assert {"/admin/organizations", "/admin/organizations/new", "/admin/organizations/1"} <= paths
+
+
+@pytest.mark.parametrize("role", [Role.applicant, Role.reviewer, Role.officer])
+def test_every_admin_route_is_forbidden_to_other_roles(
+    app: Flask, client: FlaskClient, role: Role
+) -> None:
+    make_org()
+    login(client, make_user(role).email)
+    for method, path in admin_urls(app):
+        if method == "GET":
+            response = client.get(path)
+        else:
+            response = post_form(client, path, {"name": "x", "email": "x@example.jp"})
+        assert response.status_code == 403, (role, method, path)
+    assert db.session.query(Organization).count() == 1
+
+
+def test_anonymous_is_sent_to_login(app: Flask, client: FlaskClient) -> None:
+    for method, path in admin_urls(app):
+        if method == "GET":
+            response = client.get(path)
+            assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_admin_creates_and_edits_an_organization(client: FlaskClient) -> None:
+    login(client, make_user(Role.admin).email)
+    number = valid_corporate_number(987654)
+    response = post_form(
+        client,
+        "/admin/organizations/new",
+        {
+            "name": "株式会社テスト",
+            "kind": "startup",
+            "corporate_number": number,
+            "rd_base_in_japan": "y",
+        },
+    )
+    assert response.status_code == 302
+    org = db.session.query(Organization).filter_by(corporate_number=number).one()
+    assert org.rd_base_in_japan and not org.listed
+    response = post_form(
+        client,
+        f"/admin/organizations/{org.id}",
+        {"name": "株式会社テスト2", "kind": "startup", "corporate_number": number, "listed": "y"},
+    )
+    assert response.status_code == 302
+    db.session.refresh(org)
+    assert org.name == "株式会社テスト2" and org.listed
+    actions = [e.action for e in db.session.query(AuditEvent).filter_by(object_type="organization")]
+    assert actions == ["organization.create", "organization.update"]
+    assert "株式会社テスト2" in client.get("/admin/organizations").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("number", "fragment"),
+    [("1234567890123", "check digit"), ("12345", "13 digits"), ("12345678901ab", "13 digits")],
+)
+def test_bad_corporate_number_re_renders_with_a_field_message(
+    client: FlaskClient, number: str, fragment: str
+) -> None:
+    login(client, make_user(Role.admin, locale="en").email)  # type: ignore[arg-type]
+    response = post_form(
+        client,
+        "/admin/organizations/new",
+        {"name": "X", "kind": "startup", "corporate_number": number},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="corporate_number-error"' in page and fragment in page
+    assert db.session.query(Organization).count() == 0
+
+
+def test_admin_creates_user_and_email_is_unique_case_insensitively(client: FlaskClient) -> None:
+    org = make_org(OrgKind.startup)
+    login(client, make_user(Role.admin, locale="en").email)  # type: ignore[arg-type]
+    form = {
+        "email": "New.User@Example.jp",
+        "name": "New User",
+        "role": "reviewer",
+        "locale": "en",
+        "organization_id": str(org.id),
+        "active": "y",
+        "password": "long-enough-pw",
+    }
+    assert post_form(client, "/admin/users/new", form).status_code == 302
+    user = db.session.query(User).filter_by(email="new.user@example.jp").one()
+    assert user.role == Role.reviewer and user.organization_id == org.id
+    again = post_form(client, "/admin/users/new", form | {"email": "NEW.USER@example.jp"})
+    assert again.status_code == 422
+    assert "Another account uses this e-mail address." in again.get_data(as_text=True)
+
+
+def test_user_form_errors_do_not_half_write(client: FlaskClient) -> None:
+    login(client, make_user(Role.admin).email)
+    before = db.session.query(User).count()
+    response = post_form(
+        client,
+        "/admin/users/new",
+        {"email": "short@example.jp", "name": "", "role": "applicant", "locale": "ja",
+         "organization_id": "0", "password": "short"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert db.session.query(User).count() == before
+
+
+def test_bad_choice_values_are_form_errors_not_500(client: FlaskClient) -> None:
+    login(client, make_user(Role.admin).email)
+    response = post_form(
+        client,
+        "/admin/users/new",
+        {"email": "a@example.jp", "name": "A", "role": "superuser", "locale": "xx",
+         "organization_id": "abc", "password": "long-enough-pw"},
+    )  # fmt: skip
+    assert response.status_code == 422
+
+
+def test_admin_deactivates_a_user_and_resets_password(client: FlaskClient) -> None:
+    target = make_user(Role.applicant)
+    login(client, make_user(Role.admin).email)
+    response = post_form(
+        client,
+        f"/admin/users/{target.id}",
+        {"email": target.email, "name": target.name, "role": "applicant", "locale": "ja",
+         "organization_id": "0", "password": ""},
+    )  # fmt: skip
+    assert response.status_code == 302
+    db.session.refresh(target)
+    assert target.active is False
+    event = db.session.query(AuditEvent).filter_by(action="user.update").one()
+    assert event.before["active"] is True and event.after["active"] is False
+
+
+def test_unknown_ids_are_404(client: FlaskClient) -> None:
+    login(client, make_user(Role.admin).email)
+    assert client.get("/admin/users/999999").status_code == 404
+    assert client.get("/admin/organizations/999999").status_code == 404
+
+
+def test_user_search(client: FlaskClient) -> None:
+    make_user(email="findme@example.jp")
+    make_user(email="other@example.jp")
+    login(client, make_user(Role.admin).email)
+    page = client.get("/admin/users?q=findme").get_data(as_text=True)
+    assert "findme@example.jp" in page and "other@example.jp" not in page

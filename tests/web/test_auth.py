@@ -1,0 +1,134 @@
+"""Signing in and out, rate limiting, CSRF and the language switch."""
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from grants.domain.accounts import Locale, Role
+from grants.extensions import db
+from grants.models import AuditEvent, User
+from tests.support.factories import PASSWORD, make_user
+from tests.support.web import csrf_token, login, post_form
+
+
+def test_login_success_then_logout(client: FlaskClient) -> None:
+    user = make_user(Role.officer)
+    response = login(client, user.email.upper())
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200 and user.name in home.get_data(as_text=True)
+    assert db.session.get(User, user.id).last_login_at is not None
+    assert db.session.query(AuditEvent).filter_by(action="user.login").count() == 1
+    post_form(client, "/logout", {})
+    assert client.get("/").status_code == 302
+
+
+def test_wrong_password_is_refused(client: FlaskClient) -> None:
+    user = make_user()
+    response = login(client, user.email, "wrong-password")
+    assert response.status_code == 200
+    assert "wrong" in response.get_data(as_text=True) or "違う" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_unknown_user_is_refused_with_the_same_message(client: FlaskClient) -> None:
+    user = make_user()
+    wrong = login(client, user.email, "wrong-password").get_data(as_text=True)
+    unknown = login(client, "nobody@example.jp").get_data(as_text=True)
+    marker = 'class="alert alert-error"'
+    assert marker in wrong and marker in unknown
+    assert wrong.split(marker)[1][:200] == unknown.split(marker)[1][:200]
+
+
+def test_inactive_user_cannot_sign_in_and_keeps_history(client: FlaskClient) -> None:
+    user = make_user(active=False)
+    login(client, user.email)
+    assert client.get("/").status_code == 302
+    assert db.session.query(AuditEvent).filter_by(object_id=str(user.id)).count() == 1
+
+
+def test_deactivation_ends_an_open_session(client: FlaskClient) -> None:
+    user = make_user()
+    login(client, user.email)
+    assert client.get("/").status_code == 200
+    db.session.get(User, user.id).active = False
+    db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_login_is_rate_limited_with_a_clear_message(app: Flask, client: FlaskClient) -> None:
+    user = make_user()
+    limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
+    token = csrf_token(client)
+    for _ in range(limit):
+        client.post("/login", data={"csrf_token": token, "email": user.email, "password": "x"})
+    response = client.post(
+        "/login", data={"csrf_token": token, "email": user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 429
+    assert "Too many attempts" in response.get_data(as_text=True) or "試行" in response.get_data(
+        as_text=True
+    )
+    assert client.get("/").status_code == 302
+
+
+def test_login_without_csrf_token_is_rejected(client: FlaskClient) -> None:
+    user = make_user()
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_every_form_route_rejects_a_post_without_csrf_token(
+    app: Flask, client: FlaskClient
+) -> None:
+    admin = make_user(Role.admin)
+    login(client, admin.email)
+    rules = [r for r in app.url_map.iter_rules() if "POST" in (r.methods or set())]
+    assert rules
+    for rule in rules:
+        if rule.rule.startswith("/api/"):
+            continue  # token-authenticated JSON API: no cookies, no CSRF
+        response = client.post(_fill(rule.rule), data={"anything": "x"})
+        assert response.status_code == 400, rule.rule
+
+
+def _fill(rule: str) -> str:
+    return "/".join("1" if part.startswith("<") else part for part in rule.split("/"))
+
+
+def test_next_parameter_cannot_redirect_off_site(client: FlaskClient) -> None:
+    user = make_user()
+    token = csrf_token(client)
+    response = client.post(
+        "/login?next=https://evil.example/",
+        data={"csrf_token": token, "email": user.email, "password": PASSWORD},
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_language_switch_for_visitors_and_users(client: FlaskClient) -> None:
+    assert 'lang="ja"' in client.get("/login").get_data(as_text=True)
+    post_form(client, "/language", {"locale": "en", "next": "/login"})
+    page = client.get("/login").get_data(as_text=True)
+    assert 'lang="en"' in page and "Sign in" in page
+    user = make_user(locale=Locale.ja)
+    login(client, user.email)
+    assert 'lang="ja"' in client.get("/").get_data(as_text=True)
+    post_form(client, "/language", {"locale": "en", "next": "/"})
+    assert db.session.get(User, user.id).locale == Locale.en
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)
+
+
+def test_accept_language_is_the_last_resort(client: FlaskClient) -> None:
+    page = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert 'lang="en"' in page.get_data(as_text=True)
+    page = client.get("/login", headers={"Accept-Language": "fr"})
+    assert 'lang="ja"' in page.get_data(as_text=True)
+
+
+def test_error_pages_in_both_languages(client: FlaskClient) -> None:
+    ja = client.get("/no-such-page", headers={"Accept-Language": "ja"})
+    en = client.get("/no-such-page", headers={"Accept-Language": "en"})
+    assert ja.status_code == en.status_code == 404
+    assert "Not found" in en.get_data(as_text=True)
+    assert "Not found" not in ja.get_data(as_text=True)
