@@ -132,3 +132,25 @@ def test_error_pages_in_both_languages(client: FlaskClient) -> None:
     assert ja.status_code == en.status_code == 404
     assert "Not found" in en.get_data(as_text=True)
     assert "Not found" not in ja.get_data(as_text=True)
+
+
+def test_unexpected_errors_render_a_500_page_in_both_languages(database_url: str) -> None:
+    from grants import create_app
+
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("boom")
+
+    client = app.test_client()
+    en = client.get("/boom", headers={"Accept-Language": "en"})
+    ja = client.get("/boom", headers={"Accept-Language": "ja"})
+    assert en.status_code == ja.status_code == 500
+    assert "Server error" in en.get_data(as_text=True)
+    assert "サーバーエラー" in ja.get_data(as_text=True)
+    api = client.get("/api/nothing-here", headers={"Accept-Language": "en"})
+    assert api.status_code == 404
+    assert api.get_json() == {
+        "error": {"code": "not_found", "message": "There is no page at this address.", "fields": {}}
+    }
