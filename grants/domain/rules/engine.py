@@ -1,0 +1,171 @@
+"""Compile a RuleSet document once, then evaluate phases over `facts` mappings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from grants.domain.rules.checks import RULE_TYPES, UPPER_BOUNDS
+from grants.domain.rules.conditions import Facts, compile_condition
+from grants.domain.rules.params import Checker, Result, Variant, typed_params
+from grants.domain.rules.schema import validate_ruleset
+from grants.domain.rules.trace import (
+    AppliedRelaxation,
+    Outcome,
+    Phase,
+    RuleInfo,
+    Severity,
+    Trace,
+)
+
+_WARN, _SKIPPED = Outcome.WARN, Outcome.SKIPPED
+_SKIP: Result = (_SKIPPED, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    due_soon_days: tuple[int, ...]
+    grace_days: int
+    escalation_days: tuple[int, ...]
+    review_waiting_days: int
+    tranche_waiting_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPhase:
+    phase: Phase
+    rules: tuple[RuleInfo, ...]
+    runners: tuple[Checker, ...]
+    caps: tuple[int, ...]  # indices of the block-severity upper-bound rules
+
+
+@dataclass(frozen=True)
+class CompiledRuleSet:
+    document: dict[str, Any]  # the normalised document
+    phases: Mapping[str, CompiledPhase]
+    schedule: Schedule
+    max_extension_days: int
+
+
+def compile_ruleset(document: Mapping[str, Any]) -> CompiledRuleSet:
+    """Validate (raising RuleSetInvalid) and compile a RuleSet document."""
+    normalised = validate_ruleset(document)
+    schedule = normalised["schedule"]
+    return CompiledRuleSet(
+        document=normalised,
+        phases={phase: _compile_phase(phase, normalised["rules"]) for phase in Phase},
+        schedule=Schedule(
+            due_soon_days=tuple(schedule["due_soon_days"]),
+            grace_days=schedule["grace_days"],
+            escalation_days=tuple(schedule["escalation_days"]),
+            review_waiting_days=schedule["review_waiting_days"],
+            tranche_waiting_days=schedule["tranche_waiting_days"],
+        ),
+        max_extension_days=normalised["amendments"]["max_extension_days"],
+    )
+
+
+def _compile_phase(phase: Phase, documents: list[dict[str, Any]]) -> CompiledPhase:
+    rules = [rule for rule in documents if rule["phase"] == phase]
+    return CompiledPhase(
+        phase=phase,
+        rules=tuple(
+            RuleInfo(rule["id"], rule["type"], Severity(rule["severity"]), rule["label"])
+            for rule in rules
+        ),
+        runners=tuple(_runner(rule) for rule in rules),
+        caps=tuple(
+            index
+            for index, rule in enumerate(rules)
+            if rule["type"] in UPPER_BOUNDS and rule["severity"] == Severity.BLOCK
+        ),
+    )
+
+
+def _runner(rule: Mapping[str, Any]) -> Checker:
+    """One closure per rule; a rule without conditions is its bare checker."""
+    warn = rule["severity"] == Severity.WARN
+    base = rule["params"]
+    check = _checker(rule["type"], base, warn, None)
+    relaxations = tuple(
+        (
+            compile_condition(relaxation["when"]),
+            _checker(
+                rule["type"],
+                {**base, **relaxation["params"]},
+                warn,
+                AppliedRelaxation(index, relaxation["label"]),
+            ),
+        )
+        for index, relaxation in enumerate(rule["relaxations"])
+    )
+    condition = rule["applies_when"]
+    applies = compile_condition(condition) if condition else None
+    if applies is None and not relaxations:
+        return check
+
+    def run(facts: Facts) -> Result:
+        if applies is not None and not applies(facts):
+            return _SKIP
+        for matches, relaxed in relaxations:
+            if matches(facts):  # the first matching relaxation wins
+                return relaxed(facts)
+        return check(facts)
+
+    return run
+
+
+def _checker(
+    rule_type: str, stored: Mapping[str, Any], warn: bool, relaxation: AppliedRelaxation | None
+) -> Checker:
+    kind = RULE_TYPES[rule_type]
+    params = typed_params(kind.params, stored)
+    check = kind.build(params, Variant(kind.describe, params, relaxation))
+    if not warn:
+        return check
+
+    def warn_instead(facts: Facts) -> Result:
+        result = check(facts)
+        return (_WARN, result[1], result[2]) if result[0] is False else result
+
+    return warn_instead
+
+
+def evaluate(ruleset: CompiledRuleSet, phase: Phase | str, facts: Facts) -> Trace:
+    """One row per rule of `phase`, in document order."""
+    compiled = _phase(ruleset, phase)
+    results = [run(facts) for run in compiled.runners]
+    return Trace.from_results(compiled.phase, compiled.rules, results)
+
+
+def award_amount(ruleset: CompiledRuleSet, facts: Facts) -> tuple[int, Trace]:
+    """The subsidy: the request, capped by every applicable block-severity upper bound on it.
+
+    A bound is a max_amount or max_ratio rule on `requested_subsidy` (with its relaxation);
+    warn-severity bounds only warn. If a bound lacks a fact, the amount is 0: it cannot be
+    computed safely.
+    """
+    compiled = _phase(ruleset, Phase.AWARD)
+    results = [run(facts) for run in compiled.runners]
+    trace = Trace.from_results(Phase.AWARD, compiled.rules, results)
+    amount = facts.get("requested_subsidy")
+    if amount is None:
+        return 0, trace
+    for index in compiled.caps:
+        passed, raw, variant = results[index]
+        if passed is None:
+            return 0, trace
+        if passed is _SKIPPED:
+            continue
+        bounded, limit = UPPER_BOUNDS[compiled.rules[index].type](variant.params, raw)
+        if bounded == "requested_subsidy" and limit < amount:
+            amount = limit
+    return max(amount, 0), trace
+
+
+def _phase(ruleset: CompiledRuleSet, phase: str) -> CompiledPhase:
+    compiled = ruleset.phases.get(phase)
+    if compiled is None:
+        raise ValueError(f"Unknown phase {phase!r}; use one of: {', '.join(Phase)}.")
+    return compiled

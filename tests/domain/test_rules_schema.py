@@ -1,0 +1,254 @@
+"""The RuleSet schema: errors name the field path; presets validate; output is normalised."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+
+from grants.domain.errors import RuleViolation
+from grants.domain.rules import (
+    FACTS,
+    RuleSetInvalid,
+    amed_certified_vc,
+    compile_ruleset,
+    milestone_programme,
+    validate_ruleset,
+)
+from grants.domain.rules.facts import APPLICATION_FACTS, TRANCHE_FACTS
+
+
+def _errors(document: Any) -> Any:
+    with pytest.raises(RuleSetInvalid) as caught:
+        validate_ruleset(document)
+    return caught.value.fields
+
+
+def _with_rule(index: int, **changes: Any) -> dict[str, Any]:
+    document = amed_certified_vc()
+    document["rules"][index].update(changes)
+    return document
+
+
+def _with_params(index: int, **params: Any) -> dict[str, Any]:
+    document = amed_certified_vc()
+    document["rules"][index]["params"].update(params)
+    return document
+
+
+@pytest.mark.parametrize("preset", [amed_certified_vc, milestone_programme])
+def test_presets_validate_and_compile(preset: Any) -> None:
+    document = preset()
+    assert validate_ruleset(document) == document  # presets are already normalised
+    compile_ruleset(document)
+    assert all(rule["label"]["ja"] and rule["label"]["en"] for rule in document["rules"])
+
+
+def test_presets_are_fresh_copies() -> None:
+    first = amed_certified_vc()
+    first["rules"][0]["params"]["values"].append("pivotal")
+    assert "pivotal" not in amed_certified_vc()["rules"][0]["params"]["values"]
+
+
+def test_amed_preset_has_the_programme_figures() -> None:
+    compiled = compile_ruleset(amed_certified_vc())
+    rules = {rule["id"]: rule for rule in compiled.document["rules"]}
+    assert rules["lead_vc_min"]["params"]["amount"] == 1_000_000_000
+    assert rules["lead_vc_min"]["relaxations"][0]["params"] == {"amount": 100_000_000}
+    assert rules["vc_share_min"]["params"]["ratio"] == "1/3"
+    assert rules["subsidy_rate_max"]["params"]["ratio"] == "2/3"
+    assert rules["project_size"]["severity"] == "warn"
+    assert compiled.schedule.due_soon_days == (30, 7)
+    assert compiled.schedule.escalation_days == (14, 30)
+    assert compiled.max_extension_days == 180
+
+
+def test_defaults_are_filled_in() -> None:
+    rule = {"id": "r", "phase": "award", "type": "within_budget_pool"}
+    normalised = validate_ruleset({"rules": [rule]})
+    assert normalised == {
+        "rules": [
+            {
+                **rule,
+                "severity": "block",
+                "params": {},
+                "applies_when": {},
+                "relaxations": [],
+                "label": None,
+            }
+        ],
+        "schedule": {
+            "due_soon_days": [30, 7],
+            "grace_days": 0,
+            "escalation_days": [14, 30],
+            "review_waiting_days": 14,
+            "tranche_waiting_days": 14,
+        },
+        "amendments": {"max_extension_days": 180},
+    }
+
+
+def test_certified_on_defaults_to_all_vcs_on_the_release_date() -> None:
+    rule = {"id": "r", "phase": "tranche_gates", "type": "certified_on"}
+    [normalised] = validate_ruleset({"rules": [rule]})["rules"]
+    assert normalised["params"] == {"date_fact": "release_date", "who": "all"}
+
+
+def test_dates_are_normalised_to_iso_text() -> None:
+    document = _with_params(6, date=date(2031, 9, 30))
+    document["rules"][6]["applies_when"] = {"submitted_on": {"gte": date(2026, 4, 1)}}
+    normalised = validate_ruleset(document)
+    assert normalised["rules"][6]["params"]["date"] == "2031-09-30"
+    assert normalised["rules"][6]["applies_when"] == {"submitted_on": {"gte": "2026-04-01"}}
+    json.dumps(normalised)
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        (_with_rule(2, type="foo"), {"rules": {"2": {"type": ["Unknown rule type 'foo'."]}}}),
+        (_with_rule(0, phase="payment"), {"rules": {"0": {"phase": ["Unknown phase 'payment'."]}}}),
+        (
+            _with_rule(0, severity="fatal"),
+            {"rules": {"0": {"severity": ["Unknown severity 'fatal'."]}}},
+        ),
+        (
+            _with_params(3, ratio="1/0"),
+            {"rules": {"3": {"params": {"ratio": ["Ratio '1/0' divides by zero."]}}}},
+        ),
+        (
+            _with_rule(5, id="stage_eligible"),
+            {"rules": {"5": {"id": ["Duplicate rule id 'stage_eligible'."]}}},
+        ),
+        (
+            _with_params(6, date="2031-09-31"),
+            {
+                "rules": {
+                    "6": {"params": {"date": ["'2031-09-31' is not a date (use YYYY-MM-DD)."]}}
+                }
+            },
+        ),
+        (
+            _with_rule(4, params={"fact": "lead_vc_committed"}),
+            {"rules": {"4": {"params": {"amount": ["Missing data for required field."]}}}},
+        ),
+        (
+            _with_params(4, fact="stage"),
+            {
+                "rules": {
+                    "4": {
+                        "params": {
+                            "fact": [
+                                "Fact 'stage' is a text fact; this rule needs a yen amount fact."
+                            ]
+                        }
+                    }
+                }
+            },
+        ),
+        (_with_params(4, minimum=5), {"rules": {"4": {"params": {"minimum": ["Unknown field."]}}}}),
+        (
+            _with_rule(4, applies_when={"colour": "red"}),
+            {"rules": {"4": {"applies_when": {"colour": ["Unknown fact 'colour'."]}}}},
+        ),
+    ],
+)
+def test_errors_name_the_field(document: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert _errors(document) == expected
+
+
+@pytest.mark.parametrize("amount", [1.5, 100.0, True, False, -1, "100", None])
+def test_amounts_are_non_negative_integers(amount: Any) -> None:
+    errors = _errors(_with_params(4, amount=amount))
+    assert list(errors["rules"]["4"]["params"]) == ["amount"]
+
+
+@pytest.mark.parametrize("ratio", ["abc", "", "-1/3", 0.5, None])
+def test_ratios_must_parse(ratio: Any) -> None:
+    errors = _errors(_with_params(3, ratio=ratio))
+    assert list(errors["rules"]["3"]["params"]) == ["ratio"]
+
+
+def test_relaxation_errors_name_the_relaxation() -> None:
+    document = amed_certified_vc()
+    document["rules"][4]["relaxations"].append(
+        {"when": {"phase": "phase1", "stage": "phase9"}, "params": {"amount": -1}}
+    )
+    assert _errors(document) == {
+        "rules": {
+            "4": {
+                "relaxations": {
+                    "1": {
+                        "when": {
+                            "phase": ["Unknown fact 'phase'."],
+                            "stage": [
+                                "'phase9' is not a stage; use one of: discovery, non_clinical, "
+                                "phase1, phase2, exploratory, pivotal."
+                            ],
+                        },
+                        "params": {"amount": ["Must be a whole number of yen, 0 or more."]},
+                    }
+                }
+            }
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("condition", "fact", "message"),
+    [
+        ({"stage": {"between": [1, 2]}}, "stage", "Unknown test 'between'"),
+        ({"stage": {"gte": "phase1"}}, "stage", "'gte' needs an amount, count or date"),
+        ({"stage": {"in": []}}, "stage", "'in' needs a non-empty list"),
+        ({"stage": {}}, "stage", "Empty test"),
+        ({"listed": "no"}, "listed", "not a true/false value"),
+        ({"eligible_cost": {"gte": 1.5}}, "eligible_cost", "not a yen amount value"),
+        ({"investing_vcs": []}, "investing_vcs", "cannot be used in a condition"),
+        ({"submitted_on": {"lte": "soon"}}, "submitted_on", "not a date"),
+    ],
+)
+def test_condition_errors(condition: dict[str, Any], fact: str, message: str) -> None:
+    errors = _errors(_with_rule(4, applies_when=condition))
+    [text] = errors["rules"]["4"]["applies_when"][fact]
+    assert message in text
+
+
+def test_values_must_fit_the_fact() -> None:
+    errors = _errors(_with_params(0, values=["phase1", "phase7"]))
+    assert list(errors["rules"]["0"]["params"]["values"]) == ["1"]
+    errors = _errors(_with_params(1, value="no"))
+    assert list(errors["rules"]["1"]["params"]) == ["value"]
+
+
+def test_schedule_and_top_level_errors() -> None:
+    document = amed_certified_vc()
+    document["schedule"]["grace_days"] = -1
+    document["schedule"]["due_soon_days"] = [30, 7.5]
+    document["extra"] = True
+    errors = _errors(document)
+    assert set(errors) == {"schedule", "extra"}
+    assert set(errors["schedule"]) == {"grace_days", "due_soon_days"}
+    assert _errors({}) == {"rules": ["Missing data for required field."]}
+    assert _errors([]) == {"_schema": ["Expected an object."]}
+
+
+def test_invalid_rule_sets_are_rule_violations() -> None:
+    with pytest.raises(RuleViolation):
+        compile_ruleset(_with_rule(2, type="foo"))
+
+
+def test_validation_does_not_modify_its_input() -> None:
+    document = amed_certified_vc()
+    del document["schedule"]
+    before = copy.deepcopy(document)
+    validate_ruleset(document)
+    assert document == before
+
+
+def test_fact_vocabulary() -> None:
+    assert set(FACTS) == set(APPLICATION_FACTS) | set(TRANCHE_FACTS)
+    assert not set(APPLICATION_FACTS) & set(TRANCHE_FACTS)
+    assert all(spec.ja and spec.en for spec in FACTS.values())
