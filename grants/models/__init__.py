@@ -1,7 +1,37 @@
 """Persistence: SQLAlchemy 2.0 typed models. Importing this module registers every table."""
 
 from grants.models.accounts import Organization, User
+from grants.models.amendments import Amendment
+from grants.models.applications import Application, CoInvestment, PlannedMilestone
 from grants.models.audit import AuditEvent
 from grants.models.base import Base
+from grants.models.certifications import VcCertification
+from grants.models.evidence import EvidenceFile, EvidenceSubmission, Review
+from grants.models.funds import Disbursement, Investment
+from grants.models.grants import ConflictDeclaration, Grant, Milestone, ReviewerAssignment
+from grants.models.programs import BudgetPool, Program, RuleSet, RuleSetStatus
 
-__all__ = ["AuditEvent", "Base", "Organization", "User"]
+__all__ = [
+    "Amendment",
+    "Application",
+    "AuditEvent",
+    "Base",
+    "BudgetPool",
+    "CoInvestment",
+    "ConflictDeclaration",
+    "Disbursement",
+    "EvidenceFile",
+    "EvidenceSubmission",
+    "Grant",
+    "Investment",
+    "Milestone",
+    "Organization",
+    "PlannedMilestone",
+    "Program",
+    "Review",
+    "ReviewerAssignment",
+    "RuleSet",
+    "RuleSetStatus",
+    "User",
+    "VcCertification",
+]
