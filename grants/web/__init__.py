@@ -13,12 +13,14 @@ from grants.extensions import login_manager
 
 
 def register_web(app: Flask) -> None:
-    from grants.web import admin, auth, main
+    from grants.web import admin, auth, certified_vcs, main, programs, rulesets
     from grants.web.errors import register_error_handlers
+    from grants.web.filters import register_filters
 
-    for module in (auth, main, admin):
+    for module in (auth, main, admin, programs, certified_vcs, rulesets):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
+    register_filters(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"

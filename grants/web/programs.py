@@ -1,0 +1,178 @@
+"""Officer pages: funding programmes and their fiscal-year budget pools."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import DateField, IntegerField, SelectMultipleField, StringField, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from grants.domain.calendar import fiscal_year, tokyo_today
+from grants.domain.errors import RuleViolation
+from grants.domain.permissions import Action
+from grants.extensions import db
+from grants.models import Program
+from grants.services import programs
+from grants.web.access import actor, requires
+from grants.web.forms import apply_errors
+from grants.web.vocabulary import modality_labels, theme_labels
+
+bp = Blueprint("programs", __name__, url_prefix="/officer/programs")
+PAGE_SIZE = 50
+_DIGITS = re.compile(r"[0-9]+")
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ProgramForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("2 to 40 letters A-Z, digits or hyphens, e.g. AMED-VC-7."),
+    )
+    name_ja = StringField(_l("Name in Japanese"), validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
+    application_opens = DateField(_l("Applications open"), validators=[InputRequired()])
+    application_closes = DateField(_l("Applications close"), validators=[InputRequired()])
+    end_date = DateField(_l("Programme end date"), validators=[InputRequired()])
+    themes = CheckboxListField(_l("Themes"))
+    modalities = CheckboxListField(_l("Modalities"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.themes.choices = list(theme_labels().items())
+        self.modalities.choices = list(modality_labels().items())
+
+    def to_data(self) -> programs.ProgramData:
+        return programs.ProgramData(
+            code=self.code.data or "",
+            name_ja=self.name_ja.data or "",
+            name_en=self.name_en.data or "",
+            application_opens=self.application_opens.data,
+            application_closes=self.application_closes.data,
+            end_date=self.end_date.data,
+            themes=tuple(self.themes.data or ()),
+            modalities=tuple(self.modalities.data or ()),
+        )
+
+
+class AppropriationForm(FlaskForm):
+    fiscal_year = IntegerField(
+        _l("Fiscal year"),
+        validators=[InputRequired()],
+        description=_l("The year in which the fiscal year starts (April), e.g. 2026."),
+    )
+    appropriation = StringField(
+        _l("Appropriation (yen)"),
+        validators=[InputRequired(), Length(max=30)],
+        render_kw={"inputmode": "numeric"},
+        description=_l("A whole number of yen; commas are allowed, e.g. 1,000,000,000."),
+    )
+
+    def validate_appropriation(self, field: StringField) -> None:
+        if parse_yen(field.data or "") is None:
+            raise ValidationError(_("Enter a whole number of yen (digits, commas allowed)."))
+
+    def amount(self) -> int:
+        value = parse_yen(self.appropriation.data or "")
+        assert value is not None  # validate_appropriation has run
+        return value
+
+
+def parse_yen(text: str) -> int | None:
+    """Integer yen from what a person types: full-width digits and commas allowed, else None."""
+    plain = unicodedata.normalize("NFKC", text).strip().replace(",", "")
+    return int(plain) if _DIGITS.fullmatch(plain) else None
+
+
+@bp.get("")
+@requires(Action.manage_programs)
+def index() -> str:
+    query = select(Program).order_by(Program.application_opens.desc(), Program.code)
+    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    return render_template("programs/index.html", page=page)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Action.manage_programs)
+def new() -> tuple[str, int] | Response:
+    form = ProgramForm()
+    if form.validate_on_submit():
+        try:
+            program = programs.create_program(actor(), form.to_data())
+        except RuleViolation as error:
+            apply_errors(form, error)
+        else:
+            flash(_("The programme was created."), "success")
+            return redirect(url_for("programs.show", program_id=program.id))
+    return render_template("programs/form.html", form=form, program=None), _status(form)
+
+
+@bp.route("/<int:program_id>/edit", methods=["GET", "POST"])
+@requires(Action.manage_programs)
+def edit(program_id: int) -> tuple[str, int] | Response:
+    program = db.get_or_404(Program, program_id)
+    form = ProgramForm(obj=program)
+    if form.validate_on_submit():
+        try:
+            programs.update_program(actor(), program_id, form.to_data())
+        except RuleViolation as error:
+            apply_errors(form, error)
+        else:
+            flash(_("The programme was saved."), "success")
+            return redirect(url_for("programs.show", program_id=program_id))
+    return render_template("programs/form.html", form=form, program=program), _status(form)
+
+
+@bp.get("/<int:program_id>")
+@requires(Action.manage_programs)
+def show(program_id: int) -> tuple[str, int]:
+    program = db.get_or_404(Program, program_id)
+    form = AppropriationForm(fiscal_year=fiscal_year(tokyo_today(datetime.now(UTC))))
+    return _show(program, form)
+
+
+@bp.post("/<int:program_id>/pools")
+@requires(Action.manage_programs)
+def set_appropriation(program_id: int) -> tuple[str, int] | Response:
+    program = db.get_or_404(Program, program_id)
+    form = AppropriationForm()
+    if form.validate_on_submit():
+        year = form.fiscal_year.data
+        try:
+            programs.set_appropriation(actor(), program_id, year, form.amount())  # type: ignore[arg-type]
+        except RuleViolation as error:
+            apply_errors(form, error)
+        else:
+            flash(_("The appropriation was saved."), "success")
+            return redirect(url_for("programs.show", program_id=program_id, _anchor="pools"))
+    return _show(program, form)
+
+
+def _show(program: Program, form: AppropriationForm) -> tuple[str, int]:
+    page = render_template(
+        "programs/show.html",
+        program=program,
+        pools=programs.pools_by_year(program.id),
+        form=form,
+        theme_labels=theme_labels(),
+        modality_labels=modality_labels(),
+    )
+    return page, _status(form)
+
+
+def _status(form: FlaskForm) -> int:
+    """A form sent back with errors answers 422, so scripts and tests can tell."""
+    return 422 if form.errors or form.form_errors else 200

@@ -1,0 +1,568 @@
+"""The officer's rule-set editor: versions, the rule forms, settings, JSON, publishing."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from html import unescape
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from grants.domain.accounts import Role
+from grants.domain.calendar import tokyo_today
+from grants.domain.rules import validate_ruleset
+from grants.domain.rules.checks import RULE_TYPES
+from grants.extensions import db
+from grants.models import AuditEvent, Program, RuleSet, RuleSetStatus, User
+from grants.services import rulesets
+from tests.support.factories import make_user
+from tests.support.rulesets import (
+    TODAY,
+    form_values,
+    make_draft,
+    make_officer,
+    make_program,
+    rule,
+)
+from tests.support.web import login, post_form
+
+NOT_A_CHOICE = "選択肢が正しくありません"  # WTForms' own message, in the officer's Japanese
+
+
+@dataclass
+class World:
+    officer: User
+    program: Program
+    draft: RuleSet
+    published: RuleSet
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    officer, program = make_officer(), make_program("AMED-RS")
+    published = make_draft(program, officer, title="第1版")
+    published = rulesets.publish(officer, published.id, TODAY, TODAY)
+    draft = make_draft(program, officer)
+    return World(officer, program, draft, published)
+
+
+@pytest.fixture
+def officer_client(client: FlaskClient, world: World) -> FlaskClient:
+    login(client, world.officer.email)
+    return client
+
+
+def _page(response: TestResponse) -> str:
+    return unescape(response.get_data(as_text=True))
+
+
+def _all_errors(page: str) -> list[str]:
+    return re.findall(r'class="errors" id="([^"]+)">(.*?)</ul>', page, re.S) + re.findall(
+        r'id="form-errors">(.*?)</div>', page, re.S
+    )
+
+
+def _field_errors(page: str, field_id: str) -> str:
+    match = re.search(
+        rf'<ul class="errors" id="{re.escape(field_id)}-error">(.*?)</ul>', page, re.S
+    )
+    return match.group(1) if match else ""
+
+
+def _document(ruleset_id: int) -> dict[str, Any]:
+    db.session.expire_all()
+    return db.session.get(RuleSet, ruleset_id).document
+
+
+def _events() -> int:
+    return db.session.query(AuditEvent).count()
+
+
+def _urls(app: Flask, world: World, ruleset_id: int) -> list[tuple[str, str]]:
+    values = {"program_id": world.program.id, "ruleset_id": ruleset_id, "rule_id": "lead_vc_min"}
+    urls = []
+    for url_rule in app.url_map.iter_rules():
+        if url_rule.endpoint.startswith("rulesets."):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), url_rule.rule)
+            if url_rule.endpoint == "rulesets.new_rule":
+                path += "?type=min_amount"
+            urls += [(m, path) for m in sorted(url_rule.methods or ()) if m in ("GET", "POST")]
+    return urls
+
+
+# ---- access ---------------------------------------------------------------------------------
+
+
+def test_the_routes_are_enumerated(app: Flask, world: World) -> None:
+    endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith("rulesets.")}
+    assert len(_urls(app, world, world.draft.id)) == 15
+    assert {"rulesets.index", "rulesets.show", "rulesets.new_rule", "rulesets.edit_rule"} <= (
+        endpoints
+    )
+
+
+@pytest.mark.parametrize("role", [Role.applicant, Role.reviewer, Role.admin])
+def test_every_route_is_forbidden_to_other_roles(
+    app: Flask, client: FlaskClient, world: World, role: Role
+) -> None:
+    login(client, make_user(role).email)
+    before, events = copy.deepcopy(world.draft.document), _events()
+    for method, path in _urls(app, world, world.draft.id):
+        if method == "GET":
+            response = client.get(path)
+        else:
+            response = post_form(client, path, {"rule_id": "x", "effective_from": "2099-01-01"})
+        assert response.status_code == 403, (role, method, path)
+    assert db.session.query(RuleSet).count() == 2 and _events() == events
+    assert _document(world.draft.id) == before
+
+
+def test_anonymous_is_sent_to_sign_in(app: Flask, client: FlaskClient, world: World) -> None:
+    for method, path in _urls(app, world, world.draft.id):
+        if method == "GET":
+            response = client.get(path)
+            assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# ---- pages ----------------------------------------------------------------------------------
+
+
+def test_the_versions_page(officer_client: FlaskClient, world: World) -> None:
+    response = officer_client.get(f"/officer/programs/{world.program.id}/rulesets")
+    page = _page(response)
+    assert response.status_code == 200
+    assert "第1版" in page and "草案" in page and "AMED-RS" in page
+    today = tokyo_today(datetime.now(UTC))
+    assert page.count("badge-in-force") == (1 if today >= TODAY else 0)
+    later = make_draft(world.program, world.officer, title="第2版")
+    rulesets.publish(world.officer, later.id, today + timedelta(days=30), today)
+    page = _page(officer_client.get(f"/officer/programs/{world.program.id}/rulesets"))
+    rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)
+    assert [("第2版" in row, "badge-in-force" in row) for row in rows[1:3]] == [
+        (True, False),
+        (False, today >= TODAY),
+    ]
+    assert f"/officer/rulesets/{world.published.id}/export" in page
+    assert f"/officer/rulesets/{world.draft.id}/copy" in page
+    assert officer_client.get("/officer/programs/999999/rulesets").status_code == 404
+
+
+def test_a_draft_page_reads_in_words(officer_client: FlaskClient, world: World) -> None:
+    page = _page(officer_client.get(f"/officer/rulesets/{world.draft.id}"))
+    assert "リードVCの出資額の下限" in page and "10億円" in page and "1億円" in page
+    assert "リードVC出資額" in page  # the fact label, not its name
+    assert "1/3" in page and "2031年9月30日" in page
+    assert "開発段階" in page  # the relaxation's condition in words
+    assert f"/officer/rulesets/{world.draft.id}/rules/lead_vc_min" in page
+    assert f"/officer/rulesets/{world.draft.id}/publish" in page
+    assert f"/officer/rulesets/{world.draft.id}/settings" in page
+    assert "whatif" not in page
+
+
+def test_a_published_page_has_no_edit_controls(officer_client: FlaskClient, world: World) -> None:
+    page = _page(officer_client.get(f"/officer/rulesets/{world.published.id}"))
+    base = f"/officer/rulesets/{world.published.id}"
+    for control in ("/rules/", "/publish", "/settings", "/delete"):
+        assert base + control not in page
+    assert f"{base}/copy" in page
+    assert 'id="frozen-note"' in page
+
+
+def test_every_rule_form_opens(officer_client: FlaskClient, world: World) -> None:
+    for rule_type in RULE_TYPES:
+        response = officer_client.get(
+            f"/officer/rulesets/{world.draft.id}/rules/new?type={rule_type}"
+        )
+        assert response.status_code == 200, rule_type
+    assert (
+        officer_client.get(f"/officer/rulesets/{world.draft.id}/rules/new?type=x").status_code
+        == 404
+    )
+    assert officer_client.get(f"/officer/rulesets/{world.draft.id}/rules/nope").status_code == 404
+
+
+@pytest.mark.parametrize("preset", sorted(rulesets.PRESETS))
+def test_every_preset_rule_survives_its_form_unchanged(
+    officer_client: FlaskClient, world: World, preset: str
+) -> None:
+    draft = make_draft(world.program, world.officer, preset)
+    before = copy.deepcopy(draft.document)
+    for stored in before["rules"]:
+        path = f"/officer/rulesets/{draft.id}/rules/{stored['id']}"
+        page = _page(officer_client.get(path))
+        response = post_form(officer_client, path, form_values(page, path))
+        assert response.status_code == 302, (stored["id"], _page(response)[-3000:])
+    assert _document(draft.id) == before
+
+
+# ---- the rule form --------------------------------------------------------------------------
+
+
+NO_RELAXATION = {
+    "relaxations-0-when-0-fact": "",
+    "relaxations-0-when-0-value": "",
+    "relaxations-0-label_ja": "",
+    "relaxations-0-label_en": "",
+}
+
+
+def _min_amount_form(**changes: str) -> dict[str, str]:
+    data = {
+        "rule_id": "cost_floor",
+        "label_ja": "補助対象経費の下限",
+        "label_en": "Minimum eligible cost",
+        "phase": "eligibility",
+        "severity": "warn",
+        "param_fact": "eligible_cost",
+        "param_amount": "50,000,000",
+        "applies_when-0-fact": "modality",
+        "applies_when-0-op": "eq",
+        "applies_when-0-value": "drug",
+        "relaxations-0-when-0-fact": "stage",
+        "relaxations-0-when-0-op": "in",
+        "relaxations-0-when-0-value": "non_clinical,discovery",
+        "relaxations-0-amount": "10,000,000",
+        "relaxations-0-label_ja": "非臨床は1千万円",
+        "relaxations-0-label_en": "¥10M for non-clinical",
+    }
+    return data | changes
+
+
+def test_an_officer_adds_a_min_amount_rule_with_a_relaxation(
+    officer_client: FlaskClient, world: World
+) -> None:
+    path = f"/officer/rulesets/{world.draft.id}/rules/new?type=min_amount"
+    response = post_form(officer_client, path, _min_amount_form())
+    assert response.status_code == 302, _all_errors(_page(response))
+    assert response.headers["Location"].endswith(
+        f"/officer/rulesets/{world.draft.id}#rule-cost_floor"
+    )
+    assert _document(world.draft.id)["rules"][-1] == {
+        "id": "cost_floor",
+        "phase": "eligibility",
+        "type": "min_amount",
+        "severity": "warn",
+        "params": {"fact": "eligible_cost", "amount": 50_000_000},
+        "applies_when": {"modality": "drug"},
+        "relaxations": [
+            {
+                "when": {"stage": {"in": ["non_clinical", "discovery"]}},
+                "params": {"amount": 10_000_000},
+                "label": {"ja": "非臨床は1千万円", "en": "¥10M for non-clinical"},
+            }
+        ],
+        "label": {"ja": "補助対象経費の下限", "en": "Minimum eligible cost"},
+    }
+
+
+def test_an_officer_edits_a_rule_in_place(officer_client: FlaskClient, world: World) -> None:
+    path = f"/officer/rulesets/{world.draft.id}/rules/lead_vc_min"
+    data = form_values(_page(officer_client.get(path)), path)
+    data |= {"param_amount": ["500,000,000"], "relaxations-1-when-0-fact": ["listed"]}
+    data |= {"relaxations-1-when-0-value": ["false"], "relaxations-1-amount": ["1"]}
+    assert post_form(officer_client, path, data).status_code == 302
+    document = _document(world.draft.id)
+    edited = rule(document, "lead_vc_min")
+    assert document["rules"][4] == edited and edited["params"]["amount"] == 500_000_000
+    assert [r["when"] for r in edited["relaxations"]] == [
+        {"stage": {"in": ["non_clinical", "discovery"]}},
+        {"listed": False},
+    ]
+    assert edited["relaxations"][1] == {
+        "when": {"listed": False},
+        "params": {"amount": 1},
+        "label": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("rule_type", "changes", "field", "message"),
+    [
+        ("min_ratio", {"param_ratio": "1/0"}, "param_ratio", "Ratio '1/0' divides by zero."),
+        ("min_ratio", {"param_ratio": "abc"}, "param_ratio", "Not a ratio: 'abc'"),
+        ("min_amount", {"param_amount": "-5"}, "param_amount", "whole number of yen"),
+        ("min_amount", {"param_amount": "1.5"}, "param_amount", "whole number of yen"),
+        ("min_amount", {"param_fact": "nope"}, "param_fact", NOT_A_CHOICE),
+        ("min_amount", {"param_fact": "stage"}, "param_fact", NOT_A_CHOICE),
+        (
+            "min_amount",
+            {"applies_when-0-fact": "nope"},
+            "applies_when-0-fact",
+            NOT_A_CHOICE,
+        ),
+        (
+            "min_amount",
+            {"relaxations-0-when-0-value": "non_clinical,moon"},
+            "relaxations-0-when-0-value",
+            "'moon' is not a stage",
+        ),
+        ("min_amount", {"relaxations-0-amount": "-1"}, "relaxations-0-amount", "whole number"),
+        ("min_amount", {"rule_id": "lead_vc_min"}, "rule_id", "Duplicate rule id 'lead_vc_min'."),
+        ("min_amount", {"rule_id": "Bad Id"}, "rule_id", "Use lowercase letters"),
+        ("min_amount", {"label_en": ""}, "label_en", "必須"),
+        ("min_amount", {"relaxations-0-label_en": ""}, "relaxations-0-label_en", "both languages"),
+        ("min_amount", {"relaxations-0-amount": ""}, "relaxations-0-amount", "replacement"),
+        ("min_amount", {"relaxations-0-when-0-fact": ""}, "relaxations-0-when-0-fact", "Choose a"),
+        (
+            "min_amount",
+            {"relaxations-0-when-0-fact": "", "relaxations-0-when-0-value": ""},
+            "relaxations-0-when-0-fact",
+            "applies",
+        ),
+        ("min_amount", {"applies_when-0-value": ""}, "applies_when-0-value", "Enter a value"),
+        ("review_quorum", {"param_min": "0"}, "param_min", "1 or more"),
+        ("date_before", {"param_date": "2031-02-30"}, "param_date", "無効な日付"),
+    ],
+)
+def test_bad_input_is_shown_beside_its_field_and_changes_nothing(
+    officer_client: FlaskClient,
+    world: World,
+    rule_type: str,
+    changes: dict[str, str],
+    field: str,
+    message: str,
+) -> None:
+    before, events = copy.deepcopy(world.draft.document), _events()
+    data = _min_amount_form() | {
+        "param_numerator": "vc_committed_total",
+        "param_denominator": "eligible_cost",
+        "param_ratio": "1/3",
+        "param_min": "2",
+        "param_date": "2031-09-30",
+        "param_fact": "project_end" if rule_type == "date_before" else "eligible_cost",
+        "relaxations-0-ratio": "",
+        "relaxations-0-min": "",
+        "relaxations-0-date": "",
+    }
+    if rule_type != "min_amount":
+        data |= NO_RELAXATION
+    path = f"/officer/rulesets/{world.draft.id}/rules/new?type={rule_type}"
+    response = post_form(officer_client, path, data | changes)
+    page = _page(response)
+    assert response.status_code == 422, _all_errors(page)
+    assert message in _field_errors(page, field), _all_errors(page)
+    assert _document(world.draft.id) == before and _events() == events
+
+
+def test_a_value_rule_offers_the_chosen_facts_values(
+    officer_client: FlaskClient, world: World
+) -> None:
+    path = f"/officer/rulesets/{world.draft.id}/rules/new?type=one_of"
+    page = _page(officer_client.get(path + "&fact=stage"))
+    assert 'value="non_clinical"' in page and 'type="checkbox"' in page
+    data = {"rule_id": "theme_ok", "param_fact": "theme", "refresh": "1"}
+    response = post_form(officer_client, path, data)
+    assert response.status_code == 200 and 'value="rare_disease"' in _page(response)
+    data = _min_amount_form(rule_id="theme_ok", severity="block") | {"param_fact": "theme"}
+    data |= NO_RELAXATION | {"param_values": ["amr", "rare_disease"]}
+    response = post_form(officer_client, path, data)
+    assert response.status_code == 302, _all_errors(_page(response))
+    added = rule(_document(world.draft.id), "theme_ok")
+    assert added["params"] == {"fact": "theme", "values": ["amr", "rare_disease"]}
+    assert added["relaxations"] == []
+
+
+def test_an_equals_rule_on_a_true_false_fact(officer_client: FlaskClient, world: World) -> None:
+    path = f"/officer/rulesets/{world.draft.id}/rules/new?type=equals"
+    data = _min_amount_form(rule_id="not_listed", param_fact="listed") | {"param_value": "false"}
+    data |= NO_RELAXATION | {"applies_when-0-fact": "", "applies_when-0-value": ""}
+    response = post_form(officer_client, path, data)
+    assert response.status_code == 302, _all_errors(_page(response))
+    added = rule(_document(world.draft.id), "not_listed")
+    assert added["params"] == {"fact": "listed", "value": False} and added["applies_when"] == {}
+
+
+def test_rules_are_deleted_from_a_draft(officer_client: FlaskClient, world: World) -> None:
+    path = f"/officer/rulesets/{world.draft.id}/rules/lead_vc_min/delete"
+    assert post_form(officer_client, path, {}).status_code == 302
+    assert "lead_vc_min" not in [r["id"] for r in _document(world.draft.id)["rules"]]
+    assert post_form(officer_client, path, {}).status_code == 404
+
+
+# ---- settings -------------------------------------------------------------------------------
+
+
+def _settings(**changes: str) -> dict[str, str]:
+    data = {
+        "due_soon_days": "60, 30, 7",
+        "grace_days": "3",
+        "escalation_days": "7",
+        "review_waiting_days": "10",
+        "tranche_waiting_days": "20",
+        "max_extension_days": "90",
+    }
+    return data | changes
+
+
+def test_settings_are_saved(officer_client: FlaskClient, world: World) -> None:
+    path = f"/officer/rulesets/{world.draft.id}/settings"
+    assert "30, 7" in _page(officer_client.get(path))
+    assert post_form(officer_client, path, _settings()).status_code == 302
+    document = _document(world.draft.id)
+    assert document["schedule"] == {
+        "due_soon_days": [60, 30, 7],
+        "grace_days": 3,
+        "escalation_days": [7],
+        "review_waiting_days": 10,
+        "tranche_waiting_days": 20,
+    }
+    assert document["amendments"] == {"max_extension_days": 90}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"due_soon_days": "30, x"}, "due_soon_days", "whole numbers"),
+        ({"grace_days": "-1"}, "grace_days", "0 or more"),
+        ({"max_extension_days": "1.5"}, "max_extension_days", "整数"),
+    ],
+)
+def test_bad_settings_are_refused(
+    officer_client: FlaskClient, world: World, changes: dict[str, str], field: str, message: str
+) -> None:
+    before = copy.deepcopy(world.draft.document)
+    path = f"/officer/rulesets/{world.draft.id}/settings"
+    response = post_form(officer_client, path, _settings(**changes))
+    assert response.status_code == 422
+    assert message in _field_errors(_page(response), field)
+    assert _document(world.draft.id) == before
+
+
+# ---- drafts, JSON ---------------------------------------------------------------------------
+
+
+def test_a_draft_from_a_preset_and_a_copy(officer_client: FlaskClient, world: World) -> None:
+    path = f"/officer/programs/{world.program.id}/rulesets/new"
+    response = post_form(officer_client, path, {"preset": "milestone_programme"})
+    assert response.status_code == 302
+    made = db.session.query(RuleSet).order_by(RuleSet.id.desc()).first()
+    assert made.document == validate_ruleset(rulesets.preset_document("milestone_programme"))
+    assert made.status == RuleSetStatus.draft and made.title
+    bad = post_form(officer_client, path, {"preset": "nope"})
+    assert bad.status_code == 422 and NOT_A_CHOICE in _field_errors(_page(bad), "preset")
+    response = post_form(officer_client, f"/officer/rulesets/{world.published.id}/copy", {})
+    copied = db.session.query(RuleSet).order_by(RuleSet.id.desc()).first()
+    assert response.headers["Location"].endswith(f"/officer/rulesets/{copied.id}")
+    assert copied.document == world.published.document and copied.status == RuleSetStatus.draft
+    assert db.session.query(RuleSet).count() == 4
+
+
+def test_a_draft_is_deleted(officer_client: FlaskClient, world: World) -> None:
+    draft_id, program_id = world.draft.id, world.program.id
+    response = post_form(officer_client, f"/officer/rulesets/{draft_id}/delete", {})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/officer/programs/{program_id}/rulesets")
+    db.session.expire_all()
+    assert db.session.get(RuleSet, draft_id) is None
+
+
+def _import(client: FlaskClient, program_id: int, body: bytes, name: str = "規則.json") -> Any:
+    path = f"/officer/programs/{program_id}/rulesets/import"
+    return post_form(client, path, {"file": (io.BytesIO(body), name)})
+
+
+def test_export_round_trips_through_import(officer_client: FlaskClient, world: World) -> None:
+    response = officer_client.get(f"/officer/rulesets/{world.published.id}/export")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment") and "AMED-RS-v1.json" in disposition
+    body = response.get_data()
+    text = body.decode("utf-8")
+    assert "リードVCの出資額の下限" in text and '\n  "rules": [' in text
+    assert json.loads(text) == world.published.document
+    imported = _import(officer_client, world.program.id, body)
+    assert imported.status_code == 302
+    made = db.session.query(RuleSet).order_by(RuleSet.id.desc()).first()
+    assert made.document == world.published.document and made.title == "規則"
+    assert made.status == RuleSetStatus.draft
+
+
+@pytest.mark.parametrize(
+    ("body", "name", "message"),
+    [
+        (b'{"rules": [', "x.json", "not valid JSON"),
+        (b"\xff\xfe\x00", "x.json", "UTF-8"),
+        (b"{}", "x.txt", ".json"),
+        (b"[1, 2]", "x.json", "_schema: Expected an object."),
+        (b"[" * 100_000, "x.json", "nested too deeply"),
+    ],
+)
+def test_a_broken_file_is_refused(
+    officer_client: FlaskClient, world: World, body: bytes, name: str, message: str
+) -> None:
+    response = _import(officer_client, world.program.id, body, name)
+    assert response.status_code == 422
+    assert message in _field_errors(_page(response), "file")
+    assert db.session.query(RuleSet).count() == 2
+
+
+def test_schema_errors_of_an_import_are_listed_by_field(
+    officer_client: FlaskClient, world: World
+) -> None:
+    document = rulesets.preset_document("amed_certified_vc")
+    document["rules"][3]["params"]["ratio"] = "1/0"
+    document["rules"][4]["params"]["amount"] = -1
+    document["rules"][1]["type"] = "nope"
+    response = _import(officer_client, world.program.id, json.dumps(document).encode())
+    errors = _field_errors(_page(response), "file")
+    assert response.status_code == 422
+    assert "rules › 3 › params › ratio: Ratio '1/0' divides by zero." in errors
+    assert "rules › 4 › params › amount: Must be a whole number of yen, 0 or more." in errors
+    assert "rules › 1 › type: Unknown rule type 'nope'." in errors
+    assert db.session.query(RuleSet).count() == 2
+
+
+# ---- publishing and immutability ------------------------------------------------------------
+
+
+def test_publishing_a_draft(officer_client: FlaskClient, world: World) -> None:
+    path = f"/officer/rulesets/{world.draft.id}/publish"
+    today = tokyo_today(datetime.now(UTC))
+    early = post_form(officer_client, path, {"effective_from": str(today - timedelta(days=1))})
+    assert early.status_code == 422
+    assert "cannot be before" in _field_errors(_page(early), "effective_from")
+    assert db.session.get(RuleSet, world.draft.id).status == RuleSetStatus.draft
+    response = post_form(officer_client, path, {"effective_from": today.isoformat()})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/officer/rulesets/{world.draft.id}")
+    db.session.expire_all()
+    published = db.session.get(RuleSet, world.draft.id)
+    assert (published.status, published.version, published.effective_from) == (
+        RuleSetStatus.published,
+        2,
+        today,
+    )
+    page = _page(officer_client.get(response.headers["Location"]))
+    assert "2" in page and f"/officer/rulesets/{world.draft.id}/settings" not in page
+
+
+def test_every_edit_url_of_a_published_version_answers_409(
+    app: Flask, officer_client: FlaskClient, world: World
+) -> None:
+    before, events = copy.deepcopy(world.published.document), _events()
+    edits = [
+        (m, p)
+        for m, p in _urls(app, world, world.published.id)
+        if p.startswith("/officer/rulesets/")
+        and not p.endswith(("/export", "/copy", f"/{world.published.id}"))
+    ]
+    assert len(edits) >= 8
+    for method, path in edits:
+        if method == "GET":
+            response = officer_client.get(path)
+        else:
+            data = _min_amount_form(rule_id="lead_vc_min") | _settings()
+            response = post_form(officer_client, path, data | {"effective_from": "2099-01-01"})
+        assert response.status_code == 409, (method, path)
+    db.session.expire_all()
+    stored = db.session.get(RuleSet, world.published.id)
+    assert stored.document == before and stored.version == 1 and _events() == events
