@@ -1,0 +1,212 @@
+"""What-if: a draft rule set against every open application and active grant of its programme.
+
+Applications are compared on eligibility (the version in force on their submission date,
+or today for drafts, against the draft). Active grants are compared on the tranche gates of
+their next open milestone (their pinned version against the draft), so an officer sees
+which releases a change would block before publishing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from grants.domain.errors import NotFound
+from grants.domain.permissions import Action, Subject, require
+from grants.domain.rules import (
+    Change,
+    CompiledRuleSet,
+    Phase,
+    Trace,
+    compare_traces,
+    compile_ruleset,
+    evaluate,
+)
+from grants.domain.states import ApplicationState, GrantState, MilestoneState
+from grants.extensions import db
+from grants.models import Application, CoInvestment, Grant, Milestone, Program, RuleSet
+from grants.services import rulesets
+from grants.services.actors import Actor, SystemActor
+from grants.services.facts import application_facts, certifications_by_vc, tranche_facts
+
+# Applications still to be decided; awarded ones are represented by their grants.
+OPEN_APPLICATION_STATES = (
+    ApplicationState.draft,
+    ApplicationState.submitted,
+    ApplicationState.screened_eligible,
+    ApplicationState.screened_ineligible,
+    ApplicationState.under_review,
+)
+OPEN_MILESTONE_STATES = (
+    MilestoneState.planned,
+    MilestoneState.submitted,
+    MilestoneState.changes_requested,
+    MilestoneState.approved,
+)
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class WhatIfRow:
+    kind: str  # "application" or "grant"
+    subject_id: int
+    title: str
+    organization: str
+    state: str
+    before: Trace | None
+    after: Trace
+    change: Change
+
+
+@dataclass(frozen=True)
+class WhatIfReport:
+    program: Program
+    in_force: RuleSet | None
+    rows: list[WhatIfRow]
+
+    @property
+    def summary(self) -> dict[Change, int]:
+        counts = dict.fromkeys(Change, 0)
+        for row in self.rows:
+            counts[row.change] += 1
+        return counts
+
+    @property
+    def changed(self) -> list[WhatIfRow]:
+        return [row for row in self.rows if row.change is not Change.UNCHANGED]
+
+
+def what_if_ruleset(actor: Actor, ruleset_id: int, today: date) -> WhatIfReport:
+    """The what-if of a stored draft (any stored version works; drafts are the point)."""
+    _require(actor)
+    ruleset = rulesets.get(ruleset_id)
+    return _report(ruleset.program, rulesets.compiled(ruleset), today)
+
+
+def what_if_document(
+    actor: Actor, program_code: str, document: dict[str, Any], today: date
+) -> WhatIfReport:
+    """The what-if of a draft document not stored yet (command line); RuleSetInvalid if bad."""
+    _require(actor)
+    program = db.session.scalar(select(Program).where(Program.code == program_code.upper()))
+    if program is None:
+        raise NotFound(_("No programme has the code %(code)s.", code=program_code))
+    return _report(program, compile_ruleset(document), today)
+
+
+def _require(actor: Actor) -> None:
+    # The command line runs it as the system: read-only, so no officer account is needed.
+    if not isinstance(actor, SystemActor):
+        require(Action.run_what_if, Subject(role=actor.role))
+
+
+def _report(program: Program, draft: CompiledRuleSet, today: date) -> WhatIfReport:
+    current = rulesets.in_force(program.id, today)
+    rows = [
+        *_application_rows(program.id, draft, today),
+        *_grant_rows(program.id, draft, today),
+    ]
+    return WhatIfReport(program, current, rows)
+
+
+def _application_rows(program_id: int, draft: CompiledRuleSet, today: date) -> list[WhatIfRow]:
+    applications = list(
+        db.session.scalars(
+            select(Application)
+            .where(
+                Application.program_id == program_id,
+                Application.state.in_(OPEN_APPLICATION_STATES),
+            )
+            .options(
+                selectinload(Application.organization),
+                selectinload(Application.ruleset),
+                selectinload(Application.plan),
+                selectinload(Application.co_investments).selectinload(CoInvestment.vc),
+            )
+            .order_by(Application.id)
+        )
+    )
+    certs = certifications_by_vc(
+        ci.vc_organization_id for app in applications for ci in app.co_investments
+    )
+    versions = _VersionCache(program_id)
+    rows = []
+    for application in applications:
+        on = application.submitted_on or today
+        facts = application_facts(application, on, certs)
+        current = versions.for_application(application, on)
+        before = evaluate(current, Phase.ELIGIBILITY, facts) if current else None
+        after = evaluate(draft, Phase.ELIGIBILITY, facts)
+        rows.append(
+            WhatIfRow(
+                "application",
+                application.id,
+                application.title,
+                application.organization.name,
+                str(application.state),
+                before,
+                after,
+                compare_traces(before, after),
+            )
+        )
+    return rows
+
+
+def _grant_rows(program_id: int, draft: CompiledRuleSet, today: date) -> list[WhatIfRow]:
+    grants = db.session.scalars(
+        select(Grant)
+        .where(Grant.program_id == program_id, Grant.state == GrantState.active)
+        .options(
+            selectinload(Grant.organization),
+            selectinload(Grant.ruleset),
+            selectinload(Grant.milestones),
+        )
+        .order_by(Grant.id)
+    )
+    rows = []
+    for grant in grants:
+        milestone = _next_open(grant.milestones)
+        if milestone is None:
+            continue
+        facts = tranche_facts(milestone, today)
+        before = evaluate(rulesets.compiled(grant.ruleset), Phase.TRANCHE_GATES, facts)
+        after = evaluate(draft, Phase.TRANCHE_GATES, facts)
+        rows.append(
+            WhatIfRow(
+                "grant",
+                grant.id,
+                f"{grant.number} · {milestone.title}",
+                grant.organization.name,
+                str(grant.state),
+                before,
+                after,
+                compare_traces(before, after),
+            )
+        )
+    return rows
+
+
+def _next_open(milestones: Iterable[Milestone]) -> Milestone | None:
+    return next((m for m in milestones if m.state in OPEN_MILESTONE_STATES), None)
+
+
+class _VersionCache:
+    """The compiled version in force per date, looked up once per distinct date."""
+
+    def __init__(self, program_id: int) -> None:
+        self.program_id = program_id
+        self._by_date: dict[date, CompiledRuleSet | None] = {}
+
+    def for_application(self, application: Application, on: date) -> CompiledRuleSet | None:
+        if application.ruleset is not None:
+            return rulesets.compiled(application.ruleset)
+        if on not in self._by_date:
+            version = rulesets.in_force(self.program_id, on)
+            self._by_date[on] = rulesets.compiled(version) if version else None
+        return self._by_date[on]
