@@ -50,10 +50,12 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from grants.api import register_api
     from grants.cli import register_cli
     from grants.web import register_web
 
     register_web(app)
+    register_api(app)
     register_cli(app)
 
 

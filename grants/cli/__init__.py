@@ -9,6 +9,6 @@ grants_cli = AppGroup("grants", help="Milestone grants administration.")
 
 
 def register_cli(app: Flask) -> None:
-    from grants.cli import accounts, audit, demo, whatif  # noqa: F401  (they register commands)
+    from grants.cli import accounts, audit, demo, tokens, whatif  # noqa: F401  (they register commands)
 
     app.cli.add_command(grants_cli)

@@ -10,8 +10,10 @@ from grants.models.evidence import EvidenceFile, EvidenceSubmission, Review
 from grants.models.funds import Disbursement, Investment
 from grants.models.grants import ConflictDeclaration, Grant, Milestone, ReviewerAssignment
 from grants.models.programs import BudgetPool, Program, RuleSet, RuleSetStatus
+from grants.models.tokens import ApiToken
 
 __all__ = [
+    "ApiToken",
     "Amendment",
     "Application",
     "AuditEvent",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -21,6 +23,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
 def _messages() -> dict[int, tuple[str, str]]:
     return {
         400: (_("Bad request"), _("The request could not be understood.")),
+        401: (_("Sign-in required"), _("A valid API token is required.")),
         403: (_("Forbidden"), _("You do not have permission to open this page.")),
         404: (_("Not found"), _("There is no page at this address.")),
         405: (_("Method not allowed"), _("This address does not accept this kind of request.")),
@@ -61,7 +64,17 @@ def _csrf_error(error: CSRFError) -> tuple[str | Response, int]:
 def _http_error(error: HTTPException) -> tuple[str | Response, int] | HTTPException:
     if error.code is None or error.code < 400:
         return error
-    return render_error(error.code)
+    data = getattr(error, "data", None) or {}  # what flask-smorest's abort() attaches
+    return render_error(error.code, data.get("message"), _input_errors(data))
+
+
+def _input_errors(data: dict[str, Any]) -> dict[str, Any]:
+    """Validation messages by field; webargs groups them by location first ({"json": ...})."""
+    merged: dict[str, Any] = {}
+    for by_field in (data.get("messages") or {}).values():
+        if isinstance(by_field, dict):
+            merged.update(by_field)
+    return merged
 
 
 def _domain_error(error: DomainError) -> tuple[str | Response, int]:

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from grants.domain.accounts import Role
+from grants.domain.accounts import Locale, Role
 from grants.domain.calendar import tokyo_today
 from grants.domain.rules import validate_ruleset
 from grants.domain.rules.checks import RULE_TYPES
@@ -28,13 +28,12 @@ from tests.support.rulesets import (
     TODAY,
     form_values,
     make_draft,
-    make_officer,
     make_program,
     rule,
 )
 from tests.support.web import login, post_form
 
-NOT_A_CHOICE = "選択肢が正しくありません"  # WTForms' own message, in the officer's Japanese
+NOT_A_CHOICE = "Not a valid choice"  # WTForms' own message; the officer reads English
 
 
 @dataclass
@@ -47,7 +46,8 @@ class World:
 
 @pytest.fixture
 def world(app: Flask) -> World:
-    officer, program = make_officer(), make_program("AMED-RS")
+    # English, so that the assertions below read the messages as written in the code.
+    officer, program = make_user(Role.officer, locale=Locale.en), make_program("AMED-RS")
     published = make_draft(program, officer, title="第1版")
     published = rulesets.publish(officer, published.id, TODAY, TODAY)
     draft = make_draft(program, officer)
@@ -156,6 +156,8 @@ def test_the_versions_page(officer_client: FlaskClient, world: World) -> None:
 
 
 def test_a_draft_page_reads_in_words(officer_client: FlaskClient, world: World) -> None:
+    world.officer.locale = Locale.ja
+    db.session.commit()
     page = _page(officer_client.get(f"/officer/rulesets/{world.draft.id}"))
     assert "リードVCの出資額の下限" in page and "10億円" in page and "1億円" in page
     assert "リードVC出資額" in page  # the fact label, not its name
@@ -307,7 +309,7 @@ def test_an_officer_edits_a_rule_in_place(officer_client: FlaskClient, world: Wo
         ("min_amount", {"relaxations-0-amount": "-1"}, "relaxations-0-amount", "whole number"),
         ("min_amount", {"rule_id": "lead_vc_min"}, "rule_id", "Duplicate rule id 'lead_vc_min'."),
         ("min_amount", {"rule_id": "Bad Id"}, "rule_id", "Use lowercase letters"),
-        ("min_amount", {"label_en": ""}, "label_en", "必須"),
+        ("min_amount", {"label_en": ""}, "label_en", "required"),
         ("min_amount", {"relaxations-0-label_en": ""}, "relaxations-0-label_en", "both languages"),
         ("min_amount", {"relaxations-0-amount": ""}, "relaxations-0-amount", "replacement"),
         ("min_amount", {"relaxations-0-when-0-fact": ""}, "relaxations-0-when-0-fact", "Choose a"),
@@ -319,7 +321,7 @@ def test_an_officer_edits_a_rule_in_place(officer_client: FlaskClient, world: Wo
         ),
         ("min_amount", {"applies_when-0-value": ""}, "applies_when-0-value", "Enter a value"),
         ("review_quorum", {"param_min": "0"}, "param_min", "1 or more"),
-        ("date_before", {"param_date": "2031-02-30"}, "param_date", "無効な日付"),
+        ("date_before", {"param_date": "2031-02-30"}, "param_date", "Not a valid date"),
     ],
 )
 def test_bad_input_is_shown_beside_its_field_and_changes_nothing(
@@ -422,7 +424,7 @@ def test_settings_are_saved(officer_client: FlaskClient, world: World) -> None:
     [
         ({"due_soon_days": "30, x"}, "due_soon_days", "whole numbers"),
         ({"grace_days": "-1"}, "grace_days", "0 or more"),
-        ({"max_extension_days": "1.5"}, "max_extension_days", "整数"),
+        ({"max_extension_days": "1.5"}, "max_extension_days", "integer"),
     ],
 )
 def test_bad_settings_are_refused(

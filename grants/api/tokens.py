@@ -1,0 +1,55 @@
+"""The caller's own personal API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from grants.api.auth import api_actor
+from grants.models import ApiToken
+from grants.services import tokens
+
+blp = Blueprint(
+    "api_tokens", __name__, url_prefix="/api/v1/tokens", description="My personal API tokens."
+)
+
+
+class TokenSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    prefix = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class NewTokenSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=tokens.NAME_MAX))
+
+
+class CreatedTokenSchema(TokenSchema):
+    token = fields.String(required=True, metadata={"description": "Shown this once only."})
+
+
+@blp.get("")
+@blp.response(200, TokenSchema(many=True))
+def list_tokens() -> list[ApiToken]:
+    return tokens.tokens_of(api_actor())
+
+
+@blp.post("")
+@blp.arguments(NewTokenSchema)
+@blp.response(201, CreatedTokenSchema)
+def create_token(data: dict[str, Any]) -> dict[str, Any]:
+    """A new token acting with my role; its secret is in this answer only."""
+    token, secret = tokens.create_token(api_actor(), api_actor(), data["name"])
+    return {**{name: getattr(token, name) for name in TokenSchema().fields}, "token": secret}
+
+
+@blp.delete("/<int:token_id>")
+@blp.response(204)
+def revoke_token(token_id: int) -> None:
+    """Revoke one of my tokens; it stops working at once."""
+    tokens.revoke_token(api_actor(), token_id)

@@ -1,0 +1,101 @@
+"""/api/v1 rule sets: drafts, documents, publishing and what-if."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from grants.domain.accounts import Role
+from grants.domain.rules import amed_certified_vc
+from tests.support.api import api_as, assert_error
+from tests.support.rulesets import make_program, rule
+from tests.support.whatif import make_whatif_world
+
+
+def test_draft_edit_publish_and_freeze(app: Flask, client: FlaskClient) -> None:
+    program = make_program()
+    api = api_as(client, Role.officer)
+    created = api.post(
+        f"/api/v1/programs/{program.id}/rulesets",
+        json={"title": "第7回公募", "preset": "amed_certified_vc"},
+    )
+    assert created.status_code == 201
+    draft = created.get_json()
+    assert draft["status"] == "draft" and draft["version"] is None
+    document = amed_certified_vc()
+    rule(document, "lead_vc_min")["params"]["amount"] = 500_000_000
+    path = f"/api/v1/rulesets/{draft['id']}"
+    replaced = api.put(f"{path}/document", json={"document": document})
+    assert replaced.status_code == 200
+    assert rule(replaced.get_json()["document"], "lead_vc_min")["params"]["amount"] == 500_000_000
+    published = api.post(f"{path}/publish", json={"effective_from": "2099-04-01"})
+    assert published.status_code == 200 and published.get_json()["version"] == 1
+    assert_error(api.put(f"{path}/document", json={"document": document}), 409, "conflict")
+    assert_error(api.delete(path), 409)
+    copy = api.post(f"{path}/copy")
+    assert copy.status_code == 201 and copy.get_json()["status"] == "draft"
+    assert api.delete(f"/api/v1/rulesets/{copy.get_json()['id']}").status_code == 204
+
+
+def test_invalid_documents_name_the_field(app: Flask, client: FlaskClient) -> None:
+    program = make_program()
+    api = api_as(client, Role.officer)
+    path = f"/api/v1/programs/{program.id}/rulesets"
+    document = amed_certified_vc()
+    rule(document, "vc_share_min")["params"]["ratio"] = "1/0"
+    error = assert_error(api.post(path, json={"title": "x", "document": document}), 422)
+    assert "rules" in error["fields"]
+    both = {"title": "x", "document": document, "preset": "amed_certified_vc"}
+    assert "document" in assert_error(api.post(path, json=both), 422)["fields"]
+    assert (
+        "preset"
+        in assert_error(api.post(path, json={"title": "x", "preset": "nope"}), 422)["fields"]
+    )
+    draft = api.post(path, json={"title": "x", "preset": "milestone_programme"}).get_json()
+    past = api.post(
+        f"/api/v1/rulesets/{draft['id']}/publish", json={"effective_from": "2000-01-01"}
+    )
+    assert "effective_from" in assert_error(past, 422)["fields"]
+
+
+def test_applicants_see_published_versions_only(app: Flask, client: FlaskClient) -> None:
+    program = make_program()
+    officer = api_as(client, Role.officer)
+    path = f"/api/v1/programs/{program.id}/rulesets"
+    draft = officer.post(path, json={"title": "x", "preset": "amed_certified_vc"}).get_json()
+    applicant = api_as(client, Role.applicant)
+    assert applicant.get(path).get_json() == []
+    assert_error(applicant.get(f"/api/v1/rulesets/{draft['id']}"), 404)
+    assert_error(applicant.post(path, json={"title": "x", "preset": "amed_certified_vc"}), 403)
+    officer.post(f"/api/v1/rulesets/{draft['id']}/publish", json={"effective_from": "2099-01-01"})
+    assert [r["version"] for r in applicant.get(path).get_json()] == [1]
+
+
+def test_what_if(app: Flask, client: FlaskClient) -> None:
+    w = make_whatif_world()
+    api = api_as(client, Role.officer)
+    document = amed_certified_vc()
+    rule(document, "lead_vc_min")["relaxations"] = []
+    draft = api.post(
+        f"/api/v1/programs/{w.world.program.id}/rulesets",
+        json={"title": "緩和なし", "document": document},
+    ).get_json()
+    body = api.get(f"/api/v1/rulesets/{draft['id']}/what-if").get_json()
+    assert body["in_force_version"] == 1
+    assert body["summary"]["newly_blocked"] == 1
+    blocked = next(r for r in body["rows"] if r["change"] == "newly_blocked")
+    assert blocked["subject_id"] == w.relaxed.id and blocked["before"]["ok"] is True
+    failing = [row for row in blocked["after"]["rows"] if row["outcome"] == "fail"]
+    assert failing[0]["rule_id"] == "lead_vc_min" and failing[0]["message"]["ja"]
+
+
+@pytest.mark.parametrize("role", [Role.applicant, Role.reviewer, Role.admin])
+def test_what_if_is_for_officers(app: Flask, client: FlaskClient, role: Role) -> None:
+    w = make_whatif_world()
+    officer = api_as(client, Role.officer)
+    draft = officer.post(
+        f"/api/v1/programs/{w.world.program.id}/rulesets",
+        json={"title": "x", "preset": "amed_certified_vc"},
+    ).get_json()
+    assert_error(api_as(client, role).get(f"/api/v1/rulesets/{draft['id']}/what-if"), 403)
