@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from grants.extensions import babel, csrf, db, limiter, login_manager, migrate
+from grants.routing import BoundedInt
 from grants.settings import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,8 +25,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     load_config(app.config, app.instance_path, config)
+    app.url_map.converters["int"] = BoundedInt
     _init_extensions(app)
     _register_blueprints(app)
+    _start_scheduler(app)
     return app
 
 
@@ -57,6 +60,13 @@ def _register_blueprints(app: Flask) -> None:
     register_web(app)
     register_api(app)
     register_cli(app)
+
+
+def _start_scheduler(app: Flask) -> None:
+    """The embedded scheduler, only when enabled and only in the serving process."""
+    from grants.jobs.scheduler import start_embedded
+
+    start_embedded(app)
 
 
 def _configure_sqlite(engine: Engine) -> None:

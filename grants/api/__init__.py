@@ -10,9 +10,11 @@ from typing import Any
 
 from flask import Flask, request
 from flask_smorest import Api
+from flask_smorest.spec.plugins import integerconverter2paramschema
 
 from grants.api.errors import ErrorSchema
 from grants.extensions import csrf
+from grants.routing import BoundedInt
 
 API_PREFIX = "/api/v1"
 
@@ -32,6 +34,7 @@ def register_api(app: Flask) -> None:
 
     app.config.update(_openapi_config())
     api = GrantsApi(app, spec_kwargs=_spec_kwargs())
+    api.register_converter(BoundedInt, integerconverter2paramschema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     resources = [programs.blp, rulesets.blp, tokens.blp]
     for blp in resources:

@@ -83,7 +83,10 @@ def list_rulesets(program_id: int) -> list[RuleSet]:
 @blp.response(201, RuleSetSchema)
 def create_draft(data: dict[str, Any], program_id: int) -> RuleSet:
     """A new draft from a document or from a preset (officers)."""
-    document = data.get("document") or rulesets.preset_document(data["preset"])
+    if "document" in data:
+        document = data["document"]
+    else:
+        document = rulesets.preset_document(data["preset"])
     return rulesets.create_draft(api_actor(), program_id, data["title"], document)
 
 
