@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from grants.domain.accounts import Role
@@ -183,7 +184,7 @@ def test_publish_refuses_an_early_effective_date(
     if latest is not None:
         publish_new(program, officer, latest)
     draft = make_draft(program, officer)
-    with pytest.raises(RuleViolation) as error:
+    with pytest.raises(RuleViolation) as error, force_locale("en"):
         rulesets.publish(officer, draft.id, effective_from, TODAY)
     assert error.value.fields == {
         "effective_from": [f"The effective date cannot be before {floor.isoformat()}."]
