@@ -19,7 +19,8 @@ from grants.models import BudgetPool, Program
 from grants.services import audit
 from grants.services.actors import Actor, SystemActor
 
-CODE_PATTERN = re.compile(r"[A-Z0-9-]{2,40}")
+# At most 30, so that grant numbers (CODE-0001) fit their 40-character column.
+CODE_PATTERN = re.compile(r"[A-Z0-9-]{2,30}")
 NAME_MAX = 200
 FISCAL_YEAR_MIN = 2000
 FISCAL_YEAR_MAX = 2100
@@ -153,7 +154,7 @@ def _code_error(code: str, program_id: int | None) -> str | None:
     if not code:
         return _("A code is required.")
     if not CODE_PATTERN.fullmatch(code):
-        return _("A code has 2 to 40 characters: letters A-Z, digits and hyphens.")
+        return _("A code has 2 to 30 characters: letters A-Z, digits and hyphens.")
     query = select(func.count()).where(func.upper(Program.code) == code)
     if program_id is not None:
         query = query.where(Program.id != program_id)

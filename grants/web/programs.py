@@ -39,8 +39,8 @@ class CheckboxListField(SelectMultipleField):
 class ProgramForm(FlaskForm):
     code = StringField(
         _l("Code"),
-        validators=[DataRequired(), Length(max=40)],
-        description=_l("2 to 40 letters A-Z, digits or hyphens, e.g. AMED-VC-7."),
+        validators=[DataRequired(), Length(max=30)],
+        description=_l("2 to 30 letters A-Z, digits or hyphens, e.g. AMED-VC-7."),
     )
     name_ja = StringField(_l("Name in Japanese"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])

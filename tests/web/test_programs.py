@@ -134,7 +134,7 @@ def test_officer_edits_a_programme(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"code": "A_B"}, "code", "2 to 40 characters"),
+        ({"code": "A_B"}, "code", "2 to 30 characters"),
         ({"code": "DUP-1"}, "code", "Another programme has this code."),
         ({"code": "dup-1"}, "code", "Another programme has this code."),
         ({"application_opens": "2026-13-01"}, "application_opens", "Not a valid date"),
