@@ -13,11 +13,31 @@ from grants.extensions import login_manager
 
 
 def register_web(app: Flask) -> None:
-    from grants.web import admin, auth, certified_vcs, main, programs, rulesets, whatif
+    from grants.web import (
+        admin,
+        applications,
+        auth,
+        certified_vcs,
+        main,
+        programs,
+        rulesets,
+        screening,
+        whatif,
+    )
     from grants.web.errors import register_error_handlers
     from grants.web.filters import register_filters
 
-    for module in (auth, main, admin, programs, certified_vcs, rulesets, whatif):
+    for module in (
+        auth,
+        main,
+        admin,
+        programs,
+        certified_vcs,
+        rulesets,
+        whatif,
+        applications,
+        screening,
+    ):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
     register_filters(app)

@@ -1,0 +1,433 @@
+"""Applicant pages: list, draft form, plan and co-investment FieldLists, submit, withdraw."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from grants.domain.accounts import Locale, OrgKind, Role
+from grants.domain.states import ApplicationState
+from grants.extensions import db
+from grants.models import Application, AuditEvent, CoInvestment, PlannedMilestone
+from grants.web import applications as applications_web
+from tests.support.applications import TODAY, make_applicant, ready_application
+from tests.support.factories import make_org, make_user
+from tests.support.grants import make_program
+from tests.support.programs import make_certified_vc
+from tests.support.web import login, post_form
+
+FORM = {
+    "title": "抗菌薬候補の開発",
+    "theme": "amr",
+    "modality": "drug",
+    "stage": "non_clinical",
+    "eligible_cost": "600,000,000",
+    "indirect_cost": "60,000,000",
+    "requested_subsidy": "４００,０００,０００",  # full-width digits are accepted too
+    "project_start": "2026-06-01",
+    "project_end": "2029-03-31",
+}
+PLAN = {
+    "milestones-0-title": "Lead optimisation",
+    "milestones-0-due_date": "2026-12-31",
+    "milestones-0-tranche_amount": "100,000,000",
+    "milestones-0-criteria-0-metric": "IC50",
+    "milestones-0-criteria-0-target": "<= 10",
+    "milestones-0-criteria-0-unit": "nM",
+    "milestones-1-title": "Candidate nominated",
+    "milestones-1-due_date": "2027-09-30",
+    "milestones-1-tranche_amount": "300000000",
+    "milestones-1-criteria-0-metric": "Efficacy",
+    "milestones-1-criteria-0-target": "50",
+    "milestones-1-criteria-0-unit": "%",
+    "milestones-1-criteria-1-metric": "",
+    "milestones-1-criteria-1-target": "",
+    "milestones-1-criteria-1-unit": "",
+    # an empty row offered by "add milestone": ignored
+    "milestones-2-title": "",
+    "milestones-2-due_date": "",
+    "milestones-2-tranche_amount": "",
+    "milestones-2-criteria-0-metric": "",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(applications_web, "_today", lambda: TODAY)
+
+
+def routes(app: Flask) -> list[tuple[str, str]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("applications."):
+            path = "/".join("1" if p.startswith("<") else p for p in rule.rule.split("/"))
+            found += [(m, path) for m in sorted((rule.methods or set()) & {"GET", "POST"})]
+    return found
+
+
+def _request(client: FlaskClient, method: str, path: str, data: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+    return client.get(path) if method == "GET" else post_form(client, path, data or {})
+
+
+def _page(response) -> str:  # type: ignore[no-untyped-def]
+    return response.get_data(as_text=True)
+
+
+def _field_error(page: str, field_id: str) -> str:
+    match = re.search(
+        rf'<ul class="errors" id="{re.escape(field_id)}-error">(.*?)</ul>', page, re.S
+    )
+    assert match, f"no error beside {field_id}"
+    return match.group(1)
+
+
+def test_every_route_is_enumerated(app: Flask) -> None:
+    assert set(routes(app)) == {
+        ("GET", "/applications"),
+        ("GET", "/applications/new"),
+        ("POST", "/applications/new"),
+        ("GET", "/applications/1"),
+        ("GET", "/applications/1/edit"),
+        ("POST", "/applications/1/edit"),
+        ("GET", "/applications/1/plan"),
+        ("POST", "/applications/1/plan"),
+        ("GET", "/applications/1/co-investments"),
+        ("POST", "/applications/1/co-investments"),
+        ("POST", "/applications/1/submit"),
+        ("POST", "/applications/1/withdraw"),
+    }
+
+
+def test_anonymous_is_sent_to_login(app: Flask, client: FlaskClient) -> None:
+    for method, path in routes(app):
+        response = _request(client, method, path)
+        assert response.status_code == 302, (method, path)
+        assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", [Role.reviewer, Role.admin, Role.officer, "stranger"])
+def test_permission_matrix(app: Flask, client: FlaskClient, role: str) -> None:
+    world = ready_application()
+    assert world.application.id == 1
+    user = make_applicant() if role == "stranger" else make_user(Role(role))
+    login(client, user.email)
+    events = db.session.query(AuditEvent).count()
+    for method, path in routes(app):
+        response = _request(client, method, path, FORM | PLAN | {"program_id": "1"})
+        if role == "stranger" and path in ("/applications", "/applications/new"):
+            expected = {200, 302}  # their own list, and a draft of their own
+        elif role == Role.officer and (method, path) == ("GET", "/applications/1"):
+            expected = {200}  # officers may read applications
+        else:
+            expected = {403}
+        assert response.status_code in expected, (role, method, path, response.status_code)
+    db.session.expire_all()
+    assert db.session.query(AuditEvent).count() == events or role == "stranger"
+    assert world.application.state == ApplicationState.draft
+    assert world.application.title == "抗菌薬候補の開発"
+    assert db.session.query(Application).count() == (2 if role == "stranger" else 1)
+
+
+def test_missing_and_foreign_ids(client: FlaskClient) -> None:
+    world = ready_application()
+    login(client, world.applicant.email)
+    assert client.get("/applications/999").status_code == 404
+    assert post_form(client, "/applications/999/submit", {}).status_code == 404
+    assert client.get("/applications/abc").status_code == 404
+
+
+def test_csrf_token_is_required(client: FlaskClient) -> None:
+    world = ready_application()
+    login(client, world.applicant.email)
+    application_id = world.application.id
+    for path in ("/applications/new", f"/applications/{application_id}/submit"):
+        assert client.post(path, data=FORM).status_code == 400
+    assert client.post(f"/applications/{application_id}/plan", data=PLAN).status_code == 400
+    db.session.expire_all()
+    assert db.session.query(Application).count() == 1
+    assert world.application.state == ApplicationState.draft
+
+
+def test_nav_links_by_role(client: FlaskClient) -> None:
+    login(client, make_applicant().email)
+    page = _page(client.get("/"))
+    assert 'href="/applications"' in page and 'href="/officer/screening"' not in page
+    post_form(client, "/logout", {})
+    login(client, make_user(Role.admin).email)
+    page = _page(client.get("/"))
+    assert 'href="/applications"' not in page and 'href="/officer/screening"' not in page
+
+
+# ---- drafts -----------------------------------------------------------------------------------
+
+
+def test_applicant_creates_a_draft(client: FlaskClient) -> None:
+    program, _ = make_program("AMED-W", "amed")
+    db.session.commit()
+    applicant = make_applicant()
+    login(client, applicant.email)
+    page = _page(client.get("/applications/new"))
+    assert f'<option value="{program.id}">' in page and 'for="eligible_cost"' in page
+    response = post_form(client, "/applications/new", FORM | {"program_id": str(program.id)})
+    assert response.status_code == 302
+    application = db.session.query(Application).one()
+    assert response.headers["Location"].endswith(f"/applications/{application.id}")
+    assert application.eligible_cost == 600_000_000
+    assert application.requested_subsidy == 400_000_000
+    assert application.organization_id == applicant.organization_id
+    assert db.session.query(AuditEvent).filter_by(action="application.create").count() == 1
+    index = _page(client.get("/applications"))
+    assert "抗菌薬候補の開発" in index and "6億円" in index and "下書き" in index
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"theme": "other"}, "theme", "Choose one of the programme&#39;s themes."),
+        ({"eligible_cost": "12abc"}, "eligible_cost", "Enter a whole number of yen"),
+        ({"eligible_cost": ""}, "eligible_cost", "This field is required."),
+        ({"requested_subsidy": "700,000,000"}, "requested_subsidy", "cannot exceed"),
+        ({"project_end": "2031-10-01"}, "project_end", "programme&#39;s end date"),
+        ({"project_end": "31/10/2030"}, "project_end", "Not a valid date"),
+        ({"stage": "bogus"}, "stage", "Not a valid choice"),
+        ({"program_id": "abc"}, "program_id", "could not coerce"),
+        ({"program_id": ""}, "program_id", "Choose a programme."),
+    ],
+)
+def test_invalid_draft_is_shown_again_with_the_message_beside_the_field(
+    client: FlaskClient, changes: dict[str, str], field: str, message: str
+) -> None:
+    program, _ = make_program("AMED-W", "amed")
+    db.session.commit()
+    user = make_user(Role.applicant, make_org(OrgKind.startup), locale=Locale.en)
+    login(client, user.email)
+    response = post_form(
+        client, "/applications/new", FORM | {"program_id": str(program.id)} | changes
+    )
+    assert response.status_code == 422
+    assert message in _field_error(_page(response), field)
+    assert db.session.query(Application).count() == 0
+
+
+def test_owner_edits_a_draft(client: FlaskClient) -> None:
+    world = ready_application("milestone")
+    login(client, world.applicant.email)
+    path = f"/applications/{world.application.id}/edit"
+    page = _page(client.get(path))
+    assert 'value="600,000,000"' in page and 'value="2029-03-31"' in page
+    form = FORM | {"program_id": str(world.program.id), "title": "Renamed"}
+    assert post_form(client, path, form).status_code == 302
+    db.session.refresh(world.application)
+    assert world.application.title == "Renamed"
+    response = post_form(client, path, form | {"indirect_cost": "600,000,001"})
+    assert response.status_code == 422 and "indirect cost" in _field_error(
+        _page(response), "indirect_cost"
+    )
+
+
+# ---- the plan ---------------------------------------------------------------------------------
+
+
+def test_plan_form_adds_rows_without_saving(client: FlaskClient) -> None:
+    world = ready_application()
+    login(client, world.applicant.email)
+    path = f"/applications/{world.application.id}/plan"
+    page = _page(client.get(path))
+    assert 'name="milestones-2-title"' in page and 'name="milestones-3-title"' not in page
+    assert 'name="milestones-2-criteria-0-metric"' in page
+    assert 'for="milestones-0-criteria-0-unit"' in page
+    response = post_form(client, path, PLAN | {"add_milestone": "1"})
+    page = _page(response)
+    assert response.status_code == 200
+    assert 'name="milestones-3-title"' in page and 'value="Lead optimisation"' in page
+    response = post_form(client, path, PLAN | {"add_criterion": "milestones-0"})
+    page = _page(response)
+    assert 'name="milestones-0-criteria-1-metric"' in page
+    assert 'name="milestones-1-criteria-2-metric"' not in page
+    db.session.expire_all()
+    assert [m.tranche_amount for m in world.application.plan] == [6 * 10**8, 8 * 10**8, 10**9]
+
+
+def test_plan_is_saved_ignoring_empty_rows(client: FlaskClient) -> None:
+    world = ready_application("milestone")
+    login(client, world.applicant.email)
+    path = f"/applications/{world.application.id}/plan"
+    response = post_form(client, path, PLAN)
+    assert response.status_code == 302
+    plan = db.session.query(PlannedMilestone).order_by(PlannedMilestone.sequence).all()
+    assert [(m.sequence, m.title, m.tranche_amount) for m in plan] == [
+        (1, "Lead optimisation", 100_000_000),
+        (2, "Candidate nominated", 300_000_000),
+    ]
+    assert plan[1].criteria == [{"metric": "Efficacy", "target": "50", "unit": "%"}]
+    assert db.session.query(AuditEvent).filter_by(action="application.replace_plan").count() == 2
+
+
+def test_plan_errors_land_beside_the_rows_on_the_page(client: FlaskClient) -> None:
+    world = ready_application()
+    login(client, make_user(Role.applicant, world.org, locale=Locale.en).email)
+    path = f"/applications/{world.application.id}/plan"
+    blank_first = {  # the first row is left empty, so the service sees the rows shifted
+        "milestones-0-title": "",
+        "milestones-0-due_date": "",
+        "milestones-0-tranche_amount": "",
+        "milestones-0-criteria-0-metric": "",
+        "milestones-1-title": "Second",
+        "milestones-1-due_date": "2027-09-30",
+        "milestones-1-tranche_amount": "1",
+        "milestones-1-criteria-0-metric": "",
+        "milestones-1-criteria-1-metric": "IC50",
+        "milestones-1-criteria-1-target": "",
+        "milestones-1-criteria-1-unit": "nM",
+        "milestones-2-title": "Third",
+        "milestones-2-due_date": "2027-01-01",
+        "milestones-2-tranche_amount": "abc",
+        "milestones-2-criteria-0-metric": "Yield",
+        "milestones-2-criteria-0-target": "90",
+        "milestones-2-criteria-0-unit": "%",
+    }
+    response = post_form(client, path, blank_first)
+    assert response.status_code == 422  # WTForms catches the amount first
+    assert "whole number of yen" in _field_error(_page(response), "milestones-2-tranche_amount")
+    response = post_form(client, path, blank_first | {"milestones-2-tranche_amount": "5"})
+    page = _page(response)
+    assert response.status_code == 422
+    assert "Required." in _field_error(page, "milestones-1-criteria-1-target")
+    assert "after the one before" in _field_error(page, "milestones-2-due_date")
+    db.session.expire_all()
+    assert len(world.application.plan) == 3
+
+
+def test_plan_warns_when_tranches_do_not_add_up(client: FlaskClient) -> None:
+    world = ready_application(tranches=(600_000_000, 800_000_000, 999_999_999))
+    login(client, world.applicant.email)
+    for path in (
+        f"/applications/{world.application.id}",
+        f"/applications/{world.application.id}/plan",
+    ):
+        page = _page(client.get(path))
+        assert "plan-warning" in page and "2,399,999,999" in page
+
+
+# ---- co-investments ---------------------------------------------------------------------------
+
+
+def test_co_investments_form(client: FlaskClient) -> None:
+    world = ready_application()
+    uncertified = make_org(OrgKind.vc, name="未認定キャピタル")
+    second = make_certified_vc(make_org(OrgKind.vc, name="第二キャピタル")).organization
+    login(client, world.applicant.email)
+    path = f"/applications/{world.application.id}/co-investments"
+    page = _page(client.get(path))
+    assert "第二キャピタル" in page and "未認定キャピタル" not in page
+    assert 'name="co_investments-1-vc_organization_id"' in page  # an empty row to fill
+    response = post_form(client, path, {"add_row": "1", "co_investments-0-committed_amount": "1"})
+    assert 'name="co_investments-1-committed_amount"' in _page(response)
+    rows = {
+        "co_investments-0-vc_organization_id": str(world.vc.id),
+        "co_investments-0-committed_amount": "900,000,000",
+        "co_investments-0-is_lead": "y",
+        "co_investments-1-vc_organization_id": str(second.id),
+        "co_investments-1-committed_amount": "200,000,000",
+        "co_investments-2-vc_organization_id": "",
+        "co_investments-2-committed_amount": "",
+    }
+    assert post_form(client, path, rows).status_code == 302
+    stored = db.session.query(CoInvestment).order_by(CoInvestment.committed_amount).all()
+    assert [(c.vc_organization_id, c.committed_amount, c.is_lead) for c in stored] == [
+        (second.id, 200_000_000, False),
+        (world.vc.id, 900_000_000, True),
+    ]
+    response = post_form(client, path, rows | {"co_investments-1-is_lead": "y"})
+    assert response.status_code == 422 and "at most one lead" in _page(response)
+    bad = rows | {"co_investments-1-vc_organization_id": str(uncertified.id)}
+    response = post_form(client, path, bad)
+    assert response.status_code == 422  # not among the choices
+    assert "Not a valid choice" in _field_error(
+        _page(response), "co_investments-1-vc_organization_id"
+    )
+    assert db.session.query(CoInvestment).count() == 2
+
+
+# ---- show, submit, withdraw -------------------------------------------------------------------
+
+
+def test_draft_page_previews_the_trace_with_the_relaxation(client: FlaskClient) -> None:
+    world = ready_application(
+        eligible_cost=1_200_000_000,
+        requested_subsidy=800_000_000,
+        tranches=(200_000_000, 300_000_000, 300_000_000),
+        lead=500_000_000,
+    )
+    user = make_user(Role.applicant, world.org, locale=Locale.en)
+    login(client, user.email)
+    page = _page(client.get(f"/applications/{world.application.id}"))
+    assert "Preview" in page and "trace-verdict" in page
+    row = re.search(
+        r'<tr class="trace-row trace-pass" data-rule="lead_vc_min">(.*?)</tr>', page, re.S
+    )
+    assert row is not None
+    assert "From call 6: ¥100M for non-clinical stages" in row.group(1)
+    assert "¥500,000,000" in row.group(1) and "¥100,000,000" in row.group(1)
+    assert "Lead VC commitment: ¥500,000,000 (minimum ¥100,000,000)" in row.group(1)
+    assert "Lead optimisation" not in page and "Milestone 1" in page and "¥1,200,000,000" in page
+
+
+def test_submit_stores_and_shows_the_failing_row(client: FlaskClient) -> None:
+    world = ready_application(
+        stage="phase1",
+        eligible_cost=1_200_000_000,
+        requested_subsidy=800_000_000,
+        tranches=(200_000_000, 300_000_000, 300_000_000),
+        lead=500_000_000,
+    )
+    login(client, world.applicant.email)  # Japanese
+    path = f"/applications/{world.application.id}"
+    response = post_form(client, f"{path}/submit", {})
+    assert response.status_code == 302 and response.headers["Location"].endswith("#trace")
+    db.session.refresh(world.application)
+    assert world.application.state == ApplicationState.submitted
+    assert world.application.submitted_on == TODAY
+    page = _page(client.get(path))
+    assert '<div class="alert alert-warning" role="status">' in page  # the "not eligible" flash
+    row = re.search(
+        r'<tr class="trace-row trace-fail" data-rule="lead_vc_min">(.*?)</tr>', page, re.S
+    )
+    assert row is not None and "5億円" in row.group(1) and "10億円" in row.group(1)
+    assert "リードVC出資額: 5億円(下限 10億円)" in row.group(1)
+    assert 'action="/applications/1/submit"' not in page  # submitted: no second submit
+    assert db.session.query(AuditEvent).filter_by(action="application.submit").count() == 1
+
+
+def test_submit_errors_are_shown_with_422(client: FlaskClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    world = ready_application(tranches=(600_000_000, 800_000_000, 999_999_999))
+    user = make_user(Role.applicant, world.org, locale=Locale.en)
+    login(client, user.email)
+    path = f"/applications/{world.application.id}/submit"
+    response = post_form(client, path, {})
+    assert response.status_code == 422
+    assert "Milestone plan: The tranches add up to 2,399,999,999 yen" in _page(response)
+    monkeypatch.setattr(applications_web, "_today", lambda: date(2027, 4, 1))
+    response = post_form(client, path, {})
+    assert response.status_code == 422 and "accepted from 2026-04-01 to 2027-03-31" in _page(
+        response
+    )
+    db.session.refresh(world.application)
+    assert world.application.state == ApplicationState.draft
+
+
+def test_withdraw_and_then_nothing_is_editable(client: FlaskClient) -> None:
+    world = ready_application()
+    login(client, world.applicant.email)
+    path = f"/applications/{world.application.id}"
+    assert post_form(client, f"{path}/withdraw", {}).status_code == 302
+    db.session.refresh(world.application)
+    assert world.application.state == ApplicationState.withdrawn
+    assert client.get(f"{path}/edit").status_code == 409
+    assert post_form(client, f"{path}/submit", {}).status_code == 409
+    assert post_form(client, f"{path}/withdraw", {}).status_code == 409
+    assert db.session.query(AuditEvent).filter_by(action="application.withdraw").count() == 1
