@@ -16,10 +16,14 @@ def register_web(app: Flask) -> None:
     from grants.web import (
         admin,
         applications,
+        assignments,
         auth,
         certified_vcs,
+        evidence,
+        grant_pages,
         main,
         programs,
+        reviews,
         rulesets,
         screening,
         whatif,
@@ -37,6 +41,10 @@ def register_web(app: Flask) -> None:
         whatif,
         applications,
         screening,
+        grant_pages,
+        evidence,
+        reviews,
+        assignments,
     ):
         app.register_blueprint(module.bp)
     register_error_handlers(app)

@@ -1,0 +1,120 @@
+"""Grantee pages: submitting evidence for a milestone; downloading evidence files."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import MultipleFileField, StringField, TextAreaField
+from wtforms.validators import Length
+
+from grants.domain.calendar import tokyo_today
+from grants.domain.errors import Conflict, RuleViolation
+from grants.domain.permissions import Action
+from grants.domain.states import GrantState
+from grants.extensions import db
+from grants.models import Milestone
+from grants.services import evidence
+from grants.services.access import require_on_grant
+from grants.web.access import actor, requires
+from grants.web.forms import apply_errors
+
+bp = Blueprint("evidence", __name__)
+
+
+class EvidenceForm(FlaskForm):
+    narrative = TextAreaField(
+        _l("Narrative"),
+        validators=[Length(max=evidence.NARRATIVE_MAX)],
+        description=_l("What was done and what the results show."),
+        render_kw={"rows": 10},
+    )
+    files = MultipleFileField(
+        _l("Files"),
+        description=_l("PDF, PNG, JPEG, CSV, XLSX or DOCX; you can choose several files."),
+        render_kw={"accept": ",".join(evidence.ALLOWED_TYPES)},
+    )
+
+    def measured_fields(self) -> list[StringField]:
+        return [field for field in self if field.name.startswith("measured_")]
+
+    def measured(self) -> dict[int, str]:
+        return {int(f.name.removeprefix("measured_")): f.data or "" for f in self.measured_fields()}
+
+
+def evidence_form(milestone: Milestone) -> EvidenceForm:
+    """The form with one measured-value field per success criterion of `milestone`."""
+
+    class Form(EvidenceForm):
+        pass
+
+    for index, criterion in enumerate(milestone.criteria):
+        label = _(
+            "Measured %(metric)s (target %(target)s %(unit)s)",
+            metric=criterion.get("metric", ""),
+            target=criterion.get("target", ""),
+            unit=criterion.get("unit", ""),
+        )
+        setattr(
+            Form,
+            f"measured_{index}",
+            StringField(
+                label,
+                validators=[Length(max=evidence.VALUE_MAX)],
+                description=_("Unit: %(unit)s", unit=criterion.get("unit", "")),
+            ),
+        )
+    return Form()
+
+
+@bp.route("/milestones/<int:milestone_id>/evidence", methods=["GET", "POST"])
+@requires(Action.submit_evidence)
+def new(milestone_id: int) -> tuple[str, int] | Response:
+    milestone = db.get_or_404(Milestone, milestone_id)
+    require_on_grant(Action.submit_evidence, actor(), milestone.grant, milestone)
+    if milestone.grant.state != GrantState.active:
+        raise Conflict(_("Evidence can only be submitted for an active grant."))
+    form = evidence_form(milestone)
+    if form.validate_on_submit():
+        uploads = [
+            (upload.filename or "", upload.stream, upload.mimetype or "")
+            for upload in request.files.getlist(form.files.name)
+        ]
+        try:
+            evidence.submit_evidence(
+                actor(),
+                milestone_id,
+                form.narrative.data or "",
+                form.measured(),
+                uploads,
+                tokyo_today(datetime.now(UTC)),
+            )
+        except RuleViolation as error:
+            apply_errors(form, error)
+        else:
+            flash(_("The evidence was submitted for review."), "success")
+            return redirect(
+                url_for(
+                    "grant_pages.show",
+                    grant_id=milestone.grant_id,
+                    _anchor=f"milestone-{milestone_id}",
+                )
+            )
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("evidence/new.html", form=form, milestone=milestone), status
+
+
+@bp.get("/evidence/files/<int:file_id>")
+@requires(Action.download_evidence)
+def download(file_id: int) -> Response:
+    path, name, content_type = evidence.open_evidence_file(actor(), file_id)
+    response = send_file(
+        path, mimetype=content_type, as_attachment=True, download_name=name, max_age=0
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,186 @@
+"""The grant page: milestones, evidence rounds, reviews and money, for everyone involved."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Blueprint, current_app, render_template
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from grants.domain.calendar import tokyo_today
+from grants.domain.conflicts import ConflictReason
+from grants.domain.errors import NotFound
+from grants.domain.permissions import Action, Subject, decide, require
+from grants.domain.states import GrantState, MilestoneState, Role
+from grants.extensions import db
+from grants.models import (
+    Disbursement,
+    EvidenceSubmission,
+    Grant,
+    Milestone,
+    Review,
+    User,
+)
+from grants.services.access import grant_subject
+from grants.services.assignments import assigned, reason_text
+from grants.web.access import actor, requires
+
+bp = Blueprint("grant_pages", __name__, url_prefix="/grants")
+
+_OVERDUE_STATES = frozenset({MilestoneState.planned, MilestoneState.changes_requested})
+
+
+@bp.app_context_processor
+def _endpoint_test() -> dict[str, Any]:
+    return {"has_endpoint": has_endpoint}
+
+
+def has_endpoint(name: str) -> bool:
+    """Whether a view named `name` is registered (links to parts that may not exist yet)."""
+    return name in current_app.view_functions
+
+
+@dataclass
+class Round:
+    submission: EvidenceSubmission
+    reviews: list[Review] = field(default_factory=list)
+
+
+@dataclass
+class MilestoneView:
+    milestone: Milestone
+    rounds: list[Round]
+    disbursement: Disbursement | None
+    overdue: bool
+    can_submit: bool
+    can_review: bool
+
+
+@dataclass
+class GrantPage:
+    grant: Grant
+    subject: Subject
+    milestones: list[MilestoneView]
+    released: int
+    reviewers: list[tuple[User, list[ConflictReason]]]
+
+    @property
+    def remaining(self) -> int:
+        return self.grant.award_amount - self.released
+
+    @property
+    def sees_evidence(self) -> bool:
+        return not (self.subject.role == Role.reviewer and self.subject.is_conflicted)
+
+    @property
+    def is_officer(self) -> bool:
+        return self.subject.role == Role.officer
+
+    @property
+    def is_grantee(self) -> bool:
+        return self.subject.role == Role.applicant and self.subject.is_owner_org
+
+
+@bp.get("/<int:grant_id>")
+@requires(Action.view_grant)
+def show(grant_id: int) -> str:
+    page = load_page(actor(), grant_id, tokyo_today(datetime.now(UTC)))
+    return render_template("grants/show.html", page=page, grant=page.grant, reason_text=reason_text)
+
+
+def load_page(user: User, grant_id: int, today: date) -> GrantPage:
+    """Everything the page shows, in a fixed number of queries whatever the grant's size."""
+    grant = db.session.scalar(
+        select(Grant)
+        .where(Grant.id == grant_id)
+        .options(
+            selectinload(Grant.program),
+            selectinload(Grant.organization),
+            selectinload(Grant.ruleset),
+            selectinload(Grant.milestones),
+        )
+    )
+    if grant is None:
+        raise NotFound()
+    subject = grant_subject(user, grant)
+    require(Action.view_grant, subject)
+    milestone_ids = [m.id for m in grant.milestones]
+    rounds = _rounds(milestone_ids)
+    disbursements = {
+        d.milestone_id: d
+        for d in db.session.scalars(select(Disbursement).where(Disbursement.grant_id == grant.id))
+    }
+    decided = {
+        r.submission.id
+        for milestone_rounds in rounds.values()
+        for r in milestone_rounds
+        if any(review.reviewer_id == user.id for review in r.reviews)
+    }
+    views = [
+        _milestone_view(grant, m, subject, rounds[m.id], disbursements.get(m.id), decided, today)
+        for m in grant.milestones
+    ]
+    released = sum(d.amount for d in disbursements.values())
+    return GrantPage(grant, subject, views, released, assigned(grant))
+
+
+def _rounds(milestone_ids: list[int]) -> dict[int, list[Round]]:
+    found: dict[int, list[Round]] = defaultdict(list)
+    if not milestone_ids:
+        return found
+    submissions = db.session.scalars(
+        select(EvidenceSubmission)
+        .where(EvidenceSubmission.milestone_id.in_(milestone_ids))
+        .options(selectinload(EvidenceSubmission.files))
+        .order_by(EvidenceSubmission.milestone_id, EvidenceSubmission.round)
+    )
+    by_id: dict[int, Round] = {}
+    for submission in submissions:
+        by_id[submission.id] = Round(submission)
+        found[submission.milestone_id].append(by_id[submission.id])
+    reviews = db.session.scalars(
+        select(Review)
+        .where(Review.milestone_id.in_(milestone_ids))
+        .options(selectinload(Review.reviewer))
+        .order_by(Review.decided_at, Review.id)
+    )
+    for review in reviews:
+        if review.submission_id in by_id:
+            by_id[review.submission_id].reviews.append(review)
+    return found
+
+
+def _milestone_view(
+    grant: Grant,
+    milestone: Milestone,
+    subject: Subject,
+    rounds: list[Round],
+    disbursement: Disbursement | None,
+    decided: set[int],
+    today: date,
+) -> MilestoneView:
+    active = grant.state == GrantState.active
+    state = str(milestone.state)
+    relation = {
+        "role": subject.role,
+        "is_owner_org": subject.is_owner_org,
+        "is_assigned_reviewer": subject.is_assigned_reviewer,
+        "is_conflicted": subject.is_conflicted,
+        "state": state,
+    }
+    current = next((r for r in rounds if r.submission.round == milestone.round), None)
+    awaiting_me = current is not None and current.submission.id not in decided
+    return MilestoneView(
+        milestone=milestone,
+        rounds=rounds,
+        disbursement=disbursement,
+        overdue=milestone.due_date < today and milestone.state in _OVERDUE_STATES,
+        can_submit=active and decide(Action.submit_evidence, Subject(**relation)).allowed,
+        can_review=active
+        and awaiting_me
+        and decide(Action.review_milestone, Subject(**relation)).allowed,
+    )

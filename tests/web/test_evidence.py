@@ -1,0 +1,313 @@
+"""Evidence pages: the multipart form, upload limits, hostile names and downloads."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from grants.domain.accounts import Locale, OrgKind, Role
+from grants.domain.states import GrantState, MilestoneState
+from grants.extensions import db
+from grants.models import AuditEvent, EvidenceFile, EvidenceSubmission, Milestone, User
+from grants.services import assignments
+from tests.support.factories import make_org, make_user
+from tests.support.grants import GrantWorld, make_grant
+from tests.support.web import login, post_form
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def evidence_urls(app: Flask) -> list[tuple[str, str]]:
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("evidence."):
+            path = "/".join("1" if p.startswith("<") else p for p in rule.rule.split("/"))
+            urls += [(m, path) for m in sorted((rule.methods or set()) & {"GET", "POST"})]
+    return urls
+
+
+def stored_files(app: Flask) -> set[str]:
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+def send(
+    client: FlaskClient,
+    milestone: Milestone,
+    files: list[tuple[bytes, str]] = (),  # type: ignore[assignment]
+    **fields: str,
+) -> TestResponse:
+    data: dict[str, object] = {"narrative": "IC50 reached 8 nM.", "measured_0": "8", **fields}
+    data["files"] = [(io.BytesIO(content), name) for content, name in files]
+    return post_form(
+        client, f"/milestones/{milestone.id}/evidence", data, content_type="multipart/form-data"
+    )
+
+
+def switch(client: FlaskClient, user: User) -> None:
+    post_form(client, "/logout", {})
+    login(client, user.email)
+
+
+@pytest.fixture
+def world(app: Flask) -> GrantWorld:
+    return make_grant()
+
+
+@pytest.fixture
+def small_limit(app: Flask) -> Iterator[int]:
+    saved = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 4096
+    yield 4096
+    app.config["MAX_CONTENT_LENGTH"] = saved
+
+
+def test_every_route_is_enumerated(app: Flask) -> None:
+    assert set(evidence_urls(app)) == {
+        ("GET", "/milestones/1/evidence"),
+        ("POST", "/milestones/1/evidence"),
+        ("GET", "/evidence/files/1"),
+    }
+
+
+def test_the_form_has_a_labelled_field_per_criterion(
+    client: FlaskClient, world: GrantWorld
+) -> None:
+    milestone = world.milestones[0]
+    milestone.criteria = [
+        {"metric": "IC50", "target": "<= 10", "unit": "nM"},
+        {"metric": "Yield", "target": ">= 40", "unit": "%"},
+    ]
+    db.session.commit()
+    login(client, world.applicant.email)
+    page = client.get(f"/milestones/{milestone.id}/evidence").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in page
+    assert 'type="file"' in page and "multiple" in page and 'name="files"' in page
+    assert re.search(r'<textarea[^>]* id="narrative"', page) and 'for="narrative"' in page
+    assert 'for="measured_0"' in page and 'for="measured_1"' in page
+    assert "Measured IC50 (target &lt;= 10 nM)" in page
+    assert "Measured Yield (target &gt;= 40 %)" in page
+
+
+def test_grantee_submits_evidence_with_files(
+    app: Flask, client: FlaskClient, world: GrantWorld
+) -> None:
+    milestone = world.milestones[0]
+    login(client, world.applicant.email)
+    response = send(client, milestone, [(PDF, "報告書.pdf"), (PNG, "plate.png")])
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(
+        f"/grants/{world.grant.id}#milestone-{milestone.id}"
+    )
+    submission = db.session.query(EvidenceSubmission).one()
+    assert submission.round == 1 and submission.measured[0]["value"] == "8"
+    assert sorted(f.original_name for f in submission.files) == ["plate.png", "報告書.pdf"]
+    assert db.session.get(Milestone, milestone.id).state == MilestoneState.submitted
+    assert db.session.query(AuditEvent).filter_by(action="milestone.submit_evidence").count() == 1
+    page = client.get(f"/grants/{world.grant.id}").get_data(as_text=True)
+    assert "報告書.pdf" in page and "IC50 reached 8 nM." in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "field_id", "message"),
+    [
+        ({"narrative": ""}, "narrative", "Describe what was achieved."),
+        ({"measured_0": " "}, "measured_0", "Enter the measured value."),
+    ],
+)
+def test_missing_text_is_422_with_the_message_and_nothing_written(
+    app: Flask,
+    client: FlaskClient,
+    world: GrantWorld,
+    fields: dict[str, str],
+    field_id: str,
+    message: str,
+) -> None:
+    before = stored_files(app)
+    login(client, world.applicant.email)
+    response = send(client, world.milestones[0], [(PDF, "ok.pdf")], **fields)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'id="{field_id}-error"' in page and message in page
+    assert stored_files(app) == before
+    assert db.session.query(EvidenceSubmission).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [(b"MZ\x90\x00 program", "setup.exe"), (b"MZ\x90\x00 not a pdf", "report.pdf")],
+)
+def test_disallowed_types_are_422_and_nothing_written(
+    app: Flask, client: FlaskClient, world: GrantWorld, content: bytes, name: str
+) -> None:
+    before = stored_files(app)
+    login(client, world.applicant.email)
+    response = send(client, world.milestones[0], [(PDF, "fine.pdf"), (content, name)])
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="files-error"' in page and name in page
+    assert stored_files(app) == before
+    assert db.session.query(EvidenceFile).count() == 0
+    assert db.session.get(Milestone, world.milestones[0].id).state == MilestoneState.planned
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("a\x00b\x07c\x1b.pdf", "abc.pdf"),
+        ("研究成果" * 75 + ".pdf", None),
+    ],
+)
+def test_hostile_names_are_stored_safely_under_random_names(
+    app: Flask, client: FlaskClient, world: GrantWorld, sent: str, kept: str | None
+) -> None:
+    login(client, world.applicant.email)
+    response = send(client, world.milestones[0], [(PDF, sent)])
+    assert response.status_code == 302
+    row = db.session.query(EvidenceFile).one()
+    if kept is not None:
+        assert row.original_name == kept
+    else:
+        assert len(row.original_name) <= 200 and row.original_name.startswith("研究成果")
+        assert row.original_name.endswith(".pdf")
+    assert "/" not in row.original_name and "\x00" not in row.original_name
+    folder = Path(app.config["UPLOAD_FOLDER"]).resolve()
+    path = (folder / row.stored_name).resolve()
+    assert path.parent == folder and path.read_bytes() == PDF
+    assert len(row.stored_name) == 36 and row.stored_name.endswith(".pdf")
+
+
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [
+        (Locale.en, "The upload is larger than the allowed size."),
+        (Locale.ja, "アップロードが上限サイズを超えています。"),
+    ],
+)
+def test_a_request_over_the_size_limit_is_413_with_a_message(
+    app: Flask, client: FlaskClient, small_limit: int, locale: Locale, message: str
+) -> None:
+    world = make_grant()
+    login(client, make_user(Role.applicant, world.grantee, locale=locale).email)
+    before = stored_files(app)
+    response = send(client, world.milestones[0], [(PDF + b"0" * small_limit, "big.pdf")])
+    assert response.status_code == 413
+    assert message in response.get_data(as_text=True)
+    assert stored_files(app) == before
+    assert db.session.query(EvidenceSubmission).count() == 0
+
+
+@pytest.mark.parametrize("who", ["stranger", "reviewer", "officer", "admin"])
+def test_only_the_grantee_may_open_the_form(
+    client: FlaskClient, world: GrantWorld, who: str
+) -> None:
+    user = {
+        "stranger": lambda: make_user(Role.applicant, make_org(OrgKind.startup)),
+        "reviewer": lambda: world.reviewers[0],
+        "officer": lambda: make_user(Role.officer),
+        "admin": lambda: make_user(Role.admin),
+    }[who]()
+    login(client, user.email)
+    milestone = world.milestones[0]
+    assert client.get(f"/milestones/{milestone.id}/evidence").status_code == 403
+    assert send(client, milestone, [(PDF, "a.pdf")]).status_code == 403
+    assert db.session.query(EvidenceSubmission).count() == 0
+
+
+def test_anonymous_is_sent_to_login(client: FlaskClient, world: GrantWorld) -> None:
+    for path in (f"/milestones/{world.milestones[0].id}/evidence", "/evidence/files/1"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_wrong_states_are_409_and_unknown_milestone_404(
+    client: FlaskClient, world: GrantWorld
+) -> None:
+    first, second = world.milestones[0], world.milestones[1]
+    first.state = MilestoneState.submitted
+    db.session.commit()
+    login(client, world.applicant.email)
+    assert client.get(f"/milestones/{first.id}/evidence").status_code == 409
+    assert send(client, first, []).status_code == 409
+    assert client.get("/milestones/999999/evidence").status_code == 404
+    world.grant.state = GrantState.suspended
+    db.session.commit()
+    assert client.get(f"/milestones/{second.id}/evidence").status_code == 409
+    assert send(client, second, []).status_code == 409
+
+
+def test_a_second_round_after_changes_requested(client: FlaskClient, world: GrantWorld) -> None:
+    milestone = world.milestones[0]
+    login(client, world.applicant.email)
+    assert send(client, milestone, []).status_code == 302
+    stored = db.session.get(Milestone, milestone.id)
+    stored.state = MilestoneState.changes_requested
+    db.session.commit()
+    page = client.get(f"/milestones/{milestone.id}/evidence").get_data(as_text=True)
+    assert "round 2" in page
+    assert send(client, milestone, [], narrative="Second try").status_code == 302
+    rounds = [s.round for s in db.session.query(EvidenceSubmission).order_by("round")]
+    assert rounds == [1, 2]
+
+
+def _uploaded(client: FlaskClient, world: GrantWorld, name: str = "結果報告.pdf") -> int:
+    login(client, world.applicant.email)
+    assert send(client, world.milestones[0], [(PDF, name)]).status_code == 302
+    post_form(client, "/logout", {})
+    return db.session.query(EvidenceFile).filter_by(original_name=name).one().id
+
+
+@pytest.mark.parametrize("who", ["grantee", "grantee_colleague", "reviewer", "officer"])
+def test_downloads_for_the_grantee_reviewers_and_officers(
+    client: FlaskClient, world: GrantWorld, who: str
+) -> None:
+    file_id = _uploaded(client, world)
+    user = {
+        "grantee": lambda: world.applicant,
+        "grantee_colleague": lambda: make_user(Role.applicant, world.grantee),
+        "reviewer": lambda: world.reviewers[1],
+        "officer": lambda: make_user(Role.officer),
+    }[who]()
+    login(client, user.email)
+    response = client.get(f"/evidence/files/{file_id}")
+    assert response.status_code == 200
+    assert response.data == PDF
+    assert response.mimetype == "application/pdf"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert f"filename*=UTF-8''{quote('結果報告.pdf')}" in disposition
+    response.close()
+
+
+@pytest.mark.parametrize("who", ["stranger", "unassigned", "conflicted", "admin"])
+def test_downloads_forbidden_to_others(client: FlaskClient, world: GrantWorld, who: str) -> None:
+    file_id = _uploaded(client, world)
+    if who == "conflicted":
+        user = world.reviewers[0]
+        assignments.declare_conflict(user, world.vc.id, None, "Partner at the VC")
+    else:
+        user = {
+            "stranger": lambda: make_user(Role.applicant, make_org(OrgKind.startup)),
+            "unassigned": lambda: make_user(Role.reviewer),
+            "admin": lambda: make_user(Role.admin),
+        }[who]()
+    login(client, user.email)
+    response = client.get(f"/evidence/files/{file_id}")
+    assert response.status_code == 403
+    assert PDF not in response.data
+
+
+def test_unknown_file_is_404(client: FlaskClient, world: GrantWorld) -> None:
+    login(client, world.applicant.email)
+    assert client.get("/evidence/files/999999").status_code == 404

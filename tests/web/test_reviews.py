@@ -1,0 +1,313 @@
+"""Reviewer pages: queue, sign-off with quorum, conflicts of interest; forbidden to others."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from grants.domain.accounts import Role
+from grants.domain.states import MilestoneState
+from grants.extensions import db
+from grants.models import AuditEvent, ConflictDeclaration, Milestone, Review, User
+from grants.services import assignments, evidence
+from tests.support.factories import make_user
+from tests.support.grants import GrantWorld, make_grant
+from tests.support.web import login, post_form
+
+PDF = b"%PDF-1.7\n%%EOF\n"
+
+
+def review_urls(app: Flask) -> list[tuple[str, str]]:
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("reviews."):
+            path = "/".join("1" if p.startswith("<") else p for p in rule.rule.split("/"))
+            urls += [(m, path) for m in sorted((rule.methods or set()) & {"GET", "POST"})]
+    return urls
+
+
+def submitted(world: GrantWorld, index: int = 0) -> Milestone:
+    milestone = world.milestones[index]
+    evidence.submit_evidence(
+        world.applicant,
+        milestone.id,
+        "Assay results attached.",
+        {0: "7.5"},
+        [("assay.pdf", io.BytesIO(PDF), "application/pdf")],
+        date(2026, 9, 1),
+    )
+    return milestone
+
+
+def switch(client: FlaskClient, user: User) -> None:
+    post_form(client, "/logout", {})
+    login(client, user.email)
+
+
+def state_of(milestone: Milestone) -> MilestoneState:
+    stored = db.session.get(Milestone, milestone.id)
+    assert stored is not None
+    return stored.state
+
+
+def test_every_route_is_enumerated(app: Flask) -> None:
+    assert set(review_urls(app)) == {
+        ("GET", "/reviewer/queue"),
+        ("GET", "/milestones/1/review"),
+        ("POST", "/milestones/1/review"),
+        ("GET", "/reviewer/conflicts"),
+        ("POST", "/reviewer/conflicts"),
+    }
+
+
+@pytest.mark.parametrize("role", [Role.applicant, Role.officer, Role.admin])
+def test_every_route_is_forbidden_to_other_roles(
+    app: Flask, client: FlaskClient, role: Role
+) -> None:
+    world = make_grant()
+    milestone = submitted(world)
+    assert milestone.id == 1
+    user = world.applicant if role == Role.applicant else make_user(role)
+    login(client, user.email)
+    for method, path in review_urls(app):
+        if method == "GET":
+            response = client.get(path)
+        else:
+            data = {"decision": "approve", "comment": "", "organization_id": "1", "note": "x"}
+            response = post_form(client, path, data)
+        assert response.status_code == 403, (role, method, path)
+    assert db.session.query(Review).count() == 0
+    assert db.session.query(ConflictDeclaration).count() == 0
+
+
+def test_anonymous_is_sent_to_login(app: Flask, client: FlaskClient) -> None:
+    for method, path in review_urls(app):
+        if method == "GET":
+            response = client.get(path)
+            assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_nav_links_only_for_reviewers(client: FlaskClient) -> None:
+    login(client, make_user(Role.officer).email)
+    page = client.get("/").get_data(as_text=True)
+    assert "/reviewer/queue" not in page and "/reviewer/conflicts" not in page
+    switch(client, make_user(Role.reviewer))
+    page = client.get("/").get_data(as_text=True)
+    assert "/reviewer/queue" in page and "/reviewer/conflicts" in page
+
+
+def test_the_queue_lists_milestones_awaiting_me(client: FlaskClient) -> None:
+    world = make_grant()
+    milestone = submitted(world)
+    login(client, world.reviewers[0].email)
+    page = client.get("/reviewer/queue").get_data(as_text=True)
+    assert "MS-TEST-0001" in page and "Milestone 1" in page
+    assert f"/milestones/{milestone.id}/review" in page
+    switch(client, make_user(Role.reviewer))
+    page = client.get("/reviewer/queue").get_data(as_text=True)
+    assert "MS-TEST-0001" not in page and f"/milestones/{milestone.id}/review" not in page
+
+
+def test_the_review_page_shows_targets_measured_values_and_files(client: FlaskClient) -> None:
+    world = make_grant()
+    milestone = submitted(world)
+    login(client, world.reviewers[0].email)  # a Japanese-speaking reviewer
+    page = client.get(f"/milestones/{milestone.id}/review").get_data(as_text=True)
+    assert "Assay results attached." in page
+    assert "IC50" in page and "&lt;= 10" in page and "7.5" in page and "nM" in page
+    assert "assay.pdf" in page and "/evidence/files/" in page
+    assert page.count('type="radio"') == 3
+    assert 'value="approve"' in page and 'value="request_changes"' in page
+    assert 'value="reject"' in page and "修正依頼" in page
+    assert "<textarea" in page and 'for="comment"' in page
+
+
+def test_two_approvals_through_the_pages_approve_the_milestone(client: FlaskClient) -> None:
+    world = make_grant()
+    first, second = world.reviewers
+    milestone = submitted(world)
+    login(client, first.email)
+    path = f"/milestones/{milestone.id}/review"
+    response = post_form(client, path, {"decision": "approve", "comment": ""})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/reviewer/queue")
+    assert state_of(milestone) == MilestoneState.submitted
+    page = client.get(path).get_data(as_text=True)
+    assert 'type="radio"' not in page  # my decision is shown instead of the form
+    switch(client, second)
+    assert post_form(client, path, {"decision": "approve", "comment": "OK"}).status_code == 302
+    assert state_of(milestone) == MilestoneState.approved
+    assert db.session.query(AuditEvent).filter_by(action="review.decide").count() == 2
+    assert db.session.query(AuditEvent).filter_by(action="milestone.decide").count() == 1
+
+
+def test_a_reviewer_cannot_decide_twice(client: FlaskClient) -> None:
+    world = make_grant(reviewers=3)
+    milestone = submitted(world)
+    login(client, world.reviewers[0].email)
+    path = f"/milestones/{milestone.id}/review"
+    assert post_form(client, path, {"decision": "approve", "comment": ""}).status_code == 302
+    response = post_form(client, path, {"decision": "reject", "comment": "No."})
+    assert response.status_code == 409
+    assert db.session.query(Review).count() == 1
+
+
+def test_reject_rejects_and_request_changes_reopens_for_round_two(client: FlaskClient) -> None:
+    world = make_grant()
+    first, second = world.reviewers
+    milestone, other = submitted(world, 0), submitted(world, 1)
+    login(client, first.email)
+    post_form(client, f"/milestones/{milestone.id}/review", {"decision": "approve"})
+    post_form(
+        client,
+        f"/milestones/{other.id}/review",
+        {"decision": "request_changes", "comment": "Raw data?"},
+    )
+    switch(client, second)
+    post_form(
+        client, f"/milestones/{milestone.id}/review", {"decision": "reject", "comment": "Not met."}
+    )
+    post_form(client, f"/milestones/{other.id}/review", {"decision": "approve"})
+    assert state_of(milestone) == MilestoneState.rejected
+    assert state_of(other) == MilestoneState.changes_requested
+    switch(client, world.applicant)
+    response = post_form(
+        client,
+        f"/milestones/{other.id}/evidence",
+        {"narrative": "Raw data attached.", "measured_0": "7", "files": []},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    stored = db.session.get(Milestone, other.id)
+    assert stored is not None and stored.round == 2 and stored.state == MilestoneState.submitted
+    switch(client, first)
+    page = client.get("/reviewer/queue").get_data(as_text=True)
+    assert f"/milestones/{other.id}/review" in page
+
+
+@pytest.mark.parametrize("decision", ["request_changes", "reject"])
+def test_a_comment_is_required_to_object(client: FlaskClient, decision: str) -> None:
+    world = make_grant()
+    milestone = submitted(world)
+    login(client, world.reviewers[0].email)
+    response = post_form(
+        client, f"/milestones/{milestone.id}/review", {"decision": decision, "comment": " "}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="comment-error"' in page and "Explain what must change" in page
+    assert db.session.query(Review).count() == 0
+
+
+def test_no_decision_chosen_is_422(client: FlaskClient) -> None:
+    world = make_grant()
+    milestone = submitted(world)
+    login(client, world.reviewers[0].email)
+    response = post_form(client, f"/milestones/{milestone.id}/review", {"comment": "hm"})
+    assert response.status_code == 422
+    assert 'id="decision-error"' in response.get_data(as_text=True)
+
+
+def test_a_conflicted_reviewer_gets_403_and_is_not_counted(client: FlaskClient) -> None:
+    world = make_grant(reviewers=3)
+    a, b, c = world.reviewers
+    milestone = submitted(world)
+    assignments.declare_conflict(c, world.grantee.id, None, "Shareholder")
+    path = f"/milestones/{milestone.id}/review"
+    login(client, c.email)
+    assert client.get(path).status_code == 403
+    assert post_form(client, path, {"decision": "approve"}).status_code == 403
+    assert f"/milestones/{milestone.id}/review" not in client.get("/reviewer/queue").get_data(
+        as_text=True
+    )
+    switch(client, a)
+    post_form(client, path, {"decision": "approve"})
+    assert state_of(milestone) == MilestoneState.submitted
+    switch(client, b)
+    post_form(client, path, {"decision": "approve"})
+    assert state_of(milestone) == MilestoneState.approved
+
+
+def test_an_unassigned_reviewer_gets_403(client: FlaskClient) -> None:
+    world = make_grant()
+    milestone = submitted(world)
+    login(client, make_user(Role.reviewer).email)
+    path = f"/milestones/{milestone.id}/review"
+    assert client.get(path).status_code == 403
+    assert post_form(client, path, {"decision": "approve"}).status_code == 403
+
+
+def test_a_planned_milestone_is_409_and_unknown_is_404(client: FlaskClient) -> None:
+    world = make_grant()
+    login(client, world.reviewers[0].email)
+    assert client.get(f"/milestones/{world.milestones[0].id}/review").status_code == 409
+    assert client.get("/milestones/999999/review").status_code == 404
+
+
+def test_declaring_a_conflict(client: FlaskClient) -> None:
+    world = make_grant()
+    reviewer = world.reviewers[0]
+    login(client, reviewer.email)
+    page = client.get("/reviewer/conflicts").get_data(as_text=True)
+    assert world.grantee.name in page and "MS-TEST-0001" in page
+    response = post_form(
+        client,
+        "/reviewer/conflicts",
+        {"organization_id": str(world.vc.id), "grant_id": "", "note": "元パートナー"},
+    )
+    assert response.status_code == 302
+    declaration = db.session.query(ConflictDeclaration).one()
+    assert declaration.reviewer_id == reviewer.id and declaration.organization_id == world.vc.id
+    assert declaration.grant_id is None
+    assert db.session.query(AuditEvent).filter_by(action="conflict.declare").count() == 1
+    page = client.get("/reviewer/conflicts").get_data(as_text=True)
+    assert "元パートナー" in page and world.vc.name in page
+    switch(client, world.reviewers[1])
+    assert "元パートナー" not in client.get("/reviewer/conflicts").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("data", "field_id"),
+    [
+        ({"organization_id": "", "grant_id": "", "note": "x"}, "organization_id"),
+        ({"organization_id": "ORG", "grant_id": "", "note": " "}, "note"),
+        ({"organization_id": "abc", "grant_id": "", "note": "x"}, "organization_id"),
+        ({"organization_id": "999999", "grant_id": "", "note": "x"}, "organization_id"),
+        ({"organization_id": "", "grant_id": "999999", "note": "x"}, "grant_id"),
+    ],
+)
+def test_bad_declarations_are_422(client: FlaskClient, data: dict[str, str], field_id: str) -> None:
+    world = make_grant()
+    login(client, world.reviewers[0].email)
+    data = {k: (str(world.grantee.id) if v == "ORG" else v) for k, v in data.items()}
+    response = post_form(client, "/reviewer/conflicts", data)
+    assert response.status_code == 422
+    assert f'id="{field_id}-error"' in response.get_data(as_text=True)
+    assert db.session.query(ConflictDeclaration).count() == 0
+
+
+def test_another_grant_cannot_be_chosen(client: FlaskClient) -> None:
+    world = make_grant()
+    other = make_grant(code="OTHER")
+    login(client, world.reviewers[0].email)
+    page = client.get("/reviewer/conflicts").get_data(as_text=True)
+    assert "OTHER-0001" not in page
+    data = {"organization_id": "", "grant_id": str(other.grant.id), "note": "x"}
+    assert post_form(client, "/reviewer/conflicts", data).status_code == 422
+
+
+def test_a_declared_conflict_hides_the_grant_from_my_queue(client: FlaskClient) -> None:
+    world = make_grant()
+    milestone = submitted(world)
+    login(client, world.reviewers[0].email)
+    assert f"/milestones/{milestone.id}/review" in client.get("/reviewer/queue").get_data(
+        as_text=True
+    )
+    data = {"organization_id": "", "grant_id": str(world.grant.id), "note": "Advisor"}
+    assert post_form(client, "/reviewer/conflicts", data).status_code == 302
+    assert f"/milestones/{milestone.id}/review" not in client.get("/reviewer/queue").get_data(
+        as_text=True
+    )
