@@ -103,14 +103,21 @@ GRANT_TRANSITIONS: Final[Mapping[GrantState, frozenset[GrantState]]] = {
     GrantState.terminated: frozenset(),
 }
 
-# approved is final: the tranche release is a separate record. cancelled is
-# reached when the grant is terminated and its remaining tranches are dropped.
+# The tranche release is a separate record (a disbursement), not a state. cancelled is
+# reached only when the grant is terminated and its remaining tranches are dropped: from
+# any open state, from rejected (the no-go that usually leads to termination) and from
+# approved while the tranche is still unreleased (termination before the release drops
+# the money; the approval and its evidence stay on record). An approved milestone whose
+# tranche WAS released is never cancelled: that needs the disbursement, which this table
+# cannot see, so services.terminations enforces it.
 MILESTONE_TRANSITIONS: Final[Mapping[MilestoneState, frozenset[MilestoneState]]] = {
     _Mil.planned: frozenset({_Mil.submitted, _Mil.cancelled}),
-    _Mil.submitted: frozenset({_Mil.approved, _Mil.changes_requested, _Mil.rejected}),
+    _Mil.submitted: frozenset(
+        {_Mil.approved, _Mil.changes_requested, _Mil.rejected, _Mil.cancelled}
+    ),
     _Mil.changes_requested: frozenset({_Mil.submitted, _Mil.cancelled}),
-    _Mil.approved: frozenset(),
-    _Mil.rejected: frozenset(),
+    _Mil.approved: frozenset({_Mil.cancelled}),
+    _Mil.rejected: frozenset({_Mil.cancelled}),
     _Mil.cancelled: frozenset(),
 }
 

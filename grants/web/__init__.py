@@ -15,14 +15,19 @@ from grants.extensions import login_manager
 def register_web(app: Flask) -> None:
     from grants.web import (
         admin,
+        amendments,
         applications,
         assignments,
         auth,
         certified_vcs,
         evidence,
+        grant_admin,
         grant_pages,
+        investments,
         main,
+        portfolio,
         programs,
+        releases,
         reviews,
         rulesets,
         screening,
@@ -45,6 +50,11 @@ def register_web(app: Flask) -> None:
         evidence,
         reviews,
         assignments,
+        releases,
+        investments,
+        amendments,
+        grant_admin,
+        portfolio,
     ):
         app.register_blueprint(module.bp)
     register_error_handlers(app)

@@ -45,8 +45,11 @@ ALLOWED: dict[type[StrEnum], set[str]] = {
         "submitted>approved",
         "submitted>changes_requested",
         "submitted>rejected",
+        "submitted>cancelled",
         "changes_requested>submitted",
         "changes_requested>cancelled",
+        "approved>cancelled",
+        "rejected>cancelled",
     },
     AmendmentState: {
         "requested>approved",
@@ -94,8 +97,14 @@ def test_transition_table(current: StrEnum, target: StrEnum, allowed: bool) -> N
 
 
 def test_terminal_states_go_nowhere() -> None:
-    for terminal in (MilestoneState.approved, MilestoneState.rejected, GrantState.completed):
+    for terminal in (MilestoneState.cancelled, GrantState.completed, GrantState.terminated):
         assert not any(can_transition(terminal, target) for target in type(terminal))
+
+
+def test_decided_milestones_can_only_be_cancelled_by_a_termination() -> None:
+    for decided in (MilestoneState.approved, MilestoneState.rejected):
+        reachable = {target for target in MilestoneState if can_transition(decided, target)}
+        assert reachable == {MilestoneState.cancelled}
 
 
 def test_kinds_do_not_mix() -> None:

@@ -1,0 +1,96 @@
+"""Officer page: release a milestone's tranche after checking its gates and its budget pool."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from grants.domain.calendar import tokyo_today
+from grants.domain.errors import RuleViolation
+from grants.domain.permissions import Action, decide
+from grants.domain.states import GrantState, MilestoneState
+from grants.extensions import db
+from grants.models import Milestone
+from grants.services import releases
+from grants.services.access import grant_subject
+from grants.web.access import actor, requires
+from grants.web.filters import yen
+
+bp = Blueprint("releases", __name__, url_prefix="/officer/milestones")
+
+
+class ReleaseForm(FlaskForm):
+    """Only the CSRF token: the service makes sure there is at most one release."""
+
+
+@bp.get("/<int:milestone_id>/release")
+@requires(Action.release_tranche)
+def show(milestone_id: int) -> tuple[str, int]:
+    milestone = db.get_or_404(Milestone, milestone_id)
+    return _page(milestone, ReleaseForm())
+
+
+@bp.post("/<int:milestone_id>/release")
+@requires(Action.release_tranche)
+def release(milestone_id: int) -> tuple[str, int] | Response:
+    milestone = db.get_or_404(Milestone, milestone_id)
+    form = ReleaseForm()
+    if form.validate_on_submit():
+        try:
+            disbursement = releases.release(actor(), milestone_id, _today())
+        except RuleViolation as error:
+            db.session.rollback()
+            # The message names every failing gate, or the fiscal year and the shortfall.
+            form.form_errors.append(error.message)
+        else:
+            flash(
+                _(
+                    "The tranche of %(amount)s was released.",
+                    amount=yen(disbursement.amount),
+                ),
+                "success",
+            )
+            return redirect(_after_release(milestone))
+    return _page(db.get_or_404(Milestone, milestone_id), form)
+
+
+def _page(milestone: Milestone, form: ReleaseForm) -> tuple[str, int]:
+    today = _today()
+    grant = milestone.grant
+    disbursement = releases.disbursement_of(milestone.id)
+    subject = grant_subject(actor(), grant, milestone)
+    trace = None if disbursement else releases.gate_trace(milestone, today)
+    releasable = (
+        disbursement is None
+        and grant.state == GrantState.active
+        and milestone.state == MilestoneState.approved
+    )
+    page = render_template(
+        "releases/show.html",
+        milestone=milestone,
+        grant=grant,
+        trace=trace,
+        pool=releases.pool_of(milestone),
+        disbursement=disbursement,
+        releasable=releasable,
+        allowed=decide(Action.release_tranche, subject).allowed,
+        form=form,
+        today=today,
+    )
+    return page, 422 if form.form_errors or any(f.errors for f in form) else 200
+
+
+def _after_release(milestone: Milestone) -> str:
+    if "grant_pages.show" in current_app.view_functions:
+        return url_for(
+            "grant_pages.show", grant_id=milestone.grant_id, _anchor=f"milestone-{milestone.id}"
+        )
+    return url_for("releases.show", milestone_id=milestone.id)
+
+
+def _today() -> date:
+    return tokyo_today(datetime.now(UTC))

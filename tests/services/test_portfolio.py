@@ -1,0 +1,189 @@
+"""The officer portfolio: ordering, overdue flags, totals, budget table, constant query count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+from flask import Flask
+from sqlalchemy import event
+
+from grants.domain.states import GrantState, MilestoneState
+from grants.extensions import db
+from grants.models import BudgetPool, Disbursement
+from grants.services import portfolio
+from tests.support.approvals import approve, sibling_grant
+from tests.support.grants import GrantWorld, make_grant
+
+TODAY = date(2026, 11, 1)
+
+
+def _world() -> dict[str, GrantWorld]:
+    """Grants of one programme in every situation the portfolio distinguishes."""
+    base = make_grant(code="PF")  # "PF-0001": next milestone due 2026-09-30, planned
+    worlds = {"A": base}
+    due = {
+        "B": date(2026, 10, 15),
+        "C": date(2026, 8, 1),
+        "D": date(2027, 1, 1),
+        "E": date(2026, 12, 1),
+        "F": date(2026, 5, 1),
+        "G": date(2026, 5, 1),
+        "H": date(2026, 6, 1),
+    }
+    for name, day in due.items():
+        worlds[name] = sibling_grant(
+            base, f"PF-{name}", (10_000_000, 20_000_000), (day, date(2027, 6, 1))
+        )
+    worlds["B"].milestones[0].state = MilestoneState.changes_requested
+    worlds["C"].milestones[0].state = MilestoneState.submitted  # waits for reviewers
+    worlds["E"].grant.state = GrantState.suspended
+    worlds["F"].grant.state = GrantState.completed
+    worlds["G"].grant.state = GrantState.terminated
+    db.session.commit()
+    h = worlds["H"]
+    approve(h, *h.milestones)
+    pool = db.session.query(BudgetPool).filter_by(fiscal_year=2026).one()
+    db.session.add(
+        Disbursement(
+            milestone_id=h.milestones[0].id,
+            grant_id=h.grant.id,
+            budget_pool_id=pool.id,
+            amount=10_000_000,
+            fiscal_year=2026,
+            released_by_id=h.reviewers[0].id,
+        )
+    )
+    db.session.commit()
+    return worlds
+
+
+def test_overdue_first_then_by_next_due_date(app: Flask) -> None:
+    _world()
+    page = portfolio.portfolio(TODAY)
+    assert [row.number for row in page.items] == [
+        "PF-0001",  # 32 days overdue
+        "PF-B",  # 17 days overdue (changes requested)
+        "PF-C",  # due earliest, but submitted: waiting for reviewers, not overdue
+        "PF-E",  # suspended grants stay in the portfolio
+        "PF-D",
+        "PF-H",  # no open milestone
+    ]
+    rows = {row.number: row for row in page.items}
+    assert (rows["PF-0001"].overdue, rows["PF-0001"].days_overdue) == (True, 32)
+    assert (rows["PF-B"].overdue, rows["PF-B"].days_overdue) == (True, 17)
+    assert rows["PF-B"].milestone_state == MilestoneState.changes_requested
+    assert (rows["PF-C"].overdue, rows["PF-C"].days_overdue) == (False, 0)
+    assert rows["PF-0001"].milestone_title == "Milestone 1"
+    assert rows["PF-0001"].milestone_due == date(2026, 9, 30)
+    assert rows["PF-H"].milestone_id is None and not rows["PF-H"].overdue
+    assert rows["PF-H"].released == 10_000_000 and rows["PF-H"].award == 30_000_000
+    assert rows["PF-0001"].released == 0 and rows["PF-0001"].award == 600_000_000
+    assert rows["PF-E"].state == GrantState.suspended
+    assert rows["PF-0001"].program_code == "PF" and rows["PF-0001"].program("en") == (
+        "Test programme"
+    )
+    assert page.total == 6 and page.pages == 1
+
+
+def test_the_next_milestone_is_the_first_open_one(app: Flask) -> None:
+    worlds = _world()
+    a = worlds["A"]
+    approve(a, a.milestones[0])
+    rows = {row.number: row for row in portfolio.portfolio(TODAY).items}
+    assert rows["PF-0001"].milestone_title == "Milestone 2"
+    assert rows["PF-0001"].milestone_due == date(2027, 3, 30)
+    assert not rows["PF-0001"].overdue
+
+
+def test_pagination(app: Flask) -> None:
+    _world()
+    first = portfolio.portfolio(TODAY, per_page=4)
+    assert [r.number for r in first.items] == ["PF-0001", "PF-B", "PF-C", "PF-E"]
+    assert (first.total, first.pages, first.has_next, first.has_prev) == (6, 2, True, False)
+    second = portfolio.portfolio(TODAY, page=2, per_page=4)
+    assert [r.number for r in second.items] == ["PF-D", "PF-H"]
+    assert (second.has_next, second.prev_num) == (False, 1)
+    assert portfolio.portfolio(TODAY, page=9, per_page=4).items == []
+
+
+def test_filter_by_programme(app: Flask) -> None:
+    _world()
+    other = make_grant(code="OTHER")
+    assert len(portfolio.portfolio(TODAY).items) == 7
+    only = portfolio.portfolio(TODAY, program_id=other.program.id).items
+    assert [r.number for r in only] == ["OTHER-0001"]
+
+
+def test_budget_by_year(app: Flask) -> None:
+    worlds = _world()
+    other = make_grant(code="OTHER", appropriation=1_000_000_000)
+    rows = portfolio.budget_by_year()
+    assert [(r.program_code, r.fiscal_year) for r in rows] == [
+        ("OTHER", 2026),
+        ("OTHER", 2027),
+        ("PF", 2026),
+        ("PF", 2027),
+    ]
+    first = rows[0]
+    assert (first.appropriation, first.committed, first.released) == (
+        1_000_000_000,
+        300_000_000,
+        0,
+    )
+    assert first.available == 700_000_000
+    only = portfolio.budget_by_year(worlds["A"].program.id)
+    assert {r.program_code for r in only} == {"PF"} and len(only) == 2
+    assert other.program.id not in {r.program_id for r in only}
+
+
+def test_awaiting_release(app: Flask) -> None:
+    _world()
+    rows = portfolio.awaiting_release()
+    # H's second milestone is approved but not released; its first was released.
+    assert [(r.number, r.title) for r in rows] == [("PF-H", "PF-H milestone 2")]
+
+
+@contextmanager
+def _count_queries() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def _more_grants(base: GrantWorld, start: int, count: int) -> None:
+    for n in range(start, start + count):
+        day = date(2026, 6 + n % 6, 1 + n % 28)
+        sibling_grant(base, f"MANY-X{n:04d}", (1_000_000, 2_000_000), (day, day), commit=False)
+    db.session.commit()
+
+
+def _queries_for_a_portfolio_page() -> int:
+    db.session.expire_all()
+    with _count_queries() as statements:
+        page = portfolio.portfolio(TODAY)
+        portfolio.budget_by_year()
+        portfolio.awaiting_release()
+        # Reading every attribute a page shows must not load anything lazily.
+        for row in page.items:
+            (row.number, row.organization("ja"), row.milestone_title, row.released, row.award)
+    return len(statements)
+
+
+def test_query_count_does_not_grow_with_the_number_of_grants(app: Flask) -> None:
+    base = make_grant(code="MANY")
+    _more_grants(base, 0, 9)
+    small = _queries_for_a_portfolio_page()
+    assert len(portfolio.portfolio(TODAY).items) == 10
+    _more_grants(base, 9, 190)
+    large = _queries_for_a_portfolio_page()
+    assert portfolio.portfolio(TODAY).total == 200
+    assert small == large <= 5

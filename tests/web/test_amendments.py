@@ -1,0 +1,212 @@
+"""Amendment pages: grantee requests, officer decisions, withdrawal, errors beside fields."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from grants.domain.accounts import Locale, Role
+from grants.domain.calendar import tokyo_today
+from grants.domain.states import AmendmentKind, AmendmentState
+from grants.extensions import db
+from grants.models import Amendment, AuditEvent, Milestone
+from tests.support.factories import make_user
+from tests.support.grants import GrantWorld, make_grant
+from tests.support.matrix import anonymous_goes_to_login, routes, statuses, switch
+from tests.support.web import login, post_form
+
+TODAY = tokyo_today(datetime.now(UTC))
+
+
+def _world() -> GrantWorld:
+    world = make_grant(first_due=TODAY + timedelta(days=60))
+    world.applicant.locale = Locale.en
+    db.session.commit()
+    return world
+
+
+def _url(world: GrantWorld) -> str:
+    return f"/grants/{world.grant.id}/amendments"
+
+
+def _due_form(world: GrantWorld, days: int = 30, index: int = 1) -> dict[str, object]:
+    milestone = world.milestones[index]
+    return {
+        "kind": "due_date",
+        "milestone_id": str(milestone.id),
+        "new_due_date": (milestone.due_date + timedelta(days=days)).isoformat(),
+        "reason": "Trial site set-up takes longer.",
+    }
+
+
+def _requested(world: GrantWorld, by_id: int | None = None) -> Amendment:
+    milestone = world.milestones[1]
+    amendment = Amendment(
+        grant_id=world.grant.id,
+        milestone_id=milestone.id,
+        kind=AmendmentKind.due_date,
+        state=AmendmentState.requested,
+        new_due_date=milestone.due_date + timedelta(days=10),
+        reason="Stored request",
+        requested_by_id=by_id,
+    )
+    db.session.add(amendment)
+    db.session.commit()
+    return amendment
+
+
+def test_every_route_is_enumerated(app: Flask) -> None:
+    assert routes(app, "amendments") == [
+        ("GET", "/grants/1/amendments"),
+        ("POST", "/amendments/1/decide"),
+        ("POST", "/amendments/1/withdraw"),
+        ("POST", "/grants/1/amendments"),
+    ]
+
+
+def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
+    world = _world()
+    colleague = make_user(Role.applicant, world.grantee)
+    assert _requested(world, colleague.id).id == 1
+    paths = routes(app, "amendments")
+    anonymous_goes_to_login(client, paths)
+
+    def data(method: str, path: str) -> dict[str, object]:
+        if path.endswith("/decide"):
+            return {"a1-decision": "approve", "a1-note": "ok"}
+        return _due_form(world) if path == "/grants/1/amendments" else {}
+
+    table = statuses(client, world, paths, data)
+    get, decide, withdraw, post = paths
+    assert set(table["applicant_other_org"].values()) == {403}
+    assert set(table["admin"].values()) == {403}
+    assert table["grantee"] == {get: 200, post: 302, decide: 403, withdraw: 403}
+    assert table["reviewer"] == {get: 200, post: 403, decide: 403, withdraw: 403}
+    assert table["officer"] == {get: 200, post: 403, decide: 302, withdraw: 403}
+    states = {a.id: a.state for a in db.session.query(Amendment)}
+    assert states == {1: AmendmentState.approved, 2: AmendmentState.requested}
+
+
+def test_unassigned_reviewer_is_refused(app: Flask, client: FlaskClient) -> None:
+    world = _world()
+    login(client, make_user(Role.reviewer).email)
+    assert client.get(_url(world)).status_code == 403
+
+
+def test_grantee_requests_a_due_date_change(app: Flask, client: FlaskClient) -> None:
+    world = _world()
+    login(client, world.applicant.email)
+    page = client.get(_url(world)).get_data(as_text=True)
+    assert "Request an amendment" in page and 'name="new_split_' in page
+    response = post_form(client, _url(world), _due_form(world))
+    assert response.status_code == 302
+    amendment = db.session.query(Amendment).one()
+    assert (
+        amendment.kind == AmendmentKind.due_date and amendment.requested_by_id == world.applicant.id
+    )
+    page = client.get(_url(world)).get_data(as_text=True)
+    assert "Due date change" in page and "Withdraw this request" in page
+    response = post_form(client, f"/amendments/{amendment.id}/withdraw", {})
+    assert response.status_code == 302
+    db.session.refresh(amendment)
+    assert amendment.state == AmendmentState.withdrawn
+
+
+def test_request_errors_sit_beside_the_fields(app: Flask, client: FlaskClient) -> None:
+    world = _world()
+    login(client, world.applicant.email)
+    too_far = post_form(client, _url(world), _due_form(world, days=181))
+    assert too_far.status_code == 422
+    body = too_far.get_data(as_text=True)
+    assert 'id="new_due_date-error"' in body and "at most 180 are allowed" in body
+    no_reason = post_form(client, _url(world), _due_form(world) | {"reason": ""})
+    assert no_reason.status_code == 422 and 'id="reason-error"' in no_reason.get_data(as_text=True)
+    bad_date = post_form(client, _url(world), _due_form(world) | {"new_due_date": "soon"})
+    assert bad_date.status_code == 422
+    bad_milestone = post_form(client, _url(world), _due_form(world) | {"milestone_id": "x"})
+    assert bad_milestone.status_code == 422
+    assert db.session.query(Amendment).count() == 0
+
+
+def test_resplit_through_the_form(app: Flask, client: FlaskClient) -> None:
+    world = _world()
+    m1, m2, m3 = world.milestones
+    login(client, world.applicant.email)
+    base = {
+        "kind": "resplit",
+        "milestone_id": str(m1.id),
+        "reason": "Costs move later.",
+        f"new_split_{m1.id}": "",  # left out of the re-split
+    }
+    wrong_total = post_form(
+        client,
+        _url(world),
+        base | {f"new_split_{m2.id}": "250,000,000", f"new_split_{m3.id}": "200,000,000"},
+    )
+    assert wrong_total.status_code == 422
+    assert "must add up to the current total of ¥500,000,000" in wrong_total.get_data(as_text=True)
+    not_a_number = post_form(client, _url(world), base | {f"new_split_{m2.id}": "lots"})
+    assert not_a_number.status_code == 422
+    assert f'id="new_split_{m2.id}-error"' in not_a_number.get_data(as_text=True)
+    assert db.session.query(Amendment).count() == 0
+    response = post_form(
+        client,
+        _url(world),
+        base
+        | {
+            f"new_split_{m2.id}": "250,000,000",
+            f"new_split_{m3.id}": "２５０,０００,０００",
+        },
+    )
+    assert response.status_code == 302
+    amendment = db.session.query(Amendment).one()
+    assert amendment.new_split == {str(m2.id): 250_000_000, str(m3.id): 250_000_000}
+
+
+def test_officer_declines_with_a_note_and_approves(app: Flask, client: FlaskClient) -> None:
+    world = _world()
+    first, second = _requested(world, world.applicant.id), _requested(world, world.applicant.id)
+    login(client, make_user(Role.officer, locale=Locale.en).email)
+    page = client.get(_url(world)).get_data(as_text=True)
+    assert f'name="a{first.id}-decision"' in page and "Required when declining." in page
+    decide = f"/amendments/{first.id}/decide"
+    response = post_form(client, decide, {f"a{first.id}-decision": "decline"})
+    assert response.status_code == 422
+    assert "Say why the amendment is declined." in response.get_data(as_text=True)
+    assert post_form(client, decide, {}).status_code == 422  # no decision chosen
+    response = post_form(
+        client, decide, {f"a{first.id}-decision": "decline", f"a{first.id}-note": "Too late."}
+    )
+    assert response.status_code == 302
+    response = post_form(
+        client, f"/amendments/{second.id}/decide", {f"a{second.id}-decision": "approve"}
+    )
+    assert response.status_code == 302
+    milestone = db.session.get(Milestone, world.milestones[1].id)
+    db.session.refresh(milestone)
+    assert milestone.due_date == second.new_due_date
+    assert db.session.query(AuditEvent).filter_by(action="amendment.approve").count() == 1
+    page = client.get(_url(world)).get_data(as_text=True)
+    assert "Too late." in page and "Due date changed from" in page
+    assert post_form(client, decide, {f"a{first.id}-decision": "approve"}).status_code == 409
+
+
+def test_the_requester_alone_sees_the_withdraw_button(app: Flask, client: FlaskClient) -> None:
+    world = _world()
+    colleague = make_user(Role.applicant, world.grantee, locale=Locale.en)
+    _requested(world, world.applicant.id)
+    login(client, colleague.email)
+    assert "Withdraw this request" not in client.get(_url(world)).get_data(as_text=True)
+    switch(client, world.applicant)
+    assert "Withdraw this request" in client.get(_url(world)).get_data(as_text=True)
+
+
+def test_unknown_ids_are_404(app: Flask, client: FlaskClient) -> None:
+    world = _world()
+    login(client, world.applicant.email)
+    assert client.get("/grants/999/amendments").status_code == 404
+    assert post_form(client, "/amendments/999/withdraw", {}).status_code == 404
+    switch(client, make_user(Role.officer))
+    assert post_form(client, "/amendments/999/decide", {}).status_code == 404
