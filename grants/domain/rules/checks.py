@@ -23,16 +23,19 @@ from grants.domain.rules.params import (
     ParamKind,
     Result,
     RuleType,
+    UpperBound,
     Variant,
     fact,
 )
 
 Params = Mapping[str, Any]
+Comparison = Callable[[Any, Any], bool]
 
 _SCALAR = (Kind.TEXT, Kind.BOOL, Kind.YEN, Kind.COUNT, Kind.DATE)
 _AMOUNT = Param(ParamKind.AMOUNT)
 _RATIO = Param(ParamKind.RATIO)
 _DATE = Param(ParamKind.DATE)
+_WHOLE = Fraction(1)
 
 
 def _stored(name: str, value: Any) -> Any:
@@ -57,13 +60,13 @@ def _absent(variant: Variant, facts: Facts, *names: str) -> Result:
 
 def _one_fact(p: Params, v: Variant, test: Callable[[Any], bool]) -> Checker:
     """A checker of one fact (the `fact` parameter); `raw` is its value."""
-    name = p["fact"]
+    name, failed = p["fact"], v.failed
 
     def check(facts: Facts) -> Result:
         actual = facts.get(name)
         if actual is None:
             return None, (name,), v
-        return test(actual), actual, v
+        return test(actual) or failed, actual, v
 
     return check
 
@@ -102,28 +105,29 @@ def _max_amount_compared(p: Params, actual: int) -> dict[str, Any]:
     return {"fact": p["fact"], "actual": actual, "limit": p["amount"]}
 
 
-def _pair(
-    first: str, second: str, passes: Callable[[Any, Any], bool]
-) -> Callable[[Params, Variant], Checker]:
-    """A checker factory comparing two facts; `raw` is their pair of values."""
+def _two_facts(
+    v: Variant, first: str, second: str, compare: Comparison, ratio: Fraction = _WHOLE
+) -> Checker:
+    """A checker of compare(first, second x ratio), kept exact for integers by comparing
+    first x denominator with second x numerator. `raw` is the pair of values."""
+    top, bottom, failed = ratio.numerator, ratio.denominator, v.failed
 
-    def build(p: Params, v: Variant) -> Checker:
-        def check(facts: Facts) -> Result:
-            a, b = facts.get(first), facts.get(second)
-            if a is None or b is None:
-                return _absent(v, facts, first, second)
-            return passes(a, b), (a, b), v
+    def check(facts: Facts) -> Result:
+        a, b = facts.get(first), facts.get(second)
+        if a is None or b is None:
+            return _absent(v, facts, first, second)
+        return compare(a * bottom, b * top) or failed, (a, b), v
 
-        return check
-
-    return build
+    return check
 
 
-def _ratio(p: Params, v: Variant, at_least: bool) -> Checker:
-    top, bottom = p["ratio"].numerator, p["ratio"].denominator
-    if at_least:
-        return _pair(p["numerator"], p["denominator"], lambda a, b: a * bottom >= b * top)(p, v)
-    return _pair(p["numerator"], p["denominator"], lambda a, b: a * bottom <= b * top)(p, v)
+def _pair(first: str, second: str, compare: Comparison) -> Callable[[Params, Variant], Checker]:
+    """A checker factory comparing two fixed facts."""
+    return lambda p, v: _two_facts(v, first, second, compare)
+
+
+def _ratio(p: Params, v: Variant, compare: Comparison) -> Checker:
+    return _two_facts(v, p["numerator"], p["denominator"], compare, p["ratio"])
 
 
 def _ratio_compared(p: Params, raw: tuple[int, int], at_least: bool) -> dict[str, Any]:
@@ -150,7 +154,7 @@ def _date_compared(p: Params, actual: date, key: str) -> dict[str, Any]:
 
 
 def _certified_on(p: Params, v: Variant) -> Checker:
-    date_fact, lead_only = p["date_fact"], p["who"] == "lead"
+    date_fact, lead_only, failed = p["date_fact"], p["who"] == "lead", v.failed
 
     def check(facts: Facts) -> Result:
         day, vcs = facts.get(date_fact), facts.get("investing_vcs")
@@ -159,8 +163,8 @@ def _certified_on(p: Params, v: Variant) -> Checker:
         vcs = tuple(vc for vc in vcs if vc.is_lead) if lead_only else tuple(vcs)
         for vc in vcs:
             if not vc.certified_at(day):
-                return False, (day, vcs), v
-        return bool(vcs), (day, vcs), v
+                return failed, (day, vcs), v
+        return bool(vcs) or failed, (day, vcs), v
 
     return check
 
@@ -180,13 +184,13 @@ def _certified_on_compared(
 
 
 def _review_quorum(p: Params, v: Variant) -> Checker:
-    required = p["min"]
+    required, failed = p["min"], v.failed
 
     def check(facts: Facts) -> Result:
         approvals = facts.get("eligible_approvals")
         if approvals is None:
             return None, ("eligible_approvals",), v
-        return approvals >= required, (approvals, facts.get("eligible_reviewers")), v
+        return approvals >= required or failed, (approvals, facts.get("eligible_reviewers")), v
 
     return check
 
@@ -198,8 +202,7 @@ def _review_quorum_compared(p: Params, raw: tuple[int, int | None]) -> dict[str,
 
 
 def _pro_rata_paid_in(p: Params, v: Variant) -> Checker:
-    top, bottom = p["ratio"].numerator, p["ratio"].denominator
-    return _pair("paid_in_total", "cumulative_subsidy", lambda a, b: a * bottom >= b * top)(p, v)
+    return _two_facts(v, "paid_in_total", "cumulative_subsidy", operator.ge, p["ratio"])
 
 
 def _pro_rata_compared(p: Params, raw: tuple[int, int]) -> dict[str, Any]:
@@ -223,12 +226,12 @@ RULE_TYPES: dict[str, RuleType] = {
     "max_amount": RuleType(_FACT_AMOUNT, _max_amount, _max_amount_compared),
     "min_ratio": RuleType(
         _FRACTION,
-        lambda p, v: _ratio(p, v, at_least=True),
+        lambda p, v: _ratio(p, v, operator.ge),
         lambda p, raw: _ratio_compared(p, raw, at_least=True),
     ),
     "max_ratio": RuleType(
         _FRACTION,
-        lambda p, v: _ratio(p, v, at_least=False),
+        lambda p, v: _ratio(p, v, operator.le),
         lambda p, raw: _ratio_compared(p, raw, at_least=False),
     ),
     "date_before": RuleType(
@@ -247,7 +250,7 @@ RULE_TYPES: dict[str, RuleType] = {
     ),
     "prior_milestones_approved": RuleType(
         {},
-        _pair("prior_milestones_approved", "prior_milestones_total", lambda a, t: a >= t),
+        _pair("prior_milestones_approved", "prior_milestones_total", operator.ge),
         lambda p, raw: {"approved": raw[0], "total": raw[1]},
     ),
     "review_quorum": RuleType(
@@ -255,23 +258,34 @@ RULE_TYPES: dict[str, RuleType] = {
     ),
     "within_budget_pool": RuleType(
         {},
-        _pair("tranche_amount", "pool_available", lambda amount, pool: amount <= pool),
+        _pair("tranche_amount", "pool_available", operator.le),  # amount <= pool
         lambda p, raw: {"actual": raw[0], "limit": raw[1]},
     ),
     "pro_rata_paid_in": RuleType({"ratio": _RATIO}, _pro_rata_paid_in, _pro_rata_compared),
 }
 
 
-def _amount_bound(p: Params, raw: int) -> tuple[str, int]:
-    return p["fact"], p["amount"]
+def _amount_bound(p: Params) -> UpperBound:
+    bound = p["fact"], p["amount"]
+    return lambda raw: bound
 
 
-def _ratio_bound(p: Params, raw: tuple[int, int]) -> tuple[str, int]:
-    return p["numerator"], floor_yen(raw[1], p["ratio"])
+def _ratio_bound(p: Params) -> UpperBound:
+    """The numerator fact, capped at floor_yen(base, ratio)."""
+    fact, ratio = p["numerator"], p["ratio"]
+    top, bottom = ratio.numerator, ratio.denominator
+
+    def bound(raw: tuple[int, int]) -> tuple[str, int]:
+        base = raw[1]
+        if type(base) is int:  # floor_yen's arithmetic, skipping its checks and Fraction reads
+            return fact, base * top // bottom
+        return fact, floor_yen(base, ratio)  # which refuses what is not whole yen
+
+    return bound
 
 
-# Rule types that put an upper bound on a fact: (fact, bound) from params and raw values.
-UPPER_BOUNDS: dict[str, Callable[[Params, Any], tuple[str, int]]] = {
+# Rule types that put an upper bound on a fact: from the params, (raw -> (fact, bound)).
+UPPER_BOUNDS: dict[str, Callable[[Params], UpperBound]] = {
     "max_amount": _amount_bound,
     "max_ratio": _ratio_bound,
 }

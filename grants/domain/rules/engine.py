@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grants.domain.rules.checks import RULE_TYPES, UPPER_BOUNDS
-from grants.domain.rules.conditions import Facts, compile_condition
+from grants.domain.rules.conditions import Facts, Predicate, compile_condition
 from grants.domain.rules.params import Checker, Result, Variant, typed_params
 from grants.domain.rules.schema import validate_ruleset
 from grants.domain.rules.trace import (
@@ -17,9 +17,11 @@ from grants.domain.rules.trace import (
     RuleInfo,
     Severity,
     Trace,
+    trace_from_results,
 )
 
-_WARN, _SKIPPED = Outcome.WARN, Outcome.SKIPPED
+# Enum members, looked up once: reading Outcome.WARN costs an attribute lookup on the class.
+_WARN, _SKIPPED, _AWARD = Outcome.WARN, Outcome.SKIPPED, Phase.AWARD
 _SKIP: Result = (_SKIPPED, None, None)
 
 
@@ -84,59 +86,66 @@ def _compile_phase(phase: Phase, documents: list[dict[str, Any]]) -> CompiledPha
 
 
 def _runner(rule: Mapping[str, Any]) -> Checker:
-    """One closure per rule; a rule without conditions is its bare checker."""
-    warn = rule["severity"] == Severity.WARN
+    """One closure per rule: its checker, wrapped only for relaxations and conditions."""
+    failed = _WARN if rule["severity"] == Severity.WARN else False
     base = rule["params"]
-    check = _checker(rule["type"], base, warn, None)
+    run = _checker(rule["type"], base, failed, None)
     relaxations = tuple(
         (
             compile_condition(relaxation["when"]),
             _checker(
                 rule["type"],
                 {**base, **relaxation["params"]},
-                warn,
+                failed,
                 AppliedRelaxation(index, relaxation["label"]),
             ),
         )
         for index, relaxation in enumerate(rule["relaxations"])
     )
+    if relaxations:
+        run = _relaxed(run, relaxations)
     condition = rule["applies_when"]
-    applies = compile_condition(condition) if condition else None
-    if applies is None and not relaxations:
-        return check
+    return _gated(compile_condition(condition), run) if condition else run
+
+
+def _checker(
+    rule_type: str, stored: Mapping[str, Any], failed: Any, relaxation: AppliedRelaxation | None
+) -> Checker:
+    kind = RULE_TYPES[rule_type]
+    params = typed_params(kind.params, stored)
+    bound = UPPER_BOUNDS.get(rule_type)
+    upper_bound = None if bound is None else bound(params)
+    return kind.build(params, Variant(kind.describe, params, relaxation, failed, upper_bound))
+
+
+def _relaxed(check: Checker, relaxations: tuple[tuple[Predicate, Checker], ...]) -> Checker:
+    """`check`, or the checker of the first relaxation whose condition matches."""
 
     def run(facts: Facts) -> Result:
-        if applies is not None and not applies(facts):
-            return _SKIP
         for matches, relaxed in relaxations:
-            if matches(facts):  # the first matching relaxation wins
+            if matches(facts):
                 return relaxed(facts)
         return check(facts)
 
     return run
 
 
-def _checker(
-    rule_type: str, stored: Mapping[str, Any], warn: bool, relaxation: AppliedRelaxation | None
-) -> Checker:
-    kind = RULE_TYPES[rule_type]
-    params = typed_params(kind.params, stored)
-    check = kind.build(params, Variant(kind.describe, params, relaxation))
-    if not warn:
-        return check
+def _gated(applies: Predicate, run: Checker) -> Checker:
+    """`run` where the rule applies; a skipped result elsewhere."""
 
-    def warn_instead(facts: Facts) -> Result:
-        result = check(facts)
-        return (_WARN, result[1], result[2]) if result[0] is False else result
+    def gated(facts: Facts) -> Result:
+        return run(facts) if applies(facts) else _SKIP
 
-    return warn_instead
+    return gated
 
 
 def evaluate(ruleset: CompiledRuleSet, phase: Phase | str, facts: Facts) -> Trace:
     """One row per rule of `phase`, in document order."""
-    compiled = _phase(ruleset, phase)
+    compiled = ruleset.phases.get(phase)
+    if compiled is None:
+        raise _unknown_phase(phase)
     results = [run(facts) for run in compiled.runners]
-    return Trace.from_results(compiled.phase, compiled.rules, results)
+    return trace_from_results(compiled.phase, compiled.rules, results)
 
 
 def award_amount(ruleset: CompiledRuleSet, facts: Facts) -> tuple[int, Trace]:
@@ -146,9 +155,9 @@ def award_amount(ruleset: CompiledRuleSet, facts: Facts) -> tuple[int, Trace]:
     warn-severity bounds only warn. If a bound lacks a fact, the amount is 0: it cannot be
     computed safely.
     """
-    compiled = _phase(ruleset, Phase.AWARD)
+    compiled = ruleset.phases[_AWARD]
     results = [run(facts) for run in compiled.runners]
-    trace = Trace.from_results(Phase.AWARD, compiled.rules, results)
+    trace = trace_from_results(_AWARD, compiled.rules, results)
     amount = facts.get("requested_subsidy")
     if amount is None:
         return 0, trace
@@ -156,16 +165,12 @@ def award_amount(ruleset: CompiledRuleSet, facts: Facts) -> tuple[int, Trace]:
         passed, raw, variant = results[index]
         if passed is None:
             return 0, trace
-        if passed is _SKIPPED:
-            continue
-        bounded, limit = UPPER_BOUNDS[compiled.rules[index].type](variant.params, raw)
-        if bounded == "requested_subsidy" and limit < amount:
-            amount = limit
+        if passed is not _SKIPPED:
+            bounded, limit = variant.upper_bound(raw)
+            if bounded == "requested_subsidy" and limit < amount:
+                amount = limit
     return max(amount, 0), trace
 
 
-def _phase(ruleset: CompiledRuleSet, phase: str) -> CompiledPhase:
-    compiled = ruleset.phases.get(phase)
-    if compiled is None:
-        raise ValueError(f"Unknown phase {phase!r}; use one of: {', '.join(Phase)}.")
-    return compiled
+def _unknown_phase(phase: object) -> ValueError:
+    return ValueError(f"Unknown phase {phase!r}; use one of: {', '.join(Phase)}.")

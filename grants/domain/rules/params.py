@@ -12,11 +12,14 @@ from grants.domain.money import parse_ratio
 from grants.domain.rules.facts import Kind, python_value
 
 Facts = Mapping[str, Any]
-# A checker returns (passed, raw, variant): `raw` is what it read, turned into the JSON-safe
-# `compared` dict only when a trace row is read. On a missing fact: (None, names, variant).
+# A checker returns (passed, raw, variant): `passed` is True or the variant's `failed`; `raw`
+# is what it read, turned into the JSON-safe `compared` dict only when a trace row is read.
+# On a missing fact: (None, names, variant).
 Result = tuple[Any, Any, "Variant | None"]
 Checker = Callable[[Facts], Result]
 Describe = Callable[[Mapping[str, Any], Any], dict[str, Any]]
+# For a rule that caps a fact: from a checker's `raw`, (the capped fact, its upper bound).
+UpperBound = Callable[[Any], tuple[str, int]]
 
 
 class ParamKind(StrEnum):
@@ -46,6 +49,8 @@ class Variant:
     describe: Describe
     params: Mapping[str, Any]
     relaxation: Any = None  # the AppliedRelaxation, if any
+    failed: Any = False  # `passed` for a failed check: Outcome.WARN for a warn-severity rule
+    upper_bound: UpperBound | None = None  # for rule types in checks.UPPER_BOUNDS
 
     def compared(self, raw: Any) -> dict[str, Any]:
         return self.describe(self.params, raw)

@@ -108,7 +108,10 @@ class RuleInfo:
 
 
 _first = itemgetter(0)
-_OUTCOMES = {True: Outcome.PASS, False: Outcome.FAIL}
+_new_trace = object.__new__
+# Enum members, looked up once: reading Outcome.FAIL costs an attribute lookup on the class.
+_FAIL, _WARN, _SKIPPED = Outcome.FAIL, Outcome.WARN, Outcome.SKIPPED
+_OUTCOMES = {True: Outcome.PASS, False: _FAIL}
 
 
 class Trace:
@@ -128,14 +131,6 @@ class Trace:
         self._rules: tuple[RuleInfo, ...] = ()
         self._results: list[tuple[Any, ...]] = []
 
-    @classmethod
-    def from_results(
-        cls, phase: Phase, rules: tuple[RuleInfo, ...], results: list[tuple[Any, ...]]
-    ) -> Trace:
-        trace = object.__new__(cls)
-        trace.phase, trace._rows, trace._rules, trace._results = phase, None, rules, results
-        return trace
-
     @property
     def rows(self) -> list[TraceRow]:
         if self._rows is None:
@@ -147,15 +142,15 @@ class Trace:
         """No rule blocks (warnings and skipped rules do not)."""
         if self._rows is None:
             return all(map(_first, self._results))
-        return all(row.outcome is not Outcome.FAIL for row in self._rows)
+        return all(row.outcome is not _FAIL for row in self._rows)
 
     @property
     def blocking(self) -> list[TraceRow]:
-        return [row for row in self.rows if row.outcome is Outcome.FAIL]
+        return [row for row in self.rows if row.outcome is _FAIL]
 
     @property
     def warnings(self) -> list[TraceRow]:
-        return [row for row in self.rows if row.outcome is Outcome.WARN]
+        return [row for row in self.rows if row.outcome is _WARN]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Trace):
@@ -175,14 +170,26 @@ class Trace:
         return cls(Phase(data["phase"]), [TraceRow.from_dict(row) for row in data["rows"]])
 
 
+def trace_from_results(
+    phase: Phase, rules: tuple[RuleInfo, ...], results: list[tuple[Any, ...]]
+) -> Trace:
+    """A Trace whose rows are built from the checkers' raw results when first read."""
+    trace = _new_trace(Trace)
+    trace.phase = phase
+    trace._rows = None
+    trace._rules = rules
+    trace._results = results
+    return trace
+
+
 def _row(rule: RuleInfo, result: tuple[Any, Any, Variant | None]) -> TraceRow:
     passed, raw, variant = result
     relaxation = None if variant is None else variant.relaxation
     compared: dict[str, Any] = {}
     missing: tuple[str, ...] = ()
     if passed is None:
-        outcome, missing = Outcome.FAIL, raw
-    elif passed is Outcome.SKIPPED:
+        outcome, missing = _FAIL, raw
+    elif passed is _SKIPPED:
         outcome = passed
     else:
         outcome = _OUTCOMES.get(passed, passed)
