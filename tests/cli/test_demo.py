@@ -1,0 +1,256 @@
+"""flask grants demo: the demo world through the real services, pinned to a day, idempotent."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select
+
+from grants.domain.accounts import OrgKind, Role
+from grants.domain.states import AmendmentState, ApplicationState, GrantState, MilestoneState
+from grants.extensions import db
+from grants.models import (
+    Amendment,
+    Application,
+    AuditEvent,
+    BudgetPool,
+    Disbursement,
+    EvidenceFile,
+    EvidenceSubmission,
+    Grant,
+    Investment,
+    Milestone,
+    Organization,
+    Program,
+    Review,
+    ReviewerAssignment,
+    RuleSet,
+    RuleSetStatus,
+    User,
+    VcCertification,
+)
+from grants.services import awards, demo_amed, demo_milestones
+from grants.services.demo import ACCOUNTS, load_demo
+from grants.services.reviews import current_submission
+
+TODAY = date(2026, 11, 25)
+OKU = 100_000_000
+
+
+def _demo(runner: FlaskCliRunner, today: date = TODAY) -> str:
+    result = runner.invoke(args=["grants", "demo", "--today", today.isoformat()])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _program(code: str) -> Program:
+    return db.session.scalars(select(Program).where(Program.code == code)).one()
+
+
+def _application(title: str) -> Application:
+    return db.session.scalars(select(Application).where(Application.title == title)).one()
+
+
+def _rows(application: Application) -> dict[str, dict]:  # type: ignore[type-arg]
+    assert application.eligibility_trace is not None
+    return {row["rule_id"]: row for row in application.eligibility_trace["rows"]}
+
+
+def _user(email: str) -> User:
+    return db.session.scalars(select(User).where(User.email == email)).one()
+
+
+def test_the_demo_prints_a_summary_and_how_to_sign_in(app: Flask, runner: FlaskCliRunner) -> None:
+    output = _demo(runner)
+    assert "Demo data as of 2026-11-25" in output
+    assert "AMED-VC-7: 6 applications" in output
+    assert "MS-DARPA-1: 3 applications" in output and "1 overdue" in output
+    for account in ACCOUNTS:
+        assert account.email in output
+    assert {Role(a.role) for a in ACCOUNTS} == set(Role)
+
+
+def test_a_bad_today_is_refused(app: Flask, runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["grants", "demo", "--today", "2026-13-01"])
+    assert result.exit_code == 2
+    assert db.session.scalar(select(func.count()).select_from(Program)) == 0
+
+
+def test_amed_programme_rules_and_outcomes(app: Flask, runner: FlaskCliRunner) -> None:
+    _demo(runner)
+    program = _program("AMED-VC-7")
+    ruleset = db.session.scalars(select(RuleSet).where(RuleSet.program_id == program.id)).one()
+    assert ruleset.status == RuleSetStatus.published and ruleset.effective_from < TODAY
+    assert {pool.fiscal_year for pool in program.budget_pools} >= {2026, 2027}
+    vcs = db.session.scalars(select(Organization).where(Organization.kind == OrgKind.vc)).all()
+    certified = {c.organization_id for c in db.session.scalars(select(VcCertification))}
+    assert len(vcs) >= 3 and {vc.id for vc in vcs} <= certified
+
+    apps = db.session.scalars(select(Application).where(Application.program_id == program.id))
+    assert Counter(str(a.state) for a in apps) == {
+        "draft": 1,
+        "screened_ineligible": 1,
+        "rejected": 1,
+        "screened_eligible": 2,
+        "awarded": 1,
+    }
+    for title in (demo_amed.FAIL_PHASE1, demo_amed.FAIL_PHASE2):
+        application = _application(title)
+        lead = _rows(application)["lead_vc_min"]
+        assert application.stage in ("phase1", "phase2")
+        assert lead["outcome"] == "fail" and lead["relaxation"] is None
+        assert lead["compared"]["actual"] < 10 * OKU
+        assert not application.eligibility_trace["ok"]  # type: ignore[index]
+    assert _application(demo_amed.FAIL_PHASE2).state == ApplicationState.rejected
+    for title in (demo_amed.RELAXED_AWARDED, demo_amed.RELAXED_WAITING):
+        application = _application(title)
+        lead = _rows(application)["lead_vc_min"]
+        assert application.stage == "non_clinical"
+        assert lead["outcome"] == "pass" and lead["relaxation"] is not None
+        assert OKU <= lead["compared"]["actual"] < 10 * OKU
+        assert application.eligibility_trace["ok"]  # type: ignore[index]
+    large = _application(demo_amed.LARGE_WARNING)
+    assert large.eligible_cost > 100 * OKU
+    assert _rows(large)["project_size"]["outcome"] == "warn"
+    assert large.state == ApplicationState.screened_eligible
+    draft = _application(demo_amed.DRAFT)
+    assert draft.state == ApplicationState.draft and draft.eligibility_trace is None
+    # Officers find the screened ones with their traces in the screening queue.
+    queued = {a.title for a in awards.screening_queue(program.id)}
+    assert queued == {demo_amed.FAIL_PHASE1, demo_amed.RELAXED_WAITING, demo_amed.LARGE_WARNING}
+
+    grant = db.session.scalars(select(Grant).where(Grant.program_id == program.id)).one()
+    assert grant.application.title == demo_amed.RELAXED_AWARDED
+    assert grant.number == "AMED-VC-7-0001" and grant.state == GrantState.active
+    assert grant.award_amount == 10 * OKU
+    assert grant.awarded_by_id == _user("officer@example.jp").id
+
+
+def test_milestone_programme_has_every_state(app: Flask, runner: FlaskCliRunner) -> None:
+    _demo(runner)
+    program = _program("MS-DARPA-1")
+    grants = db.session.scalars(select(Grant).where(Grant.program_id == program.id)).all()
+    assert len(grants) == 3 and all(g.state == GrantState.active for g in grants)
+    assert len({g.organization_id for g in grants}) == 3
+    reviewers = {_user("reviewer@example.jp").id, _user("reviewer2@example.jp").id}
+    for grant in grants:
+        assigned = db.session.scalars(
+            select(ReviewerAssignment.reviewer_id).where(ReviewerAssignment.grant_id == grant.id)
+        )
+        assert set(assigned) == reviewers
+    milestones = [m for g in grants for m in g.milestones]
+    released = set(db.session.scalars(select(Disbursement.milestone_id)))
+    states = Counter(m.state for m in milestones)
+    assert set(states) == {
+        MilestoneState.planned,
+        MilestoneState.submitted,
+        MilestoneState.approved,
+        MilestoneState.changes_requested,
+        MilestoneState.rejected,
+    }
+    approved = [m for m in milestones if m.state == MilestoneState.approved]
+    assert any(m.id in released for m in approved)
+    assert any(m.id not in released for m in approved)  # waiting for the officer
+    assert released <= {m.id for m in approved}
+    submitted = next(m for m in milestones if m.state == MilestoneState.submitted)
+    waiting = current_submission(submitted)
+    assert waiting is not None and not _reviews_of(waiting.id)  # waiting for the reviewers
+    rejected = [m for m in milestones if m.state == MilestoneState.rejected]
+    assert len(rejected) == 1
+    planned = [m for m in milestones if m.state == MilestoneState.planned]
+    overdue = [m for m in planned if m.due_date < TODAY]
+    assert len(overdue) == 1 and overdue[0].round == 0
+    assert any(m.due_date > TODAY for m in planned)
+    assert db.session.scalar(select(func.count()).select_from(Amendment)) == 1
+    assert db.session.scalars(select(Amendment.state)).one() == AmendmentState.requested
+
+
+def test_money_files_and_audit(app: Flask, runner: FlaskCliRunner) -> None:
+    _demo(runner)
+    officer, officer2 = _user("officer@example.jp"), _user("officer2@example.jp")
+    for pool in db.session.scalars(select(BudgetPool)):
+        assert 0 <= pool.released <= pool.appropriation
+    disbursements = db.session.scalars(select(Disbursement)).all()
+    assert len(disbursements) == 3
+    assert all(d.released_by_id == officer.id for d in disbursements)
+    verified = db.session.scalars(select(Investment).where(Investment.verified_at.is_not(None)))
+    pairs = {(i.recorded_by_id, i.verified_by_id) for i in verified}
+    assert pairs == {(officer.id, officer2.id)}  # separation of duties
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    files = db.session.scalars(select(EvidenceFile)).all()
+    assert files and all(f.content_type == "application/pdf" for f in files)
+    for evidence_file in files:
+        data = (folder / evidence_file.stored_name).read_bytes()
+        assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
+        assert hashlib.sha256(data).hexdigest() == evidence_file.sha256
+    actions = Counter(db.session.scalars(select(AuditEvent.action)))
+    expected = {
+        "ruleset.publish", "application.submit", "application.screen", "grant.award",
+        "milestone.submit_evidence", "review.decide", "milestone.decide", "tranche.release",
+        "investment.record", "investment.verify", "vc_certification.create", "amendment.request",
+    }  # fmt: skip
+    assert expected <= set(actions)
+    submitters = db.session.scalars(
+        select(AuditEvent.actor_label).where(AuditEvent.action == "application.submit")
+    )
+    assert set(submitters) <= {a.email for a in ACCOUNTS if a.role == Role.applicant}
+    result = runner.invoke(args=["grants", "audit-verify"])
+    assert result.exit_code == 0 and "OK" in result.output
+
+
+def test_running_again_adds_nothing(app: Flask, runner: FlaskCliRunner) -> None:
+    first = _demo(runner)
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    before = (_row_counts(), len(list(folder.iterdir())))
+    second = _demo(runner)
+    later = _demo(runner, TODAY + timedelta(days=1))  # e.g. `make run` again tomorrow
+    assert (_row_counts(), len(list(folder.iterdir()))) == before
+    assert first.splitlines()[1:] == second.splitlines()[1:]
+    assert "AMED-VC-7: 6 applications" in later
+
+
+@pytest.mark.parametrize("today", [date(2027, 3, 31), date(2027, 4, 1)])
+def test_the_demo_loads_on_any_day(app: Flask, today: date) -> None:
+    """Around a fiscal-year boundary too: the pools and the overdue milestone follow `today`."""
+    summary = load_demo(today)
+    assert any(line.startswith("MS-DARPA-1") and "1 overdue" in line for line in summary.lines)
+    overdue = db.session.scalars(
+        select(Milestone).where(
+            Milestone.state == MilestoneState.planned, Milestone.due_date < today
+        )
+    ).all()
+    assert len(overdue) == 1
+    assert db.session.scalar(select(func.count()).select_from(Grant)) == 4
+
+
+def test_submissions_are_stored_rounds(app: Flask, runner: FlaskCliRunner) -> None:
+    _demo(runner)
+    program = _program(demo_milestones.CODE)
+    query = (
+        select(EvidenceSubmission)
+        .join(Milestone, Milestone.id == EvidenceSubmission.milestone_id)
+        .join(Grant, Grant.id == Milestone.grant_id)
+        .where(Grant.program_id == program.id)
+    )
+    submissions = db.session.scalars(query).all()
+    assert len(submissions) == 7
+    assert all(s.files and s.measured[0]["value"] for s in submissions)
+
+
+def _row_counts() -> dict[str, int]:
+    db.session.expire_all()
+    return {
+        table.name: db.session.scalar(select(func.count()).select_from(table))
+        for table in db.metadata.sorted_tables
+    }
+
+
+def _reviews_of(submission_id: int) -> list[Review]:
+    query = select(Review).where(Review.submission_id == submission_id)
+    return list(db.session.scalars(query))
