@@ -29,7 +29,7 @@ class GrantsApi(Api):  # type: ignore[misc]
 
 
 def register_api(app: Flask) -> None:
-    from grants.api import docs, programs, rulesets, tokens
+    from grants.api import applications, docs, programs, rulesets, screening, tokens
     from grants.api.auth import authenticate_request
 
     app.config.update(_openapi_config())
@@ -37,6 +37,7 @@ def register_api(app: Flask) -> None:
     api.register_converter(BoundedInt, integerconverter2paramschema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     resources = [programs.blp, rulesets.blp, tokens.blp]
+    resources += [applications.blp, screening.blp]
     for blp in resources:
         api.register_blueprint(blp)
         csrf.exempt(blp)  # token-authenticated: no cookie, so no cross-site forgery

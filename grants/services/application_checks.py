@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 
 from grants.domain.accounts import OrgKind
 from grants.domain.rules import STAGES
@@ -240,3 +240,9 @@ def certified_vcs_query() -> Any:
         Organization.kind == OrgKind.vc,
         exists().where(VcCertification.organization_id == Organization.id),
     )
+
+
+def certified_vcs_select() -> Select[tuple[Organization]]:
+    """The registry's organisations by name, as a statement (for paging)."""
+    query = select(Organization).where(Organization.id.in_(certified_vcs_query()))
+    return query.order_by(Organization.name, Organization.id)

@@ -8,15 +8,22 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from grants.domain.errors import NotAllowed, NotFound, RuleViolation
-from grants.domain.permissions import Action, Subject, require
+from grants.domain.permissions import Action, Subject, decide, require
 from grants.domain.rules import Phase, Trace, evaluate
 from grants.domain.states import ApplicationState, transition
 from grants.extensions import db
-from grants.models import Application, CoInvestment, Organization, PlannedMilestone, Program
+from grants.models import (
+    Application,
+    CoInvestment,
+    Organization,
+    PlannedMilestone,
+    Program,
+    RuleSet,
+)
 from grants.models.base import utcnow
 from grants.services import audit, rulesets
 from grants.services.actors import Actor
@@ -27,7 +34,7 @@ from grants.services.application_checks import (
     CriterionData,
     MilestoneData,
     application_errors,
-    certified_vcs_query,
+    certified_vcs_select,
     co_investment_errors,
     plan_errors,
 )
@@ -210,8 +217,14 @@ def preview_trace(application: Application, today: date) -> Trace | None:
 
     Read-only; None when the programme has no published rule set in force yet.
     """
+    found = preview_with_ruleset(application, today)
+    return None if found is None else found[1]
+
+
+def preview_with_ruleset(application: Application, today: date) -> tuple[RuleSet, Trace] | None:
+    """The rule set in force `today` and the application's eligibility under it (read-only)."""
     ruleset = rulesets.in_force(application.program_id, today)
-    return None if ruleset is None else _eligibility(application, ruleset, today)
+    return None if ruleset is None else (ruleset, _eligibility(application, ruleset, today))
 
 
 def stored_trace(application: Application) -> Trace | None:
@@ -254,6 +267,29 @@ def get_application(actor: Actor, application_id: int) -> Application:
     return application
 
 
+def visible_applications(
+    actor: Actor, state: str | None = None, program_id: int | None = None
+) -> Select[tuple[Application]]:
+    """The applications the actor may see, newest first, as a statement for paging.
+
+    A role that may view any application (officers) sees them all; a role that may view
+    only its organisation's (applicants) sees those; any other role is refused.
+    """
+    query = (
+        select(Application)
+        .options(selectinload(Application.program), selectinload(Application.organization))
+        .order_by(Application.created_at.desc(), Application.id.desc())
+    )
+    if not decide(Action.view_application, Subject(role=actor.role)).allowed:
+        require(Action.view_application, Subject(role=actor.role, is_owner_org=True))
+        query = query.where(Application.organization_id == actor.organization_id)
+    if state is not None:
+        query = query.where(Application.state == state)
+    if program_id is not None:
+        query = query.where(Application.program_id == program_id)
+    return query
+
+
 def my_applications(actor: Actor) -> list[Application]:
     require(Action.create_application, Subject(role=actor.role))
     if actor.organization_id is None:
@@ -269,8 +305,7 @@ def my_applications(actor: Actor) -> list[Application]:
 
 def certified_vcs() -> list[Organization]:
     """VC organisations with a certification record: the registry applicants choose from."""
-    query = select(Organization).where(Organization.id.in_(certified_vcs_query()))
-    return list(db.session.scalars(query.order_by(Organization.name)))
+    return list(db.session.scalars(certified_vcs_select()))
 
 
 def open_programs(today: date, keep: int | None = None) -> list[Program]:

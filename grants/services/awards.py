@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -78,6 +78,16 @@ def reject(actor: Actor, application_id: int, reason: str) -> Application:
 
 def screening_queue(program_id: int | None = None) -> list[Application]:
     """Applications waiting for an officer, oldest submission first."""
+    return list(db.session.scalars(_queue(program_id)))
+
+
+def queue_query(actor: Actor, program_id: int | None = None) -> Select[tuple[Application]]:
+    """The screening queue as a statement, for paging (officers)."""
+    require(Action.screen_application, Subject(role=actor.role))
+    return _queue(program_id)
+
+
+def _queue(program_id: int | None) -> Select[tuple[Application]]:
     query = (
         select(Application)
         .where(Application.state.in_(QUEUE_STATES))
@@ -86,7 +96,7 @@ def screening_queue(program_id: int | None = None) -> list[Application]:
     )
     if program_id is not None:
         query = query.where(Application.program_id == program_id)
-    return list(db.session.scalars(query))
+    return query
 
 
 # ---- award ----------------------------------------------------------------------------------
