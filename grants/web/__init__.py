@@ -31,6 +31,7 @@ def register_web(app: Flask) -> None:
         reviews,
         rulesets,
         screening,
+        tokens,
         whatif,
     )
     from grants.web.errors import register_error_handlers
@@ -55,6 +56,7 @@ def register_web(app: Flask) -> None:
         amendments,
         grant_admin,
         portfolio,
+        tokens,
     ):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
