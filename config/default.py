@@ -56,6 +56,16 @@ MAIL_USE_TLS = False
 MAIL_USERNAME: str | None = None
 MAIL_PASSWORD: str | None = None
 MAIL_SENDER = "grants@localhost"
+# Seconds to wait for the SMTP server before an attempt counts as failed.
+MAIL_TIMEOUT_SECONDS = 10
+# A failed e-mail is retried after 1, 2, 4 ... times this many seconds (exponential
+# backoff), never waiting longer than MAIL_RETRY_MAX_SECONDS; it is never given up.
+MAIL_RETRY_BASE_SECONDS = 60
+MAIL_RETRY_MAX_SECONDS = 6 * 60 * 60
+# At most this many e-mails per delivery run (the rest go in the next run).
+MAIL_BATCH_LIMIT = 500
+# Where links in e-mails point (the address users open the application at).
+MAIL_BASE_URL = "http://127.0.0.1:5000"
 
 # --- Scheduler ----------------------------------------------------------------
 # Run the APScheduler jobs inside the web process (development only; in
@@ -64,3 +74,23 @@ SCHEDULER_EMBEDDED = False
 # Minutes between two milestone scans and two alert deliveries.
 SCAN_INTERVAL_MINUTES = 60
 DELIVER_INTERVAL_MINUTES = 5
+# Seconds a scheduler holds the database lease after each job; another process takes
+# over only after the lease expired (a crashed scheduler is replaced after at most this
+# long). Keep it well above DELIVER_INTERVAL_MINUTES x 60: every job renews it.
+SCHEDULER_LEASE_SECONDS = 15 * 60
+
+# --- Alerts -------------------------------------------------------------------
+# Offsets used when a grant's pinned rule set has no "schedule" section (or lacks a key):
+# reminders this many days before the due date (one alert tier per offset), the grace
+# period after it before a milestone is overdue, escalation after this many days overdue
+# (tier 1 to the officers, later tiers to the admins), and the days a review or an
+# approved tranche may wait before someone is told.
+ALERT_DUE_SOON_DAYS: tuple[int, ...] = (30, 7)
+ALERT_GRACE_DAYS = 0
+ALERT_ESCALATION_DAYS: tuple[int, ...] = (14, 30)
+ALERT_REVIEW_WAITING_DAYS = 14
+ALERT_TRANCHE_WAITING_DAYS = 14
+# An approved tranche still unreleased this many days after it should have been flagged
+# is no longer flagged late (approved milestones pile up for ever; the scan reads only
+# recent decisions). It bounds how long a scheduler outage can be caught up on.
+ALERT_CATCH_UP_DAYS = 90

@@ -9,6 +9,13 @@ grants_cli = AppGroup("grants", help="Milestone grants administration.")
 
 
 def register_cli(app: Flask) -> None:
-    from grants.cli import accounts, audit, demo, tokens, whatif  # noqa: F401  (they register commands)
+    from grants.cli import (  # noqa: F401  (they register commands)
+        accounts,
+        alerts,
+        audit,
+        demo,
+        tokens,
+        whatif,
+    )
 
     app.cli.add_command(grants_cli)

@@ -1,0 +1,1 @@
+"""Scheduled jobs (APScheduler 3): the milestone scan and alert delivery, behind a lease."""

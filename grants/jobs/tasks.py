@@ -1,0 +1,90 @@
+"""The two jobs. Each renews the database lease first and does nothing without it.
+
+Jobs only call services: alerts_scan.scan (one transaction, idempotent) and mail.deliver
+(one transaction per e-mail). They are safe to run again at any time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from flask import Flask, current_app
+
+from grants.domain.calendar import tokyo_today
+from grants.models.base import utcnow
+from grants.services import lease, mail
+from grants.services.actors import SYSTEM
+from grants.services.alerts_scan import ScanReport, scan
+
+log = logging.getLogger("grants.jobs")
+
+# E-mails per delivery batch; the lease is renewed between batches.
+DELIVERY_BATCH = 50
+
+
+@dataclass
+class PassReport:
+    scan: ScanReport
+    delivery: mail.DeliveryReport
+
+
+def hold_lease(holder: str) -> bool:
+    """Take or renew the scheduler lease for SCHEDULER_LEASE_SECONDS."""
+    ttl = timedelta(seconds=current_app.config["SCHEDULER_LEASE_SECONDS"])
+    return lease.acquire(lease.SCHEDULER, holder, utcnow(), ttl)
+
+
+def scan_milestones(app: Flask, holder: str, today: date | None = None) -> ScanReport | None:
+    """Job: one scan for today in Tokyo, then e-mail what it created at once (None when
+    another scheduler holds the lease). deliver_alerts picks up the retries."""
+    with app.app_context():
+        if not hold_lease(holder):
+            log.info("scan skipped: another scheduler holds the lease")
+            return None
+        report = scan(SYSTEM, today or tokyo_today(datetime.now(UTC)))
+        log.info("scan %s created %d alerts %s", report.today, report.total, report.summary())
+        if report.total:
+            deliver_in_batches(holder)
+        return report
+
+
+def deliver_alerts(app: Flask, holder: str) -> mail.DeliveryReport | None:
+    """Job: e-mail what is due, in batches, renewing the lease before each batch."""
+    with app.app_context():
+        return deliver_in_batches(holder)
+
+
+def deliver_in_batches(
+    holder: str, backend: mail.Backend | None = None
+) -> mail.DeliveryReport | None:
+    total = mail.DeliveryReport()
+    remaining = current_app.config["MAIL_BATCH_LIMIT"]
+    while remaining > 0:
+        if not hold_lease(holder):
+            log.info("delivery stopped: another scheduler holds the lease")
+            return total if total.sent or total.failed else None
+        batch = mail.deliver(SYSTEM, utcnow(), backend, limit=min(DELIVERY_BATCH, remaining))
+        total.sent += batch.sent
+        total.failed += batch.failed
+        done = len(batch.sent) + len(batch.failed)
+        remaining -= done
+        if batch.stopped_early or done < DELIVERY_BATCH:
+            total.stopped_early = batch.stopped_early
+            break
+    if total.sent or total.failed:
+        log.info("delivery: %d e-mailed, %d failed", len(total.sent), len(total.failed))
+    return total
+
+
+def run_pass(holder: str, today: date, backend: mail.Backend | None = None) -> PassReport | None:
+    """One scan and one delivery under the lease (the CLI's `scan`); None without the lease."""
+    if not hold_lease(holder):
+        return None
+    try:
+        report = scan(SYSTEM, today)
+        delivery = deliver_in_batches(holder, backend) or mail.DeliveryReport()
+    finally:
+        lease.release(lease.SCHEDULER, holder, utcnow())
+    return PassReport(report, delivery)

@@ -1,0 +1,86 @@
+"""Alerts (in-app inbox and e-mail outbox), the scheduler's lease and calendar feed tokens."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grants.domain.alerts import AlertKind
+from grants.models.accounts import User
+from grants.models.base import Base, BigId, UTCDateTime, utcnow
+from grants.models.grants import Milestone
+
+
+class Alert(Base):
+    """One alert for one recipient. Created exactly once per (recipient, subject, kind, tier).
+
+    The scan inserts alerts set-based (INSERT ... SELECT ... ON CONFLICT DO NOTHING); the
+    deliverer e-mails each one and records what it sent (email_*), which the admin outbox
+    page shows.
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        # Unique per (recipient user_id, subject_type, subject_id, kind, tier). The subject
+        # leads the index so that the scan's "has this subject had this alert?" probes use
+        # it too; the inbox reads by user through ix_alert_user_id_read_at.
+        UniqueConstraint("subject_id", "subject_type", "kind", "tier", "user_id"),
+        Index("ix_alert_user_id_read_at", "user_id", "read_at"),
+        Index("ix_alert_emailed_at_next_attempt_at", "emailed_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    subject_type: Mapped[str] = mapped_column(String(30))
+    subject_id: Mapped[int] = mapped_column(BigId)
+    kind: Mapped[AlertKind] = mapped_column(Enum(AlertKind, native_enum=False, length=30))
+    tier: Mapped[int] = mapped_column(Integer)
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("grant_award.id"))
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id"))
+    scan_date: Mapped[date] = mapped_column(Date)  # the scan's "today"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    email_to: Mapped[str | None] = mapped_column(String(254))
+    email_subject: Mapped[str | None] = mapped_column(String(300))
+    email_body: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship()
+    milestone: Mapped[Milestone | None] = relationship()
+
+
+class SchedulerLease(Base):
+    """Who may run the scheduled jobs now: one holder until expires_at, renewed by each job."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CalendarToken(Base):
+    """A user's private calendar feed address; only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "calendar_token"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+# The scan's access paths into the milestone table (added with the alert tables): open
+# milestones by due date, approved ones by decision time, and the overdue flags.
+_M = Milestone.__table__
+Index("ix_milestone_state_due_date", _M.c.state, _M.c.due_date)
+Index("ix_milestone_state_decided_at", _M.c.state, _M.c.decided_at)
+Index("ix_milestone_overdue_since", _M.c.overdue_since)

@@ -1,0 +1,164 @@
+"""The in-app inbox: my alerts newest first, the unread count, marking read; the outbox.
+
+A user reads only their own alerts: someone else's alert is NotFound, so its existence
+is not revealed. Marking read is not a state change worth an audit row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
+
+from grants.domain.alerts import AlertKind
+from grants.domain.calendar import format_date
+from grants.domain.errors import NotAllowed, NotFound
+from grants.domain.permissions import Action, Subject, require
+from grants.extensions import db
+from grants.models import Alert, Milestone, User
+from grants.services.actors import Actor
+
+PAGE_SIZE = 50
+
+
+def inbox_page(actor: User, page: int, per_page: int = PAGE_SIZE) -> Pagination:
+    """The actor's alerts, newest first, with their milestone and grant loaded."""
+    query = (
+        select(Alert)
+        .where(Alert.user_id == _user_id(actor))
+        .options(joinedload(Alert.milestone).joinedload(Milestone.grant))
+        .order_by(Alert.id.desc())
+    )
+    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def unread_count(actor: User) -> int:
+    query = select(func.count(Alert.id)).where(
+        Alert.user_id == _user_id(actor), Alert.read_at.is_(None)
+    )
+    return db.session.scalar(query) or 0
+
+
+def mark_read(actor: User, alert_id: int, now: datetime) -> Alert:
+    """Mark one of the actor's own alerts read (NotFound for anyone else's)."""
+    alert = db.session.get(Alert, alert_id)
+    if alert is None or alert.user_id != _user_id(actor):
+        raise NotFound(_("Not found."))
+    if alert.read_at is None:
+        alert.read_at = now
+        db.session.commit()
+    return alert
+
+
+def mark_all_read(actor: User, now: datetime) -> int:
+    """Mark every unread alert of the actor read; how many there were."""
+    statement = (
+        update(Alert)
+        .where(Alert.user_id == _user_id(actor), Alert.read_at.is_(None))
+        .values(read_at=now)
+    )
+    count = db.session.execute(statement).rowcount
+    db.session.commit()
+    return count
+
+
+def outbox_page(actor: Actor, page: int, per_page: int = PAGE_SIZE) -> Pagination:
+    """E-mails sent (or logged) for alerts, newest first, and those still waiting: admins only."""
+    require(Action.view_admin, Subject(role=actor.role))
+    query = (
+        select(Alert)
+        .where((Alert.emailed_at.is_not(None)) | (Alert.email_attempts > 0))
+        .options(joinedload(Alert.user))
+        .order_by(Alert.emailed_at.desc().nulls_first(), Alert.id.desc())
+    )
+    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def pending_count(actor: Actor) -> int:
+    """Alerts not e-mailed yet (admins only)."""
+    require(Action.view_admin, Subject(role=actor.role))
+    return db.session.scalar(select(func.count(Alert.id)).where(Alert.emailed_at.is_(None))) or 0
+
+
+def _user_id(actor: Actor) -> int:
+    if actor.id is None:
+        raise NotAllowed(_("Only a signed-in user has an inbox."))
+    return actor.id
+
+
+# --- what an alert says, in the current locale ----------------------------------------------
+
+
+def describe(alert: Alert) -> str:
+    """One sentence for the inbox and the e-mail body."""
+    values = _values(alert)
+    kind = AlertKind(alert.kind)
+    if kind is AlertKind.due_soon:
+        return _(
+            'Milestone %(sequence)d "%(title)s" of grant %(grant)s is due on %(day)s.', **values
+        )
+    if kind is AlertKind.overdue:
+        return _(
+            'Milestone %(sequence)d "%(title)s" of grant %(grant)s is overdue: '
+            "it was due on %(day)s.",
+            **values,
+        )
+    if kind is AlertKind.escalation:
+        return _(
+            'Escalation level %(tier)d: milestone %(sequence)d "%(title)s" of grant %(grant)s '
+            "is still overdue (due on %(day)s).",
+            **values,
+        )
+    if kind is AlertKind.review_waiting and alert.tier == 1:
+        return _(
+            'Your review of milestone %(sequence)d "%(title)s" of grant %(grant)s '
+            "is waiting for your decision.",
+            **values,
+        )
+    if kind is AlertKind.review_waiting:
+        return _(
+            'The review of milestone %(sequence)d "%(title)s" of grant %(grant)s '
+            "has been waiting for a reviewer's decision for a long time.",
+            **values,
+        )
+    return _(
+        'Milestone %(sequence)d "%(title)s" of grant %(grant)s was approved, '
+        "but its tranche has not been released yet.",
+        **values,
+    )
+
+
+def advice(alert: Alert) -> str:
+    """What the recipient is asked to do."""
+    kind = AlertKind(alert.kind)
+    if kind is AlertKind.due_soon:
+        return _("Please submit the evidence for this milestone by its due date.")
+    if kind is AlertKind.overdue:
+        return _(
+            "The evidence has not been submitted yet. The grantee can submit it now or "
+            "request a new due date."
+        )
+    if kind is AlertKind.escalation:
+        return _("Please follow this milestone up with the grantee.")
+    if kind is AlertKind.review_waiting and alert.tier == 1:
+        return _("Please review the submitted evidence and record your decision.")
+    if kind is AlertKind.review_waiting:
+        return _("Please follow the review up with the assigned reviewers.")
+    return _("Please release the tranche, or record why it is held back.")
+
+
+def _values(alert: Alert) -> dict[str, Any]:
+    milestone = alert.milestone
+    locale = str(get_locale() or "ja")
+    return {
+        "sequence": milestone.sequence if milestone else 0,
+        "title": milestone.title if milestone else "",
+        "grant": milestone.grant.number if milestone else "",
+        "day": format_date(milestone.due_date, locale) if milestone else "",
+        "tier": alert.tier,
+    }

@@ -1,0 +1,282 @@
+"""E-mail for alerts: SMTP or log backends, rendering in the recipient's language, delivery.
+
+Delivery takes one due alert at a time, sends it, and records the outcome in its own
+committed transaction right after the send: a success sets emailed_at (never sent
+again), a failure counts the attempt and sets next_attempt_at with exponential backoff
+(never given up, never lost). On PostgreSQL the alert is claimed with FOR UPDATE SKIP
+LOCKED and stays locked while it is sent, so two deliverers never send the same alert;
+on SQLite (one writer at a time) the claim is not held during the send, so as not to
+block the database, and the scheduler lease keeps deliverers to one.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from typing import Any, Protocol
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import or_, select, true, update
+
+from grants.domain.alerts import kind_label, retry_delay
+from grants.domain.errors import NotAllowed
+from grants.extensions import db
+from grants.models import Alert, User
+from grants.services.actors import Actor, SystemActor
+from grants.services.alerts import advice, describe
+from grants.services.sql_dialect import dialect_name
+
+log = logging.getLogger("grants.mail")
+
+ERROR_MAX = 500
+
+
+@dataclass(frozen=True)
+class Message:
+    to: str
+    to_name: str
+    subject: str
+    body: str
+    alert_id: int | None = None
+
+
+class MailError(Exception):
+    """Sending failed. `fatal`: the server itself is unreachable, so stop this run."""
+
+    def __init__(self, message: str, fatal: bool) -> None:
+        super().__init__(message)
+        self.fatal = fatal
+
+
+class Backend(Protocol):
+    def send(self, message: Message) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class LogBackend:
+    """Development: the mail goes to the log (and, like any sent mail, to the admin outbox)."""
+
+    def send(self, message: Message) -> None:
+        log.info("MAIL to=%s subject=%s\n%s", message.to, message.subject, message.body.rstrip())
+
+    def close(self) -> None:
+        return None
+
+
+class SmtpBackend:
+    """One SMTP connection per delivery run, opened on the first message."""
+
+    def __init__(self, config: Any) -> None:
+        self.host = config["MAIL_SERVER"]
+        self.port = int(config["MAIL_PORT"])
+        self.use_tls = bool(config["MAIL_USE_TLS"])
+        self.username = config.get("MAIL_USERNAME")
+        self.password = config.get("MAIL_PASSWORD")
+        self.timeout = float(config["MAIL_TIMEOUT_SECONDS"])
+        self.sender = config["MAIL_SENDER"]
+        self._smtp: smtplib.SMTP | None = None
+
+    def send(self, message: Message) -> None:
+        try:
+            smtp = self._connection()
+            smtp.send_message(self._email(message))
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
+            raise MailError(_describe(error), fatal=False) from error  # this message only
+        except (smtplib.SMTPConnectError, smtplib.SMTPHeloError) as error:
+            self.close()
+            raise MailError(_describe(error), fatal=True) from error
+        except smtplib.SMTPResponseException as error:  # e.g. 451 after DATA
+            self.close()
+            raise MailError(_describe(error), fatal=error.smtp_code == 421) from error
+        except (smtplib.SMTPException, OSError) as error:
+            self.close()
+            raise MailError(_describe(error), fatal=True) from error
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.use_tls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            self._smtp = smtp
+        return self._smtp
+
+    def _email(self, message: Message) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = self.sender
+        email["To"] = formataddr((message.to_name, message.to))
+        email["Subject"] = message.subject
+        email["Date"] = format_datetime(datetime.now().astimezone())
+        email["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        email["Auto-Submitted"] = "auto-generated"
+        if message.alert_id is not None:
+            email["X-Grants-Alert"] = str(message.alert_id)
+        email.set_content(message.body)
+        return email
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:ERROR_MAX]
+
+
+def backend_from_config(config: Any) -> Backend:
+    return SmtpBackend(config) if config["MAIL_BACKEND"] == "smtp" else LogBackend()
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+@contextmanager
+def _mail_context() -> Iterator[None]:
+    """A request context on MAIL_BASE_URL, so that url_for builds absolute links."""
+    with current_app.test_request_context(base_url=current_app.config["MAIL_BASE_URL"]):
+        yield
+
+
+def render(alert: Alert) -> Message:
+    """The alert's e-mail in its recipient's language (templates/email/alert_*.txt)."""
+    user = alert.user
+    with _mail_context(), force_locale(str(user.locale)):
+        context = {
+            "user": user,
+            "alert": alert,
+            "milestone": alert.milestone,
+            "kind": kind_label(alert.kind, str(user.locale)),
+            "summary": describe(alert),
+            "advice": advice(alert),
+            "link": _grant_link(alert.grant_id),
+            "inbox": url_for("alerts.inbox", _external=True),
+        }
+        subject = render_template("email/alert_subject.txt", **context)
+        body = render_template("email/alert_body.txt", **context)
+    return Message(user.email, user.name, " ".join(subject.split()), body, alert.id)
+
+
+def _grant_link(grant_id: int | None) -> str | None:
+    if grant_id is None or "grant_pages.show" not in current_app.view_functions:
+        return None
+    return url_for("grant_pages.show", grant_id=grant_id, _external=True)
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    stopped_early: bool = False  # the server was unreachable: the rest waits for the next run
+
+
+def deliver(
+    actor: Actor, now: datetime, backend: Backend | None = None, limit: int | None = None
+) -> DeliveryReport:
+    """E-mail alerts that are due (never sent, and not waiting for a retry), oldest first."""
+    if not isinstance(actor, SystemActor):
+        raise NotAllowed(_("Only the scheduler delivers alerts."))
+    backend = backend or backend_from_config(current_app.config)
+    limit = current_app.config["MAIL_BATCH_LIMIT"] if limit is None else limit
+    report = DeliveryReport()
+    try:
+        while len(report.sent) + len(report.failed) < limit:
+            alert = _claim(now)
+            if alert is None:
+                break
+            if not _deliver_one(alert, backend, now, report):
+                report.stopped_early = True
+                break
+    finally:
+        db.session.rollback()
+        backend.close()
+    return report
+
+
+def _claim(now: datetime) -> Alert | None:
+    query = (
+        select(Alert)
+        .join(User, User.id == Alert.user_id)
+        .where(
+            Alert.emailed_at.is_(None),
+            or_(Alert.next_attempt_at.is_(None), Alert.next_attempt_at <= now),
+            User.active == true(),
+        )
+        .order_by(Alert.id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=Alert)
+    )
+    return db.session.scalar(query)
+
+
+def _deliver_one(alert: Alert, backend: Backend, now: datetime, report: DeliveryReport) -> bool:
+    """Send one claimed alert and commit the outcome; False when the run should stop."""
+    alert_id, attempts = alert.id, alert.email_attempts
+    try:
+        message = render(alert)
+    except Exception as error:  # a broken template must not block the other alerts
+        log.exception("rendering alert %s failed", alert_id)
+        _failed(alert_id, attempts, now, _describe(error))
+        report.failed.append(alert_id)
+        return True
+    if dialect_name() != "postgresql":
+        db.session.commit()  # SQLite: do not hold the single write lock while talking SMTP
+    try:
+        backend.send(message)
+    except MailError as error:
+        log.warning("e-mail for alert %s failed: %s", alert_id, error)
+        _failed(alert_id, attempts, now, str(error))
+        report.failed.append(alert_id)
+        return not error.fatal
+    _sent(alert_id, attempts, now, message)
+    report.sent.append(alert_id)
+    return True
+
+
+def _sent(alert_id: int, attempts: int, now: datetime, message: Message) -> None:
+    db.session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.emailed_at.is_(None))
+        .values(
+            emailed_at=now,
+            email_attempts=attempts + 1,
+            next_attempt_at=None,
+            last_error=None,
+            email_to=message.to,
+            email_subject=message.subject[:300],
+            email_body=message.body,
+        )
+    )
+    db.session.commit()
+
+
+def _failed(alert_id: int, attempts: int, now: datetime, error: str) -> None:
+    config = current_app.config
+    delay = retry_delay(
+        attempts + 1, config["MAIL_RETRY_BASE_SECONDS"], config["MAIL_RETRY_MAX_SECONDS"]
+    )
+    db.session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.emailed_at.is_(None))
+        .values(
+            email_attempts=attempts + 1, next_attempt_at=now + delay, last_error=error[:ERROR_MAX]
+        )
+    )
+    db.session.commit()

@@ -1,0 +1,50 @@
+"""The two SQL pieces that differ between PostgreSQL and SQLite: upserts and date arithmetic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Date, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement, literal_column
+
+from grants.extensions import db
+
+
+def dialect_name() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def insert_for(table: Table) -> Any:
+    """An INSERT that supports on_conflict_do_nothing() on the current database."""
+    if dialect_name() == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+class add_days(FunctionElement[Any]):  # noqa: N801  (reads like the SQL function it is)
+    """`date_column + days` as a DATE: `d + n` on PostgreSQL, `date(d, '+n days')` on SQLite."""
+
+    type = Date()
+    inherit_cache = True  # the number of days is a literal clause, hence part of the cache key
+
+    def __init__(self, column: ColumnElement[Any], days: int) -> None:
+        super().__init__(column, literal_column(str(int(days))))
+
+
+def _parts(element: add_days, compiler: Any, **kw: Any) -> tuple[str, int]:
+    column, days = list(element.clauses)
+    return compiler.process(column, **kw), int(days.name)
+
+
+@compiles(add_days, "postgresql")
+def _add_days_postgresql(element: add_days, compiler: Any, **kw: Any) -> str:
+    column, days = _parts(element, compiler, **kw)
+    return f"({column} + {days:d})"
+
+
+@compiles(add_days)
+def _add_days_sqlite(element: add_days, compiler: Any, **kw: Any) -> str:
+    column, days = _parts(element, compiler, **kw)
+    return f"date({column}, '{days:+d} days')"

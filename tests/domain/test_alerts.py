@@ -1,0 +1,160 @@
+"""Alert tiers from dates and offsets, schedules from documents, and the retry backoff."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grants.domain.alerts import (
+    AlertKind,
+    Audience,
+    days_waiting,
+    due_soon_windows,
+    due_tiers,
+    escalation_cutoffs,
+    overdue_last_due,
+    overdue_since,
+    retry_delay,
+    retry_schedule,
+    review_waiting_cutoffs,
+    schedule_from,
+    tranche_waiting_cutoff,
+    waited_before,
+)
+from grants.domain.rules import Schedule
+from grants.domain.states import MilestoneState
+
+DEFAULT = Schedule((30, 7), 0, (14, 30), 14, 14)
+DUE = date(2026, 9, 30)
+K = AlertKind
+
+
+def tiers(today: date, schedule: Schedule = DEFAULT, state: str = "planned") -> list:
+    return due_tiers(schedule, today, DUE, MilestoneState(state))
+
+
+def test_nothing_long_before_the_due_date() -> None:
+    assert tiers(DUE - timedelta(days=31)) == []
+
+
+def test_first_reminder_thirty_days_before() -> None:
+    assert tiers(DUE - timedelta(days=30)) == [(K.due_soon, 1)]
+    assert tiers(DUE - timedelta(days=8)) == [(K.due_soon, 1)]
+
+
+def test_second_reminder_supersedes_the_first() -> None:
+    assert tiers(DUE - timedelta(days=7)) == [(K.due_soon, 2)]
+    assert tiers(DUE) == [(K.due_soon, 2)]
+
+
+def test_overdue_the_day_after_without_grace() -> None:
+    assert tiers(DUE + timedelta(days=1)) == [(K.overdue, 1)]
+
+
+def test_grace_period_delays_overdue_and_escalation() -> None:
+    graced = Schedule((30, 7), 5, (14, 30), 14, 14)
+    assert tiers(DUE + timedelta(days=5), graced) == []
+    assert tiers(DUE + timedelta(days=6), graced) == [(K.overdue, 1)]
+    assert (K.escalation, 1) not in tiers(DUE + timedelta(days=18), graced)
+    assert (K.escalation, 1) in tiers(DUE + timedelta(days=19), graced)
+    assert overdue_since(DUE, 5) == DUE + timedelta(days=6)
+
+
+def test_escalation_tiers_accumulate() -> None:
+    assert tiers(DUE + timedelta(days=13)) == [(K.overdue, 1)]
+    assert tiers(DUE + timedelta(days=14)) == [(K.overdue, 1), (K.escalation, 1)]
+    assert tiers(DUE + timedelta(days=30)) == [
+        (K.overdue, 1),
+        (K.escalation, 1),
+        (K.escalation, 2),
+    ]
+
+
+@pytest.mark.parametrize("state", ["submitted", "approved", "rejected", "cancelled"])
+def test_no_tier_once_evidence_is_in_or_decided(state: str) -> None:
+    assert tiers(DUE + timedelta(days=40), state=state) == []
+    assert tiers(DUE - timedelta(days=7), state=state) == []
+
+
+def test_changes_requested_is_chased_like_planned() -> None:
+    assert tiers(DUE + timedelta(days=1), state="changes_requested") == [(K.overdue, 1)]
+
+
+def test_windows_and_cutoffs() -> None:
+    today = date(2026, 9, 1)
+    assert [(w.tier, w.first_due, w.last_due) for w in due_soon_windows(DEFAULT, today)] == [
+        (1, date(2026, 9, 9), date(2026, 10, 1)),
+        (2, date(2026, 9, 1), date(2026, 9, 8)),
+    ]
+    assert overdue_last_due(DEFAULT, today) == date(2026, 8, 31)
+    cutoffs = escalation_cutoffs(DEFAULT, today)
+    assert [(c.tier, c.last_due, c.audience) for c in cutoffs] == [
+        (1, date(2026, 8, 18), Audience.officers),
+        (2, date(2026, 8, 2), Audience.admins),
+    ]
+
+
+def test_waiting_counts_tokyo_days() -> None:
+    today = date(2026, 10, 15)
+    before = waited_before(today, 14)
+    # Started on 1 Oct (Tokyo) or earlier: 14 days waited. 2 Oct begins at 15:00 UTC on 1 Oct.
+    assert before == datetime(2026, 10, 1, 15, 0, tzinfo=UTC)
+    assert days_waiting(before - timedelta(seconds=1), today) == 14
+    assert days_waiting(before, today) == 13
+    reviewer, officers = review_waiting_cutoffs(DEFAULT, today)
+    assert (reviewer.tier, reviewer.audience, officers.tier, officers.audience) == (
+        1,
+        Audience.reviewer,
+        2,
+        Audience.officers,
+    )
+    assert officers.before == waited_before(today, 28)
+    assert tranche_waiting_cutoff(DEFAULT, today).before == before
+
+
+@given(
+    offsets=st.lists(st.integers(0, 60), min_size=1, max_size=4),
+    shift=st.integers(-90, 90),
+)
+def test_at_most_one_due_soon_tier_on_any_day(offsets: list[int], shift: int) -> None:
+    schedule = schedule_from({"due_soon_days": offsets}, DEFAULT)
+    found = [t for t in tiers(DUE + timedelta(days=shift), schedule) if t[0] is K.due_soon]
+    assert len(found) <= 1
+    if -max(offsets) <= shift <= 0:
+        assert len(found) == 1
+
+
+@given(offsets=st.lists(st.integers(0, 60), min_size=1, max_size=4, unique=True))
+def test_stepping_day_by_day_reaches_every_due_soon_tier(offsets: list[int]) -> None:
+    schedule = schedule_from({"due_soon_days": offsets}, DEFAULT)
+    seen = set()
+    for shift in range(-70, 1):
+        seen |= {t for t in tiers(DUE + timedelta(days=shift), schedule) if t[0] is K.due_soon}
+    assert seen == {(K.due_soon, n) for n in range(1, len(offsets) + 1)}
+
+
+def test_schedule_from_document_fills_and_tidies() -> None:
+    schedule = schedule_from(
+        {"due_soon_days": [7, 30, 7], "grace_days": 3, "escalation_days": [30, 14]}, DEFAULT
+    )
+    assert schedule == Schedule((30, 7), 3, (14, 30), 14, 14)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [None, "nonsense", {"grace_days": -1}, {"grace_days": True}, {"due_soon_days": "30"}],
+)
+def test_schedule_from_bad_values_falls_back_to_defaults(raw: object) -> None:
+    assert schedule_from(raw, DEFAULT) == DEFAULT
+
+
+def test_retry_backoff_doubles_up_to_the_cap() -> None:
+    assert retry_schedule(6, 60, 600) == [
+        timedelta(seconds=s) for s in (60, 120, 240, 480, 600, 600)
+    ]
+    assert retry_delay(1000, 60, 3600) == timedelta(hours=1)
+    with pytest.raises(ValueError):
+        retry_delay(0, 60, 600)

@@ -1,0 +1,128 @@
+"""Scheduler set-up: where it runs embedded, the jobs under the lease, a clean SIGTERM stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
+from sqlalchemy import select, update
+
+from grants import create_app
+from grants.domain.accounts import Role
+from grants.extensions import db
+from grants.jobs.scheduler import add_jobs, embedded_wanted
+from grants.jobs.tasks import deliver_alerts, scan_milestones
+from grants.models import Alert, AuditEvent, SchedulerLease
+from grants.models.base import utcnow
+from grants.services import lease
+from tests.support.alerts import all_alerts, staff
+from tests.support.grants import make_grant
+
+
+@pytest.mark.parametrize(
+    ("enabled", "testing", "command", "reload", "run_main", "expected"),
+    [
+        (True, False, "run", False, None, True),  # flask run --no-reload
+        (True, False, "run", True, None, False),  # the reloader's watcher process
+        (True, False, "run", True, "true", True),  # the reloader's serving child
+        (True, False, "db", False, None, False),  # flask db upgrade
+        (True, False, None, False, None, False),  # gunicorn, a script
+        (True, True, "run", False, None, False),  # never under tests
+        (False, False, "run", False, None, False),  # disabled (production)
+    ],
+)
+def test_the_embedded_scheduler_runs_only_in_the_serving_process(
+    enabled: bool, testing: bool, command: str | None, reload: bool, run_main: str | None,
+    expected: bool,
+) -> None:  # fmt: skip
+    assert embedded_wanted(enabled, testing, command, reload, run_main) is expected
+
+
+def test_tests_never_start_a_scheduler(app: Flask) -> None:
+    assert "grants_scheduler" not in app.extensions
+    other = create_app({"ENV_NAME": "testing", "SCHEDULER_EMBEDDED": True})
+    assert "grants_scheduler" not in other.extensions
+
+
+def test_both_jobs_are_registered_with_their_intervals(app: Flask) -> None:
+    scheduler = add_jobs(app, BackgroundScheduler(timezone="UTC"), "holder")
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"scan_milestones", "deliver_alerts"}
+    assert jobs["scan_milestones"].trigger.interval == timedelta(minutes=60)
+    assert jobs["deliver_alerts"].trigger.interval == timedelta(minutes=5)
+    assert jobs["deliver_alerts"].max_instances == 1
+
+
+def test_jobs_act_only_with_the_lease(app: Flask) -> None:
+    make_grant()
+    staff(Role.officer)
+
+    def job(function, *args, **kwargs):  # type: ignore[no-untyped-def]
+        db.session.rollback()  # each job has its own app context, session and connection
+        return function(app, *args, **kwargs)
+
+    lease.acquire(lease.SCHEDULER, "first", utcnow(), timedelta(minutes=15))
+    assert job(scan_milestones, "second", today=date(2026, 10, 1)) is None
+    assert all_alerts() == []
+    assert job(scan_milestones, "first", today=date(2026, 10, 1)).total == 2
+    assert all(alert.emailed_at is not None for alert in all_alerts())  # mailed at once
+    db.session.execute(update(Alert).values(emailed_at=None))  # as if the mail had failed
+    db.session.commit()
+    assert job(deliver_alerts, "second") is None
+    assert len(job(deliver_alerts, "first").sent) == 2
+    lease.release(lease.SCHEDULER, "first", utcnow())
+    assert job(scan_milestones, "second", today=date(2026, 10, 2)).total == 0
+
+
+def test_flask_grants_scheduler_runs_the_jobs_and_stops_cleanly_on_sigterm(
+    app: Flask, repo_root: Path
+) -> None:
+    make_grant()  # something for the first scan to look at
+    env = {
+        **os.environ,
+        "GRANTS_ENV": "testing",
+        "FLASK_APP": "wsgi",
+        "GRANTS_DATABASE_URL": db.engine.url.render_as_string(hide_password=False),
+    }
+    db.session.commit()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "grants", "scheduler"],
+        cwd=repo_root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None and not _scanned():
+            time.sleep(0.2)
+        scanned = _scanned()
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert scanned, f"the scheduler did not scan within a minute:\n{err}"
+    assert process.returncode == 0, err
+    assert "Scheduler started" in out and "Scheduler stopped." in out
+    db.session.expire_all()
+    held = db.session.scalar(select(SchedulerLease))
+    assert held is not None and held.expires_at <= utcnow()  # released on the way out
+
+
+def _scanned() -> bool:
+    db.session.rollback()
+    query = select(AuditEvent.id).where(AuditEvent.action == "alerts.scan")
+    found = db.session.scalar(query) is not None
+    db.session.rollback()
+    return found

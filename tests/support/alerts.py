@@ -1,0 +1,39 @@
+"""Helpers for alert tests: staff users, scanning as the system, reading alerts back."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from sqlalchemy import select
+
+from grants.domain.accounts import Locale, Role
+from grants.extensions import db
+from grants.models import Alert, User
+from grants.services.actors import SYSTEM
+from grants.services.alerts_scan import ScanReport, scan
+from tests.support.factories import make_user
+
+
+def staff(role: Role = Role.officer, locale: Locale = Locale.ja, email: str | None = None) -> User:
+    return make_user(role, locale=locale, email=email)
+
+
+def run_scan(today: date) -> ScanReport:
+    report = scan(SYSTEM, today)
+    db.session.expire_all()
+    return report
+
+
+def all_alerts() -> list[Alert]:
+    return list(db.session.scalars(select(Alert).order_by(Alert.id)))
+
+
+def keys(alerts: list[Alert] | None = None) -> list[tuple[int, str, int, str, int]]:
+    """(user, subject_type, subject_id, kind, tier) of every alert, in creation order."""
+    rows = all_alerts() if alerts is None else alerts
+    return [(a.user_id, a.subject_type, a.subject_id, str(a.kind), a.tier) for a in rows]
+
+
+def count_by_kind() -> Counter[tuple[str, int]]:
+    return Counter((str(a.kind), a.tier) for a in all_alerts())
