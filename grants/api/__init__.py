@@ -29,15 +29,31 @@ class GrantsApi(Api):  # type: ignore[misc]
 
 
 def register_api(app: Flask) -> None:
-    from grants.api import applications, docs, programs, rulesets, screening, tokens
+    from grants.api import (
+        amendments,
+        applications,
+        docs,
+        exports,
+        grants,
+        investments,
+        milestones,
+        programs,
+        releases,
+        reviewers,
+        rulesets,
+        screening,
+        tokens,
+    )
     from grants.api.auth import authenticate_request
 
     app.config.update(_openapi_config())
     api = GrantsApi(app, spec_kwargs=_spec_kwargs())
     api.register_converter(BoundedInt, integerconverter2paramschema)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    resources = [programs.blp, rulesets.blp, tokens.blp]
+    resources = [programs.blp, rulesets.blp, tokens.blp, exports.blp]
     resources += [applications.blp, screening.blp]
+    resources += [grants.blp, milestones.blp, releases.blp, reviewers.blp]
+    resources += [investments.blp, amendments.blp]
     for blp in resources:
         api.register_blueprint(blp)
         csrf.exempt(blp)  # token-authenticated: no cookie, so no cross-site forgery

@@ -83,10 +83,8 @@ def list_rulesets(program_id: int) -> list[RuleSet]:
 @blp.response(201, RuleSetSchema)
 def create_draft(data: dict[str, Any], program_id: int) -> RuleSet:
     """A new draft from a document or from a preset (officers)."""
-    if "document" in data:
-        document = data["document"]
-    else:
-        document = rulesets.preset_document(data["preset"])
+    has_document = "document" in data
+    document = data["document"] if has_document else rulesets.preset_document(data["preset"])
     return rulesets.create_draft(api_actor(), program_id, data["title"], document)
 
 

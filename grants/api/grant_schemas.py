@@ -1,0 +1,102 @@
+"""Schemas shared by the grant, milestone and release resources, and how milestones are dumped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from marshmallow import Schema, fields
+from sqlalchemy import select
+
+from grants.api.common import Yen
+from grants.domain.states import GrantState, MilestoneState
+from grants.extensions import db
+from grants.models import Disbursement, Milestone
+from grants.services.portfolio import AWAITING_GRANTEE
+
+GRANT_STATES = [state.value for state in GrantState]
+MILESTONE_STATES = [state.value for state in MilestoneState]
+
+
+class CriterionSchema(Schema):
+    metric = fields.String(required=True)
+    target = fields.String(required=True)
+    unit = fields.String(required=True)
+
+
+class DisbursementSchema(Schema):
+    id = fields.Integer(required=True)
+    milestone_id = fields.Integer(required=True)
+    grant_id = fields.Integer(required=True)
+    budget_pool_id = fields.Integer(required=True)
+    amount = Yen(required=True)
+    fiscal_year = fields.Integer(required=True)
+    released_by_id = fields.Integer(required=True)
+    released_at = fields.DateTime(required=True)
+
+
+class MilestoneSchema(Schema):
+    id = fields.Integer(required=True)
+    grant_id = fields.Integer(required=True)
+    sequence = fields.Integer(required=True)
+    title = fields.String(required=True)
+    criteria = fields.List(fields.Nested(CriterionSchema), required=True)
+    due_date = fields.Date(required=True)
+    tranche_amount = Yen(required=True)
+    fiscal_year = fields.Integer(required=True)
+    state = fields.String(required=True, metadata={"enum": MILESTONE_STATES})
+    round = fields.Integer(
+        required=True, metadata={"description": "Evidence rounds submitted so far."}
+    )
+    overdue = fields.Boolean(
+        required=True,
+        metadata={"description": "Due before today and still awaiting the grantee's evidence."},
+    )
+    overdue_since = fields.Date(
+        allow_none=True, metadata={"description": "Set by the scheduler's overdue scan."}
+    )
+    decided_at = fields.DateTime(allow_none=True)
+    disbursement = fields.Nested(
+        DisbursementSchema, allow_none=True, metadata={"description": "The released tranche."}
+    )
+
+
+def is_overdue(milestone: Milestone, today: date) -> bool:
+    """As on the grant page: past due while the grantee still owes the evidence."""
+    return milestone.due_date < today and milestone.state in AWAITING_GRANTEE
+
+
+def disbursements_by_milestone(milestone_ids: Iterable[int]) -> dict[int, Disbursement]:
+    ids = list(milestone_ids)
+    if not ids:
+        return {}
+    query = select(Disbursement).where(Disbursement.milestone_id.in_(ids))
+    return {d.milestone_id: d for d in db.session.scalars(query)}
+
+
+def milestone_data(
+    milestone: Milestone, disbursement: Disbursement | None, today: date
+) -> dict[str, Any]:
+    return {
+        "id": milestone.id,
+        "grant_id": milestone.grant_id,
+        "sequence": milestone.sequence,
+        "title": milestone.title,
+        "criteria": milestone.criteria,
+        "due_date": milestone.due_date,
+        "tranche_amount": milestone.tranche_amount,
+        "fiscal_year": milestone.fiscal_year,
+        "state": str(milestone.state),
+        "round": milestone.round,
+        "overdue": is_overdue(milestone, today),
+        "overdue_since": milestone.overdue_since,
+        "decided_at": milestone.decided_at,
+        "disbursement": disbursement,
+    }
+
+
+def milestones_data(milestones: list[Milestone], today: date) -> list[dict[str, Any]]:
+    """Every milestone with its disbursement, in two queries whatever the number."""
+    released = disbursements_by_milestone(m.id for m in milestones)
+    return [milestone_data(m, released.get(m.id), today) for m in milestones]
