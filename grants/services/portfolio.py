@@ -1,28 +1,29 @@
 """The officer's portfolio: read-only, set-based queries (a fixed number, whatever the size).
 
-The next open milestone of every grant comes from one window function; released
-totals from one GROUP BY; a page of the portfolio is one COUNT and one SELECT.
+A page of the portfolio is read from the indexes in portfolio order (see
+services.portfolio_order: one COUNT and one SELECT, however many grants); the
+health of every programme (on-time rate, overdue count) is one GROUP BY.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 from math import ceil
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Date, and_, case, exists, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import BudgetPool, Disbursement, Grant, Milestone, Organization, Program
+from grants.models import BudgetPool, Disbursement, EvidenceSubmission, Grant, Milestone, Program
+from grants.services import portfolio_order
+from grants.services.portfolio_order import ACTIVE, AWAITING_GRANTEE, OPEN  # noqa: F401  (re-exported)
 
 PER_PAGE = 50
-ACTIVE = (GrantState.active, GrantState.suspended)
-# The milestones that still wait for the grantee or the reviewers.
-OPEN = (MilestoneState.planned, MilestoneState.submitted, MilestoneState.changes_requested)
-# Overdue only while the grantee still owes the evidence.
-AWAITING_GRANTEE = (MilestoneState.planned, MilestoneState.changes_requested)
 
 
 @dataclass(frozen=True)
@@ -105,17 +106,38 @@ class BudgetRow:
         return self.program_name_en if locale == "en" else self.program_name_ja
 
 
+@dataclass(frozen=True)
+class HealthRow:
+    """How one programme keeps its dates: milestones due before today, how many of them were
+    delivered (first evidence submitted, else decided) on or before their due date, and how
+    many are overdue now in grants still running."""
+
+    program_id: int
+    program_code: str
+    program_name_ja: str
+    program_name_en: str
+    due: int
+    on_time: int
+    overdue: int
+
+    @property
+    def rate(self) -> Fraction | None:
+        return Fraction(self.on_time, self.due) if self.due else None
+
+    def program(self, locale: str) -> str:
+        return self.program_name_en if locale == "en" else self.program_name_ja
+
+
 def portfolio(
     today: date, program_id: int | None = None, page: int = 1, per_page: int = PER_PAGE
 ) -> Page:
     """Active and suspended grants, overdue first (most overdue first), then by next due date."""
     per_page = max(1, min(per_page, 500))
     page = max(page, 1)
-    query = _portfolio_query(today, program_id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    total = portfolio_order.count(program_id)
+    rows = portfolio_order.page_rows(today, program_id, (page - 1) * per_page, per_page)
     items = [_row(row, today) for row in rows]
-    return Page(items, page, per_page, int(total))
+    return Page(items, page, per_page, total)
 
 
 def budget_by_year(program_id: int | None = None) -> list[BudgetRow]:
@@ -139,6 +161,72 @@ def budget_by_year(program_id: int | None = None) -> list[BudgetRow]:
     return [BudgetRow(*row) for row in db.session.execute(query)]
 
 
+def health_by_programme(today: date, program_id: int | None = None) -> list[HealthRow]:
+    """Every programme with grants: due, on-time and overdue milestone counts, in one query.
+
+    Cancelled milestones (of terminated grants) are not counted; a delivery counts on time
+    when its Tokyo date is not after the due date.
+    """
+    first = (
+        select(
+            EvidenceSubmission.milestone_id.label("milestone_id"),
+            func.min(EvidenceSubmission.submitted_at).label("first_at"),
+        )
+        .group_by(EvidenceSubmission.milestone_id)
+        .subquery("first_submission")
+    )
+    delivered = tokyo_date(func.coalesce(first.c.first_at, Milestone.decided_at))
+    was_due = and_(Milestone.due_date < today, Milestone.state != MilestoneState.cancelled)
+    overdue = and_(
+        Grant.state.in_(ACTIVE),
+        Milestone.due_date < today,
+        Milestone.state.in_(AWAITING_GRANTEE),
+    )
+    query = (
+        select(
+            Program.id,
+            Program.code,
+            Program.name_ja,
+            Program.name_en,
+            _count(was_due),
+            _count(and_(was_due, delivered <= Milestone.due_date)),
+            _count(overdue),
+        )
+        .join(Grant, Grant.program_id == Program.id)
+        .join(Milestone, Milestone.grant_id == Grant.id)
+        .outerjoin(first, first.c.milestone_id == Milestone.id)
+        .group_by(Program.id, Program.code, Program.name_ja, Program.name_en)
+        .order_by(Program.code)
+    )
+    if program_id is not None:
+        query = query.where(Program.id == program_id)
+    return [
+        HealthRow(row[0], row[1], row[2], row[3], int(row[4]), int(row[5]), int(row[6]))
+        for row in db.session.execute(query)
+    ]
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+class tokyo_date(FunctionElement[Any]):  # noqa: N801  (reads like the SQL function it is)
+    """The Asia/Tokyo calendar date of a UTC timestamp (Tokyo keeps no daylight saving)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(tokyo_date, "postgresql")
+def _tokyo_date_postgresql(element: tokyo_date, compiler: Any, **kw: Any) -> str:
+    return f"CAST(timezone('Asia/Tokyo', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(tokyo_date)
+def _tokyo_date_sqlite(element: tokyo_date, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, '+9 hours')"
+
+
 def awaiting_release(program_id: int | None = None, limit: int = 50) -> list[Any]:
     """Approved milestones of active grants whose tranche is not released yet, oldest first."""
     query = (
@@ -151,11 +239,12 @@ def awaiting_release(program_id: int | None = None, limit: int = 50) -> list[Any
             Grant.number,
         )
         .join(Grant, Grant.id == Milestone.grant_id)
-        .outerjoin(Disbursement, Disbursement.milestone_id == Milestone.id)
         .where(
             Milestone.state == MilestoneState.approved,
+            # NOT EXISTS rather than an outer join: the unique index answers before the
+            # grant is looked up, for each approved milestone read in due-date order
+            ~exists().where(Disbursement.milestone_id == Milestone.id),
             Grant.state == GrantState.active,
-            Disbursement.id.is_(None),
         )
         .order_by(Milestone.due_date, Milestone.id)
         .limit(limit)
@@ -163,69 +252,6 @@ def awaiting_release(program_id: int | None = None, limit: int = 50) -> list[Any
     if program_id is not None:
         query = query.where(Grant.program_id == program_id)
     return list(db.session.execute(query))
-
-
-def _portfolio_query(today: date, program_id: int | None) -> Select[Any]:
-    ranked = (
-        select(
-            Milestone.grant_id.label("grant_id"),
-            Milestone.id.label("milestone_id"),
-            Milestone.title.label("title"),
-            Milestone.due_date.label("due_date"),
-            Milestone.state.label("state"),
-            func.row_number()
-            .over(partition_by=Milestone.grant_id, order_by=(Milestone.sequence, Milestone.id))
-            .label("rank"),
-        )
-        .where(Milestone.state.in_(OPEN))
-        .subquery("ranked")
-    )
-    released = (
-        select(
-            Disbursement.grant_id.label("grant_id"),
-            func.sum(Disbursement.amount).label("released"),
-        )
-        .group_by(Disbursement.grant_id)
-        .subquery("released")
-    )
-    overdue = case(
-        (and_(ranked.c.due_date < today, ranked.c.state.in_(AWAITING_GRANTEE)), 1), else_=0
-    )
-    query = (
-        select(
-            Grant.id,
-            Grant.number,
-            Grant.state,
-            Organization.name,
-            Organization.name_en,
-            Program.id,
-            Program.code,
-            Program.name_ja,
-            Program.name_en,
-            ranked.c.milestone_id,
-            ranked.c.title,
-            ranked.c.due_date,
-            ranked.c.state,
-            overdue.label("overdue"),
-            func.coalesce(released.c.released, 0),
-            Grant.award_amount,
-        )
-        .join(Organization, Organization.id == Grant.organization_id)
-        .join(Program, Program.id == Grant.program_id)
-        .outerjoin(ranked, and_(ranked.c.grant_id == Grant.id, ranked.c.rank == 1))
-        .outerjoin(released, released.c.grant_id == Grant.id)
-        .where(Grant.state.in_(ACTIVE))
-        .order_by(
-            overdue.desc(),
-            ranked.c.due_date.is_(None),
-            ranked.c.due_date,
-            Grant.number,
-            Grant.id,
-        )
-    )
-    if program_id is not None:
-        query = query.where(Grant.program_id == program_id)
-    return query
 
 
 def _row(row: Any, today: date) -> PortfolioRow:

@@ -8,16 +8,19 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, render_template
+from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from grants.domain import charts
 from grants.domain.calendar import tokyo_today
 from grants.domain.conflicts import ConflictReason
 from grants.domain.errors import NotFound
 from grants.domain.permissions import Action, Subject, decide, require
-from grants.domain.states import GrantState, MilestoneState, Role
+from grants.domain.states import AmendmentState, GrantState, MilestoneState, Role
 from grants.extensions import db
 from grants.models import (
+    Amendment,
     Disbursement,
     EvidenceSubmission,
     Grant,
@@ -67,6 +70,7 @@ class GrantPage:
     milestones: list[MilestoneView]
     released: int
     reviewers: list[tuple[User, list[ConflictReason]]]
+    timeline: charts.Timeline
 
     @property
     def remaining(self) -> int:
@@ -88,11 +92,12 @@ class GrantPage:
 @bp.get("/<int:grant_id>")
 @requires(Action.view_grant)
 def show(grant_id: int) -> str:
-    page = load_page(actor(), grant_id, tokyo_today(datetime.now(UTC)))
+    locale = str(get_locale() or "ja")
+    page = load_page(actor(), grant_id, tokyo_today(datetime.now(UTC)), locale)
     return render_template("grants/show.html", page=page, grant=page.grant, reason_text=reason_text)
 
 
-def load_page(user: User, grant_id: int, today: date) -> GrantPage:
+def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> GrantPage:
     """Everything the page shows, in a fixed number of queries whatever the grant's size."""
     grant = db.session.scalar(
         select(Grant)
@@ -125,7 +130,43 @@ def load_page(user: User, grant_id: int, today: date) -> GrantPage:
         for m in grant.milestones
     ]
     released = sum(d.amount for d in disbursements.values())
-    return GrantPage(grant, subject, views, released, assigned(grant))
+    planned = _planned_due_dates(grant.id)
+    points = [_point(view, planned) for view in views]
+    timeline = charts.timeline(points, today, locale)
+    return GrantPage(grant, subject, views, released, assigned(grant), timeline)
+
+
+def _planned_due_dates(grant_id: int) -> dict[int, date]:
+    """Each milestone's due date before the first approved amendment that changed it."""
+    snapshots = db.session.scalars(
+        select(Amendment.snapshot)
+        .where(Amendment.grant_id == grant_id, Amendment.state == AmendmentState.approved)
+        .order_by(Amendment.decided_at, Amendment.id)
+    )
+    planned: dict[int, date] = {}
+    for snapshot in snapshots:
+        before = snapshot.get("before") if isinstance(snapshot, dict) else None
+        for key, numbers in (before or {}).items():
+            try:
+                planned.setdefault(int(key), date.fromisoformat(numbers["due_date"]))
+            except (KeyError, TypeError, ValueError):
+                continue
+    return planned
+
+
+def _point(view: MilestoneView, planned: dict[int, date]) -> charts.MilestonePoint:
+    milestone = view.milestone
+    latest = view.rounds[-1].submission if view.rounds else None
+    return charts.MilestonePoint(
+        key=milestone.id,
+        label=f"{milestone.sequence}. {milestone.title}",
+        planned=planned.get(milestone.id, milestone.due_date),
+        due=milestone.due_date,
+        state=MilestoneState(milestone.state),
+        submitted=tokyo_today(latest.submitted_at) if latest else None,
+        decided=tokyo_today(milestone.decided_at) if milestone.decided_at else None,
+        overdue_since=milestone.overdue_since,
+    )
 
 
 def _rounds(milestone_ids: list[int]) -> dict[int, list[Round]]:

@@ -1,12 +1,14 @@
-"""Officer page: the portfolio (overdue first) and the budget by fiscal year."""
+"""Officer page: the portfolio (overdue first), its health, and the budget by fiscal year."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from flask import Blueprint, render_template, request
+from flask_babel import get_locale
 from sqlalchemy import select
 
+from grants.domain import charts
 from grants.domain.calendar import tokyo_today
 from grants.domain.permissions import Action
 from grants.extensions import db
@@ -26,12 +28,29 @@ def index() -> str:
     if program_id not in {p.id for p in programs}:
         program_id = None
     page_number = max(request.args.get("page", 1, type=int) or 1, 1)
+    locale = str(get_locale() or "ja")
+    budget = portfolio.budget_by_year(program_id)
+    health = portfolio.health_by_programme(today, program_id)
     return render_template(
         "portfolio/index.html",
         today=today,
         programs=programs,
         program_id=program_id,
         page=portfolio.portfolio(today, program_id, page_number),
-        budget=portfolio.budget_by_year(program_id),
+        budget=budget,
+        budget_chart=charts.budget_chart([_pool(row) for row in budget], locale),
+        health=health,
+        health_chart=charts.health_chart([_health(row) for row in health]),
+        programme_names={row.program_code: row.program(locale) for row in health},
         awaiting=portfolio.awaiting_release(program_id),
     )
+
+
+def _pool(row: portfolio.BudgetRow) -> charts.PoolFigures:
+    return charts.PoolFigures(
+        row.program_code, row.fiscal_year, row.appropriation, row.committed, row.released
+    )
+
+
+def _health(row: portfolio.HealthRow) -> charts.ProgrammeHealth:
+    return charts.ProgrammeHealth(row.program_code, row.due, row.on_time, row.overdue)

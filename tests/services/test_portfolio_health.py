@@ -1,0 +1,154 @@
+"""Portfolio health per programme: milestones due, delivered on time, overdue; one query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from fractions import Fraction
+
+from flask import Flask
+from sqlalchemy import event
+
+from grants.domain.states import GrantState, MilestoneState
+from grants.extensions import db
+from grants.models import EvidenceSubmission, Milestone
+from grants.services import portfolio
+from tests.support.approvals import sibling_grant
+from tests.support.grants import GrantWorld, make_grant, make_program
+
+TODAY = date(2026, 11, 1)
+LAST_MINUTE = datetime(2026, 9, 30, 14, 59, tzinfo=UTC)  # 23:59 on 30 Sep in Tokyo
+ONE_MINUTE_LATE = datetime(2026, 9, 30, 15, 0, tzinfo=UTC)  # 00:00 on 1 Oct in Tokyo
+
+
+def _submit(milestone: Milestone, at: datetime, state: MilestoneState) -> None:
+    milestone.round += 1
+    db.session.add(
+        EvidenceSubmission(
+            milestone_id=milestone.id,
+            round=milestone.round,
+            narrative="Results.",
+            measured=[],
+            submitted_at=at,
+        )
+    )
+    milestone.state = state
+
+
+def _world() -> dict[str, GrantWorld]:
+    base = make_grant(code="HL", tranches=(1_000,), first_due=date(2027, 6, 1))  # not due yet
+    a = sibling_grant(
+        base,
+        "HL-A",
+        (1_000,) * 6,
+        (
+            date(2026, 9, 30),
+            date(2026, 9, 30),
+            date(2026, 10, 15),
+            date(2026, 10, 1),
+            date(2026, 10, 1),
+            date(2026, 10, 20),
+        ),
+    )
+    m = a.milestones
+    _submit(m[0], LAST_MINUTE, MilestoneState.approved)  # on time, by a minute
+    _submit(m[1], ONE_MINUTE_LATE, MilestoneState.submitted)  # late, by a minute
+    # m[2] never delivered: overdue
+    _submit(m[3], datetime(2026, 9, 1, tzinfo=UTC), MilestoneState.submitted)  # first: on time
+    _submit(m[3], datetime(2026, 10, 20, tzinfo=UTC), MilestoneState.changes_requested)
+    m[4].state = MilestoneState.cancelled  # not counted at all
+    m[5].state = MilestoneState.approved  # decided without a submission row: its decision counts
+    m[5].decided_at = datetime(2026, 10, 10, tzinfo=UTC)
+    suspended = sibling_grant(base, "HL-S", (1_000,), (date(2026, 10, 1),))
+    suspended.grant.state = GrantState.suspended  # still running: its late milestone is overdue
+    completed = sibling_grant(base, "HL-C", (1_000,), (date(2026, 10, 1),))
+    _submit(completed.milestones[0], datetime(2026, 10, 5, tzinfo=UTC), MilestoneState.approved)
+    completed.grant.state = GrantState.completed
+    terminated = sibling_grant(base, "HL-T", (1_000,), (date(2026, 10, 1),))
+    terminated.grant.state = GrantState.terminated  # a late open milestone of a closed grant
+    db.session.commit()
+    other = make_grant(code="OT", first_due=date(2026, 5, 1))  # due 1 May, 1 Nov (today), 2027
+    later = make_grant(code="ZZ", first_due=date(2027, 5, 1))
+    make_program("NOGRANT")
+    db.session.commit()
+    return {"HL": base, "OT": other, "ZZ": later}
+
+
+def test_due_on_time_and_overdue_per_programme(app: Flask) -> None:
+    _world()
+    rows = {row.program_code: row for row in portfolio.health_by_programme(TODAY)}
+    assert list(rows) == ["HL", "OT", "ZZ"]  # by code; a programme without grants is left out
+    hl = rows["HL"]
+    # due: A's five (not the cancelled one), S, C and T's; on time: A0, A3, A5
+    assert (hl.due, hl.on_time) == (8, 3)
+    # overdue: A2 and A3 (changes requested), S (suspended); not C (done) nor T (terminated)
+    assert hl.overdue == 3
+    assert hl.rate == Fraction(3, 8)
+    assert hl.program("en") == "Test programme" and hl.program("ja") == "テスト助成"
+    ot = rows["OT"]
+    assert (ot.due, ot.on_time, ot.overdue) == (1, 0, 1)  # due today is not due yet
+    zz = rows["ZZ"]
+    assert (zz.due, zz.on_time, zz.overdue, zz.rate) == (0, 0, 0, None)
+
+
+def test_the_tokyo_day_decides_on_time(app: Flask) -> None:
+    world = make_grant(code="TZ", tranches=(1_000, 1_000), first_due=date(2026, 9, 30))
+    first, second = world.milestones
+    second.due_date = date(2026, 9, 30)
+    _submit(first, LAST_MINUTE, MilestoneState.submitted)
+    _submit(second, ONE_MINUTE_LATE, MilestoneState.submitted)
+    db.session.commit()
+    [row] = portfolio.health_by_programme(TODAY)
+    assert (row.due, row.on_time, row.overdue) == (2, 1, 0)
+    [before] = portfolio.health_by_programme(date(2026, 9, 30))
+    assert (before.due, before.on_time) == (0, 0)  # due today: not counted yet
+
+
+def test_filter_by_programme(app: Flask) -> None:
+    worlds = _world()
+    only = portfolio.health_by_programme(TODAY, worlds["OT"].program.id)
+    assert [row.program_code for row in only] == ["OT"]
+    assert portfolio.health_by_programme(TODAY, 999_999) == []
+
+
+@contextmanager
+def _count_queries() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_one_query_whatever_the_number_of_grants(app: Flask) -> None:
+    base = make_grant(code="MANY", first_due=date(2026, 6, 1))
+    db.session.expire_all()
+    with _count_queries() as small:
+        portfolio.health_by_programme(TODAY)
+    for n in range(60):
+        world = sibling_grant(
+            base,
+            f"MANY-{n:03d}",
+            (1_000, 1_000),
+            (date(2026, 7, 1), date(2027, 7, 1)),
+            commit=False,
+        )
+        if n % 3 == 0:
+            db.session.flush()
+            _submit(world.milestones[0], datetime(2026, 6, 1, tzinfo=UTC), MilestoneState.submitted)
+    db.session.commit()
+    db.session.expire_all()
+    with _count_queries() as large:
+        [row] = portfolio.health_by_programme(TODAY)
+    selects = [
+        [q for q in run if q.lstrip().upper().startswith("SELECT")] for run in (small, large)
+    ]
+    assert len(selects[0]) == len(selects[1]) == 1
+    assert len(small) == len(large)
+    assert (row.due, row.on_time, row.overdue) == (61, 20, 41)
