@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager
 
 from grants.domain.accounts import Role
-from grants.domain.conflicts import conflict_reasons
+from grants.domain.conflicts import GrantParties, conflict_reasons
 from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.domain.permissions import Action
 from grants.domain.quorum import decide_round
 from grants.domain.states import GrantState, MilestoneState, ReviewDecision, transition
 from grants.extensions import db
 from grants.models import (
-    Application,
+    CoInvestment,
     EvidenceSubmission,
     Grant,
     Milestone,
@@ -29,7 +30,7 @@ from grants.models.base import utcnow
 from grants.services import audit
 from grants.services.access import require_on_grant
 from grants.services.actors import Actor
-from grants.services.reviewers import candidates, eligible_reviewer_ids, grant_parties
+from grants.services.reviewers import candidates, eligible_reviewer_ids
 
 DEFAULT_QUORUM = 2
 COMMENT_MAX = 5_000
@@ -126,20 +127,37 @@ def queue_entries(actor: Actor) -> list[tuple[Milestone, datetime]]:
         )
         .order_by(EvidenceSubmission.submitted_at, Milestone.id)
         .options(
-            selectinload(Milestone.grant).selectinload(Grant.organization),
-            selectinload(Milestone.grant).selectinload(Grant.program),
-            selectinload(Milestone.grant)
-            .selectinload(Grant.application)
-            .selectinload(Application.co_investments),
+            contains_eager(Milestone.grant).joinedload(Grant.organization),
+            contains_eager(Milestone.grant).joinedload(Grant.program),
         )
     )
     rows = [(milestone, submitted_at) for milestone, submitted_at in db.session.execute(query)]
+    parties = _parties({milestone.grant_id for milestone, _submitted_at in rows})
     me = candidates([actor])[0]  # type: ignore[list-item]
     return [
         (milestone, submitted_at)
         for milestone, submitted_at in rows
-        if not conflict_reasons(me, grant_parties(milestone.grant))
+        if not conflict_reasons(me, parties[milestone.grant_id])
     ]
+
+
+def _parties(grant_ids: set[int]) -> dict[int, GrantParties]:
+    """Each grant's organization and investing VCs (as grant_parties), in one query."""
+    query = (
+        select(Grant.id, Grant.organization_id, CoInvestment.vc_organization_id)
+        .outerjoin(CoInvestment, CoInvestment.application_id == Grant.application_id)
+        .where(Grant.id.in_(grant_ids))
+    )
+    organizations: dict[int, int] = {}
+    vcs: dict[int, set[int]] = defaultdict(set)
+    for grant_id, organization_id, vc_id in db.session.execute(query):
+        organizations[grant_id] = organization_id
+        if vc_id is not None:
+            vcs[grant_id].add(vc_id)
+    return {
+        grant_id: GrantParties(grant_id, organization_id, frozenset(vcs[grant_id]))
+        for grant_id, organization_id in organizations.items()
+    }
 
 
 def _locked_milestone(milestone_id: int) -> Milestone:

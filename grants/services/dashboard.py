@@ -1,0 +1,262 @@
+"""The home page's read queries, per role: a fixed number of SQL statements whatever the size.
+
+The applicant's applications are one query; the organization's grants with their
+milestones and disbursements are another (joined, filtered by the organization; never a
+query per grant). The officer's counts are scalar subqueries of one SELECT.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+
+from grants.domain.permissions import Action, Subject, require
+from grants.domain.states import ApplicationState, GrantState, MilestoneState
+from grants.extensions import db
+from grants.models import Application, Disbursement, Grant, Milestone, Program
+from grants.services.actors import Actor
+from grants.services.awards import QUEUE_STATES
+from grants.services.portfolio_order import ACTIVE, AWAITING_GRANTEE, OPEN
+from grants.services.reviews import review_queue
+
+
+@dataclass(frozen=True)
+class ApplicationRow:
+    application_id: int
+    title: str
+    state: ApplicationState
+    submitted_on: date | None
+    program_code: str
+    program_name_ja: str
+    program_name_en: str
+
+    def program(self, locale: str) -> str:
+        return self.program_name_en if locale == "en" else self.program_name_ja
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    """One milestone of a grant's timeline, seen on `today`."""
+
+    milestone_id: int
+    sequence: int
+    title: str
+    due_date: date
+    state: MilestoneState
+    tranche_amount: int
+    fiscal_year: int
+    released: bool
+    overdue: bool
+    days_left: int  # due_date - today: negative once the date has passed
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN
+
+    @property
+    def days_overdue(self) -> int:
+        return max(-self.days_left, 0) if self.overdue else 0
+
+
+@dataclass(frozen=True)
+class GrantSummary:
+    grant_id: int
+    number: str
+    state: GrantState
+    title: str
+    program_code: str
+    program_name_ja: str
+    program_name_en: str
+    award: int
+    released: int
+    steps: tuple[TimelineStep, ...]
+
+    @property
+    def remaining(self) -> int:
+        return self.award - self.released
+
+    @property
+    def due_next(self) -> TimelineStep | None:
+        """The first open milestone in sequence order (what the grantee works on next)."""
+        return next((step for step in self.steps if step.is_open), None)
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(step.overdue for step in self.steps)
+
+    def program(self, locale: str) -> str:
+        return self.program_name_en if locale == "en" else self.program_name_ja
+
+
+@dataclass(frozen=True)
+class ApplicantDashboard:
+    applications: list[ApplicationRow]
+    grants: list[GrantSummary]
+
+
+@dataclass(frozen=True)
+class OfficerSummary:
+    awaiting_screening: int
+    awaiting_decision: int
+    awaiting_release: int
+    overdue_milestones: int
+
+
+def applicant_dashboard(actor: Actor, today: date) -> ApplicantDashboard:
+    """The actor's organization's applications and grants with their milestone timelines."""
+    require(Action.create_application, Subject(role=actor.role))
+    if actor.organization_id is None:
+        return ApplicantDashboard([], [])
+    return ApplicantDashboard(
+        _applications(actor.organization_id), _grants(actor.organization_id, today)
+    )
+
+
+def reviewer_waiting(actor: Actor) -> int:
+    """How many milestones wait for the actor's decision (the review queue's length)."""
+    return len(review_queue(actor))
+
+
+def officer_summary(actor: Actor, today: date) -> OfficerSummary:
+    """Applications to screen or decide, tranches to release, overdue milestones: one query.
+
+    Each count is driven by a milestone index (the grant's state is a per-row check), so
+    the work follows the matching milestones, except for the tranches to release: finding
+    approved milestones without a disbursement reads every approved milestone.
+    """
+    require(Action.screen_application, Subject(role=actor.role))
+    screening = _applications_in(ApplicationState.submitted)
+    deciding = _applications_in(*(s for s in QUEUE_STATES if s != ApplicationState.submitted))
+    released = select(Disbursement.milestone_id).where(Disbursement.milestone_id == Milestone.id)
+    releasable = _milestones(
+        Milestone.state == MilestoneState.approved, ~released.exists(), _grant_in(GrantState.active)
+    )
+    late = _late(today)
+    # flagged by the scan although not past due (a range, so that the index is used)
+    flagged = and_(Milestone.overdue_since > date.min, ~late)
+    running = _grant_in(*ACTIVE)
+    overdue = _milestones(late, running) + _milestones(flagged, running)
+    row = db.session.execute(select(screening, deciding, releasable, overdue)).one()
+    return OfficerSummary(*(int(value or 0) for value in row))
+
+
+def _applications_in(*states: ApplicationState) -> Any:
+    query = select(func.count()).select_from(Application).where(Application.state.in_(states))
+    return query.scalar_subquery()
+
+
+def _milestones(*conditions: Any) -> Any:
+    return select(func.count()).select_from(Milestone).where(*conditions).scalar_subquery()
+
+
+def _grant_in(*states: GrantState) -> Any:
+    """The milestone's grant is in one of `states` (checked per milestone row)."""
+    return select(Grant.id).where(Grant.id == Milestone.grant_id, Grant.state.in_(states)).exists()
+
+
+# ---- queries ----------------------------------------------------------------------------------
+
+
+def _late(today: date) -> Any:
+    """The grantee still owes the evidence and the due date has passed."""
+    return and_(Milestone.state.in_(AWAITING_GRANTEE), Milestone.due_date < today)
+
+
+def _overdue(today: date) -> Any:
+    """Late, or flagged overdue by the scan."""
+    return or_(_late(today), Milestone.overdue_since.is_not(None))
+
+
+def _applications(organization_id: int) -> list[ApplicationRow]:
+    query = (
+        select(
+            Application.id,
+            Application.title,
+            Application.state,
+            Application.submitted_on,
+            Program.code,
+            Program.name_ja,
+            Program.name_en,
+        )
+        .join(Program, Program.id == Application.program_id)
+        .where(Application.organization_id == organization_id)
+        .order_by(Application.created_at.desc(), Application.id.desc())
+    )
+    return [
+        ApplicationRow(row[0], row[1], ApplicationState(row[2]), *row[3:])
+        for row in db.session.execute(query)
+    ]
+
+
+def _grants(organization_id: int, today: date) -> list[GrantSummary]:
+    """The organization's grants, each row a milestone with its grant and its disbursement."""
+    query = (
+        select(
+            Grant.id,
+            Grant.number,
+            Grant.state,
+            Application.title,
+            Program.code,
+            Program.name_ja,
+            Program.name_en,
+            Grant.award_amount,
+            Milestone.id,
+            Milestone.sequence,
+            Milestone.title,
+            Milestone.due_date,
+            Milestone.state,
+            Milestone.tranche_amount,
+            Milestone.fiscal_year,
+            _overdue(today),
+            Disbursement.amount,
+        )
+        .join(Program, Program.id == Grant.program_id)
+        .join(Application, Application.id == Grant.application_id)
+        .outerjoin(Milestone, Milestone.grant_id == Grant.id)
+        .outerjoin(Disbursement, Disbursement.milestone_id == Milestone.id)
+        .where(Grant.organization_id == organization_id)
+        .order_by(Grant.awarded_at.desc(), Grant.id.desc(), Milestone.sequence, Milestone.id)
+    )
+    grants: dict[int, tuple[Any, ...]] = {}
+    steps: dict[int, list[TimelineStep]] = defaultdict(list)
+    released: dict[int, int] = defaultdict(int)
+    for row in db.session.execute(query):
+        grants.setdefault(row[0], tuple(row[1:8]))
+        if row[8] is not None:
+            steps[row[0]].append(_step(row[8:], today))
+            released[row[0]] += int(row[16] or 0)
+    return [
+        GrantSummary(
+            grant_id=grant_id,
+            number=number,
+            state=GrantState(state),
+            title=title,
+            program_code=code,
+            program_name_ja=name_ja,
+            program_name_en=name_en,
+            award=int(award),
+            released=released[grant_id],
+            steps=tuple(steps[grant_id]),
+        )
+        for grant_id, (number, state, title, code, name_ja, name_en, award) in grants.items()
+    ]
+
+
+def _step(row: Any, today: date) -> TimelineStep:
+    milestone_id, sequence, title, due, state, tranche, year, overdue, paid = row
+    return TimelineStep(
+        milestone_id=milestone_id,
+        sequence=sequence,
+        title=title,
+        due_date=due,
+        state=MilestoneState(state),
+        tranche_amount=int(tranche),
+        fiscal_year=year,
+        released=paid is not None,
+        overdue=bool(overdue),
+        days_left=(due - today).days,
+    )

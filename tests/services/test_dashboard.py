@@ -1,0 +1,83 @@
+"""services.dashboard: the home page's read queries, with a fixed `today`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from flask import Flask
+
+from grants.domain.accounts import Role
+from grants.domain.errors import NotAllowed
+from grants.domain.states import MilestoneState
+from grants.extensions import db
+from grants.models import BudgetPool, Disbursement
+from grants.services import dashboard
+from tests.support.approvals import approve
+from tests.support.factories import make_user
+from tests.support.grants import make_grant
+
+# make_grant's milestones fall due on 2026-09-30, 2027-03-30 and 2027-09-30.
+TODAY = date(2026, 10, 10)
+
+
+def test_grant_summary_on_a_fixed_day(app: Flask) -> None:
+    world = make_grant()
+    approve(world, world.milestones[0])
+    first = world.milestones[0]
+    pool = db.session.query(BudgetPool).filter_by(fiscal_year=first.fiscal_year).one()
+    db.session.add(
+        Disbursement(
+            milestone_id=first.id,
+            grant_id=world.grant.id,
+            budget_pool_id=pool.id,
+            amount=first.tranche_amount,
+            fiscal_year=first.fiscal_year,
+            released_by_id=make_user(Role.officer).id,
+        )
+    )
+    db.session.commit()
+    mine = dashboard.applicant_dashboard(world.applicant, TODAY)
+    [grant] = mine.grants
+    assert (grant.award, grant.released, grant.remaining) == (600_000_000, 100_000_000, 500_000_000)
+    assert [s.state for s in grant.steps] == [
+        MilestoneState.approved,
+        MilestoneState.planned,
+        MilestoneState.planned,
+    ]
+    assert [s.released for s in grant.steps] == [True, False, False]
+    assert grant.due_next is not None and grant.due_next.milestone_id == world.milestones[1].id
+    assert grant.due_next.days_left == (date(2027, 3, 30) - TODAY).days
+    assert grant.overdue_count == 0
+    assert [a.application_id for a in mine.applications] == [world.grant.application_id]
+
+
+def test_overdue_counts_days_from_the_due_date(app: Flask) -> None:
+    world = make_grant()
+    [grant] = dashboard.applicant_dashboard(world.applicant, TODAY).grants
+    step = grant.steps[0]
+    assert step.overdue and step.days_overdue == 10 and grant.due_next == step
+    assert not grant.steps[1].overdue and grant.steps[1].days_overdue == 0
+    [on_the_day] = dashboard.applicant_dashboard(world.applicant, date(2026, 9, 30)).grants
+    assert not on_the_day.steps[0].overdue and on_the_day.steps[0].days_left == 0
+
+
+def test_officer_summary_counts(app: Flask) -> None:
+    world = make_grant()
+    approve(world, world.milestones[1])
+    world.milestones[2].overdue_since = TODAY
+    db.session.commit()
+    summary = dashboard.officer_summary(make_user(Role.officer), TODAY)
+    assert summary == dashboard.OfficerSummary(0, 0, 1, 2)
+
+
+def test_each_summary_belongs_to_its_role(app: Flask) -> None:
+    world = make_grant()
+    with pytest.raises(NotAllowed):
+        dashboard.applicant_dashboard(make_user(Role.officer), TODAY)
+    for role in (Role.applicant, Role.admin, Role.reviewer):
+        with pytest.raises(NotAllowed):
+            dashboard.officer_summary(make_user(role), TODAY)
+    with pytest.raises(NotAllowed):
+        dashboard.reviewer_waiting(world.applicant)
+    assert dashboard.reviewer_waiting(world.reviewers[0]) == 0

@@ -1,0 +1,92 @@
+"""The main pages run the same number of SQL statements at 10 and at 200 grants.
+
+Data is bulk-inserted (tests/support/bulk.py). The applicant's organization owns half of
+the grants and the reviewer is assigned to all of them, so that what each page shows
+grows twentyfold between the two sizes while its statement count must not move.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from werkzeug.security import generate_password_hash
+
+from grants.domain.calendar import tokyo_today
+from grants.extensions import db
+from tests.support.bulk import APPLICANT, OFFICER, REVIEWER, Sizes, populate
+from tests.support.factories import PASSWORD
+from tests.support.web import login
+
+TODAY = tokyo_today(datetime.now(UTC))
+SMALL = Sizes(grants=10, milestones_per_grant=6, own_grants=5, reviewed_grants=10)
+LARGE = Sizes(grants=200, milestones_per_grant=6, own_grants=100, reviewed_grants=200)
+PAGES = {
+    "applicant dashboard": (APPLICANT, "/"),
+    "reviewer queue": (REVIEWER, "/reviewer/queue"),
+    "officer portfolio": (OFFICER, "/officer/portfolio"),
+    "reviewer home": (REVIEWER, "/"),
+    "officer home": (OFFICER, "/"),
+}
+# What each page lists, to show that it did render the bigger data set.
+_ITEMS = {
+    "applicant dashboard": re.compile(r'<li class="strip-step '),
+    "reviewer queue": re.compile(r'href="/milestones/\d+/review"'),
+    "officer portfolio": re.compile(r'class="portfolio-row'),
+}
+
+
+@contextmanager
+def counting() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _measure(app: Flask, sizes: Sizes) -> dict[str, tuple[int, int]]:
+    """Per page: (statements of one request, items listed), on a fresh data set of `sizes`."""
+    populate(sizes, TODAY, generate_password_hash(PASSWORD, app.config["PASSWORD_HASH_METHOD"]))
+    found = {}
+    for name, (email, path) in PAGES.items():
+        client = app.test_client()
+        login(client, email)
+        assert client.get(path).status_code == 200  # warm-up: caches, pool, templates
+        with counting() as statements:
+            response = client.get(path)
+        assert response.status_code == 200, name
+        pattern = _ITEMS.get(name)
+        items = len(pattern.findall(response.get_data(as_text=True))) if pattern else 0
+        found[name] = (len(statements), items)
+    _empty_tables()
+    return found
+
+
+def _empty_tables() -> None:
+    db.session.remove()
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+def test_statement_counts_do_not_grow_with_the_data(app: Flask) -> None:
+    small = _measure(app, SMALL)
+    large = _measure(app, LARGE)
+    counts = {name: (small[name][0], large[name][0]) for name in PAGES}
+    assert all(a == b for a, b in counts.values()), counts
+    # the pages did show twenty times more (the portfolio up to its page size of 50)
+    assert small["applicant dashboard"][1] == 5 * 6 and large["applicant dashboard"][1] == 100 * 6
+    assert small["reviewer queue"][1] >= 10 and large["reviewer queue"][1] >= 200
+    assert small["officer portfolio"][1] == 10 and large["officer portfolio"][1] == 50
+    assert max(a for a, _ in counts.values()) <= 20, counts
