@@ -15,12 +15,14 @@ from grants.extensions import login_manager
 def register_web(app: Flask) -> None:
     from grants.web import (
         admin,
+        alerts,
         amendments,
         applications,
         assignments,
         auth,
         certified_vcs,
         evidence,
+        exports,
         grant_admin,
         grant_pages,
         investments,
@@ -39,23 +41,25 @@ def register_web(app: Flask) -> None:
 
     for module in (
         auth,
+        alerts,
         main,
         admin,
         programs,
         certified_vcs,
         rulesets,
         whatif,
-        applications,
-        screening,
         grant_pages,
         evidence,
         reviews,
         assignments,
+        applications,
+        screening,
         releases,
         investments,
         amendments,
         grant_admin,
         portfolio,
+        exports,
         tokens,
     ):
         app.register_blueprint(module.bp)
