@@ -30,6 +30,7 @@ class GrantsApi(Api):  # type: ignore[misc]
 
 def register_api(app: Flask) -> None:
     from grants.api import (
+        alerts,
         amendments,
         applications,
         docs,
@@ -53,7 +54,7 @@ def register_api(app: Flask) -> None:
     resources = [programs.blp, rulesets.blp, tokens.blp, exports.blp]
     resources += [applications.blp, screening.blp]
     resources += [grants.blp, milestones.blp, releases.blp, reviewers.blp]
-    resources += [investments.blp, amendments.blp]
+    resources += [investments.blp, amendments.blp, alerts.blp]
     for blp in resources:
         api.register_blueprint(blp)
         csrf.exempt(blp)  # token-authenticated: no cookie, so no cross-site forgery

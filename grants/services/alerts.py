@@ -12,7 +12,7 @@ from typing import Any
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import joinedload
 
 from grants.domain.alerts import AlertKind
@@ -28,13 +28,19 @@ PAGE_SIZE = 50
 
 def inbox_page(actor: User, page: int, per_page: int = PAGE_SIZE) -> Pagination:
     """The actor's alerts, newest first, with their milestone and grant loaded."""
+    query = inbox_query(actor)
+    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def inbox_query(actor: User, unread_only: bool = False) -> Select[tuple[Alert]]:
+    """The actor's own alerts, newest first (the API pages through it)."""
     query = (
         select(Alert)
         .where(Alert.user_id == _user_id(actor))
         .options(joinedload(Alert.milestone).joinedload(Milestone.grant))
         .order_by(Alert.id.desc())
     )
-    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
+    return query.where(Alert.read_at.is_(None)) if unread_only else query
 
 
 def unread_count(actor: User) -> int:
