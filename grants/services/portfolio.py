@@ -167,21 +167,15 @@ def health_by_programme(today: date, program_id: int | None = None) -> list[Heal
     Cancelled milestones (of terminated grants) are not counted; a delivery counts on time
     when its Tokyo date is not after the due date.
     """
-    first = (
-        select(
-            EvidenceSubmission.milestone_id.label("milestone_id"),
-            func.min(EvidenceSubmission.submitted_at).label("first_at"),
-        )
-        .group_by(EvidenceSubmission.milestone_id)
-        .subquery("first_submission")
+    # Only milestones already due count, so the first submission is looked up for those alone.
+    first_at = (
+        select(func.min(EvidenceSubmission.submitted_at))
+        .where(EvidenceSubmission.milestone_id == Milestone.id)
+        .scalar_subquery()
     )
-    delivered = tokyo_date(func.coalesce(first.c.first_at, Milestone.decided_at))
-    was_due = and_(Milestone.due_date < today, Milestone.state != MilestoneState.cancelled)
-    overdue = and_(
-        Grant.state.in_(ACTIVE),
-        Milestone.due_date < today,
-        Milestone.state.in_(AWAITING_GRANTEE),
-    )
+    delivered = tokyo_date(func.coalesce(first_at, Milestone.decided_at))
+    was_due = Milestone.state != MilestoneState.cancelled
+    overdue = and_(Grant.state.in_(ACTIVE), Milestone.state.in_(AWAITING_GRANTEE))
     query = (
         select(
             Program.id,
@@ -193,8 +187,7 @@ def health_by_programme(today: date, program_id: int | None = None) -> list[Heal
             _count(overdue),
         )
         .join(Grant, Grant.program_id == Program.id)
-        .join(Milestone, Milestone.grant_id == Grant.id)
-        .outerjoin(first, first.c.milestone_id == Milestone.id)
+        .outerjoin(Milestone, and_(Milestone.grant_id == Grant.id, Milestone.due_date < today))
         .group_by(Program.id, Program.code, Program.name_ja, Program.name_en)
         .order_by(Program.code)
     )
