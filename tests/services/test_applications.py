@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 
 import pytest
 from flask import Flask
+from flask_babel import force_locale
 
 from grants.domain.accounts import OrgKind, Role
 from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
@@ -39,6 +41,13 @@ SMALL = {
     "tranches": (200_000_000, 300_000_000, 300_000_000),
     "lead": 500_000_000,
 }
+
+
+@pytest.fixture(autouse=True)
+def _english(app: Flask) -> Iterator[None]:
+    """Service messages outside a request use the default locale; these tests read English."""
+    with force_locale("en"):
+        yield
 
 
 def _actions() -> list[str]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from flask import Flask
+from flask_babel import force_locale
 from sqlalchemy import event
 
 from grants.domain.accounts import Role
@@ -26,6 +28,13 @@ from tests.support.applications import (
 )
 from tests.support.factories import make_user
 from tests.support.rulesets import rule
+
+
+@pytest.fixture
+def english(app: Flask) -> Iterator[None]:
+    """Service messages outside a request use the default locale; these tests read English."""
+    with force_locale("en"):
+        yield
 
 
 def _actions() -> list[str]:
@@ -146,6 +155,7 @@ def test_cut_never_goes_below_zero() -> None:
     assert reduced_tranches([], 0) == []
 
 
+@pytest.mark.usefixtures("english")
 def test_award_refused_when_a_pool_lacks_room(app: Flask) -> None:
     world = screened_application()
     make_pools(world.program, (2026, 2027))
@@ -157,6 +167,7 @@ def test_award_refused_when_a_pool_lacks_room(app: Flask) -> None:
     assert _committed(world.program.id) == {2026: 0, 2027: 0, 2028: 0}
 
 
+@pytest.mark.usefixtures("english")
 def test_award_counts_what_is_already_committed_and_released(app: Flask) -> None:
     world = screened_application()
     make_pools(world.program, (2026, 2027, 2028), appropriation=1_000_000_000)
@@ -169,6 +180,7 @@ def test_award_counts_what_is_already_committed_and_released(app: Flask) -> None
     _nothing_awarded(world.application, ApplicationState.screened_eligible)
 
 
+@pytest.mark.usefixtures("english")
 def test_award_refused_without_a_pool_for_a_fiscal_year(app: Flask) -> None:
     world = screened_application()
     make_pools(world.program, (2026,))
@@ -218,6 +230,7 @@ def test_award_needs_an_eligible_screening(app: Flask) -> None:
     assert db.session.query(Grant).count() == 0
 
 
+@pytest.mark.usefixtures("english")
 def test_award_without_a_rule_set_in_force(app: Flask) -> None:
     world = screened_application()
     make_pools(world.program)

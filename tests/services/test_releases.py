@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from flask import Flask
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from grants.domain.accounts import Role
@@ -29,6 +31,13 @@ from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
 
 TODAY = date(2026, 10, 15)
+
+
+@pytest.fixture
+def english(app: Flask) -> Iterator[None]:
+    """Service messages outside a request use the default locale; these tests read English."""
+    with force_locale("en"):
+        yield
 
 
 def _pool(world: GrantWorld, year: int) -> BudgetPool:
@@ -71,6 +80,7 @@ def test_officer_releases_an_approved_tranche_from_its_pool(app: Flask) -> None:
     assert db.session.get(type(world.grant), world.grant.id).state == GrantState.active
 
 
+@pytest.mark.usefixtures("english")
 def test_a_second_release_is_a_conflict_and_writes_nothing_more(app: Flask) -> None:
     world = make_grant()
     approve(world, world.milestones[0])
@@ -272,6 +282,7 @@ def test_the_overdraw_message_is_in_the_users_language(app: Flask) -> None:
     assert "FY2026" in caught.value.message and "¥50,000,000 short" in caught.value.message
 
 
+@pytest.mark.usefixtures("english")
 def test_releasing_the_last_tranche_completes_the_grant(app: Flask) -> None:
     world = make_grant()
     approve(world, *world.milestones)

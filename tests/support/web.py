@@ -7,6 +7,9 @@ import re
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from grants.domain.accounts import Locale
+from grants.extensions import db
+from grants.models import User
 from tests.support.factories import PASSWORD
 
 _TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -28,3 +31,10 @@ def post_form(
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD) -> TestResponse:
     return post_form(client, "/login", {"email": email, "password": password})
+
+
+def login_english(client: FlaskClient, user: User) -> TestResponse:
+    """Sign in as `user` reading English, for assertions on the messages as written."""
+    user.locale = Locale.en
+    db.session.commit()
+    return login(client, user.email)

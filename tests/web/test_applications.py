@@ -18,7 +18,7 @@ from tests.support.applications import TODAY, make_applicant, ready_application
 from tests.support.factories import make_org, make_user
 from tests.support.grants import make_program
 from tests.support.programs import make_certified_vc
-from tests.support.web import login, post_form
+from tests.support.web import login, login_english, post_form
 
 FORM = {
     "title": "抗菌薬候補の開発",
@@ -215,7 +215,7 @@ def test_invalid_draft_is_shown_again_with_the_message_beside_the_field(
 
 def test_owner_edits_a_draft(client: FlaskClient) -> None:
     world = ready_application("milestone")
-    login(client, world.applicant.email)
+    login_english(client, world.applicant)
     path = f"/applications/{world.application.id}/edit"
     page = _page(client.get(path))
     assert 'value="600,000,000"' in page and 'value="2029-03-31"' in page
@@ -320,7 +320,7 @@ def test_co_investments_form(client: FlaskClient) -> None:
     world = ready_application()
     uncertified = make_org(OrgKind.vc, name="未認定キャピタル")
     second = make_certified_vc(make_org(OrgKind.vc, name="第二キャピタル")).organization
-    login(client, world.applicant.email)
+    login_english(client, world.applicant)
     path = f"/applications/{world.application.id}/co-investments"
     page = _page(client.get(path))
     assert "第二キャピタル" in page and "未認定キャピタル" not in page

@@ -20,7 +20,7 @@ from grants.models import AuditEvent, EvidenceFile, EvidenceSubmission, Mileston
 from grants.services import assignments
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
-from tests.support.web import login, post_form
+from tests.support.web import login, login_english, post_form
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -88,7 +88,7 @@ def test_the_form_has_a_labelled_field_per_criterion(
         {"metric": "Yield", "target": ">= 40", "unit": "%"},
     ]
     db.session.commit()
-    login(client, world.applicant.email)
+    login_english(client, world.applicant)
     page = client.get(f"/milestones/{milestone.id}/evidence").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in page
     assert 'type="file"' in page and "multiple" in page and 'name="files"' in page
@@ -133,7 +133,7 @@ def test_missing_text_is_422_with_the_message_and_nothing_written(
     message: str,
 ) -> None:
     before = stored_files(app)
-    login(client, world.applicant.email)
+    login_english(client, world.applicant)
     response = send(client, world.milestones[0], [(PDF, "ok.pdf")], **fields)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -248,7 +248,7 @@ def test_wrong_states_are_409_and_unknown_milestone_404(
 
 def test_a_second_round_after_changes_requested(client: FlaskClient, world: GrantWorld) -> None:
     milestone = world.milestones[0]
-    login(client, world.applicant.email)
+    login_english(client, world.applicant)
     assert send(client, milestone, []).status_code == 302
     stored = db.session.get(Milestone, milestone.id)
     stored.state = MilestoneState.changes_requested

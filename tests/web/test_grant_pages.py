@@ -27,7 +27,7 @@ from grants.web.grant_pages import has_endpoint
 from tests.conftest import IsolatedClient
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
-from tests.support.web import login, post_form
+from tests.support.web import login, login_english, post_form
 
 FUTURE = date(2099, 4, 30)
 STUB_ENDPOINTS = {
@@ -220,7 +220,7 @@ def test_a_conflicted_reviewer_sees_a_notice_instead_of_evidence(client: FlaskCl
     milestone = world.milestones[0]
     add_round(milestone, [])
     assignments.declare_conflict(reviewer, None, world.grant.id, "Advisor")
-    login(client, reviewer.email)
+    login_english(client, reviewer)
     response = client.get(f"/grants/{world.grant.id}")
     page = response.get_data(as_text=True)
     assert response.status_code == 200

@@ -16,7 +16,7 @@ from grants.models import AuditEvent, ConflictDeclaration, Milestone, Review, Us
 from grants.services import assignments, evidence
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
-from tests.support.web import login, post_form
+from tests.support.web import login, login_english, post_form
 
 PDF = b"%PDF-1.7\n%%EOF\n"
 
@@ -192,7 +192,7 @@ def test_reject_rejects_and_request_changes_reopens_for_round_two(client: FlaskC
 def test_a_comment_is_required_to_object(client: FlaskClient, decision: str) -> None:
     world = make_grant()
     milestone = submitted(world)
-    login(client, world.reviewers[0].email)
+    login_english(client, world.reviewers[0])
     response = post_form(
         client, f"/milestones/{milestone.id}/review", {"decision": decision, "comment": " "}
     )
