@@ -14,10 +14,10 @@ from marshmallow import Schema, fields, validate
 
 from grants.api.auth import api_actor
 from grants.api.errors import ErrorSchema
+from grants.downloads import Build, csv_response
 from grants.routing import ID_MAX
 from grants.services import exports
 from grants.services.programs import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
-from grants.web.exports import Build, csv_response
 
 blp = Blueprint(
     "api_exports",

@@ -64,11 +64,7 @@ class Export:
 def disbursements(actor: Actor, filters: Filters) -> Export:
     """Every released tranche: who released how much from which fiscal year, and when."""
     program = _check(actor, filters)
-    query = _disbursement_query()
-    if filters.program_id is not None:
-        query = query.where(Grant.program_id == filters.program_id)
-    if filters.fiscal_year is not None:
-        query = query.where(Disbursement.fiscal_year == filters.fiscal_year)
+    query = _filtered(_disbursement_query(), filters, Disbursement.fiscal_year)
     header = (
         _("Grant number"),
         _("Programme code"),
@@ -85,14 +81,18 @@ def disbursements(actor: Actor, filters: Filters) -> Export:
     return Export(_filename("disbursements", program, filters), header, rows)
 
 
-def milestone_status(actor: Actor, filters: Filters) -> Export:
-    """Every milestone with its state, due date, tranche and whether it was paid out."""
-    program = _check(actor, filters)
-    query = _milestone_query()
+def _filtered(query: Select[Any], filters: Filters, fiscal_year: Any) -> Select[Any]:
     if filters.program_id is not None:
         query = query.where(Grant.program_id == filters.program_id)
     if filters.fiscal_year is not None:
-        query = query.where(Milestone.fiscal_year == filters.fiscal_year)
+        query = query.where(fiscal_year == filters.fiscal_year)
+    return query
+
+
+def milestone_status(actor: Actor, filters: Filters) -> Export:
+    """Every milestone with its state, due date, tranche and whether it was paid out."""
+    program = _check(actor, filters)
+    query = _filtered(_milestone_query(), filters, Milestone.fiscal_year)
     header = (
         _("Grant number"),
         _("Programme code"),

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -14,17 +12,15 @@ from wtforms.validators import NumberRange, Optional
 
 from grants.domain.errors import RuleViolation
 from grants.domain.permissions import Action
+from grants.downloads import Build, csv_response
 from grants.extensions import db
 from grants.models import Program
 from grants.services import exports
-from grants.services.actors import Actor
 from grants.services.programs import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from grants.web.access import actor, requires
 from grants.web.forms import apply_errors
 
 bp = Blueprint("exports", __name__, url_prefix="/officer/exports")
-
-Build = Callable[[Actor, exports.Filters], exports.Export]
 
 
 class ExportFilterForm(FlaskForm):
@@ -61,14 +57,6 @@ def disbursements() -> Response | tuple[str, int]:
 @requires(Action.view_portfolio)
 def milestones() -> Response | tuple[str, int]:
     return _download(exports.milestone_status)
-
-
-def csv_response(export: exports.Export) -> Response:
-    """The export streamed as a download (also used by the API)."""
-    response = Response(stream_with_context(export.chunks()), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _download(build: Build) -> Response | tuple[str, int]:

@@ -1,0 +1,20 @@
+"""HTTP downloads shared by the web pages and the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Response, stream_with_context
+
+from grants.services import exports
+from grants.services.actors import Actor
+
+Build = Callable[[Actor, exports.Filters], exports.Export]
+
+
+def csv_response(export: exports.Export) -> Response:
+    """The export streamed as a download."""
+    response = Response(stream_with_context(export.chunks()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
