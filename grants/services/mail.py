@@ -172,7 +172,7 @@ def render(alert: Alert) -> Message:
 
 
 def _grant_link(grant_id: int | None) -> str | None:
-    if grant_id is None or "grant_pages.show" not in current_app.view_functions:
+    if grant_id is None:
         return None
     return url_for("grant_pages.show", grant_id=grant_id, _external=True)
 

@@ -7,7 +7,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -46,8 +45,8 @@ def _unread_alerts() -> int:
 
 
 def grant_url(grant_id: int | None, external: bool = False) -> str | None:
-    """The grant page, once that page exists (another area builds it)."""
-    if grant_id is None or "grant_pages.show" not in current_app.view_functions:
+    """The grant page of an alert's subject, if it has one."""
+    if grant_id is None:
         return None
     return url_for("grant_pages.show", grant_id=grant_id, _external=external)
 

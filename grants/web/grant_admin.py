@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -45,9 +45,7 @@ def terminate(grant_id: int) -> tuple[str, int] | Response:
             apply_errors(form, error)
         else:
             flash(_("The grant was terminated. Its remaining tranches were cancelled."), "success")
-            if "grant_pages.show" in current_app.view_functions:
-                return redirect(url_for("grant_pages.show", grant_id=grant_id))
-            return redirect(url_for("grant_admin.terminate", grant_id=grant_id))
+            return redirect(url_for("grant_pages.show", grant_id=grant_id))
     grant = db.get_or_404(Grant, grant_id)
     page = render_template(
         "grant_admin/terminate.html",

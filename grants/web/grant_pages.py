@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -35,16 +34,6 @@ from grants.web.access import actor, requires
 bp = Blueprint("grant_pages", __name__, url_prefix="/grants")
 
 _OVERDUE_STATES = frozenset({MilestoneState.planned, MilestoneState.changes_requested})
-
-
-@bp.app_context_processor
-def _endpoint_test() -> dict[str, Any]:
-    return {"has_endpoint": has_endpoint}
-
-
-def has_endpoint(name: str) -> bool:
-    """Whether a view named `name` is registered (links to parts that may not exist yet)."""
-    return name in current_app.view_functions
 
 
 @dataclass

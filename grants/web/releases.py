@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -85,11 +85,9 @@ def _page(milestone: Milestone, form: ReleaseForm) -> tuple[str, int]:
 
 
 def _after_release(milestone: Milestone) -> str:
-    if "grant_pages.show" in current_app.view_functions:
-        return url_for(
-            "grant_pages.show", grant_id=milestone.grant_id, _anchor=f"milestone-{milestone.id}"
-        )
-    return url_for("releases.show", milestone_id=milestone.id)
+    return url_for(
+        "grant_pages.show", grant_id=milestone.grant_id, _anchor=f"milestone-{milestone.id}"
+    )
 
 
 def _today() -> date:

@@ -15,7 +15,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -139,7 +138,6 @@ def _index(program: Program, new_form: NewDraftForm, import_form: ImportForm) ->
         users={user.id: user for user in users},
         new_form=new_form,
         import_form=import_form,
-        programs_page="programs.show" in current_app.view_functions,
     )
     return page, status
 
@@ -269,7 +267,6 @@ def _show(ruleset: RuleSet, publish_form: PublishForm) -> tuple[str, int]:
         users={
             user.id: user for user in db.session.scalars(select(User).where(User.id.in_(users)))
         },
-        whatif="whatif.show" in current_app.view_functions,
     )
     return page, 422 if publish_form.errors else 200
 
