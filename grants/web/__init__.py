@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, request
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
@@ -75,12 +74,13 @@ def register_web(app: Flask) -> None:
 def _template_globals() -> dict[str, Any]:
     from grants.domain.permissions import Action
     from grants.web.access import can
+    from grants.web.filters import LOCALE_KEY, current_locale
     from grants.web.labels import locale_labels, org_kind_labels, role_labels
 
     return {
         "Action": Action,
         "can": can,
-        "current_locale": str(get_locale() or "ja"),
+        LOCALE_KEY: current_locale(),
         "locale_labels": locale_labels,
         "org_kind_labels": org_kind_labels,
         "role_labels": role_labels,
