@@ -37,6 +37,7 @@ def register_web(app: Flask) -> None:
     )
     from grants.web.errors import register_error_handlers
     from grants.web.filters import register_filters
+    from grants.web.i18n import install_template_gettext
 
     for module in (
         auth,
@@ -64,6 +65,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     register_error_handlers(app)
     register_filters(app)
+    install_template_gettext(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"

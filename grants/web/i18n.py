@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request, session
+from typing import Any
+
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from grants.domain.accounts import Locale
 
 SESSION_KEY = "locale"
+CATALOGUE_KEY = "_catalogue"
 
 
 def select_locale() -> str:
@@ -31,3 +37,28 @@ def parse_locale(value: str | None) -> Locale | None:
         return Locale(value or "")
     except ValueError:
         return None
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Template `_()` and `ngettext()` that look the catalogue up once per render.
+
+    Flask-Babel's callables find the catalogue again for every string (a page has
+    hundreds); these read the one the page is rendered with from the template context
+    (set by a context processor), and ask Flask-Babel only where it is missing (macros
+    imported without context).
+    """
+
+    @pass_context
+    def gettext(context: Context, message: str) -> str:
+        return _catalogue(context).ugettext(message)
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+        return _catalogue(context).ungettext(singular, plural, n)
+
+    app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    app.context_processor(lambda: {CATALOGUE_KEY: get_translations()})
+
+
+def _catalogue(context: Context) -> Any:
+    return context.get(CATALOGUE_KEY) or get_translations()
