@@ -67,6 +67,11 @@ MAIL_BATCH_LIMIT = 500
 # Where links in e-mails point (the address users open the application at).
 MAIL_BASE_URL = "http://127.0.0.1:5000"
 
+# --- Portfolio ----------------------------------------------------------------
+# Keep each process's programme health figures until the audit log or the day moves
+# (see services/portfolio_health.py); off only where data is written around the services.
+PORTFOLIO_HEALTH_CACHE = True
+
 # --- Scheduler ----------------------------------------------------------------
 # Run the APScheduler jobs inside the web process (development only; in
 # production run one `flask grants scheduler` process instead).

@@ -2,24 +2,21 @@
 
 A page of the portfolio is read from the indexes in portfolio order (see
 services.portfolio_order: one COUNT and one SELECT, however many grants); the
-health of every programme (on-time rate, overdue count) is one GROUP BY.
+health of every programme is in services.portfolio_health.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from fractions import Fraction
 from math import ceil
 from typing import Any
 
-from sqlalchemy import Date, and_, case, exists, func, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy import exists, select
 
 from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import BudgetPool, Disbursement, EvidenceSubmission, Grant, Milestone, Program
+from grants.models import BudgetPool, Disbursement, Grant, Milestone, Program
 from grants.services import portfolio_order
 from grants.services.portfolio_order import ACTIVE, AWAITING_GRANTEE, OPEN  # noqa: F401  (re-exported)
 
@@ -106,28 +103,6 @@ class BudgetRow:
         return self.program_name_en if locale == "en" else self.program_name_ja
 
 
-@dataclass(frozen=True)
-class HealthRow:
-    """How one programme keeps its dates: milestones due before today, how many of them were
-    delivered (first evidence submitted, else decided) on or before their due date, and how
-    many are overdue now in grants still running."""
-
-    program_id: int
-    program_code: str
-    program_name_ja: str
-    program_name_en: str
-    due: int
-    on_time: int
-    overdue: int
-
-    @property
-    def rate(self) -> Fraction | None:
-        return Fraction(self.on_time, self.due) if self.due else None
-
-    def program(self, locale: str) -> str:
-        return self.program_name_en if locale == "en" else self.program_name_ja
-
-
 def portfolio(
     today: date, program_id: int | None = None, page: int = 1, per_page: int = PER_PAGE
 ) -> Page:
@@ -159,65 +134,6 @@ def budget_by_year(program_id: int | None = None) -> list[BudgetRow]:
     if program_id is not None:
         query = query.where(Program.id == program_id)
     return [BudgetRow(*row) for row in db.session.execute(query)]
-
-
-def health_by_programme(today: date, program_id: int | None = None) -> list[HealthRow]:
-    """Every programme with grants: due, on-time and overdue milestone counts, in one query.
-
-    Cancelled milestones (of terminated grants) are not counted; a delivery counts on time
-    when its Tokyo date is not after the due date.
-    """
-    # Only milestones already due count, so the first submission is looked up for those alone.
-    first_at = (
-        select(func.min(EvidenceSubmission.submitted_at))
-        .where(EvidenceSubmission.milestone_id == Milestone.id)
-        .scalar_subquery()
-    )
-    delivered = tokyo_date(func.coalesce(first_at, Milestone.decided_at))
-    was_due = Milestone.state != MilestoneState.cancelled
-    overdue = and_(Grant.state.in_(ACTIVE), Milestone.state.in_(AWAITING_GRANTEE))
-    query = (
-        select(
-            Program.id,
-            Program.code,
-            Program.name_ja,
-            Program.name_en,
-            _count(was_due),
-            _count(and_(was_due, delivered <= Milestone.due_date)),
-            _count(overdue),
-        )
-        .join(Grant, Grant.program_id == Program.id)
-        .outerjoin(Milestone, and_(Milestone.grant_id == Grant.id, Milestone.due_date < today))
-        .group_by(Program.id, Program.code, Program.name_ja, Program.name_en)
-        .order_by(Program.code)
-    )
-    if program_id is not None:
-        query = query.where(Program.id == program_id)
-    return [
-        HealthRow(row[0], row[1], row[2], row[3], int(row[4]), int(row[5]), int(row[6]))
-        for row in db.session.execute(query)
-    ]
-
-
-def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-class tokyo_date(FunctionElement[Any]):  # noqa: N801  (reads like the SQL function it is)
-    """The Asia/Tokyo calendar date of a UTC timestamp (Tokyo keeps no daylight saving)."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(tokyo_date, "postgresql")
-def _tokyo_date_postgresql(element: tokyo_date, compiler: Any, **kw: Any) -> str:
-    return f"CAST(timezone('Asia/Tokyo', {compiler.process(element.clauses, **kw)}) AS DATE)"
-
-
-@compiles(tokyo_date)
-def _tokyo_date_sqlite(element: tokyo_date, compiler: Any, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)}, '+9 hours')"
 
 
 def awaiting_release(program_id: int | None = None, limit: int = 50) -> list[Any]:

@@ -13,7 +13,7 @@ from grants.domain.calendar import tokyo_today
 from grants.domain.permissions import Action
 from grants.extensions import db
 from grants.models import Program
-from grants.services import portfolio
+from grants.services import portfolio, portfolio_health
 from grants.web.access import requires
 
 bp = Blueprint("portfolio", __name__, url_prefix="/officer")
@@ -30,7 +30,7 @@ def index() -> str:
     page_number = max(request.args.get("page", 1, type=int) or 1, 1)
     locale = str(get_locale() or "ja")
     budget = portfolio.budget_by_year(program_id)
-    health = portfolio.health_by_programme(today, program_id)
+    health = portfolio_health.health_by_programme(today, program_id)
     return render_template(
         "portfolio/index.html",
         today=today,
@@ -52,5 +52,5 @@ def _pool(row: portfolio.BudgetRow) -> charts.PoolFigures:
     )
 
 
-def _health(row: portfolio.HealthRow) -> charts.ProgrammeHealth:
+def _health(row: portfolio_health.HealthRow) -> charts.ProgrammeHealth:
     return charts.ProgrammeHealth(row.program_code, row.due, row.on_time, row.overdue)

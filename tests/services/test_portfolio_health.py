@@ -6,14 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from fractions import Fraction
+from unittest.mock import ANY
 
+import pytest
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import delete, event
 
 from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import EvidenceSubmission, Milestone
-from grants.services import portfolio
+from grants.models import AuditEvent, EvidenceSubmission, Milestone
+from grants.services import audit, portfolio_health
+from grants.services.actors import SYSTEM
 from tests.support.approvals import sibling_grant
 from tests.support.grants import GrantWorld, make_grant, make_program
 
@@ -77,7 +80,7 @@ def _world() -> dict[str, GrantWorld]:
 
 def test_due_on_time_and_overdue_per_programme(app: Flask) -> None:
     _world()
-    rows = {row.program_code: row for row in portfolio.health_by_programme(TODAY)}
+    rows = {row.program_code: row for row in portfolio_health.health_by_programme(TODAY)}
     assert list(rows) == ["HL", "OT", "ZZ"]  # by code; a programme without grants is left out
     hl = rows["HL"]
     # due: A's five (not the cancelled one), S, C and T's; on time: A0, A3, A5
@@ -99,17 +102,17 @@ def test_the_tokyo_day_decides_on_time(app: Flask) -> None:
     _submit(first, LAST_MINUTE, MilestoneState.submitted)
     _submit(second, ONE_MINUTE_LATE, MilestoneState.submitted)
     db.session.commit()
-    [row] = portfolio.health_by_programme(TODAY)
+    [row] = portfolio_health.health_by_programme(TODAY)
     assert (row.due, row.on_time, row.overdue) == (2, 1, 0)
-    [before] = portfolio.health_by_programme(date(2026, 9, 30))
+    [before] = portfolio_health.health_by_programme(date(2026, 9, 30))
     assert (before.due, before.on_time) == (0, 0)  # due today: not counted yet
 
 
 def test_filter_by_programme(app: Flask) -> None:
     worlds = _world()
-    only = portfolio.health_by_programme(TODAY, worlds["OT"].program.id)
+    only = portfolio_health.health_by_programme(TODAY, worlds["OT"].program.id)
     assert [row.program_code for row in only] == ["OT"]
-    assert portfolio.health_by_programme(TODAY, 999_999) == []
+    assert portfolio_health.health_by_programme(TODAY, 999_999) == []
 
 
 @contextmanager
@@ -130,7 +133,7 @@ def test_one_query_whatever_the_number_of_grants(app: Flask) -> None:
     base = make_grant(code="MANY", first_due=date(2026, 6, 1))
     db.session.expire_all()
     with _count_queries() as small:
-        portfolio.health_by_programme(TODAY)
+        portfolio_health.health_by_programme(TODAY)
     for n in range(60):
         world = sibling_grant(
             base,
@@ -145,10 +148,74 @@ def test_one_query_whatever_the_number_of_grants(app: Flask) -> None:
     db.session.commit()
     db.session.expire_all()
     with _count_queries() as large:
-        [row] = portfolio.health_by_programme(TODAY)
+        [row] = portfolio_health.health_by_programme(TODAY)
     selects = [
         [q for q in run if q.lstrip().upper().startswith("SELECT")] for run in (small, large)
     ]
     assert len(selects[0]) == len(selects[1]) == 1
     assert len(small) == len(large)
     assert (row.due, row.on_time, row.overdue) == (61, 20, 41)
+
+
+@pytest.fixture
+def cached(app: Flask) -> Iterator[None]:
+    app.config["PORTFOLIO_HEALTH_CACHE"] = True
+    app.extensions.pop("grants.portfolio_health", None)
+    try:
+        yield
+    finally:
+        app.config["PORTFOLIO_HEALTH_CACHE"] = False
+        app.extensions.pop("grants.portfolio_health", None)
+
+
+def _late_submission_of_ot(worlds: dict[str, GrantWorld]) -> None:
+    """OT's overdue milestone (due 1 May) delivered late: no longer overdue, still not on time."""
+    _submit(worlds["OT"].milestones[0], datetime(2026, 11, 1, tzinfo=UTC), MilestoneState.submitted)
+    db.session.commit()
+
+
+def _ot(today: date = TODAY) -> tuple[int, int, int]:
+    rows = {row.program_code: row for row in portfolio_health.health_by_programme(today)}
+    return rows["OT"].due, rows["OT"].on_time, rows["OT"].overdue
+
+
+def test_cached_figures_are_reused_while_the_audit_log_stands_still(
+    app: Flask, cached: None
+) -> None:
+    worlds = _world()
+    audit.record(SYSTEM, "test.mark", worlds["OT"].grant)
+    db.session.commit()
+    assert _ot() == (1, 0, 1)
+    _late_submission_of_ot(worlds)  # written around the services: no audit event
+    with _count_queries() as statements:
+        assert _ot() == (1, 0, 1)  # the kept figures
+    assert [q for q in statements if "SELECT" in q] == [ANY]  # the audit mark only
+
+
+def test_an_audited_change_refreshes_the_figures(app: Flask, cached: None) -> None:
+    worlds = _world()
+    audit.record(SYSTEM, "test.mark", worlds["OT"].grant)
+    db.session.commit()
+    assert _ot() == (1, 0, 1)
+    _late_submission_of_ot(worlds)
+    audit.record(SYSTEM, "test.mark", worlds["OT"].grant)  # what every service does
+    db.session.commit()
+    assert _ot() == (1, 0, 0)
+
+
+def test_a_new_day_refreshes_the_figures(app: Flask, cached: None) -> None:
+    worlds = _world()
+    audit.record(SYSTEM, "test.mark", worlds["OT"].grant)
+    db.session.commit()
+    assert _ot() == (1, 0, 1)
+    assert _ot(date(2026, 11, 2)) == (2, 0, 2)  # 1 Nov is due now too
+    assert _ot() == (1, 0, 1)
+
+
+def test_without_any_audit_event_the_figures_are_always_computed(app: Flask, cached: None) -> None:
+    worlds = _world()
+    db.session.execute(delete(AuditEvent))  # the factories award through the services
+    db.session.commit()
+    assert _ot() == (1, 0, 1)
+    _late_submission_of_ot(worlds)
+    assert _ot() == (1, 0, 0)
