@@ -85,8 +85,13 @@ def _safe_next(target: str | None) -> str:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> object | None:
+    from sqlalchemy.orm import joinedload
+
     from grants.extensions import db
     from grants.models import User
 
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if not user_id.isdigit():
+        return None
+    # One statement on every request: the organization comes in the same row.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.organization)])
     return user if user is not None and user.active else None
