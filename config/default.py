@@ -99,3 +99,6 @@ ALERT_TRANCHE_WAITING_DAYS = 14
 # is no longer flagged late (approved milestones pile up for ever; the scan reads only
 # recent decisions). It bounds how long a scheduler outage can be caught up on.
 ALERT_CATCH_UP_DAYS = 90
+# A rerun on the same day returns at once when nothing was audited since the last scan
+# (see services/alerts_scan.py); off only where data is written around the services.
+ALERT_SCAN_SKIP_UNCHANGED = True

@@ -15,6 +15,7 @@ from grants.jobs.scheduler import run_blocking
 from grants.jobs.tasks import PassReport, run_pass
 from grants.models import Alert, User
 from grants.services import lease
+from grants.services.alerts_scan import ScanReport
 
 
 @grants_cli.command("scan")
@@ -45,6 +46,22 @@ def scheduler_command() -> None:
 
 def _print(report: PassReport) -> None:
     scan = report.scan
+    if scan.unchanged:
+        click.echo(
+            f"Scan for {scan.today.isoformat()}: nothing changed since this day's last scan, "
+            "so no alert is due."
+        )
+    else:
+        _print_scan(scan)
+    delivery = report.delivery
+    click.echo(
+        f"E-mail: {len(delivery.sent)} sent, {len(delivery.failed)} failed"
+        + (" (server unreachable: retried later)" if delivery.stopped_early else "")
+        + "."
+    )
+
+
+def _print_scan(scan: ScanReport) -> None:
     click.echo(
         f"Scan for {scan.today.isoformat()}: {scan.total} alerts created, "
         f"{scan.flagged} milestones flagged overdue, {scan.cleared} overdue flags cleared."
@@ -64,9 +81,3 @@ def _print(report: PassReport) -> None:
                 f"  #{alert.id} {alert.kind.value} tier {alert.tier} -> {email} "
                 f"({alert.subject_type} {alert.subject_id}, milestone {alert.milestone_id})"
             )
-    delivery = report.delivery
-    click.echo(
-        f"E-mail: {len(delivery.sent)} sent, {len(delivery.failed)} failed"
-        + (" (server unreachable: retried later)" if delivery.stopped_early else "")
-        + "."
-    )

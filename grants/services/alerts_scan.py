@@ -7,6 +7,12 @@ and two UPDATEs keep milestone.overdue_since in step. The unique key (recipient,
 kind, tier) makes reruns, restarts and parallel schedulers harmless; on PostgreSQL a
 transaction-level advisory lock also serialises concurrent scans so that they never wait
 on each other's unique-index entries in a deadlock-prone order.
+
+A scan depends only on the day, the settings and data that services change, and every
+service change appends to the audit log. So when the last audit event is this day's scan,
+made with the same settings, nothing can have changed since: the rerun returns at once,
+writing nothing (ALERT_SCAN_SKIP_UNCHANGED; off in tests, whose factories write around
+the services).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from grants.domain.errors import NotAllowed
 from grants.domain.rules import Schedule
 from grants.domain.states import GrantState
 from grants.extensions import db
-from grants.models import Alert, Grant, Milestone, RuleSet, User
+from grants.models import Alert, AuditEvent, Grant, Milestone, RuleSet, User
 from grants.models.base import utcnow
 from grants.services import audit
 from grants.services.actors import Actor, SystemActor
@@ -43,6 +49,7 @@ RS = RuleSet.__table__
 
 _UNIQUE = ("subject_id", "subject_type", "kind", "tier", "user_id")
 _ANALYZE_AFTER = 1_000
+SCAN_ACTION = "alerts.scan"
 # Any constant: the key of the PostgreSQL advisory lock that serialises scans.
 _SCAN_LOCK_KEY = 7_301_116
 
@@ -59,6 +66,7 @@ class ScanRun:
 class ScanReport:
     today: date
     created: dict[AlertKind, int] = field(default_factory=lambda: dict.fromkeys(AlertKind, 0))
+    unchanged: bool = False  # nothing changed since this day's last scan: nothing was done
     alert_ids: list[int] = field(default_factory=list)
     flagged: int = 0
     cleared: int = 0
@@ -75,6 +83,7 @@ class ScanReport:
             "flagged_overdue": self.flagged,
             "cleared_overdue": self.cleared,
             "schedules": self.schedules,
+            "settings": _settings(),
         }
 
 
@@ -83,6 +92,8 @@ def scan(actor: Actor, today: date) -> ScanReport:
     if not isinstance(actor, SystemActor):
         raise NotAllowed(_("Only the scheduler runs the milestone scan."))
     _serialise()
+    if current_app.config["ALERT_SCAN_SKIP_UNCHANGED"] and _unchanged_since_last_scan(today):
+        return ScanReport(today, unchanged=True)
     report = ScanReport(today)
     now = utcnow()
     report.cleared += _clear_closed_flags()
@@ -99,7 +110,7 @@ def scan(actor: Actor, today: date) -> ScanReport:
                 report.created[AlertKind(kind)] += 1
                 report.alert_ids.append(alert_id)
     _refresh_statistics(report.total)
-    audit.record(actor, "alerts.scan", ScanRun(today.isoformat()), after=report.summary())
+    audit.record(actor, SCAN_ACTION, ScanRun(today.isoformat()), after=report.summary())
     db.session.commit()
     return report
 
@@ -113,6 +124,32 @@ def default_schedule() -> Schedule:
         escalation_days=tuple(config["ALERT_ESCALATION_DAYS"]),
         review_waiting_days=int(config["ALERT_REVIEW_WAITING_DAYS"]),
         tranche_waiting_days=int(config["ALERT_TRANCHE_WAITING_DAYS"]),
+    )
+
+
+def _settings() -> dict[str, Any]:
+    """The configuration a scan depends on, as its audit row records it."""
+    schedule = default_schedule()
+    return {
+        "due_soon_days": list(schedule.due_soon_days),
+        "grace_days": schedule.grace_days,
+        "escalation_days": list(schedule.escalation_days),
+        "review_waiting_days": schedule.review_waiting_days,
+        "tranche_waiting_days": schedule.tranche_waiting_days,
+        "catch_up_days": int(current_app.config["ALERT_CATCH_UP_DAYS"]),
+    }
+
+
+def _unchanged_since_last_scan(today: date) -> bool:
+    """The last audit event is a scan of `today` with the same settings."""
+    query = select(AuditEvent.action, AuditEvent.object_id, AuditEvent.after)
+    last = db.session.execute(query.order_by(AuditEvent.id.desc()).limit(1)).first()
+    return (
+        last is not None
+        and last.action == SCAN_ACTION
+        and last.object_id == today.isoformat()
+        and isinstance(last.after, dict)
+        and last.after.get("settings") == _settings()
     )
 
 

@@ -95,6 +95,7 @@ def submit_evidence(
     )
     milestone.round += 1
     milestone.state = transition(milestone.state, MilestoneState.submitted)
+    milestone.overdue_since = None  # delivered: no page should still call it overdue
     db.session.add(submission)
     written: list[Path] = []
     try:

@@ -38,6 +38,19 @@ def test_a_rerun_prints_that_nothing_was_created(app: Flask, runner: FlaskCliRun
     assert "Created:" not in result.output
 
 
+def test_a_rerun_with_nothing_changed_says_so(app: Flask, runner: FlaskCliRunner) -> None:
+    make_grant()
+    app.config["ALERT_SCAN_SKIP_UNCHANGED"] = True
+    try:
+        runner.invoke(args=["grants", "scan", "--today", "2026-09-01"])
+        result = runner.invoke(args=["grants", "scan", "--today", "2026-09-01"])
+    finally:
+        app.config["ALERT_SCAN_SKIP_UNCHANGED"] = False
+    assert result.exit_code == 0, result.output
+    assert "nothing changed since this day's last scan" in result.output
+    assert "alerts created" not in result.output and "E-mail: 0 sent" in result.output
+
+
 def test_a_bad_date_exits_non_zero_with_a_message(app: Flask, runner: FlaskCliRunner) -> None:
     for bad in ("2026-13-01", "tomorrow", "2026/10/01"):
         result = runner.invoke(args=["grants", "scan", "--today", bad])
