@@ -5,9 +5,11 @@ history, so they are kept per process and reused while nothing has changed. Ever
 to grants and milestones is made by a service that appends to the audit log, and appends
 are serialised (one chain), so the last audit event marks the state of the data: the
 figures are recomputed when it moves, or when the day changes (what is due depends on
-the day). The mark is read before the figures, so figures are never older than their mark.
-Writes that bypass the services (test factories) are not seen: the cache is off in the
-testing configuration and switched on by its own tests.
+the day). Events that cannot touch the figures (sign-ins, tokens, scans) are not marks,
+so a busy morning of sign-ins keeps the figures. The mark is read before the figures, so
+figures are never older than their mark. Writes that bypass the services (test
+factories) are not seen: the cache is off in the testing configuration and switched on
+by its own tests.
 """
 
 from __future__ import annotations
@@ -29,6 +31,17 @@ from grants.models import AuditEvent, EvidenceSubmission, Grant, Milestone, Prog
 from grants.services.portfolio_order import ACTIVE, AWAITING_GRANTEE
 
 Mark = tuple[int, str]
+# Audited actions that change nothing the figures read.
+NOT_MARKS = (
+    "user.login",
+    "user.set_locale",
+    "api_token.create",
+    "api_token.revoke",
+    "calendar_token.create",
+    "calendar_token.revoke",
+    "background_task.start",
+    "alerts.scan",
+)
 _EXTENSION = "grants.portfolio_health"
 
 
@@ -69,7 +82,12 @@ def health_by_programme(today: date, program_id: int | None = None) -> list[Heal
 
 
 def _audit_mark() -> Mark | None:
-    query = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    query = (
+        select(AuditEvent.id, AuditEvent.hash)
+        .where(AuditEvent.action.not_in(NOT_MARKS))
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
     row = db.session.execute(query).first()
     return (row[0], row[1]) if row else None
 

@@ -15,7 +15,7 @@ from sqlalchemy import delete, event
 from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import AuditEvent, EvidenceSubmission, Milestone
-from grants.services import audit, portfolio_health
+from grants.services import alerts_scan, audit, portfolio_health
 from grants.services.actors import SYSTEM
 from tests.support.approvals import sibling_grant
 from tests.support.grants import GrantWorld, make_grant, make_program
@@ -201,6 +201,17 @@ def test_an_audited_change_refreshes_the_figures(app: Flask, cached: None) -> No
     audit.record(SYSTEM, "test.mark", worlds["OT"].grant)  # what every service does
     db.session.commit()
     assert _ot() == (1, 0, 0)
+
+
+def test_sign_ins_and_scans_do_not_refresh_the_figures(app: Flask, cached: None) -> None:
+    worlds = _world()
+    audit.record(SYSTEM, "test.mark", worlds["OT"].grant)
+    db.session.commit()
+    assert _ot() == (1, 0, 1)
+    _late_submission_of_ot(worlds)  # around the services, so that a recomputation shows
+    audit.record(worlds["OT"].applicant, "user.login", worlds["OT"].applicant)
+    alerts_scan.scan(SYSTEM, TODAY)
+    assert _ot() == (1, 0, 1)
 
 
 def test_a_new_day_refreshes_the_figures(app: Flask, cached: None) -> None:
