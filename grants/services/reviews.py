@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, defer
 
 from grants.domain.accounts import Role
 from grants.domain.conflicts import GrantParties, conflict_reasons
@@ -127,8 +127,11 @@ def queue_entries(actor: Actor) -> list[tuple[Milestone, datetime]]:
         )
         .order_by(EvidenceSubmission.submitted_at, Milestone.id)
         .options(
+            # what the queue shows; the large JSON documents stay in the database
             contains_eager(Milestone.grant).joinedload(Grant.organization),
             contains_eager(Milestone.grant).joinedload(Grant.program),
+            contains_eager(Milestone.grant).defer(Grant.award_trace),
+            defer(Milestone.criteria),
         )
     )
     rows = [(milestone, submitted_at) for milestone, submitted_at in db.session.execute(query)]
