@@ -12,6 +12,7 @@ from grants.models.funds import Disbursement, Investment
 from grants.models.grants import ConflictDeclaration, Grant, Milestone, ReviewerAssignment
 from grants.models.idempotency import IdempotencyKey
 from grants.models.programs import BudgetPool, Program, RuleSet, RuleSetStatus
+from grants.models.tasks import BackgroundTask
 from grants.models.tokens import ApiToken
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Amendment",
     "Application",
     "AuditEvent",
+    "BackgroundTask",
     "Base",
     "BudgetPool",
     "CalendarToken",

@@ -1,0 +1,67 @@
+"""Background tasks: what they do, where they are, and how their progress reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+# Work reports (items done, items in total) as it goes.
+Progress = Callable[[int, int], None]
+
+
+class TaskKind(StrEnum):
+    what_if = "what_if"
+    export_disbursements = "export_disbursements"
+    export_milestones = "export_milestones"
+
+
+class TaskState(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+UNFINISHED = frozenset({TaskState.queued, TaskState.running})
+EXPORTS = frozenset({TaskKind.export_disbursements, TaskKind.export_milestones})
+
+
+def percent(done: int, total: int) -> int:
+    """Whole per cent done, rounded down; nothing to do counts as 0 until finished."""
+    if total <= 0:
+        return 0
+    return min(100, max(0, done) * 100 // total)
+
+
+def is_interrupted(state: str, updated_at: datetime, now: datetime, stale_after: timedelta) -> bool:
+    """An unfinished task nobody has touched for `stale_after`: its process is gone.
+
+    A running task records progress at least every few seconds; a queued one that waited
+    this long was most likely lost with a restarted process.
+    """
+    return state in UNFINISHED and now - updated_at > stale_after
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where a task is, as its pages and the API show it."""
+
+    state: TaskState
+    interrupted: bool
+    done: int
+    total: int  # never below done (rows can appear after they were counted)
+    percent: int
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (TaskState.done, TaskState.failed)
+
+
+def status(
+    state: TaskState, done: int, total: int, updated_at: datetime, now: datetime, stale: timedelta
+) -> Status:
+    total = max(total, done)
+    share = 100 if state is TaskState.done else percent(done, total)
+    return Status(state, is_interrupted(state, updated_at, now, stale), done, total, share)
