@@ -132,21 +132,4 @@ def delete_draft(ruleset_id: int) -> None:
 @blp.response(200, WhatIfSchema)
 def what_if(ruleset_id: int) -> dict[str, Any]:
     """Every open application and active grant under the version in force and this one."""
-    report = whatif.what_if_ruleset(api_actor(), ruleset_id, today())
-    return {
-        "in_force_version": report.in_force.version if report.in_force else None,
-        "summary": {str(change): count for change, count in report.summary.items()},
-        "rows": [
-            {
-                "kind": row.kind,
-                "subject_id": row.subject_id,
-                "title": row.title,
-                "organization": row.organization,
-                "state": row.state,
-                "change": str(row.change),
-                "before": row.before.to_dict() if row.before else None,
-                "after": row.after.to_dict(),
-            }
-            for row in report.rows
-        ],
-    }
+    return whatif.what_if_ruleset(api_actor(), ruleset_id, today()).result.to_dict()

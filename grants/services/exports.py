@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from grants.domain.calendar import TOKYO
 from grants.domain.errors import RuleViolation
 from grants.domain.permissions import Action, Subject, require
 from grants.domain.states import MilestoneState, label
+from grants.domain.tasks import Progress
 from grants.extensions import db
 from grants.models import Disbursement, Grant, Milestone, Organization, Program, User
 from grants.routing import ID_MAX
@@ -41,6 +42,7 @@ BATCH = 500
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 Cell = str | int | None
+Row = tuple[Cell, ...]
 
 
 @dataclass(frozen=True)
@@ -51,19 +53,22 @@ class Filters:
 
 @dataclass(frozen=True)
 class Export:
-    """A header and a lazy row iterator: nothing is read until the rows are consumed."""
+    """A header and a lazy row generator: nothing is read until the rows are consumed;
+    closing it early closes the database cursor."""
 
     filename: str
     header: tuple[str, ...]
-    rows: Iterator[tuple[Cell, ...]]
+    rows: Generator[Row, None, None]
 
     def chunks(self) -> Iterator[bytes]:
         return encode_csv(self.header, self.rows)
 
 
-def disbursements(actor: Actor, filters: Filters) -> Export:
-    """Every released tranche: who released how much from which fiscal year, and when."""
-    program = _check(actor, filters)
+def disbursements(actor: Actor, filters: Filters, progress: Progress | None = None) -> Export:
+    """Every released tranche: who released how much from which fiscal year, and when.
+
+    `progress` hears (rows read, rows in total) after each batch while the rows are read."""
+    program = check(actor, filters)
     query = _filtered(_disbursement_query(), filters, Disbursement.fiscal_year)
     header = (
         _("Grant number"),
@@ -77,7 +82,7 @@ def disbursements(actor: Actor, filters: Filters) -> Export:
         _("Released by"),
         _("Released by (e-mail)"),
     )
-    rows = (_disbursement_row(row) for row in _stream(query))
+    rows = _stream(query, _disbursement_row, progress)
     return Export(_filename("disbursements", program, filters), header, rows)
 
 
@@ -89,9 +94,11 @@ def _filtered(query: Select[Any], filters: Filters, fiscal_year: Any) -> Select[
     return query
 
 
-def milestone_status(actor: Actor, filters: Filters) -> Export:
-    """Every milestone with its state, due date, tranche and whether it was paid out."""
-    program = _check(actor, filters)
+def milestone_status(actor: Actor, filters: Filters, progress: Progress | None = None) -> Export:
+    """Every milestone with its state, due date, tranche and whether it was paid out.
+
+    `progress` as for disbursements()."""
+    program = check(actor, filters)
     query = _filtered(_milestone_query(), filters, Milestone.fiscal_year)
     header = (
         _("Grant number"),
@@ -110,7 +117,7 @@ def milestone_status(actor: Actor, filters: Filters) -> Export:
     )
     locale = str(get_locale() or "ja")
     labels = {state: label(state, locale) for state in MilestoneState}
-    rows = (_milestone_row(row, labels) for row in _stream(query))
+    rows = _stream(query, lambda row: _milestone_row(row, labels), progress)
     return Export(_filename("milestones", program, filters), header, rows)
 
 
@@ -141,7 +148,7 @@ def _drain(buffer: io.StringIO) -> bytes:
     return data
 
 
-def _check(actor: Actor, filters: Filters) -> Program | None:
+def check(actor: Actor, filters: Filters) -> Program | None:
     """Officers and admins only; the filters must name a programme and a sensible year."""
     require(Action.view_portfolio, Subject(role=actor.role))
     errors: dict[str, list[str]] = {}
@@ -175,11 +182,26 @@ def _filename(kind: str, program: Program | None, filters: Filters) -> str:
     return "-".join(parts) + ".csv"
 
 
-def _stream(query: Select[Any]) -> Iterator[Any]:
-    """Rows in batches; on PostgreSQL through a server-side cursor."""
+def _stream(
+    query: Select[Any], convert: Callable[[Any], Row], progress: Progress | None = None
+) -> Generator[Row, None, None]:
+    """Rows read in batches (on PostgreSQL through a server-side cursor) and converted;
+    the cursor is closed however the generator ends. With `progress`, one COUNT first,
+    then (rows read, total) after each batch."""
+    total = 0
+    if progress is not None:
+        counted = select(func.count()).select_from(query.order_by(None).subquery())
+        total = db.session.scalar(counted) or 0
+        progress(0, total)
     result = db.session.execute(query.execution_options(yield_per=BATCH))
+    done = 0
     try:
-        yield from result
+        for batch in result.partitions():
+            for row in batch:
+                yield convert(row)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
     finally:
         result.close()
 
@@ -233,7 +255,7 @@ def _milestone_query() -> Select[Any]:
     )
 
 
-def _disbursement_row(row: Any) -> tuple[Cell, ...]:
+def _disbursement_row(row: Any) -> Row:
     number, code, organization, sequence, title, year, amount, at, name, email = row
     return (
         number,
@@ -249,7 +271,7 @@ def _disbursement_row(row: Any) -> tuple[Cell, ...]:
     )
 
 
-def _milestone_row(row: Any, labels: dict[MilestoneState, str]) -> tuple[Cell, ...]:
+def _milestone_row(row: Any, labels: dict[MilestoneState, str]) -> Row:
     number, code, organization, sequence, title, state, due, tranche = row[:8]
     year, overdue_since, released_at, decided_at = row[8:]
     state = MilestoneState(state)

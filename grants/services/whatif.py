@@ -8,13 +8,13 @@ which releases a change would block before publishing it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from grants.domain.errors import NotFound
@@ -29,6 +29,7 @@ from grants.domain.rules import (
     evaluate,
 )
 from grants.domain.states import ApplicationState, GrantState, MilestoneState
+from grants.domain.tasks import Progress
 from grants.extensions import db
 from grants.models import Application, CoInvestment, Grant, Milestone, Program, RuleSet
 from grants.services import rulesets
@@ -49,7 +50,6 @@ OPEN_MILESTONE_STATES = (
     MilestoneState.changes_requested,
     MilestoneState.approved,
 )
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,11 @@ class WhatIfRow:
 
 
 @dataclass(frozen=True)
-class WhatIfReport:
-    program: Program
-    in_force: RuleSet | None
+class WhatIfResult:
+    """What a what-if page shows: every row and the version in force they were compared
+    with. JSON round-trippable, so that a background task can keep it."""
+
+    in_force_version: int | None
     rows: list[WhatIfRow]
 
     @property
@@ -81,12 +83,59 @@ class WhatIfReport:
     def changed(self) -> list[WhatIfRow]:
         return [row for row in self.rows if row.change is not Change.UNCHANGED]
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "in_force_version": self.in_force_version,
+            "summary": {str(change): count for change, count in self.summary.items()},
+            "rows": [_row_dict(row) for row in self.rows],
+        }
 
-def what_if_ruleset(actor: Actor, ruleset_id: int, today: date) -> WhatIfReport:
-    """The what-if of a stored draft (any stored version works; drafts are the point)."""
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WhatIfResult:
+        return cls(data["in_force_version"], [_row_from_dict(row) for row in data["rows"]])
+
+
+@dataclass(frozen=True)
+class WhatIfReport:
+    program: Program
+    in_force: RuleSet | None
+    rows: list[WhatIfRow]
+
+    @property
+    def result(self) -> WhatIfResult:
+        return WhatIfResult(self.in_force.version if self.in_force else None, self.rows)
+
+    @property
+    def summary(self) -> dict[Change, int]:
+        return self.result.summary
+
+    @property
+    def changed(self) -> list[WhatIfRow]:
+        return self.result.changed
+
+
+def what_if_ruleset(
+    actor: Actor, ruleset_id: int, today: date, progress: Progress | None = None
+) -> WhatIfReport:
+    """The what-if of a stored draft (any stored version works; drafts are the point).
+
+    `progress` hears (evaluated, total) after each application and grant."""
     _require(actor)
     ruleset = rulesets.get(ruleset_id)
-    return _report(ruleset.program, rulesets.compiled(ruleset), today)
+    return _report(ruleset.program, rulesets.compiled(ruleset), today, progress)
+
+
+def subject_count(actor: Actor, ruleset_id: int) -> int:
+    """How many applications and grants the what-if of this rule set evaluates."""
+    _require(actor)
+    program_id = rulesets.get(ruleset_id).program_id
+    applications = select(func.count(Application.id)).where(
+        Application.program_id == program_id, Application.state.in_(OPEN_APPLICATION_STATES)
+    )
+    grants = select(func.count(Grant.id)).where(
+        Grant.program_id == program_id, Grant.state == GrantState.active
+    )
+    return (db.session.scalar(applications) or 0) + (db.session.scalar(grants) or 0)
 
 
 def what_if_document(
@@ -106,17 +155,37 @@ def _require(actor: Actor) -> None:
         require(Action.run_what_if, Subject(role=actor.role))
 
 
-def _report(program: Program, draft: CompiledRuleSet, today: date) -> WhatIfReport:
+def _report(
+    program: Program, draft: CompiledRuleSet, today: date, progress: Progress | None = None
+) -> WhatIfReport:
     current = rulesets.in_force(program.id, today)
+    applications = _open_applications(program.id)
+    grants = _active_grants(program.id)
+    tick = _counter(progress, len(applications) + len(grants))
     rows = [
-        *_application_rows(program.id, draft, today),
-        *_grant_rows(program.id, draft, today),
+        *_application_rows(program.id, applications, draft, today, tick),
+        *_grant_rows(grants, draft, today, tick),
     ]
     return WhatIfReport(program, current, rows)
 
 
-def _application_rows(program_id: int, draft: CompiledRuleSet, today: date) -> list[WhatIfRow]:
-    applications = list(
+def _counter(progress: Progress | None, total: int) -> Callable[[], None]:
+    """A function to call once per subject evaluated; tells `progress` the count so far."""
+    done = 0
+    if progress is not None:
+        progress(done, total)
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    return tick
+
+
+def _open_applications(program_id: int) -> list[Application]:
+    return list(
         db.session.scalars(
             select(Application)
             .where(
@@ -132,6 +201,30 @@ def _application_rows(program_id: int, draft: CompiledRuleSet, today: date) -> l
             .order_by(Application.id)
         )
     )
+
+
+def _active_grants(program_id: int) -> list[Grant]:
+    return list(
+        db.session.scalars(
+            select(Grant)
+            .where(Grant.program_id == program_id, Grant.state == GrantState.active)
+            .options(
+                selectinload(Grant.organization),
+                selectinload(Grant.ruleset),
+                selectinload(Grant.milestones),
+            )
+            .order_by(Grant.id)
+        )
+    )
+
+
+def _application_rows(
+    program_id: int,
+    applications: list[Application],
+    draft: CompiledRuleSet,
+    today: date,
+    tick: Callable[[], None],
+) -> list[WhatIfRow]:
     certs = certifications_by_vc(
         ci.vc_organization_id for app in applications for ci in app.co_investments
     )
@@ -155,41 +248,61 @@ def _application_rows(program_id: int, draft: CompiledRuleSet, today: date) -> l
                 compare_traces(before, after),
             )
         )
+        tick()
     return rows
 
 
-def _grant_rows(program_id: int, draft: CompiledRuleSet, today: date) -> list[WhatIfRow]:
-    grants = db.session.scalars(
-        select(Grant)
-        .where(Grant.program_id == program_id, Grant.state == GrantState.active)
-        .options(
-            selectinload(Grant.organization),
-            selectinload(Grant.ruleset),
-            selectinload(Grant.milestones),
-        )
-        .order_by(Grant.id)
-    )
+def _grant_rows(
+    grants: list[Grant], draft: CompiledRuleSet, today: date, tick: Callable[[], None]
+) -> list[WhatIfRow]:
     rows = []
     for grant in grants:
         milestone = _next_open(grant.milestones)
-        if milestone is None:
-            continue
-        facts = tranche_facts(milestone, today)
-        before = evaluate(rulesets.compiled(grant.ruleset), Phase.TRANCHE_GATES, facts)
-        after = evaluate(draft, Phase.TRANCHE_GATES, facts)
-        rows.append(
-            WhatIfRow(
-                "grant",
-                grant.id,
-                f"{grant.number} · {milestone.title}",
-                grant.organization.name,
-                str(grant.state),
-                before,
-                after,
-                compare_traces(before, after),
+        if milestone is not None:
+            facts = tranche_facts(milestone, today)
+            before = evaluate(rulesets.compiled(grant.ruleset), Phase.TRANCHE_GATES, facts)
+            after = evaluate(draft, Phase.TRANCHE_GATES, facts)
+            rows.append(
+                WhatIfRow(
+                    "grant",
+                    grant.id,
+                    f"{grant.number} · {milestone.title}",
+                    grant.organization.name,
+                    str(grant.state),
+                    before,
+                    after,
+                    compare_traces(before, after),
+                )
             )
-        )
+        tick()
     return rows
+
+
+def _row_dict(row: WhatIfRow) -> dict[str, Any]:
+    return {
+        "kind": row.kind,
+        "subject_id": row.subject_id,
+        "title": row.title,
+        "organization": row.organization,
+        "state": row.state,
+        "change": str(row.change),
+        "before": row.before.to_dict() if row.before else None,
+        "after": row.after.to_dict(),
+    }
+
+
+def _row_from_dict(data: Mapping[str, Any]) -> WhatIfRow:
+    before = data["before"]
+    return WhatIfRow(
+        data["kind"],
+        data["subject_id"],
+        data["title"],
+        data["organization"],
+        data["state"],
+        None if before is None else Trace.from_dict(before),
+        Trace.from_dict(data["after"]),
+        Change(data["change"]),
+    )
 
 
 def _next_open(milestones: Iterable[Milestone]) -> Milestone | None:
