@@ -102,3 +102,22 @@ ALERT_CATCH_UP_DAYS = 90
 # A rerun on the same day returns at once when nothing was audited since the last scan
 # (see services/alerts_scan.py); off only where data is written around the services.
 ALERT_SCAN_SKIP_UNCHANGED = True
+
+# --- Background tasks -----------------------------------------------------------
+# Long work (a large what-if, an export file) runs in a pool of this many threads per
+# process, after the request that asked for it has committed.
+BACKGROUND_WORKERS = 2
+# Run the work at once inside the request instead (tests: deterministic).
+BACKGROUND_TASKS_INLINE = False
+# Directory for prepared export files, outside static/. Empty: instance/task-results.
+TASK_RESULT_FOLDER: str | None = None
+# Tasks and their files are deleted this many days after they were asked for.
+TASK_RESULT_DAYS = 7
+# Minutes between two purges of old tasks (a scheduler job).
+TASK_PURGE_INTERVAL_MINUTES = 6 * 60
+# An unfinished task without progress for this many minutes is shown as interrupted
+# (its process stopped), with a button to run it again.
+TASK_STALE_MINUTES = 5
+# The what-if page evaluates at most this many open applications plus active grants
+# while the officer waits; above it, the page offers to run it in the background.
+WHAT_IF_INLINE_LIMIT = 300

@@ -9,3 +9,4 @@ PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 # Test factories write around the services (no audit event): read health figures fresh.
 PORTFOLIO_HEALTH_CACHE = False
 ALERT_SCAN_SKIP_UNCHANGED = False
+BACKGROUND_TASKS_INLINE = True

@@ -50,6 +50,7 @@ def _app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             "ENV_NAME": "testing",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
+            "TASK_RESULT_FOLDER": str(tmp_path_factory.mktemp("task-results")),
         }
     )
     app.test_client_class = IsolatedClient

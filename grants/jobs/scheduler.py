@@ -23,7 +23,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from flask.helpers import get_debug_flag
 
-from grants.jobs.tasks import deliver_alerts, scan_milestones
+from grants.jobs.tasks import deliver_alerts, purge_task_results, scan_milestones
 from grants.models.base import utcnow
 from grants.services import lease
 
@@ -31,7 +31,7 @@ log = logging.getLogger("grants.jobs")
 
 
 def add_jobs(app: Flask, scheduler: BaseScheduler, holder: str) -> BaseScheduler:
-    """Both jobs, first run now, then every SCAN/DELIVER_INTERVAL_MINUTES."""
+    """Every job, first run now, then every SCAN/DELIVER/TASK_PURGE_INTERVAL_MINUTES."""
     common: dict[str, Any] = {
         "args": (app, holder),
         "max_instances": 1,
@@ -51,6 +51,13 @@ def add_jobs(app: Flask, scheduler: BaseScheduler, holder: str) -> BaseScheduler
         "interval",
         minutes=app.config["DELIVER_INTERVAL_MINUTES"],
         id="deliver_alerts",
+        **common,
+    )
+    scheduler.add_job(
+        purge_task_results,
+        "interval",
+        minutes=app.config["TASK_PURGE_INTERVAL_MINUTES"],
+        id="purge_task_results",
         **common,
     )
     return scheduler

@@ -1,7 +1,7 @@
-"""The two jobs. Each renews the database lease first and does nothing without it.
+"""The jobs. Each renews the database lease first and does nothing without it.
 
-Jobs only call services: alerts_scan.scan (one transaction, idempotent) and mail.deliver
-(one transaction per e-mail). They are safe to run again at any time.
+Jobs only call services: alerts_scan.scan (one transaction, idempotent), mail.deliver
+(one transaction per e-mail) and background.purge. They are safe to run again at any time.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask import Flask, current_app
 
 from grants.domain.calendar import tokyo_today
 from grants.models.base import utcnow
-from grants.services import lease, mail
+from grants.services import background, lease, mail
 from grants.services.actors import SYSTEM
 from grants.services.alerts_scan import ScanReport, scan
 
@@ -54,6 +54,17 @@ def deliver_alerts(app: Flask, holder: str) -> mail.DeliveryReport | None:
     """Job: e-mail what is due, in batches, renewing the lease before each batch."""
     with app.app_context():
         return deliver_in_batches(holder)
+
+
+def purge_task_results(app: Flask, holder: str) -> int | None:
+    """Job: delete background tasks and files older than TASK_RESULT_DAYS."""
+    with app.app_context():
+        if not hold_lease(holder):
+            return None
+        purged = background.purge(utcnow())
+        if purged:
+            log.info("purged %d background tasks", purged)
+        return purged
 
 
 def deliver_in_batches(

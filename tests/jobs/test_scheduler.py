@@ -52,12 +52,13 @@ def test_tests_never_start_a_scheduler(app: Flask) -> None:
     assert "grants_scheduler" not in other.extensions
 
 
-def test_both_jobs_are_registered_with_their_intervals(app: Flask) -> None:
+def test_every_job_is_registered_with_its_interval(app: Flask) -> None:
     scheduler = add_jobs(app, BackgroundScheduler(timezone="UTC"), "holder")
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"scan_milestones", "deliver_alerts"}
+    assert set(jobs) == {"scan_milestones", "deliver_alerts", "purge_task_results"}
     assert jobs["scan_milestones"].trigger.interval == timedelta(minutes=60)
     assert jobs["deliver_alerts"].trigger.interval == timedelta(minutes=5)
+    assert jobs["purge_task_results"].trigger.interval == timedelta(hours=6)
     assert jobs["deliver_alerts"].max_instances == 1
 
 
