@@ -32,6 +32,7 @@ def register_web(app: Flask) -> None:
         reviews,
         rulesets,
         screening,
+        tasks,
         tokens,
         whatif,
     )
@@ -60,6 +61,7 @@ def register_web(app: Flask) -> None:
         grant_admin,
         portfolio,
         exports,
+        tasks,
         tokens,
     ):
         app.register_blueprint(module.bp)

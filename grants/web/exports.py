@@ -1,8 +1,11 @@
-"""Officer page: CSV exports for accounting (disbursements, milestone status), streamed."""
+"""Officer page: CSV exports for accounting (disbursements, milestone status), streamed,
+or prepared in the background (a task whose page offers the file when it is ready)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from typing import TypeVar
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -12,12 +15,14 @@ from wtforms.validators import NumberRange, Optional
 
 from grants.domain.errors import RuleViolation
 from grants.domain.permissions import Action
+from grants.domain.tasks import TaskKind
 from grants.downloads import Build, csv_response
 from grants.extensions import db
 from grants.models import Program
-from grants.services import exports
+from grants.services import background, exports
 from grants.services.programs import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from grants.web.access import actor, requires
+from grants.web.filters import current_locale
 from grants.web.forms import apply_errors
 
 bp = Blueprint("exports", __name__, url_prefix="/officer/exports")
@@ -41,10 +46,18 @@ class ExportFilterForm(FlaskForm):
         return exports.Filters(int(program) if program else None, self.fiscal_year.data)
 
 
+F = TypeVar("F", bound=ExportFilterForm)
+
+
+class TaskForm(ExportFilterForm):
+    """The same filters, posted to prepare a file in the background (the app checks the
+    CSRF token of every POST; the page sends it)."""
+
+
 @bp.get("")
 @requires(Action.view_portfolio)
 def index() -> str:
-    return render_template("exports/index.html", form=_form())
+    return _page(_form())
 
 
 @bp.get("/disbursements.csv")
@@ -59,20 +72,53 @@ def milestones() -> Response | tuple[str, int]:
     return _download(exports.milestone_status)
 
 
+@bp.post("/disbursements/tasks")
+@requires(Action.view_portfolio)
+def disbursements_task() -> Response | tuple[str, int]:
+    return _start(TaskKind.export_disbursements)
+
+
+@bp.post("/milestones/tasks")
+@requires(Action.view_portfolio)
+def milestones_task() -> Response | tuple[str, int]:
+    return _start(TaskKind.export_milestones)
+
+
 def _download(build: Build) -> Response | tuple[str, int]:
     form = _form()
     if not form.validate():
-        return render_template("exports/index.html", form=form), 422
+        return _page(form), 422
     try:
         export = build(actor(), form.filters())
     except RuleViolation as error:
         apply_errors(form, error)
-        return render_template("exports/index.html", form=form), 422
+        return _page(form), 422
     return csv_response(export)
 
 
+def _start(kind: TaskKind) -> Response | tuple[str, int]:
+    form = _with_programmes(TaskForm(prefix="task"))
+    if not form.validate_on_submit():
+        return _page(_form(), form), 422
+    try:
+        task = background.start_export(actor(), kind, form.filters(), current_locale())
+    except RuleViolation as error:
+        apply_errors(form, error)
+        return _page(_form(), form), 422
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
+def _page(form: ExportFilterForm, task_form: TaskForm | None = None) -> str:
+    if task_form is None:
+        task_form = _with_programmes(TaskForm(prefix="task", formdata=None))
+    return render_template("exports/index.html", form=form, task_form=task_form)
+
+
 def _form() -> ExportFilterForm:
-    form = ExportFilterForm(formdata=request.args)
+    return _with_programmes(ExportFilterForm(formdata=request.args))
+
+
+def _with_programmes(form: F) -> F:
     locale = str(get_locale() or "ja")
     programs = db.session.scalars(select(Program).order_by(Program.code))
     form.program_id.choices = [("", str(_l("All programmes")))] + [

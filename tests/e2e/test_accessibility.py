@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from grants.extensions import db
 from grants.models import RuleSet, User
-from grants.services import demo_amed, rulesets
+from grants.services import background, demo_amed, rulesets
 from grants.services.actors import SYSTEM
 from grants.services.alerts_scan import scan
 from tests.e2e.conftest import (
@@ -34,6 +34,7 @@ from tests.e2e.conftest import (
     screenshot,
     sign_in,
 )
+from tests.support.tasks import make_task
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
@@ -94,6 +95,9 @@ PAGES = [
     Case("rule-editor", OFFICER, "/officer/rulesets/{draft_ruleset}/rules/lead_vc_min"),
     Case("what-if", OFFICER, "/officer/rulesets/{draft_ruleset}/what-if?all=1"),
     Case("exports", OFFICER, "/officer/exports"),
+    Case("background-tasks", OFFICER, "/tasks"),
+    Case("task-running", OFFICER, "/tasks/{running_task}"),
+    Case("task-what-if", OFFICER, "/tasks/{what_if_task}?all=1"),
     Case("admin-home", ADMIN, "/"),
     Case("admin-users", ADMIN, "/admin/users"),
     Case("admin-organizations", ADMIN, "/admin/organizations"),
@@ -121,6 +125,7 @@ def ids(live_server: LiveServer) -> dict[str, int]:
     """The demo rows the pages show, plus a draft rule set and the scan's alerts."""
     in_app(live_server, lambda: scan(SYSTEM, E2E_TODAY))
     published = published_ruleset(live_server, demo_amed.CODE)
+    draft = in_app(live_server, lambda: _draft_copy(published))
     return {
         "warning_application": application_titled(live_server, demo_amed.LARGE_WARNING),
         "draft": application_titled(live_server, demo_amed.DRAFT),
@@ -130,13 +135,29 @@ def ids(live_server: LiveServer) -> dict[str, int]:
         "submitted": milestone_titled(live_server, "耐久試験（90日連続駆動）"),
         "program": in_app(live_server, lambda: db.session.get(RuleSet, published).program_id),
         "published": published,
-        "draft_ruleset": in_app(live_server, lambda: _draft_copy(published)),
+        "draft_ruleset": draft,
+        "what_if_task": in_app(live_server, lambda: _what_if_task(draft)),
+        "running_task": in_app(live_server, _running_task),
     }
 
 
-def _draft_copy(published: int) -> int:
+def _officer() -> User:
     officer = db.session.scalar(select(User).where(User.email == OFFICER))
-    return rulesets.copy_to_draft(officer, published).id
+    assert officer is not None
+    return officer
+
+
+def _draft_copy(published: int) -> int:
+    return rulesets.copy_to_draft(_officer(), published).id
+
+
+def _what_if_task(draft: int) -> int:
+    """Done at once: tests run background work inline."""
+    return background.start_what_if(_officer(), draft, E2E_TODAY, "ja").id
+
+
+def _running_task() -> int:
+    return make_task(_officer(), done=1234, total=5000).id
 
 
 class Sessions:

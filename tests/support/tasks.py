@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,3 @@ def result_bytes(task: BackgroundTask) -> bytes:
 def files_in_result_folder() -> list[Path]:
     folder = background.result_folder()
     return sorted(folder.iterdir()) if folder.is_dir() else []
-
-
-def stamp(at: datetime) -> float:
-    return at.timestamp()
