@@ -43,6 +43,7 @@ def register_api(app: Flask) -> None:
         reviewers,
         rulesets,
         screening,
+        tasks,
         tokens,
     )
     from grants.api.auth import authenticate_request
@@ -54,7 +55,7 @@ def register_api(app: Flask) -> None:
     resources = [programs.blp, rulesets.blp, tokens.blp, exports.blp]
     resources += [applications.blp, screening.blp]
     resources += [grants.blp, milestones.blp, releases.blp, reviewers.blp]
-    resources += [investments.blp, amendments.blp, alerts.blp]
+    resources += [investments.blp, amendments.blp, alerts.blp, tasks.blp]
     for blp in resources:
         api.register_blueprint(blp)
         csrf.exempt(blp)  # token-authenticated: no cookie, so no cross-site forgery
