@@ -134,7 +134,8 @@ def _rows(rng: random.Random) -> dict[str, list[dict[str, Any]]]:
                 {"id": milestone_id, "grant_id": grant_id, "sequence": sequence,
                  "title": f"Milestone {sequence}", "criteria": [], "due_date": due,
                  "tranche_amount": 10**8, "fiscal_year": fiscal_year(due), "state": state,
-                 "round": 1 if state not in ("planned",) else 0, "decided_at": decided}
+                 "round": 1 if state not in ("planned",) else 0, "decided_at": decided,
+                 "released_at": decided if released else None}
             )  # fmt: skip
             if state != "planned":
                 submission_id += 1

@@ -1,15 +1,18 @@
 """Migrations build the same schema as the models, on SQLite and on PostgreSQL."""
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, inspect
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.engine import make_url
 
 from grants import create_app
 from grants.extensions import db
+from grants.models import Milestone
+from grants.services import releases
 
 
 @pytest.fixture
@@ -40,4 +43,29 @@ def test_upgrade_then_nothing_left_to_generate(empty_database_url: str) -> None:
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, db.metadata) == []
+        db.engine.dispose()
+
+
+def test_milestones_released_before_the_index_take_their_disbursement_time(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from tests.support.approvals import approve, officer
+    from tests.support.grants import make_grant
+
+    config = {"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url}
+    app = create_app(config | {"UPLOAD_FOLDER": str(tmp_path)})
+    with app.app_context():
+        upgrade()
+        world = make_grant()
+        approve(world, world.milestones[0])
+        disbursement = releases.release(officer(), world.milestones[0].id, date(2026, 10, 15))
+        released_at = disbursement.released_at
+        db.session.remove()
+        downgrade(revision="2039ef4cc4d2")  # the column goes
+        upgrade()  # and comes back, filled from the disbursements
+        rows = db.session.execute(
+            select(Milestone.id, Milestone.released_at).order_by(Milestone.id)
+        )
+        assert [at for _id, at in rows] == [released_at, None, None]
+        db.session.remove()
         db.engine.dispose()

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -58,6 +59,8 @@ class Milestone(Base):
     __table_args__ = (
         UniqueConstraint("grant_id", "sequence"),
         CheckConstraint("tranche_amount >= 0", name="tranche_not_negative"),
+        # Approved tranches still to release, oldest due first, without reading released ones.
+        Index("ix_milestone_state_released_at_due_date", "state", "released_at", "due_date"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -74,6 +77,8 @@ class Milestone(Base):
     round: Mapped[int] = mapped_column(Integer, default=0)
     overdue_since: Mapped[date | None] = mapped_column(Date)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its tranche was disbursed (the disbursement row is the record; this indexes it).
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     grant: Mapped[Grant] = relationship(back_populates="milestones")
 

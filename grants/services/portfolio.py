@@ -150,8 +150,9 @@ def awaiting_release(program_id: int | None = None, limit: int = 50) -> list[Any
         .join(Grant, Grant.id == Milestone.grant_id)
         .where(
             Milestone.state == MilestoneState.approved,
-            # NOT EXISTS rather than an outer join: the unique index answers before the
-            # grant is looked up, for each approved milestone read in due-date order
+            # released_at picks the candidates from the index; the disbursement row, the
+            # record itself, has the last word
+            Milestone.released_at.is_(None),
             ~exists().where(Disbursement.milestone_id == Milestone.id),
             Grant.state == GrantState.active,
         )

@@ -59,6 +59,7 @@ def release(actor: Actor, milestone_id: int, today: date) -> Disbursement:
     # A commitment that was never recorded (data from before the pools) cannot go negative.
     pool.committed = max(pool.committed - amount, 0)
     pool.released += amount
+    milestone.released_at = utcnow()
     disbursement = Disbursement(
         milestone_id=milestone.id,
         grant_id=grant.id,
@@ -66,7 +67,7 @@ def release(actor: Actor, milestone_id: int, today: date) -> Disbursement:
         amount=amount,
         fiscal_year=milestone.fiscal_year,
         released_by_id=actor.id,
-        released_at=utcnow(),
+        released_at=milestone.released_at,
     )
     db.session.add(disbursement)
     _insert_or_conflict()

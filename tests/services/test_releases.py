@@ -78,6 +78,8 @@ def test_officer_releases_an_approved_tranche_from_its_pool(app: Flask) -> None:
     assert event.before["released"] == 0 and event.after["released"] == 100_000_000
     assert event.after["completed"] is False
     assert db.session.get(type(world.grant), world.grant.id).state == GrantState.active
+    milestone = db.session.get(type(world.milestones[0]), world.milestones[0].id)
+    assert milestone.released_at == disbursement.released_at  # indexes "awaiting release"
 
 
 @pytest.mark.usefixtures("english")

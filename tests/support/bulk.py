@@ -216,6 +216,7 @@ def _milestone(
          "title": f"Milestone {sequence}", "criteria": [], "due_date": due,
          "tranche_amount": 10**8, "fiscal_year": fiscal_year(due), "state": state,
          "round": 0 if state == "planned" else 1, "decided_at": decided,
+         "released_at": decided if released else None,
          "overdue_since": due + timedelta(days=8) if overdue else None}
     )  # fmt: skip
     if state != "planned":
