@@ -1,10 +1,11 @@
-"""Locale choice: the user's setting, then the language switch, then Accept-Language."""
+"""Locale choice. Pages: the user's setting, then the language switch, then Accept-Language.
+API: Accept-Language, then the token owner's setting."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_translations
 from flask_login import current_user
 from jinja2 import pass_context
@@ -19,6 +20,10 @@ CATALOGUE_KEY = "_catalogue"
 def select_locale() -> str:
     if not has_request_context():  # command line and scheduled jobs
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    api_user = g.get("api_user")  # an API request, signed by its token (no session)
+    if api_user is not None:
+        asked = request.accept_languages.best_match(current_app.config["LANGUAGES"])
+        return asked or str(api_user.locale)
     if current_user and current_user.is_authenticated:
         return str(current_user.locale)
     chosen = session.get(SESSION_KEY)

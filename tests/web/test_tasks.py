@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from grants.domain.accounts import Role
+from grants.domain.accounts import Locale, Role
 from grants.domain.tasks import TaskKind, TaskState
 from grants.models import User
 from grants.services import background
@@ -294,7 +294,7 @@ def test_the_list_shows_my_tasks_only(app: Flask, client: FlaskClient) -> None:
     page = client.get("/tasks").get_data(as_text=True)
     assert f'href="/tasks/{mine.id}"' in page and f'href="/tasks/{theirs.id}"' not in page
     assert "Milestone status (CSV)" in page and "3 of 3 (100%)" in page
-    switch(client, make_user(Role.admin))
+    switch(client, make_user(Role.admin, locale=Locale.en))
     assert "You have no background tasks." in client.get("/tasks").get_data(as_text=True)
 
 
