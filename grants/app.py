@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from grants.extensions import babel, csrf, db, limiter, login_manager, migrate
 from grants.routing import BoundedInt
+from grants.services.sql_dialect import READ_ONLY
 from grants.settings import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,4 +84,5 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")

@@ -35,6 +35,7 @@ from grants.models.tasks import ERROR_MAX
 from grants.routing import ID_MAX
 from grants.services import audit, exports, rulesets, whatif
 from grants.services.exports import Filters
+from grants.services.sql_dialect import begin_reading
 
 log = logging.getLogger("grants.tasks")
 
@@ -197,7 +198,7 @@ def run(task_id: int) -> None:
     """Do a queued task's work. It ends done or failed; a second call does nothing."""
     if not _claim(task_id):
         return
-    _read_beside_writers()
+    begin_reading()  # the work only reads: progress commits must not wait for it
     task = db.session.get(BackgroundTask, task_id)
     assert task is not None  # just claimed
     with force_locale(task.params.get("locale") or "ja"):
@@ -220,16 +221,6 @@ def _claim(task_id: int) -> bool:
     ).rowcount
     db.session.commit()
     return claimed == 1
-
-
-def _read_beside_writers() -> None:
-    """SQLite: the app begins every transaction IMMEDIATE, holding the one write lock, so
-    the progress commits (and every other writer) would wait for the whole work. The work
-    only reads: its transaction becomes a deferred one, a snapshot beside writers (WAL)."""
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("COMMIT")
-        connection.exec_driver_sql("BEGIN")
 
 
 def _work(task: BackgroundTask) -> _Outcome:

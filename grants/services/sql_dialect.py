@@ -1,4 +1,4 @@
-"""The two SQL pieces that differ between PostgreSQL and SQLite: upserts and date arithmetic."""
+"""What differs between PostgreSQL and SQLite: upserts, date arithmetic, read transactions."""
 
 from __future__ import annotations
 
@@ -11,9 +11,22 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement, literal_co
 
 from grants.extensions import db
 
+# An execution option the SQLite begin hook (grants/app.py) reads: start the transaction
+# DEFERRED, a snapshot beside the writers, instead of IMMEDIATE (the write lock).
+READ_ONLY = "grants_read_only"
+
 
 def dialect_name() -> str:
     return db.session.get_bind().dialect.name
+
+
+def begin_reading() -> None:
+    """Start the session's next transaction as a read that does not hold up writers.
+
+    Long reads (a background task's work) need it on SQLite, where every transaction
+    otherwise begins IMMEDIATE and other writers would queue until it ends.
+    """
+    db.session.connection(execution_options={READ_ONLY: True})
 
 
 def insert_for(table: Table) -> Any:
