@@ -35,13 +35,25 @@ def percent(done: int, total: int) -> int:
     return min(100, max(0, done) * 100 // total)
 
 
-def is_interrupted(state: str, updated_at: datetime, now: datetime, stale_after: timedelta) -> bool:
+def is_interrupted(
+    state: str,
+    updated_at: datetime,
+    now: datetime,
+    stale_after: timedelta,
+    workers_seen_at: datetime | None = None,
+) -> bool:
     """An unfinished task nobody has touched for `stale_after`: its process is gone.
 
-    A running task records progress at least every few seconds; a queued one that waited
-    this long was most likely lost with a restarted process.
+    A running task records progress at least every few seconds. A queued one waits for a
+    free worker, so it is lost only when no task has shown progress (`workers_seen_at`,
+    the latest progress of any running task) for that long either.
     """
-    return state in UNFINISHED and now - updated_at > stale_after
+    if state not in UNFINISHED:
+        return False
+    last_sign = updated_at
+    if state == TaskState.queued and workers_seen_at is not None:
+        last_sign = max(updated_at, workers_seen_at)
+    return now - last_sign > stale_after
 
 
 @dataclass(frozen=True)
@@ -60,8 +72,15 @@ class Status:
 
 
 def status(
-    state: TaskState, done: int, total: int, updated_at: datetime, now: datetime, stale: timedelta
+    state: TaskState,
+    done: int,
+    total: int,
+    updated_at: datetime,
+    now: datetime,
+    stale: timedelta,
+    workers_seen_at: datetime | None = None,
 ) -> Status:
     total = max(total, done)
     share = 100 if state is TaskState.done else percent(done, total)
-    return Status(state, is_interrupted(state, updated_at, now, stale), done, total, share)
+    interrupted = is_interrupted(state, updated_at, now, stale, workers_seen_at)
+    return Status(state, interrupted, done, total, share)

@@ -22,7 +22,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from grants.domain.errors import Conflict, DomainError, NotAllowed, NotFound
 from grants.domain.permissions import Action, Subject, require
@@ -129,11 +129,25 @@ def tasks_of(actor: User, limit: int = LIST_LIMIT) -> list[BackgroundTask]:
     return list(db.session.scalars(query))
 
 
-def progress(task: BackgroundTask, now: datetime) -> Status:
+def progress(
+    task: BackgroundTask, now: datetime, workers_seen_at: datetime | None = None
+) -> Status:
     """How far the task is; interrupted when unfinished without progress for
-    TASK_STALE_MINUTES (the process running it stopped). Reading it writes nothing."""
+    TASK_STALE_MINUTES (the process running it stopped; a queued task also needs every
+    worker to have gone quiet). Reading it writes nothing. `workers_seen_at` as from
+    workers_seen(), read once for a list; read here when not given."""
     stale = timedelta(minutes=current_app.config["TASK_STALE_MINUTES"])
-    return status(task.state, task.done, task.total, task.updated_at, now, stale)
+    if task.state is TaskState.queued and workers_seen_at is None:
+        workers_seen_at = workers_seen()
+    return status(task.state, task.done, task.total, task.updated_at, now, stale, workers_seen_at)
+
+
+def workers_seen() -> datetime | None:
+    """The latest progress any running task recorded: the workers' last sign of life."""
+    query = select(func.max(BackgroundTask.updated_at)).where(
+        BackgroundTask.state == TaskState.running
+    )
+    return db.session.scalar(query)
 
 
 def what_if_result(actor: User, task_id: int) -> tuple[BackgroundTask, whatif.WhatIfResult]:

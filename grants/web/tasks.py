@@ -37,7 +37,8 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 def index() -> str:
     now = utcnow()
     tasks = background.tasks_of(actor())
-    rows = [(task, status(task, now)) for task in tasks]
+    seen = background.workers_seen()
+    rows = [(task, status(task, now, seen)) for task in tasks]
     return render_template("tasks/index.html", rows=rows, titles=titles(tasks))
 
 
@@ -79,9 +80,11 @@ def rerun(task_id: int) -> Response:
     return redirect(url_for(".show", task_id=task.id))
 
 
-def status(task: BackgroundTask, now: datetime) -> dict[str, Any]:
+def status(
+    task: BackgroundTask, now: datetime, workers_seen_at: datetime | None = None
+) -> dict[str, Any]:
     """Where a task is, for its page and status.json: the numbers, and the same as text."""
-    where = background.progress(task, now)
+    where = background.progress(task, now, workers_seen_at)
     state = "interrupted" if where.interrupted else str(where.state)
     if where.total or where.finished:
         text = _(

@@ -295,12 +295,15 @@ def test_an_unfinished_task_without_progress_reads_as_interrupted(app: Flask) ->
     now = utcnow()
     stale = make_task(owner, state=TaskState.running, done=5, total=10, age=timedelta(minutes=6))
     lost = make_task(owner, state=TaskState.queued, age=timedelta(minutes=6))
-    fresh = make_task(owner, state=TaskState.running, age=timedelta(minutes=4))
     old_but_done = make_task(owner, state=TaskState.done, age=timedelta(days=1))
     assert background.progress(stale, now).interrupted
-    assert background.progress(lost, now).interrupted
-    assert not background.progress(fresh, now).interrupted
+    assert background.progress(lost, now).interrupted  # no worker has shown life either
     assert not background.progress(old_but_done, now).interrupted
+    fresh = make_task(make_user(Role.officer), state=TaskState.running, age=timedelta(minutes=4))
+    assert not background.progress(fresh, now).interrupted
+    # Someone's task is making progress: the queued one waits for a free worker.
+    assert not background.progress(lost, now).interrupted
+    assert not background.progress(lost, now, workers_seen_at=fresh.updated_at).interrupted
     assert reload(stale.id).state is TaskState.running  # reading wrote nothing
 
 
