@@ -129,13 +129,17 @@ def subject_count(actor: Actor, ruleset_id: int) -> int:
     """How many applications and grants the what-if of this rule set evaluates."""
     _require(actor)
     program_id = rulesets.get(ruleset_id).program_id
-    applications = select(func.count(Application.id)).where(
-        Application.program_id == program_id, Application.state.in_(OPEN_APPLICATION_STATES)
-    )
-    grants = select(func.count(Grant.id)).where(
-        Grant.program_id == program_id, Grant.state == GrantState.active
-    )
+    applications = select(func.count(Application.id)).where(*_open_application(program_id))
+    grants = select(func.count(Grant.id)).where(*_active_grant(program_id))
     return (db.session.scalar(applications) or 0) + (db.session.scalar(grants) or 0)
+
+
+def _open_application(program_id: int) -> tuple[Any, ...]:
+    return Application.program_id == program_id, Application.state.in_(OPEN_APPLICATION_STATES)
+
+
+def _active_grant(program_id: int) -> tuple[Any, ...]:
+    return Grant.program_id == program_id, Grant.state == GrantState.active
 
 
 def what_if_document(
@@ -188,10 +192,7 @@ def _open_applications(program_id: int) -> list[Application]:
     return list(
         db.session.scalars(
             select(Application)
-            .where(
-                Application.program_id == program_id,
-                Application.state.in_(OPEN_APPLICATION_STATES),
-            )
+            .where(*_open_application(program_id))
             .options(
                 selectinload(Application.organization),
                 selectinload(Application.ruleset),
@@ -207,7 +208,7 @@ def _active_grants(program_id: int) -> list[Grant]:
     return list(
         db.session.scalars(
             select(Grant)
-            .where(Grant.program_id == program_id, Grant.state == GrantState.active)
+            .where(*_active_grant(program_id))
             .options(
                 selectinload(Grant.organization),
                 selectinload(Grant.ruleset),
