@@ -81,6 +81,18 @@ def test_a_what_if_task_gives_the_same_report(app: Flask, client: FlaskClient) -
     assert result.get_json()["summary"]["newly_blocked"] == 1
 
 
+def test_a_task_speaks_the_language_the_request_asked_for(app: Flask, client: FlaskClient) -> None:
+    world = make_grant(code="EX")
+    api = _officer(client)  # an English-speaking officer asking in Japanese
+    started = api.post(
+        "/api/v1/exports/milestones/tasks",
+        json={"program_id": world.program.id},
+        headers={"Accept-Language": "ja"},
+    )
+    result = api.get(started.get_json()["links"]["result"], buffered=True)
+    assert "助成番号".encode() in result.data and b"Grant number" not in result.data
+
+
 def test_a_result_answers_409_until_done(app: Flask, client: FlaskClient) -> None:
     api = _officer(client)
     for state in (TaskState.queued, TaskState.running, TaskState.failed):
