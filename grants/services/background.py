@@ -29,7 +29,7 @@ from grants.domain.permissions import Action, Subject, require
 from grants.domain.tasks import EXPORTS, Status, TaskKind, TaskState, status
 from grants.extensions import db
 from grants.jobs import runner
-from grants.models import BackgroundTask, User
+from grants.models import BackgroundTask, Program, User
 from grants.models.base import utcnow
 from grants.models.tasks import ERROR_MAX
 from grants.routing import ID_MAX
@@ -127,6 +127,14 @@ def tasks_of(actor: User, limit: int = LIST_LIMIT) -> list[BackgroundTask]:
         .limit(limit)
     )
     return list(db.session.scalars(query))
+
+
+def programmes_of(tasks: list[BackgroundTask]) -> dict[int, Program]:
+    """The programmes the tasks work on, by id, in one query."""
+    ids = {task.params.get("program_id") for task in tasks} - {None}
+    if not ids:
+        return {}
+    return {p.id: p for p in db.session.scalars(select(Program).where(Program.id.in_(ids)))}
 
 
 def progress(

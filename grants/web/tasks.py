@@ -13,15 +13,13 @@ from typing import Any
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from grants.domain.calendar import fiscal_year_label, tokyo_today
 from grants.domain.permissions import Action
 from grants.domain.tasks import TaskKind, TaskState
 from grants.downloads import file_response
-from grants.extensions import db
-from grants.models import BackgroundTask, Program
+from grants.models import BackgroundTask
 from grants.models.base import utcnow
 from grants.services import background
 from grants.services.whatif import WhatIfResult
@@ -127,7 +125,7 @@ def titles(tasks: list[BackgroundTask]) -> dict[int, str]:
         TaskKind.export_disbursements: _("Disbursements (CSV)"),
         TaskKind.export_milestones: _("Milestone status (CSV)"),
     }
-    programs = _programs({task.params.get("program_id") for task in tasks} - {None})
+    programs = background.programmes_of(tasks)
     found = {}
     for task in tasks:
         parts = [kinds[task.kind]]
@@ -138,9 +136,3 @@ def titles(tasks: list[BackgroundTask]) -> dict[int, str]:
             parts.append(fiscal_year_label(task.params["fiscal_year"], current_locale()))
         found[task.id] = " · ".join(parts)
     return found
-
-
-def _programs(ids: set[int]) -> dict[int, Program]:
-    if not ids:
-        return {}
-    return {p.id: p for p in db.session.scalars(select(Program).where(Program.id.in_(ids)))}
