@@ -68,9 +68,10 @@ MAIL_BATCH_LIMIT = 500
 MAIL_BASE_URL = "http://127.0.0.1:5000"
 
 # --- Portfolio ----------------------------------------------------------------
-# Keep each process's programme health figures until the audit log or the day moves
-# (see services/portfolio_health.py); off only where data is written around the services.
-PORTFOLIO_HEALTH_CACHE = True
+# Keep each process's portfolio figures (programme health, budget pools, tranches awaiting
+# release) until the audit log moves (see services/audit_marks.py); off only where data is
+# written around the services.
+PORTFOLIO_FIGURES_CACHE = True
 
 # --- Scheduler ----------------------------------------------------------------
 # Run the APScheduler jobs inside the web process (development only; in

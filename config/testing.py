@@ -7,8 +7,8 @@ SCHEDULER_EMBEDDED = False
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 # Test factories write around the services (no audit event), so nothing may trust the
-# audit log to tell it that data changed: health figures fresh, every rescan whole.
-PORTFOLIO_HEALTH_CACHE = False
+# audit log to tell it that data changed: portfolio figures fresh, every rescan whole.
+PORTFOLIO_FIGURES_CACHE = False
 ALERT_SCAN_SKIP_UNCHANGED = False
 # Background work runs inside the request that starts it: deterministic tests.
 BACKGROUND_TASKS_INLINE = True

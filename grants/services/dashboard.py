@@ -125,15 +125,17 @@ def officer_summary(actor: Actor, today: date) -> OfficerSummary:
     """Applications to screen or decide, tranches to release, overdue milestones: one query.
 
     Each count is driven by a milestone index (the grant's state is a per-row check), so
-    the work follows the matching milestones, except for the tranches to release: finding
-    approved milestones without a disbursement reads every approved milestone.
+    the work follows the matching milestones.
     """
     require(Action.screen_application, Subject(role=actor.role))
     screening = _applications_in(ApplicationState.submitted)
     deciding = _applications_in(*(s for s in QUEUE_STATES if s != ApplicationState.submitted))
     released = select(Disbursement.milestone_id).where(Disbursement.milestone_id == Milestone.id)
     releasable = _milestones(
-        Milestone.state == MilestoneState.approved, ~released.exists(), _grant_in(GrantState.active)
+        Milestone.state == MilestoneState.approved,
+        Milestone.released_at.is_(None),  # the index's candidates; the disbursement decides
+        ~released.exists(),
+        _grant_in(GrantState.active),
     )
     late = _late(today)
     # flagged by the scan although not past due (a range, so that the index is used)

@@ -2,7 +2,8 @@
 
 A page of the portfolio is read from the indexes in portfolio order (see
 services.portfolio_order: one COUNT and one SELECT, however many grants); the
-health of every programme is in services.portfolio_health.
+health of every programme is in services.portfolio_health. Budget figures are kept
+while the audit log stands still (services.audit_marks).
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ from datetime import date
 from math import ceil
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, func, select
 
 from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import BudgetPool, Disbursement, Grant, Milestone, Program
-from grants.services import portfolio_order
+from grants.services import audit_marks, portfolio_order
 from grants.services.portfolio_order import ACTIVE, AWAITING_GRANTEE, OPEN  # noqa: F401  (re-exported)
 
 PER_PAGE = 50
+# The portfolio shows the oldest tranches awaiting release; the release queue has them all.
+AWAITING_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,13 @@ class Page:
 
 
 @dataclass(frozen=True)
+class AwaitingPage(Page):
+    """A page of tranches awaiting release, with the sum of all of them."""
+
+    amount: int
+
+
+@dataclass(frozen=True)
 class BudgetRow:
     program_id: int
     program_code: str
@@ -116,7 +126,11 @@ def portfolio(
 
 
 def budget_by_year(program_id: int | None = None) -> list[BudgetRow]:
-    """Every budget pool per programme and fiscal year, in one query."""
+    """Every budget pool per programme and fiscal year (kept while the audit log stands still)."""
+    return audit_marks.kept("budget", program_id, lambda: _budget_by_year(program_id))
+
+
+def _budget_by_year(program_id: int | None) -> list[BudgetRow]:
     query = (
         select(
             Program.id,
@@ -136,15 +150,42 @@ def budget_by_year(program_id: int | None = None) -> list[BudgetRow]:
     return [BudgetRow(*row) for row in db.session.execute(query)]
 
 
-def awaiting_release(program_id: int | None = None, limit: int = 50) -> list[Any]:
-    """Approved milestones of active grants whose tranche is not released yet, oldest first."""
+def awaiting_release(
+    program_id: int | None = None, page: int = 1, per_page: int = PER_PAGE
+) -> AwaitingPage:
+    """Approved milestones of active grants whose tranche is not released yet, oldest due
+    first, a page at a time, with how many there are and how much they come to (kept while
+    the audit log stands still: they pile up when releases lag)."""
+    per_page = max(1, min(per_page, 500))
+    page = max(page, 1)
+    total, amount = audit_marks.kept("awaiting", program_id, lambda: _awaiting_sum(program_id))
+    rows = db.session.execute(
+        _awaiting(program_id)
+        .order_by(Milestone.due_date, Milestone.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return AwaitingPage(list(rows), page, per_page, total, amount)
+
+
+def _awaiting_sum(program_id: int | None) -> tuple[int, int]:
+    awaiting = _awaiting(program_id).subquery()
+    total, amount = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(awaiting.c.tranche_amount), 0))
+    ).one()
+    return int(total), int(amount)
+
+
+def _awaiting(program_id: int | None) -> Select[Any]:
     query = (
         select(
             Milestone.id,
             Milestone.title,
             Milestone.tranche_amount,
             Milestone.fiscal_year,
+            Milestone.due_date,
             Milestone.decided_at,
+            Grant.id.label("grant_id"),
             Grant.number,
         )
         .join(Grant, Grant.id == Milestone.grant_id)
@@ -156,12 +197,10 @@ def awaiting_release(program_id: int | None = None, limit: int = 50) -> list[Any
             ~exists().where(Disbursement.milestone_id == Milestone.id),
             Grant.state == GrantState.active,
         )
-        .order_by(Milestone.due_date, Milestone.id)
-        .limit(limit)
     )
     if program_id is not None:
         query = query.where(Grant.program_id == program_id)
-    return list(db.session.execute(query))
+    return query
 
 
 def _row(row: Any, today: date) -> PortfolioRow:

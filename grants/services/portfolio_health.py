@@ -1,48 +1,26 @@
 """Portfolio health per programme: milestones due, delivered on time, overdue now.
 
 The figures aggregate every milestone already due, which grows with the programme's
-history, so they are kept per process and reused while nothing has changed. Every change
-to grants and milestones is made by a service that appends to the audit log, and appends
-are serialised (one chain), so the last audit event marks the state of the data: the
-figures are recomputed when it moves, or when the day changes (what is due depends on
-the day). Events that cannot touch the figures (sign-ins, tokens, scans) are not marks,
-so a busy morning of sign-ins keeps the figures. The mark is read before the figures, so
-figures are never older than their mark. Writes that bypass the services (test
-factories) are not seen: the cache is off in the testing configuration and switched on
-by its own tests.
+history, so they are kept per process while the audit log stands still (services.audit_marks),
+and per day (what is due depends on the day).
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Date, and_, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from grants.domain.states import MilestoneState
 from grants.extensions import db
-from grants.models import AuditEvent, EvidenceSubmission, Grant, Milestone, Program
+from grants.models import EvidenceSubmission, Grant, Milestone, Program
+from grants.services import audit_marks
 from grants.services.portfolio_order import ACTIVE, AWAITING_GRANTEE
-
-Mark = tuple[int, str]
-# Audited actions that change nothing the figures read.
-NOT_MARKS = (
-    "user.login",
-    "user.set_locale",
-    "api_token.create",
-    "api_token.revoke",
-    "calendar_token.create",
-    "calendar_token.revoke",
-    "background_task.start",
-    "alerts.scan",
-)
-_EXTENSION = "grants.portfolio_health"
 
 
 @dataclass(frozen=True)
@@ -69,51 +47,7 @@ class HealthRow:
 
 def health_by_programme(today: date, program_id: int | None = None) -> list[HealthRow]:
     """Due, on-time and overdue milestone counts of every programme with grants."""
-    if not current_app.config["PORTFOLIO_HEALTH_CACHE"]:
-        return _computed(today, program_id)
-    mark = _audit_mark()
-    if mark is None:  # nothing recorded yet: nothing to key the figures on
-        return _computed(today, program_id)
-    memo = _memo()
-    rows = memo.get(today, program_id, mark)
-    if rows is None:
-        rows = memo.put(today, program_id, mark, _computed(today, program_id))
-    return rows
-
-
-def _audit_mark() -> Mark | None:
-    query = (
-        select(AuditEvent.id, AuditEvent.hash)
-        .where(AuditEvent.action.not_in(NOT_MARKS))
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    )
-    row = db.session.execute(query).first()
-    return (row[0], row[1]) if row else None
-
-
-class _Memo:
-    """Figures per (programme filter) for one day and audit mark; other days are dropped."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[tuple[date, int | None], tuple[Mark, list[HealthRow]]] = {}
-
-    def get(self, today: date, program_id: int | None, mark: Mark) -> list[HealthRow] | None:
-        entry = self._entries.get((today, program_id))
-        return entry[1] if entry is not None and entry[0] == mark else None
-
-    def put(
-        self, today: date, program_id: int | None, mark: Mark, rows: list[HealthRow]
-    ) -> list[HealthRow]:
-        with self._lock:
-            self._entries = {k: v for k, v in self._entries.items() if k[0] == today}
-            self._entries[(today, program_id)] = (mark, rows)
-        return rows
-
-
-def _memo() -> _Memo:
-    return current_app.extensions.setdefault(_EXTENSION, _Memo())
+    return audit_marks.kept("health", (today, program_id), lambda: _computed(today, program_id))
 
 
 def _computed(today: date, program_id: int | None) -> list[HealthRow]:

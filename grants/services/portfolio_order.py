@@ -34,6 +34,7 @@ from sqlalchemy import (
 from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import Disbursement, Grant, Milestone, Organization, Program
+from grants.services import audit_marks
 
 ACTIVE = (GrantState.active, GrantState.suspended)
 # The milestones that still wait for the grantee or the reviewers.
@@ -47,7 +48,12 @@ __all__ = ["ACTIVE", "AWAITING_GRANTEE", "OPEN", "count", "page_rows"]
 
 
 def count(program_id: int | None) -> int:
-    """How many grants the portfolio lists (active and suspended ones)."""
+    """How many grants the portfolio lists (active and suspended ones; kept while the audit
+    log stands still)."""
+    return audit_marks.kept("portfolio_count", program_id, lambda: _count(program_id))
+
+
+def _count(program_id: int | None) -> int:
     query = select(func.count()).select_from(Grant).where(*_grant_filter(program_id))
     return int(db.session.scalar(query) or 0)
 

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask_babel import get_locale
-from sqlalchemy import select
 
 from grants.domain import charts
 from grants.domain.calendar import tokyo_today
 from grants.domain.permissions import Action
-from grants.extensions import db
-from grants.models import Program
 from grants.services import portfolio, portfolio_health
 from grants.web.access import requires
+from grants.web.listing import page_number, programme_filter
 
 bp = Blueprint("portfolio", __name__, url_prefix="/officer")
 
@@ -23,11 +21,7 @@ bp = Blueprint("portfolio", __name__, url_prefix="/officer")
 @requires(Action.view_portfolio)
 def index() -> str:
     today = tokyo_today(datetime.now(UTC))
-    programs = list(db.session.scalars(select(Program).order_by(Program.code)))
-    program_id = request.args.get("program_id", type=int)
-    if program_id not in {p.id for p in programs}:
-        program_id = None
-    page_number = max(request.args.get("page", 1, type=int) or 1, 1)
+    programs, program_id = programme_filter()
     locale = str(get_locale() or "ja")
     budget = portfolio.budget_by_year(program_id)
     health = portfolio_health.health_by_programme(today, program_id)
@@ -36,13 +30,13 @@ def index() -> str:
         today=today,
         programs=programs,
         program_id=program_id,
-        page=portfolio.portfolio(today, program_id, page_number),
+        page=portfolio.portfolio(today, program_id, page_number()),
         budget=budget,
         budget_chart=charts.budget_chart([_pool(row) for row in budget], locale),
         health=health,
         health_chart=charts.health_chart([_health(row) for row in health]),
         programme_names={row.program_code: row.program(locale) for row in health},
-        awaiting=portfolio.awaiting_release(program_id),
+        awaiting=portfolio.awaiting_release(program_id, per_page=portfolio.AWAITING_SHOWN),
     )
 
 

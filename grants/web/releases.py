@@ -1,4 +1,5 @@
-"""Officer page: release a milestone's tranche after checking its gates and its budget pool."""
+"""Officer pages: the tranches awaiting release, and releasing one after checking its gates
+and its budget pool."""
 
 from __future__ import annotations
 
@@ -15,16 +16,30 @@ from grants.domain.permissions import Action, decide
 from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import Milestone
-from grants.services import releases
+from grants.services import portfolio, releases
 from grants.services.access import grant_subject
 from grants.web.access import actor, requires
 from grants.web.filters import yen
+from grants.web.listing import page_number, programme_filter
 
 bp = Blueprint("releases", __name__, url_prefix="/officer/milestones")
 
 
 class ReleaseForm(FlaskForm):
     """Only the CSRF token: the service makes sure there is at most one release."""
+
+
+@bp.get("/awaiting-release")
+@requires(Action.view_portfolio)
+def queue() -> str:
+    """Every approved tranche not released yet, oldest due first, by programme."""
+    programs, program_id = programme_filter()
+    return render_template(
+        "releases/queue.html",
+        programs=programs,
+        program_id=program_id,
+        page=portfolio.awaiting_release(program_id, page_number()),
+    )
 
 
 @bp.get("/<int:milestone_id>/release")

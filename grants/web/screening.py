@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -18,12 +17,13 @@ from grants.domain.errors import RuleViolation
 from grants.domain.permissions import Action
 from grants.domain.states import ApplicationState, can_transition
 from grants.extensions import db
-from grants.models import Application, Program
+from grants.models import Application
 from grants.services import applications, awards
 from grants.web.access import actor, requires
 from grants.web.applications import error_lines, status
 from grants.web.filters import yen
 from grants.web.forms import apply_errors
+from grants.web.listing import programme_filter
 from grants.web.vocabulary import modality_labels, stage_labels, theme_labels
 
 bp = Blueprint("screening", __name__, url_prefix="/officer/screening")
@@ -44,8 +44,7 @@ def _today() -> date:
 @bp.get("")
 @requires(Action.screen_application)
 def queue() -> str:
-    program_id = request.args.get("program_id", type=int)
-    programs = list(db.session.scalars(select(Program).order_by(Program.code)))
+    programs, program_id = programme_filter()
     return render_template(
         "screening/queue.html",
         applications=awards.screening_queue(program_id),

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
 from flask import Flask
-from sqlalchemy import event
 
 from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
@@ -15,6 +12,7 @@ from grants.models import BudgetPool, Disbursement
 from grants.services import portfolio
 from tests.support.approvals import approve, sibling_grant
 from tests.support.grants import GrantWorld, make_grant
+from tests.support.queries import count_queries
 
 TODAY = date(2026, 11, 1)
 
@@ -140,23 +138,31 @@ def test_budget_by_year(app: Flask) -> None:
 
 def test_awaiting_release(app: Flask) -> None:
     _world()
-    rows = portfolio.awaiting_release()
+    page = portfolio.awaiting_release()
     # H's second milestone is approved but not released; its first was released.
-    assert [(r.number, r.title) for r in rows] == [("PF-H", "PF-H milestone 2")]
+    assert [(r.number, r.title) for r in page.items] == [("PF-H", "PF-H milestone 2")]
+    assert (page.total, page.amount) == (1, 20_000_000)
 
 
-@contextmanager
-def _count_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+def test_awaiting_release_pages_oldest_due_first_with_the_sum_of_all(app: Flask) -> None:
+    base = make_grant(code="AW", tranches=(1_000,))
+    days = {"AW-LATE": date(2026, 9, 1), "AW-EARLY": date(2026, 7, 1), "AW-MID": date(2026, 8, 1)}
+    for number, day in days.items():
+        world = sibling_grant(base, number, (1_000_000 * day.month,), (day,))
+        approve(world, *world.milestones)
+    stopped = sibling_grant(base, "AW-STOPPED", (5,), (date(2026, 6, 1),))
+    approve(stopped, *stopped.milestones)
+    stopped.grant.state = GrantState.terminated
+    other = make_grant(code="ZZ")
+    approve(other, other.milestones[0])
+    db.session.commit()
+    first = portfolio.awaiting_release(base.program.id, page=1, per_page=2)
+    assert [r.number for r in first.items] == ["AW-EARLY", "AW-MID"]
+    assert (first.total, first.amount, first.pages) == (3, 24_000_000, 2)
+    second = portfolio.awaiting_release(base.program.id, page=2, per_page=2)
+    assert [r.number for r in second.items] == ["AW-LATE"]
+    everything = portfolio.awaiting_release()
+    assert everything.total == 4 and everything.items[-1].number == other.grant.number
 
 
 def _more_grants(base: GrantWorld, start: int, count: int) -> None:
@@ -168,7 +174,7 @@ def _more_grants(base: GrantWorld, start: int, count: int) -> None:
 
 def _queries_for_a_portfolio_page() -> int:
     db.session.expire_all()
-    with _count_queries() as statements:
+    with count_queries() as statements:
         page = portfolio.portfolio(TODAY)
         portfolio.budget_by_year()
         portfolio.awaiting_release()
@@ -186,4 +192,4 @@ def test_query_count_does_not_grow_with_the_number_of_grants(app: Flask) -> None
     _more_grants(base, 9, 190)
     large = _queries_for_a_portfolio_page()
     assert portfolio.portfolio(TODAY).total == 200
-    assert small == large <= 5
+    assert small == large <= 6

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from fractions import Fraction
 from unittest.mock import ANY
 
 import pytest
 from flask import Flask
-from sqlalchemy import delete, event
+from sqlalchemy import delete
 
 from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
@@ -19,6 +18,7 @@ from grants.services import alerts_scan, audit, portfolio_health
 from grants.services.actors import SYSTEM
 from tests.support.approvals import sibling_grant
 from tests.support.grants import GrantWorld, make_grant, make_program
+from tests.support.queries import count_queries
 
 TODAY = date(2026, 11, 1)
 LAST_MINUTE = datetime(2026, 9, 30, 14, 59, tzinfo=UTC)  # 23:59 on 30 Sep in Tokyo
@@ -115,24 +115,10 @@ def test_filter_by_programme(app: Flask) -> None:
     assert portfolio_health.health_by_programme(TODAY, 999_999) == []
 
 
-@contextmanager
-def _count_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-
-
 def test_one_query_whatever_the_number_of_grants(app: Flask) -> None:
     base = make_grant(code="MANY", first_due=date(2026, 6, 1))
     db.session.expire_all()
-    with _count_queries() as small:
+    with count_queries() as small:
         portfolio_health.health_by_programme(TODAY)
     for n in range(60):
         world = sibling_grant(
@@ -147,7 +133,7 @@ def test_one_query_whatever_the_number_of_grants(app: Flask) -> None:
             _submit(world.milestones[0], datetime(2026, 6, 1, tzinfo=UTC), MilestoneState.submitted)
     db.session.commit()
     db.session.expire_all()
-    with _count_queries() as large:
+    with count_queries() as large:
         [row] = portfolio_health.health_by_programme(TODAY)
     selects = [
         [q for q in run if q.lstrip().upper().startswith("SELECT")] for run in (small, large)
@@ -159,13 +145,13 @@ def test_one_query_whatever_the_number_of_grants(app: Flask) -> None:
 
 @pytest.fixture
 def cached(app: Flask) -> Iterator[None]:
-    app.config["PORTFOLIO_HEALTH_CACHE"] = True
-    app.extensions.pop("grants.portfolio_health", None)
+    app.config["PORTFOLIO_FIGURES_CACHE"] = True
+    app.extensions.pop("grants.audit_marks", None)
     try:
         yield
     finally:
-        app.config["PORTFOLIO_HEALTH_CACHE"] = False
-        app.extensions.pop("grants.portfolio_health", None)
+        app.config["PORTFOLIO_FIGURES_CACHE"] = False
+        app.extensions.pop("grants.audit_marks", None)
 
 
 def _late_submission_of_ot(worlds: dict[str, GrantWorld]) -> None:
@@ -187,7 +173,7 @@ def test_cached_figures_are_reused_while_the_audit_log_stands_still(
     db.session.commit()
     assert _ot() == (1, 0, 1)
     _late_submission_of_ot(worlds)  # written around the services: no audit event
-    with _count_queries() as statements:
+    with count_queries() as statements:
         assert _ot() == (1, 0, 1)  # the kept figures
     assert [q for q in statements if "SELECT" in q] == [ANY]  # the audit mark only
 

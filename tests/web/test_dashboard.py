@@ -276,7 +276,7 @@ def test_officer_home_summarises_waiting_work(app: Flask, client: FlaskClient) -
     assert count("release") == "1"
     assert count("overdue") == "2"  # milestone 1 past due, milestone 3 flagged by the scan
     assert 'href="/officer/screening"' in page and 'href="/officer/portfolio"' in page
-    assert 'href="/officer/portfolio#portfolio-awaiting"' in page
+    assert 'href="/officer/milestones/awaiting-release"' in page
     _release(world, world.milestones[1])
     assert count("release") == "1"  # the old page; a fresh one:
     page = _page(client)

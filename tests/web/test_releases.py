@@ -33,6 +33,7 @@ def _officer(client: FlaskClient) -> None:
 def test_every_route_is_enumerated(app: Flask) -> None:
     assert routes(app, "releases") == [
         ("GET", "/officer/milestones/1/release"),
+        ("GET", "/officer/milestones/awaiting-release"),
         ("POST", "/officer/milestones/1/release"),
     ]
 
@@ -41,11 +42,13 @@ def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
     world = make_grant()  # milestone 1 planned: an allowed POST is a 409, never a release
     assert world.milestones[0].id == 1
     paths = routes(app, "releases")
+    show, queue, release = paths
     anonymous_goes_to_login(client, paths)
     table = statuses(client, world, paths)
-    for who in ("applicant_other_org", "grantee", "reviewer", "admin"):
+    for who in ("applicant_other_org", "grantee", "reviewer"):
         assert set(table[who].values()) == {403}, who
-    assert table["officer"] == {paths[0]: 200, paths[1]: 409}
+    assert table["admin"] == {show: 403, queue: 200, release: 403}  # looks, never releases
+    assert table["officer"] == {show: 200, queue: 200, release: 409}
     assert db.session.query(Disbursement).count() == 0
 
 

@@ -1,0 +1,21 @@
+"""Query-string arguments shared by the officer's lists: the programme filter and the page."""
+
+from __future__ import annotations
+
+from flask import request
+from sqlalchemy import select
+
+from grants.extensions import db
+from grants.models import Program
+
+
+def programme_filter() -> tuple[list[Program], int | None]:
+    """Every programme (for the filter's choices) and the one ?program_id= names, else None."""
+    programs = list(db.session.scalars(select(Program).order_by(Program.code)))
+    program_id = request.args.get("program_id", type=int)
+    return programs, program_id if program_id in {p.id for p in programs} else None
+
+
+def page_number() -> int:
+    """?page=, at least 1 (a missing or malformed one is the first page)."""
+    return max(request.args.get("page", 1, type=int) or 1, 1)
