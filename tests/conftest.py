@@ -83,6 +83,18 @@ def _wipe() -> None:
 
 
 @pytest.fixture
+def kept_figures(app: Flask) -> Iterator[None]:
+    """Portfolio figures kept while the audit log stands still, as in production."""
+    app.config["PORTFOLIO_FIGURES_CACHE"] = True
+    app.extensions.pop("grants.audit_marks", None)
+    try:
+        yield
+    finally:
+        app.config["PORTFOLIO_FIGURES_CACHE"] = False
+        app.extensions.pop("grants.audit_marks", None)
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -3,7 +3,7 @@
 A grant's place depends on its next open milestone (the open one with the lowest
 sequence): grants whose next milestone is overdue come first, most overdue first; then
 the others by that milestone's due date; then grants without an open milestone; ties by
-grant number. Ranking all grants to show fifty of them reads every milestone. Instead,
+grant number. Ranking all grants to show a page of them reads every milestone. Instead,
 each kind of next milestone (overdue planned, overdue sent back, submitted, upcoming
 planned, upcoming sent back) is read in due-date order from the (state, due_date) index,
 at most `offset + limit` of each, and SQL merges them; grants without an open milestone

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import Blueprint, render_template
 from flask_babel import get_locale
+from markupsafe import Markup
 
 from grants.domain import charts
 from grants.domain.calendar import tokyo_today
 from grants.domain.permissions import Action
-from grants.services import portfolio, portfolio_health
+from grants.services import audit_marks, portfolio, portfolio_health
 from grants.web.access import requires
 from grants.web.listing import page_number, programme_filter
 
@@ -23,20 +24,34 @@ def index() -> str:
     today = tokyo_today(datetime.now(UTC))
     programs, program_id = programme_filter()
     locale = str(get_locale() or "ja")
-    budget = portfolio.budget_by_year(program_id)
-    health = portfolio_health.health_by_programme(today, program_id)
     return render_template(
         "portfolio/index.html",
         today=today,
         programs=programs,
         program_id=program_id,
         page=portfolio.portfolio(today, program_id, page_number()),
-        budget=budget,
-        budget_chart=charts.budget_chart([_pool(row) for row in budget], locale),
-        health=health,
-        health_chart=charts.health_chart([_health(row) for row in health]),
-        programme_names={row.program_code: row.program(locale) for row in health},
         awaiting=portfolio.awaiting_release(program_id, per_page=portfolio.AWAITING_SHOWN),
+        figures=audit_marks.kept(
+            "portfolio.figures", (today, program_id, locale), lambda: _figures(today, program_id)
+        ),
+    )
+
+
+def _figures(today: date, program_id: int | None) -> Markup:
+    """The health and budget sections, whose charts cost more to draw than the figures
+    cost to read: kept with the figures while the audit log stands still."""
+    locale = str(get_locale() or "ja")
+    budget = portfolio.budget_by_year(program_id)
+    health = portfolio_health.health_by_programme(today, program_id)
+    return Markup(
+        render_template(
+            "portfolio/_figures.html",
+            budget=budget,
+            budget_chart=charts.budget_chart([_pool(row) for row in budget], locale),
+            health=health,
+            health_chart=charts.health_chart([_health(row) for row in health]),
+            programme_names={row.program_code: row.program(locale) for row in health},
+        )
     )
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -21,17 +20,6 @@ from tests.support.queries import count_queries
 TODAY = date(2026, 11, 1)
 
 
-@pytest.fixture
-def kept(app: Flask) -> Iterator[None]:
-    app.config["PORTFOLIO_FIGURES_CACHE"] = True
-    app.extensions.pop("grants.audit_marks", None)
-    try:
-        yield
-    finally:
-        app.config["PORTFOLIO_FIGURES_CACHE"] = False
-        app.extensions.pop("grants.audit_marks", None)
-
-
 def _counter() -> tuple[list[int], Callable[[], int]]:
     calls: list[int] = []
 
@@ -42,7 +30,7 @@ def _counter() -> tuple[list[int], Callable[[], int]]:
     return calls, compute
 
 
-def test_a_value_is_reused_until_an_audited_change(app: Flask, kept: None) -> None:
+def test_a_value_is_reused_until_an_audited_change(app: Flask, kept_figures: None) -> None:
     world = make_grant()
     calls, compute = _counter()
     assert audit_marks.kept("n", None, compute) == 1
@@ -53,14 +41,14 @@ def test_a_value_is_reused_until_an_audited_change(app: Flask, kept: None) -> No
     assert len(calls) == 2
 
 
-def test_keys_and_names_are_kept_apart(app: Flask, kept: None) -> None:
+def test_keys_and_names_are_kept_apart(app: Flask, kept_figures: None) -> None:
     make_grant()
     _, compute = _counter()
     keys = [("a", 1), ("a", 2), ("b", 1), ("a", 1)]
     assert [audit_marks.kept(name, key, compute) for name, key in keys] == [1, 2, 3, 1]
 
 
-def test_sign_ins_are_not_marks(app: Flask, kept: None) -> None:
+def test_sign_ins_are_not_marks(app: Flask, kept_figures: None) -> None:
     world = make_grant()
     _, compute = _counter()
     audit_marks.kept("n", None, compute)
@@ -75,7 +63,7 @@ def test_off_in_testing_configuration(app: Flask) -> None:
     assert [audit_marks.kept("n", None, compute) for _ in range(2)] == [1, 2]
 
 
-def test_budget_figures_follow_the_audit_log(app: Flask, kept: None) -> None:
+def test_budget_figures_follow_the_audit_log(app: Flask, kept_figures: None) -> None:
     world = make_grant(appropriation=1_000_000_000)
     audit.record(SYSTEM, "test.mark", world.grant)
     db.session.commit()
@@ -90,7 +78,7 @@ def test_budget_figures_follow_the_audit_log(app: Flask, kept: None) -> None:
     assert portfolio.budget_by_year()[0].appropriation == 2_000_000_000
 
 
-def test_the_mark_is_read_once_per_transaction(app: Flask, kept: None) -> None:
+def test_the_mark_is_read_once_per_transaction(app: Flask, kept_figures: None) -> None:
     make_grant()
     _, compute = _counter()
     with count_queries() as first:
@@ -107,7 +95,9 @@ def _selects(statements: list[str]) -> list[str]:
     return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
 
 
-def test_awaiting_totals_and_portfolio_size_follow_the_audit_log(app: Flask, kept: None) -> None:
+def test_awaiting_totals_and_portfolio_size_follow_the_audit_log(
+    app: Flask, kept_figures: None
+) -> None:
     world = make_grant()
     approve(world, world.milestones[0])
     audit.record(SYSTEM, "test.mark", world.grant)

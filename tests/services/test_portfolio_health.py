@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from fractions import Fraction
 from unittest.mock import ANY
 
-import pytest
 from flask import Flask
 from sqlalchemy import delete
 
@@ -143,17 +141,6 @@ def test_one_query_whatever_the_number_of_grants(app: Flask) -> None:
     assert (row.due, row.on_time, row.overdue) == (61, 20, 41)
 
 
-@pytest.fixture
-def cached(app: Flask) -> Iterator[None]:
-    app.config["PORTFOLIO_FIGURES_CACHE"] = True
-    app.extensions.pop("grants.audit_marks", None)
-    try:
-        yield
-    finally:
-        app.config["PORTFOLIO_FIGURES_CACHE"] = False
-        app.extensions.pop("grants.audit_marks", None)
-
-
 def _late_submission_of_ot(worlds: dict[str, GrantWorld]) -> None:
     """OT's overdue milestone (due 1 May) delivered late: no longer overdue, still not on time."""
     _submit(worlds["OT"].milestones[0], datetime(2026, 11, 1, tzinfo=UTC), MilestoneState.submitted)
@@ -166,7 +153,7 @@ def _ot(today: date = TODAY) -> tuple[int, int, int]:
 
 
 def test_cached_figures_are_reused_while_the_audit_log_stands_still(
-    app: Flask, cached: None
+    app: Flask, kept_figures: None
 ) -> None:
     worlds = _world()
     audit.record(SYSTEM, "test.mark", worlds["OT"].grant)
@@ -178,7 +165,7 @@ def test_cached_figures_are_reused_while_the_audit_log_stands_still(
     assert [q for q in statements if "SELECT" in q] == [ANY]  # the audit mark only
 
 
-def test_an_audited_change_refreshes_the_figures(app: Flask, cached: None) -> None:
+def test_an_audited_change_refreshes_the_figures(app: Flask, kept_figures: None) -> None:
     worlds = _world()
     audit.record(SYSTEM, "test.mark", worlds["OT"].grant)
     db.session.commit()
@@ -189,7 +176,7 @@ def test_an_audited_change_refreshes_the_figures(app: Flask, cached: None) -> No
     assert _ot() == (1, 0, 0)
 
 
-def test_sign_ins_and_scans_do_not_refresh_the_figures(app: Flask, cached: None) -> None:
+def test_sign_ins_and_scans_do_not_refresh_the_figures(app: Flask, kept_figures: None) -> None:
     worlds = _world()
     audit.record(SYSTEM, "test.mark", worlds["OT"].grant)
     db.session.commit()
@@ -200,7 +187,7 @@ def test_sign_ins_and_scans_do_not_refresh_the_figures(app: Flask, cached: None)
     assert _ot() == (1, 0, 1)
 
 
-def test_a_new_day_refreshes_the_figures(app: Flask, cached: None) -> None:
+def test_a_new_day_refreshes_the_figures(app: Flask, kept_figures: None) -> None:
     worlds = _world()
     audit.record(SYSTEM, "test.mark", worlds["OT"].grant)
     db.session.commit()
@@ -209,7 +196,9 @@ def test_a_new_day_refreshes_the_figures(app: Flask, cached: None) -> None:
     assert _ot() == (1, 0, 1)
 
 
-def test_without_any_audit_event_the_figures_are_always_computed(app: Flask, cached: None) -> None:
+def test_without_any_audit_event_the_figures_are_always_computed(
+    app: Flask, kept_figures: None
+) -> None:
     worlds = _world()
     db.session.execute(delete(AuditEvent))  # the factories award through the services
     db.session.commit()

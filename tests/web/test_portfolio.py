@@ -11,10 +11,14 @@ from flask.testing import FlaskClient
 from grants.domain.accounts import Locale, Role
 from grants.domain.calendar import tokyo_today
 from grants.extensions import db
+from grants.services import audit, programs
+from grants.services.actors import SYSTEM
+from grants.services.portfolio import PER_PAGE
 from tests.support.approvals import approve, sibling_grant
 from tests.support.factories import make_user
 from tests.support.grants import make_grant
 from tests.support.matrix import anonymous_goes_to_login, routes, statuses, switch
+from tests.support.queries import count_queries
 from tests.support.web import login, post_form
 
 TODAY = tokyo_today(datetime.now(UTC))
@@ -96,15 +100,16 @@ def test_filter_by_programme_and_budget_table(app: Flask, client: FlaskClient) -
 
 def test_pagination(app: Flask, client: FlaskClient) -> None:
     base = make_grant(code="PG", first_due=TODAY + timedelta(days=400))
-    for n in range(55):
+    for n in range(PER_PAGE + 5):
         sibling_grant(base, f"PG-{n:03d}", (1_000,), (TODAY + timedelta(days=n + 1),), commit=False)
     db.session.commit()
     _officer(client)
     first = client.get("/officer/portfolio").get_data(as_text=True)
-    assert len(_order(first)) == 50 and _order(first)[0] == "PG-000"
+    assert len(_order(first)) == PER_PAGE and _order(first)[0] == "PG-000"
     assert "Page 1 of 2" in first and 'rel="next"' in first
     second = client.get("/officer/portfolio?page=2").get_data(as_text=True)
-    assert _order(second) == [f"PG-{n:03d}" for n in range(50, 55)] + ["PG-0001"]
+    rest = range(PER_PAGE, PER_PAGE + 5)
+    assert _order(second) == [f"PG-{n:03d}" for n in rest] + ["PG-0001"]
     assert client.get("/officer/portfolio?page=x").status_code == 200
     assert _order(client.get("/officer/portfolio?page=9").get_data(as_text=True)) == []
 
@@ -115,3 +120,24 @@ def test_page_in_japanese(app: Flask, client: FlaskClient) -> None:
     _officer(client, Locale.ja)
     page = client.get("/officer/portfolio").get_data(as_text=True)
     assert "100億円" in page and "年度" in page
+
+
+def test_kept_figures_follow_the_audit_log_the_filter_and_the_language(
+    app: Flask, client: FlaskClient, kept_figures: None
+) -> None:
+    first = make_grant(code="KA", appropriation=1_000_000_000)
+    second = make_grant(code="KB", appropriation=2_000_000_000)
+    audit.record(SYSTEM, "test.mark", first.grant)
+    db.session.commit()
+    _officer(client)
+    assert "¥1,000,000,000" in client.get("/officer/portfolio").get_data(as_text=True)
+    with count_queries() as statements:
+        again = client.get("/officer/portfolio").get_data(as_text=True)
+    assert "¥1,000,000,000" in again and "budget_pool" not in " ".join(statements)
+    filtered = client.get(f"/officer/portfolio?program_id={second.program.id}")
+    assert "¥1,000,000,000" not in filtered.get_data(as_text=True)
+    programs.set_appropriation(SYSTEM, first.program.id, 2026, 3_000_000_000)  # audited
+    changed = client.get("/officer/portfolio").get_data(as_text=True)
+    assert "¥3,000,000,000" in changed and "¥3,000,000,000" not in again
+    post_form(client, "/language", {"locale": "ja"})  # not a mark: the language is a key
+    assert "30億円" in client.get("/officer/portfolio").get_data(as_text=True)

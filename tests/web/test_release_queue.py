@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from grants.domain.accounts import Locale, Role
 from grants.extensions import db
-from grants.services.portfolio import AWAITING_SHOWN
+from grants.services.portfolio import AWAITING_SHOWN, PER_PAGE
 from tests.support.approvals import approve, sibling_grant
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
@@ -54,13 +54,14 @@ def test_lists_every_awaiting_tranche_oldest_first_with_links(
 
 
 def test_pages_through_many(app: Flask, client: FlaskClient) -> None:
-    _approved_grants(52)
+    _approved_grants(PER_PAGE + 2)
     login(client, make_user(Role.officer, locale=Locale.en).email)
     first = client.get(QUEUE).get_data(as_text=True)
-    assert "52 approved tranches of ¥52,000,000" in first
-    assert len(_numbers(first)) == 50 and "Page 1 of 2" in first and 'rel="next"' in first
+    assert f"{PER_PAGE + 2} approved tranches of ¥{PER_PAGE + 2},000,000" in first
+    assert len(_numbers(first)) == PER_PAGE and "Page 1 of 2" in first and 'rel="next"' in first
     second = client.get(f"{QUEUE}?page=2").get_data(as_text=True)
-    assert _numbers(second) == ["AQ-050", "AQ-051"] and 'rel="prev"' in second
+    last = [f"AQ-{n:03d}" for n in (PER_PAGE, PER_PAGE + 1)]
+    assert _numbers(second) == last and 'rel="prev"' in second
 
 
 def test_an_admin_sees_the_queue_without_release_links(app: Flask, client: FlaskClient) -> None:
