@@ -87,6 +87,7 @@ PAGES = [
     Case("portfolio", OFFICER, "/officer/portfolio"),
     Case("grant-officer", OFFICER, "/grants/{grant}"),
     Case("release", OFFICER, "/officer/milestones/{approved}/release"),
+    Case("release-queue", OFFICER, "/officer/milestones/awaiting-release"),
     Case("programmes", OFFICER, "/officer/programs"),
     Case("programme", OFFICER, "/officer/programs/{program}"),
     Case("rulesets", OFFICER, "/officer/programs/{program}/rulesets"),
