@@ -22,7 +22,6 @@ from sqlalchemy import (
     String,
     and_,
     exists,
-    func,
     literal,
     or_,
     select,
@@ -88,11 +87,9 @@ class Pass:
     staff: Mapping[Audience, tuple[int, ...]]  # active officers, admins and reviewers
     catch_up_days: int
 
-    def grant_filter(self, drive: bool = True) -> ColumnElement[bool]:
-        """The grants of this pass. drive=False hides the state from the planners' indexes
-        (coalesce), so that they start from the milestones, which are far fewer."""
-        state = G.c.state if drive else func.coalesce(G.c.state, G.c.state)
-        return and_(state == GrantState.active, G.c.ruleset_id.in_(self.ruleset_ids))
+    def grant_filter(self) -> ColumnElement[bool]:
+        """The grants of this pass."""
+        return and_(G.c.state == GrantState.active, G.c.ruleset_id.in_(self.ruleset_ids))
 
 
 @dataclass(frozen=True)
@@ -257,6 +254,14 @@ def _tranche_waiting(one: Pass) -> Select[Any]:
 # --- reviews left waiting ------------------------------------------------------------------
 
 
+def _submitted() -> ColumnElement[bool]:
+    """Milestones whose evidence awaits review: the candidates, read from the (state,
+    due_date) index. The always-true range on due_date is for SQLite, whose planner knows
+    only the average number of milestones per state and would otherwise start from every
+    active grant (ten times as many rows read here)."""
+    return and_(M.c.state == MilestoneState.submitted, M.c.due_date >= EARLIEST)
+
+
 def _latest_submission() -> ColumnElement[bool]:
     return and_(S.c.milestone_id == M.c.id, S.c.round == M.c.round)
 
@@ -309,8 +314,8 @@ def _review_waiting_reviewer(one: Pass, cutoff: rules.WaitingCutoff) -> Select[A
         select(*values)
         .select_from(source)
         .where(
-            one.grant_filter(drive=False),
-            M.c.state == MilestoneState.submitted,
+            one.grant_filter(),
+            _submitted(),
             _first_time(SubjectType.evidence_submission, S.c.id, kind, tier, mine),
             _waiting_reviewer(one, cutoff.before),
         )
@@ -339,8 +344,9 @@ def _review_waiting_officers(one: Pass, cutoff: rules.WaitingCutoff) -> Select[A
         select(*values)
         .select_from(source)
         .where(
-            one.grant_filter(drive=False),
-            M.c.state == MilestoneState.submitted,
+            one.grant_filter(),
+            _submitted(),
+            S.c.submitted_at < cutoff.before,  # implied by `waiting`: filters before it
             _first_time(SubjectType.evidence_submission, S.c.id, kind, tier, among),
             waiting.exists(),
         )
