@@ -4,11 +4,11 @@ A grant's place depends on its next open milestone (the open one with the lowest
 sequence): grants whose next milestone is overdue come first, most overdue first; then
 the others by that milestone's due date; then grants without an open milestone; ties by
 grant number. Ranking all grants to show a page of them reads every milestone. Instead,
-each kind of next milestone (overdue planned, overdue sent back, submitted, upcoming
-planned, upcoming sent back) is read in due-date order from the (state, due_date) index,
-at most `offset + limit` of each, and SQL merges them; grants without an open milestone
-are read (by number) only when those do not fill the page. A page costs a few short
-index range scans, in one SELECT; the total is one COUNT.
+the next milestones of each open state (planned, sent back, submitted) are read in
+due-date order from the (state, due_date) index, at most `offset + limit` of each (in
+one state, due-date order puts the overdue ones first), and SQL merges them; grants
+without an open milestone are read (by number) only when those do not fill the page. A
+page costs a few short index range scans, in one SELECT; the total is one COUNT.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     Select,
     bindparam,
+    case,
     cast,
     exists,
     func,
@@ -82,7 +83,8 @@ def _grant_filter(program_id: int | None) -> list[Any]:
 
 
 def _grant_filter_param(filtered: bool) -> list[Any]:
-    return _grant_filter(None) + ([Grant.program_id == bindparam("program_id")] if filtered else [])
+    by_programme = [Grant.program_id == _value("program_id", Integer)] if filtered else []
+    return _grant_filter(None) + by_programme
 
 
 def _is_next_open() -> Any:
@@ -93,6 +95,14 @@ def _is_next_open() -> Any:
         earlier.c.sequence < Milestone.sequence,
         earlier.c.state.in_(OPEN),
     )
+
+
+def _value(name: str, type_: Any) -> Any:
+    """A parameter written into the statement's text when it runs: each day, page and
+    filter is then a statement without parameters, which PostgreSQL plans once per
+    connection (its plans for a parameter, made anew each time, cost more than the
+    index reads they plan)."""
+    return bindparam(name, type_=type_, literal_execute=True)
 
 
 @cache
@@ -112,8 +122,8 @@ def _page(filtered: bool) -> Select[Any]:
     page = (
         select(*everything.c)
         .order_by(*order)
-        .limit(bindparam("limit", type_=Integer))
-        .offset(bindparam("offset", type_=Integer))
+        .limit(_value("limit", Integer))
+        .offset(_value("offset", Integer))
         .subquery("page")
     )
     return _with_details(page).order_by(
@@ -123,15 +133,16 @@ def _page(filtered: bool) -> Select[Any]:
 
 def _scheduled(filtered: bool) -> Select[Any]:
     """The first `wanted` grants that have an open milestone, in portfolio order."""
-    today = bindparam("today", type_=Date)
-    wanted = bindparam("wanted", type_=Integer)
+    today = _value("today", Date)
+    wanted = _value("wanted", Integer)
+    # Within one state, the index's due-date order is the portfolio's order: overdue ones
+    # (due before today, while the grantee owes the evidence) come first. A range on any
+    # due date all the same, so that SQLite reads the index in due order.
+    late = case((Milestone.due_date < today, OVERDUE), else_=SCHEDULED)
     kinds = [
-        (MilestoneState.planned, Milestone.due_date < today, OVERDUE),
-        (MilestoneState.changes_requested, Milestone.due_date < today, OVERDUE),
-        # any due date; a range all the same, so that SQLite reads the index in due order
-        (MilestoneState.submitted, Milestone.due_date >= date.min, SCHEDULED),
-        (MilestoneState.planned, Milestone.due_date >= today, SCHEDULED),
-        (MilestoneState.changes_requested, Milestone.due_date >= today, SCHEDULED),
+        (MilestoneState.planned, late),
+        (MilestoneState.changes_requested, late),
+        (MilestoneState.submitted, literal(SCHEDULED)),
     ]
     parts = [
         select(
@@ -140,16 +151,21 @@ def _scheduled(filtered: bool) -> Select[Any]:
                 Grant.number.label("number"),
                 Milestone.id.label("milestone_id"),
                 Milestone.due_date.label("due_date"),
-                literal(bucket).label("bucket"),
+                bucket.label("bucket"),
             )
             .join(Grant, Grant.id == Milestone.grant_id)
-            .where(Milestone.state == state, when, _is_next_open(), *_grant_filter_param(filtered))
+            .where(
+                Milestone.state == state,
+                Milestone.due_date >= date.min,
+                _is_next_open(),
+                *_grant_filter_param(filtered),
+            )
             .order_by(Milestone.due_date, Grant.number, Grant.id)
             .limit(wanted)
             .subquery()
             .c
         )
-        for state, when, bucket in kinds
+        for state, bucket in kinds
     ]
     merged = union_all(*parts).subquery("merged")
     order = (merged.c.bucket, merged.c.due_date, merged.c.number, merged.c.grant_id)
@@ -173,7 +189,7 @@ def _unscheduled(filtered: bool, scheduled: Any) -> Any:
         )
         .where(~has_open, *_grant_filter_param(filtered))
         .order_by(Grant.number, Grant.id)
-        .limit(bindparam("wanted", type_=Integer) - taken)
+        .limit(_value("wanted", Integer) - taken)
         .subquery("unscheduled")
     )
 
