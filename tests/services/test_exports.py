@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
 from flask_babel import force_locale
-from sqlalchemy import event
 
 from grants.domain.accounts import Role
 from grants.domain.errors import NotAllowed, RuleViolation
@@ -24,6 +21,7 @@ from grants.services.exports import Filters
 from tests.support.approvals import approve, officer, sibling_grant
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
+from tests.support.queries import count_queries
 
 RELEASED_AT = datetime(2026, 11, 25, 5, 3, tzinfo=UTC)  # 14:03 in Tokyo
 ORG_NAME = "株式会社さくら創薬"
@@ -223,20 +221,6 @@ def test_rows_are_flushed_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _parse(b"".join(chunks)) == [["n"], ["0"], ["1"], ["2"], ["3"], ["4"]]
 
 
-@contextmanager
-def _count_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-
-
 def _more_disbursements(base: GrantWorld, start: int, count: int) -> None:
     """`count` more grants with one released tranche each (inserted straight into the tables)."""
     siblings = [
@@ -265,7 +249,7 @@ def _more_disbursements(base: GrantWorld, start: int, count: int) -> None:
 
 def _statements_for_both_exports(program_id: int) -> tuple[int, int]:
     db.session.expire_all()
-    with _count_queries() as statements:
+    with count_queries() as statements:
         lines = 0
         for build in (exports.disbursements, exports.milestone_status):
             data = b"".join(build(SYSTEM, Filters(program_id, 2026)).chunks())

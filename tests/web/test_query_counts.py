@@ -8,19 +8,17 @@ grows twentyfold between the two sizes while its statement count must not move.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
 from werkzeug.security import generate_password_hash
 
 from grants.domain.calendar import tokyo_today
 from grants.extensions import db
+from grants.services.portfolio import PER_PAGE
 from tests.support.bulk import APPLICANT, OFFICER, REVIEWER, Sizes, populate
 from tests.support.factories import PASSWORD
+from tests.support.queries import count_queries
 from tests.support.web import login
 
 TODAY = tokyo_today(datetime.now(UTC))
@@ -41,20 +39,6 @@ _ITEMS = {
 }
 
 
-@contextmanager
-def counting() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
 def _measure(app: Flask, sizes: Sizes) -> dict[str, tuple[int, int]]:
     """Per page: (statements of one request, items listed), on a fresh data set of `sizes`."""
     populate(sizes, TODAY, generate_password_hash(PASSWORD, app.config["PASSWORD_HASH_METHOD"]))
@@ -63,7 +47,7 @@ def _measure(app: Flask, sizes: Sizes) -> dict[str, tuple[int, int]]:
         client = app.test_client()
         login(client, email)
         assert client.get(path).status_code == 200  # warm-up: caches, pool, templates
-        with counting() as statements:
+        with count_queries() as statements:
             response = client.get(path)
         assert response.status_code == 200, name
         pattern = _ITEMS.get(name)
@@ -85,8 +69,8 @@ def test_statement_counts_do_not_grow_with_the_data(app: Flask) -> None:
     large = _measure(app, LARGE)
     counts = {name: (small[name][0], large[name][0]) for name in PAGES}
     assert all(a == b for a, b in counts.values()), counts
-    # the pages did show twenty times more (the portfolio up to its page size of 50)
+    # the pages did show twenty times more (the portfolio up to its page size)
     assert small["applicant dashboard"][1] == 5 * 6 and large["applicant dashboard"][1] == 100 * 6
     assert small["reviewer queue"][1] >= 10 and large["reviewer queue"][1] >= 200
-    assert small["officer portfolio"][1] == 10 and large["officer portfolio"][1] == 50
+    assert small["officer portfolio"][1] == 10 and large["officer portfolio"][1] == PER_PAGE
     assert max(a for a, _ in counts.values()) <= 20, counts
