@@ -39,7 +39,7 @@ from grants.models.base import utcnow
 from grants.services import audit
 from grants.services.actors import Actor, SystemActor
 from grants.services.alerts_statements import ALERT_COLUMNS, EARLIEST, Pass, statements
-from grants.services.sql_dialect import add_days, dialect_name, insert_for
+from grants.services.sql_dialect import add_days, dialect_name, insert_select_if_absent
 
 A = Alert.__table__
 M = Milestone.__table__
@@ -250,6 +250,5 @@ def _set_flags(one: Pass) -> int:
 # --- the alerts -----------------------------------------------------------------------------
 
 
-def _insert(rows: Select[Any]) -> Any:
-    statement = insert_for(A).from_select(ALERT_COLUMNS, rows)
-    return statement.on_conflict_do_nothing(index_elements=_UNIQUE).returning(A.c.id, A.c.kind)
+def _insert(rows: Select[Any]) -> insert_select_if_absent:
+    return insert_select_if_absent(A, ALERT_COLUMNS, rows, _UNIQUE, ("id", "kind"))

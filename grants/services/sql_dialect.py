@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Date, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement, literal_column
+from sqlalchemy.sql.expression import (
+    ClauseElement,
+    ColumnElement,
+    Executable,
+    FunctionElement,
+    Select,
+    literal_column,
+)
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from grants.extensions import db
 
@@ -34,6 +43,56 @@ def insert_for(table: Table) -> Any:
     if dialect_name() == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+class insert_select_if_absent(Executable, ClauseElement):  # noqa: N801  (reads like SQL)
+    """INSERT INTO table (columns) <rows> ON CONFLICT (key) DO NOTHING RETURNING <returning>.
+
+    The same SQL on both databases. SQLAlchemy's own dialect inserts with an ON CONFLICT
+    clause have no cache key, so a large INSERT ... SELECT would be compiled anew at every
+    execution (milliseconds each); this construct is compiled once and cached.
+    """
+
+    inherit_cache = False  # the cache key comes from _traverse_internals below
+    _traverse_internals = [
+        ("table", InternalTraversal.dp_clauseelement),
+        ("columns", InternalTraversal.dp_string_list),
+        ("rows", InternalTraversal.dp_clauseelement),
+        ("key", InternalTraversal.dp_string_list),
+        ("returning", InternalTraversal.dp_string_list),
+    ]
+
+    def __init__(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        rows: Select[Any],
+        key: Sequence[str],
+        returning: Sequence[str],
+    ) -> None:
+        self.table = table
+        self.columns = list(columns)
+        self.rows = rows
+        self.key = list(key)
+        self.returning = list(returning)
+
+
+@compiles(insert_select_if_absent)
+def _insert_select_if_absent(element: insert_select_if_absent, compiler: Any, **kw: Any) -> str:
+    def names(columns: list[str]) -> str:
+        return ", ".join(compiler.preparer.quote(column) for column in columns)
+
+    # As SQLAlchemy's INSERT ... SELECT does: the SELECT is nested, not the statement's result.
+    compiler.stack.append({"correlate_froms": set(), "asfrom_froms": set(), "selectable": element})
+    try:
+        rows = compiler.process(element.rows, insert_into=True, **kw)
+    finally:
+        compiler.stack.pop()
+    return (
+        f"INSERT INTO {compiler.preparer.format_table(element.table)} ({names(element.columns)})"
+        f" {rows} ON CONFLICT ({names(element.key)}) DO NOTHING"
+        f" RETURNING {names(element.returning)}"
+    )
 
 
 class add_days(FunctionElement[Any]):  # noqa: N801  (reads like the SQL function it is)
