@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from grants.domain.alerts import AlertKind
 from grants.models.accounts import User
 from grants.models.base import Base, BigId, UTCDateTime, utcnow
-from grants.models.grants import Milestone
+from grants.models.grants import Grant, Milestone
 
 
 class Alert(Base):
@@ -78,9 +78,16 @@ class CalendarToken(Base):
     user: Mapped[User] = relationship()
 
 
-# The scan's access paths into the milestone table (added with the alert tables): open
-# milestones by due date, approved ones by decision time, and the overdue flags.
+# The scan's access paths (added with the alert tables). Milestones: open ones by due date,
+# approved ones still to release by decision time, the overdue flags; each index also holds
+# the columns that the scan's other conditions test, so that rows it skips are never read.
+# Users by role: the staff, and a grantee's active applicants (the organisation last, so
+# that the planners do not take the staff index for the grantee's users even without
+# statistics). The rule sets that active grants use.
 _M = Milestone.__table__
-Index("ix_milestone_state_due_date", _M.c.state, _M.c.due_date)
-Index("ix_milestone_state_decided_at", _M.c.state, _M.c.decided_at)
-Index("ix_milestone_overdue_since", _M.c.overdue_since)
+Index("ix_milestone_state_due_date_overdue_since", _M.c.state, _M.c.due_date, _M.c.overdue_since)
+Index("ix_milestone_state_released_at_decided_at", _M.c.state, _M.c.released_at, _M.c.decided_at)
+Index("ix_milestone_overdue_since_state_due_date", _M.c.overdue_since, _M.c.state, _M.c.due_date)
+_U = User.__table__
+Index("ix_user_account_role_active_organization_id", _U.c.role, _U.c.active, _U.c.organization_id)
+Index("ix_grant_award_ruleset_id", Grant.__table__.c.ruleset_id)

@@ -99,7 +99,7 @@ def scan(actor: Actor, today: date) -> ScanReport:
     report.cleared += _clear_closed_flags()
     groups = _schedules()
     report.schedules = len(groups)
-    staff = {audience: _staff(role) for audience, role in _STAFF.items()}
+    staff = _staff()
     catch_up = int(current_app.config["ALERT_CATCH_UP_DAYS"])
     for schedule, ruleset_ids in groups.items():
         one = Pass(schedule, tuple(ruleset_ids), today, now, staff, catch_up)
@@ -172,19 +172,23 @@ def _refresh_statistics(created: int) -> None:
         db.session.execute(text("ANALYZE alert"))
 
 
-def _staff(role: Role) -> tuple[int, ...]:
+def _staff() -> dict[Audience, tuple[int, ...]]:
     """Officers, admins and reviewers are few: their ids go into the statements as lists."""
-    query = select(U.c.id).where(U.c.role == role, U.c.active == true()).order_by(U.c.id)
-    return tuple(db.session.scalars(query))
+    audiences = {role: audience for audience, role in _STAFF.items()}
+    query = select(U.c.id, U.c.role).where(U.c.role.in_(audiences), U.c.active == true())
+    staff: dict[Audience, list[int]] = {audience: [] for audience in _STAFF}
+    for user_id, role in db.session.execute(query):  # unordered: read from the role index
+        staff[audiences[Role(role)]].append(user_id)
+    return {audience: tuple(sorted(ids)) for audience, ids in staff.items()}
 
 
 def _schedules() -> dict[Schedule, list[int]]:
     """The distinct schedules of the rule sets pinned by active grants, with their ids."""
-    in_use = select(G.c.ruleset_id).where(G.c.state == GrantState.active).distinct()
+    in_use = exists().where(G.c.ruleset_id == RS.c.id, G.c.state == GrantState.active)
     defaults = default_schedule()
     groups: dict[Schedule, list[int]] = defaultdict(list)
     for ruleset_id, document in db.session.execute(
-        select(RS.c.id, RS.c.document).where(RS.c.id.in_(in_use)).order_by(RS.c.id)
+        select(RS.c.id, RS.c.document).where(in_use).order_by(RS.c.id)
     ):
         section = document.get("schedule") if isinstance(document, dict) else None
         groups[rules.schedule_from(section, defaults)].append(ruleset_id)

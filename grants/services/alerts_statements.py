@@ -242,6 +242,9 @@ def _tranche_waiting(one: Pass) -> Select[Any]:
         .where(
             one.grant_filter(),
             M.c.state == MilestoneState.approved,
+            # released_at picks the candidates from the index; the disbursement row, the
+            # record itself, has the last word
+            M.c.released_at.is_(None),
             M.c.decided_at >= since,
             M.c.decided_at < cutoff.before,
             ~exists().where(D.c.milestone_id == M.c.id),
