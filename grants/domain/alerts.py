@@ -36,6 +36,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
+from grants.domain.accounts import Role
 from grants.domain.calendar import TOKYO
 from grants.domain.rules.engine import Schedule
 from grants.domain.states import Label, MilestoneState
@@ -59,6 +60,14 @@ class Audience(StrEnum):
     reviewer = "reviewer"  # the assigned reviewer concerned
     officers = "officers"  # every active programme officer
     admins = "admins"  # every active administrator
+
+
+# The staff audiences: the active users with these roles.
+STAFF_ROLES: Final[Mapping[Audience, Role]] = {
+    Audience.reviewer: Role.reviewer,
+    Audience.officers: Role.officer,
+    Audience.admins: Role.admin,
+}
 
 
 KIND_LABELS: Final[Mapping[AlertKind, Label]] = {

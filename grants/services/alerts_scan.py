@@ -158,13 +158,6 @@ def _serialise() -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCAN_LOCK_KEY})
 
 
-_STAFF = {
-    Audience.officers: Role.officer,
-    Audience.admins: Role.admin,
-    Audience.reviewer: Role.reviewer,
-}
-
-
 def _refresh_statistics(created: int) -> None:
     """After a large batch (a first scan, a backlog) the planners would still see the alert
     table as nearly empty (until autovacuum comes by, on PostgreSQL) and choose badly."""
@@ -174,9 +167,9 @@ def _refresh_statistics(created: int) -> None:
 
 def _staff() -> dict[Audience, tuple[int, ...]]:
     """Officers, admins and reviewers are few: their ids go into the statements as lists."""
-    audiences = {role: audience for audience, role in _STAFF.items()}
+    audiences = {role: audience for audience, role in rules.STAFF_ROLES.items()}
     query = select(U.c.id, U.c.role).where(U.c.role.in_(audiences), U.c.active == true())
-    staff: dict[Audience, list[int]] = {audience: [] for audience in _STAFF}
+    staff: dict[Audience, list[int]] = {audience: [] for audience in rules.STAFF_ROLES}
     for user_id, role in db.session.execute(query):  # unordered: read from the role index
         staff[audiences[Role(role)]].append(user_id)
     return {audience: tuple(sorted(ids)) for audience, ids in staff.items()}

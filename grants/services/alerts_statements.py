@@ -172,15 +172,17 @@ def _tier_table(tiers: Sequence[Tier]) -> FromClause:
     return (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("tiers")
 
 
-def _recipients(one: Pass, audience: Audience, users: FromClause = U) -> ColumnElement[bool]:
-    """The ON clause joining the recipients of `audience` (grant G in scope)."""
+def _recipients(audience: Audience, users: FromClause = U) -> ColumnElement[bool]:
+    """The ON clause joining the recipients of `audience` (grant G in scope). Staff by role
+    rather than by their ids, which SQLite would make the outer loop, reading the
+    milestones once per recipient."""
     if audience is Audience.grantee:
         return and_(
             users.c.organization_id == G.c.organization_id,
             users.c.active == true(),
             users.c.role == Role.applicant,
         )
-    return users.c.id.in_(one.staff[audience])
+    return and_(users.c.role == rules.STAFF_ROLES[audience], users.c.active == true())
 
 
 def _among(one: Pass, audience: Audience) -> ColumnElement[bool]:
@@ -213,7 +215,7 @@ def _milestone_tiers(one: Pass, audience: Audience, tiers: Sequence[Tier]) -> Se
     source = (
         M.join(G, G.c.id == M.c.grant_id)
         .join(t, M.c.due_date.between(t.c.first_due, t.c.last_due))
-        .join(U, _recipients(one, audience))
+        .join(U, _recipients(audience))
     )
     values = _row(one, U.c.id, SubjectType.milestone, M.c.id, t.c.kind, t.c.tier)
     return (
@@ -238,7 +240,7 @@ def _tranche_waiting(one: Pass) -> Select[Any]:
     among = _among(one, Audience.officers)
     return (
         select(*values)
-        .select_from(M.join(G, G.c.id == M.c.grant_id).join(U, _recipients(one, Audience.officers)))
+        .select_from(M.join(G, G.c.id == M.c.grant_id).join(U, _recipients(Audience.officers)))
         .where(
             one.grant_filter(),
             M.c.state == MilestoneState.approved,
@@ -334,7 +336,7 @@ def _review_waiting_officers(one: Pass, cutoff: rules.WaitingCutoff) -> Select[A
     source = (
         M.join(G, G.c.id == M.c.grant_id)
         .join(S, _latest_submission())
-        .join(officer, _recipients(one, Audience.officers, officer))
+        .join(officer, _recipients(Audience.officers, officer))
     )
     waiting = (
         select(RA.c.id)
