@@ -28,7 +28,7 @@ def upgrade():
         batch_op.drop_index(batch_op.f('ix_milestone_state_decided_at'))
         batch_op.drop_index(batch_op.f('ix_milestone_state_due_date'))
         batch_op.create_index('ix_milestone_overdue_since_state_due_date', ['overdue_since', 'state', 'due_date'], unique=False)
-        batch_op.create_index('ix_milestone_state_due_date_overdue_since_grant_id_round', ['state', 'due_date', 'overdue_since', 'grant_id', 'round'], unique=False)
+        batch_op.create_index('ix_milestone_state_due_date_overdue_since', ['state', 'due_date', 'overdue_since'], unique=False)
         batch_op.create_index('ix_milestone_state_released_at_decided_at', ['state', 'released_at', 'decided_at'], unique=False)
 
     with op.batch_alter_table('user_account', schema=None) as batch_op:
@@ -44,7 +44,7 @@ def downgrade():
 
     with op.batch_alter_table('milestone', schema=None) as batch_op:
         batch_op.drop_index('ix_milestone_state_released_at_decided_at')
-        batch_op.drop_index('ix_milestone_state_due_date_overdue_since_grant_id_round')
+        batch_op.drop_index('ix_milestone_state_due_date_overdue_since')
         batch_op.drop_index('ix_milestone_overdue_since_state_due_date')
         batch_op.create_index(batch_op.f('ix_milestone_state_due_date'), ['state', 'due_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_milestone_state_decided_at'), ['state', 'decided_at'], unique=False)
