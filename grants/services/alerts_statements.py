@@ -238,6 +238,9 @@ def _tranche_waiting(one: Pass) -> Select[Any]:
     kind, tier = _kind(AlertKind.tranche_waiting), literal(1, Integer())
     values = _row(one, U.c.id, SubjectType.milestone, M.c.id, kind, tier)
     among = _among(one, Audience.officers)
+    # The disbursement row (one per milestone at most), looked up per candidate: as NOT
+    # EXISTS, PostgreSQL would rather hash every disbursement ever made.
+    disbursement = select(D.c.id).where(D.c.milestone_id == M.c.id).scalar_subquery()
     return (
         select(*values)
         .select_from(M.join(G, G.c.id == M.c.grant_id).join(U, _recipients(Audience.officers)))
@@ -249,7 +252,7 @@ def _tranche_waiting(one: Pass) -> Select[Any]:
             M.c.released_at.is_(None),
             M.c.decided_at >= since,
             M.c.decided_at < cutoff.before,
-            ~exists().where(D.c.milestone_id == M.c.id),
+            disbursement.is_(None),
             _first_time(SubjectType.milestone, M.c.id, kind, tier, among),
         )
         .order_by(M.c.id, U.c.id)
