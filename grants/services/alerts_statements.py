@@ -72,8 +72,9 @@ ALERT_COLUMNS = (
     "created_at",
     "email_attempts",
 )
-# "No lower bound" for a due date, in a form both databases compare.
+# "No lower bound" / "no upper bound" for a due date, in a form both databases compare.
 EARLIEST = date(1, 1, 1)
+LATEST = date(9999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -266,8 +267,8 @@ def _submitted() -> ColumnElement[bool]:
     """Milestones whose evidence awaits review: the candidates, read from the (state,
     due_date) index. The always-true range on due_date is for SQLite, whose planner knows
     only the average number of milestones per state and would otherwise start from every
-    active grant (ten times as many rows read here)."""
-    return and_(M.c.state == MilestoneState.submitted, M.c.due_date >= EARLIEST)
+    active grant or every submission ever made; bounded on both sides, it looks narrow."""
+    return and_(M.c.state == MilestoneState.submitted, M.c.due_date.between(EARLIEST, LATEST))
 
 
 def _latest_submission() -> ColumnElement[bool]:
