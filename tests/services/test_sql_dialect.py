@@ -1,0 +1,42 @@
+"""The cached INSERT ... SELECT ... ON CONFLICT DO NOTHING construct of services.sql_dialect."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import Boolean, Integer, String, literal, select
+
+from grants.extensions import db
+from grants.models import Organization
+from grants.models.base import UTCDateTime
+from grants.services.sql_dialect import insert_select_if_absent
+
+ORGS = Organization.__table__
+COLUMNS = ["id", "name", "kind", "listed", "rd_base_in_japan", "created_at"]
+
+
+def _statement(org_id: int, name: str) -> insert_select_if_absent:
+    values: list[Any] = [
+        literal(org_id, Integer()),
+        literal(name, String()),
+        literal("startup", String()),
+        literal(False, Boolean()),
+        literal(True, Boolean()),
+        literal(datetime(2026, 11, 1, tzinfo=UTC), UTCDateTime()),
+    ]
+    return insert_select_if_absent(ORGS, COLUMNS, select(*values), ["id"], ["id", "name"])
+
+
+def test_equal_statements_share_one_cache_key_whatever_the_values(app: Flask) -> None:
+    first = _statement(1, "A")._generate_cache_key()
+    second = _statement(2, "B")._generate_cache_key()
+    assert first is not None and first == second
+
+
+def test_inserts_returns_the_new_rows_and_skips_conflicts(app: Flask) -> None:
+    assert db.session.execute(_statement(9001, "Acme")).all() == [(9001, "Acme")]
+    assert db.session.execute(_statement(9001, "Dup")).all() == []  # the same id: skipped
+    assert db.session.get(Organization, 9001).name == "Acme"  # type: ignore[union-attr]
+    db.session.rollback()
