@@ -58,7 +58,7 @@ def kept(name: str, key: Hashable, compute: Callable[[], T]) -> T:
     return value
 
 
-def last_mark() -> Mark | None:
+def _last_mark() -> Mark | None:
     query = (
         select(AuditEvent.id, AuditEvent.hash)
         .where(AuditEvent.action.not_in(NOT_MARKS))
@@ -75,7 +75,7 @@ def _transaction_mark() -> Mark | None:
     transaction = db.session().get_transaction()
     if held is not None and transaction is not None and held[0] is transaction:
         return held[1]  # type: ignore[no-any-return]
-    mark = last_mark()
+    mark = _last_mark()
     g.audit_mark = (db.session().get_transaction(), mark)
     return mark
 
