@@ -117,8 +117,7 @@ def portfolio(
     today: date, program_id: int | None = None, page: int = 1, per_page: int = PER_PAGE
 ) -> Page:
     """Active and suspended grants, overdue first (most overdue first), then by next due date."""
-    per_page = max(1, min(per_page, 500))
-    page = max(page, 1)
+    page, per_page = _bounded(page, per_page)
     total = portfolio_order.count(program_id)
     rows = portfolio_order.page_rows(today, program_id, (page - 1) * per_page, per_page)
     items = [_row(row, today) for row in rows]
@@ -156,8 +155,7 @@ def awaiting_release(
     """Approved milestones of active grants whose tranche is not released yet, oldest due
     first, a page at a time, with how many there are and how much they come to (kept while
     the audit log stands still: they pile up when releases lag)."""
-    per_page = max(1, min(per_page, 500))
-    page = max(page, 1)
+    page, per_page = _bounded(page, per_page)
     total, amount = audit_marks.kept("awaiting", program_id, lambda: _awaiting_sum(program_id))
     rows = db.session.execute(
         _awaiting(program_id)
@@ -201,6 +199,11 @@ def _awaiting(program_id: int | None) -> Select[Any]:
     if program_id is not None:
         query = query.where(Grant.program_id == program_id)
     return query
+
+
+def _bounded(page: int, per_page: int) -> tuple[int, int]:
+    """A page number of at least 1, and 1 to 500 rows a page."""
+    return max(page, 1), max(1, min(per_page, 500))
 
 
 def _row(row: Any, today: date) -> PortfolioRow:

@@ -9,7 +9,6 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import IntegerField, SelectField
 from wtforms.validators import NumberRange, Optional
 
@@ -17,10 +16,8 @@ from grants.domain.errors import RuleViolation
 from grants.domain.permissions import Action
 from grants.domain.tasks import TaskKind
 from grants.downloads import Build, csv_response
-from grants.extensions import db
-from grants.models import Program
 from grants.services import background, exports
-from grants.services.programs import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
+from grants.services.programs import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN, all_programmes
 from grants.web.access import actor, requires
 from grants.web.filters import current_locale
 from grants.web.forms import apply_errors
@@ -120,7 +117,7 @@ def _form() -> ExportFilterForm:
 
 def _with_programmes(form: F) -> F:
     locale = str(get_locale() or "ja")
-    programs = db.session.scalars(select(Program).order_by(Program.code))
+    programs = all_programmes()
     form.program_id.choices = [("", str(_l("All programmes")))] + [
         (str(p.id), f"{p.code} · {p.name(locale)}") for p in programs
     ]

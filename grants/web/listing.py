@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from flask import request
-from sqlalchemy import select
 
-from grants.extensions import db
 from grants.models import Program
+from grants.services.programs import all_programmes
 
 
 def programme_filter() -> tuple[list[Program], int | None]:
     """Every programme (for the filter's choices) and the one ?program_id= names, else None."""
-    programs = list(db.session.scalars(select(Program).order_by(Program.code)))
+    programs = all_programmes()
     program_id = request.args.get("program_id", type=int)
     return programs, program_id if program_id in {p.id for p in programs} else None
 

@@ -193,3 +193,11 @@ def test_query_count_does_not_grow_with_the_number_of_grants(app: Flask) -> None
     large = _queries_for_a_portfolio_page()
     assert portfolio.portfolio(TODAY).total == 200
     assert small == large <= 6
+
+
+def test_out_of_range_page_arguments_are_bounded(app: Flask) -> None:
+    _world()
+    awaiting = portfolio.awaiting_release(page=0, per_page=0)
+    assert (awaiting.page, awaiting.per_page, len(awaiting.items)) == (1, 1, 1)
+    page = portfolio.portfolio(TODAY, page=-3, per_page=10_000)
+    assert (page.page, page.per_page) == (1, 500)
