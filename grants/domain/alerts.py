@@ -25,13 +25,18 @@ Exactly once: one alert per (recipient, subject, kind, tier). A subject that alr
 an alert of a tier in an audience is skipped, so a user who joins later (a new officer)
 receives the next tiers, not the backlog.
 
+After a scan of day `since` made every alert due that day, a scan of a later day needs
+only what reached a tier after `since` (`reached_after`, and the `not_before` of the
+waiting cut-offs), besides whatever changed since; the scan finds the changes in the
+audit log.
+
 A number of days between an instant and `today` counts Tokyo calendar days.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Final
@@ -153,13 +158,27 @@ class Cutoff:
 
 
 @dataclass(frozen=True)
+class DueDateTier:
+    """(kind, tier) is due to `audience` for a milestone awaiting evidence with
+    first_due <= due_date <= last_due; last_due is where the tier is reached."""
+
+    kind: AlertKind
+    tier: int
+    audience: Audience
+    first_due: date
+    last_due: date
+
+
+@dataclass(frozen=True)
 class WaitingCutoff:
-    """Tier `tier` is due when the waiting started strictly before `before` (UTC)."""
+    """Tier `tier` is due when the waiting started strictly before `before` (UTC); with
+    `not_before`, only for a waiting that started at or after it (the rest was due before)."""
 
     tier: int
     days: int
     before: datetime
     audience: Audience
+    not_before: datetime | None = None
 
 
 def due_soon_windows(schedule: Schedule, today: date) -> list[DueWindow]:
@@ -195,6 +214,37 @@ def escalation_cutoffs(schedule: Schedule, today: date) -> list[Cutoff]:
     ]
 
 
+def due_date_tiers(schedule: Schedule, today: date) -> list[DueDateTier]:
+    """Every tier set by the due date, in the order their alerts are numbered: the
+    reminders and the overdue alert to the grantee, the overdue alert to the officers,
+    then the escalation tiers (the first to the officers, later ones to the admins)."""
+    overdue = overdue_last_due(schedule, today)
+    grantee = [
+        DueDateTier(AlertKind.due_soon, w.tier, Audience.grantee, w.first_due, w.last_due)
+        for w in due_soon_windows(schedule, today)
+    ]
+    grantee.append(DueDateTier(AlertKind.overdue, 1, Audience.grantee, date.min, overdue))
+    officers = [DueDateTier(AlertKind.overdue, 1, Audience.officers, date.min, overdue)]
+    escalations = [
+        DueDateTier(AlertKind.escalation, c.tier, c.audience, date.min, c.last_due)
+        for c in escalation_cutoffs(schedule, today)
+    ]
+    return grantee + officers + escalations
+
+
+def reached_after(schedule: Schedule, since: date, today: date) -> list[DueDateTier]:
+    """The tiers of `today` narrowed to the due dates that reached them after `since`
+    (empty tiers left out). A due date that had reached a tier by `since` either had
+    its alert then or had passed the tier's window, which only moves forward."""
+    then = {(t.kind, t.tier, t.audience): t.last_due for t in due_date_tiers(schedule, since)}
+    narrowed = []
+    for tier in due_date_tiers(schedule, today):
+        first = max(tier.first_due, then[(tier.kind, tier.tier, tier.audience)] + timedelta(1))
+        if first <= tier.last_due:
+            narrowed.append(replace(tier, first_due=first))
+    return narrowed
+
+
 def scan_window(schedule: Schedule, today: date) -> tuple[date | None, date]:
     """Due dates of the milestones awaiting evidence that the scan reads: (None, last).
 
@@ -215,17 +265,29 @@ def waited_before(today: date, days: int) -> datetime:
     return day_start(today - timedelta(days=days - 1))
 
 
-def review_waiting_cutoffs(schedule: Schedule, today: date) -> list[WaitingCutoff]:
+def review_waiting_cutoffs(
+    schedule: Schedule, today: date, since: date | None = None
+) -> list[WaitingCutoff]:
+    """Tier 1 to the waiting reviewer, tier 2 to the officers after twice as long; with
+    `since`, only for waits that reached the tier after that day."""
     days = schedule.review_waiting_days
     return [
-        WaitingCutoff(1, days, waited_before(today, days), Audience.reviewer),
-        WaitingCutoff(2, 2 * days, waited_before(today, 2 * days), Audience.officers),
+        _waiting(1, days, today, since, Audience.reviewer),
+        _waiting(2, 2 * days, today, since, Audience.officers),
     ]
 
 
-def tranche_waiting_cutoff(schedule: Schedule, today: date) -> WaitingCutoff:
-    days = schedule.tranche_waiting_days
-    return WaitingCutoff(1, days, waited_before(today, days), Audience.officers)
+def tranche_waiting_cutoff(
+    schedule: Schedule, today: date, since: date | None = None
+) -> WaitingCutoff:
+    return _waiting(1, schedule.tranche_waiting_days, today, since, Audience.officers)
+
+
+def _waiting(
+    tier: int, days: int, today: date, since: date | None, audience: Audience
+) -> WaitingCutoff:
+    not_before = None if since is None else waited_before(since, days)
+    return WaitingCutoff(tier, days, waited_before(today, days), audience, not_before)
 
 
 # --- the same rules for one milestone ---------------------------------------------------
@@ -237,18 +299,10 @@ def due_tiers(
     """The (kind, tier) pairs due today for a milestone of an active grant (dates only)."""
     if MilestoneState(state) not in AWAITING_EVIDENCE:
         return []
-    found = [
-        (AlertKind.due_soon, window.tier)
-        for window in due_soon_windows(schedule, today)
-        if window.first_due <= due_date <= window.last_due
-    ]
-    if due_date <= overdue_last_due(schedule, today):
-        found.append((AlertKind.overdue, 1))
-    found += [
-        (AlertKind.escalation, cutoff.tier)
-        for cutoff in escalation_cutoffs(schedule, today)
-        if due_date <= cutoff.last_due
-    ]
+    found: list[tuple[AlertKind, int]] = []
+    for tier in due_date_tiers(schedule, today):
+        if tier.first_due <= due_date <= tier.last_due and (tier.kind, tier.tier) not in found:
+            found.append((tier.kind, tier.tier))
     return found
 
 

@@ -12,11 +12,13 @@ from grants.domain.alerts import (
     AlertKind,
     Audience,
     days_waiting,
+    due_date_tiers,
     due_soon_windows,
     due_tiers,
     escalation_cutoffs,
     overdue_last_due,
     overdue_since,
+    reached_after,
     retry_delay,
     retry_schedule,
     review_waiting_cutoffs,
@@ -158,3 +160,60 @@ def test_retry_backoff_doubles_up_to_the_cap() -> None:
     assert retry_delay(1000, 60, 3600) == timedelta(hours=1)
     with pytest.raises(ValueError):
         retry_delay(0, 60, 600)
+
+
+def _due(tiers: list, due: date) -> set:
+    return {(t.kind, t.tier, t.audience) for t in tiers if t.first_due <= due <= t.last_due}
+
+
+@given(
+    offsets=st.lists(st.integers(0, 60), min_size=1, max_size=3),
+    grace=st.integers(0, 10),
+    escalation=st.lists(st.integers(1, 60), min_size=1, max_size=3),
+    gap=st.integers(0, 45),
+    shift=st.integers(-120, 120),
+)
+def test_what_reached_a_tier_after_a_day_is_what_was_not_due_then(
+    offsets: list[int], grace: int, escalation: list[int], gap: int, shift: int
+) -> None:
+    schedule = schedule_from(
+        {"due_soon_days": offsets, "grace_days": grace, "escalation_days": escalation}, DEFAULT
+    )
+    since, today = DUE, DUE + timedelta(days=gap)
+    due = DUE + timedelta(days=shift)
+    now = _due(due_date_tiers(schedule, today), due)
+    then = _due(due_date_tiers(schedule, since), due)
+    assert _due(reached_after(schedule, since, today), due) == now - then
+
+
+def test_nothing_reaches_a_tier_after_today() -> None:
+    assert reached_after(DEFAULT, DUE, DUE) == []
+
+
+def test_the_due_date_tiers_go_to_their_audiences_in_order() -> None:
+    found = [(t.kind, t.tier, t.audience) for t in due_date_tiers(DEFAULT, DUE)]
+    assert found == [
+        (K.due_soon, 1, Audience.grantee),
+        (K.due_soon, 2, Audience.grantee),
+        (K.overdue, 1, Audience.grantee),
+        (K.overdue, 1, Audience.officers),
+        (K.escalation, 1, Audience.officers),
+        (K.escalation, 2, Audience.admins),
+    ]
+
+
+@given(gap=st.integers(0, 40), started=st.integers(-40 * 24, 40 * 24))
+def test_a_wait_is_new_after_a_day_when_it_reached_its_cut_off_since(
+    gap: int, started: int
+) -> None:
+    since, today = DUE, DUE + timedelta(days=gap)
+    start = datetime(2026, 9, 30, 3, tzinfo=UTC) + timedelta(hours=started)
+    for now, then in zip(
+        review_waiting_cutoffs(DEFAULT, today, since)
+        + [tranche_waiting_cutoff(DEFAULT, today, since)],
+        review_waiting_cutoffs(DEFAULT, since) + [tranche_waiting_cutoff(DEFAULT, since)],
+        strict=True,
+    ):
+        assert now.not_before == then.before
+        new = now.not_before <= start < now.before
+        assert new == (start < now.before and not start < then.before)
