@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from grants.domain.alerts import AlertKind
 from grants.models.accounts import User
 from grants.models.base import Base, BigId, UTCDateTime, utcnow
-from grants.models.grants import Grant, Milestone
+from grants.models.evidence import EvidenceSubmission
+from grants.models.grants import Grant, Milestone, ReviewerAssignment
 
 
 class Alert(Base):
@@ -93,3 +94,7 @@ Index("ix_milestone_overdue_since_state_due_date", _M.c.overdue_since, _M.c.stat
 _U = User.__table__
 Index("ix_user_account_role_active_organization_id", _U.c.role, _U.c.active, _U.c.organization_id)
 Index("ix_grant_award_ruleset_id", Grant.__table__.c.ruleset_id)
+# Where the waits that reached a cut-off since the last scan begin: a submission or an
+# assignment of that day.
+Index("ix_evidence_submission_submitted_at", EvidenceSubmission.__table__.c.submitted_at)
+Index("ix_reviewer_assignment_assigned_at", ReviewerAssignment.__table__.c.assigned_at)
