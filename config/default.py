@@ -100,9 +100,11 @@ ALERT_TRANCHE_WAITING_DAYS = 14
 # is no longer flagged late (approved milestones pile up for ever; the scan reads only
 # recent decisions). It bounds how long a scheduler outage can be caught up on.
 ALERT_CATCH_UP_DAYS = 90
-# A rerun on the same day returns at once when nothing was audited since the last scan
-# (see services/alerts_scan.py); off only where data is written around the services.
-ALERT_SCAN_SKIP_UNCHANGED = True
+# After a scan with the same settings, a scan reads only what reached a tier since that
+# scan's day and the grants changed since (as the audit log tells); a rerun with nothing
+# changed returns at once (see services/alerts_scan.py). Off only where data is written
+# around the services: every scan then reads everything.
+ALERT_SCAN_INCREMENTAL = True
 
 # --- Background tasks -----------------------------------------------------------
 # Long work (a large what-if, an export file) runs in a pool of this many threads per

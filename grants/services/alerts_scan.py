@@ -3,29 +3,30 @@
 Per distinct schedule among the active grants' pinned rule sets (there are few), a handful
 of INSERT ... SELECT ... ON CONFLICT DO NOTHING statements (services.alerts_statements)
 create the alerts that are due (grants.domain.alerts says which windows and cut-offs),
-and two UPDATEs keep milestone.overdue_since in step. The unique key (recipient, subject,
+and UPDATEs keep milestone.overdue_since in step. The unique key (recipient, subject,
 kind, tier) makes reruns, restarts and parallel schedulers harmless; on PostgreSQL a
 transaction-level advisory lock also serialises concurrent scans so that they never wait
 on each other's unique-index entries in a deadlock-prone order.
 
 A scan depends only on the day, the settings and data that services change, and every
-service change appends to the audit log. So when the last audit event is this day's scan,
-made with the same settings, nothing can have changed since: the rerun returns at once,
-writing nothing (ALERT_SCAN_SKIP_UNCHANGED; off in tests, whose factories write around
-the services).
+service change appends to the audit log (services.alerts_changes). So after the scan of
+an earlier day with the same settings, a scan reads only what reached a tier since that
+day, and the grants that the audit events since that scan name, whole; a rerun on the
+same day with nothing changed returns at once, writing nothing. The first scan, a scan
+with other settings, or one after an event the scan cannot place reads everything
+(ALERT_SCAN_INCREMENTAL; off in tests, whose factories write around the services).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, ClassVar
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, not_, or_, select, text, true, update
-from sqlalchemy.sql.expression import ColumnElement, Select
+from sqlalchemy import exists, select, text, true
 
 from grants.domain import alerts as rules
 from grants.domain.accounts import Role
@@ -34,22 +35,24 @@ from grants.domain.errors import NotAllowed
 from grants.domain.rules import Schedule
 from grants.domain.states import GrantState
 from grants.extensions import db
-from grants.models import Alert, AuditEvent, Grant, Milestone, RuleSet, User
+from grants.models import Grant, RuleSet, User
 from grants.models.base import utcnow
+from grants.services import alerts_changes as changes
+from grants.services import alerts_flags as flags
 from grants.services import audit
 from grants.services.actors import Actor, SystemActor
-from grants.services.alerts_statements import ALERT_COLUMNS, EARLIEST, Pass, statements
-from grants.services.sql_dialect import add_days, dialect_name, insert_select_if_absent
+from grants.services.alerts_changes import SCAN_ACTION
+from grants.services.alerts_passes import Pass
+from grants.services.alerts_statements import inserts
+from grants.services.sql_dialect import dialect_name
 
-A = Alert.__table__
-M = Milestone.__table__
 G = Grant.__table__
 U = User.__table__
 RS = RuleSet.__table__
 
-_UNIQUE = ("subject_id", "subject_type", "kind", "tier", "user_id")
 _ANALYZE_AFTER = 1_000
-SCAN_ACTION = "alerts.scan"
+# More milestones changed than this since the last scan: reading everything costs less.
+_CHANGED_AT_MOST = 5_000
 # Any constant: the key of the PostgreSQL advisory lock that serialises scans.
 _SCAN_LOCK_KEY = 7_301_116
 
@@ -67,6 +70,8 @@ class ScanReport:
     today: date
     created: dict[AlertKind, int] = field(default_factory=lambda: dict.fromkeys(AlertKind, 0))
     unchanged: bool = False  # nothing changed since this day's last scan: nothing was done
+    since: date | None = None  # read only what reached a tier after this day's scan...
+    changed: int = 0  # ... and this many milestones changed since, whole
     alert_ids: list[int] = field(default_factory=list)
     flagged: int = 0
     cleared: int = 0
@@ -83,8 +88,32 @@ class ScanReport:
             "flagged_overdue": self.flagged,
             "cleared_overdue": self.cleared,
             "schedules": self.schedules,
+            "since": self.since.isoformat() if self.since else None,
+            "changed_milestones": self.changed,
             "settings": _settings(),
         }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a scan reads: everything (`since` None), or what reached a tier after the scan
+    of day `since` and the milestones `changed` since that scan, whole."""
+
+    since: date | None = None
+    changed: tuple[int, ...] = ()
+
+    def passes(self, template: Pass) -> list[Pass]:
+        if self.since is None:
+            return [template]
+        found = [replace(template, since=self.since)] if self.since < template.today else []
+        if self.changed:
+            found.append(replace(template, milestone_ids=self.changed))
+        return found
+
+    @property
+    def changed_only(self) -> tuple[int, ...] | None:
+        """The milestones whose closed flags to clear: all (None) or the changed ones."""
+        return None if self.since is None else self.changed
 
 
 def scan(actor: Actor, today: date) -> ScanReport:
@@ -92,23 +121,22 @@ def scan(actor: Actor, today: date) -> ScanReport:
     if not isinstance(actor, SystemActor):
         raise NotAllowed(_("Only the scheduler runs the milestone scan."))
     _serialise()
-    if current_app.config["ALERT_SCAN_SKIP_UNCHANGED"] and _unchanged_since_last_scan(today):
+    plan = _plan(today)
+    if plan is None:
         return ScanReport(today, unchanged=True)
-    report = ScanReport(today)
+    report = ScanReport(today, since=plan.since, changed=len(plan.changed))
     now = utcnow()
-    report.cleared += _clear_closed_flags()
+    report.cleared += flags.clear_closed(plan.changed_only)
     groups = _schedules()
     report.schedules = len(groups)
     staff = _staff()
     catch_up = int(current_app.config["ALERT_CATCH_UP_DAYS"])
     for schedule, ruleset_ids in groups.items():
-        one = Pass(schedule, tuple(ruleset_ids), today, now, staff, catch_up)
-        report.cleared += _clear_flags(one)
-        report.flagged += _set_flags(one)
-        for statement in statements(one):
-            for alert_id, kind in db.session.execute(_insert(statement)):
-                report.created[AlertKind(kind)] += 1
-                report.alert_ids.append(alert_id)
+        template = Pass(schedule, tuple(ruleset_ids), today, now, staff, catch_up)
+        for one in plan.passes(template):
+            report.cleared += flags.clear_moved(one)
+            report.flagged += flags.set_flags(one)
+            _insert_alerts(one, report)
     _refresh_statistics(report.total)
     audit.record(actor, SCAN_ACTION, ScanRun(today.isoformat()), after=report.summary())
     db.session.commit()
@@ -140,17 +168,19 @@ def _settings() -> dict[str, Any]:
     }
 
 
-def _unchanged_since_last_scan(today: date) -> bool:
-    """The last audit event is a scan of `today` with the same settings."""
-    query = select(AuditEvent.action, AuditEvent.object_id, AuditEvent.after)
-    last = db.session.execute(query.order_by(AuditEvent.id.desc()).limit(1)).first()
-    return (
-        last is not None
-        and last.action == SCAN_ACTION
-        and last.object_id == today.isoformat()
-        and isinstance(last.after, dict)
-        and last.after.get("settings") == _settings()
-    )
+def _plan(today: date) -> Plan | None:
+    """What this scan must read; None when nothing changed since this day's last scan."""
+    if not current_app.config["ALERT_SCAN_INCREMENTAL"]:
+        return Plan()
+    last = changes.last_scan()
+    if last is None or last.settings != _settings() or last.day > today:
+        return Plan()
+    changed = changes.changed_milestones(last.event_id)
+    if changed is None or len(changed) > _CHANGED_AT_MOST:
+        return Plan()
+    if last.day == today and not changed:
+        return None
+    return Plan(last.day, tuple(sorted(changed)))
 
 
 def _serialise() -> None:
@@ -188,64 +218,12 @@ def _schedules() -> dict[Schedule, list[int]]:
     return dict(groups)
 
 
-# --- the overdue flag ---------------------------------------------------------------------
-
-
-def _flagged() -> ColumnElement[bool]:
-    """overdue_since IS NOT NULL, written as a range so that SQLite uses the index too."""
-    return M.c.overdue_since >= EARLIEST
-
-
-def _of_the_pass(one: Pass) -> ColumnElement[bool]:
-    """The milestone's grant is in this pass. EXISTS rather than IN: the planners then
-    drive the update from the milestone indexes, not from every active grant."""
-    return exists().where(G.c.id == M.c.grant_id, one.grant_filter()).correlate_except(G)
-
-
-def _clear_closed_flags() -> int:
-    """A milestone that no longer awaits evidence (submitted, decided) is not overdue."""
-    statement = (
-        update(M)
-        .where(_flagged(), M.c.state.not_in(rules.AWAITING_EVIDENCE))
-        .values(overdue_since=None)
-    )
-    return db.session.execute(statement).rowcount
-
-
-def _clear_flags(one: Pass) -> int:
-    """Its due date moved out of the overdue range (an approved amendment)."""
-    last_due = rules.overdue_last_due(one.schedule, one.today)
-    statement = (
-        update(M)
-        .where(
-            _flagged(),
-            _of_the_pass(one),
-            not_(and_(M.c.state.in_(rules.AWAITING_EVIDENCE), M.c.due_date <= last_due)),
-        )
-        .values(overdue_since=None)
-    )
-    return db.session.execute(statement).rowcount
-
-
-def _set_flags(one: Pass) -> int:
-    """Flag overdue milestones once, with the day they became overdue (re-dated if it moved)."""
-    last_due = rules.overdue_last_due(one.schedule, one.today)
-    since = add_days(M.c.due_date, one.schedule.grace_days + 1)
-    statement = (
-        update(M)
-        .where(
-            M.c.state.in_(rules.AWAITING_EVIDENCE),
-            M.c.due_date <= last_due,
-            or_(M.c.overdue_since.is_(None), M.c.overdue_since != since),
-            _of_the_pass(one),
-        )
-        .values(overdue_since=since)
-    )
-    return db.session.execute(statement).rowcount
-
-
 # --- the alerts -----------------------------------------------------------------------------
 
 
-def _insert(rows: Select[Any]) -> insert_select_if_absent:
-    return insert_select_if_absent(A, ALERT_COLUMNS, rows, _UNIQUE, ("id", "kind"))
+def _insert_alerts(one: Pass, report: ScanReport) -> None:
+    parameters = one.parameters()
+    for statement in inserts(one.shape()):
+        for alert_id, kind in db.session.execute(statement, parameters):
+            report.created[AlertKind(kind)] += 1
+            report.alert_ids.append(alert_id)

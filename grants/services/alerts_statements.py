@@ -1,19 +1,22 @@
-"""The SELECTs behind the scan's INSERT ... SELECT statements, one per audience and subject.
+"""The scan's INSERT ... SELECT statements, one per audience and subject, built per shape.
 
-Each statement selects the alert rows (columns in ALERT_COLUMNS order) that are due and
-do not exist yet. Due-date tiers of one audience share a statement: a small derived
-table of tiers (kind, tier, first and last due date) is joined to the milestones, so one
-pass over the milestone index serves every tier. Before the unique key decides, a cheap
-NOT EXISTS skips subjects that already had the alert in that audience: a rerun does one
-index probe per candidate and tier, not one per recipient, and someone who joins later
-(a new officer) does not receive the backlog.
+Each statement inserts the alert rows that are due and do not exist yet, ON CONFLICT DO
+NOTHING on the unique key. Due-date tiers of one audience share a statement: a small
+derived table of tiers (kind, tier, first and last due date) is joined to the
+milestones, so one pass over the milestone index serves every tier. Before the unique
+key decides, a cheap NOT EXISTS skips subjects that already had the alert in that
+audience: a rerun does one index probe per candidate and tier, not one per recipient,
+and someone who joins later (a new officer) does not receive the backlog.
+
+The statements of a shape (services.alerts_passes) are built once per process, with
+bound parameters for everything else: building and keying them anew costs more than
+running them on a quiet day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from enum import Enum
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +24,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    bindparam,
     exists,
     literal,
     or_,
@@ -28,12 +32,11 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.sql.expression import ColumnElement, FromClause, Select
+from sqlalchemy.sql.expression import BindParameter, ColumnElement, FromClause, Select
 
 from grants.domain import alerts as rules
 from grants.domain.accounts import Role
 from grants.domain.alerts import AlertKind, Audience, SubjectType
-from grants.domain.rules import Schedule
 from grants.domain.states import GrantState, MilestoneState
 from grants.models import (
     Alert,
@@ -48,6 +51,8 @@ from grants.models import (
     User,
 )
 from grants.models.base import UTCDateTime
+from grants.services.alerts_passes import EARLIEST, LATEST, Reads, Shape
+from grants.services.sql_dialect import insert_select_if_absent
 
 A = Alert.__table__
 M = Milestone.__table__
@@ -72,76 +77,68 @@ ALERT_COLUMNS = (
     "created_at",
     "email_attempts",
 )
-# "No lower bound" / "no upper bound" for a due date, in a form both databases compare.
-EARLIEST = date(1, 1, 1)
-LATEST = date(9999, 12, 31)
+_UNIQUE = ("subject_id", "subject_type", "kind", "tier", "user_id")
+_STAFF = {Audience.officers: "officers", Audience.admins: "admins", Audience.reviewer: "reviewers"}
 
 
-@dataclass(frozen=True)
-class Pass:
-    """One schedule's pass: the grants that use it, the day, the creation time, the staff."""
-
-    schedule: Schedule
-    ruleset_ids: tuple[int, ...]
-    today: date
-    now: datetime
-    staff: Mapping[Audience, tuple[int, ...]]  # active officers, admins and reviewers
-    catch_up_days: int
-
-    def grant_filter(self) -> ColumnElement[bool]:
-        """The grants of this pass."""
-        return and_(G.c.state == GrantState.active, G.c.ruleset_id.in_(self.ruleset_ids))
+@cache
+def inserts(shape: Shape) -> tuple[insert_select_if_absent, ...]:
+    """Every INSERT of a pass of this shape, in the order their alerts should be numbered;
+    each returns the new alerts' (id, kind)."""
+    return tuple(
+        insert_select_if_absent(A, ALERT_COLUMNS, rows, _UNIQUE, ("id", "kind"))
+        for rows in _selects(shape)
+    )
 
 
-@dataclass(frozen=True)
-class Tier:
-    kind: AlertKind
-    tier: int
-    first_due: date
-    last_due: date
-
-
-def statements(one: Pass) -> list[Select[Any]]:
-    """Every statement of the pass, in the order their alerts should be numbered."""
+def _selects(shape: Shape) -> list[Select[Any]]:
     found = []
-    for audience, tiers in _due_date_tiers(one).items():
-        if tiers and (audience is Audience.grantee or one.staff[audience]):
-            found.append(_milestone_tiers(one, audience, tiers))
-    reviewer, officers = rules.review_waiting_cutoffs(one.schedule, one.today)
-    found.append(_review_waiting_reviewer(one, reviewer))
-    if one.staff[Audience.officers]:
-        found.append(_review_waiting_officers(one, officers))
-        found.append(_tranche_waiting(one))
+    for audience in (Audience.grantee, Audience.officers, Audience.admins):
+        mine = [(p, k, t) for p, (k, t, a) in enumerate(shape.tiers) if a is audience]
+        if mine and (audience is Audience.grantee or audience in shape.staffed):
+            found.append(_milestone_tiers(shape, audience, mine))
+    found += [_review_waiting_reviewer(shape, new) for new in _new_waits(shape)]
+    if Audience.officers in shape.staffed:
+        found += [_review_waiting_officers(shape, new) for new in _new_waits(shape)]
+        found.append(_tranche_waiting(shape))
     return found
 
 
-def _due_date_tiers(one: Pass) -> dict[Audience, list[Tier]]:
-    schedule, today = one.schedule, one.today
-    overdue = Tier(AlertKind.overdue, 1, EARLIEST, rules.overdue_last_due(schedule, today))
-    tiers: dict[Audience, list[Tier]] = {
-        Audience.grantee: [
-            Tier(AlertKind.due_soon, w.tier, w.first_due, w.last_due)
-            for w in rules.due_soon_windows(schedule, today)
-        ]
-        + [overdue],
-        Audience.officers: [overdue],
-        Audience.admins: [],
-    }
-    for cutoff in rules.escalation_cutoffs(schedule, today):
-        tier = Tier(AlertKind.escalation, cutoff.tier, EARLIEST, cutoff.last_due)
-        tiers[cutoff.audience].append(tier)
-    return tiers
+def _param(name: str, type_: Any = None) -> BindParameter[Any]:
+    return bindparam(name, type_=type_)
+
+
+def _ids(name: str) -> BindParameter[Any]:
+    return bindparam(name, expanding=True)
+
+
+def pass_grants() -> ColumnElement[bool]:
+    """The grants G of a pass: active, on its rule sets."""
+    return and_(G.c.state == GrantState.active, G.c.ruleset_id.in_(_ids("ruleset_ids")))
+
+
+def changed_milestones() -> ColumnElement[bool]:
+    """Milestone M is one of the pass's changed milestones."""
+    return M.c.id.in_(_ids("milestone_ids"))
+
+
+def grant_filter(shape: Shape) -> ColumnElement[bool]:
+    """The grants of the pass, and their milestones M: the changed ones only, by key, so
+    that the planners start from the list."""
+    if shape.reads is Reads.changed:
+        return and_(pass_grants(), changed_milestones())
+    return pass_grants()
 
 
 def _row(
-    one: Pass,
     user_id: ColumnElement[Any],
     subject_type: SubjectType,
     subject_id: ColumnElement[Any],
     kind: ColumnElement[Any],
     tier: ColumnElement[Any],
 ) -> list[ColumnElement[Any]]:
-    return [
+    """The values of an alert row, labelled as ALERT_COLUMNS."""
+    values = [
         user_id,
         literal(str(subject_type), String()),
         subject_id,
@@ -149,28 +146,15 @@ def _row(
         tier,
         G.c.id,
         M.c.id,
-        literal(one.today, Date()),
-        literal(one.now, UTCDateTime()),
+        _param("today", Date()),
+        _param("now", UTCDateTime()),
         literal(0, Integer()),
     ]
+    return [value.label(column) for value, column in zip(values, ALERT_COLUMNS, strict=True)]
 
 
 def _kind(kind: AlertKind) -> ColumnElement[Any]:
     return literal(str(kind), String())  # typed: PostgreSQL sees one type at every use
-
-
-def _tier_table(tiers: Sequence[Tier]) -> FromClause:
-    rows = [
-        select(
-            literal(position, Integer()).label("position"),
-            literal(str(t.kind), String()).label("kind"),
-            literal(t.tier, Integer()).label("tier"),
-            literal(t.first_due, Date()).label("first_due"),
-            literal(t.last_due, Date()).label("last_due"),
-        )
-        for position, t in enumerate(tiers)
-    ]
-    return (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("tiers")
 
 
 def _recipients(audience: Audience, users: FromClause = U) -> ColumnElement[bool]:
@@ -186,11 +170,11 @@ def _recipients(audience: Audience, users: FromClause = U) -> ColumnElement[bool
     return and_(users.c.role == rules.STAFF_ROLES[audience], users.c.active == true())
 
 
-def _among(one: Pass, audience: Audience) -> ColumnElement[bool]:
+def _among(audience: Audience) -> ColumnElement[bool]:
     """Alerts of `audience`, told apart by recipient where kinds are shared (overdue)."""
     if audience is Audience.grantee:
-        return A.c.user_id.not_in(one.staff[Audience.officers] + one.staff[Audience.admins])
-    return A.c.user_id.in_(one.staff[audience])
+        return and_(A.c.user_id.not_in(_ids("officers")), A.c.user_id.not_in(_ids("admins")))
+    return A.c.user_id.in_(_ids(_STAFF[audience]))
 
 
 def _first_time(
@@ -210,35 +194,40 @@ def _first_time(
     ).correlate_except(A)
 
 
-def _milestone_tiers(one: Pass, audience: Audience, tiers: Sequence[Tier]) -> Select[Any]:
-    """due_soon / overdue / escalation tiers of one audience, in one pass."""
-    t = _tier_table(tiers)
-    source = (
-        M.join(G, G.c.id == M.c.grant_id)
-        .join(t, M.c.due_date.between(t.c.first_due, t.c.last_due))
-        .join(U, _recipients(audience))
-    )
-    values = _row(one, U.c.id, SubjectType.milestone, M.c.id, t.c.kind, t.c.tier)
-    return (
-        select(*values)
-        .select_from(source)
-        .where(
-            one.grant_filter(),
-            M.c.state.in_(rules.AWAITING_EVIDENCE),
-            _first_time(SubjectType.milestone, M.c.id, t.c.kind, t.c.tier, _among(one, audience)),
+def _milestone_tiers(
+    shape: Shape, audience: Audience, tiers: list[tuple[int, AlertKind, int]]
+) -> Select[Any]:
+    """due_soon / overdue / escalation tiers of one audience: one branch per tier, each
+    with its own due-date range, which the planners see (a derived table of ranges
+    joined to the milestones would hide them), in tier order."""
+    branches = []
+    for position, kind, tier in tiers:
+        kind_, tier_ = _kind(kind), literal(tier, Integer())
+        values = _row(U.c.id, SubjectType.milestone, M.c.id, kind_, tier_)
+        first, last = (
+            _param(f"first_due_{position}", Date()),
+            _param(f"last_due_{position}", Date()),
         )
-        .order_by(t.c.position, M.c.id, U.c.id)
-    )
+        branches.append(
+            select(*values, literal(position, Integer()).label("position"))
+            .select_from(M.join(G, G.c.id == M.c.grant_id).join(U, _recipients(audience)))
+            .where(
+                grant_filter(shape),
+                M.c.state.in_(rules.AWAITING_EVIDENCE),
+                M.c.due_date.between(first, last),
+                _first_time(SubjectType.milestone, M.c.id, kind_, tier_, _among(audience)),
+            )
+        )
+    rows = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery("due")
+    ordered = (rows.c.position, rows.c.milestone_id, rows.c.user_id)
+    return select(*(rows.c[column] for column in ALERT_COLUMNS)).order_by(*ordered)
 
 
-def _tranche_waiting(one: Pass) -> Select[Any]:
-    """Approved, unreleased: only decisions within the catch-up period, as approved
-    milestones pile up for ever (one approved long ago was flagged back then)."""
-    cutoff = rules.tranche_waiting_cutoff(one.schedule, one.today)
-    since = rules.waited_before(one.today, cutoff.days + one.catch_up_days + 1)
+def _tranche_waiting(shape: Shape) -> Select[Any]:
+    """Approved, unreleased, decided between tranche_since and tranche_before."""
     kind, tier = _kind(AlertKind.tranche_waiting), literal(1, Integer())
-    values = _row(one, U.c.id, SubjectType.milestone, M.c.id, kind, tier)
-    among = _among(one, Audience.officers)
+    values = _row(U.c.id, SubjectType.milestone, M.c.id, kind, tier)
+    among = _among(Audience.officers)
     # The disbursement row (one per milestone at most), looked up per candidate: as NOT
     # EXISTS, PostgreSQL would rather hash every disbursement ever made.
     disbursement = select(D.c.id).where(D.c.milestone_id == M.c.id).scalar_subquery()
@@ -246,13 +235,13 @@ def _tranche_waiting(one: Pass) -> Select[Any]:
         select(*values)
         .select_from(M.join(G, G.c.id == M.c.grant_id).join(U, _recipients(Audience.officers)))
         .where(
-            one.grant_filter(),
+            grant_filter(shape),
             M.c.state == MilestoneState.approved,
             # released_at picks the candidates from the index; the disbursement row, the
             # record itself, has the last word
             M.c.released_at.is_(None),
-            M.c.decided_at >= since,
-            M.c.decided_at < cutoff.before,
+            M.c.decided_at >= _param("tranche_since", UTCDateTime()),
+            M.c.decided_at < _param("tranche_before", UTCDateTime()),
             disbursement.is_(None),
             _first_time(SubjectType.milestone, M.c.id, kind, tier, among),
         )
@@ -263,28 +252,49 @@ def _tranche_waiting(one: Pass) -> Select[Any]:
 # --- reviews left waiting ------------------------------------------------------------------
 
 
-def _submitted() -> ColumnElement[bool]:
-    """Milestones whose evidence awaits review: the candidates, read from the (state,
-    due_date) index. The always-true range on due_date is for SQLite, whose planner knows
-    only the average number of milestones per state and would otherwise start from every
-    active grant or every submission ever made; bounded on both sides, it looks narrow."""
-    return and_(M.c.state == MilestoneState.submitted, M.c.due_date.between(EARLIEST, LATEST))
+class NewWait(Enum):
+    """Which waits a pass with `since` reads: those that reached the cut-off after it."""
+
+    submitted = "the submission came after the earlier cut-off"
+    assigned = "the reviewer was assigned after it, to an older submission"
+
+
+def _new_waits(shape: Shape) -> list[NewWait | None]:
+    return list(NewWait) if shape.reads is Reads.since else [None]
+
+
+def _submitted(shape: Shape, tier: int, new: NewWait | None) -> ColumnElement[bool]:
+    """Milestones whose evidence awaits review: the candidates. Reading everything, from
+    the (state, due_date) index: the always-true range on due_date is for SQLite, whose
+    planner knows only the average number of milestones per state and would otherwise
+    start from every active grant or every submission ever made; bounded on both sides,
+    it looks narrow. Reading what is new, from the submissions or assignments since."""
+    submitted = M.c.state == MilestoneState.submitted
+    not_before = _param(f"review_not_before_{tier}", UTCDateTime())
+    if new is NewWait.submitted:
+        return and_(submitted, S.c.submitted_at >= not_before)
+    if new is NewWait.assigned:
+        return and_(submitted, S.c.submitted_at < not_before, RA.c.assigned_at >= not_before)
+    if shape.reads is Reads.changed:
+        return submitted
+    return and_(submitted, M.c.due_date.between(EARLIEST, LATEST))
 
 
 def _latest_submission() -> ColumnElement[bool]:
     return and_(S.c.milestone_id == M.c.id, S.c.round == M.c.round)
 
 
-def _waiting_reviewer(one: Pass, before: datetime) -> ColumnElement[bool]:
+def _waiting_reviewer(tier: int) -> ColumnElement[bool]:
     """Reviewer U (assignment RA to grant G), eligible, has not decided submission S, and has
-    been waiting since before `before` (the later of the assignment and the submission)."""
+    been waiting since before the tier's cut-off (the later of assignment and submission)."""
+    before = _param(f"review_before_{tier}", UTCDateTime())
     vc_orgs = (
         select(CI.c.vc_organization_id)
         .where(CI.c.application_id == G.c.application_id)
         .correlate_except(CI)
     )
     return and_(
-        RA.c.reviewer_id.in_(one.staff[Audience.reviewer]),
+        RA.c.reviewer_id.in_(_ids("reviewers")),
         RA.c.assigned_at < before,
         S.c.submitted_at < before,
         ~exists().where(R.c.submission_id == S.c.id, R.c.reviewer_id == U.c.id).correlate_except(R),
@@ -308,10 +318,10 @@ def _waiting_reviewer(one: Pass, before: datetime) -> ColumnElement[bool]:
     )
 
 
-def _review_waiting_reviewer(one: Pass, cutoff: rules.WaitingCutoff) -> Select[Any]:
+def _review_waiting_reviewer(shape: Shape, new: NewWait | None) -> Select[Any]:
     """Tier 1, to each waiting reviewer: checked per reviewer (one may be assigned later)."""
     kind, tier = _kind(AlertKind.review_waiting), literal(1, Integer())
-    values = _row(one, U.c.id, SubjectType.evidence_submission, S.c.id, kind, tier)
+    values = _row(U.c.id, SubjectType.evidence_submission, S.c.id, kind, tier)
     source = (
         M.join(G, G.c.id == M.c.grant_id)
         .join(S, _latest_submission())
@@ -323,41 +333,40 @@ def _review_waiting_reviewer(one: Pass, cutoff: rules.WaitingCutoff) -> Select[A
         select(*values)
         .select_from(source)
         .where(
-            one.grant_filter(),
-            _submitted(),
+            grant_filter(shape),
+            _submitted(shape, 1, new),
             _first_time(SubjectType.evidence_submission, S.c.id, kind, tier, mine),
-            _waiting_reviewer(one, cutoff.before),
+            _waiting_reviewer(1),
         )
         .order_by(S.c.id, U.c.id)
     )
 
 
-def _review_waiting_officers(one: Pass, cutoff: rules.WaitingCutoff) -> Select[Any]:
+def _review_waiting_officers(shape: Shape, new: NewWait | None) -> Select[Any]:
     """Tier 2, to the officers, once a reviewer has been waiting twice as long."""
     officer = U.alias("officer")
-    kind, tier = _kind(AlertKind.review_waiting), literal(cutoff.tier, Integer())
-    values = _row(one, officer.c.id, SubjectType.evidence_submission, S.c.id, kind, tier)
-    source = (
-        M.join(G, G.c.id == M.c.grant_id)
-        .join(S, _latest_submission())
-        .join(officer, _recipients(Audience.officers, officer))
-    )
-    waiting = (
-        select(RA.c.id)
-        .select_from(RA.join(U, U.c.id == RA.c.reviewer_id))
-        .where(RA.c.grant_id == G.c.id, _waiting_reviewer(one, cutoff.before))
-        .correlate_except(RA, U)
-    )
-    among = _among(one, Audience.officers)
-    return (
-        select(*values)
-        .select_from(source)
-        .where(
-            one.grant_filter(),
-            _submitted(),
-            S.c.submitted_at < cutoff.before,  # implied by `waiting`: filters before it
-            _first_time(SubjectType.evidence_submission, S.c.id, kind, tier, among),
-            waiting.exists(),
+    kind, tier = _kind(AlertKind.review_waiting), literal(2, Integer())
+    values = _row(officer.c.id, SubjectType.evidence_submission, S.c.id, kind, tier)
+    source = M.join(G, G.c.id == M.c.grant_id).join(S, _latest_submission())
+    conditions = [
+        grant_filter(shape),
+        _submitted(shape, 2, new),
+        # implied by the waiting reviewer, but filters first
+        S.c.submitted_at < _param("review_before_2", UTCDateTime()),
+        _first_time(SubjectType.evidence_submission, S.c.id, kind, tier, _among(Audience.officers)),
+    ]
+    if new is NewWait.assigned:  # the new assignment leads the read: its reviewer waits
+        source = source.join(RA, RA.c.grant_id == G.c.id).join(U, U.c.id == RA.c.reviewer_id)
+        conditions.append(_waiting_reviewer(2))
+    else:
+        waiting = (
+            select(RA.c.id)
+            .select_from(RA.join(U, U.c.id == RA.c.reviewer_id))
+            .where(RA.c.grant_id == G.c.id, _waiting_reviewer(2))
+            .correlate_except(RA, U)
         )
-        .order_by(S.c.id, officer.c.id)
-    )
+        conditions.append(waiting.exists())
+    source = source.join(officer, _recipients(Audience.officers, officer))
+    query = select(*values).select_from(source).where(*conditions)
+    query = query.order_by(S.c.id, officer.c.id)
+    return query.distinct() if new is NewWait.assigned else query

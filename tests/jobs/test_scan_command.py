@@ -40,12 +40,12 @@ def test_a_rerun_prints_that_nothing_was_created(app: Flask, runner: FlaskCliRun
 
 def test_a_rerun_with_nothing_changed_says_so(app: Flask, runner: FlaskCliRunner) -> None:
     make_grant()
-    app.config["ALERT_SCAN_SKIP_UNCHANGED"] = True
+    app.config["ALERT_SCAN_INCREMENTAL"] = True
     try:
         runner.invoke(args=["grants", "scan", "--today", "2026-09-01"])
         result = runner.invoke(args=["grants", "scan", "--today", "2026-09-01"])
     finally:
-        app.config["ALERT_SCAN_SKIP_UNCHANGED"] = False
+        app.config["ALERT_SCAN_INCREMENTAL"] = False
     assert result.exit_code == 0, result.output
     assert "nothing changed since this day's last scan" in result.output
     assert "alerts created" not in result.output and "E-mail: 0 sent" in result.output

@@ -23,13 +23,13 @@ DAY = timedelta(days=1)
 
 @pytest.fixture
 def world(app: Flask) -> Iterator[GrantWorld]:
-    app.config["ALERT_SCAN_SKIP_UNCHANGED"] = True
+    app.config["ALERT_SCAN_INCREMENTAL"] = True
     world = make_grant()
     world.officer = staff(Role.officer)
     try:
         yield world
     finally:
-        app.config["ALERT_SCAN_SKIP_UNCHANGED"] = False
+        app.config["ALERT_SCAN_INCREMENTAL"] = False
 
 
 def _alerts() -> int:
