@@ -20,6 +20,12 @@ from grants.services import rulesets, whatif
 
 blp = Blueprint("api_rulesets", __name__, url_prefix="/api/v1", description="Rule set versions.")
 
+_DOCUMENT = (
+    "A rule set document: `rules`, and optional `schedule` and `amendments` sections. Each "
+    "`schedule` key (due_soon_days, grace_days, escalation_days, review_waiting_days, "
+    "tranche_waiting_days) is an override; a key left out means the installation's default."
+)
+
 
 class RuleSetSchema(Schema):
     id = fields.Integer(required=True)
@@ -28,12 +34,12 @@ class RuleSetSchema(Schema):
     status = fields.String(required=True, metadata={"enum": ["draft", "published"]})
     version = fields.Integer(allow_none=True)
     effective_from = fields.Date(allow_none=True)
-    document = fields.Dict(required=True)
+    document = fields.Dict(required=True, metadata={"description": _DOCUMENT})
 
 
 class NewDraftSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    document = fields.Dict(metadata={"description": "A rule set document; or give `preset`."})
+    document = fields.Dict(metadata={"description": f"{_DOCUMENT} Or give `preset`."})
     preset = fields.String(validate=validate.OneOf(sorted(rulesets.PRESETS)))
 
     @validates_schema
@@ -43,7 +49,7 @@ class NewDraftSchema(Schema):
 
 
 class DocumentSchema(Schema):
-    document = fields.Dict(required=True)
+    document = fields.Dict(required=True, metadata={"description": _DOCUMENT})
 
 
 class PublishSchema(Schema):

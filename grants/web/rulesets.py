@@ -7,6 +7,8 @@ Published versions are frozen: every edit URL of one answers 409 before reading 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
@@ -36,7 +38,7 @@ from grants.domain.permissions import Action
 from grants.domain.rules.checks import RULE_TYPES
 from grants.extensions import db
 from grants.models import Program, RuleSet, RuleSetStatus, User
-from grants.services import rulesets
+from grants.services import alerts_scan, rulesets
 from grants.web import rule_forms
 from grants.web.access import actor, requires
 from grants.web.forms import apply_errors
@@ -47,6 +49,7 @@ bp = Blueprint("rulesets", __name__, url_prefix="/officer")
 
 _SCHEDULE_LISTS = ("due_soon_days", "escalation_days")
 _SCHEDULE_COUNTS = ("grace_days", "review_waiting_days", "tranche_waiting_days")
+_NONE_TYPED = ("-", "—", "－")  # what an officer types for an empty list of days
 
 
 class NewDraftForm(FlaskForm):
@@ -72,22 +75,31 @@ class PublishForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
-    due_soon_days = StringField(
-        _l("Reminders before a due date (days)"),
-        [InputRequired()],
-        description=_l("Separate several numbers with commas, e.g. 30, 7."),
-    )
-    grace_days = IntegerField(_l("Grace period after a due date (days)"), [InputRequired()])
+    """A blank schedule field leaves the key out of the document: the configured default."""
+
+    due_soon_days = StringField(_l("Reminders before a due date (days)"), [Optional()])
+    grace_days = IntegerField(_l("Grace period after a due date (days)"), [Optional()])
     escalation_days = StringField(
-        _l("Escalation to the officer after (days overdue)"),
-        [InputRequired()],
-        description=_l("Separate several numbers with commas, e.g. 14, 30."),
+        _l("Escalation to the officer after (days overdue)"), [Optional()]
     )
-    review_waiting_days = IntegerField(_l("Reviews left waiting after (days)"), [InputRequired()])
-    tranche_waiting_days = IntegerField(_l("Tranches left waiting after (days)"), [InputRequired()])
+    review_waiting_days = IntegerField(_l("Reviews left waiting after (days)"), [Optional()])
+    tranche_waiting_days = IntegerField(_l("Tranches left waiting after (days)"), [Optional()])
     max_extension_days = IntegerField(
         _l("Longest extension by amendment (days)"), [InputRequired()]
     )
+
+    def __init__(self, *args: Any, defaults: Mapping[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key in _SCHEDULE_LISTS:
+            self[key].description = _(
+                "Separate several numbers with commas, or enter - for none. "
+                "Leave blank for the default: %(default)s.",
+                default=_days_text(defaults[key]),
+            )
+        for key in _SCHEDULE_COUNTS:
+            self[key].description = _(
+                "Leave blank for the default: %(default)s.", default=defaults[key]
+            )
 
 
 def preset_labels() -> dict[str, str]:
@@ -95,6 +107,17 @@ def preset_labels() -> dict[str, str]:
         "amed_certified_vc": _("AMED certified-VC programme"),
         "milestone_programme": _("Milestone-type development support"),
     }
+
+
+def _schedule_defaults() -> dict[str, Any]:
+    """The installation's alert offsets: what a schedule key absent from a rule set means."""
+    return asdict(alerts_scan.default_schedule())
+
+
+def _days_text(value: Any, none: str = "-") -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or none
+    return str(value)
 
 
 def _today() -> Any:
@@ -254,13 +277,15 @@ def show(ruleset_id: int) -> tuple[str, int]:
 
 def _show(ruleset: RuleSet, publish_form: PublishForm) -> tuple[str, int]:
     users = {ruleset.created_by_id, ruleset.published_by_id} - {None}
+    section = ruleset.document.get("schedule") or {}
     page = render_template(
         "rulesets/show.html",
         ruleset=ruleset,
         program=ruleset.program,
         is_draft=ruleset.status == RuleSetStatus.draft,
         groups=phase_groups(ruleset.document),
-        schedule=ruleset.document["schedule"],
+        schedule=_schedule_texts(section),
+        schedule_defaulted=set(_SCHEDULE_LISTS + _SCHEDULE_COUNTS) - set(section),
         amendments=ruleset.document["amendments"],
         rule_types=rule_type_labels(),
         publish_form=publish_form,
@@ -269,6 +294,12 @@ def _show(ruleset: RuleSet, publish_form: PublishForm) -> tuple[str, int]:
         },
     )
     return page, 422 if publish_form.errors else 200
+
+
+def _schedule_texts(section: Mapping[str, Any]) -> dict[str, str]:
+    """Each schedule value as shown: the rule set's own, or else the configured default."""
+    effective = {**_schedule_defaults(), **section}
+    return {key: _days_text(value, none="—") for key, value in effective.items()}
 
 
 @bp.post("/rulesets/<int:ruleset_id>/publish")
@@ -305,12 +336,11 @@ def delete(ruleset_id: int) -> Response:
 @requires(Action.edit_ruleset)
 def settings(ruleset_id: int) -> tuple[str, int] | Response:
     ruleset = _draft(ruleset_id)
-    schedule, amendments = ruleset.document["schedule"], ruleset.document["amendments"]
+    defaults = _schedule_defaults()
     if request.method == "GET":
-        lists = {key: ", ".join(map(str, schedule[key])) for key in _SCHEDULE_LISTS}
-        form = SettingsForm(data={**schedule, **lists, **amendments})
+        form = SettingsForm(data=_settings_data(ruleset.document), defaults=defaults)
     else:
-        form = SettingsForm()
+        form = SettingsForm(defaults=defaults)
     if form.validate_on_submit():
         document = _settings_document(form, ruleset.document)
         if document is not None:
@@ -325,18 +355,43 @@ def settings(ruleset_id: int) -> tuple[str, int] | Response:
     return page, 422 if form.errors else 200
 
 
+def _settings_data(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's initial data: the document's own schedule values, blank for a default."""
+    schedule = document.get("schedule") or {}
+    data = {key: schedule[key] for key in _SCHEDULE_COUNTS if key in schedule}
+    data |= {key: _days_text(schedule[key]) for key in _SCHEDULE_LISTS if key in schedule}
+    return data | document["amendments"]
+
+
 def _settings_document(form: SettingsForm, document: dict[str, Any]) -> dict[str, Any] | None:
-    schedule: dict[str, Any] = {key: form[key].data for key in _SCHEDULE_COUNTS}
+    """The document with the form's schedule overrides; a blank field sets no key."""
+    schedule: dict[str, Any] = {
+        key: form[key].data for key in _SCHEDULE_COUNTS if form[key].data is not None
+    }
     for key in _SCHEDULE_LISTS:
-        parts = [part.strip() for part in (form[key].data or "").split(",") if part.strip()]
-        if not all(part.isdigit() for part in parts):
-            add_error(form[key], _("Enter whole numbers of days separated by commas."))
+        text = (form[key].data or "").strip()
+        if not text:
             continue
-        schedule[key] = [int(part) for part in parts]
+        days = _parse_days(text)
+        if days is None:
+            add_error(form[key], _("Enter whole numbers of days separated by commas."))
+        else:
+            schedule[key] = days
     if form.errors:
         return None
     amendments = {"max_extension_days": form.max_extension_days.data}
     return {**document, "schedule": schedule, "amendments": amendments}
+
+
+def _parse_days(text: str) -> list[int] | None:
+    """Days typed as "30, 7" ("-" for none); None if that is not what was typed."""
+    if text in _NONE_TYPED:
+        return []
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    # isdecimal, not isdigit: int() refuses digits such as "²".
+    if not parts or not all(part.isdecimal() for part in parts):
+        return None
+    return [int(part) for part in parts]
 
 
 def _settings_errors(form: SettingsForm, error: RuleViolation) -> None:

@@ -99,3 +99,24 @@ def test_what_if_is_for_officers(app: Flask, client: FlaskClient, role: Role) ->
         json={"title": "x", "preset": "amed_certified_vc"},
     ).get_json()
     assert_error(api_as(client, role).get(f"/api/v1/rulesets/{draft['id']}/what-if"), 403)
+
+
+def test_schedule_keys_are_optional_overrides(app: Flask, client: FlaskClient) -> None:
+    program = make_program()
+    api = api_as(client, Role.officer)
+    document = amed_certified_vc()
+    del document["schedule"]
+    created = api.post(
+        f"/api/v1/programs/{program.id}/rulesets", json={"title": "x", "document": document}
+    )
+    assert created.status_code == 201
+    assert created.get_json()["document"]["schedule"] == {}
+    path = f"/api/v1/rulesets/{created.get_json()['id']}"
+    document["schedule"] = {"grace_days": 5}
+    replaced = api.put(f"{path}/document", json={"document": document})
+    assert replaced.status_code == 200
+    assert replaced.get_json()["document"]["schedule"] == {"grace_days": 5}
+    assert api.get(path).get_json()["document"]["schedule"] == {"grace_days": 5}
+    document["schedule"] = {"due_soon_days": [30, -1]}
+    error = assert_error(api.put(f"{path}/document", json={"document": document}), 422)
+    assert "due_soon_days" in error["fields"]["schedule"]

@@ -61,9 +61,35 @@ def test_amed_preset_has_the_programme_figures() -> None:
     assert rules["vc_share_min"]["params"]["ratio"] == "1/3"
     assert rules["subsidy_rate_max"]["params"]["ratio"] == "2/3"
     assert rules["project_size"]["severity"] == "warn"
-    assert compiled.schedule.due_soon_days == (30, 7)
-    assert compiled.schedule.escalation_days == (14, 30)
+    assert compiled.document["schedule"] == {}  # every offset from the configuration
     assert compiled.max_extension_days == 180
+
+
+def test_schedule_keys_are_optional_overrides() -> None:
+    document = milestone_programme()
+    del document["schedule"]
+    assert validate_ruleset(document)["schedule"] == {}
+    explicit = {"due_soon_days": [45], "grace_days": 0, "tranche_waiting_days": 3}
+    document["schedule"] = explicit
+    assert validate_ruleset(document)["schedule"] == explicit
+    assert compile_ruleset(document).document["schedule"] == explicit
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("due_soon_days", None),
+        ("due_soon_days", 30),
+        ("escalation_days", ["14"]),
+        ("grace_days", None),
+        ("review_waiting_days", 1.5),
+        ("tranche_waiting_days", True),
+    ],
+)
+def test_a_schedule_override_is_still_validated(key: str, value: Any) -> None:
+    document = milestone_programme()
+    document["schedule"] = {key: value}
+    assert set(_errors(document)["schedule"]) == {key}
 
 
 def test_defaults_are_filled_in() -> None:
@@ -80,13 +106,7 @@ def test_defaults_are_filled_in() -> None:
                 "label": None,
             }
         ],
-        "schedule": {
-            "due_soon_days": [30, 7],
-            "grace_days": 0,
-            "escalation_days": [14, 30],
-            "review_waiting_days": 14,
-            "tranche_waiting_days": 14,
-        },
+        "schedule": {},
         "amendments": {"max_extension_days": 180},
     }
 

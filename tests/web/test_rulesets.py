@@ -404,9 +404,27 @@ def _settings(**changes: str) -> dict[str, str]:
     return data | changes
 
 
+def _input_value(page: str, name: str) -> str | None:
+    tag = re.search(rf'<input [^>]*name="{re.escape(name)}"[^>]*>', page)
+    value = re.search(r'value="([^"]*)"', tag.group(0)) if tag else None
+    return value.group(1) if value else None
+
+
+@pytest.fixture
+def configured(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Installation defaults unlike the domain's old constants, so that they are told apart."""
+    for key, value in {
+        "ALERT_DUE_SOON_DAYS": (45, 10),
+        "ALERT_GRACE_DAYS": 2,
+        "ALERT_ESCALATION_DAYS": (21,),
+        "ALERT_REVIEW_WAITING_DAYS": 11,
+        "ALERT_TRANCHE_WAITING_DAYS": 12,
+    }.items():
+        monkeypatch.setitem(app.config, key, value)
+
+
 def test_settings_are_saved(officer_client: FlaskClient, world: World) -> None:
     path = f"/officer/rulesets/{world.draft.id}/settings"
-    assert "30, 7" in _page(officer_client.get(path))
     assert post_form(officer_client, path, _settings()).status_code == 302
     document = _document(world.draft.id)
     assert document["schedule"] == {
@@ -417,14 +435,51 @@ def test_settings_are_saved(officer_client: FlaskClient, world: World) -> None:
         "tranche_waiting_days": 20,
     }
     assert document["amendments"] == {"max_extension_days": 90}
+    page = _page(officer_client.get(path))
+    assert _input_value(page, "due_soon_days") == "60, 30, 7"
+    assert _input_value(page, "grace_days") == "3"
+
+
+def test_blank_settings_follow_the_configured_defaults(
+    officer_client: FlaskClient, world: World, configured: None
+) -> None:
+    path = f"/officer/rulesets/{world.draft.id}/settings"
+    page = _page(officer_client.get(path))
+    assert world.draft.document["schedule"] == {}  # the preset sets no offsets
+    assert _input_value(page, "due_soon_days") in (None, "")
+    assert _input_value(page, "grace_days") in (None, "")
+    assert "Leave blank for the default: 45, 10." in page
+    assert "Leave blank for the default: 21." in page
+    assert "Leave blank for the default: 12." in page
+    assert post_form(officer_client, path, _settings()).status_code == 302
+    # Blanking a field removes its override; the others stay.
+    blanks = _settings(due_soon_days="", grace_days="", tranche_waiting_days=" ")
+    assert post_form(officer_client, path, blanks).status_code == 302
+    schedule = _document(world.draft.id)["schedule"]
+    assert schedule == {"escalation_days": [7], "review_waiting_days": 10}
+    every = dict.fromkeys(("escalation_days", "review_waiting_days"), "")
+    assert post_form(officer_client, path, blanks | every).status_code == 302
+    assert _document(world.draft.id)["schedule"] == {}
+
+
+def test_a_dash_sets_no_reminders_at_all(officer_client: FlaskClient, world: World) -> None:
+    path = f"/officer/rulesets/{world.draft.id}/settings"
+    assert post_form(officer_client, path, _settings(escalation_days="-")).status_code == 302
+    assert _document(world.draft.id)["schedule"]["escalation_days"] == []
+    assert _input_value(_page(officer_client.get(path)), "escalation_days") == "-"
 
 
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
         ({"due_soon_days": "30, x"}, "due_soon_days", "whole numbers"),
+        ({"due_soon_days": "30, -7"}, "due_soon_days", "whole numbers"),
+        ({"escalation_days": "14, ²"}, "escalation_days", "whole numbers"),
+        ({"escalation_days": ", ,"}, "escalation_days", "whole numbers"),
         ({"grace_days": "-1"}, "grace_days", "0 or more"),
+        ({"review_waiting_days": "two"}, "review_waiting_days", "integer"),
         ({"max_extension_days": "1.5"}, "max_extension_days", "integer"),
+        ({"max_extension_days": ""}, "max_extension_days", "required"),
     ],
 )
 def test_bad_settings_are_refused(
@@ -436,6 +491,34 @@ def test_bad_settings_are_refused(
     assert response.status_code == 422
     assert message in _field_errors(_page(response), field)
     assert _document(world.draft.id) == before
+
+
+def test_the_version_page_marks_the_defaults(
+    officer_client: FlaskClient, world: World, configured: None
+) -> None:
+    page = _page(officer_client.get(f"/officer/rulesets/{world.draft.id}"))
+    shown = {
+        "due_soon_days": "45, 10 (default)",
+        "grace_days": "2 (default)",
+        "escalation_days": "21 (default)",
+        "review_waiting_days": "11 (default)",
+        "tranche_waiting_days": "12 (default)",
+    }
+    for key, text in shown.items():
+        assert _setting(page, key) == text
+    path = f"/officer/rulesets/{world.draft.id}/settings"
+    blanks = dict.fromkeys(("grace_days", "escalation_days", "tranche_waiting_days"), "")
+    assert post_form(officer_client, path, _settings(**blanks)).status_code == 302
+    page = _page(officer_client.get(f"/officer/rulesets/{world.draft.id}"))
+    assert _setting(page, "due_soon_days") == "60, 30, 7"
+    assert _setting(page, "grace_days") == "2 (default)"
+    assert _setting(page, "review_waiting_days") == "10"
+
+
+def _setting(page: str, key: str) -> str:
+    match = re.search(rf'<dd id="setting-{key}">(.*?)</dd>', page, re.S)
+    assert match, key
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
 
 
 # ---- drafts, JSON ---------------------------------------------------------------------------

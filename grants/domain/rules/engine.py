@@ -27,6 +27,8 @@ _SKIP: Result = (_SKIPPED, None, None)
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
+    """A rule set's alert offsets, completed with the configured defaults (domain.alerts)."""
+
     due_soon_days: tuple[int, ...]
     grace_days: int
     escalation_days: tuple[int, ...]
@@ -46,24 +48,15 @@ class CompiledPhase:
 class CompiledRuleSet:
     document: dict[str, Any]  # the normalised document
     phases: Mapping[str, CompiledPhase]
-    schedule: Schedule
     max_extension_days: int
 
 
 def compile_ruleset(document: Mapping[str, Any]) -> CompiledRuleSet:
     """Validate (raising RuleSetInvalid) and compile a RuleSet document."""
     normalised = validate_ruleset(document)
-    schedule = normalised["schedule"]
     return CompiledRuleSet(
         document=normalised,
         phases={phase: _compile_phase(phase, normalised["rules"]) for phase in Phase},
-        schedule=Schedule(
-            due_soon_days=tuple(schedule["due_soon_days"]),
-            grace_days=schedule["grace_days"],
-            escalation_days=tuple(schedule["escalation_days"]),
-            review_waiting_days=schedule["review_waiting_days"],
-            tranche_waiting_days=schedule["tranche_waiting_days"],
-        ),
         max_extension_days=normalised["amendments"]["max_extension_days"],
     )
 

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grants.domain.rules.schema import (
-    DEFAULT_DUE_SOON_DAYS,
-    DEFAULT_ESCALATION_DAYS,
-    DEFAULT_MAX_EXTENSION_DAYS,
-    DEFAULT_WAITING_DAYS,
-)
+from grants.domain.rules.schema import DEFAULT_MAX_EXTENSION_DAYS
 
 Rule = dict[str, Any]
 
@@ -30,13 +25,7 @@ def _rule(rule_id: str, phase: str, rule_type: str, ja: str, en: str, **params: 
 def _document(rules: list[Rule]) -> dict[str, Any]:
     return {
         "rules": rules,
-        "schedule": {
-            "due_soon_days": list(DEFAULT_DUE_SOON_DAYS),
-            "grace_days": 0,
-            "escalation_days": list(DEFAULT_ESCALATION_DAYS),
-            "review_waiting_days": DEFAULT_WAITING_DAYS,
-            "tranche_waiting_days": DEFAULT_WAITING_DAYS,
-        },
+        "schedule": {},  # every alert offset from the installation's configuration
         "amendments": {"max_extension_days": DEFAULT_MAX_EXTENSION_DAYS},
     }
 

@@ -16,9 +16,6 @@ from grants.domain.rules.params import Param, ParamKind
 from grants.domain.rules.schema_fields import Condition, Count, FactName, IsoDate, Ratio, Yen
 from grants.domain.rules.trace import Phase, Severity
 
-DEFAULT_DUE_SOON_DAYS = (30, 7)
-DEFAULT_ESCALATION_DAYS = (14, 30)
-DEFAULT_WAITING_DAYS = 14
 DEFAULT_MAX_EXTENSION_DAYS = 180
 
 
@@ -162,11 +159,14 @@ def _relaxation_params(original: Mapping[str, Any]) -> list[Mapping[str, Any] | 
 
 
 class ScheduleSchema(Schema):
-    due_soon_days = fields.List(Count(), load_default=lambda: list(DEFAULT_DUE_SOON_DAYS))
-    grace_days = Count(load_default=0)
-    escalation_days = fields.List(Count(), load_default=lambda: list(DEFAULT_ESCALATION_DAYS))
-    review_waiting_days = Count(load_default=DEFAULT_WAITING_DAYS)
-    tranche_waiting_days = Count(load_default=DEFAULT_WAITING_DAYS)
+    """Overrides of the installation's alert offsets: an absent key stays absent and means
+    the configured default (the scan completes the section; see services.alerts_scan)."""
+
+    due_soon_days = fields.List(Count())
+    grace_days = Count()
+    escalation_days = fields.List(Count())
+    review_waiting_days = Count()
+    tranche_waiting_days = Count()
 
 
 class AmendmentsSchema(Schema):
@@ -198,7 +198,11 @@ _RULESET_SCHEMA = RuleSetSchema()
 
 
 def validate_ruleset(document: Any) -> dict[str, Any]:
-    """The normalised (defaults filled in, JSON-safe) document; raises RuleSetInvalid."""
+    """The normalised (defaults filled in, JSON-safe) document; raises RuleSetInvalid.
+
+    The "schedule" section keeps only the keys the document sets: the others are the
+    installation's configured defaults, which the pure domain does not know.
+    """
     if not isinstance(document, Mapping):
         raise RuleSetInvalid("The rule set is invalid.", {"_schema": ["Expected an object."]})
     try:
