@@ -1,5 +1,6 @@
 """Officer pages for rule sets: versions of a programme, a version in words, the rule
-editor (a form per rule type), settings, JSON import and export, publishing.
+editor (a form per rule type), JSON import and export, publishing (the schedule and
+amendment settings are in web.ruleset_settings).
 
 Published versions are frozen: every edit URL of one answers 409 before reading the form.
 """
@@ -7,8 +8,6 @@ Published versions are frozen: every edit URL of one answers 409 before reading 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
@@ -29,7 +28,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from grants.domain.calendar import tokyo_today
@@ -38,18 +37,15 @@ from grants.domain.permissions import Action
 from grants.domain.rules.checks import RULE_TYPES
 from grants.extensions import db
 from grants.models import Program, RuleSet, RuleSetStatus, User
-from grants.services import alerts_scan, rulesets
+from grants.services import rulesets
 from grants.web import rule_forms
 from grants.web.access import actor, requires
 from grants.web.forms import apply_errors
 from grants.web.rule_errors import add_error, any_errors, apply_rule_errors, flatten_errors
 from grants.web.rule_text import phase_groups, rule_type_labels
+from grants.web.ruleset_settings import SCHEDULE_KEYS, schedule_texts
 
 bp = Blueprint("rulesets", __name__, url_prefix="/officer")
-
-_SCHEDULE_LISTS = ("due_soon_days", "escalation_days")
-_SCHEDULE_COUNTS = ("grace_days", "review_waiting_days", "tranche_waiting_days")
-_NONE_TYPED = ("-", "—", "－")  # what an officer types for an empty list of days
 
 
 class NewDraftForm(FlaskForm):
@@ -74,34 +70,6 @@ class PublishForm(FlaskForm):
     effective_from = DateField(_l("In force from"), validators=[InputRequired()])
 
 
-class SettingsForm(FlaskForm):
-    """A blank schedule field leaves the key out of the document: the configured default."""
-
-    due_soon_days = StringField(_l("Reminders before a due date (days)"), [Optional()])
-    grace_days = IntegerField(_l("Grace period after a due date (days)"), [Optional()])
-    escalation_days = StringField(
-        _l("Escalation to the officer after (days overdue)"), [Optional()]
-    )
-    review_waiting_days = IntegerField(_l("Reviews left waiting after (days)"), [Optional()])
-    tranche_waiting_days = IntegerField(_l("Tranches left waiting after (days)"), [Optional()])
-    max_extension_days = IntegerField(
-        _l("Longest extension by amendment (days)"), [InputRequired()]
-    )
-
-    def __init__(self, *args: Any, defaults: Mapping[str, Any], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for key in _SCHEDULE_LISTS:
-            self[key].description = _(
-                "Separate several numbers with commas, or enter - for none. "
-                "Leave blank for the default: %(default)s.",
-                default=_days_text(defaults[key]),
-            )
-        for key in _SCHEDULE_COUNTS:
-            self[key].description = _(
-                "Leave blank for the default: %(default)s.", default=defaults[key]
-            )
-
-
 def preset_labels() -> dict[str, str]:
     return {
         "amed_certified_vc": _("AMED certified-VC programme"),
@@ -109,22 +77,11 @@ def preset_labels() -> dict[str, str]:
     }
 
 
-def _schedule_defaults() -> dict[str, Any]:
-    """The installation's alert offsets: what a schedule key absent from a rule set means."""
-    return asdict(alerts_scan.default_schedule())
-
-
-def _days_text(value: Any, none: str = "-") -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(map(str, value)) or none
-    return str(value)
-
-
 def _today() -> Any:
     return tokyo_today(datetime.now(UTC))
 
 
-def _draft(ruleset_id: int) -> RuleSet:
+def draft(ruleset_id: int) -> RuleSet:
     """The draft to edit; a published version answers 409 before any form is read."""
     ruleset = db.get_or_404(RuleSet, ruleset_id)
     if ruleset.status != RuleSetStatus.draft:
@@ -284,8 +241,8 @@ def _show(ruleset: RuleSet, publish_form: PublishForm) -> tuple[str, int]:
         program=ruleset.program,
         is_draft=ruleset.status == RuleSetStatus.draft,
         groups=phase_groups(ruleset.document),
-        schedule=_schedule_texts(section),
-        schedule_defaulted=set(_SCHEDULE_LISTS + _SCHEDULE_COUNTS) - set(section),
+        schedule=schedule_texts(section),
+        schedule_defaulted=set(SCHEDULE_KEYS) - set(section),
         amendments=ruleset.document["amendments"],
         rule_types=rule_type_labels(),
         publish_form=publish_form,
@@ -296,16 +253,10 @@ def _show(ruleset: RuleSet, publish_form: PublishForm) -> tuple[str, int]:
     return page, 422 if publish_form.errors else 200
 
 
-def _schedule_texts(section: Mapping[str, Any]) -> dict[str, str]:
-    """Each schedule value as shown: the rule set's own, or else the configured default."""
-    effective = {**_schedule_defaults(), **section}
-    return {key: _days_text(value, none="—") for key, value in effective.items()}
-
-
 @bp.post("/rulesets/<int:ruleset_id>/publish")
 @requires(Action.publish_ruleset)
 def publish(ruleset_id: int) -> tuple[str, int] | Response:
-    ruleset = _draft(ruleset_id)
+    ruleset = draft(ruleset_id)
     form = PublishForm()
     if form.validate_on_submit():
         try:
@@ -326,88 +277,10 @@ def publish(ruleset_id: int) -> tuple[str, int] | Response:
 @bp.post("/rulesets/<int:ruleset_id>/delete")
 @requires(Action.edit_ruleset)
 def delete(ruleset_id: int) -> Response:
-    program_id = _draft(ruleset_id).program_id
+    program_id = draft(ruleset_id).program_id
     rulesets.delete_draft(actor(), ruleset_id)
     flash(_("The draft was deleted."), "success")
     return redirect(url_for(".index", program_id=program_id))
-
-
-@bp.route("/rulesets/<int:ruleset_id>/settings", methods=["GET", "POST"])
-@requires(Action.edit_ruleset)
-def settings(ruleset_id: int) -> tuple[str, int] | Response:
-    ruleset = _draft(ruleset_id)
-    defaults = _schedule_defaults()
-    if request.method == "GET":
-        form = SettingsForm(data=_settings_data(ruleset.document), defaults=defaults)
-    else:
-        form = SettingsForm(defaults=defaults)
-    if form.validate_on_submit():
-        document = _settings_document(form, ruleset.document)
-        if document is not None:
-            try:
-                rulesets.replace_document(actor(), ruleset.id, document)
-            except RuleViolation as error:
-                _settings_errors(form, error)
-            else:
-                flash(_("The settings were saved."), "success")
-                return redirect(url_for(".show", ruleset_id=ruleset.id))
-    page = render_template("rulesets/settings.html", ruleset=ruleset, form=form)
-    return page, 422 if form.errors else 200
-
-
-def _settings_data(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The form's initial data: the document's own schedule values, blank for a default."""
-    schedule = document.get("schedule") or {}
-    data = {key: schedule[key] for key in _SCHEDULE_COUNTS if key in schedule}
-    data |= {key: _days_text(schedule[key]) for key in _SCHEDULE_LISTS if key in schedule}
-    return data | document["amendments"]
-
-
-def _settings_document(form: SettingsForm, document: dict[str, Any]) -> dict[str, Any] | None:
-    """The document with the form's schedule overrides; a blank field sets no key."""
-    schedule: dict[str, Any] = {
-        key: form[key].data for key in _SCHEDULE_COUNTS if form[key].data is not None
-    }
-    for key in _SCHEDULE_LISTS:
-        text = (form[key].data or "").strip()
-        if not text:
-            continue
-        days = _parse_days(text)
-        if days is None:
-            add_error(form[key], _("Enter whole numbers of days separated by commas."))
-        else:
-            schedule[key] = days
-    if form.errors:
-        return None
-    amendments = {"max_extension_days": form.max_extension_days.data}
-    return {**document, "schedule": schedule, "amendments": amendments}
-
-
-def _parse_days(text: str) -> list[int] | None:
-    """Days typed as "30, 7" ("-" for none); None if that is not what was typed."""
-    if text in _NONE_TYPED:
-        return []
-    parts = [part.strip() for part in text.split(",") if part.strip()]
-    # isdecimal, not isdigit: int() refuses digits such as "²".
-    if not parts or not all(part.isdecimal() for part in parts):
-        return None
-    return [int(part) for part in parts]
-
-
-def _settings_errors(form: SettingsForm, error: RuleViolation) -> None:
-    rest = dict(error.fields)
-    for section in ("schedule", "amendments"):
-        messages = rest.pop(section, None)
-        if not isinstance(messages, dict):
-            rest.update({section: messages} if messages else {})
-            continue
-        for key, value in messages.items():
-            if key in form._fields:
-                for line in flatten_errors(value):
-                    add_error(form[key], line)
-            else:
-                rest[f"{section} › {key}"] = value
-    form.form_errors.extend(flatten_errors(rest) or ([] if error.fields else [error.message]))
 
 
 # ---- rules ----------------------------------------------------------------------------------
@@ -416,7 +289,7 @@ def _settings_errors(form: SettingsForm, error: RuleViolation) -> None:
 @bp.route("/rulesets/<int:ruleset_id>/rules/new", methods=["GET", "POST"])
 @requires(Action.edit_ruleset)
 def new_rule(ruleset_id: int) -> tuple[str, int] | Response:
-    ruleset = _draft(ruleset_id)
+    ruleset = draft(ruleset_id)
     rule_type = request.args.get("type", "")
     if rule_type not in RULE_TYPES:
         abort(404)
@@ -426,7 +299,7 @@ def new_rule(ruleset_id: int) -> tuple[str, int] | Response:
 @bp.route("/rulesets/<int:ruleset_id>/rules/<rule_id>", methods=["GET", "POST"])
 @requires(Action.edit_ruleset)
 def edit_rule(ruleset_id: int, rule_id: str) -> tuple[str, int] | Response:
-    ruleset = _draft(ruleset_id)
+    ruleset = draft(ruleset_id)
     stored = next((r for r in ruleset.document["rules"] if r["id"] == rule_id), None)
     if stored is None:
         abort(404)
@@ -436,7 +309,7 @@ def edit_rule(ruleset_id: int, rule_id: str) -> tuple[str, int] | Response:
 @bp.post("/rulesets/<int:ruleset_id>/rules/<rule_id>/delete")
 @requires(Action.edit_ruleset)
 def delete_rule(ruleset_id: int, rule_id: str) -> Response:
-    _draft(ruleset_id)
+    draft(ruleset_id)
     rulesets.delete_rule(actor(), ruleset_id, rule_id)
     flash(_("The rule was deleted."), "success")
     return redirect(url_for(".show", ruleset_id=ruleset_id))

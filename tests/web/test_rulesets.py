@@ -90,7 +90,7 @@ def _urls(app: Flask, world: World, ruleset_id: int) -> list[tuple[str, str]]:
     values = {"program_id": world.program.id, "ruleset_id": ruleset_id, "rule_id": "lead_vc_min"}
     urls = []
     for url_rule in app.url_map.iter_rules():
-        if url_rule.endpoint.startswith("rulesets."):
+        if url_rule.endpoint.startswith(("rulesets.", "ruleset_settings.")):
             path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), url_rule.rule)
             if url_rule.endpoint == "rulesets.new_rule":
                 path += "?type=min_amount"
@@ -102,11 +102,19 @@ def _urls(app: Flask, world: World, ruleset_id: int) -> list[tuple[str, str]]:
 
 
 def test_the_routes_are_enumerated(app: Flask, world: World) -> None:
-    endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith("rulesets.")}
+    endpoints = {
+        r.endpoint
+        for r in app.url_map.iter_rules()
+        if r.endpoint.startswith(("rulesets.", "ruleset_settings."))
+    }
     assert len(_urls(app, world, world.draft.id)) == 15
-    assert {"rulesets.index", "rulesets.show", "rulesets.new_rule", "rulesets.edit_rule"} <= (
-        endpoints
-    )
+    assert {
+        "rulesets.index",
+        "rulesets.show",
+        "rulesets.new_rule",
+        "rulesets.edit_rule",
+        "ruleset_settings.settings",
+    } <= endpoints
 
 
 @pytest.mark.parametrize("role", [Role.applicant, Role.reviewer, Role.admin])
