@@ -55,7 +55,8 @@ fmt: $(STAMP)
 
 # --- translations and migrations -------------------------------------------------
 i18n-extract: $(STAMP)
-	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -o grants/translations/messages.pot .
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l \
+		--ignore-dirs='.* __pycache__' -o grants/translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching -i grants/translations/messages.pot -d grants/translations
 
 migrate: $(STAMP)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from grants.domain.calendar import format_date
 from grants.domain.money import format_yen
 from grants.domain.rules.facts import FACTS, Kind, fact_label
+from grants.domain.rules.value_labels import value_label
 
 if TYPE_CHECKING:
     from grants.domain.rules.trace import TraceRow
@@ -24,7 +25,7 @@ _TEMPLATES: dict[str, tuple[str, str, Mapping[str, str]]] = {
     "one_of": (
         "{fact}: {actual}(対象: {allowed})",
         "{fact}: {actual} (allowed: {allowed})",
-        {"fact": "fact", "actual": "value", "allowed": "text"},
+        {"fact": "fact", "actual": "value", "allowed": "values"},
     ),
     "equals": (
         "{fact}: {actual}(要件: {required})",
@@ -90,6 +91,9 @@ _BOOL = {True: ("はい", "yes"), False: ("いいえ", "no")}
 _SKIPPED = ("適用条件に該当しないため対象外", "Not applicable: its conditions are not met")
 _MISSING = ("判定に必要な情報がありません: {}", "Missing fact: {}")
 _RELAXED = ("[緩和: {}]", " [relaxation: {}]")
+_JOINERS = ("、", ", ")
+# How one_of's rule compares its values: joined with ", " (checks._one_of_compared).
+_STORED_JOINER = ", "
 
 
 def render(row: TraceRow) -> dict[str, str]:
@@ -125,11 +129,39 @@ def _body(rule_type: str, compared: Mapping[str, Any], locale: str, at: int) -> 
 
 
 def _value(value: Any, compared: Mapping[str, Any], locale: str) -> str:
-    kind = FACTS[compared["fact"]].kind
+    """One value of the compared fact: yen, a date, yes / no, or a value's label."""
+    fact = compared["fact"]
+    kind = FACTS[fact].kind
     if kind is Kind.BOOL:
         return _BOOL[bool(value)][LOCALES.index(locale)]
+    if kind is Kind.TEXT:
+        return value_label(fact, value, locale)
     how = {Kind.YEN: "yen", Kind.DATE: "date"}.get(kind, "text")
     return _DISPLAYS[how](value, compared, locale)
+
+
+def _values(joined: Any, compared: Mapping[str, Any], locale: str) -> str:
+    """A list of the compared fact's values, stored joined as text, each shown as `_value`."""
+    shown = []
+    for part in str(joined).split(_STORED_JOINER):
+        try:
+            shown.append(_value(_parse(part, FACTS[compared["fact"]].kind), compared, locale))
+        except ValueError:  # not what the fact's kind stores: shown as it is
+            shown.append(part)
+    return _JOINERS[LOCALES.index(locale)].join(shown)
+
+
+def _parse(text: str, kind: Kind) -> Any:
+    """A value of `kind` back from its str() (a date stays ISO text); ValueError if not one."""
+    if kind is Kind.BOOL:
+        if text not in ("True", "False"):
+            raise ValueError(text)
+        return text == "True"
+    if kind in (Kind.YEN, Kind.COUNT):
+        return int(text)
+    if kind is Kind.DATE:
+        return date.fromisoformat(text).isoformat()
+    return text
 
 
 _DISPLAYS: dict[str, Callable[[Any, Mapping[str, Any], str], str]] = {
@@ -139,4 +171,5 @@ _DISPLAYS: dict[str, Callable[[Any, Mapping[str, Any], str], str]] = {
     "fact": lambda value, _c, locale: fact_label(value, locale),
     "who": lambda value, _c, locale: _WHO[value][LOCALES.index(locale)],
     "value": _value,
+    "values": _values,
 }
