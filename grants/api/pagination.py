@@ -8,12 +8,13 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func, select
 
 from grants.extensions import db
+from grants.services.paging import MAX_PAGE
 
 PER_PAGE_MAX = 100
 
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=PER_PAGE_MAX))
 
 

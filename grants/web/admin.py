@@ -20,6 +20,7 @@ from grants.services import accounts
 from grants.web.access import actor, requires
 from grants.web.forms import apply_errors
 from grants.web.labels import locale_labels, org_kind_labels, role_labels
+from grants.web.listing import page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
@@ -91,7 +92,7 @@ def users() -> str:
     if term:
         like = f"%{term}%"
         query = query.where(or_(User.email.ilike(like), User.name.ilike(like)))
-    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
     return render_template("admin/users.html", page=page, term=term)
 
 
@@ -136,7 +137,7 @@ def organizations() -> str:
     if term:
         like = f"%{term}%"
         query = query.where(or_(Organization.name.ilike(like), Organization.name_en.ilike(like)))
-    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
     return render_template("admin/organizations.html", page=page, term=term)
 
 

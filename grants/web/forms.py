@@ -1,10 +1,16 @@
-"""Form helpers shared by every area: copying service field errors onto a form."""
+"""Form helpers shared by every area: copying service field errors onto a form, bounded ids."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
 
 from grants.domain.errors import DomainError
+from grants.routing import ID_MAX
 
 
 def apply_errors(form: FlaskForm, error: DomainError) -> None:
@@ -17,3 +23,15 @@ def apply_errors(form: FlaskForm, error: DomainError) -> None:
             form.form_errors.extend(messages)
     if not error.fields and error.message:
         form.form_errors.append(error.message)
+
+
+class IdField(IntegerField):
+    """A required id a column can hold (1 to ID_MAX): a larger number is a field error, not an
+    OverflowError in the database driver."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        message = kwargs.pop("message", None) or _l("Choose one from the list.")
+        bounds = NumberRange(min=1, max=ID_MAX, message=message)
+        super().__init__(
+            label, [InputRequired(message=message), bounds, *(validators or [])], **kwargs
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from grants.models import Program
+from grants.services.paging import bounded_page
 from grants.services.programs import all_programmes
 
 
@@ -16,5 +17,6 @@ def programme_filter() -> tuple[list[Program], int | None]:
 
 
 def page_number() -> int:
-    """?page=, at least 1 (a missing or malformed one is the first page)."""
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    """?page=, from 1 to MAX_PAGE: a missing or malformed one is the first page, a larger one
+    the last allowed, so that no number reaches the database as an OFFSET it cannot hold."""
+    return bounded_page(request.args.get("page", 1, type=int))

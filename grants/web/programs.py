@@ -24,6 +24,7 @@ from grants.models import Program
 from grants.services import programs
 from grants.web.access import actor, requires
 from grants.web.forms import apply_errors
+from grants.web.listing import page_number
 from grants.web.vocabulary import modality_labels, theme_labels
 
 bp = Blueprint("programs", __name__, url_prefix="/officer/programs")
@@ -101,7 +102,7 @@ def parse_yen(text: str) -> int | None:
 @requires(Action.manage_programs)
 def index() -> str:
     query = select(Program).order_by(Program.application_opens.desc(), Program.code)
-    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
     return render_template("programs/index.html", page=page)
 
 
