@@ -157,7 +157,7 @@ def get_milestone(milestone_id: int) -> dict[str, Any]:
     milestone, subject = visible_milestone(api_actor(), milestone_id)
     sees_evidence = decide(Action.download_evidence, subject).allowed
     return {
-        **milestone_data(milestone, disbursement_of(milestone.id), today()),
+        **milestone_data(milestone, disbursement_of(milestone.id)),
         "grant_number": milestone.grant.number,
         "evidence_hidden": not sees_evidence,
         "submissions": _rounds(milestone) if sees_evidence else [],
@@ -169,7 +169,11 @@ def get_milestone(milestone_id: int) -> dict[str, Any]:
 @blp.arguments(EvidenceFilesSchema, location="files")
 @blp.doc(**_MULTIPART_DOC)  # one multipart body instead of two documented locations
 @blp.response(201, SubmissionSchema)
-@blp.alt_response(409, schema=ErrorSchema, description="Not awaiting evidence.")
+@blp.alt_response(
+    409,
+    schema=ErrorSchema,
+    description="Not the current milestone, or not awaiting evidence.",
+)
 @blp.alt_response(413, schema=ErrorSchema, description="The upload is too large.")
 def submit_evidence(form: dict[str, Any], files: dict[str, Any], milestone_id: int) -> Any:
     """Submit the next evidence round (the grantee); the milestone goes to `submitted`."""

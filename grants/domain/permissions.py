@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Final
 
 from grants.domain.errors import Conflict, NotAllowed
-from grants.domain.states import ApplicationState, MilestoneState, Role
+from grants.domain.states import AWAITING_EVIDENCE, ApplicationState, MilestoneState, Role
 
 
 class Action(StrEnum):
@@ -57,6 +57,7 @@ class Reason(StrEnum):
     conflicted = "conflicted"
     state = "state"
     separation_of_duties = "separation_of_duties"
+    not_current_milestone = "not_current_milestone"
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class Subject:
 
     `state` is the state of the object the action touches (the milestone's for
     submit_evidence and review_milestone, the application's for edit/submit/withdraw).
+    `awaits_earlier_milestone`: for submit_evidence, an earlier milestone of the grant is
+    not approved yet (states.awaits_earlier_milestone), so this one is not the current one.
     """
 
     role: Role
@@ -73,6 +76,7 @@ class Subject:
     is_conflicted: bool = False
     is_reviewer_of_milestone: bool = False
     state: str | None = None
+    awaits_earlier_milestone: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,11 @@ def _not_conflicted(subject: Subject) -> Reason | None:
 
 def _not_milestone_reviewer(subject: Subject) -> Reason | None:
     return Reason.separation_of_duties if subject.is_reviewer_of_milestone else None
+
+
+def _current_milestone(subject: Subject) -> Reason | None:
+    """Evidence goes to the grant's current milestone only (states.current_milestone)."""
+    return Reason.not_current_milestone if subject.awaits_earlier_milestone else None
 
 
 def _in_state(*states: str) -> Check:
@@ -165,7 +174,8 @@ _RULES: Final[Mapping[Action, Rule]] = {
     Action.submit_evidence: {
         Role.applicant: (
             _owner,
-            _in_state(MilestoneState.planned, MilestoneState.changes_requested),
+            _in_state(*AWAITING_EVIDENCE),
+            _current_milestone,
         ),
     },
     Action.request_amendment: {Role.applicant: _OWN},
@@ -199,10 +209,13 @@ def _role_refusal(action: Action, role: Role) -> Reason:
 
 
 def require(action: Action, subject: Subject) -> None:
-    """Raise Conflict when the object's state refuses `action`, NotAllowed on any other refusal."""
+    """Raise Conflict when the object's state (or, for evidence, an earlier milestone's)
+    refuses `action`, NotAllowed on any other refusal."""
     decision = decide(action, subject)
     if decision.allowed:
         return
+    if decision.reason is Reason.not_current_milestone:
+        raise Conflict(f"'{action}' is possible only for the grant's current milestone")
     if decision.reason is Reason.state:
         raise Conflict(f"'{action}' is not possible in state '{subject.state}'")
     raise NotAllowed(f"'{subject.role}' may not '{action}' ({decision.reason})")

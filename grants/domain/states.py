@@ -7,7 +7,7 @@ keyed by the enum class first and transitions refuse to mix kinds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any, Final, NamedTuple, TypeVar
 
@@ -17,6 +17,7 @@ from grants.domain.errors import Conflict
 __all__ = [
     "AMENDMENT_TRANSITIONS",
     "APPLICATION_TRANSITIONS",
+    "AWAITING_EVIDENCE",
     "GRANT_TRANSITIONS",
     "MILESTONE_TRANSITIONS",
     "AmendmentKind",
@@ -27,7 +28,9 @@ __all__ = [
     "MilestoneState",
     "ReviewDecision",
     "Role",
+    "awaits_earlier_milestone",
     "can_transition",
+    "current_milestone",
     "label",
     "transition",
 ]
@@ -120,6 +123,33 @@ MILESTONE_TRANSITIONS: Final[Mapping[MilestoneState, frozenset[MilestoneState]]]
     _Mil.rejected: frozenset({_Mil.cancelled}),
     _Mil.cancelled: frozenset(),
 }
+
+# A milestone awaits the grantee's evidence in these states (the first round, or another one).
+AWAITING_EVIDENCE: Final = frozenset({_Mil.planned, _Mil.changes_requested})
+
+
+def current_milestone(milestones: Iterable[tuple[int, str]]) -> int | None:
+    """The sequence of a grant's current milestone, from its (sequence, state) pairs: the
+    lowest-sequence milestone not approved yet (None once every milestone is approved).
+
+    Milestones are staged: each is cleared (approved by the reviewers) before the next one
+    is judged, as its tranche gate (prior_milestones_approved) demands before any later
+    tranche is released. So evidence may be submitted for the current milestone only, and
+    only while it awaits evidence (AWAITING_EVIDENCE: planned or changes_requested). While
+    the current milestone's evidence is submitted and undecided, or after a no-go
+    (rejected, which an officer may follow with termination), no milestone takes evidence;
+    evidence for a later milestone waits until every earlier one is approved.
+    """
+    open_ones = [sequence for sequence, state in milestones if state != _Mil.approved]
+    return min(open_ones, default=None)
+
+
+def awaits_earlier_milestone(sequence: int, milestones: Iterable[tuple[int, str]]) -> bool:
+    """Whether a milestone before `sequence` is not approved yet, so that the milestone at
+    `sequence` is not the current one and takes no evidence (see current_milestone)."""
+    current = current_milestone(milestones)
+    return current is not None and current < sequence
+
 
 AMENDMENT_TRANSITIONS: Final[Mapping[AmendmentState, frozenset[AmendmentState]]] = {
     AmendmentState.requested: frozenset(

@@ -286,7 +286,8 @@ def _check_new_date(grant: Grant, milestone: Milestone, new_due: date, today: da
 def _date_problem(
     grant: Grant, milestone: Milestone | None, new_due: date, today: date
 ) -> str | None:
-    """Why `new_due` is not allowed: not after today, past the programme, too long an extension."""
+    """Why `new_due` is not allowed: not after today, past the programme, out of the
+    milestones' order, too long an extension."""
     end = grant.program.end_date
     if new_due <= today:
         return _("The new due date must be after today.")
@@ -295,6 +296,8 @@ def _date_problem(
             "The new due date is after the programme's end date (%(day)s).",
             day=format_date(end, _locale()),
         )
+    if milestone is not None and (message := _order_problem(grant, milestone, new_due)):
+        return message
     limit = rulesets.compiled(grant.ruleset).max_extension_days
     if milestone is not None and (new_due - milestone.due_date).days > limit:
         return _(
@@ -304,6 +307,37 @@ def _date_problem(
             limit=limit,
         )
     return None
+
+
+def _order_problem(grant: Grant, milestone: Milestone, new_due: date) -> str | None:
+    """Milestones stay in their order: a new due date falls strictly after the previous
+    milestone's due date and strictly before the next one's (as they stand now: at approval
+    the milestones are locked and re-read, since other amendments may have moved them)."""
+    others = [m for m in grant.milestones if m.id != milestone.id]
+    before = max(
+        (m for m in others if m.sequence < milestone.sequence), key=_sequence, default=None
+    )
+    after = min((m for m in others if m.sequence > milestone.sequence), key=_sequence, default=None)
+    locale = _locale()
+    if before is not None and new_due <= before.due_date:
+        return _(
+            "The new due date must be after the due date of milestone %(sequence)d "
+            "(%(day)s): milestones stay in their order.",
+            sequence=before.sequence,
+            day=format_date(before.due_date, locale),
+        )
+    if after is not None and new_due >= after.due_date:
+        return _(
+            "The new due date must be before the due date of milestone %(sequence)d "
+            "(%(day)s): milestones stay in their order.",
+            sequence=after.sequence,
+            day=format_date(after.due_date, locale),
+        )
+    return None
+
+
+def _sequence(milestone: Milestone) -> int:
+    return milestone.sequence
 
 
 def _move_commitments(

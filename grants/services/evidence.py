@@ -13,7 +13,7 @@ import secrets
 import unicodedata
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -24,12 +24,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grants.domain.errors import Conflict, NotFound, RuleViolation
-from grants.domain.permissions import Action
-from grants.domain.states import GrantState, MilestoneState, transition
+from grants.domain.permissions import Action, Reason, decide, require
+from grants.domain.states import (
+    GrantState,
+    MilestoneState,
+    awaits_earlier_milestone,
+    current_milestone,
+    transition,
+)
 from grants.extensions import db
 from grants.models import EvidenceFile, EvidenceSubmission, Milestone
 from grants.services import audit
-from grants.services.access import require_on_grant
+from grants.services.access import grant_subject, require_on_grant
 from grants.services.actors import Actor
 
 NARRATIVE_MAX = 20_000
@@ -73,10 +79,7 @@ def submit_evidence(
 ) -> EvidenceSubmission:
     """Submit the next round of evidence; the milestone goes to `submitted`."""
     milestone = _locked_milestone(milestone_id)
-    grant = milestone.grant
-    require_on_grant(Action.submit_evidence, actor, grant, milestone)
-    if grant.state != GrantState.active:
-        raise Conflict(_("Evidence can only be submitted for an active grant."))
+    check_may_submit(actor, milestone)
     narrative = (narrative or "").strip()
     values = _measured_values(milestone, measured)
     errors = _text_errors(narrative, values)
@@ -117,6 +120,35 @@ def submit_evidence(
         _discard(written)
         raise
     return submission
+
+
+def check_may_submit(actor: Actor, milestone: Milestone) -> None:
+    """Raise unless `actor` may submit evidence for `milestone` now (the authoritative check;
+    the evidence form asks it before it is shown).
+
+    The grantee only (NotAllowed otherwise), of an active grant, for a milestone awaiting
+    evidence, and only for the grant's current milestone: every earlier milestone must be
+    approved first (domain.states.current_milestone), else Conflict naming the current one.
+    """
+    grant = milestone.grant
+    others = [(m.sequence, str(m.state)) for m in grant.milestones]
+    subject = replace(
+        grant_subject(actor, grant, milestone),
+        awaits_earlier_milestone=awaits_earlier_milestone(milestone.sequence, others),
+    )
+    if decide(Action.submit_evidence, subject).reason is Reason.not_current_milestone:
+        current = next(m for m in grant.milestones if m.sequence == current_milestone(others))
+        raise Conflict(
+            _(
+                "Evidence is accepted only for the grant's current milestone: "
+                "%(sequence)d. %(title)s must be approved first.",
+                sequence=current.sequence,
+                title=current.title,
+            )
+        )
+    require(Action.submit_evidence, subject)
+    if grant.state != GrantState.active:
+        raise Conflict(_("Evidence can only be submitted for an active grant."))
 
 
 def open_evidence_file(actor: Actor, file_id: int) -> tuple[Path, str, str]:

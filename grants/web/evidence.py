@@ -13,13 +13,11 @@ from wtforms import MultipleFileField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from grants.domain.calendar import tokyo_today
-from grants.domain.errors import Conflict, RuleViolation
+from grants.domain.errors import RuleViolation
 from grants.domain.permissions import Action
-from grants.domain.states import GrantState
 from grants.extensions import db
 from grants.models import Milestone
 from grants.services import evidence
-from grants.services.access import require_on_grant
 from grants.web.access import actor, requires
 from grants.web.forms import apply_errors
 
@@ -75,9 +73,9 @@ def evidence_form(milestone: Milestone) -> EvidenceForm:
 @requires(Action.submit_evidence)
 def new(milestone_id: int) -> tuple[str, int] | Response:
     milestone = db.get_or_404(Milestone, milestone_id)
-    require_on_grant(Action.submit_evidence, actor(), milestone.grant, milestone)
-    if milestone.grant.state != GrantState.active:
-        raise Conflict(_("Evidence can only be submitted for an active grant."))
+    # 403 for anyone but the grantee; 409 with the reason for a grant that is not active, a
+    # milestone not awaiting evidence, or one after the grant's current milestone.
+    evidence.check_may_submit(actor(), milestone)
     form = evidence_form(milestone)
     if form.validate_on_submit():
         uploads = [

@@ -142,6 +142,17 @@ def test_who_may_not_submit_evidence(app: Flask, world: GrantWorld, client: Flas
     assert _state(milestone.id) == MilestoneState.planned
 
 
+def test_evidence_for_a_later_milestone_is_409(
+    app: Flask, world: GrantWorld, client: FlaskClient
+) -> None:
+    api = ApiClient(client, world.applicant)
+    before = _stored(app)
+    error = assert_error(_send(api, _m(world, 1), [(PDF, "r.pdf")]), 409, "conflict")
+    assert "1. Milestone 1" in error["message"]  # the current milestone, named
+    assert _count(EvidenceSubmission) == 0 and _stored(app) == before
+    assert _state(_m(world, 1).id) == MilestoneState.planned
+
+
 @pytest.mark.parametrize(
     ("fields", "files", "field"),
     [

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from flask import Flask
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from grants.domain.accounts import Role
@@ -338,3 +339,50 @@ def test_only_active_grants_are_amended(app: Flask, state: GrantState) -> None:
     with pytest.raises(Conflict):
         _decide(amendment)
     assert db.session.get(Amendment, amendment.id).state == AmendmentState.requested
+
+
+# ---- milestones keep their order ---------------------------------------------------------
+
+
+def test_a_new_due_date_stays_between_the_neighbouring_milestones(app: Flask) -> None:
+    world = make_grant()  # due 2026-09-30, 2027-03-30, 2027-09-30
+    first, second, _third = world.milestones
+    for day in (date(2027, 3, 30), date(2027, 4, 30)):  # on or after milestone 2's date
+        fields = _request_errors(world, milestone_id=first.id, new_due_date=day)
+        assert "2027年3月30日" in fields["new_due_date"][0]  # milestone 2's due date
+    for day in (date(2026, 9, 30), date(2026, 9, 1)):  # on or before milestone 1's date
+        fields = _request_errors(world, milestone_id=second.id, new_due_date=day)
+        assert "2026年9月30日" in fields["new_due_date"][0]  # milestone 1's
+    fields = _request_errors(world, milestone_id=second.id, new_due_date=date(2027, 9, 30))
+    assert "2027年9月30日" in fields["new_due_date"][0]
+    # strictly between: accepted, and the last milestone has no next one to stay before
+    assert _move(world, 1, date(2027, 9, 26)).state == AmendmentState.requested
+    assert _move(world, 0, date(2027, 3, 29)).state == AmendmentState.requested
+    assert _move(world, 2, date(2028, 3, 1)).state == AmendmentState.requested
+
+
+def test_the_order_message_in_english(app: Flask) -> None:
+    world = make_grant()
+    with force_locale("en"):
+        fields = _request_errors(
+            world, milestone_id=world.milestones[0].id, new_due_date=date(2027, 4, 1)
+        )
+    assert fields["new_due_date"] == [
+        "The new due date must be before the due date of milestone 2 (30 Mar 2027): "
+        "milestones stay in their order."
+    ]
+
+
+def test_approval_rechecks_the_order_as_other_milestones_moved(app: Flask) -> None:
+    world = make_grant()  # due 2026-09-30, 2027-03-30, 2027-09-30
+    later_second = _move(world, 1, date(2027, 6, 30))  # fine: before milestone 3
+    earlier_third = _move(world, 2, date(2027, 5, 31))  # fine while milestone 2 is in March
+    assert _decide(later_second).state == AmendmentState.approved
+    with pytest.raises(RuleViolation) as caught:
+        _decide(earlier_third)
+    assert "2027年6月30日" in caught.value.fields["new_due_date"][0]
+    db.session.rollback()
+    assert _milestone(world.milestones[2].id).due_date == date(2027, 9, 30)
+    stored = db.session.get(Amendment, earlier_third.id)
+    assert stored is not None and stored.state == AmendmentState.requested
+    assert db.session.query(AuditEvent).filter_by(action="amendment.approve").count() == 1

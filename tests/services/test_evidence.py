@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask_babel import force_locale
 
 from grants.domain.accounts import OrgKind, Role
 from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
@@ -17,6 +18,7 @@ from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import AuditEvent, EvidenceFile, EvidenceSubmission, Milestone
 from grants.services import assignments, audit, evidence
+from tests.support.approvals import approve
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
 
@@ -352,3 +354,58 @@ def test_download_of_a_missing_file_is_not_found(app: Flask) -> None:
     (Path(app.config["UPLOAD_FOLDER"]) / row.stored_name).unlink()
     with pytest.raises(NotFound):
         evidence.open_evidence_file(world.applicant, row.id)
+
+
+# ---- staged milestones: evidence for the current milestone only ----------------------------
+
+
+def test_evidence_for_a_later_milestone_waits_for_the_earlier_ones(app: Flask) -> None:
+    """(In English: the messages are asserted word for word.)"""
+    with force_locale("en"):
+        world = make_grant()
+        first, second, third = world.milestones
+        for later in (second, third):
+            with pytest.raises(Conflict) as refused:
+                submit(world, later)
+            assert "1. Milestone 1 must be approved first" in refused.value.message
+        assert db.session.query(EvidenceSubmission).count() == 0
+        submit(world, first)
+        # Submitted but undecided: still the current milestone, nothing after it yet.
+        with pytest.raises(Conflict, match="1. Milestone 1 must be approved first"):
+            submit(world, second)
+        approve(world, db.session.get(Milestone, first.id))
+        assert submit(world, second).round == 1
+        with pytest.raises(Conflict, match="2. Milestone 2 must be approved first"):
+            submit(world, third)
+        assert db.session.get(Milestone, third.id).state == MilestoneState.planned
+    assert db.session.query(AuditEvent).filter_by(action="milestone.submit_evidence").count() == 2
+
+
+def test_after_changes_requested_the_current_milestone_takes_a_new_round(app: Flask) -> None:
+    world = make_grant()
+    first, second, _third = world.milestones
+    submit(world, first)
+    db.session.get(Milestone, first.id).state = MilestoneState.changes_requested
+    db.session.commit()
+    with pytest.raises(Conflict):
+        submit(world, second)
+    assert submit(world, first).round == 2
+
+
+def test_after_a_no_go_no_later_milestone_takes_evidence(app: Flask) -> None:
+    world = make_grant()
+    first, second, third = world.milestones
+    approve(world, first)
+    db.session.get(Milestone, second.id).state = MilestoneState.rejected
+    db.session.commit()
+    with force_locale("en"), pytest.raises(Conflict, match="2. Milestone 2 must be approved first"):
+        submit(world, third)
+    with pytest.raises(Conflict):  # the no-go itself takes no new round either
+        submit(world, second)
+
+
+def test_a_stranger_is_refused_before_the_order_is_told(app: Flask) -> None:
+    world = make_grant()
+    stranger = make_user(Role.applicant, make_org(OrgKind.startup))
+    with pytest.raises(NotAllowed):
+        evidence.submit_evidence(stranger, world.milestones[2].id, "n", {0: "1"}, [], TODAY)

@@ -25,6 +25,7 @@ from grants.models import (
     User,
 )
 from grants.services import assignments, evidence, reviews
+from tests.support.approvals import sibling_grant
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
 
@@ -260,9 +261,10 @@ def test_without_a_quorum_rule_two_approvals_are_needed(app: Flask) -> None:
 def test_the_queue_lists_what_awaits_me_oldest_first(app: Flask) -> None:
     world = make_grant()
     me, other = world.reviewers
-    second = submitted(world, 1)
+    # Three grants: evidence goes to a grant's current milestone only, one at a time.
+    second = submitted(sibling_grant(world, "MS-TEST-0002"))
     first_done = submitted(world, 0)
-    third = submitted(world, 2)
+    third = submitted(sibling_grant(world, "MS-TEST-0003"))
     assert reviews.review_queue(me) == [second, first_done, third]
     reviews.decide(me, first_done.id, APPROVE, "", TODAY)
     assert reviews.review_queue(me) == [second, third]
@@ -297,11 +299,12 @@ def test_the_queue_takes_a_constant_number_of_queries(app: Flask) -> None:
     reviewer = make_user(Role.reviewer)
 
     def add_grant(code: str) -> None:
+        """Three grants with their current milestone submitted (one at a time per grant)."""
         world = make_grant(code=code)
-        db.session.add(ReviewerAssignment(grant_id=world.grant.id, reviewer_id=reviewer.id))
-        db.session.commit()
-        for index in range(3):
-            submitted(world, index)
+        for grant in (world, *(sibling_grant(world, f"{code}-{n}") for n in (2, 3))):
+            db.session.add(ReviewerAssignment(grant_id=grant.grant.id, reviewer_id=reviewer.id))
+            db.session.commit()
+            submitted(grant, 0)
 
     def count() -> int:
         statements: list[str] = []

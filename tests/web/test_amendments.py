@@ -14,7 +14,7 @@ from grants.extensions import db
 from grants.models import Amendment, AuditEvent, Milestone
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
-from tests.support.matrix import anonymous_goes_to_login, routes, statuses, switch
+from tests.support.matrix import OUTSIDERS, refused, routes, statuses, switch
 from tests.support.web import login, post_form
 
 TODAY = tokyo_today(datetime.now(UTC))
@@ -71,7 +71,6 @@ def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
     colleague = make_user(Role.applicant, world.grantee)
     assert _requested(world, colleague.id).id == 1
     paths = routes(app, "amendments")
-    anonymous_goes_to_login(client, paths)
 
     def data(method: str, path: str) -> dict[str, object]:
         if path.endswith("/decide"):
@@ -80,10 +79,12 @@ def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
 
     table = statuses(client, world, paths, data)
     get, decide, withdraw, post = paths
-    assert set(table["applicant_other_org"].values()) == {403}
-    assert set(table["admin"].values()) == {403}
+    refused(table, *OUTSIDERS, "admin")
     assert table["grantee"] == {get: 200, post: 302, decide: 403, withdraw: 403}
-    assert table["reviewer"] == {get: 200, post: 403, decide: 403, withdraw: 403}
+    # Assigned reviewers read the grant's amendments (a declared conflict hides evidence,
+    # not the schedule); they never request or decide one.
+    for reviewer in ("reviewer", "reviewer_conflicted"):
+        assert table[reviewer] == {get: 200, post: 403, decide: 403, withdraw: 403}, reviewer
     assert table["officer"] == {get: 200, post: 403, decide: 302, withdraw: 403}
     states = {a.id: a.state for a in db.session.query(Amendment)}
     assert states == {1: AmendmentState.approved, 2: AmendmentState.requested}
@@ -117,7 +118,8 @@ def test_grantee_requests_a_due_date_change(app: Flask, client: FlaskClient) -> 
 def test_request_errors_sit_beside_the_fields(app: Flask, client: FlaskClient) -> None:
     world = _world()
     login(client, world.applicant.email)
-    too_far = post_form(client, _url(world), _due_form(world, days=181))
+    # the last milestone: no next milestone whose date the extension could reach first
+    too_far = post_form(client, _url(world), _due_form(world, days=181, index=2))
     assert too_far.status_code == 422
     body = too_far.get_data(as_text=True)
     assert 'id="new_due_date-error"' in body and "at most 180 are allowed" in body
@@ -127,6 +129,25 @@ def test_request_errors_sit_beside_the_fields(app: Flask, client: FlaskClient) -
     assert bad_date.status_code == 422
     bad_milestone = post_form(client, _url(world), _due_form(world) | {"milestone_id": "x"})
     assert bad_milestone.status_code == 422
+    assert db.session.query(Amendment).count() == 0
+
+
+def test_a_due_date_past_the_next_milestone_is_422_beside_the_field(
+    app: Flask, client: FlaskClient
+) -> None:
+    world = _world()
+    first, second, _third = world.milestones
+    login(client, world.applicant.email)
+    past_next = (second.due_date + timedelta(days=1) - first.due_date).days
+    response = post_form(client, _url(world), _due_form(world, days=past_next, index=0))
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'id="new_due_date-error"' in body
+    assert "must be before the due date of milestone 2" in body
+    before_previous = (first.due_date - second.due_date).days  # onto milestone 1's date
+    response = post_form(client, _url(world), _due_form(world, days=before_previous, index=1))
+    assert response.status_code == 422
+    assert "must be after the due date of milestone 1" in response.get_data(as_text=True)
     assert db.session.query(Amendment).count() == 0
 
 

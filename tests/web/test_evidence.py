@@ -20,6 +20,7 @@ from grants.models import AuditEvent, EvidenceFile, EvidenceSubmission, Mileston
 from grants.services import assignments
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
+from tests.support.matrix import OUTSIDERS, refused, statuses
 from tests.support.web import login, login_english, post_form
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n"
@@ -77,6 +78,36 @@ def test_every_route_is_enumerated(app: Flask) -> None:
         ("POST", "/milestones/1/evidence"),
         ("GET", "/evidence/files/1"),
     }
+
+
+def test_permission_matrix(app: Flask, client: FlaskClient, world: GrantWorld) -> None:
+    """The form and its POST for the grantee only; downloads for the grantee, officers and
+    assigned reviewers without a conflict."""
+    milestone = world.milestones[0]
+    login(client, world.applicant.email)
+    assert send(client, milestone, [(PDF, "round1.pdf")]).status_code == 302
+    db.session.get(Milestone, milestone.id).state = MilestoneState.changes_requested
+    db.session.commit()
+    assert (milestone.id, db.session.query(EvidenceFile).one().id) == (1, 1)
+    paths = sorted(evidence_urls(app))
+    download, form, post = paths
+
+    def data(method: str, path: str) -> dict[str, object]:
+        return {
+            "narrative": "Round two.",
+            "measured_0": "7",
+            "files": [(io.BytesIO(PDF), "r2.pdf")],
+        }
+
+    table = statuses(client, world, paths, data, content_type="multipart/form-data")
+    refused(table, *OUTSIDERS, "reviewer_conflicted", "admin")
+    assert table["grantee"] == {download: 200, form: 200, post: 302}
+    for reader in ("reviewer", "officer"):
+        assert table[reader] == {download: 200, form: 403, post: 403}, reader
+    # Only the grantee's second round was stored.
+    rounds = db.session.query(EvidenceSubmission).order_by(EvidenceSubmission.round).all()
+    assert [r.round for r in rounds] == [1, 2]
+    assert sorted(f.original_name for f in rounds[1].files) == ["r2.pdf"]
 
 
 def test_the_form_has_a_labelled_field_per_criterion(
@@ -233,17 +264,18 @@ def test_anonymous_is_sent_to_login(client: FlaskClient, world: GrantWorld) -> N
 def test_wrong_states_are_409_and_unknown_milestone_404(
     client: FlaskClient, world: GrantWorld
 ) -> None:
-    first, second = world.milestones[0], world.milestones[1]
+    first = world.milestones[0]
     first.state = MilestoneState.submitted
     db.session.commit()
     login(client, world.applicant.email)
     assert client.get(f"/milestones/{first.id}/evidence").status_code == 409
     assert send(client, first, []).status_code == 409
     assert client.get("/milestones/999999/evidence").status_code == 404
+    first.state = MilestoneState.planned
     world.grant.state = GrantState.suspended
     db.session.commit()
-    assert client.get(f"/milestones/{second.id}/evidence").status_code == 409
-    assert send(client, second, []).status_code == 409
+    assert client.get(f"/milestones/{first.id}/evidence").status_code == 409
+    assert send(client, first, []).status_code == 409
 
 
 def test_a_second_round_after_changes_requested(client: FlaskClient, world: GrantWorld) -> None:
@@ -311,3 +343,31 @@ def test_downloads_forbidden_to_others(client: FlaskClient, world: GrantWorld, w
 def test_unknown_file_is_404(client: FlaskClient, world: GrantWorld) -> None:
     login(client, world.applicant.email)
     assert client.get("/evidence/files/999999").status_code == 404
+
+
+def test_a_later_milestone_is_409_with_the_current_one_named(
+    client: FlaskClient, world: GrantWorld
+) -> None:
+    first, second, _third = world.milestones
+    login_english(client, world.applicant)
+    for response in (client.get(f"/milestones/{second.id}/evidence"), send(client, second)):
+        assert response.status_code == 409
+        assert "current milestone: 1. Milestone 1 must be approved first" in response.get_data(
+            as_text=True
+        )
+    assert db.session.query(EvidenceSubmission).count() == 0
+    assert client.get(f"/milestones/{first.id}/evidence").status_code == 200
+    # someone else's grant: 403 whatever the order, nothing about its milestones is told
+    switch(client, make_user(Role.applicant, make_org(OrgKind.startup)))
+    assert client.get(f"/milestones/{second.id}/evidence").status_code == 403
+
+
+def test_the_grant_page_offers_evidence_for_the_current_milestone_only(
+    client: FlaskClient, world: GrantWorld
+) -> None:
+    first, second, third = world.milestones
+    login(client, world.applicant.email)
+    page = client.get(f"/grants/{world.grant.id}").get_data(as_text=True)
+    assert f"/milestones/{first.id}/evidence" in page
+    assert f"/milestones/{second.id}/evidence" not in page
+    assert f"/milestones/{third.id}/evidence" not in page

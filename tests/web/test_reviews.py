@@ -9,13 +9,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Role
+from grants.domain.accounts import OrgKind, Role
 from grants.domain.states import MilestoneState
 from grants.extensions import db
 from grants.models import AuditEvent, ConflictDeclaration, Milestone, Review, User
 from grants.services import assignments, evidence
-from tests.support.factories import make_user
+from tests.support.approvals import sibling_grant
+from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
+from tests.support.matrix import refused, statuses
 from tests.support.web import login, login_english, post_form
 
 PDF = b"%PDF-1.7\n%%EOF\n"
@@ -64,31 +66,35 @@ def test_every_route_is_enumerated(app: Flask) -> None:
     }
 
 
-@pytest.mark.parametrize("role", [Role.applicant, Role.officer, Role.admin])
-def test_every_route_is_forbidden_to_other_roles(
-    app: Flask, client: FlaskClient, role: Role
-) -> None:
+def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
+    """Reviewers only: the queue and declarations for every reviewer, the sign-off for an
+    assigned one without a conflict. Anonymous GETs and POSTs are sent to sign in."""
     world = make_grant()
     milestone = submitted(world)
+    elsewhere = make_org(OrgKind.university)  # declaring a conflict with it is harmless
     assert milestone.id == 1
-    user = world.applicant if role == Role.applicant else make_user(role)
-    login(client, user.email)
-    for method, path in review_urls(app):
-        if method == "GET":
-            response = client.get(path)
-        else:
-            data = {"decision": "approve", "comment": "", "organization_id": "1", "note": "x"}
-            response = post_form(client, path, data)
-        assert response.status_code == 403, (role, method, path)
-    assert db.session.query(Review).count() == 0
-    assert db.session.query(ConflictDeclaration).count() == 0
-
-
-def test_anonymous_is_sent_to_login(app: Flask, client: FlaskClient) -> None:
-    for method, path in review_urls(app):
-        if method == "GET":
-            response = client.get(path)
-            assert response.status_code == 302 and "/login" in response.headers["Location"]
+    paths = sorted(review_urls(app))
+    queue, declare_form, declare = (
+        ("GET", "/reviewer/queue"),
+        ("GET", "/reviewer/conflicts"),
+        ("POST", "/reviewer/conflicts"),
+    )
+    review_form, review = ("GET", "/milestones/1/review"), ("POST", "/milestones/1/review")
+    data = {"decision": "approve", "comment": "", "organization_id": elsewhere.id, "note": "x"}
+    table = statuses(client, world, paths, lambda method, path: data)
+    refused(table, "applicant_other_org", "grantee", "officer", "admin")
+    assert table["reviewer"] == {
+        queue: 200, review_form: 200, review: 302, declare_form: 200, declare: 302
+    }  # fmt: skip
+    for reviewer in ("reviewer_not_assigned", "reviewer_conflicted"):
+        assert table[reviewer] == {
+            queue: 200, review_form: 403, review: 403, declare_form: 200, declare: 302
+        }, reviewer  # fmt: skip
+    # One decision (the assigned reviewer's); one declaration per reviewer who posted one.
+    reviews = db.session.query(Review).all()
+    assert [r.reviewer_id for r in reviews] == [world.reviewers[0].id]
+    declared = db.session.query(ConflictDeclaration).filter_by(organization_id=elsewhere.id)
+    assert declared.count() == 3
 
 
 def test_nav_links_only_for_reviewers(client: FlaskClient) -> None:
@@ -158,7 +164,8 @@ def test_a_reviewer_cannot_decide_twice(client: FlaskClient) -> None:
 def test_reject_rejects_and_request_changes_reopens_for_round_two(client: FlaskClient) -> None:
     world = make_grant()
     first, second = world.reviewers
-    milestone, other = submitted(world, 0), submitted(world, 1)
+    # Two grants: after a no-go no later milestone of the same grant takes evidence.
+    milestone, other = submitted(world, 0), submitted(sibling_grant(world, "MS-TEST-0002"), 0)
     login(client, first.email)
     post_form(client, f"/milestones/{milestone.id}/review", {"decision": "approve"})
     post_form(

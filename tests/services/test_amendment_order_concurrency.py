@@ -1,0 +1,93 @@
+"""Two officers approving due-date amendments of one grant at the same moment on PostgreSQL:
+the grant's row lock serialises them, and the second re-checks the order against the
+milestone the first one moved, so the milestones never end up out of order."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from grants.domain.errors import DomainError, RuleViolation
+from grants.domain.states import AmendmentKind, AmendmentState
+from grants.extensions import db
+from grants.models import Amendment, Milestone, User
+from grants.services import amendments
+from tests.support.approvals import officer
+from tests.support.grants import make_grant
+
+TODAY = date(2026, 8, 1)
+ROUNDS = 5
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only(app: Flask) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip(
+            "Row-lock races need PostgreSQL; SQLite serialises whole transactions. "
+            "Run with GRANTS_TEST_DATABASE=postgresql."
+        )
+
+
+def _decide_at_once(app: Flask, jobs: list[tuple[int, int]]) -> list[object]:
+    """decide_amendment(officer, amendment, approve) for every job at the same moment."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[object] = [None] * len(jobs)
+
+    def work(index: int, officer_id: int, amendment_id: int) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                actor = db.session.get(User, officer_id)
+                decided = amendments.decide_amendment(actor, amendment_id, True, "", TODAY)
+                results[index] = decided.id
+            except Exception as error:  # noqa: BLE001  (reported by the assertions below)
+                db.session.rollback()
+                results[index] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=work, args=(index, *job)) for index, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def _request(world, index: int, day: date) -> int:  # type: ignore[no-untyped-def]
+    return amendments.request_amendment(
+        world.applicant, world.grant.id, AmendmentKind.due_date, world.milestones[index].id,
+        day, None, "Moved.", TODAY,
+    ).id  # fmt: skip
+
+
+@pytest.mark.parametrize("attempt", range(ROUNDS))
+def test_crossing_amendments_approved_at_once_keep_the_order(app: Flask, attempt: int) -> None:
+    world = make_grant(code=f"AO-{attempt}")  # due 2026-09-30, 2027-03-30, 2027-09-30
+    later_second = _request(world, 1, date(2027, 6, 30))  # each fine on its own
+    earlier_third = _request(world, 2, date(2027, 5, 31))
+    jobs = [(officer().id, later_second), (officer().id, earlier_third)]
+    grant_id = world.grant.id
+    db.session.rollback()
+
+    results = _decide_at_once(app, jobs)
+
+    approved = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if not isinstance(r, int)]
+    assert len(approved) == 1 and len(refused) == 1, results
+    assert isinstance(refused[0], RuleViolation) and "new_due_date" in refused[0].fields
+    assert all(isinstance(r, DomainError) for r in refused)
+    db.session.expire_all()
+    dues = db.session.scalars(
+        select(Milestone.due_date)
+        .where(Milestone.grant_id == grant_id)
+        .order_by(Milestone.sequence)
+    ).all()
+    assert dues == sorted(dues) and len(set(dues)) == len(dues), dues
+    states = {a.id: a.state for a in db.session.scalars(select(Amendment))}
+    assert sorted(states.values()) == [AmendmentState.approved, AmendmentState.requested]
