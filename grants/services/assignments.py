@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -16,10 +18,10 @@ from grants.domain.permissions import Action, Subject, require
 from grants.domain.states import GrantState
 from grants.extensions import db
 from grants.models import ConflictDeclaration, Grant, Organization, ReviewerAssignment, User
-from grants.services import audit
+from grants.services import audit, reviews
 from grants.services.access import get_grant
 from grants.services.actors import Actor
-from grants.services.reviewers import reviewer_conflicts
+from grants.services.reviewers import eligible_reviewer_ids, reviewer_conflicts
 
 NOTE_MAX = 500
 # Assignments change while the grant can still be reviewed.
@@ -97,6 +99,29 @@ def candidates(grant: Grant) -> Reviewed:
     users = list(db.session.scalars(query))
     found = reviewer_conflicts(grant, users)
     return [(user, found[user.id]) for user in users]
+
+
+@dataclass(frozen=True)
+class QuorumOutlook:
+    """Whether a review round of the grant can ever close with the reviewers assigned now."""
+
+    quorum: int  # the pinned rule set's review quorum (reviews.quorum_of)
+    eligible: int  # assigned, active reviewers without a conflict of interest
+
+    @property
+    def reachable(self) -> bool:
+        return self.eligible >= self.quorum
+
+    @property
+    def missing(self) -> int:
+        return max(self.quorum - self.eligible, 0)
+
+
+def quorum_outlook(grant: Grant) -> QuorumOutlook:
+    """The grant's review quorum against its eligible reviewers: with fewer eligible reviewers
+    than the quorum (conflicted ones do not count), no round can ever be decided."""
+    quorum = reviews.quorum_of(grant.ruleset.document)
+    return QuorumOutlook(quorum, len(eligible_reviewer_ids(grant)))
 
 
 def declare_conflict(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, IntegerField
-from wtforms.validators import AnyOf, InputRequired
+from wtforms import HiddenField
+from wtforms.validators import AnyOf
 
 from grants.domain.errors import RuleViolation
 from grants.domain.permissions import Action
@@ -16,7 +17,7 @@ from grants.extensions import db
 from grants.models import Grant
 from grants.services import assignments
 from grants.web.access import actor, requires
-from grants.web.forms import apply_errors
+from grants.web.forms import IdField, apply_errors
 
 bp = Blueprint("assignments", __name__, url_prefix="/officer/grants")
 ASSIGN = "assign"
@@ -24,7 +25,7 @@ UNASSIGN = "unassign"
 
 
 class AssignmentForm(FlaskForm):
-    reviewer_id = IntegerField(validators=[InputRequired()])
+    reviewer_id = IdField(message=_l("Choose a reviewer from the list."))
     op = HiddenField(validators=[AnyOf([ASSIGN, UNASSIGN])])
 
 
@@ -35,7 +36,7 @@ def edit(grant_id: int) -> tuple[str, int] | Response:
     form = AssignmentForm()
     if form.validate_on_submit():
         reviewer_id = form.reviewer_id.data
-        assert reviewer_id is not None  # InputRequired
+        assert reviewer_id is not None  # IdField: required, 1 to ID_MAX
         try:
             if form.op.data == ASSIGN:
                 assignments.assign_reviewer(actor(), grant_id, reviewer_id)
@@ -55,6 +56,7 @@ def edit(grant_id: int) -> tuple[str, int] | Response:
         assigned=assignments.assigned(grant),
         candidates=assignments.candidates(grant),
         open=grant.state in (GrantState.active, GrantState.suspended),
+        quorum=assignments.quorum_outlook(grant),
         reason_text=assignments.reason_text,
     )
     return page, 422 if errors else 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from flask import Flask
 from sqlalchemy import event
@@ -9,9 +11,19 @@ from sqlalchemy import event
 from grants.domain.accounts import OrgKind, Role
 from grants.domain.conflicts import ConflictReason
 from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.domain.rules import validate_ruleset
+from grants.domain.rules.presets import milestone_programme
 from grants.domain.states import GrantState
 from grants.extensions import db
-from grants.models import AuditEvent, ConflictDeclaration, ReviewerAssignment, User
+from grants.models import (
+    AuditEvent,
+    ConflictDeclaration,
+    ReviewerAssignment,
+    RuleSet,
+    RuleSetStatus,
+    User,
+)
+from grants.models.base import utcnow
 from grants.services import assignments
 from grants.services.reviewers import eligible_reviewer_ids
 from tests.support.factories import make_org, make_user
@@ -234,3 +246,49 @@ def test_declarations_of_lists_only_mine_newest_first(app: Flask) -> None:
     second = assignments.declare_conflict(me, None, world.grant.id, "two")
     assignments.declare_conflict(other, world.vc.id, None, "not mine")
     assert [d.id for d in assignments.declarations_of(me)] == [second.id, first.id]
+
+
+# ---- a quorum that cannot be reached -------------------------------------------------------
+
+
+def test_the_quorum_outlook_counts_eligible_reviewers_only(app: Flask) -> None:
+    world = make_grant(reviewers=2)  # the preset's review quorum is 2
+    outlook = assignments.quorum_outlook(world.grant)
+    assert (outlook.quorum, outlook.eligible, outlook.reachable) == (2, 2, True)
+    # A conflict declared after the assignment: still assigned, no longer counted.
+    assignments.declare_conflict(world.reviewers[0], None, world.grant.id, "Advisor")
+    outlook = assignments.quorum_outlook(world.grant)
+    assert (outlook.eligible, outlook.reachable, outlook.missing) == (1, False, 1)
+    # An inactive reviewer does not count either; a new eligible one restores the quorum.
+    world.reviewers[1].active = False
+    db.session.commit()
+    assert assignments.quorum_outlook(world.grant).missing == 2
+    officer = make_user(Role.officer)
+    for _ in range(2):
+        free = make_user(Role.reviewer, make_org(OrgKind.university))
+        assignments.assign_reviewer(officer, world.grant.id, free.id)
+    assert assignments.quorum_outlook(world.grant).reachable
+
+
+def test_the_quorum_follows_the_pinned_rule_set(app: Flask) -> None:
+    world = make_grant(reviewers=2)
+    document = milestone_programme()
+    for rule in document["rules"]:
+        if rule["type"] == "review_quorum":
+            rule["params"]["min"] = 3
+    ruleset = RuleSet(
+        program_id=world.program.id,
+        title="v2, three reviewers",
+        status=RuleSetStatus.published,
+        version=2,
+        effective_from=date(2026, 4, 1),
+        document=validate_ruleset(document),
+        published_at=utcnow(),
+    )
+    db.session.add(ruleset)
+    db.session.flush()
+    world.grant.ruleset_id = ruleset.id
+    db.session.commit()
+    db.session.expire_all()
+    outlook = assignments.quorum_outlook(world.grant)
+    assert (outlook.quorum, outlook.eligible, outlook.reachable) == (3, 2, False)

@@ -13,6 +13,7 @@ from grants.models import AuditEvent, ReviewerAssignment
 from grants.services import assignments
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
+from tests.support.matrix import REVIEWERS, refused, statuses
 from tests.support.web import login, post_form
 
 
@@ -41,30 +42,21 @@ def test_every_route_is_enumerated(app: Flask) -> None:
     }
 
 
-@pytest.mark.parametrize("role", [Role.applicant, Role.reviewer, Role.admin])
-def test_every_route_is_forbidden_to_other_roles(
-    app: Flask, client: FlaskClient, role: Role
-) -> None:
+def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
+    """Officers only; anonymous POSTs are sent to sign in too."""
     world = make_grant()
     assert world.grant.id == 1
-    candidate = make_user(Role.reviewer)
-    user = world.reviewers[0] if role == Role.reviewer else make_user(role, world.grantee)
-    login(client, user.email)
-    for method, path in assignment_urls(app):
-        if method == "GET":
-            response = client.get(path)
-        else:
-            response = post_form(client, path, {"reviewer_id": candidate.id, "op": "assign"})
-        assert response.status_code == 403, (role, method, path)
-    assert assigned_ids(world) == {r.id for r in world.reviewers}
-
-
-def test_anonymous_is_sent_to_login(app: Flask, client: FlaskClient) -> None:
-    make_grant()
-    for method, path in assignment_urls(app):
-        if method == "GET":
-            response = client.get(path)
-            assert response.status_code == 302 and "/login" in response.headers["Location"]
+    candidate = make_user(Role.reviewer, make_org(OrgKind.university))
+    paths = sorted(assignment_urls(app))
+    table = statuses(
+        client, world, paths, lambda method, path: {"reviewer_id": candidate.id, "op": "assign"}
+    )
+    refused(table, "applicant_other_org", "grantee", *REVIEWERS, "admin")
+    assert table["officer"] == {paths[0]: 200, paths[1]: 302}
+    # Only the officer's assignment was made (beside the matrix's own conflicted reviewer).
+    added = assigned_ids(world) - {r.id for r in world.reviewers}
+    assert candidate.id in added and len(added) == 2
+    assert db.session.query(AuditEvent).filter_by(action="reviewer.assign").count() == 1
 
 
 def test_the_page_shows_eligibility_and_excluded_candidates_with_reasons(
@@ -171,3 +163,53 @@ def test_the_grant_page_links_officers_to_the_reviewers_page(client: FlaskClient
     post_form(client, "/logout", {})
     login(client, world.applicant.email)
     assert path_of(world) not in client.get(f"/grants/{world.grant.id}").get_data(as_text=True)
+
+
+def test_a_quorum_that_cannot_be_reached_is_warned_about(client: FlaskClient) -> None:
+    world = make_grant(reviewers=2)  # the preset's review quorum is 2
+    login(client, make_user(Role.officer, locale=Locale.en).email)
+    page = client.get(path_of(world)).get_data(as_text=True)
+    assert 'id="quorum-warning"' not in page
+    # Assigned before declaring a conflict: still on the grant, no longer counted.
+    assignments.declare_conflict(world.reviewers[0], None, world.grant.id, "Advisor")
+    page = client.get(path_of(world)).get_data(as_text=True)
+    assert 'id="quorum-warning"' in page
+    warning = page[
+        page.index('id="quorum-warning"') : page.index("</div>", page.index('id="quorum-warning"'))
+    ]
+    assert "1 eligible reviewer is assigned, and the rule set's quorum is 2" in warning
+    assert "Assign at least 1 more eligible reviewer," in warning
+    free = make_user(Role.reviewer, make_org(OrgKind.university))
+    post_form(client, path_of(world), {"reviewer_id": free.id, "op": "assign"})
+    assert 'id="quorum-warning"' not in client.get(path_of(world)).get_data(as_text=True)
+
+
+def test_a_grant_without_reviewers_is_warned_about_in_the_plural(client: FlaskClient) -> None:
+    world = make_grant(reviewers=0)
+    login(client, make_user(Role.officer, locale=Locale.en).email)
+    page = client.get(path_of(world)).get_data(as_text=True)
+    assert "0 eligible reviewers are assigned, and the rule set's quorum is 2" in page
+    assert "Assign at least 2 more eligible reviewers," in page
+
+
+def test_a_closed_grant_shows_no_quorum_warning(client: FlaskClient) -> None:
+    world = make_grant(reviewers=0)
+    world.grant.state = GrantState.terminated
+    db.session.commit()
+    login(client, make_user(Role.officer, locale=Locale.en).email)
+    assert 'id="quorum-warning"' not in client.get(path_of(world)).get_data(as_text=True)
+
+
+def test_the_grant_page_warns_its_officers_of_an_unreachable_quorum(
+    app: Flask, client: FlaskClient
+) -> None:
+    world = make_grant(reviewers=1)  # the preset's review quorum is 2
+    grant_page = f"/grants/{world.grant.id}"
+    login(client, make_user(Role.officer, locale=Locale.en).email)
+    page = client.get(grant_page).get_data(as_text=True)
+    assert "1 eligible reviewer is assigned, and the rule set's quorum is 2" in page
+    grantee = app.test_client()
+    login(grantee, world.applicant.email)
+    assert 'id="quorum-warning"' not in grantee.get(grant_page).get_data(as_text=True)
+    post_form(client, path_of(world), {"reviewer_id": make_user(Role.reviewer).id, "op": "assign"})
+    assert 'id="quorum-warning"' not in client.get(grant_page).get_data(as_text=True)
