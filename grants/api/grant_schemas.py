@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 
 from marshmallow import Schema, fields
@@ -13,7 +12,6 @@ from grants.api.common import Yen
 from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import Disbursement, Milestone
-from grants.services.portfolio import AWAITING_GRANTEE
 
 GRANT_STATES = [state.value for state in GrantState]
 MILESTONE_STATES = [state.value for state in MilestoneState]
@@ -51,7 +49,10 @@ class MilestoneSchema(Schema):
     )
     overdue = fields.Boolean(
         required=True,
-        metadata={"description": "Due before today and still awaiting the grantee's evidence."},
+        metadata={
+            "description": "Flagged overdue by the scheduler's scan (after the grace period), "
+            "as every page shows it; overdue_since says from when."
+        },
     )
     overdue_since = fields.Date(
         allow_none=True, metadata={"description": "Set by the scheduler's overdue scan."}
@@ -62,9 +63,9 @@ class MilestoneSchema(Schema):
     )
 
 
-def is_overdue(milestone: Milestone, today: date) -> bool:
-    """As on the grant page: past due while the grantee still owes the evidence."""
-    return milestone.due_date < today and milestone.state in AWAITING_GRANTEE
+def is_overdue(milestone: Milestone) -> bool:
+    """As every page shows it: flagged by the scan."""
+    return milestone.overdue_since is not None
 
 
 def disbursements_by_milestone(milestone_ids: Iterable[int]) -> dict[int, Disbursement]:
@@ -75,9 +76,7 @@ def disbursements_by_milestone(milestone_ids: Iterable[int]) -> dict[int, Disbur
     return {d.milestone_id: d for d in db.session.scalars(query)}
 
 
-def milestone_data(
-    milestone: Milestone, disbursement: Disbursement | None, today: date
-) -> dict[str, Any]:
+def milestone_data(milestone: Milestone, disbursement: Disbursement | None) -> dict[str, Any]:
     return {
         "id": milestone.id,
         "grant_id": milestone.grant_id,
@@ -89,14 +88,14 @@ def milestone_data(
         "fiscal_year": milestone.fiscal_year,
         "state": str(milestone.state),
         "round": milestone.round,
-        "overdue": is_overdue(milestone, today),
+        "overdue": is_overdue(milestone),
         "overdue_since": milestone.overdue_since,
         "decided_at": milestone.decided_at,
         "disbursement": disbursement,
     }
 
 
-def milestones_data(milestones: list[Milestone], today: date) -> list[dict[str, Any]]:
+def milestones_data(milestones: list[Milestone]) -> list[dict[str, Any]]:
     """Every milestone with its disbursement, in two queries whatever the number."""
     released = disbursements_by_milestone(m.id for m in milestones)
-    return [milestone_data(m, released.get(m.id), today) for m in milestones]
+    return [milestone_data(m, released.get(m.id)) for m in milestones]

@@ -19,6 +19,7 @@ from grants.api.grant_schemas import (
     GRANT_STATES,
     MILESTONE_STATES,
     MilestoneSchema,
+    is_overdue,
     milestones_data,
 )
 from grants.api.inputs import DbId, Text
@@ -38,8 +39,8 @@ class GrantFilterArgs(PageArgs):
     program = DbId(strict=False, metadata={"description": "Programme id."})
     overdue = fields.Boolean(
         metadata={
-            "description": "true: the next open milestone is past due and still awaits the "
-            "grantee's evidence (planned or changes_requested); false: it is not."
+            "description": "true: the next open milestone is flagged overdue by the "
+            "scheduler's scan (after the grace period); false: it is not."
         }
     )
     fiscal_year = fields.Integer(
@@ -135,10 +136,9 @@ class BudgetRowSchema(Schema):
 @blp.response(200, page_schema(GrantSummarySchema))
 def list_grants(args: dict[str, Any]) -> dict[str, Any]:
     """Grants I may see: my organization's (applicants), assigned (reviewers), all (officers)."""
-    day = today()
-    query = visible_grants(api_actor(), _filtered(args, day))
+    query = visible_grants(api_actor(), _filtered(args))
     page = paginate(query, args)
-    page["items"] = _summaries(page["items"], day)
+    page["items"] = _summaries(page["items"])
     return page
 
 
@@ -148,7 +148,7 @@ def list_grants(args: dict[str, Any]) -> dict[str, Any]:
 def get_grant(grant_id: int) -> dict[str, Any]:
     """One grant with its milestones, released and remaining money and its pinned rule set."""
     grant, _subject = visible_grant(api_actor(), grant_id)
-    return grant_data(grant, today())
+    return grant_data(grant)
 
 
 @blp.get("/grants/<int:grant_id>/milestones")
@@ -156,7 +156,7 @@ def get_grant(grant_id: int) -> dict[str, Any]:
 @blp.alt_response(404, schema=ErrorSchema, description="No such grant, or not mine to see.")
 def list_milestones(grant_id: int) -> list[dict[str, Any]]:
     grant, _subject = visible_grant(api_actor(), grant_id)
-    return milestones_data(list(grant.milestones), today())
+    return milestones_data(list(grant.milestones))
 
 
 @blp.post("/grants/<int:grant_id>/terminate")
@@ -167,7 +167,7 @@ def terminate(data: dict[str, Any], grant_id: int) -> dict[str, Any]:
     """End the grant early: unreleased tranches are cancelled and return to their pools."""
     visible_grant(api_actor(), grant_id)
     grant = terminations.terminate(api_actor(), grant_id, data["reason"], today())
-    return grant_data(grant, today())
+    return grant_data(grant)
 
 
 @blp.get("/budget-pools")
@@ -181,13 +181,13 @@ def budget_pools(args: dict[str, Any]) -> list[Any]:
     return [row for row in rows if year is None or row.fiscal_year == year]
 
 
-def grant_data(grant: Grant, day: date) -> dict[str, Any]:
-    milestones = milestones_data(list(grant.milestones), day)
+def grant_data(grant: Grant) -> dict[str, Any]:
+    milestones = milestones_data(list(grant.milestones))
     released = sum(m["disbursement"].amount for m in milestones if m["disbursement"])
     next_open = _next_open(grant.milestones)
     co_investments = sorted(grant.application.co_investments, key=lambda c: (not c.is_lead, c.id))
     return {
-        **_summary(grant, released, next_open, day),
+        **_summary(grant, released, next_open),
         "program": grant.program,
         "ruleset": grant.ruleset,
         "awarded_at": grant.awarded_at,
@@ -206,7 +206,7 @@ def grant_data(grant: Grant, day: date) -> dict[str, Any]:
     }
 
 
-def _filtered(args: dict[str, Any], day: date) -> Select[tuple[Grant]]:
+def _filtered(args: dict[str, Any]) -> Select[tuple[Grant]]:
     query = select(Grant).order_by(Grant.number, Grant.id)
     if "status" in args:
         query = query.where(Grant.state == args["status"])
@@ -218,7 +218,7 @@ def _filtered(args: dict[str, Any], day: date) -> Select[tuple[Grant]]:
         )
         query = query.where(in_year)
     if "overdue" in args:
-        late = _next_open_overdue(day)
+        late = _next_open_overdue()
         query = query.where(late if args["overdue"] else not_(late))
     return query.options(
         selectinload(Grant.program),
@@ -237,21 +237,17 @@ def _next_open_sequence() -> Any:
     )
 
 
-def _next_open_overdue(day: date) -> Any:
+def _next_open_overdue() -> Any:
     nxt = _next_open_sequence()
     return (
         select(Milestone.id)
         .join(nxt, and_(nxt.c.grant_id == Milestone.grant_id, nxt.c.sequence == Milestone.sequence))
-        .where(
-            Milestone.grant_id == Grant.id,
-            Milestone.due_date < day,
-            Milestone.state.in_(portfolio.AWAITING_GRANTEE),
-        )
+        .where(Milestone.grant_id == Grant.id, Milestone.overdue_since >= date.min)
         .exists()
     )
 
 
-def _summaries(grants: Sequence[Grant], day: date) -> list[dict[str, Any]]:
+def _summaries(grants: Sequence[Grant]) -> list[dict[str, Any]]:
     """The page's grants with released totals and next milestones: two more queries."""
     ids = [grant.id for grant in grants]
     if not ids:
@@ -271,7 +267,7 @@ def _summaries(grants: Sequence[Grant], day: date) -> list[dict[str, Any]]:
     )
     next_by_grant = {m.grant_id: m for m in upcoming}
     return [
-        _summary(grant, int(released.get(grant.id) or 0), next_by_grant.get(grant.id), day)
+        _summary(grant, int(released.get(grant.id) or 0), next_by_grant.get(grant.id))
         for grant in grants
     ]
 
@@ -280,12 +276,8 @@ def _next_open(milestones: Sequence[Milestone]) -> Milestone | None:
     return next((m for m in milestones if m.state in portfolio.OPEN), None)
 
 
-def _summary(grant: Grant, released: int, next_open: Milestone | None, day: date) -> dict[str, Any]:
-    overdue = (
-        next_open is not None
-        and next_open.due_date < day
-        and next_open.state in portfolio.AWAITING_GRANTEE
-    )
+def _summary(grant: Grant, released: int, next_open: Milestone | None) -> dict[str, Any]:
+    overdue = next_open is not None and is_overdue(next_open)
     return {
         "id": grant.id,
         "number": grant.number,

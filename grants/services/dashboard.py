@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
+from grants.domain.charts import days_overdue
 from grants.domain.permissions import Action, Subject, require
 from grants.domain.states import ApplicationState, GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import Application, Disbursement, Grant, Milestone, Program
 from grants.services.actors import Actor
 from grants.services.awards import QUEUE_STATES
-from grants.services.portfolio_order import ACTIVE, AWAITING_GRANTEE, OPEN
+from grants.services.portfolio_order import ACTIVE, OPEN
 from grants.services.reviews import review_queue
 
 
@@ -40,7 +41,8 @@ class ApplicationRow:
 
 @dataclass(frozen=True)
 class TimelineStep:
-    """One milestone of a grant's timeline, seen on `today`."""
+    """One milestone of a grant's timeline, seen on `today`. Overdue iff the scan flagged it
+    (overdue_since set: the first day it counts as overdue, after the grace period)."""
 
     milestone_id: int
     sequence: int
@@ -50,16 +52,17 @@ class TimelineStep:
     tranche_amount: int
     fiscal_year: int
     released: bool
-    overdue: bool
+    overdue_since: date | None
     days_left: int  # due_date - today: negative once the date has passed
+    days_overdue: int  # on `today`, the first overdue day counting as 1; 0 unless flagged
 
     @property
     def is_open(self) -> bool:
         return self.state in OPEN
 
     @property
-    def days_overdue(self) -> int:
-        return max(-self.days_left, 0) if self.overdue else 0
+    def overdue(self) -> bool:
+        return self.overdue_since is not None
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,8 @@ def reviewer_waiting(actor: Actor) -> int:
 
 
 def officer_summary(actor: Actor, today: date) -> OfficerSummary:
-    """Applications to screen or decide, tranches to release, overdue milestones: one query.
+    """Applications to screen or decide, tranches to release, overdue (flagged) milestones:
+    one query. `today` is the page's day (the counts do not depend on it).
 
     Each count is driven by a milestone index (the grant's state is a per-row check), so
     the work follows the matching milestones.
@@ -137,11 +141,8 @@ def officer_summary(actor: Actor, today: date) -> OfficerSummary:
         ~released.exists(),
         _grant_in(GrantState.active),
     )
-    late = _late(today)
-    # flagged by the scan although not past due (a range, so that the index is used)
-    flagged = and_(Milestone.overdue_since > date.min, ~late)
-    running = _grant_in(*ACTIVE)
-    overdue = _milestones(late, running) + _milestones(flagged, running)
+    # flagged by the scan (a range rather than IS NOT NULL, so that the index is used)
+    overdue = _milestones(Milestone.overdue_since >= date.min, _grant_in(*ACTIVE))
     row = db.session.execute(select(screening, deciding, releasable, overdue)).one()
     return OfficerSummary(*(int(value or 0) for value in row))
 
@@ -161,16 +162,6 @@ def _grant_in(*states: GrantState) -> Any:
 
 
 # ---- queries ----------------------------------------------------------------------------------
-
-
-def _late(today: date) -> Any:
-    """The grantee still owes the evidence and the due date has passed."""
-    return and_(Milestone.state.in_(AWAITING_GRANTEE), Milestone.due_date < today)
-
-
-def _overdue(today: date) -> Any:
-    """Late, or flagged overdue by the scan."""
-    return or_(_late(today), Milestone.overdue_since.is_not(None))
 
 
 def _applications(organization_id: int) -> list[ApplicationRow]:
@@ -213,7 +204,7 @@ def _grants(organization_id: int, today: date) -> list[GrantSummary]:
             Milestone.state,
             Milestone.tranche_amount,
             Milestone.fiscal_year,
-            _overdue(today),
+            Milestone.overdue_since,
             Disbursement.amount,
         )
         .join(Program, Program.id == Grant.program_id)
@@ -249,7 +240,7 @@ def _grants(organization_id: int, today: date) -> list[GrantSummary]:
 
 
 def _step(row: Any, today: date) -> TimelineStep:
-    milestone_id, sequence, title, due, state, tranche, year, overdue, paid = row
+    milestone_id, sequence, title, due, state, tranche, year, since, paid = row
     return TimelineStep(
         milestone_id=milestone_id,
         sequence=sequence,
@@ -259,6 +250,7 @@ def _step(row: Any, today: date) -> TimelineStep:
         tranche_amount=int(tranche),
         fiscal_year=year,
         released=paid is not None,
-        overdue=bool(overdue),
+        overdue_since=since,
         days_left=(due - today).days,
+        days_overdue=days_overdue(since, today),
     )

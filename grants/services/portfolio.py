@@ -15,10 +15,12 @@ from typing import Any
 
 from sqlalchemy import Select, exists, func, select
 
+from grants.domain.charts import days_overdue
 from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import BudgetPool, Disbursement, Grant, Milestone, Program
 from grants.services import audit_marks, portfolio_order
+from grants.services.paging import bounded_page
 from grants.services.portfolio_order import ACTIVE, AWAITING_GRANTEE, OPEN  # noqa: F401  (re-exported)
 
 PER_PAGE = 25
@@ -41,8 +43,9 @@ class PortfolioRow:
     milestone_title: str | None
     milestone_due: date | None
     milestone_state: MilestoneState | None
-    overdue: bool
-    days_overdue: int
+    overdue: bool  # the next milestone is flagged overdue by the scan
+    overdue_since: date | None  # since when (milestone.overdue_since)
+    days_overdue: int  # on the portfolio's day, the first overdue day counting as 1
     released: int
     award: int
 
@@ -116,10 +119,13 @@ class BudgetRow:
 def portfolio(
     today: date, program_id: int | None = None, page: int = 1, per_page: int = PER_PAGE
 ) -> Page:
-    """Active and suspended grants, overdue first (most overdue first), then by next due date."""
+    """Active and suspended grants, overdue first (most overdue first), then by next due date.
+
+    Overdue means flagged by the scan (milestone.overdue_since); `today` only counts the days.
+    """
     page, per_page = _bounded(page, per_page)
     total = portfolio_order.count(program_id)
-    rows = portfolio_order.page_rows(today, program_id, (page - 1) * per_page, per_page)
+    rows = portfolio_order.page_rows(program_id, (page - 1) * per_page, per_page)
     items = [_row(row, today) for row in rows]
     return Page(items, page, per_page, total)
 
@@ -185,6 +191,7 @@ def _awaiting(program_id: int | None) -> Select[Any]:
             Milestone.decided_at,
             Grant.id.label("grant_id"),
             Grant.number,
+            Milestone.overdue_since,  # for the shared overdue marker (never set once approved)
         )
         .join(Grant, Grant.id == Milestone.grant_id)
         .where(
@@ -202,13 +209,13 @@ def _awaiting(program_id: int | None) -> Select[Any]:
 
 
 def _bounded(page: int, per_page: int) -> tuple[int, int]:
-    """A page number of at least 1, and 1 to 500 rows a page."""
-    return max(page, 1), max(1, min(per_page, 500))
+    """A page number from 1 to MAX_PAGE, and 1 to 500 rows a page."""
+    return bounded_page(page), max(1, min(per_page, 500))
 
 
 def _row(row: Any, today: date) -> PortfolioRow:
-    due = row[11]
     overdue = bool(row[13])
+    since = row[16] if overdue else None
     return PortfolioRow(
         grant_id=row[0],
         number=row[1],
@@ -221,10 +228,11 @@ def _row(row: Any, today: date) -> PortfolioRow:
         program_name_en=row[8],
         milestone_id=row[9],
         milestone_title=row[10],
-        milestone_due=due,
+        milestone_due=row[11],
         milestone_state=MilestoneState(row[12]) if row[12] is not None else None,
         overdue=overdue,
-        days_overdue=(today - due).days if overdue and due is not None else 0,
+        overdue_since=since,
+        days_overdue=days_overdue(since, today),
         released=int(row[14]),
         award=int(row[15]),
     )

@@ -20,14 +20,14 @@ from grants.domain.states import MilestoneState
 from grants.extensions import db
 from grants.models import EvidenceSubmission, Grant, Milestone, Program
 from grants.services import audit_marks
-from grants.services.portfolio_order import ACTIVE, AWAITING_GRANTEE
+from grants.services.portfolio_order import ACTIVE
 
 
 @dataclass(frozen=True)
 class HealthRow:
     """How one programme keeps its dates: milestones due before today, how many of them were
     delivered (first evidence submitted, else decided) on or before their due date, and how
-    many are overdue now in grants still running."""
+    many are overdue now (flagged by the scan) in grants still running."""
 
     program_id: int
     program_code: str
@@ -64,7 +64,8 @@ def _computed(today: date, program_id: int | None) -> list[HealthRow]:
     )
     delivered = tokyo_date(func.coalesce(first_at, Milestone.decided_at))
     was_due = Milestone.state != MilestoneState.cancelled
-    overdue = and_(Grant.state.in_(ACTIVE), Milestone.state.in_(AWAITING_GRANTEE))
+    # Overdue as every page shows it: flagged by the scan (after the grace period).
+    overdue = and_(Grant.state.in_(ACTIVE), Milestone.overdue_since >= date.min)
     query = (
         select(
             Program.id,

@@ -1,14 +1,19 @@
 """The portfolio's order, read one page at a time from the indexes instead of ranking every grant.
 
 A grant's place depends on its next open milestone (the open one with the lowest
-sequence): grants whose next milestone is overdue come first, most overdue first; then
-the others by that milestone's due date; then grants without an open milestone; ties by
-grant number. Ranking all grants to show a page of them reads every milestone. Instead,
-the next milestones of each open state (planned, sent back, submitted) are read in
-due-date order from the (state, due_date) index, at most `offset + limit` of each (in
-one state, due-date order puts the overdue ones first), and SQL merges them; grants
-without an open milestone are read (by number) only when those do not fill the page. A
-page costs a few short index range scans, in one SELECT; the total is one COUNT.
+sequence): grants whose next milestone is overdue come first, most overdue first (the
+earliest overdue_since); then the others by that milestone's due date; then grants
+without an open milestone; ties by grant number. A milestone is overdue iff the scan
+flagged it (milestone.overdue_since is set: due date + grace + 1, the grace being the
+grant's rule set's), so neither the page nor the order depends on "today".
+
+Ranking all grants to show a page of them reads every milestone. Instead, each part is
+read in its own order from a milestone index, at most `offset + limit` rows of each: the
+flagged next milestones by overdue_since (the overdue_since index's order), and the
+unflagged ones of each open state (planned, sent back, submitted) by due date (the order
+of (state, due_date) in an index); SQL merges them. Grants without an open milestone
+are read (by number) only when those do not fill the page. A page costs a few short index
+range scans, in one SELECT; the total is one COUNT.
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ from sqlalchemy import (
     Integer,
     Select,
     bindparam,
-    case,
     cast,
     exists,
     func,
@@ -40,6 +44,7 @@ from grants.services import audit_marks
 ACTIVE = (GrantState.active, GrantState.suspended)
 # The milestones that still wait for the grantee or the reviewers.
 OPEN = (MilestoneState.planned, MilestoneState.submitted, MilestoneState.changes_requested)
+CLOSED = tuple(state for state in MilestoneState if state not in OPEN)
 # Overdue only while the grantee still owes the evidence.
 AWAITING_GRANTEE = (MilestoneState.planned, MilestoneState.changes_requested)
 # The three parts of the portfolio, in order.
@@ -59,16 +64,15 @@ def _count(program_id: int | None) -> int:
     return int(db.session.scalar(query) or 0)
 
 
-def page_rows(
-    today: date, program_id: int | None, offset: int, limit: int
-) -> list[tuple[Any, ...]]:
+def page_rows(program_id: int | None, offset: int, limit: int) -> list[tuple[Any, ...]]:
     """Rows `offset`..`offset + limit` of the portfolio, in portfolio order, in one statement.
 
     Each row: grant id, number, state, organization name and English name, programme id,
     code, Japanese and English names, next milestone id, title, due date and state (None
-    when no milestone is open), overdue (0 or 1), released amount, award amount.
+    when no milestone is open), overdue (0 or 1: the next milestone is flagged), released
+    amount, award amount, and the next milestone's overdue_since (None unless flagged).
     """
-    params = {"today": today, "wanted": offset + limit, "offset": offset, "limit": limit}
+    params: dict[str, Any] = {"wanted": offset + limit, "offset": offset, "limit": limit}
     if program_id is not None:
         params["program_id"] = program_id
     rows = db.session.execute(_page(program_id is not None), params)
@@ -107,43 +111,35 @@ def _value(name: str, type_: Any) -> Any:
 
 @cache
 def _page(filtered: bool) -> Select[Any]:
-    """The page's statement, built once: parameters today, wanted (offset + limit), offset,
-    limit and, when `filtered`, program_id."""
+    """The page's statement, built once: parameters wanted (offset + limit), offset, limit
+    and, when `filtered`, program_id."""
     scheduled = _scheduled(filtered).cte("scheduled")
     everything = union_all(
         select(*scheduled.c), select(*_unscheduled(filtered, scheduled).c)
     ).subquery("everything")
-    order = (
-        everything.c.bucket,
-        everything.c.due_date,
-        everything.c.number,
-        everything.c.grant_id,
-    )
     page = (
         select(*everything.c)
-        .order_by(*order)
+        .order_by(*_order(everything))
         .limit(_value("limit", Integer))
         .offset(_value("offset", Integer))
         .subquery("page")
     )
-    return _with_details(page).order_by(
-        page.c.bucket, page.c.due_date, page.c.number, page.c.grant_id
-    )
+    return _with_details(page).order_by(*_order(page))
+
+
+def _order(rows: Any) -> tuple[Any, ...]:
+    """Portfolio order: the part, then its date (overdue_since for the overdue part, the
+    due date for the others), the due date, the grant number and id."""
+    c = rows.c
+    return (c.bucket, c.sort_date, c.due_date, c.number, c.grant_id)
 
 
 def _scheduled(filtered: bool) -> Select[Any]:
     """The first `wanted` grants that have an open milestone, in portfolio order."""
-    today = _value("today", Date)
     wanted = _value("wanted", Integer)
-    # Within one state, the index's due-date order is the portfolio's order: overdue ones
-    # (due before today, while the grantee owes the evidence) come first. A range on any
+    # The unflagged next milestones of each open state, in the order of the (state,
+    # due_date) part of an index: the portfolio's order within the part. A range on any
     # due date all the same, so that SQLite reads the index in due order.
-    late = case((Milestone.due_date < today, OVERDUE), else_=SCHEDULED)
-    kinds = [
-        (MilestoneState.planned, late),
-        (MilestoneState.changes_requested, late),
-        (MilestoneState.submitted, literal(SCHEDULED)),
-    ]
     parts = [
         select(
             *select(
@@ -151,12 +147,14 @@ def _scheduled(filtered: bool) -> Select[Any]:
                 Grant.number.label("number"),
                 Milestone.id.label("milestone_id"),
                 Milestone.due_date.label("due_date"),
-                bucket.label("bucket"),
+                Milestone.due_date.label("sort_date"),
+                literal(SCHEDULED).label("bucket"),
             )
             .join(Grant, Grant.id == Milestone.grant_id)
             .where(
                 Milestone.state == state,
                 Milestone.due_date >= date.min,
+                Milestone.overdue_since.is_(None),
                 _is_next_open(),
                 *_grant_filter_param(filtered),
             )
@@ -165,11 +163,41 @@ def _scheduled(filtered: bool) -> Select[Any]:
             .subquery()
             .c
         )
-        for state, bucket in kinds
+        for state in OPEN
     ]
-    merged = union_all(*parts).subquery("merged")
-    order = (merged.c.bucket, merged.c.due_date, merged.c.number, merged.c.grant_id)
-    return select(*merged.c).order_by(*order).limit(wanted)
+    merged = union_all(select(*_flagged(filtered).c), *parts).subquery("merged")
+    return select(*merged.c).order_by(*_order(merged)).limit(wanted)
+
+
+def _flagged(filtered: bool) -> Any:
+    """The first `wanted` grants whose next milestone is flagged overdue, most overdue
+    (earliest overdue_since) first, read in that order from the overdue_since index.
+
+    The milestone is the only table the planners can start from (the grant is an EXISTS
+    and a scalar subquery), and "not closed" is a condition no index answers, so that
+    they read the few flagged milestones rather than every open one or every grant.
+    """
+    number = select(Grant.number).where(Grant.id == Milestone.grant_id).scalar_subquery()
+    in_portfolio = exists().where(Grant.id == Milestone.grant_id, *_grant_filter_param(filtered))
+    return (
+        select(
+            Milestone.grant_id.label("grant_id"),
+            number.label("number"),
+            Milestone.id.label("milestone_id"),
+            Milestone.due_date.label("due_date"),
+            Milestone.overdue_since.label("sort_date"),
+            literal(OVERDUE).label("bucket"),
+        )
+        .where(
+            Milestone.overdue_since >= date.min,  # IS NOT NULL, as a range on the index
+            Milestone.state.not_in(CLOSED),
+            _is_next_open(),
+            in_portfolio,
+        )
+        .order_by(Milestone.overdue_since, Milestone.due_date, number, Milestone.grant_id)
+        .limit(_value("wanted", Integer))
+        .subquery("flagged")
+    )
 
 
 def _unscheduled(filtered: bool, scheduled: Any) -> Any:
@@ -185,6 +213,7 @@ def _unscheduled(filtered: bool, scheduled: Any) -> Any:
             Grant.number.label("number"),
             cast(null(), Milestone.id.type).label("milestone_id"),
             cast(null(), Date).label("due_date"),
+            cast(null(), Date).label("sort_date"),
             literal(UNSCHEDULED).label("bucket"),
         )
         .where(~has_open, *_grant_filter_param(filtered))
@@ -195,7 +224,8 @@ def _unscheduled(filtered: bool, scheduled: Any) -> Any:
 
 
 def _with_details(page: Any) -> Select[Any]:
-    """The page's grants with state, organization, programme, next milestone, released, award."""
+    """The page's grants with state, organization, programme, next milestone, released,
+    award, and the next milestone's overdue flag."""
     released = (
         select(func.coalesce(func.sum(Disbursement.amount), 0))
         .where(Disbursement.grant_id == page.c.grant_id)
@@ -219,6 +249,7 @@ def _with_details(page: Any) -> Select[Any]:
             page.c.bucket,
             released,
             Grant.award_amount,
+            Milestone.overdue_since,
         )
         .select_from(page)
         .join(Grant, Grant.id == page.c.grant_id)

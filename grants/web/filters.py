@@ -19,7 +19,8 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from grants.domain import states
-from grants.domain.calendar import TOKYO, fiscal_year_label, format_date
+from grants.domain.calendar import TOKYO, fiscal_year_label, format_date, tokyo_today
+from grants.domain.charts import days_overdue
 from grants.domain.money import format_yen
 
 LOCALE_KEY = "current_locale"
@@ -53,6 +54,12 @@ def state_label(member: StrEnum, locale: str | None = None) -> str:
     return states.label(member, locale or current_locale())
 
 
+def overdue_days(since: date | None, today: date | None = None) -> int:
+    """Days overdue on `today` (default: today in Tokyo) of a milestone flagged overdue
+    since `since`, for templates/_macros/milestones.html."""
+    return days_overdue(since, today or tokyo_today(datetime.now(UTC)))
+
+
 def _in_page_locale(function: Callable[[Any, str | None], str]) -> Callable[..., str]:
     @pass_context
     def jinja_filter(context: Context, value: Any) -> str:
@@ -64,3 +71,4 @@ def _in_page_locale(function: Callable[[Any, str | None], str]) -> Callable[...,
 def register_filters(app: Flask) -> None:
     for function in (yen, day, moment, fy, state_label):
         app.add_template_filter(_in_page_locale(function), function.__name__)
+    app.add_template_global(overdue_days)

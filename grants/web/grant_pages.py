@@ -16,7 +16,13 @@ from grants.domain.calendar import tokyo_today
 from grants.domain.conflicts import ConflictReason
 from grants.domain.errors import NotFound
 from grants.domain.permissions import Action, Subject, decide, require
-from grants.domain.states import AmendmentState, GrantState, MilestoneState, Role
+from grants.domain.states import (
+    AmendmentState,
+    GrantState,
+    MilestoneState,
+    Role,
+    awaits_earlier_milestone,
+)
 from grants.extensions import db
 from grants.models import (
     Amendment,
@@ -28,12 +34,10 @@ from grants.models import (
     User,
 )
 from grants.services.access import grant_subject
-from grants.services.assignments import assigned, reason_text
+from grants.services.assignments import QuorumOutlook, assigned, quorum_outlook, reason_text
 from grants.web.access import actor, requires
 
 bp = Blueprint("grant_pages", __name__, url_prefix="/grants")
-
-_OVERDUE_STATES = frozenset({MilestoneState.planned, MilestoneState.changes_requested})
 
 
 @dataclass
@@ -47,7 +51,7 @@ class MilestoneView:
     milestone: Milestone
     rounds: list[Round]
     disbursement: Disbursement | None
-    overdue: bool
+    overdue: bool  # the scan's flag (milestone.overdue_since) is set
     can_submit: bool
     can_review: bool
 
@@ -60,6 +64,7 @@ class GrantPage:
     released: int
     reviewers: list[tuple[User, list[ConflictReason]]]
     timeline: charts.Timeline
+    quorum: QuorumOutlook | None  # for officers of an open grant: can a round be decided?
 
     @property
     def remaining(self) -> int:
@@ -115,14 +120,20 @@ def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> Gra
         if any(review.reviewer_id == user.id for review in r.reviews)
     }
     views = [
-        _milestone_view(grant, m, subject, rounds[m.id], disbursements.get(m.id), decided, today)
+        _milestone_view(grant, m, subject, rounds[m.id], disbursements.get(m.id), decided)
         for m in grant.milestones
     ]
     released = sum(d.amount for d in disbursements.values())
     planned = _planned_due_dates(grant.id)
     points = [_point(view, planned) for view in views]
     timeline = charts.timeline(points, today, locale)
-    return GrantPage(grant, subject, views, released, assigned(grant), timeline)
+    quorum = quorum_outlook(grant) if _follows_reviews(subject, grant) else None
+    return GrantPage(grant, subject, views, released, assigned(grant), timeline, quorum)
+
+
+def _follows_reviews(subject: Subject, grant: Grant) -> bool:
+    """An officer looking at a grant whose reviewers can still change."""
+    return subject.role == Role.officer and grant.state in (GrantState.active, GrantState.suspended)
 
 
 def _planned_due_dates(grant_id: int) -> dict[int, date]:
@@ -191,16 +202,18 @@ def _milestone_view(
     rounds: list[Round],
     disbursement: Disbursement | None,
     decided: set[int],
-    today: date,
 ) -> MilestoneView:
     active = grant.state == GrantState.active
     state = str(milestone.state)
+    others = [(m.sequence, str(m.state)) for m in grant.milestones]
     relation = {
         "role": subject.role,
         "is_owner_org": subject.is_owner_org,
         "is_assigned_reviewer": subject.is_assigned_reviewer,
         "is_conflicted": subject.is_conflicted,
         "state": state,
+        # evidence for the grant's current milestone only (as services.evidence checks)
+        "awaits_earlier_milestone": awaits_earlier_milestone(milestone.sequence, others),
     }
     current = next((r for r in rounds if r.submission.round == milestone.round), None)
     awaiting_me = current is not None and current.submission.id not in decided
@@ -208,7 +221,7 @@ def _milestone_view(
         milestone=milestone,
         rounds=rounds,
         disbursement=disbursement,
-        overdue=milestone.due_date < today and milestone.state in _OVERDUE_STATES,
+        overdue=milestone.overdue_since is not None,
         can_submit=active and decide(Action.submit_evidence, Subject(**relation)).allowed,
         can_review=active
         and awaiting_me

@@ -25,8 +25,11 @@ from tests.support.grants import GrantWorld, make_grant
 
 @pytest.fixture
 def world(app: Flask) -> GrantWorld:
-    """The first milestone is a month overdue; the others are later."""
-    return make_grant(first_due=today() - timedelta(days=30))
+    """The first milestone is a month overdue (flagged, as the scan does); the others later."""
+    world = make_grant(first_due=today() - timedelta(days=30))
+    world.milestones[0].overdue_since = today() - timedelta(days=29)
+    db.session.commit()
+    return world
 
 
 def _ids(body: dict[str, Any]) -> set[int]:
@@ -97,8 +100,9 @@ def test_filters_status_program_overdue_and_fiscal_year(
     assert ids(f"fiscal_year={later_year}") >= {later.grant.id}
     assert world.grant.id not in ids(f"fiscal_year={world.milestones[-1].fiscal_year + 3}")
     assert ids(f"overdue=true&program={later.program.id}") == set()
-    # A submitted first milestone is no longer awaiting the grantee: not overdue.
+    # Evidence submitted for the first milestone clears its flag: not overdue.
     world.milestones[0].state = MilestoneState.submitted
+    world.milestones[0].overdue_since = None
     db.session.commit()
     assert ids("overdue=true") == set()
 
@@ -136,9 +140,8 @@ def test_grant_details_with_milestones_money_and_rule_set(
     world: GrantWorld, client: FlaskClient
 ) -> None:
     approve(world, world.milestones[0])
+    world.milestones[0].overdue_since = None  # evidence came: no longer overdue
     releases.release(officer(), world.milestones[0].id, today())
-    world.milestones[0].overdue_since = today() - timedelta(days=20)
-    db.session.commit()
     body = ApiClient(client, world.applicant).get(f"/api/v1/grants/{world.grant.id}").get_json()
     assert body["released"] == 100_000_000 and body["remaining"] == 500_000_000
     assert body["ruleset"]["version"] == 1 and body["ruleset"]["id"] == world.ruleset.id
@@ -153,8 +156,7 @@ def test_grant_details_with_milestones_money_and_rule_set(
     ]
     first, second, _third = body["milestones"]
     assert first["state"] == "approved" and first["disbursement"]["amount"] == 100_000_000
-    assert first["overdue"] is False  # approved: nothing owed any more
-    assert first["overdue_since"] == (today() - timedelta(days=20)).isoformat()
+    assert first["overdue"] is False and first["overdue_since"] is None
     assert second["tranche_amount"] == 200_000_000 and second["state"] == "planned"
     assert second["fiscal_year"] == fiscal_year(world.milestones[1].due_date)
     assert second["due_date"] == world.milestones[1].due_date.isoformat()
@@ -164,6 +166,7 @@ def test_grant_details_with_milestones_money_and_rule_set(
 def test_an_overdue_milestone_is_flagged(world: GrantWorld, client: FlaskClient) -> None:
     body = api_as(client, Role.officer).get(f"/api/v1/grants/{world.grant.id}").get_json()
     assert [m["overdue"] for m in body["milestones"]] == [True, False, False]
+    assert body["milestones"][0]["overdue_since"] == (today() - timedelta(days=29)).isoformat()
     assert body["overdue"] is True and body["next_milestone"]["sequence"] == 1
 
 

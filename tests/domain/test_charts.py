@@ -146,36 +146,86 @@ def test_a_delivered_milestone_has_a_bar_from_planned_to_actual_in_its_colour() 
 @pytest.mark.parametrize(
     ("state", "due", "since", "overdue"),
     [
-        (S.planned, date(2026, 10, 31), None, True),
-        (S.changes_requested, date(2026, 10, 1), None, True),
-        (S.planned, TODAY, None, False),  # due today: not late yet
+        (S.planned, date(2026, 10, 24), date(2026, 10, 25), True),
+        (S.changes_requested, date(2026, 10, 1), date(2026, 10, 2), True),
+        (S.planned, date(2026, 10, 1), None, False),  # past due, not flagged: in its grace
+        (S.changes_requested, date(2026, 10, 1), None, False),
+        (S.planned, TODAY, None, False),
         (S.planned, date(2026, 11, 30), None, False),
         (S.planned, date(2026, 11, 30), date(2026, 11, 1), True),  # the scan's flag counts
-        (S.submitted, date(2026, 10, 1), None, False),  # waits for the reviewers, not late
-        (S.approved, date(2026, 10, 1), date(2026, 10, 8), False),  # a stale flag does not
+        (S.submitted, date(2026, 10, 1), None, False),
         (S.rejected, date(2026, 10, 1), None, False),
         (S.cancelled, date(2026, 10, 1), None, False),
     ],
 )
-def test_overdue_flag(state: S, due: date, since: date | None, overdue: bool) -> None:
+def test_overdue_is_the_scan_s_flag(state: S, due: date, since: date | None, overdue: bool) -> None:
     p = point(1, due, state, overdue_since=since)
     assert charts.is_overdue(p, TODAY) is overdue
     [row] = charts.timeline([p], TODAY, "en").rows
     assert row.overdue is overdue
+    assert row.overdue_since == since
     assert (row.colour == charts.PALETTE["overdue"]) is overdue or state == S.rejected
     assert row.marker_colour == charts.PALETTE[str(state)]  # delivery marker: the state's
+    assert (row.overdue_x is not None) is overdue
 
 
-def test_an_overdue_milestone_is_hatched_from_its_due_date_to_today() -> None:
-    chart = charts.timeline([point(1, date(2026, 10, 1)), point(2, date(2027, 4, 1))], TODAY, "ja")
-    late, fine = chart.rows
+@pytest.mark.parametrize(
+    ("since", "today", "days"),
+    [
+        (None, TODAY, 0),
+        (TODAY, TODAY, 1),  # its first overdue day counts
+        (TODAY - timedelta(days=1), TODAY, 2),
+        (TODAY - timedelta(days=30), TODAY, 31),
+        (TODAY + timedelta(days=1), TODAY, 0),  # flagged from a later day (a scan ahead)
+    ],
+)
+def test_days_overdue_count_from_the_flag(since: date | None, today: date, days: int) -> None:
+    assert charts.days_overdue(since, today) == days
+
+
+def test_days_overdue_count_as_the_escalation_tiers_do() -> None:
+    """Escalation tier k is due once today - (due date + grace) >= its days."""
+    due, grace = date(2026, 9, 30), 5
+    since = due + timedelta(days=grace + 1)
+    for today in (since, since + timedelta(days=13), since + timedelta(days=40)):
+        assert charts.days_overdue(since, today) == (today - (due + timedelta(days=grace))).days
+
+
+def test_an_overdue_milestone_is_hatched_from_its_flag_to_today() -> None:
+    since = date(2026, 10, 8)  # due 1 October, a week's grace
+    chart = charts.timeline(
+        [
+            point(1, date(2026, 10, 1), overdue_since=since),
+            point(2, date(2026, 10, 20)),  # past due but within its grace: not overdue
+            point(3, date(2027, 4, 1)),
+        ],
+        TODAY,
+        "ja",
+    )
+    late, graced, fine = chart.rows
     [bar] = late.bars
     assert bar.pattern == "hatch" and bar.colour == charts.PALETTE["overdue"]
-    assert bar.x == late.planned_x and bar.x + bar.width == pytest.approx(chart.today_x)
-    assert late.days_overdue == 31 and chart.overdue == 1
+    assert late.planned_x < bar.x and bar.x + bar.width == pytest.approx(chart.today_x)
+    assert late.days_overdue == 25 and chart.overdue == 1 and late.overdue_since == since
+    assert graced.bars == () and not graced.overdue and graced.days_overdue == 0
     assert fine.bars == () and not fine.overdue and fine.days_overdue == 0
     assert chart.hatches == (charts.PALETTE["overdue"],)
     assert late.due_text == "2026年10月1日" and chart.today_text == "2026年11月1日"
+
+
+def test_the_overdue_words_hang_on_the_side_with_room() -> None:
+    early = charts.timeline(  # today at the far left: the words start at the bar
+        [point(1, TODAY - timedelta(days=3), overdue_since=TODAY - timedelta(days=2)),
+         point(2, TODAY + timedelta(days=900))], TODAY, "en")  # fmt: skip
+    late = charts.timeline(  # today at the far right: the words end at today
+        [point(1, TODAY - timedelta(days=900), overdue_since=TODAY - timedelta(days=899))],
+        TODAY,
+        "en",
+    )
+    row = early.rows[0]
+    assert row.overdue_anchor == "start" and row.overdue_x == row.bars[0].x
+    row = late.rows[0]
+    assert row.overdue_anchor == "end" and row.overdue_x == late.today_x
 
 
 def test_an_amended_due_date_is_drawn_apart_from_the_planned_one() -> None:

@@ -13,6 +13,7 @@ from grants.domain.states import MilestoneState
 from grants.extensions import db
 from grants.models import BudgetPool, Disbursement
 from grants.services import dashboard
+from tests.support.alerts import run_scan
 from tests.support.approvals import approve
 from tests.support.factories import make_user
 from tests.support.grants import make_grant
@@ -52,14 +53,21 @@ def test_grant_summary_on_a_fixed_day(app: Flask) -> None:
     assert [a.application_id for a in mine.applications] == [world.grant.application_id]
 
 
-def test_overdue_counts_days_from_the_due_date(app: Flask) -> None:
+def test_overdue_is_the_scan_s_flag_and_counts_days_from_it(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "ALERT_GRACE_DAYS", 5)
     world = make_grant()
+    run_scan(date(2026, 10, 5))  # due 30 September + 5 days' grace: not overdue yet
     [grant] = dashboard.applicant_dashboard(world.applicant, TODAY).grants
     step = grant.steps[0]
-    assert step.overdue and step.days_overdue == 10 and grant.due_next == step
+    assert not step.overdue and step.days_overdue == 0 and step.days_left == -10
+    run_scan(date(2026, 10, 6))  # the first overdue day
+    [grant] = dashboard.applicant_dashboard(world.applicant, TODAY).grants
+    step = grant.steps[0]
+    assert step.overdue and step.overdue_since == date(2026, 10, 6)
+    assert step.days_overdue == 5 and grant.due_next == step and grant.overdue_count == 1
     assert not grant.steps[1].overdue and grant.steps[1].days_overdue == 0
-    [on_the_day] = dashboard.applicant_dashboard(world.applicant, date(2026, 9, 30)).grants
-    assert not on_the_day.steps[0].overdue and on_the_day.steps[0].days_left == 0
 
 
 def test_officer_summary_counts(app: Flask) -> None:
@@ -68,7 +76,11 @@ def test_officer_summary_counts(app: Flask) -> None:
     world.milestones[2].overdue_since = TODAY
     db.session.commit()
     summary = dashboard.officer_summary(make_user(Role.officer), TODAY)
-    assert summary == dashboard.OfficerSummary(0, 0, 1, 2)
+    # milestone 1 is past due but not flagged (no scan has run): only milestone 3 counts
+    assert summary == dashboard.OfficerSummary(0, 0, 1, 1)
+    world.milestones[0].overdue_since = date(2026, 10, 1)
+    db.session.commit()
+    assert dashboard.officer_summary(make_user(Role.officer), TODAY).overdue_milestones == 2
 
 
 def test_each_summary_belongs_to_its_role(app: Flask) -> None:

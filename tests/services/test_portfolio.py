@@ -10,6 +10,8 @@ from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import BudgetPool, Disbursement
 from grants.services import portfolio
+from grants.services.paging import MAX_PAGE
+from tests.support.alerts import run_scan
 from tests.support.approvals import approve, sibling_grant
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.queries import count_queries
@@ -54,6 +56,7 @@ def _world() -> dict[str, GrantWorld]:
         )
     )
     db.session.commit()
+    run_scan(TODAY)  # the scan flags the overdue ones (no grace by default)
     return worlds
 
 
@@ -70,9 +73,15 @@ def test_overdue_first_then_by_next_due_date(app: Flask) -> None:
     ]
     rows = {row.number: row for row in page.items}
     assert (rows["PF-0001"].overdue, rows["PF-0001"].days_overdue) == (True, 32)
+    assert rows["PF-0001"].overdue_since == date(2026, 10, 1)
     assert (rows["PF-B"].overdue, rows["PF-B"].days_overdue) == (True, 17)
+    assert rows["PF-B"].overdue_since == date(2026, 10, 16)
     assert rows["PF-B"].milestone_state == MilestoneState.changes_requested
-    assert (rows["PF-C"].overdue, rows["PF-C"].days_overdue) == (False, 0)
+    assert (rows["PF-C"].overdue, rows["PF-C"].days_overdue, rows["PF-C"].overdue_since) == (
+        False,
+        0,
+        None,
+    )
     assert rows["PF-0001"].milestone_title == "Milestone 1"
     assert rows["PF-0001"].milestone_due == date(2026, 9, 30)
     assert rows["PF-H"].milestone_id is None and not rows["PF-H"].overdue
@@ -83,6 +92,53 @@ def test_overdue_first_then_by_next_due_date(app: Flask) -> None:
         "Test programme"
     )
     assert page.total == 6 and page.pages == 1
+
+
+def _flag(world: GrantWorld, since: date | None) -> None:
+    world.milestones[0].overdue_since = since
+    db.session.commit()
+
+
+def test_the_flag_decides_overdue_and_its_date_the_order(app: Flask) -> None:
+    """Past due is not overdue until the scan flags it (the grace period); the overdue
+    come first by their flag's date, most overdue first, whatever their due dates."""
+    base = make_grant(code="FL")  # FL-0001: due 30 September
+    late = {
+        "FL-GRACE": date(2026, 10, 20),  # past due, not flagged: within its grace
+        "FL-EARLY-DUE": date(2026, 9, 1),  # due first, but a long grace: flagged last
+        "FL-FIRST": date(2026, 10, 10),
+        "FL-SECOND": date(2026, 10, 5),
+    }
+    worlds = {
+        number: sibling_grant(base, number, (1_000_000, 2_000_000), (day, date(2027, 6, 1)))
+        for number, day in late.items()
+    }
+    _flag(worlds["FL-EARLY-DUE"], date(2026, 10, 25))
+    _flag(worlds["FL-FIRST"], date(2026, 10, 11))
+    _flag(worlds["FL-SECOND"], date(2026, 10, 12))
+    page = portfolio.portfolio(TODAY)
+    assert [row.number for row in page.items] == [
+        "FL-FIRST",  # overdue since 11 October: 22 days
+        "FL-SECOND",  # since 12 October
+        "FL-EARLY-DUE",  # since 25 October
+        "FL-0001",  # not flagged (no scan): by due date, 30 September
+        "FL-GRACE",  # 20 October
+    ]
+    rows = {row.number: row for row in page.items}
+    assert (rows["FL-FIRST"].overdue_since, rows["FL-FIRST"].days_overdue) == (
+        date(2026, 10, 11),
+        22,
+    )
+    assert not rows["FL-GRACE"].overdue and rows["FL-GRACE"].days_overdue == 0
+    assert not rows["FL-0001"].overdue
+    # pages cut the same order: the overdue part, then the others
+    pages = [portfolio.portfolio(TODAY, page=n, per_page=2).items for n in (1, 2, 3)]
+    assert [row.number for items in pages for row in items] == [r.number for r in page.items]
+    # the flag of a later milestone does not make the grant overdue: the next one decides
+    worlds["FL-GRACE"].milestones[1].overdue_since = date(2026, 10, 1)
+    db.session.commit()
+    rows = {row.number: row for row in portfolio.portfolio(TODAY).items}
+    assert not rows["FL-GRACE"].overdue
 
 
 def test_the_next_milestone_is_the_first_open_one(app: Flask) -> None:
@@ -201,3 +257,6 @@ def test_out_of_range_page_arguments_are_bounded(app: Flask) -> None:
     assert (awaiting.page, awaiting.per_page, len(awaiting.items)) == (1, 1, 1)
     page = portfolio.portfolio(TODAY, page=-3, per_page=10_000)
     assert (page.page, page.per_page) == (1, 500)
+    huge = portfolio.portfolio(TODAY, page=10**23)
+    assert (huge.page, huge.items) == (MAX_PAGE, [])
+    assert portfolio.awaiting_release(page=10**23).items == []

@@ -7,13 +7,15 @@ from fractions import Fraction
 from unittest.mock import ANY
 
 from flask import Flask
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, update
 
+from grants.domain.alerts import AWAITING_EVIDENCE
 from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import AuditEvent, EvidenceSubmission, Milestone
 from grants.services import alerts_scan, audit, portfolio_health
 from grants.services.actors import SYSTEM
+from grants.services.sql_dialect import add_days
 from tests.support.approvals import sibling_grant
 from tests.support.grants import GrantWorld, make_grant, make_program
 from tests.support.queries import count_queries
@@ -72,8 +74,19 @@ def _world() -> dict[str, GrantWorld]:
     other = make_grant(code="OT", first_due=date(2026, 5, 1))  # due 1 May, 1 Nov (today), 2027
     later = make_grant(code="ZZ", first_due=date(2027, 5, 1))
     make_program("NOGRANT")
+    _flag_overdue()
     db.session.commit()
     return {"HL": base, "OT": other, "ZZ": later}
+
+
+def _flag_overdue() -> None:
+    """As the scan does (no grace): open milestones due before today are overdue since the
+    day after; the scan leaves grants that are not active alone, which are flagged here as
+    they would have been before they stopped."""
+    late = and_(Milestone.state.in_(AWAITING_EVIDENCE), Milestone.due_date < TODAY)
+    db.session.execute(
+        update(Milestone).where(late).values(overdue_since=add_days(Milestone.due_date, 1))
+    )
 
 
 def test_due_on_time_and_overdue_per_programme(app: Flask) -> None:
@@ -129,6 +142,7 @@ def test_one_query_whatever_the_number_of_grants(app: Flask) -> None:
         if n % 3 == 0:
             db.session.flush()
             _submit(world.milestones[0], datetime(2026, 6, 1, tzinfo=UTC), MilestoneState.submitted)
+    _flag_overdue()
     db.session.commit()
     db.session.expire_all()
     with count_queries() as large:
@@ -143,7 +157,9 @@ def test_one_query_whatever_the_number_of_grants(app: Flask) -> None:
 
 def _late_submission_of_ot(worlds: dict[str, GrantWorld]) -> None:
     """OT's overdue milestone (due 1 May) delivered late: no longer overdue, still not on time."""
-    _submit(worlds["OT"].milestones[0], datetime(2026, 11, 1, tzinfo=UTC), MilestoneState.submitted)
+    milestone = worlds["OT"].milestones[0]
+    _submit(milestone, datetime(2026, 11, 1, tzinfo=UTC), MilestoneState.submitted)
+    milestone.overdue_since = None  # as the evidence service does
     db.session.commit()
 
 
@@ -192,7 +208,8 @@ def test_a_new_day_refreshes_the_figures(app: Flask, kept_figures: None) -> None
     audit.record(SYSTEM, "test.mark", worlds["OT"].grant)
     db.session.commit()
     assert _ot() == (1, 0, 1)
-    assert _ot(date(2026, 11, 2)) == (2, 0, 2)  # 1 Nov is due now too
+    # 1 Nov is due now too, and overdue once the scan of that day flags it
+    assert _ot(date(2026, 11, 2)) == (2, 0, 1)
     assert _ot() == (1, 0, 1)
 
 

@@ -74,6 +74,8 @@ def _officer(client: FlaskClient, locale: Locale = Locale.en) -> None:
 
 def test_the_grant_page_draws_the_milestone_timeline(client: FlaskClient) -> None:
     world = make_grant(first_due=TODAY - timedelta(days=40))  # the first one is 40 days late
+    world.milestones[0].overdue_since = TODAY - timedelta(days=32)  # a week's grace: 33 days
+    db.session.commit()
     _officer(client)
     response = client.get(f"/grants/{world.grant.id}")
     page = response.get_data(as_text=True)
@@ -87,14 +89,25 @@ def test_the_grant_page_draws_the_milestone_timeline(client: FlaskClient) -> Non
     assert f"Today is {format_date(TODAY, 'en')}." in svg
     assert svg.count('class="timeline-row') == 3
     assert svg.count('class="timeline-row is-overdue"') == 1
-    assert "40 days overdue" in svg and 'class="chart-today"' in svg
+    marker = f"Overdue since {format_date(TODAY - timedelta(days=32), 'en')} (33 days)"
+    assert 'class="timeline-overdue"' in svg and marker in svg and 'class="chart-today"' in svg
     assert [int(n) for n in re.findall(r'data-milestone="(\d+)"', svg)] == [
         m.id for m in world.milestones
     ]
     [table] = _DETAILS.findall(page)
     assert table.count('<th scope="row">') == 3 and "Planned due date" in table
-    assert "1. Milestone 1" in table and "40 days overdue" in table
+    assert "1. Milestone 1" in table and marker in table
     _self_contained(page)
+
+
+def test_a_past_due_milestone_the_scan_has_not_flagged_is_not_overdue_on_the_timeline(
+    client: FlaskClient,
+) -> None:
+    make_grant(first_due=TODAY - timedelta(days=3))  # within its grace: no flag yet
+    world = make_grant(first_due=TODAY - timedelta(days=3), code="ALSO")
+    _officer(client)
+    [svg] = _svgs(client.get(f"/grants/{world.grant.id}").get_data(as_text=True))
+    assert "is-overdue" not in svg and "Overdue since" not in svg and "is overdue" not in svg
 
 
 def test_the_timeline_in_japanese(app: Flask, client: FlaskClient) -> None:
@@ -195,6 +208,7 @@ def test_amendments_add_no_query_per_amendment(client: FlaskClient) -> None:
 def _portfolio_world() -> tuple[GrantWorld, GrantWorld]:
     base = make_grant(code="PF", first_due=TODAY + timedelta(days=40))
     late = sibling_grant(base, "PF-LATE", (10_000_000,), (TODAY - timedelta(days=3),))
+    late.milestones[0].overdue_since = TODAY - timedelta(days=2)  # as the scan flags it
     done = sibling_grant(base, "PF-DONE", (10_000_000,), (TODAY - timedelta(days=90),))
     approve(done, *done.milestones)  # decided today: late
     other = make_grant(code="QQ", appropriation=2_000_000_000, first_due=TODAY + timedelta(days=9))

@@ -13,13 +13,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from grants.domain.accounts import Locale, OrgKind, Role
-from grants.domain.calendar import tokyo_today
+from grants.domain.calendar import format_date, tokyo_today
 from grants.domain.states import ApplicationState, MilestoneState
 from grants.extensions import db
 from grants.models import Application, BudgetPool, Disbursement, EvidenceSubmission, Milestone
 from tests.support.approvals import approve
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
+from tests.support.matrix import ANONYMOUS, WHO, statuses, switch, user_for
 from tests.support.web import login
 
 TODAY = tokyo_today(datetime.now(UTC))
@@ -110,9 +111,17 @@ def _application(world: GrantWorld, title: str, state: ApplicationState) -> Appl
 # ---- the applicant ---------------------------------------------------------------------------
 
 
-def test_anonymous_goes_to_login(app: Flask, client: FlaskClient) -> None:
-    response = client.get("/")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
+    """Everyone signed in has a home page (their role's dashboard); anonymous signs in first.
+    Only the grantee's shows the grant."""
+    world = make_grant(first_due=TODAY + timedelta(days=30))
+    table = statuses(client, world, [("GET", "/")])
+    assert {who: codes[("GET", "/")] for who, codes in table.items()} == {
+        ANONYMOUS: 302, **dict.fromkeys(WHO, 200)
+    }  # fmt: skip
+    for who in ("grantee", "applicant_other_org"):  # (sign-ins are rate-limited: not all)
+        switch(client, user_for(world, who))
+        assert (world.grant.number in _page(client)) == (who == "grantee"), who
 
 
 def test_applicant_sees_only_own_organizations_applications_and_grants(
@@ -153,19 +162,37 @@ def test_timeline_lists_every_milestone_in_order_with_state_due_and_tranche(
     assert 'aria-label="Milestones of MS-TEST-0001"' in block
 
 
-def test_overdue_milestone_is_marked_and_is_due_next(app: Flask, client: FlaskClient) -> None:
+def _since(day: date, days: int) -> str:
+    """The shared overdue marker's words in English (templates/_macros/milestones.html)."""
+    unit = "day" if days == 1 else "days"
+    return f"Overdue since {format_date(day, 'en')} ({days} {unit})"
+
+
+def test_overdue_milestone_is_marked_with_its_date_and_is_due_next(
+    app: Flask, client: FlaskClient
+) -> None:
     world = make_grant(first_due=TODAY - timedelta(days=10))
+    world.milestones[0].overdue_since = TODAY - timedelta(days=2)  # the scan's flag
+    db.session.commit()
     _as(client, Role.applicant, world.grantee)
     block = _grant_block(_page(client), world.grant.number)
     first, second = _step(block, world.milestones[0]), _step(block, world.milestones[1])
-    assert "is-overdue" in first and "Overdue by 10 days" in first
+    assert "is-overdue" in first and _since(TODAY - timedelta(days=2), 3) in first
+    assert f'data-overdue-since="{(TODAY - timedelta(days=2)).isoformat()}"' in first
     assert "is-overdue" not in second and "Overdue" not in second
     due_next = _due_next(block)
     assert f'data-milestone="{world.milestones[0].id}"' in due_next
-    assert "Milestone 1" in due_next and "Overdue by 10 days" in due_next
+    assert "Milestone 1" in due_next and _since(TODAY - timedelta(days=2), 3) in due_next
 
 
-def test_changes_requested_past_due_is_overdue_but_submitted_is_not(
+def test_past_due_within_the_grace_period_is_not_overdue(app: Flask, client: FlaskClient) -> None:
+    world = make_grant(first_due=TODAY - timedelta(days=3))  # not flagged (yet) by the scan
+    _as(client, Role.applicant, world.grantee)
+    block = _grant_block(_page(client), world.grant.number)
+    assert "is-overdue" not in block and "Overdue" not in block
+
+
+def test_changes_requested_flagged_is_overdue_but_submitted_is_not(
     app: Flask, client: FlaskClient
 ) -> None:
     world = make_grant(first_due=TODAY - timedelta(days=1))
@@ -177,7 +204,11 @@ def test_changes_requested_past_due_is_overdue_but_submitted_is_not(
     world.milestones[0].state = MilestoneState.changes_requested
     db.session.commit()
     block = _grant_block(_page(client), world.grant.number)
-    assert "Overdue by 1 day" in _step(block, world.milestones[0])
+    assert "is-overdue" not in _step(block, world.milestones[0])  # until the scan flags it
+    world.milestones[0].overdue_since = TODAY
+    db.session.commit()
+    block = _grant_block(_page(client), world.grant.number)
+    assert _since(TODAY, 1) in _step(block, world.milestones[0])
     assert "Changes requested" in _step(block, world.milestones[0])
 
 
@@ -190,8 +221,19 @@ def test_flagged_by_the_scan_is_overdue_even_before_the_due_date(
     _as(client, Role.applicant, world.grantee)
     block = _grant_block(_page(client), world.grant.number)
     flagged = _step(block, world.milestones[1])
-    assert "is-overdue" in flagged and ">Overdue<" in flagged
+    assert "is-overdue" in flagged and _since(TODAY - timedelta(days=1), 2) in flagged
     assert "3 days left" in _due_next(block)
+
+
+def test_the_marker_in_japanese_shows_the_japanese_date(app: Flask, client: FlaskClient) -> None:
+    world = make_grant(first_due=TODAY - timedelta(days=20))
+    since = TODAY - timedelta(days=12)
+    world.milestones[0].overdue_since = since
+    db.session.commit()
+    login(client, world.applicant.email)  # ja
+    block = _grant_block(_page(client), world.grant.number)
+    marker = _step(block, world.milestones[0])
+    assert f"{since.year}年{since.month}月{since.day}日" in marker and "（13 日）" in marker
 
 
 def test_due_next_skips_decided_milestones_and_counts_days_left(
@@ -274,7 +316,8 @@ def test_officer_home_summarises_waiting_work(app: Flask, client: FlaskClient) -
 
     assert (count("screening"), count("decision")) == ("1", "1")
     assert count("release") == "1"
-    assert count("overdue") == "2"  # milestone 1 past due, milestone 3 flagged by the scan
+    # milestone 3 flagged by the scan; milestone 1, past due but not flagged, is in its grace
+    assert count("overdue") == "1"
     assert 'href="/officer/screening"' in page and 'href="/officer/portfolio"' in page
     assert 'href="/officer/milestones/awaiting-release"' in page
     _release(world, world.milestones[1])

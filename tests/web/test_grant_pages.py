@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask, url_for
@@ -12,6 +12,7 @@ from sqlalchemy import event
 
 from grants import create_app
 from grants.domain.accounts import Locale, OrgKind, Role
+from grants.domain.calendar import tokyo_today
 from grants.domain.states import GrantState, MilestoneState, ReviewDecision
 from grants.extensions import db
 from grants.models import (
@@ -168,16 +169,39 @@ def test_japanese_page(client: FlaskClient) -> None:
     assert "テスト助成" in page and "6億円" in page and "2026年度" in page
 
 
-def test_overdue_badge_only_on_late_open_milestones(client: FlaskClient) -> None:
+def test_the_overdue_marker_shows_the_scan_s_flag_with_its_date(client: FlaskClient) -> None:
     world = make_grant(first_due=date(2020, 4, 30))  # all three due in 2020-2021
+    world.milestones[0].overdue_since = date(2020, 5, 8)  # flagged after a week's grace
     world.milestones[1].state = MilestoneState.approved
-    db.session.commit()
+    db.session.commit()  # milestone 3 is past due too, but not flagged: no marker
     login(client, make_user(Role.officer, locale=Locale.en).email)
     page = client.get(f"/grants/{world.grant.id}").get_data(as_text=True)
-    assert page.count(">Overdue<") == 2
+    days = (tokyo_today(datetime.now(UTC)) - date(2020, 5, 8)).days + 1
+    section = _section(page, world.milestones[0])
+    assert f"Overdue since 8 May 2020 ({days} days)" in section
+    assert 'data-overdue-since="2020-05-08"' in section
+    assert "badge-overdue" not in _section(page, world.milestones[1])
+    assert "badge-overdue" not in _section(page, world.milestones[2])
     later = make_grant(first_due=FUTURE, code="LATER")
     page = client.get(f"/grants/{later.grant.id}").get_data(as_text=True)
-    assert ">Overdue<" not in page
+    assert "badge-overdue" not in page and "Overdue since" not in page
+
+
+def test_the_overdue_marker_in_japanese(client: FlaskClient) -> None:
+    world = make_grant(first_due=date(2026, 9, 30))
+    world.milestones[0].overdue_since = date(2026, 10, 1)
+    db.session.commit()
+    login(client, world.applicant.email)  # ja
+    section = _section(
+        client.get(f"/grants/{world.grant.id}").get_data(as_text=True), world.milestones[0]
+    )
+    assert "2026年10月1日" in section and 'data-overdue-since="2026-10-01"' in section
+
+
+def _section(page: str, milestone: Milestone) -> str:
+    """The milestone's section of the grant page (the anchor alerts link to)."""
+    start = page.index(f'<section class="card milestone" id="milestone-{milestone.id}"')
+    return page[start : page.index("</section>", start)]
 
 
 def test_submit_button_only_for_the_grantee_on_open_milestones(client: FlaskClient) -> None:
@@ -185,9 +209,10 @@ def test_submit_button_only_for_the_grantee_on_open_milestones(client: FlaskClie
     add_round(world.milestones[1], [])
     login(client, world.applicant.email)
     page = client.get(f"/grants/{world.grant.id}").get_data(as_text=True)
-    first, second, third = (m.id for m in world.milestones)
-    assert f"/milestones/{first}/evidence" in page and f"/milestones/{third}/evidence" in page
+    first, second, _third = (m.id for m in world.milestones)
+    assert f"/milestones/{first}/evidence" in page
     assert f"/milestones/{second}/evidence" not in page
+    # (later milestones: tests/web/test_evidence.py, the current milestone only)
     switch(client, make_user(Role.officer))
     assert '/evidence"' not in client.get(f"/grants/{world.grant.id}").get_data(as_text=True)
     world.grant.state = GrantState.suspended

@@ -5,19 +5,21 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from grants.domain.accounts import Locale, Role
-from grants.domain.calendar import tokyo_today
+from grants.domain.calendar import format_date, tokyo_today
 from grants.extensions import db
 from grants.services import audit, programs
 from grants.services.actors import SYSTEM
 from grants.services.portfolio import PER_PAGE
+from tests.support.alerts import run_scan
 from tests.support.approvals import approve, sibling_grant
 from tests.support.factories import make_user
 from tests.support.grants import make_grant
-from tests.support.matrix import anonymous_goes_to_login, routes, statuses, switch
+from tests.support.matrix import REVIEWERS, refused, routes, statuses, switch
 from tests.support.queries import count_queries
 from tests.support.web import login, post_form
 
@@ -40,10 +42,8 @@ def test_every_route_is_enumerated(app: Flask) -> None:
 def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
     world = make_grant()
     paths = routes(app, "portfolio")
-    anonymous_goes_to_login(client, paths)
     table = statuses(client, world, paths)
-    for who in ("applicant_other_org", "grantee", "reviewer"):
-        assert set(table[who].values()) == {403}, who
+    refused(table, "applicant_other_org", "grantee", *REVIEWERS)
     assert set(table["officer"].values()) == {200}
     assert set(table["admin"].values()) == {200}  # an admin may look, not move money
 
@@ -57,6 +57,10 @@ def test_nav_link_for_officers_and_admins_only(app: Flask, client: FlaskClient) 
     post_form(client, "/logout", {})
 
 
+def _marker(day: object, days: int) -> str:
+    return f"Overdue since {format_date(day, 'en')} ({days} days)"  # type: ignore[arg-type]
+
+
 def test_overdue_first_with_badges_and_links(app: Flask, client: FlaskClient) -> None:
     base = make_grant(code="PF", first_due=TODAY + timedelta(days=40))
     sibling_grant(base, "PF-LATE", (10_000_000,), (TODAY - timedelta(days=3),))
@@ -64,14 +68,34 @@ def test_overdue_first_with_badges_and_links(app: Flask, client: FlaskClient) ->
     sibling_grant(base, "PF-SOON", (10_000_000,), (TODAY + timedelta(days=5),))
     done = sibling_grant(base, "PF-DONE", (10_000_000,), (TODAY - timedelta(days=90),))
     approve(done, *done.milestones)
+    run_scan(TODAY)  # flags PF-LATER and PF-LATE (no grace by default)
     _officer(client)
     page = client.get("/officer/portfolio").get_data(as_text=True)
     assert _order(page) == ["PF-LATER", "PF-LATE", "PF-SOON", "PF-0001", "PF-DONE"]
-    assert "20 days overdue" in page and "3 days overdue" in page
+    assert _marker(TODAY - timedelta(days=19), 20) in page
+    assert _marker(TODAY - timedelta(days=2), 3) in page
+    assert page.count("badge-overdue") == 2
     assert f'href="/grants/{base.grant.id}"' in page
     assert "Approved tranches awaiting release" in page
     assert f'href="/officer/milestones/{done.milestones[0].id}/release"' in page
     assert "Budget by fiscal year" in page and "¥10,000,000,000" in page
+
+
+def test_past_due_within_the_grace_period_is_not_marked(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "ALERT_GRACE_DAYS", 10)
+    base = make_grant(code="PG", first_due=TODAY + timedelta(days=40))
+    sibling_grant(base, "PG-GRACE", (10_000_000,), (TODAY - timedelta(days=5),))
+    sibling_grant(base, "PG-LATE", (10_000_000,), (TODAY - timedelta(days=30),))
+    run_scan(TODAY)
+    _officer(client)
+    page = client.get("/officer/portfolio").get_data(as_text=True)
+    assert _order(page) == ["PG-LATE", "PG-GRACE", "PG-0001"]
+    assert page.count("badge-overdue") == 1
+    assert _marker(TODAY - timedelta(days=19), 20) in page  # due + 10 days' grace + 1
+    row = page[page.index('data-grant="PG-GRACE"') :]
+    assert "Overdue" not in row[: row.index("</tr>")]
 
 
 def test_admin_sees_no_money_links(app: Flask, client: FlaskClient) -> None:

@@ -36,6 +36,7 @@ from grants.domain.charts.timeline import (
     MilestonePoint,
     Timeline,
     TimelineRow,
+    days_overdue,
     is_overdue,
     timeline,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "budget_chart",
     "compact_yen",
     "date_ticks",
+    "days_overdue",
     "fit_text",
     "health_chart",
     "is_overdue",

@@ -10,7 +10,6 @@ from unicodedata import east_asian_width
 
 from grants.domain.calendar import fiscal_year_label
 from grants.domain.money import format_yen
-from grants.domain.states import MilestoneState
 
 PALETTE: dict[str, str] = {
     "planned": "#57606a",
@@ -27,7 +26,6 @@ PALETTE: dict[str, str] = {
     "on_time": "#1a7f37",
     "ink": "#1b1f24",
 }
-AWAITING_GRANTEE = frozenset({MilestoneState.planned, MilestoneState.changes_requested})
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH_STEPS = (1, 2, 3, 6, 12, 24, 36, 60, 120)
 FONT = 12  # px, the text size the charts are laid out for

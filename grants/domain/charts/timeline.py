@@ -1,4 +1,9 @@
-"""The milestone timeline of one grant: planned against actual dates, today, overdue."""
+"""The milestone timeline of one grant: planned against actual dates, today, overdue.
+
+Overdue is the scan's flag, given in as each point's `overdue_since` (the first day the
+milestone counts as overdue: due date + grace + 1): a milestone is overdue iff it is set.
+The chart never decides it from the due date, which ignores the grace period.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,6 @@ from datetime import date, timedelta
 
 from grants.domain.calendar import format_date
 from grants.domain.charts.common import (
-    AWAITING_GRANTEE,
     PALETTE,
     Bar,
     Tick,
@@ -28,7 +32,8 @@ DELIVERED = frozenset({MilestoneState.submitted, MilestoneState.changes_requeste
 @dataclass(frozen=True)
 class MilestonePoint:
     """One milestone: its planned (original) and current due date, the (Tokyo) day its latest
-    evidence was submitted and the day it was decided, if any."""
+    evidence was submitted and the day it was decided, if any, and the day since which the
+    scan flags it overdue (milestone.overdue_since), if it does."""
 
     key: int
     label: str
@@ -71,7 +76,12 @@ class TimelineRow:
     actual_x: float | None
     bars: tuple[Bar, ...]
     overdue: bool
+    overdue_since: date | None  # the flag's date, when overdue
     days_overdue: int
+    # Where the "Overdue since ..." words hang above the row, inside the plot: ending at
+    # today or starting where the overdue bar starts, whichever side has more room.
+    overdue_x: float | None
+    overdue_anchor: str
     days_late: int  # actual - due: > 0 late, <= 0 on time; 0 when not delivered
 
     @property
@@ -121,11 +131,22 @@ TIMELINE_TOP = 40  # tick labels and the "today" label
 TIMELINE_ROW = 40
 
 
-def is_overdue(point: MilestonePoint, today: date) -> bool:
-    """Overdue while the grantee still owes the evidence and the due date (or flag) has passed."""
-    if point.state not in AWAITING_GRANTEE:
-        return False
-    return point.due < today or point.overdue_since is not None
+def is_overdue(point: MilestonePoint, today: date | None = None) -> bool:
+    """Overdue iff the scan flagged it (`today` is not needed: the flag has its own date).
+
+    The scan sets the flag only while the grantee owes the evidence, and the services clear
+    it when evidence arrives or the due date moves, so the flag alone is the answer.
+    """
+    return point.overdue_since is not None
+
+
+def days_overdue(overdue_since: date | None, today: date) -> int:
+    """How many days a milestone flagged overdue since `overdue_since` has been overdue on
+    `today`, its first overdue day counting as 1 (as the escalation tiers count:
+    today - (due date + grace)); 0 when it is not flagged, or flagged from a later day."""
+    if overdue_since is None or today < overdue_since:
+        return 0
+    return (today - overdue_since).days + 1
 
 
 def timeline(points: Sequence[MilestonePoint], today: date, locale: str) -> Timeline:
@@ -137,7 +158,7 @@ def timeline(points: Sequence[MilestonePoint], today: date, locale: str) -> Time
     bottom = TIMELINE_TOP + len(points) * TIMELINE_ROW
     step, ticks = date_ticks(start, end)
     rows = tuple(
-        _timeline_row(p, TIMELINE_TOP + (i + 0.5) * TIMELINE_ROW, today, x, locale)
+        _timeline_row(p, TIMELINE_TOP + (i + 0.5) * TIMELINE_ROW, today, x, (left, right), locale)
         for i, p in enumerate(points)
     )
     counts = Counter(p.state for p in points)
@@ -163,18 +184,24 @@ def _padded(first: date, last: date) -> tuple[date, date]:
 
 
 def _timeline_row(
-    point: MilestonePoint, y: float, today: date, x: Callable[[date], float], locale: str
+    point: MilestonePoint,
+    y: float,
+    today: date,
+    x: Callable[[date], float],
+    plot: tuple[float, float],
+    locale: str,
 ) -> TimelineRow:
-    overdue = is_overdue(point, today)
+    overdue = is_overdue(point)
     actual = point.actual
     colour = PALETTE["overdue" if overdue else str(point.state)]
     bars: list[Bar] = []
     if actual is not None:
         a, b = sorted((x(point.planned), x(actual)))
         bars.append(Bar(a, y - 3, round(b - a, 1), 6, PALETTE[str(point.state)]))
-    if overdue and point.due < today:
-        a, b = x(point.due), x(today)
+    if overdue and point.overdue_since is not None and point.overdue_since <= today:
+        a, b = x(point.overdue_since), x(today)
         bars.append(Bar(a, y - 5, round(b - a, 1), 10, PALETTE["overdue"], "hatch"))
+    overdue_x, overdue_anchor = _overdue_label(point, today, x, plot) if overdue else (None, "end")
     return TimelineRow(
         key=point.key,
         label=fit_text(point.label, TIMELINE_LABELS - 12),
@@ -196,9 +223,22 @@ def _timeline_row(
         actual_x=x(actual) if actual else None,
         bars=tuple(bars),
         overdue=overdue,
-        days_overdue=max((today - point.due).days, 0) if overdue else 0,
+        overdue_since=point.overdue_since if overdue else None,
+        days_overdue=days_overdue(point.overdue_since, today),
+        overdue_x=overdue_x,
+        overdue_anchor=overdue_anchor,
         days_late=(actual - point.due).days if actual else 0,
     )
+
+
+def _overdue_label(
+    point: MilestonePoint, today: date, x: Callable[[date], float], plot: tuple[float, float]
+) -> tuple[float, str]:
+    since = point.overdue_since
+    end = x(today)
+    start = x(since) if since is not None and since <= today else end
+    left, right = plot
+    return (end, "end") if end - left >= right - start else (start, "start")
 
 
 def _day(day: date | None, locale: str) -> str | None:
