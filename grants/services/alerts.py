@@ -6,6 +6,7 @@ is not revealed. Marking read is not a state change worth an audit row.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import joinedload
 
+from grants.domain.accounts import Role
 from grants.domain.alerts import AlertKind
 from grants.domain.calendar import format_date
 from grants.domain.errors import NotAllowed, NotFound
@@ -22,6 +24,7 @@ from grants.domain.permissions import Action, Subject, require
 from grants.extensions import db
 from grants.models import Alert, Milestone, User
 from grants.services.actors import Actor
+from grants.services.paging import bounded_page
 
 PAGE_SIZE = 50
 
@@ -29,7 +32,7 @@ PAGE_SIZE = 50
 def inbox_page(actor: User, page: int, per_page: int = PAGE_SIZE) -> Pagination:
     """The actor's alerts, newest first, with their milestone and grant loaded."""
     query = inbox_query(actor)
-    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
+    return db.paginate(query, page=bounded_page(page), per_page=per_page, error_out=False)
 
 
 def inbox_query(actor: User, unread_only: bool = False) -> Select[tuple[Alert]]:
@@ -82,7 +85,7 @@ def outbox_page(actor: Actor, page: int, per_page: int = PAGE_SIZE) -> Paginatio
         .options(joinedload(Alert.user))
         .order_by(Alert.emailed_at.desc().nulls_first(), Alert.id.desc())
     )
-    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
+    return db.paginate(query, page=bounded_page(page), per_page=per_page, error_out=False)
 
 
 def pending_count(actor: Actor) -> int:
@@ -95,6 +98,54 @@ def _user_id(actor: Actor) -> int:
     if actor.id is None:
         raise NotAllowed(_("Only a signed-in user has an inbox."))
     return actor.id
+
+
+# --- where an alert leads ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    """The page where the recipient acts on an alert: an endpoint and its url_for values
+    (the edges build the address: relative in the inbox, absolute in e-mail)."""
+
+    endpoint: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def subject_link(alert: Alert, role: Role | str) -> Link | None:
+    """The alert's subject, for a recipient with `role`, not just its grant.
+
+    due_soon, overdue, escalation: the milestone on the grant page (#milestone-<id>);
+    review_waiting: the decision page for a reviewer, the milestone on the grant page for
+    the officers who follow it up; tranche_waiting: the milestone's release page.
+    """
+    kind = AlertKind(alert.kind)
+    milestone_id, grant_id = alert.milestone_id, alert.grant_id
+    if milestone_id is not None:
+        if kind is AlertKind.tranche_waiting:
+            return Link("releases.show", {"milestone_id": milestone_id})
+        if kind is AlertKind.review_waiting and Role(role) == Role.reviewer:
+            return Link("reviews.decide", {"milestone_id": milestone_id})
+    if grant_id is None:
+        return None
+    anchor = {} if milestone_id is None else {"_anchor": milestone_anchor(milestone_id)}
+    return Link("grant_pages.show", {"grant_id": grant_id, **anchor})
+
+
+def milestone_anchor(milestone_id: int) -> str:
+    """The id of a milestone's section on the grant page (templates/grants/show.html)."""
+    return f"milestone-{milestone_id}"
+
+
+def link_label(link: Link) -> str:
+    """What following the link does, for the e-mail."""
+    if link.endpoint == "reviews.decide":
+        return _("Review the evidence and record your decision:")
+    if link.endpoint == "releases.show":
+        return _("Release the tranche:")
+    if "_anchor" in link.values:
+        return _("Open the milestone:")
+    return _("Open the grant:")
 
 
 # --- what an alert says, in the current locale ----------------------------------------------

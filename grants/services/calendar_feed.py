@@ -21,6 +21,7 @@ from sqlalchemy.orm import contains_eager
 
 from grants.domain.accounts import Role
 from grants.domain.alerts import OPEN_STATES
+from grants.domain.calendar import format_date
 from grants.domain.errors import Conflict, NotAllowed, NotFound
 from grants.domain.states import GrantState
 from grants.extensions import db
@@ -33,7 +34,8 @@ TOKEN_BYTES = 32
 TOKEN_MAX_LENGTH = 100
 PRODID = "-//Milestone Grants//Due dates//EN"
 
-GrantUrl = Callable[[int], str | None]
+# The address of a milestone (grant id, milestone id): its section of the grant page.
+MilestoneUrl = Callable[[int, int], str | None]
 
 
 def token_hash(token: str) -> str:
@@ -117,8 +119,13 @@ def feed_milestones(user: User) -> list[Milestone]:
     return list(db.session.scalars(query))
 
 
-def feed(token: str, now: datetime, grant_url: GrantUrl | None = None) -> bytes:
-    """The .ics document for the feed at `token` (NotFound when it is unknown or revoked)."""
+def feed(token: str, now: datetime, milestone_url: MilestoneUrl | None = None) -> bytes:
+    """The .ics document for the feed at `token` (NotFound when it is unknown or revoked).
+
+    One VEVENT per open milestone: a stable UID (milestone-<id>@grants, so that calendar
+    applications update the event when its due date moves), DTSTAMP `now`, the due date as
+    an all-day event, and the overdue flag's date in the description when it is set.
+    """
     user = user_for_token(token)
     milestones = feed_milestones(user)
     with force_locale(str(user.locale)):
@@ -130,11 +137,13 @@ def feed(token: str, now: datetime, grant_url: GrantUrl | None = None) -> bytes:
         calendar.add("x-wr-calname", _("Milestone due dates"))
         calendar.add("x-wr-timezone", "Asia/Tokyo")
         for milestone in milestones:
-            calendar.add_component(_event(milestone, now, grant_url))
+            calendar.add_component(_event(milestone, now, milestone_url, str(user.locale)))
     return calendar.to_ical()
 
 
-def _event(milestone: Milestone, now: datetime, grant_url: GrantUrl | None) -> Event:
+def _event(
+    milestone: Milestone, now: datetime, milestone_url: MilestoneUrl | None, locale: str
+) -> Event:
     grant = milestone.grant
     event = Event()
     event.add("uid", f"milestone-{milestone.id}@grants")
@@ -142,16 +151,17 @@ def _event(milestone: Milestone, now: datetime, grant_url: GrantUrl | None) -> E
     event.add("dtstart", milestone.due_date)
     event.add("dtend", milestone.due_date + timedelta(days=1))
     event.add("summary", f"{grant.number} #{milestone.sequence}: {milestone.title}")
-    event.add(
-        "description",
-        _(
-            "Due date of milestone %(sequence)d of grant %(grant)s.",
-            sequence=milestone.sequence,
-            grant=grant.number,
-        ),
+    description = _(
+        "Due date of milestone %(sequence)d of grant %(grant)s.",
+        sequence=milestone.sequence,
+        grant=grant.number,
     )
+    if milestone.overdue_since is not None:  # the scan's flag, as on every page
+        day = format_date(milestone.overdue_since, locale)
+        description += "\n" + _("Overdue since %(day)s", day=day)
+    event.add("description", description)
     event.add("transp", "TRANSPARENT")
-    link = grant_url(grant.id) if grant_url else None
+    link = milestone_url(grant.id, milestone.id) if milestone_url else None
     if link:
         event.add("url", link)
     return event

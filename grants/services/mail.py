@@ -7,10 +7,19 @@ again), a failure counts the attempt and sets next_attempt_at with exponential b
 LOCKED and stays locked while it is sent, so two deliverers never send the same alert;
 on SQLite (one writer at a time) the claim is not held during the send, so as not to
 block the database, and the scheduler lease keeps deliverers to one.
+
+Each alert's e-mail has a stable Message-ID, <alert-<id>.<instance>@<host>>: when a send
+is retried because the server's reply was lost after it had accepted the message, the
+copy is recognisably the same message (threading and de-duplicating clients and archives
+treat the two as one).
+<instance> is a hash of the installation's secret key and address, so that alert ids of
+two installations never give the same id.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import smtplib
 from collections.abc import Iterator
@@ -20,6 +29,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
@@ -31,7 +41,7 @@ from grants.domain.errors import NotAllowed
 from grants.extensions import db
 from grants.models import Alert, User
 from grants.services.actors import Actor, SystemActor
-from grants.services.alerts import advice, describe
+from grants.services.alerts import advice, describe, link_label, subject_link
 from grants.services.sql_dialect import dialect_name
 
 log = logging.getLogger("grants.mail")
@@ -46,6 +56,7 @@ class Message:
     subject: str
     body: str
     alert_id: int | None = None
+    message_id: str | None = None  # stable per alert (alert_message_id)
 
 
 class MailError(Exception):
@@ -66,7 +77,13 @@ class LogBackend:
     """Development: the mail goes to the log (and, like any sent mail, to the admin outbox)."""
 
     def send(self, message: Message) -> None:
-        log.info("MAIL to=%s subject=%s\n%s", message.to, message.subject, message.body.rstrip())
+        log.info(
+            "MAIL to=%s subject=%s message-id=%s\n%s",
+            message.to,
+            message.subject,
+            message.message_id,
+            message.body.rstrip(),
+        )
 
     def close(self) -> None:
         return None
@@ -126,12 +143,29 @@ class SmtpBackend:
         email["To"] = formataddr((message.to_name, message.to))
         email["Subject"] = message.subject
         email["Date"] = format_datetime(datetime.now().astimezone())
-        email["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        email["Message-ID"] = message.message_id or make_msgid(domain=_domain(self.sender))
         email["Auto-Submitted"] = "auto-generated"
         if message.alert_id is not None:
             email["X-Grants-Alert"] = str(message.alert_id)
         email.set_content(message.body)
         return email
+
+
+def _domain(address: str) -> str | None:
+    return address.rpartition("@")[2].strip(" >") or None
+
+
+def alert_message_id(alert_id: int, config: Any) -> str:
+    """<alert-<id>.<instance>@<host>>: the same for every attempt to send one alert's e-mail.
+
+    <host> is the sender's domain (else the host of MAIL_BASE_URL); <instance> is an HMAC of
+    the installation's address under its secret key, which identifies the installation
+    without revealing anything about the key."""
+    base = str(config["MAIL_BASE_URL"])
+    host = _domain(str(config["MAIL_SENDER"])) or urlsplit(base).hostname or "localhost"
+    key = str(config.get("SECRET_KEY") or "").encode("utf-8")
+    instance = hmac.new(key, f"grants-alert-mail {base}".encode(), hashlib.sha256)
+    return f"<alert-{alert_id}.{instance.hexdigest()[:16]}@{host}>"
 
 
 def _describe(error: BaseException) -> str:
@@ -163,18 +197,18 @@ def render(alert: Alert) -> Message:
             "kind": kind_label(alert.kind, str(user.locale)),
             "summary": describe(alert),
             "advice": advice(alert),
-            "link": _grant_link(alert.grant_id),
             "inbox": url_for("alerts.inbox", _external=True),
+            "link": None,
+            "link_label": None,
         }
+        link = subject_link(alert, user.role)
+        if link is not None:
+            context["link"] = url_for(link.endpoint, **link.values, _external=True)
+            context["link_label"] = link_label(link)
         subject = render_template("email/alert_subject.txt", **context)
         body = render_template("email/alert_body.txt", **context)
-    return Message(user.email, user.name, " ".join(subject.split()), body, alert.id)
-
-
-def _grant_link(grant_id: int | None) -> str | None:
-    if grant_id is None:
-        return None
-    return url_for("grant_pages.show", grant_id=grant_id, _external=True)
+    message_id = alert_message_id(alert.id, current_app.config)
+    return Message(user.email, user.name, " ".join(subject.split()), body, alert.id, message_id)
 
 
 # --- delivery -------------------------------------------------------------------------------

@@ -8,24 +8,40 @@ from flask import (
     Blueprint,
     Response,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_babel import ngettext
+from flask_login import current_user, login_required, user_logged_out
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
 from grants.domain.alerts import kind_label
 from grants.domain.permissions import Action
 from grants.extensions import db
+from grants.models import Alert
 from grants.models.base import utcnow
 from grants.services import alerts, calendar_feed
+from grants.services.paging import bounded_page
 from grants.web.access import actor, requires
 
 bp = Blueprint("alerts", __name__)
+
+# The new calendar address, kept in the session between the POST that creates it and the
+# one GET that shows it (then gone: only its hash is stored anywhere else); not shown
+# after NEW_FEED_SECONDS, nor once its owner signs out.
+NEW_FEED_KEY = "new_calendar_feed"
+NEW_FEED_SECONDS = 600
+
+
+@user_logged_out.connect
+def _forget_new_feed(_sender: Any, **_extra: Any) -> None:
+    session.pop(NEW_FEED_KEY, None)
 
 
 @bp.app_context_processor
@@ -44,23 +60,35 @@ def _unread_alerts() -> int:
         return 0
 
 
-def grant_url(grant_id: int | None, external: bool = False) -> str | None:
-    """The grant page of an alert's subject, if it has one."""
-    if grant_id is None:
+def alert_url(alert: Alert, external: bool = False) -> str | None:
+    """The page of the alert's subject for the signed-in recipient (alerts.subject_link)."""
+    link = alerts.subject_link(alert, actor().role)
+    if link is None:
         return None
-    return url_for("grant_pages.show", grant_id=grant_id, _external=external)
+    return url_for(link.endpoint, **link.values, _external=external)
+
+
+def milestone_url(grant_id: int, milestone_id: int) -> str:
+    """A milestone's section of its grant page, as an absolute address (calendar events)."""
+    anchor = alerts.milestone_anchor(milestone_id)
+    return url_for("grant_pages.show", grant_id=grant_id, _anchor=anchor, _external=True)
+
+
+def _page_arg(values: Any) -> int:
+    """?page= (or the form's page): a malformed one is the first, a huge one is bounded."""
+    return bounded_page(values.get("page", 1, type=int))
 
 
 @bp.get("/alerts")
 @login_required
 def inbox() -> str:
-    page = alerts.inbox_page(actor(), request.args.get("page", 1, type=int) or 1)
+    page = alerts.inbox_page(actor(), _page_arg(request.args))
     return render_template(
         "alerts/inbox.html",
         page=page,
         describe=alerts.describe,
         kind_label=kind_label,
-        grant_url=grant_url,
+        alert_url=alert_url,
         unread=alerts.unread_count(actor()),
     )
 
@@ -69,30 +97,42 @@ def inbox() -> str:
 @login_required
 def mark_read(alert_id: int) -> BaseResponse:
     alerts.mark_read(actor(), alert_id, utcnow())
-    return redirect(url_for("alerts.inbox", page=request.form.get("page", 1, type=int) or 1))
+    return redirect(url_for("alerts.inbox", page=_page_arg(request.form)))
 
 
 @bp.post("/alerts/read-all")
 @login_required
 def mark_all_read() -> BaseResponse:
     count = alerts.mark_all_read(actor(), utcnow())
-    flash(_("%(count)d alerts marked as read.", count=count), "success")
+    flash(
+        ngettext("%(num)d alert marked as read.", "%(num)d alerts marked as read.", count),
+        "success",
+    )
     return redirect(url_for("alerts.inbox"))
 
 
 @bp.get("/settings/calendar")
 @login_required
-def calendar_settings() -> str:
-    return _calendar_page(None)
+def calendar_settings() -> str | BaseResponse:
+    new = session.pop(NEW_FEED_KEY, None)
+    fresh = isinstance(new, dict) and utcnow().timestamp() - new.get("at", 0) < NEW_FEED_SECONDS
+    if not (fresh and new.get("user_id") == actor().id):
+        return _calendar_page(None)
+    response = make_response(_calendar_page(str(new["url"])))
+    response.headers["Cache-Control"] = "no-store"  # the secret: not kept in any cache
+    return response
 
 
 @bp.post("/settings/calendar")
 @login_required
-def calendar_create() -> str:
+def calendar_create() -> BaseResponse:
+    """Create (or replace) the address, then redirect (POST-redirect-GET): reloading the page
+    that shows it must not replace it again. The next GET shows it once; the database keeps
+    just a hash of the token."""
     token = calendar_feed.create_token(actor())
     feed_url = url_for("alerts.calendar_feed", token=token, _external=True)
-    # Shown on this response only: the database keeps just a hash of the token.
-    return _calendar_page(feed_url)
+    session[NEW_FEED_KEY] = {"user_id": actor().id, "url": feed_url, "at": utcnow().timestamp()}
+    return redirect(url_for("alerts.calendar_settings", _anchor="new-feed"), code=303)
 
 
 @bp.post("/settings/calendar/revoke")
@@ -113,7 +153,7 @@ def _calendar_page(feed_url: str | None) -> str:
 
 @bp.get("/calendar/<token>.ics", endpoint="calendar_feed")
 def calendar_feed_view(token: str) -> Response:
-    body = calendar_feed.feed(token, utcnow(), lambda grant_id: grant_url(grant_id, True))
+    body = calendar_feed.feed(token, utcnow(), milestone_url)
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="milestones.ics"'
     response.headers["Cache-Control"] = "private, no-cache"
@@ -125,5 +165,5 @@ def calendar_feed_view(token: str) -> Response:
 @requires(Action.view_admin)
 def outbox() -> str:
     user = actor()
-    page = alerts.outbox_page(user, request.args.get("page", 1, type=int) or 1)
+    page = alerts.outbox_page(user, _page_arg(request.args))
     return render_template("alerts/outbox.html", page=page, pending=alerts.pending_count(user))

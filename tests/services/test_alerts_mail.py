@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import Counter
@@ -14,9 +15,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from grants.domain.accounts import Locale, Role
+from grants.domain.alerts import AlertKind
 from grants.domain.errors import NotAllowed
 from grants.extensions import db
-from grants.models import Alert
+from grants.models import Alert, Milestone, User
 from grants.models.base import utcnow
 from grants.services import mail
 from grants.services.actors import SYSTEM
@@ -70,7 +72,7 @@ def test_each_recipient_gets_the_mail_in_their_language(
     assert deliver().sent == []  # nothing twice
 
 
-def test_the_mail_links_to_the_grant_and_the_inbox(
+def test_the_mail_links_to_the_milestone_and_the_inbox(
     world: GrantWorld, server: SmtpServer, app: Flask
 ) -> None:
     run_scan(DUE - 7 * timedelta(days=1))
@@ -78,8 +80,95 @@ def test_the_mail_links_to_the_grant_and_the_inbox(
     [message] = server.mailbox.received
     body = message.get_content()
     assert "http://127.0.0.1:5000/alerts" in body
-    if "grant_pages.show" in app.view_functions:  # the grant page (another area's)
-        assert f"/grants/{world.grant.id}" in body
+    milestone = world.milestones[0]
+    assert f"http://127.0.0.1:5000/grants/{world.grant.id}#milestone-{milestone.id}" in body
+
+
+def _alert_row(user: User, kind: AlertKind, tier: int, milestone: Milestone) -> Alert:
+    alert = Alert(
+        user_id=user.id,
+        subject_type="milestone",
+        subject_id=milestone.id,
+        kind=kind,
+        tier=tier,
+        grant_id=milestone.grant_id,
+        milestone_id=milestone.id,
+        scan_date=OVERDUE_DAY,
+    )
+    db.session.add(alert)
+    db.session.commit()
+    return alert
+
+
+def test_each_mail_links_to_the_page_where_its_recipient_acts(world: GrantWorld) -> None:
+    first, second, _third = world.milestones
+    base = "http://127.0.0.1:5000"
+    at_first = f"{base}/grants/{world.grant.id}#milestone-{first.id}"
+    review = f"{base}/milestones/{first.id}/review"
+    officer = world.officer
+    assert officer is not None
+    cases = [
+        (world.applicant, AlertKind.due_soon, 1, first, at_first),
+        (world.applicant, AlertKind.overdue, 1, first, at_first),
+        (officer, AlertKind.escalation, 1, first, at_first),
+        (world.reviewers[0], AlertKind.review_waiting, 1, first, review),
+        (officer, AlertKind.review_waiting, 2, first, at_first),
+        (officer, AlertKind.tranche_waiting, 1, second,
+         f"{base}/officer/milestones/{second.id}/release"),
+    ]  # fmt: skip
+    for user, kind, tier, milestone, link in cases:
+        body = mail.render(_alert_row(user, kind, tier, milestone)).body
+        lines = [line for line in body.splitlines() if "127.0.0.1:5000" in line]
+        assert lines[0].endswith(f" {link}"), (kind, tier, lines)
+    english = mail.render(_alert_row(officer, AlertKind.tranche_waiting, 2, second)).body
+    assert "Release the tranche: " in english
+
+
+class LostReply:
+    """The server accepts the message, but its reply never arrives: the send "fails"."""
+
+    def __init__(self, inner: mail.Backend) -> None:
+        self.inner = inner
+
+    def send(self, message: mail.Message) -> None:
+        self.inner.send(message)
+        raise mail.MailError("SMTPServerDisconnected: Connection unexpectedly closed", False)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_resend_after_a_lost_reply_is_the_same_message(
+    world: GrantWorld, server: SmtpServer, app: Flask
+) -> None:
+    run_scan(OVERDUE_DAY)  # two alerts: the applicant and the officer
+    now = utcnow()
+    report = deliver(now, backend=LostReply(mail.SmtpBackend(app.config)))
+    assert len(report.failed) == 2 and report.sent == []
+    assert len(deliver(now + timedelta(seconds=61)).sent) == 2  # retried after the backoff
+    received = server.mailbox.received
+    assert len(received) == 4
+    ids: dict[int, set[str]] = {}
+    for message in received:
+        ids.setdefault(int(message["X-Grants-Alert"]), set()).add(str(message["Message-ID"]))
+    assert all(len(found) == 1 for found in ids.values()), ids  # each resent as itself
+    alert_ids = sorted(ids)
+    assert len({found.pop() for found in ids.values()}) == 2  # two alerts, two ids
+    for alert_id in alert_ids:
+        message_id = mail.alert_message_id(alert_id, app.config)
+        assert re.fullmatch(rf"<alert-{alert_id}\.[0-9a-f]{{16}}@localhost>", message_id)
+
+
+def test_the_message_id_is_stable_per_alert_and_installation(app: Flask) -> None:
+    config = dict(app.config)
+    first = mail.alert_message_id(7, config)
+    assert first == mail.alert_message_id(7, config)  # every attempt, every process
+    assert first != mail.alert_message_id(8, config)
+    other = {**config, "SECRET_KEY": "another installation"}
+    assert mail.alert_message_id(7, other) != first  # same id elsewhere: another message
+    assert "testing-secret" not in first  # the key itself is not revealed
+    named = {**config, "MAIL_SENDER": "Grants <grants@example.jp>"}
+    assert mail.alert_message_id(7, named).endswith("@example.jp>")
 
 
 def test_an_outage_then_recovery_delivers_each_alert_exactly_once(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -51,10 +51,38 @@ def test_the_grantee_feed_holds_its_open_milestones_due_dates(world: GrantWorld)
         "MS-TEST-0001 #1: Milestone 1": date(2026, 9, 30),
         "MS-TEST-0001 #2: Milestone 2": date(2027, 3, 30),
     }
-    calendar = Calendar.from_ical(calendar_feed.feed(token, utcnow()))
-    assert str(calendar.get("version")) == "2.0"
-    [first, _] = calendar.walk("VEVENT")
-    assert str(first.get("uid")) == f"milestone-{world.milestones[0].id}@grants"
+    now = utcnow()
+    calendar = Calendar.from_ical(calendar_feed.feed(token, now))
+    assert str(calendar["PRODID"]) == calendar_feed.PRODID == "-//Milestone Grants//Due dates//EN"
+    assert str(calendar["VERSION"]) == "2.0"
+    events = calendar.walk("VEVENT")
+    assert [str(e["UID"]) for e in events] == [
+        f"milestone-{m.id}@grants" for m in world.milestones[:2]
+    ]  # one stable UID per milestone
+    for event in events:
+        stamp = event["DTSTAMP"].dt
+        assert stamp.utcoffset() == timedelta(0)  # UTC, as RFC 5545 wants
+        assert stamp.replace(microsecond=0) == now.replace(microsecond=0)
+        assert event["DTEND"].dt == event["DTSTART"].dt + timedelta(days=1)  # all day
+    again = Calendar.from_ical(calendar_feed.feed(token, utcnow()))
+    assert [str(e["UID"]) for e in again.walk("VEVENT")] == [str(e["UID"]) for e in events]
+
+
+def test_events_link_to_the_milestone_and_carry_the_overdue_flag(world: GrantWorld) -> None:
+    english = make_user(Role.applicant, world.grantee, locale=Locale.en)
+    world.milestones[0].overdue_since = date(2026, 10, 1)
+    db.session.commit()
+    body = calendar_feed.feed(
+        calendar_feed.create_token(english),
+        utcnow(),
+        lambda grant_id, milestone_id: f"https://grants.example/{grant_id}#m-{milestone_id}",
+    )
+    first, second, _third = Calendar.from_ical(body).walk("VEVENT")
+    assert (
+        str(first["URL"]) == f"https://grants.example/{world.grant.id}#m-{world.milestones[0].id}"
+    )
+    assert "Overdue since 1 Oct 2026" in str(first["DESCRIPTION"])
+    assert "Overdue" not in str(second["DESCRIPTION"])
 
 
 def test_feeds_follow_the_user_s_work(world: GrantWorld) -> None:

@@ -17,7 +17,7 @@ from grants.models import User
 from grants.services import background
 from tests.support.factories import make_org, make_user
 from tests.support.grants import make_grant
-from tests.support.matrix import WHO, anonymous_goes_to_login, routes, switch, user_for
+from tests.support.matrix import REVIEWERS, WHO, anonymous_goes_to_login, routes, switch, user_for
 from tests.support.tasks import draft_without_relaxation, make_task, reload, task_count
 from tests.support.web import login, login_english, post_form
 from tests.support.whatif import make_whatif_world
@@ -73,7 +73,7 @@ def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
     world = make_grant(code="MX")
     paths = routes(app, "tasks", ids=task_id)
     anonymous_goes_to_login(client, paths)
-    forbidden = {"applicant_other_org": 403, "grantee": 403, "reviewer": 403}
+    forbidden = {"applicant_other_org": 403, "grantee": 403} | dict.fromkeys(REVIEWERS, 403)
     for who in WHO:
         switch(client, user_for(world, who))
         for method, path in paths:
