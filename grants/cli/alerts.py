@@ -25,17 +25,15 @@ from grants.services.alerts_scan import ScanReport
     help="Scan as of this date (YYYY-MM-DD); default: today in Tokyo.",
 )
 def scan_command(today: datetime | None) -> None:
-    """Run one pass now: scan the milestones, then e-mail the alerts that are due."""
+    """Run one pass now: scan the milestones, then e-mail the alerts that are due.
+
+    Safe while a scheduler runs (`make run`, `flask grants scheduler`): the scan needs no
+    lease, since it is idempotent, serialised by the database and never creates an alert
+    twice. Only the e-mail waits for the lease: while another scheduler holds it, that
+    scheduler sends the new alerts.
+    """
     day = today.date() if today else tokyo_today(datetime.now(UTC))
-    holder = lease.new_holder("cli")
-    report = run_pass(holder, day)
-    if report is None:
-        held = lease.current(lease.SCHEDULER, datetime.now(UTC))
-        who = f" ({held.holder}, until {held.expires_at:%Y-%m-%d %H:%M} UTC)" if held else ""
-        raise click.ClickException(
-            f"Another scheduler holds the lease{who}; it runs the scan itself. Try again later."
-        )
-    _print(report)
+    _print(run_pass(lease.new_holder("cli"), day))
 
 
 @grants_cli.command("scheduler")
@@ -53,6 +51,12 @@ def _print(report: PassReport) -> None:
         )
     else:
         _print_scan(scan)
+    if report.delivery_left_to is not None:
+        click.echo(
+            f"E-mail: none sent by this pass: {report.delivery_left_to} holds the "
+            "scheduler lease and sends them."
+        )
+        return
     delivery = report.delivery
     click.echo(
         f"E-mail: {len(delivery.sent)} sent, {len(delivery.failed)} failed"
@@ -61,10 +65,16 @@ def _print(report: PassReport) -> None:
     )
 
 
+def _count(number: int, noun: str) -> str:
+    """ "1 alert", "2 alerts": the operator's output is English (like click's own)."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def _print_scan(scan: ScanReport) -> None:
     click.echo(
-        f"Scan for {scan.today.isoformat()}: {scan.total} alerts created, "
-        f"{scan.flagged} milestones flagged overdue, {scan.cleared} overdue flags cleared."
+        f"Scan for {scan.today.isoformat()}: {_count(scan.total, 'alert')} created, "
+        f"{_count(scan.flagged, 'milestone')} flagged overdue, "
+        f"{_count(scan.cleared, 'overdue flag')} cleared."
     )
     for kind, count in scan.created.items():
         click.echo(f"  {kind.value:<16} {count}")

@@ -2,6 +2,12 @@
 
 Jobs only call services: alerts_scan.scan (one transaction, idempotent), mail.deliver
 (one transaction per e-mail) and background.purge. They are safe to run again at any time.
+
+The one-off pass of `flask grants scan` (run_pass) scans without the lease: a scan is
+safe beside a running scheduler (idempotent, serialised by an advisory lock on
+PostgreSQL and by the single writer on SQLite, and the alerts' unique key rules out
+duplicates). Its delivery still keeps to the lease: on SQLite it is what keeps deliverers
+to one, so while another scheduler holds it, that scheduler e-mails the new alerts.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ DELIVERY_BATCH = 50
 class PassReport:
     scan: ScanReport
     delivery: mail.DeliveryReport
+    # Set when another scheduler held the lease: it delivers, this pass sent nothing.
+    delivery_left_to: str | None = None
 
 
 def hold_lease(holder: str) -> bool:
@@ -89,12 +97,15 @@ def deliver_in_batches(
     return total
 
 
-def run_pass(holder: str, today: date, backend: mail.Backend | None = None) -> PassReport | None:
-    """One scan and one delivery under the lease (the CLI's `scan`); None without the lease."""
+def run_pass(holder: str, today: date, backend: mail.Backend | None = None) -> PassReport:
+    """One scan, then one delivery (the CLI's `scan`). The scan needs no lease; the delivery
+    runs under it, and is left to the scheduler that holds it, if another one does."""
+    report = scan(SYSTEM, today)
     if not hold_lease(holder):
-        return None
+        held = lease.current(lease.SCHEDULER, utcnow())
+        who = held.holder if held else "another scheduler"
+        return PassReport(report, mail.DeliveryReport(), who)
     try:
-        report = scan(SYSTEM, today)
         delivery = deliver_in_batches(holder, backend) or mail.DeliveryReport()
     finally:
         lease.release(lease.SCHEDULER, holder, utcnow())

@@ -1,9 +1,12 @@
 """Several schedulers at once against one PostgreSQL database create no duplicate alert.
 
 Threads call the scan service directly at the same instant (the unique key and the scan's
-advisory lock are what is tested, without the lease), and two `flask grants scan`
-processes run side by side (the lease lets one act; the other gives up or finds nothing
-left to do). SQLite runs one writer at a time, so the race exists only on PostgreSQL.
+advisory lock are what is tested, without the lease); two `flask grants scan` processes
+run side by side (both scan, which needs no lease; the lease lets one deliver); and two
+schedulers run their jobs (grants.jobs.tasks: scan and deliver, behind the lease) at the
+same time beside a manual pass, against a real SMTP server, with the lease changing hands
+between days: each alert exists once and each e-mail is sent once. SQLite runs one writer
+at a time, so the race exists only on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,18 +16,24 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 
 from grants.domain.accounts import Role
 from grants.extensions import db
+from grants.jobs.tasks import deliver_alerts, run_pass, scan_milestones
+from grants.models import SchedulerLease
+from grants.models.base import utcnow
 from grants.services.actors import SYSTEM
 from grants.services.alerts_scan import scan
 from tests.support.alerts import all_alerts, keys, staff
 from tests.support.factories import make_user
 from tests.support.grants import make_grant
+from tests.support.smtp import SmtpServer, smtp_server
 
 DUE = date(2026, 9, 30)
 
@@ -96,9 +105,78 @@ def test_two_scan_processes_at_once_create_no_duplicates(app: Flask, repo_root) 
     ]  # fmt: skip
     results = [process.communicate(timeout=120) for process in processes]
     codes = [process.returncode for process in processes]
-    assert 0 in codes, results
-    for code, (_out, err) in zip(codes, results, strict=True):
-        assert code == 0 or "holds the lease" in err, err
+    assert codes == [0, 0], results  # a manual scan is not refused while another runs
+    for out, _err in results:
+        assert "Scan for 2026-10-31:" in out, out
+        assert "E-mail: " in out and ("sent" in out or "holds the scheduler lease" in out), out
     rows = keys()
     assert len(rows) == len(set(rows)) == 4 * 7  # the reminders' days had passed
     assert Counter(str(a.kind) for a in all_alerts()) == {"overdue": 16, "escalation": 12}
+    db.session.expire_all()
+    assert all(a.emailed_at is not None for a in all_alerts())  # one of them delivered
+
+
+@pytest.fixture
+def server(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    with smtp_server() as running:
+        monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
+        monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+        monkeypatch.setitem(app.config, "MAIL_PORT", running.port)
+        monkeypatch.setitem(app.config, "MAIL_TIMEOUT_SECONDS", 5)
+        yield running
+
+
+def test_two_schedulers_and_a_manual_pass_at_once_alert_and_mail_each_once(
+    app: Flask, server: SmtpServer
+) -> None:
+    _world()
+    days = [DUE - timedelta(days=30), DUE - timedelta(days=7), DUE + timedelta(days=1),
+            DUE + timedelta(days=14), DUE + timedelta(days=30)]  # fmt: skip
+    holders = ["scheduler@one", "scheduler@two"]
+    errors: list[BaseException] = []
+    acted: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def scheduler(holder: str, day: date, barrier: threading.Barrier) -> None:
+        try:
+            barrier.wait(timeout=30)
+            report = scan_milestones(app, holder, day)  # the job: scan, then mail what it made
+            delivery = deliver_alerts(app, holder)  # the job that picks up the rest
+            with lock:
+                acted[holder] += report is not None or bool(delivery and delivery.sent)
+        except BaseException as error:  # noqa: BLE001  (asserted below)
+            errors.append(error)
+
+    def manual(day: date, barrier: threading.Barrier) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                run_pass("cli@here", day)  # `flask grants scan --today`: no lease for the scan
+            except BaseException as error:  # noqa: BLE001
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    for day in days:
+        barrier = threading.Barrier(3)
+        threads = [threading.Thread(target=scheduler, args=(h, day, barrier)) for h in holders]
+        threads.append(threading.Thread(target=manual, args=(day, barrier)))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        _hand_the_lease_over()
+    assert errors == []
+    rows = keys()
+    assert len(rows) == len(set(rows)) == 4 * 11
+    db.session.expire_all()
+    alerts = all_alerts()
+    assert all(a.emailed_at is not None and a.email_attempts == 1 for a in alerts)
+    assert server.mailbox.by_alert() == {a.id: 1 for a in alerts}  # every e-mail sent once
+    assert sum(acted.values()) >= len(days)
+
+
+def _hand_the_lease_over() -> None:
+    """The scheduler holding the lease stops between days: the next day anyone may take it."""
+    db.session.execute(update(SchedulerLease).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
