@@ -1,7 +1,9 @@
 """Demo data, created through the ordinary use cases so it is audited. Idempotent.
 
 Organisations and one account per role, then two programmes with a believable history
-laid out around `today` (see demo_amed and demo_milestones).
+laid out around `today` (see demo_amed and demo_milestones): what the story says happened
+on an earlier day carries that day's timestamp (demo_kit.backdate), and one milestone scan
+for `today` flags what is overdue and creates the alerts.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from grants.domain.accounts import Locale, OrgKind, Role
 from grants.domain.states import MilestoneState
 from grants.extensions import db
 from grants.models import Application, Disbursement, Grant, Milestone, Organization, Program, User
-from grants.services import accounts, demo_amed, demo_milestones
+from grants.services import accounts, alerts_scan, demo_amed, demo_milestones
 from grants.services.actors import SYSTEM
 from grants.services.demo_kit import (
     AOZORA,
@@ -129,6 +131,9 @@ def load_demo(today: date) -> DemoSummary:
     ensure_certified_vcs(cast, today)
     demo_amed.load(cast, today)
     demo_milestones.load(cast, today)
+    # One milestone scan for the demo's day, as the scheduler would run it, so that the
+    # overdue flags and the alerts exist at once (idempotent: a rerun adds nothing).
+    alerts_scan.scan(SYSTEM, today)
     return DemoSummary(ACCOUNTS, summary(today))
 
 

@@ -22,6 +22,7 @@ from grants.services.demo_kit import (
     Cast,
     PlanItem,
     Story,
+    backdate,
     ensure_pools,
     ensure_program,
     existing_application,
@@ -78,9 +79,12 @@ def _program_data(today: date, opens: date) -> ProgramData:
 
 def _award(cast: Cast, application: Application, today: date) -> None:
     """Award it, assign the reviewers, and record the VCs' first payments."""
-    grant: Grant = awards.award(cast.officer, application.id, today - timedelta(days=40))
+    awarded_on = today - timedelta(days=40)
+    grant: Grant = awards.award(cast.officer, application.id, awarded_on)
+    backdate(grant, awarded_on, "awarded_at")
     for reviewer in cast.reviewers:
-        assignments.assign_reviewer(cast.officer, grant.id, reviewer.id)
+        assigned = assignments.assign_reviewer(cast.officer, grant.id, reviewer.id)
+        backdate(assigned, awarded_on, "assigned_at")
     first = investments.record_investment(
         cast.officer,
         grant.id,
@@ -90,10 +94,12 @@ def _award(cast: Cast, application: Application, today: date) -> None:
         "振込番号 HK-2024-0815（ひかりVC 第1回払込）",
         today - timedelta(days=24),
     )
+    backdate(first, today - timedelta(days=24), "recorded_at")
     # Separation of duties: another officer verifies what one recorded.
-    investments.verify_investment(cast.officer2, first.id, today - timedelta(days=22))
+    verified = investments.verify_investment(cast.officer2, first.id, today - timedelta(days=22))
+    backdate(verified, today - timedelta(days=22), "verified_at")
     # Recorded by officer2 and not verified yet: it waits for the other officer.
-    investments.record_investment(
+    waiting = investments.record_investment(
         cast.officer2,
         grant.id,
         cast.orgs[AOZORA].id,
@@ -102,6 +108,7 @@ def _award(cast: Cast, application: Application, today: date) -> None:
         "振込番号 AZ-7731（あおぞらBV 払込）",
         today - timedelta(days=9),
     )
+    backdate(waiting, today - timedelta(days=9), "recorded_at")
 
 
 def _stories(today: date) -> list[Story]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from grants.domain.accounts import corporate_number_check_digit
-from grants.domain.calendar import fiscal_year
+from grants.domain.calendar import TOKYO, fiscal_year
 from grants.domain.states import ReviewDecision
 from grants.extensions import db
 from grants.models import (
@@ -185,6 +186,27 @@ def file_application(cast: Cast, program: Program, story: Story) -> Application:
     return application
 
 
+# ---- the story's dates ------------------------------------------------------------------------
+
+
+def story_time(day: date, hour: int = 10) -> datetime:
+    """A moment of the demo story: `day` at `hour` o'clock in Tokyo, as a UTC timestamp."""
+    return datetime.combine(day, time(hour), tzinfo=TOKYO).astimezone(UTC)
+
+
+def backdate(row: Any, day: date, *columns: str, hour: int = 10) -> None:
+    """Stamp `row`'s timestamp `columns` with the story's day instead of the moment the demo
+    was loaded (the use cases stamp "now"; their `today` arguments only decide the rules).
+
+    Without it a demo loaded today would show every submission, decision and release as
+    made today, e.g. no milestone delivered on time. The audit log keeps the real times: it
+    records when the demo was loaded, and its hash chain is not rewritten.
+    """
+    for column in columns:
+        setattr(row, column, story_time(day, hour))
+    db.session.commit()
+
+
 # ---- milestones ------------------------------------------------------------------------------
 
 
@@ -204,19 +226,25 @@ def submit_evidence(
     )
     measured = dict(enumerate(values))
     files = [(name, io.BytesIO(report), "application/pdf")]
-    evidence.submit_evidence(applicant, milestone.id, narrative, measured, files, day)
+    submission = evidence.submit_evidence(applicant, milestone.id, narrative, measured, files, day)
+    backdate(submission, day, "submitted_at")
 
 
 def review_round(
     cast: Cast, milestone: Milestone, day: date, decisions: Sequence[tuple[str, str]]
 ) -> None:
-    """Each demo reviewer's (decision, comment) on the current round, a day apart."""
+    """Each demo reviewer's (decision, comment) on the current round, a day apart; the round
+    is decided on the last one's day."""
+    last = day
     for offset, (reviewer, (decision, comment)) in enumerate(
         zip(cast.reviewers, decisions, strict=True)
     ):
-        reviews.decide(
-            reviewer, milestone.id, ReviewDecision(decision), comment, day + timedelta(offset)
-        )
+        last = day + timedelta(offset)
+        review = reviews.decide(reviewer, milestone.id, ReviewDecision(decision), comment, last)
+        backdate(review, last, "decided_at")
+    decided = db.session.get(Milestone, milestone.id)
+    if decided is not None and decided.decided_at is not None:
+        backdate(decided, last, "decided_at")
 
 
 # ---- files -----------------------------------------------------------------------------------

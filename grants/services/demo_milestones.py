@@ -22,6 +22,7 @@ from grants.services.demo_kit import (
     Cast,
     PlanItem,
     Story,
+    backdate,
     ensure_pools,
     ensure_program,
     existing_application,
@@ -94,8 +95,10 @@ def load(cast: Cast, today: date) -> None:
             continue
         application = file_application(cast, program, grant_story.story)
         awards.screen(cast.officer, application.id)
-        grant = awards.award(cast.officer, application.id, today - timedelta(AWARDED_DAYS_AGO))
-        _run_grant(cast, grant, grant_story, today)
+        awarded_on = today - timedelta(AWARDED_DAYS_AGO)
+        grant = awards.award(cast.officer, application.id, awarded_on)
+        backdate(grant, awarded_on, "awarded_at")
+        _run_grant(cast, grant, grant_story, today, awarded_on)
 
 
 def _program_data(today: date, opens: date) -> ProgramData:
@@ -111,10 +114,13 @@ def _program_data(today: date, opens: date) -> ProgramData:
     )
 
 
-def _run_grant(cast: Cast, grant: Grant, grant_story: GrantStory, today: date) -> None:
+def _run_grant(
+    cast: Cast, grant: Grant, grant_story: GrantStory, today: date, awarded_on: date
+) -> None:
     applicant = cast.applicants[grant_story.story.applicant]
     for reviewer in cast.reviewers:
-        assignments.assign_reviewer(cast.officer, grant.id, reviewer.id)
+        assigned = assignments.assign_reviewer(cast.officer, grant.id, reviewer.id)
+        backdate(assigned, awarded_on, "assigned_at")
     if grant_story.investment is not None:
         vc, amount, days_ago = grant_story.investment
         paid_on = today - timedelta(days=days_ago)
@@ -122,18 +128,23 @@ def _run_grant(cast: Cast, grant: Grant, grant_story: GrantStory, today: date) -
             cast.officer, grant.id, cast.orgs[vc].id, amount, paid_on,
             f"振込番号 MS-{paid_on:%Y%m%d}（出資払込）", paid_on + timedelta(days=2),
         )  # fmt: skip
+        backdate(recorded, paid_on + timedelta(days=2), "recorded_at")
         # Separation of duties: another officer verifies what one recorded.
-        investments.verify_investment(cast.officer2, recorded.id, paid_on + timedelta(days=3))
+        verified = investments.verify_investment(
+            cast.officer2, recorded.id, paid_on + timedelta(days=3)
+        )
+        backdate(verified, paid_on + timedelta(days=3), "verified_at")
     milestones = list(grant.milestones)
     for milestone, step in zip(milestones, grant_story.steps, strict=True):
         _play(cast, applicant, milestone, step, today)
     if grant_story.amendment is not None:
         sequence, days, reason = grant_story.amendment
         milestone = milestones[sequence - 1]
-        amendments.request_amendment(
+        asked = amendments.request_amendment(
             applicant, grant.id, "due_date", milestone.id,
             milestone.due_date + timedelta(days=days), None, reason, today - timedelta(days=2),
         )  # fmt: skip
+        backdate(asked, today - timedelta(days=2), "requested_at")
 
 
 def _play(cast: Cast, applicant: User, milestone: Milestone, step: Step, today: date) -> None:
@@ -151,7 +162,10 @@ def _play(cast: Cast, applicant: User, milestone: Milestone, step: Step, today: 
         return
     review_round(cast, milestone, submitted + timedelta(days=4), _DECISIONS[step.fate])
     if step.fate == Fate.released:
-        releases.release(cast.officer, milestone.id, submitted + timedelta(days=10))
+        released_on = submitted + timedelta(days=10)
+        disbursement = releases.release(cast.officer, milestone.id, released_on)
+        backdate(disbursement, released_on, "released_at")
+        backdate(milestone, released_on, "released_at")
 
 
 def _stories(today: date) -> list[GrantStory]:

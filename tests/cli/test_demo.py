@@ -13,9 +13,11 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
 from grants.domain.accounts import OrgKind, Role
+from grants.domain.calendar import tokyo_today
 from grants.domain.states import AmendmentState, ApplicationState, GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import (
+    Alert,
     Amendment,
     Application,
     AuditEvent,
@@ -35,7 +37,7 @@ from grants.models import (
     User,
     VcCertification,
 )
-from grants.services import awards, demo_amed, demo_milestones
+from grants.services import awards, demo_amed, demo_milestones, portfolio_health
 from grants.services.demo import ACCOUNTS, load_demo
 from grants.services.reviews import current_submission
 
@@ -204,15 +206,30 @@ def test_money_files_and_audit(app: Flask, runner: FlaskCliRunner) -> None:
     assert result.exit_code == 0 and "OK" in result.output
 
 
-def test_running_again_adds_nothing(app: Flask, runner: FlaskCliRunner) -> None:
+def test_running_again_adds_nothing(
+    app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As in production: a scan rerun on the same day with nothing changed writes nothing.
+    monkeypatch.setitem(app.config, "ALERT_SCAN_INCREMENTAL", True)
     first = _demo(runner)
     folder = Path(app.config["UPLOAD_FOLDER"])
     before = (_row_counts(), len(list(folder.iterdir())))
     second = _demo(runner)
-    later = _demo(runner, TODAY + timedelta(days=1))  # e.g. `make run` again tomorrow
+    # The same day: not a row more, the scan included (it is idempotent).
     assert (_row_counts(), len(list(folder.iterdir()))) == before
     assert first.splitlines()[1:] == second.splitlines()[1:]
+    later = _demo(runner, TODAY + timedelta(days=1))  # e.g. `make run` again tomorrow
     assert "AMED-VC-7: 6 applications" in later
+    # The next day adds no demo data; only that day's scan may add alerts and its audit row.
+    counts, files = _row_counts(), len(list(folder.iterdir()))
+    scans = Counter(db.session.scalars(select(AuditEvent.action)))["alerts.scan"]
+    assert scans == 2 and counts["audit_event"] == before[0]["audit_event"] + 1
+    assert counts["alert"] >= before[0]["alert"]
+    kept = {"alert", "audit_event"}
+    assert {k: v for k, v in counts.items() if k not in kept} == {
+        k: v for k, v in before[0].items() if k not in kept
+    }
+    assert files == before[1]
 
 
 @pytest.mark.parametrize("today", [date(2027, 3, 31), date(2027, 4, 1)])
@@ -227,6 +244,42 @@ def test_the_demo_loads_on_any_day(app: Flask, today: date) -> None:
     ).all()
     assert len(overdue) == 1
     assert db.session.scalar(select(func.count()).select_from(Grant)) == 4
+
+
+def test_the_story_keeps_its_dates_and_the_scan_has_run(app: Flask, runner: FlaskCliRunner) -> None:
+    """Evidence, decisions and releases carry the story's days, not the day the demo was
+    loaded: the portfolio sees milestones delivered on time, and the scan flagged the one
+    that is overdue."""
+    _demo(runner)
+    program = _program(demo_milestones.CODE)
+    health = {row.program_code: row for row in portfolio_health.health_by_programme(TODAY)}
+    row = health[demo_milestones.CODE]
+    assert row.due == 7 and row.rate is not None and row.rate > 0
+    assert row.on_time == 6  # every delivered one; the overdue one has no evidence yet
+    overdue = db.session.scalars(
+        select(Milestone)
+        .join(Grant, Grant.id == Milestone.grant_id)
+        .where(
+            Grant.program_id == program.id,
+            Milestone.state == MilestoneState.planned,
+            Milestone.due_date < TODAY,
+        )
+    ).one()
+    assert overdue.overdue_since is not None and overdue.overdue_since <= TODAY
+    assert db.session.scalar(select(func.count()).select_from(Alert)) > 0
+    assert Counter(db.session.scalars(select(AuditEvent.action)))["alerts.scan"] == 1
+    # Submissions, reviews, decisions and releases happened on the story's (past) days.
+    submissions = db.session.scalars(select(EvidenceSubmission)).all()
+    assert submissions and all(tokyo_today(s.submitted_at) < TODAY for s in submissions)
+    assert all(tokyo_today(r.decided_at) < TODAY for r in db.session.scalars(select(Review)))
+    for disbursement in db.session.scalars(select(Disbursement)):
+        released = tokyo_today(disbursement.released_at)
+        milestone = db.session.get(Milestone, disbursement.milestone_id)
+        assert released < TODAY and milestone is not None
+        assert milestone.decided_at is not None and tokyo_today(milestone.decided_at) < released
+        assert tokyo_today(milestone.released_at) == released
+    for grant in db.session.scalars(select(Grant)):
+        assert tokyo_today(grant.awarded_at) < TODAY
 
 
 def test_submissions_are_stored_rounds(app: Flask, runner: FlaskCliRunner) -> None:
