@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from grants.domain.accounts import Locale, Role
 from grants.domain.states import ApplicationState
 from grants.extensions import db
-from grants.models import AuditEvent, BudgetPool, Grant, Milestone
+from grants.models import Application, AuditEvent, BudgetPool, Grant, Milestone
 from grants.web import screening as screening_web
 from tests.support.applications import (
     TODAY,
@@ -21,6 +21,7 @@ from tests.support.applications import (
     submitted_application,
 )
 from tests.support.factories import make_user
+from tests.support.matrix import REVIEWERS, refused, statuses
 from tests.support.web import login, post_form
 
 
@@ -62,22 +63,22 @@ def test_anonymous_is_sent_to_login(app: Flask, client: FlaskClient) -> None:
         assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-@pytest.mark.parametrize("role", [Role.applicant, Role.reviewer, Role.admin, "owner"])
-def test_every_route_is_forbidden_to_non_officers(
-    app: Flask, client: FlaskClient, role: str
-) -> None:
+def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
+    """Screening, award and rejection: officers only (the applicant included, an admin too)."""
     world = screened_application()
     make_pools(world.program)
     assert world.application.id == 1
-    user = world.applicant if role == "owner" else make_user(Role(role))
-    login(client, user.email)
-    events = db.session.query(AuditEvent).count()
-    for method, path in routes(app):
-        assert _request(client, method, path).status_code == 403, (role, method, path)
+    paths = sorted(routes(app))
+    queue, show, award, reject, screen = paths
+    table = statuses(client, world, paths, lambda method, path: {"reason": "No."})
+    refused(table, "applicant_other_org", "grantee", *REVIEWERS, "admin")
+    # The officer awards it (and then can no longer reject it, nor screen it again).
+    assert table["officer"] == {queue: 200, show: 200, award: 302, reject: 409, screen: 409}
     db.session.expire_all()
-    assert db.session.query(AuditEvent).count() == events
-    assert world.application.state == ApplicationState.screened_eligible
-    assert db.session.query(Grant).count() == 0
+    assert db.session.get(Application, 1).state == ApplicationState.awarded
+    assert db.session.query(Grant).count() == 1
+    actions = [e.action for e in db.session.query(AuditEvent).filter(AuditEvent.object_id == "1")]
+    assert actions.count("grant.award") == 1 and "application.reject" not in actions
 
 
 def test_nav_link_for_officers(client: FlaskClient) -> None:
