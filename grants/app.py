@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from grants.extensions import babel, csrf, db, limiter, login_manager, migrate
+from grants.read_transactions import commit_read_only_requests
 from grants.routing import BoundedInt
 from grants.services.sql_dialect import READ_ONLY
 from grants.settings import load_config
@@ -41,6 +42,8 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)
+        elif db.engine.dialect.name == "postgresql":
+            commit_read_only_requests(app, db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
