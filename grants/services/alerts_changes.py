@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, func, or_, select
 
 from grants.extensions import db
 from grants.models import (
@@ -99,42 +99,52 @@ _MILESTONES_OF: dict[str, Callable[[list[int]], Select[Any]]] = {
 
 @dataclass(frozen=True)
 class LastScan:
+    """The latest scan (of which day, with which settings) and what was audited since: the
+    (object type, object id) of every later event that can change data."""
+
     event_id: int
     day: date
     settings: Any
+    objects_since: list[tuple[str, str]]
 
 
 def last_scan() -> LastScan | None:
-    """The latest scan's audit event (the scan of which day, with which settings)."""
+    """The latest scan's audit event and the events after it, in one statement (the scan's
+    own index finds it; the others follow it in the primary key)."""
+    last = select(func.max(AuditEvent.id)).where(AuditEvent.action == SCAN_ACTION).scalar_subquery()
     query = (
-        select(AuditEvent.id, AuditEvent.object_id, AuditEvent.after)
-        .where(AuditEvent.action == SCAN_ACTION)
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
+        select(
+            AuditEvent.id,
+            AuditEvent.object_type,
+            AuditEvent.object_id,
+            case((AuditEvent.id == last, AuditEvent.after)),
+        )
+        .where(
+            AuditEvent.id >= last,
+            or_(AuditEvent.id == last, AuditEvent.action.not_in(_READS_NOTHING)),
+        )
+        .order_by(AuditEvent.id)
     )
-    row = db.session.execute(query).first()
-    if row is None:
+    rows = db.session.execute(query).all()
+    if not rows:
         return None
-    settings = row.after.get("settings") if isinstance(row.after, dict) else None
-    return LastScan(row.id, date.fromisoformat(row.object_id), settings)
+    scan, *later = rows
+    settings = scan[3].get("settings") if isinstance(scan[3], dict) else None
+    objects = [(object_type, object_id) for _id, object_type, object_id, _after in later]
+    return LastScan(scan[0], date.fromisoformat(scan[2]), settings, objects)
 
 
-def changed_milestones(after_event_id: int) -> frozenset[int] | None:
-    """The milestones touched by the audit events after `after_event_id`; None when an
-    event names an object that the scan cannot place on milestones."""
-    query = (
-        select(AuditEvent.object_type, AuditEvent.object_id)
-        .where(AuditEvent.id > after_event_id, AuditEvent.action.not_in(_READS_NOTHING))
-        .distinct()
-    )
-    ids: dict[str, list[int]] = defaultdict(list)
-    for object_type, object_id in db.session.execute(query):
+def changed_milestones(objects: list[tuple[str, str]]) -> frozenset[int] | None:
+    """The milestones that events on these objects touch; None when one names an object
+    that the scan cannot place on milestones."""
+    ids: dict[str, set[int]] = defaultdict(set)
+    for object_type, object_id in objects:
         if object_type in _UNRELATED:
             continue
         if object_type not in _MILESTONES_OF or not object_id.isdigit():
             return None
-        ids[object_type].append(int(object_id))
+        ids[object_type].add(int(object_id))
     found: set[int] = set()
     for object_type, object_ids in ids.items():
-        found.update(db.session.scalars(_MILESTONES_OF[object_type](object_ids)))
+        found.update(db.session.scalars(_MILESTONES_OF[object_type](sorted(object_ids))))
     return frozenset(found)

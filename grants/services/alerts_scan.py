@@ -175,7 +175,7 @@ def _plan(today: date) -> Plan | None:
     last = changes.last_scan()
     if last is None or last.settings != _settings() or last.day > today:
         return Plan()
-    changed = changes.changed_milestones(last.event_id)
+    changed = changes.changed_milestones(last.objects_since)
     if changed is None or len(changed) > _CHANGED_AT_MOST:
         return Plan()
     if last.day == today and not changed:
