@@ -22,7 +22,7 @@ from grants.models import Alert, Milestone, User
 from grants.models.base import utcnow
 from grants.services import mail
 from grants.services.actors import SYSTEM
-from tests.support.alerts import all_alerts, run_scan, staff
+from tests.support.alerts import alert_row, all_alerts, run_scan, staff
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.smtp import SmtpServer, smtp_server
@@ -85,19 +85,7 @@ def test_the_mail_links_to_the_milestone_and_the_inbox(
 
 
 def _alert_row(user: User, kind: AlertKind, tier: int, milestone: Milestone) -> Alert:
-    alert = Alert(
-        user_id=user.id,
-        subject_type="milestone",
-        subject_id=milestone.id,
-        kind=kind,
-        tier=tier,
-        grant_id=milestone.grant_id,
-        milestone_id=milestone.id,
-        scan_date=OVERDUE_DAY,
-    )
-    db.session.add(alert)
-    db.session.commit()
-    return alert
+    return alert_row(user, kind, tier, milestone, OVERDUE_DAY)
 
 
 def test_each_mail_links_to_the_page_where_its_recipient_acts(world: GrantWorld) -> None:

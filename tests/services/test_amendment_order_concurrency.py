@@ -4,7 +4,6 @@ milestone the first one moved, so the milestones never end up out of order."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
@@ -18,6 +17,7 @@ from grants.models import Amendment, Milestone, User
 from grants.services import amendments
 from tests.support.approvals import officer
 from tests.support.grants import make_grant
+from tests.support.races import at_once
 
 TODAY = date(2026, 8, 1)
 ROUNDS = 5
@@ -34,29 +34,11 @@ def _postgresql_only(app: Flask) -> None:
 
 def _decide_at_once(app: Flask, jobs: list[tuple[int, int]]) -> list[object]:
     """decide_amendment(officer, amendment, approve) for every job at the same moment."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
 
-    def work(index: int, officer_id: int, amendment_id: int) -> None:
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                actor = db.session.get(User, officer_id)
-                decided = amendments.decide_amendment(actor, amendment_id, True, "", TODAY)
-                results[index] = decided.id
-            except Exception as error:  # noqa: BLE001  (reported by the assertions below)
-                db.session.rollback()
-                results[index] = error
-            finally:
-                db.session.remove()
+    def decide(actor: User, amendment_id: int) -> int:
+        return amendments.decide_amendment(actor, amendment_id, True, "", TODAY).id
 
-    threads = [threading.Thread(target=work, args=(index, *job)) for index, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
+    return at_once(app, decide, jobs)
 
 
 def _request(world, index: int, day: date) -> int:  # type: ignore[no-untyped-def]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask import Flask
 from sqlalchemy import event
@@ -11,7 +9,6 @@ from sqlalchemy import event
 from grants.domain.accounts import OrgKind, Role
 from grants.domain.conflicts import ConflictReason
 from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
-from grants.domain.rules import validate_ruleset
 from grants.domain.rules.presets import milestone_programme
 from grants.domain.states import GrantState
 from grants.extensions import db
@@ -19,13 +16,11 @@ from grants.models import (
     AuditEvent,
     ConflictDeclaration,
     ReviewerAssignment,
-    RuleSet,
-    RuleSetStatus,
     User,
 )
-from grants.models.base import utcnow
 from grants.services import assignments
 from grants.services.reviewers import eligible_reviewer_ids
+from tests.support.approvals import pin_version
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
 
@@ -276,19 +271,6 @@ def test_the_quorum_follows_the_pinned_rule_set(app: Flask) -> None:
     for rule in document["rules"]:
         if rule["type"] == "review_quorum":
             rule["params"]["min"] = 3
-    ruleset = RuleSet(
-        program_id=world.program.id,
-        title="v2, three reviewers",
-        status=RuleSetStatus.published,
-        version=2,
-        effective_from=date(2026, 4, 1),
-        document=validate_ruleset(document),
-        published_at=utcnow(),
-    )
-    db.session.add(ruleset)
-    db.session.flush()
-    world.grant.ruleset_id = ruleset.id
-    db.session.commit()
-    db.session.expire_all()
+    pin_version(world, document, "v2, three reviewers")
     outlook = assignments.quorum_outlook(world.grant)
     assert (outlook.quorum, outlook.eligible, outlook.reachable) == (3, 2, False)

@@ -7,7 +7,6 @@ call the service at the same moment (a barrier). SQLite serialises whole transac
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import date
 
@@ -15,13 +14,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from grants.domain.errors import Conflict, DomainError, RuleViolation
+from grants.domain.errors import Conflict, RuleViolation
 from grants.extensions import db
-from grants.models import AuditEvent, BudgetPool, Disbursement, Milestone, User
+from grants.models import AuditEvent, BudgetPool, Disbursement, Milestone
 from grants.services import releases
 from grants.services.audit import verify_chain
 from tests.support.approvals import approve, officer, sibling_grant, without_budget_gate
 from tests.support.grants import make_grant
+from tests.support.races import at_once
 
 TODAY = date(2026, 10, 15)
 THREADS = 20
@@ -38,31 +38,9 @@ def _postgresql_only(app: Flask) -> None:
 
 def _release_all(app: Flask, jobs: list[tuple[int, int]]) -> list[object]:
     """Run release(officer_id, milestone_id) for every job at once; the results in order."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def work(index: int, officer_id: int, milestone_id: int) -> None:
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                actor = db.session.get(User, officer_id)
-                results[index] = releases.release(actor, milestone_id, TODAY).id
-            except DomainError as error:
-                db.session.rollback()
-                results[index] = error
-            except Exception as error:  # noqa: BLE001  (reported by the assertions below)
-                db.session.rollback()
-                results[index] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=work, args=(index, *job)) for index, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
+    return at_once(
+        app, lambda actor, milestone_id: releases.release(actor, milestone_id, TODAY).id, jobs
+    )
 
 
 def _pool(program_id: int, year: int) -> BudgetPool:

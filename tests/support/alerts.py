@@ -8,8 +8,9 @@ from datetime import date
 from sqlalchemy import select
 
 from grants.domain.accounts import Locale, Role
+from grants.domain.alerts import AlertKind
 from grants.extensions import db
-from grants.models import Alert, User
+from grants.models import Alert, Milestone, User
 from grants.services.actors import SYSTEM
 from grants.services.alerts_scan import ScanReport, scan
 from tests.support.factories import make_user
@@ -37,3 +38,20 @@ def keys(alerts: list[Alert] | None = None) -> list[tuple[int, str, int, str, in
 
 def count_by_kind() -> Counter[tuple[str, int]]:
     return Counter((str(a.kind), a.tier) for a in all_alerts())
+
+
+def alert_row(user: User, kind: AlertKind, tier: int, milestone: Milestone, day: date) -> Alert:
+    """An alert of a milestone as the scan of `day` writes it (its grant and milestone set)."""
+    alert = Alert(
+        user_id=user.id,
+        subject_type="milestone",
+        subject_id=milestone.id,
+        kind=kind,
+        tier=tier,
+        grant_id=milestone.grant_id,
+        milestone_id=milestone.id,
+        scan_date=day,
+    )
+    db.session.add(alert)
+    db.session.commit()
+    return alert

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from grants.domain.accounts import Role
 from grants.domain.calendar import fiscal_year
@@ -182,9 +183,14 @@ def without_budget_gate(world: GrantWorld) -> None:
     """Pin the grant to a version without the within_budget_pool gate (the hard check remains)."""
     document = milestone_programme()
     document["rules"] = [r for r in document["rules"] if r["id"] != "budget_pool"]
+    pin_version(world, document, "v2 without pool gate")
+
+
+def pin_version(world: GrantWorld, document: dict[str, Any], title: str) -> None:
+    """Pin the grant to a second published version of its programme with this document."""
     ruleset = RuleSet(
         program_id=world.program.id,
-        title="v2 without pool gate",
+        title=title,
         status=RuleSetStatus.published,
         version=2,
         effective_from=date(2026, 4, 1),

@@ -19,7 +19,7 @@ from grants.models.base import utcnow
 from grants.services import calendar_feed, mail
 from grants.services.actors import SYSTEM
 from grants.web import alerts as alerts_web
-from tests.support.alerts import all_alerts, run_scan, staff
+from tests.support.alerts import alert_row, all_alerts, run_scan, staff
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.web import login, login_english, post_form
@@ -304,20 +304,7 @@ def test_others_may_not_read_the_outbox(client: FlaskClient, world: GrantWorld, 
 
 
 def _alert(user: User, kind: AlertKind, tier: int, milestone: Milestone) -> Alert:
-    """An alert row as the scan writes it: its grant and its milestone set."""
-    alert = Alert(
-        user_id=user.id,
-        subject_type="milestone",
-        subject_id=milestone.id,
-        kind=kind,
-        tier=tier,
-        grant_id=milestone.grant_id,
-        milestone_id=milestone.id,
-        scan_date=OVERDUE_DAY,
-    )
-    db.session.add(alert)
-    db.session.commit()
-    return alert
+    return alert_row(user, kind, tier, milestone, OVERDUE_DAY)
 
 
 def _href(page: str, alert: Alert) -> str:
