@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import date
 
@@ -15,7 +14,7 @@ from grants.domain.accounts import Role
 from grants.domain.errors import Conflict, NotAllowed, RuleViolation
 from grants.domain.states import ApplicationState, MilestoneState
 from grants.extensions import db
-from grants.models import Application, AuditEvent, BudgetPool, Grant, Milestone, User
+from grants.models import Application, AuditEvent, BudgetPool, Grant, Milestone
 from grants.services import applications, awards, rulesets
 from grants.services.audit import verify_chain
 from grants.services.awards import reduced_tranches
@@ -27,6 +26,7 @@ from tests.support.applications import (
     submitted_application,
 )
 from tests.support.factories import make_user
+from tests.support.races import at_once
 from tests.support.rulesets import rule
 
 
@@ -344,28 +344,11 @@ def test_queue_loads_organizations_and_programmes_in_constant_queries(app: Flask
 
 def _award_all(app: Flask, jobs: list[tuple[int, int]]) -> list[object]:
     """award(officer_id, application_id) for every job at the same moment; results in order."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def work(index: int, officer_id: int, application_id: int) -> None:
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                officer = db.session.get(User, officer_id)
-                results[index] = awards.award(officer, application_id, TODAY).number
-            except Exception as error:  # noqa: BLE001  (reported by the assertions)
-                db.session.rollback()
-                results[index] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=work, args=(i, *job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
+    return at_once(
+        app,
+        lambda officer, application_id: awards.award(officer, application_id, TODAY).number,
+        jobs,
+    )
 
 
 def _postgresql_only() -> None:
