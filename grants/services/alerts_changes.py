@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, case, func, or_, select
@@ -111,8 +112,20 @@ class LastScan:
 def last_scan() -> LastScan | None:
     """The latest scan's audit event and the events after it, in one statement (the scan's
     own index finds it; the others follow it in the primary key)."""
+    rows = db.session.execute(_since_last_scan()).all()
+    if not rows:
+        return None
+    scan, *later = rows
+    settings = scan[3].get("settings") if isinstance(scan[3], dict) else None
+    objects = [(object_type, object_id) for _id, object_type, object_id, _after in later]
+    return LastScan(scan[0], date.fromisoformat(scan[2]), settings, objects)
+
+
+@cache
+def _since_last_scan() -> Select[Any]:
+    """Built once: every scan and rerun reads it, and keying a new one costs more than it."""
     last = select(func.max(AuditEvent.id)).where(AuditEvent.action == SCAN_ACTION).scalar_subquery()
-    query = (
+    return (
         select(
             AuditEvent.id,
             AuditEvent.object_type,
@@ -125,13 +138,6 @@ def last_scan() -> LastScan | None:
         )
         .order_by(AuditEvent.id)
     )
-    rows = db.session.execute(query).all()
-    if not rows:
-        return None
-    scan, *later = rows
-    settings = scan[3].get("settings") if isinstance(scan[3], dict) else None
-    objects = [(object_type, object_id) for _id, object_type, object_id, _after in later]
-    return LastScan(scan[0], date.fromisoformat(scan[2]), settings, objects)
 
 
 def changed_milestones(objects: list[tuple[str, str]]) -> frozenset[int] | None:
