@@ -44,7 +44,7 @@ from typing import Any, Final
 from grants.domain.accounts import Role
 from grants.domain.calendar import TOKYO
 from grants.domain.rules.engine import Schedule
-from grants.domain.states import Label, MilestoneState
+from grants.domain.states import AWAITING_EVIDENCE, Label, MilestoneState
 
 
 class AlertKind(StrEnum):
@@ -83,8 +83,6 @@ KIND_LABELS: Final[Mapping[AlertKind, Label]] = {
     AlertKind.tranche_waiting: Label("交付待ち", "Tranche waiting"),
 }
 
-# A milestone waiting for evidence: reminders, overdue flag and escalation apply.
-AWAITING_EVIDENCE: Final = (MilestoneState.planned, MilestoneState.changes_requested)
 # A milestone still open: shown in calendar feeds.
 OPEN_STATES: Final = (
     MilestoneState.planned,

@@ -124,8 +124,9 @@ MILESTONE_TRANSITIONS: Final[Mapping[MilestoneState, frozenset[MilestoneState]]]
     _Mil.cancelled: frozenset(),
 }
 
-# A milestone awaits the grantee's evidence in these states (the first round, or another one).
-AWAITING_EVIDENCE: Final = frozenset({_Mil.planned, _Mil.changes_requested})
+# A milestone awaits the grantee's evidence in these states (the first round, or another one):
+# evidence is accepted, and reminders, the overdue flag and escalation apply.
+AWAITING_EVIDENCE: Final = (_Mil.planned, _Mil.changes_requested)
 
 
 def current_milestone(milestones: Iterable[tuple[int, str]]) -> int | None:

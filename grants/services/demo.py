@@ -15,7 +15,6 @@ from datetime import date
 from sqlalchemy import func, select
 
 from grants.domain.accounts import Locale, OrgKind, Role
-from grants.domain.states import MilestoneState
 from grants.extensions import db
 from grants.models import Application, Disbursement, Grant, Milestone, Organization, Program, User
 from grants.services import accounts, alerts_scan, demo_amed, demo_milestones
@@ -134,10 +133,10 @@ def load_demo(today: date) -> DemoSummary:
     # One milestone scan for the demo's day, as the scheduler would run it, so that the
     # overdue flags and the alerts exist at once (idempotent: a rerun adds nothing).
     alerts_scan.scan(SYSTEM, today)
-    return DemoSummary(ACCOUNTS, summary(today))
+    return DemoSummary(ACCOUNTS, summary())
 
 
-def summary(today: date) -> list[str]:
+def summary() -> list[str]:
     """One line per demo programme: applications and milestones by state, money released."""
     lines = []
     for program in db.session.scalars(select(Program).where(Program.code.in_(PROGRAM_CODES))):
@@ -148,16 +147,12 @@ def summary(today: date) -> list[str]:
             )
         )
         milestones = db.session.execute(
-            select(Milestone.state, Milestone.due_date)
+            select(Milestone.state, Milestone.overdue_since)
             .join(Grant, Grant.id == Milestone.grant_id)
             .where(Grant.program_id == program.id)
         ).all()
-        states = Counter(str(state) for state, _due in milestones)
-        overdue = sum(
-            1
-            for state, due in milestones
-            if due < today and state in (MilestoneState.planned, MilestoneState.changes_requested)
-        )
+        states = Counter(str(state) for state, _since in milestones)
+        overdue = sum(1 for _state, since in milestones if since is not None)  # the scan's flag
         released = db.session.scalar(
             select(func.coalesce(func.sum(Disbursement.amount), 0))
             .join(Grant, Grant.id == Disbursement.grant_id)

@@ -21,7 +21,7 @@ from grants.extensions import db
 from grants.models import BudgetPool, Disbursement, Grant, Milestone, Program
 from grants.services import audit_marks, portfolio_order
 from grants.services.paging import bounded_page
-from grants.services.portfolio_order import ACTIVE, AWAITING_GRANTEE, OPEN  # noqa: F401  (re-exported)
+from grants.services.portfolio_order import ACTIVE, OPEN  # noqa: F401  (re-exported)
 
 PER_PAGE = 25
 # The portfolio shows the oldest tranches awaiting release; the release queue has them all.

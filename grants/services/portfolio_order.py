@@ -45,12 +45,10 @@ ACTIVE = (GrantState.active, GrantState.suspended)
 # The milestones that still wait for the grantee or the reviewers.
 OPEN = (MilestoneState.planned, MilestoneState.submitted, MilestoneState.changes_requested)
 CLOSED = tuple(state for state in MilestoneState if state not in OPEN)
-# Overdue only while the grantee still owes the evidence.
-AWAITING_GRANTEE = (MilestoneState.planned, MilestoneState.changes_requested)
 # The three parts of the portfolio, in order.
 OVERDUE, SCHEDULED, UNSCHEDULED = 0, 1, 2
 
-__all__ = ["ACTIVE", "AWAITING_GRANTEE", "OPEN", "count", "page_rows"]
+__all__ = ["ACTIVE", "OPEN", "count", "page_rows"]
 
 
 def count(program_id: int | None) -> int:
