@@ -199,6 +199,15 @@ def overdue_since(due_date: date, grace_days: int) -> date:
     return due_date + timedelta(days=grace_days + 1)
 
 
+def days_overdue(overdue_since: date | None, today: date) -> int:
+    """How many days a milestone flagged overdue since `overdue_since` has been overdue on
+    `today`, its first overdue day counting as 1 (as the escalation tiers count:
+    today - (due date + grace)); 0 when it is not flagged, or flagged from a later day."""
+    if overdue_since is None or today < overdue_since:
+        return 0
+    return (today - overdue_since).days + 1
+
+
 def escalation_cutoffs(schedule: Schedule, today: date) -> list[Cutoff]:
     days = sorted(set(schedule.escalation_days))
     return [

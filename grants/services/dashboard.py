@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from grants.domain.charts import days_overdue
+from grants.domain.alerts import days_overdue
 from grants.domain.permissions import Action, Subject, require
 from grants.domain.states import ApplicationState, GrantState, MilestoneState
 from grants.extensions import db

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, exists, func, select
 
-from grants.domain.charts import days_overdue
+from grants.domain.alerts import days_overdue
 from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import BudgetPool, Disbursement, Grant, Milestone, Program

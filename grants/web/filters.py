@@ -19,8 +19,8 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from grants.domain import states
+from grants.domain.alerts import days_overdue
 from grants.domain.calendar import TOKYO, fiscal_year_label, format_date, tokyo_today
-from grants.domain.charts import days_overdue
 from grants.domain.money import format_yen
 
 LOCALE_KEY = "current_locale"

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from grants.domain.alerts import (
     AlertKind,
     Audience,
+    days_overdue,
     days_waiting,
     due_date_tiers,
     due_soon_windows,
@@ -217,3 +218,28 @@ def test_a_wait_is_new_after_a_day_when_it_reached_its_cut_off_since(
         assert now.not_before == then.before
         new = now.not_before <= start < now.before
         assert new == (start < now.before and not start < then.before)
+
+
+ON = date(2026, 11, 1)
+
+
+@pytest.mark.parametrize(
+    ("since", "today", "days"),
+    [
+        (None, ON, 0),
+        (ON, ON, 1),  # its first overdue day counts
+        (ON - timedelta(days=1), ON, 2),
+        (ON - timedelta(days=30), ON, 31),
+        (ON + timedelta(days=1), ON, 0),  # flagged from a later day (a scan ahead)
+    ],
+)
+def test_days_overdue_count_from_the_flag(since: date | None, today: date, days: int) -> None:
+    assert days_overdue(since, today) == days
+
+
+def test_days_overdue_count_as_the_escalation_tiers_do() -> None:
+    """Escalation tier k is due once today - (due date + grace) >= its days."""
+    due, grace = date(2026, 9, 30), 5
+    since = due + timedelta(days=grace + 1)
+    for today in (since, since + timedelta(days=13), since + timedelta(days=40)):
+        assert days_overdue(since, today) == (today - (due + timedelta(days=grace))).days

@@ -160,35 +160,13 @@ def test_a_delivered_milestone_has_a_bar_from_planned_to_actual_in_its_colour() 
 )
 def test_overdue_is_the_scan_s_flag(state: S, due: date, since: date | None, overdue: bool) -> None:
     p = point(1, due, state, overdue_since=since)
-    assert charts.is_overdue(p, TODAY) is overdue
+    assert charts.is_overdue(p) is overdue
     [row] = charts.timeline([p], TODAY, "en").rows
     assert row.overdue is overdue
     assert row.overdue_since == since
     assert (row.colour == charts.PALETTE["overdue"]) is overdue or state == S.rejected
     assert row.marker_colour == charts.PALETTE[str(state)]  # delivery marker: the state's
     assert (row.overdue_x is not None) is overdue
-
-
-@pytest.mark.parametrize(
-    ("since", "today", "days"),
-    [
-        (None, TODAY, 0),
-        (TODAY, TODAY, 1),  # its first overdue day counts
-        (TODAY - timedelta(days=1), TODAY, 2),
-        (TODAY - timedelta(days=30), TODAY, 31),
-        (TODAY + timedelta(days=1), TODAY, 0),  # flagged from a later day (a scan ahead)
-    ],
-)
-def test_days_overdue_count_from_the_flag(since: date | None, today: date, days: int) -> None:
-    assert charts.days_overdue(since, today) == days
-
-
-def test_days_overdue_count_as_the_escalation_tiers_do() -> None:
-    """Escalation tier k is due once today - (due date + grace) >= its days."""
-    due, grace = date(2026, 9, 30), 5
-    since = due + timedelta(days=grace + 1)
-    for today in (since, since + timedelta(days=13), since + timedelta(days=40)):
-        assert charts.days_overdue(since, today) == (today - (due + timedelta(days=grace))).days
 
 
 def test_an_overdue_milestone_is_hatched_from_its_flag_to_today() -> None:

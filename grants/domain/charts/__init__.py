@@ -36,7 +36,6 @@ from grants.domain.charts.timeline import (
     MilestonePoint,
     Timeline,
     TimelineRow,
-    days_overdue,
     is_overdue,
     timeline,
 )
@@ -57,7 +56,6 @@ __all__ = [
     "budget_chart",
     "compact_yen",
     "date_ticks",
-    "days_overdue",
     "fit_text",
     "health_chart",
     "is_overdue",

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from grants.domain.alerts import days_overdue
 from grants.domain.calendar import format_date
 from grants.domain.charts.common import (
     PALETTE,
@@ -131,22 +132,13 @@ TIMELINE_TOP = 40  # tick labels and the "today" label
 TIMELINE_ROW = 40
 
 
-def is_overdue(point: MilestonePoint, today: date | None = None) -> bool:
-    """Overdue iff the scan flagged it (`today` is not needed: the flag has its own date).
+def is_overdue(point: MilestonePoint) -> bool:
+    """Overdue iff the scan flagged it (the flag has its own date).
 
     The scan sets the flag only while the grantee owes the evidence, and the services clear
     it when evidence arrives or the due date moves, so the flag alone is the answer.
     """
     return point.overdue_since is not None
-
-
-def days_overdue(overdue_since: date | None, today: date) -> int:
-    """How many days a milestone flagged overdue since `overdue_since` has been overdue on
-    `today`, its first overdue day counting as 1 (as the escalation tiers count:
-    today - (due date + grace)); 0 when it is not flagged, or flagged from a later day."""
-    if overdue_since is None or today < overdue_since:
-        return 0
-    return (today - overdue_since).days + 1
 
 
 def timeline(points: Sequence[MilestonePoint], today: date, locale: str) -> Timeline:
