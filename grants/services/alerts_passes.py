@@ -37,7 +37,6 @@ class Shape:
     tiers: tuple[tuple[AlertKind, int, Audience], ...]  # the due-date tiers, in order
     staffed: frozenset[Audience]  # staff audiences with at least one active user
     reads: Reads
-    grace_days: int  # in the overdue flag's date (due date + grace + 1)
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,6 @@ class Pass:
             tiers=tuple((t.kind, t.tier, t.audience) for t in self.tiers()),
             staffed=frozenset(audience for audience, ids in self.staff.items() if ids),
             reads=self.reads,
-            grace_days=self.schedule.grace_days,
         )
 
     def parameters(self) -> dict[str, Any]:

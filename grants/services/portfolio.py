@@ -43,8 +43,7 @@ class PortfolioRow:
     milestone_title: str | None
     milestone_due: date | None
     milestone_state: MilestoneState | None
-    overdue: bool  # the next milestone is flagged overdue by the scan
-    overdue_since: date | None  # since when (milestone.overdue_since)
+    overdue_since: date | None  # the next milestone's overdue flag (set by the scan)
     days_overdue: int  # on the portfolio's day, the first overdue day counting as 1
     released: int
     award: int
@@ -58,6 +57,10 @@ class PortfolioRow:
 
     def program(self, locale: str) -> str:
         return self.program_name_en if locale == "en" else self.program_name_ja
+
+    @property
+    def overdue(self) -> bool:
+        return self.overdue_since is not None
 
 
 @dataclass(frozen=True)
@@ -214,8 +217,7 @@ def _bounded(page: int, per_page: int) -> tuple[int, int]:
 
 
 def _row(row: Any, today: date) -> PortfolioRow:
-    overdue = bool(row[13])
-    since = row[16] if overdue else None
+    since = row[16]  # set exactly for the overdue part (portfolio_order)
     return PortfolioRow(
         grant_id=row[0],
         number=row[1],
@@ -230,7 +232,6 @@ def _row(row: Any, today: date) -> PortfolioRow:
         milestone_title=row[10],
         milestone_due=row[11],
         milestone_state=MilestoneState(row[12]) if row[12] is not None else None,
-        overdue=overdue,
         overdue_since=since,
         days_overdue=days_overdue(since, today),
         released=int(row[14]),
