@@ -27,8 +27,8 @@ from grants.extensions import db
 from grants.models import Alert
 from grants.models.base import utcnow
 from grants.services import alerts, calendar_feed
-from grants.services.paging import bounded_page
 from grants.web.access import actor, requires
+from grants.web.listing import page_number
 
 bp = Blueprint("alerts", __name__)
 
@@ -74,15 +74,10 @@ def milestone_url(grant_id: int, milestone_id: int) -> str:
     return url_for("grant_pages.show", grant_id=grant_id, _anchor=anchor, _external=True)
 
 
-def _page_arg(values: Any) -> int:
-    """?page= (or the form's page): a malformed one is the first, a huge one is bounded."""
-    return bounded_page(values.get("page", 1, type=int))
-
-
 @bp.get("/alerts")
 @login_required
 def inbox() -> str:
-    page = alerts.inbox_page(actor(), _page_arg(request.args))
+    page = alerts.inbox_page(actor(), page_number())
     return render_template(
         "alerts/inbox.html",
         page=page,
@@ -97,7 +92,7 @@ def inbox() -> str:
 @login_required
 def mark_read(alert_id: int) -> BaseResponse:
     alerts.mark_read(actor(), alert_id, utcnow())
-    return redirect(url_for("alerts.inbox", page=_page_arg(request.form)))
+    return redirect(url_for("alerts.inbox", page=page_number(request.form)))
 
 
 @bp.post("/alerts/read-all")
@@ -165,5 +160,5 @@ def calendar_feed_view(token: str) -> Response:
 @requires(Action.view_admin)
 def outbox() -> str:
     user = actor()
-    page = alerts.outbox_page(user, _page_arg(request.args))
+    page = alerts.outbox_page(user, page_number())
     return render_template("alerts/outbox.html", page=page, pending=alerts.pending_count(user))

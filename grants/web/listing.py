@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import request
+from werkzeug.datastructures import MultiDict
 
 from grants.models import Program
 from grants.services.paging import bounded_page
@@ -16,7 +17,8 @@ def programme_filter() -> tuple[list[Program], int | None]:
     return programs, program_id if program_id in {p.id for p in programs} else None
 
 
-def page_number() -> int:
-    """?page=, from 1 to MAX_PAGE: a missing or malformed one is the first page, a larger one
-    the last allowed, so that no number reaches the database as an OFFSET it cannot hold."""
-    return bounded_page(request.args.get("page", 1, type=int))
+def page_number(values: MultiDict[str, str] | None = None) -> int:
+    """?page= (or the `page` of other `values`, a form's), from 1 to MAX_PAGE: a missing or
+    malformed one is the first page, a larger one the last allowed, so that no number
+    reaches the database as an OFFSET it cannot hold."""
+    return bounded_page((request.args if values is None else values).get("page", 1, type=int))
