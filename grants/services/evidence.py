@@ -131,13 +131,12 @@ def check_may_submit(actor: Actor, milestone: Milestone) -> None:
     approved first (domain.states.current_milestone), else Conflict naming the current one.
     """
     grant = milestone.grant
-    others = [(m.sequence, str(m.state)) for m in grant.milestones]
     subject = replace(
-        grant_subject(actor, grant, milestone),
-        awaits_earlier_milestone=awaits_earlier_milestone(milestone.sequence, others),
+        grant_subject(actor, grant, milestone), awaits_earlier_milestone=awaits_earlier(milestone)
     )
     if decide(Action.submit_evidence, subject).reason is Reason.not_current_milestone:
-        current = next(m for m in grant.milestones if m.sequence == current_milestone(others))
+        sequence = current_milestone(_stages(grant.milestones))
+        current = next(m for m in grant.milestones if m.sequence == sequence)
         raise Conflict(
             _(
                 "Evidence is accepted only for the grant's current milestone: "
@@ -149,6 +148,15 @@ def check_may_submit(actor: Actor, milestone: Milestone) -> None:
     require(Action.submit_evidence, subject)
     if grant.state != GrantState.active:
         raise Conflict(_("Evidence can only be submitted for an active grant."))
+
+
+def awaits_earlier(milestone: Milestone) -> bool:
+    """An earlier milestone of its grant is not approved yet: this one takes no evidence."""
+    return awaits_earlier_milestone(milestone.sequence, _stages(milestone.grant.milestones))
+
+
+def _stages(milestones: Sequence[Milestone]) -> list[tuple[int, str]]:
+    return [(m.sequence, str(m.state)) for m in milestones]
 
 
 def open_evidence_file(actor: Actor, file_id: int) -> tuple[Path, str, str]:

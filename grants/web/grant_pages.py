@@ -21,7 +21,6 @@ from grants.domain.states import (
     GrantState,
     MilestoneState,
     Role,
-    awaits_earlier_milestone,
 )
 from grants.extensions import db
 from grants.models import (
@@ -35,6 +34,7 @@ from grants.models import (
 )
 from grants.services.access import grant_subject
 from grants.services.assignments import QuorumOutlook, assigned, quorum_outlook, reason_text
+from grants.services.evidence import awaits_earlier
 from grants.web.access import actor, requires
 
 bp = Blueprint("grant_pages", __name__, url_prefix="/grants")
@@ -205,7 +205,6 @@ def _milestone_view(
 ) -> MilestoneView:
     active = grant.state == GrantState.active
     state = str(milestone.state)
-    others = [(m.sequence, str(m.state)) for m in grant.milestones]
     relation = {
         "role": subject.role,
         "is_owner_org": subject.is_owner_org,
@@ -213,7 +212,7 @@ def _milestone_view(
         "is_conflicted": subject.is_conflicted,
         "state": state,
         # evidence for the grant's current milestone only (as services.evidence checks)
-        "awaits_earlier_milestone": awaits_earlier_milestone(milestone.sequence, others),
+        "awaits_earlier_milestone": awaits_earlier(milestone),
     }
     current = next((r for r in rounds if r.submission.round == milestone.round), None)
     awaiting_me = current is not None and current.submission.id not in decided
