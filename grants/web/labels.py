@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from grants.domain.accounts import Locale, OrgKind, Role
+from grants.domain.accounts import Locale, Role
+from grants.web.vocabulary import labels_of
 
 
 def role_labels() -> dict[str, str]:
@@ -17,13 +18,7 @@ def role_labels() -> dict[str, str]:
 
 
 def org_kind_labels() -> dict[str, str]:
-    return {
-        OrgKind.startup: _("Startup"),
-        OrgKind.university: _("University"),
-        OrgKind.company: _("Company"),
-        OrgKind.vc: _("Venture capital"),
-        OrgKind.other: _("Other"),
-    }
+    return labels_of("org_kind")
 
 
 def locale_labels() -> dict[str, str]:

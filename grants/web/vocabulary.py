@@ -1,35 +1,28 @@
-"""Translated labels for the programme vocabularies: themes, modalities and development stages."""
+"""Labels of the programme vocabularies in the page's language: themes, modalities, stages.
+
+The labels themselves are the domain's (grants.domain.rules.value_labels), which trace
+messages render in both languages outside any request.
+"""
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from grants.domain.rules.value_labels import VALUE_LABELS
+from grants.web.filters import current_locale
+
+
+def labels_of(fact: str) -> dict[str, str]:
+    """Each value of `fact` (theme, modality, stage, org_kind) with its label."""
+    locale = current_locale()
+    return {value: label.text(locale) for value, label in VALUE_LABELS[fact].items()}
 
 
 def theme_labels() -> dict[str, str]:
-    return {
-        "rare_disease": _("Rare diseases"),
-        "amr": _("Antimicrobial resistance (AMR)"),
-        "infectious_crisis": _("Infectious disease crises"),
-        "unmet_device": _("Medical devices for unmet needs"),
-        "other": _("Other themes"),
-    }
+    return labels_of("theme")
 
 
 def modality_labels() -> dict[str, str]:
-    return {
-        "drug": _("Drugs"),
-        "regenerative": _("Regenerative medicine"),
-        "device": _("Medical devices"),
-        "samd": _("Software as a medical device (SaMD)"),
-    }
+    return labels_of("modality")
 
 
 def stage_labels() -> dict[str, str]:
-    return {
-        "discovery": _("Discovery"),
-        "non_clinical": _("Non-clinical"),
-        "phase1": _("Phase 1"),
-        "phase2": _("Phase 2"),
-        "exploratory": _("Exploratory clinical trial"),
-        "pivotal": _("Pivotal trial"),
-    }
+    return labels_of("stage")

@@ -1,8 +1,7 @@
 """Bilingual labels of the values a text fact can take: themes, modalities, stages, org types.
 
-Trace messages are rendered in both languages at once, outside any request, so they read
-these rather than the web layer's gettext labels (grants/web/vocabulary.py and labels.py);
-tests/domain/test_rule_messages.py checks that both say the same.
+Trace messages are rendered in both languages at once, outside any request; the web's
+forms and pages show the same labels in the page's language (grants/web/vocabulary.py).
 """
 
 from __future__ import annotations
