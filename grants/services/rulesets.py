@@ -175,6 +175,12 @@ def get(ruleset_id: int) -> RuleSet:
     return ruleset
 
 
+def editable(ruleset_id: int) -> RuleSet:
+    """The draft an editing page shows (NotFound; Conflict for a published version, before
+    any form is read). The use cases re-read it locked (_draft)."""
+    return _refuse_published(get(ruleset_id))
+
+
 def _draft(ruleset_id: int) -> RuleSet:
     """The draft, row-locked and re-read: a concurrent publish cannot slip in between."""
     query = (
@@ -186,6 +192,10 @@ def _draft(ruleset_id: int) -> RuleSet:
     ruleset = db.session.scalar(query)
     if ruleset is None:
         raise NotFound(_("Not found."))
+    return _refuse_published(ruleset)
+
+
+def _refuse_published(ruleset: RuleSet) -> RuleSet:
     if ruleset.status != RuleSetStatus.draft:
         raise Conflict(_("A published rule set can never be changed. Copy it to a new draft."))
     return ruleset

@@ -79,9 +79,7 @@ def schedule_texts(section: Mapping[str, Any]) -> dict[str, str]:
 @bp.route("/rulesets/<int:ruleset_id>/settings", methods=["GET", "POST"])
 @requires(Action.edit_ruleset)
 def settings(ruleset_id: int) -> tuple[str, int] | Response:
-    from grants.web.rulesets import draft  # the draft rule, shared with the rule editor
-
-    ruleset = draft(ruleset_id)
+    ruleset = rulesets.editable(ruleset_id)
     defaults = schedule_defaults()
     if request.method == "GET":
         form = SettingsForm(data=_settings_data(ruleset.document), defaults=defaults)

@@ -32,7 +32,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from grants.domain.calendar import tokyo_today
-from grants.domain.errors import Conflict, RuleViolation
+from grants.domain.errors import RuleViolation
 from grants.domain.permissions import Action
 from grants.domain.rules.checks import RULE_TYPES
 from grants.extensions import db
@@ -79,14 +79,6 @@ def preset_labels() -> dict[str, str]:
 
 def _today() -> Any:
     return tokyo_today(datetime.now(UTC))
-
-
-def draft(ruleset_id: int) -> RuleSet:
-    """The draft to edit; a published version answers 409 before any form is read."""
-    ruleset = db.get_or_404(RuleSet, ruleset_id)
-    if ruleset.status != RuleSetStatus.draft:
-        raise Conflict(_("A published rule set can never be changed. Copy it to a new draft."))
-    return ruleset
 
 
 # ---- a programme's versions -----------------------------------------------------------------
@@ -256,7 +248,7 @@ def _show(ruleset: RuleSet, publish_form: PublishForm) -> tuple[str, int]:
 @bp.post("/rulesets/<int:ruleset_id>/publish")
 @requires(Action.publish_ruleset)
 def publish(ruleset_id: int) -> tuple[str, int] | Response:
-    ruleset = draft(ruleset_id)
+    ruleset = rulesets.editable(ruleset_id)
     form = PublishForm()
     if form.validate_on_submit():
         try:
@@ -277,7 +269,7 @@ def publish(ruleset_id: int) -> tuple[str, int] | Response:
 @bp.post("/rulesets/<int:ruleset_id>/delete")
 @requires(Action.edit_ruleset)
 def delete(ruleset_id: int) -> Response:
-    program_id = draft(ruleset_id).program_id
+    program_id = rulesets.editable(ruleset_id).program_id
     rulesets.delete_draft(actor(), ruleset_id)
     flash(_("The draft was deleted."), "success")
     return redirect(url_for(".index", program_id=program_id))
@@ -289,7 +281,7 @@ def delete(ruleset_id: int) -> Response:
 @bp.route("/rulesets/<int:ruleset_id>/rules/new", methods=["GET", "POST"])
 @requires(Action.edit_ruleset)
 def new_rule(ruleset_id: int) -> tuple[str, int] | Response:
-    ruleset = draft(ruleset_id)
+    ruleset = rulesets.editable(ruleset_id)
     rule_type = request.args.get("type", "")
     if rule_type not in RULE_TYPES:
         abort(404)
@@ -299,7 +291,7 @@ def new_rule(ruleset_id: int) -> tuple[str, int] | Response:
 @bp.route("/rulesets/<int:ruleset_id>/rules/<rule_id>", methods=["GET", "POST"])
 @requires(Action.edit_ruleset)
 def edit_rule(ruleset_id: int, rule_id: str) -> tuple[str, int] | Response:
-    ruleset = draft(ruleset_id)
+    ruleset = rulesets.editable(ruleset_id)
     stored = next((r for r in ruleset.document["rules"] if r["id"] == rule_id), None)
     if stored is None:
         abort(404)
@@ -309,7 +301,7 @@ def edit_rule(ruleset_id: int, rule_id: str) -> tuple[str, int] | Response:
 @bp.post("/rulesets/<int:ruleset_id>/rules/<rule_id>/delete")
 @requires(Action.edit_ruleset)
 def delete_rule(ruleset_id: int, rule_id: str) -> Response:
-    draft(ruleset_id)
+    rulesets.editable(ruleset_id)
     rulesets.delete_rule(actor(), ruleset_id, rule_id)
     flash(_("The rule was deleted."), "success")
     return redirect(url_for(".show", ruleset_id=ruleset_id))
