@@ -72,6 +72,9 @@ def wait_until_finished(task_id: int, timeout: float = 30) -> BackgroundTask:
         task = reload(task_id)
         if task.state in (TaskState.done, TaskState.failed):
             return task
+        # Not holding the read's transaction while waiting: on SQLite it is the write lock
+        # (BEGIN IMMEDIATE), which the worker needs to record its progress.
+        db.session.rollback()
         time.sleep(0.05)
     raise AssertionError(f"task {task_id} did not finish within {timeout} s")
 
