@@ -24,10 +24,11 @@ from grants.api.grant_schemas import (
 )
 from grants.api.inputs import DbId, Text
 from grants.api.pagination import PageArgs, page_schema, paginate
-from grants.domain.permissions import Action, Subject, require
+from grants.domain.permissions import Action, Subject
 from grants.extensions import db
 from grants.models import Application, Disbursement, Grant, Milestone
 from grants.services import portfolio, terminations
+from grants.services.permission import require
 
 blp = Blueprint("api_grants", __name__, url_prefix="/api/v1", description="Awarded grants.")
 

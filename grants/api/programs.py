@@ -11,11 +11,12 @@ from sqlalchemy import select
 from grants.api.auth import api_actor
 from grants.api.common import Yen
 from grants.api.pagination import PageArgs, page_schema, paginate
-from grants.domain.permissions import Action, Subject, require
+from grants.domain.permissions import Action, Subject
 from grants.domain.rules import MODALITIES, THEMES
 from grants.extensions import db
 from grants.models import Program
 from grants.services import programs
+from grants.services.permission import require
 
 blp = Blueprint(
     "api_programs", __name__, url_prefix="/api/v1/programs", description="Funding programmes."

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from grants.domain.errors import Conflict, NotAllowed
 from grants.domain.states import AWAITING_EVIDENCE, ApplicationState, MilestoneState, Role
 
 
@@ -206,16 +205,3 @@ def decide(action: Action, subject: Subject) -> Decision:
 def _role_refusal(action: Action, role: Role) -> Reason:
     separated = role == Role.admin and action in _MONEY_ACTIONS
     return Reason.separation_of_duties if separated else Reason.role
-
-
-def require(action: Action, subject: Subject) -> None:
-    """Raise Conflict when the object's state (or, for evidence, an earlier milestone's)
-    refuses `action`, NotAllowed on any other refusal."""
-    decision = decide(action, subject)
-    if decision.allowed:
-        return
-    if decision.reason is Reason.not_current_milestone:
-        raise Conflict(f"'{action}' is possible only for the grant's current milestone")
-    if decision.reason is Reason.state:
-        raise Conflict(f"'{action}' is not possible in state '{subject.state}'")
-    raise NotAllowed(f"'{subject.role}' may not '{action}' ({decision.reason})")

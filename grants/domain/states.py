@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import Any, Final, NamedTuple, TypeVar
 
 from grants.domain.accounts import Locale, Role
-from grants.domain.errors import Conflict
 
 __all__ = [
     "AMENDMENT_TRANSITIONS",
@@ -32,7 +31,6 @@ __all__ = [
     "can_transition",
     "current_milestone",
     "label",
-    "transition",
 ]
 
 S = TypeVar("S", bound=StrEnum)
@@ -183,14 +181,6 @@ def can_transition(current: S, target: S) -> bool:
     return target in _table_of(_TRANSITIONS, current)[current]
 
 
-def transition(current: S, target: S) -> S:
-    """Return `target` when `current` may move to it, else raise Conflict."""
-    if not can_transition(current, target):
-        kind = type(current).__name__
-        raise Conflict(f"{kind}: cannot go from '{current}' to '{target}'")
-    return target
-
-
 class Label(NamedTuple):
     """A bilingual display text."""
 
@@ -205,7 +195,7 @@ class Label(NamedTuple):
 _LABELS: Final[Mapping[type[StrEnum], Mapping[Any, Label]]] = {
     Role: {
         Role.applicant: Label("申請者", "Applicant"),
-        Role.reviewer: Label("審査委員", "Reviewer"),
+        Role.reviewer: Label("評価者", "Reviewer"),
         Role.officer: Label("プログラムオフィサー", "Program officer"),
         Role.admin: Label("管理者", "Administrator"),
     },

@@ -6,10 +6,11 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from grants.domain.errors import NotFound
-from grants.domain.permissions import Action, Subject, require
+from grants.domain.permissions import Action, Subject
 from grants.extensions import db
 from grants.models import Grant, Milestone, Review, ReviewerAssignment
 from grants.services.actors import Actor
+from grants.services.permission import require
 from grants.services.reviewers import reviewer_conflicts
 
 

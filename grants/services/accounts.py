@@ -12,12 +12,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from grants.domain.accounts import Locale, OrgKind, Role, corporate_number_error, normalize_email
 from grants.domain.errors import NotFound, RuleViolation
-from grants.domain.permissions import Action, Subject, require
+from grants.domain.permissions import Action, Subject
 from grants.extensions import db
 from grants.models import Organization, User
 from grants.models.base import utcnow
 from grants.services import audit
 from grants.services.actors import Actor
+from grants.services.permission import require
 
 # Compared against when the e-mail is unknown, so that both paths cost the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")

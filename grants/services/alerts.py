@@ -20,11 +20,12 @@ from grants.domain.accounts import Role
 from grants.domain.alerts import AlertKind
 from grants.domain.calendar import format_date
 from grants.domain.errors import NotAllowed, NotFound
-from grants.domain.permissions import Action, Subject, require
+from grants.domain.permissions import Action, Subject
 from grants.extensions import db
 from grants.models import Alert, Milestone, User
 from grants.services.actors import Actor
 from grants.services.paging import bounded_page
+from grants.services.permission import require
 
 PAGE_SIZE = 50
 

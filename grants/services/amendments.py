@@ -25,7 +25,6 @@ from grants.domain.states import (
     AmendmentState,
     GrantState,
     MilestoneState,
-    transition,
 )
 from grants.extensions import db
 from grants.models import Amendment, BudgetPool, Disbursement, Grant, Milestone
@@ -34,6 +33,7 @@ from grants.services import audit, rulesets
 from grants.services.access import get_grant, require_on_grant
 from grants.services.actors import Actor
 from grants.services.releases import lock_grant, lock_milestones, lock_pools
+from grants.services.transitions import transition
 
 OPEN_STATES = (MilestoneState.planned, MilestoneState.changes_requested)
 REASON_MAX = 2000

@@ -12,9 +12,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from grants.domain.errors import NotAllowed, NotFound, RuleViolation
-from grants.domain.permissions import Action, Subject, decide, require
+from grants.domain.permissions import Action, Subject, decide
 from grants.domain.rules import Phase, Trace, evaluate
-from grants.domain.states import ApplicationState, transition
+from grants.domain.states import ApplicationState
 from grants.extensions import db
 from grants.models import (
     Application,
@@ -39,6 +39,8 @@ from grants.services.application_checks import (
     plan_errors,
 )
 from grants.services.facts import application_facts, certifications_by_vc
+from grants.services.permission import require
+from grants.services.transitions import transition
 
 # ---- drafts ------------------------------------------------------------------------------
 

@@ -14,13 +14,14 @@ from grants.domain import conflicts
 from grants.domain.accounts import Role
 from grants.domain.conflicts import ConflictReason
 from grants.domain.errors import Conflict, NotFound, RuleViolation
-from grants.domain.permissions import Action, Subject, require
+from grants.domain.permissions import Action, Subject
 from grants.domain.states import GrantState
 from grants.extensions import db
 from grants.models import ConflictDeclaration, Grant, Organization, ReviewerAssignment, User
 from grants.services import audit, reviews
 from grants.services.access import get_grant
 from grants.services.actors import Actor
+from grants.services.permission import require
 from grants.services.reviewers import eligible_reviewer_ids, reviewer_conflicts
 
 NOTE_MAX = 500

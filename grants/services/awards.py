@@ -14,10 +14,10 @@ from sqlalchemy.orm import joinedload
 
 from grants.domain.calendar import fiscal_year
 from grants.domain.errors import Conflict, RuleViolation
-from grants.domain.permissions import Action, Subject, require
+from grants.domain.permissions import Action, Subject
 from grants.domain.rules import Trace, TraceRow, award_amount
 from grants.domain.rules.checks import UPPER_BOUNDS
-from grants.domain.states import ApplicationState, GrantState, MilestoneState, transition
+from grants.domain.states import ApplicationState, GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import Application, BudgetPool, Grant, Milestone, Program, RuleSet
 from grants.models.base import utcnow
@@ -25,6 +25,8 @@ from grants.services import audit, rulesets
 from grants.services.actors import Actor
 from grants.services.applications import locked, stored_trace
 from grants.services.facts import application_facts, certifications_by_vc
+from grants.services.permission import require
+from grants.services.transitions import transition
 
 REASON_MAX = 2000
 QUEUE_STATES = (

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 
 from grants.domain.errors import Conflict, DomainError, NotAllowed, NotFound
-from grants.domain.permissions import Action, Subject, require
+from grants.domain.permissions import Action, Subject
 from grants.domain.tasks import EXPORTS, Status, TaskKind, TaskState, status
 from grants.extensions import db
 from grants.jobs import runner
@@ -35,6 +35,7 @@ from grants.models.tasks import ERROR_MAX
 from grants.routing import ID_MAX
 from grants.services import audit, exports, rulesets, whatif
 from grants.services.exports import Filters
+from grants.services.permission import require
 from grants.services.sql_dialect import begin_reading
 
 log = logging.getLogger("grants.tasks")

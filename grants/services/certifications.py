@@ -16,11 +16,12 @@ from sqlalchemy import select
 
 from grants.domain.accounts import OrgKind
 from grants.domain.errors import Conflict, NotFound, RuleViolation
-from grants.domain.permissions import Action, Subject, require
+from grants.domain.permissions import Action, Subject
 from grants.extensions import db
 from grants.models import Organization, VcCertification
 from grants.services import audit
 from grants.services.actors import Actor
+from grants.services.permission import require
 
 NOTE_MAX = 500
 CERTIFIED = "certified"

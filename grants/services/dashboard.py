@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from grants.domain.alerts import days_overdue
-from grants.domain.permissions import Action, Subject, require
+from grants.domain.permissions import Action, Subject
 from grants.domain.states import ApplicationState, GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import Application, Disbursement, Grant, Milestone, Program
 from grants.services.actors import Actor
 from grants.services.awards import QUEUE_STATES
+from grants.services.permission import require
 from grants.services.portfolio_order import ACTIVE, OPEN
 from grants.services.reviews import review_queue
 

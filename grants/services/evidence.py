@@ -24,19 +24,20 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grants.domain.errors import Conflict, NotFound, RuleViolation
-from grants.domain.permissions import Action, Reason, decide, require
+from grants.domain.permissions import Action, Reason, decide
 from grants.domain.states import (
     GrantState,
     MilestoneState,
     awaits_earlier_milestone,
     current_milestone,
-    transition,
 )
 from grants.extensions import db
 from grants.models import EvidenceFile, EvidenceSubmission, Milestone
 from grants.services import audit
 from grants.services.access import grant_subject, require_on_grant
 from grants.services.actors import Actor
+from grants.services.permission import require
+from grants.services.transitions import transition
 
 NARRATIVE_MAX = 20_000
 VALUE_MAX = 200

@@ -26,13 +26,14 @@ from sqlalchemy import Select, func, select
 
 from grants.domain.calendar import TOKYO
 from grants.domain.errors import RuleViolation
-from grants.domain.permissions import Action, Subject, require
+from grants.domain.permissions import Action, Subject
 from grants.domain.states import MilestoneState, label
 from grants.domain.tasks import Progress
 from grants.extensions import db
 from grants.models import Disbursement, Grant, Milestone, Organization, Program, User
 from grants.routing import ID_MAX
 from grants.services.actors import Actor
+from grants.services.permission import require
 from grants.services.programs import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
 BOM = "\ufeff"

@@ -12,12 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from grants.domain.errors import Conflict, NotFound, RuleViolation
-from grants.domain.permissions import Action, Subject, require
+from grants.domain.permissions import Action, Subject
 from grants.domain.rules import MODALITIES, THEMES
 from grants.extensions import db
 from grants.models import BudgetPool, Program
 from grants.services import audit
 from grants.services.actors import Actor, SystemActor
+from grants.services.permission import require
 
 # At most 30, so that grant numbers (CODE-0001) fit their 40-character column.
 CODE_PATTERN = re.compile(r"[A-Z0-9-]{2,30}")

@@ -20,7 +20,7 @@ from grants.domain.errors import Conflict, NotFound, RuleViolation
 from grants.domain.money import format_yen
 from grants.domain.permissions import Action
 from grants.domain.rules import Phase, Trace, evaluate
-from grants.domain.states import GrantState, MilestoneState, transition
+from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import BudgetPool, Disbursement, Grant, Milestone
 from grants.models.base import utcnow
@@ -28,6 +28,7 @@ from grants.services import audit, rulesets
 from grants.services.access import get_milestone, require_on_grant
 from grants.services.actors import Actor
 from grants.services.facts import tranche_facts
+from grants.services.transitions import transition
 
 
 def gate_trace(milestone: Milestone, release_date: date) -> Trace:

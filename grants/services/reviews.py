@@ -16,7 +16,7 @@ from grants.domain.conflicts import GrantParties, conflict_reasons
 from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.domain.permissions import Action
 from grants.domain.quorum import decide_round
-from grants.domain.states import GrantState, MilestoneState, ReviewDecision, transition
+from grants.domain.states import GrantState, MilestoneState, ReviewDecision
 from grants.extensions import db
 from grants.models import (
     CoInvestment,
@@ -31,6 +31,7 @@ from grants.services import audit
 from grants.services.access import require_on_grant
 from grants.services.actors import Actor
 from grants.services.reviewers import candidates, eligible_reviewer_ids
+from grants.services.transitions import transition
 
 DEFAULT_QUORUM = 2
 COMMENT_MAX = 5_000

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Connection, event, func, select
 
 from grants.domain.errors import Conflict, NotFound, RuleViolation
-from grants.domain.permissions import Action, Subject, require
+from grants.domain.permissions import Action, Subject
 from grants.domain.rules import CompiledRuleSet, RuleSetInvalid, compile_ruleset, validate_ruleset
 from grants.domain.rules.presets import amed_certified_vc, milestone_programme
 from grants.extensions import db
@@ -19,6 +19,7 @@ from grants.models import Program, RuleSet, RuleSetStatus
 from grants.models.base import utcnow
 from grants.services import audit
 from grants.services.actors import Actor
+from grants.services.permission import require
 
 TITLE_MAX = 200
 PRESETS = {"amed_certified_vc": amed_certified_vc, "milestone_programme": milestone_programme}

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from grants.domain.errors import RuleViolation
 from grants.domain.permissions import Action
-from grants.domain.states import GrantState, MilestoneState, transition
+from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import Disbursement, Grant, Milestone
 from grants.models.base import utcnow
@@ -20,6 +20,7 @@ from grants.services import audit
 from grants.services.access import get_grant, require_on_grant
 from grants.services.actors import Actor
 from grants.services.releases import lock_grant, lock_milestones, lock_pools, pool_numbers
+from grants.services.transitions import transition
 
 REASON_MAX = 2000
 TERMINABLE = (GrantState.active, GrantState.suspended)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from grants.domain.errors import NotFound
-from grants.domain.permissions import Action, Subject, require
+from grants.domain.permissions import Action, Subject
 from grants.domain.rules import (
     Change,
     CompiledRuleSet,
@@ -35,6 +35,7 @@ from grants.models import Application, CoInvestment, Grant, Milestone, Program, 
 from grants.services import rulesets
 from grants.services.actors import Actor, SystemActor
 from grants.services.facts import application_facts, certifications_by_vc, tranche_facts
+from grants.services.permission import require
 
 # Applications still to be decided; awarded ones are represented by their grants.
 OPEN_APPLICATION_STATES = (

@@ -17,12 +17,13 @@ from wtforms.validators import InputRequired, Length, Optional
 from grants.domain import permissions
 from grants.domain.calendar import tokyo_today
 from grants.domain.errors import RuleViolation
-from grants.domain.permissions import Action, require
+from grants.domain.permissions import Action
 from grants.domain.states import AmendmentKind, AmendmentState, GrantState, label
 from grants.extensions import db
 from grants.models import Amendment, Grant, Milestone
 from grants.services import amendments
 from grants.services.access import grant_subject
+from grants.services.permission import require
 from grants.web.access import actor, requires
 from grants.web.forms import apply_errors
 from grants.web.i18n import select_locale

@@ -14,11 +14,12 @@ from werkzeug.wrappers import Response
 from grants.domain.calendar import format_date, tokyo_today
 from grants.domain.errors import RuleViolation
 from grants.domain.money import format_yen
-from grants.domain.permissions import Action, require
+from grants.domain.permissions import Action
 from grants.domain.rules import Trace, TraceRow
 from grants.domain.rules.facts import FACTS, Kind
 from grants.models import Application
 from grants.services import applications
+from grants.services.permission import require
 from grants.web.access import actor, requires
 from grants.web.application_forms import (
     ApplicationForm,

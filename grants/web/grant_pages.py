@@ -15,7 +15,7 @@ from grants.domain import charts
 from grants.domain.calendar import tokyo_today
 from grants.domain.conflicts import ConflictReason
 from grants.domain.errors import NotFound
-from grants.domain.permissions import Action, Subject, decide, require
+from grants.domain.permissions import Action, Subject, decide
 from grants.domain.states import (
     AmendmentState,
     GrantState,
@@ -35,6 +35,7 @@ from grants.models import (
 from grants.services.access import grant_subject
 from grants.services.assignments import QuorumOutlook, assigned, quorum_outlook, reason_text
 from grants.services.evidence import awaits_earlier
+from grants.services.permission import require
 from grants.web.access import actor, requires
 
 bp = Blueprint("grant_pages", __name__, url_prefix="/grants")

@@ -101,7 +101,7 @@ TRANCHE_FACTS = {
         Kind.COUNT, "承認済み先行マイルストーン数", "Prior milestones approved"
     ),
     "eligible_approvals": FactSpec(Kind.COUNT, "有効な承認数", "Eligible approvals"),
-    "eligible_reviewers": FactSpec(Kind.COUNT, "有効な審査員数", "Eligible reviewers"),
+    "eligible_reviewers": FactSpec(Kind.COUNT, "有効な評価者数", "Eligible reviewers"),
 }
 
 FACTS: dict[str, FactSpec] = {**APPLICATION_FACTS, **TRANCHE_FACTS}

@@ -65,7 +65,7 @@ _TEMPLATES: dict[str, tuple[str, str, Mapping[str, str]]] = {
         _COUNTS,
     ),
     "review_quorum": (
-        "利益相反のない審査員の承認: {approvals}名(定足数 {required}名)",
+        "利益相反のない評価者の承認: {approvals}名(定足数 {required}名)",
         "Approvals by eligible reviewers: {approvals} (quorum {required})",
         _COUNTS,
     ),
@@ -84,7 +84,7 @@ _TEMPLATES: dict[str, tuple[str, str, Mapping[str, str]]] = {
 # Optional compared keys, appended when present and non-empty.
 _EXTRAS = {
     "not_certified": ("(認定なし: {})", "; not certified: {}"),
-    "reviewers": ("(有効な審査員 {}名)", "; {} eligible reviewers"),
+    "reviewers": ("(有効な評価者 {}名)", "; {} eligible reviewers"),
 }
 _WHO = {"all": ("出資VC", "Investing VCs"), "lead": ("リードVC", "Lead VCs")}
 _BOOL = {True: ("はい", "yes"), False: ("いいえ", "no")}
