@@ -216,8 +216,10 @@ def _refuse_duplicate_id(rules: list[Any], index: int) -> None:
         rule.get("id") for i, rule in enumerate(rules) if i != index and isinstance(rule, dict)
     }
     if rule_id in others:
-        message = f"Duplicate rule id '{rule_id}'."
-        raise RuleSetInvalid("The rule set is invalid.", {"rules": {str(index): {"id": [message]}}})
+        message = _("Duplicate rule id '%(id)s'.", id=rule_id)
+        raise RuleSetInvalid(
+            _("The rule set is invalid."), {"rules": {str(index): {"id": [message]}}}
+        )
 
 
 def _lock_program(program_id: int) -> None:

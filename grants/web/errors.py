@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from grants.domain.errors import Conflict, DomainError, NotAllowed, NotFound, RuleViolation
+from grants.web.i18n import localise
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     NotAllowed: 403,
@@ -79,7 +80,7 @@ def _input_errors(data: dict[str, Any]) -> dict[str, Any]:
 
 def _domain_error(error: DomainError) -> tuple[str | Response, int]:
     status = next((s for t, s in DOMAIN_STATUS.items() if isinstance(error, t)), 400)
-    return render_error(status, error.message or None, error.fields)
+    return render_error(status, localise(error.message) or None, localise(error.fields))
 
 
 def _unexpected_error(error: Exception) -> tuple[str | Response, int]:

@@ -3,15 +3,18 @@ API: Accept-Language, then the token owner's setting."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_translations
+from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from grants.domain.accounts import Locale
+from grants.domain.problems import Problem
 
 SESSION_KEY = "locale"
 CATALOGUE_KEY = "_catalogue"
@@ -31,6 +34,18 @@ def select_locale() -> str:
         return chosen
     best = request.accept_languages.best_match(current_app.config["LANGUAGES"])
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def localise(messages: Any) -> Any:
+    """The domain's Problems, alone or nested in field errors, in the user's language."""
+    if isinstance(messages, Problem):
+        params = {key: localise(value) for key, value in messages.params.items()}
+        return _(messages.template, **params)
+    if isinstance(messages, Mapping):
+        return {key: localise(value) for key, value in messages.items()}
+    if isinstance(messages, list | tuple):
+        return [localise(message) for message in messages]
+    return messages
 
 
 def select_timezone() -> str:

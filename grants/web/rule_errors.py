@@ -10,12 +10,18 @@ from typing import Any
 from wtforms import Field, FieldList, Form, FormField
 
 from grants.domain.errors import DomainError
+from grants.domain.rules.facts import fact_label
+from grants.web.i18n import localise
+from grants.web.rule_text import document_part_labels, locale, param_label
 
 _RULE_FIELDS = {"id": "rule_id", "phase": "phase", "severity": "severity"}
+_SCHEMA = "_schema"  # marshmallow's key for a message about the whole document
+_CONDITIONS = ("applies_when", "when")  # their keys are fact names
 
 
 def add_error(field: Field, message: str) -> None:
-    field.errors = [*field.errors, message]
+    """`message` (a domain Problem, or text already translated) beside `field`."""
+    field.errors = [*field.errors, localise(message)]
 
 
 def any_errors(form: Form) -> bool:
@@ -36,15 +42,34 @@ def _field_errors(field: Field) -> bool:
 
 
 def flatten_errors(messages: Any, path: tuple[str, ...] = ()) -> list[str]:
-    """Nested schema messages as readable lines: "rules › 2 › params › ratio: message"."""
+    """Nested schema messages as readable lines in the user's language:
+    "Rules › 2 › Parameters › Ratio: message"."""
     if isinstance(messages, Mapping):
         return [
             line for key, value in messages.items() for line in flatten_errors(value, (*path, key))
         ]
     if isinstance(messages, list | tuple):
         return [line for item in messages for line in flatten_errors(item, path)]
-    prefix = " › ".join(str(part) for part in path)
-    return [f"{prefix}: {messages}" if prefix else str(messages)]
+    prefix = " › ".join(_part_names(path))
+    message = str(localise(messages))
+    return [f"{prefix}: {message}" if prefix else message]
+
+
+def _part_names(path: tuple[str, ...]) -> list[str]:
+    """The keys of an error path as people read them (a parameter by its label)."""
+    labels = document_part_labels()
+    names = []
+    for index, part in enumerate(path):
+        key, parent = str(part), str(path[index - 1]) if index else ""
+        if key == _SCHEMA:
+            continue
+        if parent == "params":
+            names.append(param_label(key))
+        elif parent in _CONDITIONS:
+            names.append(fact_label(key, locale()))
+        else:
+            names.append(labels.get(key, key))
+    return names
 
 
 def _leaves(messages: Any) -> list[str]:
@@ -53,7 +78,7 @@ def _leaves(messages: Any) -> list[str]:
         return [line for value in messages.values() for line in _leaves(value)]
     if isinstance(messages, list | tuple):
         return [line for item in messages for line in _leaves(item)]
-    return [str(messages)]
+    return [str(localise(messages))]
 
 
 def apply_rule_errors(form: Form, error: DomainError, index: int, positions: list[int]) -> None:
@@ -74,7 +99,7 @@ def apply_rule_errors(form: Form, error: DomainError, index: int, positions: lis
         fields["rules"] = rules
     form.form_errors.extend(flatten_errors(fields))
     if not error.fields and error.message:
-        form.form_errors.append(error.message)
+        form.form_errors.append(localise(error.message))
 
 
 def _place_rule(form: Form, messages: Mapping[str, Any], positions: list[int]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from grants.domain.calendar import format_date
 from grants.domain.money import format_yen
@@ -21,6 +22,16 @@ from grants.web.labels import org_kind_labels
 from grants.web.vocabulary import modality_labels, stage_labels, theme_labels
 
 AND = " · "
+
+# The settings of a rule set's "schedule" and "amendments" sections, by key.
+SETTING_LABELS = {
+    "due_soon_days": _l("Reminders before a due date (days)"),
+    "grace_days": _l("Grace period after a due date (days)"),
+    "escalation_days": _l("Escalation to the officer after (days overdue)"),
+    "review_waiting_days": _l("Reviews left waiting after (days)"),
+    "tranche_waiting_days": _l("Tranches left waiting after (days)"),
+    "max_extension_days": _l("Longest extension by amendment (days)"),
+}
 
 
 def locale() -> str:
@@ -89,6 +100,27 @@ def param_labels() -> dict[str, str]:
 
 def param_label(name: str) -> str:
     return param_labels().get(name, name)
+
+
+def document_part_labels() -> dict[str, str]:
+    """The keys of a rule set document, as a path to an error names them."""
+    return {
+        "rules": _("Rules"),
+        "id": _("Identifier"),
+        "phase": _("Phase"),
+        "type": _("Rule type"),
+        "severity": _("Severity"),
+        "params": _("Parameters"),
+        "applies_when": _("Applies when"),
+        "relaxations": _("Relaxations"),
+        "when": _("Applies when"),
+        "label": _("Label"),
+        "ja": _("Japanese"),
+        "en": _("English"),
+        "schedule": _("Milestone schedule"),
+        "amendments": _("Amendments"),
+        **{key: str(label) for key, label in SETTING_LABELS.items()},
+    }
 
 
 def choice_labels(param_name: str) -> dict[str, str]:

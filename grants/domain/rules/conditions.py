@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
+from grants.domain.problems import N_, shown
 from grants.domain.rules.facts import FACTS, KIND_NAMES, Kind, normalise_value, python_value
 
 Facts = Mapping[str, Any]
@@ -25,28 +26,41 @@ def normalise_test(fact: str, test: Any) -> Any:
     """The stored form of one condition test; raises ValueError naming the problem."""
     spec = FACTS.get(fact)
     if spec is None:
-        raise ValueError(f"Unknown fact '{fact}'.")
+        raise ValueError(N_("Unknown fact '%(fact)s'.", fact=shown(fact)))
     if spec.kind is Kind.VCS:
-        raise ValueError(f"Fact '{fact}' cannot be used in a condition.")
+        raise ValueError(N_("Fact '%(fact)s' cannot be used in a condition.", fact=fact))
     if not isinstance(test, dict):
         return normalise_value(fact, test)
     if not test:
-        raise ValueError(f"Empty test; use a value or one of: {', '.join(OPERATORS)}.")
+        raise ValueError(
+            N_("Empty test; use a value or one of: %(operators)s.", operators=", ".join(OPERATORS))
+        )
     return {op: _normalise_operand(fact, spec.kind, op, operand) for op, operand in test.items()}
 
 
 def _normalise_operand(fact: str, kind: Kind, op: str, operand: Any) -> Any:
     if op in ("in", "not_in"):
         if not isinstance(operand, list) or not operand:
-            raise ValueError(f"'{op}' needs a non-empty list of values.")
+            raise ValueError(N_("'%(op)s' needs a non-empty list of values.", op=op))
         return [normalise_value(fact, value) for value in operand]
     if op in ("gte", "lte"):
         if kind not in _ORDERED:
             raise ValueError(
-                f"'{op}' needs an amount, count or date; '{fact}' is {KIND_NAMES[kind]} fact."
+                N_(
+                    "'%(op)s' needs an amount, count or date; '%(fact)s' is %(kind)s fact.",
+                    op=op,
+                    fact=fact,
+                    kind=KIND_NAMES[kind],
+                )
             )
         return normalise_value(fact, operand)
-    raise ValueError(f"Unknown test '{op}'; use a value or one of: {', '.join(OPERATORS)}.")
+    raise ValueError(
+        N_(
+            "Unknown test '%(op)s'; use a value or one of: %(operators)s.",
+            op=shown(op),
+            operators=", ".join(OPERATORS),
+        )
+    )
 
 
 def compile_condition(condition: Mapping[str, Any]) -> Predicate:

@@ -11,6 +11,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from grants.domain.money import YEN_MAX
+from grants.domain.problems import N_, Problem, shown
+
 THEMES = ("rare_disease", "amr", "infectious_crisis", "unmet_device", "other")
 MODALITIES = ("drug", "regenerative", "device", "samd")
 STAGES = ("discovery", "non_clinical", "phase1", "phase2", "exploratory", "pivotal")
@@ -27,13 +30,23 @@ class Kind(StrEnum):
 
 
 KIND_NAMES = {
-    Kind.TEXT: "a text",
-    Kind.BOOL: "a true/false",
-    Kind.YEN: "a yen amount",
-    Kind.COUNT: "a count",
-    Kind.DATE: "a date",
-    Kind.VCS: "a list of certified VCs",
+    Kind.TEXT: N_("a text"),
+    Kind.BOOL: N_("a true/false"),
+    Kind.YEN: N_("a yen amount"),
+    Kind.COUNT: N_("a count"),
+    Kind.DATE: N_("a date"),
+    Kind.VCS: N_("a list of certified VCs"),
 }
+# The largest count a rule compares with (reviewers, milestones, VCs: far fewer).
+COUNT_MAX = 10_000
+_LIMITS = {Kind.YEN: YEN_MAX, Kind.COUNT: COUNT_MAX}
+
+
+def either(names: list[Problem]) -> Problem:
+    """ "a, b or c" of translatable names."""
+    if len(names) == 1:
+        return names[0]
+    return N_("%(first)s or %(second)s", first=either(names[:-1]), second=names[-1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,13 +138,31 @@ def normalise_value(name: str, value: Any) -> Any:
         return iso_date(value)
     if kind is Kind.BOOL and isinstance(value, bool):
         return value
-    if kind in (Kind.YEN, Kind.COUNT) and _is_whole(value) and value >= 0:
+    if kind in _LIMITS and _is_whole(value) and value >= 0:
+        if value > _LIMITS[kind]:
+            raise ValueError(
+                N_("%(value)s is too large for '%(fact)s'.", value=shown(value), fact=name)
+            )
         return value
     if kind is Kind.TEXT and isinstance(value, str):
         if spec.choices is not None and value not in spec.choices:
-            raise ValueError(f"'{value}' is not a {name}; use one of: {', '.join(spec.choices)}.")
+            raise ValueError(
+                N_(
+                    "'%(value)s' is not a %(fact)s; use one of: %(choices)s.",
+                    value=shown(value),
+                    fact=name,
+                    choices=", ".join(spec.choices),
+                )
+            )
         return value
-    raise ValueError(f"{value!r} is not {KIND_NAMES[kind]} value for '{name}'.")
+    raise ValueError(
+        N_(
+            "%(value)s is not %(kind)s value for '%(fact)s'.",
+            value=shown(value) if not isinstance(value, str) else repr(shown(value)),
+            kind=KIND_NAMES[kind],
+            fact=name,
+        )
+    )
 
 
 def python_value(name: str, stored: Any) -> Any:
@@ -152,4 +183,5 @@ def iso_date(value: Any) -> str:
             return date.fromisoformat(value).isoformat()
         except ValueError:
             pass
-    raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD).")
+    shown_value = repr(shown(value)) if isinstance(value, str) else shown(value)
+    raise ValueError(N_("%(value)s is not a date (use YYYY-MM-DD).", value=shown_value))

@@ -7,16 +7,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from grants.domain.errors import RuleViolation
+from grants.domain.problems import N_, Problem, problem_of
 from grants.domain.rules.checks import RULE_TYPES
-from grants.domain.rules.facts import normalise_value
+from grants.domain.rules.facts import COUNT_MAX, normalise_value
 from grants.domain.rules.params import Param, ParamKind
-from grants.domain.rules.schema_fields import Condition, Count, FactName, IsoDate, Ratio, Yen
+from grants.domain.rules.schema_fields import (
+    Condition,
+    Count,
+    Dict,
+    DocumentSchema,
+    FactName,
+    IsoDate,
+    List,
+    Nested,
+    Ratio,
+    Raw,
+    String,
+    Yen,
+)
 from grants.domain.rules.trace import Phase, Severity
+from grants.domain.text import control_problem
 
 DEFAULT_MAX_EXTENSION_DAYS = 180
+# The longest offset a schedule or an amendment counts in days (ten years): beyond it the
+# scan's date arithmetic would leave the calendar.
+DAYS_MAX = 3650
+_INVALID = N_("The rule set is invalid.")
 
 
 class RuleSetInvalid(RuleViolation):
@@ -25,7 +44,7 @@ class RuleSetInvalid(RuleViolation):
     code = "ruleset_invalid"
 
 
-class _ParamsSchema(Schema):
+class _ParamsSchema(DocumentSchema):
     """Base of the per-rule-type parameter schemas: checks value(s) against the rule's fact."""
 
     @validates_schema
@@ -53,7 +72,7 @@ def _value_errors(fact: str, key: str, values: list[Any], single: bool) -> dict[
         try:
             normalise_value(fact, value)
         except ValueError as error:
-            errors[index] = [str(error)]
+            errors[index] = [problem_of(error)]
     if not errors:
         return {}
     return {key: errors[0] if single else errors}
@@ -65,16 +84,18 @@ def _param_field(param: Param) -> fields.Field:
     if kind is ParamKind.FACT:
         return FactName(kinds=param.fact_kinds, **required)
     if kind is ParamKind.CHOICE:
-        return fields.String(validate=validate.OneOf(param.choices), **required)
+        one_of = validate.OneOf(param.choices, error=N_("Must be one of: %(choices)s."))
+        return String(validate=one_of, **required)
     if kind is ParamKind.COUNT:
-        return Count(minimum=param.minimum, **required)
+        return Count(minimum=param.minimum, maximum=COUNT_MAX, **required)
     if kind is ParamKind.VALUES:
-        return fields.List(fields.Raw(), validate=validate.Length(min=1), **required)
+        at_least_one = validate.Length(min=1, error=N_("Give at least one value."))
+        return List(Raw(), validate=at_least_one, **required)
     simple = {ParamKind.AMOUNT: Yen, ParamKind.RATIO: Ratio, ParamKind.DATE: IsoDate}
-    return simple.get(kind, fields.Raw)(**required)
+    return simple.get(kind, Raw)(**required)
 
 
-PARAM_SCHEMAS: dict[str, Schema] = {
+PARAM_SCHEMAS: dict[str, _ParamsSchema] = {
     name: _ParamsSchema.from_dict(
         {key: _param_field(param) for key, param in rule_type.params.items()},
         name=f"{name}_params",
@@ -83,40 +104,48 @@ PARAM_SCHEMAS: dict[str, Schema] = {
 }
 
 
-class LabelSchema(Schema):
-    ja = fields.String(required=True, validate=validate.Length(min=1))
-    en = fields.String(required=True, validate=validate.Length(min=1))
+def _label_text(text: str) -> None:
+    if not text:
+        raise ValidationError(N_("Give the label."))
+    if problem := control_problem(text):
+        raise ValidationError(problem)
 
 
-class RelaxationSchema(Schema):
+class LabelSchema(DocumentSchema):
+    ja = String(required=True, validate=_label_text)
+    en = String(required=True, validate=_label_text)
+
+
+class RelaxationSchema(DocumentSchema):
     when = Condition(required=True)
-    params = fields.Dict(keys=fields.String(), required=True)
-    label = fields.Nested(LabelSchema, load_default=None)
+    params = Dict(keys=String(), required=True)
+    label = Nested(LabelSchema, load_default=None)
 
 
-class RuleSchema(Schema):
-    id = fields.String(
+class RuleSchema(DocumentSchema):
+    id = String(
         required=True,
         validate=validate.Regexp(
             r"^[a-z][a-z0-9_]{0,63}$",
-            error="Use lowercase letters, digits and underscores, starting with a letter.",
+            error=N_("Use lowercase letters, digits and underscores, starting with a letter."),
         ),
     )
-    phase = fields.String(
-        required=True, validate=validate.OneOf(list(Phase), error="Unknown phase '{input}'.")
-    )
-    type = fields.String(
+    phase = String(
         required=True,
-        validate=validate.OneOf(list(RULE_TYPES), error="Unknown rule type '{input}'."),
+        validate=validate.OneOf(list(Phase), error=N_("Unknown phase '%(input)s'.")),
     )
-    severity = fields.String(
+    type = String(
+        required=True,
+        validate=validate.OneOf(list(RULE_TYPES), error=N_("Unknown rule type '%(input)s'.")),
+    )
+    severity = String(
         load_default=Severity.BLOCK.value,
-        validate=validate.OneOf(list(Severity), error="Unknown severity '{input}'."),
+        validate=validate.OneOf(list(Severity), error=N_("Unknown severity '%(input)s'.")),
     )
-    params = fields.Dict(keys=fields.String(), load_default=dict)
+    params = Dict(keys=String(), load_default=dict)
     applies_when = Condition(load_default=dict)
-    relaxations = fields.List(fields.Nested(RelaxationSchema), load_default=list)
-    label = fields.Nested(LabelSchema, load_default=None)
+    relaxations = List(Nested(RelaxationSchema), load_default=list)
+    label = Nested(LabelSchema, load_default=None)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _params_fit_type(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
@@ -158,25 +187,34 @@ def _relaxation_params(original: Mapping[str, Any]) -> list[Mapping[str, Any] | 
     ]
 
 
-class ScheduleSchema(Schema):
+def _distinct(days: list[int]) -> None:
+    if len(set(days)) != len(days):
+        raise ValidationError(N_("Give each number of days once."))
+
+
+def _days_list() -> fields.Field:
+    return List(Count(maximum=DAYS_MAX), validate=_distinct)
+
+
+class ScheduleSchema(DocumentSchema):
     """Overrides of the installation's alert offsets: an absent key stays absent and means
     the configured default (the scan completes the section; see services.alerts_scan)."""
 
-    due_soon_days = fields.List(Count())
-    grace_days = Count()
-    escalation_days = fields.List(Count())
-    review_waiting_days = Count()
-    tranche_waiting_days = Count()
+    due_soon_days = _days_list()
+    grace_days = Count(maximum=DAYS_MAX)
+    escalation_days = _days_list()
+    review_waiting_days = Count(maximum=DAYS_MAX)
+    tranche_waiting_days = Count(maximum=DAYS_MAX)
 
 
-class AmendmentsSchema(Schema):
-    max_extension_days = Count(load_default=DEFAULT_MAX_EXTENSION_DAYS)
+class AmendmentsSchema(DocumentSchema):
+    max_extension_days = Count(maximum=DAYS_MAX, load_default=DEFAULT_MAX_EXTENSION_DAYS)
 
 
-class RuleSetSchema(Schema):
-    rules = fields.List(fields.Nested(RuleSchema), required=True)
-    schedule = fields.Nested(ScheduleSchema, required=True)
-    amendments = fields.Nested(AmendmentsSchema, required=True)
+class RuleSetSchema(DocumentSchema):
+    rules = List(Nested(RuleSchema), required=True)
+    schedule = Nested(ScheduleSchema, required=True)
+    amendments = Nested(AmendmentsSchema, required=True)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _unique_ids(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
@@ -188,13 +226,17 @@ class RuleSetSchema(Schema):
             if not isinstance(rule_id, str):
                 continue
             if rule_id in seen:
-                errors[index] = {"id": [f"Duplicate rule id '{rule_id}'."]}
+                errors[index] = {"id": [duplicate_id(rule_id)]}
             seen.add(rule_id)
         if errors:
             raise ValidationError({"rules": errors})
 
 
 _RULESET_SCHEMA = RuleSetSchema()
+
+
+def duplicate_id(rule_id: str) -> Problem:
+    return N_("Duplicate rule id '%(id)s'.", id=rule_id)
 
 
 def validate_ruleset(document: Any) -> dict[str, Any]:
@@ -204,11 +246,11 @@ def validate_ruleset(document: Any) -> dict[str, Any]:
     installation's configured defaults, which the pure domain does not know.
     """
     if not isinstance(document, Mapping):
-        raise RuleSetInvalid("The rule set is invalid.", {"_schema": ["Expected an object."]})
+        raise RuleSetInvalid(_INVALID, {"_schema": [N_("Expected an object.")]})
     try:
         return _RULESET_SCHEMA.load({"schedule": {}, "amendments": {}, **document})
     except ValidationError as error:
-        raise RuleSetInvalid("The rule set is invalid.", _json_keys(error.messages)) from None
+        raise RuleSetInvalid(_INVALID, _json_keys(error.messages)) from None
 
 
 def _json_keys(messages: Any) -> Any:
