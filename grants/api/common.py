@@ -7,8 +7,7 @@ from datetime import UTC, date, datetime
 from marshmallow import Schema, fields, validate
 
 from grants.domain.calendar import tokyo_today
-
-YEN_MAX = 10**15
+from grants.domain.money import YEN_MAX
 
 
 def Yen(**kwargs: object) -> fields.Integer:  # noqa: N802  (reads like a field class)

@@ -2,33 +2,107 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from fractions import Fraction
+
+from grants.domain.problems import N_, shown
+
+# The largest amount any form or API field takes (1,000兆円): above every budget pool, and
+# sums of many such amounts stay far below a BIGINT column's limit.
+YEN_MAX = 10**15
 
 # Japanese large-number units, largest first: 兆 = 10^12, 億 = 10^8, 万 = 10^4.
 _JA_UNITS = ((10**12, "兆"), (10**8, "億"), (10**4, "万"))
 
+_NUMBER = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
+_YEN = re.compile(rf"(?:({_NUMBER})兆)?(?:({_NUMBER})億)?(?:({_NUMBER})万)?({_NUMBER})?")
+_YEN_AFFIXES = re.compile(r"^¥\s*|\s*円$")  # NFKC has made ￥ a ¥
+_UNITS = (10**12, 10**8, 10**4, 1)
+_GROUP = 10**4  # a group after a larger unit counts less than one of that unit
+_DIGITS_MAX = 20  # more digits than any amount up to YEN_MAX has
+_RATIO = re.compile(r"([0-9]+)\s*/\s*([0-9]+)|([0-9]+(?:\.[0-9]+)?|\.[0-9]+)")
+_RATIO_MAX = 40
+
+
+def parse_yen(text: str) -> int:
+    """Whole yen as a Japanese user types them; raises ValueError (with a Problem).
+
+    "1,000,000", "１，０００", "¥500,000,000", "7億円", "1,000万", "7億5,000万", "1.5億": full
+    width is read as plain (NFKC), ¥ / ￥ before and 円 after are optional, commas only
+    group thousands, and 兆 / 億 / 万 come largest first, each lower group under 10,000.
+    """
+    body = _YEN_AFFIXES.sub("", unicodedata.normalize("NFKC", text).strip())
+    negative = body.startswith(("-", "−"))
+    match = _YEN.fullmatch(body[1:] if negative else body)
+    if match is None or not any(match.groups()):
+        raise ValueError(N_("Enter a whole number of yen, e.g. 50,000,000, 5億 or 7億5,000万."))
+    total = Fraction(0)
+    for position, (number, unit) in enumerate(
+        (number, unit) for number, unit in zip(match.groups(), _UNITS, strict=True) if number
+    ):
+        value = _number(number)
+        if position and value >= _GROUP:
+            raise ValueError(N_("Enter a whole number of yen, e.g. 50,000,000, 5億 or 7億5,000万."))
+        total += value * unit
+    if negative and total:
+        raise ValueError(N_("Enter a whole number of yen, zero or more."))
+    if total > YEN_MAX:
+        raise ValueError(N_("This amount is too large."))
+    if total.denominator != 1:
+        raise ValueError(N_("This is not a whole number of yen."))
+    return int(total)
+
+
+def _number(digits: str) -> Fraction:
+    """A matched number such as "1,000" or "1.5", exactly; one too long for an amount is
+    read as too large (int() refuses a few thousand digits)."""
+    whole, _point, decimals = digits.replace(",", "").partition(".")
+    whole, decimals = whole.lstrip("0") or "0", decimals.rstrip("0")
+    if len(whole) > _DIGITS_MAX:
+        return Fraction(YEN_MAX + 1)
+    if len(decimals) > _DIGITS_MAX:  # no unit makes this many decimals whole yen
+        return Fraction(int(whole)) + Fraction(1, 10**_DIGITS_MAX)
+    return Fraction(int(whole)) + Fraction(int(decimals or "0"), 10 ** len(decimals))
+
 
 def parse_ratio(text: str) -> Fraction:
-    """Parse "1/3", "2/3", "0.25", "25%" or "1" into an exact, non-negative Fraction."""
+    """Parse "1/3", "2/3", "0.25", "25%" or "1" into an exact, non-negative Fraction.
+
+    Full-width digits, ／ and ％ are read as plain (NFKC); exponents ("1e3") are refused.
+    Raises ValueError with a Problem.
+    """
     if not isinstance(text, str):
-        raise ValueError(f"A ratio must be given as text such as '1/3', not {text!r}.")
-    body = text.strip()
+        raise ValueError(
+            N_("A ratio must be given as text such as '1/3', not %(value)s.", value=shown(text))
+        )
+    body = ratio_text(text)
     percent = body.endswith("%")
     if percent:
         body = body[:-1].strip()
     if not body:
-        raise ValueError("A ratio is required (for example '1/3', '0.25' or '25%').")
-    try:
-        value = Fraction(body)
-    except ZeroDivisionError:
-        raise ValueError(f"Ratio {text!r} divides by zero.") from None
-    except ValueError:
+        raise ValueError(N_("A ratio is required (for example '1/3', '0.25' or '25%')."))
+    negative = body.startswith("-")
+    match = _RATIO.fullmatch(body[1:].strip() if negative else body)
+    if match is None or len(body) > _RATIO_MAX:
         raise ValueError(
-            f"Not a ratio: {text!r} (use a form such as '1/3', '0.25' or '25%')."
-        ) from None
-    if value < 0:
-        raise ValueError(f"Ratio {text!r} is negative.")
+            N_(
+                "Not a ratio: '%(text)s' (use a form such as '1/3', '0.25' or '25%%').",
+                text=shown(text),
+            )
+        )
+    numerator, denominator, decimal = match.groups()
+    if decimal is None and int(denominator) == 0:
+        raise ValueError(N_("Ratio '%(text)s' divides by zero.", text=shown(text)))
+    value = Fraction(decimal) if decimal is not None else Fraction(int(numerator), int(denominator))
+    if negative and value:
+        raise ValueError(N_("Ratio '%(text)s' is negative.", text=shown(text)))
     return value / 100 if percent else value
+
+
+def ratio_text(text: str) -> str:
+    """Ratio text as stored: plain characters (NFKC), without surrounding spaces."""
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def floor_yen(amount: int, ratio: Fraction) -> int:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from grants.domain.calendar import fiscal_year, fiscal_year_label, format_date
 from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
-from grants.domain.money import format_yen
+from grants.domain.money import YEN_MAX, format_yen
 from grants.domain.permissions import Action
 from grants.domain.states import (
     AmendmentKind,
@@ -37,7 +37,6 @@ from grants.services.transitions import transition
 
 OPEN_STATES = (MilestoneState.planned, MilestoneState.changes_requested)
 REASON_MAX = 2000
-AMOUNT_MAX = 10**15
 Split = Mapping[int, int]
 
 
@@ -206,7 +205,7 @@ def _check_split(
     for mid, amount in split.items():
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
             errors[f"new_split_{mid}"] = [_("Enter a whole number of yen, zero or more.")]
-        elif amount > AMOUNT_MAX:
+        elif amount > YEN_MAX:
             errors[f"new_split_{mid}"] = [_("This amount is too large.")]
     if any(key.startswith("new_split_") for key in errors):
         return split

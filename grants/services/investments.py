@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.domain.money import YEN_MAX
 from grants.domain.permissions import Action
 from grants.domain.states import GrantState
 from grants.extensions import db
@@ -23,7 +24,6 @@ from grants.services.actors import Actor
 
 EVIDENCE_MAX = 500
 # Far above any co-investment and far below the BIGINT limit.
-AMOUNT_MAX = 10**15
 OPEN_STATES = (GrantState.active, GrantState.suspended)
 
 
@@ -116,7 +116,7 @@ def _check(
         errors["vc_organization_id"] = [_("Choose one of the grant's co-investing VCs.")]
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         errors["amount"] = [_("Enter a whole number of yen greater than zero.")]
-    elif amount > AMOUNT_MAX:
+    elif amount > YEN_MAX:
         errors["amount"] = [_("This amount is too large.")]
     if paid_on is None:
         errors["paid_on"] = [_("Enter the date the money was paid in.")]

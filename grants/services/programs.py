@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from grants.domain.errors import Conflict, NotFound, RuleViolation
+from grants.domain.money import YEN_MAX
 from grants.domain.permissions import Action, Subject
 from grants.domain.rules import MODALITIES, THEMES
 from grants.extensions import db
@@ -26,7 +27,6 @@ NAME_MAX = 200
 FISCAL_YEAR_MIN = 2000
 FISCAL_YEAR_MAX = 2100
 # Far above any programme (the largest is ~10^11 yen) and far below the BIGINT limit.
-APPROPRIATION_MAX = 10**15
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ def _check_pool_input(fiscal_year: int, appropriation: int) -> None:
         ]
     if not _is_int(appropriation) or appropriation < 0:
         errors["appropriation"] = [_("Enter a whole number of yen, zero or more.")]
-    elif appropriation > APPROPRIATION_MAX:
+    elif appropriation > YEN_MAX:
         errors["appropriation"] = [_("This amount is too large.")]
     if errors:
         raise RuleViolation(_("The appropriation could not be set."), errors)
