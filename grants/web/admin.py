@@ -8,17 +8,24 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
-from grants.domain.accounts import Locale, OrgKind, Role
+from grants.domain.accounts import Locale, OrgKind, Role, is_valid_email, normalize_email
 from grants.domain.errors import DomainError
 from grants.domain.permissions import Action
 from grants.extensions import db
 from grants.models import Organization, User
 from grants.services import accounts
 from grants.web.access import actor, requires
-from grants.web.forms import apply_errors
+from grants.web.forms import Form, apply_errors
 from grants.web.labels import locale_labels, org_kind_labels, role_labels
 from grants.web.listing import page_number
 
@@ -26,13 +33,12 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=200)])
     kind = SelectField(_l("Kind"))
     corporate_number = StringField(
         _l("Corporate number (法人番号)"),
-        validators=[Optional(), Length(max=13)],
         description=_l("13 digits; the first digit is the check digit."),
     )
     listed = BooleanField(_l("Listed on a stock exchange"))
@@ -53,7 +59,7 @@ class OrganizationForm(FlaskForm):
         )
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"))
@@ -72,6 +78,10 @@ class UserForm(FlaskForm):
         self.locale.choices = list(locale_labels().items())
         orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
         self.organization_id.choices = [(0, _("(none)"))] + [(o.id, o.name) for o in orgs]
+
+    def validate_email(self, field: EmailField) -> None:
+        if not is_valid_email(normalize_email(field.data or "")):
+            raise ValidationError(_("Enter a valid e-mail address."))
 
     def to_data(self) -> accounts.UserData:
         return accounts.UserData(

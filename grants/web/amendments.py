@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -25,14 +25,13 @@ from grants.services import amendments
 from grants.services.access import grant_subject
 from grants.services.permission import require
 from grants.web.access import actor, requires
-from grants.web.forms import apply_errors
+from grants.web.forms import DayField, Form, YenField, apply_errors
 from grants.web.i18n import select_locale
-from grants.web.programs import parse_yen
 
 bp = Blueprint("amendments", __name__)
 
 
-class RequestForm(FlaskForm):
+class RequestForm(Form):
     kind = SelectField(_l("What to change"))
     milestone_id = SelectField(
         _l("Milestone"),
@@ -40,7 +39,7 @@ class RequestForm(FlaskForm):
         validate_choice=False,  # the service names a milestone that is not open
         description=_l("For a due date change."),
     )
-    new_due_date = DateField(
+    new_due_date = DayField(
         _l("New due date"), validators=[Optional()], description=_l("For a due date change.")
     )
     reason = TextAreaField(
@@ -48,7 +47,7 @@ class RequestForm(FlaskForm):
     )
 
 
-class DecideForm(FlaskForm):
+class DecideForm(Form):
     decision = RadioField(
         _l("Decision"),
         choices=[SelectChoice("approve", _l("Approve")), SelectChoice("decline", _l("Decline"))],
@@ -61,7 +60,7 @@ class DecideForm(FlaskForm):
     )
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     """Only the CSRF token."""
 
 
@@ -80,11 +79,11 @@ def request_form(open_ones: list[Milestone], **kwargs: Any) -> RequestForm:
         setattr(
             Form,
             split_field(m),
-            StringField(
+            YenField(
                 _l("New tranche of %(sequence)d. %(title)s", sequence=m.sequence, title=m.title),
-                validators=[Optional(), Length(max=30)],
-                render_kw={"inputmode": "numeric"},
-                default=f"{m.tranche_amount:,}",
+                validators=[Optional()],
+                default=m.tranche_amount,
+                description="",
             ),
         )
     form = Form(**kwargs)
@@ -166,17 +165,8 @@ def _split(form: RequestForm, open_ones: list[Milestone]) -> dict[int, int]:
     """The typed amounts; a field left empty leaves that tranche out of the re-split."""
     split: dict[int, int] = {}
     for milestone in open_ones:
-        field = getattr(form, split_field(milestone))
-        text = (field.data or "").strip()
-        if not text:
-            continue
-        amount = parse_yen(text)
-        if amount is None:
-            field.errors = [
-                *field.errors,
-                _("Enter a whole number of yen (digits, commas allowed)."),
-            ]
-        else:
+        amount = getattr(form, split_field(milestone)).amount
+        if amount is not None:
             split[milestone.id] = amount
     return split
 

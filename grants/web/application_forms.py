@@ -15,14 +15,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     Field,
     FieldList,
-    Form,
     FormField,
     SelectField,
     StringField,
-    ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
@@ -41,7 +38,8 @@ from grants.services.applications import (
     CriterionData,
     MilestoneData,
 )
-from grants.web.programs import parse_yen
+from grants.web.forms import DayField, Form, SubForm, YenField
+from grants.web.i18n import localise
 from grants.web.vocabulary import modality_labels, stage_labels, theme_labels
 
 Renames = dict[str, str]
@@ -58,29 +56,7 @@ def optional_int(value: Any) -> int | None:
     return int(value)
 
 
-class YenField(StringField):
-    """Whole yen as people type them (commas, full-width digits); `.amount` is the integer."""
-
-    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
-        kwargs.setdefault("render_kw", {"inputmode": "numeric"})
-        kwargs.setdefault(
-            "description", _l("A whole number of yen; commas are allowed, e.g. 1,000,000,000.")
-        )
-        super().__init__(label, [*(validators or []), Length(max=30)], **kwargs)
-
-    def process_data(self, value: Any) -> None:
-        super().process_data(f"{value:,}" if isinstance(value, int) else value)
-
-    @property
-    def amount(self) -> int | None:
-        return parse_yen(self.data or "")
-
-    def pre_validate(self, form: Any) -> None:
-        if (self.data or "").strip() and self.amount is None:
-            raise ValidationError(_("Enter a whole number of yen (digits, commas allowed)."))
-
-
-class ApplicationForm(FlaskForm):
+class ApplicationForm(Form):
     program_id = SelectField(_l("Programme"), coerce=optional_int)
     title = StringField(_l("Project title"), validators=[InputRequired(), Length(max=TITLE_MAX)])
     theme = SelectField(_l("Theme"))
@@ -93,8 +69,8 @@ class ApplicationForm(FlaskForm):
     )
     indirect_cost = YenField(_l("Indirect cost (yen)"), [InputRequired()])
     requested_subsidy = YenField(_l("Requested subsidy (yen)"), [InputRequired()])
-    project_start = DateField(_l("Project start"), validators=[InputRequired()])
-    project_end = DateField(_l("Project end"), validators=[InputRequired()])
+    project_start = DayField(_l("Project start"), validators=[InputRequired()])
+    project_end = DayField(_l("Project end"), validators=[InputRequired()])
 
     def __init__(self, *args: Any, programs: Iterable[Any] = (), locale: str = "ja", **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -124,20 +100,20 @@ class ApplicationForm(FlaskForm):
 # ---- the milestone plan ----------------------------------------------------------------------
 
 
-class CriterionForm(Form):
+class CriterionForm(SubForm):
     metric = StringField(_l("Metric"), validators=[Length(max=CRITERION_PART_MAX)])
     target = StringField(_l("Target"), validators=[Length(max=CRITERION_PART_MAX)])
     unit = StringField(_l("Unit"), validators=[Length(max=CRITERION_PART_MAX)])
 
 
-class MilestoneForm(Form):
+class MilestoneForm(SubForm):
     title = StringField(_l("Milestone title"), validators=[Length(max=TITLE_MAX)])
     criteria = FieldList(FormField(CriterionForm), min_entries=1, max_entries=CRITERIA_MAX)
-    due_date = DateField(_l("Due date"), validators=[Optional()])
+    due_date = DayField(_l("Due date"), validators=[Optional()])
     tranche_amount = YenField(_l("Tranche (yen)"))
 
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     milestones = FieldList(FormField(MilestoneForm), min_entries=1, max_entries=MILESTONES_MAX)
 
     def add_milestone(self) -> None:
@@ -199,13 +175,13 @@ def _blank(*values: Any) -> bool:
 # ---- co-investments ----------------------------------------------------------------------------
 
 
-class CoInvestmentRowForm(Form):
+class CoInvestmentRowForm(SubForm):
     vc_organization_id = SelectField(_l("Certified VC"), coerce=optional_int)
     committed_amount = YenField(_l("Committed amount (yen)"))
     is_lead = BooleanField(_l("Lead VC"))
 
 
-class CoInvestmentsForm(FlaskForm):
+class CoInvestmentsForm(Form):
     co_investments = FieldList(
         FormField(CoInvestmentRowForm), min_entries=1, max_entries=CO_INVESTMENTS_MAX
     )
@@ -254,7 +230,7 @@ def place_errors(form: FlaskForm, error: DomainError, renames: Renames | None = 
     bare message become form-level errors.
     """
     fields = dict(_named_fields(form))
-    for key, messages in error.fields.items():
+    for key, messages in localise(error.fields).items():
         field = fields.get(_renamed(key, renames or {}))
         if field is None:
             form.form_errors.extend(messages)
@@ -263,7 +239,7 @@ def place_errors(form: FlaskForm, error: DomainError, renames: Renames | None = 
         else:
             field.errors = [*field.errors, *messages]
     if not error.fields and error.message:
-        form.form_errors.append(error.message)
+        form.form_errors.append(localise(error.message))
 
 
 def has_errors(form: FlaskForm) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField
 from wtforms.validators import AnyOf
@@ -17,14 +16,14 @@ from grants.extensions import db
 from grants.models import Grant
 from grants.services import assignments
 from grants.web.access import actor, requires
-from grants.web.forms import IdField, apply_errors
+from grants.web.forms import Form, IdField, apply_errors
 
 bp = Blueprint("assignments", __name__, url_prefix="/officer/grants")
 ASSIGN = "assign"
 UNASSIGN = "unassign"
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(Form):
     reviewer_id = IdField(message=_l("Choose a reviewer from the list."))
     op = HiddenField(validators=[AnyOf([ASSIGN, UNASSIGN])])
 

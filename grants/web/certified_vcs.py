@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from grants.domain.calendar import tokyo_today
@@ -20,15 +20,15 @@ from grants.extensions import db
 from grants.models import VcCertification
 from grants.services import certifications
 from grants.web.access import actor, requires
-from grants.web.forms import apply_errors
+from grants.web.forms import DayField, Form, apply_errors
 
 bp = Blueprint("certified_vcs", __name__, url_prefix="/admin/certified-vcs")
 
 
-class CertificationForm(FlaskForm):
+class CertificationForm(Form):
     organization_id = SelectField(_l("Venture-capital organization"), coerce=int)
-    certified_on = DateField(_l("Certified on"), validators=[InputRequired()])
-    expires_on = DateField(
+    certified_on = DayField(_l("Certified on"), validators=[InputRequired()])
+    expires_on = DayField(
         _l("Expires on"),
         validators=[Optional()],
         description=_l("Last day of the certification; leave empty if it has no end date."),
@@ -43,8 +43,8 @@ class CertificationForm(FlaskForm):
         ]
 
 
-class RevocationForm(FlaskForm):
-    revoked_on = DateField(
+class RevocationForm(Form):
+    revoked_on = DayField(
         _l("Revoked on"),
         validators=[InputRequired()],
         description=_l("The first day on which the VC is no longer certified."),

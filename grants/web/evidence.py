@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import MultipleFileField, StringField, TextAreaField
 from wtforms.validators import Length
@@ -19,12 +18,12 @@ from grants.extensions import db
 from grants.models import Milestone
 from grants.services import evidence
 from grants.web.access import actor, requires
-from grants.web.forms import apply_errors
+from grants.web.forms import Form, apply_errors
 
 bp = Blueprint("evidence", __name__)
 
 
-class EvidenceForm(FlaskForm):
+class EvidenceForm(Form):
     narrative = TextAreaField(
         _l("Narrative"),
         validators=[Length(max=evidence.NARRATIVE_MAX)],

@@ -8,9 +8,8 @@ from typing import TypeVar
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField
-from wtforms.validators import NumberRange, Optional
+from wtforms import SelectField
+from wtforms.validators import Optional
 
 from grants.domain.errors import RuleViolation
 from grants.domain.permissions import Action
@@ -20,21 +19,23 @@ from grants.services import background, exports
 from grants.services.programs import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN, all_programmes
 from grants.web.access import actor, requires
 from grants.web.filters import current_locale
-from grants.web.forms import apply_errors
+from grants.web.forms import Form, WholeNumberField, apply_errors
 
 bp = Blueprint("exports", __name__, url_prefix="/officer/exports")
 
 
-class ExportFilterForm(FlaskForm):
+class ExportFilterForm(Form):
     """Filters read from the query string (a GET form: nothing is changed, no CSRF token)."""
 
     class Meta:
         csrf = False
 
     program_id = SelectField(_l("Programme"), default="")
-    fiscal_year = IntegerField(
+    fiscal_year = WholeNumberField(
         _l("Fiscal year"),
-        validators=[Optional(), NumberRange(min=FISCAL_YEAR_MIN, max=FISCAL_YEAR_MAX)],
+        validators=[Optional()],
+        minimum=FISCAL_YEAR_MIN,
+        maximum=FISCAL_YEAR_MAX,
         description=_l("For example 2026 for April 2026 to March 2027. Empty: every year."),
     )
 

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -19,12 +18,12 @@ from grants.extensions import db
 from grants.models import Grant
 from grants.services import terminations
 from grants.web.access import actor, requires
-from grants.web.forms import apply_errors
+from grants.web.forms import Form, apply_errors
 
 bp = Blueprint("grant_admin", __name__, url_prefix="/officer/grants")
 
 
-class TerminationForm(FlaskForm):
+class TerminationForm(Form):
     reason = TextAreaField(
         _l("Reason for termination"),
         validators=[InputRequired(), Length(max=terminations.REASON_MAX)],

@@ -8,9 +8,8 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import DateField, SelectField, StringField, ValidationError
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
@@ -21,21 +20,15 @@ from grants.extensions import db
 from grants.models import Grant, Investment
 from grants.services import investments
 from grants.web.access import actor, requires
-from grants.web.forms import apply_errors
-from grants.web.programs import parse_yen
+from grants.web.forms import DayField, Form, YenField, apply_errors
 
 bp = Blueprint("investments", __name__, url_prefix="/officer")
 
 
-class InvestmentForm(FlaskForm):
+class InvestmentForm(Form):
     vc_organization_id = SelectField(_l("Investing VC"), coerce=int, validate_choice=False)
-    amount = StringField(
-        _l("Amount paid in (yen)"),
-        validators=[InputRequired(), Length(max=30)],
-        render_kw={"inputmode": "numeric"},
-        description=_l("A whole number of yen; commas are allowed, e.g. 50,000,000."),
-    )
-    paid_on = DateField(_l("Paid on"), validators=[InputRequired()])
+    amount = YenField(_l("Amount paid in (yen)"), validators=[InputRequired()])
+    paid_on = DayField(_l("Paid on"), validators=[InputRequired()])
     evidence = StringField(
         _l("Evidence"),
         validators=[InputRequired(), Length(max=investments.EVIDENCE_MAX)],
@@ -49,12 +42,8 @@ class InvestmentForm(FlaskForm):
             SelectChoice(vc.id, vc.display_name(locale)) for vc in investments.co_investors(grant)
         ]
 
-    def validate_amount(self, field: StringField) -> None:
-        if parse_yen(field.data or "") is None:
-            raise ValidationError(_("Enter a whole number of yen (digits, commas allowed)."))
 
-
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     """Only the CSRF token."""
 
 
@@ -69,7 +58,7 @@ def index(grant_id: int) -> tuple[str, int] | Response:
                 actor(),
                 grant_id,
                 form.vc_organization_id.data,
-                parse_yen(form.amount.data or "") or 0,
+                form.amount.amount or 0,
                 form.paid_on.data,
                 form.evidence.data or "",
                 today=_today(),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import UTC, datetime
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -12,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import DateField, IntegerField, SelectMultipleField, StringField, ValidationError
+from wtforms import SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -22,14 +20,14 @@ from grants.domain.permissions import Action
 from grants.extensions import db
 from grants.models import Program
 from grants.services import programs
+from grants.services.programs import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from grants.web.access import actor, requires
-from grants.web.forms import apply_errors
+from grants.web.forms import DayField, Form, WholeNumberField, YenField, apply_errors
 from grants.web.listing import page_number
 from grants.web.vocabulary import modality_labels, theme_labels
 
 bp = Blueprint("programs", __name__, url_prefix="/officer/programs")
 PAGE_SIZE = 50
-_DIGITS = re.compile(r"[0-9]+")
 
 
 class CheckboxListField(SelectMultipleField):
@@ -37,7 +35,7 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ProgramForm(FlaskForm):
+class ProgramForm(Form):
     code = StringField(
         _l("Code"),
         validators=[DataRequired(), Length(max=30)],
@@ -45,9 +43,9 @@ class ProgramForm(FlaskForm):
     )
     name_ja = StringField(_l("Name in Japanese"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
-    application_opens = DateField(_l("Applications open"), validators=[InputRequired()])
-    application_closes = DateField(_l("Applications close"), validators=[InputRequired()])
-    end_date = DateField(_l("Programme end date"), validators=[InputRequired()])
+    application_opens = DayField(_l("Applications open"), validators=[InputRequired()])
+    application_closes = DayField(_l("Applications close"), validators=[InputRequired()])
+    end_date = DayField(_l("Programme end date"), validators=[InputRequired()])
     themes = CheckboxListField(_l("Themes"))
     modalities = CheckboxListField(_l("Modalities"))
 
@@ -69,33 +67,20 @@ class ProgramForm(FlaskForm):
         )
 
 
-class AppropriationForm(FlaskForm):
-    fiscal_year = IntegerField(
+class AppropriationForm(Form):
+    fiscal_year = WholeNumberField(
         _l("Fiscal year"),
         validators=[InputRequired()],
+        minimum=FISCAL_YEAR_MIN,
+        maximum=FISCAL_YEAR_MAX,
         description=_l("The year in which the fiscal year starts (April), e.g. 2026."),
     )
-    appropriation = StringField(
-        _l("Appropriation (yen)"),
-        validators=[InputRequired(), Length(max=30)],
-        render_kw={"inputmode": "numeric"},
-        description=_l("A whole number of yen; commas are allowed, e.g. 1,000,000,000."),
-    )
-
-    def validate_appropriation(self, field: StringField) -> None:
-        if parse_yen(field.data or "") is None:
-            raise ValidationError(_("Enter a whole number of yen (digits, commas allowed)."))
+    appropriation = YenField(_l("Appropriation (yen)"), validators=[InputRequired()])
 
     def amount(self) -> int:
-        value = parse_yen(self.appropriation.data or "")
-        assert value is not None  # validate_appropriation has run
+        value = self.appropriation.amount
+        assert value is not None  # the field has been validated
         return value
-
-
-def parse_yen(text: str) -> int | None:
-    """Integer yen from what a person types: full-width digits and commas allowed, else None."""
-    plain = unicodedata.normalize("NFKC", text).strip().replace(",", "")
-    return int(plain) if _DIGITS.fullmatch(plain) else None
 
 
 @bp.get("")

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from grants.domain.calendar import tokyo_today
@@ -20,12 +19,13 @@ from grants.services import portfolio, releases
 from grants.services.access import grant_subject
 from grants.web.access import actor, requires
 from grants.web.filters import yen
+from grants.web.forms import Form
 from grants.web.listing import page_number, programme_filter
 
 bp = Blueprint("releases", __name__, url_prefix="/officer/milestones")
 
 
-class ReleaseForm(FlaskForm):
+class ReleaseForm(Form):
     """Only the CSRF token: the service makes sure there is at most one release."""
 
 

@@ -9,7 +9,6 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import RadioField, SelectField, TextAreaField
@@ -33,7 +32,7 @@ from grants.models import (
 from grants.services import assignments, reviews
 from grants.services.access import require_on_grant
 from grants.web.access import actor, requires
-from grants.web.forms import apply_errors
+from grants.web.forms import Form, apply_errors
 
 bp = Blueprint("reviews", __name__)
 
@@ -44,7 +43,7 @@ def _optional_id(value: Any) -> int | None:
     return int(value)
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     decision = RadioField(_l("Decision"), validate_choice=False)
     comment = TextAreaField(
         _l("Comment"),
@@ -59,7 +58,7 @@ class DecisionForm(FlaskForm):
         self.decision.choices = [SelectChoice(str(d), label(d, locale)) for d in ReviewDecision]
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(Form):
     organization_id = SelectField(_l("Organization"), coerce=_optional_id)
     grant_id = SelectField(_l("Grant"), coerce=_optional_id)
     note = TextAreaField(

@@ -13,15 +13,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from flask_wtf.i18n import translations as wtf_translations
 from wtforms import (
-    DateField,
     Field,
     FieldList,
-    Form,
     FormField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -30,9 +25,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from grants.domain.money import parse_yen
+from grants.domain.problems import problem_of
 from grants.domain.rules.checks import RULE_TYPES
-from grants.domain.rules.facts import FACTS, Kind, fact_label
+from grants.domain.rules.facts import COUNT_MAX, FACTS, Kind, fact_label
 from grants.domain.rules.params import Param, ParamKind
+from grants.domain.text import figure
+from grants.web.forms import DayField, Form, SubForm, WholeNumberField, YenField
 from grants.web.rule_errors import add_error, has_errors
 from grants.web.rule_text import (
     choice_labels,
@@ -49,7 +48,6 @@ RELAXATION_ROWS = 3
 CONDITION_KINDS = tuple(kind for kind in Kind if kind is not Kind.VCS)
 GATE_TYPES = ("prior_milestones_approved", "review_quorum", "within_budget_pool")
 _SPLIT = re.compile(r"[,、\s]+")
-_WHOLE = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)$")
 _BOOLS = {"true": True, "yes": True, "はい": True, "false": False, "no": False, "いいえ": False}
 
 
@@ -58,7 +56,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RuleForm(FlaskForm):
+class RuleForm(Form):
     rule_id = StringField(
         _l("Identifier"),
         validators=[DataRequired(), Length(max=64)],
@@ -73,14 +71,6 @@ class RuleForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.phase.choices = list(phase_labels().items())
         self.severity.choices = list(severity_labels().items())
-
-
-class SubForm(Form):
-    """A row inside the rule form: no CSRF token of its own, messages in the user's language."""
-
-    class Meta:
-        def get_translations(self, form: Form) -> Any:
-            return wtf_translations
 
 
 @dataclass(frozen=True)
@@ -157,7 +147,7 @@ def rule_form_class(lay: Layout) -> type[RuleForm]:
     return type(f"RuleForm_{lay.rule_type}", (RuleForm,), attrs)
 
 
-def _condition_form(blank: str) -> type[Form]:
+def _condition_form(blank: str) -> type[SubForm]:
     facts = [("", blank), *fact_choices(CONDITION_KINDS)]
     help_text = _l("Separate several values with commas; write amounts without separators.")
     fields = {
@@ -183,14 +173,13 @@ def _param_field(name: str, param: Param, value_fact: str | None, optional: bool
         choices = [(choice, named.get(choice, choice)) for choice in param.choices]
         return SelectField(label, choices=options(blank + choices), default=default)
     if kind is ParamKind.AMOUNT:
-        help_text = _l("Yen in digits; commas allowed (e.g. 100,000,000).")
-        return StringField(label, required, description=help_text)
+        return YenField(label, required)
     if kind is ParamKind.RATIO:
         return StringField(label, required, description=_l("For example 1/3, 0.25 or 25%."))
     if kind is ParamKind.DATE:
-        return DateField(label, required)
+        return DayField(label, required)
     if kind is ParamKind.COUNT:
-        return IntegerField(label, required)
+        return WholeNumberField(label, required, minimum=param.minimum, maximum=COUNT_MAX)
     labels = value_labels(value_fact or "")
     if labels is not None:
         if kind is ParamKind.VALUE:
@@ -235,7 +224,7 @@ def form_to_rule(form: RuleForm, lay: Layout) -> tuple[dict[str, Any], list[int]
 
 
 def _params(
-    form: Form, lay: Layout, prefix: str, names: Iterable[str], optional: bool
+    form: SubForm | RuleForm, lay: Layout, prefix: str, names: Iterable[str], optional: bool
 ) -> dict[str, Any]:
     params = {}
     for name in names:
@@ -245,7 +234,7 @@ def _params(
         try:
             params[name] = _param_value(field.data, lay.spec[name], lay.value_fact)
         except ValueError as error:
-            add_error(field, str(error))
+            add_error(field, problem_of(error))
     return params
 
 
@@ -260,7 +249,7 @@ def _param_value(data: Any, param: Param, value_fact: str | None) -> Any:
     if kind is ParamKind.VALUE:
         return parse_value(value_fact or "", data or "")
     if kind is ParamKind.VALUES:
-        items = data if isinstance(data, list) else _SPLIT.split(data or "")
+        items = data if isinstance(data, list) else _SPLIT.split(figure(data or ""))
         values = [parse_value(value_fact or "", item) for item in items if item.strip()]
         if not values:
             raise ValueError(_("Choose at least one value."))
@@ -268,7 +257,7 @@ def _param_value(data: Any, param: Param, value_fact: str | None) -> Any:
     return data
 
 
-def _relaxation(sub: Form, lay: Layout) -> dict[str, Any] | None:
+def _relaxation(sub: SubForm, lay: Layout) -> dict[str, Any] | None:
     """A relaxation from its form row; None for a row left empty."""
     when = _condition(sub.when)
     params = _params(sub, lay, "", lay.relaxable, optional=True)
@@ -294,7 +283,7 @@ def _condition(rows: FieldList) -> dict[str, Any]:
     condition: dict[str, Any] = {}
     for entry in rows:
         row = entry.form
-        fact, op, text = row.fact.data, row.op.data, (row.value.data or "").strip()
+        fact, op, text = row.fact.data, row.op.data, figure(row.value.data or "")
         if not fact:
             if text:
                 add_error(row.fact, _("Choose a fact."))
@@ -316,22 +305,21 @@ def _condition(rows: FieldList) -> dict[str, Any]:
     return condition
 
 
-def parse_yen(text: str) -> int:
-    body = text.strip()
-    if not _WHOLE.match(body):
-        raise ValueError(_("Enter a whole number of yen, 0 or more (digits and commas)."))
-    return int(body.replace(",", ""))
-
-
 def parse_value(fact: str, text: str) -> Any:
-    """A value of `fact` typed in a form; anything unreadable is left for the schema to name."""
-    spec, body = FACTS.get(fact), text.strip()
+    """A value of `fact` typed in a form (full width read as plain); anything unreadable is
+    left for the schema to name."""
+    spec, body = FACTS.get(fact), figure(text)
     if spec is None:
         return body
     if spec.kind is Kind.BOOL:
         return _BOOLS.get(body.lower(), body)
-    if spec.kind in (Kind.YEN, Kind.COUNT) and _WHOLE.match(body):
-        return int(body.replace(",", ""))
+    if spec.kind is Kind.COUNT and body.isascii() and body.isdecimal():
+        return int(body)
+    if spec.kind is Kind.YEN:
+        try:
+            return parse_yen(body)
+        except ValueError:
+            return body
     return body
 
 

@@ -6,43 +6,51 @@ installation's configured default (services.alerts_scan.default_schedule).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField
+from wtforms import StringField
 from wtforms.validators import InputRequired, Optional
 
 from grants.domain.errors import RuleViolation
 from grants.domain.permissions import Action
+from grants.domain.rules.schema import DAYS_MAX
+from grants.domain.text import figure
 from grants.services import alerts_scan, rulesets
 from grants.web.access import actor, requires
+from grants.web.forms import Form, WholeNumberField
+from grants.web.i18n import localise
 from grants.web.rule_errors import add_error, flatten_errors
+from grants.web.rule_text import SETTING_LABELS
 
 bp = Blueprint("ruleset_settings", __name__, url_prefix="/officer")
 
 SCHEDULE_LISTS = ("due_soon_days", "escalation_days")
 SCHEDULE_COUNTS = ("grace_days", "review_waiting_days", "tranche_waiting_days")
-_NONE_TYPED = ("-", "—", "－")  # what an officer types for an empty list of days
+_NONE_TYPED = ("-", "—", "ー")  # what an officer types for an empty list of days (after NFKC)
+_DAY_SEPARATORS = re.compile(r"[,、\s]+")
+_DAY_DIGITS_MAX = 5
 SCHEDULE_KEYS = SCHEDULE_LISTS + SCHEDULE_COUNTS
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     """A blank schedule field leaves the key out of the document: the configured default."""
 
-    due_soon_days = StringField(_l("Reminders before a due date (days)"), [Optional()])
-    grace_days = IntegerField(_l("Grace period after a due date (days)"), [Optional()])
-    escalation_days = StringField(
-        _l("Escalation to the officer after (days overdue)"), [Optional()]
+    due_soon_days = StringField(SETTING_LABELS["due_soon_days"], [Optional()])
+    grace_days = WholeNumberField(SETTING_LABELS["grace_days"], [Optional()], maximum=DAYS_MAX)
+    escalation_days = StringField(SETTING_LABELS["escalation_days"], [Optional()])
+    review_waiting_days = WholeNumberField(
+        SETTING_LABELS["review_waiting_days"], [Optional()], maximum=DAYS_MAX
     )
-    review_waiting_days = IntegerField(_l("Reviews left waiting after (days)"), [Optional()])
-    tranche_waiting_days = IntegerField(_l("Tranches left waiting after (days)"), [Optional()])
-    max_extension_days = IntegerField(
-        _l("Longest extension by amendment (days)"), [InputRequired()]
+    tranche_waiting_days = WholeNumberField(
+        SETTING_LABELS["tranche_waiting_days"], [Optional()], maximum=DAYS_MAX
+    )
+    max_extension_days = WholeNumberField(
+        SETTING_LABELS["max_extension_days"], [InputRequired()], maximum=DAYS_MAX
     )
 
     def __init__(self, *args: Any, defaults: Mapping[str, Any], **kwargs: Any) -> None:
@@ -113,42 +121,49 @@ def _settings_document(form: SettingsForm, document: dict[str, Any]) -> dict[str
         key: form[key].data for key in SCHEDULE_COUNTS if form[key].data is not None
     }
     for key in SCHEDULE_LISTS:
-        text = (form[key].data or "").strip()
+        text = figure(form[key].data or "")
         if not text:
             continue
-        days = _parse_days(text)
-        if days is None:
-            add_error(form[key], _("Enter whole numbers of days separated by commas."))
-        else:
-            schedule[key] = days
+        try:
+            schedule[key] = parse_days(text)
+        except ValueError as error:
+            add_error(form[key], str(error))
     if form.errors:
         return None
     amendments = {"max_extension_days": form.max_extension_days.data}
     return {**document, "schedule": schedule, "amendments": amendments}
 
 
-def _parse_days(text: str) -> list[int] | None:
-    """Days typed as "30, 7" ("-" for none); None if that is not what was typed."""
-    if text in _NONE_TYPED:
+def parse_days(text: str) -> list[int]:
+    """Days typed as "30, 7" or "３０、７" ("-" for none), each once and at most DAYS_MAX;
+    ValueError with the message to show."""
+    body = figure(text)
+    if body in _NONE_TYPED:
         return []
-    parts = [part.strip() for part in text.split(",") if part.strip()]
-    # isdecimal, not isdigit: int() refuses digits such as "²".
-    if not parts or not all(part.isdecimal() for part in parts):
-        return None
-    return [int(part) for part in parts]
+    parts = [part for part in _DAY_SEPARATORS.split(body) if part]
+    # isascii and isdecimal: int() would also read digits such as "٣".
+    if not parts or not all(part.isascii() and part.isdecimal() for part in parts):
+        raise ValueError(_("Enter whole numbers of days separated by commas."))
+    if any(len(part.lstrip("0")) > _DAY_DIGITS_MAX or int(part) > DAYS_MAX for part in parts):
+        raise ValueError(_("Enter numbers of days from 0 to %(max)d.", max=DAYS_MAX))
+    days = [int(part) for part in parts]
+    if len(set(days)) != len(days):
+        raise ValueError(_("Give each number of days once."))
+    return days
 
 
 def _settings_errors(form: SettingsForm, error: RuleViolation) -> None:
+    """The schema's messages beside the settings they concern; the others above the form."""
     rest = dict(error.fields)
     for section in ("schedule", "amendments"):
         messages = rest.pop(section, None)
         if not isinstance(messages, dict):
             rest.update({section: messages} if messages else {})
             continue
+        others = {key: value for key, value in messages.items() if key not in form._fields}
         for key, value in messages.items():
-            if key in form._fields:
-                for line in flatten_errors(value):
-                    add_error(form[key], line)
-            else:
-                rest[f"{section} › {key}"] = value
-    form.form_errors.extend(flatten_errors(rest) or ([] if error.fields else [error.message]))
+            for line in [] if key in others else flatten_errors(value):
+                add_error(form[key], line)
+        rest.update({section: others} if others else {})
+    lines = flatten_errors(rest) or ([] if error.fields else [localise(error.message)])
+    form.form_errors.extend(lines)

@@ -28,7 +28,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from grants.domain.calendar import tokyo_today
@@ -40,7 +40,8 @@ from grants.models import Program, RuleSet, RuleSetStatus, User
 from grants.services import rulesets
 from grants.web import rule_forms
 from grants.web.access import actor, requires
-from grants.web.forms import apply_errors
+from grants.web.forms import DayField, Form, apply_errors
+from grants.web.i18n import localise
 from grants.web.rule_errors import add_error, any_errors, apply_rule_errors, flatten_errors
 from grants.web.rule_text import phase_groups, rule_type_labels
 from grants.web.ruleset_settings import SCHEDULE_KEYS, schedule_texts
@@ -48,7 +49,7 @@ from grants.web.ruleset_settings import SCHEDULE_KEYS, schedule_texts
 bp = Blueprint("rulesets", __name__, url_prefix="/officer")
 
 
-class NewDraftForm(FlaskForm):
+class NewDraftForm(Form):
     preset = SelectField(_l("Start from"))
     preset_title = StringField(_l("Title"), [Optional(), Length(max=rulesets.TITLE_MAX)])
 
@@ -57,7 +58,7 @@ class NewDraftForm(FlaskForm):
         self.preset.choices = list(preset_labels().items())
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(
         _l("JSON file"),
         render_kw={"accept": ".json,application/json"},
@@ -66,8 +67,8 @@ class ImportForm(FlaskForm):
     import_title = StringField(_l("Title"), [Optional(), Length(max=rulesets.TITLE_MAX)])
 
 
-class PublishForm(FlaskForm):
-    effective_from = DateField(_l("In force from"), validators=[InputRequired()])
+class PublishForm(Form):
+    effective_from = DayField(_l("In force from"), validators=[InputRequired()])
 
 
 def preset_labels() -> dict[str, str]:
@@ -171,6 +172,8 @@ def _read_json(upload: FileStorage) -> Any:
                 column=error.colno,
             )
         ) from None
+    except ValueError:  # a number of thousands of digits, which int() refuses to read
+        raise ValueError(_("The file holds a number too long to be read.")) from None
 
 
 def _file_title(upload: FileStorage) -> str:
@@ -186,7 +189,7 @@ def _errors_onto(
     for key, name in names.items():
         for message in error.fields.get(key, []):
             add_error(form[name], message)
-    lines = flatten_errors(rest) or ([] if error.fields else [error.message])
+    lines = flatten_errors(rest) or ([] if error.fields else [localise(error.message)])
     for line in lines:
         if default is None:
             form.form_errors.append(line)

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -22,14 +21,14 @@ from grants.services import applications, awards
 from grants.web.access import actor, requires
 from grants.web.applications import error_lines, status
 from grants.web.filters import yen
-from grants.web.forms import apply_errors
+from grants.web.forms import Form, apply_errors
 from grants.web.listing import programme_filter
 from grants.web.vocabulary import modality_labels, stage_labels, theme_labels
 
 bp = Blueprint("screening", __name__, url_prefix="/officer/screening")
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     reason = TextAreaField(
         _l("Reason for rejection"),
         validators=[InputRequired(), Length(max=awards.REASON_MAX)],

@@ -6,7 +6,6 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
@@ -14,12 +13,12 @@ from wtforms.validators import DataRequired, Length
 from grants.domain.errors import RuleViolation
 from grants.services import tokens
 from grants.web.access import actor
-from grants.web.forms import apply_errors
+from grants.web.forms import Form, apply_errors
 
 bp = Blueprint("tokens", __name__, url_prefix="/settings/tokens")
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(
         _l("What is the token for?"),
         validators=[DataRequired(), Length(max=tokens.NAME_MAX)],
@@ -27,7 +26,7 @@ class TokenForm(FlaskForm):
     )
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     pass
 
 

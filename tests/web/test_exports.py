@@ -158,8 +158,8 @@ def test_filters(app: Flask, client: FlaskClient) -> None:
     ("query", "field", "message"),
     [
         ("fiscal_year=abc", "fiscal_year", "Not a valid integer value."),
-        ("fiscal_year=1999", "fiscal_year", "Number must be between 2000 and 2100."),
-        ("fiscal_year=99999999999999999999999", "fiscal_year", "Number must be between"),
+        ("fiscal_year=1999", "fiscal_year", "Enter a whole number from 2000 to 2100."),
+        ("fiscal_year=99999999999999999999999", "fiscal_year", "from 2000 to 2100"),
         ("program_id=999999", "program_id", "Not a valid choice."),
         ("program_id=abc", "program_id", "Not a valid choice."),
     ],

@@ -13,7 +13,6 @@ from grants.domain.accounts import Locale, Role
 from grants.domain.rules import MODALITIES, STAGES, THEMES
 from grants.extensions import db
 from grants.models import AuditEvent, BudgetPool, Program
-from grants.web.programs import parse_yen
 from grants.web.vocabulary import modality_labels, stage_labels, theme_labels
 from tests.support.factories import make_user
 from tests.support.programs import make_pool, make_program
@@ -254,14 +253,6 @@ def test_lowering_below_committed_and_released_is_refused(client: FlaskClient) -
     assert "600,100" in response.get_data(as_text=True)
     db.session.refresh(pool)
     assert pool.appropriation == 1_000_000
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [("0", 0), ("1,000", 1000), ("１，０００", 1000), (" 12 ", 12), ("", None), ("1,0a", None)],
-)
-def test_parse_yen(text: str, value: int | None) -> None:
-    assert parse_yen(text) == value
 
 
 def test_vocabulary_labels_cover_every_code(app: Flask) -> None:
