@@ -1,4 +1,8 @@
-"""Input conventions of the application endpoints: dotted error paths, storable text, ids.
+"""Input conventions of the API: storable text, ids; dotted error paths for applications.
+
+Every string of every request (body, form, query, headers) is refused, with a field error,
+when it holds NUL or another control character: tab and line breaks are allowed only in a
+multi-line `Text(multiline=True)` field and inside a free-form document (a rule set).
 
 Field errors (`error.fields`) are keyed by the field's dotted path in the request body:
 "title", "milestones.0.due_date", "milestones.1.criteria.0.unit",
@@ -14,13 +18,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, NoReturn, TypeVar
 
 from flask import Request
-from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 from webargs.flaskparser import FlaskParser
 
 from grants.domain.errors import RuleViolation
+from grants.domain.text import control_problem
 from grants.routing import ID_MAX
+from grants.web.i18n import localise
 
 T = TypeVar("T")
 
@@ -41,7 +46,49 @@ def dotted_fields(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
     return {key.replace("-", "."): messages for key, messages in errors.items()}
 
 
-class DottedParser(FlaskParser):
+class TextParser(FlaskParser):
+    """Refuses control characters in any string of the request (see the module docstring)."""
+
+    def pre_load(self, location_data: Any, *, schema: Schema, req: Request, location: str) -> Any:
+        if isinstance(location_data, Mapping) and (errors := _schema_errors(location_data, schema)):
+            raise ValidationError(errors)
+        return location_data
+
+
+def _schema_errors(data: Mapping[str, Any], schema: Schema) -> dict[str, Any]:
+    errors = {}
+    for name, field in schema.fields.items():
+        key = field.data_key or name
+        if key in data and (found := _text_errors(data[key], field)):
+            errors[key] = found
+    return errors
+
+
+def _text_errors(value: Any, field: fields.Field | None) -> Any:
+    """The messages for `value` nested as marshmallow nests them, or None."""
+    if isinstance(value, str):
+        single_line = isinstance(field, fields.String) and not getattr(field, "multiline", False)
+        problem = control_problem(value, multiline=not single_line)
+        return [localise(problem)] if problem is not None else None
+    if isinstance(value, Mapping):
+        if isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
+            return _schema_errors(value, field.schema) or None
+        found = {key: _text_errors(item, None) for key, item in value.items()}
+        return {key: messages for key, messages in found.items() if messages} or None
+    if isinstance(value, list | tuple):
+        inner = field.inner if isinstance(field, fields.List) else field
+        found = {index: _text_errors(item, inner) for index, item in enumerate(value)}
+        return {index: messages for index, messages in found.items() if messages} or None
+    return None
+
+
+class ApiBlueprint(Blueprint):  # type: ignore[misc]
+    """The blueprint of every API resource."""
+
+    ARGUMENTS_PARSER = TextParser()
+
+
+class DottedParser(TextParser):
     """Input errors by dotted path, the same form as the services' field errors."""
 
     def handle_error(  # type: ignore[override]
@@ -52,7 +99,7 @@ class DottedParser(FlaskParser):
         super().handle_error(error, req, schema, **kwargs)
 
 
-class DottedBlueprint(Blueprint):  # type: ignore[misc]
+class DottedBlueprint(ApiBlueprint):
     ARGUMENTS_PARSER = DottedParser()
 
 
@@ -64,14 +111,13 @@ def rule_fields(call: Callable[..., T], *args: Any) -> T:
         raise RuleViolation(error.message, dotted_fields(error.fields)) from None
 
 
-def _no_nul(value: str) -> None:
-    if "\x00" in value:
-        raise ValidationError(_("The text contains a NUL character."))
+class Text(fields.String):
+    """Free text; `multiline` allows tab and line breaks (lengths are the services' to check,
+    control characters the parser's)."""
 
-
-def Text(**kwargs: Any) -> fields.String:  # noqa: N802  (reads like a field class)
-    """A string the database can store (lengths are the services' to check)."""
-    return fields.String(validate=_no_nul, **kwargs)
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.multiline = multiline
 
 
 def DbId(strict: bool = True, **kwargs: Any) -> fields.Integer:  # noqa: N802

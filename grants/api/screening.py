@@ -35,7 +35,9 @@ class QueueArgs(PageArgs):
 
 
 class RejectionSchema(Schema):
-    reason = Text(required=True, metadata={"description": "Shown to the applicant."})
+    reason = Text(
+        multiline=True, required=True, metadata={"description": "Shown to the applicant."}
+    )
 
 
 class AwardedMilestoneSchema(Schema):
