@@ -7,9 +7,15 @@ from sqlalchemy import select
 
 from grants.cli import grants_cli
 from grants.cli.errors import clear_errors
-from grants.domain.accounts import Locale, Role
+from grants.domain.accounts import (
+    CORPORATE_NUMBER_LENGTH,
+    Locale,
+    Role,
+    normalize_corporate_number,
+)
 from grants.extensions import db
 from grants.models import Organization
+from grants.routing import ID_MAX
 from grants.services import accounts
 from grants.services.actors import SYSTEM
 
@@ -37,9 +43,23 @@ def create_user(
 
 
 def _organization_id(value: str) -> int:
-    column = Organization.corporate_number if len(value) == 13 else Organization.id
-    key: str | int = value if len(value) == 13 else int(value) if value.isdigit() else -1
-    org_id = db.session.scalar(select(Organization.id).where(column == key))
+    number = normalize_corporate_number(value)
+    org_id = None
+    if len(number) == CORPORATE_NUMBER_LENGTH:
+        query = select(Organization.id).where(Organization.corporate_number == number)
+        org_id = db.session.scalar(query)
+    elif _is_id(number):
+        org_id = db.session.scalar(select(Organization.id).where(Organization.id == int(number)))
     if org_id is None:
         raise click.ClickException(f"No organization with id or 法人番号 {value!r}.")
     return org_id
+
+
+def _is_id(text: str) -> bool:
+    """Digits of an id a column can hold (checked by length first: int() refuses thousands)."""
+    return (
+        text.isascii()
+        and text.isdigit()
+        and len(text) <= len(str(ID_MAX))
+        and 1 <= int(text) <= ID_MAX
+    )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from enum import StrEnum
+
+from email_validator import EmailNotValidError, validate_email
 
 
 class Role(StrEnum):
@@ -26,6 +30,8 @@ class Locale(StrEnum):
 
 
 CORPORATE_NUMBER_LENGTH = 13
+# What people put between the digits of a 法人番号 (after NFKC): spaces and dashes.
+_NUMBER_SPACING = re.compile(r"[\s\-‐‑‒–—―−]")
 
 
 def corporate_number_check_digit(base12: str) -> int:
@@ -36,6 +42,11 @@ def corporate_number_check_digit(base12: str) -> int:
     """
     total = sum(int(digit) * (1 if i % 2 == 0 else 2) for i, digit in enumerate(reversed(base12)))
     return 9 - total % 9
+
+
+def normalize_corporate_number(value: str) -> str:
+    """A 法人番号 as typed ("７０００-0120-50002", " 7000012050002 ") in its 13 plain digits."""
+    return _NUMBER_SPACING.sub("", unicodedata.normalize("NFKC", value))
 
 
 def corporate_number_error(value: str) -> str | None:
@@ -53,5 +64,16 @@ def corporate_number_error(value: str) -> str | None:
 
 
 def normalize_email(email: str) -> str:
-    """E-mail addresses are unique case-insensitively: store them lower-cased."""
-    return email.strip().lower()
+    """E-mail addresses are unique case-insensitively: store them lower-cased (full-width
+    letters read as plain)."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def is_valid_email(email: str) -> bool:
+    """A deliverable-looking address: one @, no spaces or control characters, a domain with
+    a dot that is not reserved (as an SMTP server takes it, with an ASCII local part)."""
+    try:
+        validate_email(email, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        return False
+    return True

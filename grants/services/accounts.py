@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from flask import current_app
@@ -10,7 +10,15 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from grants.domain.accounts import Locale, OrgKind, Role, corporate_number_error, normalize_email
+from grants.domain.accounts import (
+    Locale,
+    OrgKind,
+    Role,
+    corporate_number_error,
+    is_valid_email,
+    normalize_corporate_number,
+    normalize_email,
+)
 from grants.domain.errors import NotFound, RuleViolation
 from grants.domain.permissions import Action, Subject
 from grants.extensions import db
@@ -46,6 +54,7 @@ class UserData:
 
 def create_organization(actor: Actor, data: OrganizationData) -> Organization:
     require(Action.manage_organizations, Subject(role=actor.role))
+    data = _normalized_organization(data)
     _check_organization(data, None)
     org = Organization(**asdict(data))
     db.session.add(org)
@@ -57,6 +66,7 @@ def create_organization(actor: Actor, data: OrganizationData) -> Organization:
 def update_organization(actor: Actor, org_id: int, data: OrganizationData) -> Organization:
     require(Action.manage_organizations, Subject(role=actor.role))
     org = _get(Organization, org_id)
+    data = _normalized_organization(data)
     _check_organization(data, org_id)
     before = organization_snapshot(org)
     for key, value in asdict(data).items():
@@ -125,6 +135,11 @@ def _normalized(data: UserData) -> UserData:
     return UserData(**(asdict(data) | {"email": normalize_email(data.email)}))
 
 
+def _normalized_organization(data: OrganizationData) -> OrganizationData:
+    number = data.corporate_number
+    return replace(data, corporate_number=normalize_corporate_number(number or "") or None)
+
+
 def _check_organization(data: OrganizationData, org_id: int | None) -> None:
     errors: dict[str, list[str]] = {}
     if not data.name.strip():
@@ -149,7 +164,7 @@ def corporate_number_message(problem: str) -> str:
 
 def _check_user(data: UserData, user_id: int | None, password: str | None) -> None:
     errors: dict[str, list[str]] = {}
-    if "@" not in data.email:
+    if not is_valid_email(data.email):
         errors["email"] = [_("Enter a valid e-mail address.")]
     elif _taken(User.email, data.email, User.id, user_id):
         errors["email"] = [_("Another account uses this e-mail address.")]
