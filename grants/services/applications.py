@@ -15,6 +15,7 @@ from grants.domain.errors import NotAllowed, NotFound, RuleViolation
 from grants.domain.permissions import Action, Subject, decide
 from grants.domain.rules import Phase, Trace, evaluate
 from grants.domain.states import ApplicationState
+from grants.domain.text import figure
 from grants.extensions import db
 from grants.models import (
     Application,
@@ -366,13 +367,12 @@ def _data_of(application: Application) -> ApplicationData:
 
 
 def _stripped_milestone(milestone: MilestoneData) -> MilestoneData:
+    """Trimmed, and a criterion's target and unit as figures ("１０ ｍｇ" is "10 mg")."""
     return replace(
         milestone,
         title=(milestone.title or "").strip(),
         criteria=tuple(
-            CriterionData(
-                (c.metric or "").strip(), (c.target or "").strip(), (c.unit or "").strip()
-            )
+            CriterionData((c.metric or "").strip(), figure(c.target or ""), figure(c.unit or ""))
             for c in milestone.criteria
         ),
     )

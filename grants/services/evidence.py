@@ -31,6 +31,7 @@ from grants.domain.states import (
     awaits_earlier_milestone,
     current_milestone,
 )
+from grants.domain.text import figure
 from grants.extensions import db
 from grants.models import EvidenceFile, EvidenceSubmission, Milestone
 from grants.services import audit
@@ -214,7 +215,7 @@ def _measured_values(
     milestone: Milestone, measured: Mapping[int, str]
 ) -> list[tuple[dict[str, str], str]]:
     return [
-        (dict(criterion), str(measured.get(index) or "").strip())
+        (dict(criterion), figure(str(measured.get(index) or "")))
         for index, criterion in enumerate(milestone.criteria)
     ]
 
