@@ -44,6 +44,7 @@ from typing import Any, Final
 from grants.domain.accounts import Role
 from grants.domain.calendar import TOKYO
 from grants.domain.rules.engine import Schedule
+from grants.domain.rules.schema import DAYS_MAX
 from grants.domain.states import AWAITING_EVIDENCE, Label, MilestoneState
 
 
@@ -102,7 +103,8 @@ def schedule_from(raw: Any, defaults: Schedule) -> Schedule:
     """A rule set document's "schedule" section, completed and tidied with `defaults`.
 
     Offsets are de-duplicated; due_soon offsets sorted from the furthest, escalation
-    days from the nearest. A missing or malformed value falls back to its default.
+    days from the nearest. A missing or malformed value (also one beyond DAYS_MAX, which a
+    document stored before that bound may hold) falls back to its default.
     """
     section: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     return Schedule(
@@ -121,7 +123,7 @@ def schedule_from(raw: Any, defaults: Schedule) -> Schedule:
 
 
 def _day(value: Any, default: int) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= DAYS_MAX:
         return value
     return default
 

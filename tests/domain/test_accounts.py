@@ -3,6 +3,8 @@ import pytest
 from grants.domain.accounts import (
     corporate_number_check_digit,
     corporate_number_error,
+    is_valid_email,
+    normalize_corporate_number,
     normalize_email,
 )
 
@@ -38,3 +40,59 @@ def test_check_digit_formula() -> None:
 
 def test_email_normalised_case_insensitively() -> None:
     assert normalize_email("  Hanako@Example.JP ") == "hanako@example.jp"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "７００００１２０５０００２",  # full width
+        " 7000012050002 ",
+        "7000-0120-50002",
+        "７０００－０１２０－５０００２",  # full-width hyphens
+        "7000 0120 50002",
+        "7000\u30000120\u300050002",  # ideographic spaces
+    ],
+)
+def test_corporate_numbers_are_read_as_typed(typed: str) -> None:
+    assert normalize_corporate_number(typed) == "7000012050002"
+    assert corporate_number_error(normalize_corporate_number(typed)) is None
+
+
+def test_normalising_keeps_what_is_not_a_digit_for_the_check() -> None:
+    assert corporate_number_error(normalize_corporate_number("7000-0120-5000a")) == "digits"
+    assert corporate_number_error(normalize_corporate_number("70000 1205 00021")) == "length"
+
+
+def test_email_typed_in_full_width_is_read_as_plain() -> None:
+    assert normalize_email("ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｊｐ") == "hanako@example.jp"
+
+
+@pytest.mark.parametrize(
+    "address", ["hanako@example.jp", "a.b+tag@mail.example.co.jp", "x_y-z@sub.example.com"]
+)
+def test_plausible_email_addresses_are_valid(address: str) -> None:
+    assert is_valid_email(address)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "",
+        "@",
+        "hanako",
+        "hanako@",
+        "@example.jp",
+        "a@b@example.jp",
+        "a\r\nBcc: x@y@example.jp",
+        "a\r\n@example.jp",
+        "a b@example.jp",
+        "a\x00@example.jp",
+        "hanako@localhost",
+        "hanako@example",
+        "hanako@example..jp",
+        "花子@example.jp",  # an SMTP server without SMTPUTF8 refuses it
+        "hanako@example.test",
+    ],
+)
+def test_implausible_email_addresses_are_refused(address: str) -> None:
+    assert not is_valid_email(address)

@@ -28,6 +28,7 @@ from grants.domain.alerts import (
     waited_before,
 )
 from grants.domain.rules import Schedule
+from grants.domain.rules.schema import DAYS_MAX
 from grants.domain.states import MilestoneState
 
 DEFAULT = Schedule((30, 7), 0, (14, 30), 14, 14)
@@ -148,10 +149,31 @@ def test_schedule_from_document_fills_and_tidies() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [None, "nonsense", {"grace_days": -1}, {"grace_days": True}, {"due_soon_days": "30"}],
+    [
+        None,
+        "nonsense",
+        {"grace_days": -1},
+        {"grace_days": True},
+        {"due_soon_days": "30"},
+        {"grace_days": 2**63},  # stored before the schema's bound: timedelta would overflow
+        {"grace_days": DAYS_MAX + 1, "review_waiting_days": 10**30},
+    ],
 )
 def test_schedule_from_bad_values_falls_back_to_defaults(raw: object) -> None:
     assert schedule_from(raw, DEFAULT) == DEFAULT
+
+
+def test_the_longest_schedule_the_schema_allows_stays_on_the_calendar() -> None:
+    longest = [DAYS_MAX, 0]
+    schedule = schedule_from(
+        {"due_soon_days": longest, "grace_days": DAYS_MAX, "escalation_days": longest}, DEFAULT
+    )
+    today = date(2026, 10, 1)
+    assert overdue_last_due(schedule, today) == today - timedelta(days=DAYS_MAX + 1)
+    assert [c.last_due for c in escalation_cutoffs(schedule, today)][-1] == today - timedelta(
+        days=2 * DAYS_MAX
+    )
+    assert due_soon_windows(schedule, today)[0].last_due == today + timedelta(days=DAYS_MAX)
 
 
 def test_retry_backoff_doubles_up_to_the_cap() -> None:

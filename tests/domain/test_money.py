@@ -5,7 +5,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grants.domain.money import floor_yen, format_yen, format_yen_plain, parse_ratio
+from grants.domain.money import (
+    YEN_MAX,
+    floor_yen,
+    format_yen,
+    format_yen_plain,
+    parse_ratio,
+    parse_yen,
+    ratio_text,
+)
+from grants.domain.problems import Problem
 
 
 @pytest.mark.parametrize(
@@ -18,6 +27,11 @@ from grants.domain.money import floor_yen, format_yen, format_yen_plain, parse_r
         (" 12.5 % ", Fraction(1, 8)),
         ("1", Fraction(1)),
         ("0", Fraction(0)),
+        ("２５％", Fraction(1, 4)),
+        ("１／３", Fraction(1, 3)),
+        ("０．２５", Fraction(1, 4)),
+        ("1 / 3", Fraction(1, 3)),
+        (".5", Fraction(1, 2)),
     ],
 )
 def test_parse_ratio_accepts_fractions_decimals_and_percentages(
@@ -37,11 +51,133 @@ def test_parse_ratio_accepts_fractions_decimals_and_percentages(
         ("   ", "required"),
         ("%", "required"),
         ("1/3/4", "Not a ratio"),
+        ("1e3", "Not a ratio"),
+        ("1E-2", "Not a ratio"),
+        ("1_000", "Not a ratio"),
+        ("inf", "Not a ratio"),
+        ("nan", "Not a ratio"),
+        ("0.5/2", "Not a ratio"),
+        ("-１／４", "negative"),
+        ("1" * 5000, "Not a ratio"),
     ],
 )
 def test_parse_ratio_rejects_with_a_clear_message(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_ratio(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "template", "params"),
+    [
+        ("1/0", "Ratio '%(text)s' divides by zero.", {"text": "1/0"}),
+        ("-1/4", "Ratio '%(text)s' is negative.", {"text": "-1/4"}),
+        (
+            "２５％x",
+            "Not a ratio: '%(text)s' (use a form such as '1/3', '0.25' or '25%%').",
+            {"text": "２５％x"},
+        ),
+    ],
+)
+def test_ratio_messages_keep_their_msgid_for_translation(
+    text: str, template: str, params: dict[str, str]
+) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_ratio(text)
+    problem = caught.value.args[0]
+    assert isinstance(problem, Problem)
+    assert (problem.template, problem.params) == (template, params)
+
+
+def test_ratio_text_is_stored_in_plain_characters() -> None:
+    assert ratio_text(" ２５％ ") == "25%"
+    assert ratio_text("１／３") == "1/3"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0", 0),
+        ("1000", 1000),
+        ("1,000", 1000),
+        ("1,000,000", 1_000_000),
+        ("１，０００，０００", 1_000_000),
+        (" 12 ", 12),
+        ("\u3000５００\u3000", 500),
+        ("¥500,000,000", 500_000_000),
+        ("￥500,000,000", 500_000_000),
+        ("¥ 500", 500),
+        ("500円", 500),
+        ("¥500円", 500),
+        ("10億", 10**9),
+        ("7億円", 7 * 10**8),
+        ("1,000万円", 10**7),
+        ("7億5,000万", 750_000_000),
+        ("7億5000万円", 750_000_000),
+        ("1兆2億3万4", 1_000_200_030_004),
+        ("1.5億", 150_000_000),
+        ("0.5万", 5_000),
+        ("1.23456789億", 123_456_789),
+        ("１０億", 10**9),
+        ("1,000兆", YEN_MAX),
+        ("0" * 5000 + "1", 1),
+    ],
+)
+def test_parse_yen_reads_amounts_as_typed(text: str, expected: int) -> None:
+    assert parse_yen(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "Enter a whole number of yen"),
+        ("   ", "Enter a whole number of yen"),
+        ("abc", "Enter a whole number of yen"),
+        ("¥", "Enter a whole number of yen"),
+        ("円", "Enter a whole number of yen"),
+        ("1,0,0,0", "Enter a whole number of yen"),
+        ("1,00", "Enter a whole number of yen"),
+        ("1000,000", "Enter a whole number of yen"),
+        (",100", "Enter a whole number of yen"),
+        ("100,", "Enter a whole number of yen"),
+        ("1e9", "Enter a whole number of yen"),
+        ("1_000", "Enter a whole number of yen"),
+        ("0x10", "Enter a whole number of yen"),
+        ("٣", "Enter a whole number of yen"),  # a digit, but not one people type here
+        ("万", "Enter a whole number of yen"),
+        ("5万億", "Enter a whole number of yen"),  # units out of order
+        ("5億5億", "Enter a whole number of yen"),
+        ("7億12,000万", "Enter a whole number of yen"),  # 1.2億 written under 億
+        ("1万10000", "Enter a whole number of yen"),
+        ("1 000", "Enter a whole number of yen"),
+        ("-5", "zero or more"),
+        ("−5", "zero or more"),
+        ("－5億", "zero or more"),
+        ("1.5", "not a whole number of yen"),
+        ("0.00001万", "not a whole number of yen"),
+        ("1." + "0" * 5000 + "1億", "not a whole number of yen"),
+        ("1,000兆1", "too large"),
+        ("1001兆", "too large"),
+        ("1000000000000000000000000", "too large"),
+        ("9" * 5000, "too large"),
+    ],
+)
+def test_parse_yen_refuses_what_is_not_whole_yen(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as caught:
+        parse_yen(text)
+    assert isinstance(caught.value.args[0], Problem)
+
+
+def test_the_yen_limit_is_the_budget_pools() -> None:
+    assert parse_yen(f"{YEN_MAX:,}") == YEN_MAX == 10**15
+    with pytest.raises(ValueError, match="too large"):
+        parse_yen(f"{YEN_MAX + 1:,}")
+
+
+@given(st.integers(0, YEN_MAX))
+def test_every_amount_reads_back_from_its_display(amount: int) -> None:
+    assert parse_yen(format_yen(amount, "ja")) == amount
+    assert parse_yen(format_yen(amount, "en")) == amount
+    assert parse_yen(format_yen_plain(amount)) == amount
 
 
 def test_parse_ratio_rejects_non_text() -> None:

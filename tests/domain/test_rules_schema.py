@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from grants.domain.errors import RuleViolation
+from grants.domain.money import YEN_MAX
+from grants.domain.problems import Problem
 from grants.domain.rules import (
     FACTS,
     RuleSetInvalid,
@@ -18,7 +20,8 @@ from grants.domain.rules import (
     milestone_programme,
     validate_ruleset,
 )
-from grants.domain.rules.facts import APPLICATION_FACTS, TRANCHE_FACTS
+from grants.domain.rules.facts import APPLICATION_FACTS, COUNT_MAX, TRANCHE_FACTS
+from grants.domain.rules.schema import DAYS_MAX
 
 
 def _errors(document: Any) -> Any:
@@ -272,3 +275,110 @@ def test_fact_vocabulary() -> None:
     assert set(FACTS) == set(APPLICATION_FACTS) | set(TRANCHE_FACTS)
     assert not set(APPLICATION_FACTS) & set(TRANCHE_FACTS)
     assert all(spec.ja and spec.en for spec in FACTS.values())
+
+
+# ---- bounds, full width and translatable messages --------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["grace_days", "review_waiting_days", "tranche_waiting_days"])
+@pytest.mark.parametrize("days", [DAYS_MAX + 1, 2**63, 99999999999999999999999, -1, 1.0, "7"])
+def test_schedule_counts_are_bounded(key: str, days: Any) -> None:
+    document = amed_certified_vc()
+    document["schedule"][key] = days
+    assert _errors(document) == {
+        "schedule": {key: [f"Must be a whole number from 0 to {DAYS_MAX}."]}
+    }
+
+
+@pytest.mark.parametrize("key", ["due_soon_days", "escalation_days"])
+def test_schedule_day_lists_are_bounded_and_distinct(key: str) -> None:
+    document = amed_certified_vc()
+    document["schedule"][key] = [30, DAYS_MAX + 1]
+    assert _errors(document) == {
+        "schedule": {key: {"1": [f"Must be a whole number from 0 to {DAYS_MAX}."]}}
+    }
+    document["schedule"][key] = [30, 7, 7]
+    assert _errors(document) == {"schedule": {key: ["Give each number of days once."]}}
+
+
+def test_the_longest_schedule_is_accepted() -> None:
+    document = amed_certified_vc()
+    document["schedule"] = {"grace_days": DAYS_MAX, "due_soon_days": [DAYS_MAX, 0]}
+    document["amendments"] = {"max_extension_days": DAYS_MAX}
+    assert validate_ruleset(document)["schedule"]["grace_days"] == DAYS_MAX
+
+
+def test_amendment_extensions_are_bounded() -> None:
+    document = amed_certified_vc()
+    document["amendments"] = {"max_extension_days": DAYS_MAX + 1}
+    assert list(_errors(document)["amendments"]) == ["max_extension_days"]
+
+
+def test_amounts_and_counts_in_rules_are_bounded() -> None:
+    too_much = _with_params(4, amount=YEN_MAX + 1)
+    assert _errors(too_much) == {
+        "rules": {"4": {"params": {"amount": ["This amount is too large."]}}}
+    }
+    assert (
+        validate_ruleset(_with_params(4, amount=YEN_MAX))["rules"][4]["params"]["amount"] == YEN_MAX
+    )
+    quorum = _with_params(10, min=COUNT_MAX + 1)
+    assert _errors(quorum) == {
+        "rules": {"10": {"params": {"min": [f"Must be a whole number from 1 to {COUNT_MAX}."]}}}
+    }
+
+
+@pytest.mark.parametrize(
+    ("condition", "fact"),
+    [
+        ({"eligible_cost": {"gte": 10**24}}, "eligible_cost"),
+        ({"vc_count": {"lte": COUNT_MAX + 1}}, "vc_count"),
+        ({"milestone_count": 10**5000}, "milestone_count"),
+    ],
+)
+def test_condition_values_are_bounded(condition: dict[str, Any], fact: str) -> None:
+    [message] = _errors(_with_rule(4, applies_when=condition))["rules"]["4"]["applies_when"][fact]
+    assert f"is too large for '{fact}'" in message and len(message) < 100
+
+
+def test_ratios_are_kept_in_plain_characters() -> None:
+    normalised = validate_ruleset(_with_params(3, ratio=" ２５％ "))
+    assert normalised["rules"][3]["params"]["ratio"] == "25%"
+    assert list(_errors(_with_params(3, ratio="1e3"))["rules"]["3"]["params"]) == ["ratio"]
+
+
+@pytest.mark.parametrize("label", ["a\x00b", "\x1b[31m", "line\nbreak", ""])
+def test_labels_are_storable_single_lines(label: str) -> None:
+    document = _with_rule(4, label={"ja": label, "en": "Lead VC"})
+    assert list(_errors(document)["rules"]["4"]["label"]) == ["ja"]
+
+
+def _leaves(messages: Any) -> list[Any]:
+    if isinstance(messages, dict):
+        return [leaf for value in messages.values() for leaf in _leaves(value)]
+    if isinstance(messages, list):
+        return [leaf for value in messages for leaf in _leaves(value)]
+    return [messages]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        [1, 2],
+        {},
+        {"rules": "none", "schedule": [], "amendments": 3, "extra": 1},
+        {"rules": [1, {"id": None, "phase": 3, "type": "nope", "label": "x"}]},
+        {"rules": [{"id": "r", "phase": "eligibility", "type": "min_ratio", "params": []}]},
+        _with_rule(0, params={"fact": "stage", "values": []}, relaxations={"a": 1}),
+        _with_rule(7, params={"who": "some", "date_fact": "listed"}),
+        _with_rule(4, applies_when={"stage": {"between": 1}, "listed": "no", "nope": 1}),
+        _with_rule(4, relaxations=[{"when": 1, "params": 2, "label": {"ja": None}}]),
+        _with_rule(5, id="stage_eligible"),
+    ],
+)
+def test_every_message_is_translatable(document: Any) -> None:
+    leaves = _leaves(_errors(document))
+    assert leaves and all(isinstance(leaf, Problem) for leaf in leaves), leaves
+    with pytest.raises(RuleSetInvalid) as caught:
+        validate_ruleset(document)
+    assert isinstance(caught.value.message, Problem)

@@ -179,7 +179,7 @@ def test_an_export_prepared_in_the_background_is_the_same_file(
 @pytest.mark.parametrize(
     ("form", "field", "message"),
     [
-        ({"task-fiscal_year": "1999"}, "task-fiscal_year", "Enter a whole number from 2000 to 2100."),
+        ({"task-fiscal_year": "1999"}, "task-fiscal_year", "from 2000 to 2100."),
         ({"task-program_id": "999999"}, "task-program_id", "Not a valid choice."),
         ({"task-fiscal_year": "abc"}, "task-fiscal_year", "Not a valid integer value."),
     ],
