@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from html import unescape
 
 import pytest
 from flask import Flask
@@ -235,6 +236,98 @@ def test_bad_appropriation_input_re_renders_with_field_messages(
     page = response.get_data(as_text=True)
     assert f'id="{field}-error"' in page and message in page
     assert db.session.query(BudgetPool).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "amount"),
+    [
+        ("１，０００，０００", 1_000_000),
+        ("10億", 1_000_000_000),
+        ("1,000万円", 10_000_000),
+        ("¥500,000,000", 500_000_000),
+        ("７億円", 700_000_000),
+        ("7億5,000万", 750_000_000),
+        ("1.5億", 150_000_000),
+        ("1,000兆", 10**15),
+    ],
+)
+def test_appropriations_are_read_as_japanese_users_type_them(
+    client: FlaskClient, typed: str, amount: int
+) -> None:
+    program = make_program()
+    _officer(client)
+    path = f"/officer/programs/{program.id}/pools"
+    response = post_form(client, path, {"fiscal_year": "２０２６", "appropriation": typed})
+    assert response.status_code == 302
+    pool = db.session.query(BudgetPool).one()
+    assert (pool.fiscal_year, pool.appropriation) == (2026, amount)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1,0,0,0", "金額は円単位の整数で入力してください（例: 50,000,000、5億、7億5,000万）。"),
+        ("1.5", "円未満の端数があります。"),
+        ("-1億", "金額は0以上の円単位の整数で入力してください。"),
+        ("1,000兆1", "金額が大きすぎます。"),
+        ("1000000000000000000000000", "金額が大きすぎます。"),
+    ],
+)
+def test_a_refused_appropriation_is_explained_in_japanese_and_kept(
+    client: FlaskClient, typed: str, message: str
+) -> None:
+    program = make_program()
+    _officer(client, Locale.ja)
+    path = f"/officer/programs/{program.id}/pools"
+    response = post_form(client, path, {"fiscal_year": "2026", "appropriation": typed})
+    assert response.status_code == 422
+    page = unescape(response.get_data(as_text=True))
+    errors = page.split('id="appropriation-error"', 1)[1].split("</ul>", 1)[0]
+    assert message in errors
+    assert f'value="{typed}"' in page
+    assert db.session.query(BudgetPool).count() == 0
+
+
+@pytest.mark.parametrize(
+    "typed", ["2026/04/01", "２０２６／０４／０１", "２０２６-０４-０１", " 2026-4-1 "]
+)
+def test_programme_dates_are_read_with_slashes_and_full_width_digits(
+    client: FlaskClient, typed: str
+) -> None:
+    _officer(client)
+    response = post_form(client, "/officer/programs/new", FORM | {"application_opens": typed})
+    assert response.status_code == 302
+    assert db.session.query(Program).one().application_opens == date(2026, 4, 1)
+
+
+def test_a_date_typed_with_slashes_is_shown_back_as_a_date_input_reads_it(
+    client: FlaskClient,
+) -> None:
+    _officer(client)
+    changes = {"application_opens": "2026/04/01", "code": "A_B"}
+    response = post_form(client, "/officer/programs/new", FORM | changes)
+    assert response.status_code == 422
+    assert 'value="2026-04-01"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("name_ja", "事業\x00名"),
+        ("name_en", "\x1b[31mRed"),
+        ("name_en", "Bell\x07"),
+        ("code", "AB\x7f"),
+    ],
+)
+def test_programme_names_with_control_characters_are_refused(
+    client: FlaskClient, field: str, text: str
+) -> None:
+    _officer(client, Locale.ja)
+    response = post_form(client, "/officer/programs/new", FORM | {field: text})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in page and "制御文字" in page
+    assert db.session.query(Program).count() == 0
 
 
 def test_lowering_below_committed_and_released_is_refused(client: FlaskClient) -> None:

@@ -659,3 +659,197 @@ def test_every_edit_url_of_a_published_version_answers_409(
     db.session.expire_all()
     stored = db.session.get(RuleSet, world.published.id)
     assert stored.document == before and stored.version == 1 and _events() == events
+
+
+# ---- what Japanese users type, and messages in Japanese -------------------------------------
+
+
+@pytest.fixture
+def ja_client(client: FlaskClient, world: World) -> FlaskClient:
+    login(client, make_user(Role.officer, locale=Locale.ja).email)
+    return client
+
+
+def _min_ratio_form(**changes: str) -> dict[str, str]:
+    data = _min_amount_form(rule_id="vc_share", **NO_RELAXATION) | {
+        "param_numerator": "vc_committed_total",
+        "param_denominator": "eligible_cost",
+        "param_ratio": "1/3",
+        "relaxations-0-ratio": "",
+    }
+    return data | changes
+
+
+@pytest.mark.parametrize(
+    ("typed", "amount"),
+    [
+        ("１，０００", 1000),
+        ("10億", 10**9),
+        ("1,000万円", 10**7),
+        ("¥500,000,000", 500_000_000),
+        ("７億円", 7 * 10**8),
+        ("7億5,000万", 750_000_000),
+    ],
+)
+def test_the_rule_editor_reads_amounts_as_typed(
+    officer_client: FlaskClient, world: World, typed: str, amount: int
+) -> None:
+    path = f"/officer/rulesets/{world.draft.id}/rules/new?type=min_amount"
+    data = _min_amount_form(param_amount=typed, **{"relaxations-0-amount": "1,000万"})
+    response = post_form(officer_client, path, data)
+    assert response.status_code == 302, _all_errors(_page(response))
+    added = rule(_document(world.draft.id), "cost_floor")
+    assert added["params"]["amount"] == amount
+    assert added["relaxations"][0]["params"] == {"amount": 10_000_000}
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1000000000000000000000000", "金額が大きすぎます。"),
+        ("1,0,0,0", "金額は円単位の整数で入力してください"),
+        ("1.5", "円未満の端数があります。"),
+    ],
+)
+def test_the_rule_editor_refuses_what_the_pool_form_refuses(
+    ja_client: FlaskClient, world: World, typed: str, message: str
+) -> None:
+    before = copy.deepcopy(world.draft.document)
+    path = f"/officer/rulesets/{world.draft.id}/rules/new?type=min_amount"
+    response = post_form(ja_client, path, _min_amount_form(param_amount=typed))
+    page = _page(response)
+    assert response.status_code == 422
+    assert message in _field_errors(page, "param_amount")
+    assert _input_value(page, "param_amount") == typed
+    assert _document(world.draft.id) == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("２５％", "25%"), ("１／３", "1/3"), (" 0.25 ", "0.25")]
+)
+def test_ratios_in_full_width_are_stored_in_plain_characters(
+    officer_client: FlaskClient, world: World, typed: str, stored: str
+) -> None:
+    path = f"/officer/rulesets/{world.draft.id}/rules/new?type=min_ratio"
+    response = post_form(officer_client, path, _min_ratio_form(param_ratio=typed))
+    assert response.status_code == 302, _all_errors(_page(response))
+    assert rule(_document(world.draft.id), "vc_share")["params"]["ratio"] == stored
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"param_ratio": "1e3"}, "param_ratio", "比率として読めません: 「1e3」"),
+        ({"param_ratio": "２５％x"}, "param_ratio", "比率として読めません: 「２５％x」"),
+        ({"param_ratio": "1/0"}, "param_ratio", "比率「1/0」は0で割っています。"),
+        ({"param_ratio": "-1/4"}, "param_ratio", "比率「-1/4」が負の値です。"),
+        ({"rule_id": "lead_vc_min"}, "rule_id", "ルールの識別子「lead_vc_min」が重複しています。"),
+        ({"rule_id": "Bad Id"}, "rule_id", "英小文字・数字・アンダースコア"),
+        ({"label_ja": "下限\x00"}, "label_ja", "制御文字（U+0000）"),
+        ({"label_en": "Tab\there"}, "label_en", "改行やタブは使えません"),
+        (
+            {"applies_when-0-value": "moon"},
+            "applies_when-0-value",
+            "「moon」はmodalityの値ではありません",
+        ),
+    ],
+)
+def test_the_rule_editor_explains_in_japanese(
+    ja_client: FlaskClient, world: World, changes: dict[str, str], field: str, message: str
+) -> None:
+    before = copy.deepcopy(world.draft.document)
+    path = f"/officer/rulesets/{world.draft.id}/rules/new?type=min_ratio"
+    response = post_form(ja_client, path, _min_ratio_form(**changes))
+    page = _page(response)
+    assert response.status_code == 422
+    errors = _field_errors(page, field)
+    assert message in errors, _all_errors(page)
+    assert not re.search(r"[A-Z][a-z]+ [a-z]+", errors), errors  # no English sentence left
+    assert _document(world.draft.id) == before
+
+
+def test_full_width_settings_are_read_and_duplicates_refused(
+    ja_client: FlaskClient, world: World
+) -> None:
+    path = f"/officer/rulesets/{world.draft.id}/settings"
+    typed = _settings(
+        due_soon_days="３０、７",
+        escalation_days="１４，３０",
+        grace_days="３",
+        max_extension_days="９０",
+    )
+    assert post_form(ja_client, path, typed).status_code == 302
+    schedule = _document(world.draft.id)["schedule"]
+    assert (schedule["due_soon_days"], schedule["escalation_days"]) == ([30, 7], [14, 30])
+    assert schedule["grace_days"] == 3
+    assert post_form(ja_client, path, _settings(escalation_days="ー")).status_code == 302
+    assert _document(world.draft.id)["schedule"]["escalation_days"] == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"due_soon_days": "30,7,7"}, "due_soon_days", "同じ日数を重複して入力しないでください。"),
+        ({"escalation_days": "3651"}, "escalation_days", "日数は0から3650までで入力してください。"),
+        ({"escalation_days": "1" + "0" * 5000}, "escalation_days", "日数は0から3650まで"),
+        ({"grace_days": "9223372036854775808"}, "grace_days", "0から3650までの整数を入力"),
+        ({"grace_days": "9" * 5000}, "grace_days", "0から3650までの整数を入力"),
+        ({"review_waiting_days": "3651"}, "review_waiting_days", "0から3650まで"),
+        ({"max_extension_days": "３６５１"}, "max_extension_days", "0から3650まで"),
+        ({"due_soon_days": "30, x"}, "due_soon_days", "日数は整数で"),
+    ],
+)
+def test_settings_beyond_ten_years_or_repeated_are_refused_in_japanese(
+    ja_client: FlaskClient, world: World, changes: dict[str, str], field: str, message: str
+) -> None:
+    before = copy.deepcopy(world.draft.document)
+    path = f"/officer/rulesets/{world.draft.id}/settings"
+    response = post_form(ja_client, path, _settings(**changes))
+    page = _page(response)
+    assert response.status_code == 422
+    assert message in _field_errors(page, field), _all_errors(page)
+    assert _input_value(page, field) == next(iter(changes.values()))
+    assert _document(world.draft.id) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            b'{"rules": [], "schedule": {"grace_days": 99999999999999999999999}}',
+            "マイルストーンのスケジュール › 期限後の猶予期間（日）: 0から3650までの整数で指定してください。",
+        ),
+        (
+            b'{"rules": [], "schedule": {"grace_days": 1' + b"0" * 5000 + b"}}",
+            "ファイルに桁数が多すぎて読み取れない数値が含まれています。",
+        ),
+        (b"[1, 2]", "<li>JSONオブジェクト（{ … }）である必要があります。</li>"),
+        (b'{"rules": [], "extra": 1}', "extra: 不明な項目です。"),
+        (b'{"schedule": {}}', "ルール: 必須の項目です。"),
+        (
+            b'{"rules": [], "schedule": {"due_soon_days": [30, 7, 7]}}',
+            "同じ日数を重複して入力しないでください。",
+        ),
+    ],
+)
+def test_an_imported_file_is_explained_in_japanese(
+    ja_client: FlaskClient, world: World, body: bytes, message: str
+) -> None:
+    response = _import(ja_client, world.program.id, body)
+    assert response.status_code == 422
+    errors = _field_errors(_page(response), "file")
+    assert message in errors
+    assert "int_max_str_digits" not in errors and "Exceeds the limit" not in errors
+    assert db.session.query(RuleSet).count() == 2
+
+
+def test_schema_errors_of_an_import_name_the_fields_in_japanese(
+    ja_client: FlaskClient, world: World
+) -> None:
+    document = rulesets.preset_document("amed_certified_vc")
+    document["rules"][3]["params"]["ratio"] = "1/0"
+    document["rules"][4]["applies_when"] = {"stage": "phase9"}
+    response = _import(ja_client, world.program.id, json.dumps(document).encode())
+    errors = _field_errors(_page(response), "file")
+    assert "ルール › 3 › パラメータ › 比率: 比率「1/0」は0で割っています。" in errors
+    assert "ルール › 4 › 適用条件 › 開発段階: 「phase9」はstageの値ではありません" in errors
