@@ -170,3 +170,83 @@ def test_user_search(client: FlaskClient) -> None:
     login(client, make_user(Role.admin).email)
     page = client.get("/admin/users?q=findme").get_data(as_text=True)
     assert "findme@example.jp" in page and "other@example.jp" not in page
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "７００００１２０５０００２",
+        " 7000012050002 ",
+        "7000-0120-50002",
+        "７０００－０１２０－５０００２",
+    ],
+)
+def test_a_corporate_number_is_read_as_typed(client: FlaskClient, typed: str) -> None:
+    login(client, make_user(Role.admin).email)
+    form = {"name": "国税庁", "kind": "other", "corporate_number": typed}
+    response = post_form(client, "/admin/organizations/new", form)
+    assert response.status_code == 302
+    assert db.session.query(Organization).one().corporate_number == "7000012050002"
+
+
+def test_a_corporate_number_taken_in_another_spelling_is_refused(client: FlaskClient) -> None:
+    make_org(corporate_number="7000012050002")
+    login(client, make_user(Role.admin).email)
+    form = {"name": "別法人", "kind": "other", "corporate_number": "７０００-０１２０-５０００２"}
+    response = post_form(client, "/admin/organizations/new", form)
+    assert response.status_code == 422
+    assert "この法人番号は別の組織に登録されています。" in response.get_data(as_text=True)
+    assert db.session.query(Organization).count() == 1
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["@", "a\r\nBcc: x@y@example.jp", "a@b@example.jp", "hanako@localhost", "花子@example.jp"],
+)
+def test_an_implausible_e_mail_address_is_refused(client: FlaskClient, email: str) -> None:
+    login(client, make_user(Role.admin).email)
+    before = db.session.query(User).count()
+    form = {
+        "email": email,
+        "name": "New User",
+        "role": "reviewer",
+        "locale": "ja",
+        "organization_id": "0",
+        "password": "long-enough-pw",
+    }
+    response = post_form(client, "/admin/users/new", form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="email-error"' in page and "正しいメールアドレスを入力してください。" in page
+    assert db.session.query(User).count() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "form", "field"),
+    [
+        ("/admin/users/new", {"name": "a\x00b\x07c"}, "name"),
+        ("/admin/users/new", {"name": "two\nlines"}, "name"),
+        ("/admin/organizations/new", {"name_en": "\x1b[31m\x00"}, "name_en"),
+        ("/admin/organizations/new", {"name": "株式会社\x7f"}, "name"),
+    ],
+)
+def test_names_with_control_characters_are_refused_and_kept(
+    client: FlaskClient, path: str, form: dict[str, str], field: str
+) -> None:
+    login(client, make_user(Role.admin).email)
+    users, orgs = db.session.query(User).count(), db.session.query(Organization).count()
+    base = {
+        "email": "new@example.jp",
+        "name": "New",
+        "role": "reviewer",
+        "locale": "ja",
+        "organization_id": "0",
+        "password": "long-enough-pw",
+        "kind": "startup",
+    }
+    response = post_form(client, path, base | form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    errors = page.split(f'id="{field}-error"', 1)[1].split("</ul>", 1)[0]
+    assert "制御文字" in errors or "改行やタブ" in errors
+    assert (db.session.query(User).count(), db.session.query(Organization).count()) == (users, orgs)

@@ -231,3 +231,41 @@ def test_unknown_ids_are_404(app: Flask, client: FlaskClient) -> None:
     assert post_form(client, "/amendments/999/withdraw", {}).status_code == 404
     switch(client, make_user(Role.officer))
     assert post_form(client, "/amendments/999/decide", {}).status_code == 404
+
+
+def test_a_resplit_in_oku_and_a_due_date_with_slashes(app: Flask, client: FlaskClient) -> None:
+    world = _world()
+    m1, m2, m3 = world.milestones
+    login(client, world.applicant.email)
+    base = {"kind": "resplit", "milestone_id": str(m1.id), "reason": "Costs move later."}
+    split = {f"new_split_{m1.id}": "", f"new_split_{m2.id}": "3億", f"new_split_{m3.id}": "2億円"}
+    too_large = post_form(client, _url(world), base | split | {f"new_split_{m2.id}": "2,000兆"})
+    assert too_large.status_code == 422
+    page = too_large.get_data(as_text=True)
+    assert f'id="new_split_{m2.id}-error"' in page and "This amount is too large." in page
+    assert 'value="2,000兆"' in page
+    assert post_form(client, _url(world), base | split).status_code == 302
+    assert db.session.query(Amendment).one().new_split == {
+        str(m2.id): 300_000_000,
+        str(m3.id): 200_000_000,
+    }
+    new_due = m1.due_date + timedelta(days=10)
+    form = _due_form(world, index=0) | {"new_due_date": new_due.strftime("%Y/%m/%d")}
+    assert post_form(client, _url(world), form).status_code == 302
+    assert db.session.query(Amendment).filter_by(
+        kind=AmendmentKind.due_date
+    ).one().new_due_date == (new_due)
+
+
+def test_a_reason_keeps_its_lines_but_not_control_characters(
+    app: Flask, client: FlaskClient
+) -> None:
+    world = _world()
+    login(client, world.applicant.email)
+    bell = post_form(client, _url(world), _due_form(world) | {"reason": "Late\x07"})
+    assert bell.status_code == 422
+    body = bell.get_data(as_text=True)
+    assert 'id="reason-error"' in body and "control character (U+0007)" in body
+    lines = post_form(client, _url(world), _due_form(world) | {"reason": "Late.\r\n\tSite B."})
+    assert lines.status_code == 302
+    assert db.session.query(Amendment).one().reason == "Late.\r\n\tSite B."

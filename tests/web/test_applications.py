@@ -449,3 +449,84 @@ def test_withdraw_and_then_nothing_is_editable(client: FlaskClient) -> None:
     assert post_form(client, f"{path}/submit", {}).status_code == 409
     assert post_form(client, f"{path}/withdraw", {}).status_code == 409
     assert db.session.query(AuditEvent).filter_by(action="application.withdraw").count() == 1
+
+
+# ---- what Japanese users type -----------------------------------------------------------------
+
+
+def test_a_plan_typed_in_full_width_is_stored_in_plain_figures(client: FlaskClient) -> None:
+    world = ready_application("milestone")
+    login(client, world.applicant.email)
+    path = f"/applications/{world.application.id}/plan"
+    typed = PLAN | {
+        "milestones-0-due_date": "２０２６／１２／３１",
+        "milestones-0-tranche_amount": "1億",
+        "milestones-1-due_date": "2027/09/30",
+        "milestones-1-tranche_amount": "3億円",
+        "milestones-1-criteria-0-target": "０",
+        "milestones-1-criteria-0-unit": "件",
+        "milestones-0-criteria-0-target": "≦ １０",
+        "milestones-0-criteria-0-unit": "ｎＭ",
+    }
+    assert post_form(client, path, typed).status_code == 302
+    plan = db.session.query(PlannedMilestone).order_by(PlannedMilestone.sequence).all()
+    assert [(m.due_date, m.tranche_amount) for m in plan] == [
+        (date(2026, 12, 31), 100_000_000),
+        (date(2027, 9, 30), 300_000_000),
+    ]
+    assert plan[0].criteria == [{"metric": "IC50", "target": "≦ 10", "unit": "nM"}]
+    assert plan[1].criteria == [{"metric": "Efficacy", "target": "0", "unit": "件"}]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"milestones-0-title": "a\x00b"}, "milestones-0-title", "制御文字（U+0000）"),
+        ({"milestones-0-criteria-0-target": "1\x07"}, "milestones-0-criteria-0-target", "U+0007"),
+        ({"milestones-0-criteria-0-unit": "n\nM"}, "milestones-0-criteria-0-unit", "改行やタブ"),
+        ({"milestones-0-tranche_amount": "1,0,0"}, "milestones-0-tranche_amount", "円単位の整数"),
+    ],
+)
+def test_a_plan_row_that_cannot_be_stored_is_explained_beside_it(
+    client: FlaskClient, changes: dict[str, str], field: str, message: str
+) -> None:
+    world = ready_application("milestone")
+    login(client, world.applicant.email)
+    before = [m.title for m in world.application.plan]
+    response = post_form(client, f"/applications/{world.application.id}/plan", PLAN | changes)
+    assert response.status_code == 422
+    assert message in _field_error(_page(response), field)
+    db.session.expire_all()
+    assert [m.title for m in world.application.plan] == before
+
+
+@pytest.mark.parametrize("title", ["a\x00b", "抗菌薬\x1b[0m", "del\x7f", "two\nlines"])
+def test_an_application_title_with_control_characters_is_refused(
+    client: FlaskClient, title: str
+) -> None:
+    program, _ = make_program("AMED-W", "amed")
+    db.session.commit()
+    login(client, make_applicant().email)
+    form = FORM | {"program_id": str(program.id), "title": title}
+    response = post_form(client, "/applications/new", form)
+    assert response.status_code == 422
+    assert "title-error" in _page(response)
+    assert db.session.query(Application).count() == 0
+
+
+def test_application_amounts_and_dates_as_typed(client: FlaskClient) -> None:
+    program, _ = make_program("AMED-W", "amed")
+    db.session.commit()
+    login(client, make_applicant().email)
+    typed = FORM | {
+        "program_id": str(program.id),
+        "eligible_cost": "6億円",
+        "indirect_cost": "6,000万",
+        "requested_subsidy": "¥400,000,000",
+        "project_start": "２０２６／０６／０１",
+    }
+    assert post_form(client, "/applications/new", typed).status_code == 302
+    application = db.session.query(Application).one()
+    assert (application.eligible_cost, application.indirect_cost) == (6 * 10**8, 6 * 10**7)
+    assert application.requested_subsidy == 4 * 10**8
+    assert application.project_start == date(2026, 6, 1)

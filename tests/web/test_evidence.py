@@ -371,3 +371,40 @@ def test_the_grant_page_offers_evidence_for_the_current_milestone_only(
     assert f"/milestones/{first.id}/evidence" in page
     assert f"/milestones/{second.id}/evidence" not in page
     assert f"/milestones/{third.id}/evidence" not in page
+
+
+def test_a_measured_value_in_full_width_is_stored_as_plain_figures(
+    app: Flask, client: FlaskClient, world: GrantWorld
+) -> None:
+    login(client, world.applicant.email)
+    narrative = "IC50 は 8 nM に到達。\r\n\t詳細は添付のとおり。"
+    response = send(
+        client, world.milestones[0], [(PDF, "ok.pdf")], narrative=narrative, measured_0="０"
+    )
+    assert response.status_code == 302
+    submission = db.session.query(EvidenceSubmission).one()
+    assert submission.measured[0]["value"] == "0"
+    assert submission.narrative == narrative
+
+
+@pytest.mark.parametrize(
+    ("fields", "field_id"),
+    [
+        ({"narrative": "a\x00b"}, "narrative"),
+        ({"narrative": "escape \x1b[31m"}, "narrative"),
+        ({"measured_0": "8\x7f"}, "measured_0"),
+        ({"measured_0": "8\n9"}, "measured_0"),
+    ],
+)
+def test_text_that_cannot_be_stored_is_refused_beside_its_field(
+    app: Flask, client: FlaskClient, world: GrantWorld, fields: dict[str, str], field_id: str
+) -> None:
+    before = stored_files(app)
+    login(client, world.applicant.email)
+    response = send(client, world.milestones[0], [(PDF, "ok.pdf")], **fields)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    errors = page.split(f'id="{field_id}-error"', 1)[1].split("</ul>", 1)[0]
+    assert "制御文字" in errors or "改行やタブ" in errors
+    assert stored_files(app) == before
+    assert db.session.query(EvidenceSubmission).count() == 0

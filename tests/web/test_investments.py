@@ -122,3 +122,31 @@ def test_unknown_ids_are_404(app: Flask, client: FlaskClient) -> None:
     _officer(client)
     assert client.get("/officer/grants/999/investments").status_code == 404
     assert post_form(client, "/officer/investments/999/verify", {}).status_code == 404
+
+
+def test_amounts_and_dates_are_read_as_typed(app: Flask, client: FlaskClient) -> None:
+    world = make_grant()
+    _officer(client)
+    typed = TODAY.strftime("%Y/%m/%d").translate(
+        str.maketrans("0123456789/", "０１２３４５６７８９／")
+    )
+    response = post_form(client, _url(world), _form(world, amount="5,000万円", paid_on=typed))
+    assert response.status_code == 302
+    investment = db.session.query(Investment).one()
+    assert (investment.amount, investment.paid_on) == (50_000_000, TODAY)
+
+
+def test_a_refused_amount_is_explained_in_japanese_and_kept(
+    app: Flask, client: FlaskClient
+) -> None:
+    world = make_grant()
+    login(client, make_user(Role.officer, locale=Locale.ja).email)
+    for typed, message in [("1,0,0,0", "円単位の整数"), ("2,000兆", "金額が大きすぎます。")]:
+        response = post_form(client, _url(world), _form(world, amount=typed))
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert message in page.split('id="amount-error"', 1)[1].split("</ul>", 1)[0]
+        assert f'value="{typed}"' in page
+    response = post_form(client, _url(world), _form(world, evidence="振込\x1b0042"))
+    assert response.status_code == 422 and "制御文字（U+001B）" in response.get_data(as_text=True)
+    assert db.session.query(Investment).count() == 0

@@ -817,7 +817,8 @@ def test_settings_beyond_ten_years_or_repeated_are_refused_in_japanese(
     [
         (
             b'{"rules": [], "schedule": {"grace_days": 99999999999999999999999}}',
-            "マイルストーンのスケジュール › 期限後の猶予期間（日）: 0から3650までの整数で指定してください。",
+            "マイルストーンのスケジュール › 期限後の猶予期間（日）: "
+            "0から3650までの整数で指定してください。",
         ),
         (
             b'{"rules": [], "schedule": {"grace_days": 1' + b"0" * 5000 + b"}}",
