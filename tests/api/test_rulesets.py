@@ -120,3 +120,22 @@ def test_schedule_keys_are_optional_overrides(app: Flask, client: FlaskClient) -
     document["schedule"] = {"due_soon_days": [30, -1]}
     error = assert_error(api.put(f"{path}/document", json={"document": document}), 422)
     assert "due_soon_days" in error["fields"]["schedule"]
+
+
+def test_document_errors_are_in_the_callers_language(app: Flask, client: FlaskClient) -> None:
+    program = make_program()
+    api = api_as(client, Role.officer)
+    path = f"/api/v1/programs/{program.id}/rulesets"
+    document = amed_certified_vc()
+    document["schedule"] = {"grace_days": 9223372036854775808, "due_soon_days": [30, 7, 7]}
+    rule(document, "vc_share_min")["params"]["ratio"] = "1e3"
+    sent = {"title": "x", "document": document}
+    japanese = assert_error(api.post(path, json=sent, headers={"Accept-Language": "ja"}), 422)
+    assert japanese["message"] == "ルールセットに誤りがあります。"
+    assert japanese["fields"]["schedule"] == {
+        "grace_days": ["0から3650までの整数で指定してください。"],
+        "due_soon_days": ["同じ日数を重複して入力しないでください。"],
+    }
+    assert japanese["fields"]["rules"]["3"]["params"]["ratio"][0].startswith("比率として読めません")
+    english = assert_error(api.post(path, json=sent, headers={"Accept-Language": "en"}), 422)
+    assert english["fields"]["schedule"]["grace_days"] == ["Must be a whole number from 0 to 3650."]
