@@ -16,14 +16,13 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, exists, select
 
 from grants.domain.accounts import OrgKind
+from grants.domain.money import YEN_MAX
 from grants.domain.rules import STAGES
 from grants.extensions import db
 from grants.models import Organization, Program, VcCertification
 
 Errors = dict[str, list[str]]
 
-# Far above any project (the largest is ~10^10 yen) and far below the BIGINT limit.
-YEN_LIMIT = 10**13
 TITLE_MAX = 300
 CRITERION_PART_MAX = 200
 MILESTONES_MAX = 30
@@ -133,7 +132,7 @@ def yen_error(value: Any, allow_zero: bool) -> str | None:
         return _("Enter zero or more.")
     if not allow_zero and value <= 0:
         return _("Enter an amount above zero.")
-    if value >= YEN_LIMIT:
+    if value > YEN_MAX:
         return _("This amount is too large.")
     return None
 

@@ -367,12 +367,12 @@ def _data_of(application: Application) -> ApplicationData:
 
 
 def _stripped_milestone(milestone: MilestoneData) -> MilestoneData:
-    """Trimmed, and a criterion's target and unit as figures ("１０ ｍｇ" is "10 mg")."""
+    """Trimmed, and a criterion's target as a figure in plain characters ("≦１０" is "≦10")."""
     return replace(
         milestone,
         title=(milestone.title or "").strip(),
         criteria=tuple(
-            CriterionData((c.metric or "").strip(), figure(c.target or ""), figure(c.unit or ""))
+            CriterionData((c.metric or "").strip(), figure(c.target or ""), (c.unit or "").strip())
             for c in milestone.criteria
         ),
     )

@@ -49,6 +49,39 @@ def test_create_user_errors_exit_non_zero_with_a_message(
     assert db.session.query(User).count() == 1
 
 
+def test_create_user_refuses_an_implausible_e_mail_address(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    base = ["grants", "create-user", "--name", "X", "--role", "admin", "--password", "pw-long-1"]
+    for email in ("@", "a\r\nBcc: x@y@example.jp", "root@localhost", "a b@example.jp"):
+        result = runner.invoke(args=[*base, "--email", email])
+        assert result.exit_code == 1 and "email" in result.output, (email, result.output)
+    assert db.session.query(User).count() == 0
+
+
+def test_create_user_finds_the_organization_by_its_number_as_typed(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    org = make_org()
+    typed = org.corporate_number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    typed = f"{typed[:4]}-{typed[4:8]}-{typed[8:]}"
+    base = [
+        "grants",
+        "create-user",
+        "--name",
+        "X",
+        "--role",
+        "applicant",
+        "--password",
+        "pw-long-1",
+    ]
+    result = runner.invoke(args=[*base, "--email", "x@example.jp", "--organization", typed])
+    assert result.exit_code == 0, result.output
+    assert db.session.query(User).one().organization_id == org.id
+    huge = runner.invoke(args=[*base, "--email", "y@example.jp", "--organization", "9" * 5000])
+    assert huge.exit_code == 1 and "No organization" in huge.output
+
+
 def test_demo_is_idempotent_and_its_accounts_sign_in(app: Flask, runner: FlaskCliRunner) -> None:
     first = runner.invoke(args=["grants", "demo"])
     assert first.exit_code == 0, first.output

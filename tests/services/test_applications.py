@@ -12,6 +12,7 @@ from flask_babel import force_locale
 
 from grants.domain.accounts import OrgKind, Role
 from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.domain.money import YEN_MAX
 from grants.domain.rules import Outcome, Trace
 from grants.domain.states import ApplicationState
 from grants.extensions import db
@@ -89,7 +90,7 @@ def test_applicant_creates_a_draft_owned_by_their_organization(app: Flask) -> No
         ({"modality": "vaccine"}, "modality"),
         ({"stage": "preclinical"}, "stage"),
         ({"eligible_cost": -1}, "eligible_cost"),
-        ({"eligible_cost": 10**13}, "eligible_cost"),
+        ({"eligible_cost": YEN_MAX + 1}, "eligible_cost"),
         ({"eligible_cost": True}, "eligible_cost"),
         ({"indirect_cost": 600_000_001}, "indirect_cost"),
         ({"requested_subsidy": 600_000_001}, "requested_subsidy"),

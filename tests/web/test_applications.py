@@ -466,7 +466,6 @@ def test_a_plan_typed_in_full_width_is_stored_in_plain_figures(client: FlaskClie
         "milestones-1-criteria-0-target": "０",
         "milestones-1-criteria-0-unit": "件",
         "milestones-0-criteria-0-target": "≦ １０",
-        "milestones-0-criteria-0-unit": "ｎＭ",
     }
     assert post_form(client, path, typed).status_code == 302
     plan = db.session.query(PlannedMilestone).order_by(PlannedMilestone.sequence).all()
