@@ -28,6 +28,11 @@ def control_problem(text: str, multiline: bool = False) -> Problem | None:
     )
 
 
+def without_controls(text: str) -> str:
+    """`text` with its control characters (line breaks too) removed: for a search term."""
+    return _CONTROL_OR_BREAK.sub("", text)
+
+
 def figure(text: str) -> str:
     """A figure as typed, in plain characters: full-width digits, letters and signs (NFKC)."""
     return unicodedata.normalize("NFKC", text).strip()

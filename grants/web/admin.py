@@ -27,7 +27,7 @@ from grants.services import accounts
 from grants.web.access import actor, requires
 from grants.web.forms import Form, apply_errors
 from grants.web.labels import locale_labels, org_kind_labels, role_labels
-from grants.web.listing import page_number
+from grants.web.listing import page_number, search_term
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
@@ -98,7 +98,7 @@ class UserForm(Form):
 @requires(Action.manage_users)
 def users() -> str:
     query = select(User).order_by(User.email)
-    term = request.args.get("q", "").strip()
+    term = search_term()
     if term:
         like = f"%{term}%"
         query = query.where(or_(User.email.ilike(like), User.name.ilike(like)))
@@ -143,7 +143,7 @@ def edit_user(user_id: int) -> str | Response:
 @requires(Action.manage_organizations)
 def organizations() -> str:
     query = select(Organization).order_by(Organization.name)
-    term = request.args.get("q", "").strip()
+    term = search_term()
     if term:
         like = f"%{term}%"
         query = query.where(or_(Organization.name.ilike(like), Organization.name_en.ilike(like)))

@@ -1,10 +1,11 @@
-"""Query-string arguments shared by the officer's lists: the programme filter and the page."""
+"""Query-string arguments shared by the lists: the programme filter, a search term, the page."""
 
 from __future__ import annotations
 
 from flask import request
 from werkzeug.datastructures import MultiDict
 
+from grants.domain.text import without_controls
 from grants.models import Program
 from grants.services.paging import bounded_page
 from grants.services.programs import all_programmes
@@ -15,6 +16,11 @@ def programme_filter() -> tuple[list[Program], int | None]:
     programs = all_programmes()
     program_id = request.args.get("program_id", type=int)
     return programs, program_id if program_id in {p.id for p in programs} else None
+
+
+def search_term() -> str:
+    """?q=, without the control characters no column holds (PostgreSQL refuses NUL)."""
+    return without_controls(request.args.get("q", "")).strip()
 
 
 def page_number(values: MultiDict[str, str] | None = None) -> int:

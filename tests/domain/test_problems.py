@@ -11,7 +11,7 @@ import pytest
 from marshmallow import validate
 
 from grants.domain.problems import N_, Problem, problem_of, shown
-from grants.domain.text import control_problem, figure
+from grants.domain.text import control_problem, figure, without_controls
 
 
 def test_a_problem_reads_as_its_english_text() -> None:
@@ -90,3 +90,7 @@ def test_figures_are_read_in_plain_characters() -> None:
     assert figure(" ０ ") == "0"
     assert figure("１０ ｍｇ") == "10 mg"
     assert figure("≦１０") == "≦10"
+
+
+def test_a_search_term_loses_its_control_characters() -> None:
+    assert without_controls("find\x00me\x1b\n") == "findme"

@@ -250,3 +250,15 @@ def test_names_with_control_characters_are_refused_and_kept(
     errors = page.split(f'id="{field}-error"', 1)[1].split("</ul>", 1)[0]
     assert "制御文字" in errors or "改行やタブ" in errors
     assert (db.session.query(User).count(), db.session.query(Organization).count()) == (users, orgs)
+
+
+def test_a_search_with_control_characters_finds_what_it_would_without(
+    client: FlaskClient,
+) -> None:
+    make_user(email="findme@example.jp")
+    make_org(name="探索株式会社")
+    login(client, make_user(Role.admin).email)
+    users = client.get("/admin/users?q=find%00me%1b")
+    assert users.status_code == 200 and "findme@example.jp" in users.get_data(as_text=True)
+    orgs = client.get("/admin/organizations?q=%E6%8E%A2%E7%B4%A2%00")
+    assert orgs.status_code == 200 and "探索株式会社" in orgs.get_data(as_text=True)
