@@ -34,17 +34,9 @@ def parse_yen(text: str) -> int:
     """
     body = _YEN_AFFIXES.sub("", unicodedata.normalize("NFKC", text).strip())
     negative = body.startswith(("-", "−"))
-    match = _YEN.fullmatch(body[1:] if negative else body)
-    if match is None or not any(match.groups()):
+    total = _amount(body[1:] if negative else body)
+    if total is None:
         raise ValueError(N_("Enter a whole number of yen, e.g. 50,000,000, 5億 or 7億5,000万."))
-    total = Fraction(0)
-    for position, (number, unit) in enumerate(
-        (number, unit) for number, unit in zip(match.groups(), _UNITS, strict=True) if number
-    ):
-        value = _number(number)
-        if position and value >= _GROUP:
-            raise ValueError(N_("Enter a whole number of yen, e.g. 50,000,000, 5億 or 7億5,000万."))
-        total += value * unit
     if negative and total:
         raise ValueError(N_("Enter a whole number of yen, zero or more."))
     if total > YEN_MAX:
@@ -52,6 +44,17 @@ def parse_yen(text: str) -> int:
     if total.denominator != 1:
         raise ValueError(N_("This is not a whole number of yen."))
     return int(total)
+
+
+def _amount(body: str) -> Fraction | None:
+    """The amount `body` writes ("7億5,000万" is 7 x 10^8 + 5,000 x 10^4), or None."""
+    match = _YEN.fullmatch(body)
+    if match is None:
+        return None
+    counts = [(_number(n), unit) for n, unit in zip(match.groups(), _UNITS, strict=True) if n]
+    if not counts or any(count >= _GROUP for count, _unit in counts[1:]):
+        return None
+    return sum((count * unit for count, unit in counts), Fraction(0))
 
 
 def _number(digits: str) -> Fraction:

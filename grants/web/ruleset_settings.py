@@ -121,11 +121,11 @@ def _settings_document(form: SettingsForm, document: dict[str, Any]) -> dict[str
         key: form[key].data for key in SCHEDULE_COUNTS if form[key].data is not None
     }
     for key in SCHEDULE_LISTS:
-        text = figure(form[key].data or "")
+        text = (form[key].data or "").strip()
         if not text:
             continue
         try:
-            schedule[key] = parse_days(text)
+            schedule[key] = _parse_days(text)
         except ValueError as error:
             add_error(form[key], str(error))
     if form.errors:
@@ -134,7 +134,7 @@ def _settings_document(form: SettingsForm, document: dict[str, Any]) -> dict[str
     return {**document, "schedule": schedule, "amendments": amendments}
 
 
-def parse_days(text: str) -> list[int]:
+def _parse_days(text: str) -> list[int]:
     """Days typed as "30, 7" or "３０、７" ("-" for none), each once and at most DAYS_MAX;
     ValueError with the message to show."""
     body = figure(text)
