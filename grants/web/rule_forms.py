@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -319,6 +319,11 @@ def parse_value(fact: str, text: str) -> Any:
         try:
             return parse_yen(body)
         except ValueError:
+            return body
+    if spec.kind is Kind.DATE:
+        try:
+            return datetime.strptime(body, "%Y/%m/%d").date().isoformat()
+        except ValueError:  # ISO, or not a date: the schema reads it
             return body
     return body
 

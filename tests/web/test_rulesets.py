@@ -854,3 +854,30 @@ def test_schema_errors_of_an_import_name_the_fields_in_japanese(
     errors = _field_errors(_page(response), "file")
     assert "ルール › 3 › パラメータ › 比率: 比率「1/0」は0で割っています。" in errors
     assert "ルール › 4 › 適用条件 › 開発段階: 「phase9」はstageの値ではありません" in errors
+
+
+def test_condition_values_are_read_in_full_width_and_with_slashes(
+    officer_client: FlaskClient, world: World
+) -> None:
+    path = f"/officer/rulesets/{world.draft.id}/rules/new?type=min_amount"
+    data = _min_amount_form(**NO_RELAXATION, **{"relaxations-0-amount": ""}) | {
+        "applies_when-0-fact": "submitted_on",
+        "applies_when-0-op": "gte",
+        "applies_when-0-value": "２０２６／０４／０１",
+    }
+    response = post_form(officer_client, path, data)
+    assert response.status_code == 302, _all_errors(_page(response))
+    assert rule(_document(world.draft.id), "cost_floor")["applies_when"] == {
+        "submitted_on": {"gte": "2026-04-01"}
+    }
+    data |= {"rule_id": "cost_floor_2", "applies_when-0-fact": "eligible_cost"}
+    data |= {"applies_when-0-value": "５億"}
+    assert post_form(officer_client, path, data).status_code == 302
+    assert rule(_document(world.draft.id), "cost_floor_2")["applies_when"] == {
+        "eligible_cost": {"gte": 500_000_000}
+    }
+    data |= {"rule_id": "cost_floor_3", "applies_when-0-fact": "submitted_on"}
+    data |= {"applies_when-0-value": "2026/02/30"}
+    response = post_form(officer_client, path, data)
+    assert response.status_code == 422
+    assert "is not a date" in _field_errors(_page(response), "applies_when-0-value")
