@@ -14,6 +14,7 @@ from grants.domain.errors import Conflict, NotFound, RuleViolation
 from grants.domain.permissions import Action, Subject
 from grants.domain.rules import CompiledRuleSet, RuleSetInvalid, compile_ruleset, validate_ruleset
 from grants.domain.rules.presets import amed_certified_vc, milestone_programme
+from grants.domain.rules.schema import duplicate_id
 from grants.extensions import db
 from grants.models import Program, RuleSet, RuleSetStatus
 from grants.models.base import utcnow
@@ -216,7 +217,7 @@ def _refuse_duplicate_id(rules: list[Any], index: int) -> None:
         rule.get("id") for i, rule in enumerate(rules) if i != index and isinstance(rule, dict)
     }
     if rule_id in others:
-        message = _("Duplicate rule id '%(id)s'.", id=rule_id)
+        message = duplicate_id(rule_id)  # a Problem, as the schema's own: the edge translates
         raise RuleSetInvalid(
             _("The rule set is invalid."), {"rules": {str(index): {"id": [message]}}}
         )
