@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from grants.api.auth import api_actor
+from grants.api.inputs import ApiBlueprint
 from grants.api.pagination import PageArgs, page_schema, paginate
 from grants.domain.alerts import AlertKind
 from grants.models import Alert
 from grants.models.base import utcnow
 from grants.services import alerts
 
-blp = Blueprint("api_alerts", __name__, url_prefix="/api/v1/alerts", description="My alerts.")
+blp = ApiBlueprint("api_alerts", __name__, url_prefix="/api/v1/alerts", description="My alerts.")
 
 
 class AlertArgs(PageArgs):

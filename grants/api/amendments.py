@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from grants.api.auth import api_actor
 from grants.api.common import Yen, today
 from grants.api.errors import ErrorSchema
 from grants.api.grant_access import visible_amendment, visible_grant
-from grants.api.inputs import DbId, Text
+from grants.api.inputs import ApiBlueprint, DbId, Text
 from grants.domain.states import AmendmentKind, AmendmentState
 from grants.models import Amendment
 from grants.services import amendments
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_amendments",
     __name__,
     url_prefix="/api/v1",

@@ -9,17 +9,17 @@ from typing import Any
 
 from flask import Response
 from flask_babel import force_locale
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from grants.api.auth import api_actor
 from grants.api.errors import ErrorSchema
+from grants.api.inputs import ApiBlueprint
 from grants.downloads import Build, csv_response
 from grants.routing import ID_MAX
 from grants.services import exports
 from grants.services.programs import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_exports",
     __name__,
     url_prefix="/api/v1/exports",

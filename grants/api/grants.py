@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, and_, exists, func, not_, select
 from sqlalchemy.orm import selectinload
@@ -22,7 +21,7 @@ from grants.api.grant_schemas import (
     is_overdue,
     milestones_data,
 )
-from grants.api.inputs import DbId, Text
+from grants.api.inputs import ApiBlueprint, DbId, Text
 from grants.api.pagination import PageArgs, page_schema, paginate
 from grants.domain.permissions import Action, Subject
 from grants.extensions import db
@@ -30,7 +29,7 @@ from grants.models import Application, Disbursement, Grant, Milestone
 from grants.services import portfolio, terminations
 from grants.services.permission import require
 
-blp = Blueprint("api_grants", __name__, url_prefix="/api/v1", description="Awarded grants.")
+blp = ApiBlueprint("api_grants", __name__, url_prefix="/api/v1", description="Awarded grants.")
 
 FISCAL_YEARS = validate.Range(min=2000, max=2200)
 

@@ -17,7 +17,7 @@ from flask import Request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, abort
 
 from grants.domain.errors import RuleViolation
 from grants.routing import ID_MAX
@@ -41,7 +41,26 @@ def dotted_fields(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
     return {key.replace("-", "."): messages for key, messages in errors.items()}
 
 
-class DottedParser(FlaskParser):
+class ApiParser(FlaskParser):
+    """Bodies that are not JSON, or nested past json's recursion limit, answer 400."""
+
+    def load_json(self, req: Request, schema: Schema) -> Any:
+        try:
+            return super().load_json(req, schema)
+        except RecursionError:  # thousands of nested brackets
+            abort(400, message=_("The JSON body is nested too deeply."))
+
+    def _handle_invalid_json_error(
+        self, error: Exception, req: Request, *args: Any, **kwargs: Any
+    ) -> NoReturn:
+        abort(400, exc=error, message=_("The body is not valid JSON."))
+
+
+class ApiBlueprint(Blueprint):  # type: ignore[misc]
+    ARGUMENTS_PARSER = ApiParser()
+
+
+class DottedParser(ApiParser):
     """Input errors by dotted path, the same form as the services' field errors."""
 
     def handle_error(  # type: ignore[override]
@@ -52,7 +71,7 @@ class DottedParser(FlaskParser):
         super().handle_error(error, req, schema, **kwargs)
 
 
-class DottedBlueprint(Blueprint):  # type: ignore[misc]
+class DottedBlueprint(ApiBlueprint):
     ARGUMENTS_PARSER = DottedParser()
 
 

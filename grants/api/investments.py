@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from grants.api.auth import api_actor
 from grants.api.common import Yen, today
 from grants.api.errors import ErrorSchema
 from grants.api.grant_access import require_role, visible_grant, visible_investment
-from grants.api.inputs import DbId, Text
+from grants.api.inputs import ApiBlueprint, DbId, Text
 from grants.domain.permissions import Action
 from grants.models import Investment
 from grants.services import investments
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_investments",
     __name__,
     url_prefix="/api/v1",

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import send_file, url_for
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -19,7 +18,7 @@ from grants.api.common import today
 from grants.api.errors import ErrorSchema
 from grants.api.grant_access import visible_milestone
 from grants.api.grant_schemas import MILESTONE_STATES, MilestoneSchema, milestone_data
-from grants.api.inputs import Text
+from grants.api.inputs import ApiBlueprint, Text
 from grants.domain.errors import NotFound, RuleViolation
 from grants.domain.permissions import Action, decide
 from grants.domain.states import ReviewDecision
@@ -29,7 +28,7 @@ from grants.services import evidence, reviews
 from grants.services.access import require_on_grant
 from grants.services.releases import disbursement_of
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_milestones",
     __name__,
     url_prefix="/api/v1",

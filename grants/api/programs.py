@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from grants.api.auth import api_actor
 from grants.api.common import Yen
+from grants.api.inputs import ApiBlueprint
 from grants.api.pagination import PageArgs, page_schema, paginate
 from grants.domain.permissions import Action, Subject
 from grants.domain.rules import MODALITIES, THEMES
@@ -18,7 +18,7 @@ from grants.models import Program
 from grants.services import programs
 from grants.services.permission import require
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_programs", __name__, url_prefix="/api/v1/programs", description="Funding programmes."
 )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
@@ -14,6 +13,7 @@ from grants.api.common import TraceSchema, Yen, today
 from grants.api.errors import ErrorSchema
 from grants.api.grant_access import require_role, visible_milestone
 from grants.api.grant_schemas import DisbursementSchema
+from grants.api.inputs import ApiBlueprint
 from grants.domain.errors import DomainError
 from grants.domain.permissions import Action, decide
 from grants.domain.states import GrantState, MilestoneState
@@ -22,7 +22,7 @@ from grants.services import idempotency, releases
 from grants.services.idempotency import HEADER, KEY_PATTERN, Answer
 from grants.web.errors import DOMAIN_STATUS, render_error
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_releases", __name__, url_prefix="/api/v1", description="Tranche releases (officers)."
 )
 

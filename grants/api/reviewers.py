@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from grants.api.auth import api_actor
 from grants.api.errors import ErrorSchema
 from grants.api.grant_access import require_role, visible_grant
-from grants.api.inputs import DbId
+from grants.api.inputs import ApiBlueprint, DbId
 from grants.domain.conflicts import ConflictReason
 from grants.domain.permissions import Action
 from grants.models import User
 from grants.services import assignments
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_reviewers",
     __name__,
     url_prefix="/api/v1",

@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 from sqlalchemy import select
 
 from grants.api.auth import api_actor
 from grants.api.common import TraceSchema, today
+from grants.api.inputs import ApiBlueprint
 from grants.domain.errors import NotFound
 from grants.domain.permissions import Action, Subject, decide
 from grants.extensions import db
 from grants.models import Program, RuleSet, RuleSetStatus
 from grants.services import rulesets, whatif
 
-blp = Blueprint("api_rulesets", __name__, url_prefix="/api/v1", description="Rule set versions.")
+blp = ApiBlueprint("api_rulesets", __name__, url_prefix="/api/v1", description="Rule set versions.")
 
 _DOCUMENT = (
     "A rule set document: `rules`, and optional `schedule` and `amendments` sections. Each "

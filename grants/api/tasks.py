@@ -11,13 +11,13 @@ from typing import Any
 
 from flask import Response, url_for
 from flask_babel import get_locale
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from grants.api.auth import api_actor
 from grants.api.common import today
 from grants.api.errors import ErrorSchema
 from grants.api.exports import CSV_BODY, CSV_NOTE, ExportArgs
+from grants.api.inputs import ApiBlueprint
 from grants.api.rulesets import WhatIfSchema
 from grants.domain.tasks import TaskKind, TaskState
 from grants.downloads import file_response
@@ -25,7 +25,7 @@ from grants.models import BackgroundTask
 from grants.models.base import utcnow
 from grants.services import background, exports
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_tasks",
     __name__,
     url_prefix="/api/v1",

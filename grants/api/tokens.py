@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from grants.api.auth import api_actor
+from grants.api.inputs import ApiBlueprint
 from grants.models import ApiToken
 from grants.services import tokens
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_tokens", __name__, url_prefix="/api/v1/tokens", description="My personal API tokens."
 )
 
