@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
@@ -11,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from grants.domain.errors import Conflict, DomainError, NotAllowed, NotFound, RuleViolation
+from grants.extensions import db
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     NotAllowed: 403,
@@ -50,10 +52,24 @@ STATUS_CODES = {
 
 
 def register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(DomainError, _domain_error)
-    app.register_error_handler(Exception, _unexpected_error)
+    for kind, handler in (
+        (CSRFError, _csrf_error),
+        (HTTPException, _http_error),
+        (DomainError, _domain_error),
+        (Exception, _unexpected_error),
+    ):
+        app.register_error_handler(kind, _rolled_back(handler))
+
+
+def _rolled_back(handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Whatever failed writes nothing, and the error page (the signed-in user, the unread
+    count) can still read: after a failed flush the session refuses every statement."""
+
+    def handle(error: Any) -> Any:
+        db.session.rollback()
+        return handler(error)
+
+    return handle
 
 
 def _csrf_error(error: CSRFError) -> tuple[str | Response, int]:
