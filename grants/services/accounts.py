@@ -87,6 +87,7 @@ def update_user(actor: Actor, user_id: int, data: UserData, password: str | None
         setattr(user, key, value)
     if password:
         user.password_hash = _hash(password)
+        user.session_version += 1  # whoever knew the old password is signed out
     after = user_snapshot(user) | ({"password_changed": True} if password else {})
     audit.record(actor, "user.update", user, before, after)
     db.session.commit()
@@ -100,6 +101,13 @@ def set_own_locale(actor: User, locale: Locale) -> None:
     before = {"locale": str(actor.locale)}
     actor.locale = locale
     audit.record(actor, "user.set_locale", actor, before, {"locale": str(locale)})
+    db.session.commit()
+
+
+def end_sessions(actor: User) -> None:
+    """A user signs out: every session of theirs ends, a copied cookie included."""
+    actor.session_version += 1
+    audit.record(actor, "user.sign_out", actor)
     db.session.commit()
 
 
