@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.wrappers import Response
 
 from grants.domain.errors import Conflict, DomainError, NotAllowed, NotFound, RuleViolation
@@ -77,11 +77,23 @@ def _csrf_error(error: CSRFError) -> tuple[str | Response, int]:
     return render_error(400, detail)
 
 
-def _http_error(error: HTTPException) -> tuple[str | Response, int] | HTTPException:
+def _http_error(error: HTTPException) -> Any:
     if error.code is None or error.code < 400:
         return error
     data = getattr(error, "data", None) or {}  # what flask-smorest's abort() attaches
-    return render_error(error.code, data.get("message"), _input_errors(data))
+    body, status = render_error(error.code, data.get("message"), _input_errors(data))
+    return body, status, _headers_of(error)
+
+
+def _headers_of(error: HTTPException) -> dict[str, str]:
+    """What the error itself would have told the client: the methods a 405 allows, the
+    scheme a 401 expects (the API's bearer tokens)."""
+    headers = {}
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    if error.code == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="grants"'
+    return headers
 
 
 def _input_errors(data: dict[str, Any]) -> dict[str, Any]:

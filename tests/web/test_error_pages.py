@@ -30,3 +30,18 @@ def test_a_failed_flush_still_gets_the_translated_page_with_its_layout(
     assert response.status_code == 500
     assert "システム側でエラーが発生しました" in html
     assert user.name in html  # the layout loaded the signed-in user after the failure
+
+
+def test_a_wrong_method_says_which_methods_the_address_takes(client: FlaskClient) -> None:
+    for path in ("/logout", "/api/v1/tokens"):
+        response = client.put(path)
+        assert response.status_code == 405
+        assert "POST" in response.headers["Allow"]
+
+
+def test_https_deployments_ask_browsers_to_stay_on_https(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    monkeypatch.setitem(app.config, "HSTS_MAX_AGE", 31_536_000)
+    assert client.get("/login").headers["Strict-Transport-Security"] == "max-age=31536000"
