@@ -279,3 +279,14 @@ def _switch_language(page: Page, locale: str) -> None:
     page.select_option("#locale-switch", locale)
     page.locator("header form[action='/language'] button[type=submit]").click()
     page.wait_for_load_state()
+
+
+def test_the_api_documentation_renders_offline(page: Page, live_server: LiveServer) -> None:
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.goto("/api/v1/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("grants", ignore_case=True)
+    expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
+    expect(page.locator("body")).to_contain_text("Authorization: Bearer <token>")
+    assert failed == []
+    screenshot(page, "api-docs")
