@@ -131,7 +131,8 @@ def test_page_in_japanese(app: Flask, client: FlaskClient) -> None:
     world = _approved()
     login(client, make_user(Role.officer, locale=Locale.ja).email)
     page = client.get(_url(world)).get_data(as_text=True)
-    assert "先行マイルストーンがすべて承認済み" in page and "2026年度" in page and "100億円" in page
+    assert "先行マイルストーンがすべて承認済み" in page and "100億円" in page
+    assert "2026年度予算枠" in page and "年度年度" not in page
 
 
 def test_pool_overdraw_shows_the_year_and_the_shortfall(app: Flask, client: FlaskClient) -> None:
