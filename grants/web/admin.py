@@ -17,6 +17,7 @@ from grants.domain.permissions import Action
 from grants.extensions import db
 from grants.models import Organization, User
 from grants.services import accounts
+from grants.services.paging import paginate
 from grants.web.access import actor, requires
 from grants.web.forms import apply_errors
 from grants.web.labels import locale_labels, org_kind_labels, role_labels
@@ -92,7 +93,7 @@ def users() -> str:
     if term:
         like = f"%{term}%"
         query = query.where(or_(User.email.ilike(like), User.name.ilike(like)))
-    page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
+    page = paginate(query, page_number(), PAGE_SIZE)
     return render_template("admin/users.html", page=page, term=term)
 
 
@@ -137,7 +138,7 @@ def organizations() -> str:
     if term:
         like = f"%{term}%"
         query = query.where(or_(Organization.name.ilike(like), Organization.name_en.ilike(like)))
-    page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
+    page = paginate(query, page_number(), PAGE_SIZE)
     return render_template("admin/organizations.html", page=page, term=term)
 
 

@@ -170,3 +170,13 @@ def test_user_search(client: FlaskClient) -> None:
     login(client, make_user(Role.admin).email)
     page = client.get("/admin/users?q=findme").get_data(as_text=True)
     assert "findme@example.jp" in page and "other@example.jp" not in page
+
+
+def test_a_page_past_the_end_lists_the_last_page(client: FlaskClient) -> None:
+    make_user(email="listed@example.jp")
+    make_org(name="掲載される機関")
+    login(client, make_user(Role.admin).email)
+    users = client.get("/admin/users?page=9").get_data(as_text=True)
+    assert "listed@example.jp" in users
+    organizations = client.get("/admin/organizations?page=9").get_data(as_text=True)
+    assert "掲載される機関" in organizations
