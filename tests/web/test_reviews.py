@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import OrgKind, Role
+from grants.domain.accounts import Locale, OrgKind, Role
 from grants.domain.states import MilestoneState
 from grants.extensions import db
 from grants.models import AuditEvent, ConflictDeclaration, Milestone, Review, User
@@ -274,6 +274,23 @@ def test_declaring_a_conflict(client: FlaskClient) -> None:
     assert "元パートナー" in page and world.vc.name in page
     switch(client, world.reviewers[1])
     assert "元パートナー" not in client.get("/reviewer/conflicts").get_data(as_text=True)
+
+
+def test_the_grant_choices_name_the_project_and_the_grantee(client: FlaskClient) -> None:
+    world = make_grant()
+    world.grantee.name_en = "Sakura Bio"
+    db.session.commit()
+    login(client, world.reviewers[0].email)
+    page = client.get("/reviewer/conflicts").get_data(as_text=True)
+    choices = page[page.index('id="grant_id"') :]
+    option = f'<option value="{world.grant.id}">'
+    label = choices[choices.index(option) + len(option) :].split("</option>")[0]
+    assert label == f"MS-TEST-0001 · 抗菌薬候補の開発 · {world.grantee.name}"
+    world.reviewers[0].locale = Locale.en
+    db.session.commit()
+    page = client.get("/reviewer/conflicts").get_data(as_text=True)
+    choices = page[page.index('id="grant_id"') :]
+    assert f"{option}MS-TEST-0001 · 抗菌薬候補の開発 · Sakura Bio</option>" in choices
 
 
 @pytest.mark.parametrize(
