@@ -209,6 +209,15 @@ def test_a_comment_is_required_to_object(client: FlaskClient, decision: str) -> 
     assert db.session.query(Review).count() == 0
 
 
+def test_the_japanese_comment_help_names_the_options_as_they_read(client: FlaskClient) -> None:
+    world = make_grant()
+    milestone = submitted(world)
+    login(client, world.reviewers[0].email)  # Japanese
+    page = client.get(f"/milestones/{milestone.id}/review").get_data(as_text=True)
+    assert "不承認（No-Go）</label>" in page and "修正依頼</label>" in page
+    assert "修正依頼または不承認（No-Go）の場合は必須です。" in page and "不採択" not in page
+
+
 def test_no_decision_chosen_is_422(client: FlaskClient) -> None:
     world = make_grant()
     milestone = submitted(world)
