@@ -139,8 +139,9 @@ def publish(
     latest = latest_published(ruleset.program_id)
     _check_base(ruleset, latest)
     _check_effective_date(effective_from, today, latest)
-    ruleset.version = _next_version(ruleset.program_id)
-    ruleset.title = _checked_title(title) if title else published_title(ruleset, ruleset.version)
+    version = _next_version(ruleset.program_id)
+    ruleset.title = _checked_title(title) if title else published_title(ruleset, version)
+    ruleset.version = version
     ruleset.status = RuleSetStatus.published
     ruleset.effective_from = effective_from
     ruleset.published_by_id = actor.id
