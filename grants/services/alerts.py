@@ -25,7 +25,7 @@ from grants.domain.permissions import Action, Subject
 from grants.extensions import db
 from grants.models import Alert, EvidenceSubmission, Milestone, Review, User
 from grants.services.actors import Actor
-from grants.services.paging import bounded_page
+from grants.services.paging import paginate
 from grants.services.permission import require
 
 PAGE_SIZE = 50
@@ -34,7 +34,7 @@ PAGE_SIZE = 50
 def inbox_page(actor: User, page: int, per_page: int = PAGE_SIZE) -> Pagination:
     """The actor's alerts, newest first, with their milestone and grant loaded."""
     query = inbox_query(actor)
-    return db.paginate(query, page=bounded_page(page), per_page=per_page, error_out=False)
+    return paginate(query, page, per_page)
 
 
 def inbox_query(actor: User, unread_only: bool = False) -> Select[tuple[Alert]]:
@@ -121,7 +121,7 @@ def outbox_page(actor: Actor, page: int, per_page: int = PAGE_SIZE) -> Paginatio
         .options(joinedload(Alert.user))
         .order_by(Alert.emailed_at.desc().nulls_first(), Alert.id.desc())
     )
-    return db.paginate(query, page=bounded_page(page), per_page=per_page, error_out=False)
+    return paginate(query, page, per_page)
 
 
 def pending_count(actor: Actor) -> int:

@@ -17,6 +17,7 @@ from grants.domain.money import format_yen
 from grants.domain.permissions import Action
 from grants.domain.rules import Trace, TraceRow
 from grants.domain.rules.facts import FACTS, Kind
+from grants.domain.rules.messages import shown_as
 from grants.models import Application
 from grants.services import applications
 from grants.services.permission import require
@@ -244,18 +245,19 @@ _BOUND = ("required", "limit", "latest", "earliest", "allowed", "total")
 @bp.app_template_global("trace_compared")
 def trace_compared(row: TraceRow, locale: str) -> tuple[str, str]:
     """The two values a trace row compared, for display: (the actual one, the bound)."""
-    compared = row.compared
-    fact = compared.get("fact")
-    actual = next((compared[key] for key in _ACTUAL if key in compared), None)
-    bound = next((compared[key] for key in _BOUND if key in compared), None)
-    return _display(actual, fact, locale), _display(bound, fact, locale)
+    actual = next((key for key in _ACTUAL if key in row.compared), None)
+    bound = next((key for key in _BOUND if key in row.compared), None)
+    return _display(row, actual, locale), _display(row, bound, locale)
 
 
-def _display(value: Any, fact: str | None, locale: str) -> str:
-    if value is None or value == "":
+def _display(row: TraceRow, key: str | None, locale: str) -> str:
+    value = None if key is None else row.compared[key]
+    if key is None or value is None or value == "":
         return "—"
+    fact = row.compared.get("fact")
     kind = FACTS[fact].kind if fact in FACTS else None
-    if kind is Kind.YEN and isinstance(value, int):
+    # Rule types comparing fixed facts (the budget gate) name no fact: their message says how.
+    if (kind is Kind.YEN or shown_as(row.rule_type, key) == "yen") and isinstance(value, int):
         return format_yen(value, locale)
     if kind is Kind.DATE and isinstance(value, str):
         return format_date(date.fromisoformat(value), locale)

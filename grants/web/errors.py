@@ -121,7 +121,7 @@ def render_error(
     status: int, detail: str | None = None, fields: dict[str, list[str]] | None = None
 ) -> tuple[str | Response, int]:
     title, message = _messages().get(status, (_("Error"), _("The request failed.")))
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.path.endswith(".json"):  # JSON addresses
         code = STATUS_CODES.get(status, "error")
         body = {"error": {"code": code, "message": detail or message, "fields": fields or {}}}
         return jsonify(body), status

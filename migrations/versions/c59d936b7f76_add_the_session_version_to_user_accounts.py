@@ -1,7 +1,7 @@
 """Add the session version to user accounts
 
 Revision ID: c59d936b7f76
-Revises: 6299e85cbfe6
+Revises: b2ff1d8efb6e
 Create Date: 2026-12-02 01:01:25.560470
 
 """
@@ -13,7 +13,7 @@ import grants.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'c59d936b7f76'
-down_revision = '6299e85cbfe6'
+down_revision = 'b2ff1d8efb6e'
 branch_labels = None
 depends_on = None
 

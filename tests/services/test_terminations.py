@@ -99,6 +99,13 @@ def test_a_reason_is_required(app: Flask, reason: str) -> None:
     assert db.session.query(AuditEvent).filter_by(action="grant.terminate").count() == 0
 
 
+def test_the_missing_reason_says_termination_as_everywhere_else(app: Flask) -> None:
+    world = make_grant()
+    with pytest.raises(RuleViolation) as caught:
+        terminations.terminate(make_user(Role.officer), world.grant.id, " ", TODAY)
+    assert caught.value.fields == {"reason": ["助成案件を中止する理由を入力してください。"]}
+
+
 @pytest.mark.parametrize("role", [Role.admin, Role.applicant, Role.reviewer])
 def test_only_officers_terminate(app: Flask, role: Role) -> None:
     world = make_grant()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -11,7 +11,7 @@ from grants.domain.accounts import Locale, Role
 from grants.domain.calendar import tokyo_today
 from grants.domain.states import AmendmentKind, AmendmentState
 from grants.extensions import db
-from grants.models import Amendment, AuditEvent, Milestone
+from grants.models import Amendment, AuditEvent, BudgetPool, Milestone
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.matrix import OUTSIDERS, refused, routes, statuses, switch
@@ -231,3 +231,47 @@ def test_unknown_ids_are_404(app: Flask, client: FlaskClient) -> None:
     assert post_form(client, "/amendments/999/withdraw", {}).status_code == 404
     switch(client, make_user(Role.officer))
     assert post_form(client, "/amendments/999/decide", {}).status_code == 404
+
+
+def _resplit_beyond_the_pool() -> tuple[GrantWorld, Amendment]:
+    """A re-split that moves ¥50,000,000 into FY2026, whose pool has nothing left."""
+    world = make_grant(first_due=date(2027, 3, 1))  # FY2026, FY2027, FY2027
+    for pool in db.session.query(BudgetPool):
+        pool.appropriation = pool.committed
+    m1, m2, _m3 = world.milestones
+    amendment = Amendment(
+        grant_id=world.grant.id,
+        kind=AmendmentKind.resplit,
+        state=AmendmentState.requested,
+        new_split={str(m1.id): 150_000_000, str(m2.id): 150_000_000},
+        reason="Costs move earlier.",
+    )
+    db.session.add(amendment)
+    db.session.commit()
+    return world, amendment
+
+
+def test_the_japanese_decision_page_says_what_each_figure_and_option_is(
+    app: Flask, client: FlaskClient
+) -> None:
+    world, amendment = _resplit_beyond_the_pool()
+    login(client, make_user(Role.officer, locale=Locale.ja).email)
+    page = client.get(_url(world)).get_data(as_text=True)
+    assert "<dt>申請日時</dt>" in page  # when it was asked for
+    assert '<th scope="col" class="num">申請額</th>' in page  # the amounts asked for
+    assert "承認</label>" in page and "却下</label>" in page
+    assert "却下する場合は必須です。" in page and "辞退" not in page
+
+
+def test_a_pool_refusal_names_the_fiscal_year_once_and_is_shown_once(
+    app: Flask, client: FlaskClient
+) -> None:
+    world, amendment = _resplit_beyond_the_pool()
+    login(client, make_user(Role.officer, locale=Locale.ja).email)
+    decide = f"/amendments/{amendment.id}/decide"
+    response = post_form(client, decide, {f"a{amendment.id}-decision": "approve"})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    message = "2026年度の予算枠の残額は0円ですが、さらに5,000万円必要です。"
+    assert body.count(message) == 1 and "年度年度" not in body
+    assert db.session.get(Amendment, amendment.id).state == AmendmentState.requested
