@@ -58,6 +58,9 @@ _MAGIC = {"pdf": b"%PDF-", "png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff"}
 # The part every Office Open XML file of the kind has.
 _OOXML_PART = {"xlsx": "xl/workbook.xml", "docx": "word/document.xml"}
 _SEPARATORS = ("/", "\\")
+_CSV_ENCODINGS = ("utf-8-sig", "cp932")
+# C0 controls and DEL, except tab, line feed and carriage return
+_BINARY_CONTROLS = frozenset(chr(c) for c in [*range(32), 127]) - set("\t\n\r")
 
 Upload = tuple[str, BinaryIO, str]  # (filename as sent, stream, content type as sent)
 
@@ -271,12 +274,20 @@ def _content_matches(kind: str, data: bytes) -> bool:
     if kind in _MAGIC:
         return data.startswith(_MAGIC[kind])
     if kind == "csv":
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return False
-        return b"\x00" not in data
+        return _is_text(data)
     return data.startswith(b"PK\x03\x04") and _has_part(data, _OOXML_PART[kind])
+
+
+def _is_text(data: bytes) -> bool:
+    """UTF-8 (with or without a BOM), else Shift_JIS as Excel saves a CSV in Japan (cp932);
+    either way without the control characters that only binary data carries."""
+    for encoding in _CSV_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return not any(ch in _BINARY_CONTROLS for ch in text)
+    return False
 
 
 def _has_part(data: bytes, part: str) -> bool:
