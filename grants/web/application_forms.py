@@ -25,7 +25,7 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from grants.domain.errors import DomainError
 from grants.services.application_checks import (
@@ -242,6 +242,16 @@ def co_investment_data(co_investments: Iterable[Any]) -> dict[str, Any]:
         for ci in co_investments
     ]
     return {"co_investments": [*rows, {}]}
+
+
+# ---- withdrawal ------------------------------------------------------------------------------
+
+
+class WithdrawForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I understand that a withdrawn application cannot be edited or submitted again."),
+        validators=[DataRequired(message=_l("Tick the box to confirm the withdrawal."))],
+    )
 
 
 # ---- errors onto nested rows -------------------------------------------------------------------

@@ -27,6 +27,7 @@ from grants.web.application_forms import (
     CriterionForm,
     MilestoneForm,
     PlanForm,
+    WithdrawForm,
     co_investment_data,
     has_errors,
     place_errors,
@@ -186,12 +187,21 @@ def submit(application_id: int) -> tuple[str, int] | Response:
     return redirect(url_for("applications.show", application_id=application_id, _anchor="trace"))
 
 
-@bp.post("/<int:application_id>/withdraw")
+@bp.route("/<int:application_id>/withdraw", methods=["GET", "POST"])
 @requires(Action.withdraw_application)
-def withdraw(application_id: int) -> Response:
-    applications.withdraw(actor(), application_id)
-    flash(_("The application was withdrawn."), "success")
-    return redirect(url_for("applications.show", application_id=application_id))
+def withdraw(application_id: int) -> tuple[str, int] | Response:
+    """Confirm first (it cannot be undone), like a grant's termination: the page says what
+    withdrawing means and the box must be ticked; a POST without it changes nothing."""
+    user = actor()
+    application = applications.get_application(user, application_id)
+    require(Action.withdraw_application, applications.subject(user, application))
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        applications.withdraw(user, application_id)
+        flash(_("The application was withdrawn."), "success")
+        return redirect(url_for("applications.show", application_id=application_id))
+    page = render_template("applications/withdraw.html", form=form, application=application)
+    return page, status(form)
 
 
 def _editable(application_id: int) -> Application:

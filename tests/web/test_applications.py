@@ -99,6 +99,7 @@ def test_every_route_is_enumerated(app: Flask) -> None:
         ("GET", "/applications/1/co-investments"),
         ("POST", "/applications/1/co-investments"),
         ("POST", "/applications/1/submit"),
+        ("GET", "/applications/1/withdraw"),
         ("POST", "/applications/1/withdraw"),
     }
 
@@ -438,14 +439,59 @@ def test_submit_errors_are_shown_with_422(client: FlaskClient, monkeypatch) -> N
     assert world.application.state == ApplicationState.draft
 
 
+def test_withdrawing_asks_to_confirm_first(client: FlaskClient) -> None:
+    world = ready_application()
+    login_english(client, world.applicant)
+    path = f"/applications/{world.application.id}"
+    page = _page(client.get(path))
+    # a link to the confirmation, set apart from the submit button, not a one-click form
+    assert f'<a class="button-danger" href="{path}/withdraw">Withdraw application</a>' in page
+    assert f'action="{path}/withdraw"' not in page
+    response = client.get(f"{path}/withdraw")
+    page = _page(response)
+    assert response.status_code == 200 and "This cannot be undone." in page
+    assert re.search(r'<input[^>]*id="confirm"[^>]*type="checkbox"', page)
+    assert 'for="confirm"' in page and '<button type="submit" class="button-danger">' in page
+    db.session.refresh(world.application)
+    assert world.application.state == ApplicationState.draft
+
+
+@pytest.mark.parametrize("sent", [{}, {"confirm": ""}, {"confirm": "false"}])
+def test_a_withdrawal_without_the_confirmation_changes_nothing(
+    client: FlaskClient, sent: dict[str, str]
+) -> None:
+    world = ready_application()
+    login(client, world.applicant.email)  # Japanese
+    path = f"/applications/{world.application.id}/withdraw"
+    response = post_form(client, path, sent)
+    assert response.status_code == 422
+    assert "チェックを入れて" in _field_error(_page(response), "confirm")
+    db.session.refresh(world.application)
+    assert world.application.state == ApplicationState.draft
+    assert db.session.query(AuditEvent).filter_by(action="application.withdraw").count() == 0
+
+
+def test_only_the_owner_may_open_the_confirmation(client: FlaskClient) -> None:
+    world = ready_application()
+    path = f"/applications/{world.application.id}/withdraw"
+    for user in (make_applicant(), make_user(Role.officer)):
+        login(client, user.email)
+        assert client.get(path).status_code == 403
+        assert post_form(client, path, {"confirm": "y"}).status_code == 403
+        post_form(client, "/logout", {})
+    db.session.refresh(world.application)
+    assert world.application.state == ApplicationState.draft
+
+
 def test_withdraw_and_then_nothing_is_editable(client: FlaskClient) -> None:
     world = ready_application()
     login(client, world.applicant.email)
     path = f"/applications/{world.application.id}"
-    assert post_form(client, f"{path}/withdraw", {}).status_code == 302
+    assert post_form(client, f"{path}/withdraw", {"confirm": "y"}).status_code == 302
     db.session.refresh(world.application)
     assert world.application.state == ApplicationState.withdrawn
     assert client.get(f"{path}/edit").status_code == 409
     assert post_form(client, f"{path}/submit", {}).status_code == 409
-    assert post_form(client, f"{path}/withdraw", {}).status_code == 409
+    assert client.get(f"{path}/withdraw").status_code == 409
+    assert post_form(client, f"{path}/withdraw", {"confirm": "y"}).status_code == 409
     assert db.session.query(AuditEvent).filter_by(action="application.withdraw").count() == 1
