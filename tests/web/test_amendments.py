@@ -75,7 +75,8 @@ def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
     def data(method: str, path: str) -> dict[str, object]:
         if path.endswith("/decide"):
             return {"a1-decision": "approve", "a1-note": "ok"}
-        return _due_form(world) if path == "/grants/1/amendments" else {}
+        # milestone 3: milestone 2 has the stored request pending
+        return _due_form(world, index=2) if path == "/grants/1/amendments" else {}
 
     table = statuses(client, world, paths, data)
     get, decide, withdraw, post = paths
@@ -231,3 +232,33 @@ def test_unknown_ids_are_404(app: Flask, client: FlaskClient) -> None:
     assert post_form(client, "/amendments/999/withdraw", {}).status_code == 404
     switch(client, make_user(Role.officer))
     assert post_form(client, "/amendments/999/decide", {}).status_code == 404
+
+
+def test_a_milestone_with_a_pending_request_refuses_another_beside_the_field(
+    app: Flask, client: FlaskClient
+) -> None:
+    world = _world()
+    m1, m2, m3 = world.milestones
+    login(client, world.applicant.email)
+    assert post_form(client, _url(world), _due_form(world)).status_code == 302  # milestone 2
+    response = post_form(client, _url(world), _due_form(world, days=40))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="milestone_id-error"' in body
+    assert "Milestone 2 already has an amendment request waiting for a decision" in body
+    # A re-split: the form offers every open tranche at its current amount; milestone 2's
+    # left as it is does not touch it, changing it does.
+    resplit = {
+        "kind": "resplit",
+        "reason": "Costs move later.",
+        f"new_split_{m1.id}": "100,000,000",
+        f"new_split_{m2.id}": "150,000,000",
+        f"new_split_{m3.id}": "350,000,000",
+    }
+    response = post_form(client, _url(world), resplit)
+    assert response.status_code == 422
+    assert f'id="new_split_{m2.id}-error"' in response.get_data(as_text=True)
+    resplit |= {f"new_split_{m2.id}": "200,000,000", f"new_split_{m1.id}": "50,000,000"}
+    assert post_form(client, _url(world), resplit).status_code == 302
+    states = [a.state for a in db.session.query(Amendment)]
+    assert states == [AmendmentState.requested, AmendmentState.requested]
