@@ -21,6 +21,7 @@ from grants.domain.states import (
     GrantState,
     MilestoneState,
     Role,
+    current_milestone,
 )
 from grants.extensions import db
 from grants.models import (
@@ -33,6 +34,7 @@ from grants.models import (
     User,
 )
 from grants.services.access import grant_subject
+from grants.services.amendments import pending_for_grant
 from grants.services.assignments import QuorumOutlook, assigned, quorum_outlook, reason_text
 from grants.services.evidence import awaits_earlier
 from grants.services.permission import require
@@ -66,6 +68,12 @@ class GrantPage:
     reviewers: list[tuple[User, list[ConflictReason]]]
     timeline: charts.Timeline
     quorum: QuorumOutlook | None  # for officers of an open grant: can a round be decided?
+    pending: list[Amendment]  # amendment requests waiting for an officer's decision
+    no_go: Milestone | None  # the current milestone, when it was rejected: nothing goes on
+
+    @property
+    def milestones_by_id(self) -> dict[int, Milestone]:
+        return {view.milestone.id: view.milestone for view in self.milestones}
 
     @property
     def remaining(self) -> int:
@@ -129,7 +137,27 @@ def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> Gra
     points = [_point(view, planned) for view in views]
     timeline = charts.timeline(points, today, locale)
     quorum = quorum_outlook(grant) if _follows_reviews(subject, grant) else None
-    return GrantPage(grant, subject, views, released, assigned(grant), timeline, quorum)
+    return GrantPage(
+        grant,
+        subject,
+        views,
+        released,
+        assigned(grant),
+        timeline,
+        quorum,
+        pending_for_grant(grant.id),
+        _no_go(grant),
+    )
+
+
+def _no_go(grant: Grant) -> Milestone | None:
+    """The grant's current milestone (states.current_milestone) if it was rejected: it takes
+    no more evidence, and no later one takes any, until an officer decides how it goes on."""
+    sequence = current_milestone([(m.sequence, str(m.state)) for m in grant.milestones])
+    current = next((m for m in grant.milestones if m.sequence == sequence), None)
+    if current is None or current.state != MilestoneState.rejected:
+        return None
+    return current if grant.state in (GrantState.active, GrantState.suspended) else None
 
 
 def _follows_reviews(subject: Subject, grant: Grant) -> bool:
