@@ -36,7 +36,7 @@ from grants.models import (
 from grants.services.access import grant_subject
 from grants.services.amendments import pending_for_grant
 from grants.services.assignments import QuorumOutlook, assigned, quorum_outlook, reason_text
-from grants.services.evidence import awaits_earlier
+from grants.services.evidence import stages_of, takes_evidence
 from grants.services.permission import require
 from grants.web.access import actor, requires
 
@@ -128,8 +128,9 @@ def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> Gra
         for r in milestone_rounds
         if any(review.reviewer_id == user.id for review in r.reviews)
     }
+    stages = stages_of(grant.milestones)
     views = [
-        _milestone_view(grant, m, subject, rounds[m.id], disbursements.get(m.id), decided)
+        _milestone_view(grant, m, subject, rounds[m.id], disbursements.get(m.id), decided, stages)
         for m in grant.milestones
     ]
     released = sum(d.amount for d in disbursements.values())
@@ -231,18 +232,15 @@ def _milestone_view(
     rounds: list[Round],
     disbursement: Disbursement | None,
     decided: set[int],
+    stages: list[tuple[int, str]],
 ) -> MilestoneView:
-    active = grant.state == GrantState.active
-    state = str(milestone.state)
-    relation = {
-        "role": subject.role,
-        "is_owner_org": subject.is_owner_org,
-        "is_assigned_reviewer": subject.is_assigned_reviewer,
-        "is_conflicted": subject.is_conflicted,
-        "state": state,
-        # evidence for the grant's current milestone only (as services.evidence checks)
-        "awaits_earlier_milestone": awaits_earlier(milestone),
-    }
+    relation = Subject(
+        role=subject.role,
+        is_owner_org=subject.is_owner_org,
+        is_assigned_reviewer=subject.is_assigned_reviewer,
+        is_conflicted=subject.is_conflicted,
+        state=str(milestone.state),
+    )
     current = next((r for r in rounds if r.submission.round == milestone.round), None)
     awaiting_me = current is not None and current.submission.id not in decided
     return MilestoneView(
@@ -250,8 +248,9 @@ def _milestone_view(
         rounds=rounds,
         disbursement=disbursement,
         overdue=milestone.overdue_since is not None,
-        can_submit=active and decide(Action.submit_evidence, Subject(**relation)).allowed,
-        can_review=active
+        # evidence for the grant's current milestone only, as services.evidence checks
+        can_submit=takes_evidence(relation, grant.state, milestone.sequence, stages),
+        can_review=grant.state == GrantState.active
         and awaiting_me
-        and decide(Action.review_milestone, Subject(**relation)).allowed,
+        and decide(Action.review_milestone, relation).allowed,
     )
