@@ -102,8 +102,14 @@ class ApplicationForm(FlaskForm):
             [("", _("Choose a programme"))]
             + [(p.id, f"{p.name(locale)} ({p.code})") for p in programs]
         )
-        self.theme.choices = choices(theme_labels().items())
-        self.modality.choices = choices(modality_labels().items())
+        # The chosen programme's themes and modalities (any open one's before it is chosen);
+        # the service still checks them against the programme.
+        programs = list(programs)
+        chosen = [p for p in programs if p.id == self.program_id.data] or programs
+        self.theme.choices = _offered(theme_labels(), [p.themes for p in chosen], self.theme.data)
+        self.modality.choices = _offered(
+            modality_labels(), [p.modalities for p in chosen], self.modality.data
+        )
         self.stage.choices = choices(stage_labels().items())
 
     def to_data(self) -> ApplicationData:
@@ -119,6 +125,16 @@ class ApplicationForm(FlaskForm):
             project_start=self.project_start.data,
             project_end=self.project_end.data,
         )
+
+
+def _offered(
+    labels: dict[str, str], accepted: Iterable[Iterable[str]], current: Any
+) -> list[SelectChoice]:
+    """The vocabulary's values some programme accepts, in the vocabulary's order, and the
+    value the form holds (a draft saved before the programme changed keeps its own, for the
+    service to flag rather than the select to change it unseen)."""
+    allowed = {value for values in accepted for value in values} | {current}
+    return choices((value, label) for value, label in labels.items() if value in allowed)
 
 
 # ---- the milestone plan ----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from grants.domain.money import format_yen
 from grants.domain.permissions import Action
 from grants.domain.rules import Trace, TraceRow
 from grants.domain.rules.facts import FACTS, Kind
-from grants.models import Application
+from grants.models import Application, Program
 from grants.services import applications
 from grants.services.permission import require
 from grants.web.access import actor, requires
@@ -57,7 +57,22 @@ def index() -> str:
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Action.create_application)
 def new() -> tuple[str, int] | Response:
-    form = ApplicationForm(programs=applications.open_programs(_today()), locale=_locale())
+    """The programme first (from ?program_id=, or the only open one), so that the form offers
+    only the themes and modalities that programme accepts."""
+    programs = applications.open_programs(_today())
+    chosen = _chosen_programme(programs, request.args.get("program_id"))
+    if request.method == "GET" and chosen is None and len(programs) != 1:
+        page = render_template(
+            "applications/choose_programme.html",
+            programs=programs,
+            theme_labels=theme_labels(),
+            modality_labels=modality_labels(),
+        )
+        return page, 200
+    if request.method == "GET":
+        form = ApplicationForm(programs=programs, locale=_locale(), data={"program_id": chosen})
+    else:
+        form = ApplicationForm(programs=programs, locale=_locale())
     if form.validate_on_submit():
         try:
             application = applications.create_draft(actor(), form.to_data())
@@ -67,6 +82,13 @@ def new() -> tuple[str, int] | Response:
             flash(_("The draft was created. Add the milestone plan next."), "success")
             return redirect(url_for("applications.show", application_id=application.id))
     return render_template("applications/form.html", form=form, application=None), status(form)
+
+
+def _chosen_programme(programs: list[Program], asked: str | None) -> int | None:
+    """The id of the open programme asked for, or of the only open one."""
+    if len(programs) == 1 and not asked:
+        return programs[0].id
+    return next((p.id for p in programs if str(p.id) == asked), None)
 
 
 @bp.get("/<int:application_id>")

@@ -55,6 +55,10 @@ def test_applicant_applies_and_submits_evidence(page: Page, live_server: LiveSer
     screenshot(page, "applicant-01-home")
     page.locator("nav a[href='/applications']").click()
     page.locator("main a[href='/applications/new']").click()
+    # AMED-VC-7, the only programme open in the demo, is chosen, and the form offers only
+    # the modalities it accepts: drugs and regenerative medicine
+    expect(page.locator("#program_id option[selected]")).to_contain_text(demo_amed.CODE)
+    expect(page.locator("#modality option")).to_have_count(2)
 
     _fill_application(page)
     screenshot(page, "applicant-02-new-application")

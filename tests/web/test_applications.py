@@ -189,8 +189,8 @@ def test_applicant_creates_a_draft(client: FlaskClient) -> None:
     db.session.commit()
     applicant = make_applicant()
     login(client, applicant.email)
-    page = _page(client.get("/applications/new"))
-    assert f'<option value="{program.id}">' in page and 'for="eligible_cost"' in page
+    page = _page(client.get("/applications/new"))  # the only open programme: chosen
+    assert f'<option selected value="{program.id}">' in page and 'for="eligible_cost"' in page
     response = post_form(client, "/applications/new", FORM | {"program_id": str(program.id)})
     assert response.status_code == 302
     application = db.session.query(Application).one()
@@ -230,6 +230,72 @@ def test_invalid_draft_is_shown_again_with_the_message_beside_the_field(
     assert response.status_code == 422
     assert message in _field_error(_page(response), field)
     assert db.session.query(Application).count() == 0
+
+
+def _options(page: str, select_id: str) -> list[str]:
+    match = re.search(rf'<select[^>]* id="{select_id}"[^>]*>(.*?)</select>', page, re.S)
+    assert match, f"no select {select_id}"
+    return re.findall(r'<option[^>]* value="([^"]*)"', match.group(1))
+
+
+def _two_programmes() -> tuple[int, int]:
+    """A programme taking drugs and regenerative medicine only, and one taking everything."""
+    narrow, _ = make_program("AMED-VC-T", "amed")
+    narrow.themes = ["rare_disease", "amr", "other"]
+    narrow.modalities = ["drug", "regenerative"]
+    wide, _ = make_program("MS-T", "milestone")
+    db.session.commit()
+    return narrow.id, wide.id
+
+
+def test_a_new_application_starts_with_the_programme(client: FlaskClient) -> None:
+    narrow, wide = _two_programmes()
+    login(client, make_applicant().email)
+    for path in ("/applications/new", "/applications/new?program_id=987654"):
+        response = client.get(path)
+        page = _page(response)
+        assert response.status_code == 200 and 'id="eligible_cost"' not in page
+        for program_id in (narrow, wide):
+            assert f'href="/applications/new?program_id={program_id}"' in page
+        assert "<li>再生医療</li>" in page and "<li>医療機器</li>" in page  # labelled
+
+
+def test_the_form_offers_only_the_programmes_themes_and_modalities(client: FlaskClient) -> None:
+    narrow, wide = _two_programmes()
+    login_english(client, make_applicant())
+    page = _page(client.get(f"/applications/new?program_id={narrow}"))
+    assert f'<option selected value="{narrow}">' in page
+    assert _options(page, "modality") == ["drug", "regenerative"]
+    assert _options(page, "theme") == ["rare_disease", "amr", "other"]
+    assert "Medical devices<" not in page
+    assert len(_options(page, "stage")) > 2  # stages are not limited by programmes
+    page = _page(client.get(f"/applications/new?program_id={wide}"))
+    assert _options(page, "modality") == ["drug", "regenerative", "device", "samd"]
+    # the service still refuses what the programme does not accept, beside the field
+    form = FORM | {"program_id": str(narrow), "modality": "device"}
+    response = post_form(client, f"/applications/new?program_id={narrow}", form)
+    assert response.status_code == 422
+    assert "Choose one of the programme&#39;s modalities." in _field_error(
+        _page(response), "modality"
+    )
+    assert _options(_page(response), "modality") == ["drug", "regenerative", "device"]
+    assert db.session.query(Application).count() == 0
+    form |= {"modality": "regenerative"}
+    assert post_form(client, f"/applications/new?program_id={narrow}", form).status_code == 302
+
+
+def test_editing_a_draft_offers_its_programmes_choices_and_keeps_its_own(
+    client: FlaskClient,
+) -> None:
+    world = ready_application()
+    world.program.modalities = ["drug", "regenerative"]
+    world.program.themes = ["rare_disease"]  # the draft's "amr" no longer accepted
+    db.session.commit()
+    login(client, world.applicant.email)
+    page = _page(client.get(f"/applications/{world.application.id}/edit"))
+    assert _options(page, "modality") == ["drug", "regenerative"]
+    assert _options(page, "theme") == ["rare_disease", "amr"]
+    assert '<option selected value="amr">' in page  # shown as saved, not silently changed
 
 
 def test_owner_edits_a_draft(client: FlaskClient) -> None:
