@@ -262,3 +262,23 @@ def test_a_milestone_with_a_pending_request_refuses_another_beside_the_field(
     assert post_form(client, _url(world), resplit).status_code == 302
     states = [a.state for a in db.session.query(Amendment)]
     assert states == [AmendmentState.requested, AmendmentState.requested]
+
+
+def test_the_form_parts_are_headed_by_the_kinds_names(app: Flask, client: FlaskClient) -> None:
+    world = _world()
+    world.applicant.locale = Locale.ja
+    db.session.commit()
+    login(client, world.applicant.email)
+    m2, m3 = world.milestones[1], world.milestones[2]
+    resplit = {
+        "kind": "resplit",
+        "reason": "後半に費用が移るため",
+        f"new_split_{world.milestones[0].id}": "",
+        f"new_split_{m2.id}": "250,000,000",
+        f"new_split_{m3.id}": "250,000,000",
+    }
+    assert post_form(client, _url(world), resplit).status_code == 302
+    page = client.get(_url(world)).get_data(as_text=True)
+    assert "<legend>期日の変更</legend>" in page and "<legend>交付額の再配分</legend>" in page
+    assert '-title">交付額の再配分</h3>' in page  # the request, under the same name
+    assert "トランシェ再配分" not in page

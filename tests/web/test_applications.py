@@ -395,7 +395,18 @@ def test_plan_warns_when_tranches_do_not_add_up(client: FlaskClient) -> None:
         f"/applications/{world.application.id}/plan",
     ):
         page = _page(client.get(path))
-        assert "plan-warning" in page and "2,399,999,999" in page
+        assert "plan-warning" in page
+        assert "トランシェの合計は23億9,999万9,999円ですが、申請補助金額は24億円です。" in page
+
+
+def test_no_plan_warning_once_the_application_is_withdrawn(client: FlaskClient) -> None:
+    world = ready_application(tranches=(600_000_000, 800_000_000, 999_999_999))
+    login(client, world.applicant.email)
+    path = f"/applications/{world.application.id}"
+    assert "plan-warning" in _page(client.get(path))
+    assert post_form(client, f"{path}/withdraw", {"confirm": "y"}).status_code == 302
+    page = _page(client.get(path))
+    assert "取り下げ" in page and "plan-warning" not in page and "トランシェの合計" not in page
 
 
 # ---- co-investments ---------------------------------------------------------------------------
@@ -495,10 +506,13 @@ def test_submit_errors_are_shown_with_422(client: FlaskClient, monkeypatch) -> N
     path = f"/applications/{world.application.id}/submit"
     response = post_form(client, path, {})
     assert response.status_code == 422
-    assert "Milestone plan: The tranches add up to 2,399,999,999 yen" in _page(response)
+    assert (
+        "Milestone plan: The tranches add up to ¥2,399,999,999 but the requested subsidy is "
+        "¥2,400,000,000." in _page(response)
+    )
     monkeypatch.setattr(applications_web, "_today", lambda: date(2027, 4, 1))
     response = post_form(client, path, {})
-    assert response.status_code == 422 and "accepted from 2026-04-01 to 2027-03-31" in _page(
+    assert response.status_code == 422 and "accepted from 1 Apr 2026 to 31 Mar 2027" in _page(
         response
     )
     db.session.refresh(world.application)

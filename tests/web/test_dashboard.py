@@ -317,6 +317,8 @@ def test_japanese_dates_money_and_fiscal_years(app: Flask, client: FlaskClient) 
     login(client, world.applicant.email)  # locale ja
     block = _grant_block(_page(client), world.grant.number)
     assert "2026年9月30日" in block and "1億円" in block and "2026年度" in block
+    # the award amount is labelled as on the grant page, not as the application state
+    assert "<dt>採択額</dt>" in block and "<dt>採択</dt>" not in block
 
 
 # ---- reviewers, officers, admins ---------------------------------------------------------------

@@ -419,6 +419,18 @@ def test_other_errors_also_say_that_the_files_must_be_chosen_again(
     assert 'id="narrative-error"' in page and RESEND not in page
 
 
+def test_the_measured_value_is_called_the_same_in_its_label_and_its_error(
+    client: FlaskClient, world: GrantWorld
+) -> None:
+    login(client, world.applicant.email)  # Japanese
+    response = send(client, world.milestones[0], [], measured_0="")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "IC50 の実測値" in page and "<legend>実測値</legend>" in page
+    error = re.search(r'<ul class="errors" id="measured_0-error">(.*?)</ul>', page, re.S)
+    assert error and "実測値を入力してください。" in error.group(1) and "測定値" not in page
+
+
 def test_the_japanese_page_says_so_too(client: FlaskClient, world: GrantWorld) -> None:
     login(client, world.applicant.email)
     response = send(client, world.milestones[0], [(PDF, "良い.pdf"), (b"", "空.pdf")])
