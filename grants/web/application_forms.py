@@ -18,7 +18,6 @@ from wtforms import (
     DateField,
     Field,
     FieldList,
-    Form,
     FormField,
     SelectField,
     StringField,
@@ -41,6 +40,7 @@ from grants.services.applications import (
     CriterionData,
     MilestoneData,
 )
+from grants.web.forms import SubForm
 from grants.web.programs import parse_yen
 from grants.web.vocabulary import modality_labels, stage_labels, theme_labels
 
@@ -140,13 +140,13 @@ def _offered(
 # ---- the milestone plan ----------------------------------------------------------------------
 
 
-class CriterionForm(Form):
+class CriterionForm(SubForm):
     metric = StringField(_l("Metric"), validators=[Length(max=CRITERION_PART_MAX)])
     target = StringField(_l("Target"), validators=[Length(max=CRITERION_PART_MAX)])
     unit = StringField(_l("Unit"), validators=[Length(max=CRITERION_PART_MAX)])
 
 
-class MilestoneForm(Form):
+class MilestoneForm(SubForm):
     title = StringField(_l("Milestone title"), validators=[Length(max=TITLE_MAX)])
     criteria = FieldList(FormField(CriterionForm), min_entries=1, max_entries=CRITERIA_MAX)
     due_date = DateField(_l("Due date"), validators=[Optional()])
@@ -215,7 +215,7 @@ def _blank(*values: Any) -> bool:
 # ---- co-investments ----------------------------------------------------------------------------
 
 
-class CoInvestmentRowForm(Form):
+class CoInvestmentRowForm(SubForm):
     vc_organization_id = SelectField(_l("Certified VC"), coerce=optional_int)
     committed_amount = YenField(_l("Committed amount (yen)"))
     is_lead = BooleanField(_l("Lead VC"))

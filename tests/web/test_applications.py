@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 import re
 from datetime import date
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_wtf import FlaskForm
+from wtforms import Form
 
+import grants.web
 from grants.domain.accounts import Locale, OrgKind, Role
 from grants.domain.states import ApplicationState
 from grants.extensions import db
 from grants.models import Application, AuditEvent, CoInvestment, PlannedMilestone
 from grants.web import applications as applications_web
+from grants.web.forms import SubForm
 from tests.support.applications import TODAY, make_applicant, ready_application
 from tests.support.factories import make_org, make_user
 from tests.support.grants import make_program
@@ -575,3 +582,51 @@ def test_withdraw_and_then_nothing_is_editable(client: FlaskClient) -> None:
     assert client.get(f"{path}/withdraw").status_code == 409
     assert post_form(client, f"{path}/withdraw", {"confirm": "y"}).status_code == 409
     assert db.session.query(AuditEvent).filter_by(action="application.withdraw").count() == 1
+
+
+# ---- WTForms' own messages in repeated rows -------------------------------------------------
+
+
+def test_repeated_rows_give_wtforms_messages_in_japanese(client: FlaskClient) -> None:
+    world = ready_application()
+    login(client, world.applicant.email)  # Japanese
+    plan = PLAN | {
+        "milestones-0-criteria-0-metric": "長" * 201,
+        "milestones-1-due_date": "30/09/2027",
+    }
+    response = post_form(client, f"/applications/{world.application.id}/plan", plan)
+    page = _page(response)
+    assert response.status_code == 422
+    assert "200 文字を超えることはできません" in _field_error(
+        page, "milestones-0-criteria-0-metric"
+    )
+    assert "無効な日付型です。" in _field_error(page, "milestones-1-due_date")
+    assert "Field cannot be longer" not in page and "Not a valid date value" not in page
+    path = f"/applications/{world.application.id}/co-investments"
+    rows = {
+        "co_investments-0-vc_organization_id": "abc",
+        "co_investments-0-committed_amount": "1",
+        "co_investments-1-vc_organization_id": "987654",
+        "co_investments-1-committed_amount": "1",
+    }
+    page = _page(post_form(client, path, rows))
+    assert "無効な選択: 型変換できません。" in _field_error(
+        page, "co_investments-0-vc_organization_id"
+    )
+    assert "選択肢が正しくありません。" in _field_error(page, "co_investments-1-vc_organization_id")
+    assert "Not a valid choice" not in page and "could not coerce" not in page
+
+
+def test_every_row_form_of_the_web_forms_is_a_subform() -> None:
+    """A wtforms.Form that is not a FlaskForm is a repeated row: without SubForm's Meta its
+    messages would stay English on Japanese pages."""
+    rows = set()
+    for module_info in pkgutil.iter_modules(grants.web.__path__):
+        module = importlib.import_module(f"grants.web.{module_info.name}")
+        for _name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Form) and not issubclass(cls, FlaskForm) and cls is not Form:
+                rows.add(cls)
+    assert {c.__name__ for c in rows} >= {"CriterionForm", "MilestoneForm", "CoInvestmentRowForm"}
+    assert all(issubclass(c, SubForm) for c in rows), [
+        c for c in rows if not issubclass(c, SubForm)
+    ]
