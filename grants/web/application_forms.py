@@ -18,14 +18,13 @@ from wtforms import (
     DateField,
     Field,
     FieldList,
-    Form,
     FormField,
     SelectField,
     StringField,
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from grants.domain.errors import DomainError
 from grants.services.application_checks import (
@@ -41,6 +40,7 @@ from grants.services.applications import (
     CriterionData,
     MilestoneData,
 )
+from grants.web.forms import SubForm
 from grants.web.programs import parse_yen
 from grants.web.vocabulary import modality_labels, stage_labels, theme_labels
 
@@ -102,8 +102,14 @@ class ApplicationForm(FlaskForm):
             [("", _("Choose a programme"))]
             + [(p.id, f"{p.name(locale)} ({p.code})") for p in programs]
         )
-        self.theme.choices = choices(theme_labels().items())
-        self.modality.choices = choices(modality_labels().items())
+        # The chosen programme's themes and modalities (any open one's before it is chosen);
+        # the service still checks them against the programme.
+        programs = list(programs)
+        chosen = [p for p in programs if p.id == self.program_id.data] or programs
+        self.theme.choices = _offered(theme_labels(), [p.themes for p in chosen], self.theme.data)
+        self.modality.choices = _offered(
+            modality_labels(), [p.modalities for p in chosen], self.modality.data
+        )
         self.stage.choices = choices(stage_labels().items())
 
     def to_data(self) -> ApplicationData:
@@ -121,16 +127,26 @@ class ApplicationForm(FlaskForm):
         )
 
 
+def _offered(
+    labels: dict[str, str], accepted: Iterable[Iterable[str]], current: Any
+) -> list[SelectChoice]:
+    """The vocabulary's values some programme accepts, in the vocabulary's order, and the
+    value the form holds (a draft saved before the programme changed keeps its own, for the
+    service to flag rather than the select to change it unseen)."""
+    allowed = {value for values in accepted for value in values} | {current}
+    return choices((value, label) for value, label in labels.items() if value in allowed)
+
+
 # ---- the milestone plan ----------------------------------------------------------------------
 
 
-class CriterionForm(Form):
+class CriterionForm(SubForm):
     metric = StringField(_l("Metric"), validators=[Length(max=CRITERION_PART_MAX)])
     target = StringField(_l("Target"), validators=[Length(max=CRITERION_PART_MAX)])
     unit = StringField(_l("Unit"), validators=[Length(max=CRITERION_PART_MAX)])
 
 
-class MilestoneForm(Form):
+class MilestoneForm(SubForm):
     title = StringField(_l("Milestone title"), validators=[Length(max=TITLE_MAX)])
     criteria = FieldList(FormField(CriterionForm), min_entries=1, max_entries=CRITERIA_MAX)
     due_date = DateField(_l("Due date"), validators=[Optional()])
@@ -199,7 +215,7 @@ def _blank(*values: Any) -> bool:
 # ---- co-investments ----------------------------------------------------------------------------
 
 
-class CoInvestmentRowForm(Form):
+class CoInvestmentRowForm(SubForm):
     vc_organization_id = SelectField(_l("Certified VC"), coerce=optional_int)
     committed_amount = YenField(_l("Committed amount (yen)"))
     is_lead = BooleanField(_l("Lead VC"))
@@ -242,6 +258,16 @@ def co_investment_data(co_investments: Iterable[Any]) -> dict[str, Any]:
         for ci in co_investments
     ]
     return {"co_investments": [*rows, {}]}
+
+
+# ---- withdrawal ------------------------------------------------------------------------------
+
+
+class WithdrawForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I understand that a withdrawn application cannot be edited or submitted again."),
+        validators=[DataRequired(message=_l("Tick the box to confirm the withdrawal."))],
+    )
 
 
 # ---- errors onto nested rows -------------------------------------------------------------------

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
+from flask_wtf.i18n import translations as wtf_translations
+from wtforms import Form, IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
 from grants.domain.errors import DomainError
@@ -23,6 +24,15 @@ def apply_errors(form: FlaskForm, error: DomainError) -> None:
             form.form_errors.extend(messages)
     if not error.fields and error.message:
         form.form_errors.append(error.message)
+
+
+class SubForm(Form):
+    """A row repeated inside a form (FormField, FieldList): no CSRF token of its own, and
+    WTForms' own messages in the user's language, as FlaskForm gives its fields."""
+
+    class Meta:
+        def get_translations(self, form: Form) -> Any:
+            return wtf_translations
 
 
 class IdField(IntegerField):

@@ -14,7 +14,6 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.i18n import translations as wtf_translations
 from wtforms import (
     DateField,
     Field,
@@ -33,6 +32,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from grants.domain.rules.checks import RULE_TYPES
 from grants.domain.rules.facts import FACTS, Kind, fact_label
 from grants.domain.rules.params import Param, ParamKind
+from grants.web.forms import SubForm
 from grants.web.rule_errors import add_error, has_errors
 from grants.web.rule_text import (
     choice_labels,
@@ -73,14 +73,6 @@ class RuleForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.phase.choices = list(phase_labels().items())
         self.severity.choices = list(severity_labels().items())
-
-
-class SubForm(Form):
-    """A row inside the rule form: no CSRF token of its own, messages in the user's language."""
-
-    class Meta:
-        def get_translations(self, form: Form) -> Any:
-            return wtf_translations
 
 
 @dataclass(frozen=True)
