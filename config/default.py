@@ -32,6 +32,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False
 REMEMBER_COOKIE_HTTPONLY = True
+# Strict-Transport-Security max-age in seconds; 0 sends no header (plain HTTP in development).
+HSTS_MAX_AGE = 0
 # CSRF tokens on every form; a token lives for the whole session.
 WTF_CSRF_ENABLED = True
 WTF_CSRF_TIME_LIMIT = None

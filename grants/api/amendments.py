@@ -97,7 +97,12 @@ def list_amendments(grant_id: int) -> list[dict[str, Any]]:
 @blp.alt_response(404, schema=ErrorSchema, description="No such grant, or not mine to see.")
 @blp.alt_response(409, schema=ErrorSchema, description="The grant is not active.")
 def request_amendment(data: dict[str, Any], grant_id: int) -> dict[str, Any]:
-    """Ask for a new due date of one open milestone, or a re-split of open tranches."""
+    """Ask for a new due date of one open milestone, or a re-split of open tranches.
+
+    A milestone takes one pending request at a time: a request touching a milestone that
+    another request waiting for a decision touches is refused (422, under `milestone_id`,
+    or `new_split_<milestone id>` for each such milestone of a re-split).
+    """
     actor = api_actor()
     visible_grant(actor, grant_id)
     split = data.get("new_split")

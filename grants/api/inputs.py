@@ -3,6 +3,7 @@
 Every string of every request (body, form, query, headers) is refused, with a field error,
 when it holds NUL or another control character: tab and line breaks are allowed only in a
 multi-line `Text(multiline=True)` field and inside a free-form document (a rule set).
+A body that is not JSON, or is nested too deeply to read, answers 400 in the client's language.
 
 Field errors (`error.fields`) are keyed by the field's dotted path in the request body:
 "title", "milestones.0.due_date", "milestones.1.criteria.0.unit",
@@ -18,9 +19,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, NoReturn, TypeVar
 
 from flask import Request
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, abort
 
 from grants.domain.errors import RuleViolation
 from grants.domain.text import control_problem
@@ -46,13 +48,35 @@ def dotted_fields(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
     return {key.replace("-", "."): messages for key, messages in errors.items()}
 
 
-class TextParser(FlaskParser):
-    """Refuses control characters in any string of the request (see the module docstring)."""
+class ApiParser(FlaskParser):
+    """Refuses control characters in any string of the request (see the module docstring);
+    bodies that are not JSON, or nested past json's recursion limit, answer 400."""
+
+    def load_json(self, req: Request, schema: Schema) -> Any:
+        try:
+            return super().load_json(req, schema)
+        except RecursionError:  # thousands of nested brackets
+            _too_deep()
+
+    def _handle_invalid_json_error(
+        self, error: Exception, req: Request, *args: Any, **kwargs: Any
+    ) -> NoReturn:
+        abort(400, exc=error, message=_("The body is not valid JSON."))
 
     def pre_load(self, location_data: Any, *, schema: Schema, req: Request, location: str) -> Any:
-        if isinstance(location_data, Mapping) and (errors := _schema_errors(location_data, schema)):
+        if not isinstance(location_data, Mapping):
+            return location_data
+        try:
+            errors = _schema_errors(location_data, schema)
+        except RecursionError:  # parsed, but too deep to walk
+            _too_deep()
+        if errors:
             raise ValidationError(errors)
         return location_data
+
+
+def _too_deep() -> NoReturn:
+    abort(400, message=_("The JSON body is nested too deeply."))
 
 
 def _schema_errors(data: Mapping[str, Any], schema: Schema) -> dict[str, Any]:
@@ -85,10 +109,10 @@ def _text_errors(value: Any, field: fields.Field | None) -> Any:
 class ApiBlueprint(Blueprint):  # type: ignore[misc]
     """The blueprint of every API resource."""
 
-    ARGUMENTS_PARSER = TextParser()
+    ARGUMENTS_PARSER = ApiParser()
 
 
-class DottedParser(TextParser):
+class DottedParser(ApiParser):
     """Input errors by dotted path, the same form as the services' field errors."""
 
     def handle_error(  # type: ignore[override]

@@ -34,6 +34,9 @@ class RuleSetSchema(Schema):
     status = fields.String(required=True, metadata={"enum": ["draft", "published"]})
     version = fields.Integer(allow_none=True)
     effective_from = fields.Date(allow_none=True)
+    based_on_id = fields.Integer(
+        allow_none=True, metadata={"description": "The published version a copy started from."}
+    )
     document = fields.Dict(required=True, metadata={"description": _DOCUMENT})
 
 
@@ -54,6 +57,13 @@ class DocumentSchema(Schema):
 
 class PublishSchema(Schema):
     effective_from = fields.Date(required=True)
+    title = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "The published version's title; by default a copied "
+            "draft becomes `CODE vN` and any other draft keeps its title."
+        },
+    )
 
 
 class WhatIfRowSchema(Schema):
@@ -123,8 +133,12 @@ def copy_ruleset(ruleset_id: int) -> RuleSet:
 @blp.arguments(PublishSchema)
 @blp.response(200, RuleSetSchema)
 def publish(data: dict[str, Any], ruleset_id: int) -> RuleSet:
-    """Freeze a draft as the next version, in force from `effective_from` (officers)."""
-    return rulesets.publish(api_actor(), ruleset_id, data["effective_from"], today())
+    """Freeze a draft as the next version, in force from `effective_from` (officers).
+
+    409 when the draft was copied from a version that is no longer the latest."""
+    return rulesets.publish(
+        api_actor(), ruleset_id, data["effective_from"], today(), data.get("title")
+    )
 
 
 @blp.delete("/rulesets/<int:ruleset_id>")

@@ -9,15 +9,30 @@ from grants.services.audit import verify_chain
 
 
 @grants_cli.command("audit-verify")
-def audit_verify() -> None:
-    """Check the audit log's hash chain; exit 1 at the first broken row."""
-    report = verify_chain()
+@click.option(
+    "--anchor",
+    metavar="HASH",
+    help="A head hash printed by an earlier run: it must still be in the log.",
+)
+def audit_verify(anchor: str | None) -> None:
+    """Check the audit log's hash chain; exit 1 at the first broken row.
+
+    Keep the printed head hash outside the database (a ticket, a signed note) and pass it
+    as --anchor later: a chain alone cannot show that its newest rows were cut off."""
+    report = verify_chain(anchor)
     if report.ok:
-        click.echo(f"OK: {report.checked} audit events verified.")
+        click.echo(f"OK: {report.checked} audit events verified. Head: {report.head}")
         return
-    click.echo(
-        f"BROKEN: audit event {report.broken_id} does not match ({report.reason}); "
-        f"{report.checked} events before it verified.",
-        err=True,
-    )
+    if report.reason == "anchor":
+        click.echo(
+            f"BROKEN: the anchor {anchor} is not in the log: the rows from there on were "
+            f"removed or replaced ({report.checked} events verified up to {report.head}).",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"BROKEN: audit event {report.broken_id} does not match ({report.reason}); "
+            f"{report.checked} events before it verified.",
+            err=True,
+        )
     raise SystemExit(1)

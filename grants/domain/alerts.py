@@ -315,6 +315,20 @@ def due_tiers(
     return found
 
 
+def settled(
+    kind: AlertKind, milestone_state: str, released: bool, current_round: bool, reviewed: bool
+) -> bool:
+    """What the alert asked for has happened, or can no longer happen: the evidence came
+    (or the milestone was cancelled), the review round was decided, reviewed by this
+    recipient or superseded by a new round (`current_round` false), the tranche went out."""
+    state = MilestoneState(milestone_state)
+    if kind is AlertKind.review_waiting:
+        return state != MilestoneState.submitted or not current_round or reviewed
+    if kind is AlertKind.tranche_waiting:
+        return released or state != MilestoneState.approved
+    return state not in AWAITING_EVIDENCE
+
+
 def days_waiting(since: datetime, today: date) -> int:
     """Tokyo calendar days from the instant `since` to `today`."""
     return (today - since.astimezone(TOKYO).date()).days

@@ -20,6 +20,11 @@ def fiscal_year_bounds(fy: int) -> tuple[date, date]:
     return date(fy, 4, 1), date(fy + 1, 3, 31)
 
 
+def fiscal_years(first: date, last: date) -> range:
+    """The fiscal years from the one `first` falls in to the one `last` falls in."""
+    return range(fiscal_year(first), fiscal_year(last) + 1)
+
+
 def fiscal_year_label(fy: int, locale: str) -> str:
     """ "2026年度" for Japanese locales, "FY2026" otherwise."""
     return f"{fy}年度" if locale.startswith("ja") else f"FY{fy}"

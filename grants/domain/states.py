@@ -106,11 +106,10 @@ GRANT_TRANSITIONS: Final[Mapping[GrantState, frozenset[GrantState]]] = {
 
 # The tranche release is a separate record (a disbursement), not a state. cancelled is
 # reached only when the grant is terminated and its remaining tranches are dropped: from
-# any open state, from rejected (the no-go that usually leads to termination) and from
-# approved while the tranche is still unreleased (termination before the release drops
-# the money; the approval and its evidence stay on record). An approved milestone whose
-# tranche WAS released is never cancelled: that needs the disbursement, which this table
-# cannot see, so services.terminations enforces it.
+# any open state and from approved while the tranche is still unreleased (termination
+# before the release drops the money; the approval and its evidence stay on record). An
+# approved milestone whose tranche WAS released is never cancelled: that needs the
+# disbursement, which this table cannot see, so services.terminations enforces it.
 MILESTONE_TRANSITIONS: Final[Mapping[MilestoneState, frozenset[MilestoneState]]] = {
     _Mil.planned: frozenset({_Mil.submitted, _Mil.cancelled}),
     _Mil.submitted: frozenset(
@@ -118,7 +117,7 @@ MILESTONE_TRANSITIONS: Final[Mapping[MilestoneState, frozenset[MilestoneState]]]
     ),
     _Mil.changes_requested: frozenset({_Mil.submitted, _Mil.cancelled}),
     _Mil.approved: frozenset({_Mil.cancelled}),
-    _Mil.rejected: frozenset({_Mil.cancelled}),
+    _Mil.rejected: frozenset(),  # the no-go stays on record, also after a termination
     _Mil.cancelled: frozenset(),
 }
 

@@ -92,5 +92,8 @@ class RuleSet(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The published version a copied draft started from (never a draft: drafts can go).
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("rule_set.id"))
 
     program: Mapped[Program] = relationship()
+    based_on: Mapped[RuleSet | None] = relationship(remote_side=[id])

@@ -92,15 +92,37 @@ def update_user(actor: Actor, user_id: int, data: UserData, password: str | None
     user = _get(User, user_id)
     data = _normalized(data)
     _check_user(data, user_id, password)
+    _keep_an_administrator(user, data)
     before = user_snapshot(user)
     for key, value in asdict(data).items():
         setattr(user, key, value)
     if password:
         user.password_hash = _hash(password)
+        user.session_version += 1  # whoever knew the old password is signed out
     after = user_snapshot(user) | ({"password_changed": True} if password else {})
     audit.record(actor, "user.update", user, before, after)
     db.session.commit()
     return user
+
+
+def _keep_an_administrator(user: User, data: UserData) -> None:
+    """Someone must stay able to manage the accounts: the last active administrator keeps
+    the role and stays active (a refusal, not a lock-out to be fixed in the database)."""
+    if not (user.role == Role.admin and user.active):
+        return
+    if data.role == Role.admin and data.active:
+        return
+    # Locked, so that two administrators demoting each other at once cannot both succeed.
+    admins = db.session.scalars(
+        select(User.id).where(User.role == Role.admin, User.active.is_(True)).with_for_update()
+    ).all()
+    if set(admins) - {user.id}:
+        return
+    message = _(
+        "This is the only active administrator: make another account an active administrator first."
+    )
+    field = "role" if data.role != Role.admin else "active"
+    raise RuleViolation(_("The account could not be saved."), {field: [message]})
 
 
 def set_own_locale(actor: User, locale: Locale) -> None:
@@ -110,6 +132,13 @@ def set_own_locale(actor: User, locale: Locale) -> None:
     before = {"locale": str(actor.locale)}
     actor.locale = locale
     audit.record(actor, "user.set_locale", actor, before, {"locale": str(locale)})
+    db.session.commit()
+
+
+def end_sessions(actor: User) -> None:
+    """A user signs out: every session of theirs ends, a copied cookie included."""
+    actor.session_version += 1
+    audit.record(actor, "user.sign_out", actor)
     db.session.commit()
 
 

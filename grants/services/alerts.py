@@ -6,6 +6,7 @@ is not revealed. Marking read is not a state change worth an audit row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,18 +14,18 @@ from typing import Any
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.orm import joinedload
 
 from grants.domain.accounts import Role
-from grants.domain.alerts import AlertKind
+from grants.domain.alerts import AlertKind, settled
 from grants.domain.calendar import format_date
 from grants.domain.errors import NotAllowed, NotFound
 from grants.domain.permissions import Action, Subject
 from grants.extensions import db
-from grants.models import Alert, Milestone, User
+from grants.models import Alert, EvidenceSubmission, Milestone, Review, User
 from grants.services.actors import Actor
-from grants.services.paging import bounded_page
+from grants.services.paging import paginate
 from grants.services.permission import require
 
 PAGE_SIZE = 50
@@ -33,7 +34,7 @@ PAGE_SIZE = 50
 def inbox_page(actor: User, page: int, per_page: int = PAGE_SIZE) -> Pagination:
     """The actor's alerts, newest first, with their milestone and grant loaded."""
     query = inbox_query(actor)
-    return db.paginate(query, page=bounded_page(page), per_page=per_page, error_out=False)
+    return paginate(query, page, per_page)
 
 
 def inbox_query(actor: User, unread_only: bool = False) -> Select[tuple[Alert]]:
@@ -45,6 +46,40 @@ def inbox_query(actor: User, unread_only: bool = False) -> Select[tuple[Alert]]:
         .order_by(Alert.id.desc())
     )
     return query.where(Alert.read_at.is_(None)) if unread_only else query
+
+
+def settled_ids(actor: User, shown: Sequence[Alert]) -> set[int]:
+    """The alerts among `shown` (the actor's, milestones loaded) whose cause is gone
+    (domain.alerts.settled): one statement for the review rounds they name, whatever their
+    number."""
+    rounds = _review_rounds(
+        actor, [a.subject_id for a in shown if a.kind == AlertKind.review_waiting]
+    )
+    found = set()
+    for alert in shown:
+        milestone = alert.milestone
+        if milestone is None:
+            continue
+        current, reviewed = rounds.get(alert.subject_id, (False, False))
+        released = milestone.released_at is not None
+        if settled(AlertKind(alert.kind), milestone.state, released, current, reviewed):
+            found.add(alert.id)
+    return found
+
+
+def _review_rounds(actor: User, submission_ids: list[int]) -> dict[int, tuple[bool, bool]]:
+    """Per submission: (it is its milestone's current round, the actor has reviewed it)."""
+    if not submission_ids:
+        return {}
+    reviewed = exists().where(
+        Review.submission_id == EvidenceSubmission.id, Review.reviewer_id == _user_id(actor)
+    )
+    query = (
+        select(EvidenceSubmission.id, EvidenceSubmission.round == Milestone.round, reviewed)
+        .join(Milestone, Milestone.id == EvidenceSubmission.milestone_id)
+        .where(EvidenceSubmission.id.in_(submission_ids))
+    )
+    return {row[0]: (bool(row[1]), bool(row[2])) for row in db.session.execute(query)}
 
 
 def unread_count(actor: User) -> int:
@@ -86,7 +121,7 @@ def outbox_page(actor: Actor, page: int, per_page: int = PAGE_SIZE) -> Paginatio
         .options(joinedload(Alert.user))
         .order_by(Alert.emailed_at.desc().nulls_first(), Alert.id.desc())
     )
-    return db.paginate(query, page=bounded_page(page), per_page=per_page, error_out=False)
+    return paginate(query, page, per_page)
 
 
 def pending_count(actor: Actor) -> int:

@@ -38,7 +38,7 @@ from grants.models import (
 
 SCAN_ACTION = "alerts.scan"
 # Audited actions that change nothing the scan reads, whatever their object.
-_READS_NOTHING = (SCAN_ACTION, "user.login", "user.set_locale")
+_READS_NOTHING = (SCAN_ACTION, "user.login", "user.sign_out", "user.set_locale")
 # Objects whose changes cannot change which alerts are due (paid-in investments, budgets,
 # programme details, rule sets: the scan reads only the published versions that grants
 # pin, which never change; names of organisations; tokens and tasks).

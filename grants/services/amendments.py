@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from grants.domain.calendar import fiscal_year, fiscal_year_label, format_date
+from grants.domain.calendar import fiscal_year, fiscal_year_label, format_date, tokyo_today
 from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.domain.money import YEN_MAX, format_yen
 from grants.domain.permissions import Action
@@ -50,9 +50,15 @@ def request_amendment(
     reason: str,
     today: date,
 ) -> Amendment:
-    """The grantee asks for a new due date for one open milestone, or a re-split of tranches."""
+    """The grantee asks for a new due date for one open milestone, or a re-split of tranches.
+
+    A milestone has at most one pending request: one touching a milestone that another
+    request still waiting for a decision touches is refused (the grant's row lock keeps two
+    requests sent at the same moment from both getting through).
+    """
     grant = get_grant(grant_id)
     require_on_grant(Action.request_amendment, actor, grant)
+    grant = lock_grant(grant_id)
     if grant.state != GrantState.active:
         raise Conflict(_("Amendments can be requested only for active grants."))
     kind = _kind(kind)
@@ -67,6 +73,7 @@ def request_amendment(
     else:
         split = _check_split(grant, new_split, errors)
         amendment.new_split = {str(mid): amount for mid, amount in split.items()}
+    _check_pending(grant, amendment, errors)
     if errors:
         raise RuleViolation(_("The amendment could not be requested."), errors)
     amendment.reason = reason
@@ -124,6 +131,23 @@ def decide_amendment(
     )
     db.session.commit()
     return amendment
+
+
+def pending_for_grant(grant_id: int) -> list[Amendment]:
+    """The grant's requests still waiting for an officer's decision, oldest first."""
+    query = select(Amendment).where(
+        Amendment.grant_id == grant_id, Amendment.state == AmendmentState.requested
+    )
+    return list(db.session.scalars(query.order_by(Amendment.requested_at, Amendment.id)))
+
+
+def touched_milestones(amendment: Amendment, tranches: Mapping[int, int]) -> set[int]:
+    """The ids of the milestones a request would change: the one it moves, or those whose
+    tranche it sets to another amount than now (`tranches`: milestone id -> amount)."""
+    if amendment.kind == AmendmentKind.due_date:
+        return {amendment.milestone_id} if amendment.milestone_id is not None else set()
+    split = amendment.new_split or {}
+    return {int(mid) for mid, amount in split.items() if tranches.get(int(mid)) != amount}
 
 
 def get_amendment(amendment_id: int) -> Amendment:
@@ -220,6 +244,28 @@ def _check_split(
     elif all(open_ones[mid].tranche_amount == amount for mid, amount in split.items()):
         errors["new_split"] = [_("The new amounts are the same as the current ones.")]
     return split
+
+
+def _check_pending(grant: Grant, amendment: Amendment, errors: dict[str, list[str]]) -> None:
+    """Refuse a request for a milestone another pending request already covers: each
+    decision is taken on the milestone as the grantee saw it when asking."""
+    tranches = {m.id: m.tranche_amount for m in grant.milestones}
+    sequences = {m.id: m.sequence for m in grant.milestones}
+    wanted = touched_milestones(amendment, tranches)
+    locale = _locale()
+    for pending in pending_for_grant(grant.id):
+        overlap = wanted & touched_milestones(pending, tranches)
+        for mid in sorted(overlap, key=lambda mid: sequences.get(mid, 0)):
+            key = "milestone_id" if amendment.kind == AmendmentKind.due_date else f"new_split_{mid}"
+            errors.setdefault(key, []).append(
+                _(
+                    "Milestone %(sequence)d already has an amendment request waiting for a "
+                    "decision (requested on %(day)s). Wait for the decision, or withdraw that "
+                    "request first.",
+                    sequence=sequences.get(mid, 0),
+                    day=format_date(tokyo_today(pending.requested_at), locale),
+                )
+            )
 
 
 # --- approval ---------------------------------------------------------------------------

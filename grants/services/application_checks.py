@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, select
 
 from grants.domain.accounts import OrgKind
-from grants.domain.money import YEN_MAX
+from grants.domain.calendar import format_date
+from grants.domain.money import YEN_MAX, format_yen
 from grants.domain.rules import STAGES
 from grants.extensions import db
 from grants.models import Organization, Program, VcCertification
@@ -119,10 +121,24 @@ def _period_errors(data: ApplicationData, program: Program | None) -> Errors:
         errors["project_end"] = [
             _(
                 "The project must end by the programme's end date (%(day)s).",
-                day=program.end_date.isoformat(),
+                day=day_text(program.end_date),
             )
         ]
     return errors
+
+
+def day_text(day: date) -> str:
+    """A date inside a message, as the user reads dates: "2026年4月1日" or "1 Apr 2026"."""
+    return format_date(day, _locale())
+
+
+def yen_text(amount: int) -> str:
+    """An amount inside a message, as the user reads money: "3億円" or "¥300,000,000"."""
+    return format_yen(amount, _locale())
+
+
+def _locale() -> str:
+    return str(get_locale() or "ja")
 
 
 def yen_error(value: Any, allow_zero: bool) -> str | None:
@@ -190,8 +206,8 @@ def _due_error(due: date | None, previous: date | None, start: date, end: date) 
     if not start <= due <= end:
         return _(
             "The due date must be within the project period (%(start)s to %(end)s).",
-            start=start.isoformat(),
-            end=end.isoformat(),
+            start=day_text(start),
+            end=day_text(end),
         )
     if previous is not None and due <= previous:
         return _("Each milestone must be due after the one before it.")

@@ -37,11 +37,16 @@ from grants.services.application_checks import (
     application_errors,
     certified_vcs_select,
     co_investment_errors,
+    day_text,
     plan_errors,
+    yen_text,
 )
 from grants.services.facts import application_facts, certifications_by_vc
 from grants.services.permission import require
 from grants.services.transitions import transition
+
+# The applicant still edits, submits or withdraws the application: plan warnings apply.
+WARNED_STATES = (ApplicationState.draft, ApplicationState.submitted)
 
 # ---- drafts ------------------------------------------------------------------------------
 
@@ -149,8 +154,8 @@ def submit(actor: Actor, application_id: int, today: date) -> Application:
         raise RuleViolation(
             _(
                 "Applications to this programme are accepted from %(opens)s to %(closes)s.",
-                opens=program.application_opens.isoformat(),
-                closes=program.application_closes.isoformat(),
+                opens=day_text(program.application_opens),
+                closes=day_text(program.application_closes),
             )
         )
     _check_ready(application)
@@ -206,9 +211,9 @@ def _check_ready(application: Application) -> None:
 
 def tranche_mismatch(total: int, application: Application) -> str:
     return _(
-        "The tranches add up to %(total)s yen but the requested subsidy is %(requested)s yen.",
-        total=f"{total:,}",
-        requested=f"{application.requested_subsidy:,}",
+        "The tranches add up to %(total)s but the requested subsidy is %(requested)s.",
+        total=yen_text(total),
+        requested=yen_text(application.requested_subsidy),
     )
 
 
@@ -243,7 +248,10 @@ def _eligibility(application: Application, ruleset: Any, today: date) -> Trace:
 
 
 def plan_warnings(application: Application) -> list[str]:
-    """What would stop a submission although each piece was saved: shown on the page early."""
+    """What would stop a submission although each piece was saved: shown on the page early,
+    while the application is still the applicant's to edit or withdraw, not afterwards."""
+    if application.state not in WARNED_STATES:
+        return []
     total = sum(m.tranche_amount for m in application.plan)
     if application.plan and total != application.requested_subsidy:
         return [tranche_mismatch(total, application)]

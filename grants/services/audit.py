@@ -76,25 +76,32 @@ def event_hash(event: AuditEvent) -> str:
 class ChainReport:
     checked: int
     broken_id: int | None
-    reason: str | None
+    reason: str | None  # "prev_hash", "hash", or "anchor" (the anchor is not in the log)
+    head: str = GENESIS  # the newest verified row's hash: an anchor for a later check
 
     @property
     def ok(self) -> bool:
-        return self.broken_id is None
+        return self.reason is None
 
 
-def verify_chain() -> ChainReport:
-    """Walk the log in order; report the first row whose links or hash do not match."""
+def verify_chain(anchor: str | None = None) -> ChainReport:
+    """Walk the log in order; report the first row whose links or hash do not match.
+
+    A chain cannot tell that its newest rows were cut off. `anchor`, a head hash from an
+    earlier check (kept outside the database), must still be in the log: else rows were
+    removed or replaced from there on."""
     checked = 0
     prev = GENESIS
+    anchored = anchor is None
     query = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=500)
     with db.session.execute(query) as result:
         for event in result.scalars():
             if event.prev_hash != prev:
-                return ChainReport(checked, event.id, "prev_hash")
+                return ChainReport(checked, event.id, "prev_hash", prev)
             if event_hash(event) != event.hash:
-                return ChainReport(checked, event.id, "hash")
+                return ChainReport(checked, event.id, "hash", prev)
             prev = event.hash
+            anchored = anchored or prev == anchor
             checked += 1
             db.session.expunge(event)
-    return ChainReport(checked, None, None)
+    return ChainReport(checked, None, None if anchored else "anchor", prev)

@@ -29,6 +29,7 @@ Mark = tuple[int, str]
 # Audited actions that change nothing a kept figure reads.
 NOT_MARKS = (
     "user.login",
+    "user.sign_out",
     "user.set_locale",
     "api_token.create",
     "api_token.revoke",

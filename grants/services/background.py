@@ -29,7 +29,7 @@ from grants.domain.permissions import Action, Subject
 from grants.domain.tasks import EXPORTS, Status, TaskKind, TaskState, status
 from grants.extensions import db
 from grants.jobs import runner
-from grants.models import BackgroundTask, Program, User
+from grants.models import BackgroundTask, Program, RuleSet, User
 from grants.models.base import utcnow
 from grants.models.tasks import ERROR_MAX
 from grants.routing import ID_MAX
@@ -88,6 +88,8 @@ def rerun(actor: User, task_id: int, today: date, locale: str) -> BackgroundTask
         raise Conflict(_("This task is still running."))
     params = task.params
     if task.kind is TaskKind.what_if:
+        if ruleset_of(task) is None:
+            raise Conflict(_("The draft rule set of this what-if no longer exists."))
         return start_what_if(actor, params["ruleset_id"], today, locale)
     filters = Filters(params.get("program_id"), params.get("fiscal_year"))
     return start_export(actor, task.kind, filters, locale)
@@ -118,6 +120,12 @@ def get(actor: User, task_id: int) -> BackgroundTask:
         raise NotFound(_("Not found."))
     require(_ACTIONS[task.kind], Subject(role=actor.role))
     return task
+
+
+def ruleset_of(task: BackgroundTask) -> RuleSet | None:
+    """The rule set a what-if task compared, while it exists (a draft can be deleted)."""
+    ruleset_id = task.params.get("ruleset_id") if task.kind is TaskKind.what_if else None
+    return None if ruleset_id is None else db.session.get(RuleSet, ruleset_id)
 
 
 def tasks_of(actor: User, limit: int = LIST_LIMIT) -> list[BackgroundTask]:

@@ -11,10 +11,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from grants.domain.accounts import OrgKind
+from grants.domain.calendar import format_date
 from grants.domain.errors import Conflict, NotFound, RuleViolation
 from grants.domain.permissions import Action, Subject
 from grants.extensions import db
@@ -143,7 +145,7 @@ def _check_certification(
         errors["certified_on"] = [
             _(
                 "This period overlaps the certification that started on %(day)s.",
-                day=clash.certified_on.isoformat(),
+                day=format_date(clash.certified_on, str(get_locale() or "ja")),
             )
         ]
     if errors:

@@ -8,7 +8,7 @@ query per grant). The officer's counts are scalar subqueries of one SELECT.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -21,6 +21,7 @@ from grants.extensions import db
 from grants.models import Application, Disbursement, Grant, Milestone, Program
 from grants.services.actors import Actor
 from grants.services.awards import QUEUE_STATES
+from grants.services.evidence import takes_evidence
 from grants.services.permission import require
 from grants.services.portfolio_order import ACTIVE, OPEN
 from grants.services.reviews import review_queue
@@ -56,6 +57,7 @@ class TimelineStep:
     overdue_since: date | None
     days_left: int  # due_date - today: negative once the date has passed
     days_overdue: int  # on `today`, the first overdue day counting as 1; 0 unless flagged
+    takes_evidence: bool = False  # the grantee may submit evidence for it now
 
     @property
     def is_open(self) -> bool:
@@ -116,7 +118,7 @@ def applicant_dashboard(actor: Actor, today: date) -> ApplicantDashboard:
     if actor.organization_id is None:
         return ApplicantDashboard([], [])
     return ApplicantDashboard(
-        _applications(actor.organization_id), _grants(actor.organization_id, today)
+        _applications(actor.organization_id), _grants(actor, actor.organization_id, today)
     )
 
 
@@ -186,7 +188,7 @@ def _applications(organization_id: int) -> list[ApplicationRow]:
     ]
 
 
-def _grants(organization_id: int, today: date) -> list[GrantSummary]:
+def _grants(actor: Actor, organization_id: int, today: date) -> list[GrantSummary]:
     """The organization's grants, each row a milestone with its grant and its disbursement."""
     query = (
         select(
@@ -234,10 +236,24 @@ def _grants(organization_id: int, today: date) -> list[GrantSummary]:
             program_name_en=name_en,
             award=int(award),
             released=released[grant_id],
-            steps=tuple(steps[grant_id]),
+            steps=_with_evidence(actor, GrantState(state), steps[grant_id]),
         )
         for grant_id, (number, state, title, code, name_ja, name_en, award) in grants.items()
     ]
+
+
+def _with_evidence(
+    actor: Actor, grant_state: GrantState, steps: list[TimelineStep]
+) -> tuple[TimelineStep, ...]:
+    """Mark the steps that take the actor's evidence now (the rule services.evidence
+    enforces; the grants listed are the actor's organization's own)."""
+    stages = [(step.sequence, str(step.state)) for step in steps]
+
+    def takes(step: TimelineStep) -> bool:
+        subject = Subject(role=actor.role, is_owner_org=True, state=str(step.state))
+        return takes_evidence(subject, grant_state, step.sequence, stages)
+
+    return tuple(replace(step, takes_evidence=takes(step)) for step in steps)
 
 
 def _step(row: Any, today: date) -> TimelineStep:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from grants.domain.accounts import corporate_number_check_digit
-from grants.domain.calendar import TOKYO, fiscal_year
+from grants.domain.calendar import TOKYO, fiscal_year, fiscal_years
 from grants.domain.states import ReviewDecision
 from grants.extensions import db
 from grants.models import (
@@ -119,8 +119,9 @@ def ensure_program(
 
 
 def ensure_pools(officer: User, program: Program, today: date, appropriation: int) -> None:
-    first = fiscal_year(today) - POOL_YEARS_BACK
-    for year in range(first, fiscal_year(today) + POOL_YEARS_AHEAD + 1):
+    period = fiscal_years(program.application_opens, program.end_date)
+    first = max(fiscal_year(today) - POOL_YEARS_BACK, period.start)
+    for year in range(first, min(fiscal_year(today) + POOL_YEARS_AHEAD + 1, period.stop)):
         exists = select(BudgetPool.id).where(
             BudgetPool.program_id == program.id, BudgetPool.fiscal_year == year
         )

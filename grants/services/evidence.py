@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grants.domain.errors import Conflict, NotFound, RuleViolation
-from grants.domain.permissions import Action, Reason, decide
+from grants.domain.permissions import Action, Reason, Subject, decide
 from grants.domain.states import (
     GrantState,
     MilestoneState,
@@ -59,6 +59,9 @@ _MAGIC = {"pdf": b"%PDF-", "png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff"}
 # The part every Office Open XML file of the kind has.
 _OOXML_PART = {"xlsx": "xl/workbook.xml", "docx": "word/document.xml"}
 _SEPARATORS = ("/", "\\")
+_CSV_ENCODINGS = ("utf-8-sig", "cp932")
+# C0 controls and DEL, except tab, line feed and carriage return
+_BINARY_CONTROLS = frozenset(chr(c) for c in [*range(32), 127]) - set("\t\n\r")
 
 Upload = tuple[str, BinaryIO, str]  # (filename as sent, stream, content type as sent)
 
@@ -133,11 +136,10 @@ def check_may_submit(actor: Actor, milestone: Milestone) -> None:
     approved first (domain.states.current_milestone), else Conflict naming the current one.
     """
     grant = milestone.grant
-    subject = replace(
-        grant_subject(actor, grant, milestone), awaits_earlier_milestone=awaits_earlier(milestone)
-    )
+    stages = stages_of(grant.milestones)
+    subject = _evidence_subject(grant_subject(actor, grant, milestone), milestone.sequence, stages)
     if decide(Action.submit_evidence, subject).reason is Reason.not_current_milestone:
-        sequence = current_milestone(_stages(grant.milestones))
+        sequence = current_milestone(stages)
         current = next(m for m in grant.milestones if m.sequence == sequence)
         raise Conflict(
             _(
@@ -152,12 +154,26 @@ def check_may_submit(actor: Actor, milestone: Milestone) -> None:
         raise Conflict(_("Evidence can only be submitted for an active grant."))
 
 
-def awaits_earlier(milestone: Milestone) -> bool:
-    """An earlier milestone of its grant is not approved yet: this one takes no evidence."""
-    return awaits_earlier_milestone(milestone.sequence, _stages(milestone.grant.milestones))
+def takes_evidence(
+    subject: Subject, grant_state: str, sequence: int, stages: Sequence[tuple[int, str]]
+) -> bool:
+    """Whether the milestone at `sequence` takes evidence from `subject` now, by the rule
+    check_may_submit enforces: for pages that decide whether to link to the form.
+
+    `subject` holds the milestone's state; `stages` are the grant's (sequence, state) pairs.
+    """
+    relation = _evidence_subject(subject, sequence, stages)
+    return grant_state == GrantState.active and decide(Action.submit_evidence, relation).allowed
 
 
-def _stages(milestones: Sequence[Milestone]) -> list[tuple[int, str]]:
+def _evidence_subject(
+    subject: Subject, sequence: int, stages: Sequence[tuple[int, str]]
+) -> Subject:
+    return replace(subject, awaits_earlier_milestone=awaits_earlier_milestone(sequence, stages))
+
+
+def stages_of(milestones: Sequence[Milestone]) -> list[tuple[int, str]]:
+    """A grant's milestones as the (sequence, state) pairs the staging rules read."""
     return [(m.sequence, str(m.state)) for m in milestones]
 
 
@@ -272,12 +288,20 @@ def _content_matches(kind: str, data: bytes) -> bool:
     if kind in _MAGIC:
         return data.startswith(_MAGIC[kind])
     if kind == "csv":
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return False
-        return b"\x00" not in data
+        return _is_text(data)
     return data.startswith(b"PK\x03\x04") and _has_part(data, _OOXML_PART[kind])
+
+
+def _is_text(data: bytes) -> bool:
+    """UTF-8 (with or without a BOM), else Shift_JIS as Excel saves a CSV in Japan (cp932);
+    either way without the control characters that only binary data carries."""
+    for encoding in _CSV_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return not any(ch in _BINARY_CONTROLS for ch in text)
+    return False
 
 
 def _has_part(data: bytes, part: str) -> bool:

@@ -132,7 +132,7 @@ def tranche_facts(milestone: Milestone, release_date: date) -> Facts:
             "tranche_amount": milestone.tranche_amount,
             "cumulative_subsidy": released + milestone.tranche_amount,
             "paid_in_total": paid_in,
-            "pool_available": _pool_room(grant.program_id, milestone),
+            "pool_available": pool_room(grant.program_id, milestone),
             "prior_milestones_total": len(prior),
             "prior_milestones_approved": sum(m.state == MilestoneState.approved for m in prior),
             "eligible_approvals": approvals,
@@ -146,8 +146,11 @@ def _sum(column: Any, *conditions: Any) -> int:
     return int(db.session.scalar(select(func.coalesce(func.sum(column), 0)).where(*conditions)))
 
 
-def _pool_room(program_id: int, milestone: Milestone) -> int | None:
-    """Room for this tranche: what is available plus its own commitment (already counted)."""
+def pool_room(program_id: int, milestone: Milestone) -> int | None:
+    """Room for this tranche: what is available plus its own commitment (already counted).
+
+    An awarded tranche stays in its pool's `committed` until released, so its own
+    reservation is room for it, not for the others."""
     pool = db.session.scalar(
         select(BudgetPool).where(
             BudgetPool.program_id == program_id, BudgetPool.fiscal_year == milestone.fiscal_year

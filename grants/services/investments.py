@@ -5,14 +5,17 @@ Only verified investments count as paid in for the tranche gates (services.facts
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from grants.domain.calendar import format_date
 from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
-from grants.domain.money import YEN_MAX
+from grants.domain.money import YEN_MAX, format_yen
 from grants.domain.permissions import Action
 from grants.domain.states import GrantState
 from grants.extensions import db
@@ -21,6 +24,7 @@ from grants.models.base import utcnow
 from grants.services import audit
 from grants.services.access import get_grant, require_on_grant
 from grants.services.actors import Actor
+from grants.services.releases import lock_grant
 
 EVIDENCE_MAX = 500
 # Far above any co-investment and far below the BIGINT limit.
@@ -43,6 +47,8 @@ def record_investment(
         raise Conflict(_("Investments are recorded only for active or suspended grants."))
     evidence = (evidence or "").strip()
     _check(grant, vc_organization_id, amount, paid_on, evidence, today)
+    lock_grant(grant.id)  # two officers recording the same payment at once: one is refused
+    _refuse_duplicate(grant.id, vc_organization_id, evidence)
     investment = Investment(
         grant_id=grant.id,
         vc_organization_id=vc_organization_id,
@@ -128,6 +134,31 @@ def _check(
         errors["evidence"] = [_("At most %(count)d characters.", count=EVIDENCE_MAX)]
     if errors:
         raise RuleViolation(_("The investment could not be recorded."), errors)
+
+
+def _refuse_duplicate(grant_id: int, vc_organization_id: int, evidence: str) -> None:
+    """One payment is one reference: the same reference again for the same VC and grant is
+    the same payment recorded twice, which would count its money twice."""
+    query = select(Investment).where(
+        Investment.grant_id == grant_id, Investment.vc_organization_id == vc_organization_id
+    )
+    wanted = _reference_key(evidence)
+    for earlier in db.session.scalars(query.order_by(Investment.id)):
+        if _reference_key(earlier.evidence) == wanted:
+            locale = str(get_locale() or "ja")
+            message = _(
+                "A payment from this VC with the reference %(reference)s is already recorded "
+                "(%(amount)s paid in on %(day)s).",
+                reference=earlier.evidence,
+                amount=format_yen(earlier.amount, locale),
+                day=format_date(earlier.paid_on, locale),
+            )
+            raise RuleViolation(_("The investment could not be recorded."), {"evidence": [message]})
+
+
+def _reference_key(evidence: str) -> str:
+    """A reference as compared: full-width and case differences do not make another one."""
+    return unicodedata.normalize("NFKC", evidence).strip().casefold()
 
 
 def _get(investment_id: int) -> Investment:

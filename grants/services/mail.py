@@ -104,8 +104,12 @@ class SmtpBackend:
 
     def send(self, message: Message) -> None:
         try:
+            email = self._email(message)
+        except ValueError as error:  # e.g. a line break in the address: no header holds it
+            raise MailError(_describe(error), fatal=False) from error
+        try:
             smtp = self._connection()
-            smtp.send_message(self._email(message))
+            smtp.send_message(email)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
             raise MailError(_describe(error), fatal=False) from error  # this message only
         except (smtplib.SMTPConnectError, smtplib.SMTPHeloError) as error:

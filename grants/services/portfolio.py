@@ -20,7 +20,7 @@ from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import BudgetPool, Disbursement, Grant, Milestone, Program
 from grants.services import audit_marks, portfolio_order
-from grants.services.paging import bounded_page
+from grants.services.paging import bounded_page, page_within
 from grants.services.portfolio_order import ACTIVE, OPEN  # noqa: F401  (re-exported)
 
 PER_PAGE = 25
@@ -128,6 +128,7 @@ def portfolio(
     """
     page, per_page = _bounded(page, per_page)
     total = portfolio_order.count(program_id)
+    page = page_within(page, total, per_page)
     rows = portfolio_order.page_rows(program_id, (page - 1) * per_page, per_page)
     items = [_row(row, today) for row in rows]
     return Page(items, page, per_page, total)
@@ -166,6 +167,7 @@ def awaiting_release(
     the audit log stands still: they pile up when releases lag)."""
     page, per_page = _bounded(page, per_page)
     total, amount = audit_marks.kept("awaiting", program_id, lambda: _awaiting_sum(program_id))
+    page = page_within(page, total, per_page)
     rows = db.session.execute(
         _awaiting(program_id)
         .order_by(Milestone.due_date, Milestone.id)

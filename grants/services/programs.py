@@ -7,10 +7,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from grants.domain.calendar import fiscal_year_label, fiscal_years, format_date
 from grants.domain.errors import Conflict, NotFound, RuleViolation
 from grants.domain.money import YEN_MAX
 from grants.domain.permissions import Action, Subject
@@ -70,8 +72,8 @@ def set_appropriation(
 ) -> BudgetPool:
     """Create or change the appropriation of a programme's budget pool for one fiscal year."""
     _require(actor)
-    _get_program(program_id)
-    _check_pool_input(fiscal_year, appropriation)
+    program = _get_program(program_id)
+    _check_pool_input(program, fiscal_year, appropriation)
     pool = db.session.scalar(
         select(BudgetPool)
         .where(BudgetPool.program_id == program_id, BudgetPool.fiscal_year == fiscal_year)
@@ -187,7 +189,7 @@ def _subset_error(
     return None
 
 
-def _check_pool_input(fiscal_year: int, appropriation: int) -> None:
+def _check_pool_input(program: Program, fiscal_year: int, appropriation: int) -> None:
     errors: dict[str, list[str]] = {}
     if not _is_int(fiscal_year) or not FISCAL_YEAR_MIN <= fiscal_year <= FISCAL_YEAR_MAX:
         errors["fiscal_year"] = [
@@ -197,12 +199,32 @@ def _check_pool_input(fiscal_year: int, appropriation: int) -> None:
                 high=FISCAL_YEAR_MAX,
             )
         ]
+    elif message := _outside_period(program, fiscal_year):
+        errors["fiscal_year"] = [message]
     if not _is_int(appropriation) or appropriation < 0:
         errors["appropriation"] = [_("Enter a whole number of yen, zero or more.")]
     elif appropriation > YEN_MAX:
         errors["appropriation"] = [_("This amount is too large.")]
     if errors:
         raise RuleViolation(_("The appropriation could not be set."), errors)
+
+
+def _outside_period(program: Program, year: int) -> str | None:
+    """A pool funds the programme's own fiscal years: from the one its applications open in
+    to the one it ends in (no milestone can fall due later)."""
+    period = fiscal_years(program.application_opens, program.end_date)
+    if year in period:
+        return None
+    locale = str(get_locale() or "ja")
+    return _(
+        "%(year)s is outside the programme's period: %(first)s to %(last)s "
+        "(applications open on %(opens)s, the programme ends on %(end)s).",
+        year=fiscal_year_label(year, locale),
+        first=fiscal_year_label(period.start, locale),
+        last=fiscal_year_label(period.stop - 1, locale),
+        opens=format_date(program.application_opens, locale),
+        end=format_date(program.end_date, locale),
+    )
 
 
 def _check_not_below_use(pool: BudgetPool, appropriation: int) -> None:

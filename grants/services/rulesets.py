@@ -7,9 +7,11 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Connection, event, func, select
 
+from grants.domain.calendar import format_date
 from grants.domain.errors import Conflict, NotFound, RuleViolation
 from grants.domain.permissions import Action, Subject
 from grants.domain.rules import CompiledRuleSet, RuleSetInvalid, compile_ruleset, validate_ruleset
@@ -32,34 +34,41 @@ def preset_document(name: str) -> dict[str, Any]:
     return PRESETS[name]()
 
 
-def create_draft(actor: Actor, program_id: int, title: str, document: dict[str, Any]) -> RuleSet:
+def create_draft(
+    actor: Actor,
+    program_id: int,
+    title: str,
+    document: dict[str, Any],
+    based_on_id: int | None = None,
+) -> RuleSet:
     """A new editable draft; `document` is validated (RuleSetInvalid names the fields)."""
     require(Action.edit_ruleset, Subject(role=actor.role))
     if db.session.get(Program, program_id) is None:
         raise NotFound(_("Not found."))
-    if not title.strip():
-        raise RuleViolation(_("A title is required."), {"title": [_("A title is required.")]})
-    if len(title.strip()) > TITLE_MAX:
-        message = _("At most %(count)d characters.", count=TITLE_MAX)
-        raise RuleViolation(message, {"title": [message]})
+    title = _checked_title(title)
     ruleset = RuleSet(
         program_id=program_id,
-        title=title.strip(),
+        title=title,
         status=RuleSetStatus.draft,
         document=validate_ruleset(document),
         created_by_id=actor.id,
+        based_on_id=based_on_id,
     )
     db.session.add(ruleset)
-    audit.record(actor, "ruleset.create_draft", ruleset, after={"title": ruleset.title})
+    after = {"title": ruleset.title, "based_on_id": based_on_id}
+    audit.record(actor, "ruleset.create_draft", ruleset, after=after)
     db.session.commit()
     return ruleset
 
 
 def copy_to_draft(actor: Actor, ruleset_id: int) -> RuleSet:
+    """A draft with the same rules, based on the published version the source is (or the
+    source draft was based on), so that publishing it can tell whether it is still current."""
     require(Action.edit_ruleset, Subject(role=actor.role))
     source = get(ruleset_id)
     title = _("Draft based on %(title)s", title=source.title)[:TITLE_MAX]
-    return create_draft(actor, source.program_id, title, copy.deepcopy(source.document))
+    base = source.id if source.status == RuleSetStatus.published else source.based_on_id
+    return create_draft(actor, source.program_id, title, copy.deepcopy(source.document), base)
 
 
 def replace_document(actor: Actor, ruleset_id: int, document: dict[str, Any]) -> RuleSet:
@@ -117,29 +126,90 @@ def delete_draft(actor: Actor, ruleset_id: int) -> None:
     db.session.commit()
 
 
-def publish(actor: Actor, ruleset_id: int, effective_from: date, today: date) -> RuleSet:
-    """Freeze a draft as the programme's next version, in force from `effective_from`."""
+def publish(
+    actor: Actor, ruleset_id: int, effective_from: date, today: date, title: str | None = None
+) -> RuleSet:
+    """Freeze a draft as the programme's next version, in force from `effective_from`.
+
+    A draft copied from a version that is no longer the latest would silently undo the
+    later version's changes, so it is refused; and each version takes effect after the
+    previous one, so that none is shadowed on its own first day."""
     require(Action.publish_ruleset, Subject(role=actor.role))
     ruleset = _draft(ruleset_id)
     _lock_program(ruleset.program_id)
-    latest = db.session.scalar(
-        select(func.max(RuleSet.effective_from)).where(
-            RuleSet.program_id == ruleset.program_id, RuleSet.status == RuleSetStatus.published
-        )
-    )
-    if effective_from < today or (latest is not None and effective_from < latest):
-        floor = max(today, latest) if latest else today
-        message = _("The effective date cannot be before %(day)s.", day=floor.isoformat())
-        raise RuleViolation(message, {"effective_from": [message]})
-    ruleset.version = _next_version(ruleset.program_id)
+    latest = latest_published(ruleset.program_id)
+    _check_base(ruleset, latest)
+    _check_effective_date(effective_from, today, latest)
+    version = _next_version(ruleset.program_id)
+    ruleset.title = _checked_title(title) if title else published_title(ruleset, version)
+    ruleset.version = version
     ruleset.status = RuleSetStatus.published
     ruleset.effective_from = effective_from
     ruleset.published_by_id = actor.id
     ruleset.published_at = utcnow()
-    after = {"version": ruleset.version, "effective_from": effective_from.isoformat()}
+    after = {
+        "version": ruleset.version,
+        "effective_from": effective_from.isoformat(),
+        "title": ruleset.title,
+    }
     audit.record(actor, "ruleset.publish", ruleset, {"status": "draft"}, after)
     db.session.commit()
     return ruleset
+
+
+def latest_published(program_id: int) -> RuleSet | None:
+    """The programme's published version with the highest number."""
+    query = (
+        select(RuleSet)
+        .where(RuleSet.program_id == program_id, RuleSet.status == RuleSetStatus.published)
+        .order_by(RuleSet.version.desc())
+        .limit(1)
+    )
+    return db.session.scalar(query)
+
+
+def suggested_title(draft: RuleSet) -> str:
+    """The title `draft` would be published under as the programme's next version."""
+    return published_title(draft, _next_version(draft.program_id))
+
+
+def published_title(draft: RuleSet, version: int) -> str:
+    """The title a draft keeps once published: a copy's title only said what it was copied
+    from ("Draft based on ..."), so it becomes "CODE vN"; a title someone chose is kept."""
+    if draft.based_on_id is None:
+        return draft.title
+    return f"{draft.program.code} v{version}"
+
+
+def _check_base(draft: RuleSet, latest: RuleSet | None) -> None:
+    if draft.based_on is None or latest is None or draft.based_on_id == latest.id:
+        return
+    message = _(
+        "This draft was copied from version %(base)d, but version %(latest)d has been "
+        "published since: publishing it would undo version %(latest)d's changes. Copy "
+        "version %(latest)d to a new draft and make the changes there.",
+        base=draft.based_on.version,
+        latest=latest.version,
+    )
+    raise Conflict(message, {"based_on": [message]})
+
+
+def _check_effective_date(effective_from: date, today: date, latest: RuleSet | None) -> None:
+    """Not before today, and after the latest version's date when that is today or later
+    (on its own date a later version would shadow it)."""
+    locale = str(get_locale() or "ja")
+    previous = latest.effective_from if latest is not None else None
+    if latest is not None and previous is not None and today <= previous >= effective_from:
+        message = _(
+            "The effective date must be after %(day)s, the effective date of version %(version)d.",
+            day=format_date(previous, locale),
+            version=latest.version,
+        )
+    elif effective_from < today:
+        message = _("The effective date cannot be before %(day)s.", day=format_date(today, locale))
+    else:
+        return
+    raise RuleViolation(message, {"effective_from": [message]})
 
 
 def in_force(program_id: int, on: date) -> RuleSet | None:
@@ -201,6 +271,16 @@ def _refuse_published(ruleset: RuleSet) -> RuleSet:
     if ruleset.status != RuleSetStatus.draft:
         raise Conflict(_("A published rule set can never be changed. Copy it to a new draft."))
     return ruleset
+
+
+def _checked_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise RuleViolation(_("A title is required."), {"title": [_("A title is required.")]})
+    if len(title) > TITLE_MAX:
+        message = _("At most %(count)d characters.", count=TITLE_MAX)
+        raise RuleViolation(message, {"title": [message]})
+    return title
 
 
 def _rule_index(rules: list[dict[str, Any]], rule_id: str) -> int:

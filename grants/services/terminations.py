@@ -97,8 +97,12 @@ def _plan(milestones: list[Milestone], released: set[int]) -> TerminationPlan:
 
 
 def _cancel(milestone: Milestone) -> dict[str, Any]:
+    """Drop the milestone's tranche. A No-Go keeps its state, the outcome on record; any
+    other milestone is cancelled, and no longer counts as overdue."""
     before = str(milestone.state)
-    milestone.state = transition(milestone.state, MilestoneState.cancelled)
+    if milestone.state != MilestoneState.rejected:
+        milestone.state = transition(milestone.state, MilestoneState.cancelled)
+    milestone.overdue_since = None
     return {
         "milestone_id": milestone.id,
         "from": before,

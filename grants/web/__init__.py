@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
@@ -104,4 +104,6 @@ def _security_headers(response: Response) -> Response:
     )
     if request.path.startswith(("/admin", "/login")):
         response.headers.setdefault("Cache-Control", "no-store")
+    if max_age := int(current_app.config["HSTS_MAX_AGE"]):
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
     return response

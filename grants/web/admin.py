@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -24,6 +25,7 @@ from grants.domain.permissions import Action
 from grants.extensions import db
 from grants.models import Organization, User
 from grants.services import accounts
+from grants.services.paging import paginate
 from grants.web.access import actor, requires
 from grants.web.forms import Form, apply_errors
 from grants.web.labels import locale_labels, org_kind_labels, role_labels
@@ -76,8 +78,12 @@ class UserForm(Form):
         super().__init__(*args, **kwargs)
         self.role.choices = list(role_labels().items())
         self.locale.choices = list(locale_labels().items())
-        orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
-        self.organization_id.choices = [(0, _("(none)"))] + [(o.id, o.name) for o in orgs]
+        locale = str(get_locale() or "ja")
+        orgs = db.session.scalars(select(Organization)).all()
+        names = sorted(
+            ((o.id, o.display_name(locale)) for o in orgs), key=lambda c: c[1].casefold()
+        )
+        self.organization_id.choices = [(0, _("(none)"))] + names
 
     def validate_email(self, field: EmailField) -> None:
         if not is_valid_email(normalize_email(field.data or "")):
@@ -100,9 +106,14 @@ def users() -> str:
     query = select(User).order_by(User.email)
     term = search_term()
     if term:
-        like = f"%{term}%"
-        query = query.where(or_(User.email.ilike(like), User.name.ilike(like)))
-    page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
+        # autoescape: a % or _ typed in the search box is that character, not a wildcard
+        query = query.where(
+            or_(
+                User.email.icontains(term, autoescape=True),
+                User.name.icontains(term, autoescape=True),
+            )
+        )
+    page = paginate(query, page_number(), PAGE_SIZE)
     return render_template("admin/users.html", page=page, term=term)
 
 
@@ -145,9 +156,13 @@ def organizations() -> str:
     query = select(Organization).order_by(Organization.name)
     term = search_term()
     if term:
-        like = f"%{term}%"
-        query = query.where(or_(Organization.name.ilike(like), Organization.name_en.ilike(like)))
-    page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
+        query = query.where(
+            or_(
+                Organization.name.icontains(term, autoescape=True),
+                Organization.name_en.icontains(term, autoescape=True),
+            )
+        )
+    page = paginate(query, page_number(), PAGE_SIZE)
     return render_template("admin/organizations.html", page=page, term=term)
 
 

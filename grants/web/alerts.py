@@ -84,6 +84,7 @@ def inbox() -> str:
         describe=alerts.describe,
         kind_label=kind_label,
         alert_url=alert_url,
+        settled=alerts.settled_ids(actor(), page.items),
         unread=alerts.unread_count(actor()),
     )
 

@@ -201,6 +201,8 @@ def _page(
         and bool(open_ones),
         user_id=user.id,
         iso_day=date.fromisoformat,
+        # the form's parts are headed by the kinds' own names, as the requests are
+        kind_labels={kind.value: label(kind, select_locale()) for kind in AmendmentKind},
     )
     failed = _has_errors(form) or any(_has_errors(f) for f in forms.values())
     return page, 422 if failed else 200

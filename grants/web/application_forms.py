@@ -22,7 +22,7 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from grants.domain.errors import DomainError
 from grants.services.application_checks import (
@@ -78,8 +78,14 @@ class ApplicationForm(Form):
             [("", _("Choose a programme"))]
             + [(p.id, f"{p.name(locale)} ({p.code})") for p in programs]
         )
-        self.theme.choices = choices(theme_labels().items())
-        self.modality.choices = choices(modality_labels().items())
+        # The chosen programme's themes and modalities (any open one's before it is chosen);
+        # the service still checks them against the programme.
+        programs = list(programs)
+        chosen = [p for p in programs if p.id == self.program_id.data] or programs
+        self.theme.choices = _offered(theme_labels(), [p.themes for p in chosen], self.theme.data)
+        self.modality.choices = _offered(
+            modality_labels(), [p.modalities for p in chosen], self.modality.data
+        )
         self.stage.choices = choices(stage_labels().items())
 
     def to_data(self) -> ApplicationData:
@@ -95,6 +101,16 @@ class ApplicationForm(Form):
             project_start=self.project_start.data,
             project_end=self.project_end.data,
         )
+
+
+def _offered(
+    labels: dict[str, str], accepted: Iterable[Iterable[str]], current: Any
+) -> list[SelectChoice]:
+    """The vocabulary's values some programme accepts, in the vocabulary's order, and the
+    value the form holds (a draft saved before the programme changed keeps its own, for the
+    service to flag rather than the select to change it unseen)."""
+    allowed = {value for values in accepted for value in values} | {current}
+    return choices((value, label) for value, label in labels.items() if value in allowed)
 
 
 # ---- the milestone plan ----------------------------------------------------------------------
@@ -218,6 +234,16 @@ def co_investment_data(co_investments: Iterable[Any]) -> dict[str, Any]:
         for ci in co_investments
     ]
     return {"co_investments": [*rows, {}]}
+
+
+# ---- withdrawal ------------------------------------------------------------------------------
+
+
+class WithdrawForm(Form):
+    confirm = BooleanField(
+        _l("I understand that a withdrawn application cannot be edited or submitted again."),
+        validators=[DataRequired(message=_l("Tick the box to confirm the withdrawal."))],
+    )
 
 
 # ---- errors onto nested rows -------------------------------------------------------------------

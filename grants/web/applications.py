@@ -17,7 +17,8 @@ from grants.domain.money import format_yen
 from grants.domain.permissions import Action
 from grants.domain.rules import Trace, TraceRow
 from grants.domain.rules.facts import FACTS, Kind
-from grants.models import Application
+from grants.domain.rules.messages import shown_as
+from grants.models import Application, Program
 from grants.services import applications
 from grants.services.permission import require
 from grants.web.access import actor, requires
@@ -27,6 +28,7 @@ from grants.web.application_forms import (
     CriterionForm,
     MilestoneForm,
     PlanForm,
+    WithdrawForm,
     co_investment_data,
     has_errors,
     place_errors,
@@ -56,7 +58,22 @@ def index() -> str:
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Action.create_application)
 def new() -> tuple[str, int] | Response:
-    form = ApplicationForm(programs=applications.open_programs(_today()), locale=_locale())
+    """The programme first (from ?program_id=, or the only open one), so that the form offers
+    only the themes and modalities that programme accepts."""
+    programs = applications.open_programs(_today())
+    chosen = _chosen_programme(programs, request.args.get("program_id"))
+    if request.method == "GET" and chosen is None and len(programs) != 1:
+        page = render_template(
+            "applications/choose_programme.html",
+            programs=programs,
+            theme_labels=theme_labels(),
+            modality_labels=modality_labels(),
+        )
+        return page, 200
+    if request.method == "GET":
+        form = ApplicationForm(programs=programs, locale=_locale(), data={"program_id": chosen})
+    else:
+        form = ApplicationForm(programs=programs, locale=_locale())
     if form.validate_on_submit():
         try:
             application = applications.create_draft(actor(), form.to_data())
@@ -66,6 +83,13 @@ def new() -> tuple[str, int] | Response:
             flash(_("The draft was created. Add the milestone plan next."), "success")
             return redirect(url_for("applications.show", application_id=application.id))
     return render_template("applications/form.html", form=form, application=None), status(form)
+
+
+def _chosen_programme(programs: list[Program], asked: str | None) -> int | None:
+    """The id of the open programme asked for, or of the only open one."""
+    if len(programs) == 1 and not asked:
+        return programs[0].id
+    return next((p.id for p in programs if str(p.id) == asked), None)
 
 
 @bp.get("/<int:application_id>")
@@ -186,12 +210,21 @@ def submit(application_id: int) -> tuple[str, int] | Response:
     return redirect(url_for("applications.show", application_id=application_id, _anchor="trace"))
 
 
-@bp.post("/<int:application_id>/withdraw")
+@bp.route("/<int:application_id>/withdraw", methods=["GET", "POST"])
 @requires(Action.withdraw_application)
-def withdraw(application_id: int) -> Response:
-    applications.withdraw(actor(), application_id)
-    flash(_("The application was withdrawn."), "success")
-    return redirect(url_for("applications.show", application_id=application_id))
+def withdraw(application_id: int) -> tuple[str, int] | Response:
+    """Confirm first (it cannot be undone), like a grant's termination: the page says what
+    withdrawing means and the box must be ticked; a POST without it changes nothing."""
+    user = actor()
+    application = applications.get_application(user, application_id)
+    require(Action.withdraw_application, applications.subject(user, application))
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        applications.withdraw(user, application_id)
+        flash(_("The application was withdrawn."), "success")
+        return redirect(url_for("applications.show", application_id=application_id))
+    page = render_template("applications/withdraw.html", form=form, application=application)
+    return page, status(form)
 
 
 def _editable(application_id: int) -> Application:
@@ -244,18 +277,19 @@ _BOUND = ("required", "limit", "latest", "earliest", "allowed", "total")
 @bp.app_template_global("trace_compared")
 def trace_compared(row: TraceRow, locale: str) -> tuple[str, str]:
     """The two values a trace row compared, for display: (the actual one, the bound)."""
-    compared = row.compared
-    fact = compared.get("fact")
-    actual = next((compared[key] for key in _ACTUAL if key in compared), None)
-    bound = next((compared[key] for key in _BOUND if key in compared), None)
-    return _display(actual, fact, locale), _display(bound, fact, locale)
+    actual = next((key for key in _ACTUAL if key in row.compared), None)
+    bound = next((key for key in _BOUND if key in row.compared), None)
+    return _display(row, actual, locale), _display(row, bound, locale)
 
 
-def _display(value: Any, fact: str | None, locale: str) -> str:
-    if value is None or value == "":
+def _display(row: TraceRow, key: str | None, locale: str) -> str:
+    value = None if key is None else row.compared[key]
+    if key is None or value is None or value == "":
         return "—"
+    fact = row.compared.get("fact")
     kind = FACTS[fact].kind if fact in FACTS else None
-    if kind is Kind.YEN and isinstance(value, int):
+    # Rule types comparing fixed facts (the budget gate) name no fact: their message says how.
+    if (kind is Kind.YEN or shown_as(row.rule_type, key) == "yen") and isinstance(value, int):
         return format_yen(value, locale)
     if kind is Kind.DATE and isinstance(value, str):
         return format_date(date.fromisoformat(value), locale)

@@ -58,6 +58,8 @@ def login() -> str | Response:
 
 @bp.post("/logout")
 def logout() -> Response:
+    if current_user.is_authenticated:
+        accounts.end_sessions(current_user._get_current_object())
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -90,8 +92,11 @@ def _load_user(user_id: str) -> object | None:
     from grants.extensions import db
     from grants.models import User
 
-    if not user_id.isdigit():
+    key, _, version = user_id.partition(":")
+    if not (key.isdigit() and version.isdigit()):
         return None
     # One statement on every request: the organization comes in the same row.
-    user = db.session.get(User, int(user_id), options=[joinedload(User.organization)])
-    return user if user is not None and user.active else None
+    user = db.session.get(User, int(key), options=[joinedload(User.organization)])
+    if user is None or not user.active or user.session_version != int(version):
+        return None  # a session ended by a sign-out or a new password
+    return user

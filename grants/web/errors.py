@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.wrappers import Response
 
 from grants.domain.errors import Conflict, DomainError, NotAllowed, NotFound, RuleViolation
+from grants.extensions import db
 from grants.web.i18n import localise
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {
@@ -51,10 +53,24 @@ STATUS_CODES = {
 
 
 def register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(DomainError, _domain_error)
-    app.register_error_handler(Exception, _unexpected_error)
+    for kind, handler in (
+        (CSRFError, _csrf_error),
+        (HTTPException, _http_error),
+        (DomainError, _domain_error),
+        (Exception, _unexpected_error),
+    ):
+        app.register_error_handler(kind, _rolled_back(handler))
+
+
+def _rolled_back(handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Whatever failed writes nothing, and the error page (the signed-in user, the unread
+    count) can still read: after a failed flush the session refuses every statement."""
+
+    def handle(error: Any) -> Any:
+        db.session.rollback()
+        return handler(error)
+
+    return handle
 
 
 def _csrf_error(error: CSRFError) -> tuple[str | Response, int]:
@@ -62,11 +78,23 @@ def _csrf_error(error: CSRFError) -> tuple[str | Response, int]:
     return render_error(400, detail)
 
 
-def _http_error(error: HTTPException) -> tuple[str | Response, int] | HTTPException:
+def _http_error(error: HTTPException) -> Any:
     if error.code is None or error.code < 400:
         return error
     data = getattr(error, "data", None) or {}  # what flask-smorest's abort() attaches
-    return render_error(error.code, data.get("message"), _input_errors(data))
+    body, status = render_error(error.code, data.get("message"), _input_errors(data))
+    return body, status, _headers_of(error)
+
+
+def _headers_of(error: HTTPException) -> dict[str, str]:
+    """What the error itself would have told the client: the methods a 405 allows, the
+    scheme a 401 expects (the API's bearer tokens)."""
+    headers = {}
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    if error.code == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="grants"'
+    return headers
 
 
 def _input_errors(data: dict[str, Any]) -> dict[str, Any]:
@@ -94,7 +122,7 @@ def render_error(
     status: int, detail: str | None = None, fields: dict[str, list[str]] | None = None
 ) -> tuple[str | Response, int]:
     title, message = _messages().get(status, (_("Error"), _("The request failed.")))
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.path.endswith(".json"):  # JSON addresses
         code = STATUS_CODES.get(status, "error")
         body = {"error": {"code": code, "message": detail or message, "fields": fields or {}}}
         return jsonify(body), status

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -21,6 +30,7 @@ from grants.web.access import actor, requires
 from grants.web.forms import Form, apply_errors
 
 bp = Blueprint("evidence", __name__)
+MEGABYTE = 1024 * 1024
 
 
 class EvidenceForm(Form):
@@ -30,11 +40,7 @@ class EvidenceForm(Form):
         description=_l("What was done and what the results show."),
         render_kw={"rows": 10},
     )
-    files = MultipleFileField(
-        _l("Files"),
-        description=_l("PDF, PNG, JPEG, CSV, XLSX or DOCX; you can choose several files."),
-        render_kw={"accept": ",".join(evidence.ALLOWED_TYPES)},
-    )
+    files = MultipleFileField(_l("Files"), render_kw={"accept": ",".join(evidence.ALLOWED_TYPES)})
 
     def measured_fields(self) -> list[StringField]:
         return [field for field in self if field.name.startswith("measured_")]
@@ -65,7 +71,27 @@ def evidence_form(milestone: Milestone) -> EvidenceForm:
                 description=_("Unit: %(unit)s", unit=criterion.get("unit", "")),
             ),
         )
-    return Form()
+    form = Form()
+    form.files.description = _files_help(current_app.config["MAX_CONTENT_LENGTH"])
+    return form
+
+
+def _files_help(limit: int | None) -> str:
+    """The accepted types and the request size limit (MAX_CONTENT_LENGTH), stated before
+    the upload rather than on the server's "too large" page."""
+    if not limit:
+        return _("PDF, PNG, JPEG, CSV, XLSX or DOCX; you can choose several files.")
+    return _(
+        "PDF, PNG, JPEG, CSV, XLSX or DOCX; you can choose several files, at most "
+        "%(size)s MB in total.",
+        size=limit_in_mb(limit),
+    )
+
+
+def limit_in_mb(limit: int) -> str:
+    """Whole megabytes, or one decimal rounded down: never more than the server accepts."""
+    tenths = limit * 10 // MEGABYTE
+    return str(tenths // 10) if tenths % 10 == 0 else f"{tenths // 10}.{tenths % 10}"
 
 
 @bp.route("/milestones/<int:milestone_id>/evidence", methods=["GET", "POST"])
@@ -101,8 +127,25 @@ def new(milestone_id: int) -> tuple[str, int] | Response:
                     _anchor=f"milestone-{milestone_id}",
                 )
             )
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("evidence/new.html", form=form, milestone=milestone), status
+    failed = bool(form.form_errors) or any(f.errors for f in form)  # errors added late too
+    if failed and _chose_files(form):
+        # A browser cannot fill a file input again: say so, or the good files go unnoticed.
+        form.files.errors = [
+            *form.files.errors,
+            _("None of the chosen files was kept. Choose all the files again before you submit."),
+        ]
+    page = render_template(
+        "evidence/new.html",
+        form=form,
+        milestone=milestone,
+        max_bytes=current_app.config["MAX_CONTENT_LENGTH"],
+        max_mb=limit_in_mb(current_app.config["MAX_CONTENT_LENGTH"] or 0),
+    )
+    return page, 422 if failed else 200
+
+
+def _chose_files(form: EvidenceForm) -> bool:
+    return any(upload.filename for upload in request.files.getlist(form.files.name))
 
 
 @bp.get("/evidence/files/<int:file_id>")

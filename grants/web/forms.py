@@ -65,8 +65,8 @@ class Form(_StorableText, FlaskForm):
 
 
 class SubForm(_StorableText, WtForm):
-    """A row inside a form (FormField): no CSRF token of its own, messages in the user's
-    language."""
+    """A row repeated inside a form (FormField, FieldList): no CSRF token of its own, and
+    WTForms' own messages in the user's language, as FlaskForm gives its fields."""
 
     class Meta:
         def get_translations(self, form: WtForm) -> Any:

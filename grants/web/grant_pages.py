@@ -21,6 +21,7 @@ from grants.domain.states import (
     GrantState,
     MilestoneState,
     Role,
+    current_milestone,
 )
 from grants.extensions import db
 from grants.models import (
@@ -33,8 +34,9 @@ from grants.models import (
     User,
 )
 from grants.services.access import grant_subject
+from grants.services.amendments import pending_for_grant
 from grants.services.assignments import QuorumOutlook, assigned, quorum_outlook, reason_text
-from grants.services.evidence import awaits_earlier
+from grants.services.evidence import stages_of, takes_evidence
 from grants.services.permission import require
 from grants.web.access import actor, requires
 
@@ -66,6 +68,12 @@ class GrantPage:
     reviewers: list[tuple[User, list[ConflictReason]]]
     timeline: charts.Timeline
     quorum: QuorumOutlook | None  # for officers of an open grant: can a round be decided?
+    pending: list[Amendment]  # amendment requests waiting for an officer's decision
+    no_go: Milestone | None  # the current milestone, when it was rejected: nothing goes on
+
+    @property
+    def milestones_by_id(self) -> dict[int, Milestone]:
+        return {view.milestone.id: view.milestone for view in self.milestones}
 
     @property
     def remaining(self) -> int:
@@ -120,8 +128,9 @@ def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> Gra
         for r in milestone_rounds
         if any(review.reviewer_id == user.id for review in r.reviews)
     }
+    stages = stages_of(grant.milestones)
     views = [
-        _milestone_view(grant, m, subject, rounds[m.id], disbursements.get(m.id), decided)
+        _milestone_view(grant, m, subject, rounds[m.id], disbursements.get(m.id), decided, stages)
         for m in grant.milestones
     ]
     released = sum(d.amount for d in disbursements.values())
@@ -129,7 +138,27 @@ def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> Gra
     points = [_point(view, planned) for view in views]
     timeline = charts.timeline(points, today, locale)
     quorum = quorum_outlook(grant) if _follows_reviews(subject, grant) else None
-    return GrantPage(grant, subject, views, released, assigned(grant), timeline, quorum)
+    return GrantPage(
+        grant,
+        subject,
+        views,
+        released,
+        assigned(grant),
+        timeline,
+        quorum,
+        pending_for_grant(grant.id),
+        _no_go(grant),
+    )
+
+
+def _no_go(grant: Grant) -> Milestone | None:
+    """The grant's current milestone (states.current_milestone) if it was rejected: it takes
+    no more evidence, and no later one takes any, until an officer decides how it goes on."""
+    sequence = current_milestone([(m.sequence, str(m.state)) for m in grant.milestones])
+    current = next((m for m in grant.milestones if m.sequence == sequence), None)
+    if current is None or current.state != MilestoneState.rejected:
+        return None
+    return current if grant.state in (GrantState.active, GrantState.suspended) else None
 
 
 def _follows_reviews(subject: Subject, grant: Grant) -> bool:
@@ -203,18 +232,15 @@ def _milestone_view(
     rounds: list[Round],
     disbursement: Disbursement | None,
     decided: set[int],
+    stages: list[tuple[int, str]],
 ) -> MilestoneView:
-    active = grant.state == GrantState.active
-    state = str(milestone.state)
-    relation = {
-        "role": subject.role,
-        "is_owner_org": subject.is_owner_org,
-        "is_assigned_reviewer": subject.is_assigned_reviewer,
-        "is_conflicted": subject.is_conflicted,
-        "state": state,
-        # evidence for the grant's current milestone only (as services.evidence checks)
-        "awaits_earlier_milestone": awaits_earlier(milestone),
-    }
+    relation = Subject(
+        role=subject.role,
+        is_owner_org=subject.is_owner_org,
+        is_assigned_reviewer=subject.is_assigned_reviewer,
+        is_conflicted=subject.is_conflicted,
+        state=str(milestone.state),
+    )
     current = next((r for r in rounds if r.submission.round == milestone.round), None)
     awaiting_me = current is not None and current.submission.id not in decided
     return MilestoneView(
@@ -222,8 +248,9 @@ def _milestone_view(
         rounds=rounds,
         disbursement=disbursement,
         overdue=milestone.overdue_since is not None,
-        can_submit=active and decide(Action.submit_evidence, Subject(**relation)).allowed,
-        can_review=active
+        # evidence for the grant's current milestone only, as services.evidence checks
+        can_submit=takes_evidence(relation, grant.state, milestone.sequence, stages),
+        can_review=grant.state == GrantState.active
         and awaiting_me
-        and decide(Action.review_milestone, Subject(**relation)).allowed,
+        and decide(Action.review_milestone, relation).allowed,
     )

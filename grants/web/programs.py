@@ -20,6 +20,7 @@ from grants.domain.permissions import Action
 from grants.extensions import db
 from grants.models import Program
 from grants.services import programs
+from grants.services.paging import paginate
 from grants.services.programs import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 from grants.web.access import actor, requires
 from grants.web.forms import DayField, Form, WholeNumberField, YenField, apply_errors
@@ -87,7 +88,7 @@ class AppropriationForm(Form):
 @requires(Action.manage_programs)
 def index() -> str:
     query = select(Program).order_by(Program.application_opens.desc(), Program.code)
-    page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
+    page = paginate(query, page_number(), PAGE_SIZE)
     return render_template("programs/index.html", page=page)
 
 

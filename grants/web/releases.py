@@ -17,6 +17,7 @@ from grants.extensions import db
 from grants.models import Milestone
 from grants.services import portfolio, releases
 from grants.services.access import grant_subject
+from grants.services.facts import pool_room
 from grants.web.access import actor, requires
 from grants.web.filters import yen
 from grants.web.forms import Form
@@ -79,6 +80,8 @@ def _page(milestone: Milestone, form: ReleaseForm) -> tuple[str, int]:
     disbursement = releases.disbursement_of(milestone.id)
     subject = grant_subject(actor(), grant, milestone)
     trace = None if disbursement else releases.gate_trace(milestone, today)
+    pool = releases.pool_of(milestone)
+    room = None if disbursement or pool is None else pool_room(grant.program_id, milestone)
     releasable = (
         disbursement is None
         and grant.state == GrantState.active
@@ -89,7 +92,8 @@ def _page(milestone: Milestone, form: ReleaseForm) -> tuple[str, int]:
         milestone=milestone,
         grant=grant,
         trace=trace,
-        pool=releases.pool_of(milestone),
+        pool=pool,
+        room=room,
         disbursement=disbursement,
         releasable=releasable,
         allowed=decide(Action.release_tranche, subject).allowed,

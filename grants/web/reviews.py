@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -131,7 +132,7 @@ def conflicts() -> tuple[str, int] | Response:
         for org in db.session.scalars(select(Organization).order_by(Organization.name))
     ]
     form.grant_id.choices = [none] + [
-        SelectChoice(str(grant.id), grant.number) for grant in _my_grants()
+        SelectChoice(str(grant.id), _grant_label(grant, locale)) for grant in _my_grants()
     ]
     if form.validate_on_submit():
         try:
@@ -152,9 +153,15 @@ def _my_grants() -> list[Grant]:
         select(Grant)
         .join(ReviewerAssignment, ReviewerAssignment.grant_id == Grant.id)
         .where(ReviewerAssignment.reviewer_id == actor().id)
+        .options(selectinload(Grant.application), selectinload(Grant.organization))
         .order_by(Grant.number)
     )
     return list(db.session.scalars(query))
+
+
+def _grant_label(grant: Grant, locale: str) -> str:
+    """A number alone does not tell a reviewer which project it is."""
+    return f"{grant.number} · {grant.application.title} · {grant.organization.display_name(locale)}"
 
 
 def _declarations() -> list[tuple[ConflictDeclaration, Organization | None, Grant | None]]:

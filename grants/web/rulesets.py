@@ -32,7 +32,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from grants.domain.calendar import tokyo_today
-from grants.domain.errors import RuleViolation
+from grants.domain.errors import Conflict, RuleViolation
 from grants.domain.permissions import Action
 from grants.domain.rules.checks import RULE_TYPES
 from grants.extensions import db
@@ -40,6 +40,7 @@ from grants.models import Program, RuleSet, RuleSetStatus, User
 from grants.services import rulesets
 from grants.web import rule_forms
 from grants.web.access import actor, requires
+from grants.web.filters import day
 from grants.web.forms import DayField, Form, apply_errors
 from grants.web.i18n import localise
 from grants.web.rule_errors import add_error, any_errors, apply_rule_errors, flatten_errors
@@ -69,6 +70,13 @@ class ImportForm(Form):
 
 class PublishForm(Form):
     effective_from = DayField(_l("In force from"), validators=[InputRequired()])
+    title = StringField(
+        _l("Title of the published version"),
+        [Optional(), Length(max=rulesets.TITLE_MAX)],
+        description=_l(
+            "Left empty, a copied draft is published as CODE vN; another keeps its title."
+        ),
+    )
 
 
 def preset_labels() -> dict[str, str]:
@@ -224,7 +232,10 @@ def export(ruleset_id: int) -> Response:
 @requires(Action.edit_ruleset)
 def show(ruleset_id: int) -> tuple[str, int]:
     ruleset = db.get_or_404(RuleSet, ruleset_id)
-    return _show(ruleset, PublishForm(data={"effective_from": _today()}))
+    data: dict[str, Any] = {"effective_from": _today()}
+    if ruleset.status == RuleSetStatus.draft:
+        data["title"] = rulesets.suggested_title(ruleset)
+    return _show(ruleset, PublishForm(data=data))
 
 
 def _show(ruleset: RuleSet, publish_form: PublishForm) -> tuple[str, int]:
@@ -241,6 +252,7 @@ def _show(ruleset: RuleSet, publish_form: PublishForm) -> tuple[str, int]:
         amendments=ruleset.document["amendments"],
         rule_types=rule_type_labels(),
         publish_form=publish_form,
+        latest=rulesets.latest_published(ruleset.program_id),
         users={
             user.id: user for user in db.session.scalars(select(User).where(User.id.in_(users)))
         },
@@ -255,14 +267,17 @@ def publish(ruleset_id: int) -> tuple[str, int] | Response:
     form = PublishForm()
     if form.validate_on_submit():
         try:
-            published = rulesets.publish(actor(), ruleset.id, form.effective_from.data, _today())
-        except RuleViolation as error:
+            published = rulesets.publish(
+                actor(), ruleset.id, form.effective_from.data, _today(), form.title.data
+            )
+        except (RuleViolation, Conflict) as error:  # Conflict: copied from an older version
+            db.session.rollback()
             apply_errors(form, error)
         else:
             message = _(
                 "Version %(version)d is published, in force from %(day)s.",
                 version=published.version,
-                day=published.effective_from.isoformat(),
+                day=day(published.effective_from),
             )
             flash(message, "success")
             return redirect(url_for(".show", ruleset_id=ruleset.id))

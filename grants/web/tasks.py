@@ -52,6 +52,7 @@ def show(task_id: int) -> str:
         task=task,
         title=titles([task])[task.id],
         status=status(task, utcnow()),
+        ruleset=background.ruleset_of(task),
         **context,
     )
 

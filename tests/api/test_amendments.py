@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from grants.api.common import today
-from grants.domain.accounts import OrgKind, Role
+from grants.domain.accounts import Locale, OrgKind, Role
 from grants.domain.calendar import fiscal_year
 from grants.domain.states import AmendmentState
 from grants.extensions import db
@@ -185,6 +185,36 @@ def test_a_milestone_given_twice_is_422(world: GrantWorld, client: FlaskClient) 
     data = _resplit(world, 0, 0, new_split=twice)
     error = assert_error(ApiClient(client, world.applicant).post(_path(world), json=data), 422)
     assert "new_split" in error["fields"] and _count() == 0
+
+
+def test_a_second_pending_request_for_a_milestone_is_422(
+    world: GrantWorld, client: FlaskClient
+) -> None:
+    first = _requested(client, world)  # milestone 1's due date
+    world.applicant.locale = Locale.en
+    db.session.commit()
+    api = ApiClient(client, world.applicant)
+    later = (world.milestones[0].due_date + timedelta(days=20)).isoformat()
+    error = assert_error(api.post(_path(world), json=_move(world, new_due_date=later)), 422)
+    assert error["code"] == "unprocessable"
+    assert list(error["fields"]) == ["milestone_id"]
+    assert "already has an amendment request waiting" in error["fields"]["milestone_id"][0]
+    # a re-split touching milestone 1 too: named by its amount's key, as bad amounts are
+    data = _resplit(world, 50_000_000, 250_000_000)
+    error = assert_error(api.post(_path(world), json=data), 422)
+    assert list(error["fields"]) == [f"new_split_{world.milestones[0].id}"]
+    assert _count() == 1
+    assert api.post(f"/api/v1/amendments/{first['id']}/withdraw").status_code == 200
+    assert api.post(_path(world), json=data).status_code == 201
+
+
+def test_the_refusal_is_in_the_language_asked_for(world: GrantWorld, client: FlaskClient) -> None:
+    _requested(client, world)
+    api = ApiClient(client, world.applicant)
+    response = api.post(_path(world), json=_move(world), headers={"Accept-Language": "ja"})
+    message = assert_error(response, 422)["fields"]["milestone_id"][0]
+    assert message.startswith("マイルストーン 1 には、決定待ちの変更申請があります（")
+    assert "年" in message and "月" in message and "日申請）" in message
 
 
 # --- decisions ---------------------------------------------------------------------------

@@ -128,6 +128,17 @@ def test_service_checks_name_the_field(world: GrantWorld, client: FlaskClient) -
     assert _count() == 0
 
 
+def test_a_duplicate_reference_is_422_on_the_evidence(
+    world: GrantWorld, client: FlaskClient
+) -> None:
+    api = api_as(client, Role.officer)
+    assert api.post(_path(world), json=_payload(world, evidence="X-1")).status_code == 201
+    error = assert_error(api.post(_path(world), json=_payload(world, evidence="X-1")), 422)
+    assert list(error["fields"]) == ["evidence"]
+    assert "X-1" in error["fields"]["evidence"][0]
+    assert _count() == 1 and _count("investment.record") == 1
+
+
 def test_a_closed_grant_takes_no_investment(world: GrantWorld, client: FlaskClient) -> None:
     terminations.terminate(officer(), world.grant.id, "No-go.", today())
     assert_error(api_as(client, Role.officer).post(_path(world), json=_payload(world)), 409)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -112,3 +114,14 @@ def test_budget_pools(app: Flask, client: FlaskClient) -> None:
         select(BudgetPool.appropriation).where(BudgetPool.fiscal_year == 2027)
     ) == (300_000_000_000)
     assert_error(api_as(client, Role.applicant).get(path), 403)
+
+
+def test_a_pool_outside_the_programmes_fiscal_years_is_422(app: Flask, client: FlaskClient) -> None:
+    program = make_program(end_date=date(2029, 12, 1))
+    api = api_as(client, Role.officer)
+    path = f"/api/v1/programs/{program.id}/budget-pools"
+    for year in (2025, 2030, 2038):
+        error = assert_error(api.put(f"{path}/{year}", json={"appropriation": 0}), 422)
+        assert "対象は2026年度から2029年度までです" in error["fields"]["fiscal_year"][0]
+    assert api.get(path).get_json() == []
+    assert api.put(f"{path}/2029", json={"appropriation": 0}).status_code == 200

@@ -38,6 +38,33 @@ def test_draft_edit_publish_and_freeze(app: Flask, client: FlaskClient) -> None:
     assert api.delete(f"/api/v1/rulesets/{copy.get_json()['id']}").status_code == 204
 
 
+def test_a_copy_of_a_superseded_version_is_409(app: Flask, client: FlaskClient) -> None:
+    program = make_program(code="MS-API")
+    api = api_as(client, Role.officer)
+    draft = api.post(
+        f"/api/v1/programs/{program.id}/rulesets",
+        json={"title": "v1", "preset": "amed_certified_vc"},
+    ).get_json()
+    v1 = api.post(f"/api/v1/rulesets/{draft['id']}/publish", json={"effective_from": "2099-04-01"})
+    first = api.post(f"/api/v1/rulesets/{draft['id']}/copy").get_json()
+    second = api.post(f"/api/v1/rulesets/{draft['id']}/copy").get_json()
+    assert first["based_on_id"] == v1.get_json()["id"] == second["based_on_id"]
+    v2 = api.post(f"/api/v1/rulesets/{first['id']}/publish", json={"effective_from": "2099-05-01"})
+    assert v2.status_code == 200
+    assert (v2.get_json()["version"], v2.get_json()["title"]) == (2, "MS-API v2")
+    stale = api.post(
+        f"/api/v1/rulesets/{second['id']}/publish",
+        json={"effective_from": "2099-06-01", "title": "改定"},
+    )
+    error = assert_error(stale, 409, "conflict")
+    assert "バージョン1からコピー" in error["message"] and "based_on" in error["fields"]
+    latest_copy = api.post(f"/api/v1/rulesets/{v2.get_json()['id']}/copy").get_json()
+    same_day = api.post(
+        f"/api/v1/rulesets/{latest_copy['id']}/publish", json={"effective_from": "2099-05-01"}
+    )
+    assert "effective_from" in assert_error(same_day, 422)["fields"]
+
+
 def test_invalid_documents_name_the_field(app: Flask, client: FlaskClient) -> None:
     program = make_program()
     api = api_as(client, Role.officer)

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from grants.api.common import today
-from grants.api.inputs import TextParser
+from grants.api.inputs import ApiParser
 from grants.domain.accounts import Role
 from grants.domain.rules import amed_certified_vc
 from grants.extensions import db
@@ -48,7 +48,7 @@ def test_every_api_blueprint_checks_its_text(app: Flask) -> None:
         if name.startswith("api_") and name != "api_docs"
     }
     assert len(parsers) >= 14
-    assert {name for name, parser in parsers.items() if not isinstance(parser, TextParser)} == set()
+    assert {name for name, parser in parsers.items() if not isinstance(parser, ApiParser)} == set()
 
 
 @pytest.mark.parametrize("text", CONTROL + BREAKS)

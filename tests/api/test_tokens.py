@@ -16,7 +16,9 @@ from tests.support.factories import make_user
 
 
 def test_requests_without_a_valid_token_get_401(app: Flask, client: FlaskClient) -> None:
-    assert_error(client.get("/api/v1/programs"), 401, "unauthorized")
+    response = client.get("/api/v1/programs")
+    assert_error(response, 401, "unauthorized")
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="grants"'
     bad = {"Authorization": "Bearer gt_not-a-token"}
     assert_error(client.get("/api/v1/programs", headers=bad), 401)
     basic = {"Authorization": "Basic dXNlcjpwdw=="}

@@ -24,6 +24,7 @@ from grants.domain.alerts import (
     retry_schedule,
     review_waiting_cutoffs,
     schedule_from,
+    settled,
     tranche_waiting_cutoff,
     waited_before,
 )
@@ -265,3 +266,25 @@ def test_days_overdue_count_as_the_escalation_tiers_do() -> None:
     since = due + timedelta(days=grace + 1)
     for today in (since, since + timedelta(days=13), since + timedelta(days=40)):
         assert days_overdue(since, today) == (today - (due + timedelta(days=grace))).days
+
+
+@pytest.mark.parametrize(
+    ("kind", "state", "released", "current", "reviewed", "expected"),
+    [
+        (AlertKind.due_soon, "planned", False, True, False, False),
+        (AlertKind.overdue, "changes_requested", False, True, False, False),
+        (AlertKind.overdue, "submitted", False, True, False, True),
+        (AlertKind.escalation, "cancelled", False, True, False, True),
+        (AlertKind.review_waiting, "submitted", False, True, False, False),
+        (AlertKind.review_waiting, "submitted", False, True, True, True),  # this reviewer did
+        (AlertKind.review_waiting, "submitted", False, False, False, True),  # a newer round
+        (AlertKind.review_waiting, "approved", False, True, False, True),
+        (AlertKind.tranche_waiting, "approved", False, True, False, False),
+        (AlertKind.tranche_waiting, "approved", True, True, False, True),
+        (AlertKind.tranche_waiting, "cancelled", False, True, False, True),
+    ],
+)
+def test_an_alert_is_settled_once_what_it_asked_for_happened(
+    kind: AlertKind, state: str, released: bool, current: bool, reviewed: bool, expected: bool
+) -> None:
+    assert settled(kind, state, released, current, reviewed) is expected

@@ -9,6 +9,7 @@ from grants.domain.calendar import (
     fiscal_year,
     fiscal_year_bounds,
     fiscal_year_label,
+    fiscal_years,
     format_date,
     tokyo_today,
 )
@@ -39,6 +40,12 @@ def test_every_date_lies_within_its_fiscal_year(day: date) -> None:
     assert first <= day <= last
     assert fiscal_year(first - timedelta(days=1)) == fiscal_year(day) - 1
     assert fiscal_year(last + timedelta(days=1)) == fiscal_year(day) + 1
+
+
+def test_fiscal_years_run_from_the_first_dates_year_to_the_last_dates() -> None:
+    assert fiscal_years(date(2026, 3, 31), date(2029, 12, 1)) == range(2025, 2030)
+    assert list(fiscal_years(date(2026, 4, 1), date(2027, 3, 31))) == [2026]
+    assert list(fiscal_years(date(2027, 4, 1), date(2026, 4, 1))) == []
 
 
 def test_fiscal_year_label() -> None:

@@ -47,7 +47,6 @@ ALLOWED: dict[type[StrEnum], set[str]] = {
         "changes_requested>submitted",
         "changes_requested>cancelled",
         "approved>cancelled",
-        "rejected>cancelled",
     },
     AmendmentState: {
         "requested>approved",
@@ -92,10 +91,12 @@ def test_terminal_states_go_nowhere() -> None:
         assert not any(can_transition(terminal, target) for target in type(terminal))
 
 
-def test_decided_milestones_can_only_be_cancelled_by_a_termination() -> None:
-    for decided in (MilestoneState.approved, MilestoneState.rejected):
-        reachable = {target for target in MilestoneState if can_transition(decided, target)}
-        assert reachable == {MilestoneState.cancelled}
+def test_an_approval_can_only_be_cancelled_by_a_termination_and_a_no_go_stays() -> None:
+    def reachable(decided: MilestoneState) -> set[MilestoneState]:
+        return {target for target in MilestoneState if can_transition(decided, target)}
+
+    assert reachable(MilestoneState.approved) == {MilestoneState.cancelled}
+    assert reachable(MilestoneState.rejected) == set()
 
 
 def test_kinds_do_not_mix() -> None:

@@ -72,6 +72,7 @@ PAGES = [
     Case("application-draft", APPLICANT3, "/applications/{draft}"),
     Case("application-plan", APPLICANT3, "/applications/{draft}/plan"),
     Case("application-co-investments", APPLICANT3, "/applications/{draft}/co-investments"),
+    Case("application-withdraw", APPLICANT3, "/applications/{draft}/withdraw"),
     Case("grant-applicant", APPLICANT, "/grants/{grant}"),
     Case("evidence-form", APPLICANT, "/milestones/{resubmit}/evidence"),
     Case("amendments", APPLICANT, "/grants/{grant}/amendments"),

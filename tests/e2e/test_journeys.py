@@ -55,6 +55,10 @@ def test_applicant_applies_and_submits_evidence(page: Page, live_server: LiveSer
     screenshot(page, "applicant-01-home")
     page.locator("nav a[href='/applications']").click()
     page.locator("main a[href='/applications/new']").click()
+    # AMED-VC-7, the only programme open in the demo, is chosen, and the form offers only
+    # the modalities it accepts: drugs and regenerative medicine
+    expect(page.locator("#program_id option[selected]")).to_contain_text(demo_amed.CODE)
+    expect(page.locator("#modality option")).to_have_count(2)
 
     _fill_application(page)
     screenshot(page, "applicant-02-new-application")
@@ -139,6 +143,36 @@ def _submit_evidence(page: Page, live_server: LiveServer) -> None:
     expect(page.locator(section)).to_contain_text("GLP_report.pdf")
     expect(page.locator(f"{section} a[href='/milestones/{milestone}/evidence']")).to_have_count(0)
     screenshot(page, "applicant-06-evidence-submitted")
+
+
+def test_the_evidence_form_does_not_send_files_over_the_limit(
+    page: Page, live_server: LiveServer
+) -> None:
+    """static/js/upload-limit.js keeps what was typed instead of the server's 413 page."""
+    milestone = milestone_id(live_server, "MS-DARPA-1-0001", 3)  # changes requested
+    config = live_server.app.config  # type: ignore[attr-defined]
+    saved, config["MAX_CONTENT_LENGTH"] = config["MAX_CONTENT_LENGTH"], 1024 * 1024
+    try:
+        sign_in(page, APPLICANT)
+        page.goto(f"/milestones/{milestone}/evidence")
+        message = page.locator("#files-too-large")
+        expect(message).to_be_hidden()
+        page.fill("#narrative", "再評価の結果をまとめました。")
+        big = {"name": "raw.csv", "mimeType": "text/csv", "buffer": b"1," * (600 * 1024)}
+        page.set_input_files("#files", files=[big])
+        expect(message).to_be_visible()
+        expect(message).to_contain_text("1 MB")
+        page.locator("main form button[type=submit]").click()
+        expect(page).to_have_url(re.compile(rf"/milestones/{milestone}/evidence$"))
+        expect(page.locator("#narrative")).to_have_value("再評価の結果をまとめました。")
+        expect(page.locator("#files")).to_have_attribute("aria-invalid", "true")
+        screenshot(page, "applicant-07-evidence-over-the-limit")
+        small = {"name": "summary.csv", "mimeType": "text/csv", "buffer": b"a,b\n1,2\n"}
+        page.set_input_files("#files", files=[small])
+        expect(message).to_be_hidden()
+        expect(page.locator("#files")).not_to_have_attribute("aria-invalid", "true")
+    finally:
+        config["MAX_CONTENT_LENGTH"] = saved
 
 
 # ---- reviewers ------------------------------------------------------------------------------
@@ -279,3 +313,14 @@ def _switch_language(page: Page, locale: str) -> None:
     page.select_option("#locale-switch", locale)
     page.locator("header form[action='/language'] button[type=submit]").click()
     page.wait_for_load_state()
+
+
+def test_the_api_documentation_renders_offline(page: Page, live_server: LiveServer) -> None:
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.goto("/api/v1/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("grants", ignore_case=True)
+    expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
+    expect(page.locator("body")).to_contain_text("Authorization: Bearer <token>")
+    assert failed == []
+    screenshot(page, "api-docs")

@@ -319,3 +319,20 @@ def test_parallel_deliverers_never_send_the_same_alert_twice(app: Flask) -> None
     assert len(recorder.sent) == total
     assert Counter(recorder.sent).most_common(1)[0][1] == 1
     assert db.session.scalar(select(Alert).where(Alert.emailed_at.is_(None))) is None
+
+
+def test_an_address_no_header_can_hold_fails_that_alert_only(
+    world: GrantWorld, server: SmtpServer
+) -> None:
+    run_scan(OVERDUE_DAY)  # the applicant and the officer
+    broken = db.session.get(User, world.applicant.id)
+    broken.email = "a\r\nBcc: someone@example.jp"  # stored before addresses were checked
+    db.session.commit()
+    report = deliver()
+    assert len(report.sent) == 1 and len(report.failed) == 1
+    assert [str(m["To"]) for m in server.mailbox.received] == [
+        f"{world.officer.name} <{world.officer.email}>"
+    ]
+    failed = next(a for a in all_alerts() if a.id == report.failed[0])
+    assert failed.emailed_at is None and failed.next_attempt_at is not None
+    assert failed.last_error

@@ -1,6 +1,7 @@
-"""Two officers approving due-date amendments of one grant at the same moment on PostgreSQL:
-the grant's row lock serialises them, and the second re-checks the order against the
-milestone the first one moved, so the milestones never end up out of order."""
+"""Amendments of one grant at the same moment on PostgreSQL: the grant's row lock serialises
+them. Two officers approving due-date amendments: the second re-checks the order against the
+milestone the first one moved, so the milestones never end up out of order. Two requests
+for one milestone: the second sees the first pending and is refused."""
 
 from __future__ import annotations
 
@@ -73,3 +74,29 @@ def test_crossing_amendments_approved_at_once_keep_the_order(app: Flask, attempt
     assert dues == sorted(dues) and len(set(dues)) == len(dues), dues
     states = {a.id: a.state for a in db.session.scalars(select(Amendment))}
     assert sorted(states.values()) == [AmendmentState.approved, AmendmentState.requested]
+
+
+@pytest.mark.parametrize("attempt", range(ROUNDS))
+def test_two_requests_for_one_milestone_at_once_leave_one_pending(app: Flask, attempt: int) -> None:
+    """The grant's row lock serialises requests: the second sees the first as pending."""
+    world = make_grant(code=f"AP-{attempt}")
+    milestone_id, grant_id = world.milestones[1].id, world.grant.id
+    days = [date(2027, 4, 30), date(2027, 5, 31)]
+    jobs = [(world.applicant.id, days[0]), (world.applicant.id, days[1])]
+    db.session.rollback()
+
+    def request(actor: User, day: date) -> int:
+        return amendments.request_amendment(
+            actor, grant_id, AmendmentKind.due_date, milestone_id, day, None, "Moved.", TODAY
+        ).id
+
+    results = at_once(app, request, jobs)
+
+    created = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if not isinstance(r, int)]
+    assert len(created) == 1 and len(refused) == 1, results
+    assert isinstance(refused[0], RuleViolation) and "milestone_id" in refused[0].fields
+    pending = db.session.scalars(
+        select(Amendment).where(Amendment.state == AmendmentState.requested)
+    ).all()
+    assert [a.id for a in pending] == created

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -10,6 +11,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from grants.domain.accounts import Role
+from grants.domain.calendar import format_date, tokyo_today
 from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.domain.states import AmendmentKind, AmendmentState, GrantState, MilestoneState
 from grants.extensions import db
@@ -132,7 +134,7 @@ def test_the_other_years_pool_must_exist(app: Flask) -> None:
     amendment = _move(world, 0, date(2027, 4, 15))
     with pytest.raises(RuleViolation) as caught:
         _decide(amendment)
-    assert "2027年度" in caught.value.fields["pools"][0]
+    assert caught.value.fields["pools"] == ["このプログラムには2027年度の予算枠がありません。"]
     _nothing_decided(world, amendment, {2026: (100_000_000, 0)})
 
 
@@ -386,3 +388,86 @@ def test_approval_rechecks_the_order_as_other_milestones_moved(app: Flask) -> No
     stored = db.session.get(Amendment, earlier_third.id)
     assert stored is not None and stored.state == AmendmentState.requested
     assert db.session.query(AuditEvent).filter_by(action="amendment.approve").count() == 1
+
+
+# --- one pending request per milestone ----------------------------------------------------
+
+
+def _refused(world: GrantWorld, **values) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """The fields of the RuleViolation; no request was added, none changed."""
+    before = {a.id: a.state for a in db.session.query(Amendment)}
+    values = {"milestone_id": None, "new_due_date": None, "new_split": None} | values
+    with pytest.raises(RuleViolation) as caught:
+        amendments.request_amendment(
+            world.applicant, world.grant.id, reason="Again.", today=TODAY, **values
+        )
+    db.session.rollback()
+    assert {a.id: a.state for a in db.session.query(Amendment)} == before
+    return caught.value.fields
+
+
+def test_a_milestone_with_a_pending_request_takes_no_second_one(app: Flask) -> None:
+    world = make_grant()
+    second = world.milestones[1]
+    first_request = _move(world, 1, date(2027, 4, 30))
+    with force_locale("en"):
+        fields = _refused(
+            world, kind="due_date", milestone_id=second.id, new_due_date=date(2027, 5, 15)
+        )
+    day = format_date(tokyo_today(first_request.requested_at), "en")
+    assert fields == {
+        "milestone_id": [
+            f"Milestone 2 already has an amendment request waiting for a decision (requested "
+            f"on {day}). Wait for the decision, or withdraw that request first."
+        ]
+    }
+    # another milestone is free
+    assert _move(world, 2, date(2027, 10, 30)).state == AmendmentState.requested
+
+
+def test_the_refusal_in_japanese_gives_the_request_day_as_a_japanese_date(app: Flask) -> None:
+    world = make_grant()
+    first_request = _move(world, 1, date(2027, 4, 30))
+    fields = _refused(
+        world, kind="due_date", milestone_id=world.milestones[1].id, new_due_date=date(2027, 5, 1)
+    )
+    day = format_date(tokyo_today(first_request.requested_at), "ja")
+    assert fields["milestone_id"] == [
+        f"マイルストーン 2 には、決定待ちの変更申請があります（{day}申請）。"
+        "決定を待つか、先にその申請を取り下げてください。"
+    ]
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", fields["milestone_id"][0])
+
+
+@pytest.mark.parametrize("outcome", ["withdrawn", "declined", "approved"])
+def test_once_decided_or_withdrawn_the_milestone_takes_a_new_request(
+    app: Flask, outcome: str
+) -> None:
+    world = make_grant()
+    first_request = _move(world, 1, date(2027, 4, 30))
+    if outcome == "withdrawn":
+        amendments.withdraw_amendment(world.applicant, first_request.id)
+    else:
+        _decide(first_request, approve_it=outcome == "approved", note="Decided.")
+    assert _move(world, 1, date(2027, 6, 30)).state == AmendmentState.requested
+
+
+def test_a_resplit_is_refused_for_each_milestone_with_a_pending_request(app: Flask) -> None:
+    world = make_grant()  # tranches 100M, 200M, 300M
+    m1, m2, m3 = (m.id for m in world.milestones)
+    _move(world, 1, date(2027, 4, 30))  # milestone 2 pending
+    fields = _refused(world, kind="resplit", new_split={m2: 250_000_000, m3: 250_000_000})
+    assert set(fields) == {f"new_split_{m2}"} and "2" in fields[f"new_split_{m2}"][0]
+    # a re-split leaving milestone 2's tranche as it is does not touch it
+    _resplit(world, {m1: 50_000_000, m2: 200_000_000, m3: 350_000_000})
+    fields = _refused(world, kind="resplit", new_split={m1: 60_000_000, m3: 340_000_000})
+    assert set(fields) == {f"new_split_{m1}", f"new_split_{m3}"}
+
+
+def test_a_due_date_request_is_refused_for_a_milestone_in_a_pending_resplit(app: Flask) -> None:
+    world = make_grant()
+    m2, m3 = world.milestones[1].id, world.milestones[2].id
+    _resplit(world, {m2: 250_000_000, m3: 250_000_000})
+    fields = _refused(world, kind="due_date", milestone_id=m3, new_due_date=date(2027, 10, 30))
+    assert set(fields) == {"milestone_id"}
+    assert _move(world, 0, date(2026, 10, 30)).state == AmendmentState.requested

@@ -273,7 +273,7 @@ def test_submission_pins_the_rule_set_and_stores_the_trace(app: Flask) -> None:
 @pytest.mark.parametrize("today", [date(2026, 3, 31), date(2027, 4, 1)])
 def test_submission_outside_the_window_is_refused(app: Flask, today: date) -> None:
     world = ready_application()
-    with pytest.raises(RuleViolation, match="accepted from 2026-04-01 to 2027-03-31"):
+    with pytest.raises(RuleViolation, match="accepted from 1 Apr 2026 to 31 Mar 2027"):
         applications.submit(world.applicant, world.application.id, today)
     db.session.refresh(world.application)
     assert world.application.state == ApplicationState.draft
@@ -283,12 +283,63 @@ def test_submission_outside_the_window_is_refused(app: Flask, today: date) -> No
 def test_tranches_must_add_up_to_the_request(app: Flask) -> None:
     world = ready_application(tranches=(600_000_000, 800_000_000, 999_999_999))
     assert applications.plan_warnings(world.application) == [
-        "The tranches add up to 2,399,999,999 yen but the requested subsidy is 2,400,000,000 yen."
+        "The tranches add up to ¥2,399,999,999 but the requested subsidy is ¥2,400,000,000."
     ]
     errors = _fields(applications.submit, world.applicant, world.application.id, TODAY)
-    assert list(errors) == ["milestones"] and "2,399,999,999" in errors["milestones"][0]
+    assert list(errors) == ["milestones"] and "¥2,399,999,999" in errors["milestones"][0]
+    with force_locale("ja"):
+        assert applications.plan_warnings(world.application) == [
+            "トランシェの合計は23億9,999万9,999円ですが、申請補助金額は24億円です。"
+        ]
     db.session.refresh(world.application)
     assert world.application.state == ApplicationState.draft
+
+
+@pytest.mark.parametrize(
+    ("state", "warned"),
+    [
+        (ApplicationState.draft, True),
+        (ApplicationState.submitted, True),
+        (ApplicationState.withdrawn, False),
+        (ApplicationState.rejected, False),
+        (ApplicationState.screened_ineligible, False),
+    ],
+)
+def test_the_plan_warning_is_for_an_application_still_in_the_applicants_hands(
+    app: Flask, state: ApplicationState, warned: bool
+) -> None:
+    world = ready_application(tranches=(600_000_000, 800_000_000, 999_999_999))
+    world.application.state = state
+    db.session.commit()
+    assert bool(applications.plan_warnings(world.application)) is warned
+
+
+@pytest.mark.parametrize(
+    ("locale", "period", "programme_end"),
+    [
+        (
+            "ja",
+            "期日は事業期間内（2026年6月1日～2029年3月31日）である必要があります。",
+            "事業はプログラムの終了日（2031年9月30日）までに終了する必要があります。",
+        ),
+        (
+            "en",
+            "The due date must be within the project period (1 Jun 2026 to 31 Mar 2029).",
+            "The project must end by the programme's end date (30 Sep 2031).",
+        ),
+    ],
+)
+def test_dates_in_messages_are_written_in_the_users_language(
+    app: Flask, locale: str, period: str, programme_end: str
+) -> None:
+    world = ready_application()
+    late = [MilestoneData("Late", (CRITERION,), date(2029, 4, 1), 2_400_000_000)]
+    with force_locale(locale):
+        errors = _fields(applications.replace_plan, world.applicant, world.application.id, late)
+        assert errors["milestones-0-due_date"] == [period]
+        data = application_data(world.program, project_end=date(2031, 10, 1))
+        errors = _fields(applications.update_draft, world.applicant, world.application.id, data)
+        assert errors["project_end"] == [programme_end]
 
 
 def test_a_plan_is_required(app: Flask) -> None:

@@ -59,3 +59,26 @@ def test_audit_verify_reports_ok(app: Flask, runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["grants", "audit-verify"])
     assert result.exit_code == 0
     assert "OK: 1 audit events verified." in result.output
+
+
+def test_an_anchor_shows_that_the_newest_rows_were_cut_off(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    make_org()
+    make_org()
+    head = verify_chain().head
+    assert head == _events()[-1].hash
+    ok = runner.invoke(args=["grants", "audit-verify", "--anchor", head])
+    assert ok.exit_code == 0 and f"Head: {head}" in ok.output
+    make_org()  # later rows keep an older anchor valid
+    assert verify_chain(head).ok
+    newest = _events()[-2:]
+    db.session.execute(
+        text("DELETE FROM audit_event WHERE id >= :id"), {"id": newest[0].id}
+    )  # the newest rows, which the chain alone cannot miss
+    db.session.commit()
+    assert verify_chain().ok
+    report = verify_chain(head)
+    assert not report.ok and report.reason == "anchor"
+    cut = runner.invoke(args=["grants", "audit-verify", "--anchor", head])
+    assert cut.exit_code == 1 and "is not in the log" in cut.output

@@ -346,8 +346,10 @@ def test_run_again_checks_the_work_anew(app: Flask) -> None:
     task = background.start_what_if(w.officer, draft_id, TODAY, "en")
     rulesets.delete_draft(w.officer, draft_id)
     before = task_count()
-    with pytest.raises(NotFound):
+    assert background.ruleset_of(task) is None
+    with pytest.raises(Conflict) as caught:
         background.rerun(w.officer, task.id, TODAY, "en")
+    assert caught.value.message == "この影響試算の対象だったルールセット案は、もう存在しません。"
     assert task_count() == before
 
 

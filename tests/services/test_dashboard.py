@@ -8,11 +8,11 @@ import pytest
 from flask import Flask
 
 from grants.domain.accounts import Role
-from grants.domain.errors import NotAllowed
-from grants.domain.states import MilestoneState
+from grants.domain.errors import DomainError, NotAllowed
+from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import BudgetPool, Disbursement
-from grants.services import dashboard
+from grants.services import dashboard, evidence
 from tests.support.alerts import run_scan
 from tests.support.approvals import approve
 from tests.support.factories import make_user
@@ -68,6 +68,36 @@ def test_overdue_is_the_scan_s_flag_and_counts_days_from_it(
     assert step.overdue and step.overdue_since == date(2026, 10, 6)
     assert step.days_overdue == 5 and grant.due_next == step and grant.overdue_count == 1
     assert not grant.steps[1].overdue and grant.steps[1].days_overdue == 0
+
+
+@pytest.mark.parametrize(
+    ("states", "grant_state", "taking"),
+    [
+        (("planned", "planned", "planned"), "active", [True, False, False]),
+        (("approved", "changes_requested", "planned"), "active", [False, True, False]),
+        (("approved", "submitted", "planned"), "active", [False, False, False]),
+        (("rejected", "planned", "planned"), "active", [False, False, False]),  # a no-go
+        (("approved", "approved", "planned"), "suspended", [False, False, False]),
+    ],
+)
+def test_the_steps_that_take_evidence_follow_the_evidence_rule(
+    app: Flask, states: tuple[str, ...], grant_state: str, taking: list[bool]
+) -> None:
+    world = make_grant()
+    for milestone, state in zip(world.milestones, states, strict=True):
+        milestone.state = MilestoneState(state)
+    world.grant.state = GrantState(grant_state)
+    db.session.commit()
+    [grant] = dashboard.applicant_dashboard(world.applicant, TODAY).grants
+    assert [step.takes_evidence for step in grant.steps] == taking
+    for milestone, takes in zip(world.milestones, taking, strict=True):
+        # the same answer as the authoritative check the evidence form asks
+        try:
+            evidence.check_may_submit(world.applicant, milestone)
+        except DomainError:
+            assert not takes, milestone.sequence
+        else:
+            assert takes, milestone.sequence
 
 
 def test_officer_summary_counts(app: Flask) -> None:

@@ -102,6 +102,24 @@ def test_grantee_submits_evidence_with_files(app: Flask) -> None:
     assert event_row.after["files"] == [f.sha256 for f in submission.files]
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        "化合物,IC50（nM）\r\nA-1,8\r\n".encode("cp932"),  # Excel's 「CSV（カンマ区切り）」
+        "化合物,ｱﾙﾌｧ,①\r\n".encode("cp932"),  # half-width kana and NEC extensions
+        "\ufeff化合物,値\r\nA-1,8\r\n".encode(),  # Excel's 「CSV UTF-8」: with a BOM
+        CSV,
+        b"metric\tvalue\nIC50\t8\n",
+    ],
+)
+def test_csv_files_from_excel_are_accepted_as_they_are(app: Flask, data: bytes) -> None:
+    world = make_grant()
+    submission = submit(world, files=[upload("データ.csv", data)])
+    stored = Path(app.config["UPLOAD_FOLDER"]).resolve() / submission.files[0].stored_name
+    assert stored.read_bytes() == data  # kept byte for byte, not re-encoded
+    assert submission.files[0].content_type == "text/csv"
+
+
 def test_evidence_without_files_is_accepted(app: Flask) -> None:
     world = make_grant()
     submission = submit(world, files=[upload("", b"")])  # a browser's empty file input
@@ -155,7 +173,9 @@ def test_every_criterion_needs_its_value(app: Flask) -> None:
         ("plate.png", PDF),
         ("photo.jpeg", PNG),
         ("data.csv", b"a,b\n\x00\x01"),
-        ("data.csv", "氏名,値\n".encode("shift_jis")),
+        ("data.csv", b"\x82\xa0\x82"),  # neither UTF-8 nor complete Shift_JIS
+        ("data.csv", b"\x1b\x05\x81\x40\x02\x88\x9f"),  # binary that cp932 would decode
+        ("data.csv", b"a,b\n\x7f\x1a"),
         ("table.xlsx", b"PK\x03\x04 truncated"),
         ("table.xlsx", ooxml("word/document.xml")),
         ("report.docx", PDF),

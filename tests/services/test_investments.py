@@ -11,7 +11,7 @@ from grants.domain.accounts import OrgKind, Role
 from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.domain.states import GrantState
 from grants.extensions import db
-from grants.models import AuditEvent, Investment
+from grants.models import AuditEvent, CoInvestment, Investment
 from grants.services import investments
 from grants.services.facts import tranche_facts
 from tests.support.factories import make_org, make_user
@@ -109,6 +109,40 @@ def test_only_officers_record_and_verify(app: Flask, role: Role) -> None:
     with pytest.raises(NotAllowed):
         investments.verify_investment(make_user(role), investment.id, TODAY)
     assert db.session.query(Investment).count() == 1
+
+
+def test_the_same_reference_twice_for_the_same_vc_and_grant_is_refused(app: Flask) -> None:
+    world = make_grant()
+    first = _record(world, evidence="X-1")
+    for again in ("X-1", " x-1 ", "Ｘ－１"):  # the same reference typed differently
+        with pytest.raises(RuleViolation) as caught:
+            _record(world, evidence=again, amount=10_000_000)
+        assert caught.value.fields == {
+            "evidence": [
+                "このVCからの参照番号 X-1 の払込は記録済みです（2026年10月1日に5,000万円）。"
+            ]
+        }
+    assert [i.id for i in db.session.query(Investment)] == [first.id]
+    assert db.session.query(AuditEvent).filter_by(action="investment.record").count() == 1
+
+
+def test_the_same_reference_for_another_vc_or_grant_is_another_payment(app: Flask) -> None:
+    world = make_grant()
+    other_vc = make_org(OrgKind.vc)
+    db.session.add(
+        CoInvestment(
+            application=world.grant.application,
+            vc=other_vc,
+            committed_amount=1,
+            is_lead=False,
+        )
+    )
+    db.session.commit()
+    _record(world, evidence="X-1")
+    _record(world, evidence="X-1", vc_organization_id=other_vc.id)
+    other = make_grant(code="OTHER")
+    _record(other, evidence="X-1")
+    assert db.session.query(Investment).count() == 3
 
 
 def test_the_vc_must_be_a_co_investor_of_the_grant(app: Flask) -> None:

@@ -165,7 +165,7 @@ def test_pools_by_year_are_ordered_and_per_programme(app: Flask) -> None:
     program = make_program()
     for year in (2028, 2026, 2027):
         make_pool(program, year, year)
-    make_pool(make_program(), 2025, 1)
+    make_pool(make_program(), 2029, 1)
     assert [p.fiscal_year for p in programs.pools_by_year(program.id)] == [2026, 2027, 2028]
 
 
@@ -192,9 +192,30 @@ def test_bad_pool_input_names_its_field(
 
 
 def test_fiscal_year_and_amount_boundaries_are_allowed(app: Flask) -> None:
-    program = make_program()
+    program = make_program(application_opens=date(2000, 4, 1), end_date=date(2101, 3, 31))
     assert make_pool(program, 2000, 0).appropriation == 0
     assert make_pool(program, 2100, 10**15).appropriation == 10**15
+
+
+@pytest.mark.parametrize("year", [2025, 2032, 2038])
+def test_a_pool_outside_the_programmes_fiscal_years_is_refused(app: Flask, year: int) -> None:
+    program = make_program()  # applications open 2026-04-01 (FY2026), ends 2031-09-30 (FY2031)
+    with pytest.raises(RuleViolation) as caught:
+        programs.set_appropriation(make_user(Role.officer), program.id, year, 0)
+    assert caught.value.fields["fiscal_year"] == [
+        f"{year}年度はプログラムの期間外です。対象は2026年度から2031年度までです"
+        "（応募受付開始 2026年4月1日、プログラム終了 2031年9月30日）。"
+    ]
+    assert db.session.query(BudgetPool).count() == 0
+    assert "budget_pool.set_appropriation" not in _actions()
+
+
+def test_the_first_and_last_fiscal_years_of_the_programme_are_allowed(app: Flask) -> None:
+    program = make_program(application_opens=date(2026, 3, 31), end_date=date(2029, 12, 1))
+    assert make_pool(program, 2025, 1).fiscal_year == 2025
+    assert make_pool(program, 2029, 1).fiscal_year == 2029
+    with pytest.raises(RuleViolation):
+        make_pool(program, 2030, 0)
 
 
 def test_appropriation_cannot_drop_below_committed_plus_released(app: Flask) -> None:

@@ -166,32 +166,116 @@ def test_publish_assigns_versions_one_two(app: Flask) -> None:
     assert stored.effective_from == TODAY + timedelta(days=30)
     assert stored.published_by_id == officer.id and stored.published_at is not None
     event = db.session.query(AuditEvent).filter_by(action="ruleset.publish").first()
-    assert event.after == {"version": 1, "effective_from": TODAY.isoformat()}
+    assert event.after == {"version": 1, "effective_from": TODAY.isoformat(), "title": "草案"}
 
 
 @pytest.mark.parametrize(
-    ("latest", "effective_from", "floor"),
+    ("latest", "effective_from", "message"),
     [
-        (None, TODAY - timedelta(days=1), TODAY),
-        (TODAY, TODAY - timedelta(days=1), TODAY),
-        (date(2026, 7, 1), date(2026, 6, 30), date(2026, 7, 1)),
+        (None, TODAY - timedelta(days=1), "The effective date cannot be before 1 May 2026."),
+        (
+            TODAY,
+            TODAY - timedelta(days=1),
+            "The effective date must be after 1 May 2026, the effective date of version 1.",
+        ),
+        (
+            TODAY,
+            TODAY,  # on its own first day, version 2 would shadow version 1
+            "The effective date must be after 1 May 2026, the effective date of version 1.",
+        ),
+        (
+            date(2026, 7, 1),
+            date(2026, 7, 1),
+            "The effective date must be after 1 Jul 2026, the effective date of version 1.",
+        ),
+        (
+            date(2026, 4, 1),  # in force already: only today is the floor
+            date(2026, 4, 30),
+            "The effective date cannot be before 1 May 2026.",
+        ),
     ],
 )
 def test_publish_refuses_an_early_effective_date(
-    app: Flask, latest: date | None, effective_from: date, floor: date
+    app: Flask, latest: date | None, effective_from: date, message: str
 ) -> None:
     officer, program = make_officer(), make_program()
     if latest is not None:
-        publish_new(program, officer, latest)
+        publish_new(program, officer, latest, today=min(latest, TODAY))
     draft = make_draft(program, officer)
     with pytest.raises(RuleViolation) as error, force_locale("en"):
         rulesets.publish(officer, draft.id, effective_from, TODAY)
-    assert error.value.fields == {
-        "effective_from": [f"The effective date cannot be before {floor.isoformat()}."]
-    }
+    assert error.value.fields == {"effective_from": [message]}
     db.session.rollback()
     stored = _reloaded(draft.id)
     assert stored.status == RuleSetStatus.draft and stored.version is None
+
+
+def test_the_effective_date_refusal_is_in_japanese_with_a_japanese_date(app: Flask) -> None:
+    officer, program = make_officer(), make_program()
+    publish_new(program, officer, date(2026, 12, 2))
+    draft = make_draft(program, officer)
+    with pytest.raises(RuleViolation) as error:
+        rulesets.publish(officer, draft.id, date(2026, 12, 1), TODAY)
+    assert error.value.message == (
+        "適用開始日は、バージョン1の適用開始日である2026年12月2日より後の日付にしてください。"
+    )
+    with pytest.raises(RuleViolation) as error:
+        rulesets.publish(officer, draft.id, date(2026, 4, 30), date(2026, 12, 3))
+    assert error.value.message == "適用開始日は2026年12月3日より前の日付にはできません。"
+
+
+def test_a_copy_remembers_the_published_version_it_started_from(app: Flask) -> None:
+    officer, program = make_officer(), make_program()
+    v1 = publish_new(program, officer, TODAY)
+    copied = rulesets.copy_to_draft(officer, v1.id)
+    copy_of_copy = rulesets.copy_to_draft(officer, copied.id)
+    fresh = make_draft(program, officer)
+    assert copied.based_on_id == v1.id and copy_of_copy.based_on_id == v1.id
+    assert fresh.based_on_id is None
+    event = db.session.query(AuditEvent).filter_by(action="ruleset.create_draft").all()[-2]
+    assert event.after["based_on_id"] == v1.id
+
+
+def test_a_draft_copied_from_a_superseded_version_is_refused(app: Flask) -> None:
+    officer, program = make_officer(), make_program()
+    v1 = publish_new(program, officer, TODAY)
+    first = rulesets.copy_to_draft(officer, v1.id)
+    second = rulesets.copy_to_draft(officer, v1.id)
+    v2 = rulesets.publish(officer, first.id, TODAY + timedelta(days=30), TODAY)
+    assert v2.version == 2
+    events = len(_actions())
+    with pytest.raises(Conflict) as caught:
+        rulesets.publish(officer, second.id, TODAY + timedelta(days=60), TODAY)
+    assert caught.value.message == (
+        "この下書きはバージョン1からコピーしたものですが、その後バージョン2が公開されています。"
+        "公開するとバージョン2での変更が失われます。"
+        "バージョン2を新しい下書きにコピーして、そこで変更してください。"
+    )
+    assert caught.value.fields == {"based_on": [caught.value.message]}
+    db.session.rollback()
+    stored = _reloaded(second.id)
+    assert stored.status == RuleSetStatus.draft and stored.version is None
+    assert len(_actions()) == events
+    again = rulesets.copy_to_draft(officer, v2.id)  # the way out: copy the latest
+    assert rulesets.publish(officer, again.id, TODAY + timedelta(days=60), TODAY).version == 3
+
+
+def test_a_published_copy_is_named_after_its_version_unless_titled(app: Flask) -> None:
+    officer, program = make_officer(), make_program(code="MS-DARPA-1")
+    v1 = publish_new(program, officer, TODAY)
+    copied = rulesets.copy_to_draft(officer, v1.id)
+    assert copied.title == "草案をもとにした下書き"
+    assert rulesets.suggested_title(copied) == "MS-DARPA-1 v2"
+    v2 = rulesets.publish(officer, copied.id, TODAY + timedelta(days=1), TODAY)
+    assert v2.title == "MS-DARPA-1 v2"
+    titled = rulesets.copy_to_draft(officer, v2.id)
+    v3 = rulesets.publish(officer, titled.id, TODAY + timedelta(days=2), TODAY, " 2027年度改定 ")
+    assert v3.title == "2027年度改定"
+    assert v1.title == "草案"  # a title someone chose is kept
+    too_long = rulesets.copy_to_draft(officer, v3.id)
+    with pytest.raises(RuleViolation) as caught:
+        rulesets.publish(officer, too_long.id, TODAY + timedelta(days=3), TODAY, "x" * 201)
+    assert list(caught.value.fields) == ["title"]
 
 
 def _service_paths(ruleset_id: int, officer: User) -> list[Callable[[], Any]]:
@@ -263,8 +347,19 @@ def test_a_stale_copy_of_a_draft_cannot_overwrite_it_once_published(app: Flask) 
 def test_in_force_picks_the_version_by_date(app: Flask) -> None:
     officer, program = make_officer(), make_program()
     first = publish_new(program, officer, date(2026, 5, 1))
-    publish_new(program, officer, date(2026, 7, 1))
-    third = publish_new(program, officer, date(2026, 7, 1))
+    second = publish_new(program, officer, date(2026, 7, 1))
+    # Published on the same day as version 2 before publishing refused it: the higher wins.
+    third = RuleSet(
+        program_id=program.id,
+        title="v3",
+        status=RuleSetStatus.published,
+        version=3,
+        effective_from=second.effective_from,
+        document=second.document,
+        published_at=second.published_at,
+    )
+    db.session.add(third)
+    db.session.commit()
     make_draft(program, officer)
     publish_new(make_program(), officer, date(2026, 5, 1))
     assert rulesets.in_force(program.id, date(2026, 4, 30)) is None

@@ -39,6 +39,7 @@ def test_termination_cancels_the_rest_and_returns_the_commitments(app: Flask) ->
     approve(world, m1, m2)
     releases.release(officer(), m1.id, TODAY)  # m2 stays approved but unreleased
     m3.state = MilestoneState.rejected  # the no-go
+    m4.overdue_since = TODAY  # flagged by the scan
     db.session.commit()
     assert _pools(world) == {2026: (200_000_000, 100_000_000), 2027: (700_000_000, 0)}
     actor = make_user(Role.officer)
@@ -50,7 +51,13 @@ def test_termination_cancels_the_rest_and_returns_the_commitments(app: Flask) ->
     grant = terminations.terminate(actor, world.grant.id, " Phase 1 no-go ", TODAY)
     assert grant.state == GrantState.terminated and grant.terminated_at is not None
     assert grant.termination_reason == "Phase 1 no-go"
-    assert _states(world) == [MilestoneState.approved] + [MilestoneState.cancelled] * 3
+    approved, cancelled, no_go = (
+        MilestoneState.approved,
+        MilestoneState.cancelled,
+        MilestoneState.rejected,
+    )
+    assert _states(world) == [approved, cancelled, no_go, cancelled]  # the no-go stays on record
+    assert db.session.get(Milestone, m4.id).overdue_since is None
     assert _pools(world) == {2026: (0, 100_000_000), 2027: (0, 0)}
     event = db.session.query(AuditEvent).filter_by(action="grant.terminate").one()
     assert event.actor_id == actor.id and event.before["state"] == "active"
@@ -90,6 +97,13 @@ def test_a_reason_is_required(app: Flask, reason: str) -> None:
     assert "reason" in caught.value.fields
     assert db.session.get(Grant, world.grant.id).state == GrantState.active
     assert db.session.query(AuditEvent).filter_by(action="grant.terminate").count() == 0
+
+
+def test_the_missing_reason_says_termination_as_everywhere_else(app: Flask) -> None:
+    world = make_grant()
+    with pytest.raises(RuleViolation) as caught:
+        terminations.terminate(make_user(Role.officer), world.grant.id, " ", TODAY)
+    assert caught.value.fields == {"reason": ["助成案件を中止する理由を入力してください。"]}
 
 
 @pytest.mark.parametrize("role", [Role.admin, Role.applicant, Role.reviewer])

@@ -262,3 +262,65 @@ def test_a_search_with_control_characters_finds_what_it_would_without(
     assert users.status_code == 200 and "findme@example.jp" in users.get_data(as_text=True)
     orgs = client.get("/admin/organizations?q=%E6%8E%A2%E7%B4%A2%00")
     assert orgs.status_code == 200 and "探索株式会社" in orgs.get_data(as_text=True)
+
+
+def test_a_page_past_the_end_lists_the_last_page(client: FlaskClient) -> None:
+    make_user(email="listed@example.jp")
+    make_org(name="掲載される機関")
+    login(client, make_user(Role.admin).email)
+    users = client.get("/admin/users?page=9").get_data(as_text=True)
+    assert "listed@example.jp" in users
+    organizations = client.get("/admin/organizations?page=9").get_data(as_text=True)
+    assert "掲載される機関" in organizations
+
+
+def _own_form(user: User, **changes: str) -> dict[str, str]:
+    form = {"email": user.email, "name": user.name, "role": "admin", "locale": "en",
+            "organization_id": "0", "active": "y", "password": ""}  # fmt: skip
+    return form | changes
+
+
+def test_the_last_active_admin_is_refused_beside_the_field(client: FlaskClient) -> None:
+    admin = make_user(Role.admin, locale="en")  # type: ignore[arg-type]
+    login(client, admin.email)
+    path = f"/admin/users/{admin.id}"
+    demoted = post_form(client, path, _own_form(admin, role="officer"))
+    assert demoted.status_code == 422
+    page = demoted.get_data(as_text=True)
+    assert 'id="role-error"' in page and "This is the only active administrator" in page
+    deactivated = _own_form(admin)
+    del deactivated["active"]
+    response = post_form(client, path, deactivated)
+    assert response.status_code == 422
+    assert 'id="active-error"' in response.get_data(as_text=True)
+    db.session.refresh(admin)
+    assert (admin.role, admin.active) == (Role.admin, True)
+
+
+def test_the_user_form_names_organisations_in_the_users_language(client: FlaskClient) -> None:
+    make_org(name="さくらバイオ株式会社", name_en="Sakura Bio")
+    make_org(name="未来製薬")  # no English name: the Japanese one
+    login(client, make_user(Role.admin, locale="en").email)  # type: ignore[arg-type]
+    page = client.get("/admin/users/new").get_data(as_text=True)
+    choices = page[page.index('id="organization_id"') :].split("</select>")[0]
+    assert ">Sakura Bio</option>" in choices and "さくらバイオ" not in choices
+    assert ">未来製薬</option>" in choices
+    japanese = client.application.test_client()
+    login(japanese, make_user(Role.admin).email)
+    page = japanese.get("/admin/users/new").get_data(as_text=True)
+    assert ">さくらバイオ株式会社</option>" in page
+
+
+def test_user_search_takes_percent_and_underscore_literally(client: FlaskClient) -> None:
+    make_user(email="plain@example.jp")
+    make_user(email="under_score@example.jp")
+    make_user(email="underXscore@example.jp")
+    login(client, make_user(Role.admin).email)
+    everyone = client.get("/admin/users?q=%25").get_data(as_text=True)
+    assert "@example.jp" not in everyone  # nobody's e-mail or name has a %
+    underscore = client.get("/admin/users?q=under_").get_data(as_text=True)
+    assert "under_score@example.jp" in underscore and "underXscore@example.jp" not in underscore
+    make_org(name="100%出資子会社")
+    make_org(name="普通の会社")
+    orgs = client.get("/admin/organizations?q=%25").get_data(as_text=True)
+    assert "100%出資子会社" in orgs and "普通の会社" not in orgs

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from grants.domain.accounts import Locale, Role
 from grants.domain.alerts import AlertKind
 from grants.extensions import db
-from grants.models import Alert, CalendarToken, Milestone, User
+from grants.models import Alert, CalendarToken, EvidenceSubmission, Milestone, Review, User
 from grants.models.base import utcnow
+from grants.services import alerts as inbox
 from grants.services import calendar_feed, mail
 from grants.services.actors import SYSTEM
 from grants.web import alerts as alerts_web
@@ -112,7 +113,7 @@ def test_the_inbox_page_number_is_forgiving(client: FlaskClient, world: GrantWor
         response = client.get(f"/alerts?page={page}")
         assert response.status_code == 200, page
     page = client.get("/alerts?page=99999999999999999999999").get_data(as_text=True)
-    assert 'id="alert-' not in page  # far past the last page: an empty one
+    assert 'id="alert-' in page  # far past the last page: the last page
     assert 'id="alert-' in client.get("/alerts?page=-99999999999999999999999").get_data(
         as_text=True
     )
@@ -386,3 +387,52 @@ def test_the_outbox_page_number_is_bounded_and_its_count_is_plural_aware(
     assert "1 alert is waiting to be e-mailed." in client.get("/admin/outbox").get_data(
         as_text=True
     )
+
+
+def test_alerts_whose_cause_is_gone_are_marked_settled(
+    client: FlaskClient, world: GrantWorld
+) -> None:
+    milestone = db.session.get(Milestone, world.milestones[0].id)
+    login(client, world.applicant.email)
+    assert "対応済み" not in client.get("/alerts").get_data(as_text=True)
+    milestone.state = "submitted"  # the evidence came in
+    db.session.commit()
+    page = client.get("/alerts").get_data(as_text=True)
+    assert page.count('class="badge badge-ok settled"') == 2 and "対応済み" in page
+
+
+def _review_alert(reviewer: User, submission: EvidenceSubmission, milestone: Milestone) -> Alert:
+    alert = Alert(
+        user_id=reviewer.id, subject_type="evidence_submission", subject_id=submission.id,
+        kind=AlertKind.review_waiting, tier=1, grant_id=milestone.grant_id,
+        milestone_id=submission.milestone_id, scan_date=date(2026, 10, 1),
+    )  # fmt: skip
+    db.session.add(alert)
+    db.session.commit()
+    return alert
+
+
+def test_a_review_reminder_is_settled_by_this_reviewers_decision_or_a_newer_round(
+    app: Flask, world: GrantWorld
+) -> None:
+    milestone = db.session.get(Milestone, world.milestones[0].id)
+    first, second = world.reviewers[:2]
+    milestone.state, milestone.round = "submitted", 1
+    submission = EvidenceSubmission(milestone_id=milestone.id, round=1, narrative="-", measured=[])
+    db.session.add(submission)
+    db.session.commit()
+    reminders = {r.id: _review_alert(r, submission, milestone) for r in (first, second)}
+    db.session.add(
+        Review(milestone_id=milestone.id, submission_id=submission.id, reviewer_id=first.id,
+               decision="request_changes", comment="Add the raw data.")
+    )  # fmt: skip
+    db.session.commit()
+
+    def settled(reviewer: User) -> bool:
+        shown = db.session.scalars(inbox.inbox_query(reviewer)).all()
+        return reminders[reviewer.id].id in inbox.settled_ids(reviewer, shown)
+
+    assert settled(first) and not settled(second)
+    milestone.round = 2  # sent back, and evidence came again: the first round is over
+    db.session.commit()
+    assert settled(second)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -11,7 +11,7 @@ from grants.domain.accounts import Locale, Role
 from grants.domain.calendar import tokyo_today
 from grants.domain.states import AmendmentKind, AmendmentState
 from grants.extensions import db
-from grants.models import Amendment, AuditEvent, Milestone
+from grants.models import Amendment, AuditEvent, BudgetPool, Milestone
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.matrix import OUTSIDERS, refused, routes, statuses, switch
@@ -75,7 +75,8 @@ def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
     def data(method: str, path: str) -> dict[str, object]:
         if path.endswith("/decide"):
             return {"a1-decision": "approve", "a1-note": "ok"}
-        return _due_form(world) if path == "/grants/1/amendments" else {}
+        # milestone 3: milestone 2 has the stored request pending
+        return _due_form(world, index=2) if path == "/grants/1/amendments" else {}
 
     table = statuses(client, world, paths, data)
     get, decide, withdraw, post = paths
@@ -269,3 +270,97 @@ def test_a_reason_keeps_its_lines_but_not_control_characters(
     lines = post_form(client, _url(world), _due_form(world) | {"reason": "Late.\r\n\tSite B."})
     assert lines.status_code == 302
     assert db.session.query(Amendment).one().reason == "Late.\r\n\tSite B."
+
+
+def _resplit_beyond_the_pool() -> tuple[GrantWorld, Amendment]:
+    """A re-split that moves ¥50,000,000 into FY2026, whose pool has nothing left."""
+    world = make_grant(first_due=date(2027, 3, 1))  # FY2026, FY2027, FY2027
+    for pool in db.session.query(BudgetPool):
+        pool.appropriation = pool.committed
+    m1, m2, _m3 = world.milestones
+    amendment = Amendment(
+        grant_id=world.grant.id,
+        kind=AmendmentKind.resplit,
+        state=AmendmentState.requested,
+        new_split={str(m1.id): 150_000_000, str(m2.id): 150_000_000},
+        reason="Costs move earlier.",
+    )
+    db.session.add(amendment)
+    db.session.commit()
+    return world, amendment
+
+
+def test_the_japanese_decision_page_says_what_each_figure_and_option_is(
+    app: Flask, client: FlaskClient
+) -> None:
+    world, amendment = _resplit_beyond_the_pool()
+    login(client, make_user(Role.officer, locale=Locale.ja).email)
+    page = client.get(_url(world)).get_data(as_text=True)
+    assert "<dt>申請日時</dt>" in page  # when it was asked for
+    assert '<th scope="col" class="num">申請額</th>' in page  # the amounts asked for
+    assert "承認</label>" in page and "却下</label>" in page
+    assert "却下する場合は必須です。" in page and "辞退" not in page
+
+
+def test_a_pool_refusal_names_the_fiscal_year_once_and_is_shown_once(
+    app: Flask, client: FlaskClient
+) -> None:
+    world, amendment = _resplit_beyond_the_pool()
+    login(client, make_user(Role.officer, locale=Locale.ja).email)
+    decide = f"/amendments/{amendment.id}/decide"
+    response = post_form(client, decide, {f"a{amendment.id}-decision": "approve"})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    message = "2026年度の予算枠の残額は0円ですが、さらに5,000万円必要です。"
+    assert body.count(message) == 1 and "年度年度" not in body
+    assert db.session.get(Amendment, amendment.id).state == AmendmentState.requested
+
+
+def test_a_milestone_with_a_pending_request_refuses_another_beside_the_field(
+    app: Flask, client: FlaskClient
+) -> None:
+    world = _world()
+    m1, m2, m3 = world.milestones
+    login(client, world.applicant.email)
+    assert post_form(client, _url(world), _due_form(world)).status_code == 302  # milestone 2
+    response = post_form(client, _url(world), _due_form(world, days=40))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="milestone_id-error"' in body
+    assert "Milestone 2 already has an amendment request waiting for a decision" in body
+    # A re-split: the form offers every open tranche at its current amount; milestone 2's
+    # left as it is does not touch it, changing it does.
+    resplit = {
+        "kind": "resplit",
+        "reason": "Costs move later.",
+        f"new_split_{m1.id}": "100,000,000",
+        f"new_split_{m2.id}": "150,000,000",
+        f"new_split_{m3.id}": "350,000,000",
+    }
+    response = post_form(client, _url(world), resplit)
+    assert response.status_code == 422
+    assert f'id="new_split_{m2.id}-error"' in response.get_data(as_text=True)
+    resplit |= {f"new_split_{m2.id}": "200,000,000", f"new_split_{m1.id}": "50,000,000"}
+    assert post_form(client, _url(world), resplit).status_code == 302
+    states = [a.state for a in db.session.query(Amendment)]
+    assert states == [AmendmentState.requested, AmendmentState.requested]
+
+
+def test_the_form_parts_are_headed_by_the_kinds_names(app: Flask, client: FlaskClient) -> None:
+    world = _world()
+    world.applicant.locale = Locale.ja
+    db.session.commit()
+    login(client, world.applicant.email)
+    m2, m3 = world.milestones[1], world.milestones[2]
+    resplit = {
+        "kind": "resplit",
+        "reason": "後半に費用が移るため",
+        f"new_split_{world.milestones[0].id}": "",
+        f"new_split_{m2.id}": "250,000,000",
+        f"new_split_{m3.id}": "250,000,000",
+    }
+    assert post_form(client, _url(world), resplit).status_code == 302
+    page = client.get(_url(world)).get_data(as_text=True)
+    assert "<legend>期日の変更</legend>" in page and "<legend>交付額の再配分</legend>" in page
+    assert '-title">交付額の再配分</h3>' in page  # the request, under the same name
+    assert "トランシェ再配分" not in page

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 import re
 from datetime import date
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_wtf import FlaskForm
+from wtforms import Form
 
+import grants.web
 from grants.domain.accounts import Locale, OrgKind, Role
 from grants.domain.states import ApplicationState
 from grants.extensions import db
 from grants.models import Application, AuditEvent, CoInvestment, PlannedMilestone
 from grants.web import applications as applications_web
+from grants.web.forms import SubForm
 from tests.support.applications import TODAY, make_applicant, ready_application
 from tests.support.factories import make_org, make_user
 from tests.support.grants import make_program
@@ -99,6 +106,7 @@ def test_every_route_is_enumerated(app: Flask) -> None:
         ("GET", "/applications/1/co-investments"),
         ("POST", "/applications/1/co-investments"),
         ("POST", "/applications/1/submit"),
+        ("GET", "/applications/1/withdraw"),
         ("POST", "/applications/1/withdraw"),
     }
 
@@ -188,8 +196,8 @@ def test_applicant_creates_a_draft(client: FlaskClient) -> None:
     db.session.commit()
     applicant = make_applicant()
     login(client, applicant.email)
-    page = _page(client.get("/applications/new"))
-    assert f'<option value="{program.id}">' in page and 'for="eligible_cost"' in page
+    page = _page(client.get("/applications/new"))  # the only open programme: chosen
+    assert f'<option selected value="{program.id}">' in page and 'for="eligible_cost"' in page
     response = post_form(client, "/applications/new", FORM | {"program_id": str(program.id)})
     assert response.status_code == 302
     application = db.session.query(Application).one()
@@ -229,6 +237,72 @@ def test_invalid_draft_is_shown_again_with_the_message_beside_the_field(
     assert response.status_code == 422
     assert message in _field_error(_page(response), field)
     assert db.session.query(Application).count() == 0
+
+
+def _options(page: str, select_id: str) -> list[str]:
+    match = re.search(rf'<select[^>]* id="{select_id}"[^>]*>(.*?)</select>', page, re.S)
+    assert match, f"no select {select_id}"
+    return re.findall(r'<option[^>]* value="([^"]*)"', match.group(1))
+
+
+def _two_programmes() -> tuple[int, int]:
+    """A programme taking drugs and regenerative medicine only, and one taking everything."""
+    narrow, _ = make_program("AMED-VC-T", "amed")
+    narrow.themes = ["rare_disease", "amr", "other"]
+    narrow.modalities = ["drug", "regenerative"]
+    wide, _ = make_program("MS-T", "milestone")
+    db.session.commit()
+    return narrow.id, wide.id
+
+
+def test_a_new_application_starts_with_the_programme(client: FlaskClient) -> None:
+    narrow, wide = _two_programmes()
+    login(client, make_applicant().email)
+    for path in ("/applications/new", "/applications/new?program_id=987654"):
+        response = client.get(path)
+        page = _page(response)
+        assert response.status_code == 200 and 'id="eligible_cost"' not in page
+        for program_id in (narrow, wide):
+            assert f'href="/applications/new?program_id={program_id}"' in page
+        assert "<li>再生医療</li>" in page and "<li>医療機器</li>" in page  # labelled
+
+
+def test_the_form_offers_only_the_programmes_themes_and_modalities(client: FlaskClient) -> None:
+    narrow, wide = _two_programmes()
+    login_english(client, make_applicant())
+    page = _page(client.get(f"/applications/new?program_id={narrow}"))
+    assert f'<option selected value="{narrow}">' in page
+    assert _options(page, "modality") == ["drug", "regenerative"]
+    assert _options(page, "theme") == ["rare_disease", "amr", "other"]
+    assert "Medical devices<" not in page
+    assert len(_options(page, "stage")) > 2  # stages are not limited by programmes
+    page = _page(client.get(f"/applications/new?program_id={wide}"))
+    assert _options(page, "modality") == ["drug", "regenerative", "device", "samd"]
+    # the service still refuses what the programme does not accept, beside the field
+    form = FORM | {"program_id": str(narrow), "modality": "device"}
+    response = post_form(client, f"/applications/new?program_id={narrow}", form)
+    assert response.status_code == 422
+    assert "Choose one of the programme&#39;s modalities." in _field_error(
+        _page(response), "modality"
+    )
+    assert _options(_page(response), "modality") == ["drug", "regenerative", "device"]
+    assert db.session.query(Application).count() == 0
+    form |= {"modality": "regenerative"}
+    assert post_form(client, f"/applications/new?program_id={narrow}", form).status_code == 302
+
+
+def test_editing_a_draft_offers_its_programmes_choices_and_keeps_its_own(
+    client: FlaskClient,
+) -> None:
+    world = ready_application()
+    world.program.modalities = ["drug", "regenerative"]
+    world.program.themes = ["rare_disease"]  # the draft's "amr" no longer accepted
+    db.session.commit()
+    login(client, world.applicant.email)
+    page = _page(client.get(f"/applications/{world.application.id}/edit"))
+    assert _options(page, "modality") == ["drug", "regenerative"]
+    assert _options(page, "theme") == ["rare_disease", "amr"]
+    assert '<option selected value="amr">' in page  # shown as saved, not silently changed
 
 
 def test_owner_edits_a_draft(client: FlaskClient) -> None:
@@ -328,7 +402,18 @@ def test_plan_warns_when_tranches_do_not_add_up(client: FlaskClient) -> None:
         f"/applications/{world.application.id}/plan",
     ):
         page = _page(client.get(path))
-        assert "plan-warning" in page and "2,399,999,999" in page
+        assert "plan-warning" in page
+        assert "トランシェの合計は23億9,999万9,999円ですが、申請補助金額は24億円です。" in page
+
+
+def test_no_plan_warning_once_the_application_is_withdrawn(client: FlaskClient) -> None:
+    world = ready_application(tranches=(600_000_000, 800_000_000, 999_999_999))
+    login(client, world.applicant.email)
+    path = f"/applications/{world.application.id}"
+    assert "plan-warning" in _page(client.get(path))
+    assert post_form(client, f"{path}/withdraw", {"confirm": "y"}).status_code == 302
+    page = _page(client.get(path))
+    assert "取り下げ" in page and "plan-warning" not in page and "トランシェの合計" not in page
 
 
 # ---- co-investments ---------------------------------------------------------------------------
@@ -428,12 +513,59 @@ def test_submit_errors_are_shown_with_422(client: FlaskClient, monkeypatch) -> N
     path = f"/applications/{world.application.id}/submit"
     response = post_form(client, path, {})
     assert response.status_code == 422
-    assert "Milestone plan: The tranches add up to 2,399,999,999 yen" in _page(response)
+    assert (
+        "Milestone plan: The tranches add up to ¥2,399,999,999 but the requested subsidy is "
+        "¥2,400,000,000." in _page(response)
+    )
     monkeypatch.setattr(applications_web, "_today", lambda: date(2027, 4, 1))
     response = post_form(client, path, {})
-    assert response.status_code == 422 and "accepted from 2026-04-01 to 2027-03-31" in _page(
+    assert response.status_code == 422 and "accepted from 1 Apr 2026 to 31 Mar 2027" in _page(
         response
     )
+    db.session.refresh(world.application)
+    assert world.application.state == ApplicationState.draft
+
+
+def test_withdrawing_asks_to_confirm_first(client: FlaskClient) -> None:
+    world = ready_application()
+    login_english(client, world.applicant)
+    path = f"/applications/{world.application.id}"
+    page = _page(client.get(path))
+    # a link to the confirmation, set apart from the submit button, not a one-click form
+    assert f'<a class="button-danger" href="{path}/withdraw">Withdraw application</a>' in page
+    assert f'action="{path}/withdraw"' not in page
+    response = client.get(f"{path}/withdraw")
+    page = _page(response)
+    assert response.status_code == 200 and "This cannot be undone." in page
+    assert re.search(r'<input[^>]*id="confirm"[^>]*type="checkbox"', page)
+    assert 'for="confirm"' in page and '<button type="submit" class="button-danger">' in page
+    db.session.refresh(world.application)
+    assert world.application.state == ApplicationState.draft
+
+
+@pytest.mark.parametrize("sent", [{}, {"confirm": ""}, {"confirm": "false"}])
+def test_a_withdrawal_without_the_confirmation_changes_nothing(
+    client: FlaskClient, sent: dict[str, str]
+) -> None:
+    world = ready_application()
+    login(client, world.applicant.email)  # Japanese
+    path = f"/applications/{world.application.id}/withdraw"
+    response = post_form(client, path, sent)
+    assert response.status_code == 422
+    assert "チェックを入れて" in _field_error(_page(response), "confirm")
+    db.session.refresh(world.application)
+    assert world.application.state == ApplicationState.draft
+    assert db.session.query(AuditEvent).filter_by(action="application.withdraw").count() == 0
+
+
+def test_only_the_owner_may_open_the_confirmation(client: FlaskClient) -> None:
+    world = ready_application()
+    path = f"/applications/{world.application.id}/withdraw"
+    for user in (make_applicant(), make_user(Role.officer)):
+        login(client, user.email)
+        assert client.get(path).status_code == 403
+        assert post_form(client, path, {"confirm": "y"}).status_code == 403
+        post_form(client, "/logout", {})
     db.session.refresh(world.application)
     assert world.application.state == ApplicationState.draft
 
@@ -442,12 +574,13 @@ def test_withdraw_and_then_nothing_is_editable(client: FlaskClient) -> None:
     world = ready_application()
     login(client, world.applicant.email)
     path = f"/applications/{world.application.id}"
-    assert post_form(client, f"{path}/withdraw", {}).status_code == 302
+    assert post_form(client, f"{path}/withdraw", {"confirm": "y"}).status_code == 302
     db.session.refresh(world.application)
     assert world.application.state == ApplicationState.withdrawn
     assert client.get(f"{path}/edit").status_code == 409
     assert post_form(client, f"{path}/submit", {}).status_code == 409
-    assert post_form(client, f"{path}/withdraw", {}).status_code == 409
+    assert client.get(f"{path}/withdraw").status_code == 409
+    assert post_form(client, f"{path}/withdraw", {"confirm": "y"}).status_code == 409
     assert db.session.query(AuditEvent).filter_by(action="application.withdraw").count() == 1
 
 
@@ -529,3 +662,51 @@ def test_application_amounts_and_dates_as_typed(client: FlaskClient) -> None:
     assert (application.eligible_cost, application.indirect_cost) == (6 * 10**8, 6 * 10**7)
     assert application.requested_subsidy == 4 * 10**8
     assert application.project_start == date(2026, 6, 1)
+
+
+# ---- WTForms' own messages in repeated rows -------------------------------------------------
+
+
+def test_repeated_rows_give_wtforms_messages_in_japanese(client: FlaskClient) -> None:
+    world = ready_application()
+    login(client, world.applicant.email)  # Japanese
+    plan = PLAN | {
+        "milestones-0-criteria-0-metric": "長" * 201,
+        "milestones-1-due_date": "30/09/2027",
+    }
+    response = post_form(client, f"/applications/{world.application.id}/plan", plan)
+    page = _page(response)
+    assert response.status_code == 422
+    assert "200 文字を超えることはできません" in _field_error(
+        page, "milestones-0-criteria-0-metric"
+    )
+    assert "無効な日付型です。" in _field_error(page, "milestones-1-due_date")
+    assert "Field cannot be longer" not in page and "Not a valid date value" not in page
+    path = f"/applications/{world.application.id}/co-investments"
+    rows = {
+        "co_investments-0-vc_organization_id": "abc",
+        "co_investments-0-committed_amount": "1",
+        "co_investments-1-vc_organization_id": "987654",
+        "co_investments-1-committed_amount": "1",
+    }
+    page = _page(post_form(client, path, rows))
+    assert "無効な選択: 型変換できません。" in _field_error(
+        page, "co_investments-0-vc_organization_id"
+    )
+    assert "選択肢が正しくありません。" in _field_error(page, "co_investments-1-vc_organization_id")
+    assert "Not a valid choice" not in page and "could not coerce" not in page
+
+
+def test_every_row_form_of_the_web_forms_is_a_subform() -> None:
+    """A wtforms.Form that is not a FlaskForm is a repeated row: without SubForm's Meta its
+    messages would stay English on Japanese pages."""
+    rows = set()
+    for module_info in pkgutil.iter_modules(grants.web.__path__):
+        module = importlib.import_module(f"grants.web.{module_info.name}")
+        for _name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Form) and not issubclass(cls, FlaskForm) and cls is not Form:
+                rows.add(cls)
+    assert {c.__name__ for c in rows} >= {"CriterionForm", "MilestoneForm", "CoInvestmentRowForm"}
+    assert all(issubclass(c, SubForm) for c in rows), [
+        c for c in rows if not issubclass(c, SubForm)
+    ]

@@ -72,7 +72,7 @@ def test_the_page_shows_eligibility_and_excluded_candidates_with_reasons(
     login(client, make_user(Role.officer, locale=Locale.en).email)
     page = client.get(path_of(world)).get_data(as_text=True)
     assert "Same organization" in page and "Tied to an investing VC" in page
-    assert "Declared conflict" in page and "Eligible" in page
+    assert "Declared conflict" in page and "Eligible to review" in page and "Can review" in page
     assert f'name="reviewer_id" value="{free.id}"' in page
     for excluded in (same, vc_person, declared):
         assert excluded.name in page
@@ -85,7 +85,11 @@ def test_japanese_reason_labels(client: FlaskClient) -> None:
     world = make_grant()
     make_user(Role.reviewer, world.grantee)
     login(client, make_user(Role.officer, locale=Locale.ja).email)
-    assert "同一組織" in client.get(path_of(world)).get_data(as_text=True)
+    page = client.get(path_of(world)).get_data(as_text=True)
+    assert "同一組織" in page
+    # Eligible to review (no conflict), not the application's eligibility (応募資格).
+    assert '<th scope="col">審査可否</th>' in page and "審査可</span>" in page
+    assert "応募資格" not in page
 
 
 def test_officer_assigns_and_unassigns(client: FlaskClient) -> None:

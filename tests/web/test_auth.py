@@ -6,6 +6,7 @@ from flask.testing import FlaskClient
 from grants.domain.accounts import Locale, Role
 from grants.extensions import db
 from grants.models import AuditEvent, User
+from grants.services import accounts
 from tests.support.factories import PASSWORD, make_user
 from tests.support.web import csrf_token, login, post_form
 
@@ -53,6 +54,55 @@ def test_deactivation_ends_an_open_session(client: FlaskClient) -> None:
     db.session.get(User, user.id).active = False
     db.session.commit()
     assert client.get("/").status_code == 302
+
+
+def _copy_of_the_session(app: Flask, client: FlaskClient) -> FlaskClient:
+    """Another browser holding the same session cookie (copied, or stolen)."""
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    other = app.test_client()
+    other.set_cookie("session", cookie.value)
+    return other
+
+
+def test_signing_out_ends_the_session_also_where_its_cookie_was_copied(
+    app: Flask, client: FlaskClient
+) -> None:
+    user = make_user()
+    login(client, user.email)
+    copy = _copy_of_the_session(app, client)
+    assert copy.get("/").status_code == 200
+    post_form(client, "/logout", {})
+    assert copy.get("/").status_code == 302
+    assert db.session.query(AuditEvent).filter_by(action="user.sign_out").count() == 1
+    login(client, user.email)  # signing in again works as before
+    assert client.get("/").status_code == 200
+
+
+def test_a_new_password_ends_the_sessions_opened_with_the_old_one(
+    app: Flask, client: FlaskClient
+) -> None:
+    user = make_user()
+    login(client, user.email)
+    assert client.get("/").status_code == 200
+    data = accounts.UserData(
+        email=user.email, name=user.name, role=user.role, locale=user.locale,
+        organization_id=None, active=True,
+    )  # fmt: skip
+    accounts.update_user(make_user(Role.admin), user.id, data, "a-new-password-123")
+    assert client.get("/").status_code == 302
+    assert login(client, user.email, "a-new-password-123").status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_a_session_id_from_before_session_versions_is_refused(app: Flask) -> None:
+    from grants.web.auth import _load_user
+
+    user = make_user()
+    with app.test_request_context():
+        assert _load_user(str(user.id)) is None
+        assert _load_user(f"{user.id}:0") is not None
+        assert _load_user(f"{user.id}:x") is None
 
 
 def test_login_is_rate_limited_with_a_clear_message(app: Flask, client: FlaskClient) -> None:

@@ -252,6 +252,10 @@ def test_the_portfolio_charts_in_japanese(app: Flask, client: FlaskClient) -> No
     assert _title(budget) == _in(app, "ja", BUDGET_TITLE)
     assert "100億円" in budget and "20億円" in budget and "年度" in budget
     assert "¥" not in budget
+    # Sentences in Japanese end with 。, never with an ASCII full stop.
+    assert "PF: 期限内達成率 0%（期日到来 2 件中 0 件）、期限超過 1 件。" in health
+    assert "件." not in health and "円." not in budget
+    assert re.search(r"残額 [^<]*円。", budget)
     _self_contained(page)
 
 

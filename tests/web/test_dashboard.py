@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from grants.domain.accounts import Locale, OrgKind, Role
 from grants.domain.calendar import format_date, tokyo_today
-from grants.domain.states import ApplicationState, MilestoneState
+from grants.domain.states import ApplicationState, GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import Application, BudgetPool, Disbursement, EvidenceSubmission, Milestone
 from tests.support.approvals import approve
@@ -255,6 +255,45 @@ def test_due_next_skips_decided_milestones_and_counts_days_left(
     assert 'data-remaining="500000000"' in block and "¥500,000,000" in block
 
 
+def _evidence_links(html: str) -> list[str]:
+    return re.findall(r'href="/milestones/(\d+)/evidence"', html)
+
+
+def test_the_milestone_taking_evidence_links_to_the_form(app: Flask, client: FlaskClient) -> None:
+    world = make_grant(first_due=TODAY + timedelta(days=20))
+    first, second, third = world.milestones
+    _as(client, Role.applicant, world.grantee)
+    block = _grant_block(_page(client), world.grant.number)
+    assert _evidence_links(_due_next(block)) == [str(first.id)]
+    assert "Submit evidence" in _due_next(block)
+    assert _evidence_links(_step(block, first)) == [str(first.id)]
+    assert _evidence_links(_step(block, second)) == _evidence_links(_step(block, third)) == []
+    # submitted: nothing takes evidence until it is decided
+    _submit(first)
+    assert _evidence_links(_grant_block(_page(client), world.grant.number)) == []
+    # changes requested: the same milestone takes a new round
+    first.state = MilestoneState.changes_requested
+    db.session.commit()
+    block = _grant_block(_page(client), world.grant.number)
+    assert _evidence_links(block) == [str(first.id)] * 2
+
+
+def test_after_a_no_go_or_on_a_suspended_grant_nothing_links_to_the_form(
+    app: Flask, client: FlaskClient
+) -> None:
+    world = make_grant(first_due=TODAY - timedelta(days=10))
+    world.milestones[0].state = MilestoneState.rejected
+    db.session.commit()
+    _as(client, Role.applicant, world.grantee)
+    block = _grant_block(_page(client), world.grant.number)
+    assert f'data-milestone="{world.milestones[1].id}"' in _due_next(block)  # due next ...
+    assert _evidence_links(block) == []  # ... but it waits for the rejected milestone
+    world.milestones[0].state = MilestoneState.approved
+    world.grant.state = GrantState.suspended
+    db.session.commit()
+    assert _evidence_links(_grant_block(_page(client), world.grant.number)) == []
+
+
 def test_due_today_and_a_grant_without_open_milestones(app: Flask, client: FlaskClient) -> None:
     world = make_grant(tranches=(1_000_000,), first_due=TODAY)
     _as(client, Role.applicant, world.grantee)
@@ -278,6 +317,8 @@ def test_japanese_dates_money_and_fiscal_years(app: Flask, client: FlaskClient) 
     login(client, world.applicant.email)  # locale ja
     block = _grant_block(_page(client), world.grant.number)
     assert "2026年9月30日" in block and "1億円" in block and "2026年度" in block
+    # the award amount is labelled as on the grant page, not as the application state
+    assert "<dt>採択額</dt>" in block and "<dt>採択</dt>" not in block
 
 
 # ---- reviewers, officers, admins ---------------------------------------------------------------

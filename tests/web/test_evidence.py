@@ -18,6 +18,7 @@ from grants.domain.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.models import AuditEvent, EvidenceFile, EvidenceSubmission, Milestone, User
 from grants.services import assignments
+from grants.web import evidence as evidence_web
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.matrix import OUTSIDERS, refused, statuses
@@ -408,3 +409,138 @@ def test_text_that_cannot_be_stored_is_refused_beside_its_field(
     assert "制御文字" in errors or "改行やタブ" in errors
     assert stored_files(app) == before
     assert db.session.query(EvidenceSubmission).count() == 0
+
+
+def test_a_shift_jis_csv_from_excel_is_accepted(client: FlaskClient, world: GrantWorld) -> None:
+    data = "化合物,IC50（nM）\r\nA-1,8\r\n".encode("cp932")
+    login(client, world.applicant.email)  # Japanese
+    response = send(client, world.milestones[0], [(data, "データ.csv")])
+    assert response.status_code == 302, response.get_data(as_text=True)
+    stored = db.session.query(EvidenceFile).one()
+    assert stored.original_name == "データ.csv" and stored.content_type == "text/csv"
+
+
+RESEND = "None of the chosen files was kept. Choose all the files again before you submit."
+
+
+def _files_errors(page: str) -> list[str]:
+    match = re.search(r'<ul class="errors" id="files-error">(.*?)</ul>', page, re.S)
+    assert match, "no error beside the file field"
+    return re.findall(r"<li>(.*?)</li>", match.group(1), re.S)
+
+
+def test_a_refused_file_says_that_no_file_was_kept(
+    app: Flask, client: FlaskClient, world: GrantWorld
+) -> None:
+    before = stored_files(app)
+    login_english(client, world.applicant)
+    response = send(client, world.milestones[0], [(PDF, "good.pdf"), (b"", "empty.pdf")])
+    assert response.status_code == 422
+    assert _files_errors(response.get_data(as_text=True)) == [
+        "empty.pdf: the file is empty.",
+        RESEND,
+    ]
+    assert stored_files(app) == before and db.session.query(EvidenceFile).count() == 0
+
+
+def test_other_errors_also_say_that_the_files_must_be_chosen_again(
+    client: FlaskClient, world: GrantWorld
+) -> None:
+    login_english(client, world.applicant)
+    response = send(client, world.milestones[0], [(PDF, "good.pdf")], narrative="")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="narrative-error"' in page
+    assert _files_errors(page) == [RESEND]
+    # nothing chosen: nothing to choose again
+    page = send(client, world.milestones[0], [], narrative="").get_data(as_text=True)
+    assert 'id="narrative-error"' in page and RESEND not in page
+
+
+def test_the_measured_value_is_called_the_same_in_its_label_and_its_error(
+    client: FlaskClient, world: GrantWorld
+) -> None:
+    login(client, world.applicant.email)  # Japanese
+    response = send(client, world.milestones[0], [], measured_0="")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "IC50 の実測値" in page and "<legend>実測値</legend>" in page
+    error = re.search(r'<ul class="errors" id="measured_0-error">(.*?)</ul>', page, re.S)
+    assert error and "実測値を入力してください。" in error.group(1) and "測定値" not in page
+
+
+def test_the_japanese_page_says_so_too(client: FlaskClient, world: GrantWorld) -> None:
+    login(client, world.applicant.email)
+    response = send(client, world.milestones[0], [(PDF, "良い.pdf"), (b"", "空.pdf")])
+    errors = _files_errors(response.get_data(as_text=True))
+    assert errors[0] == "空.pdf：ファイルが空です。"
+    assert errors[1].startswith("選択したファイルはどれも保存されていません。")
+
+
+@pytest.mark.parametrize(
+    ("limit", "shown"),
+    [
+        (20 * 1024 * 1024, "20"),
+        (5 * 1024 * 1024, "5"),
+        (1024 * 1024 * 3 // 2, "1.5"),
+        (1024 * 1024 * 159 // 100, "1.5"),  # rounded down: never more than is accepted
+        (4096, "0"),
+    ],
+)
+def test_the_limit_in_megabytes(limit: int, shown: str) -> None:
+    assert evidence_web.limit_in_mb(limit) == shown
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        (Locale.en, "you can choose several files, at most 5 MB in total."),
+        (Locale.ja, "合計 5 MB まで"),
+    ],
+)
+def test_the_form_states_the_limit_from_the_config(
+    app: Flask, client: FlaskClient, world: GrantWorld, locale: Locale, text: str
+) -> None:
+    saved = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 5 * 1024 * 1024
+    try:
+        world.applicant.locale = locale
+        db.session.commit()
+        login(client, world.applicant.email)
+        page = client.get(f"/milestones/{world.milestones[0].id}/evidence").get_data(as_text=True)
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = saved
+    help_text = re.search(r'<p class="help" id="files-help">(.*?)</p>', page, re.S)
+    assert help_text and text in help_text.group(1)
+    assert re.search(r'<input[^>]*aria-describedby="files-help"[^>]*type="file"', page)
+    assert f'data-max-bytes="{5 * 1024 * 1024}" data-limit-message="files-too-large"' in page
+    message = re.search(r'<p class="alert alert-error" id="files-too-large"[^>]*hidden>', page)
+    assert message, "the script's message is in the page, hidden until needed"
+
+
+def test_the_limit_script_is_served_from_the_app_and_allowed_by_the_csp(
+    client: FlaskClient, world: GrantWorld
+) -> None:
+    login(client, world.applicant.email)
+    response = client.get(f"/milestones/{world.milestones[0].id}/evidence")
+    page = response.get_data(as_text=True)
+    assert '<script src="/static/js/upload-limit.js" defer></script>' in page
+    assert "<script>" not in page  # nothing inline: the CSP allows scripts from 'self' only
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    script = client.get("/static/js/upload-limit.js", buffered=True)
+    body = script.get_data(as_text=True)
+    assert script.status_code == 200
+    assert "maxBytes" in body and "preventDefault" in body and "http" not in body  # no CDN
+
+
+def test_without_a_limit_there_is_no_script(
+    app: Flask, client: FlaskClient, world: GrantWorld
+) -> None:
+    saved = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = None
+    try:
+        login_english(client, world.applicant)
+        page = client.get(f"/milestones/{world.milestones[0].id}/evidence").get_data(as_text=True)
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = saved
+    assert "upload-limit.js" not in page and "data-max-bytes" not in page
+    assert "you can choose several files." in page

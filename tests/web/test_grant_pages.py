@@ -23,7 +23,7 @@ from grants.models import (
     Review,
     User,
 )
-from grants.services import assignments
+from grants.services import amendments, assignments
 from tests.conftest import IsolatedClient
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
@@ -350,3 +350,124 @@ def test_the_number_of_queries_does_not_grow_with_milestones(client: FlaskClient
         assert status == 200
         post_form(client, "/logout", {})
     assert small.count == large.count  # type: ignore[attr-defined]
+
+
+# ---- pending amendment requests and the no-go ------------------------------------------------
+
+
+def _request_amendments(world: GrantWorld) -> list[int]:
+    """A due-date change for milestone 2 and a re-split of 1 and 3, both pending, and a
+    withdrawn request (not listed)."""
+    m1, m2, m3 = world.milestones
+    today = date(2026, 8, 1)
+    ask = amendments.request_amendment
+    withdrawn = ask(world.applicant, world.grant.id, "due_date", m3.id, date(2027, 10, 30),
+                    None, "Later.", today)  # fmt: skip
+    amendments.withdraw_amendment(world.applicant, withdrawn.id)
+    moved = ask(world.applicant, world.grant.id, "due_date", m2.id, date(2027, 4, 30), None,
+                "Trial site set-up.", today)  # fmt: skip
+    resplit = ask(world.applicant, world.grant.id, "resplit", None, None,
+                  {m1.id: 50_000_000, m3.id: 350_000_000}, "Costs move later.", today)  # fmt: skip
+    return [moved.id, resplit.id, withdrawn.id]
+
+
+def _pending_section(page: str) -> str:
+    start = page.index('<section class="card pending-amendments"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_pending_amendment_requests_are_shown_with_links(client: FlaskClient) -> None:
+    world = make_grant()
+    moved, resplit, withdrawn = _request_amendments(world)
+    login_english(client, world.applicant)
+    section = _pending_section(client.get(f"/grants/{world.grant.id}").get_data(as_text=True))
+    assert "Amendment requests awaiting a decision" in section
+    assert f'href="/grants/{world.grant.id}/amendments"' in section
+    for amendment_id in (moved, resplit):
+        assert f'href="/grants/{world.grant.id}/amendments#amendment-{amendment_id}"' in section
+    assert f"#amendment-{withdrawn}" not in section
+    assert "Due date change" in section and "Tranche re-split" in section
+    assert "2. Milestone 2: due date from 30 Mar 2027 to 30 Apr 2027" in section
+    assert "1. Milestone 1: tranche from ¥100,000,000 to ¥50,000,000" in section
+    assert "3. Milestone 3: tranche from ¥300,000,000 to ¥350,000,000" in section
+    assert section.count('<span class="badge">Requested</span>') == 2
+    officer = make_user(Role.officer, locale=Locale.en)
+    switch(client, officer)
+    assert "Amendment requests awaiting a decision" in client.get(
+        f"/grants/{world.grant.id}"
+    ).get_data(as_text=True)
+
+
+def test_pending_amendment_requests_in_japanese(client: FlaskClient) -> None:
+    world = make_grant()
+    _request_amendments(world)
+    login(client, world.applicant.email)
+    section = _pending_section(client.get(f"/grants/{world.grant.id}").get_data(as_text=True))
+    assert "決定待ちの変更申請" in section and "交付額の再配分" in section
+    assert "2. Milestone 2：期日を 2027年3月30日 から 2027年4月30日 に変更" in section
+    assert "1. Milestone 1：トランシェを 1億円 から 5,000万円 に変更" in section
+
+
+def test_no_pending_section_without_pending_requests_or_for_reviewers(
+    client: FlaskClient,
+) -> None:
+    world = make_grant()
+    login(client, world.applicant.email)
+    assert "pending-amendments" not in client.get(f"/grants/{world.grant.id}").get_data(
+        as_text=True
+    )
+    _request_amendments(world)
+    switch(client, world.reviewers[0])
+    assert "pending-amendments" not in client.get(f"/grants/{world.grant.id}").get_data(
+        as_text=True
+    )
+
+
+def test_a_no_go_is_explained_beside_the_rejected_milestone(client: FlaskClient) -> None:
+    world = make_grant()
+    first, second, third = world.milestones
+    first.state = MilestoneState.approved
+    second.state = MilestoneState.rejected
+    db.session.commit()
+    login_english(client, world.applicant)
+    page = client.get(f"/grants/{world.grant.id}").get_data(as_text=True)
+    rejected = _section(page, second)
+    assert f'id="milestone-{second.id}-no-go"' in rejected
+    assert "This milestone was not approved (no-go)." in rejected
+    assert "the programme officer decides whether the grant continues" in rejected
+    assert f'href="/grants/{world.grant.id}/amendments#amendment-new"' in rejected
+    later = _section(page, third)
+    assert "Evidence for this milestone waits for milestone 2, which was not approved" in later
+    assert "/evidence" not in later
+    assert "no-go" not in _section(page, first)
+    # the officer reads the same, without the grantee's amendment link
+    switch(client, make_user(Role.officer, locale=Locale.en))
+    rejected = _section(client.get(f"/grants/{world.grant.id}").get_data(as_text=True), second)
+    assert "This milestone was not approved (no-go)." in rejected
+    assert "#amendment-new" not in rejected
+
+
+def test_the_no_go_in_japanese_and_for_a_suspended_grant(client: FlaskClient) -> None:
+    world = make_grant()
+    first = world.milestones[0]
+    first.state = MilestoneState.rejected
+    world.grant.state = GrantState.suspended  # no amendment can be requested
+    db.session.commit()
+    login(client, world.applicant.email)
+    page = client.get(f"/grants/{world.grant.id}").get_data(as_text=True)
+    rejected = _section(page, first)
+    assert "このマイルストーンは承認されませんでした（No-Go）。" in rejected
+    assert "プログラムオフィサーが判断します" in rejected
+    assert "#amendment-new" not in rejected
+
+
+@pytest.mark.parametrize("case", ["none rejected", "terminated"])
+def test_no_no_go_notice_otherwise(client: FlaskClient, case: str) -> None:
+    world = make_grant()
+    if case == "terminated":
+        world.milestones[0].state = MilestoneState.cancelled
+        world.grant.state = GrantState.terminated
+    db.session.commit()
+    login(client, world.applicant.email)
+    page = client.get(f"/grants/{world.grant.id}").get_data(as_text=True)
+    assert "-no-go" not in page and "waits-for-no-go" not in page

@@ -118,6 +118,22 @@ def test_bad_input_is_shown_beside_the_fields(app: Flask, client: FlaskClient) -
     assert db.session.query(Investment).count() == 0
 
 
+def test_a_duplicate_reference_is_refused_beside_the_evidence(
+    app: Flask, client: FlaskClient
+) -> None:
+    world = make_grant()
+    _officer(client)
+    assert post_form(client, _url(world), _form(world, evidence="X-1")).status_code == 302
+    response = post_form(client, _url(world), _form(world, evidence="X-1", amount="1,000"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    error = page[page.index('id="evidence-error"') :].split("</ul>")[0]
+    assert "A payment from this VC with the reference X-1 is already recorded" in error
+    assert f"¥50,000,000 paid in on {TODAY.day} {TODAY.strftime('%b')} {TODAY.year}" in error
+    assert 'value="1,000"' in page  # the input is kept
+    assert db.session.query(Investment).count() == 1
+
+
 def test_unknown_ids_are_404(app: Flask, client: FlaskClient) -> None:
     _officer(client)
     assert client.get("/officer/grants/999/investments").status_code == 404

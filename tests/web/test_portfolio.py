@@ -135,7 +135,17 @@ def test_pagination(app: Flask, client: FlaskClient) -> None:
     rest = range(PER_PAGE, PER_PAGE + 5)
     assert _order(second) == [f"PG-{n:03d}" for n in rest] + ["PG-0001"]
     assert client.get("/officer/portfolio?page=x").status_code == 200
-    assert _order(client.get("/officer/portfolio?page=9").get_data(as_text=True)) == []
+    past_the_end = client.get("/officer/portfolio?page=9").get_data(as_text=True)
+    assert _order(past_the_end) == _order(second) and "Page 2 of 2" in past_the_end
+
+
+def test_a_page_past_the_end_shows_the_grants_not_an_empty_portfolio(
+    app: Flask, client: FlaskClient
+) -> None:
+    make_grant(code="ONE")
+    _officer(client)
+    page = client.get("/officer/portfolio?page=2").get_data(as_text=True)
+    assert _order(page) == ["ONE-0001"] and "There are no active grants." not in page
 
 
 def test_page_in_japanese(app: Flask, client: FlaskClient) -> None:

@@ -330,6 +330,20 @@ def test_programme_names_with_control_characters_are_refused(
     assert db.session.query(Program).count() == 0
 
 
+def test_a_pool_after_the_programmes_end_is_refused_beside_the_year(client: FlaskClient) -> None:
+    program = make_program(end_date=date(2029, 12, 1))
+    _officer(client)
+    path = f"/officer/programs/{program.id}/pools"
+    response = post_form(client, path, {"fiscal_year": "2030", "appropriation": "0"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    error = page[page.index('id="fiscal_year-error"') :].split("</ul>")[0]
+    assert "FY2030 is outside the programme&#39;s period: FY2026 to FY2029" in error
+    assert "the programme ends on 1 Dec 2029" in error
+    assert 'value="2030"' in page  # the input is kept
+    assert db.session.query(BudgetPool).count() == 0
+
+
 def test_lowering_below_committed_and_released_is_refused(client: FlaskClient) -> None:
     pool = make_pool(appropriation=1_000_000)
     db.session.execute(

@@ -62,6 +62,8 @@ def test_pages_through_many(app: Flask, client: FlaskClient) -> None:
     second = client.get(f"{QUEUE}?page=2").get_data(as_text=True)
     last = [f"AQ-{n:03d}" for n in (PER_PAGE, PER_PAGE + 1)]
     assert _numbers(second) == last and 'rel="prev"' in second
+    past_the_end = client.get(f"{QUEUE}?page=7").get_data(as_text=True)
+    assert _numbers(past_the_end) == last and "Page 2 of 2" in past_the_end
 
 
 def test_an_admin_sees_the_queue_without_release_links(app: Flask, client: FlaskClient) -> None:

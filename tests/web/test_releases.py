@@ -131,7 +131,8 @@ def test_page_in_japanese(app: Flask, client: FlaskClient) -> None:
     world = _approved()
     login(client, make_user(Role.officer, locale=Locale.ja).email)
     page = client.get(_url(world)).get_data(as_text=True)
-    assert "先行マイルストーンがすべて承認済み" in page and "2026年度" in page and "100億円" in page
+    assert "先行マイルストーンがすべて承認済み" in page and "100億円" in page
+    assert "2026年度予算枠" in page and "年度年度" not in page
 
 
 def test_pool_overdraw_shows_the_year_and_the_shortfall(app: Flask, client: FlaskClient) -> None:
@@ -144,3 +145,40 @@ def test_pool_overdraw_shows_the_year_and_the_shortfall(app: Flask, client: Flas
     body = response.get_data(as_text=True)
     assert "FY2026 budget pool cannot cover this tranche: ¥50,000,000 short" in body
     assert db.session.query(Disbursement).count() == 0
+
+
+def _row(page: str, rule_id: str) -> str:
+    start = page.index(f'data-rule="{rule_id}"')
+    return page[start : page.index("</tr>", start)]
+
+
+def test_budget_gate_shows_yen_and_says_it_counts_the_tranches_own_reservation(
+    app: Flask, client: FlaskClient
+) -> None:
+    world = _approved()  # FY2026: 100億円 appropriated, 3億円 committed (milestones 1 and 2)
+    _officer(client)
+    page = client.get(_url(world)).get_data(as_text=True)
+    row = _row(page, "budget_pool")
+    assert '<td class="num">¥100,000,000</td>' in row
+    assert '<td class="num">¥9,800,000,000</td>' in row  # 97億円 available + its own 1億円
+    assert "available for this tranche, including its own reservation" in row
+    assert "9700000000" not in page and "9800000000" not in page
+    note = page[page.index('id="pool-room"') :].split("</p>")[0]
+    assert "Available for this tranche: ¥9,800,000,000" in note
+    assert "¥9,700,000,000 still available" in note and "reservation of ¥100,000,000" in note
+
+    japanese = app.test_client()
+    login(japanese, make_user(Role.officer, locale=Locale.ja).email)
+    page = japanese.get(_url(world)).get_data(as_text=True)
+    row = _row(page, "budget_pool")
+    assert '<td class="num">1億円</td>' in row and '<td class="num">98億円</td>' in row
+    assert "このトランシェに充当できる予算 98億円。自らの引当分を含む" in row
+    assert "このトランシェに充当できる予算: 98億円" in page
+
+
+def test_a_released_tranche_has_no_room_note(app: Flask, client: FlaskClient) -> None:
+    world = _approved()
+    _officer(client)
+    post_form(client, _url(world), {})
+    page = client.get(_url(world)).get_data(as_text=True)
+    assert 'id="pool-room"' not in page

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import OrgKind, Role
+from grants.domain.accounts import Locale, OrgKind, Role
 from grants.domain.states import MilestoneState
 from grants.extensions import db
 from grants.models import AuditEvent, ConflictDeclaration, Milestone, Review, User
@@ -126,7 +126,7 @@ def test_the_review_page_shows_targets_measured_values_and_files(client: FlaskCl
     assert "Assay results attached." in page
     assert "IC50" in page and "&lt;= 10" in page and "7.5" in page and "nM" in page
     assert "assay.pdf" in page and "/evidence/files/" in page
-    assert page.count('type="radio"') == 3
+    assert page.count('type="radio"') == 3 and '="None"' not in page
     assert 'value="approve"' in page and 'value="request_changes"' in page
     assert 'value="reject"' in page and "修正依頼" in page
     assert "<textarea" in page and 'for="comment"' in page
@@ -209,6 +209,15 @@ def test_a_comment_is_required_to_object(client: FlaskClient, decision: str) -> 
     assert db.session.query(Review).count() == 0
 
 
+def test_the_japanese_comment_help_names_the_options_as_they_read(client: FlaskClient) -> None:
+    world = make_grant()
+    milestone = submitted(world)
+    login(client, world.reviewers[0].email)  # Japanese
+    page = client.get(f"/milestones/{milestone.id}/review").get_data(as_text=True)
+    assert "不承認（No-Go）</label>" in page and "修正依頼</label>" in page
+    assert "修正依頼または不承認（No-Go）の場合は必須です。" in page and "不採択" not in page
+
+
 def test_no_decision_chosen_is_422(client: FlaskClient) -> None:
     world = make_grant()
     milestone = submitted(world)
@@ -274,6 +283,23 @@ def test_declaring_a_conflict(client: FlaskClient) -> None:
     assert "元パートナー" in page and world.vc.name in page
     switch(client, world.reviewers[1])
     assert "元パートナー" not in client.get("/reviewer/conflicts").get_data(as_text=True)
+
+
+def test_the_grant_choices_name_the_project_and_the_grantee(client: FlaskClient) -> None:
+    world = make_grant()
+    world.grantee.name_en = "Sakura Bio"
+    db.session.commit()
+    login(client, world.reviewers[0].email)
+    page = client.get("/reviewer/conflicts").get_data(as_text=True)
+    choices = page[page.index('id="grant_id"') :]
+    option = f'<option value="{world.grant.id}">'
+    label = choices[choices.index(option) + len(option) :].split("</option>")[0]
+    assert label == f"MS-TEST-0001 · 抗菌薬候補の開発 · {world.grantee.name}"
+    world.reviewers[0].locale = Locale.en
+    db.session.commit()
+    page = client.get("/reviewer/conflicts").get_data(as_text=True)
+    choices = page[page.index('id="grant_id"') :]
+    assert f"{option}MS-TEST-0001 · 抗菌薬候補の開発 · Sakura Bio</option>" in choices
 
 
 @pytest.mark.parametrize(

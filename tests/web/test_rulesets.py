@@ -638,6 +638,60 @@ def test_publishing_a_draft(officer_client: FlaskClient, world: World) -> None:
     assert "2" in page and f"/officer/rulesets/{world.draft.id}/settings" not in page
 
 
+def test_a_copy_is_published_under_the_versions_name_with_the_day_in_words(
+    officer_client: FlaskClient, world: World
+) -> None:
+    draft = rulesets.copy_to_draft(world.officer, world.published.id)
+    page = _page(officer_client.get(f"/officer/rulesets/{draft.id}"))
+    assert "Copied from version 1." in page and 'id="stale-draft"' not in page
+    assert form_values(page, f"/officer/rulesets/{draft.id}/publish")["title"] == ["AMED-RS v2"]
+    later = tokyo_today(datetime.now(UTC)) + timedelta(days=8)
+    response = post_form(
+        officer_client,
+        f"/officer/rulesets/{draft.id}/publish",
+        {"effective_from": later.isoformat(), "title": "AMED-RS v2"},
+    )
+    assert response.status_code == 302
+    page = _page(officer_client.get(response.headers["Location"]))
+    day = f"{later.day} {later.strftime('%b')} {later.year}"
+    assert f"Version 2 is published, in force from {day}." in page
+    assert later.isoformat() not in page
+    assert db.session.get(RuleSet, draft.id).title == "AMED-RS v2"
+
+
+def test_a_copy_of_a_superseded_version_is_refused_with_both_versions(
+    officer_client: FlaskClient, world: World
+) -> None:
+    first = rulesets.copy_to_draft(world.officer, world.published.id)
+    second = rulesets.copy_to_draft(world.officer, world.published.id)
+    today = tokyo_today(datetime.now(UTC))
+    rulesets.publish(world.officer, first.id, today + timedelta(days=1), today)
+    path = f"/officer/rulesets/{second.id}"
+    page = _page(officer_client.get(path))
+    assert "Version 2 has been published since this draft was copied from version 1" in page
+    response = post_form(
+        officer_client, f"{path}/publish", {"effective_from": str(today + timedelta(days=2))}
+    )
+    assert response.status_code == 422
+    errors = _page(response).split('id="form-errors">')[1].split("</div>")[0]
+    assert "This draft was copied from version 1, but version 2 has been published" in errors
+    db.session.expire_all()
+    assert db.session.get(RuleSet, second.id).status == RuleSetStatus.draft
+
+
+def test_the_publish_refusal_shows_the_day_in_japanese(client: FlaskClient, world: World) -> None:
+    officer = make_user(Role.officer, locale=Locale.ja)
+    login(client, officer.email)
+    today = tokyo_today(datetime.now(UTC))
+    yesterday = today - timedelta(days=1)
+    path = f"/officer/rulesets/{world.draft.id}/publish"
+    response = post_form(client, path, {"effective_from": yesterday.isoformat()})
+    assert response.status_code == 422
+    day = f"{today.year}年{today.month}月{today.day}日"
+    message = f"適用開始日は{day}より前の日付にはできません。"
+    assert message in _field_errors(_page(response), "effective_from")
+
+
 def test_every_edit_url_of_a_published_version_answers_409(
     app: Flask, officer_client: FlaskClient, world: World
 ) -> None:

@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 from grants.domain.accounts import Locale, Role
 from grants.domain.tasks import TaskKind, TaskState
 from grants.models import User
-from grants.services import background
+from grants.services import background, rulesets
 from tests.support.factories import make_org, make_user
 from tests.support.grants import make_grant
 from tests.support.matrix import REVIEWERS, WHO, anonymous_goes_to_login, routes, switch, user_for
@@ -305,3 +305,47 @@ def test_nav_link_for_officers_and_admins_only(app: Flask, client: FlaskClient) 
     for role in (Role.officer, Role.admin):
         switch(client, make_user(role))
         assert 'href="/tasks"' in client.get("/").get_data(as_text=True)
+
+
+def _what_if_task(client: FlaskClient) -> tuple[int, int, User]:
+    w = make_whatif_world()
+    draft_id = draft_without_relaxation(w)
+    login_english(client, w.officer)
+    task_id = _task_id(post_form(client, f"/officer/rulesets/{draft_id}/what-if/tasks", {}))
+    return task_id, draft_id, w.officer
+
+
+def test_a_what_if_task_links_to_its_draft(app: Flask, client: FlaskClient) -> None:
+    task_id, draft_id, _officer = _what_if_task(client)
+    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    link = page[page.index('id="task-ruleset"') :].split("</dd>")[0]
+    assert f'href="/officer/rulesets/{draft_id}"' in link and "草案" in link
+    assert f'action="/tasks/{task_id}/rerun"' in page
+
+
+def test_a_what_if_of_a_deleted_draft_cannot_run_again(app: Flask, client: FlaskClient) -> None:
+    task_id, draft_id, officer = _what_if_task(client)
+    rulesets.delete_draft(officer, draft_id)
+    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "The draft rule set of this what-if no longer exists." in page
+    assert f'href="/officer/rulesets/{draft_id}"' not in page
+    assert f'action="/tasks/{task_id}/rerun"' not in page and 'id="task-rerun"' not in page
+    response = post_form(client, f"/tasks/{task_id}/rerun", {})  # a page loaded before
+    assert response.status_code == 409
+    assert "no longer exists" in response.get_data(as_text=True)
+    assert task_count() == 1
+
+
+def test_status_json_of_someone_elses_or_a_missing_task_is_json(
+    app: Flask, client: FlaskClient
+) -> None:
+    task = make_task(make_user(Role.officer))
+    login_english(client, make_user(Role.officer))
+    for path in (f"/tasks/{task.id}/status.json", "/tasks/999999/status.json"):
+        response = client.get(path)
+        assert response.status_code == 404 and response.mimetype == "application/json", path
+        assert response.get_json()["error"]["code"] == "not_found"
+    switch(client, make_user(Role.applicant, make_org()))
+    forbidden = client.get(f"/tasks/{task.id}/status.json")
+    assert forbidden.status_code == 403 and forbidden.get_json()["error"]["code"] == "forbidden"
+    assert client.get(f"/tasks/{task.id}").mimetype == "text/html"  # the page stays a page

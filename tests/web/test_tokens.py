@@ -33,6 +33,7 @@ def test_every_role_creates_uses_and_revokes_a_token(
     assert client.get("/api/v1/tokens", headers=headers).status_code == 200
     listing = client.get("/settings/tokens").get_data(as_text=True)
     assert "dashboard" in listing and secret not in listing  # shown once only
+    assert "Bearer &lt;token&gt;" in listing
     revoked = post_form(client, f"/settings/tokens/{stored.id}/revoke", {}, follow_redirects=True)
     assert revoked.status_code == 200
     assert client.get("/api/v1/tokens", headers=headers).status_code == 401

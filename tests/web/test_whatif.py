@@ -6,6 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from grants.domain.accounts import Locale
 from grants.domain.rules import amed_certified_vc
 from grants.domain.states import Role
 from grants.services import rulesets
@@ -58,3 +59,29 @@ def test_other_roles_are_forbidden(app: Flask, client: FlaskClient, role: Role) 
     draft_id = _draft_without_relaxation(w)
     login(client, make_user(role, make_org()).email)
     assert client.get(f"/officer/rulesets/{draft_id}/what-if").status_code == 403
+
+
+def _outcomes(html: str, kind: str) -> str:
+    """The report rows of one kind of subject ("Grant" / "Application" or 助成案件 / 応募)."""
+    rows = html.split('<tr class="change-')[1:]
+    return "".join(row.split("</tr>")[0] for row in rows if f"<td>{kind}: " in row)
+
+
+def test_a_failing_application_is_ineligible_and_a_failing_grant_is_blocked(
+    app: Flask, client: FlaskClient
+) -> None:
+    w = make_whatif_world()
+    draft_id = _draft_without_relaxation(w)
+    officer = make_user(Role.officer, locale=Locale.en)
+    login(client, officer.email)
+    html = client.get(f"/officer/rulesets/{draft_id}/what-if?all=1").get_data(as_text=True)
+    applications, grants = _outcomes(html, "Application"), _outcomes(html, "Grant")
+    assert "Ineligible" in applications and "Blocked" not in applications
+    assert "Blocked" in grants and "Ineligible" not in grants  # its next tranche's gate fails
+
+    japanese = app.test_client()
+    login(japanese, w.officer.email)
+    html = japanese.get(f"/officer/rulesets/{draft_id}/what-if?all=1").get_data(as_text=True)
+    applications, grants = _outcomes(html, "応募"), _outcomes(html, "助成案件")
+    assert "要件不適合" in applications and "交付不可" not in applications
+    assert "交付不可" in grants and "要件不適合" not in grants

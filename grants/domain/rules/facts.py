@@ -108,7 +108,12 @@ TRANCHE_FACTS = {
     "tranche_amount": FactSpec(Kind.YEN, "トランシェ額", "Tranche amount"),
     "cumulative_subsidy": FactSpec(Kind.YEN, "累計補助額", "Cumulative subsidy"),
     "paid_in_total": FactSpec(Kind.YEN, "払込済み出資額", "Paid-in co-investment"),
-    "pool_available": FactSpec(Kind.YEN, "予算残額", "Available budget"),
+    # The pool's remaining budget plus the tranche's own reservation (counted as committed).
+    "pool_available": FactSpec(
+        Kind.YEN,
+        "充当可能な予算(自らの引当分を含む)",
+        "Available for the tranche (incl. its own reservation)",
+    ),
     "prior_milestones_total": FactSpec(Kind.COUNT, "先行マイルストーン数", "Prior milestones"),
     "prior_milestones_approved": FactSpec(
         Kind.COUNT, "承認済み先行マイルストーン数", "Prior milestones approved"

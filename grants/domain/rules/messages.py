@@ -70,8 +70,8 @@ _TEMPLATES: dict[str, tuple[str, str, Mapping[str, str]]] = {
         _COUNTS,
     ),
     "within_budget_pool": (
-        "トランシェ額: {actual}(予算残額 {limit})",
-        "Tranche: {actual} (budget available {limit})",
+        "トランシェ額: {actual}(このトランシェに充当できる予算 {limit}。自らの引当分を含む)",
+        "Tranche: {actual} (available for this tranche, including its own reservation: {limit})",
         _AMOUNT,
     ),
     "pro_rata_paid_in": (
@@ -94,6 +94,12 @@ _RELAXED = ("[緩和: {}]", " [relaxation: {}]")
 _JOINERS = ("、", ", ")
 # How one_of's rule compares its values: joined with ", " (checks._one_of_compared).
 _STORED_JOINER = ", "
+
+
+def shown_as(rule_type: str, key: str) -> str:
+    """How `rule_type`'s message shows compared value `key`: "yen", "date", "text", ..."""
+    template = _TEMPLATES.get(rule_type)
+    return template[2].get(key, "text") if template else "text"
 
 
 def render(row: TraceRow) -> dict[str, str]:
