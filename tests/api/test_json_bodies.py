@@ -56,3 +56,14 @@ def test_a_nested_or_malformed_body_is_named_in_the_clients_language(
             headers={"Accept-Language": locale},
         )
         assert assert_error(response, 400, "bad_request")["message"] == expected
+
+
+@pytest.mark.parametrize("depth", [600, 900])
+def test_a_body_json_reads_but_too_deep_to_check_for_control_characters_answers_400(
+    client: FlaskClient, depth: int
+) -> None:
+    """json reads these depths; walking the strings of a field nested this deep would not."""
+    api = api_as(client, Role.applicant)
+    body = '{"name": ' + "[" * depth + "]" * depth + "}"
+    response = api.post("/api/v1/tokens", data=body, content_type="application/json")
+    assert assert_error(response, 400, "bad_request")["message"] == "JSON の入れ子が深すぎます。"
