@@ -27,7 +27,6 @@ from grants.services.actors import Actor
 from grants.services.releases import lock_grant
 
 EVIDENCE_MAX = 500
-# Far above any co-investment and far below the BIGINT limit.
 OPEN_STATES = (GrantState.active, GrantState.suspended)
 
 
