@@ -59,7 +59,7 @@ _MAGIC = {"pdf": b"%PDF-", "png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff"}
 # The part every Office Open XML file of the kind has.
 _OOXML_PART = {"xlsx": "xl/workbook.xml", "docx": "word/document.xml"}
 _SEPARATORS = ("/", "\\")
-_CSV_ENCODINGS = ("utf-8-sig", "cp932")
+_CSV_ENCODINGS = (("utf-8-sig", "utf-8"), ("cp932", "shift_jis"))
 # C0 controls and DEL, except tab, line feed and carriage return
 _BINARY_CONTROLS = frozenset(chr(c) for c in [*range(32), 127]) - set("\t\n\r")
 
@@ -277,31 +277,32 @@ def _check_file(filename: str, stream: BinaryIO) -> tuple[_Checked | None, str |
     if not data:
         return None, _("%(name)s: the file is empty.", name=shown)
     content_type, kind = ALLOWED_TYPES[extension]
-    if not _content_matches(kind, data):
+    charset = _csv_charset(data) if kind == "csv" else None
+    if not (charset if kind == "csv" else _content_matches(kind, data)):
         return None, _(
             "%(name)s: the content is not a valid %(kind)s file.", name=shown, kind=kind.upper()
         )
+    if charset:  # downloads say which, so that the file opens as it was saved
+        content_type = f"{content_type}; charset={charset}"
     return _Checked(name, extension, content_type, data), None
 
 
 def _content_matches(kind: str, data: bytes) -> bool:
     if kind in _MAGIC:
         return data.startswith(_MAGIC[kind])
-    if kind == "csv":
-        return _is_text(data)
     return data.startswith(b"PK\x03\x04") and _has_part(data, _OOXML_PART[kind])
 
 
-def _is_text(data: bytes) -> bool:
-    """UTF-8 (with or without a BOM), else Shift_JIS as Excel saves a CSV in Japan (cp932);
-    either way without the control characters that only binary data carries."""
-    for encoding in _CSV_ENCODINGS:
+def _csv_charset(data: bytes) -> str | None:
+    """utf-8 (with or without a BOM), else shift_jis as Excel saves a CSV in Japan (cp932),
+    either way without the control characters that only binary data carries; None else."""
+    for encoding, charset in _CSV_ENCODINGS:
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return not any(ch in _BINARY_CONTROLS for ch in text)
-    return False
+        return None if any(ch in _BINARY_CONTROLS for ch in text) else charset
+    return None
 
 
 def _has_part(data: bytes, part: str) -> bool:

@@ -155,6 +155,7 @@ def download(file_id: int) -> Response:
     response = send_file(
         path, mimetype=content_type, as_attachment=True, download_name=name, max_age=0
     )
+    response.headers["Content-Type"] = content_type  # a CSV's own charset, not utf-8 added
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

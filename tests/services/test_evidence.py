@@ -89,7 +89,7 @@ def test_grantee_submits_evidence_with_files(app: Flask) -> None:
     assert pdf.content_type == "application/pdf" and pdf.size == len(PDF)
     assert pdf.sha256 == hashlib.sha256(PDF).hexdigest()
     assert rows["photo.JPG"].content_type == "image/jpeg"
-    assert rows["data.csv"].content_type == "text/csv"
+    assert rows["data.csv"].content_type == "text/csv; charset=utf-8"
     folder = Path(app.config["UPLOAD_FOLDER"]).resolve()
     for row in submission.files:
         path = folder / row.stored_name
@@ -103,21 +103,26 @@ def test_grantee_submits_evidence_with_files(app: Flask) -> None:
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "charset"),
     [
-        "化合物,IC50（nM）\r\nA-1,8\r\n".encode("cp932"),  # Excel's 「CSV（カンマ区切り）」
-        "化合物,ｱﾙﾌｧ,①\r\n".encode("cp932"),  # half-width kana and NEC extensions
-        "\ufeff化合物,値\r\nA-1,8\r\n".encode(),  # Excel's 「CSV UTF-8」: with a BOM
-        CSV,
-        b"metric\tvalue\nIC50\t8\n",
+        (
+            "化合物,IC50（nM）\r\nA-1,8\r\n".encode("cp932"),
+            "shift_jis",
+        ),  # Excel's 「CSV（カンマ区切り）」
+        ("化合物,ｱﾙﾌｧ,①\r\n".encode("cp932"), "shift_jis"),  # half-width kana, NEC extensions
+        ("\ufeff化合物,値\r\nA-1,8\r\n".encode(), "utf-8"),  # Excel's 「CSV UTF-8」: with a BOM
+        (CSV, "utf-8"),
+        (b"metric\tvalue\nIC50\t8\n", "utf-8"),
     ],
 )
-def test_csv_files_from_excel_are_accepted_as_they_are(app: Flask, data: bytes) -> None:
+def test_csv_files_from_excel_are_accepted_as_they_are(
+    app: Flask, data: bytes, charset: str
+) -> None:
     world = make_grant()
     submission = submit(world, files=[upload("データ.csv", data)])
     stored = Path(app.config["UPLOAD_FOLDER"]).resolve() / submission.files[0].stored_name
     assert stored.read_bytes() == data  # kept byte for byte, not re-encoded
-    assert submission.files[0].content_type == "text/csv"
+    assert submission.files[0].content_type == f"text/csv; charset={charset}"
 
 
 def test_evidence_without_files_is_accepted(app: Flask) -> None:

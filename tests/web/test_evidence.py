@@ -417,7 +417,22 @@ def test_a_shift_jis_csv_from_excel_is_accepted(client: FlaskClient, world: Gran
     response = send(client, world.milestones[0], [(data, "データ.csv")])
     assert response.status_code == 302, response.get_data(as_text=True)
     stored = db.session.query(EvidenceFile).one()
-    assert stored.original_name == "データ.csv" and stored.content_type == "text/csv"
+    assert stored.original_name == "データ.csv"
+    assert stored.content_type == "text/csv; charset=shift_jis"
+    download = client.get(f"/evidence/files/{stored.id}")
+    assert download.headers["Content-Type"] == "text/csv; charset=shift_jis"
+    assert download.data == data  # byte for byte, as saved
+    download.close()
+
+
+def test_a_utf8_csv_downloads_as_utf8(client: FlaskClient, world: GrantWorld) -> None:
+    login(client, world.applicant.email)
+    data = "\ufeff化合物,IC50\r\n".encode()
+    assert send(client, world.milestones[0], [(data, "data.csv")]).status_code == 302
+    stored = db.session.query(EvidenceFile).one()
+    download = client.get(f"/evidence/files/{stored.id}")
+    assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
+    download.close()
 
 
 RESEND = "None of the chosen files was kept. Choose all the files again before you submit."
