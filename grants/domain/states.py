@@ -31,6 +31,7 @@ __all__ = [
     "can_transition",
     "current_milestone",
     "label",
+    "still_to_release",
 ]
 
 S = TypeVar("S", bound=StrEnum)
@@ -171,6 +172,12 @@ def _table_of(registry: Mapping[type[StrEnum], Mapping[Any, Any]], member: StrEn
         return registry[type(member)]
     except KeyError:
         raise TypeError(f"no entry for {type(member).__name__}") from None
+
+
+def still_to_release(award: int, released: int, state: GrantState) -> int:
+    """Yen of the award that may still be released: none once the grant has ended early
+    (a termination cancels the rest and returns it to the pools)."""
+    return 0 if state == GrantState.terminated else max(award - released, 0)
 
 
 def can_transition(current: S, target: S) -> bool:

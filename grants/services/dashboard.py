@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from grants.domain.alerts import days_overdue
 from grants.domain.permissions import Action, Subject
-from grants.domain.states import ApplicationState, GrantState, MilestoneState
+from grants.domain.states import ApplicationState, GrantState, MilestoneState, still_to_release
 from grants.extensions import db
 from grants.models import Application, Disbursement, Grant, Milestone, Program
 from grants.services.actors import Actor
@@ -83,7 +83,7 @@ class GrantSummary:
 
     @property
     def remaining(self) -> int:
-        return self.award - self.released
+        return still_to_release(self.award, self.released, self.state)
 
     @property
     def due_next(self) -> TimelineStep | None:

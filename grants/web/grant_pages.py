@@ -22,6 +22,7 @@ from grants.domain.states import (
     MilestoneState,
     Role,
     current_milestone,
+    still_to_release,
 )
 from grants.extensions import db
 from grants.models import (
@@ -77,7 +78,7 @@ class GrantPage:
 
     @property
     def remaining(self) -> int:
-        return self.grant.award_amount - self.released
+        return still_to_release(self.grant.award_amount, self.released, self.grant.state)
 
     @property
     def sees_evidence(self) -> bool:

@@ -13,6 +13,7 @@ from grants.domain.states import (
     Role,
     can_transition,
     label,
+    still_to_release,
 )
 
 # The allowed edges, written independently of the module's tables.
@@ -138,3 +139,10 @@ def test_labels_follow_the_enum_not_the_value() -> None:
 def test_unknown_locale_is_refused() -> None:
     with pytest.raises(ValueError):
         label(GrantState.active, "fr")
+
+
+def test_nothing_is_still_to_release_once_a_grant_is_terminated() -> None:
+    assert still_to_release(900, 300, GrantState.active) == 600
+    assert still_to_release(900, 300, GrantState.suspended) == 600
+    assert still_to_release(900, 300, GrantState.terminated) == 0
+    assert still_to_release(900, 900, GrantState.completed) == 0

@@ -87,6 +87,8 @@ def test_officer_terminates(app: Flask, client: FlaskClient) -> None:
     assert "Only an active or suspended grant can be terminated." in page
     assert "Phase 1 no-go" in page
     assert post_form(client, _url(world), {"reason": "again"}).status_code == 409
+    grant_page = client.get(f"/grants/{world.grant.id}").get_data(as_text=True)
+    assert "<dt>Remaining</dt><dd>¥0</dd>" in grant_page  # nothing is left to release
 
 
 def test_unknown_grant_is_404(app: Flask, client: FlaskClient) -> None:
