@@ -144,7 +144,9 @@ def conflicts() -> tuple[str, int] | Response:
         else:
             flash(_("Your declaration was saved."), "success")
             return redirect(url_for("reviews.conflicts"))
-    page = render_template("reviews/conflicts.html", form=form, rows=_declarations())
+    page = render_template(
+        "reviews/conflicts.html", form=form, rows=_declarations(), grant_label=_grant_label
+    )
     return page, 422 if form.errors or form.form_errors else 200
 
 
@@ -172,7 +174,12 @@ def _declarations() -> list[tuple[ConflictDeclaration, Organization | None, Gran
         o.id: o
         for o in db.session.scalars(select(Organization).where(Organization.id.in_(org_ids)))
     }
-    grants = {g.id: g for g in db.session.scalars(select(Grant).where(Grant.id.in_(grant_ids)))}
+    query = (
+        select(Grant)
+        .where(Grant.id.in_(grant_ids))
+        .options(selectinload(Grant.application), selectinload(Grant.organization))
+    )
+    grants = {g.id: g for g in db.session.scalars(query)}
     return [
         (d, orgs.get(d.organization_id or 0), grants.get(d.grant_id or 0)) for d in declarations
     ]

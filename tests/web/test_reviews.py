@@ -344,3 +344,13 @@ def test_a_declared_conflict_hides_the_grant_from_my_queue(client: FlaskClient) 
     assert f"/milestones/{milestone.id}/review" not in client.get("/reviewer/queue").get_data(
         as_text=True
     )
+
+
+def test_my_declarations_name_the_grant_as_the_choices_do(client: FlaskClient) -> None:
+    world = make_grant()
+    login(client, world.reviewers[0].email)
+    data = {"organization_id": "", "grant_id": str(world.grant.id), "note": "共同研究者"}
+    assert post_form(client, "/reviewer/conflicts", data).status_code == 302
+    page = client.get("/reviewer/conflicts").get_data(as_text=True)
+    listing = page[page.index("共同研究者") - 400 : page.index("共同研究者")]
+    assert f"<td>MS-TEST-0001 · 抗菌薬候補の開発 · {world.grantee.name}</td>" in listing
