@@ -58,10 +58,13 @@ def login() -> str | Response:
 
 @bp.post("/logout")
 def logout() -> Response:
+    message = _("You are signed out.")  # in the account's language, while it is known
     if current_user.is_authenticated:
-        accounts.end_sessions(current_user._get_current_object())
+        user = current_user._get_current_object()
+        accounts.end_sessions(user)
+        session[SESSION_KEY] = str(user.locale)  # the sign-in page keeps that language
     logout_user()
-    flash(_("You are signed out."), "info")
+    flash(message, "info")
     return redirect(url_for("auth.login"))
 
 

@@ -204,3 +204,12 @@ def test_unexpected_errors_render_a_500_page_in_both_languages(database_url: str
     assert api.get_json() == {
         "error": {"code": "not_found", "message": "There is no page at this address.", "fields": {}}
     }
+
+
+def test_signing_out_speaks_the_accounts_language_to_the_end(client: FlaskClient) -> None:
+    user = make_user(locale=Locale.en)
+    login(client, user.email)
+    headers = {"Accept-Language": "ja"}
+    page = post_form(client, "/logout", {}, follow_redirects=True, headers=headers)
+    html = page.get_data(as_text=True)
+    assert "You are signed out." in html and 'lang="en"' in html
