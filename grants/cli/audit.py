@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from grants.cli import grants_cli
@@ -19,6 +21,10 @@ def audit_verify(anchor: str | None) -> None:
 
     Keep the printed head hash outside the database (a ticket, a signed note) and pass it
     as --anchor later: a chain alone cannot show that its newest rows were cut off."""
+    if anchor is not None:
+        anchor = anchor.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", anchor):
+            raise click.BadParameter("a head hash is 64 hexadecimal digits", param_hint="--anchor")
     report = verify_chain(anchor)
     if report.ok:
         click.echo(f"OK: {report.checked} audit events verified. Head: {report.head}")

@@ -70,6 +70,10 @@ def test_an_anchor_shows_that_the_newest_rows_were_cut_off(
     assert head == _events()[-1].hash
     ok = runner.invoke(args=["grants", "audit-verify", "--anchor", head])
     assert ok.exit_code == 0 and f"Head: {head}" in ok.output
+    pasted = runner.invoke(args=["grants", "audit-verify", "--anchor", f" {head.upper()} "])
+    assert pasted.exit_code == 0
+    typo = runner.invoke(args=["grants", "audit-verify", "--anchor", "deadbeef"])
+    assert typo.exit_code == 2 and "64 hexadecimal digits" in typo.output
     make_org()  # later rows keep an older anchor valid
     assert verify_chain(head).ok
     newest = _events()[-2:]
