@@ -109,7 +109,8 @@ def users() -> str:
         # autoescape: a % or _ typed in the search box is that character, not a wildcard
         query = query.where(
             or_(
-                User.email.icontains(term, autoescape=True),
+                # read as addresses are stored: ｆｏｏ finds foo@…
+                User.email.icontains(normalize_email(term), autoescape=True),
                 User.name.icontains(term, autoescape=True),
             )
         )

@@ -170,6 +170,8 @@ def test_user_search(client: FlaskClient) -> None:
     login(client, make_user(Role.admin).email)
     page = client.get("/admin/users?q=findme").get_data(as_text=True)
     assert "findme@example.jp" in page and "other@example.jp" not in page
+    full_width = client.get("/admin/users?q=ＦＩＮＤｍｅ").get_data(as_text=True)
+    assert "findme@example.jp" in full_width  # read as addresses are stored
 
 
 @pytest.mark.parametrize(
