@@ -2,7 +2,7 @@
 
 A role missing from an action's row is refused outright; otherwise the role's
 checks run in order and the first failing one gives the reason. Services call
-`require` (authoritative); templates call `decide` to hide buttons.
+`require` (services.permission, authoritative); templates call `decide` to hide buttons.
 """
 
 from __future__ import annotations
@@ -108,13 +108,18 @@ def _current_milestone(subject: Subject) -> Reason | None:
     return Reason.not_current_milestone if subject.awaits_earlier_milestone else None
 
 
-def _in_state(*states: str) -> Check:
-    allowed = frozenset(states)
+@dataclass(frozen=True)
+class _InState:
+    """The check that the object is in one of `allowed` (members of one state enum)."""
 
-    def check(subject: Subject) -> Reason | None:
-        return None if subject.state in allowed else Reason.state
+    allowed: frozenset[StrEnum]
 
-    return check
+    def __call__(self, subject: Subject) -> Reason | None:
+        return None if subject.state in self.allowed else Reason.state
+
+
+def _in_state(*states: StrEnum) -> _InState:
+    return _InState(frozenset(states))
 
 
 Rule = Mapping[Role, tuple[Check, ...]]
@@ -200,6 +205,15 @@ def decide(action: Action, subject: Subject) -> Decision:
         if reason := check(subject):
             return Decision(False, reason)
     return Decision(True, Reason.ok)
+
+
+def refused_state(action: Action, subject: Subject) -> StrEnum | None:
+    """The object's state, as a member of its enum, when it is what refuses `action`."""
+    for check in _RULES[action].get(subject.role, ()):
+        if isinstance(check, _InState) and check(subject):
+            kind = type(next(iter(check.allowed)))
+            return kind(subject.state) if subject.state in set(kind) else None
+    return None
 
 
 def _role_refusal(action: Action, role: Role) -> Reason:

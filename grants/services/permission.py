@@ -8,11 +8,7 @@ from flask_babel import gettext as _
 from grants.domain import states
 from grants.domain.accounts import Role
 from grants.domain.errors import Conflict, NotAllowed
-from grants.domain.permissions import Action, Reason, Subject, decide
-from grants.domain.states import ApplicationState, MilestoneState
-
-# The object whose state an action's state check reads (see Subject.state).
-_MILESTONE_ACTIONS = frozenset({Action.submit_evidence, Action.review_milestone})
+from grants.domain.permissions import Action, Reason, Subject, decide, refused_state
 
 
 def require(action: Action, subject: Subject) -> None:
@@ -24,17 +20,18 @@ def require(action: Action, subject: Subject) -> None:
     if decision.reason is Reason.not_current_milestone:
         raise Conflict(_("Evidence is accepted only for the grant's current milestone."))
     if decision.reason is Reason.state:
-        raise Conflict(
-            _("This cannot be done while it is “%(state)s”.", state=_state_label(action, subject))
-        )
+        raise Conflict(_state_refusal(action, subject))
     if decision.reason is Reason.separation_of_duties and subject.role != Role.admin:
         raise NotAllowed(_("You reviewed this milestone: another officer must do this."))
     raise NotAllowed(_refusals()[decision.reason])
 
 
-def _state_label(action: Action, subject: Subject) -> str:
-    kind = MilestoneState if action in _MILESTONE_ACTIONS else ApplicationState
-    return states.label(kind(subject.state), str(get_locale() or "ja"))
+def _state_refusal(action: Action, subject: Subject) -> str:
+    state = refused_state(action, subject)
+    if state is None:
+        return _("This cannot be done in its present state.")
+    label = states.label(state, str(get_locale() or "ja"))
+    return _("This cannot be done while it is “%(state)s”.", state=label)
 
 
 def _refusals() -> dict[Reason, str]:

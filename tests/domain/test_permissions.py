@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from grants.domain.permissions import Action, Reason, Subject, decide
+from grants.domain.permissions import Action, Reason, Subject, decide, refused_state
 from grants.domain.states import ApplicationState, GrantState, MilestoneState, Role
 
 A = Action
@@ -141,3 +141,15 @@ def test_officer_who_reviewed_the_milestone_cannot_release() -> None:
 )
 def test_admin_does_not_move_money(action: Action) -> None:
     assert _reason(action, Role.admin) is Reason.separation_of_duties
+
+
+def test_the_refusing_state_is_named_as_a_member_of_its_own_enum() -> None:
+    grantee = {"is_owner_org": True}
+    ineligible = Subject(Role.applicant, state="screened_ineligible", **grantee)
+    assert refused_state(A.edit_application, ineligible) is ApplicationState.screened_ineligible
+    approved = Subject(Role.applicant, state="approved", **grantee)
+    assert refused_state(A.submit_evidence, approved) is MilestoneState.approved
+    assert (
+        refused_state(A.edit_application, Subject(Role.applicant, state="draft", **grantee)) is None
+    )
+    assert refused_state(A.edit_application, Subject(Role.applicant, **grantee)) is None  # no state

@@ -58,3 +58,9 @@ def test_a_state_refusal_names_the_state(
     with force_locale("en"), pytest.raises(Conflict) as refused:
         require(action, subject)
     assert refused.value.message == expected
+
+
+def test_a_state_refusal_without_a_known_state_still_answers_in_words(app: Flask) -> None:
+    with force_locale("en"), pytest.raises(Conflict) as refused:
+        require(Action.edit_application, Subject(Role.applicant, **OWNER))  # no state given
+    assert refused.value.message == "This cannot be done in its present state."
