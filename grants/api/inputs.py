@@ -97,7 +97,9 @@ def _text_errors(value: Any, field: fields.Field | None) -> Any:
     if isinstance(value, Mapping):
         if isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
             return _schema_errors(value, field.schema) or None
-        found = {key: _text_errors(item, None) for key, item in value.items()}
+        found = {
+            key: _text_errors(key, None) or _text_errors(item, None) for key, item in value.items()
+        }
         return {key: messages for key, messages in found.items() if messages} or None
     if isinstance(value, list | tuple):
         inner = field.inner if isinstance(field, fields.List) else field

@@ -16,7 +16,7 @@ from grants.api.inputs import ApiParser
 from grants.domain.accounts import Role
 from grants.domain.rules import amed_certified_vc
 from grants.extensions import db
-from grants.models import Amendment, ApiToken, Application, Program
+from grants.models import Amendment, ApiToken, Application, Program, RuleSet
 from tests.support.api import ApiClient, api_as, assert_error
 from tests.support.applications import ready_application
 from tests.support.grants import make_grant
@@ -151,3 +151,15 @@ def test_text_inside_a_rule_set_document_is_storable(app: Flask, client: FlaskCl
             }
         }
     }
+
+
+def test_a_key_inside_a_rule_set_document_is_checked_too(app: Flask, client: FlaskClient) -> None:
+    program = make_ruleset_program()
+    api = api_as(client, Role.officer)
+    document = amed_certified_vc()
+    rule(document, "lead_vc_min")["label"]["ja\x00"] = "下限"
+    path = f"/api/v1/programs/{program.id}/rulesets"
+    error = assert_error(api.post(path, json={"title": "第7回", "document": document}), 422)
+    label = error["fields"]["document"]["rules"]["4"]["label"]
+    assert label == {"ja\x00": ["制御文字（U+0000）が含まれています。取り除いてください。"]}
+    assert db.session.query(RuleSet).filter_by(program_id=program.id).count() == 0
