@@ -7,6 +7,7 @@ import unicodedata
 from fractions import Fraction
 
 from grants.domain.problems import N_, shown
+from grants.domain.text import figure
 
 # The largest amount any form or API field takes (1,000兆円): above every budget pool, and
 # sums of many such amounts stay far below a BIGINT column's limit.
@@ -79,7 +80,7 @@ def parse_ratio(text: str) -> Fraction:
         raise ValueError(
             N_("A ratio must be given as text such as '1/3', not %(value)s.", value=shown(text))
         )
-    body = ratio_text(text)
+    body = figure(text)
     percent = body.endswith("%")
     if percent:
         body = body[:-1].strip()
@@ -101,11 +102,6 @@ def parse_ratio(text: str) -> Fraction:
     if negative and value:
         raise ValueError(N_("Ratio '%(text)s' is negative.", text=shown(text)))
     return value / 100 if percent else value
-
-
-def ratio_text(text: str) -> str:
-    """Ratio text as stored: plain characters (NFKC), without surrounding spaces."""
-    return unicodedata.normalize("NFKC", text).strip()
 
 
 def floor_yen(amount: int, ratio: Fraction) -> int:

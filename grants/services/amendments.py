@@ -21,10 +21,10 @@ from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.domain.money import YEN_MAX, format_yen
 from grants.domain.permissions import Action
 from grants.domain.states import (
+    AWAITING_EVIDENCE,
     AmendmentKind,
     AmendmentState,
     GrantState,
-    MilestoneState,
 )
 from grants.extensions import db
 from grants.models import Amendment, BudgetPool, Disbursement, Grant, Milestone
@@ -35,7 +35,6 @@ from grants.services.actors import Actor
 from grants.services.releases import lock_grant, lock_milestones, lock_pools
 from grants.services.transitions import transition
 
-OPEN_STATES = (MilestoneState.planned, MilestoneState.changes_requested)
 REASON_MAX = 2000
 Split = Mapping[int, int]
 
@@ -165,7 +164,7 @@ def for_grant(grant_id: int) -> list[Amendment]:
 def open_milestones(grant: Grant) -> list[Milestone]:
     """Milestones whose date or tranche may still change: open and not released."""
     released = _released_ids(grant.id)
-    return [m for m in grant.milestones if m.state in OPEN_STATES and m.id not in released]
+    return [m for m in grant.milestones if m.state in AWAITING_EVIDENCE and m.id not in released]
 
 
 def request_snapshot(amendment: Amendment) -> dict[str, Any]:
@@ -306,7 +305,7 @@ def _planned_changes(
 
     def still_open(mid: int | None) -> Milestone:
         milestone = milestones.get(mid) if mid is not None else None
-        if milestone is None or milestone.state not in OPEN_STATES or mid in released:
+        if milestone is None or milestone.state not in AWAITING_EVIDENCE or mid in released:
             raise Conflict(_("The milestone is no longer open; this amendment cannot apply."))
         return milestone
 

@@ -12,9 +12,9 @@ from grants.domain.money import (
     format_yen_plain,
     parse_ratio,
     parse_yen,
-    ratio_text,
 )
 from grants.domain.problems import Problem
+from grants.domain.text import figure
 
 
 @pytest.mark.parametrize(
@@ -89,8 +89,8 @@ def test_ratio_messages_keep_their_msgid_for_translation(
 
 
 def test_ratio_text_is_stored_in_plain_characters() -> None:
-    assert ratio_text(" ２５％ ") == "25%"
-    assert ratio_text("１／３") == "1/3"
+    assert figure(" ２５％ ") == "25%"
+    assert figure("１／３") == "1/3"
 
 
 @pytest.mark.parametrize(

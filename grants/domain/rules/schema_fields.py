@@ -11,10 +11,11 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
 
-from grants.domain.money import YEN_MAX, parse_ratio, ratio_text
+from grants.domain.money import YEN_MAX, parse_ratio
 from grants.domain.problems import N_, Problem, problem_of, shown
 from grants.domain.rules.conditions import normalise_test
 from grants.domain.rules.facts import FACTS, KIND_NAMES, Kind, either, iso_date
+from grants.domain.text import figure
 
 _FIELD = {
     "required": N_("Missing data for required field."),
@@ -91,7 +92,7 @@ class Ratio(Raw):
             parse_ratio(value)
         except ValueError as error:
             raise ValidationError(problem_of(error)) from None
-        return ratio_text(value)
+        return figure(value)
 
 
 class IsoDate(Raw):
