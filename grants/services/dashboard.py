@@ -127,7 +127,7 @@ def reviewer_waiting(actor: Actor) -> int:
     return len(review_queue(actor))
 
 
-def officer_summary(actor: Actor, today: date) -> OfficerSummary:
+def officer_summary(actor: Actor) -> OfficerSummary:
     """Applications to screen or decide, tranches to release, overdue (flagged) milestones:
     one query. `today` is the page's day (the counts do not depend on it).
 

@@ -28,7 +28,6 @@ CODE_PATTERN = re.compile(r"[A-Z0-9-]{2,30}")
 NAME_MAX = 200
 FISCAL_YEAR_MIN = 2000
 FISCAL_YEAR_MAX = 2100
-# Far above any programme (the largest is ~10^11 yen) and far below the BIGINT limit.
 
 
 @dataclass(frozen=True)

@@ -54,10 +54,10 @@ def state_label(member: StrEnum, locale: str | None = None) -> str:
     return states.label(member, locale or current_locale())
 
 
-def overdue_days(since: date | None, today: date | None = None) -> int:
-    """Days overdue on `today` (default: today in Tokyo) of a milestone flagged overdue
-    since `since`, for templates/_macros/milestones.html."""
-    return days_overdue(since, today or tokyo_today(datetime.now(UTC)))
+def overdue_days(since: date | None) -> int:
+    """Days overdue today in Tokyo of a milestone flagged overdue since `since`, for
+    templates/_macros/milestones.html."""
+    return days_overdue(since, tokyo_today(datetime.now(UTC)))
 
 
 def _in_page_locale(function: Callable[[Any, str | None], str]) -> Callable[..., str]:

@@ -55,7 +55,6 @@ class MilestoneView:
     milestone: Milestone
     rounds: list[Round]
     disbursement: Disbursement | None
-    overdue: bool  # the scan's flag (milestone.overdue_since) is set
     can_submit: bool
     can_review: bool
 
@@ -248,7 +247,6 @@ def _milestone_view(
         milestone=milestone,
         rounds=rounds,
         disbursement=disbursement,
-        overdue=milestone.overdue_since is not None,
         # evidence for the grant's current milestone only, as services.evidence checks
         can_submit=takes_evidence(relation, grant.state, milestone.sequence, stages),
         can_review=grant.state == GrantState.active

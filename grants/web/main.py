@@ -31,5 +31,5 @@ def _dashboard() -> dict[str, Any]:
     if user.role == Role.reviewer:
         return {"today": today, "waiting": dashboard.reviewer_waiting(user)}
     if user.role == Role.officer:
-        return {"today": today, "summary": dashboard.officer_summary(user, today)}
+        return {"today": today, "summary": dashboard.officer_summary(user)}
     return {"today": today}

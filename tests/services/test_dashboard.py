@@ -105,12 +105,12 @@ def test_officer_summary_counts(app: Flask) -> None:
     approve(world, world.milestones[1])
     world.milestones[2].overdue_since = TODAY
     db.session.commit()
-    summary = dashboard.officer_summary(make_user(Role.officer), TODAY)
+    summary = dashboard.officer_summary(make_user(Role.officer))
     # milestone 1 is past due but not flagged (no scan has run): only milestone 3 counts
     assert summary == dashboard.OfficerSummary(0, 0, 1, 1)
     world.milestones[0].overdue_since = date(2026, 10, 1)
     db.session.commit()
-    assert dashboard.officer_summary(make_user(Role.officer), TODAY).overdue_milestones == 2
+    assert dashboard.officer_summary(make_user(Role.officer)).overdue_milestones == 2
 
 
 def test_each_summary_belongs_to_its_role(app: Flask) -> None:
@@ -119,7 +119,7 @@ def test_each_summary_belongs_to_its_role(app: Flask) -> None:
         dashboard.applicant_dashboard(make_user(Role.officer), TODAY)
     for role in (Role.applicant, Role.admin, Role.reviewer):
         with pytest.raises(NotAllowed):
-            dashboard.officer_summary(make_user(role), TODAY)
+            dashboard.officer_summary(make_user(role))
     with pytest.raises(NotAllowed):
         dashboard.reviewer_waiting(world.applicant)
     assert dashboard.reviewer_waiting(world.reviewers[0]) == 0
