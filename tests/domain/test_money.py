@@ -120,6 +120,7 @@ def test_ratio_text_is_stored_in_plain_characters() -> None:
         ("１０億", 10**9),
         ("1,000兆", YEN_MAX),
         ("0" * 5000 + "1", 1),
+        ("-0", 0),  # nothing, whatever its sign
     ],
 )
 def test_parse_yen_reads_amounts_as_typed(text: str, expected: int) -> None:

@@ -146,3 +146,4 @@ def test_nothing_is_still_to_release_once_a_grant_is_terminated() -> None:
     assert still_to_release(900, 300, GrantState.suspended) == 600
     assert still_to_release(900, 300, GrantState.terminated) == 0
     assert still_to_release(900, 900, GrantState.completed) == 0
+    assert still_to_release(900, 1000, GrantState.active) == 0  # never below nothing

@@ -213,3 +213,9 @@ def test_signing_out_speaks_the_accounts_language_to_the_end(client: FlaskClient
     page = post_form(client, "/logout", {}, follow_redirects=True, headers=headers)
     html = page.get_data(as_text=True)
     assert "You are signed out." in html and 'lang="en"' in html
+
+
+def test_signing_out_when_signed_out_only_goes_to_the_sign_in_page(client: FlaskClient) -> None:
+    response = post_form(client, "/logout", {})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert db.session.query(AuditEvent).filter_by(action="user.sign_out").count() == 0
