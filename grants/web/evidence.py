@@ -27,6 +27,7 @@ from grants.extensions import db
 from grants.models import Milestone
 from grants.services import evidence
 from grants.web.access import actor, requires
+from grants.web.application_forms import has_errors
 from grants.web.forms import Form, apply_errors
 
 bp = Blueprint("evidence", __name__)
@@ -127,7 +128,7 @@ def new(milestone_id: int) -> tuple[str, int] | Response:
                     _anchor=f"milestone-{milestone_id}",
                 )
             )
-    failed = bool(form.form_errors) or any(f.errors for f in form)  # errors added late too
+    failed = has_errors(form)  # errors added after validation count too
     if failed and _chose_files(form):
         # A browser cannot fill a file input again: say so, or the good files go unnoticed.
         form.files.errors = [
