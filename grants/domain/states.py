@@ -31,7 +31,9 @@ __all__ = [
     "can_transition",
     "current_milestone",
     "label",
+    "no_go",
     "still_to_release",
+    "waits_for_no_go",
 ]
 
 S = TypeVar("S", bound=StrEnum)
@@ -141,6 +143,20 @@ def current_milestone(milestones: Iterable[tuple[int, str]]) -> int | None:
     """
     open_ones = [sequence for sequence, state in milestones if state != _Mil.approved]
     return min(open_ones, default=None)
+
+
+def no_go(milestones: Iterable[tuple[int, str]]) -> int | None:
+    """The current milestone's sequence when it was rejected (a no-go): it takes no more
+    evidence, and no later one takes any, until an officer decides how the grant goes on."""
+    stages = dict(milestones)
+    current = current_milestone(stages.items())
+    return current if current is not None and stages[current] == _Mil.rejected else None
+
+
+def waits_for_no_go(sequence: int, state: str, milestones: Iterable[tuple[int, str]]) -> bool:
+    """A milestone still awaiting evidence after a no-go: it waits on that decision."""
+    held = no_go(milestones)
+    return held is not None and sequence > held and state in AWAITING_EVIDENCE
 
 
 def awaits_earlier_milestone(sequence: int, milestones: Iterable[tuple[int, str]]) -> bool:

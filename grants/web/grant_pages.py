@@ -21,8 +21,9 @@ from grants.domain.states import (
     GrantState,
     MilestoneState,
     Role,
-    current_milestone,
+    no_go,
     still_to_release,
+    waits_for_no_go,
 )
 from grants.extensions import db
 from grants.models import (
@@ -57,6 +58,7 @@ class MilestoneView:
     disbursement: Disbursement | None
     can_submit: bool
     can_review: bool
+    waits_for_no_go: bool  # awaits evidence behind a rejected earlier milestone
 
 
 @dataclass
@@ -147,18 +149,16 @@ def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> Gra
         timeline,
         quorum,
         pending_for_grant(grant.id),
-        _no_go(grant),
+        _no_go(grant, stages),
     )
 
 
-def _no_go(grant: Grant) -> Milestone | None:
-    """The grant's current milestone (states.current_milestone) if it was rejected: it takes
-    no more evidence, and no later one takes any, until an officer decides how it goes on."""
-    sequence = current_milestone([(m.sequence, str(m.state)) for m in grant.milestones])
-    current = next((m for m in grant.milestones if m.sequence == sequence), None)
-    if current is None or current.state != MilestoneState.rejected:
+def _no_go(grant: Grant, stages: list[tuple[int, str]]) -> Milestone | None:
+    """The rejected current milestone (states.no_go) of a grant that is still running."""
+    sequence = no_go(stages)
+    if sequence is None or grant.state not in (GrantState.active, GrantState.suspended):
         return None
-    return current if grant.state in (GrantState.active, GrantState.suspended) else None
+    return next(m for m in grant.milestones if m.sequence == sequence)
 
 
 def _follows_reviews(subject: Subject, grant: Grant) -> bool:
@@ -252,4 +252,5 @@ def _milestone_view(
         can_review=grant.state == GrantState.active
         and awaiting_me
         and decide(Action.review_milestone, relation).allowed,
+        waits_for_no_go=waits_for_no_go(milestone.sequence, milestone.state, stages),
     )

@@ -13,7 +13,9 @@ from grants.domain.states import (
     Role,
     can_transition,
     label,
+    no_go,
     still_to_release,
+    waits_for_no_go,
 )
 
 # The allowed edges, written independently of the module's tables.
@@ -147,3 +149,17 @@ def test_nothing_is_still_to_release_once_a_grant_is_terminated() -> None:
     assert still_to_release(900, 300, GrantState.terminated) == 0
     assert still_to_release(900, 900, GrantState.completed) == 0
     assert still_to_release(900, 1000, GrantState.active) == 0  # never below nothing
+
+
+def test_a_rejected_current_milestone_holds_the_later_ones() -> None:
+    stages = [(1, "approved"), (2, "rejected"), (3, "planned"), (4, "changes_requested")]
+    assert no_go(stages) == 2
+    assert waits_for_no_go(3, "planned", stages) and waits_for_no_go(4, "changes_requested", stages)
+    assert not waits_for_no_go(2, "rejected", stages)
+    assert not waits_for_no_go(3, "submitted", stages)  # not awaiting evidence
+
+
+def test_no_no_go_while_the_current_milestone_is_open_or_all_are_approved() -> None:
+    assert no_go([(1, "approved"), (2, "submitted"), (3, "rejected")]) is None
+    assert no_go([(1, "approved"), (2, "approved")]) is None
+    assert not waits_for_no_go(3, "planned", [(1, "approved"), (2, "planned"), (3, "planned")])
