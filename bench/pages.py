@@ -47,11 +47,11 @@ from sqlalchemy.engine import Engine  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
 from grants import create_app  # noqa: E402
-from grants.domain.calendar import tokyo_today  # noqa: E402
+from grants.core import audit  # noqa: E402
+from grants.core.actors import SYSTEM  # noqa: E402
+from grants.core.calendar import tokyo_today  # noqa: E402
 from grants.extensions import db  # noqa: E402
-from grants.models import Program  # noqa: E402
-from grants.services import audit  # noqa: E402
-from grants.services.actors import SYSTEM  # noqa: E402
+from grants.programs.models import Program  # noqa: E402
 from tests.support import pgcluster  # noqa: E402
 from tests.support.bulk import APPLICANT, OFFICER, REVIEWER, Sizes, populate  # noqa: E402
 from tests.support.factories import PASSWORD  # noqa: E402

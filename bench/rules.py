@@ -16,7 +16,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grants.domain.rules import (  # noqa: E402
+from grants.rules import (
     STAGES,
     CompiledRuleSet,
     VcCertification,

@@ -52,27 +52,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, select, text, update  # noqa: E402
 
 from grants import create_app  # noqa: E402
-from grants.domain import alerts as rules  # noqa: E402
-from grants.domain.calendar import fiscal_year  # noqa: E402
-from grants.domain.rules import validate_ruleset  # noqa: E402
-from grants.domain.rules.presets import milestone_programme  # noqa: E402
-from grants.extensions import db  # noqa: E402
-from grants.models import (  # noqa: E402
-    Application,
-    BudgetPool,
+from grants.accounts.models import Organization, User
+from grants.alerts import rules  # noqa: E402
+from grants.alerts.scan.service import default_schedule, scan  # noqa: E402
+from grants.applications.models import Application
+from grants.awards.models import (
     Disbursement,
     EvidenceSubmission,
     Grant,
     Milestone,
-    Organization,
-    Program,
     ReviewerAssignment,
-    RuleSet,
-    User,
 )
-from grants.services import audit  # noqa: E402
-from grants.services.actors import SYSTEM  # noqa: E402
-from grants.services.alerts_scan import default_schedule, scan  # noqa: E402
+from grants.core import audit  # noqa: E402
+from grants.core.actors import SYSTEM  # noqa: E402
+from grants.core.calendar import fiscal_year  # noqa: E402
+from grants.extensions import db  # noqa: E402
+from grants.programs.models import BudgetPool, Program
+from grants.rules import validate_ruleset  # noqa: E402
+from grants.rules.presets import milestone_programme  # noqa: E402
+from grants.rulesets.models import RuleSet
 from tests.support import pgcluster  # noqa: E402
 
 N_GRANTS = 10_000

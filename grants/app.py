@@ -1,7 +1,13 @@
-"""The application factory."""
+"""The application factory: the one place that knows every feature.
+
+It imports each feature's models (so that their tables are in the metadata), registers
+its HTML and API blueprints and its commands, and hands the scheduler its jobs. Nothing
+else imports a feature's web or api module.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -9,13 +15,68 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from grants.core.db import READ_ONLY, commit_read_only_requests
+from grants.core.http.routing import BoundedInt
+from grants.core.settings import load_config
 from grants.extensions import babel, csrf, db, limiter, login_manager, migrate
-from grants.read_transactions import commit_read_only_requests
-from grants.routing import BoundedInt
-from grants.services.sql_dialect import READ_ONLY
-from grants.settings import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The features, in the order of the import contract (README, "Architecture").
+MODELS = (
+    "core",
+    "accounts",
+    "accounts.certified_vcs",
+    "accounts.tokens",
+    "programs",
+    "rulesets",
+    "applications",
+    "awards",
+    "alerts",
+    "tasks",
+)
+WEB = (
+    "accounts.sessions",
+    "alerts",
+    "portfolio.home",
+    "accounts",
+    "programs",
+    "accounts.certified_vcs",
+    "rulesets",
+    "rulesets.settings",
+    "whatif",
+    "awards",
+    "milestones.evidence",
+    "milestones.reviews",
+    "milestones.assignments",
+    "applications",
+    "applications.screening",
+    "releases",
+    "investments",
+    "amendments",
+    "awards.termination",
+    "portfolio",
+    "portfolio.exports",
+    "tasks",
+    "accounts.tokens",
+)
+API = (
+    "programs",
+    "rulesets",
+    "accounts.tokens",
+    "portfolio.exports",
+    "applications",
+    "applications.screening",
+    "awards",
+    "milestones",
+    "releases",
+    "milestones.assignments",
+    "investments",
+    "amendments",
+    "alerts",
+    "tasks",
+)
+CLI = ("accounts", "accounts.tokens", "alerts", "audit", "demo", "whatif")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -35,8 +96,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    import grants.models  # noqa: F401  (registers the tables with the metadata)
-    from grants.web.i18n import select_locale, select_timezone
+    for name in MODELS:
+        import_module(f"grants.{name}.models")  # registers the tables with the metadata
+    from grants.core.http.i18n import select_locale, select_timezone
 
     db.init_app(app)
     with app.app_context():
@@ -57,19 +119,25 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from grants.api import register_api
-    from grants.cli import register_cli
-    from grants.web import register_web
+    from grants.accounts.tokens.api import authenticate_request
+    from grants.core.cli import grants_cli
+    from grants.core.http.api import init_api
+    from grants.core.http.pages import init_pages
 
-    register_web(app)
-    register_api(app)
-    register_cli(app)
+    init_pages(app, [import_module(f"grants.{name}.web").bp for name in WEB])
+    init_api(app, [import_module(f"grants.{name}.api").blp for name in API], authenticate_request)
+    for name in CLI:
+        import_module(f"grants.{name}.cli")  # each adds its commands to grants_cli
+    app.cli.add_command(grants_cli)
 
 
 def _start_scheduler(app: Flask) -> None:
     """The embedded scheduler, only when enabled and only in the serving process."""
-    from grants.jobs.scheduler import start_embedded
+    from grants.alerts.jobs import JOBS as ALERT_JOBS
+    from grants.core.scheduler import set_jobs, start_embedded
+    from grants.tasks.jobs import JOBS as TASK_JOBS
 
+    set_jobs(app, ALERT_JOBS + TASK_JOBS)
     start_embedded(app)
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from grants import create_app
-from grants.settings import ConfigurationError
+from grants.core.settings import ConfigurationError
 
 
 def test_production_without_secret_key_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:

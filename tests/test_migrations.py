@@ -10,9 +10,9 @@ from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.engine import make_url
 
 from grants import create_app
+from grants.awards.models import Milestone
 from grants.extensions import db
-from grants.models import Milestone
-from grants.services import releases
+from grants.releases import service as releases
 
 
 @pytest.fixture

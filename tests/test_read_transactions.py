@@ -9,10 +9,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, text, update
 
-from grants.domain.accounts import OrgKind
+from grants.accounts.models import Organization
+from grants.core.db import _reads
+from grants.core.identity import OrgKind
 from grants.extensions import db
-from grants.models import Organization
-from grants.read_transactions import _reads
 from tests.support.factories import make_org
 
 

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 09:31:33.372704
 from alembic import op
 import sqlalchemy as sa
 
-import grants.models.base
+import grants.core.models
 
 
 # revision identifiers, used by Alembic.
@@ -30,10 +30,10 @@ def upgrade():
     sa.Column('result', sa.JSON(), nullable=True),
     sa.Column('file_name', sa.String(length=100), nullable=True),
     sa.Column('error', sa.String(length=500), nullable=True),
-    sa.Column('created_at', grants.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('started_at', grants.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('updated_at', grants.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', grants.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', grants.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', grants.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', grants.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', grants.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['owner_id'], ['user_account.id'], name=op.f('fk_background_task_owner_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_background_task'))
     )

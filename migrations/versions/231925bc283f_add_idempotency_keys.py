@@ -8,7 +8,7 @@ Create Date: 2026-11-25 05:13:02.162465
 from alembic import op
 import sqlalchemy as sa
 
-import grants.models.base
+import grants.core.models
 
 
 # revision identifiers, used by Alembic.
@@ -27,7 +27,7 @@ def upgrade():
     sa.Column('path', sa.String(length=300), nullable=False),
     sa.Column('status', sa.Integer(), nullable=True),
     sa.Column('body', sa.JSON(), nullable=True),
-    sa.Column('created_at', grants.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', grants.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_idempotency_key_user_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_key')),
     sa.UniqueConstraint('user_id', 'key', name=op.f('uq_idempotency_key_user_id_key'))

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 04:48:46.514949
 from alembic import op
 import sqlalchemy as sa
 
-import grants.models.base
+import grants.core.models
 
 
 # revision identifiers, used by Alembic.
@@ -23,15 +23,15 @@ def upgrade():
     op.create_table('scheduler_lease',
     sa.Column('name', sa.String(length=40), nullable=False),
     sa.Column('holder', sa.String(length=120), nullable=False),
-    sa.Column('acquired_at', grants.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', grants.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acquired_at', grants.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', grants.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_lease'))
     )
     op.create_table('calendar_token',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', grants.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', grants.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_calendar_token_user_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_token')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_calendar_token_token_hash')),
@@ -47,11 +47,11 @@ def upgrade():
     sa.Column('grant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('milestone_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('scan_date', sa.Date(), nullable=False),
-    sa.Column('created_at', grants.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('read_at', grants.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('emailed_at', grants.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', grants.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', grants.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('emailed_at', grants.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('email_attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', grants.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', grants.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=True),
     sa.Column('email_to', sa.String(length=254), nullable=True),
     sa.Column('email_subject', sa.String(length=300), nullable=True),

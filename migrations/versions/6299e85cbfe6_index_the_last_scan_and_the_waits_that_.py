@@ -8,7 +8,7 @@ Create Date: 2026-12-01 22:01:28.302175
 from alembic import op
 import sqlalchemy as sa
 
-import grants.models.base
+import grants.core.models
 
 
 # revision identifiers, used by Alembic.

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 09:40:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-import grants.models.base
+import grants.core.models
 
 
 # revision identifiers, used by Alembic.
@@ -20,7 +20,7 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('milestone', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('released_at', grants.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('released_at', grants.core.models.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_milestone_state_released_at_due_date', ['state', 'released_at', 'due_date'], unique=False)
     # Milestones released before the column existed take their disbursement's time.
     op.execute(

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 04:43:27.720360
 from alembic import op
 import sqlalchemy as sa
 
-import grants.models.base
+import grants.core.models
 
 
 # revision identifiers, used by Alembic.
@@ -25,9 +25,9 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=12), nullable=False),
-    sa.Column('created_at', grants.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', grants.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', grants.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', grants.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', grants.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', grants.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_api_token_user_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))

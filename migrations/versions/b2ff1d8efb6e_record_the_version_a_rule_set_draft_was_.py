@@ -8,7 +8,7 @@ Create Date: 2026-12-02 01:04:24.577528
 from alembic import op
 import sqlalchemy as sa
 
-import grants.models.base
+import grants.core.models
 
 
 # revision identifiers, used by Alembic.

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 12:01:38.430523
 from alembic import op
 import sqlalchemy as sa
 
-import grants.models.base
+import grants.core.models
 
 
 # revision identifiers, used by Alembic.

@@ -8,7 +8,7 @@ Create Date: 2026-12-02 01:01:25.560470
 from alembic import op
 import sqlalchemy as sa
 
-import grants.models.base
+import grants.core.models
 
 
 # revision identifiers, used by Alembic.

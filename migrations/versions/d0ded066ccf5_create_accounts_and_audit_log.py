@@ -8,7 +8,7 @@ Create Date: 2026-11-24 22:10:40.432632
 from alembic import op
 import sqlalchemy as sa
 
-import grants.models.base
+import grants.core.models
 
 
 # revision identifiers, used by Alembic.
@@ -28,7 +28,7 @@ def upgrade():
     sa.Column('corporate_number', sa.String(length=13), nullable=True),
     sa.Column('listed', sa.Boolean(), nullable=False),
     sa.Column('rd_base_in_japan', sa.Boolean(), nullable=False),
-    sa.Column('created_at', grants.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', grants.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organization')),
     sa.UniqueConstraint('corporate_number', name=op.f('uq_organization_corporate_number'))
     )
@@ -41,8 +41,8 @@ def upgrade():
     sa.Column('locale', sa.Enum('ja', 'en', name='locale', native_enum=False, length=5), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('organization_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('created_at', grants.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', grants.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', grants.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', grants.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_user_account_organization_id_organization')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
     sa.UniqueConstraint('email', name=op.f('uq_user_account_email'))
@@ -52,7 +52,7 @@ def upgrade():
 
     op.create_table('audit_event',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('created_at', grants.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', grants.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('actor_label', sa.String(length=254), nullable=False),
     sa.Column('action', sa.String(length=80), nullable=False),

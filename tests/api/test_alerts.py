@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Locale, Role
+from grants.core.identity import Locale, Role
 from tests.support.alerts import run_scan, staff
 from tests.support.api import ApiClient, assert_error
 from tests.support.grants import GrantWorld, make_grant

@@ -10,12 +10,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from grants.api.common import today
-from grants.domain.accounts import Locale, OrgKind, Role
-from grants.domain.calendar import fiscal_year
-from grants.domain.states import AmendmentState
+from grants.awards.models import Amendment, Milestone
+from grants.core.calendar import fiscal_year
+from grants.core.http.schemas import today
+from grants.core.identity import Locale, OrgKind, Role
+from grants.core.models import AuditEvent
+from grants.core.states import AmendmentState
 from grants.extensions import db
-from grants.models import Amendment, AuditEvent, Milestone
 from tests.support.api import ApiClient, api_as, assert_error
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant

@@ -10,13 +10,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from grants.api import common
-from grants.domain.accounts import OrgKind, Role
-from grants.domain.states import ApplicationState
+from grants.accounts.certified_vcs import service as certifications
+from grants.applications import service as applications
+from grants.applications.models import Application, CoInvestment, PlannedMilestone
+from grants.core.actors import SYSTEM
+from grants.core.http import schemas as common
+from grants.core.identity import OrgKind, Role
+from grants.core.models import AuditEvent
+from grants.core.states import ApplicationState
 from grants.extensions import db
-from grants.models import Application, AuditEvent, CoInvestment, PlannedMilestone
-from grants.services import applications, certifications
-from grants.services.actors import SYSTEM
 from tests.support.api import ApiClient, api_as, assert_error
 from tests.support.applications import (
     DUE_DATES,

@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from grants.domain.accounts import Locale, Role
+from grants.core.identity import Locale, Role
 from grants.extensions import db
-from grants.services import releases
+from grants.releases import service as releases
 from tests.support.api import ApiClient, api_as, assert_error
 from tests.support.approvals import approve, officer
 from tests.support.factories import make_user

@@ -19,10 +19,10 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from grants.domain.accounts import Role
+from grants.accounts.tokens import service as tokens
+from grants.core.actors import SYSTEM
+from grants.core.identity import Role
 from grants.extensions import db
-from grants.services import tokens
-from grants.services.actors import SYSTEM
 from tests.conftest import _wipe
 from tests.support.factories import make_user
 from tests.support.whatif import make_whatif_world

@@ -10,13 +10,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from grants.api.common import today
-from grants.domain.accounts import OrgKind, Role
-from grants.domain.calendar import fiscal_year
-from grants.domain.states import GrantState, MilestoneState
+from grants.awards.models import ConflictDeclaration, Grant, Milestone
+from grants.awards.termination import service as terminations
+from grants.core.calendar import fiscal_year
+from grants.core.http.schemas import today
+from grants.core.identity import OrgKind, Role
+from grants.core.models import AuditEvent
+from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import AuditEvent, BudgetPool, ConflictDeclaration, Grant, Milestone
-from grants.services import releases, terminations
+from grants.programs.models import BudgetPool
+from grants.releases import service as releases
 from tests.support.api import ApiClient, api_as, assert_error
 from tests.support.approvals import approve, officer, sibling_grant
 from tests.support.factories import make_org

@@ -10,11 +10,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from grants.api.common import today
-from grants.domain.accounts import OrgKind, Role
+from grants.awards.models import Investment
+from grants.awards.termination import service as terminations
+from grants.core.http.schemas import today
+from grants.core.identity import OrgKind, Role
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import AuditEvent, Investment
-from grants.services import investments, terminations
+from grants.investments import service as investments
 from tests.support.api import ApiClient, api_as, assert_error
 from tests.support.approvals import officer
 from tests.support.factories import make_org

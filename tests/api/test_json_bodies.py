@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Role
+from grants.core.identity import Role
 from tests.support.api import api_as, assert_error
 
 NESTED = "[" * 5_000 + "]" * 5_000

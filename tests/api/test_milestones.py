@@ -13,19 +13,19 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from grants.api.common import today
-from grants.domain.accounts import OrgKind, Role
-from grants.domain.states import MilestoneState
-from grants.extensions import db
-from grants.models import (
-    AuditEvent,
+from grants.awards.models import (
     ConflictDeclaration,
     EvidenceFile,
     EvidenceSubmission,
     Milestone,
     Review,
 )
-from grants.services import evidence
+from grants.core.http.schemas import today
+from grants.core.identity import OrgKind, Role
+from grants.core.models import AuditEvent
+from grants.core.states import MilestoneState
+from grants.extensions import db
+from grants.milestones.evidence import service as evidence
 from tests.support.api import ApiClient, api_as, assert_error
 from tests.support.factories import make_org
 from tests.support.grants import GrantWorld, make_grant

@@ -9,9 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from grants.domain.accounts import Role
+from grants.core.identity import Role
 from grants.extensions import db
-from grants.models import BudgetPool, Program
+from grants.programs.models import BudgetPool, Program
 from tests.support.api import api_as, assert_error
 from tests.support.programs import make_pool, make_program
 

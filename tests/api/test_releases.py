@@ -10,18 +10,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from grants.domain.accounts import OrgKind, Role
-from grants.domain.states import ReviewDecision
+from grants.awards.models import Disbursement, EvidenceSubmission, Review
+from grants.core import idempotency
+from grants.core.identity import OrgKind, Role
+from grants.core.models import AuditEvent, IdempotencyKey
+from grants.core.states import ReviewDecision
 from grants.extensions import db
-from grants.models import (
-    AuditEvent,
-    BudgetPool,
-    Disbursement,
-    EvidenceSubmission,
-    IdempotencyKey,
-    Review,
-)
-from grants.services import idempotency
+from grants.programs.models import BudgetPool
 from tests.support.api import ApiClient, api_as, assert_error
 from tests.support.approvals import approve, officer
 from tests.support.factories import make_org

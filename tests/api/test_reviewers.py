@@ -9,9 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from grants.domain.accounts import OrgKind, Role
+from grants.awards.models import ConflictDeclaration, ReviewerAssignment
+from grants.core.identity import OrgKind, Role
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import AuditEvent, ConflictDeclaration, ReviewerAssignment
 from tests.support.api import ApiClient, api_as, assert_error
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant

@@ -6,8 +6,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Role
-from grants.domain.rules import amed_certified_vc
+from grants.core.identity import Role
+from grants.rules import amed_certified_vc
 from tests.support.api import api_as, assert_error
 from tests.support.rulesets import make_program, rule
 from tests.support.whatif import make_whatif_world

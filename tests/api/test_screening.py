@@ -9,11 +9,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from grants.api import common
-from grants.domain.accounts import Role
-from grants.domain.states import ApplicationState
+from grants.applications.models import Application
+from grants.awards.models import Grant, Milestone
+from grants.core.http import schemas as common
+from grants.core.identity import Role
+from grants.core.models import AuditEvent
+from grants.core.states import ApplicationState
 from grants.extensions import db
-from grants.models import Application, AuditEvent, BudgetPool, Grant, Milestone
+from grants.programs.models import BudgetPool
 from tests.support.api import ApiClient, api_as, assert_error
 from tests.support.applications import (
     TODAY,

@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Locale, Role
-from grants.domain.tasks import TaskKind, TaskState
-from grants.services import background
+from grants.core.identity import Locale, Role
+from grants.tasks import service as background
+from grants.tasks.rules import TaskKind, TaskState
 from tests.support.api import ApiClient, api_as, assert_error
 from tests.support.factories import make_org, make_user
 from tests.support.grants import make_grant

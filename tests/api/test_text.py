@@ -11,12 +11,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from grants.api.common import today
-from grants.api.inputs import ApiParser
-from grants.domain.accounts import Role
-from grants.domain.rules import amed_certified_vc
+from grants.accounts.tokens.models import ApiToken
+from grants.applications.models import Application
+from grants.awards.models import Amendment
+from grants.core.http.api import ApiParser
+from grants.core.http.schemas import today
+from grants.core.identity import Role
 from grants.extensions import db
-from grants.models import Amendment, ApiToken, Application, Program, RuleSet
+from grants.programs.models import Program
+from grants.rules import amed_certified_vc
+from grants.rulesets.models import RuleSet
 from tests.support.api import ApiClient, api_as, assert_error
 from tests.support.applications import ready_application
 from tests.support.grants import make_grant

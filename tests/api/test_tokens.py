@@ -6,11 +6,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from grants.domain.accounts import Role
+from grants.accounts import service as accounts
+from grants.accounts.tokens.models import ApiToken
+from grants.core.actors import SYSTEM
+from grants.core.identity import Role
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import ApiToken, AuditEvent
-from grants.services import accounts
-from grants.services.actors import SYSTEM
 from tests.support.api import api_as, assert_error
 from tests.support.factories import make_user
 

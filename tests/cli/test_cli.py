@@ -3,10 +3,10 @@
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from grants.domain.accounts import Role
+from grants.accounts.models import Organization, User
+from grants.core.identity import Role
+from grants.demo.service import ACCOUNTS, DEMO_PASSWORD
 from grants.extensions import db
-from grants.models import Organization, User
-from grants.services.demo import ACCOUNTS, DEMO_PASSWORD
 from tests.support.factories import make_org
 from tests.support.web import login
 

@@ -12,34 +12,34 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
-from grants.domain.accounts import OrgKind, Role
-from grants.domain.calendar import tokyo_today
-from grants.domain.states import AmendmentState, ApplicationState, GrantState, MilestoneState
-from grants.extensions import db
-from grants.models import (
-    Alert,
+from grants.accounts.certified_vcs.models import VcCertification
+from grants.accounts.models import Organization, User
+from grants.alerts.models import Alert
+from grants.applications.models import Application
+from grants.applications.screening import service as screening
+from grants.awards.models import (
     Amendment,
-    Application,
-    AuditEvent,
-    BudgetPool,
     Disbursement,
     EvidenceFile,
     EvidenceSubmission,
     Grant,
     Investment,
     Milestone,
-    Organization,
-    Program,
     Review,
     ReviewerAssignment,
-    RuleSet,
-    RuleSetStatus,
-    User,
-    VcCertification,
 )
-from grants.services import awards, demo_amed, demo_milestones, portfolio_health
-from grants.services.demo import ACCOUNTS, load_demo
-from grants.services.reviews import current_submission
+from grants.core.calendar import tokyo_today
+from grants.core.identity import OrgKind, Role
+from grants.core.models import AuditEvent
+from grants.core.states import AmendmentState, ApplicationState, GrantState, MilestoneState
+from grants.demo import amed as demo_amed
+from grants.demo import milestones as demo_milestones
+from grants.demo.service import ACCOUNTS, load_demo
+from grants.extensions import db
+from grants.milestones.reviews.service import current_submission
+from grants.portfolio import health as portfolio_health
+from grants.programs.models import BudgetPool, Program
+from grants.rulesets.models import RuleSet, RuleSetStatus
 
 TODAY = date(2026, 11, 25)
 OKU = 100_000_000
@@ -124,7 +124,7 @@ def test_amed_programme_rules_and_outcomes(app: Flask, runner: FlaskCliRunner) -
     draft = _application(demo_amed.DRAFT)
     assert draft.state == ApplicationState.draft and draft.eligibility_trace is None
     # Officers find the screened ones with their traces in the screening queue.
-    queued = {a.title for a in awards.screening_queue(program.id)}
+    queued = {a.title for a in screening.screening_queue(program.id)}
     assert queued == {demo_amed.FAIL_PHASE1, demo_amed.RELAXED_WAITING, demo_amed.LARGE_WARNING}
 
     grant = db.session.scalars(select(Grant).where(Grant.program_id == program.id)).one()

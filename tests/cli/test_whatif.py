@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from grants.domain.rules import amed_certified_vc
+from grants.rules import amed_certified_vc
 from tests.support.rulesets import rule
 from tests.support.whatif import make_whatif_world
 

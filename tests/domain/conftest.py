@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from grants.domain.rules import (
+from grants.rules import (
     CompiledRuleSet,
     TraceRow,
     VcCertification,

@@ -1,6 +1,6 @@
 import pytest
 
-from grants.domain.accounts import (
+from grants.accounts.rules import (
     corporate_number_check_digit,
     corporate_number_error,
     is_valid_email,

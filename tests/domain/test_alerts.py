@@ -8,10 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grants.domain.alerts import (
+from grants.alerts.rules import (
     AlertKind,
     Audience,
-    days_overdue,
     days_waiting,
     due_date_tiers,
     due_soon_windows,
@@ -28,9 +27,10 @@ from grants.domain.alerts import (
     tranche_waiting_cutoff,
     waited_before,
 )
-from grants.domain.rules import Schedule
-from grants.domain.rules.schema import DAYS_MAX
-from grants.domain.states import MilestoneState
+from grants.core.calendar import days_overdue
+from grants.core.states import MilestoneState
+from grants.rules import Schedule
+from grants.rules.schema import DAYS_MAX
 
 DEFAULT = Schedule((30, 7), 0, (14, 30), 14, 14)
 DUE = date(2026, 9, 30)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grants.domain.calendar import (
+from grants.core.calendar import (
     TOKYO,
     fiscal_year,
     fiscal_year_bounds,

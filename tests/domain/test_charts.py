@@ -9,9 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grants.domain import charts
-from grants.domain.charts import MilestonePoint, PoolFigures, ProgrammeHealth
-from grants.domain.states import MilestoneState as S
+from grants.awards import charts
+from grants.awards.charts import MilestonePoint
+from grants.core import charts as cc
+from grants.core.states import MilestoneState as S
+from grants.portfolio import charts as pc
+from grants.portfolio.charts import PoolFigures, ProgrammeHealth
 
 TODAY = date(2026, 11, 1)
 days = st.dates(date(2000, 1, 1), date(2099, 12, 31))
@@ -222,7 +225,7 @@ def test_long_labels_are_shortened_but_kept_whole_for_the_tooltip() -> None:
     p = MilestonePoint(1, f"1. {title}", TODAY, TODAY, S.planned)
     [row] = charts.timeline([p], TODAY, "ja").rows
     assert row.label.endswith("…") and len(row.label) < len(row.full_label)
-    assert charts.text_width(row.label) <= charts.timeline([p], TODAY, "ja").plot_left - 12
+    assert cc.text_width(row.label) <= charts.timeline([p], TODAY, "ja").plot_left - 12
     assert row.full_label == f"1. {title}"
 
 
@@ -243,28 +246,28 @@ def test_date_ticks_choose_a_step_and_years_start_in_april() -> None:
     assert yearly.ticks and all(t.label.endswith("年度") for t in yearly.ticks)
     monthly = charts.timeline([point(1, date(2026, 10, 15))], TODAY, "en")
     assert "Oct 2026" in [t.label for t in monthly.ticks]
-    assert charts.month_label(date(2026, 10, 1), "ja") == "2026年10月"
+    assert cc.month_label(date(2026, 10, 1), "ja") == "2026年10月"
 
 
 def test_text_fitting_counts_full_width_characters_double() -> None:
-    assert charts.text_width("ab", 10) == 12
-    assert charts.text_width("助成", 10) == 20
+    assert cc.text_width("ab", 10) == 12
+    assert cc.text_width("助成", 10) == 20
     assert charts.fit_text("short", 100) == "short"
     assert charts.fit_text("abcdefghijklmnopqrstuvwxyz", 60, 10) == "abcdefghi…"
     assert charts.fit_text("", 10) == ""
 
 
 def test_numbers_for_axes_and_rates() -> None:
-    assert charts.nice_step(0) == 1 and charts.nice_step(-5) == 1
-    assert charts.nice_step(7) == 2 and charts.nice_step(10) == 2 and charts.nice_step(12) == 5
-    assert charts.nice_step(10**13) == 2 * 10**12
-    assert charts.compact_yen(2 * 10**12, "en") == "¥2T"
-    assert charts.compact_yen(1_500_000_000, "en") == "¥1.5B"
-    assert charts.compact_yen(500, "en") == "¥500"
-    assert charts.compact_yen(2 * 10**12, "ja") == "2兆円"
-    assert charts.percent_text(None) == "—"
-    assert charts.percent_text(Fraction(199, 200)) == "99%"  # rounded down: 100% means all
-    assert charts.percent_text(Fraction(1)) == "100%" and charts.percent_text(Fraction(0)) == "0%"
+    assert cc.nice_step(0) == 1 and cc.nice_step(-5) == 1
+    assert cc.nice_step(7) == 2 and cc.nice_step(10) == 2 and cc.nice_step(12) == 5
+    assert cc.nice_step(10**13) == 2 * 10**12
+    assert cc.compact_yen(2 * 10**12, "en") == "¥2T"
+    assert cc.compact_yen(1_500_000_000, "en") == "¥1.5B"
+    assert cc.compact_yen(500, "en") == "¥500"
+    assert cc.compact_yen(2 * 10**12, "ja") == "2兆円"
+    assert cc.percent_text(None) == "—"
+    assert cc.percent_text(Fraction(199, 200)) == "99%"  # rounded down: 100% means all
+    assert cc.percent_text(Fraction(1)) == "100%" and cc.percent_text(Fraction(0)) == "0%"
 
 
 def _luminance(colour: str) -> float:
@@ -288,7 +291,7 @@ def test_every_colour_is_readable_as_text_on_white() -> None:
 
 def test_budget_bars_stack_released_committed_available_against_the_appropriation() -> None:
     pool = PoolFigures("AMR", 2026, 1_000_000_000, 300_000_000, 100_000_000)
-    chart = charts.budget_chart([pool], "en")
+    chart = pc.budget_chart([pool], "en")
     [group] = chart.groups
     [bar] = group.bars
     released, committed, available = bar.segments
@@ -316,7 +319,7 @@ def test_years_of_a_programme_share_a_scale_and_programmes_get_their_own() -> No
         PoolFigures("AMR", 2027, 500_000_000, 0, 0),
         PoolFigures("BIG", 2026, 3 * 10**12, 0, 0),
     ]
-    chart = charts.budget_chart(pools, "ja")
+    chart = pc.budget_chart(pools, "ja")
     amr, big = chart.groups
     first, second = amr.bars
     half = chart.plot_left + (chart.plot_right - chart.plot_left) / 2
@@ -331,20 +334,20 @@ def test_years_of_a_programme_share_a_scale_and_programmes_get_their_own() -> No
 
 def test_huge_amounts_up_to_ten_trillion_yen_scale_exactly() -> None:
     pool = PoolFigures("MEGA", 2026, 10**13, 10**13 - 2, 1)
-    [bar] = charts.budget_chart([pool], "en").bars
+    [bar] = pc.budget_chart([pool], "en").bars
     released, committed, available = bar.segments
     assert released.width >= 0 and available.width >= 0
     total = released.width + committed.width + available.width
     assert total == pytest.approx(bar.appropriation_x - released.x, abs=0.3)
     assert bar.available_text == "¥1" and bar.appropriation_text == "¥10,000,000,000,000"
     assert all(isinstance(s.x, float) and s.x == s.x for s in bar.segments)  # no NaN
-    ticks = charts.budget_chart([pool], "en").groups[0].ticks
+    ticks = pc.budget_chart([pool], "en").groups[0].ticks
     assert ticks[-1].label == "¥10T" and len(ticks) == 6
 
 
 def test_an_over_committed_pool_runs_past_its_appropriation() -> None:
     pool = PoolFigures("AMR", 2026, 100, 80, 40)
-    [bar] = charts.budget_chart([pool], "en").bars
+    [bar] = pc.budget_chart([pool], "en").bars
     released, committed, available = bar.segments
     assert bar.over and bar.over_text == "¥20" and bar.available_text == "-¥20"
     assert available.width == 0
@@ -352,13 +355,12 @@ def test_an_over_committed_pool_runs_past_its_appropriation() -> None:
 
 
 def test_empty_and_zero_budgets() -> None:
-    empty = charts.budget_chart([], "en")
+    empty = pc.budget_chart([], "en")
     assert empty.groups == () and empty.bars == () and empty.height > 0 and empty.hatches == ()
-    [bar] = charts.budget_chart([PoolFigures("Z", 2026, 0, 0, 0)], "en").bars
+    [bar] = pc.budget_chart([PoolFigures("Z", 2026, 0, 0, 0)], "en").bars
     assert all(s.width == 0 for s in bar.segments)
     assert [
-        t.label
-        for t in charts.budget_chart([PoolFigures("Z", 2026, 0, 0, 0)], "en").groups[0].ticks
+        t.label for t in pc.budget_chart([PoolFigures("Z", 2026, 0, 0, 0)], "en").groups[0].ticks
     ] == ["¥0"]
 
 
@@ -366,7 +368,7 @@ def test_empty_and_zero_budgets() -> None:
 
 
 def test_health_bars_show_the_on_time_rate_and_overdue_count() -> None:
-    chart = charts.health_chart(
+    chart = pc.health_chart(
         [
             ProgrammeHealth("AMR", 4, 3, 2),
             ProgrammeHealth("MS", 2, 2, 0),
@@ -391,20 +393,20 @@ def test_health_bars_show_the_on_time_rate_and_overdue_count() -> None:
 
 
 def test_health_of_no_programme_or_no_overdue() -> None:
-    empty = charts.health_chart([])
+    empty = pc.health_chart([])
     assert empty.bars == () and empty.height > 0
-    calm = charts.health_chart([ProgrammeHealth("A", 5, 0, 0)])
+    calm = pc.health_chart([ProgrammeHealth("A", 5, 0, 0)])
     [bar] = calm.bars
     assert bar.rate_text == "0%" and bar.rate_bar is None and bar.overdue_bar is None
     assert [t.label for t in calm.overdue_ticks] == ["0", "1"]
-    many = charts.health_chart([ProgrammeHealth("A", 900, 450, 730)])
+    many = pc.health_chart([ProgrammeHealth("A", 900, 450, 730)])
     assert len(many.overdue_ticks) <= 5
 
 
 @given(st.integers(0, 10**6), st.integers(0, 10**6), st.integers(0, 10**6))
 def test_health_geometry_stays_inside_its_panels(due: int, on_time: int, overdue: int) -> None:
     on_time = min(on_time, due)
-    chart = charts.health_chart([ProgrammeHealth("P", due, on_time, overdue)])
+    chart = pc.health_chart([ProgrammeHealth("P", due, on_time, overdue)])
     [bar] = chart.bars
     if bar.rate_bar:
         assert chart.rate_left <= bar.rate_bar.x + bar.rate_bar.width <= chart.rate_right
@@ -421,7 +423,7 @@ def test_health_geometry_stays_inside_its_panels(due: int, on_time: int, overdue
 )
 def test_budget_geometry_stays_inside_the_plot(figures: list[tuple[int, int, int]]) -> None:
     pools = [PoolFigures("P", 2026 + i, a, c, r) for i, (a, c, r) in enumerate(figures)]
-    chart = charts.budget_chart(pools, "en")
+    chart = pc.budget_chart(pools, "en")
     for bar in chart.bars:
         for segment in bar.segments:
             assert segment.width >= 0

@@ -3,7 +3,7 @@ from typing import Any
 
 import pytest
 
-from grants.domain.conflicts import (
+from grants.core.conflicts import (
     Candidate,
     ConflictReason,
     Excluded,

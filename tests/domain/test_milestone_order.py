@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from grants.domain.permissions import Action, Reason, Subject, decide
-from grants.domain.states import (
-    MilestoneState,
-    Role,
-    awaits_earlier_milestone,
-    current_milestone,
-)
+from grants.core.identity import Role
+from grants.core.permissions import Action, Reason, Subject, decide
+from grants.core.states import MilestoneState, awaits_earlier_milestone, current_milestone
 
 P, S, A, C, R = "planned", "submitted", "approved", "changes_requested", "rejected"
 

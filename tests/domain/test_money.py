@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grants.domain.money import (
+from grants.core.money import (
     YEN_MAX,
     floor_yen,
     format_yen,
@@ -13,8 +13,8 @@ from grants.domain.money import (
     parse_ratio,
     parse_yen,
 )
-from grants.domain.problems import Problem
-from grants.domain.text import figure
+from grants.core.problems import Problem
+from grants.core.text import figure
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,9 @@ from typing import Any
 
 import pytest
 
-from grants.domain.permissions import Action, Reason, Subject, decide, refused_state
-from grants.domain.states import ApplicationState, GrantState, MilestoneState, Role
+from grants.core.identity import Role
+from grants.core.permissions import Action, Reason, Subject, decide, refused_state
+from grants.core.states import ApplicationState, GrantState, MilestoneState
 
 A = Action
 Spec = Callable[[Subject], bool]

@@ -10,8 +10,8 @@ import pickle
 import pytest
 from marshmallow import validate
 
-from grants.domain.problems import N_, Problem, problem_of, shown
-from grants.domain.text import control_problem, figure, without_controls
+from grants.core.problems import N_, Problem, problem_of, shown
+from grants.core.text import control_problem, figure, without_controls
 
 
 def test_a_problem_reads_as_its_english_text() -> None:

@@ -3,7 +3,14 @@
 import ast
 from pathlib import Path
 
-FORBIDDEN = ("flask", "flask_", "sqlalchemy", "werkzeug", "grants.models", "grants.services")
+FORBIDDEN = (
+    "flask",
+    "flask_",
+    "sqlalchemy",
+    "werkzeug",
+    "grants.accounts.certified_vcs.models",
+    "grants.services",
+)
 DOMAIN = Path(__file__).resolve().parents[2] / "grants" / "domain"
 
 

@@ -2,8 +2,8 @@ from itertools import combinations_with_replacement, permutations
 
 import pytest
 
-from grants.domain.quorum import decide_round
-from grants.domain.states import MilestoneState, ReviewDecision
+from grants.awards.rules import decide_round
+from grants.core.states import MilestoneState, ReviewDecision
 
 APPROVE = ReviewDecision.approve
 CHANGES = ReviewDecision.request_changes

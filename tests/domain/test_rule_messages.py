@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from grants.domain.rules import FACTS, CompiledRuleSet, Kind, TraceRow, evaluate
-from grants.domain.rules.value_labels import VALUE_LABELS, value_label
+from grants.core.vocabulary import VALUE_LABELS, value_label
+from grants.rules import FACTS, CompiledRuleSet, Kind, TraceRow, evaluate
 
 EvaluateOne = Callable[..., TraceRow]
 STAGES = {"fact": "stage", "values": ["non_clinical", "phase1", "phase2", "exploratory"]}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from grants.domain.rules import (
+from grants.rules import (
     AppliedRelaxation,
     CompiledRuleSet,
     Outcome,
@@ -21,7 +21,7 @@ from grants.domain.rules import (
     evaluate,
     milestone_programme,
 )
-from grants.domain.rules.conditions import compile_condition
+from grants.rules.conditions import compile_condition
 
 EvaluateOne = Callable[..., TraceRow]
 OneRule = Callable[..., CompiledRuleSet]

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grants.domain.rules import (
+from grants.rules import (
     MODALITIES,
     STAGES,
     THEMES,

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from grants.domain.errors import RuleViolation
-from grants.domain.money import YEN_MAX
-from grants.domain.problems import Problem
-from grants.domain.rules import (
+from grants.core.errors import RuleViolation
+from grants.core.money import YEN_MAX
+from grants.core.problems import Problem
+from grants.rules import (
     FACTS,
     RuleSetInvalid,
     amed_certified_vc,
@@ -20,8 +20,8 @@ from grants.domain.rules import (
     milestone_programme,
     validate_ruleset,
 )
-from grants.domain.rules.facts import APPLICATION_FACTS, COUNT_MAX, TRANCHE_FACTS
-from grants.domain.rules.schema import DAYS_MAX
+from grants.rules.facts import APPLICATION_FACTS, COUNT_MAX, TRANCHE_FACTS
+from grants.rules.schema import DAYS_MAX
 
 
 def _errors(document: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from grants.domain.rules import TraceRow, VcCertification
+from grants.rules import TraceRow, VcCertification
 
 EvaluateOne = Callable[..., TraceRow]
 

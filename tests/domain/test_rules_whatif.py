@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grants.domain.rules import (
+from grants.rules import (
     Change,
     CompiledRuleSet,
     amed_certified_vc,

@@ -3,14 +3,14 @@ from itertools import product
 
 import pytest
 
-from grants.domain.states import (
+from grants.core.identity import Role
+from grants.core.states import (
     AmendmentKind,
     AmendmentState,
     ApplicationState,
     GrantState,
     MilestoneState,
     ReviewDecision,
-    Role,
     can_transition,
     label,
     no_go,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from grants.domain.tasks import TaskState, is_interrupted, percent, status
+from grants.tasks.rules import TaskState, is_interrupted, percent, status
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 STALE = timedelta(minutes=5)

@@ -22,10 +22,13 @@ from sqlalchemy import Select, select
 from werkzeug.serving import make_server
 
 from grants import create_app
-from grants.domain.calendar import tokyo_today
+from grants.applications.models import Application
+from grants.awards.models import Grant, Milestone
+from grants.core.calendar import tokyo_today
+from grants.demo.service import DEMO_PASSWORD, load_demo
 from grants.extensions import db
-from grants.models import Application, Grant, Milestone, Program, RuleSet, RuleSetStatus
-from grants.services.demo import DEMO_PASSWORD, load_demo
+from grants.programs.models import Program
+from grants.rulesets.models import RuleSet, RuleSetStatus
 
 T = TypeVar("T")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

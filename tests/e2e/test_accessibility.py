@@ -17,11 +17,14 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy import select
 
+from grants.accounts.models import User
+from grants.alerts.scan.service import scan
+from grants.core.actors import SYSTEM
+from grants.demo import amed as demo_amed
 from grants.extensions import db
-from grants.models import RuleSet, User
-from grants.services import background, demo_amed, rulesets
-from grants.services.actors import SYSTEM
-from grants.services.alerts_scan import scan
+from grants.rulesets import service as rulesets
+from grants.rulesets.models import RuleSet
+from grants.tasks import service as background
 from tests.e2e.conftest import (
     E2E_TODAY,
     LiveServer,

@@ -13,9 +13,9 @@ from datetime import timedelta
 
 from playwright.sync_api import Locator, Page, expect
 
-from grants.services import demo_amed
-from grants.services.actors import SYSTEM
-from grants.services.alerts_scan import scan
+from grants.alerts.scan.service import scan
+from grants.core.actors import SYSTEM
+from grants.demo import amed as demo_amed
 from tests.e2e.conftest import (
     E2E_TODAY,
     LiveServer,

@@ -8,10 +8,9 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 
+from grants.core import lease
+from grants.core.models import SchedulerLease, utcnow
 from grants.extensions import db
-from grants.models import SchedulerLease
-from grants.models.base import utcnow
-from grants.services import lease
 
 TTL = timedelta(minutes=15)
 

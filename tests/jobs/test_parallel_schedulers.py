@@ -23,13 +23,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from grants.domain.accounts import Role
+from grants.alerts.jobs import deliver_alerts, run_pass, scan_milestones
+from grants.alerts.scan.service import scan
+from grants.core.actors import SYSTEM
+from grants.core.identity import Role
+from grants.core.models import SchedulerLease, utcnow
 from grants.extensions import db
-from grants.jobs.tasks import deliver_alerts, run_pass, scan_milestones
-from grants.models import SchedulerLease
-from grants.models.base import utcnow
-from grants.services.actors import SYSTEM
-from grants.services.alerts_scan import scan
 from tests.support.alerts import all_alerts, keys, staff
 from tests.support.factories import make_user
 from tests.support.grants import make_grant

@@ -7,7 +7,7 @@ import threading
 import pytest
 from flask import Flask, current_app, g
 
-from grants.jobs import runner
+from grants.tasks import runner
 
 
 def test_inline_work_runs_at_once_in_a_context_of_its_own(app: Flask) -> None:

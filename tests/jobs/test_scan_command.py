@@ -8,12 +8,12 @@ from datetime import date, timedelta
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from grants.domain.accounts import Role
+from grants.alerts.jobs import deliver_in_batches, scan_milestones
+from grants.awards.models import Milestone
+from grants.core import lease
+from grants.core.identity import Role
+from grants.core.models import utcnow
 from grants.extensions import db
-from grants.jobs.tasks import deliver_in_batches, scan_milestones
-from grants.models import Milestone
-from grants.models.base import utcnow
-from grants.services import lease
 from tests.support.alerts import all_alerts, staff
 from tests.support.grants import make_grant
 

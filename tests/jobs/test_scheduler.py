@@ -16,13 +16,13 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from grants import create_app
-from grants.domain.accounts import Role
+from grants.alerts.jobs import deliver_alerts, scan_milestones
+from grants.alerts.models import Alert
+from grants.core import lease
+from grants.core.identity import Role
+from grants.core.models import AuditEvent, SchedulerLease, utcnow
+from grants.core.scheduler import add_jobs, embedded_wanted
 from grants.extensions import db
-from grants.jobs.scheduler import add_jobs, embedded_wanted
-from grants.jobs.tasks import deliver_alerts, scan_milestones
-from grants.models import Alert, AuditEvent, SchedulerLease
-from grants.models.base import utcnow
-from grants.services import lease
 from tests.support.alerts import all_alerts, staff
 from tests.support.grants import make_grant
 

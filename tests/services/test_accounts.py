@@ -7,11 +7,12 @@ from dataclasses import replace
 import pytest
 from flask import Flask
 
-from grants.domain.accounts import Role
-from grants.domain.errors import RuleViolation
+from grants.accounts import service as accounts
+from grants.accounts.models import User
+from grants.core.errors import RuleViolation
+from grants.core.identity import Role
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import AuditEvent, User
-from grants.services import accounts
 from tests.support.factories import make_user
 
 ONLY_ADMIN = (

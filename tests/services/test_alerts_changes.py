@@ -9,12 +9,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from grants.domain.accounts import Role
-from grants.domain.states import AmendmentKind, AmendmentState
-from grants.extensions import db
-from grants.models import (
+from grants.alerts.scan.changes import changed_milestones
+from grants.awards.models import (
     Amendment,
-    BudgetPool,
     ConflictDeclaration,
     Disbursement,
     EvidenceFile,
@@ -22,7 +19,10 @@ from grants.models import (
     Review,
     ReviewerAssignment,
 )
-from grants.services.alerts_changes import changed_milestones
+from grants.core.identity import Role
+from grants.core.states import AmendmentKind, AmendmentState
+from grants.extensions import db
+from grants.programs.models import BudgetPool
 from tests.support.alerts import staff
 from tests.support.grants import GrantWorld, make_grant
 

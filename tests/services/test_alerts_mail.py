@@ -14,14 +14,16 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from grants.domain.accounts import Locale, Role
-from grants.domain.alerts import AlertKind
-from grants.domain.errors import NotAllowed
+from grants.accounts.models import User
+from grants.alerts.delivery import service as mail
+from grants.alerts.models import Alert
+from grants.alerts.rules import AlertKind
+from grants.awards.models import Milestone
+from grants.core.actors import SYSTEM
+from grants.core.errors import NotAllowed
+from grants.core.identity import Locale, Role
+from grants.core.models import utcnow
 from grants.extensions import db
-from grants.models import Alert, Milestone, User
-from grants.models.base import utcnow
-from grants.services import mail
-from grants.services.actors import SYSTEM
 from tests.support.alerts import alert_row, all_alerts, run_scan, staff
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant

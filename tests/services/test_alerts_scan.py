@@ -8,25 +8,25 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from grants.domain.accounts import Role
-from grants.domain.alerts import due_tiers
-from grants.domain.errors import NotAllowed
-from grants.domain.rules import Schedule
-from grants.domain.states import GrantState, MilestoneState
-from grants.extensions import db
-from grants.models import (
-    Alert,
-    AuditEvent,
+from grants.accounts.models import User
+from grants.alerts.models import Alert
+from grants.alerts.rules import due_tiers
+from grants.alerts.scan.service import scan
+from grants.awards.models import (
     ConflictDeclaration,
     EvidenceSubmission,
     Milestone,
     Review,
     ReviewerAssignment,
-    RuleSet,
-    User,
 )
-from grants.services.alerts_scan import scan
-from grants.services.audit import verify_chain
+from grants.core.audit import verify_chain
+from grants.core.errors import NotAllowed
+from grants.core.identity import Role
+from grants.core.models import AuditEvent
+from grants.core.states import GrantState, MilestoneState
+from grants.extensions import db
+from grants.rules import Schedule
+from grants.rulesets.models import RuleSet
 from tests.support.alerts import all_alerts, keys, run_scan, staff
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
@@ -89,7 +89,7 @@ def test_reruns_and_restarts_create_nothing_new(world: GrantWorld, app) -> None:
 
 
 def scan_total(today: date) -> int:
-    from grants.services.actors import SYSTEM
+    from grants.core.actors import SYSTEM
 
     return scan(SYSTEM, today).total
 
@@ -314,7 +314,8 @@ def test_tranche_waiting_flags_approved_unreleased_milestones(world: GrantWorld)
 
 
 def test_released_tranches_are_not_flagged(world: GrantWorld) -> None:
-    from grants.models import BudgetPool, Disbursement
+    from grants.awards.models import Disbursement
+    from grants.programs.models import BudgetPool
 
     milestone = world.milestones[0]
     milestone.state = MilestoneState.approved

@@ -14,14 +14,20 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from grants.domain.accounts import Role
-from grants.domain.calendar import TOKYO
-from grants.domain.states import MilestoneState
+from grants.accounts.models import Organization
+from grants.alerts.scan.service import ScanReport
+from grants.amendments import service as amendments
+from grants.awards.models import EvidenceSubmission, Milestone, ReviewerAssignment
+from grants.awards.termination import service as terminations
+from grants.core import audit
+from grants.core.actors import SYSTEM
+from grants.core.calendar import TOKYO
+from grants.core.identity import Role
+from grants.core.states import MilestoneState
 from grants.extensions import db
-from grants.models import EvidenceSubmission, Milestone, Organization, ReviewerAssignment
-from grants.services import amendments, assignments, audit, evidence, reviews, terminations
-from grants.services.actors import SYSTEM
-from grants.services.alerts_scan import ScanReport
+from grants.milestones.assignments import service as assignments
+from grants.milestones.evidence import service as evidence
+from grants.milestones.reviews import service as reviews
 from tests.support.alerts import all_alerts, run_scan, staff
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant

@@ -9,11 +9,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, func, select, update
 
-from grants.domain.accounts import Role
+from grants.alerts.models import Alert
+from grants.awards.models import Milestone
+from grants.core import audit
+from grants.core.actors import SYSTEM
+from grants.core.identity import Role
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import Alert, AuditEvent, Milestone
-from grants.services import audit, evidence
-from grants.services.actors import SYSTEM
+from grants.milestones.evidence import service as evidence
 from tests.support.alerts import run_scan, staff
 from tests.support.grants import GrantWorld, make_grant
 

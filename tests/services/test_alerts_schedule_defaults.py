@@ -10,10 +10,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from grants.domain.accounts import Role
+from grants.awards.models import Milestone
+from grants.core.identity import Role
 from grants.extensions import db
-from grants.models import Milestone, RuleSet
-from grants.services import rulesets
+from grants.rulesets import service as rulesets
+from grants.rulesets.models import RuleSet
 from tests.support.alerts import count_by_kind, run_scan, staff
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.rulesets import make_draft, make_officer, make_program

@@ -11,11 +11,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from grants.domain.errors import DomainError, RuleViolation
-from grants.domain.states import AmendmentKind, AmendmentState
+from grants.accounts.models import User
+from grants.amendments import service as amendments
+from grants.awards.models import Amendment, Milestone
+from grants.core.errors import DomainError, RuleViolation
+from grants.core.states import AmendmentKind, AmendmentState
 from grants.extensions import db
-from grants.models import Amendment, Milestone, User
-from grants.services import amendments
 from tests.support.approvals import officer
 from tests.support.grants import make_grant
 from tests.support.races import at_once

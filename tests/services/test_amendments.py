@@ -10,13 +10,15 @@ from flask import Flask
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from grants.domain.accounts import Role
-from grants.domain.calendar import format_date, tokyo_today
-from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
-from grants.domain.states import AmendmentKind, AmendmentState, GrantState, MilestoneState
+from grants.amendments import service as amendments
+from grants.awards.models import Amendment, Milestone
+from grants.core.calendar import format_date, tokyo_today
+from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.core.identity import Role
+from grants.core.models import AuditEvent
+from grants.core.states import AmendmentKind, AmendmentState, GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import Amendment, AuditEvent, BudgetPool, Milestone
-from grants.services import amendments
+from grants.programs.models import BudgetPool
 from tests.support.approvals import approve
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant

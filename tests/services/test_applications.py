@@ -10,15 +10,18 @@ import pytest
 from flask import Flask
 from flask_babel import force_locale
 
-from grants.domain.accounts import OrgKind, Role
-from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
-from grants.domain.money import YEN_MAX
-from grants.domain.rules import Outcome, Trace
-from grants.domain.states import ApplicationState
+from grants.applications import service as applications
+from grants.applications.checks import CoInvestmentData, CriterionData, MilestoneData
+from grants.applications.models import Application, CoInvestment, PlannedMilestone
+from grants.applications.screening import service as screening
+from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.core.identity import OrgKind, Role
+from grants.core.models import AuditEvent
+from grants.core.money import YEN_MAX
+from grants.core.states import ApplicationState
 from grants.extensions import db
-from grants.models import Application, AuditEvent, CoInvestment, PlannedMilestone
-from grants.services import applications, awards, rulesets
-from grants.services.applications import CoInvestmentData, CriterionData, MilestoneData
+from grants.rules import Outcome, Trace
+from grants.rulesets import service as rulesets
 from tests.support.applications import (
     CRITERION,
     TODAY,
@@ -447,7 +450,7 @@ def test_withdraw_refused_to_others_and_after_screening(app: Flask) -> None:
         applications.withdraw(make_applicant(), world.application.id)
     with pytest.raises(NotAllowed):
         applications.withdraw(make_user(Role.officer), world.application.id)
-    awards.screen(make_user(Role.officer), world.application.id)
+    screening.screen(make_user(Role.officer), world.application.id)
     with pytest.raises(Conflict):
         applications.withdraw(world.applicant, world.application.id)
     assert world.application.state == ApplicationState.screened_eligible

@@ -6,20 +6,17 @@ import pytest
 from flask import Flask
 from sqlalchemy import event
 
-from grants.domain.accounts import OrgKind, Role
-from grants.domain.conflicts import ConflictReason
-from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
-from grants.domain.rules.presets import milestone_programme
-from grants.domain.states import GrantState
+from grants.accounts.models import User
+from grants.awards.models import ConflictDeclaration, ReviewerAssignment
+from grants.awards.queries import eligible_reviewer_ids
+from grants.core.conflicts import ConflictReason
+from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.core.identity import OrgKind, Role
+from grants.core.models import AuditEvent
+from grants.core.states import GrantState
 from grants.extensions import db
-from grants.models import (
-    AuditEvent,
-    ConflictDeclaration,
-    ReviewerAssignment,
-    User,
-)
-from grants.services import assignments
-from grants.services.reviewers import eligible_reviewer_ids
+from grants.milestones.assignments import service as assignments
+from grants.rules.presets import milestone_programme
 from tests.support.approvals import pin_version
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant

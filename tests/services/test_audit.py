@@ -4,9 +4,9 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import text, update
 
+from grants.core.audit import GENESIS, verify_chain
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import AuditEvent
-from grants.services.audit import GENESIS, verify_chain
 from tests.support.factories import make_org, make_user
 
 

@@ -8,11 +8,12 @@ from datetime import date
 from flask import Flask
 from sqlalchemy import select
 
-from grants.domain.states import GrantState
+from grants.core import audit, audit_marks
+from grants.core.actors import SYSTEM
+from grants.core.states import GrantState
 from grants.extensions import db
-from grants.models import BudgetPool
-from grants.services import audit, audit_marks, portfolio
-from grants.services.actors import SYSTEM
+from grants.portfolio import queries as portfolio
+from grants.programs.models import BudgetPool
 from tests.support.approvals import approve
 from tests.support.grants import make_grant
 from tests.support.queries import count_queries

@@ -10,14 +10,20 @@ from flask import Flask
 from flask_babel import force_locale
 from sqlalchemy import event
 
-from grants.domain.accounts import Role
-from grants.domain.errors import Conflict, NotAllowed, RuleViolation
-from grants.domain.states import ApplicationState, MilestoneState
+from grants.applications import service as applications
+from grants.applications.models import Application
+from grants.applications.screening import service as screening
+from grants.awards import service as awards
+from grants.awards.models import Grant, Milestone
+from grants.awards.service import reduced_tranches
+from grants.core.audit import verify_chain
+from grants.core.errors import Conflict, NotAllowed, RuleViolation
+from grants.core.identity import Role
+from grants.core.models import AuditEvent
+from grants.core.states import ApplicationState, MilestoneState
 from grants.extensions import db
-from grants.models import Application, AuditEvent, BudgetPool, Grant, Milestone
-from grants.services import applications, awards, rulesets
-from grants.services.audit import verify_chain
-from grants.services.awards import reduced_tranches
+from grants.programs.models import BudgetPool
+from grants.rulesets import service as rulesets
 from tests.support.applications import (
     TODAY,
     make_pools,
@@ -60,8 +66,8 @@ def test_screening_follows_the_stored_trace(app: Flask) -> None:
     officer = make_user(Role.officer)
     eligible = submitted_application()
     ineligible = submitted_application(stage="discovery")  # not an AMED-eligible stage
-    assert awards.screen(officer, eligible.application.id).state == "screened_eligible"
-    assert awards.screen(officer, ineligible.application.id).state == "screened_ineligible"
+    assert screening.screen(officer, eligible.application.id).state == "screened_eligible"
+    assert screening.screen(officer, ineligible.application.id).state == "screened_ineligible"
     events = db.session.query(AuditEvent).filter_by(action="application.screen").all()
     assert [(e.before["state"], e.after["state"]) for e in events] == [
         ("submitted", "screened_eligible"),
@@ -74,14 +80,14 @@ def test_screening_is_officer_work_and_happens_once(app: Flask) -> None:
     world = submitted_application()
     for role in (Role.admin, Role.applicant, Role.reviewer):
         with pytest.raises(NotAllowed):
-            awards.screen(make_user(role), world.application.id)
+            screening.screen(make_user(role), world.application.id)
     officer = make_user(Role.officer)
-    awards.screen(officer, world.application.id)
+    screening.screen(officer, world.application.id)
     with pytest.raises(Conflict):
-        awards.screen(officer, world.application.id)
+        screening.screen(officer, world.application.id)
     draft = ready_application()
     with pytest.raises(Conflict):
-        awards.screen(officer, draft.application.id)
+        screening.screen(officer, draft.application.id)
 
 
 # ---- award ------------------------------------------------------------------------------------
@@ -203,7 +209,7 @@ def test_double_award_is_a_conflict_and_numbers_count_up(app: Flask) -> None:
         awards.award(officer, world.application.id, TODAY)
     assert db.session.query(Grant).count() == 1
     second = submitted_application(program=world.program)
-    awards.screen(officer, second.application.id)
+    screening.screen(officer, second.application.id)
     grant = awards.award(officer, second.application.id, TODAY)
     assert grant.number == f"{world.program.code}-0002"
 
@@ -224,7 +230,7 @@ def test_award_needs_an_eligible_screening(app: Flask) -> None:
     with pytest.raises(Conflict):
         awards.award(officer, submitted.application.id, TODAY)
     ineligible = submitted_application(stage="discovery")
-    awards.screen(officer, ineligible.application.id)
+    screening.screen(officer, ineligible.application.id)
     with pytest.raises(Conflict):
         awards.award(officer, ineligible.application.id, TODAY)
     assert db.session.query(Grant).count() == 0
@@ -285,7 +291,7 @@ def test_reject_needs_a_reason_and_stores_it(app: Flask) -> None:
 def test_reject_follows_the_transition_table(app: Flask) -> None:
     officer = make_user(Role.officer)
     ineligible = submitted_application(stage="discovery")
-    awards.screen(officer, ineligible.application.id)
+    screening.screen(officer, ineligible.application.id)
     awards.reject(officer, ineligible.application.id, "Stage not eligible.")
     assert ineligible.application.state == ApplicationState.rejected
     submitted = submitted_application()
@@ -311,13 +317,13 @@ def test_queue_lists_waiting_applications_oldest_first(app: Flask) -> None:
     applications.withdraw(withdrawn.applicant, withdrawn.application.id)
     rejected = screened_application()
     awards.reject(officer, rejected.application.id, "No.")
-    queue = awards.screening_queue()
+    queue = screening.screening_queue()
     assert [a.id for a in queue] == [
         early.application.id,
         screened.application.id,
         late.application.id,
     ]
-    assert [a.id for a in awards.screening_queue(early.program.id)] == [early.application.id]
+    assert [a.id for a in screening.screening_queue(early.program.id)] == [early.application.id]
 
 
 def test_queue_loads_organizations_and_programmes_in_constant_queries(app: Flask) -> None:
@@ -331,7 +337,7 @@ def test_queue_loads_organizations_and_programmes_in_constant_queries(app: Flask
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        queue = awards.screening_queue()
+        queue = screening.screening_queue()
         names = [(a.organization.name, a.program.code) for a in queue]
     finally:
         event.remove(db.engine, "before_cursor_execute", count)

@@ -12,15 +12,18 @@ from flask import Flask
 from flask_babel import force_locale
 from sqlalchemy import event, select
 
-from grants.domain.accounts import Role
-from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
-from grants.domain.tasks import TaskKind, TaskState
+from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.core.identity import Role
+from grants.core.models import AuditEvent, utcnow
 from grants.extensions import db
-from grants.jobs.tasks import purge_task_results
-from grants.models import AuditEvent, BackgroundTask
-from grants.models.base import utcnow
-from grants.services import background, exports, rulesets, whatif
-from grants.services.exports import Filters
+from grants.portfolio.exports import service as exports
+from grants.portfolio.exports.service import Filters
+from grants.rulesets import service as rulesets
+from grants.tasks import service as background
+from grants.tasks.jobs import purge_task_results
+from grants.tasks.models import BackgroundTask
+from grants.tasks.rules import TaskKind, TaskState
+from grants.whatif import service as whatif
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.tasks import (

@@ -9,14 +9,14 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from grants.domain.accounts import Locale, Role
-from grants.domain.errors import NotAllowed, NotFound
-from grants.domain.states import GrantState, MilestoneState
+from grants.alerts.calendar import service as calendar_feed
+from grants.alerts.models import CalendarToken
+from grants.core.actors import SYSTEM
+from grants.core.errors import NotAllowed, NotFound
+from grants.core.identity import Locale, Role
+from grants.core.models import AuditEvent, utcnow
+from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import AuditEvent, CalendarToken
-from grants.models.base import utcnow
-from grants.services import calendar_feed
-from grants.services.actors import SYSTEM
 from tests.support.alerts import staff
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant

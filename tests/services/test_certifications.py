@@ -7,12 +7,13 @@ from datetime import date
 import pytest
 from flask import Flask
 
-from grants.domain.accounts import OrgKind, Role
-from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.accounts.certified_vcs import service as certifications
+from grants.accounts.certified_vcs.models import VcCertification
+from grants.accounts.certified_vcs.service import certification_status
+from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.core.identity import OrgKind, Role
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import AuditEvent, VcCertification
-from grants.services import certifications
-from grants.services.certifications import certification_status
 from tests.support.factories import make_org, make_user
 from tests.support.programs import make_certified_vc
 

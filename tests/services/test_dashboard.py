@@ -7,12 +7,14 @@ from datetime import date
 import pytest
 from flask import Flask
 
-from grants.domain.accounts import Role
-from grants.domain.errors import DomainError, NotAllowed
-from grants.domain.states import GrantState, MilestoneState
+from grants.awards.models import Disbursement
+from grants.core.errors import DomainError, NotAllowed
+from grants.core.identity import Role
+from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import BudgetPool, Disbursement
-from grants.services import dashboard, evidence
+from grants.milestones.evidence import service as evidence
+from grants.portfolio.home import queries as dashboard
+from grants.programs.models import BudgetPool
 from tests.support.alerts import run_scan
 from tests.support.approvals import approve
 from tests.support.factories import make_user

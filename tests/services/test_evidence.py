@@ -12,12 +12,15 @@ import pytest
 from flask import Flask
 from flask_babel import force_locale
 
-from grants.domain.accounts import OrgKind, Role
-from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
-from grants.domain.states import GrantState, MilestoneState
+from grants.awards.models import EvidenceFile, EvidenceSubmission, Milestone
+from grants.core import audit
+from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.core.identity import OrgKind, Role
+from grants.core.models import AuditEvent
+from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import AuditEvent, EvidenceFile, EvidenceSubmission, Milestone
-from grants.services import assignments, audit, evidence
+from grants.milestones.assignments import service as assignments
+from grants.milestones.evidence import service as evidence
 from tests.support.approvals import approve
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant

@@ -10,14 +10,16 @@ import pytest
 from flask import Flask
 from flask_babel import force_locale
 
-from grants.domain.accounts import Role
-from grants.domain.errors import NotAllowed, RuleViolation
-from grants.domain.states import MilestoneState
+from grants.awards.models import Disbursement
+from grants.core.actors import SYSTEM
+from grants.core.errors import NotAllowed, RuleViolation
+from grants.core.identity import Role
+from grants.core.states import MilestoneState
 from grants.extensions import db
-from grants.models import BudgetPool, Disbursement
-from grants.services import exports, releases
-from grants.services.actors import SYSTEM
-from grants.services.exports import Filters
+from grants.portfolio.exports import service as exports
+from grants.portfolio.exports.service import Filters
+from grants.programs.models import BudgetPool
+from grants.releases import service as releases
 from tests.support.approvals import approve, officer, sibling_grant
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant

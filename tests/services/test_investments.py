@@ -7,13 +7,15 @@ from datetime import date
 import pytest
 from flask import Flask
 
-from grants.domain.accounts import OrgKind, Role
-from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
-from grants.domain.states import GrantState
+from grants.applications.models import CoInvestment
+from grants.awards.facts import tranche_facts
+from grants.awards.models import Investment
+from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.core.identity import OrgKind, Role
+from grants.core.models import AuditEvent
+from grants.core.states import GrantState
 from grants.extensions import db
-from grants.models import AuditEvent, CoInvestment, Investment
-from grants.services import investments
-from grants.services.facts import tranche_facts
+from grants.investments import service as investments
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
 

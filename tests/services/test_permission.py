@@ -4,10 +4,9 @@ import pytest
 from flask import Flask
 from flask_babel import force_locale
 
-from grants.domain.accounts import Role
-from grants.domain.errors import Conflict, NotAllowed
-from grants.domain.permissions import Action, Subject
-from grants.services.permission import require
+from grants.core.errors import Conflict, NotAllowed
+from grants.core.identity import Role
+from grants.core.permissions import Action, Subject, require
 
 OWNER = {"is_owner_org": True}
 ASSIGNED = {"is_assigned_reviewer": True}

@@ -6,10 +6,11 @@ from datetime import date
 
 from flask import Flask
 
-from grants.domain.states import GrantState, MilestoneState
+from grants.awards.models import Disbursement
+from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import BudgetPool, Disbursement
-from grants.services import portfolio
+from grants.portfolio import queries as portfolio
+from grants.programs.models import BudgetPool
 from tests.support.alerts import run_scan
 from tests.support.approvals import approve, sibling_grant
 from tests.support.grants import GrantWorld, make_grant

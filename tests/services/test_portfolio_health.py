@@ -9,13 +9,15 @@ from unittest.mock import ANY
 from flask import Flask
 from sqlalchemy import and_, delete, update
 
-from grants.domain.alerts import AWAITING_EVIDENCE
-from grants.domain.states import GrantState, MilestoneState
+from grants.alerts.scan import service as alerts_scan
+from grants.awards.models import EvidenceSubmission, Milestone
+from grants.core import audit
+from grants.core.actors import SYSTEM
+from grants.core.db import add_days
+from grants.core.models import AuditEvent
+from grants.core.states import AWAITING_EVIDENCE, GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import AuditEvent, EvidenceSubmission, Milestone
-from grants.services import alerts_scan, audit, portfolio_health
-from grants.services.actors import SYSTEM
-from grants.services.sql_dialect import add_days
+from grants.portfolio import health as portfolio_health
 from tests.support.approvals import sibling_grant
 from tests.support.grants import GrantWorld, make_grant, make_program
 from tests.support.queries import count_queries

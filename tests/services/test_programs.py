@@ -8,13 +8,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from grants.domain.accounts import Role
-from grants.domain.errors import NotAllowed, NotFound, RuleViolation
-from grants.domain.rules import MODALITIES, THEMES
+from grants.core.errors import NotAllowed, NotFound, RuleViolation
+from grants.core.identity import Role
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import AuditEvent, BudgetPool, Program
-from grants.services import programs
-from grants.services.programs import ProgramData
+from grants.programs import service as programs
+from grants.programs.models import BudgetPool, Program
+from grants.programs.service import ProgramData
+from grants.rules import MODALITIES, THEMES
 from tests.support.factories import make_user
 from tests.support.programs import make_pool, make_program, program_data
 

@@ -14,11 +14,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from grants.domain.errors import Conflict, RuleViolation
+from grants.awards.models import Disbursement, Milestone
+from grants.core.audit import verify_chain
+from grants.core.errors import Conflict, RuleViolation
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import AuditEvent, BudgetPool, Disbursement, Milestone
-from grants.services import releases
-from grants.services.audit import verify_chain
+from grants.programs.models import BudgetPool
+from grants.releases import service as releases
 from tests.support.approvals import approve, officer, sibling_grant, without_budget_gate
 from tests.support.grants import make_grant
 from tests.support.races import at_once

@@ -10,22 +10,17 @@ from flask import Flask
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from grants.domain.accounts import Role
-from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
-from grants.domain.rules import Outcome, Phase
-from grants.domain.states import GrantState, MilestoneState
+from grants.accounts.certified_vcs.models import VcCertification
+from grants.awards.models import Disbursement, EvidenceSubmission, Investment, Review
+from grants.core.actors import SYSTEM
+from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.core.identity import Role
+from grants.core.models import AuditEvent
+from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import (
-    AuditEvent,
-    BudgetPool,
-    Disbursement,
-    EvidenceSubmission,
-    Investment,
-    Review,
-    VcCertification,
-)
-from grants.services import releases
-from grants.services.actors import SYSTEM
+from grants.programs.models import BudgetPool
+from grants.releases import service as releases
+from grants.rules import Outcome, Phase
 from tests.support.approvals import approve, invest, officer, without_budget_gate
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant

@@ -11,20 +11,17 @@ import pytest
 from flask import Flask
 from sqlalchemy import event
 
-from grants.domain.accounts import Role
-from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
-from grants.domain.states import GrantState, MilestoneState, ReviewDecision
+from grants.accounts.models import User
+from grants.awards.models import Milestone, Review, ReviewerAssignment
+from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.core.identity import Role
+from grants.core.models import AuditEvent
+from grants.core.states import GrantState, MilestoneState, ReviewDecision
 from grants.extensions import db
-from grants.models import (
-    AuditEvent,
-    Milestone,
-    Review,
-    ReviewerAssignment,
-    RuleSet,
-    RuleSetStatus,
-    User,
-)
-from grants.services import assignments, evidence, reviews
+from grants.milestones.assignments import service as assignments
+from grants.milestones.evidence import service as evidence
+from grants.milestones.reviews import service as reviews
+from grants.rulesets.models import RuleSet, RuleSetStatus
 from tests.support.approvals import sibling_grant
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant

@@ -12,12 +12,14 @@ from flask import Flask
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
-from grants.domain.accounts import Role
-from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
-from grants.domain.rules import RuleSetInvalid, validate_ruleset
+from grants.accounts.models import User
+from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.core.identity import Role
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import AuditEvent, RuleSet, RuleSetStatus, User
-from grants.services import rulesets
+from grants.rules import RuleSetInvalid, validate_ruleset
+from grants.rulesets import service as rulesets
+from grants.rulesets.models import RuleSet, RuleSetStatus
 from tests.support.factories import make_user
 from tests.support.rulesets import (
     TODAY,

@@ -8,10 +8,10 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import Boolean, Integer, String, literal, select
 
+from grants.accounts.models import Organization
+from grants.core.db import insert_select_if_absent
+from grants.core.models import UTCDateTime
 from grants.extensions import db
-from grants.models import Organization
-from grants.models.base import UTCDateTime
-from grants.services.sql_dialect import insert_select_if_absent
 
 ORGS = Organization.__table__
 COLUMNS = ["id", "name", "kind", "listed", "rd_base_in_japan", "created_at"]

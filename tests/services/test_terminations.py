@@ -8,12 +8,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from grants.domain.accounts import Role
-from grants.domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
-from grants.domain.states import GrantState, MilestoneState
+from grants.awards.models import Grant, Milestone
+from grants.awards.termination import service as terminations
+from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.core.identity import Role
+from grants.core.models import AuditEvent
+from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import AuditEvent, BudgetPool, Grant, Milestone
-from grants.services import releases, terminations
+from grants.programs.models import BudgetPool
+from grants.releases import service as releases
 from tests.support.approvals import approve, officer
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant

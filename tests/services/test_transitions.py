@@ -4,9 +4,14 @@ import pytest
 from flask import Flask
 from flask_babel import force_locale
 
-from grants.domain.errors import Conflict
-from grants.domain.states import AmendmentState, ApplicationState, GrantState, MilestoneState
-from grants.services.transitions import transition
+from grants.core.errors import Conflict
+from grants.core.states import (
+    AmendmentState,
+    ApplicationState,
+    GrantState,
+    MilestoneState,
+    transition,
+)
 
 
 def test_an_allowed_change_returns_its_target(app: Flask) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from grants.domain.errors import NotAllowed, NotFound
-from grants.domain.rules import Change, RuleSetInvalid, amed_certified_vc
-from grants.domain.states import Role
-from grants.services import rulesets, whatif
+from grants.core.errors import NotAllowed, NotFound
+from grants.core.identity import Role
+from grants.rules import Change, RuleSetInvalid, amed_certified_vc
+from grants.rulesets import service as rulesets
+from grants.whatif import service as whatif
 from tests.support.factories import make_user
 from tests.support.rulesets import rule
 from tests.support.whatif import TODAY, make_whatif_world

@@ -7,12 +7,14 @@ from datetime import date
 
 from sqlalchemy import select
 
-from grants.domain.accounts import Locale, Role
-from grants.domain.alerts import AlertKind
+from grants.accounts.models import User
+from grants.alerts.models import Alert
+from grants.alerts.rules import AlertKind
+from grants.alerts.scan.service import ScanReport, scan
+from grants.awards.models import Milestone
+from grants.core.actors import SYSTEM
+from grants.core.identity import Locale, Role
 from grants.extensions import db
-from grants.models import Alert, Milestone, User
-from grants.services.actors import SYSTEM
-from grants.services.alerts_scan import ScanReport, scan
 from tests.support.factories import make_user
 
 

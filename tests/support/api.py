@@ -7,10 +7,10 @@ from typing import Any
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from grants.domain.accounts import Role
-from grants.models import Organization, User
-from grants.services import tokens
-from grants.services.actors import SYSTEM
+from grants.accounts.models import Organization, User
+from grants.accounts.tokens import service as tokens
+from grants.core.actors import SYSTEM
+from grants.core.identity import Role
 from tests.support.factories import make_user
 
 

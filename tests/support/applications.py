@@ -6,16 +6,22 @@ import itertools
 from dataclasses import dataclass, replace
 from datetime import date
 
-from grants.domain.accounts import OrgKind, Role
-from grants.models import Application, Organization, Program, RuleSet, User
-from grants.services import applications, awards, programs, rulesets
-from grants.services.actors import SYSTEM
-from grants.services.applications import (
+from grants.accounts.models import Organization, User
+from grants.applications import service as applications
+from grants.applications.checks import (
     ApplicationData,
     CoInvestmentData,
     CriterionData,
     MilestoneData,
 )
+from grants.applications.models import Application
+from grants.applications.screening import service as screening
+from grants.core.actors import SYSTEM
+from grants.core.identity import OrgKind, Role
+from grants.programs import service as programs
+from grants.programs.models import Program
+from grants.rulesets import service as rulesets
+from grants.rulesets.models import RuleSet
 from tests.support.factories import make_org, make_user
 from tests.support.grants import make_program
 from tests.support.programs import make_certified_vc
@@ -126,7 +132,7 @@ def submitted_application(preset: str = "amed", **kwargs: object) -> Application
 
 def screened_application(preset: str = "amed", **kwargs: object) -> ApplicationWorld:
     world = submitted_application(preset, **kwargs)
-    awards.screen(make_user(Role.officer), world.application.id)
+    screening.screen(make_user(Role.officer), world.application.id)
     return world
 
 

@@ -10,27 +10,25 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from grants.domain.accounts import Role
-from grants.domain.calendar import fiscal_year
-from grants.domain.rules import validate_ruleset
-from grants.domain.rules.presets import milestone_programme
-from grants.domain.states import ApplicationState, GrantState, MilestoneState, ReviewDecision
-from grants.extensions import db
-from grants.models import (
-    Application,
-    BudgetPool,
-    CoInvestment,
+from grants.accounts.models import User
+from grants.applications.models import Application, CoInvestment
+from grants.awards.models import (
     EvidenceSubmission,
     Grant,
     Investment,
     Milestone,
     Review,
     ReviewerAssignment,
-    RuleSet,
-    RuleSetStatus,
-    User,
 )
-from grants.models.base import utcnow
+from grants.core.calendar import fiscal_year
+from grants.core.identity import Role
+from grants.core.models import utcnow
+from grants.core.states import ApplicationState, GrantState, MilestoneState, ReviewDecision
+from grants.extensions import db
+from grants.programs.models import BudgetPool
+from grants.rules import validate_ruleset
+from grants.rules.presets import milestone_programme
+from grants.rulesets.models import RuleSet, RuleSetStatus
 from tests.support.factories import make_user
 from tests.support.grants import CRITERIA, GrantWorld
 

@@ -16,25 +16,22 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
-from grants.domain.calendar import fiscal_year
-from grants.domain.rules import validate_ruleset
-from grants.domain.rules.presets import milestone_programme
-from grants.extensions import db
-from grants.models import (
-    Application,
-    BudgetPool,
-    CoInvestment,
+from grants.accounts.certified_vcs.models import VcCertification
+from grants.accounts.models import Organization, User
+from grants.applications.models import Application, CoInvestment
+from grants.awards.models import (
     Disbursement,
     EvidenceSubmission,
     Grant,
     Milestone,
-    Organization,
-    Program,
     ReviewerAssignment,
-    RuleSet,
-    User,
-    VcCertification,
 )
+from grants.core.calendar import fiscal_year
+from grants.extensions import db
+from grants.programs.models import BudgetPool, Program
+from grants.rules import validate_ruleset
+from grants.rules.presets import milestone_programme
+from grants.rulesets.models import RuleSet
 
 APPLICANT = "applicant@bulk.example.jp"
 REVIEWER = "reviewer@bulk.example.jp"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import itertools
 
-from grants.domain.accounts import Locale, OrgKind, Role, corporate_number_check_digit
-from grants.models import Organization, User
-from grants.services import accounts
-from grants.services.actors import SYSTEM
+from grants.accounts import service as accounts
+from grants.accounts.models import Organization, User
+from grants.accounts.rules import corporate_number_check_digit
+from grants.core.actors import SYSTEM
+from grants.core.identity import Locale, OrgKind, Role
 
 PASSWORD = "correct-horse-1"
 _counter = itertools.count(1)

@@ -9,27 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from grants.domain.accounts import OrgKind, Role
-from grants.domain.calendar import fiscal_year
-from grants.domain.rules.presets import amed_certified_vc, milestone_programme
-from grants.domain.states import ApplicationState, GrantState, MilestoneState
+from grants.accounts.certified_vcs.models import VcCertification
+from grants.accounts.models import Organization, User
+from grants.applications.models import Application, CoInvestment, PlannedMilestone
+from grants.awards.models import Grant, Milestone, ReviewerAssignment
+from grants.core.calendar import fiscal_year
+from grants.core.identity import OrgKind, Role
+from grants.core.models import utcnow
+from grants.core.states import ApplicationState, GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import (
-    Application,
-    BudgetPool,
-    CoInvestment,
-    Grant,
-    Milestone,
-    Organization,
-    PlannedMilestone,
-    Program,
-    ReviewerAssignment,
-    RuleSet,
-    RuleSetStatus,
-    User,
-    VcCertification,
-)
-from grants.models.base import utcnow
+from grants.programs.models import BudgetPool, Program
+from grants.rules.presets import amed_certified_vc, milestone_programme
+from grants.rulesets.models import RuleSet, RuleSetStatus
 from tests.support.factories import make_org, make_user
 
 CRITERIA = [{"metric": "IC50", "target": "<= 10", "unit": "nM"}]
@@ -60,7 +51,7 @@ def make_program(code: str = "MS-TEST", preset: str = "milestone") -> tuple[Prog
         modalities=["drug", "regenerative", "device", "samd"],
     )
     document = amed_certified_vc() if preset == "amed" else milestone_programme()
-    from grants.domain.rules import validate_ruleset
+    from grants.rules import validate_ruleset
 
     ruleset = RuleSet(
         program=program,

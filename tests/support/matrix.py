@@ -22,9 +22,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from grants.domain.accounts import OrgKind, Role
+from grants.accounts.models import User
+from grants.awards.models import ConflictDeclaration, ReviewerAssignment
+from grants.core.identity import OrgKind, Role
 from grants.extensions import db
-from grants.models import ConflictDeclaration, ReviewerAssignment, User
 from tests.support.factories import make_org, make_user
 from tests.support.web import login, post_form
 

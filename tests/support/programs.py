@@ -6,10 +6,13 @@ import itertools
 from dataclasses import replace
 from datetime import date
 
-from grants.domain.accounts import OrgKind
-from grants.models import BudgetPool, Organization, Program, VcCertification
-from grants.services import certifications, programs
-from grants.services.actors import SYSTEM
+from grants.accounts.certified_vcs import service as certifications
+from grants.accounts.certified_vcs.models import VcCertification
+from grants.accounts.models import Organization
+from grants.core.actors import SYSTEM
+from grants.core.identity import OrgKind
+from grants.programs import service as programs
+from grants.programs.models import BudgetPool, Program
 from tests.support.factories import make_org
 
 _counter = itertools.count(1)

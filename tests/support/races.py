@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Flask
 
+from grants.accounts.models import User
 from grants.extensions import db
-from grants.models import User
 
 
 def at_once(

@@ -7,10 +7,12 @@ from datetime import date
 from html.parser import HTMLParser
 from typing import Any
 
-from grants.domain.accounts import Role
+from grants.accounts.models import User
+from grants.core.identity import Role
 from grants.extensions import db
-from grants.models import Program, RuleSet, User
-from grants.services import rulesets
+from grants.programs.models import Program
+from grants.rulesets import service as rulesets
+from grants.rulesets.models import RuleSet
 from tests.support.factories import make_user
 
 TODAY = date(2026, 5, 1)

@@ -9,12 +9,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from grants.domain.rules import amed_certified_vc
-from grants.domain.tasks import TaskKind, TaskState
+from grants.accounts.models import User
+from grants.core.models import utcnow
 from grants.extensions import db
-from grants.models import BackgroundTask, User
-from grants.models.base import utcnow
-from grants.services import background, rulesets
+from grants.rules import amed_certified_vc
+from grants.rulesets import service as rulesets
+from grants.tasks import service as background
+from grants.tasks.models import BackgroundTask
+from grants.tasks.rules import TaskKind, TaskState
 from tests.support.rulesets import rule
 from tests.support.whatif import WhatIfWorld
 

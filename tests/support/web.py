@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
+from types import ModuleType
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from grants.domain.accounts import Locale
+from grants.accounts.models import User
+from grants.core.identity import Locale
 from grants.extensions import db
-from grants.models import User
 from tests.support.factories import PASSWORD
 
 _TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -38,3 +41,16 @@ def login_english(client: FlaskClient, user: User) -> TestResponse:
     user.locale = Locale.en
     db.session.commit()
     return login(client, user.email)
+
+
+def edge_modules() -> list[ModuleType]:
+    """Every module of the HTML edge: each feature's web.py and forms.py, the rule editor
+    and the shared form base."""
+    import grants
+
+    found = []
+    for info in pkgutil.walk_packages(grants.__path__, "grants."):
+        leaf = info.name.rsplit(".", 1)[-1]
+        if leaf in ("web", "forms") or info.name.startswith("grants.rulesets.editor."):
+            found.append(importlib.import_module(info.name))
+    return found

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from grants.domain.accounts import Role
-from grants.domain.states import ApplicationState
+from grants.accounts.models import Organization, User
+from grants.applications.models import Application, CoInvestment, PlannedMilestone
+from grants.core.identity import Role
+from grants.core.states import ApplicationState
 from grants.extensions import db
-from grants.models import Application, CoInvestment, Organization, PlannedMilestone, User
 from tests.support.factories import make_user
 from tests.support.grants import CRITERIA, GrantWorld, make_grant
 

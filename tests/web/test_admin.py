@@ -4,9 +4,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import OrgKind, Role
+from grants.accounts.models import Organization, User
+from grants.core.identity import OrgKind, Role
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import AuditEvent, Organization, User
 from tests.support.factories import make_org, make_user, valid_corporate_number
 from tests.support.web import login, post_form
 

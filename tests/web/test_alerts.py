@@ -11,15 +11,18 @@ from flask.testing import FlaskClient
 from icalendar import Calendar
 from sqlalchemy import select
 
-from grants.domain.accounts import Locale, Role
-from grants.domain.alerts import AlertKind
+from grants.accounts.models import User
+from grants.alerts import web as alerts_web
+from grants.alerts.calendar import service as calendar_feed
+from grants.alerts.delivery import service as mail
+from grants.alerts.inbox import service as inbox
+from grants.alerts.models import Alert, CalendarToken
+from grants.alerts.rules import AlertKind
+from grants.awards.models import EvidenceSubmission, Milestone, Review
+from grants.core.actors import SYSTEM
+from grants.core.identity import Locale, Role
+from grants.core.models import utcnow
 from grants.extensions import db
-from grants.models import Alert, CalendarToken, EvidenceSubmission, Milestone, Review, User
-from grants.models.base import utcnow
-from grants.services import alerts as inbox
-from grants.services import calendar_feed, mail
-from grants.services.actors import SYSTEM
-from grants.web import alerts as alerts_web
 from tests.support.alerts import alert_row, all_alerts, run_scan, staff
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant

@@ -7,11 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Locale, Role
-from grants.domain.calendar import tokyo_today
-from grants.domain.states import AmendmentKind, AmendmentState
+from grants.awards.models import Amendment, Milestone
+from grants.core.calendar import tokyo_today
+from grants.core.identity import Locale, Role
+from grants.core.models import AuditEvent
+from grants.core.states import AmendmentKind, AmendmentState
 from grants.extensions import db
-from grants.models import Amendment, AuditEvent, BudgetPool, Milestone
+from grants.programs.models import BudgetPool
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.matrix import OUTSIDERS, refused, routes, statuses, switch

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
 import re
 from datetime import date
 
@@ -14,19 +12,19 @@ from flask.testing import FlaskClient
 from flask_wtf import FlaskForm
 from wtforms import Form
 
-import grants.web
-from grants.domain.accounts import Locale, OrgKind, Role
-from grants.domain.states import ApplicationState
+from grants.applications import web as applications_web
+from grants.applications.models import Application, CoInvestment, PlannedMilestone
+from grants.core.http.forms import SubForm
+from grants.core.identity import Locale, OrgKind, Role
+from grants.core.models import AuditEvent
+from grants.core.states import ApplicationState
 from grants.extensions import db
-from grants.models import Application, AuditEvent, CoInvestment, PlannedMilestone
-from grants.web import applications as applications_web
-from grants.web.forms import SubForm
 from tests.support.applications import TODAY, make_applicant, ready_application
 from tests.support.factories import make_org, make_user
 from tests.support.grants import make_program
 from tests.support.matrix import REVIEWERS, WHO, refused, statuses
 from tests.support.programs import make_certified_vc
-from tests.support.web import login, login_english, post_form
+from tests.support.web import edge_modules, login, login_english, post_form
 
 FORM = {
     "title": "抗菌薬候補の開発",
@@ -701,8 +699,7 @@ def test_every_row_form_of_the_web_forms_is_a_subform() -> None:
     """A wtforms.Form that is not a FlaskForm is a repeated row: without SubForm's Meta its
     messages would stay English on Japanese pages."""
     rows = set()
-    for module_info in pkgutil.iter_modules(grants.web.__path__):
-        module = importlib.import_module(f"grants.web.{module_info.name}")
+    for module in edge_modules():
         for _name, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, Form) and not issubclass(cls, FlaskForm) and cls is not Form:
                 rows.add(cls)

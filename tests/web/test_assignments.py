@@ -6,11 +6,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Locale, OrgKind, Role
-from grants.domain.states import GrantState
+from grants.awards.models import ReviewerAssignment
+from grants.core.identity import Locale, OrgKind, Role
+from grants.core.models import AuditEvent
+from grants.core.states import GrantState
 from grants.extensions import db
-from grants.models import AuditEvent, ReviewerAssignment
-from grants.services import assignments
+from grants.milestones.assignments import service as assignments
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.matrix import REVIEWERS, refused, statuses

@@ -3,10 +3,11 @@
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Locale, Role
+from grants.accounts import service as accounts
+from grants.accounts.models import User
+from grants.core.identity import Locale, Role
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import AuditEvent, User
-from grants.services import accounts
 from tests.support.factories import PASSWORD, make_user
 from tests.support.web import csrf_token, login, post_form
 
@@ -96,7 +97,7 @@ def test_a_new_password_ends_the_sessions_opened_with_the_old_one(
 
 
 def test_a_session_id_from_before_session_versions_is_refused(app: Flask) -> None:
-    from grants.web.auth import _load_user
+    from grants.accounts.sessions.web import _load_user
 
     user = make_user()
     with app.test_request_context():

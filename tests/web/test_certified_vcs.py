@@ -8,10 +8,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Locale, OrgKind, Role
+from grants.accounts.certified_vcs.models import VcCertification
+from grants.accounts.certified_vcs.service import revoke_certification
+from grants.core.identity import Locale, OrgKind, Role
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import AuditEvent, VcCertification
-from grants.services.certifications import revoke_certification
 from tests.support.factories import make_org, make_user
 from tests.support.programs import make_certified_vc
 from tests.support.web import login, post_form

@@ -10,11 +10,11 @@ from flask.testing import FlaskClient
 from flask_babel import force_locale, gettext
 from sqlalchemy import event
 
-from grants.domain.accounts import Locale, Role
-from grants.domain.calendar import format_date, tokyo_today
-from grants.domain.states import AmendmentKind, AmendmentState, GrantState
+from grants.awards.models import Amendment
+from grants.core.calendar import format_date, tokyo_today
+from grants.core.identity import Locale, Role
+from grants.core.states import AmendmentKind, AmendmentState, GrantState
 from grants.extensions import db
-from grants.models import Amendment
 from tests.support.approvals import approve, sibling_grant
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant

@@ -12,11 +12,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from grants.domain.accounts import Locale, OrgKind, Role
-from grants.domain.calendar import format_date, tokyo_today
-from grants.domain.states import ApplicationState, GrantState, MilestoneState
+from grants.applications.models import Application
+from grants.awards.models import Disbursement, EvidenceSubmission, Milestone
+from grants.core.calendar import format_date, tokyo_today
+from grants.core.identity import Locale, OrgKind, Role
+from grants.core.states import ApplicationState, GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import Application, BudgetPool, Disbursement, EvidenceSubmission, Milestone
+from grants.programs.models import BudgetPool
 from tests.support.approvals import approve
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant

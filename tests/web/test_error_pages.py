@@ -6,9 +6,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Role
+from grants.accounts.models import User
+from grants.core.identity import Role
 from grants.extensions import db
-from grants.models import User
 from tests.support.factories import make_user
 from tests.support.web import login
 

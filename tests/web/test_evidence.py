@@ -13,12 +13,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from grants.domain.accounts import Locale, OrgKind, Role
-from grants.domain.states import GrantState, MilestoneState
+from grants.accounts.models import User
+from grants.awards.models import EvidenceFile, EvidenceSubmission, Milestone
+from grants.core.identity import Locale, OrgKind, Role
+from grants.core.models import AuditEvent
+from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import AuditEvent, EvidenceFile, EvidenceSubmission, Milestone, User
-from grants.services import assignments
-from grants.web import evidence as evidence_web
+from grants.milestones.assignments import service as assignments
+from grants.milestones.evidence import web as evidence_web
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.matrix import OUTSIDERS, refused, statuses

@@ -3,9 +3,7 @@ stored; and the shared fields read what Japanese users type."""
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
 from datetime import date
 
 import pytest
@@ -14,15 +12,15 @@ from werkzeug.datastructures import MultiDict
 from wtforms import FieldList, FormField, StringField, TextAreaField
 from wtforms.form import BaseForm
 
-import grants.web
-from grants.domain.rules.checks import RULE_TYPES
-from grants.web import forms, rule_forms
+from grants.core.http import forms
+from grants.rules.checks import RULE_TYPES
+from grants.rulesets.editor import forms as rule_forms
+from tests.support.web import edge_modules
 
 
 def _form_classes() -> list[type[BaseForm]]:
     found = []
-    for module_info in pkgutil.iter_modules(grants.web.__path__):
-        module = importlib.import_module(f"grants.web.{module_info.name}")
+    for module in edge_modules():
         for _name, value in inspect.getmembers(module, inspect.isclass):
             if issubclass(value, BaseForm) and value.__module__ == module.__name__:
                 found.append(value)

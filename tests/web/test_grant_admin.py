@@ -8,11 +8,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from grants.domain.accounts import Locale, Role
-from grants.domain.states import GrantState, MilestoneState
+from grants.awards.models import Grant, Milestone
+from grants.core.identity import Locale, Role
+from grants.core.models import AuditEvent
+from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
-from grants.models import AuditEvent, BudgetPool, Grant, Milestone
-from grants.services import releases
+from grants.programs.models import BudgetPool
+from grants.releases import service as releases
 from tests.support.approvals import approve, officer
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant

@@ -11,19 +11,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from grants import create_app
-from grants.domain.accounts import Locale, OrgKind, Role
-from grants.domain.calendar import tokyo_today
-from grants.domain.states import GrantState, MilestoneState, ReviewDecision
+from grants.accounts.models import User
+from grants.amendments import service as amendments
+from grants.awards.models import Disbursement, EvidenceFile, EvidenceSubmission, Milestone, Review
+from grants.core.calendar import tokyo_today
+from grants.core.identity import Locale, OrgKind, Role
+from grants.core.states import GrantState, MilestoneState, ReviewDecision
 from grants.extensions import db
-from grants.models import (
-    Disbursement,
-    EvidenceFile,
-    EvidenceSubmission,
-    Milestone,
-    Review,
-    User,
-)
-from grants.services import amendments, assignments
+from grants.milestones.assignments import service as assignments
 from tests.conftest import IsolatedClient
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant

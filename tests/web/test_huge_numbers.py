@@ -16,11 +16,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from grants.domain.accounts import Role
+from grants.accounts.models import User
+from grants.awards.models import Amendment, Investment, ReviewerAssignment
+from grants.core.db import MAX_PAGE as PAGE_MAX
+from grants.core.http.listing import page_number
+from grants.core.identity import Role
 from grants.extensions import db
-from grants.models import Amendment, Investment, ReviewerAssignment, User
-from grants.services.paging import MAX_PAGE as PAGE_MAX
-from grants.web.listing import page_number
 from tests.support.alerts import all_alerts, run_scan
 from tests.support.api import ApiClient
 from tests.support.applications import ready_application

@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Locale, Role
-from grants.domain.calendar import tokyo_today
+from grants.accounts.models import User
+from grants.awards.models import Investment
+from grants.core.calendar import tokyo_today
+from grants.core.identity import Locale, Role
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import AuditEvent, Investment, User
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.matrix import REVIEWERS, refused, routes, statuses, switch

@@ -19,11 +19,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Locale, Role
-from grants.domain.calendar import format_date, tokyo_today
-from grants.domain.states import MilestoneState
+from grants.accounts.models import User
+from grants.awards.models import EvidenceSubmission, Milestone
+from grants.core.calendar import format_date, tokyo_today
+from grants.core.identity import Locale, Role
+from grants.core.states import MilestoneState
 from grants.extensions import db
-from grants.models import EvidenceSubmission, Milestone, User
 from tests.support.approvals import approve
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant

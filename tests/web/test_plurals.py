@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Locale, Role
+from grants.core.identity import Locale, Role
 from tests.support.factories import make_user
 from tests.support.web import login
 

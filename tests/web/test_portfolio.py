@@ -9,12 +9,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Locale, Role
-from grants.domain.calendar import format_date, tokyo_today
+from grants.core import audit
+from grants.core.actors import SYSTEM
+from grants.core.calendar import format_date, tokyo_today
+from grants.core.identity import Locale, Role
 from grants.extensions import db
-from grants.services import audit, programs
-from grants.services.actors import SYSTEM
-from grants.services.portfolio import PER_PAGE
+from grants.portfolio.queries import PER_PAGE
+from grants.programs import service as programs
 from tests.support.alerts import run_scan
 from tests.support.approvals import approve, sibling_grant
 from tests.support.factories import make_user

@@ -10,11 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from grants.domain.accounts import Locale, Role
-from grants.domain.rules import MODALITIES, STAGES, THEMES
+from grants.core.http.labels import modality_labels, stage_labels, theme_labels
+from grants.core.identity import Locale, Role
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import AuditEvent, BudgetPool, Program
-from grants.web.vocabulary import modality_labels, stage_labels, theme_labels
+from grants.programs.models import BudgetPool, Program
+from grants.rules import MODALITIES, STAGES, THEMES
 from tests.support.factories import make_user
 from tests.support.programs import make_pool, make_program
 from tests.support.web import login, post_form

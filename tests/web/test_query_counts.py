@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from flask import Flask
 from werkzeug.security import generate_password_hash
 
-from grants.domain.calendar import tokyo_today
+from grants.core.calendar import tokyo_today
 from grants.extensions import db
-from grants.services.portfolio import PER_PAGE
+from grants.portfolio.queries import PER_PAGE
 from tests.support.bulk import APPLICANT, OFFICER, REVIEWER, Sizes, populate
 from tests.support.factories import PASSWORD
 from tests.support.queries import count_queries

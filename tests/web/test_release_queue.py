@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Locale, Role
+from grants.core.identity import Locale, Role
 from grants.extensions import db
-from grants.services.portfolio import AWAITING_SHOWN, PER_PAGE
+from grants.portfolio.queries import AWAITING_SHOWN, PER_PAGE
 from tests.support.approvals import approve, sibling_grant
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant

@@ -6,9 +6,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from grants.domain.accounts import Locale, Role
+from grants.awards.models import Disbursement, EvidenceSubmission, Review
+from grants.core.identity import Locale, Role
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import AuditEvent, BudgetPool, Disbursement, EvidenceSubmission, Review
+from grants.programs.models import BudgetPool
 from tests.support.approvals import approve, without_budget_gate
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant

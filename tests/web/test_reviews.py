@@ -9,11 +9,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Locale, OrgKind, Role
-from grants.domain.states import MilestoneState
+from grants.accounts.models import User
+from grants.awards.models import ConflictDeclaration, Milestone, Review
+from grants.core.identity import Locale, OrgKind, Role
+from grants.core.models import AuditEvent
+from grants.core.states import MilestoneState
 from grants.extensions import db
-from grants.models import AuditEvent, ConflictDeclaration, Milestone, Review, User
-from grants.services import assignments, evidence
+from grants.milestones.assignments import service as assignments
+from grants.milestones.evidence import service as evidence
 from tests.support.approvals import sibling_grant
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant

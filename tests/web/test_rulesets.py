@@ -16,13 +16,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from grants.domain.accounts import Locale, Role
-from grants.domain.calendar import tokyo_today
-from grants.domain.rules import validate_ruleset
-from grants.domain.rules.checks import RULE_TYPES
+from grants.accounts.models import User
+from grants.core.calendar import tokyo_today
+from grants.core.identity import Locale, Role
+from grants.core.models import AuditEvent
 from grants.extensions import db
-from grants.models import AuditEvent, Program, RuleSet, RuleSetStatus, User
-from grants.services import rulesets
+from grants.programs.models import Program
+from grants.rules import validate_ruleset
+from grants.rules.checks import RULE_TYPES
+from grants.rulesets import service as rulesets
+from grants.rulesets.models import RuleSet, RuleSetStatus
 from tests.support.factories import make_user
 from tests.support.rulesets import (
     TODAY,

@@ -8,11 +8,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Locale, Role
-from grants.domain.states import ApplicationState
+from grants.applications.models import Application
+from grants.applications.screening import web as screening_web
+from grants.awards.models import Grant, Milestone
+from grants.core.identity import Locale, Role
+from grants.core.models import AuditEvent
+from grants.core.states import ApplicationState
 from grants.extensions import db
-from grants.models import Application, AuditEvent, BudgetPool, Grant, Milestone
-from grants.web import screening as screening_web
+from grants.programs.models import BudgetPool
 from tests.support.applications import (
     TODAY,
     make_applicant,

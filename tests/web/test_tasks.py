@@ -11,10 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from grants.domain.accounts import Locale, Role
-from grants.domain.tasks import TaskKind, TaskState
-from grants.models import User
-from grants.services import background, rulesets
+from grants.accounts.models import User
+from grants.core.identity import Locale, Role
+from grants.rulesets import service as rulesets
+from grants.tasks import service as background
+from grants.tasks.rules import TaskKind, TaskState
 from tests.support.factories import make_org, make_user
 from tests.support.grants import make_grant
 from tests.support.matrix import REVIEWERS, WHO, anonymous_goes_to_login, routes, switch, user_for

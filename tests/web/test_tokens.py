@@ -9,9 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from grants.domain.accounts import Role
+from grants.accounts.tokens.models import ApiToken
+from grants.core.identity import Role
 from grants.extensions import db
-from grants.models import ApiToken
 from tests.support.factories import make_user
 from tests.support.web import csrf_token, login, post_form
 

@@ -8,8 +8,8 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Locale, Role
-from grants.web import screening as screening_web
+from grants.applications.screening import web as screening_web
+from grants.core.identity import Locale, Role
 from tests.support.applications import TODAY, submitted_application
 from tests.support.factories import make_user
 from tests.support.web import login

@@ -6,10 +6,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.domain.accounts import Locale
-from grants.domain.rules import amed_certified_vc
-from grants.domain.states import Role
-from grants.services import rulesets
+from grants.core.identity import Locale, Role
+from grants.rules import amed_certified_vc
+from grants.rulesets import service as rulesets
 from tests.support.factories import make_org, make_user
 from tests.support.rulesets import rule
 from tests.support.web import login

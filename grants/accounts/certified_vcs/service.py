@@ -1,0 +1,199 @@
+"""Use cases for 認定VC: certifying venture-capital organisations and revoking certifications.
+
+A certification covers the days from `certified_on` up to and including `expires_on`
+(open-ended when None), and stops covering on `revoked_on` itself.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from grants.accounts.certified_vcs.models import VcCertification
+from grants.accounts.models import Organization
+from grants.core import audit
+from grants.core.actors import Actor
+from grants.core.calendar import format_date
+from grants.core.errors import Conflict, NotFound, RuleViolation
+from grants.core.identity import OrgKind
+from grants.core.permissions import Action, Subject, require
+from grants.extensions import db
+
+NOTE_MAX = 500
+CERTIFIED = "certified"
+REVOKED = "revoked"
+EXPIRED = "expired"
+NOT_CERTIFIED = "not_certified"
+
+
+def certify_vc(
+    actor: Actor,
+    organization_id: int,
+    certified_on: date,
+    expires_on: date | None = None,
+    note: str | None = None,
+) -> VcCertification:
+    require(Action.manage_certified_vcs, Subject(role=actor.role))
+    note = (note or "").strip() or None
+    _check_certification(organization_id, certified_on, expires_on, note)
+    certification = VcCertification(
+        organization_id=organization_id,
+        certified_on=certified_on,
+        expires_on=expires_on,
+        note=note,
+    )
+    db.session.add(certification)
+    audit.record(
+        actor, "vc_certification.create", certification, after=certification_snapshot(certification)
+    )
+    db.session.commit()
+    return certification
+
+
+def revoke_certification(
+    actor: Actor, certification_id: int, revoked_on: date, note: str | None = None
+) -> VcCertification:
+    """Revoke from `revoked_on` on; the reason is appended to the certification's note."""
+    require(Action.manage_certified_vcs, Subject(role=actor.role))
+    certification = db.session.scalar(
+        select(VcCertification).where(VcCertification.id == certification_id).with_for_update()
+    )
+    if certification is None:
+        raise NotFound(_("Not found."))
+    if certification.revoked_on is not None:
+        raise Conflict(_("This certification has already been revoked."))
+    combined = _combined_note(certification.note, note)
+    _check_revocation(certification, revoked_on, combined)
+    before = certification_snapshot(certification)
+    certification.revoked_on = revoked_on
+    certification.note = combined
+    after = certification_snapshot(certification)
+    audit.record(actor, "vc_certification.revoke", certification, before, after)
+    db.session.commit()
+    return certification
+
+
+def vc_organizations() -> list[Organization]:
+    query = select(Organization).where(Organization.kind == OrgKind.vc)
+    return list(db.session.scalars(query.order_by(Organization.name)))
+
+
+def history_by_org(org_ids: Iterable[int]) -> dict[int, list[VcCertification]]:
+    """Each organisation's certifications, newest first."""
+    found: dict[int, list[VcCertification]] = defaultdict(list)
+    ids = set(org_ids)
+    if ids:
+        query = select(VcCertification).where(VcCertification.organization_id.in_(ids))
+        order = (VcCertification.certified_on.desc(), VcCertification.id.desc())
+        for certification in db.session.scalars(query.order_by(*order)):
+            found[certification.organization_id].append(certification)
+    return found
+
+
+def certification_status(org: Organization, on: date) -> str:
+    """One of "certified", "revoked", "expired", "not_certified" on the day `on`, for display."""
+    return status_from(history_by_org([org.id])[org.id], on)
+
+
+def status_from(certifications: Sequence[VcCertification], on: date) -> str:
+    started = sorted(
+        (c for c in certifications if c.certified_on <= on), key=lambda c: c.certified_on
+    )
+    if any(covers(c, on) for c in started):
+        return CERTIFIED
+    if not started:
+        return NOT_CERTIFIED
+    latest = started[-1]
+    return REVOKED if latest.revoked_on is not None and latest.revoked_on <= on else EXPIRED
+
+
+def covers(certification: VcCertification, on: date) -> bool:
+    last = _last_day(certification)
+    return certification.certified_on <= on and (last is None or on <= last)
+
+
+def _last_day(certification: VcCertification) -> date | None:
+    """The last day covered, None when open-ended; before `certified_on` when never in force."""
+    ends = [certification.expires_on]
+    if certification.revoked_on is not None:
+        ends.append(certification.revoked_on - timedelta(days=1))
+    known = [day for day in ends if day is not None]
+    return min(known) if known else None
+
+
+def _check_certification(
+    organization_id: int, certified_on: date, expires_on: date | None, note: str | None
+) -> None:
+    errors: dict[str, list[str]] = {}
+    # Locking the organisation serialises certifications of one VC (overlap check below).
+    org = db.session.scalar(
+        select(Organization).where(Organization.id == organization_id).with_for_update()
+    )
+    if org is None or org.kind != OrgKind.vc:
+        errors["organization_id"] = [_("Choose a venture-capital organization.")]
+    if expires_on is not None and expires_on <= certified_on:
+        errors["expires_on"] = [_("A certification must expire after the day it starts.")]
+    if note is not None and len(note) > NOTE_MAX:
+        errors["note"] = [_("At most %(n)d characters.", n=NOTE_MAX)]
+    if not errors and (clash := _overlapping(organization_id, certified_on, expires_on)):
+        errors["certified_on"] = [
+            _(
+                "This period overlaps the certification that started on %(day)s.",
+                day=format_date(clash.certified_on, str(get_locale() or "ja")),
+            )
+        ]
+    if errors:
+        raise RuleViolation(_("The certification could not be saved."), errors)
+
+
+def _overlapping(
+    organization_id: int, certified_on: date, expires_on: date | None
+) -> VcCertification | None:
+    query = select(VcCertification).where(VcCertification.organization_id == organization_id)
+    for existing in db.session.scalars(query):
+        last = _last_day(existing)
+        if last is not None and last < existing.certified_on:
+            continue  # revoked on its first day: it never covered anything
+        starts_before_end = expires_on is None or existing.certified_on <= expires_on
+        ends_after_start = last is None or last >= certified_on
+        if starts_before_end and ends_after_start:
+            return existing
+    return None
+
+
+def _combined_note(existing: str | None, addition: str | None) -> str | None:
+    addition = (addition or "").strip()
+    parts = [part for part in (existing, addition) if part]
+    return "\n".join(parts) or None
+
+
+def _check_revocation(certification: VcCertification, revoked_on: date, note: str | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if revoked_on < certification.certified_on:
+        errors["revoked_on"] = [_("A certification cannot be revoked before it starts.")]
+    if note is not None and len(note) > NOTE_MAX:
+        errors["note"] = [
+            _("The notes of a certification have at most %(n)d characters in all.", n=NOTE_MAX)
+        ]
+    if errors:
+        raise RuleViolation(_("The certification could not be revoked."), errors)
+
+
+def certification_snapshot(certification: VcCertification) -> dict[str, Any]:
+    return {
+        "organization_id": certification.organization_id,
+        "certified_on": certification.certified_on.isoformat(),
+        "expires_on": _iso(certification.expires_on),
+        "revoked_on": _iso(certification.revoked_on),
+        "note": certification.note,
+    }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None

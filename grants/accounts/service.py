@@ -1,0 +1,244 @@
+"""Use cases for organisations and user accounts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from grants.accounts.models import Organization, User
+from grants.accounts.rules import (
+    corporate_number_error,
+    is_valid_email,
+    normalize_corporate_number,
+    normalize_email,
+)
+from grants.core import audit
+from grants.core.actors import Actor
+from grants.core.errors import NotFound, RuleViolation
+from grants.core.identity import Locale, OrgKind, Role
+from grants.core.models import utcnow
+from grants.core.permissions import Action, Subject, require
+from grants.extensions import db
+
+# Compared against when the e-mail is unknown, so that both paths cost the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+@dataclass(frozen=True)
+class OrganizationData:
+    name: str
+    kind: OrgKind
+    name_en: str | None = None
+    corporate_number: str | None = None
+    listed: bool = False
+    rd_base_in_japan: bool = True
+
+
+@dataclass(frozen=True)
+class UserData:
+    email: str
+    name: str
+    role: Role
+    locale: Locale = Locale.ja
+    organization_id: int | None = None
+    active: bool = True
+
+
+def create_organization(actor: Actor, data: OrganizationData) -> Organization:
+    require(Action.manage_organizations, Subject(role=actor.role))
+    data = _normalized_organization(data)
+    _check_organization(data, None)
+    org = Organization(**asdict(data))
+    db.session.add(org)
+    audit.record(actor, "organization.create", org, after=organization_snapshot(org))
+    db.session.commit()
+    return org
+
+
+def update_organization(actor: Actor, org_id: int, data: OrganizationData) -> Organization:
+    require(Action.manage_organizations, Subject(role=actor.role))
+    org = _get(Organization, org_id)
+    data = _normalized_organization(data)
+    _check_organization(data, org_id)
+    before = organization_snapshot(org)
+    for key, value in asdict(data).items():
+        setattr(org, key, value)
+    audit.record(actor, "organization.update", org, before, organization_snapshot(org))
+    db.session.commit()
+    return org
+
+
+def create_user(actor: Actor, data: UserData, password: str) -> User:
+    require(Action.manage_users, Subject(role=actor.role))
+    data = _normalized(data)
+    _check_user(data, None, password)
+    user = User(**asdict(data), password_hash=_hash(password))
+    db.session.add(user)
+    audit.record(actor, "user.create", user, after=user_snapshot(user))
+    db.session.commit()
+    return user
+
+
+def update_user(actor: Actor, user_id: int, data: UserData, password: str | None = None) -> User:
+    require(Action.manage_users, Subject(role=actor.role))
+    user = _get(User, user_id)
+    data = _normalized(data)
+    _check_user(data, user_id, password)
+    _keep_an_administrator(user, data)
+    before = user_snapshot(user)
+    for key, value in asdict(data).items():
+        setattr(user, key, value)
+    if password:
+        user.password_hash = _hash(password)
+        user.session_version += 1  # whoever knew the old password is signed out
+    after = user_snapshot(user) | ({"password_changed": True} if password else {})
+    audit.record(actor, "user.update", user, before, after)
+    db.session.commit()
+    return user
+
+
+def _keep_an_administrator(user: User, data: UserData) -> None:
+    """Someone must stay able to manage the accounts: the last active administrator keeps
+    the role and stays active (a refusal, not a lock-out to be fixed in the database)."""
+    if not (user.role == Role.admin and user.active):
+        return
+    if data.role == Role.admin and data.active:
+        return
+    # Locked, so that two administrators demoting each other at once cannot both succeed.
+    admins = db.session.scalars(
+        select(User.id).where(User.role == Role.admin, User.active.is_(True)).with_for_update()
+    ).all()
+    if set(admins) - {user.id}:
+        return
+    message = _(
+        "This is the only active administrator: make another account an active administrator first."
+    )
+    field = "role" if data.role != Role.admin else "active"
+    raise RuleViolation(_("The account could not be saved."), {field: [message]})
+
+
+def set_own_locale(actor: User, locale: Locale) -> None:
+    """A signed-in user switches language; the choice is kept on the account."""
+    if actor.locale == locale:
+        return
+    before = {"locale": str(actor.locale)}
+    actor.locale = locale
+    audit.record(actor, "user.set_locale", actor, before, {"locale": str(locale)})
+    db.session.commit()
+
+
+def end_sessions(actor: User) -> None:
+    """A user signs out: every session of theirs ends, a copied cookie included."""
+    actor.session_version += 1
+    audit.record(actor, "user.sign_out", actor)
+    db.session.commit()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, recording the login; None otherwise."""
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    audit.record(user, "user.login", user)
+    db.session.commit()
+    return user
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def _normalized(data: UserData) -> UserData:
+    return UserData(**(asdict(data) | {"email": normalize_email(data.email)}))
+
+
+def _normalized_organization(data: OrganizationData) -> OrganizationData:
+    number = data.corporate_number
+    return replace(data, corporate_number=normalize_corporate_number(number or "") or None)
+
+
+def _check_organization(data: OrganizationData, org_id: int | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if not data.name.strip():
+        errors["name"] = [_("A name is required.")]
+    if data.corporate_number:
+        problem = corporate_number_error(data.corporate_number)
+        if problem:
+            errors["corporate_number"] = [corporate_number_message(problem)]
+        elif _taken(Organization.corporate_number, data.corporate_number, Organization.id, org_id):
+            errors["corporate_number"] = [_("Another organization has this corporate number.")]
+    if errors:
+        raise RuleViolation(_("The organization could not be saved."), errors)
+
+
+def corporate_number_message(problem: str) -> str:
+    return {
+        "length": _("A corporate number has exactly 13 digits."),
+        "digits": _("A corporate number contains digits only."),
+        "check_digit": _("The check digit (first digit) of this corporate number is wrong."),
+    }[problem]
+
+
+def _check_user(data: UserData, user_id: int | None, password: str | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if not is_valid_email(data.email):
+        errors["email"] = [_("Enter a valid e-mail address.")]
+    elif _taken(User.email, data.email, User.id, user_id):
+        errors["email"] = [_("Another account uses this e-mail address.")]
+    if not data.name.strip():
+        errors["name"] = [_("A name is required.")]
+    if (
+        data.organization_id is not None
+        and db.session.get(Organization, data.organization_id) is None
+    ):
+        errors["organization_id"] = [_("Choose an existing organization.")]
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if (user_id is None or password) and len(password or "") < minimum:
+        errors["password"] = [_("A password has at least %(n)d characters.", n=minimum)]
+    if errors:
+        raise RuleViolation(_("The account could not be saved."), errors)
+
+
+def _taken(column: Any, value: str, id_column: Any, own_id: int | None) -> bool:
+    query = select(func.count()).where(column == value)
+    if own_id is not None:
+        query = query.where(id_column != own_id)
+    return bool(db.session.scalar(query))
+
+
+def _get(model: type[Any], object_id: int) -> Any:
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        raise NotFound(_("Not found."))
+    return obj
+
+
+def organization_snapshot(org: Organization) -> dict[str, Any]:
+    return {
+        "name": org.name,
+        "name_en": org.name_en,
+        "kind": str(org.kind),
+        "corporate_number": org.corporate_number,
+        "listed": org.listed,
+        "rd_base_in_japan": org.rd_base_in_japan,
+    }
+
+
+def user_snapshot(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "name": user.name,
+        "role": str(user.role),
+        "locale": str(user.locale),
+        "organization_id": user.organization_id,
+        "active": user.active,
+    }

@@ -1,0 +1,80 @@
+"""Personal API tokens: created and shown once, stored hashed, revocable, last use recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from grants.accounts.models import User
+from grants.accounts.tokens.models import ApiToken
+from grants.core import audit
+from grants.core.actors import Actor
+from grants.core.errors import Conflict, NotFound, RuleViolation
+from grants.core.models import utcnow
+from grants.extensions import db
+
+PREFIX = "gt_"
+NAME_MAX = 100
+# Recording every request's use would write on every read; a minute's precision is enough.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def create_token(actor: Actor, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for `user` (their own, or any user's by the system); the secret, once."""
+    _require_self(actor, user)
+    name = name.strip()
+    if not name or len(name) > NAME_MAX:
+        message = _("Give the token a name of at most %(n)d characters.", n=NAME_MAX)
+        raise RuleViolation(message, {"name": [message]})
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=token_hash(secret), prefix=secret[:8])
+    db.session.add(token)
+    audit.record(actor, "api_token.create", token, after={"user_id": user.id, "name": name})
+    db.session.commit()
+    return token, secret
+
+
+def revoke_token(actor: Actor, token_id: int) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or (actor.id is not None and token.user_id != actor.id):
+        raise NotFound(_("Not found."))
+    if token.revoked_at is not None:
+        raise Conflict(_("This token is already revoked."))
+    token.revoked_at = utcnow()
+    audit.record(
+        actor, "api_token.revoke", token, after={"revoked_at": token.revoked_at.isoformat()}
+    )
+    db.session.commit()
+    return token
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    query = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+    return list(db.session.scalars(query))
+
+
+def authenticate(secret: str) -> User | None:
+    """The active user owning this unrevoked token, recording the time of use."""
+    if not secret.startswith(PREFIX):
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+        token.last_used_at = now
+        db.session.commit()
+    return token.user
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _require_self(actor: Actor, user: User) -> None:
+    if actor.id is not None and actor.id != user.id:
+        raise NotFound(_("Not found."))

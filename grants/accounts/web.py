@@ -1,0 +1,204 @@
+"""Admin area: user accounts and organisations."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import or_, select
+from werkzeug.wrappers import Response
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from grants.accounts import service as accounts
+from grants.accounts.models import Organization, User
+from grants.accounts.rules import is_valid_email, normalize_email
+from grants.core.db import paginate
+from grants.core.errors import DomainError
+from grants.core.http.access import actor, requires
+from grants.core.http.forms import Form, apply_errors
+from grants.core.http.labels import locale_labels, org_kind_labels, role_labels
+from grants.core.http.listing import page_number, search_term
+from grants.core.identity import Locale, OrgKind, Role
+from grants.core.permissions import Action
+from grants.extensions import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PAGE_SIZE = 50
+
+
+class OrganizationForm(Form):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=200)])
+    kind = SelectField(_l("Kind"))
+    corporate_number = StringField(
+        _l("Corporate number (法人番号)"),
+        description=_l("13 digits; the first digit is the check digit."),
+    )
+    listed = BooleanField(_l("Listed on a stock exchange"))
+    rd_base_in_japan = BooleanField(_l("Has an R&D base in Japan"), default=True)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = list(org_kind_labels().items())
+
+    def to_data(self) -> accounts.OrganizationData:
+        return accounts.OrganizationData(
+            name=(self.name.data or "").strip(),
+            name_en=(self.name_en.data or "").strip() or None,
+            kind=OrgKind(self.kind.data),
+            corporate_number=(self.corporate_number.data or "").strip() or None,
+            listed=bool(self.listed.data),
+            rd_base_in_japan=bool(self.rd_base_in_japan.data),
+        )
+
+
+class UserForm(Form):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    role = SelectField(_l("Role"))
+    locale = SelectField(_l("Language"))
+    organization_id = SelectField(_l("Organization"), coerce=int)
+    active = BooleanField(_l("Active (may sign in)"), default=True)
+    password = PasswordField(
+        _l("Password"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Leave empty to keep the current password."),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = list(role_labels().items())
+        self.locale.choices = list(locale_labels().items())
+        locale = str(get_locale() or "ja")
+        orgs = db.session.scalars(select(Organization)).all()
+        names = sorted(
+            ((o.id, o.display_name(locale)) for o in orgs), key=lambda c: c[1].casefold()
+        )
+        self.organization_id.choices = [(0, _("(none)"))] + names
+
+    def validate_email(self, field: EmailField) -> None:
+        if not is_valid_email(normalize_email(field.data or "")):
+            raise ValidationError(_("Enter a valid e-mail address."))
+
+    def to_data(self) -> accounts.UserData:
+        return accounts.UserData(
+            email=self.email.data or "",
+            name=(self.name.data or "").strip(),
+            role=Role(self.role.data),
+            locale=Locale(self.locale.data),
+            organization_id=self.organization_id.data or None,
+            active=bool(self.active.data),
+        )
+
+
+@bp.get("/users")
+@requires(Action.manage_users)
+def users() -> str:
+    query = select(User).order_by(User.email)
+    term = search_term()
+    if term:
+        # autoescape: a % or _ typed in the search box is that character, not a wildcard
+        query = query.where(
+            or_(
+                # read as addresses are stored: ｆｏｏ finds foo@…
+                User.email.icontains(normalize_email(term), autoescape=True),
+                User.name.icontains(term, autoescape=True),
+            )
+        )
+    page = paginate(query, page_number(), PAGE_SIZE)
+    return render_template("admin/users.html", page=page, term=term)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires(Action.manage_users)
+def new_user() -> str | Response:
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            accounts.create_user(actor(), form.to_data(), form.password.data or "")
+        except DomainError as error:
+            apply_errors(form, error)
+        else:
+            flash(_("The account was created."), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None), _status(form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@requires(Action.manage_users)
+def edit_user(user_id: int) -> str | Response:
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user)
+    if request.method == "GET":
+        form.organization_id.data = user.organization_id or 0
+    if form.validate_on_submit():
+        try:
+            accounts.update_user(actor(), user_id, form.to_data(), form.password.data or None)
+        except DomainError as error:
+            apply_errors(form, error)
+        else:
+            flash(_("The account was saved."), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user), _status(form)
+
+
+@bp.get("/organizations")
+@requires(Action.manage_organizations)
+def organizations() -> str:
+    query = select(Organization).order_by(Organization.name)
+    term = search_term()
+    if term:
+        query = query.where(
+            or_(
+                Organization.name.icontains(term, autoescape=True),
+                Organization.name_en.icontains(term, autoescape=True),
+            )
+        )
+    page = paginate(query, page_number(), PAGE_SIZE)
+    return render_template("admin/organizations.html", page=page, term=term)
+
+
+@bp.route("/organizations/new", methods=["GET", "POST"])
+@requires(Action.manage_organizations)
+def new_organization() -> str | Response:
+    form = OrganizationForm()
+    if form.validate_on_submit():
+        try:
+            accounts.create_organization(actor(), form.to_data())
+        except DomainError as error:
+            apply_errors(form, error)
+        else:
+            flash(_("The organization was created."), "success")
+            return redirect(url_for("admin.organizations"))
+    return render_template("admin/organization_form.html", form=form, org=None), _status(form)
+
+
+@bp.route("/organizations/<int:org_id>", methods=["GET", "POST"])
+@requires(Action.manage_organizations)
+def edit_organization(org_id: int) -> str | Response:
+    org = db.get_or_404(Organization, org_id)
+    form = OrganizationForm(obj=org)
+    if form.validate_on_submit():
+        try:
+            accounts.update_organization(actor(), org_id, form.to_data())
+        except DomainError as error:
+            apply_errors(form, error)
+        else:
+            flash(_("The organization was saved."), "success")
+            return redirect(url_for("admin.organizations"))
+    return render_template("admin/organization_form.html", form=form, org=org), _status(form)
+
+
+def _status(form: FlaskForm) -> int:
+    """A form sent back with errors answers 422, so scripts and tests can tell."""
+    return 422 if form.errors or form.form_errors else 200

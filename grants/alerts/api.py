@@ -1,0 +1,60 @@
+"""The caller's own alerts: list (all or unread), mark one or all read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields
+
+from grants.alerts.inbox import service as alerts
+from grants.alerts.models import Alert
+from grants.alerts.rules import AlertKind
+from grants.core.http.api import ApiBlueprint, api_actor
+from grants.core.http.schemas import PageArgs, page_schema, paginate
+from grants.core.models import utcnow
+
+blp = ApiBlueprint("api_alerts", __name__, url_prefix="/api/v1/alerts", description="My alerts.")
+
+
+class AlertArgs(PageArgs):
+    unread = fields.Boolean(load_default=False, metadata={"description": "Only unread alerts."})
+
+
+class AlertSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"enum": [str(k) for k in AlertKind]})
+    tier = fields.Integer(required=True)
+    subject_type = fields.String(required=True)
+    subject_id = fields.Integer(required=True)
+    grant_id = fields.Integer(allow_none=True)
+    milestone_id = fields.Integer(allow_none=True)
+    text = fields.Function(
+        alerts.describe, required=True, metadata={"description": "In my language."}
+    )
+    created_at = fields.DateTime(required=True)
+    read_at = fields.DateTime(allow_none=True)
+
+
+class ReadAllSchema(Schema):
+    marked = fields.Integer(required=True)
+
+
+@blp.get("")
+@blp.arguments(AlertArgs, location="query")
+@blp.response(200, page_schema(AlertSchema))
+def list_alerts(args: dict[str, Any]) -> dict[str, Any]:
+    """My alerts, newest first."""
+    return paginate(alerts.inbox_query(api_actor(), args["unread"]), args)
+
+
+@blp.post("/<int:alert_id>/read")
+@blp.response(200, AlertSchema)
+def mark_read(alert_id: int) -> Alert:
+    """Mark one of my alerts read; anyone else's answers 404."""
+    return alerts.mark_read(api_actor(), alert_id, utcnow())
+
+
+@blp.post("/read-all")
+@blp.response(200, ReadAllSchema)
+def mark_all_read() -> dict[str, int]:
+    return {"marked": alerts.mark_all_read(api_actor(), utcnow())}

@@ -1,0 +1,321 @@
+"""E-mail for alerts: SMTP or log backends, rendering in the recipient's language, delivery.
+
+Delivery takes one due alert at a time, sends it, and records the outcome in its own
+committed transaction right after the send: a success sets emailed_at (never sent
+again), a failure counts the attempt and sets next_attempt_at with exponential backoff
+(never given up, never lost). On PostgreSQL the alert is claimed with FOR UPDATE SKIP
+LOCKED and stays locked while it is sent, so two deliverers never send the same alert;
+on SQLite (one writer at a time) the claim is not held during the send, so as not to
+block the database, and the scheduler lease keeps deliverers to one.
+
+Each alert's e-mail has a stable Message-ID, <alert-<id>.<instance>@<host>>: when a send
+is retried because the server's reply was lost after it had accepted the message, the
+copy is recognisably the same message (threading and de-duplicating clients and archives
+treat the two as one).
+<instance> is a hash of the installation's secret key and address, so that alert ids of
+two installations never give the same id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import or_, select, true, update
+
+from grants.accounts.models import User
+from grants.alerts.inbox.service import advice, describe, link_label, subject_link
+from grants.alerts.models import Alert
+from grants.alerts.rules import kind_label, retry_delay
+from grants.core.actors import Actor, SystemActor
+from grants.core.db import dialect_name
+from grants.core.errors import NotAllowed
+from grants.extensions import db
+
+log = logging.getLogger("grants.mail")
+
+ERROR_MAX = 500
+
+
+@dataclass(frozen=True)
+class Message:
+    to: str
+    to_name: str
+    subject: str
+    body: str
+    alert_id: int | None = None
+    message_id: str | None = None  # stable per alert (alert_message_id)
+
+
+class MailError(Exception):
+    """Sending failed. `fatal`: the server itself is unreachable, so stop this run."""
+
+    def __init__(self, message: str, fatal: bool) -> None:
+        super().__init__(message)
+        self.fatal = fatal
+
+
+class Backend(Protocol):
+    def send(self, message: Message) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class LogBackend:
+    """Development: the mail goes to the log (and, like any sent mail, to the admin outbox)."""
+
+    def send(self, message: Message) -> None:
+        log.info(
+            "MAIL to=%s subject=%s message-id=%s\n%s",
+            message.to,
+            message.subject,
+            message.message_id,
+            message.body.rstrip(),
+        )
+
+    def close(self) -> None:
+        return None
+
+
+class SmtpBackend:
+    """One SMTP connection per delivery run, opened on the first message."""
+
+    def __init__(self, config: Any) -> None:
+        self.host = config["MAIL_SERVER"]
+        self.port = int(config["MAIL_PORT"])
+        self.use_tls = bool(config["MAIL_USE_TLS"])
+        self.username = config.get("MAIL_USERNAME")
+        self.password = config.get("MAIL_PASSWORD")
+        self.timeout = float(config["MAIL_TIMEOUT_SECONDS"])
+        self.sender = config["MAIL_SENDER"]
+        self._smtp: smtplib.SMTP | None = None
+
+    def send(self, message: Message) -> None:
+        try:
+            email = self._email(message)
+        except ValueError as error:  # e.g. a line break in the address: no header holds it
+            raise MailError(_describe(error), fatal=False) from error
+        try:
+            smtp = self._connection()
+            smtp.send_message(email)
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
+            raise MailError(_describe(error), fatal=False) from error  # this message only
+        except (smtplib.SMTPConnectError, smtplib.SMTPHeloError) as error:
+            self.close()
+            raise MailError(_describe(error), fatal=True) from error
+        except smtplib.SMTPResponseException as error:  # e.g. 451 after DATA
+            self.close()
+            raise MailError(_describe(error), fatal=error.smtp_code == 421) from error
+        except (smtplib.SMTPException, OSError) as error:
+            self.close()
+            raise MailError(_describe(error), fatal=True) from error
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.use_tls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            self._smtp = smtp
+        return self._smtp
+
+    def _email(self, message: Message) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = self.sender
+        email["To"] = formataddr((message.to_name, message.to))
+        email["Subject"] = message.subject
+        email["Date"] = format_datetime(datetime.now().astimezone())
+        email["Message-ID"] = message.message_id or make_msgid(domain=_domain(self.sender))
+        email["Auto-Submitted"] = "auto-generated"
+        if message.alert_id is not None:
+            email["X-Grants-Alert"] = str(message.alert_id)
+        email.set_content(message.body)
+        return email
+
+
+def _domain(address: str) -> str | None:
+    return address.rpartition("@")[2].strip(" >") or None
+
+
+def alert_message_id(alert_id: int, config: Any) -> str:
+    """<alert-<id>.<instance>@<host>>: the same for every attempt to send one alert's e-mail.
+
+    <host> is the sender's domain (else the host of MAIL_BASE_URL); <instance> is an HMAC of
+    the installation's address under its secret key, which identifies the installation
+    without revealing anything about the key."""
+    base = str(config["MAIL_BASE_URL"])
+    host = _domain(str(config["MAIL_SENDER"])) or urlsplit(base).hostname or "localhost"
+    key = str(config.get("SECRET_KEY") or "").encode("utf-8")
+    instance = hmac.new(key, f"grants-alert-mail {base}".encode(), hashlib.sha256)
+    return f"<alert-{alert_id}.{instance.hexdigest()[:16]}@{host}>"
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:ERROR_MAX]
+
+
+def backend_from_config(config: Any) -> Backend:
+    return SmtpBackend(config) if config["MAIL_BACKEND"] == "smtp" else LogBackend()
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+@contextmanager
+def _mail_context() -> Iterator[None]:
+    """A request context on MAIL_BASE_URL, so that url_for builds absolute links."""
+    with current_app.test_request_context(base_url=current_app.config["MAIL_BASE_URL"]):
+        yield
+
+
+def render(alert: Alert) -> Message:
+    """The alert's e-mail in its recipient's language (templates/email/alert_*.txt)."""
+    user = alert.user
+    with _mail_context(), force_locale(str(user.locale)):
+        context = {
+            "user": user,
+            "alert": alert,
+            "milestone": alert.milestone,
+            "kind": kind_label(alert.kind, str(user.locale)),
+            "summary": describe(alert),
+            "advice": advice(alert),
+            "inbox": url_for("alerts.inbox", _external=True),
+            "link": None,
+            "link_label": None,
+        }
+        link = subject_link(alert, user.role)
+        if link is not None:
+            context["link"] = url_for(link.endpoint, **link.values, _external=True)
+            context["link_label"] = link_label(link)
+        subject = render_template("email/alert_subject.txt", **context)
+        body = render_template("email/alert_body.txt", **context)
+    message_id = alert_message_id(alert.id, current_app.config)
+    return Message(user.email, user.name, " ".join(subject.split()), body, alert.id, message_id)
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    stopped_early: bool = False  # the server was unreachable: the rest waits for the next run
+
+
+def deliver(
+    actor: Actor, now: datetime, backend: Backend | None = None, limit: int | None = None
+) -> DeliveryReport:
+    """E-mail alerts that are due (never sent, and not waiting for a retry), oldest first."""
+    if not isinstance(actor, SystemActor):
+        raise NotAllowed(_("Only the scheduler delivers alerts."))
+    backend = backend or backend_from_config(current_app.config)
+    limit = current_app.config["MAIL_BATCH_LIMIT"] if limit is None else limit
+    report = DeliveryReport()
+    try:
+        while len(report.sent) + len(report.failed) < limit:
+            alert = _claim(now)
+            if alert is None:
+                break
+            if not _deliver_one(alert, backend, now, report):
+                report.stopped_early = True
+                break
+    finally:
+        db.session.rollback()
+        backend.close()
+    return report
+
+
+def _claim(now: datetime) -> Alert | None:
+    query = (
+        select(Alert)
+        .join(User, User.id == Alert.user_id)
+        .where(
+            Alert.emailed_at.is_(None),
+            or_(Alert.next_attempt_at.is_(None), Alert.next_attempt_at <= now),
+            User.active == true(),
+        )
+        .order_by(Alert.id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=Alert)
+    )
+    return db.session.scalar(query)
+
+
+def _deliver_one(alert: Alert, backend: Backend, now: datetime, report: DeliveryReport) -> bool:
+    """Send one claimed alert and commit the outcome; False when the run should stop."""
+    alert_id, attempts = alert.id, alert.email_attempts
+    try:
+        message = render(alert)
+    except Exception as error:  # a broken template must not block the other alerts
+        log.exception("rendering alert %s failed", alert_id)
+        _failed(alert_id, attempts, now, _describe(error))
+        report.failed.append(alert_id)
+        return True
+    if dialect_name() != "postgresql":
+        db.session.commit()  # SQLite: do not hold the single write lock while talking SMTP
+    try:
+        backend.send(message)
+    except MailError as error:
+        log.warning("e-mail for alert %s failed: %s", alert_id, error)
+        _failed(alert_id, attempts, now, str(error))
+        report.failed.append(alert_id)
+        return not error.fatal
+    _sent(alert_id, attempts, now, message)
+    report.sent.append(alert_id)
+    return True
+
+
+def _sent(alert_id: int, attempts: int, now: datetime, message: Message) -> None:
+    db.session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.emailed_at.is_(None))
+        .values(
+            emailed_at=now,
+            email_attempts=attempts + 1,
+            next_attempt_at=None,
+            last_error=None,
+            email_to=message.to,
+            email_subject=message.subject[:300],
+            email_body=message.body,
+        )
+    )
+    db.session.commit()
+
+
+def _failed(alert_id: int, attempts: int, now: datetime, error: str) -> None:
+    config = current_app.config
+    delay = retry_delay(
+        attempts + 1, config["MAIL_RETRY_BASE_SECONDS"], config["MAIL_RETRY_MAX_SECONDS"]
+    )
+    db.session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.emailed_at.is_(None))
+        .values(
+            email_attempts=attempts + 1, next_attempt_at=now + delay, last_error=error[:ERROR_MAX]
+        )
+    )
+    db.session.commit()

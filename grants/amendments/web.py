@@ -1,0 +1,216 @@
+"""Amendment pages: the grantee asks for a new due date or a tranche re-split; officers decide."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+
+from grants.amendments import service as amendments
+from grants.awards.models import Amendment, Grant, Milestone
+from grants.awards.queries import grant_subject
+from grants.core import permissions
+from grants.core.calendar import tokyo_today
+from grants.core.errors import RuleViolation
+from grants.core.http.access import actor, requires
+from grants.core.http.forms import DayField, Form, YenField, apply_errors
+from grants.core.http.i18n import select_locale
+from grants.core.permissions import Action, require
+from grants.core.states import AmendmentKind, AmendmentState, GrantState, label
+from grants.extensions import db
+
+bp = Blueprint("amendments", __name__)
+
+
+class RequestForm(Form):
+    kind = SelectField(_l("What to change"))
+    milestone_id = SelectField(
+        _l("Milestone"),
+        coerce=int,
+        validate_choice=False,  # the service names a milestone that is not open
+        description=_l("For a due date change."),
+    )
+    new_due_date = DayField(
+        _l("New due date"), validators=[Optional()], description=_l("For a due date change.")
+    )
+    reason = TextAreaField(
+        _l("Reason"), validators=[InputRequired(), Length(max=amendments.REASON_MAX)]
+    )
+
+
+class DecideForm(Form):
+    decision = RadioField(
+        _l("Decision"),
+        choices=[SelectChoice("approve", _l("Approve")), SelectChoice("decline", _l("Decline"))],
+        validators=[InputRequired()],
+    )
+    note = TextAreaField(
+        _l("Note"),
+        validators=[Optional(), Length(max=amendments.REASON_MAX)],
+        description=_l("Required when declining."),
+    )
+
+
+class WithdrawForm(Form):
+    """Only the CSRF token."""
+
+
+def split_field(milestone: Milestone) -> str:
+    return f"new_split_{milestone.id}"
+
+
+def request_form(open_ones: list[Milestone], **kwargs: Any) -> RequestForm:
+    """The request form with one amount field per open milestone (for a re-split)."""
+    locale = select_locale()
+
+    class Form(RequestForm):
+        pass
+
+    for m in open_ones:
+        setattr(
+            Form,
+            split_field(m),
+            YenField(
+                _l("New tranche of %(sequence)d. %(title)s", sequence=m.sequence, title=m.title),
+                validators=[Optional()],
+                default=m.tranche_amount,
+                description="",
+            ),
+        )
+    form = Form(**kwargs)
+    form.kind.choices = [SelectChoice(kind.value, label(kind, locale)) for kind in AmendmentKind]
+    form.milestone_id.choices = [SelectChoice(m.id, f"{m.sequence}. {m.title}") for m in open_ones]
+    return form
+
+
+@bp.route("/grants/<int:grant_id>/amendments", methods=["GET", "POST"])
+@requires(Action.view_grant)
+def index(grant_id: int) -> tuple[str, int] | Response:
+    grant = db.get_or_404(Grant, grant_id)
+    subject = grant_subject(actor(), grant)
+    require(Action.view_grant, subject)
+    if request.method == "POST":
+        require(Action.request_amendment, subject)
+    open_ones = amendments.open_milestones(grant)
+    form = request_form(open_ones)
+    if form.validate_on_submit():
+        split = _split(form, open_ones) if form.kind.data == AmendmentKind.resplit else None
+        if not _has_errors(form):
+            try:
+                amendments.request_amendment(
+                    actor(),
+                    grant_id,
+                    form.kind.data or "",
+                    form.milestone_id.data,
+                    form.new_due_date.data,
+                    split,
+                    form.reason.data or "",
+                    _today(),
+                )
+            except RuleViolation as error:
+                db.session.rollback()
+                apply_errors(form, error)
+            else:
+                flash(_("The amendment was requested. An officer will decide."), "success")
+                return redirect(url_for("amendments.index", grant_id=grant_id))
+    return _page(db.get_or_404(Grant, grant_id), form)
+
+
+@bp.post("/amendments/<int:amendment_id>/decide")
+@requires(Action.decide_amendment)
+def decide(amendment_id: int) -> tuple[str, int] | Response:
+    amendment = db.get_or_404(Amendment, amendment_id)
+    grant_id = amendment.grant_id
+    form = DecideForm(prefix=f"a{amendment_id}")
+    if form.validate_on_submit():
+        try:
+            amendments.decide_amendment(
+                actor(),
+                amendment_id,
+                form.decision.data == "approve",
+                form.note.data or "",
+                _today(),
+            )
+        except RuleViolation as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            flash(_("The amendment was decided."), "success")
+            return redirect(url_for("amendments.index", grant_id=grant_id))
+    grant = db.get_or_404(Grant, grant_id)
+    return _page(grant, request_form(amendments.open_milestones(grant)), {amendment_id: form})
+
+
+@bp.post("/amendments/<int:amendment_id>/withdraw")
+@requires(Action.request_amendment)
+def withdraw(amendment_id: int) -> Response:
+    amendment = db.get_or_404(Amendment, amendment_id)
+    grant_id = amendment.grant_id
+    if WithdrawForm().validate_on_submit():
+        amendments.withdraw_amendment(actor(), amendment_id)
+        flash(_("The amendment request was withdrawn."), "success")
+    return redirect(url_for("amendments.index", grant_id=grant_id))
+
+
+def _split(form: RequestForm, open_ones: list[Milestone]) -> dict[int, int]:
+    """The typed amounts; a field left empty leaves that tranche out of the re-split."""
+    split: dict[int, int] = {}
+    for milestone in open_ones:
+        amount = getattr(form, split_field(milestone)).amount
+        if amount is not None:
+            split[milestone.id] = amount
+    return split
+
+
+def _page(
+    grant: Grant, form: RequestForm, decide_forms: dict[int, DecideForm] | None = None
+) -> tuple[str, int]:
+    user = actor()
+    subject = grant_subject(user, grant)
+    rows = amendments.for_grant(grant.id)
+    officer = permissions.decide(Action.decide_amendment, subject).allowed
+    forms = decide_forms or {}
+    if officer:
+        for row in rows:
+            if row.state == AmendmentState.requested and row.id not in forms:
+                forms[row.id] = DecideForm(prefix=f"a{row.id}", formdata=None)
+    open_ones = amendments.open_milestones(grant)
+    page = render_template(
+        "amendments/index.html",
+        grant=grant,
+        rows=rows,
+        milestones={m.id: m for m in grant.milestones},
+        open_ones=open_ones,
+        split_fields=[
+            (m, getattr(form, split_field(m))) for m in open_ones if hasattr(form, split_field(m))
+        ],
+        form=form,
+        decide_forms=forms,
+        withdraw_form=WithdrawForm(),
+        can_request=permissions.decide(Action.request_amendment, subject).allowed
+        and grant.state == GrantState.active
+        and bool(open_ones),
+        user_id=user.id,
+        iso_day=date.fromisoformat,
+        # the form's parts are headed by the kinds' own names, as the requests are
+        kind_labels={kind.value: label(kind, select_locale()) for kind in AmendmentKind},
+    )
+    failed = _has_errors(form) or any(_has_errors(f) for f in forms.values())
+    return page, 422 if failed else 200
+
+
+def _has_errors(form: FlaskForm) -> bool:
+    """Field errors added after validation count too (Form.errors is computed once)."""
+    return bool(form.form_errors) or any(field.errors for field in form)
+
+
+def _today() -> date:
+    return tokyo_today(datetime.now(UTC))

@@ -1,0 +1,388 @@
+"""Applications before the award: drafts, milestone plans, co-investments, submission.
+
+Field errors are keyed by dotted path ("milestones.0.due_date"): see grants.api.inputs.
+An applicant never learns that another organisation's application exists: every
+/applications/<id> operation answers 404 for it, as for an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from marshmallow import Schema, fields, validate
+
+from grants.accounts.certified_vcs import service as certifications
+from grants.accounts.certified_vcs.models import VcCertification
+from grants.accounts.models import Organization
+from grants.applications import service as applications
+from grants.applications.checks import (
+    ApplicationData,
+    CoInvestmentData,
+    CriterionData,
+    MilestoneData,
+    certified_vcs_select,
+)
+from grants.applications.models import Application
+from grants.core.errors import NotAllowed, NotFound
+from grants.core.http import schemas as common
+from grants.core.http.api import DbId, DottedBlueprint, Text, api_actor, rule_fields
+from grants.core.http.schemas import PageArgs, TraceSchema, Yen, page_schema, paginate
+from grants.core.permissions import Action, Subject, decide
+from grants.core.states import ApplicationState
+from grants.rules import MODALITIES, STAGES, THEMES, Trace
+from grants.rulesets.models import RuleSet
+
+APPLICATION_STATES = [str(state) for state in ApplicationState]
+
+blp = DottedBlueprint(
+    "api_applications",
+    __name__,
+    url_prefix="/api/v1",
+    description="Applications: drafts, milestone plans, co-investments, submission, "
+    "eligibility; the certified VC registry. Field errors are keyed by dotted path "
+    '("milestones.0.due_date").',
+)
+
+
+# ---- input ---------------------------------------------------------------------------------
+
+
+class ApplicationInSchema(Schema):
+    program_id = DbId(required=True)
+    title = Text(required=True)
+    theme = fields.String(required=True, validate=validate.OneOf(THEMES))
+    modality = fields.String(required=True, validate=validate.OneOf(MODALITIES))
+    stage = fields.String(required=True, validate=validate.OneOf(STAGES))
+    eligible_cost = Yen(required=True)
+    indirect_cost = Yen(required=True)
+    requested_subsidy = Yen(required=True)
+    project_start = fields.Date(required=True)
+    project_end = fields.Date(required=True)
+
+
+class PlanCriterionSchema(Schema):
+    metric = Text(required=True, metadata={"example": "IC50"})
+    target = Text(required=True, metadata={"example": "<= 10"})
+    unit = Text(required=True, metadata={"example": "nM"})
+
+
+class PlannedMilestoneInSchema(Schema):
+    title = Text(required=True)
+    criteria = fields.List(fields.Nested(PlanCriterionSchema), required=True)
+    due_date = fields.Date(required=True)
+    tranche_amount = Yen(required=True)
+
+
+class PlanInSchema(Schema):
+    milestones = fields.List(
+        fields.Nested(PlannedMilestoneInSchema),
+        required=True,
+        metadata={"description": "The whole plan, in order; due dates strictly increasing."},
+    )
+
+
+class CoInvestmentInSchema(Schema):
+    vc_organization_id = DbId(required=True, metadata={"description": "From /certified-vcs."})
+    committed_amount = Yen(required=True)
+    is_lead = fields.Boolean(load_default=False)
+
+
+class CoInvestmentsInSchema(Schema):
+    co_investments = fields.List(fields.Nested(CoInvestmentInSchema), required=True)
+
+
+class ApplicationListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(APPLICATION_STATES))
+    program_id = DbId(
+        strict=False, metadata={"description": "Only this programme's applications (its id)."}
+    )
+
+
+# ---- output --------------------------------------------------------------------------------
+
+
+class PlannedMilestoneSchema(Schema):
+    sequence = fields.Integer(required=True)
+    title = fields.String(required=True)
+    criteria = fields.List(fields.Nested(PlanCriterionSchema), required=True)
+    due_date = fields.Date(required=True)
+    tranche_amount = Yen(required=True)
+
+
+class CoInvestmentSchema(Schema):
+    vc_organization_id = fields.Integer(required=True)
+    vc_name = fields.String(required=True, attribute="vc.name")
+    committed_amount = Yen(required=True)
+    is_lead = fields.Boolean(required=True)
+
+
+class ApplicationSummarySchema(Schema):
+    id = fields.Integer(required=True)
+    program_id = fields.Integer(required=True)
+    program_code = fields.String(required=True, attribute="program.code")
+    organization_id = fields.Integer(required=True)
+    organization_name = fields.String(required=True, attribute="organization.name")
+    title = fields.String(required=True)
+    theme = fields.String(required=True)
+    modality = fields.String(required=True)
+    stage = fields.String(required=True)
+    requested_subsidy = Yen(required=True)
+    state = fields.String(required=True, metadata={"enum": APPLICATION_STATES})
+    submitted_on = fields.Date(allow_none=True)
+    eligible = fields.Boolean(
+        attribute="eligibility_trace.ok",
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "The stored eligibility verdict; null before submission."},
+    )
+
+
+class ApplicationSchema(ApplicationSummarySchema):
+    eligible_cost = Yen(required=True)
+    indirect_cost = Yen(required=True)
+    project_start = fields.Date(required=True)
+    project_end = fields.Date(required=True)
+    ruleset_id = fields.Integer(allow_none=True)
+    ruleset_version = fields.Integer(
+        attribute="ruleset.version",
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "The rule set version pinned at submission."},
+    )
+    decision_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    plan = fields.List(fields.Nested(PlannedMilestoneSchema), required=True)
+    co_investments = fields.List(fields.Nested(CoInvestmentSchema), required=True)
+    warnings = fields.Function(
+        applications.plan_warnings,
+        metadata={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "What would stop a submission although each piece was saved.",
+        },
+    )
+    eligibility_trace = fields.Nested(
+        TraceSchema, allow_none=True, metadata={"description": "Stored at submission."}
+    )
+
+
+ApplicationPageSchema = page_schema(ApplicationSummarySchema)
+
+
+class EligibilitySchema(Schema):
+    application_id = fields.Integer(required=True)
+    source = fields.String(
+        required=True,
+        metadata={
+            "enum": ["stored", "preview", "none"],
+            "description": "stored: the trace stored at submission; preview: the draft as it "
+            "stands, under the rule set in force today; none: no trace (see reason).",
+        },
+    )
+    ruleset_id = fields.Integer(allow_none=True)
+    ruleset_version = fields.Integer(allow_none=True)
+    trace = fields.Nested(TraceSchema, allow_none=True)
+    reason = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Why there is no trace: no_ruleset_in_force (a draft, and no rule "
+            "set in force today) or not_submitted (withdrawn before submission)."
+        },
+    )
+    message = fields.String(allow_none=True)
+
+
+class CertifiedVcSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    name_en = fields.String(allow_none=True)
+    status = fields.String(
+        required=True, metadata={"enum": ["certified", "revoked", "expired", "not_certified"]}
+    )
+    certified_today = fields.Boolean(required=True)
+    certified_on = fields.Date(
+        allow_none=True,
+        metadata={"description": "Of the certification covering today, else the latest one."},
+    )
+    expires_on = fields.Date(allow_none=True)
+    revoked_on = fields.Date(allow_none=True)
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def visible(application_id: int) -> Application:
+    """The application with its plan, if the caller may see it.
+
+    Another organisation's application is not revealed to an applicant: 404, as for an id
+    that does not exist. A role that may not see applications at all gets 403.
+    """
+    actor = api_actor()
+    try:
+        return applications.get_application(actor, application_id)
+    except NotAllowed:
+        mine_only = Subject(role=actor.role, is_owner_org=True)
+        if decide(Action.view_application, mine_only).allowed:
+            raise NotFound(_("Not found.")) from None
+        raise
+
+
+def _milestones(data: dict[str, Any]) -> list[MilestoneData]:
+    return [
+        MilestoneData(
+            title=item["title"],
+            criteria=tuple(CriterionData(**criterion) for criterion in item["criteria"]),
+            due_date=item["due_date"],
+            tranche_amount=item["tranche_amount"],
+        )
+        for item in data["milestones"]
+    ]
+
+
+def _registry_entry(org: Organization, history: list[VcCertification], on: date) -> dict[str, Any]:
+    status = certifications.status_from(history, on)
+    covering = [c for c in history if certifications.covers(c, on)]
+    shown = (covering or history or [None])[0]  # history: newest first
+    return {
+        "id": org.id,
+        "name": org.name,
+        "name_en": org.name_en,
+        "status": status,
+        "certified_today": status == certifications.CERTIFIED,
+        "certified_on": shown.certified_on if shown else None,
+        "expires_on": shown.expires_on if shown else None,
+        "revoked_on": shown.revoked_on if shown else None,
+    }
+
+
+# ---- views ---------------------------------------------------------------------------------
+
+
+@blp.get("/applications")
+@blp.arguments(ApplicationListArgs, location="query")
+@blp.response(200, ApplicationPageSchema)
+def list_applications(args: dict[str, Any]) -> dict[str, Any]:
+    """Newest first: an applicant's organisation's applications, or all of them (officers).
+
+    Filters: `status` (the application state) and `program_id` (the programme's id).
+    """
+    query = applications.visible_applications(
+        api_actor(), args.get("status"), args.get("program_id")
+    )
+    return paginate(query, args)
+
+
+@blp.post("/applications")
+@blp.arguments(ApplicationInSchema)
+@blp.response(201, ApplicationSchema)
+def create_application(data: dict[str, Any]) -> Application:
+    """Start a draft for the caller's organisation (applicants)."""
+    return rule_fields(applications.create_draft, api_actor(), ApplicationData(**data))
+
+
+@blp.get("/applications/<int:application_id>")
+@blp.response(200, ApplicationSchema)
+def get_application(application_id: int) -> Application:
+    """The application with its plan, co-investments, state and stored eligibility trace."""
+    return visible(application_id)
+
+
+@blp.put("/applications/<int:application_id>")
+@blp.arguments(ApplicationInSchema)
+@blp.response(200, ApplicationSchema)
+def update_application(data: dict[str, Any], application_id: int) -> Application:
+    """Replace a draft's fields; any other state answers 409."""
+    visible(application_id)
+    return rule_fields(
+        applications.update_draft, api_actor(), application_id, ApplicationData(**data)
+    )
+
+
+@blp.put("/applications/<int:application_id>/plan")
+@blp.arguments(PlanInSchema)
+@blp.response(200, ApplicationSchema)
+def replace_plan(data: dict[str, Any], application_id: int) -> Application:
+    """Replace the whole milestone plan of a draft, numbered 1..n in the order given."""
+    visible(application_id)
+    return rule_fields(applications.replace_plan, api_actor(), application_id, _milestones(data))
+
+
+@blp.put("/applications/<int:application_id>/co-investments")
+@blp.arguments(CoInvestmentsInSchema)
+@blp.response(200, ApplicationSchema)
+def replace_co_investments(data: dict[str, Any], application_id: int) -> Application:
+    """Replace the declared certified-VC co-investments of a draft (at most one lead)."""
+    visible(application_id)
+    items = [CoInvestmentData(**item) for item in data["co_investments"]]
+    return rule_fields(applications.set_co_investments, api_actor(), application_id, items)
+
+
+@blp.post("/applications/<int:application_id>/submit")
+@blp.response(200, ApplicationSchema)
+def submit_application(application_id: int) -> Application:
+    """Submit a draft: the rule set in force today is pinned and its trace stored.
+
+    A submitted application may still fail the eligibility rules: see `eligible` and
+    `eligibility_trace`. Missing pieces answer 422; submitting twice 409.
+    """
+    visible(application_id)
+    return rule_fields(applications.submit, api_actor(), application_id, common.today())
+
+
+@blp.post("/applications/<int:application_id>/withdraw")
+@blp.response(200, ApplicationSchema)
+def withdraw_application(application_id: int) -> Application:
+    """Withdraw a draft or a submitted application; later states answer 409."""
+    visible(application_id)
+    return applications.withdraw(api_actor(), application_id)
+
+
+@blp.get("/applications/<int:application_id>/eligibility")
+@blp.response(200, EligibilitySchema)
+def eligibility(application_id: int) -> dict[str, Any]:
+    """The stored eligibility trace once submitted; for a draft, a live preview."""
+    application = visible(application_id)
+    if (stored := applications.stored_trace(application)) is not None:
+        return _eligibility(application, "stored", application.ruleset, stored)
+    if application.state != ApplicationState.draft:
+        message = _("The application was not submitted, so it was never evaluated.")
+        return _eligibility(application, "none", reason="not_submitted", message=message)
+    found = applications.preview_with_ruleset(application, common.today())
+    if found is None:
+        message = _("No published rule set of this programme is in force yet.")
+        return _eligibility(application, "none", reason="no_ruleset_in_force", message=message)
+    return _eligibility(application, "preview", *found)
+
+
+def _eligibility(
+    application: Application,
+    source: str,
+    ruleset: RuleSet | None = None,
+    trace: Trace | None = None,
+    reason: str | None = None,
+    message: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "application_id": application.id,
+        "source": source,
+        "ruleset_id": ruleset.id if ruleset is not None else None,
+        "ruleset_version": ruleset.version if ruleset is not None else None,
+        "trace": trace.to_dict() if trace is not None else None,
+        "reason": reason,
+        "message": message,
+    }
+
+
+@blp.get("/certified-vcs")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(CertifiedVcSchema))
+def list_certified_vcs(args: dict[str, Any]) -> dict[str, Any]:
+    """The 認定VC registry, by name, with each VC's certification status today."""
+    page = paginate(certified_vcs_select(), args)
+    history = certifications.history_by_org(org.id for org in page["items"])
+    on = common.today()
+    page["items"] = [_registry_entry(org, history[org.id], on) for org in page["items"]]
+    return page

@@ -1,0 +1,265 @@
+"""Validation of an application's pieces, as field errors keyed by the web form's field names.
+
+Keys follow WTForms' FieldList naming: "milestones-0-due_date",
+"milestones-1-criteria-0-unit", "co_investments-2-committed_amount"; a key naming a whole
+list ("milestones", "milestones-0-criteria", "co_investments") is about the list itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import Select, exists, select
+
+from grants.accounts.certified_vcs.models import VcCertification
+from grants.accounts.models import Organization
+from grants.core.calendar import format_date
+from grants.core.identity import OrgKind
+from grants.core.money import YEN_MAX, format_yen
+from grants.extensions import db
+from grants.programs.models import Program
+from grants.rules import STAGES
+
+Errors = dict[str, list[str]]
+
+TITLE_MAX = 300
+CRITERION_PART_MAX = 200
+MILESTONES_MAX = 30
+CRITERIA_MAX = 10
+CO_INVESTMENTS_MAX = 20
+CRITERION_PARTS = ("metric", "target", "unit")
+
+
+@dataclass(frozen=True)
+class ApplicationData:
+    program_id: int | None
+    title: str
+    theme: str
+    modality: str
+    stage: str
+    eligible_cost: int | None
+    indirect_cost: int | None
+    requested_subsidy: int | None
+    project_start: date | None
+    project_end: date | None
+
+
+APPLICATION_FIELDS = tuple(ApplicationData.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class CriterionData:
+    metric: str
+    target: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class MilestoneData:
+    title: str
+    criteria: tuple[CriterionData, ...] | list[CriterionData]
+    due_date: date | None
+    tranche_amount: int | None
+
+
+@dataclass(frozen=True)
+class CoInvestmentData:
+    vc_organization_id: int | None
+    committed_amount: int | None
+    is_lead: bool = False
+
+
+def application_errors(data: ApplicationData, program: Program | None) -> Errors:
+    errors: Errors = {}
+    if program is None:
+        errors["program_id"] = [_("Choose a programme.")]
+    if not data.title:
+        errors["title"] = [_("A title is required.")]
+    elif len(data.title) > TITLE_MAX:
+        errors["title"] = [_("At most %(n)d characters.", n=TITLE_MAX)]
+    if program is not None:
+        if data.theme not in program.themes:
+            errors["theme"] = [_("Choose one of the programme's themes.")]
+        if data.modality not in program.modalities:
+            errors["modality"] = [_("Choose one of the programme's modalities.")]
+    if data.stage not in STAGES:
+        errors["stage"] = [_("Choose a development stage.")]
+    for name in ("eligible_cost", "indirect_cost", "requested_subsidy"):
+        if message := yen_error(getattr(data, name), allow_zero=True):
+            errors[name] = [message]
+    errors.update(_amount_relations(data))
+    errors.update(_period_errors(data, program))
+    return errors
+
+
+def _amount_relations(data: ApplicationData) -> Errors:
+    errors: Errors = {}
+    eligible = data.eligible_cost
+    if yen_error(eligible, allow_zero=True):
+        return errors
+    indirect, requested = data.indirect_cost, data.requested_subsidy
+    if not yen_error(indirect, allow_zero=True) and indirect > eligible:  # type: ignore[operator]
+        errors["indirect_cost"] = [_("The indirect cost is part of the eligible cost.")]
+    if not yen_error(requested, allow_zero=True) and requested > eligible:  # type: ignore[operator]
+        errors["requested_subsidy"] = [_("The subsidy cannot exceed the eligible cost.")]
+    return errors
+
+
+def _period_errors(data: ApplicationData, program: Program | None) -> Errors:
+    errors: Errors = {}
+    start, end = data.project_start, data.project_end
+    if start is None:
+        errors["project_start"] = [_("Enter a date.")]
+    if end is None:
+        errors["project_end"] = [_("Enter a date.")]
+    elif start is not None and end < start:
+        errors["project_end"] = [_("The project must end on or after its start.")]
+    elif program is not None and end > program.end_date:
+        errors["project_end"] = [
+            _(
+                "The project must end by the programme's end date (%(day)s).",
+                day=day_text(program.end_date),
+            )
+        ]
+    return errors
+
+
+def day_text(day: date) -> str:
+    """A date inside a message, as the user reads dates: "2026年4月1日" or "1 Apr 2026"."""
+    return format_date(day, _locale())
+
+
+def yen_text(amount: int) -> str:
+    """An amount inside a message, as the user reads money: "3億円" or "¥300,000,000"."""
+    return format_yen(amount, _locale())
+
+
+def _locale() -> str:
+    return str(get_locale() or "ja")
+
+
+def yen_error(value: Any, allow_zero: bool) -> str | None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return _("Enter a whole number of yen.")
+    if allow_zero and value < 0:
+        return _("Enter zero or more.")
+    if not allow_zero and value <= 0:
+        return _("Enter an amount above zero.")
+    if value > YEN_MAX:
+        return _("This amount is too large.")
+    return None
+
+
+# ---- the milestone plan --------------------------------------------------------------------
+
+
+def plan_errors(
+    milestones: Sequence[MilestoneData], start: date, end: date, name: str = "milestones"
+) -> Errors:
+    """Titles, measurable criteria, strictly increasing due dates within start..end, tranches."""
+    errors: Errors = {}
+    if len(milestones) > MILESTONES_MAX:
+        errors[name] = [_("At most %(n)d milestones.", n=MILESTONES_MAX)]
+        return errors
+    previous: date | None = None
+    for index, milestone in enumerate(milestones):
+        prefix = f"{name}-{index}"
+        if message := _text_error(milestone.title, TITLE_MAX):
+            errors[f"{prefix}-title"] = [message]
+        errors.update(_criteria_errors(milestone.criteria, f"{prefix}-criteria"))
+        if message := _due_error(milestone.due_date, previous, start, end):
+            errors[f"{prefix}-due_date"] = [message]
+        if milestone.due_date is not None:
+            previous = max(previous or milestone.due_date, milestone.due_date)
+        if message := yen_error(milestone.tranche_amount, allow_zero=False):
+            errors[f"{prefix}-tranche_amount"] = [message]
+    return errors
+
+
+def _criteria_errors(criteria: Sequence[CriterionData], name: str) -> Errors:
+    if not criteria:
+        return {name: [_("Add at least one success criterion.")]}
+    if len(criteria) > CRITERIA_MAX:
+        return {name: [_("At most %(n)d criteria per milestone.", n=CRITERIA_MAX)]}
+    errors: Errors = {}
+    for index, criterion in enumerate(criteria):
+        for part in CRITERION_PARTS:
+            if message := _text_error(getattr(criterion, part), CRITERION_PART_MAX):
+                errors[f"{name}-{index}-{part}"] = [message]
+    return errors
+
+
+def _text_error(text: str, limit: int) -> str | None:
+    if not text:
+        return _("Required.")
+    if len(text) > limit:
+        return _("At most %(n)d characters.", n=limit)
+    return None
+
+
+def _due_error(due: date | None, previous: date | None, start: date, end: date) -> str | None:
+    if due is None:
+        return _("Enter a due date.")
+    if not start <= due <= end:
+        return _(
+            "The due date must be within the project period (%(start)s to %(end)s).",
+            start=day_text(start),
+            end=day_text(end),
+        )
+    if previous is not None and due <= previous:
+        return _("Each milestone must be due after the one before it.")
+    return None
+
+
+# ---- co-investments -------------------------------------------------------------------------
+
+
+def co_investment_errors(items: Sequence[CoInvestmentData], name: str = "co_investments") -> Errors:
+    """Certified VCs only, each once, amounts above zero, at most one lead."""
+    errors: Errors = {}
+    if len(items) > CO_INVESTMENTS_MAX:
+        return {name: [_("At most %(n)d co-investments.", n=CO_INVESTMENTS_MAX)]}
+    certified = certified_vc_ids(item.vc_organization_id for item in items)
+    seen: set[int] = set()
+    for index, item in enumerate(items):
+        prefix = f"{name}-{index}"
+        vc = item.vc_organization_id
+        if vc not in certified:
+            errors[f"{prefix}-vc_organization_id"] = [_("Choose a certified VC.")]
+        elif vc in seen:
+            errors[f"{prefix}-vc_organization_id"] = [_("This VC is already listed.")]
+        if vc is not None:
+            seen.add(vc)
+        if message := yen_error(item.committed_amount, allow_zero=False):
+            errors[f"{prefix}-committed_amount"] = [message]
+    if sum(bool(item.is_lead) for item in items) > 1:
+        errors[name] = [_("Mark at most one lead VC.")]
+    return errors
+
+
+def certified_vc_ids(candidates: Iterable[int | None]) -> set[int]:
+    """Those of `candidates` that are VC organisations with a certification record."""
+    ids = {c for c in candidates if isinstance(c, int) and not isinstance(c, bool)}
+    if not ids:
+        return set()
+    query = certified_vcs_query().where(Organization.id.in_(ids))
+    return set(db.session.scalars(query))
+
+
+def certified_vcs_query() -> Any:
+    """Ids of the VC organisations with a certification record (the 認定VC registry)."""
+    return select(Organization.id).where(
+        Organization.kind == OrgKind.vc,
+        exists().where(VcCertification.organization_id == Organization.id),
+    )
+
+
+def certified_vcs_select() -> Select[tuple[Organization]]:
+    """The registry's organisations by name, as a statement (for paging)."""
+    query = select(Organization).where(Organization.id.in_(certified_vcs_query()))
+    return query.order_by(Organization.name, Organization.id)

@@ -1,0 +1,428 @@
+"""Use cases for applicants: drafts, milestone plans, co-investments, submission, withdrawal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
+
+from grants.accounts.models import Organization
+from grants.applications.checks import (
+    APPLICATION_FIELDS,
+    ApplicationData,
+    CoInvestmentData,
+    CriterionData,
+    MilestoneData,
+    application_errors,
+    certified_vcs_select,
+    co_investment_errors,
+    day_text,
+    plan_errors,
+    yen_text,
+)
+from grants.applications.facts import application_facts, certifications_by_vc
+from grants.applications.models import Application, CoInvestment, PlannedMilestone
+from grants.core import audit
+from grants.core.actors import Actor
+from grants.core.errors import NotAllowed, NotFound, RuleViolation
+from grants.core.models import utcnow
+from grants.core.permissions import Action, Subject, decide, require
+from grants.core.states import ApplicationState, transition
+from grants.core.text import figure
+from grants.extensions import db
+from grants.programs.models import Program
+from grants.rules import Phase, Trace, evaluate
+from grants.rulesets import service as rulesets
+from grants.rulesets.models import RuleSet
+
+# The applicant still edits, submits or withdraws the application: plan warnings apply.
+WARNED_STATES = (ApplicationState.draft, ApplicationState.submitted)
+
+# ---- drafts ------------------------------------------------------------------------------
+
+
+def create_draft(actor: Actor, data: ApplicationData) -> Application:
+    require(Action.create_application, Subject(role=actor.role))
+    if actor.organization_id is None:
+        raise NotAllowed(_("Only members of an organization can apply."))
+    data = _normalized(data)
+    _check_data(data)
+    application = Application(
+        organization_id=actor.organization_id,
+        created_by_id=actor.id,
+        state=ApplicationState.draft,
+        **_values(data),
+    )
+    db.session.add(application)
+    audit.record(actor, "application.create", application, after=snapshot(application))
+    db.session.commit()
+    return application
+
+
+def update_draft(actor: Actor, application_id: int, data: ApplicationData) -> Application:
+    application = locked(application_id)
+    require(Action.edit_application, subject(actor, application))
+    data = _normalized(data)
+    _check_data(data)
+    before = snapshot(application)
+    for key, value in _values(data).items():
+        setattr(application, key, value)
+    application.updated_at = utcnow()
+    audit.record(actor, "application.update", application, before, snapshot(application))
+    db.session.commit()
+    return application
+
+
+def replace_plan(
+    actor: Actor, application_id: int, milestones: Sequence[MilestoneData]
+) -> Application:
+    """Replace the whole milestone plan, numbered 1..n in the order given."""
+    application = locked(application_id)
+    require(Action.edit_application, subject(actor, application))
+    milestones = [_stripped_milestone(m) for m in milestones]
+    errors = plan_errors(milestones, application.project_start, application.project_end)
+    if errors:
+        raise RuleViolation(_("The milestone plan could not be saved."), errors)
+    before = plan_snapshot(application)
+    application.plan.clear()
+    db.session.flush()  # delete the old rows before their sequence numbers are reused
+    for sequence, milestone in enumerate(milestones, start=1):
+        application.plan.append(
+            PlannedMilestone(
+                sequence=sequence,
+                title=milestone.title,
+                criteria=[
+                    {"metric": c.metric, "target": c.target, "unit": c.unit}
+                    for c in milestone.criteria
+                ],
+                due_date=milestone.due_date,
+                tranche_amount=milestone.tranche_amount,
+            )
+        )
+    application.updated_at = utcnow()
+    audit.record(actor, "application.replace_plan", application, before, plan_snapshot(application))
+    db.session.commit()
+    return application
+
+
+def set_co_investments(
+    actor: Actor, application_id: int, items: Sequence[CoInvestmentData]
+) -> Application:
+    """Replace the declared certified-VC co-investments."""
+    application = locked(application_id)
+    require(Action.edit_application, subject(actor, application))
+    errors = co_investment_errors(items)
+    if errors:
+        raise RuleViolation(_("The co-investments could not be saved."), errors)
+    before = co_investment_snapshot(application)
+    application.co_investments.clear()
+    db.session.flush()  # the (application, VC) pairs may be declared again
+    for item in items:
+        application.co_investments.append(
+            CoInvestment(
+                vc_organization_id=item.vc_organization_id,
+                committed_amount=item.committed_amount,
+                is_lead=bool(item.is_lead),
+            )
+        )
+    application.updated_at = utcnow()
+    after = co_investment_snapshot(application)
+    audit.record(actor, "application.set_co_investments", application, before, after)
+    db.session.commit()
+    return application
+
+
+# ---- submission and withdrawal ------------------------------------------------------------
+
+
+def submit(actor: Actor, application_id: int, today: date) -> Application:
+    """Submit a draft: pin the rule set in force today and store its eligibility trace."""
+    application = locked(application_id)
+    require(Action.submit_application, subject(actor, application))
+    program = application.program
+    if not program.application_opens <= today <= program.application_closes:
+        raise RuleViolation(
+            _(
+                "Applications to this programme are accepted from %(opens)s to %(closes)s.",
+                opens=day_text(program.application_opens),
+                closes=day_text(program.application_closes),
+            )
+        )
+    _check_ready(application)
+    ruleset = rulesets.in_force(program.id, today)
+    if ruleset is None:
+        raise RuleViolation(
+            _("No published rule set of this programme is in force yet. Try again later.")
+        )
+    trace = _eligibility(application, ruleset, today)
+    application.state = transition(application.state, ApplicationState.submitted)
+    application.ruleset_id = ruleset.id
+    application.eligibility_trace = trace.to_dict()
+    application.submitted_on = today
+    application.updated_at = utcnow()
+    after = {
+        "state": str(application.state),
+        "submitted_on": today.isoformat(),
+        "ruleset_id": ruleset.id,
+        "ruleset_version": ruleset.version,
+        "eligible": trace.ok,
+        "blocking": [row.rule_id for row in trace.blocking],
+    }
+    audit.record(actor, "application.submit", application, {"state": "draft"}, after)
+    db.session.commit()
+    return application
+
+
+def withdraw(actor: Actor, application_id: int) -> Application:
+    application = locked(application_id)
+    require(Action.withdraw_application, subject(actor, application))
+    before = {"state": str(application.state)}
+    application.state = transition(application.state, ApplicationState.withdrawn)
+    application.updated_at = utcnow()
+    audit.record(actor, "application.withdraw", application, before, {"state": "withdrawn"})
+    db.session.commit()
+    return application
+
+
+def _check_ready(application: Application) -> None:
+    """What may have drifted since the pieces were saved, and what only a whole plan shows."""
+    errors = application_errors(_data_of(application), application.program)
+    plan = [_stored_milestone(m) for m in application.plan]
+    errors.update(plan_errors(plan, application.project_start, application.project_end))
+    if not plan:
+        errors.setdefault("milestones", []).append(_("Add at least one milestone."))
+    elif (total := sum(m.tranche_amount for m in application.plan)) != (
+        application.requested_subsidy
+    ):
+        errors.setdefault("milestones", []).append(tranche_mismatch(total, application))
+    if errors:
+        raise RuleViolation(_("The application cannot be submitted yet."), errors)
+
+
+def tranche_mismatch(total: int, application: Application) -> str:
+    return _(
+        "The tranches add up to %(total)s but the requested subsidy is %(requested)s.",
+        total=yen_text(total),
+        requested=yen_text(application.requested_subsidy),
+    )
+
+
+# ---- eligibility traces -------------------------------------------------------------------
+
+
+def preview_trace(application: Application, today: date) -> Trace | None:
+    """Eligibility of the application as it stands, under the rule set in force `today`.
+
+    Read-only; None when the programme has no published rule set in force yet.
+    """
+    found = preview_with_ruleset(application, today)
+    return None if found is None else found[1]
+
+
+def preview_with_ruleset(application: Application, today: date) -> tuple[RuleSet, Trace] | None:
+    """The rule set in force `today` and the application's eligibility under it (read-only)."""
+    ruleset = rulesets.in_force(application.program_id, today)
+    return None if ruleset is None else (ruleset, _eligibility(application, ruleset, today))
+
+
+def stored_trace(application: Application) -> Trace | None:
+    """The eligibility trace stored at submission, None for a draft."""
+    stored = application.eligibility_trace
+    return None if stored is None else Trace.from_dict(stored)
+
+
+def _eligibility(application: Application, ruleset: Any, today: date) -> Trace:
+    certs = certifications_by_vc(ci.vc_organization_id for ci in application.co_investments)
+    facts = application_facts(application, today, certs)
+    return evaluate(rulesets.compiled(ruleset), Phase.ELIGIBILITY, facts)
+
+
+def plan_warnings(application: Application) -> list[str]:
+    """What would stop a submission although each piece was saved: shown on the page early,
+    while the application is still the applicant's to edit or withdraw, not afterwards."""
+    if application.state not in WARNED_STATES:
+        return []
+    total = sum(m.tranche_amount for m in application.plan)
+    if application.plan and total != application.requested_subsidy:
+        return [tranche_mismatch(total, application)]
+    return []
+
+
+# ---- reading --------------------------------------------------------------------------------
+
+
+def get_application(actor: Actor, application_id: int) -> Application:
+    """The application with its plan and co-investments, if the actor may see it."""
+    query = (
+        select(Application)
+        .where(Application.id == application_id)
+        .options(
+            selectinload(Application.plan),
+            selectinload(Application.co_investments).joinedload(CoInvestment.vc),
+        )
+    )
+    application = db.session.scalar(query)
+    if application is None:
+        raise NotFound(_("Not found."))
+    require(Action.view_application, subject(actor, application))
+    return application
+
+
+def visible_applications(
+    actor: Actor, state: str | None = None, program_id: int | None = None
+) -> Select[tuple[Application]]:
+    """The applications the actor may see, newest first, as a statement for paging.
+
+    A role that may view any application (officers) sees them all; a role that may view
+    only its organisation's (applicants) sees those; any other role is refused.
+    """
+    query = (
+        select(Application)
+        .options(selectinload(Application.program), selectinload(Application.organization))
+        .order_by(Application.created_at.desc(), Application.id.desc())
+    )
+    if not decide(Action.view_application, Subject(role=actor.role)).allowed:
+        require(Action.view_application, Subject(role=actor.role, is_owner_org=True))
+        query = query.where(Application.organization_id == actor.organization_id)
+    if state is not None:
+        query = query.where(Application.state == state)
+    if program_id is not None:
+        query = query.where(Application.program_id == program_id)
+    return query
+
+
+def my_applications(actor: Actor) -> list[Application]:
+    require(Action.create_application, Subject(role=actor.role))
+    if actor.organization_id is None:
+        return []
+    query = (
+        select(Application)
+        .where(Application.organization_id == actor.organization_id)
+        .options(selectinload(Application.program))
+        .order_by(Application.created_at.desc(), Application.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def certified_vcs() -> list[Organization]:
+    """VC organisations with a certification record: the registry applicants choose from."""
+    return list(db.session.scalars(certified_vcs_select()))
+
+
+def open_programs(today: date, keep: int | None = None) -> list[Program]:
+    """Programmes still taking applications (or about to), plus `keep` (a draft's own)."""
+    query = select(Program).where(
+        (Program.application_closes >= today) | (Program.id == (keep or -1))
+    )
+    return list(db.session.scalars(query.order_by(Program.application_closes, Program.code)))
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def locked(application_id: int) -> Application:
+    """The application, row-locked and re-read, so that concurrent use cases serialise."""
+    query = (
+        select(Application)
+        .where(Application.id == application_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    application = db.session.scalar(query)
+    if application is None:
+        raise NotFound(_("Not found."))
+    return application
+
+
+def subject(actor: Actor, application: Application) -> Subject:
+    owner = actor.organization_id is not None and actor.organization_id == (
+        application.organization_id
+    )
+    return Subject(role=actor.role, is_owner_org=owner, state=str(application.state))
+
+
+def _check_data(data: ApplicationData) -> None:
+    program = db.session.get(Program, data.program_id) if _is_id(data.program_id) else None
+    errors = application_errors(data, program)
+    if errors:
+        raise RuleViolation(_("The application could not be saved."), errors)
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _normalized(data: ApplicationData) -> ApplicationData:
+    return replace(data, title=(data.title or "").strip())
+
+
+def _values(data: ApplicationData) -> dict[str, Any]:
+    return {name: getattr(data, name) for name in APPLICATION_FIELDS}
+
+
+def _data_of(application: Application) -> ApplicationData:
+    return ApplicationData(**{name: getattr(application, name) for name in APPLICATION_FIELDS})
+
+
+def _stripped_milestone(milestone: MilestoneData) -> MilestoneData:
+    """Trimmed, and a criterion's target as a figure in plain characters ("≦１０" is "≦10")."""
+    return replace(
+        milestone,
+        title=(milestone.title or "").strip(),
+        criteria=tuple(
+            CriterionData((c.metric or "").strip(), figure(c.target or ""), (c.unit or "").strip())
+            for c in milestone.criteria
+        ),
+    )
+
+
+def _stored_milestone(milestone: PlannedMilestone) -> MilestoneData:
+    return MilestoneData(
+        title=milestone.title,
+        criteria=tuple(
+            CriterionData(c.get("metric", ""), c.get("target", ""), c.get("unit", ""))
+            for c in milestone.criteria
+        ),
+        due_date=milestone.due_date,
+        tranche_amount=milestone.tranche_amount,
+    )
+
+
+def snapshot(application: Application) -> dict[str, Any]:
+    values = _values(_data_of(application))
+    for key in ("project_start", "project_end"):
+        values[key] = values[key].isoformat()
+    return {**values, "state": str(application.state)}
+
+
+def plan_snapshot(application: Application) -> dict[str, Any]:
+    return {
+        "milestones": [
+            {
+                "sequence": m.sequence,
+                "title": m.title,
+                "due_date": m.due_date.isoformat(),
+                "tranche_amount": m.tranche_amount,
+                "criteria": len(m.criteria),
+            }
+            for m in application.plan
+        ]
+    }
+
+
+def co_investment_snapshot(application: Application) -> dict[str, Any]:
+    return {
+        "co_investments": [
+            {
+                "vc_organization_id": ci.vc_organization_id,
+                "committed_amount": ci.committed_amount,
+                "is_lead": ci.is_lead,
+            }
+            for ci in application.co_investments
+        ]
+    }

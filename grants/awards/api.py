@@ -1,0 +1,294 @@
+"""Grants: the caller's list, one grant with its milestones and money, termination, budget."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+from sqlalchemy import Select, and_, exists, func, not_, select
+from sqlalchemy.orm import selectinload
+
+from grants.applications.models import Application
+from grants.awards.models import Disbursement, Grant, Milestone
+from grants.awards.queries import visible_grant, visible_grants
+from grants.awards.schemas import (
+    GRANT_STATES,
+    MILESTONE_STATES,
+    MilestoneSchema,
+    is_overdue,
+    milestones_data,
+)
+from grants.awards.termination import service as terminations
+from grants.core.http.api import ApiBlueprint, DbId, Text, api_actor
+from grants.core.http.schemas import ErrorSchema, PageArgs, Yen, page_schema, paginate, today
+from grants.core.permissions import Action, Subject, require
+from grants.extensions import db
+from grants.portfolio import queries as portfolio
+
+blp = ApiBlueprint("api_grants", __name__, url_prefix="/api/v1", description="Awarded grants.")
+
+FISCAL_YEARS = validate.Range(min=2000, max=2200)
+
+
+class GrantFilterArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(GRANT_STATES), metadata={"enum": GRANT_STATES})
+    program = DbId(strict=False, metadata={"description": "Programme id."})
+    overdue = fields.Boolean(
+        metadata={
+            "description": "true: the next open milestone is flagged overdue by the "
+            "scheduler's scan (after the grace period); false: it is not."
+        }
+    )
+    fiscal_year = fields.Integer(
+        validate=FISCAL_YEARS, metadata={"description": "Grants with a milestone in this year."}
+    )
+
+
+class NextMilestoneSchema(Schema):
+    id = fields.Integer(required=True)
+    sequence = fields.Integer(required=True)
+    title = fields.String(required=True)
+    due_date = fields.Date(required=True)
+    state = fields.String(required=True, metadata={"enum": MILESTONE_STATES})
+
+
+class GrantSummarySchema(Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    title = fields.String(required=True)
+    state = fields.String(required=True, metadata={"enum": GRANT_STATES})
+    program_id = fields.Integer(required=True)
+    program_code = fields.String(required=True)
+    organization_id = fields.Integer(required=True)
+    organization_name = fields.String(required=True)
+    award_amount = Yen(required=True)
+    released = Yen(required=True)
+    remaining = fields.Integer(required=True)
+    next_milestone = fields.Nested(NextMilestoneSchema, allow_none=True)
+    overdue = fields.Boolean(required=True)
+
+
+class ProgramRefSchema(Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    name_ja = fields.String(required=True)
+    name_en = fields.String(required=True)
+
+
+class RuleSetRefSchema(Schema):
+    id = fields.Integer(required=True)
+    version = fields.Integer(allow_none=True)
+    title = fields.String(required=True)
+    effective_from = fields.Date(allow_none=True)
+
+
+class CoInvestorSchema(Schema):
+    organization_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    committed_amount = Yen(required=True)
+    is_lead = fields.Boolean(required=True)
+
+
+class GrantSchema(GrantSummarySchema):
+    program = fields.Nested(ProgramRefSchema, required=True)
+    ruleset = fields.Nested(
+        RuleSetRefSchema, required=True, metadata={"description": "The version pinned at award."}
+    )
+    awarded_at = fields.DateTime(required=True)
+    terminated_at = fields.DateTime(allow_none=True)
+    termination_reason = fields.String(allow_none=True)
+    co_investors = fields.List(fields.Nested(CoInvestorSchema), required=True)
+    milestones = fields.List(fields.Nested(MilestoneSchema), required=True)
+
+
+class TerminateSchema(Schema):
+    reason = Text(
+        multiline=True,
+        required=True,
+        metadata={"description": f"At most {terminations.REASON_MAX} characters."},
+    )
+
+
+class BudgetArgs(Schema):
+    fiscal_year = fields.Integer(validate=FISCAL_YEARS)
+    program = DbId(strict=False, metadata={"description": "Programme id."})
+
+
+class BudgetRowSchema(Schema):
+    program_id = fields.Integer(required=True)
+    program_code = fields.String(required=True)
+    program_name_ja = fields.String(required=True)
+    program_name_en = fields.String(required=True)
+    fiscal_year = fields.Integer(required=True)
+    appropriation = Yen(required=True)
+    committed = Yen(required=True)
+    released = Yen(required=True)
+    available = fields.Integer(
+        required=True, metadata={"description": "appropriation - committed - released."}
+    )
+
+
+@blp.get("/grants")
+@blp.arguments(GrantFilterArgs, location="query")
+@blp.response(200, page_schema(GrantSummarySchema))
+def list_grants(args: dict[str, Any]) -> dict[str, Any]:
+    """Grants I may see: my organization's (applicants), assigned (reviewers), all (officers)."""
+    query = visible_grants(api_actor(), _filtered(args))
+    page = paginate(query, args)
+    page["items"] = _summaries(page["items"])
+    return page
+
+
+@blp.get("/grants/<int:grant_id>")
+@blp.response(200, GrantSchema)
+@blp.alt_response(404, schema=ErrorSchema, description="No such grant, or not mine to see.")
+def get_grant(grant_id: int) -> dict[str, Any]:
+    """One grant with its milestones, released and remaining money and its pinned rule set."""
+    grant, _subject = visible_grant(api_actor(), grant_id)
+    return grant_data(grant)
+
+
+@blp.get("/grants/<int:grant_id>/milestones")
+@blp.response(200, MilestoneSchema(many=True))
+@blp.alt_response(404, schema=ErrorSchema, description="No such grant, or not mine to see.")
+def list_milestones(grant_id: int) -> list[dict[str, Any]]:
+    grant, _subject = visible_grant(api_actor(), grant_id)
+    return milestones_data(list(grant.milestones))
+
+
+@blp.post("/grants/<int:grant_id>/terminate")
+@blp.arguments(TerminateSchema)
+@blp.response(200, GrantSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="The grant is already closed.")
+def terminate(data: dict[str, Any], grant_id: int) -> dict[str, Any]:
+    """End the grant early: unreleased tranches are cancelled and return to their pools."""
+    visible_grant(api_actor(), grant_id)
+    grant = terminations.terminate(api_actor(), grant_id, data["reason"], today())
+    return grant_data(grant)
+
+
+@blp.get("/budget-pools")
+@blp.arguments(BudgetArgs, location="query")
+@blp.response(200, BudgetRowSchema(many=True))
+def budget_pools(args: dict[str, Any]) -> list[Any]:
+    """Appropriation, committed, released and available yen per programme and fiscal year."""
+    require(Action.view_portfolio, Subject(role=api_actor().role))
+    rows = portfolio.budget_by_year(args.get("program"))
+    year = args.get("fiscal_year")
+    return [row for row in rows if year is None or row.fiscal_year == year]
+
+
+def grant_data(grant: Grant) -> dict[str, Any]:
+    milestones = milestones_data(list(grant.milestones))
+    released = sum(m["disbursement"].amount for m in milestones if m["disbursement"])
+    next_open = _next_open(grant.milestones)
+    co_investments = sorted(grant.application.co_investments, key=lambda c: (not c.is_lead, c.id))
+    return {
+        **_summary(grant, released, next_open),
+        "program": grant.program,
+        "ruleset": grant.ruleset,
+        "awarded_at": grant.awarded_at,
+        "terminated_at": grant.terminated_at,
+        "termination_reason": grant.termination_reason,
+        "co_investors": [
+            {
+                "organization_id": c.vc_organization_id,
+                "name": c.vc.name,
+                "committed_amount": c.committed_amount,
+                "is_lead": c.is_lead,
+            }
+            for c in co_investments
+        ],
+        "milestones": milestones,
+    }
+
+
+def _filtered(args: dict[str, Any]) -> Select[tuple[Grant]]:
+    query = select(Grant).order_by(Grant.number, Grant.id)
+    if "status" in args:
+        query = query.where(Grant.state == args["status"])
+    if "program" in args:
+        query = query.where(Grant.program_id == args["program"])
+    if "fiscal_year" in args:
+        in_year = exists().where(
+            Milestone.grant_id == Grant.id, Milestone.fiscal_year == args["fiscal_year"]
+        )
+        query = query.where(in_year)
+    if "overdue" in args:
+        late = _next_open_overdue()
+        query = query.where(late if args["overdue"] else not_(late))
+    return query.options(
+        selectinload(Grant.program),
+        selectinload(Grant.organization),
+        selectinload(Grant.application).load_only(Application.title),
+    )
+
+
+def _next_open_sequence() -> Any:
+    """Per grant, the sequence of its first milestone still open (portfolio.OPEN)."""
+    return (
+        select(Milestone.grant_id, func.min(Milestone.sequence).label("sequence"))
+        .where(Milestone.state.in_(portfolio.OPEN))
+        .group_by(Milestone.grant_id)
+        .subquery("next_open")
+    )
+
+
+def _next_open_overdue() -> Any:
+    nxt = _next_open_sequence()
+    return (
+        select(Milestone.id)
+        .join(nxt, and_(nxt.c.grant_id == Milestone.grant_id, nxt.c.sequence == Milestone.sequence))
+        .where(Milestone.grant_id == Grant.id, Milestone.overdue_since >= date.min)
+        .exists()
+    )
+
+
+def _summaries(grants: Sequence[Grant]) -> list[dict[str, Any]]:
+    """The page's grants with released totals and next milestones: two more queries."""
+    ids = [grant.id for grant in grants]
+    if not ids:
+        return []
+    released = dict(
+        db.session.execute(
+            select(Disbursement.grant_id, func.sum(Disbursement.amount))
+            .where(Disbursement.grant_id.in_(ids))
+            .group_by(Disbursement.grant_id)
+        ).all()
+    )
+    nxt = _next_open_sequence()
+    upcoming = db.session.scalars(
+        select(Milestone)
+        .join(nxt, and_(nxt.c.grant_id == Milestone.grant_id, nxt.c.sequence == Milestone.sequence))
+        .where(Milestone.grant_id.in_(ids))
+    )
+    next_by_grant = {m.grant_id: m for m in upcoming}
+    return [
+        _summary(grant, int(released.get(grant.id) or 0), next_by_grant.get(grant.id))
+        for grant in grants
+    ]
+
+
+def _next_open(milestones: Sequence[Milestone]) -> Milestone | None:
+    return next((m for m in milestones if m.state in portfolio.OPEN), None)
+
+
+def _summary(grant: Grant, released: int, next_open: Milestone | None) -> dict[str, Any]:
+    overdue = next_open is not None and is_overdue(next_open)
+    return {
+        "id": grant.id,
+        "number": grant.number,
+        "title": grant.application.title,
+        "state": str(grant.state),
+        "program_id": grant.program_id,
+        "program_code": grant.program.code,
+        "organization_id": grant.organization_id,
+        "organization_name": grant.organization.name,
+        "award_amount": grant.award_amount,
+        "released": released,
+        "remaining": grant.award_amount - released,
+        "next_milestone": next_open,
+        "overdue": overdue,
+    }

@@ -1,0 +1,229 @@
+"""Grants, their milestones and the reviewers assigned to them.
+
+Evidence submitted for a milestone, its files, and the reviewers' decisions.
+
+Money movements: tranche releases (disbursements) and VC paid-in investments.
+
+Amendment requests: a new due date, or a re-split of the remaining tranches.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grants.accounts.models import Organization, User
+from grants.applications.models import Application
+from grants.core.models import Base, BigId, UTCDateTime, Yen, utcnow
+from grants.core.states import (
+    AmendmentKind,
+    AmendmentState,
+    GrantState,
+    MilestoneState,
+    ReviewDecision,
+)
+from grants.programs.models import Program
+from grants.rulesets.models import RuleSet
+
+
+class Grant(Base):
+    __tablename__ = "grant_award"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), unique=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    ruleset_id: Mapped[int] = mapped_column(ForeignKey("rule_set.id"))
+    award_amount: Mapped[int] = mapped_column(Yen)
+    state: Mapped[GrantState] = mapped_column(
+        Enum(GrantState, native_enum=False, length=20), index=True
+    )
+    awarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    awarded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    award_trace: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    termination_reason: Mapped[str | None] = mapped_column(Text)
+
+    application: Mapped[Application] = relationship()
+    program: Mapped[Program] = relationship()
+    organization: Mapped[Organization] = relationship()
+    ruleset: Mapped[RuleSet] = relationship()
+    milestones: Mapped[list[Milestone]] = relationship(
+        back_populates="grant", order_by="Milestone.sequence"
+    )
+
+
+class Milestone(Base):
+    __tablename__ = "milestone"
+    __table_args__ = (
+        UniqueConstraint("grant_id", "sequence"),
+        CheckConstraint("tranche_amount >= 0", name="tranche_not_negative"),
+        # Approved tranches still to release, oldest due first, without reading released ones.
+        Index("ix_milestone_state_released_at_due_date", "state", "released_at", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grant_award.id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    criteria: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    tranche_amount: Mapped[int] = mapped_column(Yen)
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    state: Mapped[MilestoneState] = mapped_column(
+        Enum(MilestoneState, native_enum=False, length=30), index=True
+    )
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    overdue_since: Mapped[date | None] = mapped_column(Date)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its tranche was disbursed (the disbursement row is the record; this indexes it).
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    grant: Mapped[Grant] = relationship(back_populates="milestones")
+
+
+class ReviewerAssignment(Base):
+    __tablename__ = "reviewer_assignment"
+    __table_args__ = (UniqueConstraint("grant_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grant_award.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
+
+
+class ConflictDeclaration(Base):
+    """A reviewer's own declaration of a conflict with an organisation or a grant."""
+
+    __tablename__ = "conflict_declaration"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("grant_award.id"))
+    note: Mapped[str] = mapped_column(String(500))
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EvidenceSubmission(Base):
+    __tablename__ = "evidence_submission"
+    __table_args__ = (UniqueConstraint("milestone_id", "round"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestone.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    narrative: Mapped[str] = mapped_column(Text)
+    measured: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{metric, target, unit, value}]
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    files: Mapped[list[EvidenceFile]] = relationship(back_populates="submission")
+
+
+class EvidenceFile(Base):
+    __tablename__ = "evidence_file"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("evidence_submission.id"), index=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    submission: Mapped[EvidenceSubmission] = relationship(back_populates="files")
+
+
+class Review(Base):
+    """One reviewer's decision on one submission round."""
+
+    __tablename__ = "review"
+    __table_args__ = (UniqueConstraint("submission_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestone.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("evidence_submission.id"))
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    decision: Mapped[ReviewDecision] = mapped_column(
+        Enum(ReviewDecision, native_enum=False, length=20)
+    )
+    comment: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    reviewer: Mapped[User] = relationship()
+
+
+class Disbursement(Base):
+    """A released tranche. At most one per milestone (unique milestone_id)."""
+
+    __tablename__ = "disbursement"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestone.id"), unique=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grant_award.id"), index=True)
+    budget_pool_id: Mapped[int] = mapped_column(ForeignKey("budget_pool.id"), index=True)
+    amount: Mapped[int] = mapped_column(Yen)
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    released_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Investment(Base):
+    """Paid-in money from a certified VC, recorded and then verified by an officer."""
+
+    __tablename__ = "investment"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grant_award.id"), index=True)
+    vc_organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    amount: Mapped[int] = mapped_column(Yen)
+    paid_on: Mapped[date] = mapped_column(Date)
+    evidence: Mapped[str] = mapped_column(String(500))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    vc: Mapped[Organization] = relationship()
+
+
+class Amendment(Base):
+    __tablename__ = "amendment"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grant_award.id"), index=True)
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id"))
+    kind: Mapped[AmendmentKind] = mapped_column(Enum(AmendmentKind, native_enum=False, length=20))
+    state: Mapped[AmendmentState] = mapped_column(
+        Enum(AmendmentState, native_enum=False, length=20), index=True
+    )
+    new_due_date: Mapped[date | None] = mapped_column(Date)
+    new_split: Mapped[dict[str, int] | None] = mapped_column(JSON)  # {milestone_id: yen}
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)

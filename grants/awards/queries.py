@@ -1,0 +1,209 @@
+"""Loading grants and milestones, and the actor's relation to them for domain.permissions.
+
+Reviewer eligibility: conflict-of-interest exclusion per grant (domain.conflicts decides).
+
+Which grants the caller may see: 404 for the others, so their existence is not revealed.
+
+The rules are the web grant page's (domain.permissions view_grant through
+services.access.grant_subject). Officers and admins, who list every grant, get 403
+instead of 404 when the permission table refuses them an action on a grant.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, exists, false, select
+
+from grants.accounts.models import User
+from grants.awards.models import (
+    Amendment,
+    ConflictDeclaration,
+    Grant,
+    Investment,
+    Milestone,
+    Review,
+    ReviewerAssignment,
+)
+from grants.core.actors import Actor
+from grants.core.conflicts import Candidate, ConflictReason, GrantParties, conflict_reasons
+from grants.core.errors import NotAllowed, NotFound
+from grants.core.identity import Role
+from grants.core.permissions import Action, Reason, Subject, decide, require
+from grants.extensions import db
+
+
+def get_grant(grant_id: int) -> Grant:
+    grant = db.session.get(Grant, grant_id)
+    if grant is None:
+        raise NotFound(_("Not found."))
+    return grant
+
+
+def get_milestone(milestone_id: int) -> Milestone:
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None:
+        raise NotFound(_("Not found."))
+    return milestone
+
+
+def grant_subject(
+    actor: Actor, grant: Grant, milestone: Milestone | None = None, state: str | None = None
+) -> Subject:
+    """The actor's relation to `grant` (and to `milestone`, whose state is used by default)."""
+    assigned = _is_assigned(actor, grant)
+    return Subject(
+        role=actor.role,
+        is_owner_org=actor.organization_id is not None
+        and actor.organization_id == grant.organization_id,
+        is_assigned_reviewer=assigned,
+        is_conflicted=assigned and bool(reviewer_conflicts(grant, [actor])[actor.id]),
+        is_reviewer_of_milestone=milestone is not None
+        and (assigned or _has_reviewed(actor, milestone)),
+        state=state if state is not None else (str(milestone.state) if milestone else None),
+    )
+
+
+def require_on_grant(
+    action: Action,
+    actor: Actor,
+    grant: Grant,
+    milestone: Milestone | None = None,
+    state: str | None = None,
+) -> None:
+    """Raise NotAllowed (or Conflict for a state refusal) unless `actor` may do `action`."""
+    require(action, grant_subject(actor, grant, milestone, state))
+
+
+def _is_assigned(actor: Actor, grant: Grant) -> bool:
+    if actor.id is None:
+        return False
+    query = select(
+        exists().where(
+            ReviewerAssignment.grant_id == grant.id, ReviewerAssignment.reviewer_id == actor.id
+        )
+    )
+    return bool(db.session.scalar(query))
+
+
+def _has_reviewed(actor: Actor, milestone: Milestone) -> bool:
+    """Separation of duties also covers someone who reviewed it before a change of role."""
+    if actor.id is None:
+        return False
+    query = select(
+        exists().where(Review.milestone_id == milestone.id, Review.reviewer_id == actor.id)
+    )
+    return bool(db.session.scalar(query))
+
+
+def grant_parties(grant: Grant) -> GrantParties:
+    vc_ids = frozenset(ci.vc_organization_id for ci in grant.application.co_investments)
+    return GrantParties(grant.id, grant.organization_id, vc_ids)
+
+
+def candidates(users: Iterable[User]) -> list[Candidate]:
+    users = list(users)
+    declared_orgs: dict[int, set[int]] = defaultdict(set)
+    declared_grants: dict[int, set[int]] = defaultdict(set)
+    ids = [u.id for u in users]
+    if ids:
+        query = select(ConflictDeclaration).where(ConflictDeclaration.reviewer_id.in_(ids))
+        for declaration in db.session.scalars(query):
+            if declaration.organization_id is not None:
+                declared_orgs[declaration.reviewer_id].add(declaration.organization_id)
+            if declaration.grant_id is not None:
+                declared_grants[declaration.reviewer_id].add(declaration.grant_id)
+    return [
+        Candidate(
+            u.id,
+            u.organization_id,
+            frozenset(declared_orgs[u.id]),
+            frozenset(declared_grants[u.id]),
+        )
+        for u in users
+    ]
+
+
+def assigned_reviewers(grant: Grant) -> list[User]:
+    query = (
+        select(User)
+        .join(ReviewerAssignment, ReviewerAssignment.reviewer_id == User.id)
+        .where(ReviewerAssignment.grant_id == grant.id)
+        .order_by(User.name)
+    )
+    return list(db.session.scalars(query))
+
+
+def reviewer_conflicts(grant: Grant, users: Iterable[User]) -> dict[int, list[ConflictReason]]:
+    """Each user's conflict reasons with `grant` (an empty list when none)."""
+    parties = grant_parties(grant)
+    return {c.user_id: conflict_reasons(c, parties) for c in candidates(users)}
+
+
+def eligible_reviewer_ids(grant: Grant) -> set[int]:
+    """Assigned, active reviewers with no conflict of interest with `grant`."""
+    reviewers = [u for u in assigned_reviewers(grant) if u.active]
+    conflicts = reviewer_conflicts(grant, reviewers)
+    return {user_id for user_id, reasons in conflicts.items() if not reasons}
+
+
+def lists_every_grant(user: User) -> bool:
+    """Officers and admins see the whole portfolio."""
+    return decide(Action.view_portfolio, Subject(role=user.role)).allowed
+
+
+def visible_grants(user: User, query: Select[tuple[Grant]]) -> Select[tuple[Grant]]:
+    """`query` narrowed to the grants `user` may see (the set form of view_grant)."""
+    if lists_every_grant(user):
+        return query
+    if user.role == Role.applicant and user.organization_id is not None:
+        return query.where(Grant.organization_id == user.organization_id)
+    if user.role == Role.reviewer:
+        mine = select(ReviewerAssignment.grant_id).where(ReviewerAssignment.reviewer_id == user.id)
+        return query.where(Grant.id.in_(mine))
+    return query.where(false())
+
+
+def visible_grant(user: User, grant_id: int) -> tuple[Grant, Subject]:
+    """The grant and the caller's relation to it; NotFound when the caller may not see it."""
+    grant = get_grant(grant_id)
+    subject = grant_subject(user, grant)
+    if not decide(Action.view_grant, subject).allowed:
+        if lists_every_grant(user):
+            raise NotAllowed(_("You may not open this grant."))
+        raise NotFound(_("Not found."))
+    return grant, subject
+
+
+def visible_milestone(user: User, milestone_id: int) -> tuple[Milestone, Subject]:
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None:
+        raise NotFound(_("Not found."))
+    grant, _subject = visible_grant(user, milestone.grant_id)
+    return milestone, grant_subject(user, grant, milestone)
+
+
+def visible_investment(user: User, investment_id: int) -> Investment:
+    investment = db.session.get(Investment, investment_id)
+    if investment is None:
+        raise NotFound(_("Not found."))
+    visible_grant(user, investment.grant_id)
+    return investment
+
+
+def visible_amendment(user: User, amendment_id: int) -> Amendment:
+    amendment = db.session.get(Amendment, amendment_id)
+    if amendment is None:
+        raise NotFound(_("Not found."))
+    visible_grant(user, amendment.grant_id)
+    return amendment
+
+
+def require_role(user: User, action: Action) -> None:
+    """The web's role gate: refuse a role that never performs `action` (the service decides
+    the rest)."""
+    reason = decide(action, Subject(role=user.role)).reason
+    if reason in (Reason.role, Reason.separation_of_duties):
+        raise NotAllowed(_("Your role may not do this."))

@@ -1,0 +1,294 @@
+"""Use cases for officers before the award: screening, awarding (the grant), rejecting."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from grants.applications.facts import application_facts, certifications_by_vc
+from grants.applications.models import Application
+from grants.applications.service import locked
+from grants.awards.models import Grant, Milestone
+from grants.core import audit
+from grants.core.actors import Actor
+from grants.core.calendar import fiscal_year
+from grants.core.errors import Conflict, NotFound, RuleViolation
+from grants.core.models import utcnow
+from grants.core.permissions import Action, Subject, require
+from grants.core.states import ApplicationState, GrantState, MilestoneState, transition
+from grants.extensions import db
+from grants.programs.models import BudgetPool, Program
+from grants.rules import Trace, TraceRow, award_amount
+from grants.rules.checks import UPPER_BOUNDS
+from grants.rulesets import service as rulesets
+from grants.rulesets.models import RuleSet
+
+REASON_MAX = 2000
+
+
+def reject(actor: Actor, application_id: int, reason: str) -> Application:
+    require(Action.reject_application, Subject(role=actor.role))
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("Give the reason for the decision.")
+        raise RuleViolation(message, {"reason": [message]})
+    if len(reason) > REASON_MAX:
+        message = _("At most %(n)d characters.", n=REASON_MAX)
+        raise RuleViolation(message, {"reason": [message]})
+    application = locked(application_id)
+    before = {"state": str(application.state)}
+    application.state = transition(application.state, ApplicationState.rejected)
+    application.decision_reason = reason
+    application.updated_at = utcnow()
+    after = {"state": "rejected", "decision_reason": reason}
+    audit.record(actor, "application.reject", application, before, after)
+    db.session.commit()
+    return application
+
+
+# ---- award ----------------------------------------------------------------------------------
+
+
+def award(actor: Actor, application_id: int, today: date) -> Grant:
+    """Create the grant: subsidy from the rule set in force today, tranches committed to pools."""
+    require(Action.award_application, Subject(role=actor.role))
+    application = locked(application_id)
+    transition(application.state, ApplicationState.awarded)  # refuse early: nothing computed
+    ruleset = rulesets.in_force(application.program_id, today)
+    if ruleset is None:
+        raise RuleViolation(_("No published rule set of this programme is in force today."))
+    amount, trace = _subsidy(application, ruleset, today)
+    planned = [m.tranche_amount for m in application.plan]
+    tranches = reduced_tranches(planned, amount)
+    amount = sum(tranches)
+    years = [fiscal_year(m.due_date) for m in application.plan]
+    pools = _commit_to_pools(application.program_id, years, tranches)
+    grant = Grant(
+        number=_next_number(application),
+        application_id=application.id,
+        program_id=application.program_id,
+        organization_id=application.organization_id,
+        ruleset_id=ruleset.id,
+        award_amount=amount,
+        state=GrantState.active,
+        awarded_by_id=actor.id,
+        award_trace=trace.to_dict(),
+    )
+    db.session.add(grant)
+    for planned_milestone, tranche, year in zip(application.plan, tranches, years, strict=True):
+        grant.milestones.append(
+            Milestone(
+                sequence=planned_milestone.sequence,
+                title=planned_milestone.title,
+                criteria=list(planned_milestone.criteria),
+                due_date=planned_milestone.due_date,
+                tranche_amount=tranche,
+                fiscal_year=year,
+                state=MilestoneState.planned,
+                round=0,
+            )
+        )
+    before = {"state": str(application.state)}
+    application.state = ApplicationState.awarded
+    application.updated_at = utcnow()
+    race = _("This application or grant number was awarded at the same time. Reload the queue.")
+    _flush(race)
+    after = _award_after(application, grant, ruleset, planned, tranches, pools)
+    audit.record(actor, "grant.award", grant, None, after)
+    audit.record(
+        actor, "application.award", application, before, {"state": "awarded", "grant_id": grant.id}
+    )
+    _commit(race)
+    return grant
+
+
+@dataclass(frozen=True)
+class AwardPreview:
+    """What awarding today would give, for the officer's page (nothing is written)."""
+
+    ruleset: RuleSet
+    amount: int
+    tranches: list[int]
+    trace: Trace
+    refusals: list[str]
+
+
+def preview_award(application: Application, today: date) -> AwardPreview | None:
+    """None when the programme has no rule set in force today."""
+    ruleset = rulesets.in_force(application.program_id, today)
+    if ruleset is None:
+        return None
+    amount, trace = _computed(application, ruleset, today)
+    refusals = _refusals(trace, amount)
+    tranches = reduced_tranches([m.tranche_amount for m in application.plan], amount)
+    return AwardPreview(ruleset, sum(tranches), tranches, trace, refusals)
+
+
+def _subsidy(application: Application, ruleset: RuleSet, today: date) -> tuple[int, Trace]:
+    """The amount by the award rules; a failing block rule that is not a cap refuses the award."""
+    amount, trace = _computed(application, ruleset, today)
+    if refusals := _refusals(trace, amount):
+        raise RuleViolation(_("The award rules refuse this application."), {"award": refusals})
+    return amount, trace
+
+
+def _computed(application: Application, ruleset: RuleSet, today: date) -> tuple[int, Trace]:
+    certs = certifications_by_vc(ci.vc_organization_id for ci in application.co_investments)
+    facts = application_facts(application, today, certs)
+    return award_amount(rulesets.compiled(ruleset), facts)
+
+
+def _refusals(trace: Trace, amount: int) -> list[str]:
+    reasons = [
+        row.message.get(_locale(), row.rule_id) for row in trace.blocking if not _is_cap(row)
+    ]
+    if not reasons and amount <= 0:
+        reasons.append(_("The award amount comes to zero."))
+    return reasons
+
+
+def _is_cap(row: TraceRow) -> bool:
+    """A failed upper bound on the requested subsidy only lowers the amount."""
+    return row.rule_type in UPPER_BOUNDS and row.compared.get("fact") == "requested_subsidy"
+
+
+def _locale() -> str:
+
+    return str(get_locale() or "ja")
+
+
+def reduced_tranches(tranches: list[int], award: int) -> list[int]:
+    """Cut the tranches from the last one backwards until they add up to `award` (never < 0)."""
+    result = list(tranches)
+    excess = sum(result) - award
+    for index in range(len(result) - 1, -1, -1):
+        if excess <= 0:
+            break
+        cut = min(excess, result[index])
+        result[index] -= cut
+        excess -= cut
+    return result
+
+
+def _commit_to_pools(program_id: int, years: list[int], tranches: list[int]) -> dict[int, int]:
+    """Add each fiscal year's tranches to its locked pool; refuse with every shortfall named."""
+    needed: dict[int, int] = defaultdict(int)
+    for year, amount in zip(years, tranches, strict=True):
+        if amount > 0:
+            needed[year] += amount
+    query = (
+        select(BudgetPool)
+        .where(BudgetPool.program_id == program_id, BudgetPool.fiscal_year.in_(list(needed)))
+        .order_by(BudgetPool.fiscal_year)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    pools = {pool.fiscal_year: pool for pool in db.session.scalars(query)}
+    problems = [_shortfall(year, pools.get(year), needed[year]) for year in sorted(needed)]
+    if messages := [message for message in problems if message]:
+        raise RuleViolation(_("The budget pools cannot take these tranches."), {"budget": messages})
+    for year, amount in needed.items():
+        pools[year].committed += amount
+    return {year: pools[year].committed for year in sorted(needed)}
+
+
+def _shortfall(year: int, pool: BudgetPool | None, amount: int) -> str | None:
+    if pool is None:
+        return _(
+            "FY%(year)d: there is no budget pool; %(amount)s yen are needed.",
+            year=year,
+            amount=f"{amount:,}",
+        )
+    short = pool.committed + pool.released + amount - pool.appropriation
+    if short > 0:
+        return _(
+            "FY%(year)d: the budget pool is %(short)s yen short.", year=year, short=f"{short:,}"
+        )
+    return None
+
+
+def _next_number(application: Application) -> str:
+    """The programme's next grant number; the programme row lock serialises numbering."""
+    db.session.execute(
+        select(Program.id).where(Program.id == application.program_id).with_for_update()
+    )
+    count = db.session.scalar(
+        select(func.count()).select_from(Grant).where(Grant.program_id == application.program_id)
+    )
+    return f"{application.program.code}-{(count or 0) + 1:04d}"
+
+
+def _award_after(
+    application: Application,
+    grant: Grant,
+    ruleset: RuleSet,
+    planned: list[int],
+    tranches: list[int],
+    pools: dict[int, int],
+) -> dict[str, Any]:
+    after: dict[str, Any] = {
+        "number": grant.number,
+        "application_id": application.id,
+        "requested_subsidy": application.requested_subsidy,
+        "award_amount": grant.award_amount,
+        "ruleset_id": ruleset.id,
+        "ruleset_version": ruleset.version,
+        "tranches": tranches,
+        "pools_committed": {str(year): committed for year, committed in pools.items()},
+    }
+    if tranches != planned:
+        after["tranches_reduced"] = {
+            "planned": planned,
+            "awarded": tranches,
+            "note": "reduced from the last milestone backwards to match the award amount",
+        }
+    return after
+
+
+def _flush(race_message: str) -> None:
+    """Flush the new grant; a number or application taken concurrently is a conflict."""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(race_message) from None
+
+
+def _commit(race_message: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(race_message) from None
+
+
+def lock_grant(grant_id: int) -> Grant:
+    """The grant, row-locked and re-read (first in the lock order)."""
+    grant = db.session.scalar(
+        select(Grant)
+        .where(Grant.id == grant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if grant is None:
+        raise NotFound(_("Not found."))
+    return grant
+
+
+def lock_milestones(grant_id: int) -> list[Milestone]:
+    """The grant's milestones, row-locked and re-read, in sequence order."""
+    query = (
+        select(Milestone)
+        .where(Milestone.grant_id == grant_id)
+        .order_by(Milestone.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return sorted(db.session.scalars(query), key=lambda m: m.sequence)

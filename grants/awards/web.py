@@ -1,0 +1,260 @@
+"""The grant page: milestones, evidence rounds, reviews and money, for everyone involved."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from flask import Blueprint, render_template
+from flask_babel import get_locale
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from grants.accounts.models import User
+from grants.amendments.service import pending_for_grant
+from grants.awards import charts
+from grants.awards.models import (
+    Amendment,
+    Disbursement,
+    EvidenceSubmission,
+    Grant,
+    Milestone,
+    Review,
+)
+from grants.awards.queries import grant_subject
+from grants.core.calendar import tokyo_today
+from grants.core.conflicts import ConflictReason
+from grants.core.errors import NotFound
+from grants.core.http.access import actor, requires
+from grants.core.identity import Role
+from grants.core.permissions import Action, Subject, decide, require
+from grants.core.states import (
+    AmendmentState,
+    GrantState,
+    MilestoneState,
+    no_go,
+    still_to_release,
+    waits_for_no_go,
+)
+from grants.extensions import db
+from grants.milestones.assignments.service import (
+    QuorumOutlook,
+    assigned,
+    quorum_outlook,
+    reason_text,
+)
+from grants.milestones.evidence.service import stages_of, takes_evidence
+
+bp = Blueprint("grant_pages", __name__, url_prefix="/grants")
+
+
+@dataclass
+class Round:
+    submission: EvidenceSubmission
+    reviews: list[Review] = field(default_factory=list)
+
+
+@dataclass
+class MilestoneView:
+    milestone: Milestone
+    rounds: list[Round]
+    disbursement: Disbursement | None
+    can_submit: bool
+    can_review: bool
+    waits_for_no_go: bool  # awaits evidence behind a rejected earlier milestone
+
+
+@dataclass
+class GrantPage:
+    grant: Grant
+    subject: Subject
+    milestones: list[MilestoneView]
+    released: int
+    reviewers: list[tuple[User, list[ConflictReason]]]
+    timeline: charts.Timeline
+    quorum: QuorumOutlook | None  # for officers of an open grant: can a round be decided?
+    pending: list[Amendment]  # amendment requests waiting for an officer's decision
+    no_go: Milestone | None  # the current milestone, when it was rejected: nothing goes on
+
+    @property
+    def milestones_by_id(self) -> dict[int, Milestone]:
+        return {view.milestone.id: view.milestone for view in self.milestones}
+
+    @property
+    def remaining(self) -> int:
+        return still_to_release(self.grant.award_amount, self.released, self.grant.state)
+
+    @property
+    def sees_evidence(self) -> bool:
+        return not (self.subject.role == Role.reviewer and self.subject.is_conflicted)
+
+    @property
+    def is_officer(self) -> bool:
+        return self.subject.role == Role.officer
+
+    @property
+    def is_grantee(self) -> bool:
+        return self.subject.role == Role.applicant and self.subject.is_owner_org
+
+
+@bp.get("/<int:grant_id>")
+@requires(Action.view_grant)
+def show(grant_id: int) -> str:
+    locale = str(get_locale() or "ja")
+    page = load_page(actor(), grant_id, tokyo_today(datetime.now(UTC)), locale)
+    return render_template("grants/show.html", page=page, grant=page.grant, reason_text=reason_text)
+
+
+def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> GrantPage:
+    """Everything the page shows, in a fixed number of queries whatever the grant's size."""
+    grant = db.session.scalar(
+        select(Grant)
+        .where(Grant.id == grant_id)
+        .options(
+            selectinload(Grant.program),
+            selectinload(Grant.organization),
+            selectinload(Grant.ruleset),
+            selectinload(Grant.milestones),
+        )
+    )
+    if grant is None:
+        raise NotFound()
+    subject = grant_subject(user, grant)
+    require(Action.view_grant, subject)
+    milestone_ids = [m.id for m in grant.milestones]
+    rounds = _rounds(milestone_ids)
+    disbursements = {
+        d.milestone_id: d
+        for d in db.session.scalars(select(Disbursement).where(Disbursement.grant_id == grant.id))
+    }
+    decided = {
+        r.submission.id
+        for milestone_rounds in rounds.values()
+        for r in milestone_rounds
+        if any(review.reviewer_id == user.id for review in r.reviews)
+    }
+    stages = stages_of(grant.milestones)
+    views = [
+        _milestone_view(grant, m, subject, rounds[m.id], disbursements.get(m.id), decided, stages)
+        for m in grant.milestones
+    ]
+    released = sum(d.amount for d in disbursements.values())
+    planned = _planned_due_dates(grant.id)
+    points = [_point(view, planned) for view in views]
+    timeline = charts.timeline(points, today, locale)
+    quorum = quorum_outlook(grant) if _follows_reviews(subject, grant) else None
+    return GrantPage(
+        grant,
+        subject,
+        views,
+        released,
+        assigned(grant),
+        timeline,
+        quorum,
+        pending_for_grant(grant.id),
+        _no_go(grant, stages),
+    )
+
+
+def _no_go(grant: Grant, stages: list[tuple[int, str]]) -> Milestone | None:
+    """The rejected current milestone (states.no_go) of a grant that is still running."""
+    sequence = no_go(stages)
+    if sequence is None or grant.state not in (GrantState.active, GrantState.suspended):
+        return None
+    return next(m for m in grant.milestones if m.sequence == sequence)
+
+
+def _follows_reviews(subject: Subject, grant: Grant) -> bool:
+    """An officer looking at a grant whose reviewers can still change."""
+    return subject.role == Role.officer and grant.state in (GrantState.active, GrantState.suspended)
+
+
+def _planned_due_dates(grant_id: int) -> dict[int, date]:
+    """Each milestone's due date before the first approved amendment that changed it."""
+    snapshots = db.session.scalars(
+        select(Amendment.snapshot)
+        .where(Amendment.grant_id == grant_id, Amendment.state == AmendmentState.approved)
+        .order_by(Amendment.decided_at, Amendment.id)
+    )
+    planned: dict[int, date] = {}
+    for snapshot in snapshots:
+        before = snapshot.get("before") if isinstance(snapshot, dict) else None
+        for key, numbers in (before or {}).items():
+            try:
+                planned.setdefault(int(key), date.fromisoformat(numbers["due_date"]))
+            except (KeyError, TypeError, ValueError):
+                continue
+    return planned
+
+
+def _point(view: MilestoneView, planned: dict[int, date]) -> charts.MilestonePoint:
+    milestone = view.milestone
+    latest = view.rounds[-1].submission if view.rounds else None
+    return charts.MilestonePoint(
+        key=milestone.id,
+        label=f"{milestone.sequence}. {milestone.title}",
+        planned=planned.get(milestone.id, milestone.due_date),
+        due=milestone.due_date,
+        state=MilestoneState(milestone.state),
+        submitted=tokyo_today(latest.submitted_at) if latest else None,
+        decided=tokyo_today(milestone.decided_at) if milestone.decided_at else None,
+        overdue_since=milestone.overdue_since,
+    )
+
+
+def _rounds(milestone_ids: list[int]) -> dict[int, list[Round]]:
+    found: dict[int, list[Round]] = defaultdict(list)
+    if not milestone_ids:
+        return found
+    submissions = db.session.scalars(
+        select(EvidenceSubmission)
+        .where(EvidenceSubmission.milestone_id.in_(milestone_ids))
+        .options(selectinload(EvidenceSubmission.files))
+        .order_by(EvidenceSubmission.milestone_id, EvidenceSubmission.round)
+    )
+    by_id: dict[int, Round] = {}
+    for submission in submissions:
+        by_id[submission.id] = Round(submission)
+        found[submission.milestone_id].append(by_id[submission.id])
+    reviews = db.session.scalars(
+        select(Review)
+        .where(Review.milestone_id.in_(milestone_ids))
+        .options(selectinload(Review.reviewer))
+        .order_by(Review.decided_at, Review.id)
+    )
+    for review in reviews:
+        if review.submission_id in by_id:
+            by_id[review.submission_id].reviews.append(review)
+    return found
+
+
+def _milestone_view(
+    grant: Grant,
+    milestone: Milestone,
+    subject: Subject,
+    rounds: list[Round],
+    disbursement: Disbursement | None,
+    decided: set[int],
+    stages: list[tuple[int, str]],
+) -> MilestoneView:
+    relation = Subject(
+        role=subject.role,
+        is_owner_org=subject.is_owner_org,
+        is_assigned_reviewer=subject.is_assigned_reviewer,
+        is_conflicted=subject.is_conflicted,
+        state=str(milestone.state),
+    )
+    current = next((r for r in rounds if r.submission.round == milestone.round), None)
+    awaiting_me = current is not None and current.submission.id not in decided
+    return MilestoneView(
+        milestone=milestone,
+        rounds=rounds,
+        disbursement=disbursement,
+        # evidence for the grant's current milestone only, as services.evidence checks
+        can_submit=takes_evidence(relation, grant.state, milestone.sequence, stages),
+        can_review=grant.state == GrantState.active
+        and awaiting_me
+        and decide(Action.review_milestone, relation).allowed,
+        waits_for_no_go=waits_for_no_go(milestone.sequence, milestone.state, stages),
+    )

@@ -1,0 +1,202 @@
+"""Page numbers of lists: whatever was asked for, a page every database can OFFSET to, and
+never a page past the end (that would say the list is empty when it is not).
+
+What differs between PostgreSQL and SQLite: upserts, date arithmetic, read transactions.
+
+On PostgreSQL, a request whose transaction only read ends it with COMMIT, not ROLLBACK.
+
+psycopg prepares a statement on a connection once it has run it a few times, so that
+PostgreSQL plans it once; but it forgets every prepared statement at a ROLLBACK (it
+cannot tell what the rolled-back transaction dropped or altered). Flask-SQLAlchemy ends
+each request by closing the session, which rolls back: pages, which only read, would
+then have every query planned anew on every request (the portfolio's plan costs more than
+its index reads). Committing a transaction that wrote nothing changes nothing else.
+
+A transaction counts as a reader while every statement it ran reads (SELECT, or a WITH
+query without INSERT, UPDATE or DELETE) and the session holds no unflushed change; a
+request that failed, or that wrote anything and did not commit it, is rolled back as
+before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from math import ceil
+from typing import Any
+
+from flask import Flask
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Date, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import (
+    ClauseElement,
+    ColumnElement,
+    Executable,
+    FunctionElement,
+    Select,
+    literal_column,
+)
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from grants.extensions import db
+
+# Far beyond any real list, and small enough that (page - 1) * per_page fits every database.
+MAX_PAGE = 1_000_000
+
+
+def bounded_page(page: int | None) -> int:
+    """A page number from 1 to MAX_PAGE: a missing or smaller one is the first page."""
+    return min(max(page or 1, 1), MAX_PAGE)
+
+
+def page_within(page: int | None, total: int, per_page: int) -> int:
+    """`page`, bounded, and at most the last page of `total` rows: a page past the end (an
+    old link, a list that shrank) shows the last one."""
+    return min(bounded_page(page), max(ceil(total / per_page), 1))
+
+
+def paginate(query: Any, page: int | None, per_page: int) -> Pagination:
+    """Flask-SQLAlchemy's page of `query`, the last one when `page` is past the end."""
+    result = db.paginate(query, page=bounded_page(page), per_page=per_page, error_out=False)
+    if result.total and result.page > (result.pages or 1):
+        result = db.paginate(query, page=result.pages, per_page=per_page, error_out=False)
+    return result
+
+
+# An execution option the SQLite begin hook (grants/app.py) reads: start the transaction
+# DEFERRED, a snapshot beside the writers, instead of IMMEDIATE (the write lock).
+READ_ONLY = "grants_read_only"
+
+
+def dialect_name() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def begin_reading() -> None:
+    """Start the session's next transaction as a read that does not hold up writers.
+
+    Long reads (a background task's work) need it on SQLite, where every transaction
+    otherwise begins IMMEDIATE and other writers would queue until it ends.
+    """
+    db.session.connection(execution_options={READ_ONLY: True})
+
+
+def insert_for(table: Table) -> Any:
+    """An INSERT that supports on_conflict_do_nothing() on the current database."""
+    if dialect_name() == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+class insert_select_if_absent(Executable, ClauseElement):  # noqa: N801  (reads like SQL)
+    """INSERT INTO table (columns) <rows> ON CONFLICT (key) DO NOTHING RETURNING <returning>.
+
+    The same SQL on both databases. SQLAlchemy's own dialect inserts with an ON CONFLICT
+    clause have no cache key, so a large INSERT ... SELECT would be compiled anew at every
+    execution (milliseconds each); this construct is compiled once and cached.
+    """
+
+    inherit_cache = False  # the cache key comes from _traverse_internals below
+    _traverse_internals = [
+        ("table", InternalTraversal.dp_clauseelement),
+        ("columns", InternalTraversal.dp_string_list),
+        ("rows", InternalTraversal.dp_clauseelement),
+        ("key", InternalTraversal.dp_string_list),
+        ("returning", InternalTraversal.dp_string_list),
+    ]
+
+    def __init__(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        rows: Select[Any],
+        key: Sequence[str],
+        returning: Sequence[str],
+    ) -> None:
+        self.table = table
+        self.columns = list(columns)
+        self.rows = rows
+        self.key = list(key)
+        self.returning = list(returning)
+
+
+@compiles(insert_select_if_absent)
+def _insert_select_if_absent(element: insert_select_if_absent, compiler: Any, **kw: Any) -> str:
+    def names(columns: list[str]) -> str:
+        return ", ".join(compiler.preparer.quote(column) for column in columns)
+
+    # As SQLAlchemy's INSERT ... SELECT does: the SELECT is nested, not the statement's result.
+    compiler.stack.append({"correlate_froms": set(), "asfrom_froms": set(), "selectable": element})
+    try:
+        rows = compiler.process(element.rows, insert_into=True, **kw)
+    finally:
+        compiler.stack.pop()
+    return (
+        f"INSERT INTO {compiler.preparer.format_table(element.table)} ({names(element.columns)})"
+        f" {rows} ON CONFLICT ({names(element.key)}) DO NOTHING"
+        f" RETURNING {names(element.returning)}"
+    )
+
+
+class add_days(FunctionElement[Any]):  # noqa: N801  (reads like the SQL function it is)
+    """`date_column + days` as a DATE: `d + n` on PostgreSQL, `date(d, '+n days')` on SQLite."""
+
+    type = Date()
+    inherit_cache = True  # the number of days is a literal clause, hence part of the cache key
+
+    def __init__(self, column: ColumnElement[Any], days: int) -> None:
+        super().__init__(column, literal_column(str(int(days))))
+
+
+def _parts(element: add_days, compiler: Any, **kw: Any) -> tuple[str, int]:
+    column, days = list(element.clauses)
+    return compiler.process(column, **kw), int(days.name)
+
+
+@compiles(add_days, "postgresql")
+def _add_days_postgresql(element: add_days, compiler: Any, **kw: Any) -> str:
+    column, days = _parts(element, compiler, **kw)
+    return f"({column} + {days:d})"
+
+
+@compiles(add_days)
+def _add_days_sqlite(element: add_days, compiler: Any, **kw: Any) -> str:
+    column, days = _parts(element, compiler, **kw)
+    return f"date({column}, '{days:+d} days')"
+
+
+_WRITES_KEY = "grants_wrote"
+_READS = ("SELECT", "SHOW", "VALUES")
+_DATA_CHANGE = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+
+
+def commit_read_only_requests(app: Flask, engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.info[_WRITES_KEY] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not connection.info.get(_WRITES_KEY) and not _reads(statement):
+            connection.info[_WRITES_KEY] = True
+
+    # Registered after Flask-SQLAlchemy's own teardown, so that it runs before it.
+    @app.teardown_appcontext
+    def _commit_if_read_only(error: BaseException | None) -> None:
+        session = db.session()
+        if error is not None or not session.in_transaction():
+            return
+        if session.new or session.dirty or session.deleted:
+            return
+        if not session.connection().info.get(_WRITES_KEY, True):
+            session.commit()
+
+
+def _reads(statement: str) -> bool:
+    first = statement.lstrip()[:6].upper()
+    if first.startswith(_READS):
+        return True
+    return first.startswith("WITH") and _DATA_CHANGE.search(statement) is None

@@ -1,0 +1,132 @@
+"""Error pages in the user's language, and JSON errors under /api."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.wrappers import Response
+
+from grants.core.errors import Conflict, DomainError, NotAllowed, NotFound, RuleViolation
+from grants.core.http.i18n import localise
+from grants.extensions import db
+
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    NotAllowed: 403,
+    NotFound: 404,
+    Conflict: 409,
+    RuleViolation: 422,
+}
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood.")),
+        401: (_("Sign-in required"), _("A valid API token is required.")),
+        403: (_("Forbidden"), _("You do not have permission to open this page.")),
+        404: (_("Not found"), _("There is no page at this address.")),
+        405: (_("Method not allowed"), _("This address does not accept this kind of request.")),
+        409: (_("Conflict"), _("This was changed in the meantime. Reload and try again.")),
+        413: (_("Too large"), _("The upload is larger than the allowed size.")),
+        422: (_("Cannot process"), _("The data sent could not be accepted.")),
+        429: (_("Too many attempts"), _("Too many attempts. Wait a minute and try again.")),
+        500: (_("Server error"), _("Something went wrong on our side. It has been logged.")),
+    }
+
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "unprocessable",
+    429: "rate_limited",
+    500: "server_error",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    for kind, handler in (
+        (CSRFError, _csrf_error),
+        (HTTPException, _http_error),
+        (DomainError, _domain_error),
+        (Exception, _unexpected_error),
+    ):
+        app.register_error_handler(kind, _rolled_back(handler))
+
+
+def _rolled_back(handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Whatever failed writes nothing, and the error page (the signed-in user, the unread
+    count) can still read: after a failed flush the session refuses every statement."""
+
+    def handle(error: Any) -> Any:
+        db.session.rollback()
+        return handler(error)
+
+    return handle
+
+
+def _csrf_error(error: CSRFError) -> tuple[str | Response, int]:
+    detail = _("The form has expired or was not sent from this site. Reload the page and retry.")
+    return render_error(400, detail)
+
+
+def _http_error(error: HTTPException) -> Any:
+    if error.code is None or error.code < 400:
+        return error
+    data = getattr(error, "data", None) or {}  # what flask-smorest's abort() attaches
+    body, status = render_error(error.code, data.get("message"), _input_errors(data))
+    return body, status, _headers_of(error)
+
+
+def _headers_of(error: HTTPException) -> dict[str, str]:
+    """What the error itself would have told the client: the methods a 405 allows, the
+    scheme a 401 expects (the API's bearer tokens)."""
+    headers = {}
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    if error.code == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="grants"'
+    return headers
+
+
+def _input_errors(data: dict[str, Any]) -> dict[str, Any]:
+    """Validation messages by field; webargs groups them by location first ({"json": ...})."""
+    merged: dict[str, Any] = {}
+    for by_field in (data.get("messages") or {}).values():
+        if isinstance(by_field, dict):
+            merged.update(by_field)
+    return merged
+
+
+def _domain_error(error: DomainError) -> tuple[str | Response, int]:
+    status = next((s for t, s in DOMAIN_STATUS.items() if isinstance(error, t)), 400)
+    return render_error(status, localise(error.message) or None, localise(error.fields))
+
+
+def _unexpected_error(error: Exception) -> tuple[str | Response, int]:
+    from flask import current_app
+
+    current_app.logger.exception("Unhandled error", exc_info=error)
+    return render_error(InternalServerError.code)
+
+
+def render_error(
+    status: int, detail: str | None = None, fields: dict[str, list[str]] | None = None
+) -> tuple[str | Response, int]:
+    title, message = _messages().get(status, (_("Error"), _("The request failed.")))
+    if request.path.startswith("/api/") or request.path.endswith(".json"):  # JSON addresses
+        code = STATUS_CODES.get(status, "error")
+        body = {"error": {"code": code, "message": detail or message, "fields": fields or {}}}
+        return jsonify(body), status
+    page = render_template(
+        "errors/error.html", status=status, title=title, message=detail or message
+    )
+    return page, status

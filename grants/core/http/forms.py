@@ -1,0 +1,156 @@
+"""Form helpers shared by every area: the base forms, fields for what Japanese users type
+(yen, dates, whole numbers), service field errors onto a form, bounded ids.
+
+Every form inherits `Form` (a page's form) or `SubForm` (a repeated row inside one), which
+refuse NUL and the other control characters in every text field (tab and line breaks only
+in a text area) before anything reaches a service.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtf_translations
+from wtforms import DateField, IntegerField, StringField, TextAreaField, ValidationError
+from wtforms import Form as WtForm
+from wtforms.validators import InputRequired, NumberRange
+
+from grants.core.errors import DomainError
+from grants.core.http.i18n import localise
+from grants.core.http.routing import ID_MAX
+from grants.core.money import parse_yen
+from grants.core.problems import problem_of
+from grants.core.text import control_problem, figure
+
+_DIGITS_MAX = 30  # a longer whole number is out of every range (and int() may refuse it)
+
+
+def apply_errors(form: FlaskForm, error: DomainError) -> None:
+    """Show a service's field errors beside the fields; the rest as form-level errors."""
+    for name, messages in localise(error.fields).items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors) + list(messages)
+        else:
+            form.form_errors.extend(messages)
+    if not error.fields and error.message:
+        form.form_errors.append(localise(error.message))
+
+
+def _storable(form: WtForm, field: StringField) -> None:
+    if isinstance(field.data, str):
+        problem = control_problem(field.data, multiline=isinstance(field, TextAreaField))
+        if problem is not None:
+            raise ValidationError(localise(problem))
+
+
+class _StorableText:
+    """Adds the control-character check to every text field of the form."""
+
+    _fields: dict[str, Any]
+
+    def validate(self, extra_validators: dict[str, Any] | None = None) -> bool:
+        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
+        for name, field in self._fields.items():
+            if isinstance(field, StringField):
+                extra.setdefault(name, []).append(_storable)
+        return super().validate(extra)  # type: ignore[misc]
+
+
+class Form(_StorableText, FlaskForm):
+    """The base of every page's form."""
+
+
+class SubForm(_StorableText, WtForm):
+    """A row repeated inside a form (FormField, FieldList): no CSRF token of its own, and
+    WTForms' own messages in the user's language, as FlaskForm gives its fields."""
+
+    class Meta:
+        def get_translations(self, form: WtForm) -> Any:
+            return wtf_translations
+
+
+class IdField(IntegerField):
+    """A required id a column can hold (1 to ID_MAX): a larger number is a field error, not an
+    OverflowError in the database driver."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        message = kwargs.pop("message", None) or _l("Choose one from the list.")
+        bounds = NumberRange(min=1, max=ID_MAX, message=message)
+        super().__init__(
+            label, [InputRequired(message=message), bounds, *(validators or [])], **kwargs
+        )
+
+
+class WholeNumberField(IntegerField):
+    """A whole number from `minimum` to `maximum`, in plain or full-width digits."""
+
+    def __init__(
+        self,
+        label: Any = None,
+        validators: Any = None,
+        *,
+        minimum: int = 0,
+        maximum: int,
+        **kwargs: Any,
+    ) -> None:
+        self.message = _l("Enter a whole number from %(min)s to %(max)s.", min=minimum, max=maximum)
+        bounds = NumberRange(min=minimum, max=maximum, message=self.message)
+        super().__init__(label, [*(validators or []), bounds], **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        text = figure(str(valuelist[0]))
+        digits = text.removeprefix("-")
+        self.data = None
+        if not (digits.isascii() and digits.isdecimal()):
+            raise ValueError(self.gettext("Not a valid integer value."))
+        if len(digits.lstrip("0")) > _DIGITS_MAX:
+            raise ValueError(self.message)
+        self.data = int(text)
+
+
+class YenField(StringField):
+    """Whole yen as people type them (money.parse_yen: 1,000,000, ５億, 7億5,000万円 ...);
+    `.amount` is the integer, None when the field is blank or unreadable."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "description", _l("A whole number of yen, e.g. 50,000,000, 5億 or 7億5,000万.")
+        )
+        super().__init__(label, validators, **kwargs)
+
+    def process_data(self, value: Any) -> None:
+        super().process_data(f"{value:,}" if isinstance(value, int) else value)
+
+    @property
+    def amount(self) -> int | None:
+        try:
+            return parse_yen(self.data or "")
+        except ValueError:
+            return None
+
+    def pre_validate(self, form: WtForm) -> None:
+        if (self.data or "").strip():
+            try:
+                parse_yen(self.data or "")
+            except ValueError as error:
+                raise ValidationError(localise(problem_of(error))) from None
+
+
+class DayField(DateField):
+    """A date typed as 2026-04-01 or 2026/04/01, in plain or full-width digits."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        super().__init__(label, validators, format=["%Y-%m-%d", "%Y/%m/%d"], **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata([unicodedata.normalize("NFKC", str(v)).strip() for v in valuelist])
+
+    def _value(self) -> str:
+        """ISO once read, as a date input needs it; otherwise as typed."""
+        return self.data.isoformat() if self.data else super()._value()

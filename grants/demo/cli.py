@@ -1,0 +1,30 @@
+"""flask grants demo [--today YYYY-MM-DD]."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from grants.core.calendar import tokyo_today
+from grants.core.cli import clear_errors, grants_cli
+from grants.demo.service import DEMO_PASSWORD, load_demo
+
+
+@grants_cli.command("demo")
+@click.option(
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Lay the demo's dates out around this day (YYYY-MM-DD); default: today in Tokyo.",
+)
+def demo(today: datetime | None) -> None:
+    """Load demo organisations, accounts and programmes (safe to run again)."""
+    day = today.date() if today else tokyo_today(datetime.now(UTC))
+    with clear_errors():
+        loaded = load_demo(day)
+    click.echo(f"Demo data as of {day.isoformat()}:")
+    for line in loaded.lines:
+        click.echo(f"  {line}")
+    click.echo("Sign in at http://127.0.0.1:5000/login with:")
+    for account in loaded.accounts:
+        click.echo(f"  {account.role.value:<10} {account.email:<24} password: {DEMO_PASSWORD}")

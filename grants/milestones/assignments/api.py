@@ -1,0 +1,100 @@
+"""Reviewers assigned to a grant, with conflict-of-interest eligibility (officers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields
+
+from grants.accounts.models import User
+from grants.awards.queries import require_role, visible_grant
+from grants.core.conflicts import ConflictReason
+from grants.core.http.api import ApiBlueprint, DbId, api_actor
+from grants.core.http.schemas import ErrorSchema
+from grants.core.permissions import Action
+from grants.milestones.assignments import service as assignments
+
+blp = ApiBlueprint(
+    "api_reviewers",
+    __name__,
+    url_prefix="/api/v1",
+    description="Reviewer assignment with conflict-of-interest exclusion (officers).",
+)
+
+REASONS = [reason.value for reason in ConflictReason]
+
+
+class ReviewerSchema(Schema):
+    reviewer_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    organization_id = fields.Integer(allow_none=True)
+    organization_name = fields.String(allow_none=True)
+    eligible = fields.Boolean(
+        required=True, metadata={"description": "No conflict: counts towards the quorum."}
+    )
+    conflicts = fields.List(fields.String(metadata={"enum": REASONS}), required=True)
+    conflict_text = fields.String(
+        required=True, metadata={"description": "The reasons in the request's language."}
+    )
+
+
+class AssignSchema(Schema):
+    reviewer_id = DbId(required=True)
+
+
+@blp.get("/grants/<int:grant_id>/reviewers")
+@blp.response(200, ReviewerSchema(many=True))
+@blp.alt_response(404, schema=ErrorSchema, description="No such grant, or not mine to see.")
+def list_reviewers(grant_id: int) -> list[dict[str, Any]]:
+    """The assigned reviewers; a conflicted one stays listed but is not counted."""
+    actor = api_actor()
+    grant, _subject = visible_grant(actor, grant_id)
+    require_role(actor, Action.assign_reviewers)
+    return [_data(user, reasons) for user, reasons in assignments.assigned(grant)]
+
+
+@blp.get("/grants/<int:grant_id>/reviewers/candidates")
+@blp.response(200, ReviewerSchema(many=True))
+@blp.alt_response(404, schema=ErrorSchema, description="No such grant, or not mine to see.")
+def list_candidates(grant_id: int) -> list[dict[str, Any]]:
+    """Active reviewers not assigned yet, with their conflicts with this grant."""
+    actor = api_actor()
+    grant, _subject = visible_grant(actor, grant_id)
+    require_role(actor, Action.assign_reviewers)
+    return [_data(user, reasons) for user, reasons in assignments.candidates(grant)]
+
+
+@blp.post("/grants/<int:grant_id>/reviewers")
+@blp.arguments(AssignSchema)
+@blp.response(201, ReviewerSchema)
+@blp.alt_response(404, schema=ErrorSchema, description="No such grant, or not mine to see.")
+@blp.alt_response(409, schema=ErrorSchema, description="Already assigned, or a closed grant.")
+@blp.alt_response(422, schema=ErrorSchema, description="Not a reviewer, or conflicted (why).")
+def assign(data: dict[str, Any], grant_id: int) -> dict[str, Any]:
+    """Assign a reviewer; a conflicted candidate is refused with the reasons."""
+    actor = api_actor()
+    visible_grant(actor, grant_id)
+    assignment = assignments.assign_reviewer(actor, grant_id, data["reviewer_id"])
+    return _data(assignment.reviewer, [])
+
+
+@blp.delete("/grants/<int:grant_id>/reviewers/<int:reviewer_id>")
+@blp.response(204)
+@blp.alt_response(404, schema=ErrorSchema, description="Not assigned, or not mine to see.")
+@blp.alt_response(409, schema=ErrorSchema, description="A closed grant.")
+def unassign(grant_id: int, reviewer_id: int) -> None:
+    actor = api_actor()
+    visible_grant(actor, grant_id)
+    assignments.unassign_reviewer(actor, grant_id, reviewer_id)
+
+
+def _data(user: User, reasons: list[ConflictReason]) -> dict[str, Any]:
+    return {
+        "reviewer_id": user.id,
+        "name": user.name,
+        "organization_id": user.organization_id,
+        "organization_name": user.organization.name if user.organization else None,
+        "eligible": not reasons,
+        "conflicts": [str(reason) for reason in reasons],
+        "conflict_text": assignments.reason_text(reasons),
+    }

@@ -1,0 +1,192 @@
+"""Reviewer assignment with conflict-of-interest exclusion, and reviewers' own declarations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from grants.accounts.models import Organization, User
+from grants.awards.models import ConflictDeclaration, Grant, ReviewerAssignment
+from grants.awards.queries import eligible_reviewer_ids, get_grant, reviewer_conflicts
+from grants.core import audit, conflicts
+from grants.core.actors import Actor
+from grants.core.conflicts import ConflictReason
+from grants.core.errors import Conflict, NotFound, RuleViolation
+from grants.core.identity import Role
+from grants.core.permissions import Action, Subject, require
+from grants.core.states import GrantState
+from grants.extensions import db
+from grants.milestones.reviews import service as reviews
+
+NOTE_MAX = 500
+# Assignments change while the grant can still be reviewed.
+_OPEN_STATES = frozenset({GrantState.active, GrantState.suspended})
+
+Reviewed = list[tuple[User, list[ConflictReason]]]
+
+
+def reason_text(reasons: list[ConflictReason]) -> str:
+    """The reasons in the current language, joined for a message or a table cell."""
+    locale = str(get_locale() or "ja")
+    separator = "、" if locale == "ja" else ", "
+    return separator.join(conflicts.label(reason, locale) for reason in reasons)
+
+
+def assign_reviewer(actor: Actor, grant_id: int, reviewer_id: int) -> ReviewerAssignment:
+    """Assign an active, non-conflicted reviewer; a conflicted one is refused with the reasons."""
+    require(Action.assign_reviewers, Subject(role=actor.role))
+    grant = _open_grant(grant_id)
+    reviewer = _reviewer(reviewer_id)
+    if reasons := reviewer_conflicts(grant, [reviewer])[reviewer.id]:
+        message = _(
+            "%(name)s has a conflict of interest with this grant: %(reasons)s.",
+            name=reviewer.name,
+            reasons=reason_text(reasons),
+        )
+        raise RuleViolation(message, {"reviewer_id": [message]})
+    if _assignment(grant.id, reviewer.id) is not None:
+        raise Conflict(_("This reviewer is already assigned to the grant."))
+    assignment = ReviewerAssignment(
+        grant_id=grant.id, reviewer_id=reviewer.id, assigned_by_id=actor.id
+    )
+    db.session.add(assignment)
+    after = {"grant_id": grant.id, "reviewer_id": reviewer.id}
+    audit.record(actor, "reviewer.assign", assignment, after=after)
+    _commit(_("This reviewer was assigned at the same time. Reload the page."))
+    return assignment
+
+
+def unassign_reviewer(actor: Actor, grant_id: int, reviewer_id: int) -> None:
+    require(Action.assign_reviewers, Subject(role=actor.role))
+    grant = _open_grant(grant_id)
+    assignment = _assignment(grant.id, reviewer_id)
+    if assignment is None:
+        raise NotFound(_("This reviewer is not assigned to the grant."))
+    before = {"grant_id": grant.id, "reviewer_id": reviewer_id}
+    audit.record(actor, "reviewer.unassign", assignment, before=before)
+    db.session.delete(assignment)
+    _commit(_("The assignment was changed at the same time. Reload the page."))
+
+
+def assigned(grant: Grant) -> Reviewed:
+    """The grant's assigned reviewers with their conflict reasons (empty when eligible)."""
+    query = (
+        select(User)
+        .join(ReviewerAssignment, ReviewerAssignment.reviewer_id == User.id)
+        .where(ReviewerAssignment.grant_id == grant.id)
+        .options(selectinload(User.organization))
+        .order_by(User.name, User.id)
+    )
+    reviewers = list(db.session.scalars(query))
+    found = reviewer_conflicts(grant, reviewers)
+    return [(user, found[user.id]) for user in reviewers]
+
+
+def candidates(grant: Grant) -> Reviewed:
+    """Active reviewers not yet assigned to `grant`, with their conflict reasons."""
+    taken = select(ReviewerAssignment.reviewer_id).where(ReviewerAssignment.grant_id == grant.id)
+    query = (
+        select(User)
+        .where(User.role == Role.reviewer, User.active.is_(True), User.id.not_in(taken))
+        .options(selectinload(User.organization))
+        .order_by(User.name, User.id)
+    )
+    users = list(db.session.scalars(query))
+    found = reviewer_conflicts(grant, users)
+    return [(user, found[user.id]) for user in users]
+
+
+@dataclass(frozen=True)
+class QuorumOutlook:
+    """Whether a review round of the grant can ever close with the reviewers assigned now."""
+
+    quorum: int  # the pinned rule set's review quorum (reviews.quorum_of)
+    eligible: int  # assigned, active reviewers without a conflict of interest
+
+    @property
+    def reachable(self) -> bool:
+        return self.eligible >= self.quorum
+
+    @property
+    def missing(self) -> int:
+        return max(self.quorum - self.eligible, 0)
+
+
+def quorum_outlook(grant: Grant) -> QuorumOutlook:
+    """The grant's review quorum against its eligible reviewers: with fewer eligible reviewers
+    than the quorum (conflicted ones do not count), no round can ever be decided."""
+    quorum = reviews.quorum_of(grant.ruleset.document)
+    return QuorumOutlook(quorum, len(eligible_reviewer_ids(grant)))
+
+
+def declare_conflict(
+    actor: Actor, organization_id: int | None, grant_id: int | None, note: str
+) -> ConflictDeclaration:
+    """A reviewer declares a conflict with an organization and/or a grant."""
+    require(Action.declare_conflict, Subject(role=actor.role))
+    note = (note or "").strip()
+    errors: dict[str, list[str]] = {}
+    if organization_id is None and grant_id is None:
+        errors["organization_id"] = [_("Choose an organization or a grant.")]
+    if organization_id is not None and db.session.get(Organization, organization_id) is None:
+        errors["organization_id"] = [_("Choose an organization from the list.")]
+    if grant_id is not None and db.session.get(Grant, grant_id) is None:
+        errors["grant_id"] = [_("Choose a grant from the list.")]
+    if not note:
+        errors["note"] = [_("Describe the conflict.")]
+    elif len(note) > NOTE_MAX:
+        errors["note"] = [_("At most %(n)d characters.", n=NOTE_MAX)]
+    if errors:
+        raise RuleViolation(_("The declaration could not be saved."), errors)
+    declaration = ConflictDeclaration(
+        reviewer_id=actor.id, organization_id=organization_id, grant_id=grant_id, note=note
+    )
+    db.session.add(declaration)
+    after = {"organization_id": organization_id, "grant_id": grant_id, "note": note}
+    audit.record(actor, "conflict.declare", declaration, after=after)
+    db.session.commit()
+    return declaration
+
+
+def declarations_of(actor: Actor) -> list[ConflictDeclaration]:
+    query = (
+        select(ConflictDeclaration)
+        .where(ConflictDeclaration.reviewer_id == actor.id)
+        .order_by(ConflictDeclaration.declared_at.desc(), ConflictDeclaration.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def _open_grant(grant_id: int) -> Grant:
+    grant = get_grant(grant_id)
+    if grant.state not in _OPEN_STATES:
+        raise Conflict(_("Reviewers cannot be changed on a closed grant."))
+    return grant
+
+
+def _reviewer(reviewer_id: int) -> User:
+    user = db.session.get(User, reviewer_id)
+    if user is None or user.role != Role.reviewer or not user.active:
+        message = _("Choose an active user with the reviewer role.")
+        raise RuleViolation(message, {"reviewer_id": [message]})
+    return user
+
+
+def _assignment(grant_id: int, reviewer_id: int) -> ReviewerAssignment | None:
+    query = select(ReviewerAssignment).where(
+        ReviewerAssignment.grant_id == grant_id, ReviewerAssignment.reviewer_id == reviewer_id
+    )
+    return db.session.scalar(query)
+
+
+def _commit(race_message: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(race_message) from None

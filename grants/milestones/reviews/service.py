@@ -1,0 +1,212 @@
+"""Reviewer sign-off on a milestone's evidence round, decided by quorum of eligible reviewers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, defer
+
+from grants.applications.models import CoInvestment
+from grants.awards.models import EvidenceSubmission, Grant, Milestone, Review, ReviewerAssignment
+from grants.awards.queries import candidates, eligible_reviewer_ids, require_on_grant
+from grants.awards.rules import decide_round
+from grants.core import audit
+from grants.core.actors import Actor
+from grants.core.conflicts import GrantParties, conflict_reasons
+from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.core.identity import Role
+from grants.core.models import utcnow
+from grants.core.permissions import Action
+from grants.core.states import GrantState, MilestoneState, ReviewDecision, transition
+from grants.extensions import db
+
+DEFAULT_QUORUM = 2
+COMMENT_MAX = 5_000
+_COMMENT_REQUIRED = frozenset({ReviewDecision.request_changes, ReviewDecision.reject})
+
+
+def quorum_of(document: dict[str, Any]) -> int:
+    """The `min` of the rule set's review_quorum tranche gate (DEFAULT_QUORUM when absent)."""
+    for rule in document.get("rules", []):
+        if rule.get("phase") == "tranche_gates" and rule.get("type") == "review_quorum":
+            return int(rule.get("params", {}).get("min", DEFAULT_QUORUM))
+    return DEFAULT_QUORUM
+
+
+def decide(
+    actor: Actor,
+    milestone_id: int,
+    decision: ReviewDecision | str,
+    comment: str,
+    today: date,
+) -> Review:
+    """Record the actor's decision on the current round; settle the round once quorum is met."""
+    milestone = _locked_milestone(milestone_id)
+    grant = milestone.grant
+    require_on_grant(Action.review_milestone, actor, grant, milestone)
+    if grant.state != GrantState.active:
+        raise Conflict(_("Milestones of a grant that is not active cannot be reviewed."))
+    chosen, comment = _checked_input(decision, comment)
+    submission = current_submission(milestone)
+    if submission is None:
+        raise Conflict(_("There is no evidence to review."))
+    if _has_decided(actor.id, submission.id):
+        raise Conflict(_("You have already decided on this submission."))
+    review = Review(
+        milestone_id=milestone.id,
+        submission_id=submission.id,
+        reviewer_id=actor.id,
+        decision=chosen,
+        comment=comment,
+    )
+    db.session.add(review)
+    try:
+        db.session.flush()
+        after = {"decision": str(chosen), "round": submission.round, "on": today.isoformat()}
+        audit.record(actor, "review.decide", review, after=after)
+        _settle_round(actor, milestone, submission)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(_("You have already decided on this submission.")) from None
+    return review
+
+
+def current_submission(milestone: Milestone) -> EvidenceSubmission | None:
+    query = select(EvidenceSubmission).where(
+        EvidenceSubmission.milestone_id == milestone.id,
+        EvidenceSubmission.round == milestone.round,
+    )
+    return db.session.scalar(query)
+
+
+def review_queue(actor: Actor) -> list[Milestone]:
+    """Submitted milestones of active grants awaiting the actor's decision, oldest first."""
+    return [milestone for milestone, _submitted_at in queue_entries(actor)]
+
+
+def queue_entries(actor: Actor) -> list[tuple[Milestone, datetime]]:
+    """Like review_queue, with the time each round's evidence was submitted."""
+    if actor.role != Role.reviewer or actor.id is None:
+        raise NotAllowed(_("Only reviewers have a review queue."))
+    decided = exists().where(
+        Review.submission_id == EvidenceSubmission.id, Review.reviewer_id == actor.id
+    )
+    query = (
+        select(Milestone, EvidenceSubmission.submitted_at)
+        .join(Grant, Grant.id == Milestone.grant_id)
+        .join(
+            ReviewerAssignment,
+            and_(
+                ReviewerAssignment.grant_id == Grant.id, ReviewerAssignment.reviewer_id == actor.id
+            ),
+        )
+        .join(
+            EvidenceSubmission,
+            and_(
+                EvidenceSubmission.milestone_id == Milestone.id,
+                EvidenceSubmission.round == Milestone.round,
+            ),
+        )
+        .where(
+            Milestone.state == MilestoneState.submitted,
+            Grant.state == GrantState.active,
+            ~decided,
+        )
+        .order_by(EvidenceSubmission.submitted_at, Milestone.id)
+        .options(
+            # what the queue shows; the large JSON documents stay in the database
+            contains_eager(Milestone.grant).joinedload(Grant.organization),
+            contains_eager(Milestone.grant).joinedload(Grant.program),
+            contains_eager(Milestone.grant).defer(Grant.award_trace),
+            defer(Milestone.criteria),
+        )
+    )
+    rows = [(milestone, submitted_at) for milestone, submitted_at in db.session.execute(query)]
+    parties = _parties({milestone.grant_id for milestone, _submitted_at in rows})
+    me = candidates([actor])[0]  # type: ignore[list-item]
+    return [
+        (milestone, submitted_at)
+        for milestone, submitted_at in rows
+        if not conflict_reasons(me, parties[milestone.grant_id])
+    ]
+
+
+def _parties(grant_ids: set[int]) -> dict[int, GrantParties]:
+    """Each grant's organization and investing VCs (as grant_parties), in one query."""
+    query = (
+        select(Grant.id, Grant.organization_id, CoInvestment.vc_organization_id)
+        .outerjoin(CoInvestment, CoInvestment.application_id == Grant.application_id)
+        .where(Grant.id.in_(grant_ids))
+    )
+    organizations: dict[int, int] = {}
+    vcs: dict[int, set[int]] = defaultdict(set)
+    for grant_id, organization_id, vc_id in db.session.execute(query):
+        organizations[grant_id] = organization_id
+        if vc_id is not None:
+            vcs[grant_id].add(vc_id)
+    return {
+        grant_id: GrantParties(grant_id, organization_id, frozenset(vcs[grant_id]))
+        for grant_id, organization_id in organizations.items()
+    }
+
+
+def _locked_milestone(milestone_id: int) -> Milestone:
+    """The milestone row, locked until commit so that concurrent decisions queue."""
+    query = (
+        select(Milestone)
+        .where(Milestone.id == milestone_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    milestone = db.session.scalar(query)
+    if milestone is None:
+        raise NotFound(_("Not found."))
+    return milestone
+
+
+def _checked_input(decision: ReviewDecision | str, comment: str) -> tuple[ReviewDecision, str]:
+    errors: dict[str, list[str]] = {}
+    chosen: ReviewDecision | None = None
+    try:
+        chosen = ReviewDecision(decision)
+    except ValueError:
+        errors["decision"] = [_("Choose a decision.")]
+    comment = (comment or "").strip()
+    if chosen in _COMMENT_REQUIRED and not comment:
+        errors["comment"] = [_("Explain what must change or why the milestone fails.")]
+    elif len(comment) > COMMENT_MAX:
+        errors["comment"] = [_("At most %(n)d characters.", n=COMMENT_MAX)]
+    if errors or chosen is None:
+        raise RuleViolation(_("The review could not be saved."), errors)
+    return chosen, comment
+
+
+def _has_decided(reviewer_id: int | None, submission_id: int) -> bool:
+    query = select(
+        exists().where(Review.submission_id == submission_id, Review.reviewer_id == reviewer_id)
+    )
+    return bool(db.session.scalar(query))
+
+
+def _settle_round(actor: Actor, milestone: Milestone, submission: EvidenceSubmission) -> None:
+    """Apply the quorum rule to the eligible reviewers' decisions of this round."""
+    eligible = eligible_reviewer_ids(milestone.grant)
+    query = select(Review.decision).where(
+        Review.submission_id == submission.id, Review.reviewer_id.in_(eligible)
+    )
+    decisions = list(db.session.scalars(query))
+    quorum = quorum_of(milestone.grant.ruleset.document)
+    outcome = decide_round(decisions, quorum)
+    if outcome is None:
+        return
+    before = {"state": str(milestone.state), "round": milestone.round}
+    milestone.state = transition(milestone.state, outcome)
+    milestone.decided_at = utcnow()
+    after = {"state": str(outcome), "round": milestone.round, "decisions": len(decisions)}
+    audit.record(actor, "milestone.decide", milestone, before, after)

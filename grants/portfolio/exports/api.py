@@ -1,0 +1,72 @@
+"""CSV exports for accounting: the same files as the officer's web page, streamed.
+
+The header row is in the token owner's language; values are raw (integer yen, ISO 8601).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_babel import force_locale
+from marshmallow import Schema, fields, validate
+
+from grants.core.http.api import ApiBlueprint, api_actor
+from grants.core.http.downloads import Build, csv_response
+from grants.core.http.routing import ID_MAX
+from grants.core.http.schemas import ErrorSchema
+from grants.portfolio.exports import service as exports
+from grants.programs.service import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
+
+blp = ApiBlueprint(
+    "api_exports",
+    __name__,
+    url_prefix="/api/v1/exports",
+    description="CSV exports for accounting (officers and administrators).",
+)
+
+CSV_BODY = {"type": "string", "format": "binary"}
+CSV_NOTE = (
+    "UTF-8 with a byte order mark, CRLF line endings; the header row in the token owner's "
+    "language. Text cells starting with = + - @ get a leading apostrophe."
+)
+
+
+class ExportArgs(Schema):
+    program_id = fields.Integer(
+        validate=validate.Range(min=1, max=ID_MAX),
+        metadata={"description": "Only this programme's grants."},
+    )
+    fiscal_year = fields.Integer(
+        validate=validate.Range(min=FISCAL_YEAR_MIN, max=FISCAL_YEAR_MAX),
+        metadata={"description": "Only this fiscal year (2026 = April 2026 to March 2027)."},
+    )
+
+
+@blp.get("/disbursements.csv")
+@blp.arguments(ExportArgs, location="query")
+@blp.response(200, CSV_BODY, content_type="text/csv", description=CSV_NOTE)
+@blp.alt_response(403, schema=ErrorSchema, description="Not an officer or administrator.")
+@blp.alt_response(422, schema=ErrorSchema, description="Invalid filter (unknown programme).")
+def disbursements(args: dict[str, Any]) -> Response:
+    """Released tranches: grant, milestone, fiscal year, amount, released at and by."""
+    return _download(exports.disbursements, args)
+
+
+@blp.get("/milestones.csv")
+@blp.arguments(ExportArgs, location="query")
+@blp.response(200, CSV_BODY, content_type="text/csv", description=CSV_NOTE)
+@blp.alt_response(403, schema=ErrorSchema, description="Not an officer or administrator.")
+@blp.alt_response(422, schema=ErrorSchema, description="Invalid filter (unknown programme).")
+def milestones(args: dict[str, Any]) -> Response:
+    """Every milestone: state (value and label), due date, tranche, overdue, released, decided."""
+    return _download(exports.milestone_status, args)
+
+
+def _download(build: Build, args: dict[str, Any]) -> Response:
+    actor = api_actor()
+    filters = exports.Filters(args.get("program_id"), args.get("fiscal_year"))
+    # The header and state labels are made here, in the owner's language; rows come later.
+    with force_locale(str(actor.locale)):
+        export = build(actor, filters)
+    return csv_response(export)

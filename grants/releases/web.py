@@ -1,0 +1,114 @@
+"""Officer pages: the tranches awaiting release, and releasing one after checking its gates
+and its budget pool."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from grants.awards.facts import pool_room
+from grants.awards.models import Milestone
+from grants.awards.queries import grant_subject
+from grants.core.calendar import tokyo_today
+from grants.core.errors import RuleViolation
+from grants.core.http.access import actor, requires
+from grants.core.http.filters import yen
+from grants.core.http.forms import Form
+from grants.core.http.listing import page_number, programme_filter
+from grants.core.permissions import Action, decide
+from grants.core.states import GrantState, MilestoneState
+from grants.extensions import db
+from grants.portfolio import queries as portfolio
+from grants.releases import service as releases
+
+bp = Blueprint("releases", __name__, url_prefix="/officer/milestones")
+
+
+class ReleaseForm(Form):
+    """Only the CSRF token: the service makes sure there is at most one release."""
+
+
+@bp.get("/awaiting-release")
+@requires(Action.view_portfolio)
+def queue() -> str:
+    """Every approved tranche not released yet, oldest due first, by programme."""
+    programs, program_id = programme_filter()
+    return render_template(
+        "releases/queue.html",
+        programs=programs,
+        program_id=program_id,
+        page=portfolio.awaiting_release(program_id, page_number()),
+    )
+
+
+@bp.get("/<int:milestone_id>/release")
+@requires(Action.release_tranche)
+def show(milestone_id: int) -> tuple[str, int]:
+    milestone = db.get_or_404(Milestone, milestone_id)
+    return _page(milestone, ReleaseForm())
+
+
+@bp.post("/<int:milestone_id>/release")
+@requires(Action.release_tranche)
+def release(milestone_id: int) -> tuple[str, int] | Response:
+    milestone = db.get_or_404(Milestone, milestone_id)
+    form = ReleaseForm()
+    if form.validate_on_submit():
+        try:
+            disbursement = releases.release(actor(), milestone_id, _today())
+        except RuleViolation as error:
+            db.session.rollback()
+            # The message names every failing gate, or the fiscal year and the shortfall.
+            form.form_errors.append(error.message)
+        else:
+            flash(
+                _(
+                    "The tranche of %(amount)s was released.",
+                    amount=yen(disbursement.amount),
+                ),
+                "success",
+            )
+            return redirect(_after_release(milestone))
+    return _page(db.get_or_404(Milestone, milestone_id), form)
+
+
+def _page(milestone: Milestone, form: ReleaseForm) -> tuple[str, int]:
+    today = _today()
+    grant = milestone.grant
+    disbursement = releases.disbursement_of(milestone.id)
+    subject = grant_subject(actor(), grant, milestone)
+    trace = None if disbursement else releases.gate_trace(milestone, today)
+    pool = releases.pool_of(milestone)
+    room = None if disbursement or pool is None else pool_room(grant.program_id, milestone)
+    releasable = (
+        disbursement is None
+        and grant.state == GrantState.active
+        and milestone.state == MilestoneState.approved
+    )
+    page = render_template(
+        "releases/show.html",
+        milestone=milestone,
+        grant=grant,
+        trace=trace,
+        pool=pool,
+        room=room,
+        disbursement=disbursement,
+        releasable=releasable,
+        allowed=decide(Action.release_tranche, subject).allowed,
+        form=form,
+        today=today,
+    )
+    return page, 422 if form.form_errors or any(f.errors for f in form) else 200
+
+
+def _after_release(milestone: Milestone) -> str:
+    return url_for(
+        "grant_pages.show", grant_id=milestone.grant_id, _anchor=f"milestone-{milestone.id}"
+    )
+
+
+def _today() -> date:
+    return tokyo_today(datetime.now(UTC))

@@ -1,0 +1,156 @@
+"""Rule set versions: drafts, documents, publishing, what-if."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow.exceptions import ValidationError
+from sqlalchemy import select
+
+from grants.core.errors import NotFound
+from grants.core.http.api import ApiBlueprint, api_actor
+from grants.core.http.schemas import TraceSchema, today
+from grants.core.permissions import Action, Subject, decide
+from grants.extensions import db
+from grants.programs.models import Program
+from grants.rulesets import service as rulesets
+from grants.rulesets.models import RuleSet, RuleSetStatus
+from grants.whatif import service as whatif
+
+blp = ApiBlueprint("api_rulesets", __name__, url_prefix="/api/v1", description="Rule set versions.")
+
+_DOCUMENT = (
+    "A rule set document: `rules`, and optional `schedule` and `amendments` sections. Each "
+    "`schedule` key (due_soon_days, grace_days, escalation_days, review_waiting_days, "
+    "tranche_waiting_days) is an override; a key left out means the installation's default."
+)
+
+
+class RuleSetSchema(Schema):
+    id = fields.Integer(required=True)
+    program_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["draft", "published"]})
+    version = fields.Integer(allow_none=True)
+    effective_from = fields.Date(allow_none=True)
+    based_on_id = fields.Integer(
+        allow_none=True, metadata={"description": "The published version a copy started from."}
+    )
+    document = fields.Dict(required=True, metadata={"description": _DOCUMENT})
+
+
+class NewDraftSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    document = fields.Dict(metadata={"description": f"{_DOCUMENT} Or give `preset`."})
+    preset = fields.String(validate=validate.OneOf(sorted(rulesets.PRESETS)))
+
+    @validates_schema
+    def _one_source(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if ("document" in data) == ("preset" in data):
+            raise ValidationError("Give either a document or a preset.", "document")
+
+
+class DocumentSchema(Schema):
+    document = fields.Dict(required=True, metadata={"description": _DOCUMENT})
+
+
+class PublishSchema(Schema):
+    effective_from = fields.Date(required=True)
+    title = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "The published version's title; by default a copied "
+            "draft becomes `CODE vN` and any other draft keeps its title."
+        },
+    )
+
+
+class WhatIfRowSchema(Schema):
+    kind = fields.String(required=True, metadata={"enum": ["application", "grant"]})
+    subject_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    organization = fields.String(required=True)
+    state = fields.String(required=True)
+    change = fields.String(required=True)
+    before = fields.Nested(TraceSchema, allow_none=True)
+    after = fields.Nested(TraceSchema, required=True)
+
+
+class WhatIfSchema(Schema):
+    in_force_version = fields.Integer(allow_none=True)
+    summary = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    rows = fields.List(fields.Nested(WhatIfRowSchema), required=True)
+
+
+@blp.get("/programs/<int:program_id>/rulesets")
+@blp.response(200, RuleSetSchema(many=True))
+def list_rulesets(program_id: int) -> list[RuleSet]:
+    """The programme's versions; drafts only for those who edit rules."""
+    db.get_or_404(Program, program_id)
+    query = select(RuleSet).where(RuleSet.program_id == program_id)
+    if not decide(Action.edit_ruleset, Subject(role=api_actor().role)).allowed:
+        query = query.where(RuleSet.status == RuleSetStatus.published)
+    return list(db.session.scalars(query.order_by(RuleSet.id)))
+
+
+@blp.post("/programs/<int:program_id>/rulesets")
+@blp.arguments(NewDraftSchema)
+@blp.response(201, RuleSetSchema)
+def create_draft(data: dict[str, Any], program_id: int) -> RuleSet:
+    """A new draft from a document or from a preset (officers)."""
+    has_document = "document" in data
+    document = data["document"] if has_document else rulesets.preset_document(data["preset"])
+    return rulesets.create_draft(api_actor(), program_id, data["title"], document)
+
+
+@blp.get("/rulesets/<int:ruleset_id>")
+@blp.response(200, RuleSetSchema)
+def get_ruleset(ruleset_id: int) -> RuleSet:
+    ruleset = db.get_or_404(RuleSet, ruleset_id)
+    may_edit = decide(Action.edit_ruleset, Subject(role=api_actor().role)).allowed
+    if ruleset.status != RuleSetStatus.published and not may_edit:
+        raise NotFound(_("Not found."))
+    return ruleset
+
+
+@blp.put("/rulesets/<int:ruleset_id>/document")
+@blp.arguments(DocumentSchema)
+@blp.response(200, RuleSetSchema)
+def replace_document(data: dict[str, Any], ruleset_id: int) -> RuleSet:
+    """Replace a draft's whole document; a published version answers 409."""
+    return rulesets.replace_document(api_actor(), ruleset_id, data["document"])
+
+
+@blp.post("/rulesets/<int:ruleset_id>/copy")
+@blp.response(201, RuleSetSchema)
+def copy_ruleset(ruleset_id: int) -> RuleSet:
+    """A new draft with the same rules (officers)."""
+    return rulesets.copy_to_draft(api_actor(), ruleset_id)
+
+
+@blp.post("/rulesets/<int:ruleset_id>/publish")
+@blp.arguments(PublishSchema)
+@blp.response(200, RuleSetSchema)
+def publish(data: dict[str, Any], ruleset_id: int) -> RuleSet:
+    """Freeze a draft as the next version, in force from `effective_from` (officers).
+
+    409 when the draft was copied from a version that is no longer the latest."""
+    return rulesets.publish(
+        api_actor(), ruleset_id, data["effective_from"], today(), data.get("title")
+    )
+
+
+@blp.delete("/rulesets/<int:ruleset_id>")
+@blp.response(204)
+def delete_draft(ruleset_id: int) -> None:
+    """Delete a draft; a published version answers 409."""
+    rulesets.delete_draft(api_actor(), ruleset_id)
+
+
+@blp.get("/rulesets/<int:ruleset_id>/what-if")
+@blp.response(200, WhatIfSchema)
+def what_if(ruleset_id: int) -> dict[str, Any]:
+    """Every open application and active grant under the version in force and this one."""
+    return whatif.what_if_ruleset(api_actor(), ruleset_id, today()).result.to_dict()

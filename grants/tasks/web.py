@@ -1,0 +1,139 @@
+"""Background tasks: the owner's list, a task's progress page, its JSON status, its file.
+
+The progress page polls status.json with static/js/task-status.js and reloads itself when
+the task has finished; without JavaScript its Refresh link does the same. Reading never
+writes: an interrupted task is recognised from its last progress time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from grants.core.calendar import fiscal_year_label, tokyo_today
+from grants.core.http.access import actor, requires
+from grants.core.http.downloads import file_response
+from grants.core.http.filters import current_locale
+from grants.core.models import utcnow
+from grants.core.permissions import Action
+from grants.tasks import service as background
+from grants.tasks.models import BackgroundTask
+from grants.tasks.rules import TaskKind, TaskState
+from grants.whatif.service import WhatIfResult
+from grants.whatif.web import report_context
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+
+@bp.get("")
+@requires(Action.view_portfolio)
+def index() -> str:
+    now = utcnow()
+    tasks = background.tasks_of(actor())
+    seen = background.workers_seen()
+    rows = [(task, status(task, now, seen)) for task in tasks]
+    return render_template("tasks/index.html", rows=rows, titles=titles(tasks))
+
+
+@bp.get("/<int:task_id>")
+@requires(Action.view_portfolio)
+def show(task_id: int) -> str:
+    task = background.get(actor(), task_id)
+    context: dict[str, Any] = {}
+    if task.state is TaskState.done and task.kind is TaskKind.what_if and task.result:
+        context = report_context(WhatIfResult.from_dict(task.result), ".show", task_id=task.id)
+    return render_template(
+        "tasks/show.html",
+        task=task,
+        title=titles([task])[task.id],
+        status=status(task, utcnow()),
+        ruleset=background.ruleset_of(task),
+        **context,
+    )
+
+
+@bp.get("/<int:task_id>/status.json")
+@requires(Action.view_portfolio)
+def status_json(task_id: int) -> Response:
+    response = jsonify(status(background.get(actor(), task_id), utcnow()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/<int:task_id>/download")
+@requires(Action.view_portfolio)
+def download(task_id: int) -> Response:
+    return file_response(*background.result_file(actor(), task_id))
+
+
+@bp.post("/<int:task_id>/rerun")
+@requires(Action.view_portfolio)
+def rerun(task_id: int) -> Response:
+    today = tokyo_today(datetime.now(UTC))
+    task = background.rerun(actor(), task_id, today, current_locale())
+    return redirect(url_for(".show", task_id=task.id))
+
+
+def status(
+    task: BackgroundTask, now: datetime, workers_seen_at: datetime | None = None
+) -> dict[str, Any]:
+    """Where a task is, for its page and status.json: the numbers, and the same as text."""
+    where = background.progress(task, now, workers_seen_at)
+    state = "interrupted" if where.interrupted else str(where.state)
+    if where.total or where.finished:
+        text = _(
+            "%(done)s of %(total)s (%(percent)d%%)",
+            done=format_decimal(where.done),
+            total=format_decimal(where.total),
+            percent=where.percent,
+        )
+    else:
+        text = _("Not started yet")
+    return {
+        "id": task.id,
+        "state": state,
+        "label": state_labels()[state],
+        "finished": where.finished,
+        "interrupted": where.interrupted,
+        "done": where.done,
+        "total": where.total,
+        "percent": where.percent,
+        "value": where.total if where.state is TaskState.done else where.done,
+        "max": max(where.total, 1),
+        "text": text,
+    }
+
+
+def state_labels() -> dict[str, str]:
+    return {
+        TaskState.queued: _("Waiting to start"),
+        TaskState.running: _("Running"),
+        TaskState.done: _("Done"),
+        TaskState.failed: _("Failed"),
+        "interrupted": _("Interrupted"),
+    }
+
+
+def titles(tasks: list[BackgroundTask]) -> dict[int, str]:
+    """Each task's title: what it does, and for which programme."""
+    kinds = {
+        TaskKind.what_if: _("What-if of a draft rule set"),
+        TaskKind.export_disbursements: _("Disbursements (CSV)"),
+        TaskKind.export_milestones: _("Milestone status (CSV)"),
+    }
+    programs = background.programmes_of(tasks)
+    found = {}
+    for task in tasks:
+        parts = [kinds[task.kind]]
+        program = programs.get(task.params.get("program_id"))
+        if program is not None:
+            parts.append(program.code)
+        if task.params.get("fiscal_year"):
+            parts.append(fiscal_year_label(task.params["fiscal_year"], current_locale()))
+        found[task.id] = " · ".join(parts)
+    return found
