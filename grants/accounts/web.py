@@ -116,7 +116,7 @@ def users() -> str:
             )
         )
     page = paginate(query, page_number(), PAGE_SIZE)
-    return render_template("admin/users.html", page=page, term=term)
+    return render_template("accounts/users.html", page=page, term=term)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -131,7 +131,7 @@ def new_user() -> str | Response:
         else:
             flash(_("The account was created."), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None), _status(form)
+    return render_template("accounts/user_form.html", form=form, user=None), _status(form)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -149,7 +149,7 @@ def edit_user(user_id: int) -> str | Response:
         else:
             flash(_("The account was saved."), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user), _status(form)
+    return render_template("accounts/user_form.html", form=form, user=user), _status(form)
 
 
 @bp.get("/organizations")
@@ -165,7 +165,7 @@ def organizations() -> str:
             )
         )
     page = paginate(query, page_number(), PAGE_SIZE)
-    return render_template("admin/organizations.html", page=page, term=term)
+    return render_template("accounts/organizations.html", page=page, term=term)
 
 
 @bp.route("/organizations/new", methods=["GET", "POST"])
@@ -180,7 +180,7 @@ def new_organization() -> str | Response:
         else:
             flash(_("The organization was created."), "success")
             return redirect(url_for("admin.organizations"))
-    return render_template("admin/organization_form.html", form=form, org=None), _status(form)
+    return render_template("accounts/organization_form.html", form=form, org=None), _status(form)
 
 
 @bp.route("/organizations/<int:org_id>", methods=["GET", "POST"])
@@ -196,7 +196,7 @@ def edit_organization(org_id: int) -> str | Response:
         else:
             flash(_("The organization was saved."), "success")
             return redirect(url_for("admin.organizations"))
-    return render_template("admin/organization_form.html", form=form, org=org), _status(form)
+    return render_template("accounts/organization_form.html", form=form, org=org), _status(form)
 
 
 def _status(form: FlaskForm) -> int:

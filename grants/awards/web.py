@@ -103,7 +103,7 @@ class GrantPage:
 def show(grant_id: int) -> str:
     locale = str(get_locale() or "ja")
     page = load_page(actor(), grant_id, tokyo_today(datetime.now(UTC)), locale)
-    return render_template("grants/show.html", page=page, grant=page.grant, reason_text=reason_text)
+    return render_template("awards/show.html", page=page, grant=page.grant, reason_text=reason_text)
 
 
 def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> GrantPage:

@@ -71,7 +71,7 @@ def index() -> str:
         (org, history[org.id], certifications.status_from(history[org.id], today)) for org in orgs
     ]
     return render_template(
-        "certified_vcs/index.html", rows=rows, today=today, status_labels=status_labels()
+        "accounts/certified_vcs/index.html", rows=rows, today=today, status_labels=status_labels()
     )
 
 
@@ -95,7 +95,7 @@ def new() -> tuple[str, int] | Response:
         else:
             flash(_("The certification was recorded."), "success")
             return redirect(url_for("certified_vcs.index"))
-    return render_template("certified_vcs/new.html", form=form), _status(form)
+    return render_template("accounts/certified_vcs/new.html", form=form), _status(form)
 
 
 @bp.route("/<int:certification_id>/revoke", methods=["GET", "POST"])
@@ -115,7 +115,7 @@ def revoke(certification_id: int) -> tuple[str, int] | Response:
         else:
             flash(_("The certification was revoked."), "success")
             return redirect(url_for("certified_vcs.index"))
-    page = render_template("certified_vcs/revoke.html", form=form, certification=certification)
+    page = render_template("accounts/certified_vcs/revoke.html", form=form, certification=certification)
     return page, _status(form)
 
 

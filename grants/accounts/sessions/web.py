@@ -53,7 +53,7 @@ def login() -> str | Response:
         form.form_errors.append(
             _("The e-mail address or the password is wrong, or the account is inactive.")
         )
-    return render_template("auth/login.html", form=form)
+    return render_template("accounts/sessions/login.html", form=form)
 
 
 @bp.post("/logout")

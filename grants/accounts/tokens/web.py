@@ -68,7 +68,7 @@ def revoke(token_id: int) -> Response:
 
 def _page(form: TokenForm, secret: str | None) -> str:
     return render_template(
-        "tokens/index.html",
+        "accounts/tokens/index.html",
         form=form,
         revoke_form=RevokeForm(),
         secret=secret,

@@ -210,8 +210,8 @@ def render(alert: Alert) -> Message:
         if link is not None:
             context["link"] = url_for(link.endpoint, **link.values, _external=True)
             context["link_label"] = link_label(link)
-        subject = render_template("email/alert_subject.txt", **context)
-        body = render_template("email/alert_body.txt", **context)
+        subject = render_template("alerts/email/alert_subject.txt", **context)
+        body = render_template("alerts/email/alert_body.txt", **context)
     message_id = alert_message_id(alert.id, current_app.config)
     return Message(user.email, user.name, " ".join(subject.split()), body, alert.id, message_id)
 

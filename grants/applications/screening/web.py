@@ -47,7 +47,7 @@ def _today() -> date:
 def queue() -> str:
     programs, program_id = programme_filter()
     return render_template(
-        "screening/queue.html",
+        "applications/screening/queue.html",
         applications=screening.screening_queue(program_id),
         programs=programs,
         program_id=program_id,
@@ -67,7 +67,7 @@ def _show(
     may_award = can_transition(application.state, ApplicationState.awarded)
     preview = awards.preview_award(application, _today()) if may_award else None
     page = render_template(
-        "screening/show.html",
+        "applications/screening/show.html",
         application=application,
         trace=applications.stored_trace(application),
         award_preview=preview,

@@ -47,7 +47,7 @@ def terminate(grant_id: int) -> tuple[str, int] | Response:
             return redirect(url_for("grant_pages.show", grant_id=grant_id))
     grant = db.get_or_404(Grant, grant_id)
     page = render_template(
-        "grant_admin/terminate.html",
+        "awards/termination/terminate.html",
         grant=grant,
         plan=terminations.plan(grant),
         terminable=terminations.terminable(grant),

@@ -49,7 +49,7 @@ def edit(grant_id: int) -> tuple[str, int] | Response:
             return redirect(url_for("assignments.edit", grant_id=grant_id))
     errors = list(form.form_errors) + [m for f in form for m in f.errors]
     page = render_template(
-        "assignments/edit.html",
+        "milestones/assignments/edit.html",
         grant=grant,
         errors=errors,
         assigned=assignments.assigned(grant),

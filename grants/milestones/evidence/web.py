@@ -136,7 +136,7 @@ def new(milestone_id: int) -> tuple[str, int] | Response:
             _("None of the chosen files was kept. Choose all the files again before you submit."),
         ]
     page = render_template(
-        "evidence/new.html",
+        "milestones/evidence/new.html",
         form=form,
         milestone=milestone,
         max_bytes=current_app.config["MAX_CONTENT_LENGTH"],

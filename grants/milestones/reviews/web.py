@@ -73,7 +73,7 @@ class ConflictForm(Form):
 @bp.get("/reviewer/queue")
 @requires(Action.review_milestone)
 def queue() -> str:
-    return render_template("reviews/queue.html", entries=reviews.queue_entries(actor()))
+    return render_template("milestones/reviews/queue.html", entries=reviews.queue_entries(actor()))
 
 
 @bp.route("/milestones/<int:milestone_id>/review", methods=["GET", "POST"])
@@ -112,7 +112,7 @@ def decide(milestone_id: int) -> tuple[str, int] | Response:
         .order_by(EvidenceFile.id)
     ).all()
     page = render_template(
-        "reviews/decide.html",
+        "milestones/reviews/decide.html",
         form=form,
         milestone=milestone,
         submission=submission,
@@ -146,7 +146,7 @@ def conflicts() -> tuple[str, int] | Response:
             flash(_("Your declaration was saved."), "success")
             return redirect(url_for("reviews.conflicts"))
     page = render_template(
-        "reviews/conflicts.html", form=form, rows=_declarations(), grant_label=_grant_label
+        "milestones/reviews/conflicts.html", form=form, rows=_declarations(), grant_label=_grant_label
     )
     return page, 422 if form.errors or form.form_errors else 200
 

@@ -110,7 +110,7 @@ def _start(kind: TaskKind) -> Response | tuple[str, int]:
 def _page(form: ExportFilterForm, task_form: TaskForm | None = None) -> str:
     if task_form is None:
         task_form = _with_programmes(TaskForm(prefix="task", formdata=None))
-    return render_template("exports/index.html", form=form, task_form=task_form)
+    return render_template("portfolio/exports/index.html", form=form, task_form=task_form)
 
 
 def _form() -> ExportFilterForm:

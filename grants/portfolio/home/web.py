@@ -19,7 +19,7 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @login_required
 def home() -> str:
-    return render_template("main/home.html", **_dashboard())
+    return render_template("portfolio/home/home.html", **_dashboard())
 
 
 def _dashboard() -> dict[str, Any]:

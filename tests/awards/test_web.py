@@ -207,7 +207,7 @@ def test_submit_button_only_for_the_grantee_on_open_milestones(client: FlaskClie
     first, second, _third = (m.id for m in world.milestones)
     assert f"/milestones/{first}/evidence" in page
     assert f"/milestones/{second}/evidence" not in page
-    # (later milestones: tests/web/test_evidence.py, the current milestone only)
+    # (later milestones: tests/milestones/evidence/test_web.py, the current milestone only)
     switch(client, make_user(Role.officer))
     assert '/evidence"' not in client.get(f"/grants/{world.grant.id}").get_data(as_text=True)
     world.grant.state = GrantState.suspended

@@ -199,15 +199,15 @@ KNOWN = {
     "_macros/charts.html",  # the timeline SVG and its table
     "alerts/inbox.html",
     "amendments/index.html",
-    "evidence/new.html",
-    "grant_admin/terminate.html",
-    "grants/show.html",
-    "main/home.html",
+    "milestones/evidence/new.html",
+    "awards/termination/terminate.html",
+    "awards/show.html",
+    "portfolio/home/home.html",
     "portfolio/index.html",
     "releases/_awaiting_table.html",
     "releases/show.html",
-    "reviews/decide.html",
-    "reviews/queue.html",
+    "milestones/reviews/decide.html",
+    "milestones/reviews/queue.html",
 }
 
 
