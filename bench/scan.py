@@ -49,12 +49,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from flask import current_app  # noqa: E402
 from sqlalchemy import insert, select, text, update  # noqa: E402
 
 from grants import create_app  # noqa: E402
 from grants.accounts.models import Organization, User
 from grants.alerts import rules  # noqa: E402
-from grants.alerts.scan.service import default_schedule, scan  # noqa: E402
+from grants.alerts.scan.service import scan  # noqa: E402
 from grants.applications.models import Application
 from grants.awards.models import (
     Disbursement,
@@ -69,6 +70,7 @@ from grants.core.calendar import fiscal_year  # noqa: E402
 from grants.extensions import db  # noqa: E402
 from grants.programs.models import BudgetPool, Program
 from grants.rules import validate_ruleset  # noqa: E402
+from grants.rules.engine import default_schedule  # noqa: E402
 from grants.rules.presets import milestone_programme  # noqa: E402
 from grants.rulesets.models import RuleSet
 from tests.support import pgcluster  # noqa: E402
@@ -272,7 +274,7 @@ def load(rows: dict[str, list[dict[str, Any]]]) -> None:
 
 def window() -> tuple[date, date]:
     """The due dates the scan reads milestones awaiting evidence in (see services.alerts_scan)."""
-    first, last = rules.scan_window(default_schedule(), TODAY)
+    first, last = rules.scan_window(default_schedule(current_app.config), TODAY)
     return first or date(1900, 1, 1), last
 
 

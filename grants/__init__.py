@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the application (imported lazily so that grants.domain needs no Flask)."""
+    """Build the application (imported lazily so that the pure modules need no Flask)."""
     from grants.app import create_app as factory
 
     return factory(config)

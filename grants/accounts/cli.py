@@ -10,7 +10,7 @@ from grants.accounts.models import Organization
 from grants.accounts.rules import CORPORATE_NUMBER_LENGTH, normalize_corporate_number
 from grants.core.actors import SYSTEM
 from grants.core.cli import clear_errors, grants_cli
-from grants.core.http.routing import ID_MAX
+from grants.core.db import ID_MAX
 from grants.core.identity import Locale, Role
 from grants.extensions import db
 

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from grants.awards.models import Amendment, Disbursement, Grant, Milestone
-from grants.awards.queries import get_grant, require_on_grant
+from grants.awards.queries import get_grant, pending_for_grant, require_on_grant
 from grants.awards.service import lock_grant, lock_milestones
 from grants.core import audit
 from grants.core.actors import Actor
@@ -133,14 +133,6 @@ def decide_amendment(
     )
     db.session.commit()
     return amendment
-
-
-def pending_for_grant(grant_id: int) -> list[Amendment]:
-    """The grant's requests still waiting for an officer's decision, oldest first."""
-    query = select(Amendment).where(
-        Amendment.grant_id == grant_id, Amendment.state == AmendmentState.requested
-    )
-    return list(db.session.scalars(query.order_by(Amendment.requested_at, Amendment.id)))
 
 
 def touched_milestones(amendment: Amendment, tranches: Mapping[int, int]) -> set[int]:

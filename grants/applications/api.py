@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from marshmallow import Schema, fields, validate
 
 from grants.accounts.certified_vcs import service as certifications
 from grants.accounts.certified_vcs.models import VcCertification
@@ -25,16 +24,24 @@ from grants.applications.checks import (
     certified_vcs_select,
 )
 from grants.applications.models import Application
+from grants.applications.schemas import (
+    ApplicationInSchema,
+    ApplicationListArgs,
+    ApplicationSchema,
+    ApplicationSummarySchema,
+    CertifiedVcSchema,
+    CoInvestmentsInSchema,
+    EligibilitySchema,
+    PlanInSchema,
+)
 from grants.core.errors import NotAllowed, NotFound
 from grants.core.http import schemas as common
-from grants.core.http.api import DbId, DottedBlueprint, Text, api_actor, rule_fields
-from grants.core.http.schemas import PageArgs, TraceSchema, Yen, page_schema, paginate
+from grants.core.http.api import DottedBlueprint, api_actor, rule_fields
+from grants.core.http.schemas import PageArgs, page_schema, paginate
 from grants.core.permissions import Action, Subject, decide
 from grants.core.states import ApplicationState
-from grants.rules import MODALITIES, STAGES, THEMES, Trace
+from grants.rules import Trace
 from grants.rulesets.models import RuleSet
-
-APPLICATION_STATES = [str(state) for state in ApplicationState]
 
 blp = DottedBlueprint(
     "api_applications",
@@ -49,166 +56,10 @@ blp = DottedBlueprint(
 # ---- input ---------------------------------------------------------------------------------
 
 
-class ApplicationInSchema(Schema):
-    program_id = DbId(required=True)
-    title = Text(required=True)
-    theme = fields.String(required=True, validate=validate.OneOf(THEMES))
-    modality = fields.String(required=True, validate=validate.OneOf(MODALITIES))
-    stage = fields.String(required=True, validate=validate.OneOf(STAGES))
-    eligible_cost = Yen(required=True)
-    indirect_cost = Yen(required=True)
-    requested_subsidy = Yen(required=True)
-    project_start = fields.Date(required=True)
-    project_end = fields.Date(required=True)
-
-
-class PlanCriterionSchema(Schema):
-    metric = Text(required=True, metadata={"example": "IC50"})
-    target = Text(required=True, metadata={"example": "<= 10"})
-    unit = Text(required=True, metadata={"example": "nM"})
-
-
-class PlannedMilestoneInSchema(Schema):
-    title = Text(required=True)
-    criteria = fields.List(fields.Nested(PlanCriterionSchema), required=True)
-    due_date = fields.Date(required=True)
-    tranche_amount = Yen(required=True)
-
-
-class PlanInSchema(Schema):
-    milestones = fields.List(
-        fields.Nested(PlannedMilestoneInSchema),
-        required=True,
-        metadata={"description": "The whole plan, in order; due dates strictly increasing."},
-    )
-
-
-class CoInvestmentInSchema(Schema):
-    vc_organization_id = DbId(required=True, metadata={"description": "From /certified-vcs."})
-    committed_amount = Yen(required=True)
-    is_lead = fields.Boolean(load_default=False)
-
-
-class CoInvestmentsInSchema(Schema):
-    co_investments = fields.List(fields.Nested(CoInvestmentInSchema), required=True)
-
-
-class ApplicationListArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(APPLICATION_STATES))
-    program_id = DbId(
-        strict=False, metadata={"description": "Only this programme's applications (its id)."}
-    )
-
-
 # ---- output --------------------------------------------------------------------------------
 
 
-class PlannedMilestoneSchema(Schema):
-    sequence = fields.Integer(required=True)
-    title = fields.String(required=True)
-    criteria = fields.List(fields.Nested(PlanCriterionSchema), required=True)
-    due_date = fields.Date(required=True)
-    tranche_amount = Yen(required=True)
-
-
-class CoInvestmentSchema(Schema):
-    vc_organization_id = fields.Integer(required=True)
-    vc_name = fields.String(required=True, attribute="vc.name")
-    committed_amount = Yen(required=True)
-    is_lead = fields.Boolean(required=True)
-
-
-class ApplicationSummarySchema(Schema):
-    id = fields.Integer(required=True)
-    program_id = fields.Integer(required=True)
-    program_code = fields.String(required=True, attribute="program.code")
-    organization_id = fields.Integer(required=True)
-    organization_name = fields.String(required=True, attribute="organization.name")
-    title = fields.String(required=True)
-    theme = fields.String(required=True)
-    modality = fields.String(required=True)
-    stage = fields.String(required=True)
-    requested_subsidy = Yen(required=True)
-    state = fields.String(required=True, metadata={"enum": APPLICATION_STATES})
-    submitted_on = fields.Date(allow_none=True)
-    eligible = fields.Boolean(
-        attribute="eligibility_trace.ok",
-        allow_none=True,
-        dump_default=None,
-        metadata={"description": "The stored eligibility verdict; null before submission."},
-    )
-
-
-class ApplicationSchema(ApplicationSummarySchema):
-    eligible_cost = Yen(required=True)
-    indirect_cost = Yen(required=True)
-    project_start = fields.Date(required=True)
-    project_end = fields.Date(required=True)
-    ruleset_id = fields.Integer(allow_none=True)
-    ruleset_version = fields.Integer(
-        attribute="ruleset.version",
-        allow_none=True,
-        dump_default=None,
-        metadata={"description": "The rule set version pinned at submission."},
-    )
-    decision_reason = fields.String(allow_none=True)
-    created_at = fields.DateTime(required=True)
-    updated_at = fields.DateTime(required=True)
-    plan = fields.List(fields.Nested(PlannedMilestoneSchema), required=True)
-    co_investments = fields.List(fields.Nested(CoInvestmentSchema), required=True)
-    warnings = fields.Function(
-        applications.plan_warnings,
-        metadata={
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "What would stop a submission although each piece was saved.",
-        },
-    )
-    eligibility_trace = fields.Nested(
-        TraceSchema, allow_none=True, metadata={"description": "Stored at submission."}
-    )
-
-
 ApplicationPageSchema = page_schema(ApplicationSummarySchema)
-
-
-class EligibilitySchema(Schema):
-    application_id = fields.Integer(required=True)
-    source = fields.String(
-        required=True,
-        metadata={
-            "enum": ["stored", "preview", "none"],
-            "description": "stored: the trace stored at submission; preview: the draft as it "
-            "stands, under the rule set in force today; none: no trace (see reason).",
-        },
-    )
-    ruleset_id = fields.Integer(allow_none=True)
-    ruleset_version = fields.Integer(allow_none=True)
-    trace = fields.Nested(TraceSchema, allow_none=True)
-    reason = fields.String(
-        allow_none=True,
-        metadata={
-            "description": "Why there is no trace: no_ruleset_in_force (a draft, and no rule "
-            "set in force today) or not_submitted (withdrawn before submission)."
-        },
-    )
-    message = fields.String(allow_none=True)
-
-
-class CertifiedVcSchema(Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    name_en = fields.String(allow_none=True)
-    status = fields.String(
-        required=True, metadata={"enum": ["certified", "revoked", "expired", "not_certified"]}
-    )
-    certified_today = fields.Boolean(required=True)
-    certified_on = fields.Date(
-        allow_none=True,
-        metadata={"description": "Of the certification covering today, else the latest one."},
-    )
-    expires_on = fields.Date(allow_none=True)
-    revoked_on = fields.Date(allow_none=True)
 
 
 # ---- helpers -------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    Field,
     FieldList,
     FormField,
     SelectField,
@@ -35,8 +34,8 @@ from grants.applications.checks import (
     CriterionData,
     MilestoneData,
 )
-from grants.core.errors import DomainError
-from grants.core.http.forms import DayField, Form, SubForm, YenField
+from grants.core.errors import DomainError, RuleViolation
+from grants.core.http.forms import DayField, Form, SubForm, YenField, named_fields
 from grants.core.http.i18n import localise
 from grants.core.http.labels import modality_labels, stage_labels, theme_labels
 
@@ -253,7 +252,7 @@ def place_errors(form: FlaskForm, error: DomainError, renames: Renames | None = 
     A key naming a whole list lands in that FieldList's `list_errors`; unknown keys and a
     bare message become form-level errors.
     """
-    fields = dict(_named_fields(form))
+    fields = dict(named_fields(form))
     for key, messages in localise(error.fields).items():
         field = fields.get(_renamed(key, renames or {}))
         if field is None:
@@ -266,30 +265,6 @@ def place_errors(form: FlaskForm, error: DomainError, renames: Renames | None = 
         form.form_errors.append(localise(error.message))
 
 
-def has_errors(form: FlaskForm) -> bool:
-    """Whether any field, however deeply nested, or the form itself carries an error."""
-    if form.form_errors:
-        return True
-    for _name, field in _named_fields(form):
-        if isinstance(field, FieldList | FormField):
-            if getattr(field, "list_errors", None):
-                return True
-        elif field.errors:
-            return True
-    return False
-
-
-def _named_fields(fields: Iterable[Field]) -> Iterable[tuple[str, Field]]:
-    for field in fields:
-        yield field.name, field
-        if isinstance(field, FieldList):
-            for entry in field.entries:
-                yield entry.name, entry
-                yield from _named_fields(entry.form if isinstance(entry, FormField) else [])
-        elif isinstance(field, FormField):
-            yield from _named_fields(field.form)
-
-
 def _renamed(key: str, renames: Renames) -> str:
     """Map a positional key onto the row's name on the page, by its longest known prefix."""
     parts = key.split("-")
@@ -298,3 +273,31 @@ def _renamed(key: str, renames: Renames) -> str:
         if prefix in renames:
             return renames[prefix] + key[len(prefix) :]
     return key
+
+
+def error_lines(error: RuleViolation) -> list[str]:
+    """A submission's field errors as sentences that say where: "Milestone 2, Due date: ..."."""
+    lines = []
+    for key, messages in error.fields.items():
+        where = _where(key)
+        lines += [f"{where}: {message}" if where else message for message in messages]
+    return lines
+
+
+def _where(key: str) -> str:
+    parts = key.split("-")
+    if parts[0] != "milestones":
+        return _label(ApplicationForm, key)
+    if len(parts) == 1:
+        return _("Milestone plan")
+    where = _("Milestone %(n)d", n=int(parts[1]) + 1)
+    part = _label(CriterionForm if "criteria" in parts[2:-1] else MilestoneForm, parts[-1])
+    return f"{where}, {part}" if len(parts) > 2 and part else where
+
+
+def _label(form_class: type, name: str) -> str:
+    """The label a form class declares for field `name` ("" if none)."""
+    args = getattr(getattr(form_class, name, None), "args", None)
+    if not args or hasattr(args[0], "bind"):  # no label, or a FieldList's inner field
+        return _("Success criteria") if name == "criteria" else ""
+    return str(args[0])

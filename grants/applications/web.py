@@ -8,19 +8,16 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from grants.applications import service as applications
 from grants.applications.forms import (
     ApplicationForm,
     CoInvestmentsForm,
-    CriterionForm,
-    MilestoneForm,
     PlanForm,
     WithdrawForm,
     co_investment_data,
-    has_errors,
+    error_lines,
     place_errors,
     plan_data,
 )
@@ -28,6 +25,7 @@ from grants.applications.models import Application
 from grants.core.calendar import format_date, tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
+from grants.core.http.forms import status
 from grants.core.http.labels import modality_labels, stage_labels, theme_labels
 from grants.core.money import format_yen
 from grants.core.permissions import Action, require
@@ -233,39 +231,6 @@ def _editable(application_id: int) -> Application:
     application = applications.get_application(user, application_id)
     require(Action.edit_application, applications.subject(user, application))
     return application
-
-
-def error_lines(error: RuleViolation) -> list[str]:
-    """A submission's field errors as sentences that say where: "Milestone 2, Due date: ..."."""
-    lines = []
-    for key, messages in error.fields.items():
-        where = _where(key)
-        lines += [f"{where}: {message}" if where else message for message in messages]
-    return lines
-
-
-def _where(key: str) -> str:
-    parts = key.split("-")
-    if parts[0] != "milestones":
-        return _label(ApplicationForm, key)
-    if len(parts) == 1:
-        return _("Milestone plan")
-    where = _("Milestone %(n)d", n=int(parts[1]) + 1)
-    part = _label(CriterionForm if "criteria" in parts[2:-1] else MilestoneForm, parts[-1])
-    return f"{where}, {part}" if len(parts) > 2 and part else where
-
-
-def _label(form_class: type, name: str) -> str:
-    """The label a form class declares for field `name` ("" if none)."""
-    args = getattr(getattr(form_class, name, None), "args", None)
-    if not args or hasattr(args[0], "bind"):  # no label, or a FieldList's inner field
-        return _("Success criteria") if name == "criteria" else ""
-    return str(args[0])
-
-
-def status(form: FlaskForm) -> int:
-    """A form sent back with errors answers 422, so scripts and tests can tell."""
-    return 422 if has_errors(form) else 200
 
 
 # ---- the eligibility trace, for templates/_macros/trace.html ---------------------------------

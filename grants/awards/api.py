@@ -23,9 +23,8 @@ from grants.awards.schemas import (
 from grants.awards.termination import service as terminations
 from grants.core.http.api import ApiBlueprint, DbId, Text, api_actor
 from grants.core.http.schemas import ErrorSchema, PageArgs, Yen, page_schema, paginate, today
-from grants.core.permissions import Action, Subject, require
+from grants.core.states import UNDECIDED
 from grants.extensions import db
-from grants.portfolio import queries as portfolio
 
 blp = ApiBlueprint("api_grants", __name__, url_prefix="/api/v1", description="Awarded grants.")
 
@@ -111,25 +110,6 @@ class TerminateSchema(Schema):
     )
 
 
-class BudgetArgs(Schema):
-    fiscal_year = fields.Integer(validate=FISCAL_YEARS)
-    program = DbId(strict=False, metadata={"description": "Programme id."})
-
-
-class BudgetRowSchema(Schema):
-    program_id = fields.Integer(required=True)
-    program_code = fields.String(required=True)
-    program_name_ja = fields.String(required=True)
-    program_name_en = fields.String(required=True)
-    fiscal_year = fields.Integer(required=True)
-    appropriation = Yen(required=True)
-    committed = Yen(required=True)
-    released = Yen(required=True)
-    available = fields.Integer(
-        required=True, metadata={"description": "appropriation - committed - released."}
-    )
-
-
 @blp.get("/grants")
 @blp.arguments(GrantFilterArgs, location="query")
 @blp.response(200, page_schema(GrantSummarySchema))
@@ -167,17 +147,6 @@ def terminate(data: dict[str, Any], grant_id: int) -> dict[str, Any]:
     visible_grant(api_actor(), grant_id)
     grant = terminations.terminate(api_actor(), grant_id, data["reason"], today())
     return grant_data(grant)
-
-
-@blp.get("/budget-pools")
-@blp.arguments(BudgetArgs, location="query")
-@blp.response(200, BudgetRowSchema(many=True))
-def budget_pools(args: dict[str, Any]) -> list[Any]:
-    """Appropriation, committed, released and available yen per programme and fiscal year."""
-    require(Action.view_portfolio, Subject(role=api_actor().role))
-    rows = portfolio.budget_by_year(args.get("program"))
-    year = args.get("fiscal_year")
-    return [row for row in rows if year is None or row.fiscal_year == year]
 
 
 def grant_data(grant: Grant) -> dict[str, Any]:
@@ -227,10 +196,10 @@ def _filtered(args: dict[str, Any]) -> Select[tuple[Grant]]:
 
 
 def _next_open_sequence() -> Any:
-    """Per grant, the sequence of its first milestone still open (portfolio.OPEN)."""
+    """Per grant, the sequence of its first milestone still open (UNDECIDED)."""
     return (
         select(Milestone.grant_id, func.min(Milestone.sequence).label("sequence"))
-        .where(Milestone.state.in_(portfolio.OPEN))
+        .where(Milestone.state.in_(UNDECIDED))
         .group_by(Milestone.grant_id)
         .subquery("next_open")
     )
@@ -272,7 +241,7 @@ def _summaries(grants: Sequence[Grant]) -> list[dict[str, Any]]:
 
 
 def _next_open(milestones: Sequence[Milestone]) -> Milestone | None:
-    return next((m for m in milestones if m.state in portfolio.OPEN), None)
+    return next((m for m in milestones if m.state in UNDECIDED), None)
 
 
 def _summary(grant: Grant, released: int, next_open: Milestone | None) -> dict[str, Any]:

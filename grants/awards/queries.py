@@ -12,26 +12,35 @@ instead of 404 when the permission table refuses them an action on a grant.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, false, select
+from sqlalchemy.orm import selectinload
 
 from grants.accounts.models import User
 from grants.awards.models import (
     Amendment,
     ConflictDeclaration,
+    Disbursement,
     Grant,
     Investment,
     Milestone,
     Review,
     ReviewerAssignment,
 )
+from grants.awards.rules import quorum_of
 from grants.core.actors import Actor
 from grants.core.conflicts import Candidate, ConflictReason, GrantParties, conflict_reasons
 from grants.core.errors import NotAllowed, NotFound
 from grants.core.identity import Role
 from grants.core.permissions import Action, Reason, Subject, decide, require
+from grants.core.states import (
+    AmendmentState,
+    GrantState,
+    awaits_earlier_milestone,
+)
 from grants.extensions import db
 
 
@@ -207,3 +216,78 @@ def require_role(user: User, action: Action) -> None:
     reason = decide(action, Subject(role=user.role)).reason
     if reason in (Reason.role, Reason.separation_of_duties):
         raise NotAllowed(_("Your role may not do this."))
+
+
+def pending_for_grant(grant_id: int) -> list[Amendment]:
+    """The grant's requests still waiting for an officer's decision, oldest first."""
+    query = select(Amendment).where(
+        Amendment.grant_id == grant_id, Amendment.state == AmendmentState.requested
+    )
+    return list(db.session.scalars(query.order_by(Amendment.requested_at, Amendment.id)))
+
+
+Reviewed = list[tuple[User, list[ConflictReason]]]
+
+
+def assigned(grant: Grant) -> Reviewed:
+    """The grant's assigned reviewers with their conflict reasons (empty when eligible)."""
+    query = (
+        select(User)
+        .join(ReviewerAssignment, ReviewerAssignment.reviewer_id == User.id)
+        .where(ReviewerAssignment.grant_id == grant.id)
+        .options(selectinload(User.organization))
+        .order_by(User.name, User.id)
+    )
+    reviewers = list(db.session.scalars(query))
+    found = reviewer_conflicts(grant, reviewers)
+    return [(user, found[user.id]) for user in reviewers]
+
+
+@dataclass(frozen=True)
+class QuorumOutlook:
+    """Whether a review round of the grant can ever close with the reviewers assigned now."""
+
+    quorum: int  # the pinned rule set's review quorum (reviews.quorum_of)
+    eligible: int  # assigned, active reviewers without a conflict of interest
+
+    @property
+    def reachable(self) -> bool:
+        return self.eligible >= self.quorum
+
+    @property
+    def missing(self) -> int:
+        return max(self.quorum - self.eligible, 0)
+
+
+def quorum_outlook(grant: Grant) -> QuorumOutlook:
+    """The grant's review quorum against its eligible reviewers: with fewer eligible reviewers
+    than the quorum (conflicted ones do not count), no round can ever be decided."""
+    quorum = quorum_of(grant.ruleset.document)
+    return QuorumOutlook(quorum, len(eligible_reviewer_ids(grant)))
+
+
+def takes_evidence(
+    subject: Subject, grant_state: str, sequence: int, stages: Sequence[tuple[int, str]]
+) -> bool:
+    """Whether the milestone at `sequence` takes evidence from `subject` now, by the rule
+    check_may_submit enforces: for pages that decide whether to link to the form.
+
+    `subject` holds the milestone's state; `stages` are the grant's (sequence, state) pairs.
+    """
+    relation = _evidence_subject(subject, sequence, stages)
+    return grant_state == GrantState.active and decide(Action.submit_evidence, relation).allowed
+
+
+def _evidence_subject(
+    subject: Subject, sequence: int, stages: Sequence[tuple[int, str]]
+) -> Subject:
+    return replace(subject, awaits_earlier_milestone=awaits_earlier_milestone(sequence, stages))
+
+
+def stages_of(milestones: Sequence[Milestone]) -> list[tuple[int, str]]:
+    """A grant's milestones as the (sequence, state) pairs the staging rules read."""
+    return [(m.sequence, str(m.state)) for m in milestones]
+
+
+def disbursement_of(milestone_id: int) -> Disbursement | None:
+    return db.session.scalar(select(Disbursement).where(Disbursement.milestone_id == milestone_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from grants.core.states import MilestoneState, ReviewDecision
 
@@ -25,3 +26,14 @@ def decide_round(decisions: Sequence[ReviewDecision], quorum: int) -> MilestoneS
     if ReviewDecision.request_changes in decisions:
         return MilestoneState.changes_requested
     return MilestoneState.approved
+
+
+def quorum_of(document: dict[str, Any]) -> int:
+    """The `min` of the rule set's review_quorum tranche gate (DEFAULT_QUORUM when absent)."""
+    for rule in document.get("rules", []):
+        if rule.get("phase") == "tranche_gates" and rule.get("type") == "review_quorum":
+            return int(rule.get("params", {}).get("min", DEFAULT_QUORUM))
+    return DEFAULT_QUORUM
+
+
+DEFAULT_QUORUM = 2

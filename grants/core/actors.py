@@ -1,11 +1,31 @@
-"""Who performs a use case: a signed-in user, or the system (CLI, scheduler)."""
+"""Who performs a use case: a signed-in user, or the system (CLI, scheduler).
+
+Core knows a person only by what every use case reads of them (the `Person` protocol);
+the accounts feature's User model is one.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-from grants.accounts.models import User
 from grants.core.identity import Role
+
+
+class Person(Protocol):
+    """A signed-in user as the use cases see them."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def role(self) -> Role: ...
+
+    @property
+    def organization_id(self) -> int | None: ...
+
+    @property
+    def email(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -20,8 +40,8 @@ class SystemActor:
 
 SYSTEM = SystemActor()
 
-Actor = User | SystemActor
+Actor = Person | SystemActor
 
 
 def actor_label(actor: Actor) -> str:
-    return actor.email if isinstance(actor, User) else actor.label
+    return actor.label if isinstance(actor, SystemActor) else actor.email

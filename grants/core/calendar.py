@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -51,3 +52,23 @@ def days_overdue(overdue_since: date | None, today: date) -> int:
     if overdue_since is None or today < overdue_since:
         return 0
     return (today - overdue_since).days + 1
+
+
+@dataclass(frozen=True)
+class Day:
+    """A date in a message: 2026年4月1日 in Japanese, 1 Apr 2026 in English."""
+
+    value: date
+
+    def localised(self, locale: str) -> str:
+        return format_date(self.value, locale)
+
+
+@dataclass(frozen=True)
+class FiscalYear:
+    """A fiscal year in a message: 2026年度 / FY2026."""
+
+    year: int
+
+    def localised(self, locale: str) -> str:
+        return fiscal_year_label(self.year, locale)

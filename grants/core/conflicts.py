@@ -84,3 +84,14 @@ def eligible(
         else:
             kept.append(candidate)
     return kept, excluded
+
+
+@dataclass(frozen=True)
+class Reasons:
+    """Conflict reasons in a message: 同一組織、出資VC / same organisation, investing VC."""
+
+    reasons: tuple[ConflictReason, ...]
+
+    def localised(self, locale: str) -> str:
+        separator = "、" if locale == "ja" else ", "
+        return separator.join(label(reason, locale) for reason in self.reasons)

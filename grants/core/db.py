@@ -1,27 +1,22 @@
-"""Page numbers of lists: whatever was asked for, a page every database can OFFSET to, and
-never a page past the end (that would say the list is empty when it is not).
+"""The database, where PostgreSQL and SQLite differ and where every feature needs the same.
 
-What differs between PostgreSQL and SQLite: upserts, date arithmetic, read transactions.
-
-On PostgreSQL, a request whose transaction only read ends it with COMMIT, not ROLLBACK.
-
-psycopg prepares a statement on a connection once it has run it a few times, so that
-PostgreSQL plans it once; but it forgets every prepared statement at a ROLLBACK (it
-cannot tell what the rolled-back transaction dropped or altered). Flask-SQLAlchemy ends
-each request by closing the session, which rolls back: pages, which only read, would
-then have every query planned anew on every request (the portfolio's plan costs more than
-its index reads). Committing a transaction that wrote nothing changes nothing else.
-
-A transaction counts as a reader while every statement it ran reads (SELECT, or a WITH
-query without INSERT, UPDATE or DELETE) and the session holds no unflushed change; a
-request that failed, or that wrote anything and did not commit it, is rolled back as
-before.
+- Page numbers of lists: whatever was asked for, a page every database can OFFSET to, and
+  never a page past the end (that would say the list is empty when it is not).
+- Dialects: upserts, date arithmetic, read transactions.
+- Read-only requests on PostgreSQL end with COMMIT, not ROLLBACK. psycopg prepares a
+  statement once it has run it a few times, so that PostgreSQL plans it once; but it
+  forgets every prepared statement at a ROLLBACK. Flask-SQLAlchemy ends each request by
+  closing the session, which rolls back: pages, which only read, would then have every
+  query planned anew. A transaction counts as a reader while every statement it ran
+  reads (SELECT, or a WITH query without INSERT, UPDATE or DELETE) and the session holds
+  no unflushed change; a request that failed, or wrote and did not commit, is rolled back.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from math import ceil
 from typing import Any
 
@@ -42,6 +37,9 @@ from sqlalchemy.sql.expression import (
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from grants.extensions import db
+
+# The largest id a BIGINT (and SQLite's INTEGER) can hold.
+ID_MAX = 2**63 - 1
 
 # Far beyond any real list, and small enough that (page - 1) * per_page fits every database.
 MAX_PAGE = 1_000_000
@@ -200,3 +198,38 @@ def _reads(statement: str) -> bool:
     if first.startswith(_READS):
         return True
     return first.startswith("WITH") and _DATA_CHANGE.search(statement) is None
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of rows, shaped like Flask-SQLAlchemy's Pagination for the pager macro."""
+
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(ceil(self.total / self.per_page), 1) if self.per_page else 1
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+
+def bounded(page: int, per_page: int) -> tuple[int, int]:
+    """A page number from 1 to MAX_PAGE, and 1 to 500 rows a page."""
+    return bounded_page(page), max(1, min(per_page, 500))

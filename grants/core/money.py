@@ -133,3 +133,10 @@ def _ja_groups(amount: int) -> str:
     if amount or not parts:
         parts.append(f"{amount:,}")
     return "".join(parts)
+
+
+class Amount(int):
+    """Yen in a message: 10億円 in Japanese, ¥1,000,000,000 in English."""
+
+    def localised(self, locale: str) -> str:
+        return format_yen(int(self), locale)

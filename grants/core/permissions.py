@@ -1,10 +1,8 @@
 """Who may do what, as a table: action -> role -> checks on the actor's relation to the object.
 
 A role missing from an action's row is refused outright; otherwise the role's
-checks run in order and the first failing one gives the reason. Services call
-`require` (services.permission, authoritative); templates call `decide` to hide buttons.
-
-Permission checks as the services make them: the domain's decision, refused in words.
+checks run in order and the first failing one gives the reason. Services call `require`
+(authoritative: it refuses in words); queries call `decide` to say what a page offers.
 """
 
 from __future__ import annotations
@@ -14,13 +12,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from flask_babel import get_locale
-from flask_babel import gettext as _
-
-from grants.core import states
 from grants.core.errors import Conflict, NotAllowed
 from grants.core.identity import Role
-from grants.core.states import AWAITING_EVIDENCE, ApplicationState, MilestoneState
+from grants.core.problems import N_, Problem
+from grants.core.states import AWAITING_EVIDENCE, ApplicationState, MilestoneState, StateLabel
 
 
 class Action(StrEnum):
@@ -231,34 +226,33 @@ def _role_refusal(action: Action, role: Role) -> Reason:
 
 def require(action: Action, subject: Subject) -> None:
     """Raise Conflict when the object's state refuses `action`, NotAllowed on any other
-    refusal, with a message in the user's language."""
+    refusal, with a message said in the reader's language where it is shown."""
     decision = decide(action, subject)
     if decision.allowed:
         return
     if decision.reason is Reason.not_current_milestone:
-        raise Conflict(_("Evidence is accepted only for the grant's current milestone."))
+        raise Conflict(N_("Evidence is accepted only for the grant's current milestone."))
     if decision.reason is Reason.state:
         raise Conflict(_state_refusal(action, subject))
     if decision.reason is Reason.separation_of_duties and subject.role != Role.admin:
-        raise NotAllowed(_("You reviewed this milestone: another officer must do this."))
+        raise NotAllowed(N_("You reviewed this milestone: another officer must do this."))
     raise NotAllowed(_refusals()[decision.reason])
 
 
-def _state_refusal(action: Action, subject: Subject) -> str:
+def _state_refusal(action: Action, subject: Subject) -> Problem:
     state = refused_state(action, subject)
     if state is None:
-        return _("This cannot be done in its present state.")
-    label = states.label(state, str(get_locale() or "ja"))
-    return _("This cannot be done while it is “%(state)s”.", state=label)
+        return N_("This cannot be done in its present state.")
+    return N_("This cannot be done while it is “%(state)s”.", state=StateLabel(state))
 
 
-def _refusals() -> dict[Reason, str]:
+def _refusals() -> dict[Reason, Problem]:
     return {
-        Reason.role: _("Your role does not allow this."),
-        Reason.separation_of_duties: _(
+        Reason.role: N_("Your role does not allow this."),
+        Reason.separation_of_duties: N_(
             "Administrators do not handle money: a program officer does this."
         ),
-        Reason.not_owner: _("This belongs to another organisation."),
-        Reason.not_assigned: _("You are not assigned to this grant."),
-        Reason.conflicted: _("You have a conflict of interest with this grant."),
+        Reason.not_owner: N_("This belongs to another organisation."),
+        Reason.not_assigned: N_("You are not assigned to this grant."),
+        Reason.conflicted: N_("You have a conflict of interest with this grant."),
     }

@@ -1,18 +1,31 @@
-"""Messages of the pure domain, kept translatable although the domain has no gettext.
+"""Messages that are translated where they are shown, never where they are raised.
 
 A Problem is its English text (a str, so it reads, compares and serialises as before) that
-also keeps its msgid and parameters; the web and API edges say it again in the user's
-language (grants.web.i18n.localise). `N_` marks the msgid for pybabel, which extracts it
-by that name.
+also keeps its msgid and parameters; whoever shows it says it again in the reader's
+language (grants.core.i18n.translate: the web and API edges in the request's language,
+e-mails in the recipient's). `N_` marks the msgid for pybabel, which extracts it by that
+name. A parameter may itself be a Problem (a translatable word), or a value that knows how
+to show itself in a language (`Localisable`: an amount, a day, a state).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 _SHOWN_MAX = 60
 _BITS_MAX = 256
+
+
+@runtime_checkable
+class Localisable(Protocol):
+    """A message parameter shown differently by language (10億円 / ¥1,000,000,000)."""
+
+    def localised(self, locale: str) -> str: ...
+
+
+def in_english(value: Any) -> Any:
+    return value.localised("en") if isinstance(value, Localisable) else value
 
 
 class Problem(str):
@@ -23,7 +36,8 @@ class Problem(str):
 
     def __new__(cls, template: str, params: Mapping[str, Any] | None = None) -> Problem:
         values = dict(params or {})
-        problem = super().__new__(cls, template % values if values else template)
+        english = {key: in_english(value) for key, value in values.items()}
+        problem = super().__new__(cls, template % english if values else template)
         problem.template = template
         problem.params = values
         return problem

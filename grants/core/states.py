@@ -2,23 +2,20 @@
 
 StrEnum members of different enums compare equal when their values match
 (ApplicationState.submitted == MilestoneState.submitted), so every table here is
-keyed by the enum class first and transitions refuse to mix kinds.
-
-State changes as the services make them: the domain's transition, refused in words.
+keyed by the enum class first and transitions refuse to mix kinds. `transition` is the
+state change as the services make it: refused in words (a Problem) when not allowed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, NamedTuple, TypeVar
 
-from flask_babel import get_locale
-from flask_babel import gettext as _
-
-from grants.core import states
 from grants.core.errors import Conflict
 from grants.core.identity import Locale, Role
+from grants.core.problems import N_, Problem
 
 __all__ = [
     "AMENDMENT_TRANSITIONS",
@@ -71,6 +68,11 @@ class MilestoneState(StrEnum):
     changes_requested = "changes_requested"
     rejected = "rejected"
     cancelled = "cancelled"
+
+
+# Grants still under way (milestones can move), and milestones not decided yet.
+RUNNING = (GrantState.active, GrantState.suspended)
+UNDECIDED = (MilestoneState.planned, MilestoneState.submitted, MilestoneState.changes_requested)
 
 
 class ReviewDecision(StrEnum):
@@ -276,35 +278,40 @@ def label(member: StrEnum, locale: str) -> str:
     return labels[member].text(locale)
 
 
-S = TypeVar("S", bound=StrEnum)
+@dataclass(frozen=True)
+class StateLabel:
+    """A state in a message, named in the reader's language."""
+
+    member: StrEnum
+
+    def localised(self, locale: str) -> str:
+        return label(self.member, locale)
 
 
 def transition(current: S, target: S) -> S:
-    """Return `target` when `current` may move to it, else refuse in the user's language."""
-    if states.can_transition(current, target):
+    """Return `target` when `current` may move to it, else refuse in words."""
+    if can_transition(current, target):
         return target
     raise Conflict(refusal(current, target))
 
 
-def refusal(current: StrEnum, target: StrEnum) -> str:
-    locale = str(get_locale() or "ja")
-    subject = _subject(current)
-    state = states.label(current, locale)
+def refusal(current: StrEnum, target: StrEnum) -> Problem:
+    subject, state = _subject(current), StateLabel(current)
     if current == target:
-        return _("This %(subject)s is already “%(state)s”.", subject=subject, state=state)
-    return _(
+        return N_("This %(subject)s is already “%(state)s”.", subject=subject, state=state)
+    return N_(
         "This %(subject)s is “%(state)s” and cannot become “%(target)s”.",
         subject=subject,
         state=state,
-        target=states.label(target, locale),
+        target=StateLabel(target),
     )
 
 
-def _subject(member: StrEnum) -> str:
+def _subject(member: StrEnum) -> Problem:
     subjects = {
-        ApplicationState: _("application"),
-        GrantState: _("grant"),
-        MilestoneState: _("milestone"),
-        AmendmentState: _("amendment request"),
+        ApplicationState: N_("application"),
+        GrantState: N_("grant"),
+        MilestoneState: N_("milestone"),
+        AmendmentState: N_("amendment request"),
     }
     return subjects[type(member)]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from grants.awards.models import EvidenceFile, EvidenceSubmission, Milestone, Review
-from grants.awards.queries import require_on_grant, visible_milestone
+from grants.awards.queries import disbursement_of, require_on_grant, visible_milestone
 from grants.awards.schemas import MILESTONE_STATES, MilestoneSchema, milestone_data
 from grants.core.errors import NotFound, RuleViolation
 from grants.core.http.api import ApiBlueprint, Text, api_actor
@@ -24,7 +24,6 @@ from grants.core.states import ReviewDecision
 from grants.extensions import db
 from grants.milestones.evidence import service as evidence
 from grants.milestones.reviews import service as reviews
-from grants.releases.service import disbursement_of
 
 blp = ApiBlueprint(
     "api_milestones",

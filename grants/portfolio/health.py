@@ -18,9 +18,8 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from grants.awards.models import EvidenceSubmission, Grant, Milestone
 from grants.core import audit_marks
-from grants.core.states import MilestoneState
+from grants.core.states import RUNNING, MilestoneState
 from grants.extensions import db
-from grants.portfolio.order import ACTIVE
 from grants.programs.models import Program
 
 
@@ -66,7 +65,7 @@ def _computed(today: date, program_id: int | None) -> list[HealthRow]:
     delivered = tokyo_date(func.coalesce(first_at, Milestone.decided_at))
     was_due = Milestone.state != MilestoneState.cancelled
     # Overdue as every page shows it: flagged by the scan (after the grace period).
-    overdue = and_(Grant.state.in_(ACTIVE), Milestone.overdue_since >= date.min)
+    overdue = and_(Grant.state.in_(RUNNING), Milestone.overdue_since >= date.min)
     query = (
         select(
             Program.id,

@@ -39,18 +39,16 @@ from sqlalchemy import (
 from grants.accounts.models import Organization
 from grants.awards.models import Disbursement, Grant, Milestone
 from grants.core import audit_marks
-from grants.core.states import GrantState, MilestoneState
+from grants.core.states import RUNNING, UNDECIDED, MilestoneState
 from grants.extensions import db
 from grants.programs.models import Program
 
-ACTIVE = (GrantState.active, GrantState.suspended)
 # The milestones that still wait for the grantee or the reviewers.
-OPEN = (MilestoneState.planned, MilestoneState.submitted, MilestoneState.changes_requested)
-CLOSED = tuple(state for state in MilestoneState if state not in OPEN)
+CLOSED = tuple(state for state in MilestoneState if state not in UNDECIDED)
 # The three parts of the portfolio, in order.
 OVERDUE, SCHEDULED, UNSCHEDULED = 0, 1, 2
 
-__all__ = ["ACTIVE", "OPEN", "count", "page_rows"]
+__all__ = ["count", "page_rows"]
 
 
 def count(program_id: int | None) -> int:
@@ -80,7 +78,7 @@ def page_rows(program_id: int | None, offset: int, limit: int) -> list[tuple[Any
 
 
 def _grant_filter(program_id: int | None) -> list[Any]:
-    conditions: list[Any] = [Grant.state.in_(ACTIVE)]
+    conditions: list[Any] = [Grant.state.in_(RUNNING)]
     if program_id is not None:
         conditions.append(Grant.program_id == program_id)
     return conditions
@@ -97,7 +95,7 @@ def _is_next_open() -> Any:
     return ~exists().where(
         earlier.c.grant_id == Milestone.grant_id,
         earlier.c.sequence < Milestone.sequence,
-        earlier.c.state.in_(OPEN),
+        earlier.c.state.in_(UNDECIDED),
     )
 
 
@@ -163,7 +161,7 @@ def _scheduled(filtered: bool) -> Select[Any]:
             .subquery()
             .c
         )
-        for state in OPEN
+        for state in UNDECIDED
     ]
     merged = union_all(select(*_flagged(filtered).c), *parts).subquery("merged")
     return select(*merged.c).order_by(*_order(merged)).limit(wanted)
@@ -205,7 +203,7 @@ def _unscheduled(filtered: bool, scheduled: Any) -> Any:
 
     The room is the LIMIT itself, so that a full page never starts reading grants.
     """
-    has_open = exists().where(Milestone.grant_id == Grant.id, Milestone.state.in_(OPEN))
+    has_open = exists().where(Milestone.grant_id == Grant.id, Milestone.state.in_(UNDECIDED))
     taken = select(func.count()).select_from(scheduled).scalar_subquery()
     return (
         select(

@@ -11,11 +11,13 @@ from markupsafe import Markup
 from grants.core import audit_marks
 from grants.core.calendar import tokyo_today
 from grants.core.http.access import requires
-from grants.core.http.listing import page_number, programme_filter
+from grants.core.http.listing import chosen, page_number
 from grants.core.permissions import Action
 from grants.portfolio import charts
 from grants.portfolio import health as portfolio_health
 from grants.portfolio import queries as portfolio
+from grants.programs import queries as programme_queries
+from grants.releases import queries as release_queries
 
 bp = Blueprint("portfolio", __name__, url_prefix="/officer")
 
@@ -24,7 +26,8 @@ bp = Blueprint("portfolio", __name__, url_prefix="/officer")
 @requires(Action.view_portfolio)
 def index() -> str:
     today = tokyo_today(datetime.now(UTC))
-    programs, program_id = programme_filter()
+    programs = programme_queries.all_programmes()
+    program_id = chosen(programs, "program_id")
     locale = str(get_locale() or "ja")
     return render_template(
         "portfolio/index.html",
@@ -32,7 +35,7 @@ def index() -> str:
         programs=programs,
         program_id=program_id,
         page=portfolio.portfolio(today, program_id, page_number()),
-        awaiting=portfolio.awaiting_release(program_id, per_page=portfolio.AWAITING_SHOWN),
+        awaiting=release_queries.awaiting_release(program_id, per_page=portfolio.AWAITING_SHOWN),
         figures=audit_marks.kept(
             "portfolio.figures", (today, program_id, locale), lambda: _figures(today, program_id)
         ),
@@ -43,7 +46,7 @@ def _figures(today: date, program_id: int | None) -> Markup:
     """The health and budget sections, whose charts cost more to draw than the figures
     cost to read: kept with the figures while the audit log stands still."""
     locale = str(get_locale() or "ja")
-    budget = portfolio.budget_by_year(program_id)
+    budget = programme_queries.budget_by_year(program_id)
     health = portfolio_health.health_by_programme(today, program_id)
     return Markup(
         render_template(
@@ -57,7 +60,7 @@ def _figures(today: date, program_id: int | None) -> Markup:
     )
 
 
-def _pool(row: portfolio.BudgetRow) -> charts.PoolFigures:
+def _pool(row: programme_queries.BudgetRow) -> charts.PoolFigures:
     return charts.PoolFigures(
         row.program_code, row.fiscal_year, row.appropriation, row.committed, row.released
     )

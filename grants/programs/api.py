@@ -11,6 +11,7 @@ from grants.core.http.api import ApiBlueprint, api_actor
 from grants.core.http.schemas import PageArgs, Yen, page_schema, paginate
 from grants.core.permissions import Action, Subject, require
 from grants.extensions import db
+from grants.programs import queries as programme_queries
 from grants.programs import service as programs
 from grants.programs.models import Program
 from grants.rules import MODALITIES, THEMES
@@ -83,7 +84,7 @@ def list_pools(program_id: int) -> list[Any]:
     """Appropriation, committed, released and available yen per fiscal year (officers)."""
     require(Action.view_portfolio, Subject(role=api_actor().role))
     db.get_or_404(Program, program_id)
-    return programs.pools_by_year(program_id)
+    return programme_queries.pools_by_year(program_id)
 
 
 @blp.put("/<int:program_id>/budget-pools/<int:fiscal_year>")

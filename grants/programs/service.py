@@ -90,16 +90,6 @@ def set_appropriation(
     return pool
 
 
-def all_programmes() -> list[Program]:
-    """Every programme by code: the choices of the officers' programme filters."""
-    return list(db.session.scalars(select(Program).order_by(Program.code)))
-
-
-def pools_by_year(program_id: int) -> list[BudgetPool]:
-    query = select(BudgetPool).where(BudgetPool.program_id == program_id)
-    return list(db.session.scalars(query.order_by(BudgetPool.fiscal_year)))
-
-
 def _require(actor: Actor) -> None:
     # The system (demo data, command line) sets programmes up although its role is admin.
     if not isinstance(actor, SystemActor):

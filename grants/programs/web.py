@@ -23,6 +23,7 @@ from grants.core.http.labels import modality_labels, theme_labels
 from grants.core.http.listing import page_number
 from grants.core.permissions import Action
 from grants.extensions import db
+from grants.programs import queries as programme_queries
 from grants.programs import service as programs
 from grants.programs.models import Program
 from grants.programs.service import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
@@ -152,7 +153,7 @@ def _show(program: Program, form: AppropriationForm) -> tuple[str, int]:
     page = render_template(
         "programs/show.html",
         program=program,
-        pools=programs.pools_by_year(program.id),
+        pools=programme_queries.pools_by_year(program.id),
         form=form,
         theme_labels=theme_labels(),
         modality_labels=modality_labels(),

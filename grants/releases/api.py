@@ -8,6 +8,7 @@ from flask import jsonify, request
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
+from grants.awards import queries as grant_queries
 from grants.awards.queries import require_role, visible_milestone
 from grants.awards.schemas import DisbursementSchema
 from grants.core import idempotency
@@ -84,7 +85,7 @@ def show(milestone_id: int) -> dict[str, Any]:
     actor = api_actor()
     milestone, subject = visible_milestone(actor, milestone_id)
     require_role(actor, Action.release_tranche)
-    disbursement = releases.disbursement_of(milestone.id)
+    disbursement = grant_queries.disbursement_of(milestone.id)
     return {
         "milestone_id": milestone.id,
         "grant_id": milestone.grant_id,

@@ -82,10 +82,6 @@ def release(actor: Actor, milestone_id: int, today: date) -> Disbursement:
     return disbursement
 
 
-def disbursement_of(milestone_id: int) -> Disbursement | None:
-    return db.session.scalar(select(Disbursement).where(Disbursement.milestone_id == milestone_id))
-
-
 def pool_of(milestone: Milestone) -> BudgetPool | None:
     return db.session.scalar(
         select(BudgetPool).where(

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from grants.awards import queries as grant_queries
 from grants.awards.facts import pool_room
 from grants.awards.models import Milestone
 from grants.awards.queries import grant_subject
@@ -17,11 +18,12 @@ from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.filters import yen
 from grants.core.http.forms import Form
-from grants.core.http.listing import page_number, programme_filter
+from grants.core.http.listing import chosen, page_number
 from grants.core.permissions import Action, decide
 from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
-from grants.portfolio import queries as portfolio
+from grants.programs import queries as programme_queries
+from grants.releases import queries as release_queries
 from grants.releases import service as releases
 
 bp = Blueprint("releases", __name__, url_prefix="/officer/milestones")
@@ -35,12 +37,13 @@ class ReleaseForm(Form):
 @requires(Action.view_portfolio)
 def queue() -> str:
     """Every approved tranche not released yet, oldest due first, by programme."""
-    programs, program_id = programme_filter()
+    programs = programme_queries.all_programmes()
+    program_id = chosen(programs, "program_id")
     return render_template(
         "releases/queue.html",
         programs=programs,
         program_id=program_id,
-        page=portfolio.awaiting_release(program_id, page_number()),
+        page=release_queries.awaiting_release(program_id, page_number()),
     )
 
 
@@ -78,7 +81,7 @@ def release(milestone_id: int) -> tuple[str, int] | Response:
 def _page(milestone: Milestone, form: ReleaseForm) -> tuple[str, int]:
     today = _today()
     grant = milestone.grant
-    disbursement = releases.disbursement_of(milestone.id)
+    disbursement = grant_queries.disbursement_of(milestone.id)
     subject = grant_subject(actor(), grant, milestone)
     trace = None if disbursement else releases.gate_trace(milestone, today)
     pool = releases.pool_of(milestone)

@@ -36,6 +36,18 @@ class Schedule:
     tranche_waiting_days: int
 
 
+def default_schedule(settings: Mapping[str, Any]) -> Schedule:
+    """The schedule of a rule set whose document has no (or a partial) schedule section:
+    the installation's ALERT_* settings."""
+    return Schedule(
+        due_soon_days=tuple(settings["ALERT_DUE_SOON_DAYS"]),
+        grace_days=int(settings["ALERT_GRACE_DAYS"]),
+        escalation_days=tuple(settings["ALERT_ESCALATION_DAYS"]),
+        review_waiting_days=int(settings["ALERT_REVIEW_WAITING_DAYS"]),
+        tranche_waiting_days=int(settings["ALERT_TRANCHE_WAITING_DAYS"]),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledPhase:
     phase: Phase

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
+from grants.core.problems import N_
 from grants.rules.trace import Trace, TraceRow
 
 
@@ -14,6 +15,15 @@ class Change(StrEnum):
     CHANGED_BLOCKERS = "changed_blockers"  # blocked before and after, by different rules
     CHANGED_WARNINGS = "changed_warnings"
     UNCHANGED = "unchanged"
+
+
+CHANGE_LABELS = {
+    Change.NEWLY_ELIGIBLE: N_("Newly eligible"),
+    Change.NEWLY_BLOCKED: N_("Newly blocked"),
+    Change.CHANGED_BLOCKERS: N_("Blocked by other rules"),
+    Change.CHANGED_WARNINGS: N_("Different warnings"),
+    Change.UNCHANGED: N_("Unchanged"),
+}
 
 
 def compare_traces(before: Trace | None, after: Trace) -> Change:

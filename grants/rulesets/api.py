@@ -11,13 +11,12 @@ from sqlalchemy import select
 
 from grants.core.errors import NotFound
 from grants.core.http.api import ApiBlueprint, api_actor
-from grants.core.http.schemas import TraceSchema, today
+from grants.core.http.schemas import today
 from grants.core.permissions import Action, Subject, decide
 from grants.extensions import db
 from grants.programs.models import Program
 from grants.rulesets import service as rulesets
 from grants.rulesets.models import RuleSet, RuleSetStatus
-from grants.whatif import service as whatif
 
 blp = ApiBlueprint("api_rulesets", __name__, url_prefix="/api/v1", description="Rule set versions.")
 
@@ -65,23 +64,6 @@ class PublishSchema(Schema):
             "draft becomes `CODE vN` and any other draft keeps its title."
         },
     )
-
-
-class WhatIfRowSchema(Schema):
-    kind = fields.String(required=True, metadata={"enum": ["application", "grant"]})
-    subject_id = fields.Integer(required=True)
-    title = fields.String(required=True)
-    organization = fields.String(required=True)
-    state = fields.String(required=True)
-    change = fields.String(required=True)
-    before = fields.Nested(TraceSchema, allow_none=True)
-    after = fields.Nested(TraceSchema, required=True)
-
-
-class WhatIfSchema(Schema):
-    in_force_version = fields.Integer(allow_none=True)
-    summary = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    rows = fields.List(fields.Nested(WhatIfRowSchema), required=True)
 
 
 @blp.get("/programs/<int:program_id>/rulesets")
@@ -147,10 +129,3 @@ def publish(data: dict[str, Any], ruleset_id: int) -> RuleSet:
 def delete_draft(ruleset_id: int) -> None:
     """Delete a draft; a published version answers 409."""
     rulesets.delete_draft(api_actor(), ruleset_id)
-
-
-@blp.get("/rulesets/<int:ruleset_id>/what-if")
-@blp.response(200, WhatIfSchema)
-def what_if(ruleset_id: int) -> dict[str, Any]:
-    """Every open application and active grant under the version in force and this one."""
-    return whatif.what_if_ruleset(api_actor(), ruleset_id, today()).result.to_dict()

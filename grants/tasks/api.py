@@ -18,11 +18,11 @@ from grants.core.http.downloads import file_response
 from grants.core.http.schemas import ErrorSchema, today
 from grants.core.models import utcnow
 from grants.portfolio.exports import service as exports
-from grants.portfolio.exports.api import CSV_BODY, CSV_NOTE, ExportArgs
-from grants.rulesets.api import WhatIfSchema
+from grants.portfolio.exports.schemas import CSV_BODY, CSV_NOTE, ExportArgs
 from grants.tasks import service as background
 from grants.tasks.models import BackgroundTask
 from grants.tasks.rules import TaskKind, TaskState
+from grants.whatif.schemas import WhatIfSchema
 
 blp = ApiBlueprint(
     "api_tasks",

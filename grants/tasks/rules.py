@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-
-# Work reports (items done, items in total) as it goes.
-Progress = Callable[[int, int], None]
 
 
 class TaskKind(StrEnum):

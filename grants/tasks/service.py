@@ -26,9 +26,8 @@ from sqlalchemy import delete, func, select, update
 
 from grants.accounts.models import User
 from grants.core import audit
-from grants.core.db import begin_reading
+from grants.core.db import ID_MAX, begin_reading
 from grants.core.errors import Conflict, DomainError, NotAllowed, NotFound
-from grants.core.http.routing import ID_MAX
 from grants.core.models import utcnow
 from grants.core.permissions import Action, Subject, require
 from grants.extensions import db

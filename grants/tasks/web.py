@@ -16,21 +16,25 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from grants.core.calendar import fiscal_year_label, tokyo_today
+from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.downloads import file_response
 from grants.core.http.filters import current_locale
+from grants.core.http.forms import apply_errors
+from grants.core.http.listing import report_context
 from grants.core.models import utcnow
 from grants.core.permissions import Action
+from grants.portfolio.exports.forms import ExportFilterForm, TaskForm, with_programmes
+from grants.rules.whatif import CHANGE_LABELS
 from grants.tasks import service as background
 from grants.tasks.models import BackgroundTask
 from grants.tasks.rules import TaskKind, TaskState
 from grants.whatif.service import WhatIfResult
-from grants.whatif.web import report_context
 
-bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+bp = Blueprint("tasks", __name__)
 
 
-@bp.get("")
+@bp.get("/tasks")
 @requires(Action.view_portfolio)
 def index() -> str:
     now = utcnow()
@@ -40,13 +44,14 @@ def index() -> str:
     return render_template("tasks/index.html", rows=rows, titles=titles(tasks))
 
 
-@bp.get("/<int:task_id>")
+@bp.get("/tasks/<int:task_id>")
 @requires(Action.view_portfolio)
 def show(task_id: int) -> str:
     task = background.get(actor(), task_id)
     context: dict[str, Any] = {}
     if task.state is TaskState.done and task.kind is TaskKind.what_if and task.result:
-        context = report_context(WhatIfResult.from_dict(task.result), ".show", task_id=task.id)
+        result = WhatIfResult.from_dict(task.result)
+        context = report_context(result) | {"change_labels": CHANGE_LABELS}
     return render_template(
         "tasks/show.html",
         task=task,
@@ -57,7 +62,7 @@ def show(task_id: int) -> str:
     )
 
 
-@bp.get("/<int:task_id>/status.json")
+@bp.get("/tasks/<int:task_id>/status.json")
 @requires(Action.view_portfolio)
 def status_json(task_id: int) -> Response:
     response = jsonify(status(background.get(actor(), task_id), utcnow()))
@@ -65,18 +70,53 @@ def status_json(task_id: int) -> Response:
     return response
 
 
-@bp.get("/<int:task_id>/download")
+@bp.get("/tasks/<int:task_id>/download")
 @requires(Action.view_portfolio)
 def download(task_id: int) -> Response:
     return file_response(*background.result_file(actor(), task_id))
 
 
-@bp.post("/<int:task_id>/rerun")
+@bp.post("/tasks/<int:task_id>/rerun")
 @requires(Action.view_portfolio)
 def rerun(task_id: int) -> Response:
     today = tokyo_today(datetime.now(UTC))
     task = background.rerun(actor(), task_id, today, current_locale())
     return redirect(url_for(".show", task_id=task.id))
+
+
+@bp.post("/officer/rulesets/<int:ruleset_id>/what-if/tasks")
+@requires(Action.run_what_if)
+def start_what_if(ruleset_id: int) -> Response:
+    today = tokyo_today(datetime.now(UTC))
+    task = background.start_what_if(actor(), ruleset_id, today, current_locale())
+    return redirect(url_for(".show", task_id=task.id))
+
+
+@bp.post("/officer/exports/disbursements/tasks")
+@requires(Action.view_portfolio)
+def export_disbursements() -> Response | tuple[str, int]:
+    return _start_export(TaskKind.export_disbursements)
+
+
+@bp.post("/officer/exports/milestones/tasks")
+@requires(Action.view_portfolio)
+def export_milestones() -> Response | tuple[str, int]:
+    return _start_export(TaskKind.export_milestones)
+
+
+def _start_export(kind: TaskKind) -> Response | tuple[str, int]:
+    """The export page's second form: on a refusal the page comes back with its messages."""
+    form = with_programmes(TaskForm(prefix="task"))
+    if form.validate_on_submit():
+        try:
+            task = background.start_export(actor(), kind, form.filters(), current_locale())
+        except RuleViolation as error:
+            apply_errors(form, error)
+        else:
+            return redirect(url_for(".show", task_id=task.id))
+    filters = with_programmes(ExportFilterForm(formdata=None))
+    page = render_template("portfolio/exports/index.html", form=filters, task_form=form)
+    return page, 422
 
 
 def status(

@@ -24,6 +24,7 @@ from grants.awards.models import Grant, Milestone
 from grants.core.actors import Actor, SystemActor
 from grants.core.errors import NotFound
 from grants.core.permissions import Action, Subject, require
+from grants.core.progress import Progress
 from grants.core.states import ApplicationState, GrantState, MilestoneState
 from grants.extensions import db
 from grants.programs.models import Program
@@ -38,7 +39,6 @@ from grants.rules import (
 )
 from grants.rulesets import service as rulesets
 from grants.rulesets.models import RuleSet
-from grants.tasks.rules import Progress
 
 # Applications still to be decided; awarded ones are represented by their grants.
 OPEN_APPLICATION_STATES = (

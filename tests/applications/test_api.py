@@ -128,7 +128,7 @@ def _payload(method: str, suffix: str, program_id: int) -> Any:
 def test_every_route_is_enumerated(app: Flask) -> None:
     found = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.split(".")[0] in ("api_applications", "api_screening"):
+        if rule.endpoint.split(".")[0] in ("api_applications", "api_screening", "api_awards"):
             path = "/".join("1" if p.startswith("<") else p for p in rule.rule.split("/"))
             found |= {(m, path) for m in (rule.methods or set()) - {"HEAD", "OPTIONS"}}
     assert found == ROUTES

@@ -8,7 +8,7 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from grants.applications.screening import web as screening_web
+from grants.awards.decision import web as decision_web
 from grants.core.identity import Locale, Role
 from tests.support.applications import TODAY, submitted_application
 from tests.support.factories import make_user
@@ -17,7 +17,7 @@ from tests.support.web import login
 
 @pytest.fixture(autouse=True)
 def _fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(screening_web, "_today", lambda: TODAY)
+    monkeypatch.setattr(decision_web, "_today", lambda: TODAY)
 
 
 def test_the_trace_table_is_in_japanese(client: FlaskClient) -> None:

@@ -28,8 +28,11 @@ PURE_CORE = {
     "vocabulary",
 }
 FRAMEWORKS = ("flask", "flask_", "sqlalchemy", "werkzeug", "jinja2")
-# The edges: they translate HTTP, the command line or the scheduler into use cases.
+# The edges: they translate HTTP, the command line or the scheduler into use cases. An edge
+# that outgrows its file becomes a package of the same name (rulesets/web/).
 EDGE_FILES = {"web", "api", "forms", "schemas", "cli", "jobs"}
+# What no other feature may import (forms and schemas may be shared between edges).
+ENTRY_POINTS = {"web", "api", "cli", "jobs"}
 # What a use case or read model gets as arguments instead of reading it from the request.
 AMBIENT = {
     "flask": {"request", "session", "g"},
@@ -86,7 +89,11 @@ def is_pure(module: Module) -> bool:
 
 
 def is_edge(module: Module) -> bool:
-    return module.leaf in EDGE_FILES or module.parts[1:3] == ["core", "http"]
+    return bool(EDGE_FILES & set(module.parts[2:])) or module.parts[1:3] == ["core", "http"]
+
+
+def is_entry_point(module: Module) -> bool:
+    return module.feature != "core" and bool(ENTRY_POINTS & set(module.parts[2:]))
 
 
 def imports(module: Module) -> Iterator[tuple[int, str, list[str]]]:
@@ -101,9 +108,10 @@ def imports(module: Module) -> Iterator[tuple[int, str, list[str]]]:
 
 def targets(module_name: str, names: list[str], known: set[str]) -> list[str]:
     """The project modules an import reaches: `from grants.x import y` may name a module y."""
-    found = [module_name] if module_name in known else []
-    found += [f"{module_name}.{n}" for n in names if f"{module_name}.{n}" in known]
-    return found
+    submodules = [f"{module_name}.{n}" for n in names if f"{module_name}.{n}" in known]
+    if len(submodules) == len(names) and names:
+        return submodules  # `from grants.core import states`: the package itself is not read
+    return ([module_name] if module_name in known else []) + submodules
 
 
 def violations(root: Path) -> list[str]:
@@ -152,7 +160,7 @@ def _direction(module: Module, target: Module, at: str, rank: dict[str, int]) ->
         return [f"{at}: {module.name} imports the edge module {target.name}"]
     if target.feature == module.feature:
         return []
-    if is_edge(target) and target.feature != "core":
+    if is_entry_point(target):
         return [f"{at}: {module.name} imports {target.name}, another feature's edge"]
     mine, theirs = rank.get(module.feature, -1), rank.get(target.feature, -1)
     if theirs > mine:

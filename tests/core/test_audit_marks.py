@@ -13,7 +13,9 @@ from grants.core.actors import SYSTEM
 from grants.core.states import GrantState
 from grants.extensions import db
 from grants.portfolio import queries as portfolio
+from grants.programs import queries as programme_queries
 from grants.programs.models import BudgetPool
+from grants.releases import queries as release_queries
 from tests.support.approvals import approve
 from tests.support.grants import make_grant
 from tests.support.queries import count_queries
@@ -68,15 +70,15 @@ def test_budget_figures_follow_the_audit_log(app: Flask, kept_figures: None) -> 
     world = make_grant(appropriation=1_000_000_000)
     audit.record(SYSTEM, "test.mark", world.grant)
     db.session.commit()
-    assert portfolio.budget_by_year()[0].appropriation == 1_000_000_000
+    assert programme_queries.budget_by_year()[0].appropriation == 1_000_000_000
     pool = db.session.scalars(select(BudgetPool)).first()
     assert pool is not None
     pool.appropriation = 2_000_000_000  # around the services: not seen
     db.session.commit()
-    assert portfolio.budget_by_year()[0].appropriation == 1_000_000_000
+    assert programme_queries.budget_by_year()[0].appropriation == 1_000_000_000
     audit.record(SYSTEM, "test.mark", pool)  # what every service does
     db.session.commit()
-    assert portfolio.budget_by_year()[0].appropriation == 2_000_000_000
+    assert programme_queries.budget_by_year()[0].appropriation == 2_000_000_000
 
 
 def test_the_mark_is_read_once_per_transaction(app: Flask, kept_figures: None) -> None:
@@ -103,11 +105,11 @@ def test_awaiting_totals_and_portfolio_size_follow_the_audit_log(
     approve(world, world.milestones[0])
     audit.record(SYSTEM, "test.mark", world.grant)
     db.session.commit()
-    assert portfolio.awaiting_release().total == 1
+    assert release_queries.awaiting_release().total == 1
     assert portfolio.portfolio(TODAY).total == 1
     world.grant.state = GrantState.terminated  # around the services: not seen
     db.session.commit()
-    assert (portfolio.awaiting_release().total, portfolio.portfolio(TODAY).total) == (1, 1)
+    assert (release_queries.awaiting_release().total, portfolio.portfolio(TODAY).total) == (1, 1)
     audit.record(SYSTEM, "test.mark", world.grant)
     db.session.commit()
-    assert (portfolio.awaiting_release().total, portfolio.portfolio(TODAY).total) == (0, 0)
+    assert (release_queries.awaiting_release().total, portfolio.portfolio(TODAY).total) == (0, 0)

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from flask_babel import force_locale
 
 from grants.core.errors import Conflict, NotAllowed
+from grants.core.i18n import translate
 from grants.core.identity import Role
 from grants.core.permissions import Action, Subject, require
 
@@ -34,9 +34,9 @@ def test_an_allowed_action_passes_silently(app: Flask) -> None:
 def test_a_refusal_says_why_in_the_users_words(
     app: Flask, action: Action, subject: Subject, expected: str
 ) -> None:
-    with force_locale("ja"), pytest.raises(NotAllowed) as refused:
+    with pytest.raises(NotAllowed) as refused:
         require(action, subject)
-    assert refused.value.message == expected
+    assert translate(refused.value.message, "ja") == expected
 
 
 @pytest.mark.parametrize(
@@ -54,12 +54,12 @@ def test_a_refusal_says_why_in_the_users_words(
 def test_a_state_refusal_names_the_state(
     app: Flask, action: Action, subject: Subject, expected: str
 ) -> None:
-    with force_locale("en"), pytest.raises(Conflict) as refused:
+    with pytest.raises(Conflict) as refused:
         require(action, subject)
-    assert refused.value.message == expected
+    assert translate(refused.value.message, "en") == expected
 
 
 def test_a_state_refusal_without_a_known_state_still_answers_in_words(app: Flask) -> None:
-    with force_locale("en"), pytest.raises(Conflict) as refused:
+    with pytest.raises(Conflict) as refused:
         require(Action.edit_application, Subject(Role.applicant, **OWNER))  # no state given
-    assert refused.value.message == "This cannot be done in its present state."
+    assert translate(refused.value.message, "en") == "This cannot be done in its present state."

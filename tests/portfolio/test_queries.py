@@ -10,7 +10,9 @@ from grants.awards.models import Disbursement
 from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.portfolio import queries as portfolio
+from grants.programs import queries as programme_queries
 from grants.programs.models import BudgetPool
+from grants.releases import queries as release_queries
 from tests.support.alerts import run_scan
 from tests.support.approvals import approve, sibling_grant
 from tests.support.grants import GrantWorld, make_grant
@@ -174,7 +176,7 @@ def test_filter_by_programme(app: Flask) -> None:
 def test_budget_by_year(app: Flask) -> None:
     worlds = _world()
     other = make_grant(code="OTHER", appropriation=1_000_000_000)
-    rows = portfolio.budget_by_year()
+    rows = programme_queries.budget_by_year()
     assert [(r.program_code, r.fiscal_year) for r in rows] == [
         ("OTHER", 2026),
         ("OTHER", 2027),
@@ -188,14 +190,14 @@ def test_budget_by_year(app: Flask) -> None:
         0,
     )
     assert first.available == 700_000_000
-    only = portfolio.budget_by_year(worlds["A"].program.id)
+    only = programme_queries.budget_by_year(worlds["A"].program.id)
     assert {r.program_code for r in only} == {"PF"} and len(only) == 2
     assert other.program.id not in {r.program_id for r in only}
 
 
 def test_awaiting_release(app: Flask) -> None:
     _world()
-    page = portfolio.awaiting_release()
+    page = release_queries.awaiting_release()
     # H's second milestone is approved but not released; its first was released.
     assert [(r.number, r.title) for r in page.items] == [("PF-H", "PF-H milestone 2")]
     assert (page.total, page.amount) == (1, 20_000_000)
@@ -213,13 +215,13 @@ def test_awaiting_release_pages_oldest_due_first_with_the_sum_of_all(app: Flask)
     other = make_grant(code="ZZ")
     approve(other, other.milestones[0])
     db.session.commit()
-    first = portfolio.awaiting_release(base.program.id, page=1, per_page=2)
+    first = release_queries.awaiting_release(base.program.id, page=1, per_page=2)
     assert [r.number for r in first.items] == ["AW-EARLY", "AW-MID"]
     assert (first.total, first.amount, first.pages) == (3, 24_000_000, 2)
-    second = portfolio.awaiting_release(base.program.id, page=2, per_page=2)
+    second = release_queries.awaiting_release(base.program.id, page=2, per_page=2)
     assert [r.number for r in second.items] == ["AW-LATE"]
-    assert portfolio.awaiting_release(base.program.id, page=5, per_page=2) == second
-    everything = portfolio.awaiting_release()
+    assert release_queries.awaiting_release(base.program.id, page=5, per_page=2) == second
+    everything = release_queries.awaiting_release()
     assert everything.total == 4 and everything.items[-1].number == other.grant.number
 
 
@@ -234,8 +236,8 @@ def _queries_for_a_portfolio_page() -> int:
     db.session.expire_all()
     with count_queries() as statements:
         page = portfolio.portfolio(TODAY)
-        portfolio.budget_by_year()
-        portfolio.awaiting_release()
+        programme_queries.budget_by_year()
+        release_queries.awaiting_release()
         # Reading every attribute a page shows must not load anything lazily.
         for row in page.items:
             (row.number, row.organization("ja"), row.milestone_title, row.released, row.award)
@@ -255,10 +257,10 @@ def test_query_count_does_not_grow_with_the_number_of_grants(app: Flask) -> None
 
 def test_out_of_range_page_arguments_are_bounded(app: Flask) -> None:
     _world()
-    awaiting = portfolio.awaiting_release(page=0, per_page=0)
+    awaiting = release_queries.awaiting_release(page=0, per_page=0)
     assert (awaiting.page, awaiting.per_page, len(awaiting.items)) == (1, 1, 1)
     page = portfolio.portfolio(TODAY, page=-3, per_page=10_000)
     assert (page.page, page.per_page) == (1, 500)
     huge = portfolio.portfolio(TODAY, page=10**23)
     assert (huge.page, huge.items) == (1, page.items)  # one page of rows: that one
-    assert portfolio.awaiting_release(page=10**23).items == awaiting.items
+    assert release_queries.awaiting_release(page=10**23).items == awaiting.items

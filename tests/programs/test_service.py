@@ -12,6 +12,7 @@ from grants.core.errors import NotAllowed, NotFound, RuleViolation
 from grants.core.identity import Role
 from grants.core.models import AuditEvent
 from grants.extensions import db
+from grants.programs import queries as programme_queries
 from grants.programs import service as programs
 from grants.programs.models import BudgetPool, Program
 from grants.programs.service import ProgramData
@@ -167,7 +168,11 @@ def test_pools_by_year_are_ordered_and_per_programme(app: Flask) -> None:
     for year in (2028, 2026, 2027):
         make_pool(program, year, year)
     make_pool(make_program(), 2029, 1)
-    assert [p.fiscal_year for p in programs.pools_by_year(program.id)] == [2026, 2027, 2028]
+    assert [p.fiscal_year for p in programme_queries.pools_by_year(program.id)] == [
+        2026,
+        2027,
+        2028,
+    ]
 
 
 @pytest.mark.parametrize(

@@ -41,10 +41,13 @@ Statuses = dict[str, dict[tuple[str, str], int]]
 
 
 def routes(app: Flask, blueprint: str, ids: int = 1) -> list[tuple[str, str]]:
-    """(method, path) for every GET/POST route of `blueprint`, each id replaced by `ids`."""
+    """(method, path) for every GET/POST route of `blueprint`, or of every route under a
+    path when `blueprint` starts with "/" (a page's routes, whichever feature serves them),
+    each id replaced by `ids`."""
     found = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith(f"{blueprint}."):
+        by_path = blueprint.startswith("/") and rule.rule.startswith(blueprint)
+        if by_path or rule.endpoint.startswith(f"{blueprint}."):
             path = "/".join(str(ids) if p.startswith("<") else p for p in rule.rule.split("/"))
             methods = sorted((rule.methods or set()) & {"GET", "POST"})
             found += [(method, path) for method in methods]

@@ -44,13 +44,13 @@ def login_english(client: FlaskClient, user: User) -> TestResponse:
 
 
 def edge_modules() -> list[ModuleType]:
-    """Every module of the HTML edge: each feature's web.py and forms.py, the rule editor
-    and the shared form base."""
+    """Every module of the HTML edge: each feature's web and forms modules (a web package's
+    too) and the shared form base."""
     import grants
 
     found = []
     for info in pkgutil.walk_packages(grants.__path__, "grants."):
         leaf = info.name.rsplit(".", 1)[-1]
-        if leaf in ("web", "forms") or info.name.startswith("grants.rulesets.editor."):
+        if leaf in ("web", "forms") or info.name.startswith("grants.rulesets.web."):
             found.append(importlib.import_module(info.name))
     return found

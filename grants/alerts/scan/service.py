@@ -45,6 +45,7 @@ from grants.core.models import utcnow
 from grants.core.states import GrantState
 from grants.extensions import db
 from grants.rules import Schedule
+from grants.rules.engine import default_schedule
 from grants.rulesets.models import RuleSet
 
 G = Grant.__table__
@@ -144,21 +145,9 @@ def scan(actor: Actor, today: date) -> ScanReport:
     return report
 
 
-def default_schedule() -> Schedule:
-    """The schedule of a rule set whose document has no (or a partial) schedule section."""
-    config = current_app.config
-    return Schedule(
-        due_soon_days=tuple(config["ALERT_DUE_SOON_DAYS"]),
-        grace_days=int(config["ALERT_GRACE_DAYS"]),
-        escalation_days=tuple(config["ALERT_ESCALATION_DAYS"]),
-        review_waiting_days=int(config["ALERT_REVIEW_WAITING_DAYS"]),
-        tranche_waiting_days=int(config["ALERT_TRANCHE_WAITING_DAYS"]),
-    )
-
-
 def _settings() -> dict[str, Any]:
     """The configuration a scan depends on, as its audit row records it."""
-    schedule = default_schedule()
+    schedule = default_schedule(current_app.config)
     return {
         "due_soon_days": list(schedule.due_soon_days),
         "grace_days": schedule.grace_days,
@@ -209,7 +198,7 @@ def _staff() -> dict[Audience, tuple[int, ...]]:
 def _schedules() -> dict[Schedule, list[int]]:
     """The distinct schedules of the rule sets pinned by active grants, with their ids."""
     in_use = exists().where(G.c.ruleset_id == RS.c.id, G.c.state == GrantState.active)
-    defaults = default_schedule()
+    defaults = default_schedule(current_app.config)
     groups: dict[Schedule, list[int]] = defaultdict(list)
     for ruleset_id, document in db.session.execute(
         select(RS.c.id, RS.c.document).where(in_use).order_by(RS.c.id)

@@ -30,9 +30,10 @@ from flask_smorest.spec.plugins import integerconverter2paramschema
 from marshmallow import Schema, ValidationError, fields, validate
 from webargs.flaskparser import FlaskParser, abort
 
+from grants.core.db import ID_MAX
 from grants.core.errors import RuleViolation
 from grants.core.http.i18n import localise
-from grants.core.http.routing import ID_MAX, BoundedInt
+from grants.core.http.routing import BoundedInt
 from grants.core.http.schemas import ErrorSchema
 from grants.core.text import control_problem
 from grants.extensions import csrf

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 from flask import Response, send_file, stream_with_context
 
-from grants.core.actors import Actor
-from grants.portfolio.exports import service as exports
 
-Build = Callable[[Actor, exports.Filters], exports.Export]
+class Streamed(Protocol):
+    """A CSV file made while it is sent (portfolio.exports.service.Export is one)."""
+
+    @property
+    def filename(self) -> str: ...
+
+    def chunks(self) -> Iterator[bytes]: ...
 
 
-def csv_response(export: exports.Export) -> Response:
+def csv_response(export: Streamed) -> Response:
     """The export streamed as a download."""
     response = Response(stream_with_context(export.chunks()), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'

@@ -8,7 +8,7 @@ back to asking.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -20,6 +20,8 @@ from jinja2.runtime import Context
 
 from grants.core import states
 from grants.core.calendar import TOKYO, days_overdue, fiscal_year_label, format_date, tokyo_today
+from grants.core.conflicts import ConflictReason, Reasons
+from grants.core.i18n import translate
 from grants.core.money import format_yen
 
 LOCALE_KEY = "current_locale"
@@ -67,7 +69,18 @@ def _in_page_locale(function: Callable[[Any, str | None], str]) -> Callable[...,
     return jinja_filter
 
 
+def localise(message: Any, locale: str | None = None) -> Any:
+    """A Problem (or a value that shows itself by language) in the page's language."""
+    return translate(message, locale or current_locale())
+
+
+def reason_text(reasons: Iterable[ConflictReason]) -> str:
+    """Conflict-of-interest reasons, joined in the page's language."""
+    return Reasons(tuple(reasons)).localised(current_locale())
+
+
 def register_filters(app: Flask) -> None:
-    for function in (yen, day, moment, fy, state_label):
+    for function in (yen, day, moment, fy, state_label, localise):
         app.add_template_filter(_in_page_locale(function), function.__name__)
     app.add_template_global(overdue_days)
+    app.add_template_global(reason_text)

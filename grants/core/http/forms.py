@@ -9,18 +9,28 @@ in a text area) before anything reaches a service.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtf_translations
-from wtforms import DateField, IntegerField, StringField, TextAreaField, ValidationError
+from wtforms import (
+    DateField,
+    Field,
+    FieldList,
+    FormField,
+    IntegerField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms import Form as WtForm
 from wtforms.validators import InputRequired, NumberRange
 
+from grants.core.db import ID_MAX
 from grants.core.errors import DomainError
 from grants.core.http.i18n import localise
-from grants.core.http.routing import ID_MAX
 from grants.core.money import parse_yen
 from grants.core.problems import problem_of
 from grants.core.text import control_problem, figure
@@ -154,3 +164,32 @@ class DayField(DateField):
     def _value(self) -> str:
         """ISO once read, as a date input needs it; otherwise as typed."""
         return self.data.isoformat() if self.data else super()._value()
+
+
+def status(form: FlaskForm) -> int:
+    """A form sent back with errors answers 422, so scripts and tests can tell."""
+    return 422 if has_errors(form) else 200
+
+
+def has_errors(form: FlaskForm) -> bool:
+    """Whether any field, however deeply nested, or the form itself carries an error."""
+    if form.form_errors:
+        return True
+    for _name, field in named_fields(form):
+        if isinstance(field, FieldList | FormField):
+            if getattr(field, "list_errors", None):
+                return True
+        elif field.errors:
+            return True
+    return False
+
+
+def named_fields(fields: Iterable[Field]) -> Iterable[tuple[str, Field]]:
+    for field in fields:
+        yield field.name, field
+        if isinstance(field, FieldList):
+            for entry in field.entries:
+                yield entry.name, entry
+                yield from named_fields(entry.form if isinstance(entry, FormField) else [])
+        elif isinstance(field, FormField):
+            yield from named_fields(field.form)

@@ -3,18 +3,16 @@ API: Accept-Language, then the token owner's setting."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import get_translations
-from flask_babel import gettext as _
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from grants.core.i18n import translate
 from grants.core.identity import Locale
-from grants.core.problems import Problem
 
 SESSION_KEY = "locale"
 CATALOGUE_KEY = "_catalogue"
@@ -37,15 +35,8 @@ def select_locale() -> str:
 
 
 def localise(messages: Any) -> Any:
-    """The domain's Problems, alone or nested in field errors, in the user's language."""
-    if isinstance(messages, Problem):
-        params = {key: localise(value) for key, value in messages.params.items()}
-        return _(messages.template, **params)
-    if isinstance(messages, Mapping):
-        return {key: localise(value) for key, value in messages.items()}
-    if isinstance(messages, list | tuple):
-        return [localise(message) for message in messages]
-    return messages
+    """Problems, alone or nested in field errors, in the request's language."""
+    return translate(messages, str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]))
 
 
 def select_timezone() -> str:

@@ -6,8 +6,7 @@ from typing import Any
 
 from werkzeug.routing import IntegerConverter, Map
 
-# The largest id a BIGINT (and SQLite's INTEGER) can hold.
-ID_MAX = 2**63 - 1
+from grants.core.db import ID_MAX
 
 
 class BoundedInt(IntegerConverter):

@@ -7,9 +7,11 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from grants.accounts.models import User
+from grants.awards import queries as grant_queries
 from grants.awards.queries import require_role, visible_grant
 from grants.core.conflicts import ConflictReason
 from grants.core.http.api import ApiBlueprint, DbId, api_actor
+from grants.core.http.filters import reason_text
 from grants.core.http.schemas import ErrorSchema
 from grants.core.permissions import Action
 from grants.milestones.assignments import service as assignments
@@ -50,7 +52,7 @@ def list_reviewers(grant_id: int) -> list[dict[str, Any]]:
     actor = api_actor()
     grant, _subject = visible_grant(actor, grant_id)
     require_role(actor, Action.assign_reviewers)
-    return [_data(user, reasons) for user, reasons in assignments.assigned(grant)]
+    return [_data(user, reasons) for user, reasons in grant_queries.assigned(grant)]
 
 
 @blp.get("/grants/<int:grant_id>/reviewers/candidates")
@@ -96,5 +98,5 @@ def _data(user: User, reasons: list[ConflictReason]) -> dict[str, Any]:
         "organization_name": user.organization.name if user.organization else None,
         "eligible": not reasons,
         "conflicts": [str(reason) for reason in reasons],
-        "conflict_text": assignments.reason_text(reasons),
+        "conflict_text": reason_text(reasons),
     }

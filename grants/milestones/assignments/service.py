@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,29 +9,20 @@ from sqlalchemy.orm import selectinload
 
 from grants.accounts.models import Organization, User
 from grants.awards.models import ConflictDeclaration, Grant, ReviewerAssignment
-from grants.awards.queries import eligible_reviewer_ids, get_grant, reviewer_conflicts
-from grants.core import audit, conflicts
+from grants.awards.queries import Reviewed, get_grant, reviewer_conflicts
+from grants.core import audit
 from grants.core.actors import Actor
-from grants.core.conflicts import ConflictReason
+from grants.core.conflicts import Reasons
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.identity import Role
 from grants.core.permissions import Action, Subject, require
+from grants.core.problems import N_
 from grants.core.states import GrantState
 from grants.extensions import db
-from grants.milestones.reviews import service as reviews
 
 NOTE_MAX = 500
 # Assignments change while the grant can still be reviewed.
 _OPEN_STATES = frozenset({GrantState.active, GrantState.suspended})
-
-Reviewed = list[tuple[User, list[ConflictReason]]]
-
-
-def reason_text(reasons: list[ConflictReason]) -> str:
-    """The reasons in the current language, joined for a message or a table cell."""
-    locale = str(get_locale() or "ja")
-    separator = "、" if locale == "ja" else ", "
-    return separator.join(conflicts.label(reason, locale) for reason in reasons)
 
 
 def assign_reviewer(actor: Actor, grant_id: int, reviewer_id: int) -> ReviewerAssignment:
@@ -43,10 +31,10 @@ def assign_reviewer(actor: Actor, grant_id: int, reviewer_id: int) -> ReviewerAs
     grant = _open_grant(grant_id)
     reviewer = _reviewer(reviewer_id)
     if reasons := reviewer_conflicts(grant, [reviewer])[reviewer.id]:
-        message = _(
+        message = N_(
             "%(name)s has a conflict of interest with this grant: %(reasons)s.",
             name=reviewer.name,
-            reasons=reason_text(reasons),
+            reasons=Reasons(tuple(reasons)),
         )
         raise RuleViolation(message, {"reviewer_id": [message]})
     if _assignment(grant.id, reviewer.id) is not None:
@@ -73,20 +61,6 @@ def unassign_reviewer(actor: Actor, grant_id: int, reviewer_id: int) -> None:
     _commit(_("The assignment was changed at the same time. Reload the page."))
 
 
-def assigned(grant: Grant) -> Reviewed:
-    """The grant's assigned reviewers with their conflict reasons (empty when eligible)."""
-    query = (
-        select(User)
-        .join(ReviewerAssignment, ReviewerAssignment.reviewer_id == User.id)
-        .where(ReviewerAssignment.grant_id == grant.id)
-        .options(selectinload(User.organization))
-        .order_by(User.name, User.id)
-    )
-    reviewers = list(db.session.scalars(query))
-    found = reviewer_conflicts(grant, reviewers)
-    return [(user, found[user.id]) for user in reviewers]
-
-
 def candidates(grant: Grant) -> Reviewed:
     """Active reviewers not yet assigned to `grant`, with their conflict reasons."""
     taken = select(ReviewerAssignment.reviewer_id).where(ReviewerAssignment.grant_id == grant.id)
@@ -99,29 +73,6 @@ def candidates(grant: Grant) -> Reviewed:
     users = list(db.session.scalars(query))
     found = reviewer_conflicts(grant, users)
     return [(user, found[user.id]) for user in users]
-
-
-@dataclass(frozen=True)
-class QuorumOutlook:
-    """Whether a review round of the grant can ever close with the reviewers assigned now."""
-
-    quorum: int  # the pinned rule set's review quorum (reviews.quorum_of)
-    eligible: int  # assigned, active reviewers without a conflict of interest
-
-    @property
-    def reachable(self) -> bool:
-        return self.eligible >= self.quorum
-
-    @property
-    def missing(self) -> int:
-        return max(self.quorum - self.eligible, 0)
-
-
-def quorum_outlook(grant: Grant) -> QuorumOutlook:
-    """The grant's review quorum against its eligible reviewers: with fewer eligible reviewers
-    than the quorum (conflicted ones do not count), no round can ever be decided."""
-    quorum = reviews.quorum_of(grant.ruleset.document)
-    return QuorumOutlook(quorum, len(eligible_reviewer_ids(grant)))
 
 
 def declare_conflict(

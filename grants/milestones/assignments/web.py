@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField
 from wtforms.validators import AnyOf
 
+from grants.awards import queries as grant_queries
 from grants.awards.models import Grant
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
@@ -52,10 +53,9 @@ def edit(grant_id: int) -> tuple[str, int] | Response:
         "milestones/assignments/edit.html",
         grant=grant,
         errors=errors,
-        assigned=assignments.assigned(grant),
+        assigned=grant_queries.assigned(grant),
         candidates=assignments.candidates(grant),
         open=grant.state in (GrantState.active, GrantState.suspended),
-        quorum=assignments.quorum_outlook(grant),
-        reason_text=assignments.reason_text,
+        quorum=grant_queries.quorum_outlook(grant),
     )
     return page, 422 if errors else 200

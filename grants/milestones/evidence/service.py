@@ -13,7 +13,7 @@ import secrets
 import unicodedata
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -24,15 +24,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grants.awards.models import EvidenceFile, EvidenceSubmission, Milestone
-from grants.awards.queries import grant_subject, require_on_grant
+from grants.awards.queries import _evidence_subject, grant_subject, require_on_grant, stages_of
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.errors import Conflict, NotFound, RuleViolation
-from grants.core.permissions import Action, Reason, Subject, decide, require
+from grants.core.permissions import Action, Reason, decide, require
 from grants.core.states import (
     GrantState,
     MilestoneState,
-    awaits_earlier_milestone,
     current_milestone,
     transition,
 )
@@ -151,29 +150,6 @@ def check_may_submit(actor: Actor, milestone: Milestone) -> None:
     require(Action.submit_evidence, subject)
     if grant.state != GrantState.active:
         raise Conflict(_("Evidence can only be submitted for an active grant."))
-
-
-def takes_evidence(
-    subject: Subject, grant_state: str, sequence: int, stages: Sequence[tuple[int, str]]
-) -> bool:
-    """Whether the milestone at `sequence` takes evidence from `subject` now, by the rule
-    check_may_submit enforces: for pages that decide whether to link to the form.
-
-    `subject` holds the milestone's state; `stages` are the grant's (sequence, state) pairs.
-    """
-    relation = _evidence_subject(subject, sequence, stages)
-    return grant_state == GrantState.active and decide(Action.submit_evidence, relation).allowed
-
-
-def _evidence_subject(
-    subject: Subject, sequence: int, stages: Sequence[tuple[int, str]]
-) -> Subject:
-    return replace(subject, awaits_earlier_milestone=awaits_earlier_milestone(sequence, stages))
-
-
-def stages_of(milestones: Sequence[Milestone]) -> list[tuple[int, str]]:
-    """A grant's milestones as the (sequence, state) pairs the staging rules read."""
-    return [(m.sequence, str(m.state)) for m in milestones]
 
 
 def open_evidence_file(actor: Actor, file_id: int) -> tuple[Path, str, str]:

@@ -20,12 +20,11 @@ from werkzeug.wrappers import Response
 from wtforms import MultipleFileField, StringField, TextAreaField
 from wtforms.validators import Length
 
-from grants.applications.forms import has_errors
 from grants.awards.models import Milestone
 from grants.core.calendar import tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
-from grants.core.http.forms import Form, apply_errors
+from grants.core.http.forms import Form, apply_errors, has_errors
 from grants.core.permissions import Action
 from grants.extensions import db
 from grants.milestones.evidence import service as evidence

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
-from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, select
@@ -14,7 +13,7 @@ from sqlalchemy.orm import contains_eager, defer
 from grants.applications.models import CoInvestment
 from grants.awards.models import EvidenceSubmission, Grant, Milestone, Review, ReviewerAssignment
 from grants.awards.queries import candidates, eligible_reviewer_ids, require_on_grant
-from grants.awards.rules import decide_round
+from grants.awards.rules import decide_round, quorum_of
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.conflicts import GrantParties, conflict_reasons
@@ -25,17 +24,8 @@ from grants.core.permissions import Action
 from grants.core.states import GrantState, MilestoneState, ReviewDecision, transition
 from grants.extensions import db
 
-DEFAULT_QUORUM = 2
 COMMENT_MAX = 5_000
 _COMMENT_REQUIRED = frozenset({ReviewDecision.request_changes, ReviewDecision.reject})
-
-
-def quorum_of(document: dict[str, Any]) -> int:
-    """The `min` of the rule set's review_quorum tranche gate (DEFAULT_QUORUM when absent)."""
-    for rule in document.get("rules", []):
-        if rule.get("phase") == "tranche_gates" and rule.get("type") == "review_quorum":
-            return int(rule.get("params", {}).get("min", DEFAULT_QUORUM))
-    return DEFAULT_QUORUM
 
 
 def decide(

@@ -9,14 +9,13 @@ from typing import Any
 
 from flask import Response
 from flask_babel import force_locale
-from marshmallow import Schema, fields, validate
 
 from grants.core.http.api import ApiBlueprint, api_actor
-from grants.core.http.downloads import Build, csv_response
-from grants.core.http.routing import ID_MAX
+from grants.core.http.downloads import csv_response
 from grants.core.http.schemas import ErrorSchema
 from grants.portfolio.exports import service as exports
-from grants.programs.service import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
+from grants.portfolio.exports.schemas import CSV_BODY, CSV_NOTE, ExportArgs
+from grants.portfolio.exports.service import Build
 
 blp = ApiBlueprint(
     "api_exports",
@@ -24,23 +23,6 @@ blp = ApiBlueprint(
     url_prefix="/api/v1/exports",
     description="CSV exports for accounting (officers and administrators).",
 )
-
-CSV_BODY = {"type": "string", "format": "binary"}
-CSV_NOTE = (
-    "UTF-8 with a byte order mark, CRLF line endings; the header row in the token owner's "
-    "language. Text cells starting with = + - @ get a leading apostrophe."
-)
-
-
-class ExportArgs(Schema):
-    program_id = fields.Integer(
-        validate=validate.Range(min=1, max=ID_MAX),
-        metadata={"description": "Only this programme's grants."},
-    )
-    fiscal_year = fields.Integer(
-        validate=validate.Range(min=FISCAL_YEAR_MIN, max=FISCAL_YEAR_MAX),
-        metadata={"description": "Only this fiscal year (2026 = April 2026 to March 2027)."},
-    )
 
 
 @blp.get("/disbursements.csv")

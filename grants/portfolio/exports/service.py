@@ -28,14 +28,14 @@ from grants.accounts.models import Organization, User
 from grants.awards.models import Disbursement, Grant, Milestone
 from grants.core.actors import Actor
 from grants.core.calendar import TOKYO
+from grants.core.db import ID_MAX
 from grants.core.errors import RuleViolation
-from grants.core.http.routing import ID_MAX
 from grants.core.permissions import Action, Subject, require
+from grants.core.progress import Progress
 from grants.core.states import MilestoneState, label
 from grants.extensions import db
 from grants.programs.models import Program
 from grants.programs.service import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
-from grants.tasks.rules import Progress
 
 BOM = "\ufeff"
 BATCH = 500
@@ -301,3 +301,7 @@ def tokyo_timestamp(value: datetime | None) -> str | None:
 
 def iso_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+# An export use case: who asks, with which filters (web and API downloads take one).
+Build = Callable[[Actor, Filters], Export]

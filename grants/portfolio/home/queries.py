@@ -17,14 +17,20 @@ from sqlalchemy import func, select
 from grants.applications.models import Application
 from grants.applications.screening.service import QUEUE_STATES
 from grants.awards.models import Disbursement, Grant, Milestone
+from grants.awards.queries import takes_evidence
 from grants.core.actors import Actor
 from grants.core.calendar import days_overdue
 from grants.core.permissions import Action, Subject, require
-from grants.core.states import ApplicationState, GrantState, MilestoneState, still_to_release
+from grants.core.states import (
+    RUNNING,
+    UNDECIDED,
+    ApplicationState,
+    GrantState,
+    MilestoneState,
+    still_to_release,
+)
 from grants.extensions import db
-from grants.milestones.evidence.service import takes_evidence
 from grants.milestones.reviews.service import review_queue
-from grants.portfolio.order import ACTIVE, OPEN
 from grants.programs.models import Program
 
 
@@ -62,7 +68,7 @@ class TimelineStep:
 
     @property
     def is_open(self) -> bool:
-        return self.state in OPEN
+        return self.state in UNDECIDED
 
     @property
     def overdue(self) -> bool:
@@ -146,7 +152,7 @@ def officer_summary(actor: Actor) -> OfficerSummary:
         _grant_in(GrantState.active),
     )
     # flagged by the scan (a range rather than IS NOT NULL, so that the index is used)
-    overdue = _milestones(Milestone.overdue_since >= date.min, _grant_in(*ACTIVE))
+    overdue = _milestones(Milestone.overdue_since >= date.min, _grant_in(*RUNNING))
     row = db.session.execute(select(screening, deciding, releasable, overdue)).one()
     return OfficerSummary(*(int(value or 0) for value in row))
 

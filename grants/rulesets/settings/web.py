@@ -1,7 +1,7 @@
 """The officer's page for a draft rule set's settings: alert offsets and amendment limits.
 
 A schedule field left blank keeps its key out of the document, so the scan uses the
-installation's configured default (services.alerts_scan.default_schedule).
+installation's configured default (grants.rules.engine.default_schedule).
 """
 
 from __future__ import annotations
@@ -11,22 +11,31 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from wtforms import StringField
 from wtforms.validators import InputRequired, Optional
 
-from grants.alerts.scan import service as alerts_scan
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import Form, WholeNumberField
 from grants.core.http.i18n import localise
 from grants.core.permissions import Action
 from grants.core.text import figure
+from grants.rules.engine import default_schedule
 from grants.rules.schema import DAYS_MAX
 from grants.rulesets import service as rulesets
-from grants.rulesets.editor.errors import add_error, flatten_errors
-from grants.rulesets.editor.text import SETTING_LABELS
+from grants.rulesets.web.errors import add_error, flatten_errors
+from grants.rulesets.web.text import SETTING_LABELS
 
 bp = Blueprint("ruleset_settings", __name__, url_prefix="/officer")
 
@@ -70,7 +79,7 @@ class SettingsForm(Form):
 
 def schedule_defaults() -> dict[str, Any]:
     """The installation's alert offsets: what a schedule key absent from a rule set means."""
-    return asdict(alerts_scan.default_schedule())
+    return asdict(default_schedule(current_app.config))
 
 
 def _days_text(value: Any, none: str = "-") -> str:

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from grants.applications.models import Application
-from grants.applications.screening import web as screening_web
+from grants.awards.decision import web as decision_web
 from grants.awards.models import Grant, Milestone
 from grants.core.identity import Locale, Role
 from grants.core.models import AuditEvent
@@ -30,13 +30,13 @@ from tests.support.web import login, post_form
 
 @pytest.fixture(autouse=True)
 def _fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(screening_web, "_today", lambda: TODAY)
+    monkeypatch.setattr(decision_web, "_today", lambda: TODAY)
 
 
 def routes(app: Flask) -> list[tuple[str, str]]:
     found = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("screening."):
+        if rule.endpoint.startswith(("screening.", "awards.")):
             path = "/".join("1" if p.startswith("<") else p for p in rule.rule.split("/"))
             found += [(m, path) for m in sorted((rule.methods or set()) & {"GET", "POST"})]
     return found

@@ -14,7 +14,7 @@ from wtforms.form import BaseForm
 
 from grants.core.http import forms
 from grants.rules.checks import RULE_TYPES
-from grants.rulesets.editor import forms as rule_forms
+from grants.rulesets.web import forms as rule_forms
 from tests.support.web import edge_modules
 
 

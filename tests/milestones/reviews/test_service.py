@@ -13,6 +13,7 @@ from sqlalchemy import event
 
 from grants.accounts.models import User
 from grants.awards.models import Milestone, Review, ReviewerAssignment
+from grants.awards.rules import quorum_of
 from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.core.identity import Role
 from grants.core.models import AuditEvent
@@ -239,10 +240,10 @@ def test_a_quorum_of_one_decides_at_once(app: Flask) -> None:
 
 
 def test_quorum_defaults_to_two() -> None:
-    assert reviews.quorum_of({}) == 2
-    assert reviews.quorum_of({"rules": [{"phase": "eligibility", "type": "equals"}]}) == 2
+    assert quorum_of({}) == 2
+    assert quorum_of({"rules": [{"phase": "eligibility", "type": "equals"}]}) == 2
     gate = {"phase": "tranche_gates", "type": "review_quorum", "params": {"min": 4}}
-    assert reviews.quorum_of({"rules": [gate]}) == 4
+    assert quorum_of({"rules": [gate]}) == 4
 
 
 def test_without_a_quorum_rule_two_approvals_are_needed(app: Flask) -> None:

@@ -43,11 +43,11 @@ from grants.extensions import db
 from grants.programs.models import Program
 from grants.rules.checks import RULE_TYPES
 from grants.rulesets import service as rulesets
-from grants.rulesets.editor import forms as rule_forms
-from grants.rulesets.editor.errors import add_error, any_errors, apply_rule_errors, flatten_errors
-from grants.rulesets.editor.text import phase_groups, rule_type_labels
 from grants.rulesets.models import RuleSet, RuleSetStatus
 from grants.rulesets.settings.web import SCHEDULE_KEYS, schedule_texts
+from grants.rulesets.web import forms as rule_forms
+from grants.rulesets.web.errors import add_error, any_errors, apply_rule_errors, flatten_errors
+from grants.rulesets.web.text import phase_groups, rule_type_labels
 
 bp = Blueprint("rulesets", __name__, url_prefix="/officer")
 

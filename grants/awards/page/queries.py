@@ -1,18 +1,16 @@
-"""The grant page: milestones, evidence rounds, reviews and money, for everyone involved."""
+"""The grant page's read model: milestones, evidence rounds, reviews and money, for
+everyone involved, in a fixed number of queries."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 
-from flask import Blueprint, render_template
-from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from grants.accounts.models import User
-from grants.amendments.service import pending_for_grant
 from grants.awards import charts
 from grants.awards.models import (
     Amendment,
@@ -22,11 +20,18 @@ from grants.awards.models import (
     Milestone,
     Review,
 )
-from grants.awards.queries import grant_subject
+from grants.awards.queries import (
+    QuorumOutlook,
+    assigned,
+    grant_subject,
+    pending_for_grant,
+    quorum_outlook,
+    stages_of,
+    takes_evidence,
+)
 from grants.core.calendar import tokyo_today
 from grants.core.conflicts import ConflictReason
 from grants.core.errors import NotFound
-from grants.core.http.access import actor, requires
 from grants.core.identity import Role
 from grants.core.permissions import Action, Subject, decide, require
 from grants.core.states import (
@@ -38,15 +43,6 @@ from grants.core.states import (
     waits_for_no_go,
 )
 from grants.extensions import db
-from grants.milestones.assignments.service import (
-    QuorumOutlook,
-    assigned,
-    quorum_outlook,
-    reason_text,
-)
-from grants.milestones.evidence.service import stages_of, takes_evidence
-
-bp = Blueprint("grant_pages", __name__, url_prefix="/grants")
 
 
 @dataclass
@@ -96,14 +92,6 @@ class GrantPage:
     @property
     def is_grantee(self) -> bool:
         return self.subject.role == Role.applicant and self.subject.is_owner_org
-
-
-@bp.get("/<int:grant_id>")
-@requires(Action.view_grant)
-def show(grant_id: int) -> str:
-    locale = str(get_locale() or "ja")
-    page = load_page(actor(), grant_id, tokyo_today(datetime.now(UTC)), locale)
-    return render_template("awards/show.html", page=page, grant=page.grant, reason_text=reason_text)
 
 
 def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> GrantPage:

@@ -32,8 +32,8 @@ from grants.core.text import figure
 from grants.rules.checks import RULE_TYPES
 from grants.rules.facts import COUNT_MAX, FACTS, Kind, fact_label
 from grants.rules.params import Param, ParamKind
-from grants.rulesets.editor.errors import add_error, has_errors
-from grants.rulesets.editor.text import (
+from grants.rulesets.web.errors import add_error, has_errors
+from grants.rulesets.web.text import (
     choice_labels,
     locale,
     operator_labels,

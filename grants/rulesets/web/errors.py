@@ -12,7 +12,7 @@ from wtforms import Field, FieldList, Form, FormField
 from grants.core.errors import DomainError
 from grants.core.http.i18n import localise
 from grants.rules.facts import fact_label
-from grants.rulesets.editor.text import document_part_labels, locale, param_label
+from grants.rulesets.web.text import document_part_labels, locale, param_label
 
 _RULE_FIELDS = {"id": "rule_id", "phase": "phase", "severity": "severity"}
 _SCHEMA = "_schema"  # marshmallow's key for a message about the whole document
