@@ -19,6 +19,7 @@ from grants.accounts.rules import (
 )
 from grants.core import audit
 from grants.core.actors import Actor
+from grants.core.db import use_case
 from grants.core.errors import NotFound, RuleViolation
 from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import utcnow
@@ -49,6 +50,7 @@ class UserData:
     active: bool = True
 
 
+@use_case
 def create_organization(actor: Actor, data: OrganizationData) -> Organization:
     require(Action.manage_organizations, Subject(role=actor.role))
     data = _normalized_organization(data)
@@ -60,6 +62,7 @@ def create_organization(actor: Actor, data: OrganizationData) -> Organization:
     return org
 
 
+@use_case
 def update_organization(actor: Actor, org_id: int, data: OrganizationData) -> Organization:
     require(Action.manage_organizations, Subject(role=actor.role))
     org = _get(Organization, org_id)
@@ -73,6 +76,7 @@ def update_organization(actor: Actor, org_id: int, data: OrganizationData) -> Or
     return org
 
 
+@use_case
 def create_user(actor: Actor, data: UserData, password: str) -> User:
     require(Action.manage_users, Subject(role=actor.role))
     data = _normalized(data)
@@ -84,6 +88,7 @@ def create_user(actor: Actor, data: UserData, password: str) -> User:
     return user
 
 
+@use_case
 def update_user(actor: Actor, user_id: int, data: UserData, password: str | None = None) -> User:
     require(Action.manage_users, Subject(role=actor.role))
     user = _get(User, user_id)
@@ -122,6 +127,7 @@ def _keep_an_administrator(user: User, data: UserData) -> None:
     raise RuleViolation(_("The account could not be saved."), {field: [message]})
 
 
+@use_case
 def set_own_locale(actor: User, locale: Locale) -> None:
     """A signed-in user switches language; the choice is kept on the account."""
     if actor.locale == locale:
@@ -132,6 +138,7 @@ def set_own_locale(actor: User, locale: Locale) -> None:
     db.session.commit()
 
 
+@use_case
 def end_sessions(actor: User) -> None:
     """A user signs out: every session of theirs ends, a copied cookie included."""
     actor.session_version += 1
@@ -139,6 +146,7 @@ def end_sessions(actor: User) -> None:
     db.session.commit()
 
 
+@use_case
 def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, recording the login; None otherwise."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))

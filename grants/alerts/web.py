@@ -18,10 +18,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, user_logged_out
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
 from grants.alerts.calendar import service as calendar_feed
+from grants.alerts.inbox import queries as inbox_queries
 from grants.alerts.inbox import service as alerts
 from grants.alerts.models import Alert
 from grants.alerts.rules import kind_label
@@ -29,7 +29,6 @@ from grants.core.http.access import actor, requires
 from grants.core.http.listing import page_number
 from grants.core.models import utcnow
 from grants.core.permissions import Action
-from grants.extensions import db
 
 bp = Blueprint("alerts", __name__)
 
@@ -54,11 +53,7 @@ def _unread_alerts() -> int:
     """The header's count. Never the reason a page fails (error pages render it too)."""
     if not current_user.is_authenticated:
         return 0
-    try:
-        return alerts.unread_count(actor())
-    except SQLAlchemyError:
-        db.session.rollback()
-        return 0
+    return inbox_queries.header_count(actor())
 
 
 def alert_url(alert: Alert, external: bool = False) -> str | None:
@@ -86,7 +81,7 @@ def inbox() -> str:
         kind_label=kind_label,
         alert_url=alert_url,
         settled=alerts.settled_ids(actor(), page.items),
-        unread=alerts.unread_count(actor()),
+        unread=inbox_queries.unread_count(actor()),
     )
 
 

@@ -22,6 +22,7 @@ from grants.awards.service import lock_grant, lock_milestones
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.calendar import fiscal_year, fiscal_year_label, format_date, tokyo_today
+from grants.core.db import use_case
 from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.core.models import utcnow
 from grants.core.money import YEN_MAX, format_yen
@@ -42,6 +43,7 @@ REASON_MAX = 2000
 Split = Mapping[int, int]
 
 
+@use_case
 def request_amendment(
     actor: Actor,
     grant_id: int,
@@ -87,6 +89,7 @@ def request_amendment(
     return amendment
 
 
+@use_case
 def withdraw_amendment(actor: Actor, amendment_id: int) -> Amendment:
     """The person who asked takes the request back before it is decided."""
     amendment = get_amendment(amendment_id)
@@ -102,6 +105,7 @@ def withdraw_amendment(actor: Actor, amendment_id: int) -> Amendment:
     return amendment
 
 
+@use_case
 def decide_amendment(
     actor: Actor, amendment_id: int, approve: bool, note: str, today: date
 ) -> Amendment:

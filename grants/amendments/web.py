@@ -116,7 +116,6 @@ def index(grant_id: int) -> tuple[str, int] | Response:
                     _today(),
                 )
             except RuleViolation as error:
-                db.session.rollback()
                 apply_errors(form, error)
             else:
                 flash(_("The amendment was requested. An officer will decide."), "success")
@@ -140,7 +139,6 @@ def decide(amendment_id: int) -> tuple[str, int] | Response:
                 _today(),
             )
         except RuleViolation as error:
-            db.session.rollback()
             apply_errors(form, error)
         else:
             flash(_("The amendment was decided."), "success")

@@ -29,6 +29,7 @@ from grants.applications.facts import application_facts, certifications_by_vc
 from grants.applications.models import Application, CoInvestment, PlannedMilestone
 from grants.core import audit
 from grants.core.actors import Actor
+from grants.core.db import use_case
 from grants.core.errors import NotAllowed, NotFound, RuleViolation
 from grants.core.models import utcnow
 from grants.core.permissions import Action, Subject, decide, require
@@ -46,6 +47,7 @@ WARNED_STATES = (ApplicationState.draft, ApplicationState.submitted)
 # ---- drafts ------------------------------------------------------------------------------
 
 
+@use_case
 def create_draft(actor: Actor, data: ApplicationData) -> Application:
     require(Action.create_application, Subject(role=actor.role))
     if actor.organization_id is None:
@@ -64,6 +66,7 @@ def create_draft(actor: Actor, data: ApplicationData) -> Application:
     return application
 
 
+@use_case
 def update_draft(actor: Actor, application_id: int, data: ApplicationData) -> Application:
     application = locked(application_id)
     require(Action.edit_application, subject(actor, application))
@@ -78,6 +81,7 @@ def update_draft(actor: Actor, application_id: int, data: ApplicationData) -> Ap
     return application
 
 
+@use_case
 def replace_plan(
     actor: Actor, application_id: int, milestones: Sequence[MilestoneData]
 ) -> Application:
@@ -110,6 +114,7 @@ def replace_plan(
     return application
 
 
+@use_case
 def set_co_investments(
     actor: Actor, application_id: int, items: Sequence[CoInvestmentData]
 ) -> Application:
@@ -140,6 +145,7 @@ def set_co_investments(
 # ---- submission and withdrawal ------------------------------------------------------------
 
 
+@use_case
 def submit(actor: Actor, application_id: int, today: date) -> Application:
     """Submit a draft: pin the rule set in force today and store its eligibility trace."""
     application = locked(application_id)
@@ -178,6 +184,7 @@ def submit(actor: Actor, application_id: int, today: date) -> Application:
     return application
 
 
+@use_case
 def withdraw(actor: Actor, application_id: int) -> Application:
     application = locked(application_id)
     require(Action.withdraw_application, subject(actor, application))

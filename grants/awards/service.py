@@ -19,6 +19,7 @@ from grants.awards.models import Grant, Milestone
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.calendar import fiscal_year
+from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.models import utcnow
 from grants.core.permissions import Action, Subject, require
@@ -33,6 +34,7 @@ from grants.rulesets.models import RuleSet
 REASON_MAX = 2000
 
 
+@use_case
 def reject(actor: Actor, application_id: int, reason: str) -> Application:
     require(Action.reject_application, Subject(role=actor.role))
     reason = (reason or "").strip()
@@ -56,6 +58,7 @@ def reject(actor: Actor, application_id: int, reason: str) -> Application:
 # ---- award ----------------------------------------------------------------------------------
 
 
+@use_case
 def award(actor: Actor, application_id: int, today: date) -> Grant:
     """Create the grant: subsidy from the rule set in force today, tranches committed to pools."""
     require(Action.award_application, Subject(role=actor.role))

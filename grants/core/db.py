@@ -15,10 +15,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import wraps
 from math import ceil
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask
 from flask_sqlalchemy.pagination import Pagination
@@ -233,3 +234,21 @@ class Page:
 def bounded(page: int, per_page: int) -> tuple[int, int]:
     """A page number from 1 to MAX_PAGE, and 1 to 500 rows a page."""
     return bounded_page(page), max(1, min(per_page, 500))
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def use_case(function: F) -> F:
+    """A service's use case: one transaction that commits, or, whatever it raises, leaves
+    nothing written behind (the session rolled back, ready for the error page's reads)."""
+
+    @wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except BaseException:
+            db.session.rollback()
+            raise
+
+    return run  # type: ignore[return-value]

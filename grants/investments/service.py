@@ -20,6 +20,7 @@ from grants.awards.service import lock_grant
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.calendar import format_date
+from grants.core.db import use_case
 from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.core.models import utcnow
 from grants.core.money import YEN_MAX, format_yen
@@ -31,6 +32,7 @@ EVIDENCE_MAX = 500
 OPEN_STATES = (GrantState.active, GrantState.suspended)
 
 
+@use_case
 def record_investment(
     actor: Actor,
     grant_id: int,
@@ -64,6 +66,7 @@ def record_investment(
     return investment
 
 
+@use_case
 def verify_investment(actor: Actor, investment_id: int, today: date) -> Investment:
     """Confirm a recorded investment against its evidence; the recorder may not verify it."""
     investment = _get(investment_id)

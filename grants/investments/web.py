@@ -64,7 +64,6 @@ def index(grant_id: int) -> tuple[str, int] | Response:
                 today=_today(),
             )
         except RuleViolation as error:
-            db.session.rollback()
             apply_errors(form, error)
         else:
             flash(_("The investment was recorded. Another officer must verify it."), "success")

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from grants.core import audit
 from grants.core.actors import Actor, SystemActor
 from grants.core.calendar import fiscal_year_label, fiscal_years, format_date
+from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.money import YEN_MAX
 from grants.core.permissions import Action, Subject, require
@@ -41,6 +42,7 @@ class ProgramData:
     modalities: tuple[str, ...] | list[str]
 
 
+@use_case
 def create_program(actor: Actor, data: ProgramData) -> Program:
     _require(actor)
     data = _normalized(data)
@@ -52,6 +54,7 @@ def create_program(actor: Actor, data: ProgramData) -> Program:
     return program
 
 
+@use_case
 def update_program(actor: Actor, program_id: int, data: ProgramData) -> Program:
     _require(actor)
     program = _get_program(program_id)
@@ -65,6 +68,7 @@ def update_program(actor: Actor, program_id: int, data: ProgramData) -> Program:
     return program
 
 
+@use_case
 def set_appropriation(
     actor: Actor, program_id: int, fiscal_year: int, appropriation: int
 ) -> BudgetPool:

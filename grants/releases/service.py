@@ -22,6 +22,7 @@ from grants.awards.service import lock_grant
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.calendar import fiscal_year_label
+from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.models import utcnow
 from grants.core.money import format_yen
@@ -40,6 +41,7 @@ def gate_trace(milestone: Milestone, release_date: date) -> Trace:
     return evaluate(compiled, Phase.TRANCHE_GATES, tranche_facts(milestone, release_date))
 
 
+@use_case
 def release(actor: Actor, milestone_id: int, today: date) -> Disbursement:
     """Release the tranche of an approved milestone of an active grant from its pool."""
     milestone = get_milestone(milestone_id)

@@ -63,7 +63,6 @@ def release(milestone_id: int) -> tuple[str, int] | Response:
         try:
             disbursement = releases.release(actor(), milestone_id, _today())
         except RuleViolation as error:
-            db.session.rollback()
             # The message names every failing gate, or the fiscal year and the shortfall.
             form.form_errors.append(error.message)
         else:

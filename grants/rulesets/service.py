@@ -14,6 +14,7 @@ from sqlalchemy import Connection, event, func, select
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.calendar import format_date
+from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.models import utcnow
 from grants.core.permissions import Action, Subject, require
@@ -34,6 +35,7 @@ def preset_document(name: str) -> dict[str, Any]:
     return PRESETS[name]()
 
 
+@use_case
 def create_draft(
     actor: Actor,
     program_id: int,
@@ -71,6 +73,7 @@ def copy_to_draft(actor: Actor, ruleset_id: int) -> RuleSet:
     return create_draft(actor, source.program_id, title, copy.deepcopy(source.document), base)
 
 
+@use_case
 def replace_document(actor: Actor, ruleset_id: int, document: dict[str, Any]) -> RuleSet:
     """Replace a draft's whole document (JSON import or settings edit)."""
     require(Action.edit_ruleset, Subject(role=actor.role))
@@ -85,6 +88,7 @@ def replace_document(actor: Actor, ruleset_id: int, document: dict[str, Any]) ->
     return ruleset
 
 
+@use_case
 def save_rule(actor: Actor, ruleset_id: int, rule: dict[str, Any], old_id: str | None) -> RuleSet:
     """Add a rule (old_id None) or replace the rule `old_id` of a draft, in place."""
     require(Action.edit_ruleset, Subject(role=actor.role))
@@ -106,6 +110,7 @@ def save_rule(actor: Actor, ruleset_id: int, rule: dict[str, Any], old_id: str |
     return ruleset
 
 
+@use_case
 def delete_rule(actor: Actor, ruleset_id: int, rule_id: str) -> RuleSet:
     require(Action.edit_ruleset, Subject(role=actor.role))
     ruleset = _draft(ruleset_id)
@@ -118,6 +123,7 @@ def delete_rule(actor: Actor, ruleset_id: int, rule_id: str) -> RuleSet:
     return ruleset
 
 
+@use_case
 def delete_draft(actor: Actor, ruleset_id: int) -> None:
     require(Action.edit_ruleset, Subject(role=actor.role))
     ruleset = _draft(ruleset_id)
@@ -126,6 +132,7 @@ def delete_draft(actor: Actor, ruleset_id: int) -> None:
     db.session.commit()
 
 
+@use_case
 def publish(
     actor: Actor, ruleset_id: int, effective_from: date, today: date, title: str | None = None
 ) -> RuleSet:

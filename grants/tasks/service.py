@@ -26,7 +26,7 @@ from sqlalchemy import delete, func, select, update
 
 from grants.accounts.models import User
 from grants.core import audit
-from grants.core.db import ID_MAX, begin_reading
+from grants.core.db import ID_MAX, begin_reading, use_case
 from grants.core.errors import Conflict, DomainError, NotAllowed, NotFound
 from grants.core.models import utcnow
 from grants.core.permissions import Action, Subject, require
@@ -57,6 +57,7 @@ _ACTIONS = {
 }
 
 
+@use_case
 def start_what_if(actor: User, ruleset_id: int, today: date, locale: str) -> BackgroundTask:
     """Queue the what-if of a rule set as of `today`, its report in `locale`."""
     require(Action.run_what_if, Subject(role=actor.role))
@@ -70,6 +71,7 @@ def start_what_if(actor: User, ruleset_id: int, today: date, locale: str) -> Bac
     return _start(actor, TaskKind.what_if, params)
 
 
+@use_case
 def start_export(actor: User, kind: TaskKind, filters: Filters, locale: str) -> BackgroundTask:
     """Queue an export file; its header row in `locale`. RuleViolation for bad filters."""
     if kind not in EXPORTS:
@@ -200,6 +202,7 @@ def result_folder() -> Path:
     return Path(configured or Path(current_app.instance_path) / "task-results").resolve()
 
 
+@use_case
 def purge(now: datetime) -> int:
     """Delete the tasks asked for more than TASK_RESULT_DAYS ago and their files, and
     any other file that old (left by a crash); how many tasks went."""
@@ -228,6 +231,7 @@ class _Outcome:
     file_name: str | None = None
 
 
+@use_case
 def run(task_id: int) -> None:
     """Do a queued task's work. It ends done or failed; a second call does nothing."""
     if not _claim(task_id):

@@ -134,6 +134,7 @@ def violations(root: Path) -> list[str]:
                 problems += _direction(module, target, at, rank)
         problems += _edge_writes(module, where)
         problems += _config_reads(module, where)
+        problems += _unguarded_use_cases(module, where)
     return problems
 
 
@@ -196,3 +197,35 @@ def _config_reads(module: Module, where: str) -> list[str]:
         and isinstance(node.value, ast.Name)
         and node.value.id == "current_app"
     ]
+
+
+def _unguarded_use_cases(module: Module, where: str) -> list[str]:
+    """A use case that commits is a @use_case: whatever it raises, it leaves nothing behind."""
+    if module.leaf != "service":
+        return []
+    functions = {n.name: n for n in module.tree.body if isinstance(n, ast.FunctionDef)}
+    committing = {name for name, f in functions.items() if _calls(f, {"commit"}, set())}
+    found = []
+    for name, function in functions.items():
+        guarded = any(_named(d) == "use_case" for d in function.decorator_list)
+        private = {n for n in committing if n.startswith("_")}
+        if not name.startswith("_") and not guarded and _calls(function, {"commit"}, private):
+            found.append(
+                f"{where}:{function.lineno}: {module.name}.{name} commits outside @use_case"
+            )
+    return found
+
+
+def _calls(function: ast.FunctionDef, attributes: set[str], names: set[str]) -> bool:
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call):
+            called = node.func
+            if isinstance(called, ast.Attribute) and called.attr in attributes:
+                return True
+            if isinstance(called, ast.Name) and called.id in names:
+                return True
+    return False
+
+
+def _named(node: ast.expr) -> str | None:
+    return node.id if isinstance(node, ast.Name) else None

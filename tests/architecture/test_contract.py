@@ -113,3 +113,10 @@ def test_an_unlisted_package_is_caught(tmp_path: Path) -> None:
     (root / "grants" / "stray" / "__init__.py").write_text("")
     (root / "grants" / "stray" / "service.py").write_text("")
     assert any("grants.stray is not in the README order" in v for v in violations(root))
+
+
+def test_a_use_case_without_its_guard_is_caught(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    target = root / "grants/programs/service.py"
+    target.write_text(target.read_text().replace("@use_case\n", "", 1))
+    assert any("commits outside @use_case" in v for v in violations(root))

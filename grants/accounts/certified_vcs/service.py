@@ -20,6 +20,7 @@ from grants.accounts.models import Organization
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.calendar import format_date
+from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.identity import OrgKind
 from grants.core.permissions import Action, Subject, require
@@ -32,6 +33,7 @@ EXPIRED = "expired"
 NOT_CERTIFIED = "not_certified"
 
 
+@use_case
 def certify_vc(
     actor: Actor,
     organization_id: int,
@@ -56,6 +58,7 @@ def certify_vc(
     return certification
 
 
+@use_case
 def revoke_certification(
     actor: Actor, certification_id: int, revoked_on: date, note: str | None = None
 ) -> VcCertification:

@@ -13,6 +13,7 @@ from grants.accounts.models import User
 from grants.accounts.tokens.models import ApiToken
 from grants.core import audit
 from grants.core.actors import Actor
+from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.models import utcnow
 from grants.extensions import db
@@ -23,6 +24,7 @@ NAME_MAX = 100
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
+@use_case
 def create_token(actor: Actor, user: User, name: str) -> tuple[ApiToken, str]:
     """A new token for `user` (their own, or any user's by the system); the secret, once."""
     _require_self(actor, user)
@@ -38,6 +40,7 @@ def create_token(actor: Actor, user: User, name: str) -> tuple[ApiToken, str]:
     return token, secret
 
 
+@use_case
 def revoke_token(actor: Actor, token_id: int) -> ApiToken:
     token = db.session.get(ApiToken, token_id)
     if token is None or (actor.id is not None and token.user_id != actor.id):
@@ -57,6 +60,7 @@ def tokens_of(user: User) -> list[ApiToken]:
     return list(db.session.scalars(query))
 
 
+@use_case
 def authenticate(secret: str) -> User | None:
     """The active user owning this unrevoked token, recording the time of use."""
     if not secret.startswith(PREFIX):

@@ -26,6 +26,7 @@ from grants.awards.models import Grant, Milestone, ReviewerAssignment
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.calendar import format_date
+from grants.core.db import use_case
 from grants.core.errors import Conflict, NotAllowed, NotFound
 from grants.core.identity import Role
 from grants.core.models import utcnow
@@ -49,6 +50,7 @@ def current_token(actor: Actor) -> CalendarToken | None:
     return db.session.scalar(select(CalendarToken).where(CalendarToken.user_id == _user_id(actor)))
 
 
+@use_case
 def create_token(actor: Actor) -> str:
     """A new secret for the actor's feed, replacing any earlier one; returned once."""
     user_id = _user_id(actor)
@@ -72,6 +74,7 @@ def create_token(actor: Actor) -> str:
     return token
 
 
+@use_case
 def revoke_token(actor: Actor) -> bool:
     """Delete the actor's feed token; False when there was none."""
     record = current_token(actor)

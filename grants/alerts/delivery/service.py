@@ -41,7 +41,7 @@ from grants.alerts.inbox.service import advice, describe, link_label, subject_li
 from grants.alerts.models import Alert
 from grants.alerts.rules import kind_label, retry_delay
 from grants.core.actors import Actor, SystemActor
-from grants.core.db import dialect_name
+from grants.core.db import dialect_name, use_case
 from grants.core.errors import NotAllowed
 from grants.extensions import db
 
@@ -226,6 +226,7 @@ class DeliveryReport:
     stopped_early: bool = False  # the server was unreachable: the rest waits for the next run
 
 
+@use_case
 def deliver(
     actor: Actor, now: datetime, backend: Backend | None = None, limit: int | None = None
 ) -> DeliveryReport:

@@ -18,13 +18,14 @@ from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.orm import joinedload
 
 from grants.accounts.models import User
+from grants.alerts.inbox.queries import owner_id
 from grants.alerts.models import Alert
 from grants.alerts.rules import AlertKind, settled
 from grants.awards.models import EvidenceSubmission, Milestone, Review
 from grants.core.actors import Actor
 from grants.core.calendar import format_date
-from grants.core.db import paginate
-from grants.core.errors import NotAllowed, NotFound
+from grants.core.db import paginate, use_case
+from grants.core.errors import NotFound
 from grants.core.identity import Role
 from grants.core.permissions import Action, Subject, require
 from grants.extensions import db
@@ -42,7 +43,7 @@ def inbox_query(actor: User, unread_only: bool = False) -> Select[tuple[Alert]]:
     """The actor's own alerts, newest first (the API pages through it)."""
     query = (
         select(Alert)
-        .where(Alert.user_id == _user_id(actor))
+        .where(Alert.user_id == owner_id(actor))
         .options(joinedload(Alert.milestone).joinedload(Milestone.grant))
         .order_by(Alert.id.desc())
     )
@@ -73,7 +74,7 @@ def _review_rounds(actor: User, submission_ids: list[int]) -> dict[int, tuple[bo
     if not submission_ids:
         return {}
     reviewed = exists().where(
-        Review.submission_id == EvidenceSubmission.id, Review.reviewer_id == _user_id(actor)
+        Review.submission_id == EvidenceSubmission.id, Review.reviewer_id == owner_id(actor)
     )
     query = (
         select(EvidenceSubmission.id, EvidenceSubmission.round == Milestone.round, reviewed)
@@ -83,17 +84,11 @@ def _review_rounds(actor: User, submission_ids: list[int]) -> dict[int, tuple[bo
     return {row[0]: (bool(row[1]), bool(row[2])) for row in db.session.execute(query)}
 
 
-def unread_count(actor: User) -> int:
-    query = select(func.count(Alert.id)).where(
-        Alert.user_id == _user_id(actor), Alert.read_at.is_(None)
-    )
-    return db.session.scalar(query) or 0
-
-
+@use_case
 def mark_read(actor: User, alert_id: int, now: datetime) -> Alert:
     """Mark one of the actor's own alerts read (NotFound for anyone else's)."""
     alert = db.session.get(Alert, alert_id)
-    if alert is None or alert.user_id != _user_id(actor):
+    if alert is None or alert.user_id != owner_id(actor):
         raise NotFound(_("Not found."))
     if alert.read_at is None:
         alert.read_at = now
@@ -101,11 +96,12 @@ def mark_read(actor: User, alert_id: int, now: datetime) -> Alert:
     return alert
 
 
+@use_case
 def mark_all_read(actor: User, now: datetime) -> int:
     """Mark every unread alert of the actor read; how many there were."""
     statement = (
         update(Alert)
-        .where(Alert.user_id == _user_id(actor), Alert.read_at.is_(None))
+        .where(Alert.user_id == owner_id(actor), Alert.read_at.is_(None))
         .values(read_at=now)
     )
     count = db.session.execute(statement).rowcount
@@ -129,12 +125,6 @@ def pending_count(actor: Actor) -> int:
     """Alerts not e-mailed yet (admins only)."""
     require(Action.view_admin, Subject(role=actor.role))
     return db.session.scalar(select(func.count(Alert.id)).where(Alert.emailed_at.is_(None))) or 0
-
-
-def _user_id(actor: Actor) -> int:
-    if actor.id is None:
-        raise NotAllowed(_("Only a signed-in user has an inbox."))
-    return actor.id
 
 
 # --- where an alert leads ---------------------------------------------------------------------

@@ -38,7 +38,7 @@ from grants.alerts.scan.statements import inserts
 from grants.awards.models import Grant
 from grants.core import audit
 from grants.core.actors import Actor, SystemActor
-from grants.core.db import dialect_name
+from grants.core.db import dialect_name, use_case
 from grants.core.errors import NotAllowed
 from grants.core.identity import Role
 from grants.core.models import utcnow
@@ -118,6 +118,7 @@ class Plan:
         return None if self.since is None else self.changed
 
 
+@use_case
 def scan(actor: Actor, today: date) -> ScanReport:
     """Create every alert due on `today` that does not exist yet; flag and clear overdue."""
     if not isinstance(actor, SystemActor):

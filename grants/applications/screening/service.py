@@ -9,12 +9,14 @@ from grants.applications.models import Application
 from grants.applications.service import locked, stored_trace
 from grants.core import audit
 from grants.core.actors import Actor
+from grants.core.db import use_case
 from grants.core.models import utcnow
 from grants.core.permissions import Action, Subject, require
 from grants.core.states import ApplicationState, transition
 from grants.extensions import db
 
 
+@use_case
 def screen(actor: Actor, application_id: int) -> Application:
     """Submitted -> screened eligible or ineligible, as the stored eligibility trace says."""
     require(Action.screen_application, Subject(role=actor.role))

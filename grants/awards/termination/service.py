@@ -15,6 +15,7 @@ from grants.awards.queries import get_grant, require_on_grant
 from grants.awards.service import lock_grant, lock_milestones
 from grants.core import audit
 from grants.core.actors import Actor
+from grants.core.db import use_case
 from grants.core.errors import RuleViolation
 from grants.core.models import utcnow
 from grants.core.permissions import Action
@@ -48,6 +49,7 @@ def plan(grant: Grant) -> TerminationPlan:
     return _plan(list(grant.milestones), released)
 
 
+@use_case
 def terminate(actor: Actor, grant_id: int, reason: str, today: date) -> Grant:
     """End an active or suspended grant; one transaction, audited."""
     grant = get_grant(grant_id)

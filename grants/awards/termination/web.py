@@ -40,7 +40,6 @@ def terminate(grant_id: int) -> tuple[str, int] | Response:
         try:
             terminations.terminate(actor(), grant_id, form.reason.data or "", _today())
         except RuleViolation as error:
-            db.session.rollback()
             apply_errors(form, error)
         else:
             flash(_("The grant was terminated. Its remaining tranches were cancelled."), "success")

@@ -13,6 +13,7 @@ from grants.awards.queries import Reviewed, get_grant, reviewer_conflicts
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.conflicts import Reasons
+from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.identity import Role
 from grants.core.permissions import Action, Subject, require
@@ -25,6 +26,7 @@ NOTE_MAX = 500
 _OPEN_STATES = frozenset({GrantState.active, GrantState.suspended})
 
 
+@use_case
 def assign_reviewer(actor: Actor, grant_id: int, reviewer_id: int) -> ReviewerAssignment:
     """Assign an active, non-conflicted reviewer; a conflicted one is refused with the reasons."""
     require(Action.assign_reviewers, Subject(role=actor.role))
@@ -49,6 +51,7 @@ def assign_reviewer(actor: Actor, grant_id: int, reviewer_id: int) -> ReviewerAs
     return assignment
 
 
+@use_case
 def unassign_reviewer(actor: Actor, grant_id: int, reviewer_id: int) -> None:
     require(Action.assign_reviewers, Subject(role=actor.role))
     grant = _open_grant(grant_id)
@@ -75,6 +78,7 @@ def candidates(grant: Grant) -> Reviewed:
     return [(user, found[user.id]) for user in users]
 
 
+@use_case
 def declare_conflict(
     actor: Actor, organization_id: int | None, grant_id: int | None, note: str
 ) -> ConflictDeclaration:

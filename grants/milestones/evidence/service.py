@@ -27,6 +27,7 @@ from grants.awards.models import EvidenceFile, EvidenceSubmission, Milestone
 from grants.awards.queries import _evidence_subject, grant_subject, require_on_grant, stages_of
 from grants.core import audit
 from grants.core.actors import Actor
+from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.permissions import Action, Reason, decide, require
 from grants.core.states import (
@@ -72,6 +73,7 @@ class _Checked:
     data: bytes
 
 
+@use_case
 def submit_evidence(
     actor: Actor,
     milestone_id: int,

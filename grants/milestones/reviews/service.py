@@ -17,6 +17,7 @@ from grants.awards.rules import decide_round, quorum_of
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.conflicts import GrantParties, conflict_reasons
+from grants.core.db import use_case
 from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.core.identity import Role
 from grants.core.models import utcnow
@@ -28,6 +29,7 @@ COMMENT_MAX = 5_000
 _COMMENT_REQUIRED = frozenset({ReviewDecision.request_changes, ReviewDecision.reject})
 
 
+@use_case
 def decide(
     actor: Actor,
     milestone_id: int,

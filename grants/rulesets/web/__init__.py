@@ -273,7 +273,6 @@ def publish(ruleset_id: int) -> tuple[str, int] | Response:
                 actor(), ruleset.id, form.effective_from.data, _today(), form.title.data
             )
         except (RuleViolation, Conflict) as error:  # Conflict: copied from an older version
-            db.session.rollback()
             apply_errors(form, error)
         else:
             message = _(
