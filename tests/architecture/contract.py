@@ -146,9 +146,14 @@ def _purity(module: Module, at: str, name: str, reached: list[Module]) -> list[s
     return [f"{at}: pure module {module.name} imports {t.name}" for t in reached if not is_pure(t)]
 
 
+def is_inner(module: Module) -> bool:
+    """A feature's module behind the edges: use cases, read models, rules, helpers."""
+    return module.feature not in (None, "core") and not is_edge(module)
+
+
 def _ambient(module: Module, at: str, name: str, names: list[str]) -> list[str]:
-    """Use cases and read models take the request's state as arguments."""
-    if module.leaf not in ("service", "queries"):
+    """Use cases, read models and their helpers take the request's state as arguments."""
+    if not is_inner(module):
         return []
     read = sorted(set(names) & AMBIENT.get(name, set()))
     return [f"{at}: {module.name} reads {r} from {name}" for r in read]
@@ -186,8 +191,8 @@ def _edge_writes(module: Module, where: str) -> list[str]:
 
 
 def _config_reads(module: Module, where: str) -> list[str]:
-    """Settings come in as arguments: no current_app.config in a use case or read model."""
-    if module.leaf not in ("service", "queries"):
+    """Settings come in as arguments: no current_app.config behind the edges."""
+    if not is_inner(module):
         return []
     return [
         f"{where}:{node.lineno}: {module.name} reads current_app.config"
