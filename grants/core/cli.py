@@ -9,11 +9,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from grants.core.errors import DomainError
+from grants.core.i18n import translate
 
 grants_cli = AppGroup("grants", help="Milestone grants administration.")
+
+
+def cli_locale() -> str:
+    """The command line speaks the installation's default language."""
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 @contextmanager
@@ -21,9 +28,10 @@ def clear_errors() -> Iterator[None]:
     try:
         yield
     except DomainError as error:
-        lines = [error.message] + [
+        locale = cli_locale()
+        lines = [translate(error.message, locale)] + [
             f"  {field}: {message}"
-            for field, messages in error.fields.items()
+            for field, messages in translate(error.fields, locale).items()
             for message in messages
         ]
         raise click.ClickException("\n".join(lines)) from error
