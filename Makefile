@@ -7,7 +7,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: run install install-dev test test-sqlite test-postgres lint fmt i18n-extract i18n-compile migrate clean
+.PHONY: run install install-dev test test-fast test-sqlite test-postgres lint fmt i18n-extract i18n-compile migrate clean
 
 # --- set-up -----------------------------------------------------------------
 $(BIN)/python:
@@ -31,6 +31,10 @@ run: install
 
 # --- checks -------------------------------------------------------------------
 test: install lint test-sqlite test-postgres
+
+# The pure modules' tests and the import contract: seconds, no database.
+test-fast: install
+	$(BIN)/python -m pytest -q -m pure
 
 test-sqlite: install
 	$(BIN)/python -m pytest -q

@@ -107,3 +107,23 @@ def runner(app: Flask):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+# `make test-fast`: the tests of the pure modules (core's pure ones, the rules engine, every
+# feature's rules.py) and of the import contract, which need no app and no database.
+PURE_CORE = {"calendar", "charts", "conflicts", "money", "permissions", "problems", "states"}
+APP_FIXTURES = {"app", "_app", "client", "runner", "database_url"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        parts = item.path.resolve().relative_to(tests).parts
+        if _pure_path(parts) and not APP_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.pure)
+
+
+def _pure_path(parts: tuple[str, ...]) -> bool:
+    if parts[0] in ("rules", "architecture") or parts[-1] == "test_rules.py":
+        return True
+    return parts[0] == "core" and len(parts) == 2 and parts[1][5:-3] in PURE_CORE

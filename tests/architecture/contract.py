@@ -11,6 +11,7 @@ import ast
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 # Pure modules: no framework, no database, and only other pure modules of the project.
@@ -77,9 +78,14 @@ def modules(root: Path) -> list[Module]:
         parts = list(path.relative_to(root).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts.pop()
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        found.append(Module(".".join(parts), path, tree))
+        found.append(Module(".".join(parts), path, _parsed(path.read_text(encoding="utf-8"))))
     return found
+
+
+@cache
+def _parsed(source: str) -> ast.Module:
+    """Parsed once per content: the planted-violation trees share every unchanged module."""
+    return ast.parse(source)
 
 
 def is_pure(module: Module) -> bool:
