@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from grants.core.problems import N_
+
 TOKYO = ZoneInfo("Asia/Tokyo")
+
+# Japanese eras people still write dates in: first day, last day (None: still running).
+_ERAS = {
+    "令和": (date(2019, 5, 1), None),
+    "R": (date(2019, 5, 1), None),
+    "平成": (date(1989, 1, 8), date(2019, 4, 30)),
+    "H": (date(1989, 1, 8), date(2019, 4, 30)),
+}
+_WESTERN = re.compile(
+    r"(\d{4})(?:-(\d{1,2})-(\d{1,2})|/(\d{1,2})/(\d{1,2})|年(\d{1,2})月(\d{1,2})日?)"
+)
+_ERA = re.compile(
+    r"(令和|平成|R|H)(\d{1,2}|元)(?:[./-](\d{1,2})[./-](\d{1,2})|年(\d{1,2})月(\d{1,2})日?)"
+)
+ACCEPTED_DAY = N_(
+    "Not a valid date value. Enter a date such as 2026-04-01, 2026/04/01, 令和8年4月1日 or R8.4.1."
+)
 
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -43,6 +64,33 @@ def format_date(d: date, locale: str) -> str:
     if locale.startswith("ja"):
         return f"{d.year}年{d.month}月{d.day}日"
     return f"{d.day} {_EN_MONTHS[d.month - 1]} {d.year}"
+
+
+def parse_day(text: str) -> date:
+    """A date as a Japanese user types it: 2026-04-01, 2026/04/01, 2026年4月1日, 令和8年4月1日,
+    R8.4.1 (平成 and H too; 元年 is year 1), full width read as plain. Raises ValueError
+    with a Problem."""
+    body = unicodedata.normalize("NFKC", text).strip().upper().replace(" ", "")
+    if match := _WESTERN.fullmatch(body):
+        year, *parts = match.groups()
+        return _day(int(year), [p for p in parts if p is not None])
+    if match := _ERA.fullmatch(body):
+        era, year, *parts = match.groups()
+        first, last = _ERAS[era]
+        day = _day(first.year + (1 if year == "元" else int(year)) - 1, [p for p in parts if p])
+        if day < first or (last is not None and day > last):
+            raise ValueError(N_("Not a valid date value: there is no such day in that era."))
+        return day
+    raise ValueError(ACCEPTED_DAY)
+
+
+def _day(year: int, month_day: list[str]) -> date:
+    try:
+        return date(year, int(month_day[0]), int(month_day[1]))
+    except ValueError:
+        raise ValueError(
+            N_("Not a valid date value: there is no such day in the calendar.")
+        ) from None
 
 
 def days_overdue(overdue_since: date | None, today: date) -> int:

@@ -12,14 +12,21 @@ from grants.core.text import figure
 # The largest amount any form or API field takes (1,000兆円): above every budget pool, and
 # sums of many such amounts stay far below a BIGINT column's limit.
 YEN_MAX = 10**15
+# What a form says when it cannot read an amount (the same examples in every form).
+ACCEPTED_YEN = N_(
+    "Enter a whole number of yen, e.g. 150,000,000, 1億5千万, 一億五千万, 15,000万 or 1.5億."
+)
 
 # Japanese large-number units, largest first: 兆 = 10^12, 億 = 10^8, 万 = 10^4.
 _JA_UNITS = ((10**12, "兆"), (10**8, "億"), (10**4, "万"))
 
 _NUMBER = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
-_YEN = re.compile(rf"(?:({_NUMBER})兆)?(?:({_NUMBER})億)?(?:({_NUMBER})万)?({_NUMBER})?")
+_KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4}
+_KANJI_DIGITS |= {"五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
+_BIG_UNITS = {"兆": 10**12, "億": 10**8, "万": 10**4}
+_TOKEN = re.compile(rf"({_NUMBER})|([{''.join(_KANJI_DIGITS)}]+)|([十百千])|([万億兆])")
 _YEN_AFFIXES = re.compile(r"^¥\s*|\s*円$")  # NFKC has made ￥ a ¥
-_UNITS = (10**12, 10**8, 10**4, 1)
 _GROUP = 10**4  # a group after a larger unit counts less than one of that unit
 _DIGITS_MAX = 20  # more digits than any amount up to YEN_MAX has
 _RATIO = re.compile(r"([0-9]+)\s*/\s*([0-9]+)|([0-9]+(?:\.[0-9]+)?|\.[0-9]+)")
@@ -29,15 +36,17 @@ _RATIO_MAX = 40
 def parse_yen(text: str) -> int:
     """Whole yen as a Japanese user types them; raises ValueError (with a Problem).
 
-    "1,000,000", "１，０００", "¥500,000,000", "7億円", "1,000万", "7億5,000万", "1.5億": full
-    width is read as plain (NFKC), ¥ / ￥ before and 円 after are optional, commas only
-    group thousands, and 兆 / 億 / 万 come largest first, each lower group under 10,000.
+    "1,000,000", "１，０００", "¥500,000,000", "7億円", "1,000万", "7億5,000万", "1.5億",
+    "1億5千万", "一億五千万円", "150百万円": full width is read as plain (NFKC), ¥ / ￥ before
+    and 円 after are optional, commas only group thousands, 兆 / 億 / 万 come largest first,
+    each lower group under 10,000, and inside a group 千 / 百 / 十 come largest first, with
+    arabic or kanji numerals before them.
     """
     body = _YEN_AFFIXES.sub("", unicodedata.normalize("NFKC", text).strip())
     negative = body.startswith(("-", "−"))
     total = _amount(body[1:] if negative else body)
     if total is None:
-        raise ValueError(N_("Enter a whole number of yen, e.g. 50,000,000, 5億 or 7億5,000万."))
+        raise ValueError(ACCEPTED_YEN)
     if negative and total:
         raise ValueError(N_("Enter a whole number of yen, zero or more."))
     if total > YEN_MAX:
@@ -49,13 +58,64 @@ def parse_yen(text: str) -> int:
 
 def _amount(body: str) -> Fraction | None:
     """The amount `body` writes ("7億5,000万" is 7 x 10^8 + 5,000 x 10^4), or None."""
-    match = _YEN.fullmatch(body)
-    if match is None:
+    tokens = _tokens(body)
+    if not tokens:
         return None
-    counts = [(_number(n), unit) for n, unit in zip(match.groups(), _UNITS, strict=True) if n]
-    if not counts or any(count >= _GROUP for count, _unit in counts[1:]):
+    total, group, last_big = Fraction(0), [], None
+    for token in tokens:
+        if token not in _BIG_UNITS:
+            group.append(token)
+            continue
+        big = _BIG_UNITS[token]
+        value = _group(group)
+        if value is None or (last_big is not None and (big >= last_big or value >= _GROUP)):
+            return None
+        total, group, last_big = total + value * big, [], big
+    if group:
+        value = _group(group)
+        if value is None or (last_big is not None and value >= _GROUP):
+            return None
+        total += value
+    return total
+
+
+def _tokens(body: str) -> list[str] | None:
+    """Numbers, kanji numerals and units, or None when anything else is in `body`."""
+    found, position = [], 0
+    for match in _TOKEN.finditer(body):
+        if match.start() != position:
+            return None
+        found.append(match.group())
+        position = match.end()
+    return found if position == len(body) else None
+
+
+def _group(tokens: list[str]) -> Fraction | None:
+    """A group under one 兆 / 億 / 万 ("5千", "150百", "二千二十六", "12,000"), or None."""
+    if not tokens:
         return None
-    return sum((count * unit for count, unit in counts), Fraction(0))
+    value, pending, last_small = Fraction(0), None, None
+    for token in tokens:
+        if token in _SMALL_UNITS:
+            unit = _SMALL_UNITS[token]
+            if last_small is not None and unit >= last_small:
+                return None
+            value += (1 if pending is None else pending) * unit
+            pending, last_small = None, unit
+        elif pending is not None:
+            return None  # two numbers in a row
+        else:
+            pending = _kanji(token) if token[0] in _KANJI_DIGITS else _number(token)
+    if pending is not None:
+        if last_small is not None and pending >= last_small:
+            return None
+        value += pending
+    return value
+
+
+def _kanji(digits: str) -> Fraction:
+    """Kanji numerals read digit by digit, as in 二〇二六."""
+    return Fraction(int("".join(str(_KANJI_DIGITS[d]) for d in digits[: _DIGITS_MAX + 1])))
 
 
 def _number(digits: str) -> Fraction:

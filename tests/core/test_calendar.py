@@ -11,8 +11,10 @@ from grants.core.calendar import (
     fiscal_year_label,
     fiscal_years,
     format_date,
+    parse_day,
     tokyo_today,
 )
+from grants.core.problems import Problem
 
 
 @pytest.mark.parametrize(
@@ -75,3 +77,48 @@ def test_tokyo_today_converts_aware_instants(now: datetime, today: date) -> None
 def test_tokyo_today_refuses_naive_datetimes() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         tokyo_today(datetime(2026, 4, 1, 9, 0))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-04-01", date(2026, 4, 1)),
+        ("2026/04/01", date(2026, 4, 1)),
+        ("2026/4/1", date(2026, 4, 1)),
+        ("2026年4月1日", date(2026, 4, 1)),
+        ("令和8年4月1日", date(2026, 4, 1)),
+        ("令和8年4月1", date(2026, 4, 1)),
+        ("R8.4.1", date(2026, 4, 1)),
+        ("r8/4/1", date(2026, 4, 1)),
+        ("Ｒ８．４．１", date(2026, 4, 1)),
+        ("令和 8年 4月 1日", date(2026, 4, 1)),
+        ("令和元年5月1日", date(2019, 5, 1)),
+        ("平成31年4月30日", date(2019, 4, 30)),
+        ("H1.1.8", date(1989, 1, 8)),
+        ("２０２６－０４－０１", date(2026, 4, 1)),
+    ],
+)
+def test_a_day_reads_as_people_in_japan_write_it(text: str, expected: date) -> None:
+    assert parse_day(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "Enter a date such as 2026-04-01"),
+        ("tomorrow", "Enter a date such as 2026-04-01"),
+        ("2026.04.01", "Enter a date such as 2026-04-01"),
+        ("01/04/2026", "Enter a date such as 2026-04-01"),
+        ("R8.4", "Enter a date such as 2026-04-01"),
+        ("2026-4/1", "Enter a date such as 2026-04-01"),
+        ("令和1年4月30日", "no such day in that era"),  # 令和 began on 1 May 2019
+        ("H31.5.1", "no such day in that era"),
+        ("2026-02-30", "no such day in the calendar"),
+        ("R8.13.1", "no such day in the calendar"),
+    ],
+)
+def test_anything_else_is_refused_with_the_accepted_forms(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as caught:
+        parse_day(text)
+    assert isinstance(caught.value.args[0], Problem)
+    assert "Not a valid date value" in caught.value.args[0]

@@ -120,6 +120,18 @@ def test_ratio_text_is_stored_in_plain_characters() -> None:
         ("１０億", 10**9),
         ("1,000兆", YEN_MAX),
         ("0" * 5000 + "1", 1),
+        # as the issue writes them: each is 1億5千万円
+        ("一億五千万円", 150_000_000),
+        ("1億5千万円", 150_000_000),
+        ("150百万円", 150_000_000),
+        ("１億５千万円", 150_000_000),
+        ("15,000万円", 150_000_000),
+        ("千五百万", 15_000_000),
+        ("二千二十六", 2026),
+        ("二〇二六", 2026),
+        ("3千2百万", 32_000_000),
+        ("十万", 100_000),
+        ("五兆", 5 * 10**12),
         ("-0", 0),  # nothing, whatever its sign
     ],
 )
@@ -150,6 +162,12 @@ def test_parse_yen_reads_amounts_as_typed(text: str, expected: int) -> None:
         ("7億12,000万", "Enter a whole number of yen"),  # 1.2億 written under 億
         ("1万10000", "Enter a whole number of yen"),
         ("1 000", "Enter a whole number of yen"),
+        ("百千", "Enter a whole number of yen"),  # small units out of order
+        ("5千5千", "Enter a whole number of yen"),
+        ("1千2000", "Enter a whole number of yen"),  # more than the 千 holds under it
+        ("五 千", "Enter a whole number of yen"),
+        ("1億一二三四五万", "Enter a whole number of yen"),  # a group of 12,345 under 億
+        ("壱万", "Enter a whole number of yen"),  # old-style numerals are not read
         ("-5", "zero or more"),
         ("−5", "zero or more"),
         ("－5億", "zero or more"),

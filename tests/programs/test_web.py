@@ -97,7 +97,9 @@ def test_nav_link_only_for_officers(client: FlaskClient) -> None:
 def test_officer_creates_a_programme(client: FlaskClient) -> None:
     _officer(client)
     page = client.get("/officer/programs/new").get_data(as_text=True)
-    assert 'type="checkbox"' in page and 'value="rare_disease"' in page and 'type="date"' in page
+    assert (
+        'type="checkbox"' in page and 'value="rare_disease"' in page and "R8.4.1" in page
+    )  # a date field that takes 令和 dates too
     assert "Antimicrobial resistance (AMR)" in page and "Regenerative medicine" in page
     response = post_form(client, "/officer/programs/new", FORM)
     assert response.status_code == 302
@@ -106,6 +108,19 @@ def test_officer_creates_a_programme(client: FlaskClient) -> None:
     assert program.code == "AMED-VC-7" and program.themes == ["rare_disease", "amr"]
     assert program.end_date == date(2031, 9, 30)
     assert db.session.query(AuditEvent).filter_by(action="program.create").count() == 1
+
+
+def test_dates_are_read_in_the_japanese_eras_too(client: FlaskClient) -> None:
+    _officer(client)
+    typed = {"application_opens": "令和8年4月1日", "application_closes": "R8.6.30"}
+    response = post_form(client, "/officer/programs/new", FORM | typed | {"end_date": "R13.9.30"})
+    assert response.status_code == 302
+    program = db.session.query(Program).one()
+    assert (program.application_opens, program.application_closes) == (
+        date(2026, 4, 1),
+        date(2026, 6, 30),
+    )
+    assert program.end_date == date(2031, 9, 30)
 
 
 def test_list_shows_names_in_the_current_locale(client: FlaskClient) -> None:
@@ -250,6 +265,11 @@ def test_bad_appropriation_input_re_renders_with_field_messages(
         ("7億5,000万", 750_000_000),
         ("1.5億", 150_000_000),
         ("1,000兆", 10**15),
+        ("一億五千万円", 150_000_000),
+        ("1億5千万円", 150_000_000),
+        ("150百万円", 150_000_000),
+        ("１億５千万円", 150_000_000),
+        ("15,000万円", 150_000_000),
     ],
 )
 def test_appropriations_are_read_as_japanese_users_type_them(
@@ -267,7 +287,7 @@ def test_appropriations_are_read_as_japanese_users_type_them(
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("1,0,0,0", "金額は円単位の整数で入力してください（例: 50,000,000、5億、7億5,000万）。"),
+        ("1,0,0,0", "金額は円単位の整数で入力してください（例: 150,000,000、1億5千万、"),
         ("1.5", "円未満の端数があります。"),
         ("-1億", "金額は0以上の円単位の整数で入力してください。"),
         ("1,000兆1", "金額が大きすぎます。"),

@@ -8,7 +8,6 @@ in a text area) before anything reaches a service.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,7 +26,9 @@ from wtforms import (
 )
 from wtforms import Form as WtForm
 from wtforms.validators import InputRequired, NumberRange
+from wtforms.widgets import TextInput
 
+from grants.core.calendar import parse_day
 from grants.core.db import ID_MAX
 from grants.core.errors import DomainError
 from grants.core.http.i18n import localise
@@ -130,7 +131,7 @@ class YenField(StringField):
 
     def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
         kwargs.setdefault(
-            "description", _l("A whole number of yen, e.g. 50,000,000, 5億 or 7億5,000万.")
+            "description", _l("A whole number of yen, e.g. 150,000,000, 1億5千万 or 1.5億.")
         )
         super().__init__(label, validators, **kwargs)
 
@@ -153,16 +154,27 @@ class YenField(StringField):
 
 
 class DayField(DateField):
-    """A date typed as 2026-04-01 or 2026/04/01, in plain or full-width digits."""
+    """A date typed as people in Japan write it (calendar.parse_day: 2026-04-01, 2026/04/01,
+    2026年4月1日, 令和8年4月1日, R8.4.1), in a text box that takes all of them."""
+
+    widget = TextInput()
 
     def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
-        super().__init__(label, validators, format=["%Y-%m-%d", "%Y/%m/%d"], **kwargs)
+        kwargs.setdefault("description", _l("For example 2026-04-01, 令和8年4月1日 or R8.4.1."))
+        super().__init__(label, validators, **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        super().process_formdata([unicodedata.normalize("NFKC", str(v)).strip() for v in valuelist])
+        text = str(valuelist[0]).strip() if valuelist else ""
+        self.raw_data = [text] if valuelist else []
+        self.data = None
+        if text:
+            try:
+                self.data = parse_day(text)
+            except ValueError as error:
+                raise ValueError(localise(problem_of(error))) from None
 
     def _value(self) -> str:
-        """ISO once read, as a date input needs it; otherwise as typed."""
+        """ISO once read; otherwise as typed."""
         return self.data.isoformat() if self.data else super()._value()
 
 
