@@ -298,5 +298,11 @@ def stages_of(milestones: Sequence[Milestone]) -> list[tuple[int, str]]:
     return [(m.sequence, str(m.state)) for m in milestones]
 
 
+def released_ids(grant_id: int) -> set[int]:
+    """The ids of the grant's milestones whose tranche is released."""
+    query = select(Disbursement.milestone_id).where(Disbursement.grant_id == grant_id)
+    return set(db.session.scalars(query))
+
+
 def disbursement_of(milestone_id: int) -> Disbursement | None:
     return db.session.scalar(select(Disbursement).where(Disbursement.milestone_id == milestone_id))

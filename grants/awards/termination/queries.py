@@ -6,14 +6,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from grants.awards.models import Disbursement, Grant, Milestone
-from grants.awards.queries import grant_subject, may_now
+from grants.awards.models import Grant, Milestone
+from grants.awards.queries import grant_subject, may_now, released_ids
 from grants.core.actors import Actor
 from grants.core.permissions import Action
 from grants.core.states import MilestoneState
-from grants.extensions import db
 
 
 @dataclass(frozen=True)
@@ -53,9 +50,3 @@ def plan_for(milestones: Iterable[Milestone], released: set[int]) -> Termination
     for milestone in cancelled:
         returned[milestone.fiscal_year] += milestone.tranche_amount
     return TerminationPlan(cancelled, dict(sorted(returned.items())))
-
-
-def released_ids(grant_id: int) -> set[int]:
-    """The ids of the grant's milestones whose tranche is released."""
-    query = select(Disbursement.milestone_id).where(Disbursement.grant_id == grant_id)
-    return set(db.session.scalars(query))

@@ -6,9 +6,9 @@ from datetime import date
 from typing import Any
 
 from grants.awards.models import Grant, Milestone
-from grants.awards.queries import get_grant, require_on_grant
+from grants.awards.queries import get_grant, released_ids, require_on_grant
 from grants.awards.service import lock_grant, lock_milestones
-from grants.awards.termination.queries import plan_for, released_ids
+from grants.awards.termination.queries import plan_for
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.db import use_case
