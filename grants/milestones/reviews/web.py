@@ -34,6 +34,7 @@ from grants.core.permissions import Action
 from grants.core.states import GrantState, ReviewDecision, label
 from grants.extensions import db
 from grants.milestones.assignments import service as assignments
+from grants.milestones.assignments.queries import declarations_of
 from grants.milestones.reviews import service as reviews
 
 bp = Blueprint("reviews", __name__)
@@ -171,7 +172,7 @@ def _grant_label(grant: Grant, locale: str) -> str:
 
 
 def _declarations() -> list[tuple[ConflictDeclaration, Organization | None, Grant | None]]:
-    declarations = assignments.declarations_of(actor())
+    declarations = declarations_of(actor())
     org_ids = {d.organization_id for d in declarations if d.organization_id is not None}
     grant_ids = {d.grant_id for d in declarations if d.grant_id is not None}
     orgs = {
