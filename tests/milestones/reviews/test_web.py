@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 
 from grants.accounts.models import User
@@ -24,6 +25,11 @@ from tests.support.matrix import refused, statuses
 from tests.support.web import login, login_english, post_form
 
 PDF = b"%PDF-1.7\n%%EOF\n"
+
+
+def uploads() -> Path:
+    """The app's upload folder, which the edges pass to the evidence service."""
+    return Path(current_app.config["UPLOAD_FOLDER"])
 
 
 def review_urls(app: Flask) -> list[tuple[str, str]]:
@@ -44,6 +50,7 @@ def submitted(world: GrantWorld, index: int = 0) -> Milestone:
         {0: "7.5"},
         [("assay.pdf", io.BytesIO(PDF), "application/pdf")],
         date(2026, 9, 1),
+        upload_folder=uploads(),
     )
     return milestone
 
