@@ -67,7 +67,7 @@ def split_field(milestone: Milestone) -> str:
     return f"new_split_{milestone.id}"
 
 
-def on_form(error: RuleViolation) -> RuleViolation:
+def _on_form(error: RuleViolation) -> RuleViolation:
     """The error with the service's keys as the form's field names: a new tranche the service
     reports under `new_split.<milestone id>` is the field `new_split_<milestone id>`."""
     fields = {key.replace(".", "_"): messages for key, messages in error.fields.items()}
@@ -123,7 +123,7 @@ def index(grant_id: int) -> tuple[str, int] | Response:
                     _today(),
                 )
             except RuleViolation as error:
-                apply_errors(form, on_form(error))
+                apply_errors(form, _on_form(error))
             else:
                 flash(_("The amendment was requested. An officer will decide."), "success")
                 return redirect(url_for("amendments.index", grant_id=grant_id))

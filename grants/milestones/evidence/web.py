@@ -119,7 +119,7 @@ def new(milestone_id: int) -> tuple[str, int] | Response:
                 upload_folder=_upload_folder(),
             )
         except RuleViolation as error:
-            apply_errors(form, on_form(error))
+            apply_errors(form, _on_form(error))
         else:
             flash(_("The evidence was submitted for review."), "success")
             return redirect(
@@ -146,7 +146,7 @@ def new(milestone_id: int) -> tuple[str, int] | Response:
     return page, 422 if failed else 200
 
 
-def on_form(error: RuleViolation) -> RuleViolation:
+def _on_form(error: RuleViolation) -> RuleViolation:
     """The error with the service's keys as the form's field names: the value measured for
     criterion i, which the service reports under `measured.<i>`, is the field `measured_<i>`."""
     fields = {key.replace(".", "_"): messages for key, messages in error.fields.items()}
