@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 
 import pytest
@@ -245,6 +246,7 @@ def test_award_refused_by_a_failing_rule_that_is_not_a_cap(app: Flask) -> None:
     _nothing_awarded(world.application, ApplicationState.screened_eligible)
     preview = awards.preview_award(world.application, TODAY)
     assert preview is not None and preview.refusals == caught.value.fields["award"]
+    assert said(copy.deepcopy(preview.refusals), "en") == said(preview.refusals, "en")
 
 
 def test_preview_matches_the_award(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 
 import pytest
@@ -121,6 +122,7 @@ def test_an_earlier_milestone_not_approved_blocks_the_release(app: Flask) -> Non
     error = _refusal(world, 1)
     assert "先行マイルストーンがすべて承認済み" in said(error.message)
     assert any("承認済みの先行マイルストーン: 1件中0件" in m for m in said(error.fields["gates"]))
+    assert said(copy.deepcopy(error.fields)) == said(error.fields)  # a copy says the same
 
 
 def test_a_review_quorum_not_reached_blocks_the_release(app: Flask) -> None:
