@@ -7,8 +7,10 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from grants.amendments import service as amendments
+from grants.amendments.queries import for_grant
 from grants.awards.models import Amendment
 from grants.awards.queries import visible_amendment, visible_grant
+from grants.core.errors import RuleViolation
 from grants.core.http.api import ApiBlueprint, DbId, Text, api_actor
 from grants.core.http.schemas import ErrorSchema, Yen, today
 from grants.core.states import AmendmentKind, AmendmentState
@@ -86,7 +88,7 @@ class AmendmentSchema(Schema):
 def list_amendments(grant_id: int) -> list[dict[str, Any]]:
     """The grant's amendment requests, newest first."""
     visible_grant(api_actor(), grant_id)
-    return [_data(amendment) for amendment in amendments.for_grant(grant_id)]
+    return [_data(amendment) for amendment in for_grant(grant_id)]
 
 
 @blp.post("/grants/<int:grant_id>/amendments")
@@ -104,16 +106,21 @@ def request_amendment(data: dict[str, Any], grant_id: int) -> dict[str, Any]:
     actor = api_actor()
     visible_grant(actor, grant_id)
     split = data.get("new_split")
-    amendment = amendments.request_amendment(
-        actor,
-        grant_id,
-        data["kind"],
-        data.get("milestone_id"),
-        data.get("new_due_date"),
-        {item["milestone_id"]: item["amount"] for item in split} if split is not None else None,
-        data["reason"],
-        today(),
-    )
+    try:
+        amendment = amendments.request_amendment(
+            actor,
+            grant_id,
+            data["kind"],
+            data.get("milestone_id"),
+            data.get("new_due_date"),
+            {item["milestone_id"]: item["amount"] for item in split} if split is not None else None,
+            data["reason"],
+            today(),
+        )
+    except RuleViolation as error:
+        # as documented: a milestone's new tranche under `new_split_<milestone id>`
+        fields = {key.replace(".", "_"): messages for key, messages in error.fields.items()}
+        raise RuleViolation(error.message, fields) from None
     return _data(amendment)
 
 

@@ -15,16 +15,16 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from grants.amendments import service as amendments
+from grants.amendments.queries import amendments_view, open_milestones
 from grants.awards.models import Amendment, Grant, Milestone
 from grants.awards.queries import grant_subject
-from grants.core import permissions
 from grants.core.calendar import tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import DayField, Form, YenField, apply_errors
 from grants.core.http.i18n import select_locale
 from grants.core.permissions import Action, require
-from grants.core.states import AmendmentKind, AmendmentState, GrantState, label
+from grants.core.states import AmendmentKind, label
 from grants.extensions import db
 
 bp = Blueprint("amendments", __name__)
@@ -67,6 +67,13 @@ def split_field(milestone: Milestone) -> str:
     return f"new_split_{milestone.id}"
 
 
+def _on_form(error: RuleViolation) -> RuleViolation:
+    """The error with the service's keys as the form's field names: a new tranche the service
+    reports under `new_split.<milestone id>` is the field `new_split_<milestone id>`."""
+    fields = {key.replace(".", "_"): messages for key, messages in error.fields.items()}
+    return RuleViolation(error.message, fields)
+
+
 def request_form(open_ones: list[Milestone], **kwargs: Any) -> RequestForm:
     """The request form with one amount field per open milestone (for a re-split)."""
     locale = select_locale()
@@ -99,7 +106,7 @@ def index(grant_id: int) -> tuple[str, int] | Response:
     require(Action.view_grant, subject)
     if request.method == "POST":
         require(Action.request_amendment, subject)
-    open_ones = amendments.open_milestones(grant)
+    open_ones = open_milestones(grant)
     form = request_form(open_ones)
     if form.validate_on_submit():
         split = _split(form, open_ones) if form.kind.data == AmendmentKind.resplit else None
@@ -116,7 +123,7 @@ def index(grant_id: int) -> tuple[str, int] | Response:
                     _today(),
                 )
             except RuleViolation as error:
-                apply_errors(form, error)
+                apply_errors(form, _on_form(error))
             else:
                 flash(_("The amendment was requested. An officer will decide."), "success")
                 return redirect(url_for("amendments.index", grant_id=grant_id))
@@ -144,7 +151,7 @@ def decide(amendment_id: int) -> tuple[str, int] | Response:
             flash(_("The amendment was decided."), "success")
             return redirect(url_for("amendments.index", grant_id=grant_id))
     grant = db.get_or_404(Grant, grant_id)
-    return _page(grant, request_form(amendments.open_milestones(grant)), {amendment_id: form})
+    return _page(grant, request_form(open_milestones(grant)), {amendment_id: form})
 
 
 @bp.post("/amendments/<int:amendment_id>/withdraw")
@@ -171,32 +178,26 @@ def _split(form: RequestForm, open_ones: list[Milestone]) -> dict[int, int]:
 def _page(
     grant: Grant, form: RequestForm, decide_forms: dict[int, DecideForm] | None = None
 ) -> tuple[str, int]:
-    user = actor()
-    subject = grant_subject(user, grant)
-    rows = amendments.for_grant(grant.id)
-    officer = permissions.decide(Action.decide_amendment, subject).allowed
-    forms = decide_forms or {}
-    if officer:
-        for row in rows:
-            if row.state == AmendmentState.requested and row.id not in forms:
-                forms[row.id] = DecideForm(prefix=f"a{row.id}", formdata=None)
-    open_ones = amendments.open_milestones(grant)
+    view = amendments_view(actor(), grant)
+    forms = {
+        amendment_id: (decide_forms or {}).get(amendment_id)
+        or DecideForm(prefix=f"a{amendment_id}", formdata=None)
+        for amendment_id in view.decidable
+    }
     page = render_template(
         "amendments/index.html",
+        view=view,
         grant=grant,
-        rows=rows,
+        rows=view.rows,
         milestones={m.id: m for m in grant.milestones},
-        open_ones=open_ones,
         split_fields=[
-            (m, getattr(form, split_field(m))) for m in open_ones if hasattr(form, split_field(m))
+            (m, getattr(form, split_field(m)))
+            for m in view.open_ones
+            if hasattr(form, split_field(m))
         ],
         form=form,
         decide_forms=forms,
         withdraw_form=WithdrawForm(),
-        can_request=permissions.decide(Action.request_amendment, subject).allowed
-        and grant.state == GrantState.active
-        and bool(open_ones),
-        user_id=user.id,
         iso_day=date.fromisoformat,
         # the form's parts are headed by the kinds' own names, as the requests are
         kind_labels={kind.value: label(kind, select_locale()) for kind in AmendmentKind},

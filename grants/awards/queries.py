@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, exists, false, select
 from sqlalchemy.orm import selectinload
 
@@ -30,38 +29,40 @@ from grants.awards.models import (
     Review,
     ReviewerAssignment,
 )
-from grants.awards.rules import quorum_of
+from grants.awards.rules import grant_allows, quorum_of
 from grants.core.actors import Actor
 from grants.core.conflicts import Candidate, ConflictReason, GrantParties, conflict_reasons
 from grants.core.errors import NotAllowed, NotFound
 from grants.core.identity import Role
 from grants.core.permissions import Action, Reason, Subject, decide, require
-from grants.core.states import (
-    AmendmentState,
-    GrantState,
-    awaits_earlier_milestone,
-)
+from grants.core.problems import N_
+from grants.core.states import AmendmentState, awaits_earlier_milestone
 from grants.extensions import db
 
 
 def get_grant(grant_id: int) -> Grant:
     grant = db.session.get(Grant, grant_id)
     if grant is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     return grant
 
 
 def get_milestone(milestone_id: int) -> Milestone:
     milestone = db.session.get(Milestone, milestone_id)
     if milestone is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     return milestone
 
 
 def grant_subject(
-    actor: Actor, grant: Grant, milestone: Milestone | None = None, state: str | None = None
+    actor: Actor,
+    grant: Grant,
+    milestone: Milestone | None = None,
+    state: str | None = None,
+    released: bool = False,
 ) -> Subject:
-    """The actor's relation to `grant` (and to `milestone`, whose state is used by default)."""
+    """The actor's relation to `grant` (and to `milestone`, whose state is used by default;
+    `released`: its tranche is out already, which only the disbursement rows tell)."""
     assigned = _is_assigned(actor, grant)
     return Subject(
         role=actor.role,
@@ -72,6 +73,8 @@ def grant_subject(
         is_reviewer_of_milestone=milestone is not None
         and (assigned or _has_reviewed(actor, milestone)),
         state=state if state is not None else (str(milestone.state) if milestone else None),
+        grant_state=str(grant.state),
+        is_released=released,
     )
 
 
@@ -181,15 +184,15 @@ def visible_grant(user: User, grant_id: int) -> tuple[Grant, Subject]:
     subject = grant_subject(user, grant)
     if not decide(Action.view_grant, subject).allowed:
         if lists_every_grant(user):
-            raise NotAllowed(_("You may not open this grant."))
-        raise NotFound(_("Not found."))
+            raise NotAllowed(N_("You may not open this grant."))
+        raise NotFound(N_("Not found."))
     return grant, subject
 
 
 def visible_milestone(user: User, milestone_id: int) -> tuple[Milestone, Subject]:
     milestone = db.session.get(Milestone, milestone_id)
     if milestone is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     grant, _subject = visible_grant(user, milestone.grant_id)
     return milestone, grant_subject(user, grant, milestone)
 
@@ -197,7 +200,7 @@ def visible_milestone(user: User, milestone_id: int) -> tuple[Milestone, Subject
 def visible_investment(user: User, investment_id: int) -> Investment:
     investment = db.session.get(Investment, investment_id)
     if investment is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     visible_grant(user, investment.grant_id)
     return investment
 
@@ -205,7 +208,7 @@ def visible_investment(user: User, investment_id: int) -> Investment:
 def visible_amendment(user: User, amendment_id: int) -> Amendment:
     amendment = db.session.get(Amendment, amendment_id)
     if amendment is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     visible_grant(user, amendment.grant_id)
     return amendment
 
@@ -215,7 +218,7 @@ def require_role(user: User, action: Action) -> None:
     the rest)."""
     reason = decide(action, Subject(role=user.role)).reason
     if reason in (Reason.role, Reason.separation_of_duties):
-        raise NotAllowed(_("Your role may not do this."))
+        raise NotAllowed(N_("Your role may not do this."))
 
 
 def pending_for_grant(grant_id: int) -> list[Amendment]:
@@ -266,6 +269,12 @@ def quorum_outlook(grant: Grant) -> QuorumOutlook:
     return QuorumOutlook(quorum, len(eligible_reviewer_ids(grant)))
 
 
+def may_now(action: Action, subject: Subject) -> bool:
+    """Whether the actor may do `action` on the subject's grant now: the permission table
+    says who, awards.rules.GRANT_STATES in which states of the grant."""
+    return decide(action, subject).allowed and grant_allows(action, subject.grant_state or "")
+
+
 def takes_evidence(
     subject: Subject, grant_state: str, sequence: int, stages: Sequence[tuple[int, str]]
 ) -> bool:
@@ -274,8 +283,8 @@ def takes_evidence(
 
     `subject` holds the milestone's state; `stages` are the grant's (sequence, state) pairs.
     """
-    relation = _evidence_subject(subject, sequence, stages)
-    return grant_state == GrantState.active and decide(Action.submit_evidence, relation).allowed
+    relation = replace(_evidence_subject(subject, sequence, stages), grant_state=grant_state)
+    return may_now(Action.submit_evidence, relation)
 
 
 def _evidence_subject(
@@ -287,6 +296,12 @@ def _evidence_subject(
 def stages_of(milestones: Sequence[Milestone]) -> list[tuple[int, str]]:
     """A grant's milestones as the (sequence, state) pairs the staging rules read."""
     return [(m.sequence, str(m.state)) for m in milestones]
+
+
+def released_ids(grant_id: int) -> set[int]:
+    """The ids of the grant's milestones whose tranche is released."""
+    query = select(Disbursement.milestone_id).where(Disbursement.grant_id == grant_id)
+    return set(db.session.scalars(query))
 
 
 def disbursement_of(milestone_id: int) -> Disbursement | None:

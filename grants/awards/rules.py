@@ -1,11 +1,39 @@
-"""Outcome of a milestone review round from the eligible reviewers' decisions."""
+"""Outcome of a milestone review round from the eligible reviewers' decisions, and the grant
+states in which each action on a grant can happen."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
-from grants.core.states import MilestoneState, ReviewDecision
+from grants.core.permissions import Action
+from grants.core.states import (
+    GRANT_TRANSITIONS,
+    RUNNING,
+    GrantState,
+    MilestoneState,
+    ReviewDecision,
+)
+
+# The grant states in which an action on the grant's milestones, reviewers or money can
+# happen: the use cases refuse the others with a Conflict in their own words, and pages offer
+# the action only then. (release_tranche checks its grant in the permission table.)
+_ACTIVE: Final = frozenset({GrantState.active})
+GRANT_STATES: Final[Mapping[Action, frozenset[GrantState]]] = {
+    Action.submit_evidence: _ACTIVE,
+    Action.review_milestone: _ACTIVE,
+    Action.request_amendment: _ACTIVE,
+    Action.assign_reviewers: frozenset(RUNNING),
+    Action.record_investment: frozenset(RUNNING),
+    Action.terminate_grant: frozenset(
+        state for state, targets in GRANT_TRANSITIONS.items() if GrantState.terminated in targets
+    ),
+}
+
+
+def grant_allows(action: Action, grant_state: str) -> bool:
+    """Whether a grant in `grant_state` takes `action` now (GRANT_STATES)."""
+    return grant_state in GRANT_STATES[action]
 
 
 def decide_round(decisions: Sequence[ReviewDecision], quorum: int) -> MilestoneState | None:

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +21,7 @@ from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.models import utcnow
 from grants.core.permissions import Action, Subject, require
+from grants.core.problems import N_, Problem
 from grants.core.states import ApplicationState, GrantState, MilestoneState, transition
 from grants.extensions import db
 from grants.programs.models import BudgetPool, Program
@@ -39,10 +38,10 @@ def reject(actor: Actor, application_id: int, reason: str) -> Application:
     require(Action.reject_application, Subject(role=actor.role))
     reason = (reason or "").strip()
     if not reason:
-        message = _("Give the reason for the decision.")
+        message = N_("Give the reason for the decision.")
         raise RuleViolation(message, {"reason": [message]})
     if len(reason) > REASON_MAX:
-        message = _("At most %(n)d characters.", n=REASON_MAX)
+        message = N_("At most %(n)d characters.", n=REASON_MAX)
         raise RuleViolation(message, {"reason": [message]})
     application = locked(application_id)
     before = {"state": str(application.state)}
@@ -66,7 +65,7 @@ def award(actor: Actor, application_id: int, today: date) -> Grant:
     transition(application.state, ApplicationState.awarded)  # refuse early: nothing computed
     ruleset = rulesets.in_force(application.program_id, today)
     if ruleset is None:
-        raise RuleViolation(_("No published rule set of this programme is in force today."))
+        raise RuleViolation(N_("No published rule set of this programme is in force today."))
     amount, trace = _subsidy(application, ruleset, today)
     planned = [m.tranche_amount for m in application.plan]
     tranches = reduced_tranches(planned, amount)
@@ -101,7 +100,7 @@ def award(actor: Actor, application_id: int, today: date) -> Grant:
     before = {"state": str(application.state)}
     application.state = ApplicationState.awarded
     application.updated_at = utcnow()
-    race = _("This application or grant number was awarded at the same time. Reload the queue.")
+    race = N_("This application or grant number was awarded at the same time. Reload the queue.")
     _flush(race)
     after = _award_after(application, grant, ruleset, planned, tranches, pools)
     audit.record(actor, "grant.award", grant, None, after)
@@ -120,7 +119,7 @@ class AwardPreview:
     amount: int
     tranches: list[int]
     trace: Trace
-    refusals: list[str]
+    refusals: list[Problem | RuleRefusal]
 
 
 def preview_award(application: Application, today: date) -> AwardPreview | None:
@@ -138,7 +137,7 @@ def _subsidy(application: Application, ruleset: RuleSet, today: date) -> tuple[i
     """The amount by the award rules; a failing block rule that is not a cap refuses the award."""
     amount, trace = _computed(application, ruleset, today)
     if refusals := _refusals(trace, amount):
-        raise RuleViolation(_("The award rules refuse this application."), {"award": refusals})
+        raise RuleViolation(N_("The award rules refuse this application."), {"award": refusals})
     return amount, trace
 
 
@@ -148,23 +147,36 @@ def _computed(application: Application, ruleset: RuleSet, today: date) -> tuple[
     return award_amount(rulesets.compiled(ruleset), facts)
 
 
-def _refusals(trace: Trace, amount: int) -> list[str]:
-    reasons = [
-        row.message.get(_locale(), row.rule_id) for row in trace.blocking if not _is_cap(row)
+class RuleRefusal(str):
+    """A failing award rule's message: English as a str, and said again in the reader's
+    language where it is shown (the trace row carries both; its rule id when it has none)."""
+
+    row: TraceRow
+
+    def __new__(cls, row: TraceRow) -> RuleRefusal:
+        refusal = super().__new__(cls, row.message.get("en", row.rule_id))
+        refusal.row = row
+        return refusal
+
+    def __getnewargs__(self) -> tuple[TraceRow]:  # type: ignore[override]
+        return (self.row,)
+
+    def localised(self, locale: str) -> str:
+        return self.row.message.get(locale, self.row.rule_id)
+
+
+def _refusals(trace: Trace, amount: int) -> list[Problem | RuleRefusal]:
+    reasons: list[Problem | RuleRefusal] = [
+        RuleRefusal(row) for row in trace.blocking if not _is_cap(row)
     ]
     if not reasons and amount <= 0:
-        reasons.append(_("The award amount comes to zero."))
+        reasons.append(N_("The award amount comes to zero."))
     return reasons
 
 
 def _is_cap(row: TraceRow) -> bool:
     """A failed upper bound on the requested subsidy only lowers the amount."""
     return row.rule_type in UPPER_BOUNDS and row.compared.get("fact") == "requested_subsidy"
-
-
-def _locale() -> str:
-
-    return str(get_locale() or "ja")
 
 
 def reduced_tranches(tranches: list[int], award: int) -> list[int]:
@@ -196,22 +208,24 @@ def _commit_to_pools(program_id: int, years: list[int], tranches: list[int]) -> 
     pools = {pool.fiscal_year: pool for pool in db.session.scalars(query)}
     problems = [_shortfall(year, pools.get(year), needed[year]) for year in sorted(needed)]
     if messages := [message for message in problems if message]:
-        raise RuleViolation(_("The budget pools cannot take these tranches."), {"budget": messages})
+        raise RuleViolation(
+            N_("The budget pools cannot take these tranches."), {"budget": messages}
+        )
     for year, amount in needed.items():
         pools[year].committed += amount
     return {year: pools[year].committed for year in sorted(needed)}
 
 
-def _shortfall(year: int, pool: BudgetPool | None, amount: int) -> str | None:
+def _shortfall(year: int, pool: BudgetPool | None, amount: int) -> Problem | None:
     if pool is None:
-        return _(
+        return N_(
             "FY%(year)d: there is no budget pool; %(amount)s yen are needed.",
             year=year,
             amount=f"{amount:,}",
         )
     short = pool.committed + pool.released + amount - pool.appropriation
     if short > 0:
-        return _(
+        return N_(
             "FY%(year)d: the budget pool is %(short)s yen short.", year=year, short=f"{short:,}"
         )
     return None
@@ -255,7 +269,7 @@ def _award_after(
     return after
 
 
-def _flush(race_message: str) -> None:
+def _flush(race_message: Problem) -> None:
     """Flush the new grant; a number or application taken concurrently is a conflict."""
     try:
         db.session.flush()
@@ -264,7 +278,7 @@ def _flush(race_message: str) -> None:
         raise Conflict(race_message) from None
 
 
-def _commit(race_message: str) -> None:
+def _commit(race_message: Problem) -> None:
     try:
         db.session.commit()
     except IntegrityError:
@@ -281,7 +295,7 @@ def lock_grant(grant_id: int) -> Grant:
         .execution_options(populate_existing=True)
     )
     if grant is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     return grant
 
 

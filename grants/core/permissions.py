@@ -15,7 +15,13 @@ from typing import Final
 from grants.core.errors import Conflict, NotAllowed
 from grants.core.identity import Role
 from grants.core.problems import N_, Problem
-from grants.core.states import AWAITING_EVIDENCE, ApplicationState, MilestoneState, StateLabel
+from grants.core.states import (
+    AWAITING_EVIDENCE,
+    ApplicationState,
+    GrantState,
+    MilestoneState,
+    StateLabel,
+)
 
 
 class Action(StrEnum):
@@ -60,6 +66,14 @@ class Reason(StrEnum):
     state = "state"
     separation_of_duties = "separation_of_duties"
     not_current_milestone = "not_current_milestone"
+    released = "released"
+    grant_state = "grant_state"
+
+
+# Refusals by the object's state (whoever asks): Conflict, not NotAllowed.
+_BY_STATE: Final = frozenset(
+    {Reason.state, Reason.not_current_milestone, Reason.released, Reason.grant_state}
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,8 @@ class Subject:
     submit_evidence and review_milestone, the application's for edit/submit/withdraw).
     `awaits_earlier_milestone`: for submit_evidence, an earlier milestone of the grant is
     not approved yet (states.awaits_earlier_milestone), so this one is not the current one.
+    `grant_state` is the state of the grant the object belongs to, and `is_released` says
+    that the milestone's tranche is out already (release_tranche).
     """
 
     role: Role
@@ -79,12 +95,27 @@ class Subject:
     is_reviewer_of_milestone: bool = False
     state: str | None = None
     awaits_earlier_milestone: bool = False
+    grant_state: str | None = None
+    is_released: bool = False
 
 
 @dataclass(frozen=True)
 class Decision:
+    """`reason` is the first refusal in the table's order; `reasons` are all of them."""
+
     allowed: bool
     reason: Reason
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def state_allows(self) -> bool:
+        """No check on the object's state refuses (a page says so apart from who asks)."""
+        return not _BY_STATE.intersection(self.reasons)
+
+    @property
+    def actor_allowed(self) -> bool:
+        """Only the object's state refuses, if anything: the actor's role and relation pass."""
+        return _BY_STATE.issuperset(self.reasons)
 
 
 Check = Callable[[Subject], Reason | None]
@@ -109,6 +140,14 @@ def _not_milestone_reviewer(subject: Subject) -> Reason | None:
 def _current_milestone(subject: Subject) -> Reason | None:
     """Evidence goes to the grant's current milestone only (states.current_milestone)."""
     return Reason.not_current_milestone if subject.awaits_earlier_milestone else None
+
+
+def _not_released(subject: Subject) -> Reason | None:
+    return Reason.released if subject.is_released else None
+
+
+def _grant_active(subject: Subject) -> Reason | None:
+    return None if subject.grant_state == GrantState.active else Reason.grant_state
 
 
 @dataclass(frozen=True)
@@ -169,7 +208,16 @@ _RULES: Final[Mapping[Action, Rule]] = {
         ),
         _OFFICER,
     ),
-    Action.release_tranche: {Role.officer: (_not_milestone_reviewer,)},
+    # The released check comes before the grant's: a double click on the last tranche,
+    # which completes the grant, is told "released", not "the grant is not active".
+    Action.release_tranche: {
+        Role.officer: (
+            _not_milestone_reviewer,
+            _not_released,
+            _grant_active,
+            _in_state(MilestoneState.approved),
+        ),
+    },
     Action.view_portfolio: {Role.admin: (), Role.officer: ()},
     Action.create_application: {Role.applicant: ()},
     Action.edit_application: {Role.applicant: (_owner, _in_state(ApplicationState.draft))},
@@ -200,13 +248,14 @@ _RULES: Final[Mapping[Action, Rule]] = {
 
 
 def decide(action: Action, subject: Subject) -> Decision:
-    """Whether the subject's actor may do `action`, and the reason key when not."""
+    """Whether the subject's actor may do `action`, and the reason keys when not."""
     checks = _RULES[action].get(subject.role)
     if checks is None:
-        return Decision(False, _role_refusal(action, subject.role))
-    for check in checks:
-        if reason := check(subject):
-            return Decision(False, reason)
+        reason = _role_refusal(action, subject.role)
+        return Decision(False, reason, (reason,))
+    reasons = tuple(reason for check in checks if (reason := check(subject)))
+    if reasons:
+        return Decision(False, reasons[0], reasons)
     return Decision(True, Reason.ok)
 
 
@@ -230,13 +279,32 @@ def require(action: Action, subject: Subject) -> None:
     decision = decide(action, subject)
     if decision.allowed:
         return
-    if decision.reason is Reason.not_current_milestone:
-        raise Conflict(N_("Evidence is accepted only for the grant's current milestone."))
-    if decision.reason is Reason.state:
-        raise Conflict(_state_refusal(action, subject))
-    if decision.reason is Reason.separation_of_duties and subject.role != Role.admin:
-        raise NotAllowed(N_("You reviewed this milestone: another officer must do this."))
-    raise NotAllowed(_refusals()[decision.reason])
+    message = _ACTION_REFUSALS.get((action, decision.reason)) or _refusal(
+        action, subject, decision.reason
+    )
+    raise (Conflict if decision.reason in _BY_STATE else NotAllowed)(message)
+
+
+# Refusals that say more for one action than the reason's general words.
+_ACTION_REFUSALS: Final[Mapping[tuple[Action, Reason], Problem]] = {
+    (Action.release_tranche, Reason.released): N_("This tranche has already been released."),
+    (Action.release_tranche, Reason.grant_state): N_(
+        "Tranches are released only for active grants."
+    ),
+    (Action.release_tranche, Reason.state): N_(
+        "Only an approved milestone's tranche can be released."
+    ),
+}
+
+
+def _refusal(action: Action, subject: Subject, reason: Reason) -> Problem:
+    if reason is Reason.not_current_milestone:
+        return N_("Evidence is accepted only for the grant's current milestone.")
+    if reason is Reason.state:
+        return _state_refusal(action, subject)
+    if reason is Reason.separation_of_duties and subject.role != Role.admin:
+        return N_("You reviewed this milestone: another officer must do this.")
+    return _refusals()[reason]
 
 
 def _state_refusal(action: Action, subject: Subject) -> Problem:

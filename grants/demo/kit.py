@@ -11,6 +11,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -212,9 +213,15 @@ def backdate(row: Any, day: date, *columns: str, hour: int = 10) -> None:
 
 
 def submit_evidence(
-    applicant: User, milestone: Milestone, day: date, narrative: str, values: Sequence[str]
+    applicant: User,
+    milestone: Milestone,
+    day: date,
+    narrative: str,
+    values: Sequence[str],
+    upload_folder: Path,
 ) -> None:
-    """A round of evidence with a generated PDF report, stored through the evidence service."""
+    """A round of evidence with a generated PDF report, stored through the evidence service
+    in `upload_folder`."""
     number = milestone.grant.number
     name = f"{number}_M{milestone.sequence}_成果報告書.pdf"
     report = pdf_report(
@@ -227,7 +234,9 @@ def submit_evidence(
     )
     measured = dict(enumerate(values))
     files = [(name, io.BytesIO(report), "application/pdf")]
-    submission = evidence.submit_evidence(applicant, milestone.id, narrative, measured, files, day)
+    submission = evidence.submit_evidence(
+        applicant, milestone.id, narrative, measured, files, day, upload_folder=upload_folder
+    )
     backdate(submission, day, "submitted_at")
 
 

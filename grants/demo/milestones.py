@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from pathlib import Path
 
 from grants.accounts.models import User
 from grants.amendments import service as amendments
@@ -90,7 +91,8 @@ _DECISIONS = {
 _DECISIONS[Fate.released] = _DECISIONS[Fate.approved]
 
 
-def load(cast: Cast, today: date) -> None:
+def load(cast: Cast, today: date, upload_folder: Path) -> None:
+    """The programme's grants as their stories go, evidence files stored in `upload_folder`."""
     opens = today - timedelta(days=OPENED_DAYS_AGO)
     program = ensure_program(
         cast.officer, _program_data(today, opens), "milestone_programme", opens
@@ -104,7 +106,7 @@ def load(cast: Cast, today: date) -> None:
         awarded_on = today - timedelta(AWARDED_DAYS_AGO)
         grant = awards.award(cast.officer, application.id, awarded_on)
         backdate(grant, awarded_on, "awarded_at")
-        _run_grant(cast, grant, grant_story, today, awarded_on)
+        _run_grant(cast, grant, grant_story, today, awarded_on, upload_folder)
 
 
 def _program_data(today: date, opens: date) -> ProgramData:
@@ -121,7 +123,12 @@ def _program_data(today: date, opens: date) -> ProgramData:
 
 
 def _run_grant(
-    cast: Cast, grant: Grant, grant_story: GrantStory, today: date, awarded_on: date
+    cast: Cast,
+    grant: Grant,
+    grant_story: GrantStory,
+    today: date,
+    awarded_on: date,
+    upload_folder: Path,
 ) -> None:
     applicant = cast.applicants[grant_story.story.applicant]
     for reviewer in cast.reviewers:
@@ -142,7 +149,7 @@ def _run_grant(
         backdate(verified, paid_on + timedelta(days=3), "verified_at")
     milestones = list(grant.milestones)
     for milestone, step in zip(milestones, grant_story.steps, strict=True):
-        _play(cast, applicant, milestone, step, today)
+        _play(cast, applicant, milestone, step, today, upload_folder)
     if grant_story.amendment is not None:
         sequence, days, reason = grant_story.amendment
         milestone = milestones[sequence - 1]
@@ -153,7 +160,9 @@ def _run_grant(
         backdate(asked, today - timedelta(days=2), "requested_at")
 
 
-def _play(cast: Cast, applicant: User, milestone: Milestone, step: Step, today: date) -> None:
+def _play(
+    cast: Cast, applicant: User, milestone: Milestone, step: Step, today: date, upload_folder: Path
+) -> None:
     """Evidence, reviews and release as far as the step's fate goes."""
     if step.fate == Fate.planned:
         return
@@ -163,7 +172,7 @@ def _play(cast: Cast, applicant: User, milestone: Milestone, step: Step, today: 
         f"「{milestone.title}」の成果を報告します。測定結果は下記のとおりです。"
         "詳細は添付の報告書をご覧ください。"
     )
-    submit_evidence(applicant, milestone, submitted, narrative, [step.measured])
+    submit_evidence(applicant, milestone, submitted, narrative, [step.measured], upload_folder)
     if step.fate == Fate.submitted:
         return
     review_round(cast, milestone, submitted + timedelta(days=4), _DECISIONS[step.fate])

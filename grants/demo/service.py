@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -111,8 +112,9 @@ class DemoSummary:
     lines: list[str]  # what the demo programmes hold now, for the command line
 
 
-def load_demo(today: date) -> DemoSummary:
-    """Create whatever part of the demo data is missing, laid out around `today`."""
+def load_demo(today: date, upload_folder: Path) -> DemoSummary:
+    """Create whatever part of the demo data is missing, laid out around `today` (evidence
+    files in `upload_folder`)."""
     orgs = [_organization(data) for data in ORGANIZATIONS]
     users = {
         account.email: _account(account, orgs[account.organization_index].id)
@@ -128,7 +130,7 @@ def load_demo(today: date) -> DemoSummary:
     )
     ensure_certified_vcs(cast, today)
     demo_amed.load(cast, today)
-    demo_milestones.load(cast, today)
+    demo_milestones.load(cast, today, upload_folder)
     # One milestone scan for the demo's day, as the scheduler would run it, so that the
     # overdue flags and the alerts exist at once (idempotent: a rerun adds nothing).
     alerts_scan.scan(SYSTEM, today)

@@ -12,6 +12,7 @@ from grants.core.http.api import ApiBlueprint, DbId, Text, api_actor
 from grants.core.http.schemas import ErrorSchema, Yen, today
 from grants.core.permissions import Action
 from grants.investments import service as investments
+from grants.investments.queries import for_grant
 
 blp = ApiBlueprint(
     "api_investments",
@@ -62,7 +63,7 @@ def list_investments(grant_id: int) -> list[dict[str, Any]]:
     actor = api_actor()
     visible_grant(actor, grant_id)
     require_role(actor, Action.record_investment)
-    return [_data(investment) for investment in investments.for_grant(grant_id)]
+    return [_data(investment) for investment in for_grant(grant_id)]
 
 
 @blp.post("/grants/<int:grant_id>/investments")

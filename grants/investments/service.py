@@ -9,27 +9,25 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
-from grants.accounts.models import Organization
 from grants.awards.models import Grant, Investment
 from grants.awards.queries import get_grant, require_on_grant
+from grants.awards.rules import grant_allows
 from grants.awards.service import lock_grant
 from grants.core import audit
 from grants.core.actors import Actor
-from grants.core.calendar import format_date
+from grants.core.calendar import Day
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.core.models import utcnow
-from grants.core.money import YEN_MAX, format_yen
+from grants.core.money import YEN_MAX, Amount
 from grants.core.permissions import Action
-from grants.core.states import GrantState
+from grants.core.problems import N_, Problem
 from grants.extensions import db
+from grants.investments.queries import co_investors
 
 EVIDENCE_MAX = 500
-OPEN_STATES = (GrantState.active, GrantState.suspended)
 
 
 @use_case
@@ -45,8 +43,8 @@ def record_investment(
     """Record money a co-investing VC has paid in; it counts once another officer verifies it."""
     grant = get_grant(grant_id)
     require_on_grant(Action.record_investment, actor, grant)
-    if grant.state not in OPEN_STATES:
-        raise Conflict(_("Investments are recorded only for active or suspended grants."))
+    if not grant_allows(Action.record_investment, grant.state):
+        raise Conflict(N_("Investments are recorded only for active or suspended grants."))
     evidence = (evidence or "").strip()
     _check(grant, vc_organization_id, amount, paid_on, evidence, today)
     lock_grant(grant.id)  # two officers recording the same payment at once: one is refused
@@ -74,30 +72,19 @@ def verify_investment(actor: Actor, investment_id: int, today: date) -> Investme
     require_on_grant(Action.verify_investment, actor, grant)
     investment = _lock(investment_id)
     if investment.verified_at is not None:
-        raise Conflict(_("This investment has already been verified."))
+        raise Conflict(N_("This investment has already been verified."))
     if investment.recorded_by_id == actor.id:
         raise NotAllowed(
-            _("Another officer must verify an investment you recorded (separation of duties).")
+            N_("Another officer must verify an investment you recorded (separation of duties).")
         )
     if investment.paid_on > today:
-        raise Conflict(_("An investment cannot be verified before it is paid in."))
+        raise Conflict(N_("An investment cannot be verified before it is paid in."))
     before = snapshot(investment)
     investment.verified_by_id = actor.id
     investment.verified_at = utcnow()
     audit.record(actor, "investment.verify", investment, before, snapshot(investment))
     db.session.commit()
     return investment
-
-
-def for_grant(grant_id: int) -> list[Investment]:
-    query = select(Investment).where(Investment.grant_id == grant_id)
-    return list(db.session.scalars(query.order_by(Investment.paid_on, Investment.id)))
-
-
-def co_investors(grant: Grant) -> list[Organization]:
-    """The VCs declared as co-investors in the grant's application, lead first."""
-    rows = sorted(grant.application.co_investments, key=lambda ci: (not ci.is_lead, ci.vc.name))
-    return [ci.vc for ci in rows]
 
 
 def snapshot(investment: Investment) -> dict[str, Any]:
@@ -120,23 +107,25 @@ def _check(
     evidence: str,
     today: date,
 ) -> None:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Problem]] = {}
     if vc_organization_id not in {vc.id for vc in co_investors(grant)}:
-        errors["vc_organization_id"] = [_("Choose one of the grant's co-investing VCs.")]
+        errors["vc_organization_id"] = [N_("Choose one of the grant's co-investing VCs.")]
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        errors["amount"] = [_("Enter a whole number of yen greater than zero.")]
+        errors["amount"] = [N_("Enter a whole number of yen greater than zero.")]
     elif amount > YEN_MAX:
-        errors["amount"] = [_("This amount is too large.")]
+        errors["amount"] = [N_("This amount is too large.")]
     if paid_on is None:
-        errors["paid_on"] = [_("Enter the date the money was paid in.")]
+        errors["paid_on"] = [N_("Enter the date the money was paid in.")]
     elif paid_on > today:
-        errors["paid_on"] = [_("The payment date cannot be in the future.")]
+        errors["paid_on"] = [N_("The payment date cannot be in the future.")]
     if not evidence:
-        errors["evidence"] = [_("Give a reference for the payment, e.g. the bank transfer number.")]
+        errors["evidence"] = [
+            N_("Give a reference for the payment, e.g. the bank transfer number.")
+        ]
     elif len(evidence) > EVIDENCE_MAX:
-        errors["evidence"] = [_("At most %(count)d characters.", count=EVIDENCE_MAX)]
+        errors["evidence"] = [N_("At most %(count)d characters.", count=EVIDENCE_MAX)]
     if errors:
-        raise RuleViolation(_("The investment could not be recorded."), errors)
+        raise RuleViolation(N_("The investment could not be recorded."), errors)
 
 
 def _refuse_duplicate(grant_id: int, vc_organization_id: int, evidence: str) -> None:
@@ -148,15 +137,16 @@ def _refuse_duplicate(grant_id: int, vc_organization_id: int, evidence: str) -> 
     wanted = _reference_key(evidence)
     for earlier in db.session.scalars(query.order_by(Investment.id)):
         if _reference_key(earlier.evidence) == wanted:
-            locale = str(get_locale() or "ja")
-            message = _(
+            message = N_(
                 "A payment from this VC with the reference %(reference)s is already recorded "
                 "(%(amount)s paid in on %(day)s).",
                 reference=earlier.evidence,
-                amount=format_yen(earlier.amount, locale),
-                day=format_date(earlier.paid_on, locale),
+                amount=Amount(earlier.amount),
+                day=Day(earlier.paid_on),
             )
-            raise RuleViolation(_("The investment could not be recorded."), {"evidence": [message]})
+            raise RuleViolation(
+                N_("The investment could not be recorded."), {"evidence": [message]}
+            )
 
 
 def _reference_key(evidence: str) -> str:
@@ -167,7 +157,7 @@ def _reference_key(evidence: str) -> str:
 def _get(investment_id: int) -> Investment:
     investment = db.session.get(Investment, investment_id)
     if investment is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     return investment
 
 
@@ -180,5 +170,5 @@ def _lock(investment_id: int) -> Investment:
         .execution_options(populate_existing=True)
     )
     if investment is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     return investment

@@ -21,6 +21,7 @@ from grants.core.http.forms import DayField, Form, YenField, apply_errors
 from grants.core.permissions import Action
 from grants.extensions import db
 from grants.investments import service as investments
+from grants.investments.queries import co_investors, investments_view
 
 bp = Blueprint("investments", __name__, url_prefix="/officer")
 
@@ -39,7 +40,7 @@ class InvestmentForm(Form):
         super().__init__(*args, **kwargs)
         locale = str(get_locale() or "ja")
         self.vc_organization_id.choices = [
-            SelectChoice(vc.id, vc.display_name(locale)) for vc in investments.co_investors(grant)
+            SelectChoice(vc.id, vc.display_name(locale)) for vc in co_investors(grant)
         ]
 
 
@@ -83,16 +84,9 @@ def verify(investment_id: int) -> Response:
 
 
 def _page(grant: Grant, form: InvestmentForm) -> tuple[str, int]:
-    rows = investments.for_grant(grant.id)
+    view = investments_view(actor(), grant)
     page = render_template(
-        "investments/index.html",
-        grant=grant,
-        rows=rows,
-        verified_total=sum(i.amount for i in rows if i.verified_at is not None),
-        pending_total=sum(i.amount for i in rows if i.verified_at is None),
-        form=form,
-        verify_form=VerifyForm(),
-        can_record=grant.state in (investments.OPEN_STATES),
+        "investments/index.html", view=view, grant=grant, form=form, verify_form=VerifyForm()
     )
     return page, 422 if form.form_errors or any(f.errors for f in form) else 200
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
-from flask import send_file, url_for
+from flask import current_app, send_file, url_for
 from flask_babel import gettext as _
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
@@ -14,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from grants.awards.models import EvidenceFile, EvidenceSubmission, Milestone, Review
-from grants.awards.queries import disbursement_of, require_on_grant, visible_milestone
+from grants.awards.queries import disbursement_of, visible_milestone
 from grants.awards.schemas import MILESTONE_STATES, MilestoneSchema, milestone_data
 from grants.core.errors import NotFound, RuleViolation
 from grants.core.http.api import ApiBlueprint, Text, api_actor
@@ -177,7 +178,7 @@ def submit_evidence(form: dict[str, Any], files: dict[str, Any], milestone_id: i
     """Submit the next evidence round (the grantee); the milestone goes to `submitted`."""
     actor = api_actor()
     milestone, _subject = visible_milestone(actor, milestone_id)
-    require_on_grant(Action.submit_evidence, actor, milestone.grant, milestone)
+    evidence.check_may_submit(actor, milestone)
     values = form["measured"]
     if len(values) > len(milestone.criteria):
         message = _(
@@ -185,9 +186,20 @@ def submit_evidence(form: dict[str, Any], files: dict[str, Any], milestone_id: i
         )
         raise RuleViolation(message, {"measured": [message]})
     uploads = [(f.filename or "", f.stream, f.mimetype or "") for f in files["files"]]
-    submission = evidence.submit_evidence(
-        actor, milestone_id, form["narrative"], dict(enumerate(values)), uploads, today()
-    )
+    try:
+        submission = evidence.submit_evidence(
+            actor,
+            milestone_id,
+            form["narrative"],
+            dict(enumerate(values)),
+            uploads,
+            today(),
+            upload_folder=_upload_folder(),
+        )
+    except RuleViolation as error:
+        # as documented: a measured value under `measured_<index>`
+        fields = {key.replace(".", "_"): messages for key, messages in error.fields.items()}
+        raise RuleViolation(error.message, fields) from None
     return _submission_data(submission, [])
 
 
@@ -203,7 +215,9 @@ def download(file_id: int) -> Response:
     if found is None:
         raise NotFound(_("Not found."))
     visible_milestone(actor, found.submission.milestone_id)
-    path, name, content_type = evidence.open_evidence_file(actor, file_id)
+    path, name, content_type = evidence.open_evidence_file(
+        actor, file_id, upload_folder=_upload_folder()
+    )
     response = send_file(
         path, mimetype=content_type, as_attachment=True, download_name=name, max_age=0
     )
@@ -229,6 +243,10 @@ def decide_review(data: dict[str, Any], milestone_id: int) -> dict[str, Any]:
         "round": milestone.round,
         "milestone_state": str(milestone.state),
     }
+
+
+def _upload_folder() -> Path:
+    return Path(current_app.config["UPLOAD_FOLDER"])
 
 
 def _rounds(milestone: Milestone) -> list[dict[str, Any]]:

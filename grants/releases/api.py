@@ -8,19 +8,19 @@ from flask import jsonify, request
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
-from grants.awards import queries as grant_queries
 from grants.awards.queries import require_role, visible_milestone
 from grants.awards.schemas import DisbursementSchema
 from grants.core import idempotency
 from grants.core.errors import DomainError
 from grants.core.http.api import ApiBlueprint, api_actor
 from grants.core.http.errors import DOMAIN_STATUS, render_error
+from grants.core.http.i18n import localise
 from grants.core.http.schemas import ErrorSchema, TraceSchema, Yen, today
 from grants.core.idempotency import HEADER, KEY_PATTERN, Answer
 from grants.core.models import KEY_MAX
-from grants.core.permissions import Action, decide
-from grants.core.states import GrantState, MilestoneState
+from grants.core.permissions import Action
 from grants.releases import service as releases
+from grants.releases.queries import release_view
 
 blp = ApiBlueprint(
     "api_releases", __name__, url_prefix="/api/v1", description="Tranche releases (officers)."
@@ -83,21 +83,19 @@ class IdempotencyHeaderSchema(Schema):
 def show(milestone_id: int) -> dict[str, Any]:
     """The tranche gates of the pinned rule set, evaluated for today, and the budget pool."""
     actor = api_actor()
-    milestone, subject = visible_milestone(actor, milestone_id)
+    milestone, _subject = visible_milestone(actor, milestone_id)
     require_role(actor, Action.release_tranche)
-    disbursement = grant_queries.disbursement_of(milestone.id)
+    view = release_view(actor, milestone, today())
     return {
         "milestone_id": milestone.id,
         "grant_id": milestone.grant_id,
         "tranche_amount": milestone.tranche_amount,
         "fiscal_year": milestone.fiscal_year,
-        "releasable": disbursement is None
-        and milestone.grant.state == GrantState.active
-        and milestone.state == MilestoneState.approved,
-        "allowed": decide(Action.release_tranche, subject).allowed,
-        "trace": None if disbursement else releases.gate_trace(milestone, today()).to_dict(),
-        "pool": releases.pool_of(milestone),
-        "disbursement": disbursement,
+        "releasable": view.releasable,
+        "allowed": view.allowed,
+        "trace": view.trace.to_dict() if view.trace else None,
+        "pool": view.pool,
+        "disbursement": view.disbursement,
     }
 
 
@@ -134,6 +132,6 @@ def release(headers: dict[str, Any], milestone_id: int) -> Any:
 def _error_answer(error: DomainError) -> Answer:
     """The status and body the app's error handler would send for `error`."""
     status = next((s for kind, s in DOMAIN_STATUS.items() if isinstance(error, kind)), 400)
-    response, status = render_error(status, error.message or None, error.fields)
+    response, status = render_error(status, localise(error.message) or None, localise(error.fields))
     assert isinstance(response, Response)  # under /api the error is JSON
     return Answer(status, response.get_json())

@@ -1,19 +1,84 @@
-"""The tranches awaiting release: the release queue, oldest due first."""
+"""The tranches awaiting release (the release queue, oldest due first), and what the release
+page of one shows: its gates for the day, its budget pool, and whether the actor may release."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, exists, func, select
 
+from grants.awards.facts import pool_room, tranche_facts
 from grants.awards.models import Disbursement, Grant, Milestone
+from grants.awards.queries import disbursement_of, grant_subject
 from grants.core import audit_marks
+from grants.core.actors import Actor
 from grants.core.db import Page, bounded, page_within
+from grants.core.permissions import Action, decide
 from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
+from grants.programs.models import BudgetPool
+from grants.rules import Phase, Trace, evaluate
+from grants.rulesets import service as rulesets
 
 PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class ReleaseView:
+    """One tranche as its release page and endpoint show it."""
+
+    milestone: Milestone
+    disbursement: Disbursement | None
+    trace: Trace | None  # the tranche gates for the day; None once released
+    pool: BudgetPool | None
+    room: int | None  # what the pool has for this tranche (pool_room); None once released
+    releasable: bool  # approved, not released yet, and the grant is active
+    allowed: bool  # the actor may release it (not one of its reviewers: separation of duties)
+
+    @property
+    def grant(self) -> Grant:
+        return self.milestone.grant
+
+
+def release_view(actor: Actor, milestone: Milestone, today: date) -> ReleaseView:
+    """The tranche of `milestone` as `actor` sees it on `today` (the permission table decides
+    both whether the tranche can go now and whether this actor may send it)."""
+    disbursement = disbursement_of(milestone.id)
+    subject = grant_subject(actor, milestone.grant, milestone, released=disbursement is not None)
+    decision = decide(Action.release_tranche, subject)
+    pool = pool_of(milestone)
+    out = disbursement is not None
+    return ReleaseView(
+        milestone=milestone,
+        disbursement=disbursement,
+        trace=None if out else gate_trace(milestone, today),
+        pool=pool,
+        room=None if out or pool is None else pool_room(milestone.grant.program_id, milestone),
+        releasable=decision.state_allows,
+        allowed=decision.actor_allowed,
+    )
+
+
+def gate_trace(milestone: Milestone, release_date: date) -> Trace:
+    """The tranche gates of the grant's pinned rule set, evaluated for `release_date`."""
+    compiled = rulesets.compiled(milestone.grant.ruleset)
+    return evaluate(compiled, Phase.TRANCHE_GATES, tranche_facts(milestone, release_date))
+
+
+def pool_of(milestone: Milestone) -> BudgetPool | None:
+    return db.session.scalar(
+        select(BudgetPool).where(
+            BudgetPool.program_id == milestone.grant.program_id,
+            BudgetPool.fiscal_year == milestone.fiscal_year,
+        )
+    )
+
+
+def is_released(milestone_id: int) -> bool:
+    query = select(exists().where(Disbursement.milestone_id == milestone_id))
+    return bool(db.session.scalar(query))
 
 
 @dataclass(frozen=True)

@@ -7,55 +7,42 @@ amendments and terminations queue instead of deadlocking.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from flask_babel import get_locale
-from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from grants.awards.facts import tranche_facts
 from grants.awards.models import Disbursement, Grant, Milestone
-from grants.awards.queries import get_milestone, require_on_grant
+from grants.awards.queries import get_milestone, grant_subject
 from grants.awards.service import lock_grant
 from grants.core import audit
 from grants.core.actors import Actor
-from grants.core.calendar import fiscal_year_label
+from grants.core.calendar import FiscalYear
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.models import utcnow
-from grants.core.money import format_yen
-from grants.core.permissions import Action
+from grants.core.money import Amount
+from grants.core.permissions import Action, require
+from grants.core.problems import N_, Problem
 from grants.core.states import GrantState, MilestoneState, transition
 from grants.extensions import db
 from grants.programs.models import BudgetPool
 from grants.programs.service import lock_pools, pool_numbers
-from grants.rules import Phase, Trace, evaluate
-from grants.rulesets import service as rulesets
-
-
-def gate_trace(milestone: Milestone, release_date: date) -> Trace:
-    """The tranche gates of the grant's pinned rule set, evaluated for `release_date`."""
-    compiled = rulesets.compiled(milestone.grant.ruleset)
-    return evaluate(compiled, Phase.TRANCHE_GATES, tranche_facts(milestone, release_date))
+from grants.releases.queries import gate_trace, is_released
+from grants.rules import Trace, TraceRow
 
 
 @use_case
 def release(actor: Actor, milestone_id: int, today: date) -> Disbursement:
     """Release the tranche of an approved milestone of an active grant from its pool."""
     milestone = get_milestone(milestone_id)
-    require_on_grant(Action.release_tranche, actor, milestone.grant, milestone)
     grant = lock_grant(milestone.grant_id)
     milestone = _lock_milestone(milestone_id)
     pool = lock_pools(grant.program_id, [milestone.fiscal_year]).get(milestone.fiscal_year)
-    # First: a double click on the last tranche must say "released", not "grant completed".
-    if is_released(milestone.id):
-        raise Conflict(_("This tranche has already been released."))
-    if grant.state != GrantState.active:
-        raise Conflict(_("Tranches are released only for active grants."))
-    if milestone.state != MilestoneState.approved:
-        raise Conflict(_("Only an approved milestone's tranche can be released."))
+    # Decided on the locked rows: who releases, whether it is out already, the states.
+    released = is_released(milestone.id)
+    require(Action.release_tranche, grant_subject(actor, grant, milestone, released=released))
     _check_gates(gate_trace(milestone, today))
     amount = milestone.tranche_amount
     if pool is None:
@@ -84,20 +71,6 @@ def release(actor: Actor, milestone_id: int, today: date) -> Disbursement:
     return disbursement
 
 
-def pool_of(milestone: Milestone) -> BudgetPool | None:
-    return db.session.scalar(
-        select(BudgetPool).where(
-            BudgetPool.program_id == milestone.grant.program_id,
-            BudgetPool.fiscal_year == milestone.fiscal_year,
-        )
-    )
-
-
-def is_released(milestone_id: int) -> bool:
-    query = select(exists().where(Disbursement.milestone_id == milestone_id))
-    return bool(db.session.scalar(query))
-
-
 def _lock_milestone(milestone_id: int) -> Milestone:
     milestone = db.session.scalar(
         select(Milestone)
@@ -106,22 +79,49 @@ def _lock_milestone(milestone_id: int) -> Milestone:
         .execution_options(populate_existing=True)
     )
     if milestone is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     return milestone
 
 
 def _check_gates(trace: Trace) -> None:
     if trace.ok:
         return
-    locale = _locale()
-    messages = [_gate_message(row, locale) for row in trace.blocking]
+    failures = [GateFailure(row) for row in trace.blocking]
     raise RuleViolation(
-        _("The tranche cannot be released: %(reasons)s", reasons="; ".join(messages)),
-        {"gates": messages},
+        N_("The tranche cannot be released: %(reasons)s", reasons=GateFailures(tuple(failures))),
+        {"gates": failures},
     )
 
 
-def _gate_message(row: Any, locale: str) -> str:
+class GateFailure(str):
+    """A failing tranche gate as "label: message": English as a str, and said again in the
+    reader's language where it is shown (the trace row carries both)."""
+
+    row: TraceRow
+
+    def __new__(cls, row: TraceRow) -> GateFailure:
+        failure = super().__new__(cls, _gate_text(row, "en"))
+        failure.row = row
+        return failure
+
+    def __getnewargs__(self) -> tuple[TraceRow]:  # type: ignore[override]
+        return (self.row,)
+
+    def localised(self, locale: str) -> str:
+        return _gate_text(self.row, locale)
+
+
+@dataclass(frozen=True)
+class GateFailures:
+    """Every failing gate in one sentence, in the reader's language."""
+
+    failures: tuple[GateFailure, ...]
+
+    def localised(self, locale: str) -> str:
+        return "; ".join(failure.localised(locale) for failure in self.failures)
+
+
+def _gate_text(row: TraceRow, locale: str) -> str:
     label = (row.label or {}).get(locale) or row.rule_id
     return f"{label}: {row.message[locale]}"
 
@@ -129,25 +129,21 @@ def _gate_message(row: Any, locale: str) -> str:
 def _check_room(pool: BudgetPool, amount: int) -> None:
     shortfall = pool.released + amount - pool.appropriation
     if shortfall > 0:
-        locale = _locale()
         raise RuleViolation(
-            _(
+            N_(
                 "The %(year)s budget pool cannot cover this tranche: %(shortfall)s short "
                 "(appropriation %(appropriation)s, already released %(released)s).",
-                year=fiscal_year_label(pool.fiscal_year, locale),
-                shortfall=format_yen(shortfall, locale),
-                appropriation=format_yen(pool.appropriation, locale),
-                released=format_yen(pool.released, locale),
+                year=FiscalYear(pool.fiscal_year),
+                shortfall=Amount(shortfall),
+                appropriation=Amount(pool.appropriation),
+                released=Amount(pool.released),
             ),
-            {"pool": [_("Not enough money left in this fiscal year's budget pool.")]},
+            {"pool": [N_("Not enough money left in this fiscal year's budget pool.")]},
         )
 
 
-def _no_pool_message(year: int) -> str:
-    return _(
-        "There is no budget pool for %(year)s in this programme.",
-        year=fiscal_year_label(year, _locale()),
-    )
+def _no_pool_message(year: int) -> Problem:
+    return N_("There is no budget pool for %(year)s in this programme.", year=FiscalYear(year))
 
 
 def _complete_if_done(grant: Grant, releasing: Milestone) -> bool:
@@ -175,8 +171,4 @@ def _insert_or_conflict() -> None:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict(_("This tranche has already been released.")) from None
-
-
-def _locale() -> str:
-    return str(get_locale() or "ja")
+        raise Conflict(N_("This tranche has already been released.")) from None

@@ -9,18 +9,15 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from grants.awards import queries as grant_queries
-from grants.awards.facts import pool_room
 from grants.awards.models import Milestone
-from grants.awards.queries import grant_subject
 from grants.core.calendar import tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.filters import yen
 from grants.core.http.forms import Form
+from grants.core.http.i18n import localise
 from grants.core.http.listing import chosen, page_number
-from grants.core.permissions import Action, decide
-from grants.core.states import GrantState, MilestoneState
+from grants.core.permissions import Action
 from grants.extensions import db
 from grants.programs import queries as programme_queries
 from grants.releases import queries as release_queries
@@ -64,7 +61,7 @@ def release(milestone_id: int) -> tuple[str, int] | Response:
             disbursement = releases.release(actor(), milestone_id, _today())
         except RuleViolation as error:
             # The message names every failing gate, or the fiscal year and the shortfall.
-            form.form_errors.append(error.message)
+            form.form_errors.append(localise(error.message))
         else:
             flash(
                 _(
@@ -79,30 +76,8 @@ def release(milestone_id: int) -> tuple[str, int] | Response:
 
 def _page(milestone: Milestone, form: ReleaseForm) -> tuple[str, int]:
     today = _today()
-    grant = milestone.grant
-    disbursement = grant_queries.disbursement_of(milestone.id)
-    subject = grant_subject(actor(), grant, milestone)
-    trace = None if disbursement else releases.gate_trace(milestone, today)
-    pool = releases.pool_of(milestone)
-    room = None if disbursement or pool is None else pool_room(grant.program_id, milestone)
-    releasable = (
-        disbursement is None
-        and grant.state == GrantState.active
-        and milestone.state == MilestoneState.approved
-    )
-    page = render_template(
-        "releases/show.html",
-        milestone=milestone,
-        grant=grant,
-        trace=trace,
-        pool=pool,
-        room=room,
-        disbursement=disbursement,
-        releasable=releasable,
-        allowed=decide(Action.release_tranche, subject).allowed,
-        form=form,
-        today=today,
-    )
+    view = release_queries.release_view(actor(), milestone, today)
+    page = render_template("releases/show.html", view=view, form=form, today=today)
     return page, 422 if form.form_errors or any(f.errors for f in form) else 200
 
 

@@ -7,7 +7,6 @@ from datetime import date
 
 import pytest
 from flask import Flask
-from flask_babel import force_locale
 from sqlalchemy import select
 
 from grants.amendments import service as amendments
@@ -22,6 +21,7 @@ from grants.programs.models import BudgetPool
 from tests.support.approvals import approve
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
+from tests.support.i18n import said
 
 TODAY = date(2026, 8, 1)
 
@@ -71,7 +71,7 @@ def _decide(amendment: Amendment, approve_it: bool = True, note: str = "", today
     )
 
 
-def _request_errors(world: GrantWorld, **kwargs) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+def _request_errors(world: GrantWorld, locale: str = "ja", **kwargs) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
     values = {
         "kind": "due_date",
         "milestone_id": world.milestones[min(1, len(world.milestones) - 1)].id,
@@ -82,7 +82,7 @@ def _request_errors(world: GrantWorld, **kwargs) -> dict[str, list[str]]:  # typ
     with pytest.raises(RuleViolation) as caught:
         amendments.request_amendment(world.applicant, world.grant.id, today=TODAY, **values)
     assert db.session.query(Amendment).count() == 0
-    return caught.value.fields
+    return said(caught.value.fields, locale)
 
 
 def test_grantee_requests_a_new_due_date(app: Flask) -> None:
@@ -136,7 +136,9 @@ def test_the_other_years_pool_must_exist(app: Flask) -> None:
     amendment = _move(world, 0, date(2027, 4, 15))
     with pytest.raises(RuleViolation) as caught:
         _decide(amendment)
-    assert caught.value.fields["pools"] == ["このプログラムには2027年度の予算枠がありません。"]
+    assert said(caught.value.fields["pools"]) == [
+        "このプログラムには2027年度の予算枠がありません。"
+    ]
     _nothing_decided(world, amendment, {2026: (100_000_000, 0)})
 
 
@@ -145,7 +147,7 @@ def test_the_other_years_pool_must_have_room(app: Flask) -> None:
     amendment = _move(world, 1, date(2027, 4, 30))
     with pytest.raises(RuleViolation) as caught:
         _decide(amendment)
-    assert "2027年度" in caught.value.fields["pools"][0]
+    assert "2027年度" in said(caught.value.fields["pools"][0])
     _nothing_decided(world, amendment, {2026: (300_000_000, 0), 2027: (300_000_000, 0)})
 
 
@@ -174,7 +176,7 @@ def test_a_date_past_the_programme_end_is_refused(app: Flask) -> None:
     db.session.commit()
     with pytest.raises(RuleViolation) as caught:
         _decide(amendment)
-    assert "2031年8月31日" in caught.value.fields["new_due_date"][0]
+    assert "2031年8月31日" in said(caught.value.fields["new_due_date"][0])
     assert _milestone(world.milestones[0].id).due_date == date(2031, 6, 30)
 
 
@@ -232,10 +234,10 @@ def test_resplit_request_checks(app: Flask) -> None:
     m1, m2, m3 = (m.id for m in world.milestones)
     fields = _request_errors(world, kind="resplit", new_split={m2: 250_000_000, m3: 200_000_000})
     assert "5億円" in fields["new_split"][0]
-    assert f"new_split_{m2}" in _request_errors(
+    assert f"new_split.{m2}" in _request_errors(
         world, kind="resplit", new_split={m2: -1, m3: 500_000_001}
     )
-    assert f"new_split_{m3}" in _request_errors(
+    assert f"new_split.{m3}" in _request_errors(
         world, kind="resplit", new_split={m2: 500_000_000, m3: 0.0}
     )
     assert "new_split" in _request_errors(world, kind="resplit", new_split={})
@@ -367,10 +369,9 @@ def test_a_new_due_date_stays_between_the_neighbouring_milestones(app: Flask) ->
 
 def test_the_order_message_in_english(app: Flask) -> None:
     world = make_grant()
-    with force_locale("en"):
-        fields = _request_errors(
-            world, milestone_id=world.milestones[0].id, new_due_date=date(2027, 4, 1)
-        )
+    fields = _request_errors(
+        world, "en", milestone_id=world.milestones[0].id, new_due_date=date(2027, 4, 1)
+    )
     assert fields["new_due_date"] == [
         "The new due date must be before the due date of milestone 2 (30 Mar 2027): "
         "milestones stay in their order."
@@ -384,7 +385,7 @@ def test_approval_rechecks_the_order_as_other_milestones_moved(app: Flask) -> No
     assert _decide(later_second).state == AmendmentState.approved
     with pytest.raises(RuleViolation) as caught:
         _decide(earlier_third)
-    assert "2027年6月30日" in caught.value.fields["new_due_date"][0]
+    assert "2027年6月30日" in said(caught.value.fields["new_due_date"][0])
     db.session.rollback()
     assert _milestone(world.milestones[2].id).due_date == date(2027, 9, 30)
     stored = db.session.get(Amendment, earlier_third.id)
@@ -395,8 +396,9 @@ def test_approval_rechecks_the_order_as_other_milestones_moved(app: Flask) -> No
 # --- one pending request per milestone ----------------------------------------------------
 
 
-def _refused(world: GrantWorld, **values) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
-    """The fields of the RuleViolation; no request was added, none changed."""
+def _refused(world: GrantWorld, locale: str = "ja", **values) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """The fields of the RuleViolation as read in `locale`; no request was added, none
+    changed."""
     before = {a.id: a.state for a in db.session.query(Amendment)}
     values = {"milestone_id": None, "new_due_date": None, "new_split": None} | values
     with pytest.raises(RuleViolation) as caught:
@@ -405,17 +407,16 @@ def _refused(world: GrantWorld, **values) -> dict[str, list[str]]:  # type: igno
         )
     db.session.rollback()
     assert {a.id: a.state for a in db.session.query(Amendment)} == before
-    return caught.value.fields
+    return said(caught.value.fields, locale)
 
 
 def test_a_milestone_with_a_pending_request_takes_no_second_one(app: Flask) -> None:
     world = make_grant()
     second = world.milestones[1]
     first_request = _move(world, 1, date(2027, 4, 30))
-    with force_locale("en"):
-        fields = _refused(
-            world, kind="due_date", milestone_id=second.id, new_due_date=date(2027, 5, 15)
-        )
+    fields = _refused(
+        world, "en", kind="due_date", milestone_id=second.id, new_due_date=date(2027, 5, 15)
+    )
     day = format_date(tokyo_today(first_request.requested_at), "en")
     assert fields == {
         "milestone_id": [
@@ -459,11 +460,11 @@ def test_a_resplit_is_refused_for_each_milestone_with_a_pending_request(app: Fla
     m1, m2, m3 = (m.id for m in world.milestones)
     _move(world, 1, date(2027, 4, 30))  # milestone 2 pending
     fields = _refused(world, kind="resplit", new_split={m2: 250_000_000, m3: 250_000_000})
-    assert set(fields) == {f"new_split_{m2}"} and "2" in fields[f"new_split_{m2}"][0]
+    assert set(fields) == {f"new_split.{m2}"} and "2" in fields[f"new_split.{m2}"][0]
     # a re-split leaving milestone 2's tranche as it is does not touch it
     _resplit(world, {m1: 50_000_000, m2: 200_000_000, m3: 350_000_000})
     fields = _refused(world, kind="resplit", new_split={m1: 60_000_000, m3: 340_000_000})
-    assert set(fields) == {f"new_split_{m1}", f"new_split_{m3}"}
+    assert set(fields) == {f"new_split.{m1}", f"new_split.{m3}"}
 
 
 def test_a_due_date_request_is_refused_for_a_milestone_in_a_pending_resplit(app: Flask) -> None:

@@ -189,6 +189,26 @@ def test_resplit_through_the_form(app: Flask, client: FlaskClient) -> None:
     assert amendment.new_split == {str(m2.id): 250_000_000, str(m3.id): 250_000_000}
 
 
+def test_a_resplit_refusal_in_japanese(app: Flask, client: FlaskClient) -> None:
+    world = _world()
+    m1, m2, m3 = world.milestones
+    world.applicant.locale = Locale.ja
+    db.session.commit()
+    login(client, world.applicant.email)
+    form = {
+        "kind": "resplit",
+        "milestone_id": str(m1.id),
+        "reason": "後半に費用が移るため。",
+        f"new_split_{m1.id}": "",
+        f"new_split_{m2.id}": "2億5,000万",
+        f"new_split_{m3.id}": "2億",
+    }
+    response = post_form(client, _url(world), form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "新しい金額の合計は現在の合計額 5億円 と一致する必要があります。" in page
+
+
 def test_officer_declines_with_a_note_and_approves(app: Flask, client: FlaskClient) -> None:
     world = _world()
     first, second = _requested(world, world.applicant.id), _requested(world, world.applicant.id)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
 from datetime import date
 
 import pytest
 from flask import Flask
-from flask_babel import force_locale
 from sqlalchemy import event
 
 from grants.applications import service as applications
@@ -32,15 +31,9 @@ from tests.support.applications import (
     submitted_application,
 )
 from tests.support.factories import make_user
+from tests.support.i18n import said
 from tests.support.races import at_once
 from tests.support.rulesets import rule
-
-
-@pytest.fixture
-def english(app: Flask) -> Iterator[None]:
-    """Service messages outside a request use the default locale; these tests read English."""
-    with force_locale("en"):
-        yield
 
 
 def _actions() -> list[str]:
@@ -161,7 +154,6 @@ def test_cut_never_goes_below_zero() -> None:
     assert reduced_tranches([], 0) == []
 
 
-@pytest.mark.usefixtures("english")
 def test_award_refused_when_a_pool_lacks_room(app: Flask) -> None:
     world = screened_application()
     make_pools(world.program, (2026, 2027))
@@ -173,7 +165,6 @@ def test_award_refused_when_a_pool_lacks_room(app: Flask) -> None:
     assert _committed(world.program.id) == {2026: 0, 2027: 0, 2028: 0}
 
 
-@pytest.mark.usefixtures("english")
 def test_award_counts_what_is_already_committed_and_released(app: Flask) -> None:
     world = screened_application()
     make_pools(world.program, (2026, 2027, 2028), appropriation=1_000_000_000)
@@ -186,7 +177,6 @@ def test_award_counts_what_is_already_committed_and_released(app: Flask) -> None
     _nothing_awarded(world.application, ApplicationState.screened_eligible)
 
 
-@pytest.mark.usefixtures("english")
 def test_award_refused_without_a_pool_for_a_fiscal_year(app: Flask) -> None:
     world = screened_application()
     make_pools(world.program, (2026,))
@@ -236,7 +226,6 @@ def test_award_needs_an_eligible_screening(app: Flask) -> None:
     assert db.session.query(Grant).count() == 0
 
 
-@pytest.mark.usefixtures("english")
 def test_award_without_a_rule_set_in_force(app: Flask) -> None:
     world = screened_application()
     make_pools(world.program)
@@ -251,13 +240,13 @@ def test_award_refused_by_a_failing_rule_that_is_not_a_cap(app: Flask) -> None:
     make_pools(world.program)
     with pytest.raises(RuleViolation) as caught:
         awards.award(make_user(Role.officer), world.application.id, TODAY)
-    assert (
-        list(caught.value.fields) == ["award"]
-        and "初回トランシェ" in caught.value.fields["award"][0]
+    assert list(caught.value.fields) == ["award"] and "初回トランシェ" in said(
+        caught.value.fields["award"][0]
     )
     _nothing_awarded(world.application, ApplicationState.screened_eligible)
     preview = awards.preview_award(world.application, TODAY)
     assert preview is not None and preview.refusals == caught.value.fields["award"]
+    assert said(copy.deepcopy(preview.refusals), "en") == said(preview.refusals, "en")
 
 
 def test_preview_matches_the_award(app: Flask) -> None:

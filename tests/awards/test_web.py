@@ -19,7 +19,9 @@ from grants.core.identity import Locale, OrgKind, Role
 from grants.core.states import GrantState, MilestoneState, ReviewDecision
 from grants.extensions import db
 from grants.milestones.assignments import service as assignments
+from grants.releases import service as releases
 from tests.conftest import IsolatedClient
+from tests.support.approvals import approve, officer
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.web import login, login_english, post_form
@@ -313,6 +315,49 @@ def test_links_to_other_parts_follow_role_and_state(app: Flask, stub_app: Flask)
     page = client.get(f"/grants/{grant_id}").get_data(as_text=True)
     for key in ("release", "investments", "amendments", "terminate"):
         assert urls[key] not in page, key
+
+
+def test_the_release_button_is_for_an_officer_who_may_release_it_now(
+    client: FlaskClient,
+) -> None:
+    world = make_grant()
+    milestone = world.milestones[0]
+    approve(world, milestone)
+    path, release = f"/grants/{world.grant.id}", f"/officer/milestones/{milestone.id}/release"
+    login_english(client, officer())
+    assert release in client.get(path).get_data(as_text=True)
+    reviewed = officer()
+    submission = db.session.query(EvidenceSubmission).filter_by(milestone_id=milestone.id).one()
+    db.session.add(
+        Review(
+            milestone_id=milestone.id,
+            submission_id=submission.id,
+            reviewer_id=reviewed.id,
+            decision=ReviewDecision.approve,
+            comment="ok",
+        )
+    )
+    db.session.commit()
+    switch(client, reviewed)  # separation of duties: another officer releases it
+    assert release not in client.get(path).get_data(as_text=True)
+    releases.release(officer(), milestone.id, date(2026, 10, 15))
+    switch(client, officer())
+    assert release not in client.get(path).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("state", "offered"),
+    [(GrantState.active, True), (GrantState.suspended, True), (GrantState.terminated, False)],
+)
+def test_the_termination_link_while_the_grant_can_be_terminated(
+    client: FlaskClient, state: GrantState, offered: bool
+) -> None:
+    world = make_grant()
+    world.grant.state = state
+    db.session.commit()
+    login_english(client, officer())
+    page = client.get(f"/grants/{world.grant.id}").get_data(as_text=True)
+    assert (f"/officer/grants/{world.grant.id}/terminate" in page) is offered
 
 
 def _count_queries(client: FlaskClient, path: str) -> tuple[int, int]:

@@ -5,8 +5,9 @@ from typing import Any
 
 import pytest
 
+from grants.core.errors import Conflict, DomainError, NotAllowed
 from grants.core.identity import Role
-from grants.core.permissions import Action, Reason, Subject, decide, refused_state
+from grants.core.permissions import Action, Reason, Subject, decide, refused_state, require
 from grants.core.states import ApplicationState, GrantState, MilestoneState
 
 A = Action
@@ -63,7 +64,12 @@ OFFICER = {
 SPEC: dict[tuple[Action, Role], Spec] = {
     **{(action, Role.admin): always for action in ADMIN | {A.view_portfolio}},
     **{(action, Role.officer): always for action in OFFICER},
-    (A.release_tranche, Role.officer): lambda s: not s.is_reviewer_of_milestone,
+    (A.release_tranche, Role.officer): lambda s: (
+        not s.is_reviewer_of_milestone
+        and not s.is_released
+        and s.grant_state == "active"
+        and s.state == "approved"
+    ),
     (A.create_application, Role.applicant): always,
     (A.edit_application, Role.applicant): own("draft"),
     (A.submit_application, Role.applicant): own("draft"),
@@ -80,12 +86,25 @@ SPEC: dict[tuple[Action, Role], Spec] = {
 }
 
 
+GRANT_STATES = [None, "active", "suspended"]
+
+
 def subjects(role: Role) -> list[Subject]:
-    """Every combination of relation flags and object state, for one role."""
+    """Every combination of relation flags, object state and grant state, for one role."""
     return [
-        Subject(role, owner, assigned, conflicted, reviewed, state)
-        for owner, assigned, conflicted, reviewed in product((False, True), repeat=4)
+        Subject(
+            role,
+            owner,
+            assigned,
+            conflicted,
+            reviewed,
+            state,
+            grant_state=grant_state,
+            is_released=released,
+        )
+        for owner, assigned, conflicted, reviewed, released in product((False, True), repeat=5)
         for state in STATES
+        for grant_state in GRANT_STATES
     ]
 
 
@@ -131,10 +150,53 @@ def test_reviewer_reasons() -> None:
 
 
 def test_officer_who_reviewed_the_milestone_cannot_release() -> None:
-    officer = Subject(Role.officer, state="approved")
+    officer = Subject(Role.officer, state="approved", grant_state="active")
     assert decide(A.release_tranche, officer).allowed
     reviewer_officer = replace(officer, is_reviewer_of_milestone=True)
     assert decide(A.release_tranche, reviewer_officer).reason is Reason.separation_of_duties
+
+
+def test_a_tranche_is_released_once_for_an_approved_milestone_of_an_active_grant() -> None:
+    officer = Subject(Role.officer, state="approved", grant_state="active")
+    released = replace(officer, is_released=True)
+    assert _release_refusal(released) == (Conflict, "This tranche has already been released.")
+    suspended = replace(officer, grant_state="suspended")
+    assert _release_refusal(suspended) == (
+        Conflict,
+        "Tranches are released only for active grants.",
+    )
+    submitted = replace(officer, state="submitted")
+    assert _release_refusal(submitted) == (
+        Conflict,
+        "Only an approved milestone's tranche can be released.",
+    )
+    # released first: the last tranche completes the grant, and a double click says so
+    completed = replace(released, grant_state="completed")
+    assert decide(A.release_tranche, completed).reason is Reason.released
+    reviewed = replace(released, is_reviewer_of_milestone=True)
+    assert _release_refusal(reviewed) == (
+        NotAllowed,
+        "You reviewed this milestone: another officer must do this.",
+    )
+
+
+def _release_refusal(subject: Subject) -> tuple[type[Exception], str]:
+    with pytest.raises(DomainError) as caught:
+        require(A.release_tranche, subject)
+    return type(caught.value), caught.value.message
+
+
+def test_a_decision_tells_the_states_refusals_from_the_actors() -> None:
+    officer = Subject(Role.officer, state="submitted", grant_state="active")
+    not_yet = decide(A.release_tranche, officer)
+    assert not not_yet.state_allows and not_yet.actor_allowed
+    reviewed = decide(A.release_tranche, replace(officer, is_reviewer_of_milestone=True))
+    assert reviewed.reason is Reason.separation_of_duties
+    assert not reviewed.state_allows and not reviewed.actor_allowed
+    approved = replace(officer, state="approved", is_reviewer_of_milestone=True)
+    assert decide(A.release_tranche, approved).state_allows
+    assert not decide(A.release_tranche, approved).actor_allowed
+    assert decide(A.release_tranche, replace(approved, is_reviewer_of_milestone=False)).allowed
 
 
 @pytest.mark.parametrize(

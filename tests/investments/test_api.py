@@ -141,6 +141,22 @@ def test_a_duplicate_reference_is_422_on_the_evidence(
     assert _count() == 1 and _count("investment.record") == 1
 
 
+@pytest.mark.parametrize(
+    ("language", "amount"), [("ja", "（{day}に5,000万円）"), ("en", "(¥50,000,000 paid in on")]
+)
+def test_a_duplicate_reference_is_named_in_the_callers_language(
+    world: GrantWorld, client: FlaskClient, language: str, amount: str
+) -> None:
+    api = api_as(client, Role.officer)
+    assert api.post(_path(world), json=_payload(world, evidence="X-1")).status_code == 201
+    again = api.post(
+        _path(world), json=_payload(world, evidence="X-1"), headers={"Accept-Language": language}
+    )
+    paid = today() - timedelta(days=3)  # as _payload says
+    expected = amount.format(day=f"{paid.year}年{paid.month}月{paid.day}日")
+    assert expected in assert_error(again, 422)["fields"]["evidence"][0]
+
+
 def test_a_closed_grant_takes_no_investment(world: GrantWorld, client: FlaskClient) -> None:
     terminations.terminate(officer(), world.grant.id, "No-go.", today())
     assert_error(api_as(client, Role.officer).post(_path(world), json=_payload(world)), 409)

@@ -18,6 +18,7 @@ from grants.extensions import db
 from grants.investments import service as investments
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
+from tests.support.i18n import said
 
 TODAY = date(2026, 10, 15)
 
@@ -119,7 +120,7 @@ def test_the_same_reference_twice_for_the_same_vc_and_grant_is_refused(app: Flas
     for again in ("X-1", " x-1 ", "Ｘ－１"):  # the same reference typed differently
         with pytest.raises(RuleViolation) as caught:
             _record(world, evidence=again, amount=10_000_000)
-        assert caught.value.fields == {
+        assert said(caught.value.fields) == {
             "evidence": [
                 "このVCからの参照番号 X-1 の払込は記録済みです（2026年10月1日に5,000万円）。"
             ]

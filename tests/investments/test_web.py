@@ -136,6 +136,18 @@ def test_a_duplicate_reference_is_refused_beside_the_evidence(
     assert db.session.query(Investment).count() == 1
 
 
+def test_a_duplicate_reference_is_refused_in_japanese(app: Flask, client: FlaskClient) -> None:
+    world = make_grant()
+    login(client, make_user(Role.officer, locale=Locale.ja).email)
+    assert post_form(client, _url(world), _form(world, evidence="X-1")).status_code == 302
+    response = post_form(client, _url(world), _form(world, evidence="X-1", amount="1,000"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    error = page[page.index('id="evidence-error"') :].split("</ul>")[0]
+    day = f"{TODAY.year}年{TODAY.month}月{TODAY.day}日"
+    assert f"このVCからの参照番号 X-1 の払込は記録済みです（{day}に5,000万円）。" in error
+
+
 def test_unknown_ids_are_404(app: Flask, client: FlaskClient) -> None:
     _officer(client)
     assert client.get("/officer/grants/999/investments").status_code == 404

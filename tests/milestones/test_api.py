@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
@@ -21,7 +21,7 @@ from grants.awards.models import (
     Review,
 )
 from grants.core.http.schemas import today
-from grants.core.identity import OrgKind, Role
+from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import AuditEvent
 from grants.core.states import MilestoneState
 from grants.extensions import db
@@ -32,6 +32,11 @@ from tests.support.grants import GrantWorld, make_grant
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def uploads() -> Path:
+    """The app's upload folder, which the edges pass to the evidence service."""
+    return Path(current_app.config["UPLOAD_FOLDER"])
 
 
 @pytest.fixture
@@ -93,6 +98,7 @@ def _submit(world: GrantWorld, index: int = 0) -> EvidenceSubmission:
         {0: "8"},
         [("r.pdf", io.BytesIO(PDF), "")],
         today(),
+        upload_folder=uploads(),
     )
 
 
@@ -151,6 +157,29 @@ def test_evidence_for_a_later_milestone_is_409(
     assert "1. Milestone 1" in error["message"]  # the current milestone, named
     assert _count(EvidenceSubmission) == 0 and _stored(app) == before
     assert _state(_m(world, 1).id) == MilestoneState.planned
+
+
+@pytest.mark.parametrize(
+    ("locale", "refusal", "missing"),
+    [
+        (
+            Locale.ja,
+            "先に 1. Milestone 1 が承認される必要があります。",
+            "実測値を入力してください。",
+        ),
+        (Locale.en, "1. Milestone 1 must be approved first.", "Enter the measured value."),
+    ],
+)
+def test_the_service_s_refusals_are_in_the_grantee_s_language(
+    world: GrantWorld, client: FlaskClient, locale: Locale, refusal: str, missing: str
+) -> None:
+    world.applicant.locale = locale
+    db.session.commit()
+    api = ApiClient(client, world.applicant)
+    error = assert_error(_send(api, _m(world, 1)), 409, "conflict")
+    assert refusal in error["message"]
+    error = assert_error(_send(api, _m(world), measured=[""]), 422, "unprocessable")
+    assert error["fields"]["measured_0"] == [missing]
 
 
 @pytest.mark.parametrize(

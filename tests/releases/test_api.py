@@ -210,6 +210,25 @@ def test_a_key_reused_on_another_milestone_is_422(world: GrantWorld, client: Fla
     assert api.post(_path(world, 0), headers={KEY: "once"}).status_code == 201
 
 
+@pytest.mark.parametrize(
+    ("language", "refusal", "gate"),
+    [
+        ("ja", "トランシェを交付できません", "先行マイルストーンがすべて承認済み"),
+        ("en", "The tranche cannot be released", "All earlier milestones approved"),
+    ],
+)
+def test_the_gates_are_named_in_the_callers_language(
+    world: GrantWorld, client: FlaskClient, language: str, refusal: str, gate: str
+) -> None:
+    approve(world, world.milestones[1])  # milestone 1 is not approved
+    api = api_as(client, Role.officer)
+    response = api.post(_path(world, 1), headers={"Accept-Language": language})
+    error = assert_error(response, 422, "unprocessable")
+    assert refusal in error["message"] and gate in error["message"]
+    assert [gate in line for line in error["fields"]["gates"]] == [True]
+    _nothing_released(world)
+
+
 @pytest.mark.parametrize("key", ["", "x" * 201, "two words", "\xe9t\xe9"])
 def test_a_key_of_bad_length_is_422(world: GrantWorld, client: FlaskClient, key: str) -> None:
     approve(world, world.milestones[0])

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
 from datetime import date
 
 import pytest
 from flask import Flask
-from flask_babel import force_locale
 from sqlalchemy import select
 
 from grants.accounts.certified_vcs.models import VcCertification
@@ -24,15 +23,9 @@ from grants.rules import Outcome, Phase
 from tests.support.approvals import approve, invest, officer, without_budget_gate
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
+from tests.support.i18n import said
 
 TODAY = date(2026, 10, 15)
-
-
-@pytest.fixture
-def english(app: Flask) -> Iterator[None]:
-    """Service messages outside a request use the default locale; these tests read English."""
-    with force_locale("en"):
-        yield
 
 
 def _pool(world: GrantWorld, year: int) -> BudgetPool:
@@ -77,7 +70,6 @@ def test_officer_releases_an_approved_tranche_from_its_pool(app: Flask) -> None:
     assert milestone.released_at == disbursement.released_at  # indexes "awaiting release"
 
 
-@pytest.mark.usefixtures("english")
 def test_a_second_release_is_a_conflict_and_writes_nothing_more(app: Flask) -> None:
     world = make_grant()
     approve(world, world.milestones[0])
@@ -128,15 +120,16 @@ def test_an_earlier_milestone_not_approved_blocks_the_release(app: Flask) -> Non
     world = make_grant()
     approve(world, world.milestones[1])
     error = _refusal(world, 1)
-    assert "先行マイルストーンがすべて承認済み" in error.message
-    assert any("承認済みの先行マイルストーン: 1件中0件" in m for m in error.fields["gates"])
+    assert "先行マイルストーンがすべて承認済み" in said(error.message)
+    assert any("承認済みの先行マイルストーン: 1件中0件" in m for m in said(error.fields["gates"]))
+    assert said(copy.deepcopy(error.fields)) == said(error.fields)  # a copy says the same
 
 
 def test_a_review_quorum_not_reached_blocks_the_release(app: Flask) -> None:
     world = make_grant()
     approve(world, world.milestones[0], approvals=1)
     error = _refusal(world)
-    assert "審査の定足数" in error.message and "定足数 2名" in error.message
+    assert "審査の定足数" in said(error.message) and "定足数 2名" in said(error.message)
     assert len(error.fields["gates"]) == 1
 
 
@@ -146,7 +139,7 @@ def test_approvals_of_an_earlier_round_do_not_count(app: Flask) -> None:
     world.milestones[0].round += 1  # a new submission round without reviews yet
     db.session.commit()
     error = _refusal(world)
-    assert "審査の定足数" in error.message
+    assert "審査の定足数" in said(error.message)
 
 
 def test_a_vc_certification_revoked_before_the_release_date_blocks(app: Flask) -> None:
@@ -157,7 +150,7 @@ def test_a_vc_certification_revoked_before_the_release_date_blocks(app: Flask) -
     certification.revoked_on = date(2026, 10, 1)
     db.session.commit()
     error = _refusal(world)
-    assert "支払日に出資VCが認定VCであること" in error.message
+    assert "支払日に出資VCが認定VCであること" in said(error.message)
     assert len(error.fields["gates"]) == 1
     # Revoked only after the release date: the gate passes.
     certification.revoked_on = date(2026, 10, 16)
@@ -183,8 +176,8 @@ def test_amed_paid_in_below_half_of_the_cumulative_subsidy_blocks(app: Flask) ->
     )
     db.session.commit()
     error = _refusal(world)
-    assert "累計補助額に見合うVC出資の払込" in error.message
-    assert "5,000万円" in error.message  # the required half of 1億円
+    assert "累計補助額に見合うVC出資の払込" in said(error.message)
+    assert "5,000万円" in said(error.message)  # the required half of 1億円
     invest(world, 1)
     assert releases.release(officer(), world.milestones[0].id, TODAY).amount == 100_000_000
 
@@ -207,9 +200,7 @@ def test_gate_trace_lists_every_gate_of_the_pinned_rule_set(app: Flask) -> None:
     )
 
 
-def test_an_officer_who_reviewed_the_milestone_may_not_release_it(
-    app: Flask, english: None
-) -> None:
+def test_an_officer_who_reviewed_the_milestone_may_not_release_it(app: Flask) -> None:
     world = make_grant()
     approve(world, world.milestones[0])
     reviewing_officer = officer()
@@ -253,7 +244,7 @@ def test_the_pool_gate_blocks_a_tranche_the_pool_cannot_cover(app: Flask) -> Non
     world = make_grant(appropriation=250_000_000)  # FY2026 commits 300M
     approve(world, world.milestones[0])
     error = _refusal(world)
-    assert "予算残額の範囲内" in error.message
+    assert "予算残額の範囲内" in said(error.message)
 
 
 def test_the_pool_is_never_overdrawn_even_without_the_pool_gate(app: Flask) -> None:
@@ -263,8 +254,9 @@ def test_the_pool_is_never_overdrawn_even_without_the_pool_gate(app: Flask) -> N
     releases.release(officer(), world.milestones[0].id, TODAY)
     with pytest.raises(RuleViolation) as caught:
         releases.release(officer(), world.milestones[1].id, TODAY)
-    assert "2026年度の予算枠ではこのトランシェを賄えません" in caught.value.message
-    assert "5,000万円" in caught.value.message and "年度年度" not in caught.value.message
+    message = said(caught.value.message)
+    assert "2026年度の予算枠ではこのトランシェを賄えません" in message
+    assert "5,000万円" in message and "年度年度" not in message
     assert caught.value.fields["pool"]
     pool = _pool(world, 2026)
     assert (pool.released, pool.committed) == (100_000_000, 200_000_000)
@@ -276,13 +268,12 @@ def test_the_overdraw_message_is_in_the_users_language(app: Flask) -> None:
     world = make_grant(tranches=(300_000_000,), appropriation=250_000_000)
     without_budget_gate(world)
     approve(world, world.milestones[0])
-    english = app.test_request_context(headers={"Accept-Language": "en"})
-    with english, pytest.raises(RuleViolation) as caught:
+    with pytest.raises(RuleViolation) as caught:
         releases.release(officer(), world.milestones[0].id, TODAY)
-    assert "FY2026" in caught.value.message and "¥50,000,000 short" in caught.value.message
+    english = said(caught.value.message, "en")
+    assert "FY2026" in english and "¥50,000,000 short" in english
 
 
-@pytest.mark.usefixtures("english")
 def test_releasing_the_last_tranche_completes_the_grant(app: Flask) -> None:
     world = make_grant()
     approve(world, *world.milestones)

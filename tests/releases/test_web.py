@@ -137,6 +137,26 @@ def test_page_in_japanese(app: Flask, client: FlaskClient) -> None:
     assert "2026年度予算枠" in page and "年度年度" not in page
 
 
+def test_failing_gates_are_named_in_the_officers_language(app: Flask, client: FlaskClient) -> None:
+    world = make_grant()
+    approve(world, world.milestones[1])  # milestone 1 is not approved
+    login(client, make_user(Role.officer, locale=Locale.ja).email)
+    body = post_form(client, _url(world, 1), {}).get_data(as_text=True)
+    assert "トランシェを交付できません" in body and "先行マイルストーンがすべて承認済み" in body
+    assert "The tranche cannot be released" not in body
+
+
+def test_a_second_release_is_refused_in_the_officers_language(
+    app: Flask, client: FlaskClient
+) -> None:
+    world = _approved()
+    login(client, make_user(Role.officer, locale=Locale.ja).email)
+    assert post_form(client, _url(world), {}).status_code == 302
+    again = post_form(client, _url(world), {})
+    assert again.status_code == 409
+    assert "このトランシェは既に交付済みです。" in again.get_data(as_text=True)
+
+
 def test_pool_overdraw_shows_the_year_and_the_shortfall(app: Flask, client: FlaskClient) -> None:
     world = make_grant(tranches=(300_000_000,), appropriation=250_000_000)
     without_budget_gate(world)

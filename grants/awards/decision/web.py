@@ -8,19 +8,19 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from grants.applications import service as applications
 from grants.applications.forms import error_lines
 from grants.applications.models import Application
 from grants.awards import service as awards
 from grants.awards.decision.forms import RejectForm
+from grants.awards.decision.queries import decision_view
 from grants.core.calendar import tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.filters import yen
 from grants.core.http.forms import apply_errors, status
+from grants.core.http.i18n import localise
 from grants.core.http.labels import modality_labels, stage_labels, theme_labels
 from grants.core.permissions import Action
-from grants.core.states import ApplicationState, can_transition
 from grants.extensions import db
 
 bp = Blueprint("awards", __name__, url_prefix="/officer/screening")
@@ -39,20 +39,16 @@ def show(application_id: int) -> tuple[str, int]:
 def _show(
     application_id: int, reject_form: RejectForm, error: RuleViolation | None = None
 ) -> tuple[str, int]:
-    application = applications.get_application(actor(), application_id)
-    may_award = can_transition(application.state, ApplicationState.awarded)
-    preview = awards.preview_award(application, _today()) if may_award else None
+    view = decision_view(actor(), application_id, _today())
+    # the award's refusal, said in the officer's language
+    shown = RuleViolation(localise(error.message), localise(error.fields)) if error else None
     page = render_template(
         "awards/decision/show.html",
-        application=application,
-        trace=applications.stored_trace(application),
-        award_preview=preview,
+        view=view,
+        application=view.application,
         reject_form=reject_form,
-        error=error,
-        error_lines=error_lines(error) if error else [],
-        may_screen=can_transition(application.state, ApplicationState.screened_eligible),
-        may_award=may_award,
-        may_reject=can_transition(application.state, ApplicationState.rejected),
+        error=shown,
+        error_lines=error_lines(shown) if shown else [],
         theme_labels=theme_labels(),
         modality_labels=modality_labels(),
         stage_labels=stage_labels(),

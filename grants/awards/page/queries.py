@@ -4,7 +4,7 @@ everyone involved, in a fixed number of queries."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from grants.awards.queries import (
     QuorumOutlook,
     assigned,
     grant_subject,
+    may_now,
     pending_for_grant,
     quorum_outlook,
     stages_of,
@@ -35,8 +36,8 @@ from grants.core.errors import NotFound
 from grants.core.identity import Role
 from grants.core.permissions import Action, Subject, decide, require
 from grants.core.states import (
+    RUNNING,
     AmendmentState,
-    GrantState,
     MilestoneState,
     no_go,
     still_to_release,
@@ -58,7 +59,37 @@ class MilestoneView:
     disbursement: Disbursement | None
     can_submit: bool
     can_review: bool
+    may_release: bool  # the tranche can go now, and the actor may send it
     waits_for_no_go: bool  # awaits evidence behind a rejected earlier milestone
+
+
+@dataclass(frozen=True)
+class Offers:
+    """What the actor may open or do on the grant now, as the permission table and the
+    grant's state decide (awards.queries.may_now)."""
+
+    reviewers: bool  # the grant's reviewer assignments (listed also once the grant closed)
+    investments: bool  # its VC investments (likewise)
+    amendments: bool  # its amendment requests: the grantee asks, an officer decides
+    request_amendment: bool
+    terminate: bool
+
+    @property
+    def links(self) -> bool:
+        return self.reviewers or self.investments or self.amendments or self.terminate
+
+
+def _offers(subject: Subject) -> Offers:
+    def allowed(action: Action) -> bool:
+        return decide(action, subject).allowed
+
+    return Offers(
+        reviewers=allowed(Action.assign_reviewers),
+        investments=allowed(Action.record_investment),
+        amendments=allowed(Action.request_amendment) or allowed(Action.decide_amendment),
+        request_amendment=may_now(Action.request_amendment, subject),
+        terminate=may_now(Action.terminate_grant, subject),
+    )
 
 
 @dataclass
@@ -72,6 +103,7 @@ class GrantPage:
     quorum: QuorumOutlook | None  # for officers of an open grant: can a round be decided?
     pending: list[Amendment]  # amendment requests waiting for an officer's decision
     no_go: Milestone | None  # the current milestone, when it was rejected: nothing goes on
+    offers: Offers
 
     @property
     def milestones_by_id(self) -> dict[int, Milestone]:
@@ -88,10 +120,6 @@ class GrantPage:
     @property
     def is_officer(self) -> bool:
         return self.subject.role == Role.officer
-
-    @property
-    def is_grantee(self) -> bool:
-        return self.subject.role == Role.applicant and self.subject.is_owner_org
 
 
 def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> GrantPage:
@@ -131,7 +159,8 @@ def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> Gra
     planned = _planned_due_dates(grant.id)
     points = [_point(view, planned) for view in views]
     timeline = charts.timeline(points, today, locale)
-    quorum = quorum_outlook(grant) if _follows_reviews(subject, grant) else None
+    # for an officer who can still change the reviewers: can a round ever be decided?
+    quorum = quorum_outlook(grant) if may_now(Action.assign_reviewers, subject) else None
     return GrantPage(
         grant,
         subject,
@@ -142,20 +171,16 @@ def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> Gra
         quorum,
         pending_for_grant(grant.id),
         _no_go(grant, stages),
+        _offers(subject),
     )
 
 
 def _no_go(grant: Grant, stages: list[tuple[int, str]]) -> Milestone | None:
     """The rejected current milestone (states.no_go) of a grant that is still running."""
     sequence = no_go(stages)
-    if sequence is None or grant.state not in (GrantState.active, GrantState.suspended):
+    if sequence is None or grant.state not in RUNNING:
         return None
     return next(m for m in grant.milestones if m.sequence == sequence)
-
-
-def _follows_reviews(subject: Subject, grant: Grant) -> bool:
-    """An officer looking at a grant whose reviewers can still change."""
-    return subject.role == Role.officer and grant.state in (GrantState.active, GrantState.suspended)
 
 
 def _planned_due_dates(grant_id: int) -> dict[int, date]:
@@ -226,12 +251,12 @@ def _milestone_view(
     decided: set[int],
     stages: list[tuple[int, str]],
 ) -> MilestoneView:
-    relation = Subject(
-        role=subject.role,
-        is_owner_org=subject.is_owner_org,
-        is_assigned_reviewer=subject.is_assigned_reviewer,
-        is_conflicted=subject.is_conflicted,
+    reviewed = any(r.submission.id in decided for r in rounds)  # in any round
+    relation = replace(
+        subject,
         state=str(milestone.state),
+        is_reviewer_of_milestone=subject.is_assigned_reviewer or reviewed,
+        is_released=disbursement is not None,
     )
     current = next((r for r in rounds if r.submission.round == milestone.round), None)
     awaiting_me = current is not None and current.submission.id not in decided
@@ -241,8 +266,7 @@ def _milestone_view(
         disbursement=disbursement,
         # evidence for the grant's current milestone only, as services.evidence checks
         can_submit=takes_evidence(relation, grant.state, milestone.sequence, stages),
-        can_review=grant.state == GrantState.active
-        and awaiting_me
-        and decide(Action.review_milestone, relation).allowed,
+        can_review=awaiting_me and may_now(Action.review_milestone, relation),
+        may_release=decide(Action.release_tranche, relation).allowed,
         waits_for_no_go=waits_for_no_go(milestone.sequence, milestone.state, stages),
     )

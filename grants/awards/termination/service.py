@@ -2,51 +2,25 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
-from sqlalchemy import select
-
-from grants.awards.models import Disbursement, Grant, Milestone
-from grants.awards.queries import get_grant, require_on_grant
+from grants.awards.models import Grant, Milestone
+from grants.awards.queries import get_grant, released_ids, require_on_grant
 from grants.awards.service import lock_grant, lock_milestones
+from grants.awards.termination.queries import plan_for
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.db import use_case
 from grants.core.errors import RuleViolation
 from grants.core.models import utcnow
 from grants.core.permissions import Action
+from grants.core.problems import N_
 from grants.core.states import GrantState, MilestoneState, transition
 from grants.extensions import db
 from grants.programs.service import lock_pools, pool_numbers
 
 REASON_MAX = 2000
-TERMINABLE = (GrantState.active, GrantState.suspended)
-
-
-@dataclass(frozen=True)
-class TerminationPlan:
-    """What a termination would do: the milestones to cancel and the yen back per fiscal year."""
-
-    cancelled: list[Milestone]
-    returned: dict[int, int]
-
-    @property
-    def total(self) -> int:
-        return sum(self.returned.values())
-
-
-def plan(grant: Grant) -> TerminationPlan:
-    """Every milestone that is neither cancelled nor released is cancelled; read-only."""
-    released = set(
-        db.session.scalars(
-            select(Disbursement.milestone_id).where(Disbursement.grant_id == grant.id)
-        )
-    )
-    return _plan(list(grant.milestones), released)
 
 
 @use_case
@@ -59,13 +33,7 @@ def terminate(actor: Actor, grant_id: int, reason: str, today: date) -> Grant:
     grant = lock_grant(grant_id)
     before_state = grant.state
     grant.state = transition(grant.state, GrantState.terminated)
-    milestones = lock_milestones(grant.id)
-    released = set(
-        db.session.scalars(
-            select(Disbursement.milestone_id).where(Disbursement.grant_id == grant.id)
-        )
-    )
-    todo = _plan(milestones, released)
+    todo = plan_for(lock_milestones(grant.id), released_ids(grant.id))
     pools = lock_pools(grant.program_id, todo.returned)
     pools_before = {str(year): pool_numbers(pool) for year, pool in pools.items()}
     cancelled = [_cancel(milestone) for milestone in todo.cancelled]
@@ -88,16 +56,6 @@ def terminate(actor: Actor, grant_id: int, reason: str, today: date) -> Grant:
     return grant
 
 
-def _plan(milestones: list[Milestone], released: set[int]) -> TerminationPlan:
-    cancelled = [
-        m for m in milestones if m.state != MilestoneState.cancelled and m.id not in released
-    ]
-    returned: dict[int, int] = defaultdict(int)
-    for milestone in cancelled:
-        returned[milestone.fiscal_year] += milestone.tranche_amount
-    return TerminationPlan(cancelled, dict(sorted(returned.items())))
-
-
 def _cancel(milestone: Milestone) -> dict[str, Any]:
     """Drop the milestone's tranche. A No-Go keeps its state, the outcome on record; any
     other milestone is cancelled, and no longer counts as overdue."""
@@ -115,13 +73,9 @@ def _cancel(milestone: Milestone) -> dict[str, Any]:
 
 def _check_reason(reason: str) -> None:
     if not reason:
-        message = _("Give the reason for ending the grant.")
+        message = N_("Give the reason for ending the grant.")
     elif len(reason) > REASON_MAX:
-        message = _("At most %(count)d characters.", count=REASON_MAX)
+        message = N_("At most %(count)d characters.", count=REASON_MAX)
     else:
         return
     raise RuleViolation(message, {"reason": [message]})
-
-
-def terminable(grant: Grant) -> bool:
-    return grant.state in TERMINABLE

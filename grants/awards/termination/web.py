@@ -13,6 +13,7 @@ from wtforms.validators import InputRequired, Length
 
 from grants.awards.models import Grant
 from grants.awards.termination import service as terminations
+from grants.awards.termination.queries import termination_view
 from grants.core.calendar import tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
@@ -34,7 +35,7 @@ class TerminationForm(Form):
 @bp.route("/<int:grant_id>/terminate", methods=["GET", "POST"])
 @requires(Action.terminate_grant)
 def terminate(grant_id: int) -> tuple[str, int] | Response:
-    grant = db.get_or_404(Grant, grant_id)
+    db.get_or_404(Grant, grant_id)
     form = TerminationForm()
     if form.validate_on_submit():
         try:
@@ -44,13 +45,9 @@ def terminate(grant_id: int) -> tuple[str, int] | Response:
         else:
             flash(_("The grant was terminated. Its remaining tranches were cancelled."), "success")
             return redirect(url_for("grant_pages.show", grant_id=grant_id))
-    grant = db.get_or_404(Grant, grant_id)
+    view = termination_view(actor(), db.get_or_404(Grant, grant_id))
     page = render_template(
-        "awards/termination/terminate.html",
-        grant=grant,
-        plan=terminations.plan(grant),
-        terminable=terminations.terminable(grant),
-        form=form,
+        "awards/termination/terminate.html", view=view, grant=view.grant, form=form
     )
     return page, 422 if form.form_errors or any(f.errors for f in form) else 200
 

@@ -15,6 +15,7 @@ from grants.core.http.filters import reason_text
 from grants.core.http.schemas import ErrorSchema
 from grants.core.permissions import Action
 from grants.milestones.assignments import service as assignments
+from grants.milestones.assignments.queries import candidates
 
 blp = ApiBlueprint(
     "api_reviewers",
@@ -63,7 +64,7 @@ def list_candidates(grant_id: int) -> list[dict[str, Any]]:
     actor = api_actor()
     grant, _subject = visible_grant(actor, grant_id)
     require_role(actor, Action.assign_reviewers)
-    return [_data(user, reasons) for user, reasons in assignments.candidates(grant)]
+    return [_data(user, reasons) for user, reasons in candidates(grant)]
 
 
 @blp.post("/grants/<int:grant_id>/reviewers")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from grants.accounts.models import Organization, User
 from grants.awards.models import ConflictDeclaration, Grant, ReviewerAssignment
-from grants.awards.queries import Reviewed, get_grant, reviewer_conflicts
+from grants.awards.queries import get_grant, reviewer_conflicts
+from grants.awards.rules import grant_allows
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.conflicts import Reasons
@@ -17,13 +16,10 @@ from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.identity import Role
 from grants.core.permissions import Action, Subject, require
-from grants.core.problems import N_
-from grants.core.states import GrantState
+from grants.core.problems import N_, Problem
 from grants.extensions import db
 
 NOTE_MAX = 500
-# Assignments change while the grant can still be reviewed.
-_OPEN_STATES = frozenset({GrantState.active, GrantState.suspended})
 
 
 @use_case
@@ -40,14 +36,14 @@ def assign_reviewer(actor: Actor, grant_id: int, reviewer_id: int) -> ReviewerAs
         )
         raise RuleViolation(message, {"reviewer_id": [message]})
     if _assignment(grant.id, reviewer.id) is not None:
-        raise Conflict(_("This reviewer is already assigned to the grant."))
+        raise Conflict(N_("This reviewer is already assigned to the grant."))
     assignment = ReviewerAssignment(
         grant_id=grant.id, reviewer_id=reviewer.id, assigned_by_id=actor.id
     )
     db.session.add(assignment)
     after = {"grant_id": grant.id, "reviewer_id": reviewer.id}
     audit.record(actor, "reviewer.assign", assignment, after=after)
-    _commit(_("This reviewer was assigned at the same time. Reload the page."))
+    _commit(N_("This reviewer was assigned at the same time. Reload the page."))
     return assignment
 
 
@@ -57,25 +53,11 @@ def unassign_reviewer(actor: Actor, grant_id: int, reviewer_id: int) -> None:
     grant = _open_grant(grant_id)
     assignment = _assignment(grant.id, reviewer_id)
     if assignment is None:
-        raise NotFound(_("This reviewer is not assigned to the grant."))
+        raise NotFound(N_("This reviewer is not assigned to the grant."))
     before = {"grant_id": grant.id, "reviewer_id": reviewer_id}
     audit.record(actor, "reviewer.unassign", assignment, before=before)
     db.session.delete(assignment)
-    _commit(_("The assignment was changed at the same time. Reload the page."))
-
-
-def candidates(grant: Grant) -> Reviewed:
-    """Active reviewers not yet assigned to `grant`, with their conflict reasons."""
-    taken = select(ReviewerAssignment.reviewer_id).where(ReviewerAssignment.grant_id == grant.id)
-    query = (
-        select(User)
-        .where(User.role == Role.reviewer, User.active.is_(True), User.id.not_in(taken))
-        .options(selectinload(User.organization))
-        .order_by(User.name, User.id)
-    )
-    users = list(db.session.scalars(query))
-    found = reviewer_conflicts(grant, users)
-    return [(user, found[user.id]) for user in users]
+    _commit(N_("The assignment was changed at the same time. Reload the page."))
 
 
 @use_case
@@ -85,19 +67,19 @@ def declare_conflict(
     """A reviewer declares a conflict with an organization and/or a grant."""
     require(Action.declare_conflict, Subject(role=actor.role))
     note = (note or "").strip()
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Problem]] = {}
     if organization_id is None and grant_id is None:
-        errors["organization_id"] = [_("Choose an organization or a grant.")]
+        errors["organization_id"] = [N_("Choose an organization or a grant.")]
     if organization_id is not None and db.session.get(Organization, organization_id) is None:
-        errors["organization_id"] = [_("Choose an organization from the list.")]
+        errors["organization_id"] = [N_("Choose an organization from the list.")]
     if grant_id is not None and db.session.get(Grant, grant_id) is None:
-        errors["grant_id"] = [_("Choose a grant from the list.")]
+        errors["grant_id"] = [N_("Choose a grant from the list.")]
     if not note:
-        errors["note"] = [_("Describe the conflict.")]
+        errors["note"] = [N_("Describe the conflict.")]
     elif len(note) > NOTE_MAX:
-        errors["note"] = [_("At most %(n)d characters.", n=NOTE_MAX)]
+        errors["note"] = [N_("At most %(n)d characters.", n=NOTE_MAX)]
     if errors:
-        raise RuleViolation(_("The declaration could not be saved."), errors)
+        raise RuleViolation(N_("The declaration could not be saved."), errors)
     declaration = ConflictDeclaration(
         reviewer_id=actor.id, organization_id=organization_id, grant_id=grant_id, note=note
     )
@@ -108,26 +90,17 @@ def declare_conflict(
     return declaration
 
 
-def declarations_of(actor: Actor) -> list[ConflictDeclaration]:
-    query = (
-        select(ConflictDeclaration)
-        .where(ConflictDeclaration.reviewer_id == actor.id)
-        .order_by(ConflictDeclaration.declared_at.desc(), ConflictDeclaration.id.desc())
-    )
-    return list(db.session.scalars(query))
-
-
 def _open_grant(grant_id: int) -> Grant:
     grant = get_grant(grant_id)
-    if grant.state not in _OPEN_STATES:
-        raise Conflict(_("Reviewers cannot be changed on a closed grant."))
+    if not grant_allows(Action.assign_reviewers, grant.state):
+        raise Conflict(N_("Reviewers cannot be changed on a closed grant."))
     return grant
 
 
 def _reviewer(reviewer_id: int) -> User:
     user = db.session.get(User, reviewer_id)
     if user is None or user.role != Role.reviewer or not user.active:
-        message = _("Choose an active user with the reviewer role.")
+        message = N_("Choose an active user with the reviewer role.")
         raise RuleViolation(message, {"reviewer_id": [message]})
     return user
 
@@ -139,7 +112,7 @@ def _assignment(grant_id: int, reviewer_id: int) -> ReviewerAssignment | None:
     return db.session.scalar(query)
 
 
-def _commit(race_message: str) -> None:
+def _commit(race_message: Problem) -> None:
     try:
         db.session.commit()
     except IntegrityError:

@@ -9,15 +9,14 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField
 from wtforms.validators import AnyOf
 
-from grants.awards import queries as grant_queries
 from grants.awards.models import Grant
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import Form, IdField, apply_errors
 from grants.core.permissions import Action
-from grants.core.states import GrantState
 from grants.extensions import db
 from grants.milestones.assignments import service as assignments
+from grants.milestones.assignments.queries import assignments_view
 
 bp = Blueprint("assignments", __name__, url_prefix="/officer/grants")
 ASSIGN = "assign"
@@ -49,13 +48,8 @@ def edit(grant_id: int) -> tuple[str, int] | Response:
         else:
             return redirect(url_for("assignments.edit", grant_id=grant_id))
     errors = list(form.form_errors) + [m for f in form for m in f.errors]
+    view = assignments_view(actor(), grant)
     page = render_template(
-        "milestones/assignments/edit.html",
-        grant=grant,
-        errors=errors,
-        assigned=grant_queries.assigned(grant),
-        candidates=assignments.candidates(grant),
-        open=grant.state in (GrantState.active, GrantState.suspended),
-        quorum=grant_queries.quorum_outlook(grant),
+        "milestones/assignments/edit.html", view=view, grant=grant, errors=errors
     )
     return page, 422 if errors else 200

@@ -1,8 +1,8 @@
 """Evidence for a milestone: the narrative, a measured value per criterion, and files.
 
 Files are checked by extension AND by their first bytes, written under random names
-in UPLOAD_FOLDER (outside static/) only after everything validated, and removed
-again when the transaction fails.
+in the upload folder (the UPLOAD_FOLDER setting, outside static/, which the edges pass in)
+only after everything validated, and removed again when the transaction fails.
 """
 
 from __future__ import annotations
@@ -18,24 +18,19 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grants.awards.models import EvidenceFile, EvidenceSubmission, Milestone
 from grants.awards.queries import _evidence_subject, grant_subject, require_on_grant, stages_of
+from grants.awards.rules import grant_allows
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.permissions import Action, Reason, decide, require
-from grants.core.states import (
-    GrantState,
-    MilestoneState,
-    current_milestone,
-    transition,
-)
+from grants.core.problems import N_, Problem
+from grants.core.states import MilestoneState, current_milestone, transition
 from grants.core.text import figure
 from grants.extensions import db
 
@@ -81,8 +76,11 @@ def submit_evidence(
     measured: Mapping[int, str],
     files: Sequence[Upload],
     today: date,
+    *,
+    upload_folder: Path,
 ) -> EvidenceSubmission:
-    """Submit the next round of evidence; the milestone goes to `submitted`."""
+    """Submit the next round of evidence; the milestone goes to `submitted`, its files to
+    `upload_folder`."""
     milestone = _locked_milestone(milestone_id)
     check_may_submit(actor, milestone)
     narrative = (narrative or "").strip()
@@ -92,7 +90,7 @@ def submit_evidence(
     if problems:
         errors["files"] = problems
     if errors:
-        raise RuleViolation(_("The evidence could not be submitted."), errors)
+        raise RuleViolation(N_("The evidence could not be submitted."), errors)
     before = {"state": str(milestone.state), "round": milestone.round}
     submission = EvidenceSubmission(
         milestone_id=milestone.id,
@@ -106,9 +104,10 @@ def submit_evidence(
     milestone.overdue_since = None  # delivered: no page should still call it overdue
     db.session.add(submission)
     written: list[Path] = []
+    folder = upload_folder.resolve()
     try:
         for item in checked:
-            submission.files.append(_store(item, written))
+            submission.files.append(_store(item, folder, written))
         after = {
             "state": str(milestone.state),
             "round": milestone.round,
@@ -120,7 +119,7 @@ def submit_evidence(
         db.session.commit()
     except IntegrityError:
         _discard(written)
-        raise Conflict(_("Evidence for this milestone was submitted at the same time.")) from None
+        raise Conflict(N_("Evidence for this milestone was submitted at the same time.")) from None
     except BaseException:
         _discard(written)
         raise
@@ -142,7 +141,7 @@ def check_may_submit(actor: Actor, milestone: Milestone) -> None:
         sequence = current_milestone(stages)
         current = next(m for m in grant.milestones if m.sequence == sequence)
         raise Conflict(
-            _(
+            N_(
                 "Evidence is accepted only for the grant's current milestone: "
                 "%(sequence)d. %(title)s must be approved first.",
                 sequence=current.sequence,
@@ -150,26 +149,24 @@ def check_may_submit(actor: Actor, milestone: Milestone) -> None:
             )
         )
     require(Action.submit_evidence, subject)
-    if grant.state != GrantState.active:
-        raise Conflict(_("Evidence can only be submitted for an active grant."))
+    if not grant_allows(Action.submit_evidence, grant.state):
+        raise Conflict(N_("Evidence can only be submitted for an active grant."))
 
 
-def open_evidence_file(actor: Actor, file_id: int) -> tuple[Path, str, str]:
-    """(path on disk, original name, content type) of a file the actor may download."""
+def open_evidence_file(actor: Actor, file_id: int, *, upload_folder: Path) -> tuple[Path, str, str]:
+    """(path on disk, original name, content type) of a file the actor may download, stored
+    in `upload_folder`."""
     evidence_file = db.session.get(EvidenceFile, file_id)
     if evidence_file is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     milestone = db.session.get(Milestone, evidence_file.submission.milestone_id)
     assert milestone is not None  # a foreign key
     require_on_grant(Action.download_evidence, actor, milestone.grant)
-    path = upload_folder() / evidence_file.stored_name
-    if path.parent != upload_folder() or not path.is_file():
-        raise NotFound(_("The file is missing from the store. Tell the programme office."))
+    folder = upload_folder.resolve()
+    path = folder / evidence_file.stored_name
+    if path.parent != folder or not path.is_file():
+        raise NotFound(N_("The file is missing from the store. Tell the programme office."))
     return path, evidence_file.original_name, evidence_file.content_type
-
-
-def upload_folder() -> Path:
-    return Path(current_app.config["UPLOAD_FOLDER"]).resolve()
 
 
 def display_name(filename: str) -> str:
@@ -191,6 +188,11 @@ def display_name(filename: str) -> str:
     return name
 
 
+def measured_key(index: int) -> str:
+    """Where a problem with the value measured for criterion `index` (0-based) is reported."""
+    return f"measured.{index}"
+
+
 def _locked_milestone(milestone_id: int) -> Milestone:
     query = (
         select(Milestone)
@@ -200,7 +202,7 @@ def _locked_milestone(milestone_id: int) -> Milestone:
     )
     milestone = db.session.scalar(query)
     if milestone is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     return milestone
 
 
@@ -213,26 +215,28 @@ def _measured_values(
     ]
 
 
-def _text_errors(narrative: str, values: list[tuple[dict[str, str], str]]) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
+def _text_errors(
+    narrative: str, values: list[tuple[dict[str, str], str]]
+) -> dict[str, list[Problem]]:
+    errors: dict[str, list[Problem]] = {}
     if not narrative:
-        errors["narrative"] = [_("Describe what was achieved.")]
+        errors["narrative"] = [N_("Describe what was achieved.")]
     elif len(narrative) > NARRATIVE_MAX:
-        errors["narrative"] = [_("At most %(n)d characters.", n=NARRATIVE_MAX)]
+        errors["narrative"] = [N_("At most %(n)d characters.", n=NARRATIVE_MAX)]
     for index, (_criterion, value) in enumerate(values):
         if not value:
-            errors[f"measured_{index}"] = [_("Enter the measured value.")]
+            errors[measured_key(index)] = [N_("Enter the measured value.")]
         elif len(value) > VALUE_MAX:
-            errors[f"measured_{index}"] = [_("At most %(n)d characters.", n=VALUE_MAX)]
+            errors[measured_key(index)] = [N_("At most %(n)d characters.", n=VALUE_MAX)]
     return errors
 
 
-def _check_files(files: Sequence[Upload]) -> tuple[list[_Checked], list[str]]:
+def _check_files(files: Sequence[Upload]) -> tuple[list[_Checked], list[Problem]]:
     uploads = [item for item in files if item[0]]  # a browser sends an empty part for none
     if len(uploads) > FILES_MAX:
-        return [], [_("At most %(n)d files per submission.", n=FILES_MAX)]
+        return [], [N_("At most %(n)d files per submission.", n=FILES_MAX)]
     checked: list[_Checked] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     for filename, stream, _sent_type in uploads:
         item, problem = _check_file(filename, stream)
         if problem:
@@ -242,21 +246,21 @@ def _check_files(files: Sequence[Upload]) -> tuple[list[_Checked], list[str]]:
     return checked, problems
 
 
-def _check_file(filename: str, stream: BinaryIO) -> tuple[_Checked | None, str | None]:
+def _check_file(filename: str, stream: BinaryIO) -> tuple[_Checked | None, Problem | None]:
     name = display_name(filename)
     extension = Path(name).suffix.lower()
     shown = name or "?"
     if extension not in ALLOWED_TYPES or not Path(name).stem:
-        return None, _(
+        return None, N_(
             "%(name)s: only PDF, PNG, JPEG, CSV, XLSX and DOCX files are accepted.", name=shown
         )
     data = stream.read()
     if not data:
-        return None, _("%(name)s: the file is empty.", name=shown)
+        return None, N_("%(name)s: the file is empty.", name=shown)
     content_type, kind = ALLOWED_TYPES[extension]
     charset = _csv_charset(data) if kind == "csv" else None
     if not (charset if kind == "csv" else _content_matches(kind, data)):
-        return None, _(
+        return None, N_(
             "%(name)s: the content is not a valid %(kind)s file.", name=shown, kind=kind.upper()
         )
     if charset:  # downloads say which, so that the file opens as it was saved
@@ -290,8 +294,7 @@ def _has_part(data: bytes, part: str) -> bool:
         return False
 
 
-def _store(item: _Checked, written: list[Path]) -> EvidenceFile:
-    folder = upload_folder()
+def _store(item: _Checked, folder: Path, written: list[Path]) -> EvidenceFile:
     folder.mkdir(parents=True, exist_ok=True)
     stored_name = secrets.token_hex(16) + item.extension
     path = folder / stored_name

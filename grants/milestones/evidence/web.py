@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -115,9 +116,10 @@ def new(milestone_id: int) -> tuple[str, int] | Response:
                 form.measured(),
                 uploads,
                 tokyo_today(datetime.now(UTC)),
+                upload_folder=_upload_folder(),
             )
         except RuleViolation as error:
-            apply_errors(form, error)
+            apply_errors(form, _on_form(error))
         else:
             flash(_("The evidence was submitted for review."), "success")
             return redirect(
@@ -144,6 +146,17 @@ def new(milestone_id: int) -> tuple[str, int] | Response:
     return page, 422 if failed else 200
 
 
+def _on_form(error: RuleViolation) -> RuleViolation:
+    """The error with the service's keys as the form's field names: the value measured for
+    criterion i, which the service reports under `measured.<i>`, is the field `measured_<i>`."""
+    fields = {key.replace(".", "_"): messages for key, messages in error.fields.items()}
+    return RuleViolation(error.message, fields)
+
+
+def _upload_folder() -> Path:
+    return Path(current_app.config["UPLOAD_FOLDER"])
+
+
 def _chose_files(form: EvidenceForm) -> bool:
     return any(upload.filename for upload in request.files.getlist(form.files.name))
 
@@ -151,7 +164,9 @@ def _chose_files(form: EvidenceForm) -> bool:
 @bp.get("/evidence/files/<int:file_id>")
 @requires(Action.download_evidence)
 def download(file_id: int) -> Response:
-    path, name, content_type = evidence.open_evidence_file(actor(), file_id)
+    path, name, content_type = evidence.open_evidence_file(
+        actor(), file_id, upload_folder=_upload_folder()
+    )
     response = send_file(
         path, mimetype=content_type, as_attachment=True, download_name=name, max_age=0
     )

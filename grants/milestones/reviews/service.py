@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, defer
@@ -13,7 +12,7 @@ from sqlalchemy.orm import contains_eager, defer
 from grants.applications.models import CoInvestment
 from grants.awards.models import EvidenceSubmission, Grant, Milestone, Review, ReviewerAssignment
 from grants.awards.queries import candidates, eligible_reviewer_ids, require_on_grant
-from grants.awards.rules import decide_round, quorum_of
+from grants.awards.rules import decide_round, grant_allows, quorum_of
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.conflicts import GrantParties, conflict_reasons
@@ -22,6 +21,7 @@ from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.core.identity import Role
 from grants.core.models import utcnow
 from grants.core.permissions import Action
+from grants.core.problems import N_, Problem
 from grants.core.states import GrantState, MilestoneState, ReviewDecision, transition
 from grants.extensions import db
 
@@ -39,16 +39,10 @@ def decide(
 ) -> Review:
     """Record the actor's decision on the current round; settle the round once quorum is met."""
     milestone = _locked_milestone(milestone_id)
-    grant = milestone.grant
-    require_on_grant(Action.review_milestone, actor, grant, milestone)
-    if grant.state != GrantState.active:
-        raise Conflict(_("Milestones of a grant that is not active cannot be reviewed."))
+    submission = check_may_review(actor, milestone)
     chosen, comment = _checked_input(decision, comment)
-    submission = current_submission(milestone)
-    if submission is None:
-        raise Conflict(_("There is no evidence to review."))
     if _has_decided(actor.id, submission.id):
-        raise Conflict(_("You have already decided on this submission."))
+        raise Conflict(N_("You have already decided on this submission."))
     review = Review(
         milestone_id=milestone.id,
         submission_id=submission.id,
@@ -65,8 +59,21 @@ def decide(
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict(_("You have already decided on this submission.")) from None
+        raise Conflict(N_("You have already decided on this submission.")) from None
     return review
+
+
+def check_may_review(actor: Actor, milestone: Milestone) -> EvidenceSubmission:
+    """The evidence round `actor` may decide on now, else the refusal (the authoritative
+    check; the review page asks it before it shows the form): an assigned reviewer without a
+    conflict, for a submitted milestone of an active grant."""
+    require_on_grant(Action.review_milestone, actor, milestone.grant, milestone)
+    if not grant_allows(Action.review_milestone, milestone.grant.state):
+        raise Conflict(N_("Milestones of a grant that is not active cannot be reviewed."))
+    submission = current_submission(milestone)
+    if submission is None:
+        raise Conflict(N_("There is no evidence to review."))
+    return submission
 
 
 def current_submission(milestone: Milestone) -> EvidenceSubmission | None:
@@ -85,7 +92,7 @@ def review_queue(actor: Actor) -> list[Milestone]:
 def queue_entries(actor: Actor) -> list[tuple[Milestone, datetime]]:
     """Like review_queue, with the time each round's evidence was submitted."""
     if actor.role != Role.reviewer or actor.id is None:
-        raise NotAllowed(_("Only reviewers have a review queue."))
+        raise NotAllowed(N_("Only reviewers have a review queue."))
     decided = exists().where(
         Review.submission_id == EvidenceSubmission.id, Review.reviewer_id == actor.id
     )
@@ -158,24 +165,24 @@ def _locked_milestone(milestone_id: int) -> Milestone:
     )
     milestone = db.session.scalar(query)
     if milestone is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     return milestone
 
 
 def _checked_input(decision: ReviewDecision | str, comment: str) -> tuple[ReviewDecision, str]:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Problem]] = {}
     chosen: ReviewDecision | None = None
     try:
         chosen = ReviewDecision(decision)
     except ValueError:
-        errors["decision"] = [_("Choose a decision.")]
+        errors["decision"] = [N_("Choose a decision.")]
     comment = (comment or "").strip()
     if chosen in _COMMENT_REQUIRED and not comment:
-        errors["comment"] = [_("Explain what must change or why the milestone fails.")]
+        errors["comment"] = [N_("Explain what must change or why the milestone fails.")]
     elif len(comment) > COMMENT_MAX:
-        errors["comment"] = [_("At most %(n)d characters.", n=COMMENT_MAX)]
+        errors["comment"] = [N_("At most %(n)d characters.", n=COMMENT_MAX)]
     if errors or chosen is None:
-        raise RuleViolation(_("The review could not be saved."), errors)
+        raise RuleViolation(N_("The review could not be saved."), errors)
     return chosen, comment
 
 

@@ -17,24 +17,18 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from grants.accounts.models import Organization
-from grants.awards.models import (
-    ConflictDeclaration,
-    EvidenceFile,
-    Grant,
-    Milestone,
-    Review,
-    ReviewerAssignment,
-)
-from grants.awards.queries import require_on_grant
+from grants.awards.models import ConflictDeclaration, Grant, Milestone, ReviewerAssignment
 from grants.core.calendar import tokyo_today
-from grants.core.errors import Conflict, RuleViolation
+from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import Form, apply_errors
 from grants.core.permissions import Action
-from grants.core.states import GrantState, ReviewDecision, label
+from grants.core.states import ReviewDecision, label
 from grants.extensions import db
 from grants.milestones.assignments import service as assignments
+from grants.milestones.assignments.queries import declarations_of
 from grants.milestones.reviews import service as reviews
+from grants.milestones.reviews.queries import round_view
 
 bp = Blueprint("reviews", __name__)
 
@@ -80,12 +74,9 @@ def queue() -> str:
 @requires(Action.review_milestone)
 def decide(milestone_id: int) -> tuple[str, int] | Response:
     milestone = db.get_or_404(Milestone, milestone_id)
-    require_on_grant(Action.review_milestone, actor(), milestone.grant, milestone)
-    if milestone.grant.state != GrantState.active:
-        raise Conflict(_("Milestones of a grant that is not active cannot be reviewed."))
-    submission = reviews.current_submission(milestone)
-    if submission is None:
-        raise Conflict(_("There is no evidence to review."))
+    # 403 for anyone but an assigned reviewer without a conflict, 409 with the reason when
+    # there is nothing to decide on now
+    submission = reviews.check_may_review(actor(), milestone)
     form = DecisionForm()
     if form.validate_on_submit():
         try:
@@ -101,23 +92,14 @@ def decide(milestone_id: int) -> tuple[str, int] | Response:
         else:
             flash(_("Your decision was recorded."), "success")
             return redirect(url_for("reviews.queue"))
-    mine = db.session.scalar(
-        select(Review).where(
-            Review.submission_id == submission.id, Review.reviewer_id == actor().id
-        )
-    )
-    files = db.session.scalars(
-        select(EvidenceFile)
-        .where(EvidenceFile.submission_id == submission.id)
-        .order_by(EvidenceFile.id)
-    ).all()
+    view = round_view(actor(), submission)
     page = render_template(
         "milestones/reviews/decide.html",
         form=form,
         milestone=milestone,
-        submission=submission,
-        files=files,
-        mine=mine,
+        submission=view.submission,
+        files=view.files,
+        mine=view.mine,
     )
     return page, 422 if form.errors or form.form_errors else 200
 
@@ -171,7 +153,7 @@ def _grant_label(grant: Grant, locale: str) -> str:
 
 
 def _declarations() -> list[tuple[ConflictDeclaration, Organization | None, Grant | None]]:
-    declarations = assignments.declarations_of(actor())
+    declarations = declarations_of(actor())
     org_ids = {d.organization_id for d in declarations if d.organization_id is not None}
     grant_ids = {d.grant_id for d in declarations if d.grant_id is not None}
     orgs = {

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select, update
 
 from grants.accounts.models import Organization
@@ -121,7 +122,15 @@ class Story:
 
     def _submit(self, world: GrantWorld, today: date) -> None:
         milestone = world.milestones[0]
-        made = evidence.submit_evidence(world.applicant, milestone.id, "Done.", {0: "8"}, [], today)
+        made = evidence.submit_evidence(
+            world.applicant,
+            milestone.id,
+            "Done.",
+            {0: "8"},
+            [],
+            today,
+            upload_folder=Path(current_app.config["UPLOAD_FOLDER"]),
+        )
         self._stamp(EvidenceSubmission, made.id, "submitted_at", today)
 
     @staticmethod
@@ -203,7 +212,15 @@ def test_a_change_reads_its_milestones_whole_on_the_same_day(incremental: Flask)
     world = make_grant()
     officer = staff(Role.officer)
     milestone = world.milestones[0]
-    evidence.submit_evidence(world.applicant, milestone.id, "Done.", {0: "8"}, [], date(2026, 9, 1))
+    evidence.submit_evidence(
+        world.applicant,
+        milestone.id,
+        "Done.",
+        {0: "8"},
+        [],
+        date(2026, 9, 1),
+        upload_folder=Path(current_app.config["UPLOAD_FOLDER"]),
+    )
     run_scan(date(2026, 10, 5))
     for reviewer in world.reviewers:
         reviews.decide(reviewer, milestone.id, "request_changes", "More.", date(2026, 10, 5))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import event, func, select, update
 
 from grants.alerts.models import Alert
@@ -64,7 +65,15 @@ def test_a_change_made_by_a_service_makes_the_rerun_scan(world: GrantWorld) -> N
     run_scan(DUE + DAY)
     assert db.session.get(Milestone, milestone.id).overdue_since == DUE + DAY
     # Evidence arrives late the same day, then the officer sends it back: overdue again.
-    evidence.submit_evidence(world.applicant, milestone.id, "Done.", {0: "1"}, [], DUE + DAY)
+    evidence.submit_evidence(
+        world.applicant,
+        milestone.id,
+        "Done.",
+        {0: "1"},
+        [],
+        DUE + DAY,
+        upload_folder=Path(current_app.config["UPLOAD_FOLDER"]),
+    )
     assert db.session.get(Milestone, milestone.id).overdue_since is None  # cleared at once
     db.session.execute(
         update(Milestone).where(Milestone.id == milestone.id).values(state="changes_requested")

@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from grants.awards.models import Grant, Milestone
+from grants.awards.termination import queries as termination_queries
 from grants.awards.termination import service as terminations
 from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.core.identity import Role
@@ -20,6 +21,7 @@ from grants.releases import service as releases
 from tests.support.approvals import approve, officer
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
+from tests.support.i18n import said
 
 TODAY = date(2026, 11, 1)
 
@@ -47,7 +49,7 @@ def test_termination_cancels_the_rest_and_returns_the_commitments(app: Flask) ->
     assert _pools(world) == {2026: (200_000_000, 100_000_000), 2027: (700_000_000, 0)}
     actor = make_user(Role.officer)
 
-    plan = terminations.plan(db.session.get(Grant, world.grant.id))
+    plan = termination_queries.plan(db.session.get(Grant, world.grant.id))
     assert [m.sequence for m in plan.cancelled] == [2, 3, 4]
     assert plan.returned == {2026: 200_000_000, 2027: 700_000_000} and plan.total == 900_000_000
 
@@ -106,7 +108,7 @@ def test_the_missing_reason_says_termination_as_everywhere_else(app: Flask) -> N
     world = make_grant()
     with pytest.raises(RuleViolation) as caught:
         terminations.terminate(make_user(Role.officer), world.grant.id, " ", TODAY)
-    assert caught.value.fields == {"reason": ["助成案件を中止する理由を入力してください。"]}
+    assert said(caught.value.fields) == {"reason": ["助成案件を中止する理由を入力してください。"]}
 
 
 @pytest.mark.parametrize("role", [Role.admin, Role.applicant, Role.reviewer])

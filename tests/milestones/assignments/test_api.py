@@ -91,6 +91,17 @@ def test_a_conflicted_candidate_is_refused_with_the_reasons(
     assert "reviewer.assign" not in _actions()
 
 
+def test_a_conflicted_candidate_is_refused_in_japanese(
+    world: GrantWorld, client: FlaskClient
+) -> None:
+    from_the_vc = make_user(Role.reviewer, world.vc)
+    api = api_as(client, Role.officer)
+    data = {"reviewer_id": from_the_vc.id}
+    error = assert_error(api.post(_path(world), json=data, headers={"Accept-Language": "ja"}), 422)
+    assert "はこの助成案件と利益相反があります" in error["message"]
+    assert "はこの助成案件と利益相反があります" in error["fields"]["reviewer_id"][0]
+
+
 @pytest.mark.parametrize(
     "data", [{}, {"reviewer_id": "x"}, {"reviewer_id": 0}, {"reviewer_id": "officer"}]
 )

@@ -16,6 +16,7 @@ from grants.core.identity import OrgKind, Role
 from grants.core.models import AuditEvent
 from grants.core.states import GrantState
 from grants.extensions import db
+from grants.milestones.assignments import queries as assignment_queries
 from grants.milestones.assignments import service as assignments
 from grants.rules.presets import milestone_programme
 from tests.support.approvals import pin_version
@@ -89,7 +90,7 @@ def test_candidates_list_unassigned_active_reviewers_with_their_reasons(app: Fla
     vc_person = make_user(Role.reviewer, world.vc)
     make_user(Role.reviewer, active=False)
     make_user(Role.officer)
-    found = {user.id: reasons for user, reasons in assignments.candidates(world.grant)}
+    found = {user.id: reasons for user, reasons in assignment_queries.candidates(world.grant)}
     assert found == {
         free.id: [],
         same.id: [ConflictReason.same_organization],
@@ -109,7 +110,7 @@ def test_candidates_take_a_constant_number_of_queries(app: Flask) -> None:
         db.session.rollback()  # each count starts its own transaction
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            [u.organization for u, _ in assignments.candidates(world.grant)]
+            [u.organization for u, _ in assignment_queries.candidates(world.grant)]
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
         return len(statements)
@@ -239,7 +240,7 @@ def test_declarations_of_lists_only_mine_newest_first(app: Flask) -> None:
     first = assignments.declare_conflict(me, world.grantee.id, None, "one")
     second = assignments.declare_conflict(me, None, world.grant.id, "two")
     assignments.declare_conflict(other, world.vc.id, None, "not mine")
-    assert [d.id for d in assignments.declarations_of(me)] == [second.id, first.id]
+    assert [d.id for d in assignment_queries.declarations_of(me)] == [second.id, first.id]
 
 
 # ---- a quorum that cannot be reached -------------------------------------------------------

@@ -131,6 +131,19 @@ def test_a_forged_assignment_of_a_conflicted_reviewer_is_422_with_the_reason(
     assert user.id not in assigned_ids(world)
 
 
+def test_refusals_in_japanese(client: FlaskClient) -> None:
+    world = make_grant()
+    conflicted = make_user(Role.reviewer, world.grantee)
+    login(client, make_user(Role.officer, locale=Locale.ja).email)
+    page = post_form(client, path_of(world), {"reviewer_id": conflicted.id, "op": "assign"})
+    assert f"{conflicted.name} はこの助成案件と利益相反があります：" in page.get_data(as_text=True)
+    twice = post_form(
+        client, path_of(world), {"reviewer_id": world.reviewers[0].id, "op": "assign"}
+    )
+    assert twice.status_code == 409
+    assert "この評価者は既にこの助成案件に割り当てられています。" in twice.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     "data",
     [

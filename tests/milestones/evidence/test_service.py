@@ -9,8 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from flask_babel import force_locale
+from flask import Flask, current_app
 
 from grants.awards.models import EvidenceFile, EvidenceSubmission, Milestone
 from grants.core import audit
@@ -24,6 +23,7 @@ from grants.milestones.evidence import service as evidence
 from tests.support.approvals import approve
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
+from tests.support.i18n import raises_saying
 
 TODAY = date(2026, 9, 1)
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n"
@@ -44,6 +44,11 @@ def upload(name: str, data: bytes, content_type: str = "application/octet-stream
     return (name, io.BytesIO(data), content_type)
 
 
+def uploads() -> Path:
+    """The app's upload folder, which the edges pass to the evidence service."""
+    return Path(current_app.config["UPLOAD_FOLDER"])
+
+
 def stored_files(app: Flask) -> set[str]:
     folder = Path(app.config["UPLOAD_FOLDER"])
     return {p.name for p in folder.iterdir()} if folder.exists() else set()
@@ -58,7 +63,9 @@ def submit(world: GrantWorld, milestone: Milestone | None = None, files=(), **kw
         "today": TODAY,
     }
     values.update(kwargs)
-    return evidence.submit_evidence(world.applicant, milestone.id, **values)
+    return evidence.submit_evidence(
+        world.applicant, milestone.id, **values, upload_folder=uploads()
+    )
 
 
 def test_grantee_submits_evidence_with_files(app: Flask) -> None:
@@ -139,9 +146,9 @@ def test_evidence_without_files_is_accepted(app: Flask) -> None:
     [
         ({"narrative": "   "}, "narrative"),
         ({"narrative": "x" * (evidence.NARRATIVE_MAX + 1)}, "narrative"),
-        ({"measured": {}}, "measured_0"),
-        ({"measured": {0: "  "}}, "measured_0"),
-        ({"measured": {0: "9" * 201}}, "measured_0"),
+        ({"measured": {}}, "measured.0"),
+        ({"measured": {0: "  "}}, "measured.0"),
+        ({"measured": {0: "9" * 201}}, "measured.0"),
     ],
 )
 def test_narrative_and_every_measured_value_are_required(
@@ -168,7 +175,7 @@ def test_every_criterion_needs_its_value(app: Flask) -> None:
     db.session.commit()
     with pytest.raises(RuleViolation) as caught:
         submit(world, measured={0: "8"})
-    assert set(caught.value.fields) == {"measured_1"}
+    assert set(caught.value.fields) == {"measured.1"}
     submission = submit(world, measured={0: "8", 1: "42"})
     assert [m["value"] for m in submission.measured] == ["8", "42"]
 
@@ -292,7 +299,9 @@ def test_another_organization_cannot_submit(app: Flask) -> None:
     world = make_grant()
     stranger = make_user(Role.applicant, make_org(OrgKind.startup))
     with pytest.raises(NotAllowed):
-        evidence.submit_evidence(stranger, world.milestones[0].id, "n", {0: "1"}, [], TODAY)
+        evidence.submit_evidence(
+            stranger, world.milestones[0].id, "n", {0: "1"}, [], TODAY, upload_folder=uploads()
+        )
 
 
 @pytest.mark.parametrize("role", [Role.reviewer, Role.officer, Role.admin])
@@ -300,7 +309,9 @@ def test_other_roles_cannot_submit(app: Flask, role: Role) -> None:
     world = make_grant()
     user = make_user(role, world.grantee)
     with pytest.raises(NotAllowed):
-        evidence.submit_evidence(user, world.milestones[0].id, "n", {0: "1"}, [], TODAY)
+        evidence.submit_evidence(
+            user, world.milestones[0].id, "n", {0: "1"}, [], TODAY, upload_folder=uploads()
+        )
 
 
 @pytest.mark.parametrize("state", [MilestoneState.submitted, MilestoneState.approved])
@@ -324,7 +335,9 @@ def test_the_grant_must_be_active(app: Flask, state: GrantState) -> None:
 def test_unknown_milestone_is_not_found(app: Flask) -> None:
     world = make_grant()
     with pytest.raises(NotFound):
-        evidence.submit_evidence(world.applicant, 999_999, "n", {0: "1"}, [], TODAY)
+        evidence.submit_evidence(
+            world.applicant, 999_999, "n", {0: "1"}, [], TODAY, upload_folder=uploads()
+        )
 
 
 def test_after_changes_requested_the_next_round_is_two(app: Flask) -> None:
@@ -353,7 +366,7 @@ def test_downloads_allowed_for_the_grantee_reviewers_and_officers(app: Flask, wh
         "reviewer": lambda: world.reviewers[0],
         "officer": lambda: make_user(Role.officer),
     }[who]()
-    path, name, content_type = evidence.open_evidence_file(user, row.id)
+    path, name, content_type = evidence.open_evidence_file(user, row.id, upload_folder=uploads())
     assert path.read_bytes() == PDF and name == "報告書.pdf" and content_type == "application/pdf"
 
 
@@ -371,17 +384,17 @@ def test_downloads_forbidden_to_everyone_else(app: Flask, who: str) -> None:
             "admin": lambda: make_user(Role.admin),
         }[who]()
     with pytest.raises(NotAllowed):
-        evidence.open_evidence_file(user, row.id)
+        evidence.open_evidence_file(user, row.id, upload_folder=uploads())
 
 
 def test_download_of_a_missing_file_is_not_found(app: Flask) -> None:
     world = make_grant()
     row = _file(world)
     with pytest.raises(NotFound):
-        evidence.open_evidence_file(world.applicant, 999_999)
+        evidence.open_evidence_file(world.applicant, 999_999, upload_folder=uploads())
     (Path(app.config["UPLOAD_FOLDER"]) / row.stored_name).unlink()
     with pytest.raises(NotFound):
-        evidence.open_evidence_file(world.applicant, row.id)
+        evidence.open_evidence_file(world.applicant, row.id, upload_folder=uploads())
 
 
 # ---- staged milestones: evidence for the current milestone only ----------------------------
@@ -389,23 +402,21 @@ def test_download_of_a_missing_file_is_not_found(app: Flask) -> None:
 
 def test_evidence_for_a_later_milestone_waits_for_the_earlier_ones(app: Flask) -> None:
     """(In English: the messages are asserted word for word.)"""
-    with force_locale("en"):
-        world = make_grant()
-        first, second, third = world.milestones
-        for later in (second, third):
-            with pytest.raises(Conflict) as refused:
-                submit(world, later)
-            assert "1. Milestone 1 must be approved first" in refused.value.message
-        assert db.session.query(EvidenceSubmission).count() == 0
-        submit(world, first)
-        # Submitted but undecided: still the current milestone, nothing after it yet.
-        with pytest.raises(Conflict, match="1. Milestone 1 must be approved first"):
-            submit(world, second)
-        approve(world, db.session.get(Milestone, first.id))
-        assert submit(world, second).round == 1
-        with pytest.raises(Conflict, match="2. Milestone 2 must be approved first"):
-            submit(world, third)
-        assert db.session.get(Milestone, third.id).state == MilestoneState.planned
+    world = make_grant()
+    first, second, third = world.milestones
+    for later in (second, third):
+        with raises_saying(Conflict, "1. Milestone 1 must be approved first", "en"):
+            submit(world, later)
+    assert db.session.query(EvidenceSubmission).count() == 0
+    submit(world, first)
+    # Submitted but undecided: still the current milestone, nothing after it yet.
+    with raises_saying(Conflict, "1. Milestone 1 must be approved first", "en"):
+        submit(world, second)
+    approve(world, db.session.get(Milestone, first.id))
+    assert submit(world, second).round == 1
+    with raises_saying(Conflict, "2. Milestone 2 must be approved first", "en"):
+        submit(world, third)
+    assert db.session.get(Milestone, third.id).state == MilestoneState.planned
     assert db.session.query(AuditEvent).filter_by(action="milestone.submit_evidence").count() == 2
 
 
@@ -426,7 +437,7 @@ def test_after_a_no_go_no_later_milestone_takes_evidence(app: Flask) -> None:
     approve(world, first)
     db.session.get(Milestone, second.id).state = MilestoneState.rejected
     db.session.commit()
-    with force_locale("en"), pytest.raises(Conflict, match="2. Milestone 2 must be approved first"):
+    with raises_saying(Conflict, "2. Milestone 2 must be approved first", "en"):
         submit(world, third)
     with pytest.raises(Conflict):  # the no-go itself takes no new round either
         submit(world, second)
@@ -436,4 +447,6 @@ def test_a_stranger_is_refused_before_the_order_is_told(app: Flask) -> None:
     world = make_grant()
     stranger = make_user(Role.applicant, make_org(OrgKind.startup))
     with pytest.raises(NotAllowed):
-        evidence.submit_evidence(stranger, world.milestones[2].id, "n", {0: "1"}, [], TODAY)
+        evidence.submit_evidence(
+            stranger, world.milestones[2].id, "n", {0: "1"}, [], TODAY, upload_folder=uploads()
+        )

@@ -6,9 +6,10 @@ import copy
 import threading
 import time
 from datetime import date
+from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import event
 
 from grants.accounts.models import User
@@ -33,9 +34,16 @@ CHANGES = ReviewDecision.request_changes
 REJECT = ReviewDecision.reject
 
 
+def uploads() -> Path:
+    """The app's upload folder, which the edges pass to the evidence service."""
+    return Path(current_app.config["UPLOAD_FOLDER"])
+
+
 def submitted(world: GrantWorld, index: int = 0) -> Milestone:
     milestone = world.milestones[index]
-    evidence.submit_evidence(world.applicant, milestone.id, "Done.", {0: "8"}, [], TODAY)
+    evidence.submit_evidence(
+        world.applicant, milestone.id, "Done.", {0: "8"}, [], TODAY, upload_folder=uploads()
+    )
     return milestone
 
 
@@ -97,7 +105,13 @@ def test_after_changes_requested_a_second_round_is_reviewed_afresh(app: Flask) -
     with pytest.raises(Conflict):  # no decision while the grantee reworks
         reviews.decide(first, milestone.id, APPROVE, "", TODAY)
     submission = evidence.submit_evidence(
-        world.applicant, milestone.id, "Raw data attached.", {0: "7"}, [], TODAY
+        world.applicant,
+        milestone.id,
+        "Raw data attached.",
+        {0: "7"},
+        [],
+        TODAY,
+        upload_folder=uploads(),
     )
     assert submission.round == 2 and state_of(milestone) == MilestoneState.submitted
     reviews.decide(first, milestone.id, APPROVE, "", TODAY)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 
 from grants.accounts.models import User
 from grants.awards.models import ConflictDeclaration, Milestone, Review
 from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import AuditEvent
-from grants.core.states import MilestoneState
+from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.milestones.assignments import service as assignments
 from grants.milestones.evidence import service as evidence
@@ -24,6 +25,11 @@ from tests.support.matrix import refused, statuses
 from tests.support.web import login, login_english, post_form
 
 PDF = b"%PDF-1.7\n%%EOF\n"
+
+
+def uploads() -> Path:
+    """The app's upload folder, which the edges pass to the evidence service."""
+    return Path(current_app.config["UPLOAD_FOLDER"])
 
 
 def review_urls(app: Flask) -> list[tuple[str, str]]:
@@ -44,6 +50,7 @@ def submitted(world: GrantWorld, index: int = 0) -> Milestone:
         {0: "7.5"},
         [("assay.pdf", io.BytesIO(PDF), "application/pdf")],
         date(2026, 9, 1),
+        upload_folder=uploads(),
     )
     return milestone
 
@@ -264,6 +271,30 @@ def test_a_planned_milestone_is_409_and_unknown_is_404(client: FlaskClient) -> N
     login(client, world.reviewers[0].email)
     assert client.get(f"/milestones/{world.milestones[0].id}/review").status_code == 409
     assert client.get("/milestones/999999/review").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("locale", "refusal"),
+    [
+        (Locale.ja, "実施中でない助成案件のマイルストーンは評価できません。"),
+        (Locale.en, "Milestones of a grant that is not active cannot be reviewed."),
+    ],
+)
+def test_the_service_s_refusal_is_shown_in_the_reviewer_s_language(
+    client: FlaskClient, locale: Locale, refusal: str
+) -> None:
+    world = make_grant()
+    milestone = submitted(world)
+    world.grant.state = GrantState.suspended
+    reviewer = world.reviewers[0]
+    reviewer.locale = locale
+    db.session.commit()
+    login(client, reviewer.email)
+    path = f"/milestones/{milestone.id}/review"
+    for response in (client.get(path), post_form(client, path, {"decision": "approve"})):
+        assert response.status_code == 409
+        assert refusal in response.get_data(as_text=True)
+    assert db.session.query(Review).count() == 0
 
 
 def test_declaring_a_conflict(client: FlaskClient) -> None:

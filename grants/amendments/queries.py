@@ -1,0 +1,59 @@
+"""A grant's amendment requests as its page shows them, and what the actor may do with them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from grants.awards.models import Amendment, Grant, Milestone
+from grants.awards.queries import grant_subject, may_now, released_ids
+from grants.core.actors import Actor
+from grants.core.permissions import Action, decide
+from grants.core.states import AWAITING_EVIDENCE, AmendmentState, can_transition
+from grants.extensions import db
+
+
+@dataclass(frozen=True)
+class AmendmentsView:
+    grant: Grant
+    rows: list[Amendment]  # newest first
+    open_ones: list[Milestone]  # whose due date or tranche may still change
+    may_request: bool  # the grantee, on an active grant with an open milestone
+    decidable: frozenset[int]  # the requests the actor may decide now
+    withdrawable: frozenset[int]  # the actor's own requests still waiting for a decision
+
+
+def amendments_view(actor: Actor, grant: Grant) -> AmendmentsView:
+    subject = grant_subject(actor, grant)
+    rows = for_grant(grant.id)
+    open_ones = open_milestones(grant)
+    decides = decide(Action.decide_amendment, subject).allowed
+    asks = decide(Action.request_amendment, subject).allowed
+    return AmendmentsView(
+        grant=grant,
+        rows=rows,
+        open_ones=open_ones,
+        may_request=may_now(Action.request_amendment, subject) and bool(open_ones),
+        decidable=frozenset(
+            row.id for row in rows if decides and can_transition(row.state, AmendmentState.approved)
+        ),
+        withdrawable=frozenset(
+            row.id
+            for row in rows
+            if asks
+            and row.requested_by_id == actor.id
+            and can_transition(row.state, AmendmentState.withdrawn)
+        ),
+    )
+
+
+def for_grant(grant_id: int) -> list[Amendment]:
+    query = select(Amendment).where(Amendment.grant_id == grant_id)
+    return list(db.session.scalars(query.order_by(Amendment.requested_at.desc(), Amendment.id)))
+
+
+def open_milestones(grant: Grant) -> list[Milestone]:
+    """Milestones whose date or tranche may still change: open and not released."""
+    released = released_ids(grant.id)
+    return [m for m in grant.milestones if m.state in AWAITING_EVIDENCE and m.id not in released]

@@ -1,0 +1,47 @@
+"""The officer's decision page on a screened application: what it may decide now, and what
+awarding it today would give."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from grants.applications import service as applications
+from grants.applications.models import Application
+from grants.awards.service import AwardPreview, preview_award
+from grants.core.actors import Actor
+from grants.core.permissions import Action, Subject, decide
+from grants.core.states import ApplicationState, can_transition
+from grants.rules import Trace
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    application: Application
+    trace: Trace | None  # the eligibility trace stored at submission
+    may_screen: bool
+    may_award: bool
+    may_reject: bool
+    award_preview: AwardPreview | None  # what awarding today gives, when it may be awarded
+
+    @property
+    def decides(self) -> bool:
+        return self.may_screen or self.may_award or self.may_reject
+
+
+def decision_view(actor: Actor, application_id: int, today: date) -> DecisionView:
+    application = applications.get_application(actor, application_id)
+
+    def may(action: Action, target: ApplicationState) -> bool:
+        allowed = decide(action, Subject(role=actor.role)).allowed
+        return allowed and can_transition(ApplicationState(application.state), target)
+
+    may_award = may(Action.award_application, ApplicationState.awarded)
+    return DecisionView(
+        application=application,
+        trace=applications.stored_trace(application),
+        may_screen=may(Action.screen_application, ApplicationState.screened_eligible),
+        may_award=may_award,
+        may_reject=may(Action.reject_application, ApplicationState.rejected),
+        award_preview=preview_award(application, today) if may_award else None,
+    )
