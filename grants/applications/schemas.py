@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from grants.applications import service as applications
 from grants.core.http.api import DbId, Text
+from grants.core.http.i18n import localise
 from grants.core.http.schemas import PageArgs, TraceSchema, Yen
 from grants.core.states import ApplicationState
 from grants.rules import MODALITIES, STAGES, THEMES
@@ -118,7 +119,7 @@ class ApplicationSchema(ApplicationSummarySchema):
     plan = fields.List(fields.Nested(PlannedMilestoneSchema), required=True)
     co_investments = fields.List(fields.Nested(CoInvestmentSchema), required=True)
     warnings = fields.Function(
-        applications.plan_warnings,
+        lambda application: localise(applications.plan_warnings(application)),
         metadata={
             "type": "array",
             "items": {"type": "string"},

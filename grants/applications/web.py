@@ -18,14 +18,13 @@ from grants.applications.forms import (
     WithdrawForm,
     co_investment_data,
     error_lines,
-    place_errors,
     plan_data,
 )
 from grants.applications.models import Application
 from grants.core.calendar import format_date, tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
-from grants.core.http.forms import status
+from grants.core.http.forms import apply_errors, status
 from grants.core.http.labels import modality_labels, stage_labels, theme_labels
 from grants.core.money import format_yen
 from grants.core.permissions import Action, require
@@ -76,7 +75,7 @@ def new() -> tuple[str, int] | Response:
         try:
             application = applications.create_draft(actor(), form.to_data())
         except RuleViolation as error:
-            place_errors(form, error)
+            apply_errors(form, error)
         else:
             flash(_("The draft was created. Add the milestone plan next."), "success")
             return redirect(url_for("applications.show", application_id=application.id))
@@ -127,7 +126,7 @@ def edit(application_id: int) -> tuple[str, int] | Response:
         try:
             applications.update_draft(actor(), application_id, form.to_data())
         except RuleViolation as error:
-            place_errors(form, error)
+            apply_errors(form, error)
         else:
             flash(_("The application was saved."), "success")
             return redirect(url_for("applications.show", application_id=application_id))
@@ -152,7 +151,7 @@ def plan(application_id: int) -> tuple[str, int] | Response:
             try:
                 applications.replace_plan(actor(), application_id, milestones)
             except RuleViolation as error:
-                place_errors(form, error, renames)
+                apply_errors(form, error, renames)
             else:
                 flash(_("The milestone plan was saved."), "success")
                 return redirect(url_for("applications.show", application_id=application_id))
@@ -180,7 +179,7 @@ def co_investments(application_id: int) -> tuple[str, int] | Response:
         try:
             applications.set_co_investments(actor(), application_id, items)
         except RuleViolation as error:
-            place_errors(form, error, renames)
+            apply_errors(form, error, renames)
         else:
             flash(_("The co-investments were saved."), "success")
             return redirect(url_for("applications.show", application_id=application_id))

@@ -1,6 +1,6 @@
 """Officers before the decision: the screening queue and screening.
 
-Field errors are keyed by dotted path, as grants.api.inputs says.
+Field errors are keyed by dotted path, as grants.core.http.api says.
 """
 
 from __future__ import annotations
