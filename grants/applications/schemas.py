@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, fields, missing, validate
 
 from grants.applications import service as applications
-from grants.core.http.api import DbId, Text
+from grants.applications.queries import application_actions
+from grants.core.http.api import DbId, Text, api_actor
 from grants.core.http.i18n import localise
 from grants.core.http.schemas import PageArgs, TraceSchema, Yen
 from grants.core.states import ApplicationState
@@ -101,6 +104,20 @@ class ApplicationSummarySchema(Schema):
     )
 
 
+class ApplicationActionsSchema(Schema):
+    may_edit = fields.Boolean(required=True)
+    may_submit = fields.Boolean(required=True)
+    may_withdraw = fields.Boolean(required=True)
+    may_screen = fields.Boolean(required=True)
+
+
+class _CallerActions(fields.Nested):
+    """What the caller may do with the application now (applications.queries)."""
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return application_actions(api_actor(), obj)
+
+
 class ApplicationSchema(ApplicationSummarySchema):
     eligible_cost = Yen(required=True)
     indirect_cost = Yen(required=True)
@@ -128,6 +145,11 @@ class ApplicationSchema(ApplicationSummarySchema):
     )
     eligibility_trace = fields.Nested(
         TraceSchema, allow_none=True, metadata={"description": "Stored at submission."}
+    )
+    actions = _CallerActions(
+        ApplicationActionsSchema,
+        dump_only=True,
+        metadata={"description": "What the caller may do with the application now."},
     )
 
 

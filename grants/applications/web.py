@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,13 +22,14 @@ from grants.applications.forms import (
     plan_data,
 )
 from grants.applications.models import Application
+from grants.applications.queries import application_actions, application_for
 from grants.core.calendar import format_date, tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import apply_errors, status
 from grants.core.http.labels import modality_labels, stage_labels, theme_labels
 from grants.core.money import format_yen
-from grants.core.permissions import Action, require
+from grants.core.permissions import Action
 from grants.programs.models import Program
 from grants.rules import Trace, TraceRow
 from grants.rules.facts import FACTS, Kind
@@ -109,6 +111,7 @@ def _show(application: Application, errors: RuleViolation | None = None) -> tupl
         warnings=applications.plan_warnings(application),
         errors=errors,
         error_lines=error_lines(errors) if errors else [],
+        **asdict(application_actions(actor(), application)),
         theme_labels=theme_labels(),
         modality_labels=modality_labels(),
         stage_labels=stage_labels(),
@@ -212,12 +215,10 @@ def submit(application_id: int) -> tuple[str, int] | Response:
 def withdraw(application_id: int) -> tuple[str, int] | Response:
     """Confirm first (it cannot be undone), like a grant's termination: the page says what
     withdrawing means and the box must be ticked; a POST without it changes nothing."""
-    user = actor()
-    application = applications.get_application(user, application_id)
-    require(Action.withdraw_application, applications.subject(user, application))
+    application = application_for(actor(), application_id, Action.withdraw_application)
     form = WithdrawForm()
     if form.validate_on_submit():
-        applications.withdraw(user, application_id)
+        applications.withdraw(actor(), application_id)
         flash(_("The application was withdrawn."), "success")
         return redirect(url_for("applications.show", application_id=application_id))
     page = render_template("applications/withdraw.html", form=form, application=application)
@@ -226,10 +227,7 @@ def withdraw(application_id: int) -> tuple[str, int] | Response:
 
 def _editable(application_id: int) -> Application:
     """The application, when the current user may edit it (403 another's, 409 not a draft)."""
-    user = actor()
-    application = applications.get_application(user, application_id)
-    require(Action.edit_application, applications.subject(user, application))
-    return application
+    return application_for(actor(), application_id, Action.edit_application)
 
 
 # ---- the eligibility trace, for templates/_macros/trace.html ---------------------------------

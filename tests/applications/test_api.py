@@ -507,6 +507,17 @@ def test_the_plan_warnings_are_in_the_callers_language(app: Flask, client: Flask
     ]
 
 
+def test_an_application_says_what_the_caller_may_do_now(app: Flask, client: FlaskClient) -> None:
+    world = ready_application()
+    path = f"/api/v1/applications/{world.application.id}"
+    draft = {"may_edit": True, "may_submit": True, "may_withdraw": True, "may_screen": False}
+    assert api_for(client, world.applicant).get(path).get_json()["actions"] == draft
+    submitted = api_for(client, world.applicant).post(f"{path}/submit").get_json()
+    assert submitted["actions"] == draft | {"may_edit": False, "may_submit": False}
+    officer = api_as(client, Role.officer).get(path).get_json()["actions"]
+    assert officer == dict.fromkeys(draft, False) | {"may_screen": True}
+
+
 # ---- co-investments --------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from flask_wtf import FlaskForm
 from wtforms import Form
 
+from grants.applications import service as applications
 from grants.applications import web as applications_web
 from grants.applications.models import Application, CoInvestment, PlannedMilestone
 from grants.core.http.forms import SubForm
@@ -561,6 +562,18 @@ def test_submit_errors_are_said_in_japanese(client: FlaskClient) -> None:
         "マイルストーン計画: トランシェの合計は23億9,999万9,999円ですが、"
         "申請補助金額は24億円です。" in page
     )
+
+
+def test_the_page_offers_what_the_reader_may_do_now(client: FlaskClient) -> None:
+    world = ready_application()
+    path = f"/applications/{world.application.id}"
+    links = (f"{path}/edit", f"{path}/plan", f"{path}/co-investments", f"{path}/submit")
+    login(client, world.applicant.email)
+    page = _page(client.get(path))
+    assert all(link in page for link in links) and f"{path}/withdraw" in page
+    applications.submit(world.applicant, world.application.id, TODAY)
+    page = _page(client.get(path))
+    assert not any(link in page for link in links) and f"{path}/withdraw" in page
 
 
 def test_withdrawing_asks_to_confirm_first(client: FlaskClient) -> None:
