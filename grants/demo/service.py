@@ -9,13 +9,16 @@ for `today` flags what is overdue and creates the alerts.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 
 from grants.accounts import service as accounts
 from grants.accounts.models import Organization, User
+from grants.accounts.rules import PasswordPolicy
 from grants.alerts.scan import service as alerts_scan
 from grants.applications.models import Application
 from grants.awards.models import Disbursement, Grant, Milestone
@@ -111,11 +114,14 @@ class DemoSummary:
     lines: list[str]  # what the demo programmes hold now, for the command line
 
 
-def load_demo(today: date) -> DemoSummary:
-    """Create whatever part of the demo data is missing, laid out around `today`."""
+def load_demo(today: date, settings: Mapping[str, Any]) -> DemoSummary:
+    """Create whatever part of the demo data is missing, laid out around `today`.
+
+    `settings`: the installation's PASSWORD_* settings, for the accounts."""
     orgs = [_organization(data) for data in ORGANIZATIONS]
+    passwords = PasswordPolicy.of(settings)
     users = {
-        account.email: _account(account, orgs[account.organization_index].id)
+        account.email: _account(account, orgs[account.organization_index].id, passwords)
         for account in ACCOUNTS
     }
     cast = Cast(
@@ -179,7 +185,7 @@ def _organization(data: accounts.OrganizationData) -> Organization:
     return existing or accounts.create_organization(SYSTEM, data)
 
 
-def _account(account: DemoAccount, org_id: int) -> User:
+def _account(account: DemoAccount, org_id: int, passwords: PasswordPolicy) -> User:
     existing = db.session.scalar(select(User).where(User.email == account.email))
     if existing is not None:
         return existing
@@ -190,4 +196,4 @@ def _account(account: DemoAccount, org_id: int) -> User:
         locale=account.locale,
         organization_id=org_id,
     )
-    return accounts.create_user(SYSTEM, data, DEMO_PASSWORD)
+    return accounts.create_user(SYSTEM, data, DEMO_PASSWORD, policy=passwords)
