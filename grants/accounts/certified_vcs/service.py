@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from grants.accounts.certified_vcs.models import VcCertification
+from grants.accounts.certified_vcs.queries import may_revoke
 from grants.accounts.models import Organization
 from grants.core import audit
 from grants.core.actors import Actor
@@ -68,7 +69,7 @@ def revoke_certification(
     )
     if certification is None:
         raise NotFound(N_("Not found."))
-    if certification.revoked_on is not None:
+    if not may_revoke(certification):
         raise Conflict(N_("This certification has already been revoked."))
     combined = _combined_note(certification.note, note)
     _check_revocation(certification, revoked_on, combined)
