@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from marshmallow import Schema, fields, missing, validate
+from marshmallow import Schema, fields, validate
 
 from grants.applications import service as applications
 from grants.applications.queries import application_actions
-from grants.core.http.api import DbId, Text, api_actor
+from grants.core.http.api import DbId, ForCaller, Text
 from grants.core.http.i18n import localise
 from grants.core.http.schemas import PageArgs, TraceSchema, Yen
 from grants.core.states import ApplicationState
@@ -111,13 +109,6 @@ class ApplicationActionsSchema(Schema):
     may_screen = fields.Boolean(required=True)
 
 
-class _CallerActions(fields.Nested):
-    """What the caller may do with the application now (applications.queries)."""
-
-    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
-        return application_actions(api_actor(), obj)
-
-
 class ApplicationSchema(ApplicationSummarySchema):
     eligible_cost = Yen(required=True)
     indirect_cost = Yen(required=True)
@@ -146,9 +137,9 @@ class ApplicationSchema(ApplicationSummarySchema):
     eligibility_trace = fields.Nested(
         TraceSchema, allow_none=True, metadata={"description": "Stored at submission."}
     )
-    actions = _CallerActions(
+    actions = ForCaller(
         ApplicationActionsSchema,
-        dump_only=True,
+        application_actions,
         metadata={"description": "What the caller may do with the application now."},
     )
 

@@ -28,7 +28,7 @@ from flask import Flask, Request, g, request
 from flask_babel import gettext as _
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec.plugins import integerconverter2paramschema
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, missing, validate
 from webargs.flaskparser import FlaskParser, abort
 
 from grants.core.db import ID_MAX
@@ -138,6 +138,18 @@ class Text(fields.String):
     def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.multiline = multiline
+
+
+class ForCaller(fields.Nested):
+    """A read model about the dumped object for the caller (what they may do with it now):
+    `view(caller, obj)` from the feature's queries, dumped with the nested schema."""
+
+    def __init__(self, nested: Any, view: Callable[[Any, Any], Any], **kwargs: Any) -> None:
+        super().__init__(nested, dump_only=True, **kwargs)
+        self.view = view
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return self.view(api_actor(), obj)
 
 
 def DbId(strict: bool = True, **kwargs: Any) -> fields.Integer:  # noqa: N802
