@@ -153,7 +153,7 @@ def _officer() -> User:
 
 
 def _draft_copy(published: int) -> int:
-    return rulesets.copy_to_draft(_officer(), published).id
+    return rulesets.copy_to_draft(_officer(), published, "ja").id
 
 
 def _what_if_task(draft: int) -> int:
