@@ -24,6 +24,7 @@ from grants.applications.checks import (
     certified_vcs_select,
 )
 from grants.applications.models import Application
+from grants.applications.queries import unrevealed_application
 from grants.applications.schemas import (
     ApplicationInSchema,
     ApplicationListArgs,
@@ -34,11 +35,9 @@ from grants.applications.schemas import (
     EligibilitySchema,
     PlanInSchema,
 )
-from grants.core.errors import NotAllowed, NotFound
 from grants.core.http import schemas as common
 from grants.core.http.api import DottedBlueprint, api_actor
 from grants.core.http.schemas import PageArgs, page_schema, paginate
-from grants.core.permissions import Action, Subject, decide
 from grants.core.states import ApplicationState
 from grants.rules import Trace
 from grants.rulesets.models import RuleSet
@@ -66,19 +65,8 @@ ApplicationPageSchema = page_schema(ApplicationSummarySchema)
 
 
 def visible(application_id: int) -> Application:
-    """The application with its plan, if the caller may see it.
-
-    Another organisation's application is not revealed to an applicant: 404, as for an id
-    that does not exist. A role that may not see applications at all gets 403.
-    """
-    actor = api_actor()
-    try:
-        return applications.get_application(actor, application_id)
-    except NotAllowed:
-        mine_only = Subject(role=actor.role, is_owner_org=True)
-        if decide(Action.view_application, mine_only).allowed:
-            raise NotFound(_("Not found.")) from None
-        raise
+    """The application with its plan, if the caller may see it (404 for another's)."""
+    return unrevealed_application(api_actor(), application_id)
 
 
 def _milestones(data: dict[str, Any]) -> list[MilestoneData]:

@@ -8,7 +8,9 @@ from grants.applications.models import Application
 from grants.applications.screening.queries import may_screen
 from grants.applications.service import get_application, subject
 from grants.core.actors import Actor
-from grants.core.permissions import Action, decide, require
+from grants.core.errors import NotAllowed, NotFound
+from grants.core.permissions import Action, Subject, decide, require
+from grants.core.problems import N_
 
 
 @dataclass(frozen=True)
@@ -36,3 +38,16 @@ def application_for(actor: Actor, application_id: int, action: Action) -> Applic
     application = get_application(actor, application_id)
     require(action, subject(actor, application))
     return application
+
+
+def unrevealed_application(actor: Actor, application_id: int) -> Application:
+    """The application, if the actor may see it; another organisation's is not revealed to
+    an applicant (NotFound, as for an id that does not exist). A role that may not see
+    applications at all is refused (NotAllowed)."""
+    try:
+        return get_application(actor, application_id)
+    except NotAllowed:
+        mine_only = Subject(role=actor.role, is_owner_org=True)
+        if decide(Action.view_application, mine_only).allowed:
+            raise NotFound(N_("Not found.")) from None
+        raise
