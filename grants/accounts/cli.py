@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from sqlalchemy import select
 
 from grants.accounts import service as accounts
 from grants.accounts.models import Organization
-from grants.accounts.rules import CORPORATE_NUMBER_LENGTH, normalize_corporate_number
+from grants.accounts.rules import (
+    CORPORATE_NUMBER_LENGTH,
+    PasswordPolicy,
+    normalize_corporate_number,
+)
 from grants.core.actors import SYSTEM
 from grants.core.cli import clear_errors, grants_cli
 from grants.core.db import ID_MAX
@@ -33,7 +38,8 @@ def create_user(
         data = accounts.UserData(
             email=email, name=name, role=Role(role), locale=Locale(locale), organization_id=org_id
         )
-        user = accounts.create_user(SYSTEM, data, password)
+        policy = PasswordPolicy.of(current_app.config)
+        user = accounts.create_user(SYSTEM, data, password, policy=policy)
     click.echo(f"Created {user.role} account {user.email} (id {user.id}).")
 
 

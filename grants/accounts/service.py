@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from grants.accounts.models import Organization, User
 from grants.accounts.rules import (
+    PasswordPolicy,
     corporate_number_error,
     is_valid_email,
     normalize_corporate_number,
@@ -24,6 +23,7 @@ from grants.core.errors import NotFound, RuleViolation
 from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import utcnow
 from grants.core.permissions import Action, Subject, require
+from grants.core.problems import N_, Problem
 from grants.extensions import db
 
 # Compared against when the e-mail is unknown, so that both paths cost the same time.
@@ -77,11 +77,11 @@ def update_organization(actor: Actor, org_id: int, data: OrganizationData) -> Or
 
 
 @use_case
-def create_user(actor: Actor, data: UserData, password: str) -> User:
+def create_user(actor: Actor, data: UserData, password: str, *, policy: PasswordPolicy) -> User:
     require(Action.manage_users, Subject(role=actor.role))
     data = _normalized(data)
-    _check_user(data, None, password)
-    user = User(**asdict(data), password_hash=_hash(password))
+    _check_user(data, None, password, policy)
+    user = User(**asdict(data), password_hash=_hash(password, policy))
     db.session.add(user)
     audit.record(actor, "user.create", user, after=user_snapshot(user))
     db.session.commit()
@@ -89,17 +89,26 @@ def create_user(actor: Actor, data: UserData, password: str) -> User:
 
 
 @use_case
-def update_user(actor: Actor, user_id: int, data: UserData, password: str | None = None) -> User:
+def update_user(
+    actor: Actor,
+    user_id: int,
+    data: UserData,
+    password: str | None = None,
+    *,
+    policy: PasswordPolicy,
+) -> User:
+    """Change an account; a new `password` (checked and hashed as `policy` says) signs its
+    holder out everywhere."""
     require(Action.manage_users, Subject(role=actor.role))
     user = _get(User, user_id)
     data = _normalized(data)
-    _check_user(data, user_id, password)
+    _check_user(data, user_id, password, policy)
     _keep_an_administrator(user, data)
     before = user_snapshot(user)
     for key, value in asdict(data).items():
         setattr(user, key, value)
     if password:
-        user.password_hash = _hash(password)
+        user.password_hash = _hash(password, policy)
         user.session_version += 1  # whoever knew the old password is signed out
     after = user_snapshot(user) | ({"password_changed": True} if password else {})
     audit.record(actor, "user.update", user, before, after)
@@ -120,11 +129,11 @@ def _keep_an_administrator(user: User, data: UserData) -> None:
     ).all()
     if set(admins) - {user.id}:
         return
-    message = _(
+    message = N_(
         "This is the only active administrator: make another account an active administrator first."
     )
     field = "role" if data.role != Role.admin else "active"
-    raise RuleViolation(_("The account could not be saved."), {field: [message]})
+    raise RuleViolation(N_("The account could not be saved."), {field: [message]})
 
 
 @use_case
@@ -161,8 +170,8 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def _hash(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+def _hash(password: str, policy: PasswordPolicy) -> str:
+    return generate_password_hash(password, method=policy.hash_method)
 
 
 def _normalized(data: UserData) -> UserData:
@@ -175,45 +184,46 @@ def _normalized_organization(data: OrganizationData) -> OrganizationData:
 
 
 def _check_organization(data: OrganizationData, org_id: int | None) -> None:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Problem]] = {}
     if not data.name.strip():
-        errors["name"] = [_("A name is required.")]
+        errors["name"] = [N_("A name is required.")]
     if data.corporate_number:
         problem = corporate_number_error(data.corporate_number)
         if problem:
             errors["corporate_number"] = [corporate_number_message(problem)]
         elif _taken(Organization.corporate_number, data.corporate_number, Organization.id, org_id):
-            errors["corporate_number"] = [_("Another organization has this corporate number.")]
+            errors["corporate_number"] = [N_("Another organization has this corporate number.")]
     if errors:
-        raise RuleViolation(_("The organization could not be saved."), errors)
+        raise RuleViolation(N_("The organization could not be saved."), errors)
 
 
-def corporate_number_message(problem: str) -> str:
+def corporate_number_message(problem: str) -> Problem:
     return {
-        "length": _("A corporate number has exactly 13 digits."),
-        "digits": _("A corporate number contains digits only."),
-        "check_digit": _("The check digit (first digit) of this corporate number is wrong."),
+        "length": N_("A corporate number has exactly 13 digits."),
+        "digits": N_("A corporate number contains digits only."),
+        "check_digit": N_("The check digit (first digit) of this corporate number is wrong."),
     }[problem]
 
 
-def _check_user(data: UserData, user_id: int | None, password: str | None) -> None:
-    errors: dict[str, list[str]] = {}
+def _check_user(
+    data: UserData, user_id: int | None, password: str | None, policy: PasswordPolicy
+) -> None:
+    errors: dict[str, list[Problem]] = {}
     if not is_valid_email(data.email):
-        errors["email"] = [_("Enter a valid e-mail address.")]
+        errors["email"] = [N_("Enter a valid e-mail address.")]
     elif _taken(User.email, data.email, User.id, user_id):
-        errors["email"] = [_("Another account uses this e-mail address.")]
+        errors["email"] = [N_("Another account uses this e-mail address.")]
     if not data.name.strip():
-        errors["name"] = [_("A name is required.")]
+        errors["name"] = [N_("A name is required.")]
     if (
         data.organization_id is not None
         and db.session.get(Organization, data.organization_id) is None
     ):
-        errors["organization_id"] = [_("Choose an existing organization.")]
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if (user_id is None or password) and len(password or "") < minimum:
-        errors["password"] = [_("A password has at least %(n)d characters.", n=minimum)]
+        errors["organization_id"] = [N_("Choose an existing organization.")]
+    if (user_id is None or password) and len(password or "") < policy.min_length:
+        errors["password"] = [N_("A password has at least %(n)d characters.", n=policy.min_length)]
     if errors:
-        raise RuleViolation(_("The account could not be saved."), errors)
+        raise RuleViolation(N_("The account could not be saved."), errors)
 
 
 def _taken(column: Any, value: str, id_column: Any, own_id: int | None) -> bool:
@@ -226,7 +236,7 @@ def _taken(column: Any, value: str, id_column: Any, own_id: int | None) -> bool:
 def _get(model: type[Any], object_id: int) -> Any:
     obj = db.session.get(model, object_id)
     if obj is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     return obj
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from grants.accounts import service as accounts
 from grants.accounts.models import Organization, User
-from grants.accounts.rules import is_valid_email, normalize_email
+from grants.accounts.rules import PasswordPolicy, is_valid_email, normalize_email
 from grants.core.db import paginate
 from grants.core.errors import DomainError
 from grants.core.http.access import actor, requires
@@ -125,7 +125,8 @@ def new_user() -> str | Response:
     form = UserForm()
     if form.validate_on_submit():
         try:
-            accounts.create_user(actor(), form.to_data(), form.password.data or "")
+            password = form.password.data or ""
+            accounts.create_user(actor(), form.to_data(), password, policy=_passwords())
         except DomainError as error:
             apply_errors(form, error)
         else:
@@ -143,7 +144,8 @@ def edit_user(user_id: int) -> str | Response:
         form.organization_id.data = user.organization_id or 0
     if form.validate_on_submit():
         try:
-            accounts.update_user(actor(), user_id, form.to_data(), form.password.data or None)
+            password = form.password.data or None
+            accounts.update_user(actor(), user_id, form.to_data(), password, policy=_passwords())
         except DomainError as error:
             apply_errors(form, error)
         else:
@@ -197,6 +199,10 @@ def edit_organization(org_id: int) -> str | Response:
             flash(_("The organization was saved."), "success")
             return redirect(url_for("admin.organizations"))
     return render_template("accounts/organization_form.html", form=form, org=org), _status(form)
+
+
+def _passwords() -> PasswordPolicy:
+    return PasswordPolicy.of(current_app.config)
 
 
 def _status(form: FlaskForm) -> int:

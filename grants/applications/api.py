@@ -1,6 +1,6 @@
 """Applications before the award: drafts, milestone plans, co-investments, submission.
 
-Field errors are keyed by dotted path ("milestones.0.due_date"): see grants.api.inputs.
+Field errors are keyed by dotted path ("milestones.0.due_date"): see grants.core.http.api.
 An applicant never learns that another organisation's application exists: every
 /applications/<id> operation answers 404 for it, as for an id that does not exist.
 """
@@ -24,6 +24,7 @@ from grants.applications.checks import (
     certified_vcs_select,
 )
 from grants.applications.models import Application
+from grants.applications.queries import unrevealed_application
 from grants.applications.schemas import (
     ApplicationInSchema,
     ApplicationListArgs,
@@ -34,11 +35,9 @@ from grants.applications.schemas import (
     EligibilitySchema,
     PlanInSchema,
 )
-from grants.core.errors import NotAllowed, NotFound
 from grants.core.http import schemas as common
-from grants.core.http.api import DottedBlueprint, api_actor, rule_fields
+from grants.core.http.api import DottedBlueprint, api_actor
 from grants.core.http.schemas import PageArgs, page_schema, paginate
-from grants.core.permissions import Action, Subject, decide
 from grants.core.states import ApplicationState
 from grants.rules import Trace
 from grants.rulesets.models import RuleSet
@@ -66,19 +65,8 @@ ApplicationPageSchema = page_schema(ApplicationSummarySchema)
 
 
 def visible(application_id: int) -> Application:
-    """The application with its plan, if the caller may see it.
-
-    Another organisation's application is not revealed to an applicant: 404, as for an id
-    that does not exist. A role that may not see applications at all gets 403.
-    """
-    actor = api_actor()
-    try:
-        return applications.get_application(actor, application_id)
-    except NotAllowed:
-        mine_only = Subject(role=actor.role, is_owner_org=True)
-        if decide(Action.view_application, mine_only).allowed:
-            raise NotFound(_("Not found.")) from None
-        raise
+    """The application with its plan, if the caller may see it (404 for another's)."""
+    return unrevealed_application(api_actor(), application_id)
 
 
 def _milestones(data: dict[str, Any]) -> list[MilestoneData]:
@@ -131,7 +119,7 @@ def list_applications(args: dict[str, Any]) -> dict[str, Any]:
 @blp.response(201, ApplicationSchema)
 def create_application(data: dict[str, Any]) -> Application:
     """Start a draft for the caller's organisation (applicants)."""
-    return rule_fields(applications.create_draft, api_actor(), ApplicationData(**data))
+    return applications.create_draft(api_actor(), ApplicationData(**data))
 
 
 @blp.get("/applications/<int:application_id>")
@@ -147,9 +135,7 @@ def get_application(application_id: int) -> Application:
 def update_application(data: dict[str, Any], application_id: int) -> Application:
     """Replace a draft's fields; any other state answers 409."""
     visible(application_id)
-    return rule_fields(
-        applications.update_draft, api_actor(), application_id, ApplicationData(**data)
-    )
+    return applications.update_draft(api_actor(), application_id, ApplicationData(**data))
 
 
 @blp.put("/applications/<int:application_id>/plan")
@@ -158,7 +144,7 @@ def update_application(data: dict[str, Any], application_id: int) -> Application
 def replace_plan(data: dict[str, Any], application_id: int) -> Application:
     """Replace the whole milestone plan of a draft, numbered 1..n in the order given."""
     visible(application_id)
-    return rule_fields(applications.replace_plan, api_actor(), application_id, _milestones(data))
+    return applications.replace_plan(api_actor(), application_id, _milestones(data))
 
 
 @blp.put("/applications/<int:application_id>/co-investments")
@@ -168,7 +154,7 @@ def replace_co_investments(data: dict[str, Any], application_id: int) -> Applica
     """Replace the declared certified-VC co-investments of a draft (at most one lead)."""
     visible(application_id)
     items = [CoInvestmentData(**item) for item in data["co_investments"]]
-    return rule_fields(applications.set_co_investments, api_actor(), application_id, items)
+    return applications.set_co_investments(api_actor(), application_id, items)
 
 
 @blp.post("/applications/<int:application_id>/submit")
@@ -180,7 +166,7 @@ def submit_application(application_id: int) -> Application:
     `eligibility_trace`. Missing pieces answer 422; submitting twice 409.
     """
     visible(application_id)
-    return rule_fields(applications.submit, api_actor(), application_id, common.today())
+    return applications.submit(api_actor(), application_id, common.today())
 
 
 @blp.post("/applications/<int:application_id>/withdraw")

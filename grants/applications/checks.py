@@ -1,8 +1,9 @@
-"""Validation of an application's pieces, as field errors keyed by the web form's field names.
+"""Validation of an application's pieces, as field errors keyed by the use cases' own names.
 
-Keys follow WTForms' FieldList naming: "milestones-0-due_date",
-"milestones-1-criteria-0-unit", "co_investments-2-committed_amount"; a key naming a whole
-list ("milestones", "milestones-0-criteria", "co_investments") is about the list itself.
+Nested data is keyed by dotted path: "milestones.0.due_date",
+"milestones.1.criteria.0.unit", "co_investments.2.committed_amount"; a key naming a whole
+list ("milestones", "milestones.0.criteria", "co_investments") is about the list itself.
+Messages are Problems, said in the reader's language where they are shown.
 """
 
 from __future__ import annotations
@@ -12,20 +13,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import Select, exists, select
 
 from grants.accounts.certified_vcs.models import VcCertification
 from grants.accounts.models import Organization
-from grants.core.calendar import format_date
+from grants.core.calendar import Day
 from grants.core.identity import OrgKind
-from grants.core.money import YEN_MAX, format_yen
+from grants.core.money import YEN_MAX
+from grants.core.problems import N_, Problem
 from grants.extensions import db
 from grants.programs.models import Program
 from grants.rules import STAGES
 
-Errors = dict[str, list[str]]
+Errors = dict[str, list[Problem]]
 
 TITLE_MAX = 300
 CRITERION_PART_MAX = 200
@@ -77,18 +77,18 @@ class CoInvestmentData:
 def application_errors(data: ApplicationData, program: Program | None) -> Errors:
     errors: Errors = {}
     if program is None:
-        errors["program_id"] = [_("Choose a programme.")]
+        errors["program_id"] = [N_("Choose a programme.")]
     if not data.title:
-        errors["title"] = [_("A title is required.")]
+        errors["title"] = [N_("A title is required.")]
     elif len(data.title) > TITLE_MAX:
-        errors["title"] = [_("At most %(n)d characters.", n=TITLE_MAX)]
+        errors["title"] = [N_("At most %(n)d characters.", n=TITLE_MAX)]
     if program is not None:
         if data.theme not in program.themes:
-            errors["theme"] = [_("Choose one of the programme's themes.")]
+            errors["theme"] = [N_("Choose one of the programme's themes.")]
         if data.modality not in program.modalities:
-            errors["modality"] = [_("Choose one of the programme's modalities.")]
+            errors["modality"] = [N_("Choose one of the programme's modalities.")]
     if data.stage not in STAGES:
-        errors["stage"] = [_("Choose a development stage.")]
+        errors["stage"] = [N_("Choose a development stage.")]
     for name in ("eligible_cost", "indirect_cost", "requested_subsidy"):
         if message := yen_error(getattr(data, name), allow_zero=True):
             errors[name] = [message]
@@ -104,9 +104,9 @@ def _amount_relations(data: ApplicationData) -> Errors:
         return errors
     indirect, requested = data.indirect_cost, data.requested_subsidy
     if not yen_error(indirect, allow_zero=True) and indirect > eligible:  # type: ignore[operator]
-        errors["indirect_cost"] = [_("The indirect cost is part of the eligible cost.")]
+        errors["indirect_cost"] = [N_("The indirect cost is part of the eligible cost.")]
     if not yen_error(requested, allow_zero=True) and requested > eligible:  # type: ignore[operator]
-        errors["requested_subsidy"] = [_("The subsidy cannot exceed the eligible cost.")]
+        errors["requested_subsidy"] = [N_("The subsidy cannot exceed the eligible cost.")]
     return errors
 
 
@@ -114,44 +114,30 @@ def _period_errors(data: ApplicationData, program: Program | None) -> Errors:
     errors: Errors = {}
     start, end = data.project_start, data.project_end
     if start is None:
-        errors["project_start"] = [_("Enter a date.")]
+        errors["project_start"] = [N_("Enter a date.")]
     if end is None:
-        errors["project_end"] = [_("Enter a date.")]
+        errors["project_end"] = [N_("Enter a date.")]
     elif start is not None and end < start:
-        errors["project_end"] = [_("The project must end on or after its start.")]
+        errors["project_end"] = [N_("The project must end on or after its start.")]
     elif program is not None and end > program.end_date:
         errors["project_end"] = [
-            _(
+            N_(
                 "The project must end by the programme's end date (%(day)s).",
-                day=day_text(program.end_date),
+                day=Day(program.end_date),
             )
         ]
     return errors
 
 
-def day_text(day: date) -> str:
-    """A date inside a message, as the user reads dates: "2026年4月1日" or "1 Apr 2026"."""
-    return format_date(day, _locale())
-
-
-def yen_text(amount: int) -> str:
-    """An amount inside a message, as the user reads money: "3億円" or "¥300,000,000"."""
-    return format_yen(amount, _locale())
-
-
-def _locale() -> str:
-    return str(get_locale() or "ja")
-
-
-def yen_error(value: Any, allow_zero: bool) -> str | None:
+def yen_error(value: Any, allow_zero: bool) -> Problem | None:
     if not isinstance(value, int) or isinstance(value, bool):
-        return _("Enter a whole number of yen.")
+        return N_("Enter a whole number of yen.")
     if allow_zero and value < 0:
-        return _("Enter zero or more.")
+        return N_("Enter zero or more.")
     if not allow_zero and value <= 0:
-        return _("Enter an amount above zero.")
+        return N_("Enter an amount above zero.")
     if value > YEN_MAX:
-        return _("This amount is too large.")
+        return N_("This amount is too large.")
     return None
 
 
@@ -164,55 +150,55 @@ def plan_errors(
     """Titles, measurable criteria, strictly increasing due dates within start..end, tranches."""
     errors: Errors = {}
     if len(milestones) > MILESTONES_MAX:
-        errors[name] = [_("At most %(n)d milestones.", n=MILESTONES_MAX)]
+        errors[name] = [N_("At most %(n)d milestones.", n=MILESTONES_MAX)]
         return errors
     previous: date | None = None
     for index, milestone in enumerate(milestones):
-        prefix = f"{name}-{index}"
+        prefix = f"{name}.{index}"
         if message := _text_error(milestone.title, TITLE_MAX):
-            errors[f"{prefix}-title"] = [message]
-        errors.update(_criteria_errors(milestone.criteria, f"{prefix}-criteria"))
+            errors[f"{prefix}.title"] = [message]
+        errors.update(_criteria_errors(milestone.criteria, f"{prefix}.criteria"))
         if message := _due_error(milestone.due_date, previous, start, end):
-            errors[f"{prefix}-due_date"] = [message]
+            errors[f"{prefix}.due_date"] = [message]
         if milestone.due_date is not None:
             previous = max(previous or milestone.due_date, milestone.due_date)
         if message := yen_error(milestone.tranche_amount, allow_zero=False):
-            errors[f"{prefix}-tranche_amount"] = [message]
+            errors[f"{prefix}.tranche_amount"] = [message]
     return errors
 
 
 def _criteria_errors(criteria: Sequence[CriterionData], name: str) -> Errors:
     if not criteria:
-        return {name: [_("Add at least one success criterion.")]}
+        return {name: [N_("Add at least one success criterion.")]}
     if len(criteria) > CRITERIA_MAX:
-        return {name: [_("At most %(n)d criteria per milestone.", n=CRITERIA_MAX)]}
+        return {name: [N_("At most %(n)d criteria per milestone.", n=CRITERIA_MAX)]}
     errors: Errors = {}
     for index, criterion in enumerate(criteria):
         for part in CRITERION_PARTS:
             if message := _text_error(getattr(criterion, part), CRITERION_PART_MAX):
-                errors[f"{name}-{index}-{part}"] = [message]
+                errors[f"{name}.{index}.{part}"] = [message]
     return errors
 
 
-def _text_error(text: str, limit: int) -> str | None:
+def _text_error(text: str, limit: int) -> Problem | None:
     if not text:
-        return _("Required.")
+        return N_("Required.")
     if len(text) > limit:
-        return _("At most %(n)d characters.", n=limit)
+        return N_("At most %(n)d characters.", n=limit)
     return None
 
 
-def _due_error(due: date | None, previous: date | None, start: date, end: date) -> str | None:
+def _due_error(due: date | None, previous: date | None, start: date, end: date) -> Problem | None:
     if due is None:
-        return _("Enter a due date.")
+        return N_("Enter a due date.")
     if not start <= due <= end:
-        return _(
+        return N_(
             "The due date must be within the project period (%(start)s to %(end)s).",
-            start=day_text(start),
-            end=day_text(end),
+            start=Day(start),
+            end=Day(end),
         )
     if previous is not None and due <= previous:
-        return _("Each milestone must be due after the one before it.")
+        return N_("Each milestone must be due after the one before it.")
     return None
 
 
@@ -223,22 +209,22 @@ def co_investment_errors(items: Sequence[CoInvestmentData], name: str = "co_inve
     """Certified VCs only, each once, amounts above zero, at most one lead."""
     errors: Errors = {}
     if len(items) > CO_INVESTMENTS_MAX:
-        return {name: [_("At most %(n)d co-investments.", n=CO_INVESTMENTS_MAX)]}
+        return {name: [N_("At most %(n)d co-investments.", n=CO_INVESTMENTS_MAX)]}
     certified = certified_vc_ids(item.vc_organization_id for item in items)
     seen: set[int] = set()
     for index, item in enumerate(items):
-        prefix = f"{name}-{index}"
+        prefix = f"{name}.{index}"
         vc = item.vc_organization_id
         if vc not in certified:
-            errors[f"{prefix}-vc_organization_id"] = [_("Choose a certified VC.")]
+            errors[f"{prefix}.vc_organization_id"] = [N_("Choose a certified VC.")]
         elif vc in seen:
-            errors[f"{prefix}-vc_organization_id"] = [_("This VC is already listed.")]
+            errors[f"{prefix}.vc_organization_id"] = [N_("This VC is already listed.")]
         if vc is not None:
             seen.add(vc)
         if message := yen_error(item.committed_amount, allow_zero=False):
-            errors[f"{prefix}-committed_amount"] = [message]
+            errors[f"{prefix}.committed_amount"] = [message]
     if sum(bool(item.is_lead) for item in items) > 1:
-        errors[name] = [_("Mark at most one lead VC.")]
+        errors[name] = [N_("Mark at most one lead VC.")]
     return errors
 
 

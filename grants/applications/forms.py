@@ -1,8 +1,9 @@
 """Forms of the applicant area: the application, its milestone plan and its co-investments.
 
 Repeated rows are WTForms FieldLists; rows left entirely blank (the empty row offered for
-adding one more) are dropped before the service sees the list, and `Renames` maps the
-service's positional error keys back onto the rows as they appear on the page.
+adding one more) are dropped before the service sees the list, and the `Renames` the forms
+return map the service's positional error paths back onto the rows as they appear on the
+page (for grants.core.http.forms.apply_errors).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -34,12 +34,10 @@ from grants.applications.checks import (
     CriterionData,
     MilestoneData,
 )
-from grants.core.errors import DomainError, RuleViolation
-from grants.core.http.forms import DayField, Form, SubForm, YenField, named_fields
+from grants.core.errors import RuleViolation
+from grants.core.http.forms import DayField, Form, Renames, SubForm, YenField
 from grants.core.http.i18n import localise
 from grants.core.http.labels import modality_labels, stage_labels, theme_labels
-
-Renames = dict[str, str]
 
 
 def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
@@ -141,16 +139,16 @@ class PlanForm(Form):
 
     def to_plan(self) -> tuple[list[MilestoneData], Renames]:
         milestones: list[MilestoneData] = []
-        renames: Renames = {}
+        renames: dict[str, str] = {}
         for entry in self.milestones.entries:
             row = entry.form
             kept = [c for c in row.criteria.entries if not _blank(*_parts(c.form))]
             if not kept and _blank(row.title.data, row.tranche_amount.data, row.due_date.data):
                 continue
-            prefix = f"milestones-{len(milestones)}"
+            prefix = f"milestones.{len(milestones)}"
             renames[prefix] = entry.name
             for index, criterion in enumerate(kept):
-                renames[f"{prefix}-criteria-{index}"] = criterion.name
+                renames[f"{prefix}.criteria.{index}"] = criterion.name
             milestones.append(
                 MilestoneData(
                     title=row.title.data or "",
@@ -210,13 +208,13 @@ class CoInvestmentsForm(Form):
 
     def to_items(self) -> tuple[list[CoInvestmentData], Renames]:
         items: list[CoInvestmentData] = []
-        renames: Renames = {}
+        renames: dict[str, str] = {}
         for entry in self.co_investments.entries:
             row = entry.form
             vc, amount = row.vc_organization_id.data, row.committed_amount.data
             if vc is None and _blank(amount) and not row.is_lead.data:
                 continue
-            renames[f"co_investments-{len(items)}"] = entry.name
+            renames[f"co_investments.{len(items)}"] = entry.name
             items.append(CoInvestmentData(vc, row.committed_amount.amount, bool(row.is_lead.data)))
         return items, renames
 
@@ -243,49 +241,21 @@ class WithdrawForm(Form):
     )
 
 
-# ---- errors onto nested rows -------------------------------------------------------------------
-
-
-def place_errors(form: FlaskForm, error: DomainError, renames: Renames | None = None) -> None:
-    """Like forms.apply_errors, for keys such as "milestones-0-criteria-1-unit".
-
-    A key naming a whole list lands in that FieldList's `list_errors`; unknown keys and a
-    bare message become form-level errors.
-    """
-    fields = dict(named_fields(form))
-    for key, messages in localise(error.fields).items():
-        field = fields.get(_renamed(key, renames or {}))
-        if field is None:
-            form.form_errors.extend(messages)
-        elif isinstance(field, FieldList):
-            field.list_errors = [*getattr(field, "list_errors", []), *messages]  # type: ignore[attr-defined]
-        else:
-            field.errors = [*field.errors, *messages]
-    if not error.fields and error.message:
-        form.form_errors.append(localise(error.message))
-
-
-def _renamed(key: str, renames: Renames) -> str:
-    """Map a positional key onto the row's name on the page, by its longest known prefix."""
-    parts = key.split("-")
-    for length in range(len(parts), 0, -1):
-        prefix = "-".join(parts[:length])
-        if prefix in renames:
-            return renames[prefix] + key[len(prefix) :]
-    return key
+# ---- a submission's errors as sentences ---------------------------------------------------
 
 
 def error_lines(error: RuleViolation) -> list[str]:
-    """A submission's field errors as sentences that say where: "Milestone 2, Due date: ..."."""
+    """A submission's field errors as sentences that say where, in the reader's language:
+    "Milestone 2, Due date: ..."."""
     lines = []
-    for key, messages in error.fields.items():
+    for key, messages in localise(error.fields).items():
         where = _where(key)
         lines += [f"{where}: {message}" if where else message for message in messages]
     return lines
 
 
 def _where(key: str) -> str:
-    parts = key.split("-")
+    parts = key.split(".")
     if parts[0] != "milestones":
         return _label(ApplicationForm, key)
     if len(parts) == 1:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from grants.applications import service as applications
-from grants.core.http.api import DbId, Text
+from grants.applications.queries import application_actions
+from grants.core.http.api import DbId, ForCaller, Text
+from grants.core.http.i18n import localise
 from grants.core.http.schemas import PageArgs, TraceSchema, Yen
 from grants.core.states import ApplicationState
 from grants.rules import MODALITIES, STAGES, THEMES
@@ -100,6 +102,13 @@ class ApplicationSummarySchema(Schema):
     )
 
 
+class ApplicationActionsSchema(Schema):
+    may_edit = fields.Boolean(required=True)
+    may_submit = fields.Boolean(required=True)
+    may_withdraw = fields.Boolean(required=True)
+    may_screen = fields.Boolean(required=True)
+
+
 class ApplicationSchema(ApplicationSummarySchema):
     eligible_cost = Yen(required=True)
     indirect_cost = Yen(required=True)
@@ -118,7 +127,7 @@ class ApplicationSchema(ApplicationSummarySchema):
     plan = fields.List(fields.Nested(PlannedMilestoneSchema), required=True)
     co_investments = fields.List(fields.Nested(CoInvestmentSchema), required=True)
     warnings = fields.Function(
-        applications.plan_warnings,
+        lambda application: localise(applications.plan_warnings(application)),
         metadata={
             "type": "array",
             "items": {"type": "string"},
@@ -127,6 +136,11 @@ class ApplicationSchema(ApplicationSummarySchema):
     )
     eligibility_trace = fields.Nested(
         TraceSchema, allow_none=True, metadata={"description": "Stored at submission."}
+    )
+    actions = ForCaller(
+        ApplicationActionsSchema,
+        application_actions,
+        metadata={"description": "What the caller may do with the application now."},
     )
 
 

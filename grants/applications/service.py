@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
@@ -21,18 +20,19 @@ from grants.applications.checks import (
     application_errors,
     certified_vcs_select,
     co_investment_errors,
-    day_text,
     plan_errors,
-    yen_text,
 )
 from grants.applications.facts import application_facts, certifications_by_vc
 from grants.applications.models import Application, CoInvestment, PlannedMilestone
 from grants.core import audit
 from grants.core.actors import Actor
+from grants.core.calendar import Day
 from grants.core.db import use_case
 from grants.core.errors import NotAllowed, NotFound, RuleViolation
 from grants.core.models import utcnow
+from grants.core.money import Amount
 from grants.core.permissions import Action, Subject, decide, require
+from grants.core.problems import N_, Problem
 from grants.core.states import ApplicationState, transition
 from grants.core.text import figure
 from grants.extensions import db
@@ -51,7 +51,7 @@ WARNED_STATES = (ApplicationState.draft, ApplicationState.submitted)
 def create_draft(actor: Actor, data: ApplicationData) -> Application:
     require(Action.create_application, Subject(role=actor.role))
     if actor.organization_id is None:
-        raise NotAllowed(_("Only members of an organization can apply."))
+        raise NotAllowed(N_("Only members of an organization can apply."))
     data = _normalized(data)
     _check_data(data)
     application = Application(
@@ -91,7 +91,7 @@ def replace_plan(
     milestones = [_stripped_milestone(m) for m in milestones]
     errors = plan_errors(milestones, application.project_start, application.project_end)
     if errors:
-        raise RuleViolation(_("The milestone plan could not be saved."), errors)
+        raise RuleViolation(N_("The milestone plan could not be saved."), errors)
     before = plan_snapshot(application)
     application.plan.clear()
     db.session.flush()  # delete the old rows before their sequence numbers are reused
@@ -123,7 +123,7 @@ def set_co_investments(
     require(Action.edit_application, subject(actor, application))
     errors = co_investment_errors(items)
     if errors:
-        raise RuleViolation(_("The co-investments could not be saved."), errors)
+        raise RuleViolation(N_("The co-investments could not be saved."), errors)
     before = co_investment_snapshot(application)
     application.co_investments.clear()
     db.session.flush()  # the (application, VC) pairs may be declared again
@@ -153,17 +153,17 @@ def submit(actor: Actor, application_id: int, today: date) -> Application:
     program = application.program
     if not program.application_opens <= today <= program.application_closes:
         raise RuleViolation(
-            _(
+            N_(
                 "Applications to this programme are accepted from %(opens)s to %(closes)s.",
-                opens=day_text(program.application_opens),
-                closes=day_text(program.application_closes),
+                opens=Day(program.application_opens),
+                closes=Day(program.application_closes),
             )
         )
     _check_ready(application)
     ruleset = rulesets.in_force(program.id, today)
     if ruleset is None:
         raise RuleViolation(
-            _("No published rule set of this programme is in force yet. Try again later.")
+            N_("No published rule set of this programme is in force yet. Try again later.")
         )
     trace = _eligibility(application, ruleset, today)
     application.state = transition(application.state, ApplicationState.submitted)
@@ -202,20 +202,20 @@ def _check_ready(application: Application) -> None:
     plan = [_stored_milestone(m) for m in application.plan]
     errors.update(plan_errors(plan, application.project_start, application.project_end))
     if not plan:
-        errors.setdefault("milestones", []).append(_("Add at least one milestone."))
+        errors.setdefault("milestones", []).append(N_("Add at least one milestone."))
     elif (total := sum(m.tranche_amount for m in application.plan)) != (
         application.requested_subsidy
     ):
         errors.setdefault("milestones", []).append(tranche_mismatch(total, application))
     if errors:
-        raise RuleViolation(_("The application cannot be submitted yet."), errors)
+        raise RuleViolation(N_("The application cannot be submitted yet."), errors)
 
 
-def tranche_mismatch(total: int, application: Application) -> str:
-    return _(
+def tranche_mismatch(total: int, application: Application) -> Problem:
+    return N_(
         "The tranches add up to %(total)s but the requested subsidy is %(requested)s.",
-        total=yen_text(total),
-        requested=yen_text(application.requested_subsidy),
+        total=Amount(total),
+        requested=Amount(application.requested_subsidy),
     )
 
 
@@ -249,7 +249,7 @@ def _eligibility(application: Application, ruleset: Any, today: date) -> Trace:
     return evaluate(rulesets.compiled(ruleset), Phase.ELIGIBILITY, facts)
 
 
-def plan_warnings(application: Application) -> list[str]:
+def plan_warnings(application: Application) -> list[Problem]:
     """What would stop a submission although each piece was saved: shown on the page early,
     while the application is still the applicant's to edit or withdraw, not afterwards."""
     if application.state not in WARNED_STATES:
@@ -275,7 +275,7 @@ def get_application(actor: Actor, application_id: int) -> Application:
     )
     application = db.session.scalar(query)
     if application is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     require(Action.view_application, subject(actor, application))
     return application
 
@@ -342,7 +342,7 @@ def locked(application_id: int) -> Application:
     )
     application = db.session.scalar(query)
     if application is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     return application
 
 
@@ -357,7 +357,7 @@ def _check_data(data: ApplicationData) -> None:
     program = db.session.get(Program, data.program_id) if _is_id(data.program_id) else None
     errors = application_errors(data, program)
     if errors:
-        raise RuleViolation(_("The application could not be saved."), errors)
+        raise RuleViolation(N_("The application could not be saved."), errors)
 
 
 def _is_id(value: object) -> bool:

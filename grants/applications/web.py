@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,17 +19,17 @@ from grants.applications.forms import (
     WithdrawForm,
     co_investment_data,
     error_lines,
-    place_errors,
     plan_data,
 )
 from grants.applications.models import Application
+from grants.applications.queries import application_actions, application_for
 from grants.core.calendar import format_date, tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
-from grants.core.http.forms import status
+from grants.core.http.forms import apply_errors, status
 from grants.core.http.labels import modality_labels, stage_labels, theme_labels
 from grants.core.money import format_yen
-from grants.core.permissions import Action, require
+from grants.core.permissions import Action
 from grants.programs.models import Program
 from grants.rules import Trace, TraceRow
 from grants.rules.facts import FACTS, Kind
@@ -76,7 +77,7 @@ def new() -> tuple[str, int] | Response:
         try:
             application = applications.create_draft(actor(), form.to_data())
         except RuleViolation as error:
-            place_errors(form, error)
+            apply_errors(form, error)
         else:
             flash(_("The draft was created. Add the milestone plan next."), "success")
             return redirect(url_for("applications.show", application_id=application.id))
@@ -110,6 +111,7 @@ def _show(application: Application, errors: RuleViolation | None = None) -> tupl
         warnings=applications.plan_warnings(application),
         errors=errors,
         error_lines=error_lines(errors) if errors else [],
+        **asdict(application_actions(actor(), application)),
         theme_labels=theme_labels(),
         modality_labels=modality_labels(),
         stage_labels=stage_labels(),
@@ -127,7 +129,7 @@ def edit(application_id: int) -> tuple[str, int] | Response:
         try:
             applications.update_draft(actor(), application_id, form.to_data())
         except RuleViolation as error:
-            place_errors(form, error)
+            apply_errors(form, error)
         else:
             flash(_("The application was saved."), "success")
             return redirect(url_for("applications.show", application_id=application_id))
@@ -152,7 +154,7 @@ def plan(application_id: int) -> tuple[str, int] | Response:
             try:
                 applications.replace_plan(actor(), application_id, milestones)
             except RuleViolation as error:
-                place_errors(form, error, renames)
+                apply_errors(form, error, renames)
             else:
                 flash(_("The milestone plan was saved."), "success")
                 return redirect(url_for("applications.show", application_id=application_id))
@@ -180,7 +182,7 @@ def co_investments(application_id: int) -> tuple[str, int] | Response:
         try:
             applications.set_co_investments(actor(), application_id, items)
         except RuleViolation as error:
-            place_errors(form, error, renames)
+            apply_errors(form, error, renames)
         else:
             flash(_("The co-investments were saved."), "success")
             return redirect(url_for("applications.show", application_id=application_id))
@@ -213,12 +215,10 @@ def submit(application_id: int) -> tuple[str, int] | Response:
 def withdraw(application_id: int) -> tuple[str, int] | Response:
     """Confirm first (it cannot be undone), like a grant's termination: the page says what
     withdrawing means and the box must be ticked; a POST without it changes nothing."""
-    user = actor()
-    application = applications.get_application(user, application_id)
-    require(Action.withdraw_application, applications.subject(user, application))
+    application = application_for(actor(), application_id, Action.withdraw_application)
     form = WithdrawForm()
     if form.validate_on_submit():
-        applications.withdraw(user, application_id)
+        applications.withdraw(actor(), application_id)
         flash(_("The application was withdrawn."), "success")
         return redirect(url_for("applications.show", application_id=application_id))
     page = render_template("applications/withdraw.html", form=form, application=application)
@@ -227,10 +227,7 @@ def withdraw(application_id: int) -> tuple[str, int] | Response:
 
 def _editable(application_id: int) -> Application:
     """The application, when the current user may edit it (403 another's, 409 not a draft)."""
-    user = actor()
-    application = applications.get_application(user, application_id)
-    require(Action.edit_application, applications.subject(user, application))
-    return application
+    return application_for(actor(), application_id, Action.edit_application)
 
 
 # ---- the eligibility trace, for templates/_macros/trace.html ---------------------------------

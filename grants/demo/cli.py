@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 from flask import current_app
@@ -23,7 +22,7 @@ def demo(today: datetime | None) -> None:
     """Load demo organisations, accounts and programmes (safe to run again)."""
     day = today.date() if today else tokyo_today(datetime.now(UTC))
     with clear_errors():
-        loaded = load_demo(day, Path(current_app.config["UPLOAD_FOLDER"]))
+        loaded = load_demo(day, current_app.config)
     click.echo(f"Demo data as of {day.isoformat()}:")
     for line in loaded.lines:
         click.echo(f"  {line}")

@@ -9,14 +9,17 @@ for `today` flags what is overdue and creates the alerts.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
 from grants.accounts import service as accounts
 from grants.accounts.models import Organization, User
+from grants.accounts.rules import PasswordPolicy
 from grants.alerts.scan import service as alerts_scan
 from grants.applications.models import Application
 from grants.awards.models import Disbursement, Grant, Milestone
@@ -112,12 +115,15 @@ class DemoSummary:
     lines: list[str]  # what the demo programmes hold now, for the command line
 
 
-def load_demo(today: date, upload_folder: Path) -> DemoSummary:
-    """Create whatever part of the demo data is missing, laid out around `today` (evidence
-    files in `upload_folder`)."""
+def load_demo(today: date, settings: Mapping[str, Any]) -> DemoSummary:
+    """Create whatever part of the demo data is missing, laid out around `today`.
+
+    `settings`: the installation's PASSWORD_* settings, for the accounts, and its
+    UPLOAD_FOLDER, for the evidence files."""
     orgs = [_organization(data) for data in ORGANIZATIONS]
+    passwords = PasswordPolicy.of(settings)
     users = {
-        account.email: _account(account, orgs[account.organization_index].id)
+        account.email: _account(account, orgs[account.organization_index].id, passwords)
         for account in ACCOUNTS
     }
     cast = Cast(
@@ -130,7 +136,7 @@ def load_demo(today: date, upload_folder: Path) -> DemoSummary:
     )
     ensure_certified_vcs(cast, today)
     demo_amed.load(cast, today)
-    demo_milestones.load(cast, today, upload_folder)
+    demo_milestones.load(cast, today, Path(settings["UPLOAD_FOLDER"]))
     # One milestone scan for the demo's day, as the scheduler would run it, so that the
     # overdue flags and the alerts exist at once (idempotent: a rerun adds nothing).
     alerts_scan.scan(SYSTEM, today)
@@ -181,7 +187,7 @@ def _organization(data: accounts.OrganizationData) -> Organization:
     return existing or accounts.create_organization(SYSTEM, data)
 
 
-def _account(account: DemoAccount, org_id: int) -> User:
+def _account(account: DemoAccount, org_id: int, passwords: PasswordPolicy) -> User:
     existing = db.session.scalar(select(User).where(User.email == account.email))
     if existing is not None:
         return existing
@@ -192,4 +198,4 @@ def _account(account: DemoAccount, org_id: int) -> User:
         locale=account.locale,
         organization_id=org_id,
     )
-    return accounts.create_user(SYSTEM, data, DEMO_PASSWORD)
+    return accounts.create_user(SYSTEM, data, DEMO_PASSWORD, policy=passwords)

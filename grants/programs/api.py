@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from grants.core.http.api import ApiBlueprint, api_actor
 from grants.core.http.schemas import PageArgs, Yen, page_schema, paginate
-from grants.core.permissions import Action, Subject, require
 from grants.extensions import db
 from grants.programs import queries as programme_queries
 from grants.programs import service as programs
@@ -82,9 +81,7 @@ def update_program(data: dict[str, Any], program_id: int) -> Program:
 @blp.response(200, BudgetPoolSchema(many=True))
 def list_pools(program_id: int) -> list[Any]:
     """Appropriation, committed, released and available yen per fiscal year (officers)."""
-    require(Action.view_portfolio, Subject(role=api_actor().role))
-    db.get_or_404(Program, program_id)
-    return programme_queries.pools_by_year(program_id)
+    return programme_queries.pools_for(api_actor(), program_id)
 
 
 @blp.put("/<int:program_id>/budget-pools/<int:fiscal_year>")

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from grants.core import audit_marks
+from grants.core.actors import Actor
+from grants.core.errors import NotFound
+from grants.core.permissions import Action, Subject, require
+from grants.core.problems import N_
 from grants.extensions import db
 from grants.programs.models import BudgetPool, Program
 
@@ -14,6 +18,14 @@ from grants.programs.models import BudgetPool, Program
 def all_programmes() -> list[Program]:
     """Every programme by code: the choices of the officers' programme filters."""
     return list(db.session.scalars(select(Program).order_by(Program.code)))
+
+
+def pools_for(actor: Actor, program_id: int) -> list[BudgetPool]:
+    """The programme's pools by fiscal year, for those who read the portfolio."""
+    require(Action.view_portfolio, Subject(role=actor.role))
+    if db.session.get(Program, program_id) is None:
+        raise NotFound(N_("Not found."))
+    return pools_by_year(program_id)
 
 
 def pools_by_year(program_id: int) -> list[BudgetPool]:

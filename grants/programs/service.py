@@ -7,18 +7,17 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from grants.core import audit
 from grants.core.actors import Actor, SystemActor
-from grants.core.calendar import fiscal_year_label, fiscal_years, format_date
+from grants.core.calendar import Day, FiscalYear, fiscal_years
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.money import YEN_MAX
 from grants.core.permissions import Action, Subject, require
+from grants.core.problems import N_, Problem
 from grants.extensions import db
 from grants.programs.models import BudgetPool, Program
 from grants.rules import MODALITIES, THEMES
@@ -50,7 +49,7 @@ def create_program(actor: Actor, data: ProgramData) -> Program:
     program = Program(**_values(data))
     db.session.add(program)
     audit.record(actor, "program.create", program, after=program_snapshot(program))
-    _commit(_("Another programme was saved with this code at the same time."))
+    _commit(N_("Another programme was saved with this code at the same time."))
     return program
 
 
@@ -64,7 +63,7 @@ def update_program(actor: Actor, program_id: int, data: ProgramData) -> Program:
     for key, value in _values(data).items():
         setattr(program, key, value)
     audit.record(actor, "program.update", program, before, program_snapshot(program))
-    _commit(_("Another programme was saved with this code at the same time."))
+    _commit(N_("Another programme was saved with this code at the same time."))
     return program
 
 
@@ -90,7 +89,7 @@ def set_appropriation(
         before = pool_snapshot(pool)
     pool.appropriation = appropriation
     audit.record(actor, "budget_pool.set_appropriation", pool, before, pool_snapshot(pool))
-    _commit(_("The budget pool was changed at the same time. Reload and try again."))
+    _commit(N_("The budget pool was changed at the same time. Reload and try again."))
     return pool
 
 
@@ -103,7 +102,7 @@ def _require(actor: Actor) -> None:
 def _get_program(program_id: int) -> Program:
     program = db.session.get(Program, program_id)
     if program is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     return program
 
 
@@ -132,60 +131,60 @@ def _values(data: ProgramData) -> dict[str, Any]:
 
 
 def _check_program(data: ProgramData, program_id: int | None) -> None:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Problem]] = {}
     if message := _code_error(data.code, program_id):
         errors["code"] = [message]
     for field in ("name_ja", "name_en"):
         if message := _name_error(getattr(data, field)):
             errors[field] = [message]
     if data.application_closes < data.application_opens:
-        errors["application_closes"] = [_("Applications must close on or after they open.")]
+        errors["application_closes"] = [N_("Applications must close on or after they open.")]
     if data.end_date < data.application_closes:
-        errors["end_date"] = [_("The programme must end on or after applications close.")]
-    if message := _subset_error(data.themes, THEMES, _("Choose at least one theme.")):
+        errors["end_date"] = [N_("The programme must end on or after applications close.")]
+    if message := _subset_error(data.themes, THEMES, N_("Choose at least one theme.")):
         errors["themes"] = [message]
-    if message := _subset_error(data.modalities, MODALITIES, _("Choose at least one modality.")):
+    if message := _subset_error(data.modalities, MODALITIES, N_("Choose at least one modality.")):
         errors["modalities"] = [message]
     if errors:
-        raise RuleViolation(_("The programme could not be saved."), errors)
+        raise RuleViolation(N_("The programme could not be saved."), errors)
 
 
-def _code_error(code: str, program_id: int | None) -> str | None:
+def _code_error(code: str, program_id: int | None) -> Problem | None:
     if not code:
-        return _("A code is required.")
+        return N_("A code is required.")
     if not CODE_PATTERN.fullmatch(code):
-        return _("A code has 2 to 30 characters: letters A-Z, digits and hyphens.")
+        return N_("A code has 2 to 30 characters: letters A-Z, digits and hyphens.")
     query = select(func.count()).where(func.upper(Program.code) == code)
     if program_id is not None:
         query = query.where(Program.id != program_id)
     if db.session.scalar(query):
-        return _("Another programme has this code.")
+        return N_("Another programme has this code.")
     return None
 
 
-def _name_error(name: str) -> str | None:
+def _name_error(name: str) -> Problem | None:
     if not name:
-        return _("A name is required.")
+        return N_("A name is required.")
     if len(name) > NAME_MAX:
-        return _("At most %(n)d characters.", n=NAME_MAX)
+        return N_("At most %(n)d characters.", n=NAME_MAX)
     return None
 
 
 def _subset_error(
-    chosen: tuple[str, ...] | list[str], allowed: tuple[str, ...], empty: str
-) -> str | None:
+    chosen: tuple[str, ...] | list[str], allowed: tuple[str, ...], empty: Problem
+) -> Problem | None:
     if not chosen:
         return empty
     if not set(chosen) <= set(allowed):
-        return _("Choose only from the listed values.")
+        return N_("Choose only from the listed values.")
     return None
 
 
 def _check_pool_input(program: Program, fiscal_year: int, appropriation: int) -> None:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Problem]] = {}
     if not _is_int(fiscal_year) or not FISCAL_YEAR_MIN <= fiscal_year <= FISCAL_YEAR_MAX:
         errors["fiscal_year"] = [
-            _(
+            N_(
                 "Enter a fiscal year from %(low)d to %(high)d.",
                 low=FISCAL_YEAR_MIN,
                 high=FISCAL_YEAR_MAX,
@@ -194,47 +193,46 @@ def _check_pool_input(program: Program, fiscal_year: int, appropriation: int) ->
     elif message := _outside_period(program, fiscal_year):
         errors["fiscal_year"] = [message]
     if not _is_int(appropriation) or appropriation < 0:
-        errors["appropriation"] = [_("Enter a whole number of yen, zero or more.")]
+        errors["appropriation"] = [N_("Enter a whole number of yen, zero or more.")]
     elif appropriation > YEN_MAX:
-        errors["appropriation"] = [_("This amount is too large.")]
+        errors["appropriation"] = [N_("This amount is too large.")]
     if errors:
-        raise RuleViolation(_("The appropriation could not be set."), errors)
+        raise RuleViolation(N_("The appropriation could not be set."), errors)
 
 
-def _outside_period(program: Program, year: int) -> str | None:
+def _outside_period(program: Program, year: int) -> Problem | None:
     """A pool funds the programme's own fiscal years: from the one its applications open in
     to the one it ends in (no milestone can fall due later)."""
     period = fiscal_years(program.application_opens, program.end_date)
     if year in period:
         return None
-    locale = str(get_locale() or "ja")
-    return _(
+    return N_(
         "%(year)s is outside the programme's period: %(first)s to %(last)s "
         "(applications open on %(opens)s, the programme ends on %(end)s).",
-        year=fiscal_year_label(year, locale),
-        first=fiscal_year_label(period.start, locale),
-        last=fiscal_year_label(period.stop - 1, locale),
-        opens=format_date(program.application_opens, locale),
-        end=format_date(program.end_date, locale),
+        year=FiscalYear(year),
+        first=FiscalYear(period.start),
+        last=FiscalYear(period.stop - 1),
+        opens=Day(program.application_opens),
+        end=Day(program.end_date),
     )
 
 
 def _check_not_below_use(pool: BudgetPool, appropriation: int) -> None:
     in_use = pool.committed + pool.released
     if appropriation < in_use:
-        message = _(
+        message = N_(
             "The appropriation cannot be lower than the amount already committed and released "
             "(%(amount)s yen).",
             amount=f"{in_use:,}",
         )
-        raise RuleViolation(_("The appropriation could not be set."), {"appropriation": [message]})
+        raise RuleViolation(N_("The appropriation could not be set."), {"appropriation": [message]})
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _commit(race_message: str) -> None:
+def _commit(race_message: Problem) -> None:
     """Commit; a unique key taken by a concurrent transaction is a conflict, not a crash."""
     try:
         db.session.commit()

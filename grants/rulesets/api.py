@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
-from sqlalchemy import select
 
-from grants.core.errors import NotFound
-from grants.core.http.api import ApiBlueprint, api_actor
+from grants.core.http.api import ApiBlueprint, ForCaller, api_actor
+from grants.core.http.filters import current_locale
 from grants.core.http.schemas import today
-from grants.core.permissions import Action, Subject, decide
 from grants.extensions import db
 from grants.programs.models import Program
 from grants.rulesets import service as rulesets
-from grants.rulesets.models import RuleSet, RuleSetStatus
+from grants.rulesets.models import RuleSet
+from grants.rulesets.queries import ruleset_actions, visible_ruleset, visible_rulesets
 
 blp = ApiBlueprint("api_rulesets", __name__, url_prefix="/api/v1", description="Rule set versions.")
 
@@ -25,6 +23,18 @@ _DOCUMENT = (
     "`schedule` key (due_soon_days, grace_days, escalation_days, review_waiting_days, "
     "tranche_waiting_days) is an override; a key left out means the installation's default."
 )
+
+
+class RuleSetActionsSchema(Schema):
+    edit = fields.Boolean(required=True, metadata={"description": "Its rules and settings."})
+    publish = fields.Boolean(required=True)
+    run_what_if = fields.Boolean(required=True)
+    superseded_by_id = fields.Integer(
+        attribute="superseded_by.id",
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "The version published since the one this draft copies."},
+    )
 
 
 class RuleSetSchema(Schema):
@@ -38,6 +48,11 @@ class RuleSetSchema(Schema):
         allow_none=True, metadata={"description": "The published version a copy started from."}
     )
     document = fields.Dict(required=True, metadata={"description": _DOCUMENT})
+    actions = ForCaller(
+        RuleSetActionsSchema,
+        ruleset_actions,
+        metadata={"description": "What the caller may do with the version now."},
+    )
 
 
 class NewDraftSchema(Schema):
@@ -71,10 +86,7 @@ class PublishSchema(Schema):
 def list_rulesets(program_id: int) -> list[RuleSet]:
     """The programme's versions; drafts only for those who edit rules."""
     db.get_or_404(Program, program_id)
-    query = select(RuleSet).where(RuleSet.program_id == program_id)
-    if not decide(Action.edit_ruleset, Subject(role=api_actor().role)).allowed:
-        query = query.where(RuleSet.status == RuleSetStatus.published)
-    return list(db.session.scalars(query.order_by(RuleSet.id)))
+    return visible_rulesets(api_actor(), program_id)
 
 
 @blp.post("/programs/<int:program_id>/rulesets")
@@ -90,11 +102,7 @@ def create_draft(data: dict[str, Any], program_id: int) -> RuleSet:
 @blp.get("/rulesets/<int:ruleset_id>")
 @blp.response(200, RuleSetSchema)
 def get_ruleset(ruleset_id: int) -> RuleSet:
-    ruleset = db.get_or_404(RuleSet, ruleset_id)
-    may_edit = decide(Action.edit_ruleset, Subject(role=api_actor().role)).allowed
-    if ruleset.status != RuleSetStatus.published and not may_edit:
-        raise NotFound(_("Not found."))
-    return ruleset
+    return visible_ruleset(api_actor(), ruleset_id)
 
 
 @blp.put("/rulesets/<int:ruleset_id>/document")
@@ -109,7 +117,7 @@ def replace_document(data: dict[str, Any], ruleset_id: int) -> RuleSet:
 @blp.response(201, RuleSetSchema)
 def copy_ruleset(ruleset_id: int) -> RuleSet:
     """A new draft with the same rules (officers)."""
-    return rulesets.copy_to_draft(api_actor(), ruleset_id)
+    return rulesets.copy_to_draft(api_actor(), ruleset_id, current_locale())
 
 
 @blp.post("/rulesets/<int:ruleset_id>/publish")

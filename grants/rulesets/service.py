@@ -7,23 +7,24 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import Connection, event, func, select
 
 from grants.core import audit
 from grants.core.actors import Actor
-from grants.core.calendar import format_date
+from grants.core.calendar import Day
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
+from grants.core.i18n import translate
 from grants.core.models import utcnow
 from grants.core.permissions import Action, Subject, require
+from grants.core.problems import N_
 from grants.extensions import db
 from grants.programs.models import Program
 from grants.rules import CompiledRuleSet, RuleSetInvalid, compile_ruleset, validate_ruleset
 from grants.rules.presets import amed_certified_vc, milestone_programme
 from grants.rules.schema import duplicate_id
 from grants.rulesets.models import RuleSet, RuleSetStatus
+from grants.rulesets.queries import latest_published, superseding
 
 TITLE_MAX = 200
 PRESETS = {"amed_certified_vc": amed_certified_vc, "milestone_programme": milestone_programme}
@@ -31,7 +32,7 @@ PRESETS = {"amed_certified_vc": amed_certified_vc, "milestone_programme": milest
 
 def preset_document(name: str) -> dict[str, Any]:
     if name not in PRESETS:
-        raise RuleViolation(_("Unknown preset."), {"preset": [_("Choose a preset.")]})
+        raise RuleViolation(N_("Unknown preset."), {"preset": [N_("Choose a preset.")]})
     return PRESETS[name]()
 
 
@@ -46,7 +47,7 @@ def create_draft(
     """A new editable draft; `document` is validated (RuleSetInvalid names the fields)."""
     require(Action.edit_ruleset, Subject(role=actor.role))
     if db.session.get(Program, program_id) is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     title = _checked_title(title)
     ruleset = RuleSet(
         program_id=program_id,
@@ -63,12 +64,13 @@ def create_draft(
     return ruleset
 
 
-def copy_to_draft(actor: Actor, ruleset_id: int) -> RuleSet:
+def copy_to_draft(actor: Actor, ruleset_id: int, locale: str) -> RuleSet:
     """A draft with the same rules, based on the published version the source is (or the
-    source draft was based on), so that publishing it can tell whether it is still current."""
+    source draft was based on), so that publishing it can tell whether it is still current.
+    Its title says what it was copied from, in `locale`."""
     require(Action.edit_ruleset, Subject(role=actor.role))
     source = get(ruleset_id)
-    title = _("Draft based on %(title)s", title=source.title)[:TITLE_MAX]
+    title = translate(N_("Draft based on %(title)s", title=source.title), locale)[:TITLE_MAX]
     base = source.id if source.status == RuleSetStatus.published else source.based_on_id
     return create_draft(actor, source.program_id, title, copy.deepcopy(source.document), base)
 
@@ -164,17 +166,6 @@ def publish(
     return ruleset
 
 
-def latest_published(program_id: int) -> RuleSet | None:
-    """The programme's published version with the highest number."""
-    query = (
-        select(RuleSet)
-        .where(RuleSet.program_id == program_id, RuleSet.status == RuleSetStatus.published)
-        .order_by(RuleSet.version.desc())
-        .limit(1)
-    )
-    return db.session.scalar(query)
-
-
 def suggested_title(draft: RuleSet) -> str:
     """The title `draft` would be published under as the programme's next version."""
     return published_title(draft, _next_version(draft.program_id))
@@ -189,14 +180,15 @@ def published_title(draft: RuleSet, version: int) -> str:
 
 
 def _check_base(draft: RuleSet, latest: RuleSet | None) -> None:
-    if draft.based_on is None or latest is None or draft.based_on_id == latest.id:
+    later = superseding(draft, latest)
+    if later is None or draft.based_on is None:
         return
-    message = _(
+    message = N_(
         "This draft was copied from version %(base)d, but version %(latest)d has been "
         "published since: publishing it would undo version %(latest)d's changes. Copy "
         "version %(latest)d to a new draft and make the changes there.",
         base=draft.based_on.version,
-        latest=latest.version,
+        latest=later.version,
     )
     raise Conflict(message, {"based_on": [message]})
 
@@ -204,16 +196,15 @@ def _check_base(draft: RuleSet, latest: RuleSet | None) -> None:
 def _check_effective_date(effective_from: date, today: date, latest: RuleSet | None) -> None:
     """Not before today, and after the latest version's date when that is today or later
     (on its own date a later version would shadow it)."""
-    locale = str(get_locale() or "ja")
     previous = latest.effective_from if latest is not None else None
     if latest is not None and previous is not None and today <= previous >= effective_from:
-        message = _(
+        message = N_(
             "The effective date must be after %(day)s, the effective date of version %(version)d.",
-            day=format_date(previous, locale),
+            day=Day(previous),
             version=latest.version,
         )
     elif effective_from < today:
-        message = _("The effective date cannot be before %(day)s.", day=format_date(today, locale))
+        message = N_("The effective date cannot be before %(day)s.", day=Day(today))
     else:
         return
     raise RuleViolation(message, {"effective_from": [message]})
@@ -250,7 +241,7 @@ def _compiled_published(ruleset_id: int, published_at: str) -> CompiledRuleSet:
 def get(ruleset_id: int) -> RuleSet:
     ruleset = db.session.get(RuleSet, ruleset_id)
     if ruleset is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     return ruleset
 
 
@@ -270,22 +261,22 @@ def _draft(ruleset_id: int) -> RuleSet:
     )
     ruleset = db.session.scalar(query)
     if ruleset is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     return _refuse_published(ruleset)
 
 
 def _refuse_published(ruleset: RuleSet) -> RuleSet:
     if ruleset.status != RuleSetStatus.draft:
-        raise Conflict(_("A published rule set can never be changed. Copy it to a new draft."))
+        raise Conflict(N_("A published rule set can never be changed. Copy it to a new draft."))
     return ruleset
 
 
 def _checked_title(title: str) -> str:
     title = title.strip()
     if not title:
-        raise RuleViolation(_("A title is required."), {"title": [_("A title is required.")]})
+        raise RuleViolation(N_("A title is required."), {"title": [N_("A title is required.")]})
     if len(title) > TITLE_MAX:
-        message = _("At most %(count)d characters.", count=TITLE_MAX)
+        message = N_("At most %(count)d characters.", count=TITLE_MAX)
         raise RuleViolation(message, {"title": [message]})
     return title
 
@@ -294,7 +285,7 @@ def _rule_index(rules: list[dict[str, Any]], rule_id: str) -> int:
     for index, rule in enumerate(rules):
         if rule.get("id") == rule_id:
             return index
-    raise NotFound(_("Not found."))
+    raise NotFound(N_("Not found."))
 
 
 def _refuse_duplicate_id(rules: list[Any], index: int) -> None:
@@ -306,7 +297,7 @@ def _refuse_duplicate_id(rules: list[Any], index: int) -> None:
     if rule_id in others:
         message = duplicate_id(rule_id)  # a Problem, as the schema's own: the edge translates
         raise RuleSetInvalid(
-            _("The rule set is invalid."), {"rules": {str(index): {"id": [message]}}}
+            N_("The rule set is invalid."), {"rules": {str(index): {"id": [message]}}}
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, url_for
+from flask import Response, current_app, url_for
 from flask_babel import get_locale
 from marshmallow import Schema, fields
 
@@ -71,7 +71,7 @@ def start_export(args: dict[str, Any], name: str) -> tuple[dict[str, Any], dict[
     """Prepare an export file in the background (the same file as the direct download)."""
     actor = api_actor()
     filters = exports.Filters(args.get("program_id"), args.get("fiscal_year"))
-    task = background.start_export(actor, EXPORT_KINDS[name], filters, _locale())
+    task = background.start_export(actor, EXPORT_KINDS[name], filters, _locale(), _settings())
     return _accepted(task)
 
 
@@ -82,7 +82,7 @@ def start_export(args: dict[str, Any], name: str) -> tuple[dict[str, Any], dict[
 def start_what_if(ruleset_id: int) -> tuple[dict[str, Any], dict[str, str]]:
     """Run the what-if of a rule set in the background (for large programmes)."""
     actor = api_actor()
-    task = background.start_what_if(actor, ruleset_id, today(), _locale())
+    task = background.start_what_if(actor, ruleset_id, today(), _locale(), _settings())
     return _accepted(task)
 
 
@@ -105,14 +105,18 @@ def get_result(task_id: int) -> dict[str, Any] | Response:
     task = background.get(actor, task_id)
     if task.kind is TaskKind.what_if:
         return background.what_if_result(actor, task_id)[1].to_dict()
-    path, name = background.result_file(actor, task_id)
+    path, name = background.result_file(actor, task_id, _settings())
     return file_response(path, name)
 
 
 def _locale() -> str:
     """The language of this request (Accept-Language, else the token owner's): the
-    task's report and file header are in it, as a direct answer would be."""
+    task's file header and failure are in it, as a direct answer would be."""
     return str(get_locale() or "ja")
+
+
+def _settings() -> background.TaskSettings:
+    return background.TaskSettings.of(current_app.config, current_app.instance_path)
 
 
 def _accepted(task: BackgroundTask) -> tuple[dict[str, Any], dict[str, str]]:
@@ -121,7 +125,7 @@ def _accepted(task: BackgroundTask) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def _dump(task: BackgroundTask) -> dict[str, Any]:
-    where = background.progress(task, utcnow())
+    where = background.progress(task, utcnow(), _settings())
     return {
         "id": task.id,
         "kind": str(task.kind),

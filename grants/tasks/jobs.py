@@ -18,7 +18,8 @@ def purge_task_results(app: Flask, holder: str) -> int | None:
     with app.app_context():
         if not hold_lease(holder):
             return None
-        purged = background.purge(utcnow())
+        settings = background.TaskSettings.of(app.config, app.instance_path)
+        purged = background.purge(utcnow(), settings)
         if purged:
             log.info("purged %d background tasks", purged)
         return purged

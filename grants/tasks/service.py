@@ -13,31 +13,32 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 
 from grants.accounts.models import User
 from grants.core import audit
 from grants.core.db import ID_MAX, begin_reading, use_case
 from grants.core.errors import Conflict, DomainError, NotAllowed, NotFound
+from grants.core.i18n import translate
 from grants.core.models import utcnow
 from grants.core.permissions import Action, Subject, require
+from grants.core.problems import N_
 from grants.extensions import db
 from grants.portfolio.exports import service as exports
 from grants.portfolio.exports.service import Filters
 from grants.programs.models import Program
 from grants.rulesets import service as rulesets
-from grants.rulesets.models import RuleSet
 from grants.tasks import runner
 from grants.tasks.models import ERROR_MAX, BackgroundTask
+from grants.tasks.queries import rerun_refusal
 from grants.tasks.rules import EXPORTS, Status, TaskKind, TaskState, status
 from grants.whatif import service as whatif
 
@@ -57,9 +58,31 @@ _ACTIONS = {
 }
 
 
+@dataclass(frozen=True)
+class TaskSettings:
+    """The installation's settings of background tasks."""
+
+    result_folder: Path  # where export files are kept
+    stale_after: timedelta  # an unfinished task silent this long was interrupted
+    kept_for: timedelta  # tasks and their files are purged this long after they were asked
+
+    @classmethod
+    def of(cls, settings: Mapping[str, Any], instance_path: str) -> TaskSettings:
+        """From TASK_RESULT_FOLDER (by default the instance's task-results folder),
+        TASK_STALE_MINUTES and TASK_RESULT_DAYS."""
+        folder = settings.get("TASK_RESULT_FOLDER") or Path(instance_path) / "task-results"
+        return cls(
+            Path(folder).resolve(),
+            timedelta(minutes=settings["TASK_STALE_MINUTES"]),
+            timedelta(days=settings["TASK_RESULT_DAYS"]),
+        )
+
+
 @use_case
-def start_what_if(actor: User, ruleset_id: int, today: date, locale: str) -> BackgroundTask:
-    """Queue the what-if of a rule set as of `today`, its report in `locale`."""
+def start_what_if(
+    actor: User, ruleset_id: int, today: date, locale: str, settings: TaskSettings
+) -> BackgroundTask:
+    """Queue the what-if of a rule set as of `today`; a failure is told in `locale`."""
     require(Action.run_what_if, Subject(role=actor.role))
     ruleset = rulesets.get(ruleset_id)
     params = {
@@ -68,11 +91,13 @@ def start_what_if(actor: User, ruleset_id: int, today: date, locale: str) -> Bac
         "today": today.isoformat(),
         "locale": locale,
     }
-    return _start(actor, TaskKind.what_if, params)
+    return _start(actor, TaskKind.what_if, params, settings)
 
 
 @use_case
-def start_export(actor: User, kind: TaskKind, filters: Filters, locale: str) -> BackgroundTask:
+def start_export(
+    actor: User, kind: TaskKind, filters: Filters, locale: str, settings: TaskSettings
+) -> BackgroundTask:
     """Queue an export file; its header row in `locale`. RuleViolation for bad filters."""
     if kind not in EXPORTS:
         raise ValueError(f"{kind} is not an export")
@@ -82,25 +107,26 @@ def start_export(actor: User, kind: TaskKind, filters: Filters, locale: str) -> 
         "fiscal_year": filters.fiscal_year,
         "locale": locale,
     }
-    return _start(actor, kind, params)
+    return _start(actor, kind, params, settings)
 
 
-def rerun(actor: User, task_id: int, today: date, locale: str) -> BackgroundTask:
+def rerun(
+    actor: User, task_id: int, today: date, locale: str, settings: TaskSettings
+) -> BackgroundTask:
     """The same work as a finished or interrupted task, queued anew (checked anew)."""
     task = get(actor, task_id)
-    where = progress(task, utcnow())
-    if not (where.finished or where.interrupted):
-        raise Conflict(_("This task is still running."))
+    if refusal := rerun_refusal(task, progress(task, utcnow(), settings)):
+        raise Conflict(refusal)
     params = task.params
     if task.kind is TaskKind.what_if:
-        if ruleset_of(task) is None:
-            raise Conflict(_("The draft rule set of this what-if no longer exists."))
-        return start_what_if(actor, params["ruleset_id"], today, locale)
+        return start_what_if(actor, params["ruleset_id"], today, locale, settings)
     filters = Filters(params.get("program_id"), params.get("fiscal_year"))
-    return start_export(actor, task.kind, filters, locale)
+    return start_export(actor, task.kind, filters, locale, settings)
 
 
-def _start(actor: User, kind: TaskKind, params: dict[str, Any]) -> BackgroundTask:
+def _start(
+    actor: User, kind: TaskKind, params: dict[str, Any], settings: TaskSettings
+) -> BackgroundTask:
     now = utcnow()
     task = BackgroundTask(
         kind=kind,
@@ -114,7 +140,7 @@ def _start(actor: User, kind: TaskKind, params: dict[str, Any]) -> BackgroundTas
     audit.record(actor, "background_task.start", task, after={"kind": str(kind), **params})
     task_id = task.id  # read before the commit, which expires it: no new transaction here
     db.session.commit()
-    runner.submit(run, task_id)
+    runner.submit(partial(run, settings=settings), task_id)
     return task
 
 
@@ -122,15 +148,9 @@ def get(actor: User, task_id: int) -> BackgroundTask:
     """The actor's own task; NotFound for anyone else's."""
     task = db.session.get(BackgroundTask, task_id) if 0 < task_id <= ID_MAX else None
     if task is None or task.owner_id != actor.id:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     require(_ACTIONS[task.kind], Subject(role=actor.role))
     return task
-
-
-def ruleset_of(task: BackgroundTask) -> RuleSet | None:
-    """The rule set a what-if task compared, while it exists (a draft can be deleted)."""
-    ruleset_id = task.params.get("ruleset_id") if task.kind is TaskKind.what_if else None
-    return None if ruleset_id is None else db.session.get(RuleSet, ruleset_id)
 
 
 def tasks_of(actor: User, limit: int = LIST_LIMIT) -> list[BackgroundTask]:
@@ -152,15 +172,18 @@ def programmes_of(tasks: list[BackgroundTask]) -> dict[int, Program]:
 
 
 def progress(
-    task: BackgroundTask, now: datetime, workers_seen_at: datetime | None = None
+    task: BackgroundTask,
+    now: datetime,
+    settings: TaskSettings,
+    workers_seen_at: datetime | None = None,
 ) -> Status:
     """How far the task is; interrupted when unfinished without progress for
-    TASK_STALE_MINUTES (the process running it stopped; a queued task also needs every
+    `settings.stale_after` (the process running it stopped; a queued task also needs every
     worker to have gone quiet). Reading it writes nothing. `workers_seen_at` as from
     workers_seen(), read once for a list; read here when not given."""
-    stale = timedelta(minutes=current_app.config["TASK_STALE_MINUTES"])
     if task.state is TaskState.queued and workers_seen_at is None:
         workers_seen_at = workers_seen()
+    stale = settings.stale_after
     return status(task.state, task.done, task.total, task.updated_at, now, stale, workers_seen_at)
 
 
@@ -175,43 +198,38 @@ def workers_seen() -> datetime | None:
 def what_if_result(actor: User, task_id: int) -> tuple[BackgroundTask, whatif.WhatIfResult]:
     task = _finished(actor, task_id)
     if task.kind is not TaskKind.what_if or task.result is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     return task, whatif.WhatIfResult.from_dict(task.result)
 
 
-def result_file(actor: User, task_id: int) -> tuple[Path, str]:
+def result_file(actor: User, task_id: int, settings: TaskSettings) -> tuple[Path, str]:
     """(path on disk, download name) of a prepared export."""
     task = _finished(actor, task_id)
     if task.file_name is None or task.result is None:
-        raise NotFound(_("Not found."))
-    path = result_folder() / task.file_name
-    if path.parent != result_folder() or not path.is_file():
-        raise NotFound(_("The file is no longer kept. Prepare it again."))
+        raise NotFound(N_("Not found."))
+    path = settings.result_folder / task.file_name
+    if path.parent != settings.result_folder or not path.is_file():
+        raise NotFound(N_("The file is no longer kept. Prepare it again."))
     return path, task.result["filename"]
 
 
 def _finished(actor: User, task_id: int) -> BackgroundTask:
     task = get(actor, task_id)
     if task.state is not TaskState.done:
-        raise Conflict(_("The task has not finished yet."))
+        raise Conflict(N_("The task has not finished yet."))
     return task
 
 
-def result_folder() -> Path:
-    configured = current_app.config.get("TASK_RESULT_FOLDER")
-    return Path(configured or Path(current_app.instance_path) / "task-results").resolve()
-
-
 @use_case
-def purge(now: datetime) -> int:
-    """Delete the tasks asked for more than TASK_RESULT_DAYS ago and their files, and
+def purge(now: datetime, settings: TaskSettings) -> int:
+    """Delete the tasks asked for longer than `settings.kept_for` ago and their files, and
     any other file that old (left by a crash); how many tasks went."""
-    cutoff = now - timedelta(days=current_app.config["TASK_RESULT_DAYS"])
+    cutoff = now - settings.kept_for
     old = BackgroundTask.created_at < cutoff
     names = list(db.session.scalars(select(BackgroundTask.file_name).where(old)))
     deleted = db.session.execute(delete(BackgroundTask).where(old)).rowcount
     db.session.commit()
-    folder = result_folder()
+    folder = settings.result_folder
     for name in filter(None, names):
         (folder / name).unlink(missing_ok=True)
     if folder.is_dir():
@@ -232,21 +250,21 @@ class _Outcome:
 
 
 @use_case
-def run(task_id: int) -> None:
+def run(task_id: int, settings: TaskSettings) -> None:
     """Do a queued task's work. It ends done or failed; a second call does nothing."""
     if not _claim(task_id):
         return
     begin_reading()  # the work only reads: progress commits must not wait for it
     task = db.session.get(BackgroundTask, task_id)
     assert task is not None  # just claimed
-    with force_locale(task.params.get("locale") or "ja"):
-        try:
-            outcome = _work(task)
-        except Exception as error:  # noqa: BLE001  (every failure is kept for the owner)
-            db.session.rollback()
-            _fail(task_id, _failure_message(error, task_id))
-            return
-    _finish(task_id, outcome)
+    locale = task.params.get("locale") or "ja"
+    try:
+        outcome = _work(task, locale, settings.result_folder)
+    except Exception as error:  # noqa: BLE001  (every failure is kept for the owner)
+        db.session.rollback()
+        _fail(task_id, translate(_failure_message(error, task_id), locale))
+        return
+    _finish(task_id, outcome, settings.result_folder)
 
 
 def _claim(task_id: int) -> bool:
@@ -261,7 +279,7 @@ def _claim(task_id: int) -> bool:
     return claimed == 1
 
 
-def _work(task: BackgroundTask) -> _Outcome:
+def _work(task: BackgroundTask, locale: str, folder: Path) -> _Outcome:
     owner = task.owner
     progress = _Recorder(task.id)
     if task.kind is TaskKind.what_if:
@@ -269,14 +287,13 @@ def _work(task: BackgroundTask) -> _Outcome:
         report = whatif.what_if_ruleset(owner, task.params["ruleset_id"], today, progress)
         return _Outcome(report.result.to_dict(), progress.done)
     filters = Filters(task.params.get("program_id"), task.params.get("fiscal_year"))
-    export = _BUILDS[task.kind](owner, filters, progress)
-    file_name = _write_file(export)
+    export = _BUILDS[task.kind](owner, filters, locale, progress)
+    file_name = _write_file(export, folder)
     return _Outcome({"filename": export.filename}, progress.done, file_name)
 
 
-def _write_file(export: exports.Export) -> str:
+def _write_file(export: exports.Export, folder: Path) -> str:
     """The export's bytes under a random name; never a half-written file under it."""
-    folder = result_folder()
     folder.mkdir(parents=True, exist_ok=True)
     name = secrets.token_hex(16) + ".csv"
     partial = folder / (name + ".part")
@@ -314,12 +331,12 @@ class _Recorder:
             )
 
 
-def _finish(task_id: int, outcome: _Outcome) -> None:
+def _finish(task_id: int, outcome: _Outcome, folder: Path) -> None:
     db.session.rollback()  # the end of the work's read transaction
     task = db.session.get(BackgroundTask, task_id)
     if task is None:  # purged meanwhile
         if outcome.file_name:
-            (result_folder() / outcome.file_name).unlink(missing_ok=True)
+            (folder / outcome.file_name).unlink(missing_ok=True)
         return
     now = utcnow()
     task.state = TaskState.done
@@ -341,15 +358,16 @@ def _fail(task_id: int, message: str) -> None:
 
 
 def _failure_message(error: Exception, task_id: int) -> str:
-    """What the owner reads, in their language; details of the unexpected go to the log."""
+    """What the owner reads (a Problem, said in their language when stored); details of
+    the unexpected go to the log."""
     if isinstance(error, NotFound):
-        return _("What the task was asked to work on no longer exists.")
+        return N_("What the task was asked to work on no longer exists.")
     if isinstance(error, NotAllowed):
-        return _("You are no longer allowed to do this.")
+        return N_("You are no longer allowed to do this.")
     if isinstance(error, DomainError) and error.message:
         return error.message
     log.error("background task %s failed", task_id, exc_info=error)
-    return _(
+    return N_(
         "The task stopped because of an unexpected error. Run it again; if it fails again, "
         "tell the programme office."
     )

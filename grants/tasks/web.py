@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -28,7 +28,8 @@ from grants.portfolio.exports.forms import ExportFilterForm, TaskForm, with_prog
 from grants.rules.whatif import CHANGE_LABELS
 from grants.tasks import service as background
 from grants.tasks.models import BackgroundTask
-from grants.tasks.rules import TaskKind, TaskState
+from grants.tasks.queries import ruleset_of, task_actions
+from grants.tasks.rules import Status, TaskKind, TaskState
 from grants.whatif.service import WhatIfResult
 
 bp = Blueprint("tasks", __name__)
@@ -40,7 +41,7 @@ def index() -> str:
     now = utcnow()
     tasks = background.tasks_of(actor())
     seen = background.workers_seen()
-    rows = [(task, status(task, now, seen)) for task in tasks]
+    rows = [(task, status(task, _where(task, now, seen))) for task in tasks]
     return render_template("tasks/index.html", rows=rows, titles=titles(tasks))
 
 
@@ -52,12 +53,14 @@ def show(task_id: int) -> str:
     if task.state is TaskState.done and task.kind is TaskKind.what_if and task.result:
         result = WhatIfResult.from_dict(task.result)
         context = report_context(result) | {"change_labels": CHANGE_LABELS}
+    where = _where(task, utcnow())
     return render_template(
         "tasks/show.html",
         task=task,
         title=titles([task])[task.id],
-        status=status(task, utcnow()),
-        ruleset=background.ruleset_of(task),
+        status=status(task, where),
+        ruleset=ruleset_of(task),
+        may=task_actions(task, where),
         **context,
     )
 
@@ -65,7 +68,8 @@ def show(task_id: int) -> str:
 @bp.get("/tasks/<int:task_id>/status.json")
 @requires(Action.view_portfolio)
 def status_json(task_id: int) -> Response:
-    response = jsonify(status(background.get(actor(), task_id), utcnow()))
+    task = background.get(actor(), task_id)
+    response = jsonify(status(task, _where(task, utcnow())))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -73,14 +77,14 @@ def status_json(task_id: int) -> Response:
 @bp.get("/tasks/<int:task_id>/download")
 @requires(Action.view_portfolio)
 def download(task_id: int) -> Response:
-    return file_response(*background.result_file(actor(), task_id))
+    return file_response(*background.result_file(actor(), task_id, _settings()))
 
 
 @bp.post("/tasks/<int:task_id>/rerun")
 @requires(Action.view_portfolio)
 def rerun(task_id: int) -> Response:
     today = tokyo_today(datetime.now(UTC))
-    task = background.rerun(actor(), task_id, today, current_locale())
+    task = background.rerun(actor(), task_id, today, current_locale(), _settings())
     return redirect(url_for(".show", task_id=task.id))
 
 
@@ -88,7 +92,7 @@ def rerun(task_id: int) -> Response:
 @requires(Action.run_what_if)
 def start_what_if(ruleset_id: int) -> Response:
     today = tokyo_today(datetime.now(UTC))
-    task = background.start_what_if(actor(), ruleset_id, today, current_locale())
+    task = background.start_what_if(actor(), ruleset_id, today, current_locale(), _settings())
     return redirect(url_for(".show", task_id=task.id))
 
 
@@ -109,7 +113,8 @@ def _start_export(kind: TaskKind) -> Response | tuple[str, int]:
     form = with_programmes(TaskForm(prefix="task"))
     if form.validate_on_submit():
         try:
-            task = background.start_export(actor(), kind, form.filters(), current_locale())
+            filters = form.filters()
+            task = background.start_export(actor(), kind, filters, current_locale(), _settings())
         except RuleViolation as error:
             apply_errors(form, error)
         else:
@@ -119,11 +124,12 @@ def _start_export(kind: TaskKind) -> Response | tuple[str, int]:
     return page, 422
 
 
-def status(
-    task: BackgroundTask, now: datetime, workers_seen_at: datetime | None = None
-) -> dict[str, Any]:
+def _where(task: BackgroundTask, now: datetime, workers_seen_at: datetime | None = None) -> Status:
+    return background.progress(task, now, _settings(), workers_seen_at)
+
+
+def status(task: BackgroundTask, where: Status) -> dict[str, Any]:
     """Where a task is, for its page and status.json: the numbers, and the same as text."""
-    where = background.progress(task, now, workers_seen_at)
     state = "interrupted" if where.interrupted else str(where.state)
     if where.total or where.finished:
         text = _(
@@ -147,6 +153,10 @@ def status(
         "max": max(where.total, 1),
         "text": text,
     }
+
+
+def _settings() -> background.TaskSettings:
+    return background.TaskSettings.of(current_app.config, current_app.instance_path)
 
 
 def state_labels() -> dict[str, str]:

@@ -10,7 +10,8 @@ import click
 
 from grants.core.actors import SYSTEM
 from grants.core.calendar import tokyo_today
-from grants.core.cli import clear_errors, grants_cli
+from grants.core.cli import clear_errors, cli_locale, grants_cli
+from grants.core.i18n import translate
 from grants.rules import Change, RuleSetInvalid, Trace
 from grants.whatif.service import WhatIfReport, what_if_document
 
@@ -43,9 +44,8 @@ def _read_document(draft: Any) -> dict[str, Any]:
 
 
 def _invalid(error: RuleSetInvalid) -> str:
-    return (
-        f"The draft rule set is invalid:\n{json.dumps(error.fields, indent=2, ensure_ascii=False)}"
-    )
+    fields = translate(error.fields, cli_locale())
+    return f"The draft rule set is invalid:\n{json.dumps(fields, indent=2, ensure_ascii=False)}"
 
 
 def _print(report: WhatIfReport, day: date, show_all: bool) -> None:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -24,6 +23,7 @@ from grants.awards.models import Grant, Milestone
 from grants.core.actors import Actor, SystemActor
 from grants.core.errors import NotFound
 from grants.core.permissions import Action, Subject, require
+from grants.core.problems import N_
 from grants.core.progress import Progress
 from grants.core.states import ApplicationState, GrantState, MilestoneState
 from grants.extensions import db
@@ -153,7 +153,7 @@ def what_if_document(
     _require(actor)
     program = db.session.scalar(select(Program).where(Program.code == program_code.upper()))
     if program is None:
-        raise NotFound(_("No programme has the code %(code)s.", code=program_code))
+        raise NotFound(N_("No programme has the code %(code)s.", code=program_code))
     return _report(program, compile_ruleset(document), today)
 
 

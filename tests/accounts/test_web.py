@@ -5,7 +5,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from grants.accounts.models import Organization, User
-from grants.core.identity import OrgKind, Role
+from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import AuditEvent
 from grants.extensions import db
 from tests.support.factories import make_org, make_user, valid_corporate_number
@@ -130,6 +130,26 @@ def test_user_form_errors_do_not_half_write(client: FlaskClient) -> None:
     )  # fmt: skip
     assert response.status_code == 422
     assert db.session.query(User).count() == before
+
+
+@pytest.mark.parametrize(
+    ("locale", "refusal"),
+    [
+        (Locale.ja, "パスワードは8文字以上にしてください。"),
+        (Locale.en, "A password has at least 8 characters."),
+    ],
+)
+def test_the_installations_password_length_is_said_in_the_admins_language(
+    client: FlaskClient, locale: Locale, refusal: str
+) -> None:
+    login(client, make_user(Role.admin, locale=locale).email)
+    response = post_form(
+        client,
+        "/admin/users/new",
+        {"email": "short@example.jp", "name": "Short", "role": "applicant", "locale": "ja",
+         "organization_id": "0", "password": "7-chars"},
+    )  # fmt: skip
+    assert response.status_code == 422 and refusal in response.get_data(as_text=True)
 
 
 def test_bad_choice_values_are_form_errors_not_500(client: FlaskClient) -> None:

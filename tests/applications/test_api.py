@@ -479,6 +479,45 @@ def test_plan_messages_are_readable(app: Flask, client: FlaskClient) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("language", "refusal"),
+    [
+        ("ja", "期日は事業期間内（2026年6月1日～2029年3月31日）である必要があります。"),
+        ("en", "The due date must be within the project period (1 Jun 2026 to 31 Mar 2029)."),
+    ],
+)
+def test_a_plan_refusal_is_keyed_by_path_in_the_callers_language(
+    app: Flask, client: FlaskClient, language: str, refusal: str
+) -> None:
+    world = ready_application()
+    sent = {"milestones": [milestone("2026-12-31", 1), milestone("2029-04-01", 1)]}
+    path = f"/api/v1/applications/{world.application.id}/plan"
+    headers = {"Accept-Language": language}
+    error = assert_error(
+        api_for(client, world.applicant).put(path, json=sent, headers=headers), 422
+    )
+    assert error["fields"] == {"milestones.1.due_date": [refusal]}
+
+
+def test_the_plan_warnings_are_in_the_callers_language(app: Flask, client: FlaskClient) -> None:
+    world = ready_application(tranches=(600_000_000, 800_000_000, 999_999_999))
+    detail = api_for(client, world.applicant).get(f"/api/v1/applications/{world.application.id}")
+    assert detail.get_json()["warnings"] == [
+        "トランシェの合計は23億9,999万9,999円ですが、申請補助金額は24億円です。"
+    ]
+
+
+def test_an_application_says_what_the_caller_may_do_now(app: Flask, client: FlaskClient) -> None:
+    world = ready_application()
+    path = f"/api/v1/applications/{world.application.id}"
+    draft = {"may_edit": True, "may_submit": True, "may_withdraw": True, "may_screen": False}
+    assert api_for(client, world.applicant).get(path).get_json()["actions"] == draft
+    submitted = api_for(client, world.applicant).post(f"{path}/submit").get_json()
+    assert submitted["actions"] == draft | {"may_edit": False, "may_submit": False}
+    officer = api_as(client, Role.officer).get(path).get_json()["actions"]
+    assert officer == dict.fromkeys(draft, False) | {"may_screen": True}
+
+
 # ---- co-investments --------------------------------------------------------------------------
 
 

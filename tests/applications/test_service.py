@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 
 import pytest
 from flask import Flask
-from flask_babel import force_locale
 
 from grants.applications import service as applications
 from grants.applications.checks import CoInvestmentData, CriterionData, MilestoneData
@@ -33,6 +31,7 @@ from tests.support.applications import (
 )
 from tests.support.factories import make_org, make_user
 from tests.support.grants import make_program
+from tests.support.i18n import said
 from tests.support.programs import make_certified_vc
 from tests.support.programs import make_program as make_bare_program
 from tests.support.rulesets import rule
@@ -45,13 +44,6 @@ SMALL = {
     "tranches": (200_000_000, 300_000_000, 300_000_000),
     "lead": 500_000_000,
 }
-
-
-@pytest.fixture(autouse=True)
-def _english(app: Flask) -> Iterator[None]:
-    """Service messages outside a request use the default locale; these tests read English."""
-    with force_locale("en"):
-        yield
 
 
 def _actions() -> list[str]:
@@ -193,26 +185,26 @@ def test_plan_errors_are_keyed_by_row_and_field(app: Flask) -> None:
         replace(good[2], criteria=(CriterionData("IC50", "<= 10", " "),), tranche_amount=0),
     ]
     assert _plan_errors(plan) == {
-        "milestones-0-title": ["Required."],
-        "milestones-1-criteria": ["Add at least one success criterion."],
-        "milestones-2-criteria-0-unit": ["Required."],
-        "milestones-2-tranche_amount": ["Enter an amount above zero."],
+        "milestones.0.title": ["Required."],
+        "milestones.1.criteria": ["Add at least one success criterion."],
+        "milestones.2.criteria.0.unit": ["Required."],
+        "milestones.2.tranche_amount": ["Enter an amount above zero."],
     }
 
 
 def test_due_dates_increase_strictly_within_the_project(app: Flask) -> None:
     plan = milestones((1, 2, 3), (date(2027, 1, 1), date(2027, 1, 1), date(2029, 4, 1)))
     errors = _plan_errors(plan)
-    assert set(errors) == {"milestones-1-due_date", "milestones-2-due_date"}
-    assert "after the one before" in errors["milestones-1-due_date"][0]
-    assert "project period" in errors["milestones-2-due_date"][0]
+    assert set(errors) == {"milestones.1.due_date", "milestones.2.due_date"}
+    assert "after the one before" in errors["milestones.1.due_date"][0]
+    assert "project period" in errors["milestones.2.due_date"][0]
     plan = milestones((1,), (date(2026, 5, 31),))  # the project starts on 2026-06-01
-    assert list(_plan_errors(plan)) == ["milestones-0-due_date"]
+    assert list(_plan_errors(plan)) == ["milestones.0.due_date"]
 
 
 def test_plan_missing_values_are_errors_not_crashes(app: Flask) -> None:
     plan = [MilestoneData("M", (CRITERION,), None, None)]
-    assert set(_plan_errors(plan)) == {"milestones-0-due_date", "milestones-0-tranche_amount"}
+    assert set(_plan_errors(plan)) == {"milestones.0.due_date", "milestones.0.tranche_amount"}
 
 
 # ---- co-investments ---------------------------------------------------------------------------
@@ -248,10 +240,10 @@ def test_co_investment_errors(app: Flask) -> None:
     ]
     errors = _fields(applications.set_co_investments, world.applicant, world.application.id, items)
     assert errors == {
-        "co_investments-0-vc_organization_id": ["Choose a certified VC."],
-        "co_investments-1-vc_organization_id": ["Choose a certified VC."],
-        "co_investments-2-committed_amount": ["Enter an amount above zero."],
-        "co_investments-3-vc_organization_id": ["This VC is already listed."],
+        "co_investments.0.vc_organization_id": ["Choose a certified VC."],
+        "co_investments.1.vc_organization_id": ["Choose a certified VC."],
+        "co_investments.2.committed_amount": ["Enter an amount above zero."],
+        "co_investments.3.vc_organization_id": ["This VC is already listed."],
         "co_investments": ["Mark at most one lead VC."],
     }
     db.session.expire_all()
@@ -290,10 +282,9 @@ def test_tranches_must_add_up_to_the_request(app: Flask) -> None:
     ]
     errors = _fields(applications.submit, world.applicant, world.application.id, TODAY)
     assert list(errors) == ["milestones"] and "¥2,399,999,999" in errors["milestones"][0]
-    with force_locale("ja"):
-        assert applications.plan_warnings(world.application) == [
-            "トランシェの合計は23億9,999万9,999円ですが、申請補助金額は24億円です。"
-        ]
+    assert said(applications.plan_warnings(world.application)) == [
+        "トランシェの合計は23億9,999万9,999円ですが、申請補助金額は24億円です。"
+    ]
     db.session.refresh(world.application)
     assert world.application.state == ApplicationState.draft
 
@@ -337,12 +328,11 @@ def test_dates_in_messages_are_written_in_the_users_language(
 ) -> None:
     world = ready_application()
     late = [MilestoneData("Late", (CRITERION,), date(2029, 4, 1), 2_400_000_000)]
-    with force_locale(locale):
-        errors = _fields(applications.replace_plan, world.applicant, world.application.id, late)
-        assert errors["milestones-0-due_date"] == [period]
-        data = application_data(world.program, project_end=date(2031, 10, 1))
-        errors = _fields(applications.update_draft, world.applicant, world.application.id, data)
-        assert errors["project_end"] == [programme_end]
+    errors = _fields(applications.replace_plan, world.applicant, world.application.id, late)
+    assert said(errors["milestones.0.due_date"], locale) == [period]
+    data = application_data(world.program, project_end=date(2031, 10, 1))
+    errors = _fields(applications.update_draft, world.applicant, world.application.id, data)
+    assert said(errors["project_end"], locale) == [programme_end]
 
 
 def test_a_plan_is_required(app: Flask) -> None:
@@ -365,7 +355,7 @@ def test_plan_dates_are_checked_again_at_submission(app: Flask) -> None:
     data = application_data(world.program, project_end=date(2028, 3, 31))
     applications.update_draft(world.applicant, world.application.id, data)
     errors = _fields(applications.submit, world.applicant, world.application.id, TODAY)
-    assert list(errors) == ["milestones-2-due_date"]
+    assert list(errors) == ["milestones.2.due_date"]
 
 
 def test_amed_lead_vc_below_the_minimum_is_a_failing_row(app: Flask) -> None:

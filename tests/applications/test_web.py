@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from flask_wtf import FlaskForm
 from wtforms import Form
 
+from grants.applications import service as applications
 from grants.applications import web as applications_web
 from grants.applications.models import Application, CoInvestment, PlannedMilestone
 from grants.core.http.forms import SubForm
@@ -392,6 +393,33 @@ def test_plan_errors_land_beside_the_rows_on_the_page(client: FlaskClient) -> No
     assert len(world.application.plan) == 3
 
 
+@pytest.mark.parametrize(
+    ("locale", "refusal"),
+    [
+        (Locale.ja, "期日は事業期間内（2026年6月1日～2029年3月31日）である必要があります。"),
+        (Locale.en, "The due date must be within the project period (1 Jun 2026 to 31 Mar 2029)."),
+    ],
+)
+def test_a_plan_refusal_is_said_beside_its_row_in_the_users_language(
+    client: FlaskClient, locale: Locale, refusal: str
+) -> None:
+    world = ready_application()
+    login(client, make_user(Role.applicant, world.org, locale=locale).email)
+    late_second = {  # the service sees it as milestones.0: the blank first row is left out
+        "milestones-0-title": "",
+        "milestones-0-criteria-0-metric": "",
+        "milestones-1-title": "Late",
+        "milestones-1-due_date": "2029-04-01",
+        "milestones-1-tranche_amount": "2,400,000,000",
+        "milestones-1-criteria-0-metric": "IC50",
+        "milestones-1-criteria-0-target": "10",
+        "milestones-1-criteria-0-unit": "nM",
+    }
+    response = post_form(client, f"/applications/{world.application.id}/plan", late_second)
+    assert response.status_code == 422
+    assert refusal in _field_error(_page(response), "milestones-1-due_date")
+
+
 def test_plan_warns_when_tranches_do_not_add_up(client: FlaskClient) -> None:
     world = ready_application(tranches=(600_000_000, 800_000_000, 999_999_999))
     login(client, world.applicant.email)
@@ -522,6 +550,30 @@ def test_submit_errors_are_shown_with_422(client: FlaskClient, monkeypatch) -> N
     )
     db.session.refresh(world.application)
     assert world.application.state == ApplicationState.draft
+
+
+def test_submit_errors_are_said_in_japanese(client: FlaskClient) -> None:
+    world = ready_application(tranches=(600_000_000, 800_000_000, 999_999_999))
+    login(client, world.applicant.email)
+    response = post_form(client, f"/applications/{world.application.id}/submit", {})
+    page = _page(response)
+    assert response.status_code == 422 and "この応募はまだ提出できません。" in page
+    assert (
+        "マイルストーン計画: トランシェの合計は23億9,999万9,999円ですが、"
+        "申請補助金額は24億円です。" in page
+    )
+
+
+def test_the_page_offers_what_the_reader_may_do_now(client: FlaskClient) -> None:
+    world = ready_application()
+    path = f"/applications/{world.application.id}"
+    links = (f"{path}/edit", f"{path}/plan", f"{path}/co-investments", f"{path}/submit")
+    login(client, world.applicant.email)
+    page = _page(client.get(path))
+    assert all(link in page for link in links) and f"{path}/withdraw" in page
+    applications.submit(world.applicant, world.application.id, TODAY)
+    page = _page(client.get(path))
+    assert not any(link in page for link in links) and f"{path}/withdraw" in page
 
 
 def test_withdrawing_asks_to_confirm_first(client: FlaskClient) -> None:

@@ -37,7 +37,7 @@ from tests.e2e.conftest import (
     screenshot,
     sign_in,
 )
-from tests.support.tasks import make_task
+from tests.support.tasks import make_task, task_settings
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
@@ -153,12 +153,12 @@ def _officer() -> User:
 
 
 def _draft_copy(published: int) -> int:
-    return rulesets.copy_to_draft(_officer(), published).id
+    return rulesets.copy_to_draft(_officer(), published, "ja").id
 
 
 def _what_if_task(draft: int) -> int:
     """Done at once: tests run background work inline."""
-    return background.start_what_if(_officer(), draft, E2E_TODAY, "ja").id
+    return background.start_what_if(_officer(), draft, E2E_TODAY, "ja", task_settings()).id
 
 
 def _running_task() -> int:

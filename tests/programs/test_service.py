@@ -18,6 +18,7 @@ from grants.programs.models import BudgetPool, Program
 from grants.programs.service import ProgramData
 from grants.rules import MODALITIES, THEMES
 from tests.support.factories import make_user
+from tests.support.i18n import said
 from tests.support.programs import make_pool, make_program, program_data
 
 
@@ -208,7 +209,7 @@ def test_a_pool_outside_the_programmes_fiscal_years_is_refused(app: Flask, year:
     program = make_program()  # applications open 2026-04-01 (FY2026), ends 2031-09-30 (FY2031)
     with pytest.raises(RuleViolation) as caught:
         programs.set_appropriation(make_user(Role.officer), program.id, year, 0)
-    assert caught.value.fields["fiscal_year"] == [
+    assert said(caught.value.fields["fiscal_year"]) == [
         f"{year}年度はプログラムの期間外です。対象は2026年度から2031年度までです"
         "（応募受付開始 2026年4月1日、プログラム終了 2031年9月30日）。"
     ]

@@ -365,6 +365,17 @@ def test_a_pool_after_the_programmes_end_is_refused_beside_the_year(client: Flas
     assert db.session.query(BudgetPool).count() == 0
 
 
+def test_a_pool_after_the_programmes_end_is_refused_in_japanese(client: FlaskClient) -> None:
+    program = make_program(end_date=date(2029, 12, 1))
+    _officer(client, Locale.ja)
+    path = f"/officer/programs/{program.id}/pools"
+    response = post_form(client, path, {"fiscal_year": "2030", "appropriation": "0"})
+    page = response.get_data(as_text=True)
+    error = page[page.index('id="fiscal_year-error"') :].split("</ul>")[0]
+    assert "2030年度はプログラムの期間外です。対象は2026年度から2029年度までです" in error
+    assert "プログラム終了 2029年12月1日" in error
+
+
 def test_lowering_below_committed_and_released_is_refused(client: FlaskClient) -> None:
     pool = make_pool(appropriation=1_000_000)
     db.session.execute(

@@ -38,6 +38,23 @@ def test_draft_edit_publish_and_freeze(app: Flask, client: FlaskClient) -> None:
     assert api.delete(f"/api/v1/rulesets/{copy.get_json()['id']}").status_code == 204
 
 
+@pytest.mark.parametrize(
+    ("language", "title"),
+    [("ja", "第7回公募をもとにした下書き"), ("en", "Draft based on 第7回公募")],
+)
+def test_a_copy_is_titled_in_the_callers_language(
+    app: Flask, client: FlaskClient, language: str, title: str
+) -> None:
+    api = api_as(client, Role.officer)
+    draft = api.post(
+        f"/api/v1/programs/{make_program().id}/rulesets",
+        json={"title": "第7回公募", "preset": "amed_certified_vc"},
+    ).get_json()
+    path = f"/api/v1/rulesets/{draft['id']}/copy"
+    copy = api.post(path, headers={"Accept-Language": language})
+    assert copy.status_code == 201 and copy.get_json()["title"] == title
+
+
 def test_a_copy_of_a_superseded_version_is_409(app: Flask, client: FlaskClient) -> None:
     program = make_program(code="MS-API")
     api = api_as(client, Role.officer)
@@ -166,3 +183,25 @@ def test_document_errors_are_in_the_callers_language(app: Flask, client: FlaskCl
     assert japanese["fields"]["rules"]["3"]["params"]["ratio"][0].startswith("比率として読めません")
     english = assert_error(api.post(path, json=sent, headers={"Accept-Language": "en"}), 422)
     assert english["fields"]["schedule"]["grace_days"] == ["Must be a whole number from 0 to 3650."]
+
+
+def test_a_version_says_what_the_caller_may_do_with_it_now(app: Flask, client: FlaskClient) -> None:
+    program = make_program()
+    officer = api_as(client, Role.officer)
+    draft = officer.post(
+        f"/api/v1/programs/{program.id}/rulesets",
+        json={"title": "v1", "preset": "amed_certified_vc"},
+    ).get_json()
+    everything = {"edit": True, "publish": True, "run_what_if": True, "superseded_by_id": None}
+    assert draft["actions"] == everything
+    path = f"/api/v1/rulesets/{draft['id']}"
+    v1 = officer.post(f"{path}/publish", json={"effective_from": "2099-04-01"}).get_json()
+    nothing = dict.fromkeys(everything, False) | {"superseded_by_id": None}
+    assert v1["actions"] == nothing
+    first, second = (officer.post(f"{path}/copy").get_json() for _ in range(2))
+    v2 = officer.post(
+        f"/api/v1/rulesets/{first['id']}/publish", json={"effective_from": "2099-05-01"}
+    ).get_json()
+    stale = officer.get(f"/api/v1/rulesets/{second['id']}").get_json()
+    assert stale["actions"] == everything | {"superseded_by_id": v2["id"]}
+    assert api_as(client, Role.applicant).get(path).get_json()["actions"] == nothing

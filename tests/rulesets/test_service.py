@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from grants.accounts.models import User
@@ -21,6 +20,7 @@ from grants.rules import RuleSetInvalid, validate_ruleset
 from grants.rulesets import service as rulesets
 from grants.rulesets.models import RuleSet, RuleSetStatus
 from tests.support.factories import make_user
+from tests.support.i18n import said
 from tests.support.rulesets import (
     TODAY,
     make_draft,
@@ -151,7 +151,7 @@ def test_delete_rule_and_delete_draft(app: Flask) -> None:
 def test_copy_to_draft_keeps_the_document(app: Flask) -> None:
     officer, program = make_officer(), make_program()
     published = publish_new(program, officer, TODAY)
-    copied = rulesets.copy_to_draft(officer, published.id)
+    copied = rulesets.copy_to_draft(officer, published.id, "ja")
     assert copied.status == RuleSetStatus.draft and copied.id != published.id
     assert copied.document == published.document and copied.program_id == program.id
     assert published.title in copied.title
@@ -204,7 +204,7 @@ def test_publish_refuses_an_early_effective_date(
     if latest is not None:
         publish_new(program, officer, latest, today=min(latest, TODAY))
     draft = make_draft(program, officer)
-    with pytest.raises(RuleViolation) as error, force_locale("en"):
+    with pytest.raises(RuleViolation) as error:
         rulesets.publish(officer, draft.id, effective_from, TODAY)
     assert error.value.fields == {"effective_from": [message]}
     db.session.rollback()
@@ -218,19 +218,19 @@ def test_the_effective_date_refusal_is_in_japanese_with_a_japanese_date(app: Fla
     draft = make_draft(program, officer)
     with pytest.raises(RuleViolation) as error:
         rulesets.publish(officer, draft.id, date(2026, 12, 1), TODAY)
-    assert error.value.message == (
+    assert said(error.value.message) == (
         "適用開始日は、バージョン1の適用開始日である2026年12月2日より後の日付にしてください。"
     )
     with pytest.raises(RuleViolation) as error:
         rulesets.publish(officer, draft.id, date(2026, 4, 30), date(2026, 12, 3))
-    assert error.value.message == "適用開始日は2026年12月3日より前の日付にはできません。"
+    assert said(error.value.message) == "適用開始日は2026年12月3日より前の日付にはできません。"
 
 
 def test_a_copy_remembers_the_published_version_it_started_from(app: Flask) -> None:
     officer, program = make_officer(), make_program()
     v1 = publish_new(program, officer, TODAY)
-    copied = rulesets.copy_to_draft(officer, v1.id)
-    copy_of_copy = rulesets.copy_to_draft(officer, copied.id)
+    copied = rulesets.copy_to_draft(officer, v1.id, "ja")
+    copy_of_copy = rulesets.copy_to_draft(officer, copied.id, "ja")
     fresh = make_draft(program, officer)
     assert copied.based_on_id == v1.id and copy_of_copy.based_on_id == v1.id
     assert fresh.based_on_id is None
@@ -241,14 +241,14 @@ def test_a_copy_remembers_the_published_version_it_started_from(app: Flask) -> N
 def test_a_draft_copied_from_a_superseded_version_is_refused(app: Flask) -> None:
     officer, program = make_officer(), make_program()
     v1 = publish_new(program, officer, TODAY)
-    first = rulesets.copy_to_draft(officer, v1.id)
-    second = rulesets.copy_to_draft(officer, v1.id)
+    first = rulesets.copy_to_draft(officer, v1.id, "ja")
+    second = rulesets.copy_to_draft(officer, v1.id, "ja")
     v2 = rulesets.publish(officer, first.id, TODAY + timedelta(days=30), TODAY)
     assert v2.version == 2
     events = len(_actions())
     with pytest.raises(Conflict) as caught:
         rulesets.publish(officer, second.id, TODAY + timedelta(days=60), TODAY)
-    assert caught.value.message == (
+    assert said(caught.value.message) == (
         "この下書きはバージョン1からコピーしたものですが、その後バージョン2が公開されています。"
         "公開するとバージョン2での変更が失われます。"
         "バージョン2を新しい下書きにコピーして、そこで変更してください。"
@@ -258,23 +258,23 @@ def test_a_draft_copied_from_a_superseded_version_is_refused(app: Flask) -> None
     stored = _reloaded(second.id)
     assert stored.status == RuleSetStatus.draft and stored.version is None
     assert len(_actions()) == events
-    again = rulesets.copy_to_draft(officer, v2.id)  # the way out: copy the latest
+    again = rulesets.copy_to_draft(officer, v2.id, "ja")  # the way out: copy the latest
     assert rulesets.publish(officer, again.id, TODAY + timedelta(days=60), TODAY).version == 3
 
 
 def test_a_published_copy_is_named_after_its_version_unless_titled(app: Flask) -> None:
     officer, program = make_officer(), make_program(code="MS-DARPA-1")
     v1 = publish_new(program, officer, TODAY)
-    copied = rulesets.copy_to_draft(officer, v1.id)
+    copied = rulesets.copy_to_draft(officer, v1.id, "ja")
     assert copied.title == "草案をもとにした下書き"
     assert rulesets.suggested_title(copied) == "MS-DARPA-1 v2"
     v2 = rulesets.publish(officer, copied.id, TODAY + timedelta(days=1), TODAY)
     assert v2.title == "MS-DARPA-1 v2"
-    titled = rulesets.copy_to_draft(officer, v2.id)
+    titled = rulesets.copy_to_draft(officer, v2.id, "ja")
     v3 = rulesets.publish(officer, titled.id, TODAY + timedelta(days=2), TODAY, " 2027年度改定 ")
     assert v3.title == "2027年度改定"
     assert v1.title == "草案"  # a title someone chose is kept
-    too_long = rulesets.copy_to_draft(officer, v3.id)
+    too_long = rulesets.copy_to_draft(officer, v3.id, "ja")
     with pytest.raises(RuleViolation) as caught:
         rulesets.publish(officer, too_long.id, TODAY + timedelta(days=3), TODAY, "x" * 201)
     assert list(caught.value.fields) == ["title"]
@@ -381,8 +381,8 @@ def test_other_roles_are_refused_every_use_case(app: Flask, role: Role) -> None:
     document = rulesets.preset_document("amed_certified_vc")
     attempts: list[Callable[[], Any]] = [
         lambda: rulesets.create_draft(user, program.id, "x", document),
-        lambda: rulesets.copy_to_draft(user, published.id),
-        lambda: rulesets.copy_to_draft(user, 999_999),
+        lambda: rulesets.copy_to_draft(user, published.id, "ja"),
+        lambda: rulesets.copy_to_draft(user, 999_999, "ja"),
         *_service_paths(draft.id, user),
     ]
     for attempt in attempts:

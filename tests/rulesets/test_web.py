@@ -548,6 +548,7 @@ def test_a_draft_from_a_preset_and_a_copy(officer_client: FlaskClient, world: Wo
     copied = db.session.query(RuleSet).order_by(RuleSet.id.desc()).first()
     assert response.headers["Location"].endswith(f"/officer/rulesets/{copied.id}")
     assert copied.document == world.published.document and copied.status == RuleSetStatus.draft
+    assert copied.title == f"Draft based on {world.published.title}"  # the officer's language
     assert db.session.query(RuleSet).count() == 4
 
 
@@ -644,7 +645,7 @@ def test_publishing_a_draft(officer_client: FlaskClient, world: World) -> None:
 def test_a_copy_is_published_under_the_versions_name_with_the_day_in_words(
     officer_client: FlaskClient, world: World
 ) -> None:
-    draft = rulesets.copy_to_draft(world.officer, world.published.id)
+    draft = rulesets.copy_to_draft(world.officer, world.published.id, "ja")
     page = _page(officer_client.get(f"/officer/rulesets/{draft.id}"))
     assert "Copied from version 1." in page and 'id="stale-draft"' not in page
     assert form_values(page, f"/officer/rulesets/{draft.id}/publish")["title"] == ["AMED-RS v2"]
@@ -665,8 +666,8 @@ def test_a_copy_is_published_under_the_versions_name_with_the_day_in_words(
 def test_a_copy_of_a_superseded_version_is_refused_with_both_versions(
     officer_client: FlaskClient, world: World
 ) -> None:
-    first = rulesets.copy_to_draft(world.officer, world.published.id)
-    second = rulesets.copy_to_draft(world.officer, world.published.id)
+    first = rulesets.copy_to_draft(world.officer, world.published.id, "ja")
+    second = rulesets.copy_to_draft(world.officer, world.published.id, "ja")
     today = tokyo_today(datetime.now(UTC))
     rulesets.publish(world.officer, first.id, today + timedelta(days=1), today)
     path = f"/officer/rulesets/{second.id}"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 
+from flask import current_app
+
 from grants.accounts import service as accounts
 from grants.accounts.models import Organization, User
-from grants.accounts.rules import corporate_number_check_digit
+from grants.accounts.rules import PasswordPolicy, corporate_number_check_digit
 from grants.core.actors import SYSTEM
 from grants.core.identity import Locale, OrgKind, Role
 
@@ -49,4 +51,9 @@ def make_user(
         organization_id=org.id if org else None,
         active=active,
     )
-    return accounts.create_user(SYSTEM, data, password)
+    return accounts.create_user(SYSTEM, data, password, policy=passwords())
+
+
+def passwords() -> PasswordPolicy:
+    """The test installation's password settings, as the edges pass them."""
+    return PasswordPolicy.of(current_app.config)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from grants.accounts.models import User
@@ -81,11 +82,16 @@ def wait_until_finished(task_id: int, timeout: float = 30) -> BackgroundTask:
     raise AssertionError(f"task {task_id} did not finish within {timeout} s")
 
 
+def task_settings() -> background.TaskSettings:
+    """The test installation's task settings, as the edges pass them."""
+    return background.TaskSettings.of(current_app.config, current_app.instance_path)
+
+
 def result_bytes(task: BackgroundTask) -> bytes:
     assert task.file_name is not None
-    return (background.result_folder() / task.file_name).read_bytes()
+    return (task_settings().result_folder / task.file_name).read_bytes()
 
 
 def files_in_result_folder() -> list[Path]:
-    folder = background.result_folder()
+    folder = task_settings().result_folder
     return sorted(folder.iterdir()) if folder.is_dir() else []

@@ -15,7 +15,7 @@ from grants.tasks.rules import TaskKind, TaskState
 from tests.support.api import ApiClient, api_as, assert_error
 from tests.support.factories import make_org, make_user
 from tests.support.grants import make_grant
-from tests.support.tasks import draft_without_relaxation, make_task, task_count
+from tests.support.tasks import draft_without_relaxation, make_task, task_count, task_settings
 from tests.support.whatif import make_whatif_world
 
 
@@ -113,7 +113,9 @@ def test_an_interrupted_task_says_so(app: Flask, client: FlaskClient) -> None:
 def test_tasks_are_their_owners_only(app: Flask, client: FlaskClient) -> None:
     make_grant(code="EX")
     owner = make_user(Role.officer)
-    task = background.start_export(owner, TaskKind.export_milestones, background.Filters(), "en")
+    task = background.start_export(
+        owner, TaskKind.export_milestones, background.Filters(), "en", task_settings()
+    )
     for other in (
         _officer(client),
         api_as(client, Role.admin),

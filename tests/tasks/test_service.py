@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask_babel import force_locale
 from sqlalchemy import event, select
 
+from grants.accounts.models import User
 from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.core.identity import Role
 from grants.core.models import AuditEvent, utcnow
@@ -22,10 +22,12 @@ from grants.rulesets import service as rulesets
 from grants.tasks import service as background
 from grants.tasks.jobs import purge_task_results
 from grants.tasks.models import BackgroundTask
+from grants.tasks.queries import ruleset_of
 from grants.tasks.rules import TaskKind, TaskState
 from grants.whatif import service as whatif
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
+from tests.support.i18n import said
 from tests.support.tasks import (
     draft_without_relaxation,
     files_in_result_folder,
@@ -33,6 +35,7 @@ from tests.support.tasks import (
     reload,
     result_bytes,
     task_count,
+    task_settings,
     wait_until_finished,
 )
 from tests.support.whatif import TODAY, make_whatif_world
@@ -53,8 +56,7 @@ def _officer():  # type: ignore[no-untyped-def]
 
 
 def _streamed(build, actor, filters: Filters, locale: str = "en") -> bytes:  # type: ignore[no-untyped-def]
-    with force_locale(locale):
-        return b"".join(build(actor, filters).chunks())
+    return b"".join(build(actor, filters, locale).chunks())
 
 
 def _queued_only(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -69,7 +71,7 @@ def _queued_only(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_a_what_if_task_keeps_the_same_report_as_the_direct_page(app: Flask) -> None:
     w = make_whatif_world()
     draft_id = draft_without_relaxation(w)
-    task = background.start_what_if(w.officer, draft_id, TODAY, "en")
+    task = background.start_what_if(w.officer, draft_id, TODAY, "en", task_settings())
     task = reload(task.id)
     assert task.state is TaskState.done and task.error is None
     assert (task.done, task.total) == (3, 3)  # two applications and one grant
@@ -98,18 +100,22 @@ def test_an_export_task_writes_the_same_bytes_as_the_streamed_download(
     world = make_grant(code="EX")
     officer = _officer()
     filters = Filters(world.program.id, None)
-    task = reload(background.start_export(officer, kind, filters, "en").id)
+    task = reload(background.start_export(officer, kind, filters, "en", task_settings()).id)
     assert task.state is TaskState.done
     assert result_bytes(task) == _streamed(build, officer, filters)
-    path, name = background.result_file(officer, task.id)
-    assert path.parent == background.result_folder() and name.endswith("-EX.csv")
+    path, name = background.result_file(officer, task.id, task_settings())
+    assert path.parent == task_settings().result_folder and name.endswith("-EX.csv")
     assert task.file_name is not None and task.file_name not in name  # a random name on disk
 
 
 def test_the_export_header_is_in_the_language_asked_for(app: Flask) -> None:
     make_grant(code="EX")
     officer = _officer()
-    task = reload(background.start_export(officer, TaskKind.export_milestones, Filters(), "ja").id)
+    task = reload(
+        background.start_export(
+            officer, TaskKind.export_milestones, Filters(), "ja", task_settings()
+        ).id
+    )
     assert result_bytes(task) == _streamed(exports.milestone_status, officer, Filters(), "ja")
     assert "組織".encode() in result_bytes(task)
 
@@ -136,7 +142,11 @@ def test_progress_is_committed_as_the_work_goes(
             seen.append((row.state, row.done, row.total))
 
     monkeypatch.setattr(background._Recorder, "__call__", spy)
-    task = reload(background.start_export(officer, TaskKind.export_milestones, Filters(), "en").id)
+    task = reload(
+        background.start_export(
+            officer, TaskKind.export_milestones, Filters(), "en", task_settings()
+        ).id
+    )
     assert seen == [("running", 0, 3), ("running", 1, 3), ("running", 2, 3), ("running", 3, 3)]
     assert (task.state, task.done, task.total) == (TaskState.done, 3, 3)
 
@@ -152,7 +162,9 @@ def test_progress_writes_are_throttled(app: Flask, monkeypatch: pytest.MonkeyPat
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        task = reload(background.start_what_if(w.officer, draft_id, TODAY, "en").id)
+        task = reload(
+            background.start_what_if(w.officer, draft_id, TODAY, "en", task_settings()).id
+        )
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(writes) == 1  # the first report (0 of 3); the three subjects take far less
@@ -169,7 +181,7 @@ def test_an_exception_in_the_work_marks_the_task_failed(
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(background.whatif, "what_if_ruleset", broken)
-    task = reload(background.start_what_if(w.officer, draft_id, TODAY, "en").id)
+    task = reload(background.start_what_if(w.officer, draft_id, TODAY, "en", task_settings()).id)
     assert task.state is TaskState.failed and task.finished_at is not None
     assert task.error is not None and task.error.startswith("The task stopped because of an")
     assert "disk on fire" not in task.error  # the details go to the log only
@@ -184,11 +196,23 @@ def test_the_failure_message_is_in_the_owners_language(
     w = make_whatif_world()
     draft_id = draft_without_relaxation(w)
     submitted = _queued_only(monkeypatch)
-    task = background.start_what_if(w.officer, draft_id, TODAY, "en")
+    task = background.start_what_if(w.officer, draft_id, TODAY, "en", task_settings())
     rulesets.delete_draft(w.officer, draft_id)  # gone before the work starts
-    background.run(submitted[0])
+    background.run(submitted[0], task_settings())
     assert reload(task.id).error == "What the task was asked to work on no longer exists."
     assert reload(task.id).state is TaskState.failed
+
+
+def test_the_failure_is_kept_in_the_language_the_task_was_asked_in(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = make_whatif_world()
+    draft_id = draft_without_relaxation(w)
+    submitted = _queued_only(monkeypatch)
+    task = background.start_what_if(w.officer, draft_id, TODAY, "ja", task_settings())
+    rulesets.delete_draft(w.officer, draft_id)
+    background.run(submitted[0], task_settings())
+    assert reload(task.id).error == "処理の対象がもう存在しません。"
 
 
 def test_a_failed_export_leaves_no_file(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -200,7 +224,11 @@ def test_a_failed_export_leaves_no_file(app: Flask, monkeypatch: pytest.MonkeyPa
         raise RuntimeError("bad row")
 
     monkeypatch.setattr(exports, "_milestone_row", broken_row)
-    task = reload(background.start_export(officer, TaskKind.export_milestones, Filters(), "en").id)
+    task = reload(
+        background.start_export(
+            officer, TaskKind.export_milestones, Filters(), "en", task_settings()
+        ).id
+    )
     assert task.state is TaskState.failed and task.file_name is None
     assert files_in_result_folder() == []
 
@@ -209,11 +237,13 @@ def test_a_task_runs_once(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     make_grant(code="EX")
     officer = _officer()
     submitted = _queued_only(monkeypatch)
-    task_id = background.start_export(officer, TaskKind.export_milestones, Filters(), "en").id
+    task_id = background.start_export(
+        officer, TaskKind.export_milestones, Filters(), "en", task_settings()
+    ).id
     assert reload(task_id).state is TaskState.queued
-    background.run(submitted[0])
+    background.run(submitted[0], task_settings())
     first = reload(task_id)
-    background.run(task_id)  # a second runner finds it taken
+    background.run(task_id, task_settings())  # a second runner finds it taken
     again = reload(task_id)
     assert again.state is TaskState.done and again.file_name == first.file_name
     assert len(files_in_result_folder()) == 1
@@ -222,12 +252,14 @@ def test_a_task_runs_once(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bad_input_writes_no_task(app: Flask) -> None:
     w = make_whatif_world()
     with pytest.raises(NotFound):
-        background.start_what_if(w.officer, 999_999, TODAY, "en")
+        background.start_what_if(w.officer, 999_999, TODAY, "en", task_settings())
     with pytest.raises(RuleViolation) as error:
-        background.start_export(w.officer, TaskKind.export_milestones, Filters(999_999, 1999), "en")
+        background.start_export(
+            w.officer, TaskKind.export_milestones, Filters(999_999, 1999), "en", task_settings()
+        )
     assert set(error.value.fields) == {"program_id", "fiscal_year"}
     with pytest.raises(ValueError, match="not an export"):
-        background.start_export(w.officer, TaskKind.what_if, Filters(), "en")
+        background.start_export(w.officer, TaskKind.what_if, Filters(), "en", task_settings())
     assert task_count() == 0
 
 
@@ -235,7 +267,11 @@ def test_bad_input_writes_no_task(app: Flask) -> None:
 def test_only_officers_and_admins_start_exports(app: Flask, role: Role) -> None:
     with pytest.raises(NotAllowed):
         background.start_export(
-            make_user(role, make_org()), TaskKind.export_milestones, Filters(), "en"
+            make_user(role, make_org()),
+            TaskKind.export_milestones,
+            Filters(),
+            "en",
+            task_settings(),
         )
     assert task_count() == 0
 
@@ -245,18 +281,26 @@ def test_only_officers_start_a_what_if(app: Flask, role: Role) -> None:
     w = make_whatif_world()
     draft_id = draft_without_relaxation(w)
     with pytest.raises(NotAllowed):
-        background.start_what_if(make_user(role, make_org()), draft_id, TODAY, "en")
+        background.start_what_if(
+            make_user(role, make_org()), draft_id, TODAY, "en", task_settings()
+        )
     assert task_count() == 0
+
+
+def _result_file(actor: User, task_id: int) -> tuple[Path, str]:
+    return background.result_file(actor, task_id, task_settings())
 
 
 def test_only_the_owner_reads_a_task_or_its_file(app: Flask) -> None:
     make_grant(code="EX")
     owner = _officer()
-    task = background.start_export(owner, TaskKind.export_milestones, Filters(), "en")
+    task = background.start_export(
+        owner, TaskKind.export_milestones, Filters(), "en", task_settings()
+    )
     assert background.get(owner, task.id).id == task.id
-    assert background.result_file(owner, task.id)[0].is_file()
+    assert background.result_file(owner, task.id, task_settings())[0].is_file()
     for other in (_officer(), make_user(Role.admin), make_user(Role.applicant, make_org())):
-        for read in (background.get, background.result_file, background.what_if_result):
+        for read in (background.get, _result_file, background.what_if_result):
             with pytest.raises(NotFound):
                 read(other, task.id)
     assert background.tasks_of(_officer()) == []
@@ -268,18 +312,20 @@ def test_only_the_owner_reads_a_task_or_its_file(app: Flask) -> None:
 def test_an_owner_who_lost_the_role_reads_nothing(app: Flask) -> None:
     make_grant(code="EX")
     owner = _officer()
-    task = background.start_export(owner, TaskKind.export_milestones, Filters(), "en")
+    task = background.start_export(
+        owner, TaskKind.export_milestones, Filters(), "en", task_settings()
+    )
     owner.role = Role.reviewer
     db.session.commit()
     with pytest.raises(NotAllowed):
-        background.result_file(owner, task.id)
+        background.result_file(owner, task.id, task_settings())
 
 
 def test_results_wait_until_done(app: Flask) -> None:
     owner = _officer()
     running = make_task(owner, state=TaskState.running, done=10, total=100)
     with pytest.raises(Conflict):
-        background.result_file(owner, running.id)
+        background.result_file(owner, running.id, task_settings())
     what_if = make_task(owner, kind=TaskKind.what_if, state=TaskState.queued)
     with pytest.raises(Conflict):
         background.what_if_result(owner, what_if.id)
@@ -299,30 +345,34 @@ def test_an_unfinished_task_without_progress_reads_as_interrupted(app: Flask) ->
     stale = make_task(owner, state=TaskState.running, done=5, total=10, age=timedelta(minutes=6))
     lost = make_task(owner, state=TaskState.queued, age=timedelta(minutes=6))
     old_but_done = make_task(owner, state=TaskState.done, age=timedelta(days=1))
-    assert background.progress(stale, now).interrupted
-    assert background.progress(lost, now).interrupted  # no worker has shown life either
-    assert not background.progress(old_but_done, now).interrupted
+    assert background.progress(stale, now, task_settings()).interrupted
+    assert background.progress(
+        lost, now, task_settings()
+    ).interrupted  # no worker has shown life either
+    assert not background.progress(old_but_done, now, task_settings()).interrupted
     fresh = make_task(make_user(Role.officer), state=TaskState.running, age=timedelta(minutes=4))
-    assert not background.progress(fresh, now).interrupted
+    assert not background.progress(fresh, now, task_settings()).interrupted
     # Someone's task is making progress: the queued one waits for a free worker.
-    assert not background.progress(lost, now).interrupted
-    assert not background.progress(lost, now, workers_seen_at=fresh.updated_at).interrupted
+    assert not background.progress(lost, now, task_settings()).interrupted
+    assert not background.progress(
+        lost, now, task_settings(), workers_seen_at=fresh.updated_at
+    ).interrupted
     assert reload(stale.id).state is TaskState.running  # reading wrote nothing
 
 
 def test_progress_reads_as_counts_and_per_cent(app: Flask) -> None:
     owner = _officer()
     now = utcnow()
-    running = background.progress(make_task(owner, done=1234, total=5000), now)
+    running = background.progress(make_task(owner, done=1234, total=5000), now, task_settings())
     assert (running.done, running.total, running.percent, running.finished) == (
         1234,
         5000,
         24,
         False,
     )
-    more_than_counted = background.progress(make_task(owner, done=7, total=5), now)
+    more_than_counted = background.progress(make_task(owner, done=7, total=5), now, task_settings())
     assert (more_than_counted.total, more_than_counted.percent) == (7, 100)
-    empty = background.progress(make_task(owner, state=TaskState.done), now)
+    empty = background.progress(make_task(owner, state=TaskState.done), now, task_settings())
     assert (empty.percent, empty.finished) == (100, True)
 
 
@@ -331,33 +381,35 @@ def test_run_again_queues_the_same_work_anew(app: Flask, monkeypatch: pytest.Mon
     owner = _officer()
     params = {"program_id": world.program.id, "fiscal_year": None, "locale": "en"}
     failed = make_task(owner, state=TaskState.failed, params=params, error="boom")
-    again = reload(background.rerun(owner, failed.id, TODAY, "ja").id)
+    again = reload(background.rerun(owner, failed.id, TODAY, "ja", task_settings()).id)
     assert again.id != failed.id and again.state is TaskState.done
     assert again.params == {**params, "locale": "ja"}
     running = make_task(owner, state=TaskState.running, params=params)
     with pytest.raises(Conflict):
-        background.rerun(owner, running.id, TODAY, "en")
+        background.rerun(owner, running.id, TODAY, "en", task_settings())
     interrupted = make_task(owner, params=params, age=timedelta(minutes=10))
-    assert background.rerun(owner, interrupted.id, TODAY, "en").id > running.id
+    assert background.rerun(owner, interrupted.id, TODAY, "en", task_settings()).id > running.id
     with pytest.raises(NotFound):
-        background.rerun(_officer(), failed.id, TODAY, "en")
+        background.rerun(_officer(), failed.id, TODAY, "en", task_settings())
 
 
 def test_run_again_checks_the_work_anew(app: Flask) -> None:
     w = make_whatif_world()
     draft_id = draft_without_relaxation(w)
-    task = background.start_what_if(w.officer, draft_id, TODAY, "en")
+    task = background.start_what_if(w.officer, draft_id, TODAY, "en", task_settings())
     rulesets.delete_draft(w.officer, draft_id)
     before = task_count()
-    assert background.ruleset_of(task) is None
+    assert ruleset_of(task) is None
     with pytest.raises(Conflict) as caught:
-        background.rerun(w.officer, task.id, TODAY, "en")
-    assert caught.value.message == "この影響試算の対象だったルールセット案は、もう存在しません。"
+        background.rerun(w.officer, task.id, TODAY, "en", task_settings())
+    assert (
+        said(caught.value.message) == "この影響試算の対象だったルールセット案は、もう存在しません。"
+    )
     assert task_count() == before
 
 
 def _file(name: str, age: timedelta) -> Path:
-    folder = background.result_folder()
+    folder = task_settings().result_folder
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     path.write_bytes(b"x")
@@ -374,10 +426,10 @@ def test_old_tasks_and_their_files_are_purged(app: Flask) -> None:
     make_task(owner, state=TaskState.done, age=timedelta(days=8), file_name="old.csv")
     kept = make_task(owner, state=TaskState.done, age=timedelta(days=1), file_name="kept.csv")
     kept_id = kept.id
-    assert background.purge(utcnow()) == 1
+    assert background.purge(utcnow(), task_settings()) == 1
     assert list(db.session.scalars(select(BackgroundTask.id))) == [kept_id]
     assert not old_file.exists() and not stray.exists() and kept_file.exists()
-    assert background.purge(utcnow()) == 0
+    assert background.purge(utcnow(), task_settings()) == 0
 
 
 def test_the_purge_job_runs_under_the_lease(app: Flask) -> None:
@@ -411,7 +463,9 @@ def test_real_threads_show_progress_while_the_work_runs(
 
     monkeypatch.setattr(background._Recorder, "__call__", pause_after_the_first_row)
     filters = Filters(world.program.id, None)
-    task_id = background.start_export(officer, TaskKind.export_milestones, filters, "en").id
+    task_id = background.start_export(
+        officer, TaskKind.export_milestones, filters, "en", task_settings()
+    ).id
     db.session.rollback()  # as a request ends: SQLite has one writer at a time
     assert first_row_read.wait(timeout=30)
     try:

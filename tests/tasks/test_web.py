@@ -19,7 +19,13 @@ from grants.tasks.rules import TaskKind, TaskState
 from tests.support.factories import make_org, make_user
 from tests.support.grants import make_grant
 from tests.support.matrix import REVIEWERS, WHO, anonymous_goes_to_login, routes, switch, user_for
-from tests.support.tasks import draft_without_relaxation, make_task, reload, task_count
+from tests.support.tasks import (
+    draft_without_relaxation,
+    make_task,
+    reload,
+    task_count,
+    task_settings,
+)
 from tests.support.web import login, login_english, post_form
 from tests.support.whatif import make_whatif_world
 
@@ -53,7 +59,9 @@ def _status(client: FlaskClient, method: str, path: str) -> int:
 
 def _export_task(owner: User) -> int:
     make_grant(code="EX")
-    return background.start_export(owner, TaskKind.export_milestones, background.Filters(), "en").id
+    return background.start_export(
+        owner, TaskKind.export_milestones, background.Filters(), "en", task_settings()
+    ).id
 
 
 def test_every_route_is_enumerated(app: Flask) -> None:

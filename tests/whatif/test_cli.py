@@ -44,9 +44,11 @@ def test_bad_input_exits_non_zero_with_a_message(
     invalid = _write(tmp_path, {"rules": [{"id": "x", "type": "bogus"}]})
     result = runner.invoke(args=["grants", "what-if", "AMED-WI", "--draft", invalid])
     assert result.exit_code == 1 and "invalid" in result.output and "type" in result.output
+    assert "ルールの種類「bogus」はありません。" in result.output  # the installation's language
     result = runner.invoke(
         args=["grants", "what-if", "NOPE", "--draft", _write(tmp_path, amed_certified_vc())]
     )
     assert result.exit_code == 1 and "NOPE" in result.output
+    assert "コード NOPE のプログラムはありません。" in result.output  # the installation's language
     missing = runner.invoke(args=["grants", "what-if", "AMED-WI", "--draft", "/nonexistent.json"])
     assert missing.exit_code == 2

@@ -11,19 +11,19 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from grants.accounts.certified_vcs.models import VcCertification
+from grants.accounts.certified_vcs.queries import may_revoke
 from grants.accounts.models import Organization
 from grants.core import audit
 from grants.core.actors import Actor
-from grants.core.calendar import format_date
+from grants.core.calendar import Day
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.identity import OrgKind
 from grants.core.permissions import Action, Subject, require
+from grants.core.problems import N_, Problem
 from grants.extensions import db
 
 NOTE_MAX = 500
@@ -68,9 +68,9 @@ def revoke_certification(
         select(VcCertification).where(VcCertification.id == certification_id).with_for_update()
     )
     if certification is None:
-        raise NotFound(_("Not found."))
-    if certification.revoked_on is not None:
-        raise Conflict(_("This certification has already been revoked."))
+        raise NotFound(N_("Not found."))
+    if not may_revoke(certification):
+        raise Conflict(N_("This certification has already been revoked."))
     combined = _combined_note(certification.note, note)
     _check_revocation(certification, revoked_on, combined)
     before = certification_snapshot(certification)
@@ -133,26 +133,26 @@ def _last_day(certification: VcCertification) -> date | None:
 def _check_certification(
     organization_id: int, certified_on: date, expires_on: date | None, note: str | None
 ) -> None:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Problem]] = {}
     # Locking the organisation serialises certifications of one VC (overlap check below).
     org = db.session.scalar(
         select(Organization).where(Organization.id == organization_id).with_for_update()
     )
     if org is None or org.kind != OrgKind.vc:
-        errors["organization_id"] = [_("Choose a venture-capital organization.")]
+        errors["organization_id"] = [N_("Choose a venture-capital organization.")]
     if expires_on is not None and expires_on <= certified_on:
-        errors["expires_on"] = [_("A certification must expire after the day it starts.")]
+        errors["expires_on"] = [N_("A certification must expire after the day it starts.")]
     if note is not None and len(note) > NOTE_MAX:
-        errors["note"] = [_("At most %(n)d characters.", n=NOTE_MAX)]
+        errors["note"] = [N_("At most %(n)d characters.", n=NOTE_MAX)]
     if not errors and (clash := _overlapping(organization_id, certified_on, expires_on)):
         errors["certified_on"] = [
-            _(
+            N_(
                 "This period overlaps the certification that started on %(day)s.",
-                day=format_date(clash.certified_on, str(get_locale() or "ja")),
+                day=Day(clash.certified_on),
             )
         ]
     if errors:
-        raise RuleViolation(_("The certification could not be saved."), errors)
+        raise RuleViolation(N_("The certification could not be saved."), errors)
 
 
 def _overlapping(
@@ -177,15 +177,15 @@ def _combined_note(existing: str | None, addition: str | None) -> str | None:
 
 
 def _check_revocation(certification: VcCertification, revoked_on: date, note: str | None) -> None:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Problem]] = {}
     if revoked_on < certification.certified_on:
-        errors["revoked_on"] = [_("A certification cannot be revoked before it starts.")]
+        errors["revoked_on"] = [N_("A certification cannot be revoked before it starts.")]
     if note is not None and len(note) > NOTE_MAX:
         errors["note"] = [
-            _("The notes of a certification have at most %(n)d characters in all.", n=NOTE_MAX)
+            N_("The notes of a certification have at most %(n)d characters in all.", n=NOTE_MAX)
         ]
     if errors:
-        raise RuleViolation(_("The certification could not be revoked."), errors)
+        raise RuleViolation(N_("The certification could not be revoked."), errors)
 
 
 def certification_snapshot(certification: VcCertification) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from grants.accounts.certified_vcs import service as certifications
 from grants.accounts.certified_vcs.models import VcCertification
+from grants.accounts.certified_vcs.queries import may_revoke
 from grants.core.calendar import tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
@@ -70,8 +71,13 @@ def index() -> str:
     rows = [
         (org, history[org.id], certifications.status_from(history[org.id], today)) for org in orgs
     ]
+    revocable = {c.id for certs in history.values() for c in certs if may_revoke(c)}
     return render_template(
-        "accounts/certified_vcs/index.html", rows=rows, today=today, status_labels=status_labels()
+        "accounts/certified_vcs/index.html",
+        rows=rows,
+        revocable=revocable,
+        today=today,
+        status_labels=status_labels(),
     )
 
 
@@ -116,7 +122,10 @@ def revoke(certification_id: int) -> tuple[str, int] | Response:
             flash(_("The certification was revoked."), "success")
             return redirect(url_for("certified_vcs.index"))
     page = render_template(
-        "accounts/certified_vcs/revoke.html", form=form, certification=certification
+        "accounts/certified_vcs/revoke.html",
+        form=form,
+        certification=certification,
+        may_revoke=may_revoke(certification),
     )
     return page, _status(form)
 

@@ -6,7 +6,6 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from grants.accounts.models import User
@@ -16,6 +15,7 @@ from grants.core.actors import Actor
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.models import utcnow
+from grants.core.problems import N_
 from grants.extensions import db
 
 PREFIX = "gt_"
@@ -30,7 +30,7 @@ def create_token(actor: Actor, user: User, name: str) -> tuple[ApiToken, str]:
     _require_self(actor, user)
     name = name.strip()
     if not name or len(name) > NAME_MAX:
-        message = _("Give the token a name of at most %(n)d characters.", n=NAME_MAX)
+        message = N_("Give the token a name of at most %(n)d characters.", n=NAME_MAX)
         raise RuleViolation(message, {"name": [message]})
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, token_hash=token_hash(secret), prefix=secret[:8])
@@ -44,9 +44,9 @@ def create_token(actor: Actor, user: User, name: str) -> tuple[ApiToken, str]:
 def revoke_token(actor: Actor, token_id: int) -> ApiToken:
     token = db.session.get(ApiToken, token_id)
     if token is None or (actor.id is not None and token.user_id != actor.id):
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     if token.revoked_at is not None:
-        raise Conflict(_("This token is already revoked."))
+        raise Conflict(N_("This token is already revoked."))
     token.revoked_at = utcnow()
     audit.record(
         actor, "api_token.revoke", token, after={"revoked_at": token.revoked_at.isoformat()}
@@ -81,4 +81,4 @@ def token_hash(secret: str) -> str:
 
 def _require_self(actor: Actor, user: User) -> None:
     if actor.id is not None and actor.id != user.id:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))

@@ -1,18 +1,20 @@
 """Officers before the decision: the screening queue and screening.
 
-Field errors are keyed by dotted path, as grants.api.inputs says.
+Field errors are keyed by dotted path, as grants.core.http.api says.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from grants.applications.api import ApplicationPageSchema
+from marshmallow import fields
+
 from grants.applications.models import Application
-from grants.applications.schemas import ApplicationSchema
+from grants.applications.schemas import ApplicationSchema, ApplicationSummarySchema
 from grants.applications.screening import service as screening
+from grants.applications.screening.queries import may_screen
 from grants.core.http.api import DbId, DottedBlueprint, api_actor
-from grants.core.http.schemas import PageArgs, paginate
+from grants.core.http.schemas import PageArgs, page_schema, paginate
 
 blp = DottedBlueprint(
     "api_screening",
@@ -28,9 +30,16 @@ class QueueArgs(PageArgs):
     )
 
 
+class QueuedApplicationSchema(ApplicationSummarySchema):
+    may_screen = fields.Function(
+        lambda application: may_screen(api_actor(), application),
+        metadata={"type": "boolean", "description": "Whether the caller may screen it now."},
+    )
+
+
 @blp.get("/screening")
 @blp.arguments(QueueArgs, location="query")
-@blp.response(200, ApplicationPageSchema)
+@blp.response(200, page_schema(QueuedApplicationSchema))
 def screening_queue(args: dict[str, Any]) -> dict[str, Any]:
     """Applications waiting for an officer, oldest submission first; filter by `program_id`."""
     return paginate(screening.queue_query(api_actor(), args.get("program_id")), args)

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from grants.applications.screening import service as screening
+from grants.applications.screening.queries import may_screen
 from grants.core.http.access import actor, requires
 from grants.core.http.listing import chosen
 from grants.core.permissions import Action
@@ -22,9 +23,11 @@ bp = Blueprint("screening", __name__, url_prefix="/officer/screening")
 def queue() -> str:
     programs = programme_queries.all_programmes()
     program_id = chosen(programs, "program_id")
+    applications = screening.screening_queue(program_id)
     return render_template(
         "applications/screening/queue.html",
-        applications=screening.screening_queue(program_id),
+        applications=applications,
+        screenable={a.id for a in applications if may_screen(actor(), a)},
         programs=programs,
         program_id=program_id,
     )

@@ -13,7 +13,7 @@ from grants.applications.schemas import ApplicationSchema, PlanCriterionSchema
 from grants.awards import service as awards
 from grants.awards.models import Grant
 from grants.core.http import schemas as common
-from grants.core.http.api import DottedBlueprint, Text, api_actor, rule_fields
+from grants.core.http.api import DottedBlueprint, Text, api_actor
 from grants.core.http.schemas import TraceSchema, Yen
 from grants.core.states import GrantState, MilestoneState
 
@@ -71,7 +71,7 @@ def award(application_id: int) -> Grant:
     Refusals by the rules or the pools answer 422 (fields `award`, `budget`); an
     application already awarded, rejected or not yet screened eligible answers 409.
     """
-    return rule_fields(awards.award, api_actor(), application_id, common.today())
+    return awards.award(api_actor(), application_id, common.today())
 
 
 @blp.post("/applications/<int:application_id>/reject")
@@ -79,4 +79,4 @@ def award(application_id: int) -> Grant:
 @blp.response(200, ApplicationSchema)
 def reject(data: dict[str, Any], application_id: int) -> Application:
     """Reject with a reason shown to the applicant."""
-    return rule_fields(awards.reject, api_actor(), application_id, data["reason"])
+    return awards.reject(api_actor(), application_id, data["reason"])

@@ -1,4 +1,4 @@
-"""Input conventions of the API: storable text, ids; dotted error paths for applications.
+"""Input conventions of the API: storable text, ids; dotted error paths.
 
 Every string of every request (body, form, query, headers) is refused, with a field error,
 when it holds NUL or another control character: tab and line breaks are allowed only in a
@@ -9,8 +9,9 @@ Field errors (`error.fields`) are keyed by the field's dotted path in the reques
 "title", "milestones.0.due_date", "milestones.1.criteria.0.unit",
 "co_investments.2.committed_amount". A path naming a list ("milestones",
 "milestones.0.criteria", "co_investments") is about the list as a whole. Malformed input
-(a wrong type, a missing field: webargs) and the services' rule checks (RuleViolation,
-whose keys follow the web forms' "milestones-0-due_date") come out in the same form.
+(a wrong type, a missing field: webargs, by `DottedBlueprint`) and the services' rule
+checks (RuleViolation, keyed by the services' own dotted argument names, which the bodies
+use too) come out in the same form.
 
 /api/v1: JSON over the same services and permissions as the web, documented by OpenAPI.
 
@@ -21,24 +22,21 @@ at /api/v1/openapi.json; /api/v1/docs shows it with the vendored Swagger UI.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 from flask import Flask, Request, g, request
 from flask_babel import gettext as _
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec.plugins import integerconverter2paramschema
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, missing, validate
 from webargs.flaskparser import FlaskParser, abort
 
 from grants.core.db import ID_MAX
-from grants.core.errors import RuleViolation
 from grants.core.http.i18n import localise
 from grants.core.http.routing import BoundedInt
 from grants.core.http.schemas import ErrorSchema
 from grants.core.text import control_problem
 from grants.extensions import csrf
-
-T = TypeVar("T")
 
 
 def dotted(messages: Any, prefix: str = "") -> dict[str, Any]:
@@ -50,11 +48,6 @@ def dotted(messages: Any, prefix: str = "") -> dict[str, Any]:
         path = f"{prefix}.{key}" if prefix else str(key)
         flat.update(dotted(value, path) if isinstance(value, Mapping) else {path: value})
     return flat
-
-
-def dotted_fields(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
-    """The services' form-style keys ("milestones-0-due_date") as dotted paths."""
-    return {key.replace("-", "."): messages for key, messages in errors.items()}
 
 
 class ApiParser(FlaskParser):
@@ -138,14 +131,6 @@ class DottedBlueprint(ApiBlueprint):
     ARGUMENTS_PARSER = DottedParser()
 
 
-def rule_fields(call: Callable[..., T], *args: Any) -> T:
-    """Run a service call; its RuleViolation's field keys become dotted paths."""
-    try:
-        return call(*args)
-    except RuleViolation as error:
-        raise RuleViolation(error.message, dotted_fields(error.fields)) from None
-
-
 class Text(fields.String):
     """Free text; `multiline` allows tab and line breaks (lengths are the services' to check,
     control characters the parser's)."""
@@ -153,6 +138,18 @@ class Text(fields.String):
     def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.multiline = multiline
+
+
+class ForCaller(fields.Nested):
+    """A read model about the dumped object for the caller (what they may do with it now):
+    `view(caller, obj)` from the feature's queries, dumped with the nested schema."""
+
+    def __init__(self, nested: Any, view: Callable[[Any, Any], Any], **kwargs: Any) -> None:
+        super().__init__(nested, dump_only=True, **kwargs)
+        self.view = view
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return self.view(api_actor(), obj)
 
 
 def DbId(strict: bool = True, **kwargs: Any) -> fields.Integer:  # noqa: N802

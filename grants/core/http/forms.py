@@ -8,7 +8,7 @@ in a text area) before anything reaches a service.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -37,18 +37,46 @@ from grants.core.problems import problem_of
 from grants.core.text import control_problem, figure
 
 _DIGITS_MAX = 30  # a longer whole number is out of every range (and int() may refuse it)
+# A service's dotted path (or its prefix) -> the form's name for it, where they differ.
+Renames = Mapping[str, str]
 
 
-def apply_errors(form: FlaskForm, error: DomainError) -> None:
-    """Show a service's field errors beside the fields; the rest as form-level errors."""
-    for name, messages in localise(error.fields).items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = list(field.errors) + list(messages)
-        else:
+def apply_errors(form: FlaskForm, error: DomainError, renames: Renames | None = None) -> None:
+    """Show a service's field errors beside the fields; the rest as form-level errors.
+
+    A service keys its errors by its own dotted names ("milestones.0.due_date"), which name
+    the form's fields as WTForms does ("milestones-0-due_date"); `renames` says where the
+    form differs (see `field_name`). A key naming a FieldList lands in its `list_errors`.
+    """
+    fields = _fields_by_name(form)
+    for key, messages in localise(error.fields).items():
+        field = fields.get(field_name(key, renames or {}))
+        if field is None or isinstance(field, FormField):  # a row as a whole: no place of its own
             form.form_errors.extend(messages)
+        elif isinstance(field, FieldList):
+            field.list_errors = [*getattr(field, "list_errors", []), *messages]  # type: ignore[attr-defined]
+        else:
+            field.errors = [*field.errors, *messages]
     if not error.fields and error.message:
         form.form_errors.append(localise(error.message))
+
+
+def field_name(path: str, renames: Renames) -> str:
+    """The form's name for a service's dotted `path`: its longest prefix found in `renames`
+    replaced (a service's row "milestones.0" is the page's "milestones-2" when blank rows
+    were left out; an argument "title" is the field "preset_title"), dots then as dashes."""
+    parts = path.split(".")
+    for length in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:length])
+        if prefix in renames:
+            return "-".join([renames[prefix], *parts[length:]])
+    return "-".join(parts)
+
+
+def _fields_by_name(form: FlaskForm) -> dict[str, Field]:
+    """Every field, however deeply nested, by its name without the form's own prefix."""
+    prefix = getattr(form, "_prefix", "")
+    return {name.removeprefix(prefix): field for name, field in named_fields(form)}
 
 
 def _storable(form: WtForm, field: StringField) -> None:

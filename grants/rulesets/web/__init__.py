@@ -35,7 +35,7 @@ from grants.accounts.models import User
 from grants.core.calendar import tokyo_today
 from grants.core.errors import Conflict, RuleViolation
 from grants.core.http.access import actor, requires
-from grants.core.http.filters import day
+from grants.core.http.filters import current_locale, day
 from grants.core.http.forms import DayField, Form, apply_errors
 from grants.core.http.i18n import localise
 from grants.core.permissions import Action
@@ -44,6 +44,7 @@ from grants.programs.models import Program
 from grants.rules.checks import RULE_TYPES
 from grants.rulesets import service as rulesets
 from grants.rulesets.models import RuleSet, RuleSetStatus
+from grants.rulesets.queries import ruleset_actions
 from grants.rulesets.settings.web import SCHEDULE_KEYS, schedule_texts
 from grants.rulesets.web import forms as rule_forms
 from grants.rulesets.web.errors import add_error, any_errors, apply_rule_errors, flatten_errors
@@ -210,7 +211,7 @@ def _errors_onto(
 @bp.post("/rulesets/<int:ruleset_id>/copy")
 @requires(Action.edit_ruleset)
 def copy(ruleset_id: int) -> Response:
-    draft = rulesets.copy_to_draft(actor(), ruleset_id)
+    draft = rulesets.copy_to_draft(actor(), ruleset_id, current_locale())
     flash(_("A new draft was made from the copy."), "success")
     return redirect(url_for(".show", ruleset_id=draft.id))
 
@@ -254,7 +255,7 @@ def _show(ruleset: RuleSet, publish_form: PublishForm) -> tuple[str, int]:
         amendments=ruleset.document["amendments"],
         rule_types=rule_type_labels(),
         publish_form=publish_form,
-        latest=rulesets.latest_published(ruleset.program_id),
+        may=ruleset_actions(actor(), ruleset),
         users={
             user.id: user for user in db.session.scalars(select(User).where(User.id.in_(users)))
         },

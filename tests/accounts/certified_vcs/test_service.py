@@ -15,6 +15,7 @@ from grants.core.identity import OrgKind, Role
 from grants.core.models import AuditEvent
 from grants.extensions import db
 from tests.support.factories import make_org, make_user
+from tests.support.i18n import said
 from tests.support.programs import make_certified_vc
 
 D = date
@@ -78,7 +79,7 @@ def test_a_note_is_limited_to_500_characters(app: Flask) -> None:
 def test_an_overlapping_certification_is_refused(app: Flask, start: date, end: date | None) -> None:
     existing = make_certified_vc(certified_on=D(2020, 1, 1))
     fields = _fields(certifications.certify_vc, existing.organization_id, start, end)
-    assert list(fields) == ["certified_on"] and "2020年1月1日" in fields["certified_on"][0]
+    assert list(fields) == ["certified_on"] and "2020年1月1日" in said(fields["certified_on"][0])
     assert db.session.query(VcCertification).count() == 1
 
 

@@ -8,7 +8,7 @@ from grants.accounts.models import User
 from grants.core.identity import Locale, Role
 from grants.core.models import AuditEvent
 from grants.extensions import db
-from tests.support.factories import PASSWORD, make_user
+from tests.support.factories import PASSWORD, make_user, passwords
 from tests.support.web import csrf_token, login, post_form
 
 
@@ -90,7 +90,9 @@ def test_a_new_password_ends_the_sessions_opened_with_the_old_one(
         email=user.email, name=user.name, role=user.role, locale=user.locale,
         organization_id=None, active=True,
     )  # fmt: skip
-    accounts.update_user(make_user(Role.admin), user.id, data, "a-new-password-123")
+    accounts.update_user(
+        make_user(Role.admin), user.id, data, "a-new-password-123", policy=passwords()
+    )
     assert client.get("/").status_code == 302
     assert login(client, user.email, "a-new-password-123").status_code == 302
     assert client.get("/").status_code == 200

@@ -78,6 +78,16 @@ def test_queue_lists_waiting_applications_oldest_first(app: Flask, client: Flask
         assert_error(api.get(f"/api/v1/screening?{query}"), 422)
 
 
+def test_queue_says_which_the_officer_may_screen_now(app: Flask, client: FlaskClient) -> None:
+    waiting = submitted_application()
+    screened = screened_application()
+    queue = api_as(client, Role.officer).get("/api/v1/screening").get_json()
+    assert {item["id"]: item["may_screen"] for item in queue["items"]} == {
+        waiting.application.id: True,
+        screened.application.id: False,
+    }
+
+
 @pytest.mark.parametrize("role", [Role.applicant, Role.reviewer, Role.admin])
 def test_queue_is_for_officers(app: Flask, client: FlaskClient, role: Role) -> None:
     world = submitted_application()

@@ -115,6 +115,15 @@ def test_queue_lists_and_filters(client: FlaskClient) -> None:
     assert client.get("/officer/screening?program_id=abc").status_code == 200
 
 
+def test_queue_offers_screening_where_it_is_due(client: FlaskClient) -> None:
+    waiting = submitted_application()
+    screened = screened_application()
+    _officer(client)
+    page = client.get("/officer/screening").get_data(as_text=True)
+    assert f"/officer/screening/{waiting.application.id}/screen" in page
+    assert f"/officer/screening/{screened.application.id}/screen" not in page
+
+
 def test_detail_shows_the_stored_trace(client: FlaskClient) -> None:
     world = submitted_application(
         stage="phase1",

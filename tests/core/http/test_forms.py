@@ -12,7 +12,9 @@ from werkzeug.datastructures import MultiDict
 from wtforms import FieldList, FormField, StringField, TextAreaField
 from wtforms.form import BaseForm
 
+from grants.core.errors import RuleViolation
 from grants.core.http import forms
+from grants.core.problems import N_
 from grants.rules.checks import RULE_TYPES
 from grants.rulesets.web import forms as rule_forms
 from tests.support.web import edge_modules
@@ -150,3 +152,33 @@ def test_typed_fields_explain_what_they_refuse(
         assert not form.validate()
         assert any(message in error for error in form.errors[field]), form.errors
         assert form[field]._value() == data[field]  # kept as typed
+
+
+class _Plan(forms.Form):
+    class Meta:
+        csrf = False
+
+    title = StringField()
+    rows = FieldList(FormField(_Row), min_entries=3)
+
+
+def test_service_errors_land_on_the_fields_their_dotted_paths_name(app: Flask) -> None:
+    error = RuleViolation(
+        N_("Not saved."),
+        {
+            "title": [N_("A title is required.")],
+            "rows": [N_("Required.")],
+            "rows.0.line": [N_("Required.")],  # the service's first row is the page's third
+            "elsewhere": [N_("Enter a date.")],
+        },
+    )
+    with app.test_request_context(headers={"Accept-Language": "ja"}):
+        form = _Plan(prefix="plan", formdata=None)
+        forms.apply_errors(form, error, {"rows.0": "rows-2"})
+        assert form.title.errors == ["タイトルを入力してください。"]
+        assert form.rows.list_errors == ["必須です。"]  # type: ignore[attr-defined]
+        assert form.rows.entries[2].form.line.errors == ["必須です。"]
+        assert not form.rows.entries[0].form.line.errors
+        assert form.form_errors == ["日付を入力してください。"]
+    assert forms.field_name("milestones.1.criteria.0.unit", {}) == "milestones-1-criteria-0-unit"
+    assert forms.field_name("title", {"title": "preset_title"}) == "preset_title"
