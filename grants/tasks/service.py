@@ -269,7 +269,7 @@ def _work(task: BackgroundTask) -> _Outcome:
         report = whatif.what_if_ruleset(owner, task.params["ruleset_id"], today, progress)
         return _Outcome(report.result.to_dict(), progress.done)
     filters = Filters(task.params.get("program_id"), task.params.get("fiscal_year"))
-    export = _BUILDS[task.kind](owner, filters, progress)
+    export = _BUILDS[task.kind](owner, filters, task.params.get("locale") or "ja", progress)
     file_name = _write_file(export)
     return _Outcome({"filename": export.filename}, progress.done, file_name)
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask_babel import force_locale
 from sqlalchemy import event, select
 
 from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
@@ -53,8 +52,7 @@ def _officer():  # type: ignore[no-untyped-def]
 
 
 def _streamed(build, actor, filters: Filters, locale: str = "en") -> bytes:  # type: ignore[no-untyped-def]
-    with force_locale(locale):
-        return b"".join(build(actor, filters).chunks())
+    return b"".join(build(actor, filters, locale).chunks())
 
 
 def _queued_only(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -1,6 +1,7 @@
 """CSV exports for accounting: the same files as the officer's web page, streamed.
 
-The header row is in the token owner's language; values are raw (integer yen, ISO 8601).
+The header row is in the request's language (Accept-Language, else the token owner's);
+values are raw (integer yen, ISO 8601).
 """
 
 from __future__ import annotations
@@ -8,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask_babel import force_locale
 
 from grants.core.http.api import ApiBlueprint, api_actor
 from grants.core.http.downloads import csv_response
+from grants.core.http.filters import current_locale
 from grants.core.http.schemas import ErrorSchema
 from grants.portfolio.exports import service as exports
 from grants.portfolio.exports.schemas import CSV_BODY, CSV_NOTE, ExportArgs
@@ -48,7 +49,4 @@ def milestones(args: dict[str, Any]) -> Response:
 def _download(build: Build, args: dict[str, Any]) -> Response:
     actor = api_actor()
     filters = exports.Filters(args.get("program_id"), args.get("fiscal_year"))
-    # The header and state labels are made here, in the owner's language; rows come later.
-    with force_locale(str(actor.locale)):
-        export = build(actor, filters)
-    return csv_response(export)
+    return csv_response(build(actor, filters, current_locale()))

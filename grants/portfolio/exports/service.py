@@ -3,7 +3,7 @@
 Each export is one SELECT over joined tables (plus one lookup when a programme is
 named), read in batches (`yield_per`: a server-side cursor on PostgreSQL), so memory
 and the number of statements stay flat whatever the size. The header row is in the
-current language; the values are raw (integer yen, ISO 8601 dates and Tokyo times,
+language it is asked in; the values are raw (integer yen, ISO 8601 dates and Tokyo times,
 machine state values next to a translated label) so that spreadsheets can compute.
 
 The file is UTF-8 with a byte order mark (spreadsheet programs then read Japanese
@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from grants.accounts.models import Organization, User
@@ -30,7 +28,9 @@ from grants.core.actors import Actor
 from grants.core.calendar import TOKYO
 from grants.core.db import ID_MAX
 from grants.core.errors import RuleViolation
+from grants.core.i18n import translate
 from grants.core.permissions import Action, Subject, require
+from grants.core.problems import N_
 from grants.core.progress import Progress
 from grants.core.states import MilestoneState, label
 from grants.extensions import db
@@ -66,23 +66,27 @@ class Export:
         return encode_csv(self.header, self.rows)
 
 
-def disbursements(actor: Actor, filters: Filters, progress: Progress | None = None) -> Export:
+def disbursements(
+    actor: Actor, filters: Filters, locale: str, progress: Progress | None = None
+) -> Export:
     """Every released tranche: who released how much from which fiscal year, and when.
 
-    `progress` hears (rows read, rows in total) after each batch while the rows are read."""
+    The header row in `locale`; `progress` hears (rows read, rows in total) after each
+    batch while the rows are read."""
     program = check(actor, filters)
     query = _filtered(_disbursement_query(), filters, Disbursement.fiscal_year)
-    header = (
-        _("Grant number"),
-        _("Programme code"),
-        _("Organization"),
-        _("Milestone no."),
-        _("Milestone title"),
-        _("Fiscal year"),
-        _("Amount (yen)"),
-        _("Released at"),
-        _("Released by"),
-        _("Released by (e-mail)"),
+    header = _header(
+        N_("Grant number"),
+        N_("Programme code"),
+        N_("Organization"),
+        N_("Milestone no."),
+        N_("Milestone title"),
+        N_("Fiscal year"),
+        N_("Amount (yen)"),
+        N_("Released at"),
+        N_("Released by"),
+        N_("Released by (e-mail)"),
+        locale=locale,
     )
     rows = _stream(query, _disbursement_row, progress)
     return Export(_filename("disbursements", program, filters), header, rows)
@@ -96,31 +100,37 @@ def _filtered(query: Select[Any], filters: Filters, fiscal_year: Any) -> Select[
     return query
 
 
-def milestone_status(actor: Actor, filters: Filters, progress: Progress | None = None) -> Export:
+def milestone_status(
+    actor: Actor, filters: Filters, locale: str, progress: Progress | None = None
+) -> Export:
     """Every milestone with its state, due date, tranche and whether it was paid out.
 
-    `progress` as for disbursements()."""
+    `locale` and `progress` as for disbursements()."""
     program = check(actor, filters)
     query = _filtered(_milestone_query(), filters, Milestone.fiscal_year)
-    header = (
-        _("Grant number"),
-        _("Programme code"),
-        _("Organization"),
-        _("Milestone no."),
-        _("Milestone title"),
-        _("Status"),
-        _("Status label"),
-        _("Due date"),
-        _("Tranche (yen)"),
-        _("Fiscal year"),
-        _("Overdue since"),
-        _("Released on"),
-        _("Decided at"),
+    header = _header(
+        N_("Grant number"),
+        N_("Programme code"),
+        N_("Organization"),
+        N_("Milestone no."),
+        N_("Milestone title"),
+        N_("Status"),
+        N_("Status label"),
+        N_("Due date"),
+        N_("Tranche (yen)"),
+        N_("Fiscal year"),
+        N_("Overdue since"),
+        N_("Released on"),
+        N_("Decided at"),
+        locale=locale,
     )
-    locale = str(get_locale() or "ja")
     labels = {state: label(state, locale) for state in MilestoneState}
     rows = _stream(query, lambda row: _milestone_row(row, labels), progress)
     return Export(_filename("milestones", program, filters), header, rows)
+
+
+def _header(*columns: str, locale: str) -> tuple[str, ...]:
+    return tuple(translate(column, locale) for column in columns)
 
 
 def encode_csv(header: Sequence[Cell], rows: Iterable[Sequence[Cell]]) -> Iterator[bytes]:
@@ -157,7 +167,7 @@ def check(actor: Actor, filters: Filters) -> Program | None:
     year = filters.fiscal_year
     if year is not None and not FISCAL_YEAR_MIN <= year <= FISCAL_YEAR_MAX:
         errors["fiscal_year"] = [
-            _(
+            N_(
                 "Enter a fiscal year between %(low)d and %(high)d.",
                 low=FISCAL_YEAR_MIN,
                 high=FISCAL_YEAR_MAX,
@@ -168,9 +178,9 @@ def check(actor: Actor, filters: Filters) -> Program | None:
         if 0 < filters.program_id <= ID_MAX:
             program = db.session.get(Program, filters.program_id)
         if program is None:
-            errors["program_id"] = [_("Choose an existing programme.")]
+            errors["program_id"] = [N_("Choose an existing programme.")]
     if errors:
-        raise RuleViolation(_("Check the export filters."), errors)
+        raise RuleViolation(N_("Check the export filters."), errors)
     return program
 
 
@@ -304,4 +314,4 @@ def iso_date(value: date | None) -> str | None:
 
 
 # An export use case: who asks, with which filters (web and API downloads take one).
-Build = Callable[[Actor, Filters], Export]
+Build = Callable[[Actor, Filters, str], Export]

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, render_template, request
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.downloads import csv_response
+from grants.core.http.filters import current_locale
 from grants.core.http.forms import apply_errors
 from grants.core.permissions import Action
 from grants.portfolio.exports import service as exports
@@ -42,7 +43,7 @@ def _download(build: Build) -> Response | tuple[str, int]:
     if not form.validate():
         return _page(form), 422
     try:
-        export = build(actor(), form.filters())
+        export = build(actor(), form.filters(), current_locale())
     except RuleViolation as error:
         apply_errors(form, error)
         return _page(form), 422

@@ -177,3 +177,12 @@ def test_openapi_documents_csv_responses(app: Flask, client: FlaskClient) -> Non
         assert "text/csv" in operation["responses"]["200"]["content"]
         assert {"403", "422"} <= set(operation["responses"])
         assert {p["name"] for p in operation["parameters"]} == {"program_id", "fiscal_year"}
+
+
+def test_the_header_follows_the_request_language(app: Flask, client: FlaskClient) -> None:
+    """The token owner's language, or the one Accept-Language asks for."""
+    _world()
+    api = _officer_api(client, Locale.ja)
+    japanese = _table(_get(api, DISBURSEMENTS))[0]
+    english = _table(api.get(DISBURSEMENTS, buffered=True, headers={"Accept-Language": "en"}))[0]
+    assert japanese[2] == "組織" and english[2] == "Organization"

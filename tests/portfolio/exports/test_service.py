@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
-from flask_babel import force_locale
 
 from grants.awards.models import Disbursement
 from grants.core.actors import SYSTEM
@@ -50,7 +49,7 @@ def _rows(export: exports.Export) -> list[tuple[object, ...]]:
 def test_disbursement_rows_hold_raw_values(app: Flask) -> None:
     world = _released_world()
     assert world.officer is not None
-    export = exports.disbursements(world.officer, Filters())
+    export = exports.disbursements(world.officer, Filters(), "en")
     assert export.filename == "disbursements.csv"
     assert _rows(export) == [
         (
@@ -73,9 +72,8 @@ def test_milestone_status_rows(app: Flask) -> None:
     late = world.milestones[2]
     late.overdue_since = date(2027, 10, 8)
     db.session.commit()
-    with app.test_request_context(), force_locale("en"):
-        export = exports.milestone_status(SYSTEM, Filters())
-        rows = _rows(export)
+    export = exports.milestone_status(SYSTEM, Filters(), "en")
+    rows = _rows(export)
     assert export.filename == "milestones.csv"
     assert [row[:7] for row in rows] == [
         ("EX-0001", "EX", ORG_NAME, 1, TITLE, "approved", "Approved"),
@@ -92,12 +90,9 @@ def test_milestone_status_rows(app: Flask) -> None:
 
 def test_header_and_labels_follow_the_language(app: Flask) -> None:
     _released_world()
-    with app.test_request_context():
-        with force_locale("en"):
-            english = exports.milestone_status(SYSTEM, Filters())
-        with force_locale("ja"):
-            japanese = exports.milestone_status(SYSTEM, Filters())
-            japanese_rows = _rows(japanese)
+    english = exports.milestone_status(SYSTEM, Filters(), "en")
+    japanese = exports.milestone_status(SYSTEM, Filters(), "ja")
+    japanese_rows = _rows(japanese)
     assert english.header[2] == "Organization" and english.header[9] == "Fiscal year"
     assert japanese.header[2] == "組織" and japanese.header[9] == "年度"
     assert len(english.header) == len(japanese.header) == 13
@@ -115,19 +110,19 @@ def test_filters_by_programme_and_fiscal_year(app: Flask) -> None:
     def numbers(export: exports.Export) -> list[tuple[object, ...]]:
         return [(row[0], row[3]) for row in export.rows]
 
-    assert numbers(exports.disbursements(actor, Filters())) == [
+    assert numbers(exports.disbursements(actor, Filters(), "ja")) == [
         ("EX-0001", 1),
         ("OTHER-0001", 1),
     ]
-    only_ex = exports.disbursements(actor, Filters(program_id=world.program.id))
+    only_ex = exports.disbursements(actor, Filters(program_id=world.program.id), "ja")
     assert only_ex.filename == "disbursements-EX.csv"
     assert numbers(only_ex) == [("EX-0001", 1)]
-    assert numbers(exports.disbursements(actor, Filters(fiscal_year=2027))) == []
+    assert numbers(exports.disbursements(actor, Filters(fiscal_year=2027), "ja")) == []
     # Milestones 1 and 2 fall in FY2026 (due 2026-09-30, 2027-03-30), 3 in FY2027.
-    fy2026 = exports.milestone_status(actor, Filters(world.program.id, 2026))
+    fy2026 = exports.milestone_status(actor, Filters(world.program.id, 2026), "ja")
     assert fy2026.filename == "milestones-EX-2026.csv"
     assert numbers(fy2026) == [("EX-0001", 1), ("EX-0001", 2)]
-    fy2027 = exports.milestone_status(actor, Filters(fiscal_year=2027))
+    fy2027 = exports.milestone_status(actor, Filters(fiscal_year=2027), "ja")
     assert numbers(fy2027) == [("EX-0001", 3), ("OTHER-0001", 3)]
 
 
@@ -145,7 +140,7 @@ def test_bad_filters_name_the_field(app: Flask, filters: Filters, field: str) ->
     make_grant()
     for build in (exports.disbursements, exports.milestone_status):
         with pytest.raises(RuleViolation) as error:
-            build(make_user(Role.officer), filters)
+            build(make_user(Role.officer), filters, "ja")
         assert list(error.value.fields) == [field]
 
 
@@ -156,10 +151,10 @@ def test_only_officers_and_admins_export(app: Flask, role: Role) -> None:
     for build in (exports.disbursements, exports.milestone_status):
         # Refused when called, before any row is read or any byte is streamed.
         with pytest.raises(NotAllowed):
-            build(user, Filters())
+            build(user, Filters(), "ja")
     admin = make_user(Role.admin)
-    assert len(_rows(exports.disbursements(admin, Filters()))) == 1
-    assert len(_rows(exports.milestone_status(admin, Filters()))) == 3
+    assert len(_rows(exports.disbursements(admin, Filters(), "ja"))) == 1
+    assert len(_rows(exports.milestone_status(admin, Filters(), "ja"))) == 3
 
 
 def _parse(data: bytes) -> list[list[str]]:
@@ -211,7 +206,7 @@ def test_formula_in_an_organization_name_is_neutralised_in_the_export(app: Flask
     world = _released_world()
     world.grantee.name = '=HYPERLINK("http://evil.example/","click")'
     db.session.commit()
-    data = b"".join(exports.disbursements(SYSTEM, Filters()).chunks())
+    data = b"".join(exports.disbursements(SYSTEM, Filters(), "ja").chunks())
     assert _parse(data)[1][2] == '\'=HYPERLINK("http://evil.example/","click")'
 
 
@@ -254,7 +249,7 @@ def _statements_for_both_exports(program_id: int) -> tuple[int, int]:
     with count_queries() as statements:
         lines = 0
         for build in (exports.disbursements, exports.milestone_status):
-            data = b"".join(build(SYSTEM, Filters(program_id, 2026)).chunks())
+            data = b"".join(build(SYSTEM, Filters(program_id, 2026), "ja").chunks())
             lines += data.count(b"\r\n")
     return len(statements), lines
 
