@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import click
+from flask import current_app
 
 from grants.core.calendar import tokyo_today
 from grants.core.cli import clear_errors, grants_cli
@@ -21,7 +22,7 @@ def demo(today: datetime | None) -> None:
     """Load demo organisations, accounts and programmes (safe to run again)."""
     day = today.date() if today else tokyo_today(datetime.now(UTC))
     with clear_errors():
-        loaded = load_demo(day)
+        loaded = load_demo(day, current_app.config)
     click.echo(f"Demo data as of {day.isoformat()}:")
     for line in loaded.lines:
         click.echo(f"  {line}")

@@ -9,8 +9,10 @@ for `today` flags what is overdue and creates the alerts.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -111,8 +113,10 @@ class DemoSummary:
     lines: list[str]  # what the demo programmes hold now, for the command line
 
 
-def load_demo(today: date) -> DemoSummary:
-    """Create whatever part of the demo data is missing, laid out around `today`."""
+def load_demo(today: date, settings: Mapping[str, Any]) -> DemoSummary:
+    """Create whatever part of the demo data is missing, laid out around `today`.
+
+    `settings`: the installation's ALERT_* settings, for the scan."""
     orgs = [_organization(data) for data in ORGANIZATIONS]
     users = {
         account.email: _account(account, orgs[account.organization_index].id)
@@ -131,7 +135,7 @@ def load_demo(today: date) -> DemoSummary:
     demo_milestones.load(cast, today)
     # One milestone scan for the demo's day, as the scheduler would run it, so that the
     # overdue flags and the alerts exist at once (idempotent: a rerun adds nothing).
-    alerts_scan.scan(SYSTEM, today)
+    alerts_scan.scan(SYSTEM, today, settings)
     return DemoSummary(ACCOUNTS, summary())
 
 

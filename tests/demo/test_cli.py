@@ -235,7 +235,7 @@ def test_running_again_adds_nothing(
 @pytest.mark.parametrize("today", [date(2027, 3, 31), date(2027, 4, 1)])
 def test_the_demo_loads_on_any_day(app: Flask, today: date) -> None:
     """Around a fiscal-year boundary too: the pools and the overdue milestone follow `today`."""
-    summary = load_demo(today)
+    summary = load_demo(today, app.config)
     assert any(line.startswith("MS-DARPA-1") and "1 overdue" in line for line in summary.lines)
     overdue = db.session.scalars(
         select(Milestone).where(

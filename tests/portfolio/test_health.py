@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from fractions import Fraction
 from unittest.mock import ANY
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import and_, delete, update
 
 from grants.alerts.scan import service as alerts_scan
@@ -201,7 +201,7 @@ def test_sign_ins_and_scans_do_not_refresh_the_figures(app: Flask, kept_figures:
     assert _ot() == (1, 0, 1)
     _late_submission_of_ot(worlds)  # around the services, so that a recomputation shows
     audit.record(worlds["OT"].applicant, "user.login", worlds["OT"].applicant)
-    alerts_scan.scan(SYSTEM, TODAY)
+    alerts_scan.scan(SYSTEM, TODAY, current_app.config)
     assert _ot() == (1, 0, 1)
 
 

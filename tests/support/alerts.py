@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import select
 
 from grants.accounts.models import User
@@ -23,7 +24,7 @@ def staff(role: Role = Role.officer, locale: Locale = Locale.ja, email: str | No
 
 
 def run_scan(today: date) -> ScanReport:
-    report = scan(SYSTEM, today)
+    report = scan(SYSTEM, today, current_app.config)
     db.session.expire_all()
     return report
 

@@ -20,12 +20,11 @@ with other settings, or one after an event the scan cannot place reads everythin
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, ClassVar
 
-from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import exists, select, text, true
 
 from grants.accounts.models import User
@@ -42,6 +41,7 @@ from grants.core.db import dialect_name, use_case
 from grants.core.errors import NotAllowed
 from grants.core.identity import Role
 from grants.core.models import utcnow
+from grants.core.problems import N_
 from grants.core.states import GrantState
 from grants.extensions import db
 from grants.rules import Schedule
@@ -78,6 +78,7 @@ class ScanReport:
     flagged: int = 0
     cleared: int = 0
     schedules: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)  # what the scan depended on
 
     @property
     def total(self) -> int:
@@ -92,7 +93,7 @@ class ScanReport:
             "schedules": self.schedules,
             "since": self.since.isoformat() if self.since else None,
             "changed_milestones": self.changed,
-            "settings": _settings(),
+            "settings": self.settings,
         }
 
 
@@ -119,21 +120,25 @@ class Plan:
 
 
 @use_case
-def scan(actor: Actor, today: date) -> ScanReport:
-    """Create every alert due on `today` that does not exist yet; flag and clear overdue."""
+def scan(actor: Actor, today: date, settings: Mapping[str, Any]) -> ScanReport:
+    """Create every alert due on `today` that does not exist yet; flag and clear overdue.
+
+    `settings`: the ALERT_* settings (the schedule of rule sets without one, and
+    ALERT_CATCH_UP_DAYS)."""
     if not isinstance(actor, SystemActor):
-        raise NotAllowed(_("Only the scheduler runs the milestone scan."))
+        raise NotAllowed(N_("Only the scheduler runs the milestone scan."))
     _serialise()
-    plan = _plan(today)
+    recorded = _settings(settings)
+    plan = _plan(today, recorded) if settings["ALERT_SCAN_INCREMENTAL"] else Plan()
     if plan is None:
-        return ScanReport(today, unchanged=True)
-    report = ScanReport(today, since=plan.since, changed=len(plan.changed))
+        return ScanReport(today, unchanged=True, settings=recorded)
+    report = ScanReport(today, since=plan.since, changed=len(plan.changed), settings=recorded)
     now = utcnow()
     report.cleared += flags.clear_closed(plan.changed_only)
-    groups = _schedules()
+    groups = _schedules(default_schedule(settings))
     report.schedules = len(groups)
     staff = _staff()
-    catch_up = int(current_app.config["ALERT_CATCH_UP_DAYS"])
+    catch_up = int(settings["ALERT_CATCH_UP_DAYS"])
     for schedule, ruleset_ids in groups.items():
         template = Pass(schedule, tuple(ruleset_ids), today, now, staff, catch_up)
         for one in plan.passes(template):
@@ -146,25 +151,23 @@ def scan(actor: Actor, today: date) -> ScanReport:
     return report
 
 
-def _settings() -> dict[str, Any]:
+def _settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The configuration a scan depends on, as its audit row records it."""
-    schedule = default_schedule(current_app.config)
+    schedule = default_schedule(settings)
     return {
         "due_soon_days": list(schedule.due_soon_days),
         "grace_days": schedule.grace_days,
         "escalation_days": list(schedule.escalation_days),
         "review_waiting_days": schedule.review_waiting_days,
         "tranche_waiting_days": schedule.tranche_waiting_days,
-        "catch_up_days": int(current_app.config["ALERT_CATCH_UP_DAYS"]),
+        "catch_up_days": int(settings["ALERT_CATCH_UP_DAYS"]),
     }
 
 
-def _plan(today: date) -> Plan | None:
+def _plan(today: date, settings: dict[str, Any]) -> Plan | None:
     """What this scan must read; None when nothing changed since this day's last scan."""
-    if not current_app.config["ALERT_SCAN_INCREMENTAL"]:
-        return Plan()
     last = changes.last_scan()
-    if last is None or last.settings != _settings() or last.day > today:
+    if last is None or last.settings != settings or last.day > today:
         return Plan()
     changed = changes.changed_milestones(last.objects_since)
     if changed is None or len(changed) > _CHANGED_AT_MOST:
@@ -196,10 +199,9 @@ def _staff() -> dict[Audience, tuple[int, ...]]:
     return {audience: tuple(sorted(ids)) for audience, ids in staff.items()}
 
 
-def _schedules() -> dict[Schedule, list[int]]:
+def _schedules(defaults: Schedule) -> dict[Schedule, list[int]]:
     """The distinct schedules of the rule sets pinned by active grants, with their ids."""
     in_use = exists().where(G.c.ruleset_id == RS.c.id, G.c.state == GrantState.active)
-    defaults = default_schedule(current_app.config)
     groups: dict[Schedule, list[int]] = defaultdict(list)
     for ruleset_id, document in db.session.execute(
         select(RS.c.id, RS.c.document).where(in_use).order_by(RS.c.id)
