@@ -83,10 +83,13 @@ def deliver_in_batches(
     return total
 
 
-def run_pass(holder: str, today: date, backend: mail.Backend | None = None) -> PassReport:
+def run_pass(
+    holder: str, today: date, backend: mail.Backend | None = None, whole: bool = False
+) -> PassReport:
     """One scan, then one delivery (the CLI's `scan`). The scan needs no lease; the delivery
-    runs under it, and is left to the scheduler that holds it, if another one does."""
-    report = scan(SYSTEM, today, current_app.config)
+    runs under it, and is left to the scheduler that holds it, if another one does.
+    `whole`: the scan reads everything (alerts.scan.service.scan)."""
+    report = scan(SYSTEM, today, current_app.config, whole)
     if not hold_lease(holder):
         held = lease.current(lease.SCHEDULER, utcnow())
         who = held.holder if held else "another scheduler"

@@ -23,8 +23,8 @@ def staff(role: Role = Role.officer, locale: Locale = Locale.ja, email: str | No
     return make_user(role, locale=locale, email=email)
 
 
-def run_scan(today: date) -> ScanReport:
-    report = scan(SYSTEM, today, current_app.config)
+def run_scan(today: date, whole: bool = False) -> ScanReport:
+    report = scan(SYSTEM, today, current_app.config, whole)
     db.session.expire_all()
     return report
 

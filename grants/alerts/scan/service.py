@@ -8,13 +8,12 @@ kind, tier) makes reruns, restarts and parallel schedulers harmless; on PostgreS
 transaction-level advisory lock also serialises concurrent scans so that they never wait
 on each other's unique-index entries in a deadlock-prone order.
 
-A scan depends only on the day, the settings and data that services change, and every
-service change appends to the audit log (services.alerts_changes). So after the scan of
-an earlier day with the same settings, a scan reads only what reached a tier since that
-day, and the grants that the audit events since that scan name, whole; a rerun on the
-same day with nothing changed returns at once, writing nothing. The first scan, a scan
-with other settings, or one after an event the scan cannot place reads everything
-(ALERT_SCAN_INCREMENTAL; off in tests, whose factories write around the services).
+A scan depends only on the day, the settings and the data, and every row it reads says in
+which data generation it last changed (core.changes, alerts.scan.changes). So after the
+scan of an earlier day with the same settings, a scan reads only what reached a tier
+since that day, and the milestones that rows changed since that scan touch, whole; a
+rerun on the same day with nothing changed returns at once, writing nothing. The first
+scan, or a scan with other settings, reads everything.
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ from grants.alerts.scan.passes import Pass
 from grants.alerts.scan.statements import inserts
 from grants.awards.models import Grant
 from grants.core import audit
+from grants.core import changes as changes_of_data
 from grants.core.actors import Actor, SystemActor
 from grants.core.db import dialect_name, use_case
 from grants.core.errors import NotAllowed
@@ -79,6 +79,7 @@ class ScanReport:
     cleared: int = 0
     schedules: int = 0
     settings: dict[str, Any] = field(default_factory=dict)  # what the scan depended on
+    generation: int = 0  # the data generation it read (core.changes)
 
     @property
     def total(self) -> int:
@@ -94,6 +95,7 @@ class ScanReport:
             "since": self.since.isoformat() if self.since else None,
             "changed_milestones": self.changed,
             "settings": self.settings,
+            "generation": self.generation,
         }
 
 
@@ -120,19 +122,23 @@ class Plan:
 
 
 @use_case
-def scan(actor: Actor, today: date, settings: Mapping[str, Any]) -> ScanReport:
+def scan(actor: Actor, today: date, settings: Mapping[str, Any], whole: bool = False) -> ScanReport:
     """Create every alert due on `today` that does not exist yet; flag and clear overdue.
 
     `settings`: the ALERT_* settings (the schedule of rule sets without one, and
-    ALERT_CATCH_UP_DAYS)."""
+    ALERT_CATCH_UP_DAYS). `whole`: read everything, whatever changed (after data was
+    repaired by hand in the database, around the stamps)."""
     if not isinstance(actor, SystemActor):
         raise NotAllowed(N_("Only the scheduler runs the milestone scan."))
     _serialise()
+    generation = changes_of_data.current(db.session())  # before anything is read
     recorded = _settings(settings)
-    plan = _plan(today, recorded) if settings["ALERT_SCAN_INCREMENTAL"] else Plan()
+    plan = Plan() if whole else _plan(today, recorded)
     if plan is None:
-        return ScanReport(today, unchanged=True, settings=recorded)
-    report = ScanReport(today, since=plan.since, changed=len(plan.changed), settings=recorded)
+        return ScanReport(today, unchanged=True, settings=recorded, generation=generation)
+    report = ScanReport(
+        today, since=plan.since, changed=len(plan.changed), settings=recorded, generation=generation
+    )
     now = utcnow()
     report.cleared += flags.clear_closed(plan.changed_only)
     groups = _schedules(default_schedule(settings))
@@ -146,6 +152,8 @@ def scan(actor: Actor, today: date, settings: Mapping[str, Any]) -> ScanReport:
             report.flagged += flags.set_flags(one)
             _insert_alerts(one, report)
     _refresh_statistics(report.total)
+    if report.flagged or report.cleared:  # the flags keep their rows' stamps (flags.py)
+        changes_of_data.advance(db.session())
     audit.record(actor, SCAN_ACTION, ScanRun(today.isoformat()), after=report.summary())
     db.session.commit()
     return report
@@ -167,10 +175,12 @@ def _settings(settings: Mapping[str, Any]) -> dict[str, Any]:
 def _plan(today: date, settings: dict[str, Any]) -> Plan | None:
     """What this scan must read; None when nothing changed since this day's last scan."""
     last = changes.last_scan()
-    if last is None or last.settings != settings or last.day > today:
+    if last is None or last.generation is None:
         return Plan()
-    changed = changes.changed_milestones(last.objects_since)
-    if changed is None or len(changed) > _CHANGED_AT_MOST:
+    if last.settings != settings or last.day > today:
+        return Plan()
+    changed = changes.changed_milestones(last.generation)
+    if len(changed) > _CHANGED_AT_MOST:
         return Plan()
     if last.day == today and not changed:
         return None
