@@ -79,7 +79,7 @@ class ScanReport:
     cleared: int = 0
     schedules: int = 0
     settings: dict[str, Any] = field(default_factory=dict)  # what the scan depended on
-    generation: int = 0  # the data generation it read (core.changes)
+    generation: int = 0  # the next scan reads the changes after this one (core.changes)
 
     @property
     def total(self) -> int:
@@ -133,7 +133,7 @@ def scan(actor: Actor, today: date, settings: Mapping[str, Any], whole: bool = F
     _serialise()
     generation = changes_of_data.current(db.session())  # before anything is read
     recorded = _settings(settings)
-    plan = Plan() if whole else _plan(today, recorded)
+    plan = Plan() if whole else _plan(today, recorded, generation)
     if plan is None:
         return ScanReport(today, unchanged=True, settings=recorded, generation=generation)
     report = ScanReport(
@@ -153,7 +153,9 @@ def scan(actor: Actor, today: date, settings: Mapping[str, Any], whole: bool = F
             _insert_alerts(one, report)
     _refresh_statistics(report.total)
     if report.flagged or report.cleared:  # the flags keep their rows' stamps (flags.py)
-        changes_of_data.advance(db.session())
+        ours = changes_of_data.advance(db.session())
+        if ours == generation + 1:  # nobody else wrote since it began: read from here on
+            report.generation = ours
     audit.record(actor, SCAN_ACTION, ScanRun(today.isoformat()), after=report.summary())
     db.session.commit()
     return report
@@ -172,14 +174,20 @@ def _settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _plan(today: date, settings: dict[str, Any]) -> Plan | None:
-    """What this scan must read; None when nothing changed since this day's last scan."""
+def _plan(today: date, settings: dict[str, Any], generation: int) -> Plan | None:
+    """What this scan must read; None when nothing changed since this day's last scan.
+
+    `generation`: the data's now; when it is the last scan's, nothing changed since."""
     last = changes.last_scan()
     if last is None or last.generation is None:
         return Plan()
     if last.settings != settings or last.day > today:
         return Plan()
-    changed = changes.changed_milestones(last.generation)
+    changed = (
+        frozenset()
+        if generation == last.generation
+        else changes.changed_milestones(last.generation)
+    )
     if len(changed) > _CHANGED_AT_MOST:
         return Plan()
     if last.day == today and not changed:
