@@ -5,6 +5,8 @@ ones submitted, sent back or overdue, future ones planned. One applicant organiz
 owns `own_grants` grants; one reviewer is assigned to `reviewed_grants` grants (and has
 submitted milestones waiting in each); every grant also has two other reviewers and a
 certified lead VC. Each role has a known e-mail address and the given password hash.
+The executemany inserts stamp every row with the data generation (the columns' defaults,
+core.changes), as the use cases' writes do.
 """
 
 from __future__ import annotations
