@@ -1,8 +1,8 @@
 """The milestone scan: set-based, idempotent, one transaction and one audit row per run.
 
 Per distinct schedule among the active grants' pinned rule sets (there are few), a handful
-of INSERT ... SELECT ... ON CONFLICT DO NOTHING statements (services.alerts_statements)
-create the alerts that are due (grants.domain.alerts says which windows and cut-offs),
+of INSERT ... SELECT ... ON CONFLICT DO NOTHING statements (alerts.scan.statements)
+create the alerts that are due (alerts.rules says which windows and cut-offs),
 and UPDATEs keep milestone.overdue_since in step. The unique key (recipient, subject,
 kind, tier) makes reruns, restarts and parallel schedulers harmless; on PostgreSQL a
 transaction-level advisory lock also serialises concurrent scans so that they never wait
@@ -152,13 +152,20 @@ def scan(actor: Actor, today: date, settings: Mapping[str, Any], whole: bool = F
             report.flagged += flags.set_flags(one)
             _insert_alerts(one, report)
     _refresh_statistics(report.total)
-    if report.flagged or report.cleared:  # the flags keep their rows' stamps (flags.py)
-        ours = changes_of_data.advance(db.session())
-        if ours == generation + 1:  # nobody else wrote since it began: read from here on
-            report.generation = ours
+    report.generation = _after_own_writes(report, generation)
     audit.record(actor, SCAN_ACTION, ScanRun(today.isoformat()), after=report.summary())
     db.session.commit()
     return report
+
+
+def _after_own_writes(report: ScanReport, generation: int) -> int:
+    """The generation after which the next scan reads changes. The flags keep their rows'
+    stamps (flags.py) but change what kept figures show, so the data generation moves for
+    them; when nobody else wrote since this scan began, the next one reads from there."""
+    if not (report.flagged or report.cleared):
+        return generation
+    ours = changes_of_data.advance(db.session())
+    return ours if ours == generation + 1 else generation
 
 
 def _settings(settings: Mapping[str, Any]) -> dict[str, Any]:
