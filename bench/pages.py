@@ -14,9 +14,9 @@ no content, so the ratio measures what a page's content costs. The anonymous log
 is timed too, for reference (a signed-in page without content already costs about 2.5
 times it); it is not in the ratio.
 The portfolio's figures (programme health, budget pools and their charts, the totals of
-the tranches awaiting release and of the grants) are kept as in production
-(services/audit_marks.py): the timed requests change nothing, so they read the kept
-figures after the first one; the page of grants and the oldest awaiting tranches are
+the tranches awaiting release and of the grants) are kept as always while the data
+stands still (core/audit_marks.py): the timed requests change nothing, so they read the
+kept figures after the first one; the page of grants and the oldest awaiting tranches are
 read from the database on every request.
 Requests are interleaved page by page, round after round, so that load hits every page
 alike; each page's median is compared with the trivial page's.
@@ -42,16 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
 from grants import create_app  # noqa: E402
-from grants.core import audit  # noqa: E402
-from grants.core.actors import SYSTEM  # noqa: E402
 from grants.core.calendar import tokyo_today  # noqa: E402
 from grants.extensions import db  # noqa: E402
-from grants.programs.models import Program  # noqa: E402
 from tests.support import pgcluster  # noqa: E402
 from tests.support.bulk import APPLICANT, OFFICER, REVIEWER, Sizes, populate  # noqa: E402
 from tests.support.factories import PASSWORD  # noqa: E402
@@ -100,18 +97,13 @@ def get(client: FlaskClient, path: str) -> float:
 
 
 def prepare(url: str, sizes: Sizes) -> tuple[Flask, Engine]:
-    # As in production: portfolio figures kept between requests while nothing changes.
     config = {"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url}
-    config["PORTFOLIO_FIGURES_CACHE"] = True
     app = create_app(config)
     with app.app_context():
         db.create_all()
         started = time.perf_counter()
         password_hash = generate_password_hash(PASSWORD, app.config["PASSWORD_HASH_METHOD"])
         populate(sizes, tokyo_today(datetime.now(UTC)), password_hash)
-        # The bulk load bypasses the services; a live database has audit events.
-        audit.record(SYSTEM, "bench.load", db.session.scalars(select(Program)).first())
-        db.session.commit()
         print(f"loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         engine = db.engine
         db.session.remove()

@@ -69,12 +69,6 @@ MAIL_BATCH_LIMIT = 500
 # Where links in e-mails point (the address users open the application at).
 MAIL_BASE_URL = "http://127.0.0.1:5000"
 
-# --- Portfolio ----------------------------------------------------------------
-# Keep each process's portfolio figures (programme health, budget pools, tranches awaiting
-# release) until the audit log moves (see services/audit_marks.py); off only where data is
-# written around the services.
-PORTFOLIO_FIGURES_CACHE = True
-
 # --- Scheduler ----------------------------------------------------------------
 # Run the APScheduler jobs inside the web process (development only; in
 # production run one `flask grants scheduler` process instead).
@@ -102,11 +96,6 @@ ALERT_TRANCHE_WAITING_DAYS = 14
 # is no longer flagged late (approved milestones pile up for ever; the scan reads only
 # recent decisions). It bounds how long a scheduler outage can be caught up on.
 ALERT_CATCH_UP_DAYS = 90
-# After a scan with the same settings, a scan reads only what reached a tier since that
-# scan's day and the grants changed since (as the audit log tells); a rerun with nothing
-# changed returns at once (see services/alerts_scan.py). Off only where data is written
-# around the services: every scan then reads everything.
-ALERT_SCAN_INCREMENTAL = True
 
 # --- Background tasks -----------------------------------------------------------
 # Long work (a large what-if, an export file) runs in a pool of this many threads per

@@ -6,9 +6,5 @@ MAIL_BACKEND = "log"
 SCHEDULER_EMBEDDED = False
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
-# Test factories write around the services (no audit event), so nothing may trust the
-# audit log to tell it that data changed: portfolio figures fresh, every rescan whole.
-PORTFOLIO_FIGURES_CACHE = False
-ALERT_SCAN_INCREMENTAL = False
 # Background work runs inside the request that starts it: deterministic tests.
 BACKGROUND_TASKS_INLINE = True

@@ -8,6 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from grants.core.changes import Changing
 from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import Base, BigId, UTCDateTime, utcnow
 
@@ -30,7 +31,7 @@ class Organization(Base):
         return self.name_en if locale == "en" and self.name_en else self.name
 
 
-class User(UserMixin, Base):
+class User(UserMixin, Changing, Base):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

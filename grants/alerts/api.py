@@ -6,10 +6,12 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
+from grants.alerts.inbox import queries as inbox_queries
 from grants.alerts.inbox import service as alerts
 from grants.alerts.models import Alert
 from grants.alerts.rules import AlertKind
 from grants.core.http.api import ApiBlueprint, api_actor
+from grants.core.http.filters import current_locale
 from grants.core.http.schemas import PageArgs, page_schema, paginate
 from grants.core.models import utcnow
 
@@ -29,7 +31,9 @@ class AlertSchema(Schema):
     grant_id = fields.Integer(allow_none=True)
     milestone_id = fields.Integer(allow_none=True)
     text = fields.Function(
-        alerts.describe, required=True, metadata={"description": "In my language."}
+        lambda alert: inbox_queries.describe(alert, current_locale()),
+        required=True,
+        metadata={"description": "In my language."},
     )
     created_at = fields.DateTime(required=True)
     read_at = fields.DateTime(allow_none=True)
@@ -44,7 +48,7 @@ class ReadAllSchema(Schema):
 @blp.response(200, page_schema(AlertSchema))
 def list_alerts(args: dict[str, Any]) -> dict[str, Any]:
     """My alerts, newest first."""
-    return paginate(alerts.inbox_query(api_actor(), args["unread"]), args)
+    return paginate(inbox_queries.inbox_query(api_actor(), args["unread"]), args)
 
 
 @blp.post("/<int:alert_id>/read")

@@ -25,7 +25,13 @@ from grants.extensions import db
     type=click.DateTime(["%Y-%m-%d"]),
     help="Scan as of this date (YYYY-MM-DD); default: today in Tokyo.",
 )
-def scan_command(today: datetime | None) -> None:
+@click.option(
+    "--whole",
+    is_flag=True,
+    help="Read every milestone, not only what changed since the last scan (after data "
+    "was repaired by hand in the database).",
+)
+def scan_command(today: datetime | None, whole: bool) -> None:
     """Run one pass now: scan the milestones, then e-mail the alerts that are due.
 
     Safe while a scheduler runs (`make run`, `flask grants scheduler`): the scan needs no
@@ -34,7 +40,7 @@ def scan_command(today: datetime | None) -> None:
     scheduler sends the new alerts.
     """
     day = today.date() if today else tokyo_today(datetime.now(UTC))
-    _print(run_pass(lease.new_holder("cli"), day))
+    _print(run_pass(lease.new_holder("cli"), day, whole=whole))
 
 
 @grants_cli.command("scheduler")

@@ -47,7 +47,7 @@ def scan_milestones(app: Flask, holder: str, today: date | None = None) -> ScanR
         if not hold_lease(holder):
             log.info("scan skipped: another scheduler holds the lease")
             return None
-        report = scan(SYSTEM, today or tokyo_today(datetime.now(UTC)))
+        report = scan(SYSTEM, today or tokyo_today(datetime.now(UTC)), current_app.config)
         log.info("scan %s created %d alerts %s", report.today, report.total, report.summary())
         if report.total:
             deliver_in_batches(holder)
@@ -69,7 +69,8 @@ def deliver_in_batches(
         if not hold_lease(holder):
             log.info("delivery stopped: another scheduler holds the lease")
             return total if total.sent or total.failed else None
-        batch = mail.deliver(SYSTEM, utcnow(), backend, limit=min(DELIVERY_BATCH, remaining))
+        limit = min(DELIVERY_BATCH, remaining)
+        batch = mail.deliver(SYSTEM, utcnow(), current_app.config, backend, limit=limit)
         total.sent += batch.sent
         total.failed += batch.failed
         done = len(batch.sent) + len(batch.failed)
@@ -82,10 +83,13 @@ def deliver_in_batches(
     return total
 
 
-def run_pass(holder: str, today: date, backend: mail.Backend | None = None) -> PassReport:
+def run_pass(
+    holder: str, today: date, backend: mail.Backend | None = None, whole: bool = False
+) -> PassReport:
     """One scan, then one delivery (the CLI's `scan`). The scan needs no lease; the delivery
-    runs under it, and is left to the scheduler that holds it, if another one does."""
-    report = scan(SYSTEM, today)
+    runs under it, and is left to the scheduler that holds it, if another one does.
+    `whole`: the scan reads everything (alerts.scan.service.scan)."""
+    report = scan(SYSTEM, today, current_app.config, whole)
     if not hold_lease(holder):
         held = lease.current(lease.SCHEDULER, utcnow())
         who = held.holder if held else "another scheduler"

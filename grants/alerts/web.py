@@ -58,7 +58,7 @@ def _unread_alerts() -> int:
 
 def alert_url(alert: Alert, external: bool = False) -> str | None:
     """The page of the alert's subject for the signed-in recipient (alerts.subject_link)."""
-    link = alerts.subject_link(alert, actor().role)
+    link = inbox_queries.subject_link(alert, actor().role)
     if link is None:
         return None
     return url_for(link.endpoint, **link.values, _external=external)
@@ -66,21 +66,21 @@ def alert_url(alert: Alert, external: bool = False) -> str | None:
 
 def milestone_url(grant_id: int, milestone_id: int) -> str:
     """A milestone's section of its grant page, as an absolute address (calendar events)."""
-    anchor = alerts.milestone_anchor(milestone_id)
+    anchor = inbox_queries.milestone_anchor(milestone_id)
     return url_for("grant_pages.show", grant_id=grant_id, _anchor=anchor, _external=True)
 
 
 @bp.get("/alerts")
 @login_required
 def inbox() -> str:
-    page = alerts.inbox_page(actor(), page_number())
+    page = inbox_queries.inbox_page(actor(), page_number())
     return render_template(
         "alerts/inbox.html",
         page=page,
-        describe=alerts.describe,
+        describe=inbox_queries.describe,
         kind_label=kind_label,
         alert_url=alert_url,
-        settled=alerts.settled_ids(actor(), page.items),
+        settled=inbox_queries.settled_ids(actor(), page.items),
         unread=inbox_queries.unread_count(actor()),
     )
 
@@ -157,5 +157,6 @@ def calendar_feed_view(token: str) -> Response:
 @requires(Action.view_admin)
 def outbox() -> str:
     user = actor()
-    page = alerts.outbox_page(user, page_number())
-    return render_template("alerts/outbox.html", page=page, pending=alerts.pending_count(user))
+    page = inbox_queries.outbox_page(user, page_number())
+    pending = inbox_queries.pending_count(user)
+    return render_template("alerts/outbox.html", page=page, pending=pending)

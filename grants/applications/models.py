@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.accounts.models import Organization
+from grants.core.changes import Changing
 from grants.core.models import Base, BigId, UTCDateTime, Yen, utcnow
 from grants.core.states import ApplicationState
 from grants.programs.models import Program
@@ -90,7 +91,7 @@ class PlannedMilestone(Base):
     application: Mapped[Application] = relationship(back_populates="plan")
 
 
-class CoInvestment(Base):
+class CoInvestment(Changing, Base):
     """A certified VC's committed investment, as declared in the application."""
 
     __tablename__ = "co_investment"

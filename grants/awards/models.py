@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.accounts.models import Organization, User
 from grants.applications.models import Application
+from grants.core.changes import Changing
 from grants.core.models import Base, BigId, UTCDateTime, Yen, utcnow
 from grants.core.states import (
     AmendmentKind,
@@ -41,7 +42,7 @@ from grants.programs.models import Program
 from grants.rulesets.models import RuleSet
 
 
-class Grant(Base):
+class Grant(Changing, Base):
     __tablename__ = "grant_award"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -69,7 +70,7 @@ class Grant(Base):
     )
 
 
-class Milestone(Base):
+class Milestone(Changing, Base):
     __tablename__ = "milestone"
     __table_args__ = (
         UniqueConstraint("grant_id", "sequence"),
@@ -98,7 +99,7 @@ class Milestone(Base):
     grant: Mapped[Grant] = relationship(back_populates="milestones")
 
 
-class ReviewerAssignment(Base):
+class ReviewerAssignment(Changing, Base):
     __tablename__ = "reviewer_assignment"
     __table_args__ = (UniqueConstraint("grant_id", "reviewer_id"),)
 
@@ -111,7 +112,7 @@ class ReviewerAssignment(Base):
     reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
 
 
-class ConflictDeclaration(Base):
+class ConflictDeclaration(Changing, Base):
     """A reviewer's own declaration of a conflict with an organisation or a grant."""
 
     __tablename__ = "conflict_declaration"
@@ -124,7 +125,7 @@ class ConflictDeclaration(Base):
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class EvidenceSubmission(Base):
+class EvidenceSubmission(Changing, Base):
     __tablename__ = "evidence_submission"
     __table_args__ = (UniqueConstraint("milestone_id", "round"),)
 
@@ -153,7 +154,7 @@ class EvidenceFile(Base):
     submission: Mapped[EvidenceSubmission] = relationship(back_populates="files")
 
 
-class Review(Base):
+class Review(Changing, Base):
     """One reviewer's decision on one submission round."""
 
     __tablename__ = "review"
@@ -172,7 +173,7 @@ class Review(Base):
     reviewer: Mapped[User] = relationship()
 
 
-class Disbursement(Base):
+class Disbursement(Changing, Base):
     """A released tranche. At most one per milestone (unique milestone_id)."""
 
     __tablename__ = "disbursement"

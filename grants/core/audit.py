@@ -14,8 +14,9 @@ from grants.core.models import AuditEvent, utcnow
 from grants.extensions import db
 
 GENESIS = "0" * 64
-# Any constant: the key of the PostgreSQL advisory lock that serialises appends.
-_CHAIN_LOCK_KEY = 7_301_115
+# Any constant: the key of the PostgreSQL advisory lock that serialises appends (and, taken
+# first, moves of the data generation: core.changes).
+CHAIN_LOCK_KEY = 7_301_115
 
 
 def record(
@@ -47,7 +48,7 @@ def record(
 
 def _lock_chain() -> None:
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
 
 
 def _last_hash() -> str:

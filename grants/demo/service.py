@@ -118,8 +118,8 @@ class DemoSummary:
 def load_demo(today: date, settings: Mapping[str, Any]) -> DemoSummary:
     """Create whatever part of the demo data is missing, laid out around `today`.
 
-    `settings`: the installation's PASSWORD_* settings, for the accounts, and its
-    UPLOAD_FOLDER, for the evidence files."""
+    `settings`: the installation's PASSWORD_* settings, for the accounts, its UPLOAD_FOLDER,
+    for the evidence files, and its ALERT_* settings, for the scan."""
     orgs = [_organization(data) for data in ORGANIZATIONS]
     passwords = PasswordPolicy.of(settings)
     users = {
@@ -139,7 +139,7 @@ def load_demo(today: date, settings: Mapping[str, Any]) -> DemoSummary:
     demo_milestones.load(cast, today, Path(settings["UPLOAD_FOLDER"]))
     # One milestone scan for the demo's day, as the scheduler would run it, so that the
     # overdue flags and the alerts exist at once (idempotent: a rerun adds nothing).
-    alerts_scan.scan(SYSTEM, today)
+    alerts_scan.scan(SYSTEM, today, settings)
     return DemoSummary(ACCOUNTS, summary())
 
 

@@ -1,8 +1,8 @@
 """Portfolio health per programme: milestones due, delivered on time, overdue now.
 
 The figures aggregate every milestone already due, which grows with the programme's
-history, so they are kept per process while the audit log stands still (services.audit_marks),
-and per day (what is due depends on the day).
+history, so they are kept per process while the data stands still (core.audit_marks), and
+per day (what is due depends on the day).
 """
 
 from __future__ import annotations

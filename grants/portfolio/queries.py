@@ -3,7 +3,7 @@
 A page of the portfolio is read from the indexes in portfolio order (see
 services.portfolio_order: one COUNT and one SELECT, however many grants); the
 health of every programme is in services.portfolio_health. Budget figures are kept
-while the audit log stands still (services.audit_marks).
+while the data stands still (core.audit_marks).
 """
 
 from __future__ import annotations

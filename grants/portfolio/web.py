@@ -44,7 +44,7 @@ def index() -> str:
 
 def _figures(today: date, program_id: int | None) -> Markup:
     """The health and budget sections, whose charts cost more to draw than the figures
-    cost to read: kept with the figures while the audit log stands still."""
+    cost to read: kept with the figures while the data stands still."""
     locale = str(get_locale() or "ja")
     budget = programme_queries.budget_by_year(program_id)
     health = portfolio_health.health_by_programme(today, program_id)

@@ -15,10 +15,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from grants.core.changes import Changing
 from grants.core.models import Base, BigId, UTCDateTime, Yen, utcnow
 
 
-class Program(Base):
+class Program(Changing, Base):
     __tablename__ = "program"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -40,7 +41,7 @@ class Program(Base):
         return self.name_en if locale == "en" else self.name_ja
 
 
-class BudgetPool(Base):
+class BudgetPool(Changing, Base):
     """A programme's money for one fiscal year: available = appropriation - committed - released."""
 
     __tablename__ = "budget_pool"

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from grants.core.changes import Changing
 from grants.core.models import Base, BigId, UTCDateTime, utcnow
 from grants.programs.models import Program
 
@@ -26,7 +27,7 @@ class RuleSetStatus(StrEnum):
     published = "published"
 
 
-class RuleSet(Base):
+class RuleSet(Changing, Base):
     """A rules document. Drafts are editable; a published version is frozen forever."""
 
     __tablename__ = "rule_set"

@@ -52,3 +52,17 @@ def test_bad_filters_and_no_token(client: FlaskClient, world: GrantWorld) -> Non
     api = ApiClient(client, world.applicant)
     assert "unread" in assert_error(api.get("/api/v1/alerts?unread=maybe"), 422)["fields"]
     assert_error(client.get("/api/v1/alerts"), 401)
+
+
+def test_the_text_is_in_the_request_language(client: FlaskClient, world: GrantWorld) -> None:
+    """The token owner's language (Japanese here), or the one Accept-Language asks for."""
+    api = ApiClient(client, world.applicant)
+    japanese = api.get("/api/v1/alerts").get_json()["items"]
+    english = api.get("/api/v1/alerts", headers={"Accept-Language": "en"}).get_json()["items"]
+    due_soon = [i for i in japanese if i["kind"] == "due_soon"][0]["text"]
+    assert "の期日は 2026年9月30日 です。" in due_soon
+    due_soon_en = [i for i in english if i["kind"] == "due_soon"][0]["text"]
+    assert due_soon_en.startswith("Milestone 1 ") and "is due on 30 Sep 2026." in due_soon_en
+    assert_error(
+        ApiClient(client, world.applicant).post("/api/v1/alerts/99999999/read"), 404, "not_found"
+    )

@@ -39,7 +39,7 @@ def test_scan_prints_counts_and_alerts_and_mails_them(app: Flask, runner: FlaskC
 def test_a_rerun_prints_that_nothing_was_created(app: Flask, runner: FlaskCliRunner) -> None:
     make_grant()
     runner.invoke(args=["grants", "scan", "--today", "2026-09-01"])
-    result = runner.invoke(args=["grants", "scan", "--today", "2026-09-01"])
+    result = runner.invoke(args=["grants", "scan", "--today", "2026-09-01", "--whole"])
     assert result.exit_code == 0, result.output
     assert "0 alerts created" in result.output
     assert "Created:" not in result.output
@@ -47,12 +47,8 @@ def test_a_rerun_prints_that_nothing_was_created(app: Flask, runner: FlaskCliRun
 
 def test_a_rerun_with_nothing_changed_says_so(app: Flask, runner: FlaskCliRunner) -> None:
     make_grant()
-    app.config["ALERT_SCAN_INCREMENTAL"] = True
-    try:
-        runner.invoke(args=["grants", "scan", "--today", "2026-09-01"])
-        result = runner.invoke(args=["grants", "scan", "--today", "2026-09-01"])
-    finally:
-        app.config["ALERT_SCAN_INCREMENTAL"] = False
+    runner.invoke(args=["grants", "scan", "--today", "2026-09-01"])
+    result = runner.invoke(args=["grants", "scan", "--today", "2026-09-01"])
     assert result.exit_code == 0, result.output
     assert "nothing changed since this day's last scan" in result.output
     assert "alerts created" not in result.output and "E-mail: 0 sent" in result.output
@@ -85,7 +81,7 @@ def test_the_scan_runs_while_another_scheduler_holds_the_lease(
     assert len(alerts) == 2 and all(alert.emailed_at is None for alert in alerts)
     held = lease.current(lease.SCHEDULER, utcnow())
     assert held is not None and held.holder == "scheduler@elsewhere"  # neither taken nor freed
-    again = runner.invoke(args=["grants", "scan", "--today", "2026-10-01"])
+    again = runner.invoke(args=["grants", "scan", "--today", "2026-10-01", "--whole"])
     assert again.exit_code == 0 and "0 alerts created" in again.output  # still exactly once
     delivered = deliver_in_batches("scheduler@elsewhere")  # the holder's next delivery job
     assert delivered is not None and len(delivered.sent) == 2

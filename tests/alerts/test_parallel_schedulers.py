@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import update
 
 from grants.alerts.jobs import deliver_alerts, run_pass, scan_milestones
@@ -69,7 +69,7 @@ def test_concurrent_scans_create_each_alert_once(app: Flask) -> None:
             with app.app_context():
                 try:
                     barrier.wait(timeout=30)
-                    created.extend(scan(SYSTEM, day).alert_ids)
+                    created.extend(scan(SYSTEM, day, current_app.config).alert_ids)
                 except BaseException as error:  # noqa: BLE001  (asserted below)
                     errors.append(error)
                 finally:

@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from icalendar import Calendar
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from grants.accounts.models import User
 from grants.alerts import web as alerts_web
 from grants.alerts.calendar import service as calendar_feed
 from grants.alerts.delivery import service as mail
-from grants.alerts.inbox import service as inbox
+from grants.alerts.inbox import queries as inbox
 from grants.alerts.models import Alert, CalendarToken
 from grants.alerts.rules import AlertKind
 from grants.awards.models import EvidenceSubmission, Milestone, Review
@@ -290,7 +290,7 @@ def test_calendar_posts_need_the_csrf_token(client: FlaskClient, world: GrantWor
 
 def test_admins_read_the_outbox(client: FlaskClient, world: GrantWorld) -> None:
     admin = staff(Role.admin, email="root@example.jp")
-    mail.deliver(SYSTEM, utcnow())
+    mail.deliver(SYSTEM, utcnow(), current_app.config)
     login(client, admin.email)
     page = client.get("/admin/outbox").get_data(as_text=True)
     assert world.applicant.email in page and world.officer.email in page
@@ -386,7 +386,7 @@ def test_the_outbox_page_number_is_bounded_and_its_count_is_plural_aware(
     assert "3 alerts are waiting to be e-mailed." in client.get("/admin/outbox").get_data(
         as_text=True
     )
-    mail.deliver(SYSTEM, utcnow(), limit=2)
+    mail.deliver(SYSTEM, utcnow(), current_app.config, limit=2)
     assert "1 alert is waiting to be e-mailed." in client.get("/admin/outbox").get_data(
         as_text=True
     )

@@ -210,7 +210,6 @@ def test_running_again_adds_nothing(
     app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # As in production: a scan rerun on the same day with nothing changed writes nothing.
-    monkeypatch.setitem(app.config, "ALERT_SCAN_INCREMENTAL", True)
     first = _demo(runner)
     folder = Path(app.config["UPLOAD_FOLDER"])
     before = (_row_counts(), len(list(folder.iterdir())))

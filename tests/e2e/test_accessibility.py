@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import current_app
 from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy import select
 
@@ -128,7 +129,7 @@ PHONE_PAGES = [  # the applicant's pages, and two officer pages with wide filter
 @pytest.fixture(scope="module")
 def ids(live_server: LiveServer) -> dict[str, int]:
     """The demo rows the pages show, plus a draft rule set and the scan's alerts."""
-    in_app(live_server, lambda: scan(SYSTEM, E2E_TODAY))
+    in_app(live_server, lambda: scan(SYSTEM, E2E_TODAY, current_app.config))
     published = published_ruleset(live_server, demo_amed.CODE)
     draft = in_app(live_server, lambda: _draft_copy(published))
     return {

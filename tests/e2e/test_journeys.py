@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from flask import current_app
 from playwright.sync_api import Locator, Page, expect
 
 from grants.alerts.scan.service import scan
@@ -277,7 +278,7 @@ def _release(page: Page, live_server: LiveServer) -> None:
 
 def test_user_reads_an_alert_and_switches_language(page: Page, live_server: LiveServer) -> None:
     # What `flask grants scan` does each morning: the overdue milestone raises an alert.
-    in_app(live_server, lambda: scan(SYSTEM, E2E_TODAY))
+    in_app(live_server, lambda: scan(SYSTEM, E2E_TODAY, current_app.config))
     sign_in(page, APPLICANT3)
     unread = page.locator("#unread-alerts")
     before = int(unread.get_attribute("data-count") or 0)

@@ -14,9 +14,8 @@ from flask import Flask
 from werkzeug.security import generate_password_hash
 
 from grants.core.calendar import tokyo_today
-from grants.extensions import db
 from grants.portfolio.queries import PER_PAGE
-from tests.support.bulk import APPLICANT, OFFICER, REVIEWER, Sizes, populate
+from tests.support.bulk import APPLICANT, OFFICER, REVIEWER, Sizes, empty_tables, populate
 from tests.support.factories import PASSWORD
 from tests.support.queries import count_queries
 from tests.support.web import login
@@ -53,15 +52,8 @@ def _measure(app: Flask, sizes: Sizes) -> dict[str, tuple[int, int]]:
         pattern = _ITEMS.get(name)
         items = len(pattern.findall(response.get_data(as_text=True))) if pattern else 0
         found[name] = (len(statements), items)
-    _empty_tables()
+    empty_tables()
     return found
-
-
-def _empty_tables() -> None:
-    db.session.remove()
-    with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
 
 
 def test_statement_counts_do_not_grow_with_the_data(app: Flask) -> None:

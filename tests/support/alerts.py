@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import select
 
 from grants.accounts.models import User
@@ -22,8 +23,8 @@ def staff(role: Role = Role.officer, locale: Locale = Locale.ja, email: str | No
     return make_user(role, locale=locale, email=email)
 
 
-def run_scan(today: date) -> ScanReport:
-    report = scan(SYSTEM, today)
+def run_scan(today: date, whole: bool = False) -> ScanReport:
+    report = scan(SYSTEM, today, current_app.config, whole)
     db.session.expire_all()
     return report
 

@@ -1,7 +1,10 @@
 """A grant mid-flight for tests of the post-award workflow.
 
 Inserted straight into the tables (not through the award service) so that tests of
-reviews, evidence, releases and amendments do not depend on the application flow.
+reviews, evidence, releases and amendments do not depend on the application flow. It
+keeps the invariant the scan and the kept figures rely on, as any write through the
+database layer does: the tables stamp their rows with the data generation themselves
+(core.changes; tests/alerts/scan/test_every_writer.py checks it).
 """
 
 from __future__ import annotations

@@ -12,8 +12,6 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,11 +23,13 @@ from grants.alerts.rules import OPEN_STATES
 from grants.awards.models import Grant, Milestone, ReviewerAssignment
 from grants.core import audit
 from grants.core.actors import Actor
-from grants.core.calendar import format_date
+from grants.core.calendar import Day
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotAllowed, NotFound
+from grants.core.i18n import translate
 from grants.core.identity import Role
 from grants.core.models import utcnow
+from grants.core.problems import N_
 from grants.core.states import GrantState
 from grants.extensions import db
 
@@ -70,7 +70,9 @@ def create_token(actor: Actor) -> str:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict(_("The calendar address was changed at the same time. Try again.")) from None
+        raise Conflict(
+            N_("The calendar address was changed at the same time. Try again.")
+        ) from None
     return token
 
 
@@ -90,14 +92,14 @@ def revoke_token(actor: Actor) -> bool:
 
 def user_for_token(token: str) -> User:
     if not token or len(token) > TOKEN_MAX_LENGTH:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     user = db.session.scalar(
         select(User)
         .join(CalendarToken, CalendarToken.user_id == User.id)
         .where(CalendarToken.token_hash == token_hash(token))
     )
     if user is None or not user.active:
-        raise NotFound(_("Not found."))
+        raise NotFound(N_("Not found."))
     return user
 
 
@@ -129,20 +131,20 @@ def feed(token: str, now: datetime, milestone_url: MilestoneUrl | None = None) -
 
     One VEVENT per open milestone: a stable UID (milestone-<id>@grants, so that calendar
     applications update the event when its due date moves), DTSTAMP `now`, the due date as
-    an all-day event, and the overdue flag's date in the description when it is set.
+    an all-day event, and the overdue flag's date in the description when it is set. In
+    the feed owner's language: the calendar application that reads it has no session.
     """
     user = user_for_token(token)
-    milestones = feed_milestones(user)
-    with force_locale(str(user.locale)):
-        calendar = Calendar()
-        calendar.add("prodid", PRODID)
-        calendar.add("version", "2.0")
-        calendar.add("calscale", "GREGORIAN")
-        calendar.add("method", "PUBLISH")
-        calendar.add("x-wr-calname", _("Milestone due dates"))
-        calendar.add("x-wr-timezone", "Asia/Tokyo")
-        for milestone in milestones:
-            calendar.add_component(_event(milestone, now, milestone_url, str(user.locale)))
+    locale = str(user.locale)
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", translate(N_("Milestone due dates"), locale))
+    calendar.add("x-wr-timezone", "Asia/Tokyo")
+    for milestone in feed_milestones(user):
+        calendar.add_component(_event(milestone, now, milestone_url, locale))
     return calendar.to_ical()
 
 
@@ -156,14 +158,17 @@ def _event(
     event.add("dtstart", milestone.due_date)
     event.add("dtend", milestone.due_date + timedelta(days=1))
     event.add("summary", f"{grant.number} #{milestone.sequence}: {milestone.title}")
-    description = _(
-        "Due date of milestone %(sequence)d of grant %(grant)s.",
-        sequence=milestone.sequence,
-        grant=grant.number,
+    description = translate(
+        N_(
+            "Due date of milestone %(sequence)d of grant %(grant)s.",
+            sequence=milestone.sequence,
+            grant=grant.number,
+        ),
+        locale,
     )
     if milestone.overdue_since is not None:  # the scan's flag, as on every page
-        day = format_date(milestone.overdue_since, locale)
-        description += "\n" + _("Overdue since %(day)s", day=day)
+        overdue = N_("Overdue since %(day)s", day=Day(milestone.overdue_since))
+        description += "\n" + translate(overdue, locale)
     event.add("description", description)
     event.add("transp", "TRANSPARENT")
     link = milestone_url(grant.id, milestone.id) if milestone_url else None
@@ -174,5 +179,5 @@ def _event(
 
 def _user_id(actor: Actor) -> int:
     if actor.id is None:
-        raise NotAllowed(_("Only a signed-in user has a calendar feed."))
+        raise NotAllowed(N_("Only a signed-in user has a calendar feed."))
     return actor.id

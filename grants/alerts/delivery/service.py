@@ -22,27 +22,27 @@ import hashlib
 import hmac
 import logging
 import smtplib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import or_, select, true, update
 
 from grants.accounts.models import User
-from grants.alerts.inbox.service import advice, describe, link_label, subject_link
+from grants.alerts.inbox.queries import advice, describe, link_label, subject_link
 from grants.alerts.models import Alert
 from grants.alerts.rules import kind_label, retry_delay
 from grants.core.actors import Actor, SystemActor
 from grants.core.db import dialect_name, use_case
 from grants.core.errors import NotAllowed
+from grants.core.i18n import translate
+from grants.core.problems import N_
 from grants.extensions import db
 
 log = logging.getLogger("grants.mail")
@@ -93,7 +93,7 @@ class LogBackend:
 class SmtpBackend:
     """One SMTP connection per delivery run, opened on the first message."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Mapping[str, Any]) -> None:
         self.host = config["MAIL_SERVER"]
         self.port = int(config["MAIL_PORT"])
         self.use_tls = bool(config["MAIL_USE_TLS"])
@@ -160,7 +160,7 @@ def _domain(address: str) -> str | None:
     return address.rpartition("@")[2].strip(" >") or None
 
 
-def alert_message_id(alert_id: int, config: Any) -> str:
+def alert_message_id(alert_id: int, config: Mapping[str, Any]) -> str:
     """<alert-<id>.<instance>@<host>>: the same for every attempt to send one alert's e-mail.
 
     <host> is the sender's domain (else the host of MAIL_BASE_URL); <instance> is an HMAC of
@@ -177,7 +177,7 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:ERROR_MAX]
 
 
-def backend_from_config(config: Any) -> Backend:
+def backend_from_config(config: Mapping[str, Any]) -> Backend:
     return SmtpBackend(config) if config["MAIL_BACKEND"] == "smtp" else LogBackend()
 
 
@@ -185,35 +185,42 @@ def backend_from_config(config: Any) -> Backend:
 
 
 @contextmanager
-def _mail_context() -> Iterator[None]:
+def _mail_context(settings: Mapping[str, Any]) -> Iterator[None]:
     """A request context on MAIL_BASE_URL, so that url_for builds absolute links."""
-    with current_app.test_request_context(base_url=current_app.config["MAIL_BASE_URL"]):
+    with current_app.test_request_context(base_url=settings["MAIL_BASE_URL"]):
         yield
 
 
-def render(alert: Alert) -> Message:
-    """The alert's e-mail in its recipient's language (templates/email/alert_*.txt)."""
+def render(alert: Alert, settings: Mapping[str, Any]) -> Message:
+    """The alert's e-mail in its recipient's language (templates/alerts/email/alert_*.txt)."""
     user = alert.user
-    with _mail_context(), force_locale(str(user.locale)):
+    locale = str(user.locale)
+    with _mail_context(settings):
         context = {
-            "user": user,
             "alert": alert,
             "milestone": alert.milestone,
-            "kind": kind_label(alert.kind, str(user.locale)),
-            "summary": describe(alert),
-            "advice": advice(alert),
+            "brand": translate(N_("Milestone Grants"), locale),
+            "greeting": translate(N_("Dear %(name)s,", name=user.name), locale),
+            "kind": kind_label(alert.kind, locale),
+            "summary": describe(alert, locale),
+            "advice": advice(alert, locale),
+            "inbox_label": translate(N_("All your alerts:"), locale),
             "inbox": url_for("alerts.inbox", _external=True),
+            "footer": translate(_FOOTER, locale),
             "link": None,
             "link_label": None,
         }
         link = subject_link(alert, user.role)
         if link is not None:
             context["link"] = url_for(link.endpoint, **link.values, _external=True)
-            context["link_label"] = link_label(link)
+            context["link_label"] = link_label(link, locale)
         subject = render_template("alerts/email/alert_subject.txt", **context)
         body = render_template("alerts/email/alert_body.txt", **context)
-    message_id = alert_message_id(alert.id, current_app.config)
+    message_id = alert_message_id(alert.id, settings)
     return Message(user.email, user.name, " ".join(subject.split()), body, alert.id, message_id)
+
+
+_FOOTER = N_("This message was sent automatically by Milestone Grants. Please do not reply to it.")
 
 
 # --- delivery -------------------------------------------------------------------------------
@@ -228,20 +235,26 @@ class DeliveryReport:
 
 @use_case
 def deliver(
-    actor: Actor, now: datetime, backend: Backend | None = None, limit: int | None = None
+    actor: Actor,
+    now: datetime,
+    settings: Mapping[str, Any],
+    backend: Backend | None = None,
+    limit: int | None = None,
 ) -> DeliveryReport:
-    """E-mail alerts that are due (never sent, and not waiting for a retry), oldest first."""
+    """E-mail alerts that are due (never sent, and not waiting for a retry), oldest first.
+
+    `settings`: the MAIL_* settings (and SECRET_KEY, for the Message-ID)."""
     if not isinstance(actor, SystemActor):
-        raise NotAllowed(_("Only the scheduler delivers alerts."))
-    backend = backend or backend_from_config(current_app.config)
-    limit = current_app.config["MAIL_BATCH_LIMIT"] if limit is None else limit
+        raise NotAllowed(N_("Only the scheduler delivers alerts."))
+    backend = backend or backend_from_config(settings)
+    limit = settings["MAIL_BATCH_LIMIT"] if limit is None else limit
     report = DeliveryReport()
     try:
         while len(report.sent) + len(report.failed) < limit:
             alert = _claim(now)
             if alert is None:
                 break
-            if not _deliver_one(alert, backend, now, report):
+            if not _deliver_one(alert, backend, now, settings, report):
                 report.stopped_early = True
                 break
     finally:
@@ -266,14 +279,21 @@ def _claim(now: datetime) -> Alert | None:
     return db.session.scalar(query)
 
 
-def _deliver_one(alert: Alert, backend: Backend, now: datetime, report: DeliveryReport) -> bool:
+def _deliver_one(
+    alert: Alert,
+    backend: Backend,
+    now: datetime,
+    settings: Mapping[str, Any],
+    report: DeliveryReport,
+) -> bool:
     """Send one claimed alert and commit the outcome; False when the run should stop."""
     alert_id, attempts = alert.id, alert.email_attempts
+    delay = _retry_delay(attempts, settings)
     try:
-        message = render(alert)
+        message = render(alert, settings)
     except Exception as error:  # a broken template must not block the other alerts
         log.exception("rendering alert %s failed", alert_id)
-        _failed(alert_id, attempts, now, _describe(error))
+        _failed(alert_id, attempts, now + delay, _describe(error))
         report.failed.append(alert_id)
         return True
     if dialect_name() != "postgresql":
@@ -282,7 +302,7 @@ def _deliver_one(alert: Alert, backend: Backend, now: datetime, report: Delivery
         backend.send(message)
     except MailError as error:
         log.warning("e-mail for alert %s failed: %s", alert_id, error)
-        _failed(alert_id, attempts, now, str(error))
+        _failed(alert_id, attempts, now + delay, str(error))
         report.failed.append(alert_id)
         return not error.fatal
     _sent(alert_id, attempts, now, message)
@@ -307,16 +327,16 @@ def _sent(alert_id: int, attempts: int, now: datetime, message: Message) -> None
     db.session.commit()
 
 
-def _failed(alert_id: int, attempts: int, now: datetime, error: str) -> None:
-    config = current_app.config
-    delay = retry_delay(
-        attempts + 1, config["MAIL_RETRY_BASE_SECONDS"], config["MAIL_RETRY_MAX_SECONDS"]
-    )
+def _retry_delay(attempts: int, settings: Mapping[str, Any]) -> timedelta:
+    """How long the alert waits after this attempt, if it fails."""
+    base, most = settings["MAIL_RETRY_BASE_SECONDS"], settings["MAIL_RETRY_MAX_SECONDS"]
+    return retry_delay(attempts + 1, base, most)
+
+
+def _failed(alert_id: int, attempts: int, retry_at: datetime, error: str) -> None:
     db.session.execute(
         update(Alert)
         .where(Alert.id == alert_id, Alert.emailed_at.is_(None))
-        .values(
-            email_attempts=attempts + 1, next_attempt_at=now + delay, last_error=error[:ERROR_MAX]
-        )
+        .values(email_attempts=attempts + 1, next_attempt_at=retry_at, last_error=error[:ERROR_MAX])
     )
     db.session.commit()

@@ -1,9 +1,11 @@
 """The overdue flag (milestone.overdue_since), kept in step by the scan.
 
 Set-based UPDATEs, built once per shape like the scan's inserts and run with the pass's
-parameters (services.alerts_passes). A pass reading what reached a tier since the last
+parameters (alerts.scan.passes). A pass reading what reached a tier since the last
 scan only flags; the due dates and states that would clear a flag change only in
-changes, which the scan reads whole.
+changes, which the scan reads whole. The flag is the scan's own output, derived from what
+it reads: its writes keep the rows' stamps (core.changes.kept_stamp), so that the next
+scan does not take them for changes, and the scan moves the data generation for them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from grants.alerts import rules
 from grants.alerts.scan.passes import EARLIEST, Pass, Reads
 from grants.alerts.scan.statements import G, changed_milestones, pass_grants
 from grants.awards.models import Milestone
+from grants.core.changes import kept_stamp
 from grants.core.db import add_days
 from grants.extensions import db
 
@@ -68,7 +71,7 @@ def _clear_closed(changed: bool) -> Update:
     return (
         update(M)
         .where(closed, changed_milestones() if changed else true())
-        .values(overdue_since=None)
+        .values(overdue_since=None, **kept_stamp(M))
     )
 
 
@@ -77,7 +80,7 @@ def _clear_moved(reads: Reads) -> Update:
     last_due = bindparam("overdue_last")
     still = and_(M.c.state.in_(rules.AWAITING_EVIDENCE), M.c.due_date <= last_due)
     where = and_(_flagged(), _of_the_pass(reads), not_(still))
-    return update(M).where(where).values(overdue_since=None)
+    return update(M).where(where).values(overdue_since=None, **kept_stamp(M))
 
 
 @cache
@@ -89,4 +92,4 @@ def _set(grace_days: int, reads: Reads) -> Update:
         or_(M.c.overdue_since.is_(None), M.c.overdue_since != since),
         _of_the_pass(reads),
     )
-    return update(M).where(where).values(overdue_since=since)
+    return update(M).where(where).values(overdue_since=since, **kept_stamp(M))

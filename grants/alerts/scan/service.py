@@ -1,31 +1,29 @@
 """The milestone scan: set-based, idempotent, one transaction and one audit row per run.
 
 Per distinct schedule among the active grants' pinned rule sets (there are few), a handful
-of INSERT ... SELECT ... ON CONFLICT DO NOTHING statements (services.alerts_statements)
-create the alerts that are due (grants.domain.alerts says which windows and cut-offs),
+of INSERT ... SELECT ... ON CONFLICT DO NOTHING statements (alerts.scan.statements)
+create the alerts that are due (alerts.rules says which windows and cut-offs),
 and UPDATEs keep milestone.overdue_since in step. The unique key (recipient, subject,
 kind, tier) makes reruns, restarts and parallel schedulers harmless; on PostgreSQL a
 transaction-level advisory lock also serialises concurrent scans so that they never wait
 on each other's unique-index entries in a deadlock-prone order.
 
-A scan depends only on the day, the settings and data that services change, and every
-service change appends to the audit log (services.alerts_changes). So after the scan of
-an earlier day with the same settings, a scan reads only what reached a tier since that
-day, and the grants that the audit events since that scan name, whole; a rerun on the
-same day with nothing changed returns at once, writing nothing. The first scan, a scan
-with other settings, or one after an event the scan cannot place reads everything
-(ALERT_SCAN_INCREMENTAL; off in tests, whose factories write around the services).
+A scan depends only on the day, the settings and the data, and every row it reads says in
+which data generation it last changed (core.changes, alerts.scan.changes). So after the
+scan of an earlier day with the same settings, a scan reads only what reached a tier
+since that day, and the milestones that rows changed since that scan touch, whole; a
+rerun on the same day with nothing changed returns at once, writing nothing. The first
+scan, or a scan with other settings, reads everything.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, ClassVar
 
-from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import exists, select, text, true
 
 from grants.accounts.models import User
@@ -37,11 +35,13 @@ from grants.alerts.scan.passes import Pass
 from grants.alerts.scan.statements import inserts
 from grants.awards.models import Grant
 from grants.core import audit
+from grants.core import changes as changes_of_data
 from grants.core.actors import Actor, SystemActor
 from grants.core.db import dialect_name, use_case
 from grants.core.errors import NotAllowed
 from grants.core.identity import Role
 from grants.core.models import utcnow
+from grants.core.problems import N_
 from grants.core.states import GrantState
 from grants.extensions import db
 from grants.rules import Schedule
@@ -78,6 +78,8 @@ class ScanReport:
     flagged: int = 0
     cleared: int = 0
     schedules: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)  # what the scan depended on
+    generation: int = 0  # the next scan reads the changes after this one (core.changes)
 
     @property
     def total(self) -> int:
@@ -92,7 +94,8 @@ class ScanReport:
             "schedules": self.schedules,
             "since": self.since.isoformat() if self.since else None,
             "changed_milestones": self.changed,
-            "settings": _settings(),
+            "settings": self.settings,
+            "generation": self.generation,
         }
 
 
@@ -119,21 +122,29 @@ class Plan:
 
 
 @use_case
-def scan(actor: Actor, today: date) -> ScanReport:
-    """Create every alert due on `today` that does not exist yet; flag and clear overdue."""
+def scan(actor: Actor, today: date, settings: Mapping[str, Any], whole: bool = False) -> ScanReport:
+    """Create every alert due on `today` that does not exist yet; flag and clear overdue.
+
+    `settings`: the ALERT_* settings (the schedule of rule sets without one, and
+    ALERT_CATCH_UP_DAYS). `whole`: read everything, whatever changed (after data was
+    repaired by hand in the database, around the stamps)."""
     if not isinstance(actor, SystemActor):
-        raise NotAllowed(_("Only the scheduler runs the milestone scan."))
+        raise NotAllowed(N_("Only the scheduler runs the milestone scan."))
     _serialise()
-    plan = _plan(today)
+    generation = changes_of_data.current(db.session())  # before anything is read
+    recorded = _settings(settings)
+    plan = Plan() if whole else _plan(today, recorded, generation)
     if plan is None:
-        return ScanReport(today, unchanged=True)
-    report = ScanReport(today, since=plan.since, changed=len(plan.changed))
+        return ScanReport(today, unchanged=True, settings=recorded, generation=generation)
+    report = ScanReport(
+        today, since=plan.since, changed=len(plan.changed), settings=recorded, generation=generation
+    )
     now = utcnow()
     report.cleared += flags.clear_closed(plan.changed_only)
-    groups = _schedules()
+    groups = _schedules(default_schedule(settings))
     report.schedules = len(groups)
     staff = _staff()
-    catch_up = int(current_app.config["ALERT_CATCH_UP_DAYS"])
+    catch_up = int(settings["ALERT_CATCH_UP_DAYS"])
     for schedule, ruleset_ids in groups.items():
         template = Pass(schedule, tuple(ruleset_ids), today, now, staff, catch_up)
         for one in plan.passes(template):
@@ -141,33 +152,50 @@ def scan(actor: Actor, today: date) -> ScanReport:
             report.flagged += flags.set_flags(one)
             _insert_alerts(one, report)
     _refresh_statistics(report.total)
+    report.generation = _after_own_writes(report, generation)
     audit.record(actor, SCAN_ACTION, ScanRun(today.isoformat()), after=report.summary())
     db.session.commit()
     return report
 
 
-def _settings() -> dict[str, Any]:
+def _after_own_writes(report: ScanReport, generation: int) -> int:
+    """The generation after which the next scan reads changes. The flags keep their rows'
+    stamps (flags.py) but change what kept figures show, so the data generation moves for
+    them; when nobody else wrote since this scan began, the next one reads from there."""
+    if not (report.flagged or report.cleared):
+        return generation
+    ours = changes_of_data.advance(db.session())
+    return ours if ours == generation + 1 else generation
+
+
+def _settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The configuration a scan depends on, as its audit row records it."""
-    schedule = default_schedule(current_app.config)
+    schedule = default_schedule(settings)
     return {
         "due_soon_days": list(schedule.due_soon_days),
         "grace_days": schedule.grace_days,
         "escalation_days": list(schedule.escalation_days),
         "review_waiting_days": schedule.review_waiting_days,
         "tranche_waiting_days": schedule.tranche_waiting_days,
-        "catch_up_days": int(current_app.config["ALERT_CATCH_UP_DAYS"]),
+        "catch_up_days": int(settings["ALERT_CATCH_UP_DAYS"]),
     }
 
 
-def _plan(today: date) -> Plan | None:
-    """What this scan must read; None when nothing changed since this day's last scan."""
-    if not current_app.config["ALERT_SCAN_INCREMENTAL"]:
-        return Plan()
+def _plan(today: date, settings: dict[str, Any], generation: int) -> Plan | None:
+    """What this scan must read; None when nothing changed since this day's last scan.
+
+    `generation`: the data's now; when it is the last scan's, nothing changed since."""
     last = changes.last_scan()
-    if last is None or last.settings != _settings() or last.day > today:
+    if last is None or last.generation is None:
         return Plan()
-    changed = changes.changed_milestones(last.objects_since)
-    if changed is None or len(changed) > _CHANGED_AT_MOST:
+    if last.settings != settings or last.day > today:
+        return Plan()
+    changed = (
+        frozenset()
+        if generation == last.generation
+        else changes.changed_milestones(last.generation)
+    )
+    if len(changed) > _CHANGED_AT_MOST:
         return Plan()
     if last.day == today and not changed:
         return None
@@ -196,10 +224,9 @@ def _staff() -> dict[Audience, tuple[int, ...]]:
     return {audience: tuple(sorted(ids)) for audience, ids in staff.items()}
 
 
-def _schedules() -> dict[Schedule, list[int]]:
+def _schedules(defaults: Schedule) -> dict[Schedule, list[int]]:
     """The distinct schedules of the rule sets pinned by active grants, with their ids."""
     in_use = exists().where(G.c.ruleset_id == RS.c.id, G.c.state == GrantState.active)
-    defaults = default_schedule(current_app.config)
     groups: dict[Schedule, list[int]] = defaultdict(list)
     for ruleset_id, document in db.session.execute(
         select(RS.c.id, RS.c.document).where(in_use).order_by(RS.c.id)

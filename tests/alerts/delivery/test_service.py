@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from grants.accounts.models import User
@@ -51,7 +51,7 @@ def world(app: Flask) -> GrantWorld:
 
 
 def deliver(now: datetime | None = None, **kwargs: object) -> mail.DeliveryReport:
-    report = mail.deliver(SYSTEM, now or utcnow(), **kwargs)  # type: ignore[arg-type]
+    report = mail.deliver(SYSTEM, now or utcnow(), current_app.config, **kwargs)  # type: ignore[arg-type]
     db.session.expire_all()
     return report
 
@@ -107,10 +107,12 @@ def test_each_mail_links_to_the_page_where_its_recipient_acts(world: GrantWorld)
          f"{base}/officer/milestones/{second.id}/release"),
     ]  # fmt: skip
     for user, kind, tier, milestone, link in cases:
-        body = mail.render(_alert_row(user, kind, tier, milestone)).body
+        body = mail.render(_alert_row(user, kind, tier, milestone), current_app.config).body
         lines = [line for line in body.splitlines() if "127.0.0.1:5000" in line]
         assert lines[0].endswith(f" {link}"), (kind, tier, lines)
-    english = mail.render(_alert_row(officer, AlertKind.tranche_waiting, 2, second)).body
+    english = mail.render(
+        _alert_row(officer, AlertKind.tranche_waiting, 2, second), current_app.config
+    ).body
     assert "Release the tranche: " in english
 
 
@@ -272,7 +274,7 @@ def test_inactive_recipients_are_not_mailed(world: GrantWorld) -> None:
 
 def test_only_the_system_delivers(world: GrantWorld) -> None:
     with pytest.raises(NotAllowed):
-        mail.deliver(world.officer, utcnow())
+        mail.deliver(world.officer, utcnow(), current_app.config)
 
 
 class SlowRecorder:
@@ -310,7 +312,7 @@ def test_parallel_deliverers_never_send_the_same_alert_twice(app: Flask) -> None
     def work() -> None:
         with app.app_context():
             barrier.wait(timeout=30)
-            mail.deliver(SYSTEM, utcnow(), backend=recorder)
+            mail.deliver(SYSTEM, utcnow(), current_app.config, backend=recorder)
             db.session.remove()
 
     threads = [threading.Thread(target=work) for _ in range(4)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,14 +25,10 @@ DAY = timedelta(days=1)
 
 
 @pytest.fixture
-def world(app: Flask) -> Iterator[GrantWorld]:
-    app.config["ALERT_SCAN_INCREMENTAL"] = True
+def world(app: Flask) -> GrantWorld:
     world = make_grant()
     world.officer = staff(Role.officer)
-    try:
-        yield world
-    finally:
-        app.config["ALERT_SCAN_INCREMENTAL"] = False
+    return world
 
 
 def _alerts() -> int:

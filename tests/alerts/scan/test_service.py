@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from grants.accounts.models import User
@@ -91,7 +92,7 @@ def test_reruns_and_restarts_create_nothing_new(world: GrantWorld, app) -> None:
 def scan_total(today: date) -> int:
     from grants.core.actors import SYSTEM
 
-    return scan(SYSTEM, today).total
+    return scan(SYSTEM, today, current_app.config).total
 
 
 def test_jumping_past_every_tier_creates_them_in_order(world: GrantWorld) -> None:
@@ -109,7 +110,7 @@ def test_jumping_past_every_tier_creates_them_in_order(world: GrantWorld) -> Non
 
 def test_the_scan_writes_one_audit_row_per_run(world: GrantWorld) -> None:
     run_scan(DUE - 30 * DAY)
-    run_scan(DUE - 30 * DAY)
+    run_scan(DUE - 30 * DAY, whole=True)  # a rerun that reads (one with nothing changed: none)
     events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "alerts.scan")))
     assert len(events) == 2
     assert events[0].actor_label == "system"
@@ -185,7 +186,7 @@ def test_inactive_users_other_organisations_and_suspended_grants_get_nothing(
 
 def test_only_the_system_scans(world: GrantWorld) -> None:
     with pytest.raises(NotAllowed):
-        scan(world.officer, DUE)
+        scan(world.officer, DUE, current_app.config)
     assert all_alerts() == []
 
 
