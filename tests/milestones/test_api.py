@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask, current_app
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
@@ -27,16 +27,11 @@ from grants.core.states import MilestoneState
 from grants.extensions import db
 from grants.milestones.evidence import service as evidence
 from tests.support.api import ApiClient, api_as, assert_error
-from tests.support.factories import make_org
+from tests.support.factories import make_org, uploads
 from tests.support.grants import GrantWorld, make_grant
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-
-
-def uploads() -> Path:
-    """The app's upload folder, which the edges pass to the evidence service."""
-    return Path(current_app.config["UPLOAD_FOLDER"])
 
 
 @pytest.fixture

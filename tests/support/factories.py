@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 from flask import current_app
 
@@ -52,6 +53,11 @@ def make_user(
         active=active,
     )
     return accounts.create_user(SYSTEM, data, password, policy=passwords())
+
+
+def uploads() -> Path:
+    """The test installation's upload folder, as the edges pass it to the evidence use cases."""
+    return Path(current_app.config["UPLOAD_FOLDER"])
 
 
 def passwords() -> PasswordPolicy:

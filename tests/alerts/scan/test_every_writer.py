@@ -43,7 +43,7 @@ from grants.rules.engine import default_schedule
 from tests.support.alerts import run_scan, staff
 from tests.support.applications import make_pools, screened_application
 from tests.support.approvals import approve
-from tests.support.factories import make_user
+from tests.support.factories import make_user, passwords, uploads
 from tests.support.grants import GrantWorld, make_grant
 
 TODAY = date(2026, 10, 20)  # the first milestone (due 30 Sep) is overdue
@@ -73,7 +73,9 @@ def _first(world: GrantWorld) -> Milestone:
 
 
 def _submit(world: GrantWorld, day: date = SUBMITTED) -> None:
-    evidence.submit_evidence(world.applicant, _first(world).id, "Done.", {0: "8"}, [], day)
+    evidence.submit_evidence(
+        world.applicant, _first(world).id, "Done.", {0: "8"}, [], day, upload_folder=uploads()
+    )
 
 
 def _decide_all(world: GrantWorld, decision: str) -> None:
@@ -119,7 +121,7 @@ def _declares(world: GrantWorld) -> Expect:
 def _deactivates(world: GrantWorld) -> Expect:
     reviewer = world.reviewers[0]
     data = accounts.UserData(reviewer.email, reviewer.name, Role.reviewer, active=False)
-    accounts.update_user(staff(Role.admin), reviewer.id, data)
+    accounts.update_user(staff(Role.admin), reviewer.id, data, policy=passwords())
     return Expect()
 
 

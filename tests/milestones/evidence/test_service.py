@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from flask import Flask, current_app
+from flask import Flask
 
 from grants.awards.models import EvidenceFile, EvidenceSubmission, Milestone
 from grants.core import audit
@@ -21,7 +21,7 @@ from grants.extensions import db
 from grants.milestones.assignments import service as assignments
 from grants.milestones.evidence import service as evidence
 from tests.support.approvals import approve
-from tests.support.factories import make_org, make_user
+from tests.support.factories import make_org, make_user, uploads
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.i18n import raises_saying
 
@@ -42,11 +42,6 @@ def ooxml(part: str) -> bytes:
 
 def upload(name: str, data: bytes, content_type: str = "application/octet-stream"):  # type: ignore[no-untyped-def]
     return (name, io.BytesIO(data), content_type)
-
-
-def uploads() -> Path:
-    """The app's upload folder, which the edges pass to the evidence service."""
-    return Path(current_app.config["UPLOAD_FOLDER"])
 
 
 def stored_files(app: Flask) -> set[str]:

@@ -6,10 +6,9 @@ import copy
 import threading
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import event
 
 from grants.accounts.models import User
@@ -25,18 +24,13 @@ from grants.milestones.evidence import service as evidence
 from grants.milestones.reviews import service as reviews
 from grants.rulesets.models import RuleSet, RuleSetStatus
 from tests.support.approvals import sibling_grant
-from tests.support.factories import make_user
+from tests.support.factories import make_user, uploads
 from tests.support.grants import GrantWorld, make_grant
 
 TODAY = date(2026, 10, 1)
 APPROVE = ReviewDecision.approve
 CHANGES = ReviewDecision.request_changes
 REJECT = ReviewDecision.reject
-
-
-def uploads() -> Path:
-    """The app's upload folder, which the edges pass to the evidence service."""
-    return Path(current_app.config["UPLOAD_FOLDER"])
 
 
 def submitted(world: GrantWorld, index: int = 0) -> Milestone:

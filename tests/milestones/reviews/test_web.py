@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 from datetime import date
-from pathlib import Path
 
 import pytest
-from flask import Flask, current_app
+from flask import Flask
 from flask.testing import FlaskClient
 
 from grants.accounts.models import User
@@ -19,17 +18,12 @@ from grants.extensions import db
 from grants.milestones.assignments import service as assignments
 from grants.milestones.evidence import service as evidence
 from tests.support.approvals import sibling_grant
-from tests.support.factories import make_org, make_user
+from tests.support.factories import make_org, make_user, uploads
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.matrix import refused, statuses
 from tests.support.web import login, login_english, post_form
 
 PDF = b"%PDF-1.7\n%%EOF\n"
-
-
-def uploads() -> Path:
-    """The app's upload folder, which the edges pass to the evidence service."""
-    return Path(current_app.config["UPLOAD_FOLDER"])
 
 
 def review_urls(app: Flask) -> list[tuple[str, str]]:
