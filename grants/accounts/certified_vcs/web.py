@@ -115,7 +115,9 @@ def revoke(certification_id: int) -> tuple[str, int] | Response:
         else:
             flash(_("The certification was revoked."), "success")
             return redirect(url_for("certified_vcs.index"))
-    page = render_template("accounts/certified_vcs/revoke.html", form=form, certification=certification)
+    page = render_template(
+        "accounts/certified_vcs/revoke.html", form=form, certification=certification
+    )
     return page, _status(form)
 
 

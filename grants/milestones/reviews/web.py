@@ -146,7 +146,10 @@ def conflicts() -> tuple[str, int] | Response:
             flash(_("Your declaration was saved."), "success")
             return redirect(url_for("reviews.conflicts"))
     page = render_template(
-        "milestones/reviews/conflicts.html", form=form, rows=_declarations(), grant_label=_grant_label
+        "milestones/reviews/conflicts.html",
+        form=form,
+        rows=_declarations(),
+        grant_label=_grant_label,
     )
     return page, 422 if form.errors or form.form_errors else 200
 
