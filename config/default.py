@@ -42,9 +42,14 @@ PASSWORD_MIN_LENGTH = 10
 # Werkzeug password hashing method (scrypt; tests use a cheaper pbkdf2).
 PASSWORD_HASH_METHOD = "scrypt"
 
-# --- Uploads ------------------------------------------------------------------
-# Largest request body accepted (evidence files); larger requests get 413.
+# --- Request bodies -------------------------------------------------------------
+# Largest request body of an upload (evidence files, web and API); larger get 413.
 MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+# Largest body of every other request: a web form, and a JSON body under /api. The size
+# the client declares (Content-Length) is checked before anything reads the body.
+FORM_BODY_MAX = 1024 * 1024
+JSON_BODY_MAX = 1024 * 1024
+# --- Uploads ------------------------------------------------------------------
 # Directory for uploaded evidence, outside static/. Empty: instance/uploads.
 UPLOAD_FOLDER: str | None = None
 

@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from grants.core.db import READ_ONLY, commit_read_only_requests
+from grants.core.http.limits import init_limits
 from grants.core.http.routing import BoundedInt
 from grants.core.settings import load_config
 from grants.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -107,8 +108,9 @@ def _init_extensions(app: Flask) -> None:
         elif db.engine.dialect.name == "postgresql":
             commit_read_only_requests(app, db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    limiter.init_app(app)  # its hook runs before the CSRF check, which parses the form
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limits(app)  # first of all hooks: no body is read past its route's limit
     babel.init_app(
         app,
         locale_selector=select_locale,

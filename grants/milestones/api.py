@@ -18,6 +18,7 @@ from grants.awards.queries import require_on_grant, visible_milestone
 from grants.awards.schemas import MILESTONE_STATES, MilestoneSchema, milestone_data
 from grants.core.errors import NotFound, RuleViolation
 from grants.core.http.api import ApiBlueprint, Text, api_actor
+from grants.core.http.limits import accepts_uploads
 from grants.core.http.schemas import ErrorSchema, today
 from grants.core.permissions import Action, decide
 from grants.core.states import ReviewDecision
@@ -164,6 +165,7 @@ def get_milestone(milestone_id: int) -> dict[str, Any]:
 
 
 @blp.post("/milestones/<int:milestone_id>/evidence")
+@accepts_uploads
 @blp.arguments(EvidenceFormSchema, location="form")
 @blp.arguments(EvidenceFilesSchema, location="files")
 @blp.doc(**_MULTIPART_DOC)  # one multipart body instead of two documented locations

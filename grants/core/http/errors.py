@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from grants.core.errors import Conflict, DomainError, NotAllowed, NotFound, RuleViolation
 from grants.core.http.i18n import localise
+from grants.core.http.limits import body_limit
 from grants.extensions import db
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {
@@ -31,7 +32,7 @@ def _messages() -> dict[int, tuple[str, str]]:
         404: (_("Not found"), _("There is no page at this address.")),
         405: (_("Method not allowed"), _("This address does not accept this kind of request.")),
         409: (_("Conflict"), _("This was changed in the meantime. Reload and try again.")),
-        413: (_("Too large"), _("The upload is larger than the allowed size.")),
+        413: (_("Too large"), _("The request is larger than this address accepts.")),
         422: (_("Cannot process"), _("The data sent could not be accepted.")),
         429: (_("Too many attempts"), _("Too many attempts. Wait a minute and try again.")),
         500: (_("Server error"), _("Something went wrong on our side. It has been logged.")),
@@ -82,8 +83,20 @@ def _http_error(error: HTTPException) -> Any:
     if error.code is None or error.code < 400:
         return error
     data = getattr(error, "data", None) or {}  # what flask-smorest's abort() attaches
-    body, status = render_error(error.code, data.get("message"), _input_errors(data))
+    detail = data.get("message") or (_size_detail() if error.code == 413 else None)
+    body, status = render_error(error.code, detail, _input_errors(data))
     return body, status, _headers_of(error)
+
+
+def _size_detail() -> str | None:
+    """What a 413 tells: the limit of the address that refused the body."""
+    limit = body_limit()
+    if not limit:
+        return None
+    return _(
+        "The request is larger than this address accepts: at most %(size)s bytes.",
+        size=f"{limit:,}",
+    )
 
 
 def _headers_of(error: HTTPException) -> dict[str, str]:

@@ -26,6 +26,7 @@ from grants.core.calendar import tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import Form, apply_errors
+from grants.core.http.limits import accepts_uploads
 from grants.core.permissions import Action
 from grants.extensions import db
 from grants.milestones.evidence import service as evidence
@@ -96,6 +97,7 @@ def limit_in_mb(limit: int) -> str:
 
 
 @bp.route("/milestones/<int:milestone_id>/evidence", methods=["GET", "POST"])
+@accepts_uploads
 @requires(Action.submit_evidence)
 def new(milestone_id: int) -> tuple[str, int] | Response:
     milestone = db.get_or_404(Milestone, milestone_id)

@@ -224,8 +224,8 @@ def test_hostile_names_are_stored_safely_under_random_names(
 @pytest.mark.parametrize(
     ("locale", "message"),
     [
-        (Locale.en, "The upload is larger than the allowed size."),
-        (Locale.ja, "アップロードが上限サイズを超えています。"),
+        (Locale.en, "The request is larger than this address accepts: at most 4,096 bytes."),
+        (Locale.ja, "受け付ける大きさを超えています（上限 4,096 バイト）。"),
     ],
 )
 def test_a_request_over_the_size_limit_is_413_with_a_message(
