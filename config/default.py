@@ -92,6 +92,11 @@ DELIVER_INTERVAL_MINUTES = 5
 # long). Keep it well above DELIVER_INTERVAL_MINUTES x 60: every job renews it.
 SCHEDULER_LEASE_SECONDS = 15 * 60
 
+# Whether GET /readyz answers 503 while no scheduler holds a fresh lease. Off by default: a
+# load balancer that asks /readyz would otherwise take every web worker out of service
+# when the scheduler stops; turn it on where /readyz feeds monitoring.
+SCHEDULER_EXPECTED = False
+
 # --- Alerts -------------------------------------------------------------------
 # Offsets used when a grant's pinned rule set has no "schedule" section (or lacks a key):
 # reminders this many days before the due date (one alert tier per offset), the grace

@@ -60,6 +60,7 @@ WEB = (
     "portfolio.exports",
     "tasks",
     "accounts.tokens",
+    "operations",
 )
 API = (
     "programs",
