@@ -87,10 +87,12 @@ SCHEDULER_EMBEDDED = False
 # Minutes between two milestone scans and two alert deliveries.
 SCAN_INTERVAL_MINUTES = 60
 DELIVER_INTERVAL_MINUTES = 5
-# Seconds a scheduler holds the database lease after each job; another process takes
-# over only after the lease expired (a crashed scheduler is replaced after at most this
-# long). Keep it well above DELIVER_INTERVAL_MINUTES x 60: every job renews it.
-SCHEDULER_LEASE_SECONDS = 15 * 60
+# Seconds a scheduler holds the database lease after each renewal; another process takes
+# over only once it expired, so a scheduler that died is replaced after about this long.
+# Its heartbeat renews it every SCHEDULER_HEARTBEAT_SECONDS (keep that well below), also
+# while a long job runs.
+SCHEDULER_LEASE_SECONDS = 60
+SCHEDULER_HEARTBEAT_SECONDS = 20
 
 # Whether GET /readyz answers 503 while no scheduler holds a fresh lease. Off by default: a
 # load balancer that asks /readyz would otherwise take every web worker out of service
