@@ -120,6 +120,16 @@ ALERT_CATCH_UP_DAYS = 90
 # around the services: every scan then reads everything.
 ALERT_SCAN_INCREMENTAL = True
 
+# --- Idempotency keys ------------------------------------------------------------
+# A key whose first request stored no answer this many seconds after it began died between
+# its effect and its answer: the next request with it settles it from the data (replays
+# the release it made, or acts if it made none).
+IDEMPOTENCY_STALE_SECONDS = 60
+# Keys are deleted this many days after their first request (a scheduler job, every
+# IDEMPOTENCY_PURGE_INTERVAL_MINUTES); a retry with an older key acts anew.
+IDEMPOTENCY_KEY_DAYS = 30
+IDEMPOTENCY_PURGE_INTERVAL_MINUTES = 6 * 60
+
 # --- Background tasks -----------------------------------------------------------
 # Long work (a large what-if, an export file) runs in a pool of this many threads per
 # process, after the request that asked for it has committed.

@@ -138,9 +138,10 @@ def _start_scheduler(app: Flask) -> None:
     """The embedded scheduler, only when enabled and only in the serving process."""
     from grants.alerts.jobs import JOBS as ALERT_JOBS
     from grants.core.scheduler import set_jobs, start_embedded
+    from grants.operations.jobs import JOBS as OPERATIONS_JOBS
     from grants.tasks.jobs import JOBS as TASK_JOBS
 
-    set_jobs(app, ALERT_JOBS + TASK_JOBS)
+    set_jobs(app, ALERT_JOBS + TASK_JOBS + OPERATIONS_JOBS)
     start_embedded(app)
 
 

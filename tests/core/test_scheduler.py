@@ -68,9 +68,11 @@ def test_every_job_is_registered_with_its_interval(app: Flask) -> None:
         "scan_milestones",
         "deliver_alerts",
         "purge_task_results",
+        "purge_idempotency_keys",
         "scheduler_heartbeat",
     }
     assert jobs["scheduler_heartbeat"].trigger.interval == timedelta(seconds=20)
+    assert jobs["purge_idempotency_keys"].trigger.interval == timedelta(hours=6)
     assert jobs["scan_milestones"].trigger.interval == timedelta(minutes=60)
     assert jobs["deliver_alerts"].trigger.interval == timedelta(minutes=5)
     assert jobs["purge_task_results"].trigger.interval == timedelta(hours=6)
