@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from grants.core.db import READ_ONLY, commit_read_only_requests
+from grants.core.db import commit_read_only_requests, configure_sqlite_transactions
 from grants.core.http.limits import init_limits
 from grants.core.http.routing import BoundedInt
 from grants.core.settings import load_config
@@ -146,7 +146,7 @@ def _start_scheduler(app: Flask) -> None:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, and BEGIN IMMEDIATE so that writers queue instead of failing."""
+    """WAL, foreign keys, a busy timeout; readers DEFERRED and writers IMMEDIATE."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -157,7 +157,4 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        reading = connection.get_execution_options().get(READ_ONLY)
-        connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
+    configure_sqlite_transactions(engine)

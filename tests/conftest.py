@@ -41,7 +41,7 @@ class IsolatedClient(FlaskClient):
     """Each request runs in its own app context, as in production: its own `g` and session.
 
     The test's own session ends its transaction first, so that SQLite's write lock
-    (every transaction there begins IMMEDIATE) is free for the request.
+    (outside a request every transaction there begins IMMEDIATE) is free for the request.
     """
 
     def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]

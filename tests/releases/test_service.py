@@ -276,7 +276,7 @@ def test_the_overdraw_message_is_in_the_users_language(app: Flask) -> None:
     world = make_grant(tranches=(300_000_000,), appropriation=250_000_000)
     without_budget_gate(world)
     approve(world, world.milestones[0])
-    english = app.test_request_context(headers={"Accept-Language": "en"})
+    english = app.test_request_context(method="POST", headers={"Accept-Language": "en"})
     with english, pytest.raises(RuleViolation) as caught:
         releases.release(officer(), world.milestones[0].id, TODAY)
     assert "FY2026" in caught.value.message and "¥50,000,000 short" in caught.value.message

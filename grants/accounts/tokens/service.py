@@ -7,12 +7,13 @@ import secrets
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from grants.accounts.models import User
 from grants.accounts.tokens.models import ApiToken
 from grants.core import audit
 from grants.core.actors import Actor
+from grants.core.db import begin_writing
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.models import utcnow
 from grants.extensions import db
@@ -66,7 +67,9 @@ def authenticate(secret: str) -> User | None:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
-        token.last_used_at = now
+        token_id = token.id
+        begin_writing()  # API reads (GET) read beside writers; this one write waits its turn
+        db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         db.session.commit()
     return token.user
 
