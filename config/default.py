@@ -34,6 +34,9 @@ SESSION_COOKIE_SECURE = False
 REMEMBER_COOKIE_HTTPONLY = True
 # Strict-Transport-Security max-age in seconds; 0 sends no header (plain HTTP in development).
 HSTS_MAX_AGE = 0
+# With HSTS, its includeSubDomains: every subdomain of the host must be on HTTPS too (turn
+# it off only for a host whose subdomains serve plain HTTP).
+HSTS_INCLUDE_SUBDOMAINS = True
 # CSRF tokens on every form; a token lives for the whole session.
 WTF_CSRF_ENABLED = True
 WTF_CSRF_TIME_LIMIT = None
