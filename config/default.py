@@ -27,6 +27,10 @@ LOGIN_RATE_LIMIT = "10 per minute"
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_ENABLED = True
 RATELIMIT_HEADERS_ENABLED = True
+# How many reverse proxies (nginx, a load balancer) stand in front of the app and set
+# X-Forwarded-For and X-Forwarded-Proto. 0 trusts no such header (a client could forge it);
+# behind one proxy, 1: the sign-in limit then counts each client, not the proxy.
+TRUSTED_PROXIES = 0
 # Cookies: HttpOnly always; Secure in production (served over HTTPS).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

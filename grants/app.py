@@ -14,10 +14,12 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from grants.core.db import commit_read_only_requests, configure_sqlite_transactions
 from grants.core.http.limits import init_limits
 from grants.core.http.routing import BoundedInt
+from grants.core.logs import filter_request_logs
 from grants.core.settings import load_config
 from grants.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -90,11 +92,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     load_config(app.config, app.instance_path, config)
+    filter_request_logs()
     app.url_map.converters["int"] = BoundedInt
+    _trust_proxies(app)
     _init_extensions(app)
     _register_blueprints(app)
     _start_scheduler(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, the client's address and scheme are the ones
+    they forward (X-Forwarded-For, X-Forwarded-Proto): the sign-in limit counts per client."""
+    if proxies := int(app.config["TRUSTED_PROXIES"]):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
 
 def _init_extensions(app: Flask) -> None:
