@@ -56,6 +56,27 @@ def control_problem(text: str, multiline: bool = False) -> Problem | None:
     return N_("The text contains a control character (U+%(code)s).", code=code)
 
 
+# What a spreadsheet reads as the start of a formula (full-width forms too: Excel in Japan
+# takes them as well), when a cell's text begins with it.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?([eE][+-]?\d+)?%?")
+
+Cell = str | int | None
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet would evaluate a cell holding `text` as a formula: it begins
+    like one and is not a plain signed number (-5, +1.5e3: read as the number)."""
+    return text.startswith(FORMULA_START) and _PLAIN_NUMBER.fullmatch(text) is None
+
+
+def neutralise(cell: Cell) -> Cell:
+    """A text cell a spreadsheet would evaluate, made inert with a leading apostrophe."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_START):
+        return "'" + cell
+    return cell
+
+
 def without_controls(text: str) -> str:
     """`text` with every character a single line refuses removed: for a search term."""
     return _LINE_REFUSED.sub("", text)

@@ -32,6 +32,7 @@ from grants.core.errors import RuleViolation
 from grants.core.http.routing import ID_MAX
 from grants.core.permissions import Action, Subject, require
 from grants.core.states import MilestoneState, label
+from grants.core.text import Cell, neutralise
 from grants.extensions import db
 from grants.programs.models import Program
 from grants.programs.service import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
@@ -39,11 +40,6 @@ from grants.tasks.rules import Progress
 
 BOM = "\ufeff"
 BATCH = 500
-# A spreadsheet reads a cell starting with one of these as a formula (fullwidth forms
-# too: Japanese input often produces them).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-
-Cell = str | int | None
 Row = tuple[Cell, ...]
 
 
@@ -134,13 +130,6 @@ def encode_csv(header: Sequence[Cell], rows: Iterable[Sequence[Cell]]) -> Iterat
         if count % BATCH == 0:
             yield _drain(buffer)
     yield _drain(buffer)
-
-
-def neutralise(cell: Cell) -> Cell:
-    """A text cell a spreadsheet would evaluate, made inert with a leading apostrophe."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_START):
-        return "'" + cell
-    return cell
 
 
 def _drain(buffer: io.StringIO) -> bytes:
