@@ -43,6 +43,13 @@ class EvidenceFileSchema(Schema):
     content_type = fields.String(required=True)
     size = fields.Integer(required=True)
     sha256 = fields.String(required=True)
+    has_formulas = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "A CSV or XLSX with cells a spreadsheet program evaluates as "
+            "formulas: open it with care."
+        },
+    )
     download_url = fields.String(required=True)
 
 
@@ -267,6 +274,7 @@ def _submission_data(submission: EvidenceSubmission, found: list[Review]) -> dic
                 "content_type": f.content_type,
                 "size": f.size,
                 "sha256": f.sha256,
+                "has_formulas": f.has_formulas,
                 "download_url": url_for("api_milestones.download", file_id=f.id),
             }
             for f in submission.files

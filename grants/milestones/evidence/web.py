@@ -33,6 +33,7 @@ from grants.milestones.evidence import service as evidence
 
 bp = Blueprint("evidence", __name__)
 MEGABYTE = 1024 * 1024
+PREVIEW_ROWS = 200
 
 
 class EvidenceForm(Form):
@@ -149,6 +150,14 @@ def new(milestone_id: int) -> tuple[str, int] | Response:
 
 def _chose_files(form: EvidenceForm) -> bool:
     return any(upload.filename for upload in request.files.getlist(form.files.name))
+
+
+@bp.get("/evidence/files/<int:file_id>/preview")
+@requires(Action.download_evidence)
+def preview(file_id: int) -> str:
+    """A CSV file's first rows as a table, formulas shown as inert text."""
+    shown = evidence.preview_csv(actor(), file_id, PREVIEW_ROWS)
+    return render_template("milestones/evidence/preview.html", preview=shown, file_id=file_id)
 
 
 @bp.get("/evidence/files/<int:file_id>")
