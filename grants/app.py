@@ -80,7 +80,7 @@ API = (
     "alerts",
     "tasks",
 )
-CLI = ("accounts", "accounts.tokens", "alerts", "audit", "demo", "whatif")
+CLI = ("accounts", "accounts.tokens", "alerts", "audit", "demo", "whatif", "operations")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
