@@ -42,8 +42,8 @@ def _login_limit() -> str:
 @csrf.exempt  # checked below, once the rate limit passed: a refused attempt is never read
 @limiter.limit(_login_limit, methods=["POST"])
 def login() -> str | Response:
-    if request.method == "POST":
-        csrf.protect()
+    if current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()  # as CSRFProtect's own hook does for every other form
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
