@@ -27,6 +27,10 @@ LOGIN_RATE_LIMIT = "10 per minute"
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_ENABLED = True
 RATELIMIT_HEADERS_ENABLED = True
+# How many reverse proxies (nginx, a load balancer) stand in front of the app and set
+# X-Forwarded-For and X-Forwarded-Proto. 0 trusts no such header (a client could forge it);
+# behind one proxy, 1: the sign-in limit then counts each client, not the proxy.
+TRUSTED_PROXIES = 0
 # Cookies: HttpOnly always; Secure in production (served over HTTPS).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -34,6 +38,9 @@ SESSION_COOKIE_SECURE = False
 REMEMBER_COOKIE_HTTPONLY = True
 # Strict-Transport-Security max-age in seconds; 0 sends no header (plain HTTP in development).
 HSTS_MAX_AGE = 0
+# With HSTS, its includeSubDomains: every subdomain of the host must be on HTTPS too (turn
+# it off only for a host whose subdomains serve plain HTTP).
+HSTS_INCLUDE_SUBDOMAINS = True
 # CSRF tokens on every form; a token lives for the whole session.
 WTF_CSRF_ENABLED = True
 WTF_CSRF_TIME_LIMIT = None
@@ -42,9 +49,14 @@ PASSWORD_MIN_LENGTH = 10
 # Werkzeug password hashing method (scrypt; tests use a cheaper pbkdf2).
 PASSWORD_HASH_METHOD = "scrypt"
 
-# --- Uploads ------------------------------------------------------------------
-# Largest request body accepted (evidence files); larger requests get 413.
+# --- Request bodies -------------------------------------------------------------
+# Largest request body of an upload (evidence files, web and API); larger get 413.
 MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+# Largest body of every other request: a web form, and a JSON body under /api. The size
+# the client declares (Content-Length) is checked before anything reads the body.
+FORM_BODY_MAX = 1024 * 1024
+JSON_BODY_MAX = 1024 * 1024
+# --- Uploads ------------------------------------------------------------------
 # Directory for uploaded evidence, outside static/. Empty: instance/uploads.
 UPLOAD_FOLDER: str | None = None
 
@@ -76,10 +88,17 @@ SCHEDULER_EMBEDDED = False
 # Minutes between two milestone scans and two alert deliveries.
 SCAN_INTERVAL_MINUTES = 60
 DELIVER_INTERVAL_MINUTES = 5
-# Seconds a scheduler holds the database lease after each job; another process takes
-# over only after the lease expired (a crashed scheduler is replaced after at most this
-# long). Keep it well above DELIVER_INTERVAL_MINUTES x 60: every job renews it.
-SCHEDULER_LEASE_SECONDS = 15 * 60
+# Seconds a scheduler holds the database lease after each renewal; another process takes
+# over only once it expired, so a scheduler that died is replaced after about this long.
+# Its heartbeat renews it every SCHEDULER_HEARTBEAT_SECONDS (keep that well below), also
+# while a long job runs.
+SCHEDULER_LEASE_SECONDS = 60
+SCHEDULER_HEARTBEAT_SECONDS = 20
+
+# Whether GET /readyz answers 503 while no scheduler holds a fresh lease. Off by default: a
+# load balancer that asks /readyz would otherwise take every web worker out of service
+# when the scheduler stops; turn it on where /readyz feeds monitoring.
+SCHEDULER_EXPECTED = False
 
 # --- Alerts -------------------------------------------------------------------
 # Offsets used when a grant's pinned rule set has no "schedule" section (or lacks a key):
@@ -96,6 +115,16 @@ ALERT_TRANCHE_WAITING_DAYS = 14
 # is no longer flagged late (approved milestones pile up for ever; the scan reads only
 # recent decisions). It bounds how long a scheduler outage can be caught up on.
 ALERT_CATCH_UP_DAYS = 90
+
+# --- Idempotency keys ------------------------------------------------------------
+# A key whose first request stored no answer this many seconds after it began died between
+# its effect and its answer: the next request with it settles it from the data (replays
+# the release it made, or acts if it made none).
+IDEMPOTENCY_STALE_SECONDS = 60
+# Keys are deleted this many days after their first request (a scheduler job, every
+# IDEMPOTENCY_PURGE_INTERVAL_MINUTES); a retry with an older key acts anew.
+IDEMPOTENCY_KEY_DAYS = 30
+IDEMPOTENCY_PURGE_INTERVAL_MINUTES = 6 * 60
 
 # --- Background tasks -----------------------------------------------------------
 # Long work (a large what-if, an export file) runs in a pool of this many threads per

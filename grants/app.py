@@ -14,9 +14,12 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from grants.core.db import READ_ONLY, commit_read_only_requests
+from grants.core.db import commit_read_only_requests, configure_sqlite_transactions
+from grants.core.http.limits import init_limits
 from grants.core.http.routing import BoundedInt
+from grants.core.logs import filter_request_logs
 from grants.core.settings import load_config
 from grants.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -60,6 +63,7 @@ WEB = (
     "portfolio.exports",
     "tasks",
     "accounts.tokens",
+    "operations",
 )
 API = (
     "programs",
@@ -80,7 +84,7 @@ API = (
     "portfolio",
     "tasks",
 )
-CLI = ("accounts", "accounts.tokens", "alerts", "audit", "demo", "whatif")
+CLI = ("accounts", "accounts.tokens", "alerts", "audit", "demo", "whatif", "operations")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -92,11 +96,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     load_config(app.config, app.instance_path, config)
+    filter_request_logs()
     app.url_map.converters["int"] = BoundedInt
+    _trust_proxies(app)
     _init_extensions(app)
     _register_blueprints(app)
     _start_scheduler(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, the client's address and scheme are the ones
+    they forward (X-Forwarded-For, X-Forwarded-Proto): the sign-in limit counts per client."""
+    if proxies := int(app.config["TRUSTED_PROXIES"]):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
 
 def _init_extensions(app: Flask) -> None:
@@ -111,8 +124,9 @@ def _init_extensions(app: Flask) -> None:
         elif db.engine.dialect.name == "postgresql":
             commit_read_only_requests(app, db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    limiter.init_app(app)  # its hook runs before the CSRF check, which parses the form
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limits(app)  # first of all hooks: no body is read past its route's limit
     babel.init_app(
         app,
         locale_selector=select_locale,
@@ -139,14 +153,15 @@ def _start_scheduler(app: Flask) -> None:
     """The embedded scheduler, only when enabled and only in the serving process."""
     from grants.alerts.jobs import JOBS as ALERT_JOBS
     from grants.core.scheduler import set_jobs, start_embedded
+    from grants.operations.jobs import JOBS as OPERATIONS_JOBS
     from grants.tasks.jobs import JOBS as TASK_JOBS
 
-    set_jobs(app, ALERT_JOBS + TASK_JOBS)
+    set_jobs(app, ALERT_JOBS + TASK_JOBS + OPERATIONS_JOBS)
     start_embedded(app)
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, and BEGIN IMMEDIATE so that writers queue instead of failing."""
+    """WAL, foreign keys, a busy timeout; readers DEFERRED and writers IMMEDIATE."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -157,7 +172,4 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        reading = connection.get_execution_options().get(READ_ONLY)
-        connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
+    configure_sqlite_transactions(engine)

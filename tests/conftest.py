@@ -19,20 +19,30 @@ from tests.support import pgcluster
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if os.environ.get("GRANTS_TEST_DATABASE") == "postgresql":
-        cluster = pgcluster.start()
-        yield cluster.url
-        cluster.stop()
-    else:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+def pg_cluster() -> Iterator[pgcluster.Cluster | None]:
+    """The throwaway PostgreSQL cluster of a PostgreSQL run; None on SQLite."""
+    if os.environ.get("GRANTS_TEST_DATABASE") != "postgresql":
+        yield None
+        return
+    cluster = pgcluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(
+    pg_cluster: pgcluster.Cluster | None, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    if pg_cluster is not None:
+        return pg_cluster.url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
 class IsolatedClient(FlaskClient):
     """Each request runs in its own app context, as in production: its own `g` and session.
 
     The test's own session ends its transaction first, so that SQLite's write lock
-    (every transaction there begins IMMEDIATE) is free for the request.
+    (outside a request every transaction there begins IMMEDIATE) is free for the request.
     """
 
     def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]

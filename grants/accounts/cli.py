@@ -17,12 +17,13 @@ from grants.core.actors import SYSTEM
 from grants.core.cli import clear_errors, grants_cli
 from grants.core.db import ID_MAX
 from grants.core.identity import Locale, Role
+from grants.core.text import control_problem
 from grants.extensions import db
 
 
 @grants_cli.command("create-user")
 @click.option("--email", required=True, help="Sign-in e-mail address (unique).")
-@click.option("--name", required=True, help="Display name.")
+@click.option("--name", required=True, help="Display name.", callback=lambda c, p, v: _line(v))
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option(
     "--locale", type=click.Choice([x.value for x in Locale]), default="ja", show_default=True
@@ -41,6 +42,14 @@ def create_user(
         policy = PasswordPolicy.of(current_app.config)
         user = accounts.create_user(SYSTEM, data, password, policy=policy)
     click.echo(f"Created {user.role} account {user.email} (id {user.id}).")
+
+
+def _line(value: str) -> str:
+    """A name as the web and the API take it: no control or invisible character."""
+    problem = control_problem(value)
+    if problem is not None:
+        raise click.BadParameter(str(problem), param_hint="--name")
+    return value
 
 
 def _organization_id(value: str) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 from flask import current_app
@@ -58,18 +58,61 @@ def _print(report: PassReport) -> None:
         )
     else:
         _print_scan(scan)
+    found = report.lease_found
     if report.delivery_left_to is not None:
+        renewal = f" ({_renewal(found, report.checked_at)})" if found else ""
         click.echo(
             f"E-mail: none sent by this pass: {report.delivery_left_to} holds the "
-            "scheduler lease and sends them."
+            f"scheduler lease{renewal} and sends them."
         )
         return
+    click.echo(_no_scheduler(found, report.checked_at))
     delivery = report.delivery
     click.echo(
         f"E-mail: {len(delivery.sent)} sent, {len(delivery.failed)} failed"
         + (" (server unreachable: retried later)" if delivery.stopped_early else "")
         + "."
     )
+
+
+def _renewal(found: lease.LeaseState, now: datetime) -> str:
+    """When the holder last renewed the lease, until when it holds, and whether it is late."""
+    config = current_app.config
+    renewed = found.expires_at - timedelta(seconds=config["SCHEDULER_LEASE_SECONDS"])
+    text = (
+        f"renewed {_ago(now - renewed)} ago, valid until {_utc(found.expires_at)}; "
+        f"another scheduler takes over if it lapses"
+    )
+    heartbeat = timedelta(seconds=config["SCHEDULER_HEARTBEAT_SECONDS"])
+    if now - renewed > 2 * heartbeat:
+        text += f"; LATE: renewed every {_ago(heartbeat)}, its holder may be stuck or dead"
+    return text
+
+
+def _no_scheduler(found: lease.LeaseState | None, now: datetime) -> str:
+    """What the lease says about the schedulers, once this pass delivered itself."""
+    if found is None:
+        return "Scheduler lease: never taken: no scheduler has run on this database."
+    if found.expired(now):
+        return (
+            f"Scheduler lease: no scheduler holds it: the last holder, {found.holder}, "
+            f"stopped renewing it and it expired at {_utc(found.expires_at)} "
+            f"({_ago(now - found.expires_at)} ago): no scheduler is running."
+        )
+    return f"Scheduler lease: held by this pass's own holder {found.holder}."
+
+
+def _ago(delta: timedelta) -> str:
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 2 * 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _count(number: int, noun: str) -> str:

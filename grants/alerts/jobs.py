@@ -36,7 +36,10 @@ DELIVERY_BATCH = 50
 class PassReport:
     scan: ScanReport
     delivery: mail.DeliveryReport
-    # Set when another scheduler held the lease: it delivers, this pass sent nothing.
+    checked_at: datetime
+    # The lease as this pass found it: another scheduler's (it delivers, this pass sent
+    # nothing), an expired one (no scheduler renews it: this pass delivered), or None.
+    lease_found: lease.LeaseState | None = None
     delivery_left_to: str | None = None
 
 
@@ -90,15 +93,17 @@ def run_pass(
     runs under it, and is left to the scheduler that holds it, if another one does.
     `whole`: the scan reads everything (alerts.scan.service.scan)."""
     report = scan(SYSTEM, today, current_app.config, whole)
-    if not hold_lease(holder):
-        held = lease.current(lease.SCHEDULER, utcnow())
+    now = utcnow()
+    found = lease.state(lease.SCHEDULER)
+    if not hold_lease(holder, now):
+        held = lease.state(lease.SCHEDULER) or found
         who = held.holder if held else "another scheduler"
-        return PassReport(report, mail.DeliveryReport(), who)
+        return PassReport(report, mail.DeliveryReport(), now, held, who)
     try:
         delivery = deliver_in_batches(holder, backend) or mail.DeliveryReport()
     finally:
         lease.release(lease.SCHEDULER, holder, utcnow())
-    return PassReport(report, delivery)
+    return PassReport(report, delivery, now, found)
 
 
 JOBS = (

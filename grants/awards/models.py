@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     Enum,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -150,6 +152,9 @@ class EvidenceFile(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+    # A spreadsheet (CSV, XLSX) with cells a spreadsheet program would evaluate: reviewers
+    # are warned before they open it. Set when the file is checked at upload.
+    has_formulas: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     submission: Mapped[EvidenceSubmission] = relationship(back_populates="files")
 

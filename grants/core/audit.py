@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from grants.core.actors import Actor, actor_label
 from grants.core.models import AuditEvent, utcnow
@@ -84,17 +85,18 @@ class ChainReport:
         return self.reason is None
 
 
-def verify_chain(anchor: str | None = None) -> ChainReport:
+def verify_chain(anchor: str | None = None, session: Session | None = None) -> ChainReport:
     """Walk the log in order; report the first row whose links or hash do not match.
 
     A chain cannot tell that its newest rows were cut off. `anchor`, a head hash from an
     earlier check (kept outside the database), must still be in the log: else rows were
-    removed or replaced from there on."""
+    removed or replaced from there on. `session`: another database's (a backup's)."""
+    session = session or db.session()
     checked = 0
     prev = GENESIS
     anchored = anchor is None
     query = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=500)
-    with db.session.execute(query) as result:
+    with session.execute(query) as result:
         for event in result.scalars():
             if event.prev_hash != prev:
                 return ChainReport(checked, event.id, "prev_hash", prev)
@@ -103,5 +105,5 @@ def verify_chain(anchor: str | None = None) -> ChainReport:
             prev = event.hash
             anchored = anchored or prev == anchor
             checked += 1
-            db.session.expunge(event)
+            session.expunge(event)
     return ChainReport(checked, None, None if anchored else "anchor", prev)

@@ -15,13 +15,14 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from math import ceil
 from typing import Any, TypeVar
 
-from flask import Flask
+from flask import Flask, g, has_request_context, request
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Date, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -65,9 +66,20 @@ def paginate(query: Any, page: int | None, per_page: int) -> Pagination:
     return result
 
 
-# An execution option the SQLite begin hook (grants/app.py) reads: start the transaction
-# DEFERRED, a snapshot beside the writers, instead of IMMEDIATE (the write lock).
+# An execution option the SQLite begin hook reads: start the transaction DEFERRED, a
+# snapshot beside the writers, instead of IMMEDIATE (the write lock).
 READ_ONLY = "grants_read_only"
+# Requests with these methods only read: on SQLite their transactions begin DEFERRED.
+READING_METHODS = frozenset({"GET", "HEAD"})
+_WRITING = "grants_writing"  # flask.g: this reading request has begun writing
+_DEFERRED = "grants_deferred"  # connection.info: the transaction began DEFERRED
+_HAS_READ = "grants_has_read"  # connection.info: ... and has read since
+
+
+class WriteAfterRead(RuntimeWarning):
+    """A SQLite transaction that began DEFERRED and read wants to write: if another writer
+    committed since it read, SQLite refuses (SQLITE_BUSY_SNAPSHOT) rather than wait. Call
+    begin_writing() before the use case reads what it writes."""
 
 
 def dialect_name() -> str:
@@ -78,9 +90,54 @@ def begin_reading() -> None:
     """Start the session's next transaction as a read that does not hold up writers.
 
     Long reads (a background task's work) need it on SQLite, where every transaction
-    otherwise begins IMMEDIATE and other writers would queue until it ends.
+    outside GET and HEAD requests otherwise begins IMMEDIATE and other writers would queue
+    until it ends.
     """
     db.session.connection(execution_options={READ_ONLY: True})
+
+
+def begin_writing() -> None:
+    """In a GET or HEAD request, before a use case that writes: its transaction begins
+    IMMEDIATE on SQLite (the write lock, waited for), and a reading one open now ends first
+    (it wrote nothing), so that what the use case reads and then writes is read under the
+    lock. The request's transactions after that one read again. Elsewhere, and on
+    PostgreSQL, it changes nothing."""
+    if has_request_context() and request.method in READING_METHODS:
+        setattr(g, _WRITING, True)
+    session = db.session()
+    if session.in_transaction() and session.connection().info.get(_DEFERRED):
+        session.commit()
+
+
+def configure_sqlite_transactions(engine: Engine) -> None:
+    """Readers begin DEFERRED (a snapshot: readers never wait, not even for a writer, in WAL
+    mode): GET and HEAD requests, and begin_reading(). Everything else begins IMMEDIATE, so
+    that writers queue for the lock instead of failing. A reader that writes after it read
+    is warned about (WriteAfterRead): it may fail under load."""
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        deferred = _reading(connection)
+        connection.info[_DEFERRED] = deferred
+        connection.info[_HAS_READ] = False
+        connection.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _watch(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not connection.info.get(_DEFERRED):
+            return
+        if _reads(statement) or statement.lstrip()[:6].upper() == "PRAGMA":
+            connection.info[_HAS_READ] = True
+        elif connection.info.get(_HAS_READ):
+            warnings.warn(WriteAfterRead(statement.split("\n", 1)[0][:120]), stacklevel=2)
+
+
+def _reading(connection: Any) -> bool:
+    if connection.get_execution_options().get(READ_ONLY):
+        return True
+    if not (has_request_context() and request.method in READING_METHODS):
+        return False
+    return not g.pop(_WRITING, False)  # begin_writing() asked for this one to write
 
 
 def insert_for(table: Table) -> Any:

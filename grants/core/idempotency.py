@@ -12,6 +12,12 @@
 - a row exists: the same method and path replay its status and body; anything else is a
   client error (422). A row still without an answer (the first request is between its
   two commits) is waited for, briefly, then refused with 409.
+- a row without an answer older than `stale_after`: the first request died between its
+  two commits (its effect is committed, its answer was never stored). `settle` reads the
+  outcome from the data: an answer completes the key with it (and it is replayed); None
+  (nothing was done under this key) frees the key, and this request acts.
+
+Keys older than IDEMPOTENCY_KEY_DAYS are deleted by a scheduled job (`purge`).
 
 `perform` must answer domain errors itself (as the status and body the client gets);
 any other exception rolls everything back, stores nothing and propagates.
@@ -22,16 +28,17 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from grants.core.actors import Actor
 from grants.core.errors import Conflict, NotAllowed, RuleViolation
-from grants.core.models import KEY_MAX, IdempotencyKey
+from grants.core.models import KEY_MAX, IdempotencyKey, utcnow
 from grants.extensions import db
 
 HEADER = "Idempotency-Key"
@@ -50,16 +57,34 @@ class Answer:
 
 
 Perform = Callable[[], Answer]
+Settle = Callable[[], Answer | None]
 
 
-def run(actor: Actor, key: str, method: str, path: str, perform: Perform) -> Answer:
+@dataclass(frozen=True)
+class Recovery:
+    """How to settle a key whose first request died before storing its answer."""
+
+    settle: Settle
+    stale_after: timedelta
+
+
+def run(
+    actor: Actor,
+    key: str,
+    method: str,
+    path: str,
+    perform: Perform,
+    recovery: Recovery | None = None,
+) -> Answer:
     """`perform` once per (actor, key); the stored answer for every later call."""
     if actor.id is None:
         raise NotAllowed(_("Idempotency keys belong to a user."))
     _check_key(key)
     stored = _find(actor.id, key)
     if stored is not None:
-        return _replay(actor.id, key, method, path)
+        answer = _settled_or_replayed(stored, method, path, recovery)
+        if answer is not None:
+            return answer  # else a dead request's key was freed: act now
     row = IdempotencyKey(user_id=actor.id, key=key, method=method, path=path)
     db.session.add(row)
     try:
@@ -99,6 +124,38 @@ def _find(user_id: int, key: str) -> IdempotencyKey | None:
     return db.session.scalar(query)
 
 
+def _settled_or_replayed(
+    stored: IdempotencyKey, method: str, path: str, recovery: Recovery | None
+) -> Answer | None:
+    """The stored answer; a dead request's key settled; None when it was freed."""
+    user_id, key = stored.user_id, stored.key
+    dead = (
+        recovery is not None
+        and stored.status is None
+        and (stored.method, stored.path) == (method, path)
+        and stored.created_at <= utcnow() - recovery.stale_after
+    )
+    if recovery is not None and dead:
+        answer, won = _settle(stored.id, recovery.settle)
+        if won:
+            return answer
+    return _replay(user_id, key, method, path)
+
+
+def _settle(row_id: int, settle: Settle) -> tuple[Answer | None, bool]:
+    """Complete the dead request's key from the data, or free it (the answer None); `won`
+    is False when another request settled it first."""
+    unanswered = (IdempotencyKey.id == row_id, IdempotencyKey.status.is_(None))
+    answer = settle()
+    statement: Any = delete(IdempotencyKey).where(*unanswered)
+    if answer is not None:
+        values = {"status": answer.status, "body": answer.body}
+        statement = update(IdempotencyKey).where(*unanswered).values(values)
+    won = db.session.execute(statement).rowcount == 1
+    db.session.commit()
+    return (replace(answer, replayed=True) if answer else None), won
+
+
 def _replay(user_id: int, key: str, method: str, path: str) -> Answer:
     """The stored answer, once the first request has one (it may still be running)."""
     deadline = time.monotonic() + WAIT_SECONDS
@@ -127,6 +184,15 @@ def _replay(user_id: int, key: str, method: str, path: str) -> Answer:
                 )
             )
         time.sleep(POLL_SECONDS)
+
+
+def purge(before: datetime) -> int:
+    """Delete the keys created before `before`; how many went."""
+    deleted = db.session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.created_at < before)
+    ).rowcount
+    db.session.commit()
+    return int(deleted)
 
 
 def _store_error(user_id: int, key: str, method: str, path: str, answer: Answer) -> Answer:

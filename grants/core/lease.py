@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, or_, select, update
@@ -76,3 +77,25 @@ def current(name: str, now: datetime) -> SchedulerLease | None:
         select(SchedulerLease).where(SchedulerLease.name == name, SchedulerLease.expires_at > now)
     )
     return lease
+
+
+@dataclass(frozen=True)
+class LeaseState:
+    """The lease as last written, whether or not it still holds."""
+
+    holder: str
+    acquired_at: datetime
+    expires_at: datetime
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at <= now
+
+
+def state(name: str) -> LeaseState | None:
+    """Who holds or last held the lease `name`, and until when; None if nobody ever did."""
+    row = db.session.execute(
+        select(SchedulerLease.holder, SchedulerLease.acquired_at, SchedulerLease.expires_at).where(
+            SchedulerLease.name == name
+        )
+    ).first()
+    return LeaseState(*row) if row is not None else None

@@ -1,5 +1,10 @@
 """APScheduler set-up: embedded in the development server, or one blocking process.
 
+Every scheduler runs a heartbeat beside the jobs: every SCHEDULER_HEARTBEAT_SECONDS it
+renews the database lease (SCHEDULER_LEASE_SECONDS), so that a running scheduler keeps it
+through a long job, and a scheduler that died loses it within that many seconds; a
+standby scheduler's heartbeat then takes it over and runs every job at once.
+
 Embedded: create_app calls start_embedded(), which starts a background scheduler only
 when SCHEDULER_EMBEDDED is on (config/development.py), never under TESTING, and only in
 the process that serves requests: `flask run`, in the reloader's child when the reloader
@@ -33,14 +38,40 @@ log = logging.getLogger("grants.jobs")
 
 @dataclass(frozen=True)
 class Job:
-    """A scheduled job: `run(app, holder)` every `app.config[interval]` minutes."""
+    """A scheduled job: `run(app, holder)` every `app.config[interval]` minutes (or `unit`)."""
 
     id: str
     run: Callable[[Flask, str], Any]
     interval: str
+    unit: str = "minutes"
 
 
 JOBS_KEY = "grants_jobs"
+HEARTBEAT = "scheduler_heartbeat"
+
+
+class Heartbeat:
+    """Renews the lease; on taking it over from a dead holder, runs every job at once."""
+
+    def __init__(self, scheduler: BaseScheduler, clock: Callable[[], datetime] = utcnow) -> None:
+        self.scheduler = scheduler
+        self.clock = clock
+        self.held: bool | None = None  # unknown until the first beat
+
+    def __call__(self, app: Flask, holder: str) -> bool:
+        with app.app_context():
+            held = hold_lease(holder, self.clock())
+        if held and self.held is False:
+            log.info("%s took the scheduler lease over: running the jobs now", holder)
+            self._run_jobs_now()
+        self.held = held
+        return held
+
+    def _run_jobs_now(self) -> None:
+        now = datetime.now(UTC)
+        for job in self.scheduler.get_jobs():
+            if job.id != HEARTBEAT:
+                job.modify(next_run_time=now)
 
 
 def set_jobs(app: Flask, jobs: Iterable[Job]) -> None:
@@ -56,16 +87,17 @@ def add_jobs(app: Flask, scheduler: BaseScheduler, holder: str) -> BaseScheduler
         "misfire_grace_time": 300,
         "next_run_time": datetime.now(UTC),
     }
-    for job in app.extensions[JOBS_KEY]:
-        minutes = app.config[job.interval]
-        scheduler.add_job(job.run, "interval", minutes=minutes, id=job.id, **common)
+    heartbeat = Job(HEARTBEAT, Heartbeat(scheduler), "SCHEDULER_HEARTBEAT_SECONDS", "seconds")
+    for job in (*app.extensions[JOBS_KEY], heartbeat):
+        every = {job.unit: app.config[job.interval]}
+        scheduler.add_job(job.run, "interval", id=job.id, **every, **common)
     return scheduler
 
 
-def hold_lease(holder: str) -> bool:
+def hold_lease(holder: str, now: datetime | None = None) -> bool:
     """Take or renew the scheduler lease for SCHEDULER_LEASE_SECONDS."""
     ttl = timedelta(seconds=current_app.config["SCHEDULER_LEASE_SECONDS"])
-    return lease.acquire(lease.SCHEDULER, holder, utcnow(), ttl)
+    return lease.acquire(lease.SCHEDULER, holder, now or utcnow(), ttl)
 
 
 def embedded_wanted(

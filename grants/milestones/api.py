@@ -19,6 +19,7 @@ from grants.awards.queries import disbursement_of, visible_milestone
 from grants.awards.schemas import MILESTONE_STATES, MilestoneSchema, milestone_data
 from grants.core.errors import NotFound, RuleViolation
 from grants.core.http.api import ApiBlueprint, Text, api_actor
+from grants.core.http.limits import accepts_uploads
 from grants.core.http.schemas import ErrorSchema, today
 from grants.core.permissions import Action, decide
 from grants.core.states import ReviewDecision
@@ -42,6 +43,13 @@ class EvidenceFileSchema(Schema):
     content_type = fields.String(required=True)
     size = fields.Integer(required=True)
     sha256 = fields.String(required=True)
+    has_formulas = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "A CSV or XLSX with cells a spreadsheet program evaluates as "
+            "formulas: open it with care."
+        },
+    )
     download_url = fields.String(required=True)
 
 
@@ -164,6 +172,7 @@ def get_milestone(milestone_id: int) -> dict[str, Any]:
 
 
 @blp.post("/milestones/<int:milestone_id>/evidence")
+@accepts_uploads
 @blp.arguments(EvidenceFormSchema, location="form")
 @blp.arguments(EvidenceFilesSchema, location="files")
 @blp.doc(**_MULTIPART_DOC)  # one multipart body instead of two documented locations
@@ -282,6 +291,7 @@ def _submission_data(submission: EvidenceSubmission, found: list[Review]) -> dic
                 "content_type": f.content_type,
                 "size": f.size,
                 "sha256": f.sha256,
+                "has_formulas": f.has_formulas,
                 "download_url": url_for("api_milestones.download", file_id=f.id),
             }
             for f in submission.files

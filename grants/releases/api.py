@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
@@ -121,7 +122,17 @@ def release(headers: dict[str, Any], milestone_id: int) -> Any:
             return _error_answer(error)
         return Answer(201, DisbursementSchema().dump(disbursement))
 
-    answer = idempotency.run(actor, headers["key"], request.method, request.path, perform)
+    def settle() -> Answer | None:
+        """A request with this key died after releasing: its answer, from the data."""
+        disbursement = releases.disbursement_of(milestone_id)
+        if disbursement is None or disbursement.released_by_id != actor.id:
+            return None
+        return Answer(201, DisbursementSchema().dump(disbursement))
+
+    stale_after = timedelta(seconds=current_app.config["IDEMPOTENCY_STALE_SECONDS"])
+    recovery = idempotency.Recovery(settle, stale_after)
+    key = headers["key"]
+    answer = idempotency.run(actor, key, request.method, request.path, perform, recovery)
     response: Response = jsonify(answer.body)
     response.status_code = answer.status
     if answer.replayed:

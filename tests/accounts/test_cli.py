@@ -59,6 +59,16 @@ def test_create_user_refuses_an_implausible_e_mail_address(
     assert db.session.query(User).count() == 0
 
 
+def test_create_user_refuses_a_name_that_disguises_itself(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    base = ["grants", "create-user", "--email", "e@example.jp", "--role", "admin"]
+    for name in ("Ad\u202emin", "Ad\u200bmin", "Ad\x1bmin", "two\nlines"):
+        result = runner.invoke(args=[*base, "--name", name, "--password", "pw-long-enough"])
+        assert result.exit_code == 2 and "--name" in result.output, (name, result.output)
+    assert db.session.query(User).count() == 0
+
+
 def test_create_user_finds_the_organization_by_its_number_as_typed(
     app: Flask, runner: FlaskCliRunner
 ) -> None:

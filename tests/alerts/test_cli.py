@@ -89,6 +89,52 @@ def test_the_scan_runs_while_another_scheduler_holds_the_lease(
     assert all(alert.emailed_at is not None for alert in all_alerts())
 
 
+def test_the_scan_says_when_no_scheduler_ever_ran(app: Flask, runner: FlaskCliRunner) -> None:
+    make_grant()
+    result = runner.invoke(args=["grants", "scan", "--today", "2026-10-01"])
+    assert "Scheduler lease: never taken: no scheduler has run on this database." in (result.output)
+
+
+def test_the_scan_says_a_dead_schedulers_lease_expired(app: Flask, runner: FlaskCliRunner) -> None:
+    make_grant()
+    staff(Role.officer)
+    last_beat = utcnow() - timedelta(minutes=10)
+    lease.acquire(lease.SCHEDULER, "scheduler@dead", last_beat, timedelta(seconds=60))
+    result = runner.invoke(args=["grants", "scan", "--today", "2026-10-01"])
+    assert result.exit_code == 0, result.output
+    expired = (last_beat + timedelta(seconds=60)).strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert (
+        "Scheduler lease: no scheduler holds it: the last holder, scheduler@dead, stopped "
+        f"renewing it and it expired at {expired} (9 min ago): no scheduler is running."
+    ) in result.output
+    assert "E-mail: 2 sent, 0 failed." in result.output  # so this pass sent them
+
+
+def test_the_scan_says_when_the_holders_heartbeat_is_late(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    make_grant()
+    lease.acquire(lease.SCHEDULER, "scheduler@hung", utcnow() - timedelta(seconds=50), TTL)
+    result = runner.invoke(args=["grants", "scan", "--today", "2026-10-01"])
+    assert re.search(
+        r"none sent by this pass: scheduler@hung holds the scheduler lease \(renewed 5\d s "
+        r"ago, valid until .* UTC; another scheduler takes over if it lapses; LATE: renewed "
+        r"every 20 s, its holder may be stuck or dead\) and sends them\.",
+        result.output,
+    ), result.output
+
+
+def test_a_live_holder_is_not_called_late(app: Flask, runner: FlaskCliRunner) -> None:
+    make_grant()
+    lease.acquire(lease.SCHEDULER, "scheduler@live", utcnow() - timedelta(seconds=5), TTL)
+    result = runner.invoke(args=["grants", "scan", "--today", "2026-10-01"])
+    assert re.search(r"scheduler@live holds the scheduler lease \(renewed \d s ago", result.output)
+    assert "LATE" not in result.output
+
+
+TTL = timedelta(seconds=60)
+
+
 def test_the_scheduler_job_still_keeps_to_the_lease(app: Flask) -> None:
     make_grant()
     lease.acquire(lease.SCHEDULER, "scheduler@elsewhere", utcnow(), timedelta(minutes=15))

@@ -351,6 +351,28 @@ def test_programme_names_with_control_characters_are_refused(
     assert db.session.query(Program).count() == 0
 
 
+@pytest.mark.parametrize(
+    ("field", "text", "message"),
+    [
+        ("name_en", "Grant \u202eNOGEPA", "reverses the direction of what follows (U+202E)"),
+        ("name_ja", "テスト\u2066事業\u2069", "reverses the direction of what follows (U+2066)"),
+        ("name_en", "Sakura\u200bBio", "an invisible character (U+200B)"),
+        ("code", "AB\ufeff", "an invisible character (U+FEFF)"),
+        ("name_en", "A\u200dB", "an invisible character (U+200D)"),
+        ("name_en", "one\u2028two", "Line breaks and tabs are not allowed here."),
+    ],
+)
+def test_programme_names_that_disguise_themselves_are_refused(
+    client: FlaskClient, field: str, text: str, message: str
+) -> None:
+    _officer(client, Locale.en)
+    response = post_form(client, "/officer/programs/new", FORM | {field: text})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in page and message in page
+    assert db.session.query(Program).count() == 0
+
+
 def test_a_pool_after_the_programmes_end_is_refused_beside_the_year(client: FlaskClient) -> None:
     program = make_program(end_date=date(2029, 12, 1))
     _officer(client)

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import threading
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from grants.awards.models import Disbursement, EvidenceSubmission, Review
-from grants.core import idempotency
+from grants.awards.schemas import DisbursementSchema
+from grants.core import idempotency, lease
 from grants.core.identity import OrgKind, Role
-from grants.core.models import AuditEvent, IdempotencyKey
+from grants.core.models import AuditEvent, IdempotencyKey, utcnow
 from grants.core.states import ReviewDecision
 from grants.extensions import db
+from grants.operations.jobs import purge_idempotency_keys
 from grants.programs.models import BudgetPool
+from grants.releases import service as releases
 from tests.support.api import ApiClient, api_as, assert_error
 from tests.support.approvals import approve, officer
 from tests.support.factories import make_org
@@ -347,6 +351,109 @@ def test_losing_the_insert_race_replays_the_winner(
     assert response.status_code == 422 and response.get_json() == {"error": {"code": "x"}}
     assert len(lookups) == 2  # it inserted, lost on the unique key, and read the winner's
     _nothing_released(world)
+
+
+class Killed(BaseException):
+    """The process dies (like SIGKILL): nothing after this line runs."""
+
+
+def _died_after_releasing(world: GrantWorld, releaser: Any) -> None:
+    """A first request with the key "k" releases, commits, and dies before storing its
+    answer: the release and the unanswered key are in the database."""
+    milestone_id = world.milestones[0].id
+
+    def perform() -> idempotency.Answer:
+        releases.release(releaser, milestone_id, date(2026, 10, 15))
+        raise Killed
+
+    with pytest.raises(Killed):
+        idempotency.run(releaser, "k", "POST", _path(world), perform)
+    db.session.rollback()
+
+
+def _age_keys(seconds: int) -> None:
+    then = utcnow() - timedelta(seconds=seconds)
+    db.session.execute(update(IdempotencyKey).values(created_at=then))
+    db.session.commit()
+
+
+def test_a_key_its_dead_request_left_unanswered_replays_the_release_it_made(
+    world: GrantWorld, client: FlaskClient
+) -> None:
+    approve(world, world.milestones[0])
+    api = api_as(client, Role.officer)
+    _died_after_releasing(world, api.user)
+    key = db.session.scalars(select(IdempotencyKey)).one()
+    assert key.status is None and _count(Disbursement) == 1
+    _age_keys(61)  # IDEMPOTENCY_STALE_SECONDS: it would have answered long ago
+    response = api.post(_path(world), headers={KEY: "k"})
+    assert response.status_code == 201, response.get_json()
+    assert response.headers["Idempotent-Replayed"] == "true"
+    disbursement = db.session.scalars(select(Disbursement)).one()
+    assert response.get_json() == DisbursementSchema().dump(disbursement)
+    assert _count(Disbursement) == 1 and _released(world) == 100_000_000
+    db.session.expire_all()
+    stored = db.session.scalars(select(IdempotencyKey)).one()
+    assert (stored.status, stored.body) == (201, response.get_json())
+    again = api.post(_path(world), headers={KEY: "k"})
+    assert (again.status_code, again.get_json()) == (201, response.get_json())
+
+
+def test_a_dead_request_that_released_nothing_frees_its_key(
+    world: GrantWorld, client: FlaskClient
+) -> None:
+    approve(world, world.milestones[0])
+    api = api_as(client, Role.officer)
+    _stored_key(api.user.id, _path(world), None, None)
+    _age_keys(61)
+    response = api.post(_path(world), headers={KEY: "k"})
+    assert response.status_code == 201 and "Idempotent-Replayed" not in response.headers
+    assert _count(Disbursement) == 1 and _released(world) == 100_000_000
+    db.session.expire_all()
+    stored = db.session.scalars(select(IdempotencyKey)).one()
+    assert (stored.status, stored.body) == (201, response.get_json())
+
+
+def test_a_release_by_someone_else_is_not_taken_for_the_dead_requests(
+    world: GrantWorld, client: FlaskClient
+) -> None:
+    approve(world, world.milestones[0])
+    api = api_as(client, Role.officer)
+    releases.release(officer(world), world.milestones[0].id, date(2026, 10, 15))
+    _stored_key(api.user.id, _path(world), None, None)
+    _age_keys(61)
+    assert_error(api.post(_path(world), headers={KEY: "k"}), 409, "conflict")  # acted: too late
+    db.session.expire_all()
+    assert db.session.scalars(select(IdempotencyKey.status)).one() == 409
+
+
+def test_an_unanswered_key_younger_than_the_stale_limit_is_still_waited_for(
+    world: GrantWorld, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(idempotency, "WAIT_SECONDS", 0.2)
+    approve(world, world.milestones[0])
+    api = api_as(client, Role.officer)
+    _died_after_releasing(world, api.user)
+    _age_keys(50)
+    assert_error(api.post(_path(world), headers={KEY: "k"}), 409, "conflict")
+    db.session.expire_all()
+    assert db.session.scalars(select(IdempotencyKey.status)).one() is None
+
+
+def test_keys_older_than_thirty_days_are_purged_by_a_job(
+    app: Flask, world: GrantWorld, client: FlaskClient
+) -> None:
+    api = api_as(client, Role.officer)
+    _stored_key(api.user.id, _path(world), 201, {"id": 1})
+    _age_keys(31 * 24 * 3600)
+    db.session.add(
+        IdempotencyKey(user_id=api.user.id, key="new", method="POST", path="/x", status=201)
+    )
+    db.session.commit()
+    assert purge_idempotency_keys(app, lease.new_holder()) == 1
+    assert db.session.scalars(select(IdempotencyKey.key)).all() == ["new"]
+    lease.acquire(lease.SCHEDULER, "another", utcnow(), timedelta(seconds=60))
+    assert purge_idempotency_keys(app, lease.new_holder()) is None  # without the lease
 
 
 def test_the_key_header_is_documented(app: Flask, client: FlaskClient) -> None:

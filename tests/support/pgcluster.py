@@ -50,6 +50,19 @@ class Cluster:
         self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def pause(self) -> None:
+        """Shut the server down (an outage), keeping its data for resume()."""
+        self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the server again after pause()."""
+        options = (
+            f"-k {self.socket_dir} -c listen_addresses='' -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=120"
+        )
+        log = str(self.root / "server.log")
+        self._run("pg_ctl", "-D", str(self.data_dir), "-o", options, "-l", log, "-w", "start")
+
     def _run(self, tool: str, *args: str, check: bool = True) -> None:
         command = [str(self.bindir / tool), *args]
         if os.geteuid() == 0:
@@ -81,12 +94,7 @@ def _init_and_start(cluster: Cluster) -> None:
         "initdb", "-D", str(cluster.data_dir), "-U", "postgres", "-A", "trust",
         "-E", "UTF8", "--locale=C", "--no-sync",
     )  # fmt: skip
-    options = (
-        f"-k {cluster.socket_dir} -c listen_addresses='' -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=120"
-    )
-    log = str(cluster.root / "server.log")
-    cluster._run("pg_ctl", "-D", str(cluster.data_dir), "-o", options, "-l", log, "-w", "start")
+    cluster.resume()
     import psycopg
 
     conninfo = f"host={cluster.socket_dir} user=postgres dbname=postgres"

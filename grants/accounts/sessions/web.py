@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Length
 from grants.accounts import service as accounts
 from grants.core.http.forms import Form
 from grants.core.http.i18n import SESSION_KEY, parse_locale
-from grants.extensions import limiter, login_manager
+from grants.extensions import csrf, limiter, login_manager
 
 bp = Blueprint("auth", __name__)
 
@@ -39,8 +39,11 @@ def _login_limit() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@csrf.exempt  # checked below, once the rate limit passed: a refused attempt is never read
 @limiter.limit(_login_limit, methods=["POST"])
 def login() -> str | Response:
+    if current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()  # as CSRFProtect's own hook does for every other form
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()

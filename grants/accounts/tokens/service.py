@@ -6,13 +6,13 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from grants.accounts.models import User
 from grants.accounts.tokens.models import ApiToken
 from grants.core import audit
 from grants.core.actors import Actor
-from grants.core.db import use_case
+from grants.core.db import begin_writing, use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.models import utcnow
 from grants.core.problems import N_
@@ -70,7 +70,9 @@ def authenticate(secret: str) -> User | None:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
-        token.last_used_at = now
+        token_id = token.id
+        begin_writing()  # API reads (GET) read beside writers; this one write waits its turn
+        db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         db.session.commit()
     return token.user
 

@@ -21,6 +21,7 @@ at /api/v1/openapi.json; /api/v1/docs shows it with the vendored Swagger UI.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
@@ -28,8 +29,9 @@ from flask import Flask, Request, g, request
 from flask_babel import gettext as _
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec.plugins import integerconverter2paramschema
-from marshmallow import Schema, ValidationError, fields, missing, validate
-from webargs.flaskparser import FlaskParser, abort
+from marshmallow import Schema, ValidationError, fields, validate
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from grants.core.db import ID_MAX
 from grants.core.http.i18n import localise
@@ -50,15 +52,51 @@ def dotted(messages: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+# No value a column holds has more digits; Python refuses to convert past 4,300 anyway.
+INTEGER_DIGITS_MAX = 100
+# Far beyond any real text: longer strings are refused before any field or service reads them.
+LINE_MAX = 10_000
+TEXT_MAX = 200_000
+
+
+class NumberTooLong(ValueError):
+    """A JSON integer with more than INTEGER_DIGITS_MAX digits."""
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > INTEGER_DIGITS_MAX:
+        raise NumberTooLong(digits[:20])
+    return int(digits)
+
+
+def parse_json_body(data: bytes) -> Any:
+    """json.loads, refusing integers too long to be a value (NumberTooLong) before
+    converting them; bytes that are not UTF-8 are invalid JSON."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise json.JSONDecodeError(f"not UTF-8: {error.reason}", "?", error.start) from error
+    return json.loads(text, parse_int=_bounded_int)
+
+
 class ApiParser(FlaskParser):
     """Refuses control characters in any string of the request (see the module docstring);
-    bodies that are not JSON, or nested past json's recursion limit, answer 400."""
+    bodies that are not JSON, or nested past json's recursion limit, answer 400; an integer
+    or a string too long to be a value answers 422."""
+
+    def _raw_load_json(self, req: Request) -> Any:
+        if not is_json_request(req):
+            return missing
+        return parse_json_body(req.get_data(cache=True))
 
     def load_json(self, req: Request, schema: Schema) -> Any:
         try:
             return super().load_json(req, schema)
         except RecursionError:  # thousands of nested brackets
             _too_deep()
+        except NumberTooLong:
+            message = _("A number in the body has more than %(n)d digits.", n=INTEGER_DIGITS_MAX)
+            abort(422, message=message)
 
     def _handle_invalid_json_error(
         self, error: Exception, req: Request, *args: Any, **kwargs: Any
@@ -94,6 +132,9 @@ def _text_errors(value: Any, field: fields.Field | None) -> Any:
     """The messages for `value` nested as marshmallow nests them, or None."""
     if isinstance(value, str):
         single_line = isinstance(field, fields.String) and not getattr(field, "multiline", False)
+        longest = LINE_MAX if single_line else TEXT_MAX
+        if len(value) > longest:
+            return [_("At most %(n)d characters.", n=longest)]
         problem = control_problem(value, multiline=not single_line)
         return [localise(problem)] if problem is not None else None
     if isinstance(value, Mapping):

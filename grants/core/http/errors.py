@@ -1,18 +1,34 @@
-"""Error pages in the user's language, and JSON errors under /api."""
+"""Error pages in the user's language, and JSON errors under /api.
+
+A database that cannot be reached (down, restarting, a connection cut, every connection
+busy) answers 503 with Retry-After: an error page that reads nothing from the database
+(no signed-in user, no unread count; the language from the browser), or the JSON error
+under /api. The pool checks each connection before use (pool_pre_ping), so the requests
+after the database is back find it again by themselves.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import (
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.wrappers import Response
 
 from grants.core.errors import Conflict, DomainError, NotAllowed, NotFound, RuleViolation
-from grants.core.http.i18n import localise
+from grants.core.http.i18n import localise, offline_locale
+from grants.core.http.limits import body_limit
 from grants.extensions import db
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {
@@ -31,10 +47,14 @@ def _messages() -> dict[int, tuple[str, str]]:
         404: (_("Not found"), _("There is no page at this address.")),
         405: (_("Method not allowed"), _("This address does not accept this kind of request.")),
         409: (_("Conflict"), _("This was changed in the meantime. Reload and try again.")),
-        413: (_("Too large"), _("The upload is larger than the allowed size.")),
+        413: (_("Too large"), _("The request is larger than this address accepts.")),
         422: (_("Cannot process"), _("The data sent could not be accepted.")),
         429: (_("Too many attempts"), _("Too many attempts. Wait a minute and try again.")),
         500: (_("Server error"), _("Something went wrong on our side. It has been logged.")),
+        503: (
+            _("Temporarily unavailable"),
+            _("The service cannot reach its database just now. Try again in a minute."),
+        ),
     }
 
 
@@ -49,7 +69,12 @@ STATUS_CODES = {
     422: "unprocessable",
     429: "rate_limited",
     500: "server_error",
+    503: "unavailable",
 }
+# What a 503 asks the client to wait before retrying, in seconds.
+RETRY_AFTER_SECONDS = 30
+# The database cannot be reached: the connection failed or was cut, or the pool is empty.
+OUTAGES = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -60,6 +85,8 @@ def register_error_handlers(app: Flask) -> None:
         (Exception, _unexpected_error),
     ):
         app.register_error_handler(kind, _rolled_back(handler))
+    for outage in OUTAGES:
+        app.register_error_handler(outage, _database_unavailable)
 
 
 def _rolled_back(handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -67,10 +94,25 @@ def _rolled_back(handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
     count) can still read: after a failed flush the session refuses every statement."""
 
     def handle(error: Any) -> Any:
-        db.session.rollback()
-        return handler(error)
+        try:
+            db.session.rollback()
+            return handler(error)
+        except OUTAGES as outage:  # the error page itself could not read (the user ...)
+            return _database_unavailable(outage)
 
     return handle
+
+
+def _database_unavailable(error: Exception) -> tuple[str | Response, int, dict[str, str]]:
+    """503 without touching the database again; the session is thrown away."""
+    current_app.logger.warning("database unavailable: %s", error)
+    try:
+        db.session.remove()
+    except SQLAlchemyError:  # the connection is gone: nothing to roll back
+        current_app.logger.debug("discarding the session failed", exc_info=True)
+    with force_locale(offline_locale()):
+        body, status = render_error(503, offline=True)
+    return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def _csrf_error(error: CSRFError) -> tuple[str | Response, int]:
@@ -82,8 +124,20 @@ def _http_error(error: HTTPException) -> Any:
     if error.code is None or error.code < 400:
         return error
     data = getattr(error, "data", None) or {}  # what flask-smorest's abort() attaches
-    body, status = render_error(error.code, data.get("message"), _input_errors(data))
+    detail = data.get("message") or (_size_detail() if error.code == 413 else None)
+    body, status = render_error(error.code, detail, _input_errors(data))
     return body, status, _headers_of(error)
+
+
+def _size_detail() -> str | None:
+    """What a 413 tells: the limit of the address that refused the body."""
+    limit = body_limit()
+    if not limit:
+        return None
+    return _(
+        "The request is larger than this address accepts: at most %(size)s bytes.",
+        size=f"{limit:,}",
+    )
 
 
 def _headers_of(error: HTTPException) -> dict[str, str]:
@@ -112,20 +166,27 @@ def _domain_error(error: DomainError) -> tuple[str | Response, int]:
 
 
 def _unexpected_error(error: Exception) -> tuple[str | Response, int]:
-    from flask import current_app
-
     current_app.logger.exception("Unhandled error", exc_info=error)
     return render_error(InternalServerError.code)
 
 
 def render_error(
-    status: int, detail: str | None = None, fields: dict[str, list[str]] | None = None
+    status: int,
+    detail: str | None = None,
+    fields: dict[str, list[str]] | None = None,
+    offline: bool = False,
 ) -> tuple[str | Response, int]:
+    """The error as JSON under /api, else as a page; `offline`: a page that reads nothing
+    from the database (no navigation for the signed-in user)."""
     title, message = _messages().get(status, (_("Error"), _("The request failed.")))
     if request.path.startswith("/api/") or request.path.endswith(".json"):  # JSON addresses
         code = STATUS_CODES.get(status, "error")
         body = {"error": {"code": code, "message": detail or message, "fields": fields or {}}}
         return jsonify(body), status
+    if offline:  # no context processor runs: they read the signed-in user
+        template = current_app.jinja_env.get_template("errors/offline.html")
+        context = {"status": status, "title": title, "message": detail or message}
+        return template.render(request=request, current_locale=str(get_locale()), **context), status
     page = render_template(
         "errors/error.html", status=status, title=title, message=detail or message
     )

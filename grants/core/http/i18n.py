@@ -34,6 +34,15 @@ def select_locale() -> str:
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def offline_locale() -> str:
+    """The language chosen without the database: the language switch, else the browser's."""
+    chosen = session.get(SESSION_KEY)
+    if chosen in current_app.config["LANGUAGES"]:
+        return str(chosen)
+    best = request.accept_languages.best_match(current_app.config["LANGUAGES"])
+    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def localise(messages: Any) -> Any:
     """Problems, alone or nested in field errors, in the request's language."""
     return translate(messages, str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
@@ -55,8 +55,24 @@ def _security_headers(response: Response) -> Response:
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "frame-ancestors 'none'; form-action 'self'",
     )
-    if request.path.startswith(("/admin", "/login")):
-        response.headers.setdefault("Cache-Control", "no-store")
+    if _private(response):
+        response.headers["Cache-Control"] = "no-store"
     if max_age := int(current_app.config["HSTS_MAX_AGE"]):
-        response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
+        response.headers.setdefault("Strict-Transport-Security", _hsts(max_age))
     return response
+
+
+def _private(response: Response) -> bool:
+    """Whether no cache (the browser's, a proxy's) may keep the response: what a signed-in
+    user or an API token was shown, the API, sign-in and the admin pages; static files may
+    be kept. A response that already says no-store keeps what else it says."""
+    if request.endpoint == "static" or "no-store" in (response.cache_control.to_header() or ""):
+        return False
+    if request.path.startswith(("/admin", "/login", "/api/")):
+        return True
+    return g.get("api_user") is not None or bool(session.get("_user_id"))
+
+
+def _hsts(max_age: int) -> str:
+    value = f"max-age={max_age}"
+    return value + "; includeSubDomains" if current_app.config["HSTS_INCLUDE_SUBDOMAINS"] else value

@@ -7,6 +7,7 @@ only after everything validated, and removed again when the transaction fails.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import secrets
@@ -31,8 +32,9 @@ from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.permissions import Action, Reason, decide, require
 from grants.core.problems import N_, Problem
 from grants.core.states import MilestoneState, current_milestone, transition
-from grants.core.text import figure
+from grants.core.text import figure, neutralise
 from grants.extensions import db
+from grants.milestones.evidence import spreadsheets
 
 NARRATIVE_MAX = 20_000
 VALUE_MAX = 200
@@ -54,6 +56,7 @@ _MAGIC = {"pdf": b"%PDF-", "png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff"}
 _OOXML_PART = {"xlsx": "xl/workbook.xml", "docx": "word/document.xml"}
 _SEPARATORS = ("/", "\\")
 _CSV_ENCODINGS = (("utf-8-sig", "utf-8"), ("cp932", "shift_jis"))
+_DECODERS = {charset: encoding for encoding, charset in _CSV_ENCODINGS}
 # C0 controls and DEL, except tab, line feed and carriage return
 _BINARY_CONTROLS = frozenset(chr(c) for c in [*range(32), 127]) - set("\t\n\r")
 
@@ -66,6 +69,7 @@ class _Checked:
     extension: str
     content_type: str
     data: bytes
+    has_formulas: bool = False
 
 
 @use_case
@@ -169,6 +173,36 @@ def open_evidence_file(actor: Actor, file_id: int, *, upload_folder: Path) -> tu
     return path, evidence_file.original_name, evidence_file.content_type
 
 
+@dataclass(frozen=True)
+class CsvPreview:
+    name: str
+    rows: list[list[str]]
+    more: bool  # the file has more rows than shown
+    has_formulas: bool
+
+
+def preview_csv(actor: Actor, file_id: int, limit: int, *, upload_folder: Path) -> CsvPreview:
+    """The first `limit` rows of a CSV evidence file the actor may download, each cell that
+    a spreadsheet would evaluate made inert (a leading apostrophe), as an export does."""
+    path, name, content_type = open_evidence_file(actor, file_id, upload_folder=upload_folder)
+    charset = content_type.partition("charset=")[2].strip()
+    if not content_type.startswith("text/csv") or charset not in _DECODERS:
+        raise NotFound(N_("Only CSV files have a preview."))
+    text = path.read_bytes().decode(_DECODERS[charset], errors="replace")
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for row in reader:
+            if len(rows) == limit:
+                break
+            rows.append([str(neutralise(cell)) for cell in row])
+        more = next(reader, None) is not None
+    except csv.Error:
+        more = False  # shown up to where it stops being CSV
+    evidence_file = db.session.get(EvidenceFile, file_id)
+    return CsvPreview(name, rows, more, bool(evidence_file and evidence_file.has_formulas))
+
+
 def display_name(filename: str) -> str:
     """The name as sent, safe to keep and show: no directories, no control characters, capped.
 
@@ -265,7 +299,15 @@ def _check_file(filename: str, stream: BinaryIO) -> tuple[_Checked | None, Probl
         )
     if charset:  # downloads say which, so that the file opens as it was saved
         content_type = f"{content_type}; charset={charset}"
-    return _Checked(name, extension, content_type, data), None
+    formulas = _has_formulas(kind, data, charset)
+    return _Checked(name, extension, content_type, data, formulas), None
+
+
+def _has_formulas(kind: str, data: bytes, charset: str | None) -> bool:
+    """Whether the reviewers are warned that opening the file evaluates formulas."""
+    if kind == "csv" and charset is not None:
+        return spreadsheets.csv_has_formulas(data.decode(_DECODERS[charset]))
+    return kind == "xlsx" and spreadsheets.xlsx_has_formulas(data)
 
 
 def _content_matches(kind: str, data: bytes) -> bool:
@@ -307,6 +349,7 @@ def _store(item: _Checked, folder: Path, written: list[Path]) -> EvidenceFile:
         content_type=item.content_type,
         size=len(item.data),
         sha256=hashlib.sha256(item.data).hexdigest(),
+        has_formulas=item.has_formulas,
     )
 
 

@@ -26,12 +26,14 @@ from grants.core.calendar import tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import Form, apply_errors, has_errors
+from grants.core.http.limits import accepts_uploads
 from grants.core.permissions import Action
 from grants.extensions import db
 from grants.milestones.evidence import service as evidence
 
 bp = Blueprint("evidence", __name__)
 MEGABYTE = 1024 * 1024
+PREVIEW_ROWS = 200
 
 
 class EvidenceForm(Form):
@@ -96,6 +98,7 @@ def limit_in_mb(limit: int) -> str:
 
 
 @bp.route("/milestones/<int:milestone_id>/evidence", methods=["GET", "POST"])
+@accepts_uploads
 @requires(Action.submit_evidence)
 def new(milestone_id: int) -> tuple[str, int] | Response:
     milestone = db.get_or_404(Milestone, milestone_id)
@@ -159,6 +162,14 @@ def _upload_folder() -> Path:
 
 def _chose_files(form: EvidenceForm) -> bool:
     return any(upload.filename for upload in request.files.getlist(form.files.name))
+
+
+@bp.get("/evidence/files/<int:file_id>/preview")
+@requires(Action.download_evidence)
+def preview(file_id: int) -> str:
+    """A CSV file's first rows as a table, formulas shown as inert text."""
+    shown = evidence.preview_csv(actor(), file_id, PREVIEW_ROWS, upload_folder=_upload_folder())
+    return render_template("milestones/evidence/preview.html", preview=shown, file_id=file_id)
 
 
 @bp.get("/evidence/files/<int:file_id>")

@@ -33,17 +33,13 @@ from grants.core.permissions import Action, Subject, require
 from grants.core.problems import N_
 from grants.core.progress import Progress
 from grants.core.states import MilestoneState, label
+from grants.core.text import Cell, neutralise
 from grants.extensions import db
 from grants.programs.models import Program
 from grants.programs.service import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
 BOM = "\ufeff"
 BATCH = 500
-# A spreadsheet reads a cell starting with one of these as a formula (fullwidth forms
-# too: Japanese input often produces them).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-
-Cell = str | int | None
 Row = tuple[Cell, ...]
 
 
@@ -144,13 +140,6 @@ def encode_csv(header: Sequence[Cell], rows: Iterable[Sequence[Cell]]) -> Iterat
         if count % BATCH == 0:
             yield _drain(buffer)
     yield _drain(buffer)
-
-
-def neutralise(cell: Cell) -> Cell:
-    """A text cell a spreadsheet would evaluate, made inert with a leading apostrophe."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_START):
-        return "'" + cell
-    return cell
 
 
 def _drain(buffer: io.StringIO) -> bytes:

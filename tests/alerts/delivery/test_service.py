@@ -251,6 +251,42 @@ def test_a_crash_between_scan_and_delivery_is_healed_by_the_next_run(
     assert server.mailbox.by_alert() == {a.id: 1 for a in all_alerts()}
 
 
+class AcceptedThenKilled:
+    """The server accepts the message, then the process dies before recording that it did."""
+
+    def __init__(self, inner: mail.Backend) -> None:
+        self.inner = inner
+
+    def send(self, message: mail.Message) -> None:
+        self.inner.send(message)
+        raise Killed
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_crash_after_the_server_accepted_resends_the_same_message(
+    world: GrantWorld, server: SmtpServer, app: Flask
+) -> None:
+    """At least once, never lost: the alert stays unsent in the database, so the next run
+    sends it again, and the copy carries the same Message-ID for clients to merge."""
+    run_scan(OVERDUE_DAY)
+    first = min(alert.id for alert in all_alerts())
+    db.session.remove()
+    with pytest.raises(Killed):
+        deliver(backend=AcceptedThenKilled(mail.SmtpBackend(app.config)))
+    db.session.remove()
+    assert [int(m["X-Grants-Alert"]) for m in server.mailbox.received] == [first]
+    assert db.session.get(Alert, first).emailed_at is None  # the bookkeeping never committed
+    assert sorted(deliver().sent) == sorted(alert.id for alert in all_alerts())
+    copies = [m for m in server.mailbox.received if int(m["X-Grants-Alert"]) == first]
+    assert len(copies) == 2
+    assert {str(m["Message-ID"]) for m in copies} == {mail.alert_message_id(first, app.config)}
+    assert server.mailbox.by_alert() == {
+        alert.id: 1 + (alert.id == first) for alert in all_alerts()
+    }
+
+
 def test_the_log_backend_logs_and_keeps_the_mail_for_the_outbox(
     world: GrantWorld, caplog: pytest.LogCaptureFixture
 ) -> None:

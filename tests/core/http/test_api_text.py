@@ -39,6 +39,10 @@ PROGRAM = {
 }
 CONTROL = ["a\x00b", "\x1b[31mred", "bell\x07", "del\x7f", "form\x0cfeed"]
 BREAKS = ["two\nlines", "tab\there", "cr\rlf"]
+# Text that shows something else than it holds: refused in every field.
+DISGUISED = ["pay\u202eNOGEPA", "a\u2066b\u2069", "Sakura\u200bBio", "\ufeffname", "a\u2060b"]
+# Refused in one line, kept in multi-line text or turned into a line break there.
+LINE_ONLY = ["A\u200dB", "A\u200cB", "one\u2028two"]
 
 
 def _count(model: type) -> int:
@@ -55,7 +59,7 @@ def test_every_api_blueprint_checks_its_text(app: Flask) -> None:
     assert {name for name, parser in parsers.items() if not isinstance(parser, ApiParser)} == set()
 
 
-@pytest.mark.parametrize("text", CONTROL + BREAKS)
+@pytest.mark.parametrize("text", CONTROL + BREAKS + DISGUISED + LINE_ONLY)
 def test_programme_names_and_codes_are_storable(app: Flask, client: FlaskClient, text: str) -> None:
     api = api_as(client, Role.officer)
     for field in ("name_ja", "name_en", "code"):
@@ -122,18 +126,42 @@ def test_multi_line_text_keeps_its_lines_but_not_control_characters(
         "milestone_id": milestone.id,
         "new_due_date": (milestone.due_date + timedelta(days=10)).isoformat(),
     }
-    for text in CONTROL:
+    for text in CONTROL + DISGUISED + ["one\u2029two"]:
         error = assert_error(api.post(path, json=request | {"reason": text}), 422)
         assert list(error["fields"]) == ["reason"]
     assert _count(Amendment) == 0
-    created = api.post(path, json=request | {"reason": "治験施設の準備。\r\n\t詳細は別紙。"})
+    reason = "治験施設の準備。\r\n\t詳細は別紙（担当 👩\u200d🔬）。"  # an emoji's joiner
+    created = api.post(path, json=request | {"reason": reason})
     assert created.status_code == 201, created.get_json()
-    assert (
-        db.session.scalars(select(Amendment.reason)).one() == "治験施設の準備。\r\n\t詳細は別紙。"
-    )
+    assert db.session.scalars(select(Amendment.reason)).one() == reason
 
 
-@pytest.mark.parametrize("text", CONTROL + BREAKS)
+@pytest.mark.parametrize(
+    ("locale", "text", "message"),
+    [
+        (
+            "en",
+            "pay\u202eNOGEPA",
+            "The text contains a character that reverses the direction of what follows (U+202E).",
+        ),
+        ("en", "Sakura\u200bBio", "The text contains an invisible character (U+200B)."),
+        (
+            "ja",
+            "Sakura\u200bBio",
+            "目に見えない文字（U+200B）が含まれています。取り除いてください。",
+        ),
+    ],
+)
+def test_a_disguising_character_is_named_in_the_users_language(
+    app: Flask, client: FlaskClient, locale: str, text: str, message: str
+) -> None:
+    api = api_as(client, Role.officer)
+    sent = {**PROGRAM, "name_en": text}
+    response = api.post("/api/v1/programs", json=sent, headers={"Accept-Language": locale})
+    assert assert_error(response, 422)["fields"] == {"name_en": [message]}
+
+
+@pytest.mark.parametrize("text", CONTROL + BREAKS + DISGUISED + LINE_ONLY)
 def test_token_names_are_storable(app: Flask, client: FlaskClient, text: str) -> None:
     api = api_as(client, Role.officer)
     error = assert_error(api.post("/api/v1/tokens", json={"name": text}), 422)

@@ -44,4 +44,5 @@ def test_https_deployments_ask_browsers_to_stay_on_https(
 ) -> None:
     assert "Strict-Transport-Security" not in client.get("/login").headers
     monkeypatch.setitem(app.config, "HSTS_MAX_AGE", 31_536_000)
-    assert client.get("/login").headers["Strict-Transport-Security"] == "max-age=31536000"
+    hsts = client.get("/login").headers["Strict-Transport-Security"]
+    assert hsts == "max-age=31536000; includeSubDomains"

@@ -85,6 +85,14 @@ class _WithRows(forms.Form):
         ({"line": "a\tb"}, {"line"}),
         ({"text": "\x1b[31m"}, {"text"}),
         ({"text": "bell\x07", "line": "del\x7f"}, {"line", "text"}),
+        ({"line": "invoice_\u202egpj.exe"}, {"line"}),  # shows as invoice_exe.jpg
+        ({"text": "note \u2067hidden\u2069"}, {"text"}),  # bidi: refused everywhere
+        ({"line": "Sakura\u200bBio"}, {"line"}),
+        ({"text": "\ufeffBOM"}, {"text"}),
+        ({"line": "A\u200dB"}, {"line"}),  # a joiner: not in a name
+        ({"text": "研究者 👩\u200d🔬 チーム"}, set()),  # ...but in prose (an emoji)
+        ({"line": "one\u2028two"}, {"line"}),
+        ({"text": "one\u2029two"}, {"text"}),
     ],
 )
 def test_the_base_form_refuses_control_characters(

@@ -80,20 +80,21 @@ def test_every_route_is_enumerated(app: Flask) -> None:
         ("GET", "/milestones/1/evidence"),
         ("POST", "/milestones/1/evidence"),
         ("GET", "/evidence/files/1"),
+        ("GET", "/evidence/files/1/preview"),
     }
 
 
 def test_permission_matrix(app: Flask, client: FlaskClient, world: GrantWorld) -> None:
-    """The form and its POST for the grantee only; downloads for the grantee, officers and
-    assigned reviewers without a conflict."""
+    """The form and its POST for the grantee only; downloads (and a CSV's preview) for the
+    grantee, officers and assigned reviewers without a conflict."""
     milestone = world.milestones[0]
     login(client, world.applicant.email)
-    assert send(client, milestone, [(PDF, "round1.pdf")]).status_code == 302
+    assert send(client, milestone, [(b"a,b\r\n1,2\r\n", "round1.csv")]).status_code == 302
     db.session.get(Milestone, milestone.id).state = MilestoneState.changes_requested
     db.session.commit()
     assert (milestone.id, db.session.query(EvidenceFile).one().id) == (1, 1)
     paths = sorted(evidence_urls(app))
-    download, form, post = paths
+    download, preview, form, post = paths
 
     def data(method: str, path: str) -> dict[str, object]:
         return {
@@ -104,9 +105,9 @@ def test_permission_matrix(app: Flask, client: FlaskClient, world: GrantWorld) -
 
     table = statuses(client, world, paths, data, content_type="multipart/form-data")
     refused(table, *OUTSIDERS, "reviewer_conflicted", "admin")
-    assert table["grantee"] == {download: 200, form: 200, post: 302}
+    assert table["grantee"] == {download: 200, preview: 200, form: 200, post: 302}
     for reader in ("reviewer", "officer"):
-        assert table[reader] == {download: 200, form: 403, post: 403}, reader
+        assert table[reader] == {download: 200, preview: 200, form: 403, post: 403}, reader
     # Only the grantee's second round was stored.
     rounds = db.session.query(EvidenceSubmission).order_by(EvidenceSubmission.round).all()
     assert [r.round for r in rounds] == [1, 2]
@@ -224,8 +225,8 @@ def test_hostile_names_are_stored_safely_under_random_names(
 @pytest.mark.parametrize(
     ("locale", "message"),
     [
-        (Locale.en, "The upload is larger than the allowed size."),
-        (Locale.ja, "アップロードが上限サイズを超えています。"),
+        (Locale.en, "The request is larger than this address accepts: at most 4,096 bytes."),
+        (Locale.ja, "受け付ける大きさを超えています（上限 4,096 バイト）。"),
     ],
 )
 def test_a_request_over_the_size_limit_is_413_with_a_message(

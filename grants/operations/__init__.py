@@ -1,0 +1,1 @@
+"""Running the application: health checks, backups and housekeeping jobs."""
