@@ -9,6 +9,7 @@ from flask import current_app, jsonify, request
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
+from grants.awards import queries as grant_queries
 from grants.awards.queries import require_role, visible_milestone
 from grants.awards.schemas import DisbursementSchema
 from grants.core import idempotency
@@ -124,7 +125,7 @@ def release(headers: dict[str, Any], milestone_id: int) -> Any:
 
     def settle() -> Answer | None:
         """A request with this key died after releasing: its answer, from the data."""
-        disbursement = releases.disbursement_of(milestone_id)
+        disbursement = grant_queries.disbursement_of(milestone_id)
         if disbursement is None or disbursement.released_by_id != actor.id:
             return None
         return Answer(201, DisbursementSchema().dump(disbursement))

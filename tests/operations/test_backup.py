@@ -65,6 +65,7 @@ def source(app: Flask) -> Source:
         {0: "8"},
         [("round1.pdf", io.BytesIO(PDF), "application/pdf")],
         date(2026, 11, 1),
+        upload_folder=Path(app.config["UPLOAD_FOLDER"]),
     )
     results = Path(app.config["TASK_RESULT_FOLDER"])
     results.mkdir(parents=True, exist_ok=True)
