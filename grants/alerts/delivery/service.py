@@ -21,14 +21,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import smtplib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template, url_for
@@ -42,122 +39,20 @@ from grants.core.actors import Actor, SystemActor
 from grants.core.db import dialect_name, use_case
 from grants.core.errors import NotAllowed
 from grants.core.i18n import translate
+from grants.core.mail import (
+    Backend,
+    MailError,
+    Message,
+    backend_from_config,
+    describe_error,
+    sender_domain,
+)
 from grants.core.problems import N_
 from grants.extensions import db
 
 log = logging.getLogger("grants.mail")
 
 ERROR_MAX = 500
-
-
-@dataclass(frozen=True)
-class Message:
-    to: str
-    to_name: str
-    subject: str
-    body: str
-    alert_id: int | None = None
-    message_id: str | None = None  # stable per alert (alert_message_id)
-
-
-class MailError(Exception):
-    """Sending failed. `fatal`: the server itself is unreachable, so stop this run."""
-
-    def __init__(self, message: str, fatal: bool) -> None:
-        super().__init__(message)
-        self.fatal = fatal
-
-
-class Backend(Protocol):
-    def send(self, message: Message) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class LogBackend:
-    """Development: the mail goes to the log (and, like any sent mail, to the admin outbox)."""
-
-    def send(self, message: Message) -> None:
-        log.info(
-            "MAIL to=%s subject=%s message-id=%s\n%s",
-            message.to,
-            message.subject,
-            message.message_id,
-            message.body.rstrip(),
-        )
-
-    def close(self) -> None:
-        return None
-
-
-class SmtpBackend:
-    """One SMTP connection per delivery run, opened on the first message."""
-
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        self.host = config["MAIL_SERVER"]
-        self.port = int(config["MAIL_PORT"])
-        self.use_tls = bool(config["MAIL_USE_TLS"])
-        self.username = config.get("MAIL_USERNAME")
-        self.password = config.get("MAIL_PASSWORD")
-        self.timeout = float(config["MAIL_TIMEOUT_SECONDS"])
-        self.sender = config["MAIL_SENDER"]
-        self._smtp: smtplib.SMTP | None = None
-
-    def send(self, message: Message) -> None:
-        try:
-            email = self._email(message)
-        except ValueError as error:  # e.g. a line break in the address: no header holds it
-            raise MailError(_describe(error), fatal=False) from error
-        try:
-            smtp = self._connection()
-            smtp.send_message(email)
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
-            raise MailError(_describe(error), fatal=False) from error  # this message only
-        except (smtplib.SMTPConnectError, smtplib.SMTPHeloError) as error:
-            self.close()
-            raise MailError(_describe(error), fatal=True) from error
-        except smtplib.SMTPResponseException as error:  # e.g. 451 after DATA
-            self.close()
-            raise MailError(_describe(error), fatal=error.smtp_code == 421) from error
-        except (smtplib.SMTPException, OSError) as error:
-            self.close()
-            raise MailError(_describe(error), fatal=True) from error
-
-    def close(self) -> None:
-        smtp, self._smtp = self._smtp, None
-        if smtp is None:
-            return
-        try:
-            smtp.quit()
-        except (smtplib.SMTPException, OSError):
-            smtp.close()
-
-    def _connection(self) -> smtplib.SMTP:
-        if self._smtp is None:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            if self.use_tls:
-                smtp.starttls()
-            if self.username:
-                smtp.login(self.username, self.password or "")
-            self._smtp = smtp
-        return self._smtp
-
-    def _email(self, message: Message) -> EmailMessage:
-        email = EmailMessage()
-        email["From"] = self.sender
-        email["To"] = formataddr((message.to_name, message.to))
-        email["Subject"] = message.subject
-        email["Date"] = format_datetime(datetime.now().astimezone())
-        email["Message-ID"] = message.message_id or make_msgid(domain=_domain(self.sender))
-        email["Auto-Submitted"] = "auto-generated"
-        if message.alert_id is not None:
-            email["X-Grants-Alert"] = str(message.alert_id)
-        email.set_content(message.body)
-        return email
-
-
-def _domain(address: str) -> str | None:
-    return address.rpartition("@")[2].strip(" >") or None
 
 
 def alert_message_id(alert_id: int, config: Mapping[str, Any]) -> str:
@@ -167,18 +62,10 @@ def alert_message_id(alert_id: int, config: Mapping[str, Any]) -> str:
     the installation's address under its secret key, which identifies the installation
     without revealing anything about the key."""
     base = str(config["MAIL_BASE_URL"])
-    host = _domain(str(config["MAIL_SENDER"])) or urlsplit(base).hostname or "localhost"
+    host = sender_domain(str(config["MAIL_SENDER"])) or urlsplit(base).hostname or "localhost"
     key = str(config.get("SECRET_KEY") or "").encode("utf-8")
     instance = hmac.new(key, f"grants-alert-mail {base}".encode(), hashlib.sha256)
     return f"<alert-{alert_id}.{instance.hexdigest()[:16]}@{host}>"
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"[:ERROR_MAX]
-
-
-def backend_from_config(config: Mapping[str, Any]) -> Backend:
-    return SmtpBackend(config) if config["MAIL_BACKEND"] == "smtp" else LogBackend()
 
 
 # --- rendering ----------------------------------------------------------------------------
@@ -293,7 +180,7 @@ def _deliver_one(
         message = render(alert, settings)
     except Exception as error:  # a broken template must not block the other alerts
         log.exception("rendering alert %s failed", alert_id)
-        _failed(alert_id, attempts, now + delay, _describe(error))
+        _failed(alert_id, attempts, now + delay, describe_error(error))
         report.failed.append(alert_id)
         return True
     if dialect_name() != "postgresql":

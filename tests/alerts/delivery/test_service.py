@@ -19,6 +19,7 @@ from grants.alerts.delivery import service as mail
 from grants.alerts.models import Alert
 from grants.alerts.rules import AlertKind
 from grants.awards.models import Milestone
+from grants.core import mail as transport
 from grants.core.actors import SYSTEM
 from grants.core.errors import NotAllowed
 from grants.core.identity import Locale, Role
@@ -135,7 +136,7 @@ def test_a_resend_after_a_lost_reply_is_the_same_message(
 ) -> None:
     run_scan(OVERDUE_DAY)  # two alerts: the applicant and the officer
     now = utcnow()
-    report = deliver(now, backend=LostReply(mail.SmtpBackend(app.config)))
+    report = deliver(now, backend=LostReply(transport.SmtpBackend(app.config)))
     assert len(report.failed) == 2 and report.sent == []
     assert len(deliver(now + timedelta(seconds=61)).sent) == 2  # retried after the backoff
     received = server.mailbox.received
@@ -245,7 +246,7 @@ def test_a_crash_between_scan_and_delivery_is_healed_by_the_next_run(
     assert all(a.emailed_at is None for a in all_alerts())
     db.session.remove()
     with pytest.raises(Killed):  # the next run dies after one e-mail
-        deliver(backend=DyingBackend(mail.SmtpBackend(app.config), survive=1))
+        deliver(backend=DyingBackend(transport.SmtpBackend(app.config), survive=1))
     db.session.remove()
     assert len(deliver().sent) == 2  # the run after that sends the rest
     assert server.mailbox.by_alert() == {a.id: 1 for a in all_alerts()}
@@ -274,7 +275,7 @@ def test_a_crash_after_the_server_accepted_resends_the_same_message(
     first = min(alert.id for alert in all_alerts())
     db.session.remove()
     with pytest.raises(Killed):
-        deliver(backend=AcceptedThenKilled(mail.SmtpBackend(app.config)))
+        deliver(backend=AcceptedThenKilled(transport.SmtpBackend(app.config)))
     db.session.remove()
     assert [int(m["X-Grants-Alert"]) for m in server.mailbox.received] == [first]
     assert db.session.get(Alert, first).emailed_at is None  # the bookkeeping never committed
