@@ -273,7 +273,7 @@ def load(rows: dict[str, list[dict[str, Any]]]) -> None:
 
 
 def window() -> tuple[date, date]:
-    """The due dates the scan reads milestones awaiting evidence in (see services.alerts_scan)."""
+    """The due dates the scan reads milestones awaiting evidence in (see alerts.scan.service)."""
     first, last = rules.scan_window(default_schedule(current_app.config), TODAY)
     return first or date(1900, 1, 1), last
 

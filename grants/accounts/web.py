@@ -32,7 +32,7 @@ from grants.core.identity import Locale, OrgKind, Role
 from grants.core.permissions import Action
 from grants.extensions import db
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = Blueprint("accounts", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
 
 
@@ -131,7 +131,7 @@ def new_user() -> str | Response:
             apply_errors(form, error)
         else:
             flash(_("The account was created."), "success")
-            return redirect(url_for("admin.users"))
+            return redirect(url_for("accounts.users"))
     return render_template("accounts/user_form.html", form=form, user=None), _status(form)
 
 
@@ -150,7 +150,7 @@ def edit_user(user_id: int) -> str | Response:
             apply_errors(form, error)
         else:
             flash(_("The account was saved."), "success")
-            return redirect(url_for("admin.users"))
+            return redirect(url_for("accounts.users"))
     return render_template("accounts/user_form.html", form=form, user=user), _status(form)
 
 
@@ -181,7 +181,7 @@ def new_organization() -> str | Response:
             apply_errors(form, error)
         else:
             flash(_("The organization was created."), "success")
-            return redirect(url_for("admin.organizations"))
+            return redirect(url_for("accounts.organizations"))
     return render_template("accounts/organization_form.html", form=form, org=None), _status(form)
 
 
@@ -197,7 +197,7 @@ def edit_organization(org_id: int) -> str | Response:
             apply_errors(form, error)
         else:
             flash(_("The organization was saved."), "success")
-            return redirect(url_for("admin.organizations"))
+            return redirect(url_for("accounts.organizations"))
     return render_template("accounts/organization_form.html", form=form, org=org), _status(form)
 
 

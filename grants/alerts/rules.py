@@ -1,7 +1,7 @@
 """Scheduled alerts: which tiers are due on a given day, and the e-mail retry schedule.
 
-Pure date arithmetic over a rule set's `Schedule` (grants.domain.rules.engine). The
-set-based scan (services.alerts_scan) turns the same windows and cut-offs into SQL;
+Pure date arithmetic over a rule set's `Schedule` (grants.rules.engine). The
+set-based scan (alerts.scan.service) turns the same windows and cut-offs into SQL;
 `due_tiers` answers the same question for one milestone, so tests can compare the two.
 
 Definitions ("today" is a Tokyo date, always an argument):

@@ -67,7 +67,7 @@ def alert_url(alert: Alert, external: bool = False) -> str | None:
 def milestone_url(grant_id: int, milestone_id: int) -> str:
     """A milestone's section of its grant page, as an absolute address (calendar events)."""
     anchor = inbox_queries.milestone_anchor(milestone_id)
-    return url_for("grant_pages.show", grant_id=grant_id, _anchor=anchor, _external=True)
+    return url_for("grant_page.show", grant_id=grant_id, _anchor=anchor, _external=True)
 
 
 @bp.get("/alerts")

@@ -1,10 +1,10 @@
-"""Grants, their milestones and the reviewers assigned to them.
+"""The funded grant's record: every table the grant's pages, rules and scans read.
 
-Evidence submitted for a milestone, its files, and the reviewers' decisions.
-
-Money movements: tranche releases (disbursements) and VC paid-in investments.
-
-Amendment requests: a new due date, or a re-split of the remaining tranches.
+Grants, their milestones and the reviewers assigned to them (with declared conflicts);
+evidence submitted for a milestone, its files, and the reviewers' decisions; money
+movements (tranche releases, VC paid-in investments); amendment requests (a new due date,
+or a re-split of the remaining tranches). The use cases that write them live in the
+features above (milestones, investments, releases, amendments).
 """
 
 from __future__ import annotations

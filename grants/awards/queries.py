@@ -1,12 +1,10 @@
-"""Loading grants and milestones, and the actor's relation to them for domain.permissions.
+"""Reading grants as an actor may: loading, the actor's relation for the permission table,
+visibility, reviewer eligibility, and what the grant page and services ask of its record.
 
-Reviewer eligibility: conflict-of-interest exclusion per grant (domain.conflicts decides).
-
-Which grants the caller may see: 404 for the others, so their existence is not revealed.
-
-The rules are the web grant page's (domain.permissions view_grant through
-services.access.grant_subject). Officers and admins, who list every grant, get 403
-instead of 404 when the permission table refuses them an action on a grant.
+Visibility: the grants the caller may see; others answer 404, so that their existence is
+not revealed, except to officers and admins (who list every grant) who get 403 when the
+permission table refuses them an action on a grant. Reviewer eligibility: the conflict of
+interest exclusions per grant (grants.core.conflicts decides).
 """
 
 from __future__ import annotations

@@ -1,12 +1,10 @@
-"""Declarative base, constraint naming convention and shared column types.
+"""Core's tables and what every model shares.
 
-The append-only, hash-chained audit log.
-
-Idempotency keys: the stored answer of a request sent with an `Idempotency-Key` header.
-
-A row is unique per (user, key). While the first request is still running, `status`
-and `body` are empty; afterwards they hold the answer every later request with the
-same key replays.
+The declarative base with its constraint naming convention and column types (integer yen,
+UTC timestamps); the append-only, hash-chained audit log; idempotency keys (the stored
+answer of a request sent with an `Idempotency-Key` header: unique per user and key, empty
+while the first request runs, then replayed to every later request with that key); and the
+scheduler's lease.
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ GRANT_TRANSITIONS: Final[Mapping[GrantState, frozenset[GrantState]]] = {
 # any open state and from approved while the tranche is still unreleased (termination
 # before the release drops the money; the approval and its evidence stay on record). An
 # approved milestone whose tranche WAS released is never cancelled: that needs the
-# disbursement, which this table cannot see, so services.terminations enforces it.
+# disbursement, which this table cannot see, so awards.termination.service enforces it.
 MILESTONE_TRANSITIONS: Final[Mapping[MilestoneState, frozenset[MilestoneState]]] = {
     _Mil.planned: frozenset({_Mil.submitted, _Mil.cancelled}),
     _Mil.submitted: frozenset(

@@ -1,7 +1,7 @@
 """Bilingual labels of the values a text fact can take: themes, modalities, stages, org types.
 
 Trace messages are rendered in both languages at once, outside any request; the web's
-forms and pages show the same labels in the page's language (grants/web/vocabulary.py).
+forms and pages show the same labels in the page's language (grants/core/http/labels.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """VC paid-in investments: recorded by one officer, verified by another.
 
-Only verified investments count as paid in for the tranche gates (services.facts).
+Only verified investments count as paid in for the tranche gates (awards.facts).
 """
 
 from __future__ import annotations

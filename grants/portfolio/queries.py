@@ -1,8 +1,8 @@
 """The officer's portfolio: read-only, set-based queries (a fixed number, whatever the size).
 
 A page of the portfolio is read from the indexes in portfolio order (see
-services.portfolio_order: one COUNT and one SELECT, however many grants); the
-health of every programme is in services.portfolio_health. Budget figures are kept
+portfolio.order: one COUNT and one SELECT, however many grants); the
+health of every programme is in portfolio.health. Budget figures are kept
 while the data stands still (core.audit_marks).
 """
 

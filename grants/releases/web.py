@@ -83,7 +83,7 @@ def _page(milestone: Milestone, form: ReleaseForm) -> tuple[str, int]:
 
 def _after_release(milestone: Milestone) -> str:
     return url_for(
-        "grant_pages.show", grant_id=milestone.grant_id, _anchor=f"milestone-{milestone.id}"
+        "grant_page.show", grant_id=milestone.grant_id, _anchor=f"milestone-{milestone.id}"
     )
 
 

@@ -27,7 +27,7 @@ _SKIP: Result = (_SKIPPED, None, None)
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
-    """A rule set's alert offsets, completed with the configured defaults (domain.alerts)."""
+    """A rule set's alert offsets, completed with the configured defaults (alerts.rules)."""
 
     due_soon_days: tuple[int, ...]
     grace_days: int

@@ -198,7 +198,7 @@ def _days_list() -> fields.Field:
 
 class ScheduleSchema(DocumentSchema):
     """Overrides of the installation's alert offsets: an absent key stays absent and means
-    the configured default (the scan completes the section; see services.alerts_scan)."""
+    the configured default (the scan completes the section; see alerts.scan.service)."""
 
     due_soon_days = _days_list()
     grace_days = Count(maximum=DAYS_MAX)

@@ -10,7 +10,7 @@ from grants.core.models import utcnow
 from grants.core.scheduler import Job, hold_lease
 from grants.tasks import service as background
 
-log = logging.getLogger("grants.jobs")
+log = logging.getLogger("grants.tasks")
 
 
 def purge_task_results(app: Flask, holder: str) -> int | None:

@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from flask import Flask, current_app
 
-log = logging.getLogger("grants.jobs")
+log = logging.getLogger("grants.tasks")
 
 EXTENSION = "grants_task_runner"
 _CREATING = threading.Lock()

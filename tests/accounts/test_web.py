@@ -15,7 +15,7 @@ from tests.support.web import login, post_form
 def admin_urls(app: Flask) -> list[tuple[str, str]]:
     urls = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("admin."):
+        if rule.endpoint.startswith("accounts."):
             path = "/".join("1" if p.startswith("<") else p for p in rule.rule.split("/"))
             urls += [
                 (method, path) for method in sorted(rule.methods or ()) if method in {"GET", "POST"}

@@ -3,7 +3,7 @@
 Threads call the scan service directly at the same instant (the unique key and the scan's
 advisory lock are what is tested, without the lease); two `flask grants scan` processes
 run side by side (both scan, which needs no lease; the lease lets one deliver); and two
-schedulers run their jobs (grants.jobs.tasks: scan and deliver, behind the lease) at the
+schedulers run their jobs (grants.alerts.jobs: scan and deliver, behind the lease) at the
 same time beside a manual pass, against a real SMTP server, with the lease changing hands
 between days: each alert exists once and each e-mail is sent once. SQLite runs one writer
 at a time, so the race exists only on PostgreSQL.

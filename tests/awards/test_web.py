@@ -31,12 +31,12 @@ STUB_ENDPOINTS = {
     "releases.show": "/stub/releases/<int:milestone_id>",
     "investments.index": "/stub/investments/<int:grant_id>",
     "amendments.index": "/stub/amendments/<int:grant_id>",
-    "grant_admin.terminate": "/stub/terminate/<int:grant_id>",
+    "termination.terminate": "/stub/terminate/<int:grant_id>",
 }
 
 
 def grant_page_urls(app: Flask) -> list[str]:
-    return [r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("grant_pages.")]
+    return [r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("grant_page.")]
 
 
 def switch(client: FlaskClient, user: User) -> None:
@@ -301,7 +301,7 @@ def test_links_to_other_parts_follow_role_and_state(app: Flask, stub_app: Flask)
             "release_planned": url_for("releases.show", milestone_id=planned.id),
             "investments": url_for("investments.index", grant_id=grant_id),
             "amendments": url_for("amendments.index", grant_id=grant_id),
-            "terminate": url_for("grant_admin.terminate", grant_id=grant_id),
+            "terminate": url_for("termination.terminate", grant_id=grant_id),
         }
     assert urls["release"] in page and urls["release_planned"] not in page
     for key in ("investments", "amendments", "terminate"):

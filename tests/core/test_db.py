@@ -1,4 +1,4 @@
-"""The cached INSERT ... SELECT ... ON CONFLICT DO NOTHING construct of services.sql_dialect."""
+"""The cached INSERT ... SELECT ... ON CONFLICT DO NOTHING construct of core.db."""
 
 from __future__ import annotations
 

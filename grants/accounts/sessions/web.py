@@ -26,7 +26,7 @@ from grants.core.http.forms import Form
 from grants.core.http.i18n import SESSION_KEY, parse_locale
 from grants.extensions import csrf, limiter, login_manager
 
-bp = Blueprint("auth", __name__)
+bp = Blueprint("sessions", __name__)
 
 
 class LoginForm(Form):
@@ -45,7 +45,7 @@ def login() -> str | Response:
     if current_app.config["WTF_CSRF_ENABLED"]:
         csrf.protect()  # as CSRFProtect's own hook does for every other form
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
+        return redirect(url_for("home.home"))
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data or "", form.password.data or "")
@@ -68,7 +68,7 @@ def logout() -> Response:
         session[SESSION_KEY] = str(user.locale)  # the sign-in page keeps that language
     logout_user()
     flash(message, "info")
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("sessions.login"))
 
 
 @bp.post("/language")
@@ -88,7 +88,7 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
             return target
-    return url_for("main.home")
+    return url_for("home.home")
 
 
 @login_manager.user_loader

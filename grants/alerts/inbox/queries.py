@@ -150,7 +150,7 @@ def subject_link(alert: Alert, role: Role | str) -> Link | None:
     if grant_id is None:
         return None
     anchor = {} if milestone_id is None else {"_anchor": milestone_anchor(milestone_id)}
-    return Link("grant_pages.show", {"grant_id": grant_id, **anchor})
+    return Link("grant_page.show", {"grant_id": grant_id, **anchor})
 
 
 def milestone_anchor(milestone_id: int) -> str:

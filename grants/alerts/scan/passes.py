@@ -1,6 +1,6 @@
 """A pass of the milestone scan: which grants and milestones it reads, and its parameters.
 
-The scan's statements (services.alerts_statements) depend only on a pass's `Shape`: the
+The scan's statements (alerts.scan.statements) depend only on a pass's `Shape`: the
 due-date tiers of its schedule, which staff audiences have anyone in them, and what it
 reads. Everything that moves from day to day (the dates, the staff, the rule sets, the
 changed milestones) goes in as bound parameters, `Pass.parameters()`, so that each

@@ -8,7 +8,7 @@ key decides, a cheap NOT EXISTS skips subjects that already had the alert in tha
 audience: a rerun does one index probe per candidate and tier, not one per recipient,
 and someone who joins later (a new officer) does not receive the backlog.
 
-The statements of a shape (services.alerts_passes) are built once per process, with
+The statements of a shape (alerts.scan.passes) are built once per process, with
 bound parameters for everything else: building and keying them anew costs more than
 running them on a quiet day.
 """

@@ -264,7 +264,7 @@ def _milestone_view(
         milestone=milestone,
         rounds=rounds,
         disbursement=disbursement,
-        # evidence for the grant's current milestone only, as services.evidence checks
+        # evidence for the grant's current milestone only, as milestones.evidence.service checks
         can_submit=takes_evidence(relation, grant.state, milestone.sequence, stages),
         can_review=awaiting_me and may_now(Action.review_milestone, relation),
         may_release=decide(Action.release_tranche, relation).allowed,

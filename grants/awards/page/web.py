@@ -12,7 +12,7 @@ from grants.core.calendar import tokyo_today
 from grants.core.http.access import actor, requires
 from grants.core.permissions import Action
 
-bp = Blueprint("grant_pages", __name__, url_prefix="/grants")
+bp = Blueprint("grant_page", __name__, url_prefix="/grants")
 
 
 @bp.get("/<int:grant_id>")

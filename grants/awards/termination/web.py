@@ -21,7 +21,7 @@ from grants.core.http.forms import Form, apply_errors
 from grants.core.permissions import Action
 from grants.extensions import db
 
-bp = Blueprint("grant_admin", __name__, url_prefix="/officer/grants")
+bp = Blueprint("termination", __name__, url_prefix="/officer/grants")
 
 
 class TerminationForm(Form):
@@ -44,7 +44,7 @@ def terminate(grant_id: int) -> tuple[str, int] | Response:
             apply_errors(form, error)
         else:
             flash(_("The grant was terminated. Its remaining tranches were cancelled."), "success")
-            return redirect(url_for("grant_pages.show", grant_id=grant_id))
+            return redirect(url_for("grant_page.show", grant_id=grant_id))
     view = termination_view(actor(), db.get_or_404(Grant, grant_id))
     page = render_template(
         "awards/termination/terminate.html", view=view, grant=view.grant, form=form

@@ -1,4 +1,4 @@
-"""Route guards: every view names the action it performs (domain.permissions decides)."""
+"""Route guards: every view names the action it performs (core.permissions decides)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
-"""Translated labels for the account vocabularies shown in forms and tables.
-
-Labels of the programme vocabularies in the page's language: themes, modalities, stages.
-
-The labels themselves are the domain's (grants.domain.rules.value_labels), which trace
-messages render in both languages outside any request.
+"""Translated labels shown in forms and tables: the account vocabularies (roles, organisation
+kinds, languages) and the programme vocabularies (themes, modalities, stages) in the page's
+language. The labels themselves are core's (grants.core.vocabulary), which trace messages
+render in both languages outside any request.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ def init_pages(app: Flask, blueprints: Iterable[Blueprint]) -> None:
     register_error_handlers(app)
     register_filters(app)
     install_template_gettext(app)
-    login_manager.login_view = "auth.login"
+    login_manager.login_view = "sessions.login"
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"
     app.context_processor(_template_globals)

@@ -1,8 +1,6 @@
-"""What every resource module shares: yen fields, the Tokyo date, trace schemas.
-
-The JSON error shape; flask-smorest documents every error response with it.
-
-Paginated lists: ?page=&per_page= in, {"items", "page", "per_page", "total"} out.
+"""What every API resource shares: yen fields, the Tokyo date, trace schemas, the JSON error
+shape (flask-smorest documents every error response with it), and paginated lists
+(?page=&per_page= in, {"items", "page", "per_page", "total"} out).
 """
 
 from __future__ import annotations

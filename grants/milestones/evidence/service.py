@@ -136,7 +136,7 @@ def check_may_submit(actor: Actor, milestone: Milestone) -> None:
 
     The grantee only (NotAllowed otherwise), of an active grant, for a milestone awaiting
     evidence, and only for the grant's current milestone: every earlier milestone must be
-    approved first (domain.states.current_milestone), else Conflict naming the current one.
+    approved first (core.states.current_milestone), else Conflict naming the current one.
     """
     grant = milestone.grant
     stages = stages_of(grant.milestones)

@@ -127,7 +127,7 @@ def new(milestone_id: int) -> tuple[str, int] | Response:
             flash(_("The evidence was submitted for review."), "success")
             return redirect(
                 url_for(
-                    "grant_pages.show",
+                    "grant_page.show",
                     grant_id=milestone.grant_id,
                     _anchor=f"milestone-{milestone_id}",
                 )

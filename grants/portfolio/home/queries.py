@@ -252,7 +252,7 @@ def _grants(actor: Actor, organization_id: int, today: date) -> list[GrantSummar
 def _with_evidence(
     actor: Actor, grant_state: GrantState, steps: list[TimelineStep]
 ) -> tuple[TimelineStep, ...]:
-    """Mark the steps that take the actor's evidence now (the rule services.evidence
+    """Mark the steps that take the actor's evidence now (the rule milestones.evidence.service
     enforces; the grants listed are the actor's organization's own)."""
     stages = [(step.sequence, str(step.state)) for step in steps]
 

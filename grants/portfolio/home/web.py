@@ -13,7 +13,7 @@ from grants.core.http.access import actor
 from grants.core.identity import Role
 from grants.portfolio.home import queries as dashboard
 
-bp = Blueprint("main", __name__)
+bp = Blueprint("home", __name__)
 
 
 @bp.get("/")

@@ -1,6 +1,6 @@
 """Officer pages for rule sets: versions of a programme, a version in words, the rule
 editor (a form per rule type), JSON import and export, publishing (the schedule and
-amendment settings are in web.ruleset_settings).
+amendment settings are in rulesets.settings.web).
 
 Published versions are frozen: every edit URL of one answers 409 before reading the form.
 """

@@ -36,7 +36,7 @@ def _state(world: GrantWorld) -> GrantState:
 
 
 def test_every_route_is_enumerated(app: Flask) -> None:
-    assert routes(app, "grant_admin") == [
+    assert routes(app, "termination") == [
         ("GET", "/officer/grants/1/terminate"),
         ("POST", "/officer/grants/1/terminate"),
     ]
@@ -44,7 +44,7 @@ def test_every_route_is_enumerated(app: Flask) -> None:
 
 def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
     world = make_grant()
-    paths = routes(app, "grant_admin")
+    paths = routes(app, "termination")
     table = statuses(client, world, paths, lambda method, path: {"reason": "No-go"})
     refused(table, "applicant_other_org", "grantee", *REVIEWERS, "admin")
     assert table["officer"] == {paths[0]: 200, paths[1]: 302}

@@ -24,7 +24,7 @@ def test_a_failed_flush_still_gets_the_translated_page_with_its_layout(
         db.session.flush()
         return "unreachable"
 
-    monkeypatch.setitem(app.view_functions, "main.home", broken)
+    monkeypatch.setitem(app.view_functions, "home.home", broken)
     response = client.get("/")
     html = response.get_data(as_text=True)
     assert response.status_code == 500

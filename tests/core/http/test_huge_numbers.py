@@ -245,7 +245,7 @@ POSTS: dict[str, tuple[Who, Callable[[World], str], Data]] = {
 
 # Lists paged by flask-sqlalchemy's db.paginate(), which reads ?page= itself without an upper
 # bound (OFFSET overflows). Their modules belong to other areas; the fix is to pass
-# page=grants.web.listing.page_number() to db.paginate.
+# page=grants.core.http.listing.page_number() to db.paginate.
 def _cases(names: dict[str, object]) -> list[object]:
     """(case, number) pairs."""
     return [

@@ -1,4 +1,4 @@
-"""services.dashboard: the home page's read queries, with a fixed `today`."""
+"""portfolio.home.queries: the home page's read queries, with a fixed `today`."""
 
 from __future__ import annotations
 
