@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from grants.accounts.certified_vcs import service as certifications
 from grants.accounts.certified_vcs.models import VcCertification
 from grants.accounts.models import Organization
+from grants.applications import queries as application_queries
 from grants.applications import service as applications
 from grants.applications.checks import (
     ApplicationData,
@@ -108,7 +109,7 @@ def list_applications(args: dict[str, Any]) -> dict[str, Any]:
 
     Filters: `status` (the application state) and `program_id` (the programme's id).
     """
-    query = applications.visible_applications(
+    query = application_queries.visible_applications(
         api_actor(), args.get("status"), args.get("program_id")
     )
     return paginate(query, args)
@@ -182,12 +183,12 @@ def withdraw_application(application_id: int) -> Application:
 def eligibility(application_id: int) -> dict[str, Any]:
     """The stored eligibility trace once submitted; for a draft, a live preview."""
     application = visible(application_id)
-    if (stored := applications.stored_trace(application)) is not None:
+    if (stored := application_queries.stored_trace(application)) is not None:
         return _eligibility(application, "stored", application.ruleset, stored)
     if application.state != ApplicationState.draft:
         message = _("The application was not submitted, so it was never evaluated.")
         return _eligibility(application, "none", reason="not_submitted", message=message)
-    found = applications.preview_with_ruleset(application, common.today())
+    found = application_queries.preview_with_ruleset(application, common.today())
     if found is None:
         message = _("No published rule set of this programme is in force yet.")
         return _eligibility(application, "none", reason="no_ruleset_in_force", message=message)

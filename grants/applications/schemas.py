@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from grants.applications import service as applications
+from grants.applications import queries as application_queries
 from grants.applications.queries import application_actions
 from grants.core.http.api import DbId, ForCaller, Text
 from grants.core.http.i18n import localise
@@ -127,7 +127,7 @@ class ApplicationSchema(ApplicationSummarySchema):
     plan = fields.List(fields.Nested(PlannedMilestoneSchema), required=True)
     co_investments = fields.List(fields.Nested(CoInvestmentSchema), required=True)
     warnings = fields.Function(
-        lambda application: localise(applications.plan_warnings(application)),
+        lambda application: localise(application_queries.plan_warnings(application)),
         metadata={
             "type": "array",
             "items": {"type": "string"},

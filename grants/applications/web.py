@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from grants.applications import queries as application_queries
 from grants.applications import service as applications
 from grants.applications.forms import (
     ApplicationForm,
@@ -50,7 +51,7 @@ def _locale() -> str:
 @requires(Action.create_application)
 def index() -> str:
     return render_template(
-        "applications/index.html", applications=applications.my_applications(actor())
+        "applications/index.html", applications=application_queries.my_applications(actor())
     )
 
 
@@ -59,7 +60,7 @@ def index() -> str:
 def new() -> tuple[str, int] | Response:
     """The programme first (from ?program_id=, or the only open one), so that the form offers
     only the themes and modalities that programme accepts."""
-    programs = applications.open_programs(_today())
+    programs = application_queries.open_programs(_today())
     chosen = _chosen_programme(programs, request.args.get("program_id"))
     if request.method == "GET" and chosen is None and len(programs) != 1:
         page = render_template(
@@ -94,21 +95,21 @@ def _chosen_programme(programs: list[Program], asked: str | None) -> int | None:
 @bp.get("/<int:application_id>")
 @requires(Action.view_application)
 def show(application_id: int) -> tuple[str, int]:
-    application = applications.get_application(actor(), application_id)
+    application = application_queries.get_application(actor(), application_id)
     return _show(application)
 
 
 def _show(application: Application, errors: RuleViolation | None = None) -> tuple[str, int]:
-    stored = applications.stored_trace(application)
+    stored = application_queries.stored_trace(application)
     preview = None
     if stored is None and application.state == "draft":
-        preview = applications.preview_trace(application, _today())
+        preview = application_queries.preview_trace(application, _today())
     page = render_template(
         "applications/show.html",
         application=application,
         trace=stored or preview,
         is_preview=stored is None,
-        warnings=applications.plan_warnings(application),
+        warnings=application_queries.plan_warnings(application),
         errors=errors,
         error_lines=error_lines(errors) if errors else [],
         **asdict(application_actions(actor(), application)),
@@ -123,7 +124,7 @@ def _show(application: Application, errors: RuleViolation | None = None) -> tupl
 @requires(Action.edit_application)
 def edit(application_id: int) -> tuple[str, int] | Response:
     application = _editable(application_id)
-    programs = applications.open_programs(_today(), keep=application.program_id)
+    programs = application_queries.open_programs(_today(), keep=application.program_id)
     form = ApplicationForm(obj=application, programs=programs, locale=_locale())
     if form.validate_on_submit():
         try:
@@ -158,7 +159,7 @@ def plan(application_id: int) -> tuple[str, int] | Response:
             else:
                 flash(_("The milestone plan was saved."), "success")
                 return redirect(url_for("applications.show", application_id=application_id))
-    warnings = applications.plan_warnings(application)
+    warnings = application_queries.plan_warnings(application)
     page = render_template(
         "applications/plan.html", form=form, application=application, warnings=warnings
     )
@@ -169,7 +170,7 @@ def plan(application_id: int) -> tuple[str, int] | Response:
 @requires(Action.edit_application)
 def co_investments(application_id: int) -> tuple[str, int] | Response:
     application = _editable(application_id)
-    vcs = [(vc.id, vc.display_name(_locale())) for vc in applications.certified_vcs()]
+    vcs = [(vc.id, vc.display_name(_locale())) for vc in application_queries.certified_vcs()]
     if request.method == "GET":
         form = CoInvestmentsForm(data=co_investment_data(application.co_investments))
     else:
@@ -198,8 +199,8 @@ def submit(application_id: int) -> tuple[str, int] | Response:
     try:  # CSRFProtect has checked the token already
         application = applications.submit(actor(), application_id, _today())
     except RuleViolation as error:
-        return _show(applications.get_application(actor(), application_id), error)
-    trace = applications.stored_trace(application)
+        return _show(application_queries.get_application(actor(), application_id), error)
+    trace = application_queries.stored_trace(application)
     if trace is not None and trace.ok:
         flash(_("The application was submitted. It meets the eligibility rules."), "success")
     else:

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from flask import Flask
 
+from grants.applications import queries as application_queries
 from grants.applications import service as applications
 from grants.applications.checks import CoInvestmentData, CriterionData, MilestoneData
 from grants.applications.models import Application, CoInvestment, PlannedMilestone
@@ -258,7 +259,7 @@ def test_submission_pins_the_rule_set_and_stores_the_trace(app: Flask) -> None:
     application = applications.submit(world.applicant, world.application.id, TODAY)
     assert application.state == ApplicationState.submitted
     assert application.submitted_on == TODAY and application.ruleset_id == world.ruleset.id
-    trace = applications.stored_trace(application)
+    trace = application_queries.stored_trace(application)
     assert trace is not None and trace.ok
     assert trace.to_dict() == application.eligibility_trace
     event = db.session.query(AuditEvent).filter_by(action="application.submit").one()
@@ -277,12 +278,12 @@ def test_submission_outside_the_window_is_refused(app: Flask, today: date) -> No
 
 def test_tranches_must_add_up_to_the_request(app: Flask) -> None:
     world = ready_application(tranches=(600_000_000, 800_000_000, 999_999_999))
-    assert applications.plan_warnings(world.application) == [
+    assert application_queries.plan_warnings(world.application) == [
         "The tranches add up to ¥2,399,999,999 but the requested subsidy is ¥2,400,000,000."
     ]
     errors = _fields(applications.submit, world.applicant, world.application.id, TODAY)
     assert list(errors) == ["milestones"] and "¥2,399,999,999" in errors["milestones"][0]
-    assert said(applications.plan_warnings(world.application)) == [
+    assert said(application_queries.plan_warnings(world.application)) == [
         "トランシェの合計は23億9,999万9,999円ですが、申請補助金額は24億円です。"
     ]
     db.session.refresh(world.application)
@@ -305,7 +306,7 @@ def test_the_plan_warning_is_for_an_application_still_in_the_applicants_hands(
     world = ready_application(tranches=(600_000_000, 800_000_000, 999_999_999))
     world.application.state = state
     db.session.commit()
-    assert bool(applications.plan_warnings(world.application)) is warned
+    assert bool(application_queries.plan_warnings(world.application)) is warned
 
 
 @pytest.mark.parametrize(
@@ -347,7 +348,7 @@ def test_without_a_published_rule_set_submission_is_refused(app: Flask) -> None:
     world = ready_application(program=program)
     with pytest.raises(RuleViolation, match="No published rule set"):
         applications.submit(world.applicant, world.application.id, TODAY)
-    assert applications.preview_trace(world.application, TODAY) is None
+    assert application_queries.preview_trace(world.application, TODAY) is None
 
 
 def test_plan_dates_are_checked_again_at_submission(app: Flask) -> None:
@@ -360,7 +361,7 @@ def test_plan_dates_are_checked_again_at_submission(app: Flask) -> None:
 
 def test_amed_lead_vc_below_the_minimum_is_a_failing_row(app: Flask) -> None:
     world = submitted_application(stage="phase1", **SMALL)
-    trace = applications.stored_trace(world.application)
+    trace = application_queries.stored_trace(world.application)
     assert trace is not None and not trace.ok
     assert [row.rule_id for row in trace.blocking] == ["lead_vc_min"]
     row = trace.blocking[0]
@@ -373,7 +374,7 @@ def test_amed_lead_vc_below_the_minimum_is_a_failing_row(app: Flask) -> None:
 
 def test_non_clinical_passes_through_the_relaxation(app: Flask) -> None:
     world = submitted_application(**SMALL)
-    trace = applications.stored_trace(world.application)
+    trace = application_queries.stored_trace(world.application)
     assert trace is not None and trace.ok
     row = next(r for r in trace.rows if r.rule_id == "lead_vc_min")
     assert row.outcome is Outcome.PASS and row.compared["required"] == 100_000_000
@@ -396,10 +397,10 @@ def test_submission_uses_the_version_in_force_then_and_keeps_it(app: Flask) -> N
     other = ready_application(program=world.program, **SMALL)
     applications.submit(other.applicant, other.application.id, TODAY)
     assert world.ruleset is not None and other.application.ruleset_id == world.ruleset.id
-    assert applications.stored_trace(other.application).ok  # type: ignore[union-attr]
+    assert application_queries.stored_trace(other.application).ok  # type: ignore[union-attr]
     # ...while after the effective date, the preview and a submission use v2.
     late = ready_application(program=world.program, **SMALL)
-    preview = applications.preview_trace(late.application, date(2026, 6, 1))
+    preview = application_queries.preview_trace(late.application, date(2026, 6, 1))
     assert preview is not None and [r.rule_id for r in preview.blocking] == ["lead_vc_min"]
     applications.submit(late.applicant, late.application.id, date(2026, 6, 1))
     assert late.application.ruleset_id == v2.id
@@ -411,13 +412,13 @@ def test_submission_uses_the_version_in_force_then_and_keeps_it(app: Flask) -> N
 def test_preview_is_read_only(app: Flask) -> None:
     world = ready_application(stage="phase1", **SMALL)
     events = db.session.query(AuditEvent).count()
-    trace = applications.preview_trace(world.application, TODAY)
+    trace = application_queries.preview_trace(world.application, TODAY)
     assert isinstance(trace, Trace) and "lead_vc_min" in [r.rule_id for r in trace.blocking]
     db.session.rollback()
     assert db.session.query(AuditEvent).count() == events
     assert world.application.state == ApplicationState.draft
     assert world.application.eligibility_trace is None
-    assert applications.stored_trace(world.application) is None
+    assert application_queries.stored_trace(world.application) is None
 
 
 # ---- withdrawal -------------------------------------------------------------------------------
@@ -448,12 +449,12 @@ def test_withdraw_refused_to_others_and_after_screening(app: Flask) -> None:
 
 def test_get_application_checks_visibility(app: Flask) -> None:
     world = ready_application()
-    assert applications.get_application(world.applicant, world.application.id) is not None
-    assert applications.get_application(make_user(Role.officer), world.application.id)
+    assert application_queries.get_application(world.applicant, world.application.id) is not None
+    assert application_queries.get_application(make_user(Role.officer), world.application.id)
     for user in (make_applicant(), make_user(Role.reviewer), make_user(Role.admin)):
         with pytest.raises(NotAllowed):
-            applications.get_application(user, world.application.id)
+            application_queries.get_application(user, world.application.id)
     with pytest.raises(NotFound):
-        applications.get_application(world.applicant, 999_999)
-    assert applications.my_applications(world.applicant) == [world.application]
-    assert applications.my_applications(make_applicant()) == []
+        application_queries.get_application(world.applicant, 999_999)
+    assert application_queries.my_applications(world.applicant) == [world.application]
+    assert application_queries.my_applications(make_applicant()) == []

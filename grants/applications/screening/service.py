@@ -6,7 +6,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from grants.applications.models import Application
-from grants.applications.service import locked, stored_trace
+from grants.applications.queries import stored_trace
+from grants.applications.service import locked
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.db import use_case

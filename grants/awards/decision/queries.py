@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from grants.applications import service as applications
+from grants.applications import queries as application_queries
 from grants.applications.models import Application
 from grants.awards.service import AwardPreview, preview_award
 from grants.core.actors import Actor
@@ -30,7 +30,7 @@ class DecisionView:
 
 
 def decision_view(actor: Actor, application_id: int, today: date) -> DecisionView:
-    application = applications.get_application(actor, application_id)
+    application = application_queries.get_application(actor, application_id)
 
     def may(action: Action, target: ApplicationState) -> bool:
         allowed = decide(action, Subject(role=actor.role)).allowed
@@ -39,7 +39,7 @@ def decision_view(actor: Actor, application_id: int, today: date) -> DecisionVie
     may_award = may(Action.award_application, ApplicationState.awarded)
     return DecisionView(
         application=application,
-        trace=applications.stored_trace(application),
+        trace=application_queries.stored_trace(application),
         may_screen=may(Action.screen_application, ApplicationState.screened_eligible),
         may_award=may_award,
         may_reject=may(Action.reject_application, ApplicationState.rejected),
