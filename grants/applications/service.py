@@ -109,10 +109,10 @@ def replace_plan(
 def set_co_investments(
     actor: Actor, application_id: int, items: Sequence[CoInvestmentData]
 ) -> Application:
-    """Replace the declared certified-VC co-investments."""
+    """Replace the declared co-investments (certified VCs and any other investors)."""
     application = locked(application_id)
     require(Action.edit_application, subject(actor, application))
-    errors = co_investment_errors(items)
+    errors = co_investment_errors(items, application.organization_id)
     if errors:
         raise RuleViolation(N_("The co-investments could not be saved."), errors)
     before = co_investment_snapshot(application)

@@ -19,6 +19,8 @@ from grants.demo.kit import (
     APPLICANT,
     APPLICANT3,
     HIKARI,
+    HOKUTO,
+    KITAKAZE,
     MINATO,
     OKU,
     Cast,
@@ -162,7 +164,9 @@ def _stories(today: date) -> list[Story]:
                 item("サル毒性試験の完了", ("重篤な有害事象", "0", "件"), 150, 3),
                 item("GMP製造法の確立", ("ベクター力価", ">= 1e13", "vg/mL"), 400, 5),
             ),
-            ((MINATO, 5 * OKU, True),),
+            # Only the certified lead's money counts: the revoked VC and the corporate take
+            # part in the round and the eligibility trace says why they are not counted.
+            ((MINATO, 5 * OKU, True), (KITAKAZE, OKU, False), (HOKUTO, 2 * OKU, False)),
             day(-80),
         ),
         Story(

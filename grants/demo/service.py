@@ -27,7 +27,16 @@ from grants.core.actors import SYSTEM
 from grants.core.identity import Locale, OrgKind, Role
 from grants.demo import amed as demo_amed
 from grants.demo import milestones as demo_milestones
-from grants.demo.kit import AOZORA, HIKARI, MINATO, Cast, corporate_number, ensure_certified_vcs
+from grants.demo.kit import (
+    AOZORA,
+    HIKARI,
+    HOKUTO,
+    KITAKAZE,
+    MINATO,
+    Cast,
+    corporate_number,
+    ensure_certified_vcs,
+)
 from grants.extensions import db
 from grants.programs.models import Program
 
@@ -82,6 +91,18 @@ ORGANIZATIONS = [
         name_en="Minato Life Science Partners (demo)",
         kind=OrgKind.vc,
         corporate_number=MINATO,
+    ),
+    accounts.OrganizationData(
+        name="きたかぜキャピタル株式会社（デモ）",
+        name_en="Kitakaze Capital (demo)",
+        kind=OrgKind.vc,
+        corporate_number=KITAKAZE,
+    ),
+    accounts.OrganizationData(
+        name="北斗製薬株式会社（デモ）",
+        name_en="Hokuto Pharmaceutical (demo)",
+        kind=OrgKind.company,
+        corporate_number=HOKUTO,
     ),
 ]
 
