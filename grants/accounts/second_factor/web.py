@@ -91,7 +91,7 @@ def _require_second_factor() -> Response | None:
         return None
     if second_factor_given_at() is not None or not _policy().required_for(current_user.role):
         return None
-    target = request.full_path if request.method == "GET" else None
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("second_factor.enrol", next=target))
 
 

@@ -270,7 +270,7 @@ def _end_expired_session() -> Response | None:
     session.clear()
     session[SESSION_KEY] = locale
     flash(message, "info")
-    target = request.full_path if request.method == "GET" else None
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("sessions.login", next=target))
 
 
