@@ -65,7 +65,12 @@ SECOND_FACTOR_STEP_UP_MINUTES = 10
 PASSKEY_RP_ID = ""
 # Sessions end after this many minutes without a request, by role, and in any case this
 # many hours after the sign-in; both are checked from timestamps in the signed session.
-SESSION_IDLE_MINUTES: dict[str, int] = {"officer": 30, "admin": 30, "applicant": 480, "reviewer": 480}
+SESSION_IDLE_MINUTES: dict[str, int] = {
+    "officer": 30,
+    "admin": 30,
+    "applicant": 480,
+    "reviewer": 480,
+}
 SESSION_ABSOLUTE_HOURS = 12
 # Minimum password length for accounts created or changed.
 PASSWORD_MIN_LENGTH = 10
