@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length
 
 from grants.accounts.second_factor.rules import NAME_MAX
 from grants.core.http.forms import Form
@@ -47,7 +47,3 @@ class NewPasskeyForm(PasskeyForm):
 
 class ButtonForm(Form):
     """A button that changes something: only the CSRF token."""
-
-
-class NextForm(Form):
-    next = HiddenField(validators=[Optional(), Length(max=2000)])

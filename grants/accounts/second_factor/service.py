@@ -7,31 +7,10 @@ use case committed. Neither secrets nor codes are ever audited.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers.exceptions import (
-    InvalidAuthenticationResponse,
-    InvalidJSONStructure,
-    InvalidRegistrationResponse,
-)
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from grants.accounts.models import User
 from grants.accounts.second_factor.models import (
@@ -41,11 +20,9 @@ from grants.accounts.second_factor.models import (
     WebAuthnChallenge,
 )
 from grants.accounts.second_factor.rules import (
-    NAME_MAX,
     Method,
     SecondFactorPolicy,
     SecretBox,
-    clean_name,
     is_recovery_code,
     is_totp_code,
     matching_step,
@@ -64,7 +41,6 @@ from grants.core.mail import Message
 from grants.core.problems import N_, Problem
 from grants.extensions import db
 
-CHALLENGE_LIFETIME = timedelta(minutes=5)
 _REGISTER, _AUTHENTICATE = "register", "authenticate"
 
 
@@ -72,16 +48,6 @@ class SecondFactorRequired(NotAllowed):
     """The action needs the second factor given recently (HTTP 403)."""
 
     api_code = "second_factor_required"
-
-
-@dataclass(frozen=True)
-class RelyingParty:
-    """This site as WebAuthn names it: the domain passkeys are bound to, its name, and the
-    origin (scheme, host, port) the browser must report."""
-
-    id: str
-    name: str
-    origin: str
 
 
 @dataclass(frozen=True)
@@ -124,13 +90,13 @@ def confirm_totp(actor: User, code: str, box: SecretBox, now: datetime) -> Enrol
     if step is None:
         message = N_("This code is wrong or has expired. Enter the code your app shows now.")
         raise RuleViolation(message, {"code": [message]})
-    first = _factor_count(actor.id) == 0
+    first = factor_count(actor.id) == 0
     totp.confirmed_at = now
     totp.last_used_step = step
     audit.record(actor, "second_factor.totp_add", totp, after={"confirmed": True})
-    codes = _new_recovery_codes(actor) if first else []
+    codes = recovery_codes_for(actor) if first else []
     db.session.commit()
-    return Enrolled(codes, _notice(actor, N_("An authenticator app was added to your account.")))
+    return Enrolled(codes, notice(actor, N_("An authenticator app was added to your account.")))
 
 
 @use_case
@@ -138,12 +104,12 @@ def remove_totp(actor: User, policy: SecondFactorPolicy) -> Message:
     totp = _totp(actor.id, confirmed=True)
     if totp is None:
         raise NotFound(N_("Not found."))
-    _keep_one(actor, policy)
+    keep_one(actor, policy)
     db.session.delete(totp)
     audit.record(actor, "second_factor.totp_remove", totp)
-    _forget_recovery_codes_without_factors(actor)
+    forget_recovery_codes_without_factors(actor)
     db.session.commit()
-    return _notice(actor, N_("The authenticator app was removed from your account."))
+    return notice(actor, N_("The authenticator app was removed from your account."))
 
 
 @use_case
@@ -151,135 +117,13 @@ def enrol_demo_totp(actor: Actor, user: User, secret: str, box: SecretBox, now: 
     """Demo data only: gives a demo account an authenticator app with a secret the README
     publishes (as it publishes the demo password), so that the demo's officers and
     administrator can sign in. Audited like any enrolment; never used outside the demo."""
-    if _factor_count(user.id):
+    if factor_count(user.id):
         return
     db.session.execute(delete(TotpAuthenticator).where(TotpAuthenticator.user_id == user.id))
     totp = TotpAuthenticator(user_id=user.id, secret_sealed=box.seal(secret), confirmed_at=now)
     db.session.add(totp)
     audit.record(actor, "second_factor.totp_add", totp, after={"confirmed": True, "demo": True})
     db.session.commit()
-
-
-# --- passkeys and security keys -----------------------------------------------------------
-
-
-@use_case
-def passkey_registration_options(actor: User, party: RelyingParty, now: datetime) -> str:
-    """The options for navigator.credentials.create(), as JSON; its challenge is kept here
-    until used once or expired."""
-    options = generate_registration_options(
-        rp_id=party.id,
-        rp_name=party.name,
-        user_id=str(actor.id).encode(),
-        user_name=actor.email,
-        user_display_name=actor.name,
-        exclude_credentials=_descriptors(actor.id),
-        authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.DISCOURAGED,
-            user_verification=UserVerificationRequirement.PREFERRED,
-        ),
-    )
-    _keep_challenge(actor, _REGISTER, options.challenge, now)
-    db.session.commit()
-    return options_to_json(options)
-
-
-@use_case
-def register_passkey(
-    actor: User, name: str, credential: str, party: RelyingParty, now: datetime
-) -> Enrolled:
-    """Verify the browser's answer to the registration options and keep the credential."""
-    name = clean_name(name)
-    if not name or len(name) > NAME_MAX:
-        message = N_("Give the passkey a name of at most %(n)d characters.", n=NAME_MAX)
-        raise RuleViolation(message, {"name": [message]})
-    challenge = _take_challenge(actor.id, _REGISTER, now)
-    try:
-        verified = verify_registration_response(
-            credential=_json(credential),
-            expected_challenge=challenge,
-            expected_rp_id=party.id,
-            expected_origin=party.origin,
-        )
-    except (InvalidRegistrationResponse, InvalidJSONStructure, ValueError, KeyError, TypeError):
-        raise _passkey_refused() from None
-    if db.session.scalar(
-        select(PasskeyCredential.id).where(
-            PasskeyCredential.credential_id == verified.credential_id
-        )
-    ):
-        raise Conflict(N_("This passkey is registered already."))
-    first = _factor_count(actor.id) == 0
-    passkey = PasskeyCredential(
-        user_id=actor.id,
-        credential_id=verified.credential_id,
-        public_key=verified.credential_public_key,
-        sign_count=verified.sign_count,
-        transports=",".join(_transports(credential)),
-        name=name,
-    )
-    db.session.add(passkey)
-    audit.record(actor, "second_factor.passkey_add", passkey, after={"name": name})
-    codes = _new_recovery_codes(actor) if first else []
-    db.session.commit()
-    what = N_("A passkey or security key (“%(name)s”) was added to your account.", name=name)
-    return Enrolled(codes, _notice(actor, what))
-
-
-@use_case
-def remove_passkey(actor: User, passkey_id: int, policy: SecondFactorPolicy) -> Message:
-    passkey = db.session.get(PasskeyCredential, passkey_id)
-    if passkey is None or passkey.user_id != actor.id:
-        raise NotFound(N_("Not found."))
-    _keep_one(actor, policy)
-    db.session.delete(passkey)
-    audit.record(actor, "second_factor.passkey_remove", passkey, before={"name": passkey.name})
-    _forget_recovery_codes_without_factors(actor)
-    db.session.commit()
-    what = N_(
-        "The passkey or security key “%(name)s” was removed from your account.", name=passkey.name
-    )
-    return _notice(actor, what)
-
-
-@use_case
-def passkey_sign_in_options(user: User, party: RelyingParty, now: datetime) -> str:
-    """The options for navigator.credentials.get() with the user's own credentials, as JSON."""
-    descriptors = _descriptors(user.id)
-    if not descriptors:
-        raise NotFound(N_("You have no passkey."))
-    options = generate_authentication_options(
-        rp_id=party.id,
-        allow_credentials=descriptors,
-        user_verification=UserVerificationRequirement.PREFERRED,
-    )
-    _keep_challenge(user, _AUTHENTICATE, options.challenge, now)
-    db.session.commit()
-    return options_to_json(options)
-
-
-@use_case
-def verify_passkey(user: User, credential: str, party: RelyingParty, now: datetime) -> Method:
-    """The user's second factor given with a passkey: its answer to the kept challenge."""
-    challenge = _take_challenge(user.id, _AUTHENTICATE, now)
-    data = _json(credential)
-    passkey = _passkey_of(user.id, data)
-    try:
-        verified = verify_authentication_response(
-            credential=data,
-            expected_challenge=challenge,
-            expected_rp_id=party.id,
-            expected_origin=party.origin,
-            credential_public_key=passkey.public_key,
-            credential_current_sign_count=passkey.sign_count,
-        )
-    except (InvalidAuthenticationResponse, InvalidJSONStructure, ValueError, KeyError, TypeError):
-        raise _passkey_refused() from None
-    passkey.sign_count = verified.new_sign_count
-    passkey.last_used_at = now
-    audit.record(user, "second_factor.verify", passkey, after={"method": str(Method.passkey)})
-    db.session.commit()
-    return Method.passkey
 
 
 # --- codes: the app's, or a recovery code -------------------------------------------------
@@ -363,12 +207,12 @@ def _use_recovery_code(user: User, code: str, now: datetime) -> Method | None:
 @use_case
 def regenerate_recovery_codes(actor: User) -> tuple[list[str], Message]:
     """Ten new recovery codes (the old ones stop working), shown once."""
-    if _factor_count(actor.id) == 0:
+    if factor_count(actor.id) == 0:
         raise Conflict(N_("Set up a second factor first."))
-    codes = _new_recovery_codes(actor)
+    codes = recovery_codes_for(actor)
     db.session.commit()
     what = N_("New recovery codes were made for your account; the old ones no longer work.")
-    return codes, _notice(actor, what)
+    return codes, notice(actor, what)
 
 
 # --- an administrator's reset -------------------------------------------------------------
@@ -394,7 +238,7 @@ def reset(actor: Actor, user_id: int) -> Message:
                     "only from the command line (flask grants reset-second-factor)."
                 )
             )
-    removed = _factor_count(user.id)
+    removed = factor_count(user.id)
     for model in (TotpAuthenticator, PasskeyCredential, RecoveryCode, WebAuthnChallenge):
         db.session.execute(delete(model).where(model.user_id == user.id))
     user.session_version += 1
@@ -404,7 +248,7 @@ def reset(actor: Actor, user_id: int) -> Message:
         "An administrator removed every second factor of your account and signed it out. "
         "Sign in with your password and set up a new second factor."
     )
-    return _notice(user, what)
+    return notice(user, what)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -419,7 +263,7 @@ def _totp(user_id: int, *, confirmed: bool) -> TotpAuthenticator | None:
     return db.session.scalar(query)
 
 
-def _factor_count(user_id: int) -> int:
+def factor_count(user_id: int) -> int:
     totp = select(func.count()).where(
         TotpAuthenticator.user_id == user_id, TotpAuthenticator.confirmed_at.is_not(None)
     )
@@ -427,20 +271,20 @@ def _factor_count(user_id: int) -> int:
     return int(db.session.scalar(totp) or 0) + int(db.session.scalar(passkeys) or 0)
 
 
-def _keep_one(actor: User, policy: SecondFactorPolicy) -> None:
-    if policy.required_for(actor.role) and _factor_count(actor.id) <= 1:
+def keep_one(actor: User, policy: SecondFactorPolicy) -> None:
+    if policy.required_for(actor.role) and factor_count(actor.id) <= 1:
         raise Conflict(
             N_("Your role needs a second factor: add another one before you remove this one.")
         )
 
 
-def _forget_recovery_codes_without_factors(actor: User) -> None:
+def forget_recovery_codes_without_factors(actor: User) -> None:
     db.session.flush()
-    if _factor_count(actor.id) == 0:
+    if factor_count(actor.id) == 0:
         db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == actor.id))
 
 
-def _new_recovery_codes(actor: User) -> list[str]:
+def recovery_codes_for(actor: User) -> list[str]:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == actor.id))
     codes = new_recovery_codes()
     db.session.add_all(
@@ -466,96 +310,7 @@ def _last_active_admin(user: User) -> bool:
     return not db.session.scalar(others)
 
 
-def _keep_challenge(user: User, purpose: str, challenge: bytes, now: datetime) -> None:
-    db.session.execute(
-        delete(WebAuthnChallenge).where(
-            WebAuthnChallenge.user_id == user.id, WebAuthnChallenge.purpose == purpose
-        )
-    )
-    db.session.add(
-        WebAuthnChallenge(
-            user_id=user.id,
-            purpose=purpose,
-            challenge=challenge,
-            expires_at=now + CHALLENGE_LIFETIME,
-        )
-    )
-
-
-def _take_challenge(user_id: int, purpose: str, now: datetime) -> bytes:
-    """The kept challenge, deleted in the same statement and committed at once: it is spent
-    whatever follows (a wrong answer too), and a second use finds none."""
-    row = db.session.execute(
-        delete(WebAuthnChallenge)
-        .where(WebAuthnChallenge.user_id == user_id, WebAuthnChallenge.purpose == purpose)
-        .returning(WebAuthnChallenge.challenge, WebAuthnChallenge.expires_at)
-    ).first()
-    db.session.commit()
-    if row is None or row.expires_at <= now:
-        raise Conflict(N_("This request expired or was used already. Try again."))
-    return bytes(row.challenge)
-
-
-def _descriptors(user_id: int) -> list[PublicKeyCredentialDescriptor]:
-    rows = db.session.execute(
-        select(PasskeyCredential.credential_id, PasskeyCredential.transports).where(
-            PasskeyCredential.user_id == user_id
-        )
-    )
-    return [
-        PublicKeyCredentialDescriptor(
-            id=bytes(credential_id), transports=_known_transports(transports.split(","))
-        )
-        for credential_id, transports in rows
-    ]
-
-
-def _known_transports(names: list[str]) -> list[AuthenticatorTransport]:
-    known = {t.value for t in AuthenticatorTransport}
-    return [AuthenticatorTransport(name) for name in names if name in known]
-
-
-def _transports(credential: str) -> list[str]:
-    response = _json(credential).get("response")
-    transports = response.get("transports") if isinstance(response, dict) else None
-    if not isinstance(transports, list):
-        return []
-    return [t.value for t in _known_transports([str(name) for name in transports])]
-
-
-def _passkey_of(user_id: int, data: dict[str, Any]) -> PasskeyCredential:
-    from webauthn import base64url_to_bytes
-
-    try:
-        credential_id = base64url_to_bytes(str(data.get("rawId") or data.get("id") or ""))
-    except ValueError:
-        raise _passkey_refused() from None
-    passkey = db.session.scalar(
-        select(PasskeyCredential).where(
-            PasskeyCredential.user_id == user_id, PasskeyCredential.credential_id == credential_id
-        )
-    )
-    if passkey is None:
-        raise _passkey_refused()
-    return passkey
-
-
-def _json(credential: str) -> dict[str, Any]:
-    try:
-        data = json.loads(credential)
-    except ValueError:
-        raise _passkey_refused() from None
-    if not isinstance(data, dict):
-        raise _passkey_refused()
-    return data
-
-
-def _passkey_refused() -> RuleViolation:
-    message = N_("The passkey's answer could not be verified. Try again.")
-    return RuleViolation(message, {"credential": [message]})
-
-
-def _notice(user: User, what: Problem) -> Message:
+def notice(user: User, what: Problem) -> Message:
     """The e-mail telling the account's owner that its second factors changed."""
     locale = str(user.locale)
     body = N_(

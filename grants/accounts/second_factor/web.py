@@ -31,6 +31,7 @@ from grants.accounts.second_factor.forms import (
     NewPasskeyForm,
     PasskeyForm,
 )
+from grants.accounts.second_factor.passkeys import service as passkeys
 from grants.accounts.second_factor.rules import SecondFactorPolicy, SecretBox, provisioning_uri
 from grants.accounts.sessions.web import (
     forget_second_factor,
@@ -193,7 +194,7 @@ def remove_totp() -> Response:
 @bp.post(f"{PREFIX}/passkeys/options.json")
 @login_required
 def passkey_options() -> Response:
-    options = service.passkey_registration_options(actor(), relying_party(), utcnow())
+    options = passkeys.passkey_registration_options(actor(), relying_party(), utcnow())
     return current_app.response_class(options, mimetype="application/json")
 
 
@@ -203,7 +204,7 @@ def register_passkey() -> str | Response:
     form = NewPasskeyForm()
     if form.validate_on_submit():
         try:
-            enrolled = service.register_passkey(
+            enrolled = passkeys.register_passkey(
                 actor(), form.name.data or "", form.credential.data or "", relying_party(), utcnow()
             )
         except DomainError as error:
@@ -219,7 +220,7 @@ def register_passkey() -> str | Response:
 def remove_passkey(passkey_id: int) -> Response:
     if ButtonForm().validate_on_submit():
         try:
-            notice = service.remove_passkey(actor(), passkey_id, _policy())
+            notice = passkeys.remove_passkey(actor(), passkey_id, _policy())
         except DomainError as error:
             flash(_message(error), "error")
         else:
@@ -294,7 +295,7 @@ def verify() -> str | Response:
 @bp.post(f"{PREFIX}/verify/passkey-options.json")
 @login_required
 def verify_passkey_options() -> Response:
-    options = service.passkey_sign_in_options(actor(), relying_party(), utcnow())
+    options = passkeys.passkey_sign_in_options(actor(), relying_party(), utcnow())
     return current_app.response_class(options, mimetype="application/json")
 
 
@@ -305,7 +306,7 @@ def verify_passkey() -> str | Response:
     form = PasskeyForm()
     if form.validate_on_submit():
         try:
-            service.verify_passkey(actor(), form.credential.data or "", relying_party(), utcnow())
+            passkeys.verify_passkey(actor(), form.credential.data or "", relying_party(), utcnow())
         except DomainError as error:
             apply_errors(form, error)
         else:

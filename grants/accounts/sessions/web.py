@@ -36,8 +36,9 @@ from grants.accounts.rules import normalize_email
 from grants.accounts.second_factor import queries as second_factors
 from grants.accounts.second_factor import service as second_factor_service
 from grants.accounts.second_factor.forms import CodeForm, PasskeyForm
+from grants.accounts.second_factor.passkeys import service as passkeys
+from grants.accounts.second_factor.passkeys.service import RelyingParty
 from grants.accounts.second_factor.rules import Method, SecretBox
-from grants.accounts.second_factor.service import RelyingParty
 from grants.accounts.sessions.rules import SessionPolicy
 from grants.core.errors import DomainError
 from grants.core.http.forms import Form, apply_errors, status
@@ -147,7 +148,7 @@ def passkey_options() -> Response:
     user = _pending_user()
     if user is None:
         return current_app.response_class(status=409)
-    options = second_factor_service.passkey_sign_in_options(user, relying_party(), utcnow())
+    options = passkeys.passkey_sign_in_options(user, relying_party(), utcnow())
     return current_app.response_class(options, mimetype="application/json")
 
 
@@ -163,7 +164,7 @@ def passkey() -> tuple[str, int] | Response:
     form = PasskeyForm()
     if form.validate_on_submit():
         try:
-            method = second_factor_service.verify_passkey(
+            method = passkeys.verify_passkey(
                 user, form.credential.data or "", relying_party(), utcnow()
             )
         except DomainError as error:

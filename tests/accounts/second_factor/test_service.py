@@ -16,8 +16,8 @@ from grants.accounts.second_factor.models import (
     PasskeyCredential,
     RecoveryCode,
     TotpAuthenticator,
-    WebAuthnChallenge,
 )
+from grants.accounts.second_factor.passkeys import service as passkeys
 from grants.accounts.second_factor.rules import (
     Method,
     SecondFactorPolicy,
@@ -34,7 +34,7 @@ from tests.support.factories import make_user
 from tests.support.passkeys import SoftAuthenticator
 
 NOW = datetime(2026, 4, 1, 9, 0, 15, tzinfo=UTC)
-PARTY = service.RelyingParty("localhost", "Milestone Grants", "http://localhost")
+PARTY = passkeys.RelyingParty("localhost", "Milestone Grants", "http://localhost")
 BOX = SecretBox(["testing-secret-key-not-for-production"])
 
 
@@ -176,95 +176,9 @@ def test_a_key_rotation_keeps_codes_working_with_the_old_key_as_fallback(app: Fl
     assert "key changed" in refused.value.fields["code"][0]
 
 
-# --- passkeys -----------------------------------------------------------------------------
-
-
-def _register(user: User, key: SoftAuthenticator, name: str = "laptop") -> service.Enrolled:
-    options = json.loads(service.passkey_registration_options(user, PARTY, NOW))
-    return service.register_passkey(user, name, key.create(options), PARTY, NOW)
-
-
-def test_a_passkey_registers_and_gives_the_second_factor(app: Flask) -> None:
-    user = make_user(Role.officer)
-    key = SoftAuthenticator(PARTY.id, PARTY.origin)
-    enrolled = _register(user, key)
-    assert len(enrolled.recovery_codes) == 10 and "laptop" in enrolled.notice.body
-    stored = db.session.scalar(select(PasskeyCredential))
-    assert stored.credential_id == key.credential_id and stored.transports == "internal"
-    options = json.loads(service.passkey_sign_in_options(user, PARTY, NOW))
-    assert service.verify_passkey(user, key.get(options), PARTY, NOW) == Method.passkey
-    db.session.expire_all()
-    assert db.session.scalar(select(PasskeyCredential.sign_count)) == 1
-    second = _register(user, SoftAuthenticator(PARTY.id, PARTY.origin), "blue key")
-    assert second.recovery_codes == []  # kept from the first factor
-    assert len(queries.factors_of(user, _policy(app)).passkeys) == 2
-
-
-def test_a_challenge_is_used_once(app: Flask) -> None:
-    user = make_user(Role.officer)
-    key = SoftAuthenticator(PARTY.id, PARTY.origin)
-    _register(user, key)
-    options = json.loads(service.passkey_sign_in_options(user, PARTY, NOW))
-    answer = key.get(options)
-    service.verify_passkey(user, answer, PARTY, NOW)
-    with pytest.raises(Conflict):
-        service.verify_passkey(user, answer, PARTY, NOW)
-    assert _count(WebAuthnChallenge) == 0
-
-
-def test_a_wrong_answer_spends_the_challenge_too(app: Flask) -> None:
-    user = make_user(Role.officer)
-    key = SoftAuthenticator(PARTY.id, PARTY.origin)
-    _register(user, key)
-    options = json.loads(service.passkey_sign_in_options(user, PARTY, NOW))
-    phished = key.get(options, origin="https://evil.example")
-    with pytest.raises(RuleViolation):
-        service.verify_passkey(user, phished, PARTY, NOW)
-    with pytest.raises(Conflict):  # no second try with the same challenge
-        service.verify_passkey(user, key.get(options), PARTY, NOW)
-
-
-def test_an_expired_challenge_is_refused(app: Flask) -> None:
-    user = make_user(Role.officer)
-    key = SoftAuthenticator(PARTY.id, PARTY.origin)
-    options = json.loads(service.passkey_registration_options(user, PARTY, NOW))
-    later = NOW + service.CHALLENGE_LIFETIME
-    with pytest.raises(Conflict):
-        service.register_passkey(user, "laptop", key.create(options), PARTY, later)
-    assert not queries.has_second_factor(user.id)
-
-
-@pytest.mark.parametrize(
-    "answer",
-    ["not json", "[]", "{}", json.dumps({"id": "x", "rawId": "x", "response": {}})],
-)
-def test_malformed_passkey_answers_are_refused_without_a_crash(app: Flask, answer: str) -> None:
-    user = make_user(Role.officer)
-    service.passkey_registration_options(user, PARTY, NOW)
-    with pytest.raises(RuleViolation):
-        service.register_passkey(user, "laptop", answer, PARTY, NOW)
-    assert _count(PasskeyCredential) == 0
-
-
-def test_another_users_passkey_is_not_theirs_to_use_or_remove(app: Flask) -> None:
-    owner, other = make_user(Role.officer), make_user(Role.officer)
-    key = SoftAuthenticator(PARTY.id, PARTY.origin)
-    _register(owner, key)
-    _enrolled(other)
-    passkey_id = db.session.scalar(select(PasskeyCredential.id))
-    with pytest.raises(Exception, match="Not found"):
-        service.remove_passkey(other, passkey_id, _policy(app))
-    with pytest.raises(Exception, match="no passkey"):
-        service.passkey_sign_in_options(other, PARTY, NOW)
-
-
-def test_a_passkey_name_is_required(app: Flask) -> None:
-    user = make_user(Role.applicant)
-    key = SoftAuthenticator(PARTY.id, PARTY.origin)
-    options = json.loads(service.passkey_registration_options(user, PARTY, NOW))
-    with pytest.raises(RuleViolation) as refused:
-        service.register_passkey(user, "   ", key.create(options), PARTY, NOW)
-    assert "name" in refused.value.fields
+def _register(user: User, key: SoftAuthenticator) -> None:
+    options = json.loads(passkeys.passkey_registration_options(user, PARTY, NOW))
+    passkeys.register_passkey(user, "laptop", key.create(options), PARTY, NOW)
 
 
 # --- resets -------------------------------------------------------------------------------
