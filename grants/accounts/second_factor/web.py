@@ -15,6 +15,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -70,6 +71,10 @@ _GATE_OPEN = frozenset(
 )
 
 
+# The health checks: no sign-in, no session, and an answer even while the database is down.
+_NO_SESSION = frozenset({"operations"})
+
+
 def _limit() -> str:
     return current_app.config["SECOND_FACTOR_RATE_LIMIT"]
 
@@ -88,9 +93,11 @@ def _require_second_factor() -> Response | None:
     first if they have none)."""
     if request.endpoint is None or request.endpoint in _GATE_OPEN:
         return None
-    if request.path.startswith("/api/") or not current_user.is_authenticated:
+    if request.blueprint in _NO_SESSION or request.path.startswith("/api/"):
         return None
-    if second_factor_given_at() is not None or not _policy().required_for(current_user.role):
+    if second_factor_given_at() is not None or "_user_id" not in session:
+        return None  # decided without the database
+    if not current_user.is_authenticated or not _policy().required_for(current_user.role):
         return None
     target = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("second_factor.enrol", next=target))

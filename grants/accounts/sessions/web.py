@@ -25,7 +25,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_url, login_user, logout_user
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
@@ -250,31 +250,6 @@ def relying_party() -> RelyingParty:
     return RelyingParty(current_app.config["PASSKEY_RP_ID"] or host, _("Milestone Grants"), origin)
 
 
-@bp.before_app_request
-def _end_expired_session() -> Response | None:
-    """A session idle or open for too long ends here, whatever the page."""
-    if request.endpoint == "static" or request.path.startswith("/api/"):
-        return None
-    if "_user_id" not in session or not current_user.is_authenticated:
-        return None
-    now = time()
-    policy = SessionPolicy.of(current_app.config)
-    seen = _timestamp(SEEN_AT)
-    expiry = policy.expiry(current_user.role, _timestamp(SIGNED_IN_AT), seen, now)
-    if expiry is None:
-        if seen is not None and policy.seen_again(seen, now):
-            session[SEEN_AT] = int(now)
-        return None
-    message = _("Your session has ended. Please sign in again.")  # while the account is known
-    locale = str(current_user.locale)
-    logout_user()
-    session.clear()
-    session[SESSION_KEY] = locale
-    flash(message, "info")
-    target = request.full_path.rstrip("?") if request.method == "GET" else None
-    return redirect(url_for("sessions.login", next=target))
-
-
 def _timestamp(key: str) -> float | None:
     value = session.get(key)
     return float(value) if isinstance(value, int | float) else None
@@ -327,4 +302,33 @@ def _load_user(user_id: str) -> object | None:
     user = db.session.get(User, int(key), options=[joinedload(User.organization)])
     if user is None or not user.active or user.session_version != int(version):
         return None  # a session ended by a sign-out or a new password
+    if _expired(user):
+        return None
     return user
+
+
+def _expired(user: User) -> bool:
+    """Whether the session has been idle, or open, too long for the user's role: it then
+    ends here, whatever the page (the last-seen time moves on otherwise)."""
+    now = time()
+    policy = SessionPolicy.of(current_app.config)
+    seen = _timestamp(SEEN_AT)
+    if policy.expiry(user.role, _timestamp(SIGNED_IN_AT), seen, now) is None:
+        if seen is not None and policy.seen_again(seen, now):
+            session[SEEN_AT] = int(now)
+        return False
+    session.clear()
+    session[SESSION_KEY] = str(user.locale)  # the sign-in page keeps the account's language
+    g.session_ended = True
+    return True
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> Response:
+    """Flask-Login's answer to a page that needs a sign-in, saying when a session ended."""
+    if g.pop("session_ended", False):
+        message = _("Your session has ended. Please sign in again.")
+    else:
+        message = str(login_manager.login_message)
+    flash(message, login_manager.login_message_category)
+    return redirect(login_url(str(login_manager.login_view), request.url))
