@@ -1,5 +1,6 @@
-"""Second-factor use cases: enrol an authenticator app or a passkey, give a factor at sign-in
-or again before a sensitive action, recovery codes, removal, and an administrator's reset.
+"""Second-factor use cases: enrol an authenticator app (passkeys are in `passkeys/`), give a
+code at sign-in or again before a sensitive action, recovery codes, removal, and an
+administrator's reset.
 
 Each change returns the notice to e-mail to the account's owner; the edge sends it once the
 use case committed. Neither secrets nor codes are ever audited.
@@ -40,8 +41,6 @@ from grants.core.identity import Role
 from grants.core.mail import Message
 from grants.core.problems import N_, Problem
 from grants.extensions import db
-
-_REGISTER, _AUTHENTICATE = "register", "authenticate"
 
 
 class SecondFactorRequired(NotAllowed):

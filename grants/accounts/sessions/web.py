@@ -188,6 +188,7 @@ def _second_factor_page(user: User, form: CodeForm, passkey_form: PasskeyForm) -
 def _await_second_factor(user: User, target: str) -> None:
     """The password was right: the session only remembers whom the second step is for."""
     session.clear()
+    session[SESSION_KEY] = str(user.locale)  # the second step speaks the account's language
     session[PENDING] = {
         "user": user.id,
         "version": user.session_version,
