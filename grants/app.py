@@ -30,6 +30,7 @@ MODELS = (
     "core",
     "accounts",
     "accounts.certified_vcs",
+    "accounts.second_factor",
     "accounts.tokens",
     "programs",
     "rulesets",
@@ -40,6 +41,7 @@ MODELS = (
 )
 WEB = (
     "accounts.sessions",
+    "accounts.second_factor",
     "alerts",
     "portfolio.home",
     "accounts",
@@ -84,7 +86,16 @@ API = (
     "portfolio",
     "tasks",
 )
-CLI = ("accounts", "accounts.tokens", "alerts", "audit", "demo", "whatif", "operations")
+CLI = (
+    "accounts",
+    "accounts.second_factor",
+    "accounts.tokens",
+    "alerts",
+    "audit",
+    "demo",
+    "whatif",
+    "operations",
+)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

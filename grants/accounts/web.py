@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from grants.accounts import service as accounts
 from grants.accounts.models import Organization, User
 from grants.accounts.rules import PasswordPolicy, is_valid_email, normalize_email
+from grants.accounts.second_factor import queries as second_factors
 from grants.core.db import paginate
 from grants.core.errors import DomainError
 from grants.core.http.access import actor, requires
@@ -151,7 +152,11 @@ def edit_user(user_id: int) -> str | Response:
         else:
             flash(_("The account was saved."), "success")
             return redirect(url_for("accounts.users"))
-    return render_template("accounts/user_form.html", form=form, user=user), _status(form)
+    reset = second_factors.may_reset(actor(), user)
+    page = render_template(
+        "accounts/user_form.html", form=form, user=user, second_factor_reset=reset
+    )
+    return page, _status(form)
 
 
 @bp.get("/organizations")

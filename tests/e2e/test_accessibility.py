@@ -70,6 +70,9 @@ class Case:
 PAGES = [
     Case("login", None, "/login"),
     Case("applicant-home", APPLICANT, "/"),
+    Case("security-applicant", APPLICANT, "/settings/security"),
+    Case("security-officer", OFFICER, "/settings/security"),
+    Case("second-factor-verify", OFFICER_EN, "/settings/security/second-factor/verify"),
     Case("applications", APPLICANT, "/applications"),
     Case("application", APPLICANT, "/applications/{warning_application}"),
     Case("application-new", APPLICANT, "/applications/new"),
