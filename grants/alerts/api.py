@@ -9,7 +9,7 @@ from marshmallow import Schema, fields
 from grants.alerts.inbox import queries as inbox_queries
 from grants.alerts.inbox import service as alerts
 from grants.alerts.models import Alert
-from grants.alerts.rules import AlertKind
+from grants.core.alert_kinds import AlertKind
 from grants.core.http.api import ApiBlueprint, api_actor
 from grants.core.http.filters import current_locale
 from grants.core.http.schemas import PageArgs, page_schema, paginate

@@ -41,24 +41,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
+from grants.core.alert_kinds import AlertKind
 from grants.core.calendar import TOKYO
 from grants.core.identity import Role
-from grants.core.states import AWAITING_EVIDENCE, Label, MilestoneState
+from grants.core.states import AWAITING_EVIDENCE, MilestoneState
 from grants.rules.engine import Schedule
 from grants.rules.schema import DAYS_MAX
-
-
-class AlertKind(StrEnum):
-    due_soon = "due_soon"
-    overdue = "overdue"
-    escalation = "escalation"
-    review_waiting = "review_waiting"
-    tranche_waiting = "tranche_waiting"
-
-
-class SubjectType(StrEnum):
-    milestone = "milestone"
-    evidence_submission = "evidence_submission"
 
 
 class Audience(StrEnum):
@@ -76,24 +64,12 @@ STAFF_ROLES: Final[Mapping[Audience, Role]] = {
 }
 
 
-KIND_LABELS: Final[Mapping[AlertKind, Label]] = {
-    AlertKind.due_soon: Label("期日間近", "Due soon"),
-    AlertKind.overdue: Label("期日超過", "Overdue"),
-    AlertKind.escalation: Label("エスカレーション", "Escalation"),
-    AlertKind.review_waiting: Label("審査待ち", "Review waiting"),
-    AlertKind.tranche_waiting: Label("交付待ち", "Tranche waiting"),
-}
-
 # A milestone still open: shown in calendar feeds.
 OPEN_STATES: Final = (
     MilestoneState.planned,
     MilestoneState.submitted,
     MilestoneState.changes_requested,
 )
-
-
-def kind_label(kind: AlertKind, locale: str) -> str:
-    return KIND_LABELS[AlertKind(kind)].text(locale)
 
 
 # --- schedules ------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from grants.alerts.calendar import service as calendar_feed
 from grants.alerts.inbox import queries as inbox_queries
 from grants.alerts.inbox import service as alerts
 from grants.alerts.models import Alert
-from grants.alerts.rules import kind_label
+from grants.core.alert_kinds import kind_label
 from grants.core.http.access import actor, requires
 from grants.core.http.listing import page_number
 from grants.core.models import utcnow

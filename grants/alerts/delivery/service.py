@@ -34,8 +34,9 @@ from sqlalchemy import or_, select, true, update
 from grants.accounts.models import User
 from grants.alerts.inbox.queries import advice, describe, link_label, subject_link
 from grants.alerts.models import Alert
-from grants.alerts.rules import kind_label, retry_delay
+from grants.alerts.rules import retry_delay
 from grants.core.actors import Actor, SystemActor
+from grants.core.alert_kinds import kind_label
 from grants.core.db import dialect_name, use_case
 from grants.core.errors import NotAllowed
 from grants.core.i18n import translate

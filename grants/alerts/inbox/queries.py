@@ -14,9 +14,10 @@ from sqlalchemy.orm import joinedload
 
 from grants.accounts.models import User
 from grants.alerts.models import Alert
-from grants.alerts.rules import AlertKind, settled
+from grants.alerts.rules import settled
 from grants.awards.models import EvidenceSubmission, Milestone, Review
 from grants.core.actors import Actor, Person
+from grants.core.alert_kinds import AlertKind
 from grants.core.calendar import Day
 from grants.core.db import paginate
 from grants.core.errors import NotAllowed

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from grants.accounts.models import User
 from grants.alerts.delivery import service as mail
 from grants.alerts.models import Alert
-from grants.alerts.rules import AlertKind
 from grants.awards.models import Milestone
 from grants.core import mail as transport
 from grants.core.actors import SYSTEM
+from grants.core.alert_kinds import AlertKind
 from grants.core.errors import NotAllowed
 from grants.core.identity import Locale, Role
 from grants.core.models import utcnow
