@@ -11,6 +11,7 @@ at once through core.mail, so no preference can turn them off.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
@@ -90,3 +91,13 @@ KIND_LABELS: Final[Mapping[AlertKind, Label]] = {
 
 def kind_label(kind: AlertKind | str, locale: str) -> str:
     return KIND_LABELS[AlertKind(kind)].text(locale)
+
+
+@dataclass(frozen=True)
+class KindLabel:
+    """A kind of alert in a message, named in the reader's language."""
+
+    kind: AlertKind
+
+    def localised(self, locale: str) -> str:
+        return kind_label(self.kind, locale)
