@@ -41,6 +41,7 @@ MODELS = (
 WEB = (
     "accounts.sessions",
     "alerts",
+    "alerts.preferences",
     "portfolio.home",
     "accounts",
     "programs",
@@ -81,6 +82,7 @@ API = (
     "investments",
     "amendments",
     "alerts",
+    "alerts.preferences",
     "portfolio",
     "tasks",
 )
