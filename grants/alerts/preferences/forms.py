@@ -7,15 +7,16 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from grants.core.alert_kinds import AlertKind, Delivery
 from grants.core.http.forms import Form
 
 CHOICES = [
-    (str(Delivery.now), _l("At once")),
-    (str(Delivery.digest), _l("In the daily digest")),
-    (str(Delivery.off), _l("Not by e-mail")),
+    SelectChoice(str(Delivery.now), _l("At once")),
+    SelectChoice(str(Delivery.digest), _l("In the daily digest")),
+    SelectChoice(str(Delivery.off), _l("Not by e-mail")),
 ]
 
 
