@@ -69,11 +69,13 @@ def subject_link(alert: Alert, role: Role | str) -> Link | None:
 
 
 def _release(alert: Alert, _role: Role) -> Link | None:
+    if alert.milestone_id is None:
+        return None
     return Link("releases.show", {"milestone_id": alert.milestone_id})
 
 
 def _review(alert: Alert, role: Role) -> Link | None:
-    if role != Role.reviewer:
+    if role != Role.reviewer or alert.milestone_id is None:
         return None
     return Link("reviews.decide", {"milestone_id": alert.milestone_id})
 
@@ -86,10 +88,14 @@ def _application(alert: Alert, role: Role) -> Link | None:
 
 
 def _amendments(alert: Alert, _role: Role) -> Link | None:
+    if alert.grant_id is None:
+        return None
     return Link("amendments.index", {"grant_id": alert.grant_id})
 
 
 def _investments(alert: Alert, _role: Role) -> Link | None:
+    if alert.grant_id is None:
+        return None
     return Link("investments.index", {"grant_id": alert.grant_id})
 
 
