@@ -77,6 +77,7 @@ class Alert(Base):
     disbursement: Mapped[Disbursement | None] = _subject(Disbursement, SubjectType.disbursement)
     amendment: Mapped[Amendment | None] = _subject(Amendment, SubjectType.amendment)
     investment: Mapped[Investment | None] = _subject(Investment, SubjectType.investment)
+    digest: Mapped[NotificationDigest | None] = relationship()
 
 
 class NotificationPreference(Base):
@@ -112,7 +113,6 @@ class NotificationDigest(Base):
     email_body: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User] = relationship()
-    alerts: Mapped[list[Alert]] = relationship(order_by=Alert.id, viewonly=True)
 
 
 class CalendarToken(Base):

@@ -108,12 +108,13 @@ def _review_rounds(actor: User, submission_ids: list[int]) -> dict[int, tuple[bo
 
 
 def outbox_page(actor: Actor, page: int, per_page: int = PAGE_SIZE) -> Pagination:
-    """E-mails sent (or logged) for alerts, newest first, and those still waiting: admins only."""
+    """E-mails sent (or logged) for alerts, newest first, and those still waiting: admins only.
+    An alert e-mailed in a daily digest shows the digest's e-mail."""
     require(Action.view_admin, Subject(role=actor.role))
     query = (
         select(Alert)
         .where((Alert.emailed_at.is_not(None)) | (Alert.email_attempts > 0))
-        .options(joinedload(Alert.user))
+        .options(joinedload(Alert.user), joinedload(Alert.digest))
         .order_by(Alert.emailed_at.desc().nulls_first(), Alert.id.desc())
     )
     return paginate(query, page, per_page)

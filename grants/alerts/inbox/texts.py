@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.strategy_options import _AbstractLoad
+from sqlalchemy.sql.base import ExecutableOption
 
 from grants.alerts.models import Alert
 from grants.core.alert_kinds import AlertKind
@@ -23,7 +23,7 @@ from grants.core.states import AmendmentKind, AmendmentState
 K = AlertKind
 
 # What describe, advice and subject_link read of an alert, loaded with it.
-SUBJECT_LOADS: Final[tuple[_AbstractLoad, ...]] = (
+SUBJECT_LOADS: Final[tuple[ExecutableOption, ...]] = (
     joinedload(Alert.milestone),
     joinedload(Alert.grant),
     joinedload(Alert.application),

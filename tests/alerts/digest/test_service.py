@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from flask import Flask, current_app
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from grants.accounts.models import User
@@ -28,6 +29,7 @@ from grants.core.models import utcnow
 from grants.extensions import db
 from tests.support.factories import make_user
 from tests.support.smtp import SmtpServer, smtp_server
+from tests.support.web import login
 
 K = AlertKind
 DAY = date(2026, 10, 1)
@@ -209,3 +211,14 @@ def test_two_schedulers_at_once_send_each_digest_once(app: Flask) -> None:
         thread.join(timeout=60)
     assert sorted(sent) == sorted(r.email for r in readers)
     assert db.session.scalar(select(func.count(NotificationDigest.id))) == 4
+
+
+def test_the_outbox_shows_a_digested_alert_with_its_digest(
+    app: Flask, server: SmtpServer, client: FlaskClient
+) -> None:
+    reader = digest_reader()
+    tell(reader)
+    send(at(DAY, 8))
+    login(client, make_user(Role.admin).email)
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert "本日の通知のまとめ（1 件）" in page and reader.email in page
