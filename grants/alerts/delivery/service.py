@@ -14,10 +14,9 @@ on SQLite (one writer at a time) the claim is not held during the send, so as no
 block the database, and the scheduler lease keeps deliverers to one.
 
 Each alert's e-mail has a stable Message-ID, <alert-<id>.<instance>@<host>> (a digest's,
-<digest-<id>.<instance>@<host>>): when a send
-is retried because the server's reply was lost after it had accepted the message, the
-copy is recognisably the same message (threading and de-duplicating clients and archives
-treat the two as one).
+<digest-<id>.<instance>@<host>>): when a send is retried because the server's reply was
+lost after it had accepted the message, the copy is recognisably the same message
+(threading and de-duplicating clients and archives treat the two as one).
 <instance> is a hash of the installation's secret key and address, so that alert ids of
 two installations never give the same id. Every e-mail links to the preference of its kind
 through a signed link that works without signing in (alerts.preferences.links).
