@@ -143,6 +143,12 @@ ALERT_TRANCHE_WAITING_DAYS = 14
 # is no longer flagged late (approved milestones pile up for ever; the scan reads only
 # recent decisions). It bounds how long a scheduler outage can be caught up on.
 ALERT_CATCH_UP_DAYS = 90
+# The daily digest (for the kinds of alert people chose to receive that way) is e-mailed
+# once a day, from this hour on (0-23, Tokyo time); the job that sends it runs every
+# DELIVER_INTERVAL_MINUTES.
+NOTIFICATION_DIGEST_HOUR = 8
+# Days the one-click link to a preference in an e-mail keeps working (without a sign-in).
+NOTIFICATION_LINK_DAYS = 30
 
 # --- Idempotency keys ------------------------------------------------------------
 # A key whose first request stored no answer this many seconds after it began died between

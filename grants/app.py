@@ -43,6 +43,7 @@ WEB = (
     "accounts.sessions",
     "accounts.second_factor",
     "alerts",
+    "alerts.preferences",
     "portfolio.home",
     "accounts",
     "programs",
@@ -83,6 +84,7 @@ API = (
     "investments",
     "amendments",
     "alerts",
+    "alerts.preferences",
     "portfolio",
     "tasks",
 )
