@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = (
     "core",
     "accounts",
+    "accounts.credentials",
     "accounts.certified_vcs",
     "accounts.tokens",
     "programs",
@@ -40,6 +41,7 @@ MODELS = (
 )
 WEB = (
     "accounts.sessions",
+    "accounts.credentials",
     "alerts",
     "portfolio.home",
     "accounts",
