@@ -108,11 +108,9 @@ def reset(secret: str) -> Response:
 
 
 def _link_page(secret: str, purpose: LinkPurpose) -> Response:
+    """The form of a working link; a password sent with it goes to the use case, which also
+    records the refusal of a link that no longer works."""
     now = utcnow()
-    try:
-        link = credential_queries.open_link(secret, purpose, now)
-    except (NotFound, Conflict) as error:
-        return _refused(error)
     form = NewPasswordForm(min_length=_min_length())
     if form.validate_on_submit():
         try:
@@ -121,12 +119,16 @@ def _link_page(secret: str, purpose: LinkPurpose) -> Response:
             )
         except RuleViolation as error:
             apply_errors(form, error)
-        except (NotFound, Conflict) as error:  # used in another tab meanwhile
+        except (NotFound, Conflict) as error:
             return _refused(error)
         else:
             flash(_("Your password is set. Sign in with it."), "success")
             _tell_unsent(mail.send([notice], _settings()))
             return redirect(url_for("sessions.login"))
+    try:
+        link = credential_queries.open_link(secret, purpose, now)
+    except (NotFound, Conflict) as error:
+        return _refused(error)
     page = render_template("accounts/credentials/set_password.html", form=form, link=link)
     return _unkept(make_response(page, status(form)))
 

@@ -17,7 +17,7 @@ from grants.accounts.credentials.models import CredentialLink
 from grants.accounts.models import User
 from grants.accounts.tokens import service as tokens
 from grants.core.identity import Locale, Role
-from grants.core.models import utcnow
+from grants.core.models import AuditEvent, utcnow
 from grants.extensions import db
 from tests.support.factories import PASSWORD, make_user
 from tests.support.mails import Outbox, SentMail
@@ -85,6 +85,8 @@ def test_a_used_expired_forged_or_misdirected_link_is_refused_in_the_readers_lan
     assert used.status_code == 410
     assert "このリンクは使用済みです。" in used.get_data(as_text=True)
     assert post_form(client, mail.path, NEW).status_code == 410
+    refusal = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (refusal.action, refusal.after) == ("credential_link.refuse", {"reason": "used"})
     link = db.session.scalars(
         select(CredentialLink).join(User).where(User.email == "invited@example.jp")
     ).one()
