@@ -240,7 +240,7 @@ def _spec_kwargs() -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "info": {
             "description": "Every workflow of the web pages, with personal API tokens "
-            "(Authorization: Bearer <token>) acting with their owner's role."
+            "(`Authorization: Bearer <token>`) acting with their owner's role."
         },
     }
 
