@@ -642,6 +642,20 @@ def test_publishing_a_draft(officer_client: FlaskClient, world: World) -> None:
     assert "2" in page and f"/officer/rulesets/{world.draft.id}/settings" not in page
 
 
+def test_a_publish_refusal_is_summarised_at_the_top_of_the_long_page(
+    officer_client: FlaskClient, world: World
+) -> None:
+    path = f"/officer/rulesets/{world.draft.id}/publish"
+    today = tokyo_today(datetime.now(UTC))
+    page = _page(
+        post_form(officer_client, path, {"effective_from": str(today - timedelta(days=1))})
+    )
+    summary = page.split('id="error-summary"')[1].split("</div>")[0]
+    assert '<a href="#effective_from">' in summary and "cannot be before" in summary
+    assert page.index('id="error-summary"') < page.index("<h1")  # above everything
+    assert page.index('id="error-summary"') < page.index('id="publish"')
+
+
 def test_a_copy_is_published_under_the_versions_name_with_the_day_in_words(
     officer_client: FlaskClient, world: World
 ) -> None:

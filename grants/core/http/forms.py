@@ -9,6 +9,7 @@ in a text area) before anything reaches a service.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -233,3 +234,40 @@ def named_fields(fields: Iterable[Field]) -> Iterable[tuple[str, Field]]:
                 yield from named_fields(entry.form if isinstance(entry, FormField) else [])
         elif isinstance(field, FormField):
             yield from named_fields(field.form)
+
+
+@dataclass(frozen=True)
+class ErrorLink:
+    """One message of a form, for the summary at the top of its page: the field's id (the
+    link's target; None for the form as a whole), its label and the message."""
+
+    target: str | None
+    label: str
+    message: str
+
+
+def error_links(*forms: WtForm | None) -> list[ErrorLink]:
+    """Every message of `forms`, in the order their fields are shown (rows of repeated
+    sub-forms included), the form's own messages first."""
+    found: list[ErrorLink] = []
+    for form in filter(None, forms):
+        found += [ErrorLink(None, "", str(m)) for m in getattr(form, "form_errors", [])]
+        found += _field_links(form)
+    return found
+
+
+def _field_links(form: WtForm) -> list[ErrorLink]:
+    found: list[ErrorLink] = []
+    for field in form:
+        if isinstance(field, FormField):
+            found += _field_links(field.form)
+        elif isinstance(field, FieldList):
+            for entry in field.entries:
+                found += _field_links(entry.form) if isinstance(entry, FormField) else _own(entry)
+        else:
+            found += _own(field)
+    return found
+
+
+def _own(field: Field) -> list[ErrorLink]:
+    return [ErrorLink(field.id, str(field.label.text), str(m)) for m in field.errors]

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from grants.core.http.forms import error_links
 from grants.extensions import login_manager
 
 
@@ -27,6 +28,7 @@ def init_pages(app: Flask, blueprints: Iterable[Blueprint]) -> None:
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"
     app.context_processor(_template_globals)
+    app.add_template_global(error_links)  # a global: the forms macros are imported
     app.after_request(_security_headers)
 
 

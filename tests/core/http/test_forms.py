@@ -192,3 +192,27 @@ def test_service_errors_land_on_the_fields_their_dotted_paths_name(app: Flask) -
         assert form.form_errors == ["日付を入力してください。"]
     assert forms.field_name("milestones.1.criteria.0.unit", {}) == "milestones-1-criteria-0-unit"
     assert forms.field_name("title", {"title": "preset_title"}) == "preset_title"
+
+
+class _Summarised(forms.Form):
+    class Meta:
+        csrf = False
+
+    title = StringField("Title")
+    rows = FieldList(FormField(_Row), min_entries=2)
+
+
+def test_the_error_summary_lists_every_message_in_page_order(app: Flask) -> None:
+    with app.test_request_context():
+        form = _Summarised(formdata=MultiDict({"title": "a\x00b", "rows-0-line": "ok", "rows-1-line": "x\x07"}))
+        assert not form.validate()
+        form.form_errors.append("The application could not be saved.")
+        links = forms.error_links(form, None)
+        assert [(link.target, link.label) for link in links] == [
+            (None, ""),
+            ("title", "Title"),
+            ("rows-1-line", "Line"),
+        ]
+        assert links[0].message == "The application could not be saved."
+        assert "U+0000" in links[1].message and "U+0007" in links[2].message
+        assert forms.error_links(_Summarised(formdata=MultiDict({}))) == []
