@@ -204,7 +204,8 @@ class _Summarised(forms.Form):
 
 def test_the_error_summary_lists_every_message_in_page_order(app: Flask) -> None:
     with app.test_request_context():
-        form = _Summarised(formdata=MultiDict({"title": "a\x00b", "rows-0-line": "ok", "rows-1-line": "x\x07"}))
+        sent = {"title": "a\x00b", "rows-0-line": "ok", "rows-1-line": "x\x07"}
+        form = _Summarised(formdata=MultiDict(sent))
         assert not form.validate()
         form.form_errors.append("The application could not be saved.")
         links = forms.error_links(form, None)
