@@ -36,6 +36,7 @@ MODELS = (
     "rulesets",
     "applications",
     "awards",
+    "conversations",
     "alerts",
     "tasks",
 )
@@ -61,6 +62,7 @@ WEB = (
     "releases",
     "investments",
     "amendments",
+    "conversations",
     "awards.termination",
     "portfolio",
     "portfolio.exports",
@@ -83,6 +85,7 @@ API = (
     "milestones.assignments",
     "investments",
     "amendments",
+    "conversations",
     "alerts",
     "alerts.preferences",
     "portfolio",
