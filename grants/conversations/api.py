@@ -15,6 +15,7 @@ from grants.conversations import service
 from grants.conversations.models import Message
 from grants.conversations.queries import thread_view
 from grants.conversations.rules import BODY_MAX, ThreadKind
+from grants.core.db import begin_writing
 from grants.core.errors import NotAllowed
 from grants.core.http.api import ApiBlueprint, Text, api_actor
 from grants.core.http.limits import accepts_uploads
@@ -190,6 +191,7 @@ def post_amendment_message(form: dict[str, Any], files: dict[str, Any], amendmen
 @blp.alt_response(404, schema=ErrorSchema, description="No such file, or not the caller's to read.")
 def download(attachment_id: int) -> Response:
     """Download a message's file (whoever may read the message); the download is audited."""
+    begin_writing()
     attachment = service.open_attachment(api_actor(), attachment_id, upload_folder=_upload_folder())
     path = _upload_folder().resolve() / attachment.stored_name
     response = send_file(
