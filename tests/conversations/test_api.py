@@ -7,6 +7,7 @@ import io
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from grants.awards.models import Amendment
 from grants.conversations.models import Message
@@ -18,7 +19,7 @@ from tests.support.grants import make_grant
 from tests.support.matrix import conflicted_reviewer
 
 
-def _send(api: ApiClient, path: str, data: dict[str, object]):  # type: ignore[no-untyped-def]
+def _send(api: ApiClient, path: str, data: dict[str, object]) -> TestResponse:
     return api.post(path, data=data, content_type="multipart/form-data")
 
 
@@ -33,9 +34,7 @@ def test_officer_and_grantee_talk_and_the_grantee_never_reads_the_note(
     assert note.status_code == 201 and note.get_json()["internal"] is True
     asked = _send(officer, path, {"body": "Shared question"})
     assert asked.status_code == 201
-    answer = _send(
-        grantee, path, {"body": "Answer", "files": (io.BytesIO(b"%PDF-1.4 x"), "x.pdf")}
-    )
+    answer = _send(grantee, path, {"body": "Answer", "files": (io.BytesIO(b"%PDF-1.4 x"), "x.pdf")})
     assert answer.status_code == 201
     [attachment] = answer.get_json()["attachments"]
     assert attachment["name"] == "x.pdf"
@@ -43,8 +42,10 @@ def test_officer_and_grantee_talk_and_the_grantee_never_reads_the_note(
     assert [m["body"] for m in listed] == ["Shared question", "Answer"]
     assert "Internal note" not in grantee.get(path).get_data(as_text=True)
     assert [m["body"] for m in officer.get(path).get_json()] == [
-        "Internal note", "Shared question", "Answer"
-    ]  # fmt: skip
+        "Internal note",
+        "Shared question",
+        "Answer",
+    ]
     file = grantee.get(f"/api/v1/message-files/{attachment['id']}")
     assert file.status_code == 200 and file.data == b"%PDF-1.4 x"
     file.close()
@@ -83,9 +84,14 @@ def test_application_and_amendment_threads(app: Flask, client: FlaskClient) -> N
     reviewer = ApiClient(client, world.reviewers[0])
     assert_error(reviewer.get(path), 404)
     amendment = Amendment(
-        grant_id=world.grant.id, kind="due_date", state="requested", milestone_id=world.milestones[0].id,
-        new_due_date=world.milestones[0].due_date, reason="r", requested_by_id=world.applicant.id,
-    )  # fmt: skip
+        grant_id=world.grant.id,
+        kind="due_date",
+        state="requested",
+        milestone_id=world.milestones[0].id,
+        new_due_date=world.milestones[0].due_date,
+        reason="r",
+        requested_by_id=world.applicant.id,
+    )
     db.session.add(amendment)
     db.session.commit()
     path = f"/api/v1/amendments/{amendment.id}/messages"
@@ -95,8 +101,11 @@ def test_application_and_amendment_threads(app: Flask, client: FlaskClient) -> N
 
 def test_the_routes_are_documented(app: Flask, client: FlaskClient) -> None:
     spec = client.get("/api/v1/openapi.json").get_json()
-    for kind in ("applications/{application_id}", "milestones/{milestone_id}",
-                 "amendments/{amendment_id}"):  # fmt: skip
+    for kind in (
+        "applications/{application_id}",
+        "milestones/{milestone_id}",
+        "amendments/{amendment_id}",
+    ):
         operations = spec["paths"][f"/api/v1/{kind}/messages"]
         assert set(operations) >= {"get", "post"}
         assert "multipart/form-data" in operations["post"]["requestBody"]["content"]

