@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 
 from grants.conversations.models import Attachment, Message, ReadMarker, Thread
@@ -22,7 +22,7 @@ from grants.conversations.rules import BODY_MAX
 from grants.core import audit, notify
 from grants.core.actors import Actor
 from grants.core.alert_kinds import AlertKind, SubjectType
-from grants.core.db import use_case
+from grants.core.db import insert_for, use_case
 from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.core.problems import N_, Problem
 from grants.core.text import control_problem
@@ -149,10 +149,17 @@ def _thread(topic: Topic) -> Thread:
 
 
 def _mark(actor: Actor, thread_id: int, message_id: int) -> None:
+    """One marker per user and thread that only moves forward, whatever runs at once (two
+    tabs open on the thread): an upsert keeping the greater message id."""
     if actor.id is None:
         return
-    marker = db.session.get(ReadMarker, (actor.id, thread_id), with_for_update=True)
-    if marker is None:
-        db.session.add(ReadMarker(user_id=actor.id, thread_id=thread_id, message_id=message_id))
-    elif marker.message_id < message_id:
-        marker.message_id = message_id
+    table = ReadMarker.__table__
+    statement = insert_for(table).values(
+        user_id=actor.id, thread_id=thread_id, message_id=message_id
+    )
+    newer = statement.excluded.message_id
+    statement = statement.on_conflict_do_update(
+        index_elements=["user_id", "thread_id"],
+        set_={"message_id": case((table.c.message_id > newer, table.c.message_id), else_=newer)},
+    )
+    db.session.execute(statement)

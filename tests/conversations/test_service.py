@@ -16,7 +16,7 @@ from grants.alerts.models import Alert
 from grants.amendments import service as amendments
 from grants.awards.models import Amendment
 from grants.conversations import queries, service
-from grants.conversations.models import Attachment, Message, Thread
+from grants.conversations.models import Attachment, Message, ReadMarker, Thread
 from grants.core.alert_kinds import AlertKind
 from grants.core.errors import NotAllowed, NotFound, RuleViolation
 from grants.core.models import AuditEvent
@@ -199,3 +199,16 @@ def test_messages_wait_for_the_applicant_until_read_or_answered(cast: Cast) -> N
     post(cast.officer, "milestone", milestone)
     [waiting] = queries.waiting_for(applicant)
     assert waiting.thread.id == first.thread_id and waiting.messages == 1
+
+
+def test_a_read_marker_never_moves_back(cast: Cast) -> None:
+    milestone = cast.world.milestones[0].id
+    first = post(cast.officer, "milestone", milestone)
+    second = post(cast.officer, "milestone", milestone)
+    applicant = cast.world.applicant
+    service.mark_read(applicant, second.thread_id, second.id)
+    service.mark_read(applicant, first.thread_id, first.id)  # an older tab, loaded later
+    marker = db.session.get(ReadMarker, (applicant.id, first.thread_id))
+    assert marker is not None and marker.message_id == second.id
+    with pytest.raises(NotFound):
+        service.mark_read(cast.unassigned, first.thread_id, second.id)
