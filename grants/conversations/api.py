@@ -13,11 +13,12 @@ from werkzeug.wrappers import Response
 
 from grants.conversations import service
 from grants.conversations.models import Message
-from grants.conversations.queries import thread_view
+from grants.conversations.queries import authors, thread_view
 from grants.conversations.rules import BODY_MAX, ThreadKind
 from grants.core.db import begin_writing
 from grants.core.errors import NotAllowed
 from grants.core.http.api import ApiBlueprint, Text, api_actor
+from grants.core.http.i18n import select_locale
 from grants.core.http.limits import accepts_uploads
 from grants.core.http.schemas import ErrorSchema, today
 from grants.core.problems import N_
@@ -84,10 +85,10 @@ _MULTIPART_DOC = {
 }
 
 
-def _message_data(message: Message) -> dict[str, Any]:
+def _message_data(message: Message, author: str) -> dict[str, Any]:
     return {
         "id": message.id,
-        "author": message.author.name,
+        "author": author,
         "internal": message.internal,
         "body": message.body,
         "created_at": message.created_at,
@@ -96,13 +97,13 @@ def _message_data(message: Message) -> dict[str, Any]:
 
 
 def _list(kind: ThreadKind, subject_id: int) -> list[dict[str, Any]]:
-    view = thread_view(api_actor(), kind, subject_id)
-    return [_message_data(m) for m in view.messages]
+    view = thread_view(api_actor(), kind, subject_id, select_locale())
+    return [_message_data(m, view.author(m)) for m in view.messages]
 
 
 def _post(kind: ThreadKind, subject_id: int, form: dict[str, Any], files: dict[str, Any]) -> Any:
     actor = api_actor()
-    view = thread_view(actor, kind, subject_id)
+    view = thread_view(actor, kind, subject_id, select_locale())
     if form["internal"] and not view.access.reads_internal:
         raise NotAllowed(N_("Only the programme's staff may write internal messages."))
     uploads = [(f.filename or "", f.stream, f.mimetype or "") for f in files["files"]]
@@ -116,7 +117,7 @@ def _post(kind: ThreadKind, subject_id: int, form: dict[str, Any], files: dict[s
         today(),
         upload_folder=_upload_folder(),
     )
-    return _message_data(message)
+    return _message_data(message, authors(actor, view.topic, [message], select_locale())[actor.id])
 
 
 _LISTED = {"description": "No such subject, or not the caller's to discuss."}

@@ -21,7 +21,7 @@ from grants.accounts.queries import active_officers, organisation_applicants
 from grants.applications.models import Application
 from grants.applications.queries import subject as application_subject
 from grants.awards.models import Amendment, Grant, Milestone
-from grants.awards.queries import eligible_reviewer_ids, grant_subject
+from grants.awards.queries import eligible_reviewer_ids, grant_subject, reviewer_names
 from grants.conversations.models import Attachment, Message, ReadMarker, Thread
 from grants.conversations.rules import ThreadKind
 from grants.core.actors import Actor
@@ -64,6 +64,10 @@ class ThreadView:
     access: Access
     thread: Thread | None  # none before the first message
     messages: list[Message]  # the ones the actor may read, oldest first
+    authors: dict[int, str]  # each author as the actor sees them (reviewers may be anonymous)
+
+    def author(self, message: Message) -> str:
+        return self.authors[message.author_id]
 
 
 def topic_of(kind: str, subject_id: int) -> Topic:
@@ -134,7 +138,7 @@ def thread_of(kind: str, subject_id: int) -> Thread | None:
     return db.session.scalar(query)
 
 
-def thread_view(actor: Actor, kind: str, subject_id: int) -> ThreadView:
+def thread_view(actor: Actor, kind: str, subject_id: int, locale: str) -> ThreadView:
     topic, allowed = visible_topic(actor, kind, subject_id)
     thread = thread_of(topic.kind, topic.subject_id)
     messages: list[Message] = []
@@ -146,7 +150,21 @@ def thread_view(actor: Actor, kind: str, subject_id: int) -> ThreadView:
             .order_by(Message.id)
         )
         messages = list(db.session.scalars(query))
-    return ThreadView(topic, allowed, thread, messages)
+    return ThreadView(topic, allowed, thread, messages, authors(actor, topic, messages, locale))
+
+
+def authors(actor: Actor, topic: Topic, messages: list[Message], locale: str) -> dict[int, str]:
+    """The messages' authors by name, but a reviewer as awards.queries.reviewer_names has the
+    actor see them ("Reviewer 2" to an applicant when the programme hides their names)."""
+    people = {m.author_id: m.author for m in messages}
+    reviewers = [p.id for p in people.values() if p.role == Role.reviewer]
+    if not reviewers or topic.grant is None:
+        return {person_id: person.name for person_id, person in people.items()}
+    names = reviewer_names(actor, topic.grant, locale, also=reviewers)
+    return {
+        person_id: names.label(person_id) if person.role == Role.reviewer else person.name
+        for person_id, person in people.items()
+    }
 
 
 def readable(query: Select[tuple[Message]], allowed: Access) -> Select[tuple[Message]]:

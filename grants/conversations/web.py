@@ -27,6 +27,7 @@ from grants.core.db import begin_writing
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import apply_errors, has_errors
+from grants.core.http.i18n import select_locale
 from grants.core.http.limits import accepts_uploads
 from grants.core.permissions import Action
 
@@ -45,7 +46,7 @@ def _linkify(text: str) -> str:
 @accepts_uploads
 @requires(Action.discuss)
 def show(kind: str, subject_id: int) -> tuple[str, int] | Response:
-    view = thread_view(actor(), kind, subject_id)
+    view = thread_view(actor(), kind, subject_id, select_locale())
     form = MessageForm()
     if not view.access.reads_internal:
         del form.internal

@@ -39,7 +39,7 @@ def upgrade():
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('thread_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('author_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('internal', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('internal', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('created_at', grants.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['user_account.id'], name=op.f('fk_conversation_message_author_id_user_account')),
@@ -65,7 +65,7 @@ def upgrade():
     sa.Column('content_type', sa.String(length=100), nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('has_formulas', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('has_formulas', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.ForeignKeyConstraint(['message_id'], ['conversation_message.id'], name=op.f('fk_conversation_attachment_message_id_conversation_message')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_conversation_attachment')),
     sa.UniqueConstraint('stored_name', name=op.f('uq_conversation_attachment_stored_name'))

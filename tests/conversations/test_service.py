@@ -60,14 +60,14 @@ def test_shared_and_internal_messages_reach_only_their_readers(cast: Cast) -> No
     note = post(cast.officer, "milestone", milestone, "Internal: check the figures", internal=True)
     question = post(cast.officer, "milestone", milestone, "Shared: which assay?")
     for reader in (cast.officer, cast.other_officer, *cast.world.reviewers):
-        ids = [m.id for m in queries.thread_view(reader, "milestone", milestone).messages]
+        ids = [m.id for m in queries.thread_view(reader, "milestone", milestone, "en").messages]
         assert ids == [note.id, question.id]
     for applicant in (cast.world.applicant, cast.colleague):
-        ids = [m.id for m in queries.thread_view(applicant, "milestone", milestone).messages]
+        ids = [m.id for m in queries.thread_view(applicant, "milestone", milestone, "en").messages]
         assert ids == [question.id]
     for outsider in (cast.conflicted, cast.unassigned):
         with pytest.raises(NotFound):
-            queries.thread_view(outsider, "milestone", milestone)
+            queries.thread_view(outsider, "milestone", milestone, "en")
 
 
 def test_the_other_side_of_the_thread_is_told_once_per_message(cast: Cast) -> None:
@@ -181,7 +181,7 @@ def test_an_amendments_thread_has_the_grants_staff(cast: Cast) -> None:
     assert told(asked) == cast.officers
     note = post(cast.officer, "amendment", amendment.id, internal=True)
     assert told(note) == (cast.officers | cast.eligible) - {cast.officer.id}
-    assert queries.thread_view(world.applicant, "amendment", amendment.id).messages == [asked]
+    assert queries.thread_view(world.applicant, "amendment", amendment.id, "en").messages == [asked]
 
 
 def test_messages_wait_for_the_applicant_until_read_or_answered(cast: Cast) -> None:
