@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import case, select
-from sqlalchemy.exc import IntegrityError
 
 from grants.conversations.models import Attachment, Message, ReadMarker, Thread
 from grants.conversations.queries import Topic, recipients, visible_attachment, visible_topic
@@ -23,7 +22,8 @@ from grants.core import audit, notify
 from grants.core.actors import Actor
 from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.db import insert_for, use_case
-from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.core.errors import NotAllowed, NotFound, RuleViolation
+from grants.core.models import utcnow
 from grants.core.problems import N_, Problem
 from grants.core.text import control_problem
 from grants.extensions import db
@@ -89,9 +89,6 @@ def post_message(
             milestone_id=topic.milestone.id if topic.milestone else None,
         )
         db.session.commit()
-    except IntegrityError:
-        discard_files(written)
-        raise Conflict(N_("Someone else started this conversation at the same time.")) from None
     except BaseException:
         discard_files(written)
         raise
@@ -132,19 +129,21 @@ def _body_problem(body: str) -> Problem | None:
 
 
 def _thread(topic: Topic) -> Thread:
+    """The topic's thread, locked; made by the first message. Two first messages at once
+    both land in the one thread: the second insert waits for the first and does nothing."""
+    made = insert_for(Thread.__table__).values(
+        subject_type=str(topic.kind),
+        subject_id=topic.subject_id,
+        grant_id=topic.grant.id if topic.grant else None,
+        organization_id=topic.organization_id,
+        created_at=utcnow(),
+    )
+    db.session.execute(made.on_conflict_do_nothing(index_elements=["subject_type", "subject_id"]))
     query = select(Thread).where(
         Thread.subject_type == str(topic.kind), Thread.subject_id == topic.subject_id
     )
-    thread = db.session.scalar(query.with_for_update())
-    if thread is None:
-        thread = Thread(
-            subject_type=str(topic.kind),
-            subject_id=topic.subject_id,
-            grant_id=topic.grant.id if topic.grant else None,
-            organization_id=topic.organization_id,
-        )
-        db.session.add(thread)
-        db.session.flush()
+    thread = db.session.scalar(query.with_for_update().execution_options(populate_existing=True))
+    assert thread is not None  # inserted above, or by whoever came first
     return thread
 
 
