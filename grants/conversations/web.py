@@ -29,6 +29,7 @@ from grants.core.http.access import actor, requires
 from grants.core.http.forms import apply_errors, has_errors
 from grants.core.http.i18n import select_locale
 from grants.core.http.limits import accepts_uploads
+from grants.core.identity import Role
 from grants.core.permissions import Action
 
 bp = Blueprint("conversations", __name__)
@@ -90,7 +91,9 @@ def show(kind: str, subject_id: int) -> tuple[str, int] | Response:
 def back_link(topic: Topic) -> str:
     """Where the thread's subject is shown."""
     if topic.kind == ThreadKind.application:
-        return url_for("applications.show", application_id=topic.subject_id)
+        staff = actor().role == Role.officer  # officers read applications on the award page
+        endpoint = "awards.show" if staff else "applications.show"
+        return url_for(endpoint, application_id=topic.subject_id)
     assert topic.grant is not None
     if topic.kind == ThreadKind.amendment:
         return url_for(

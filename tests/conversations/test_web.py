@@ -134,3 +134,16 @@ def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
     for party in ("grantee", "reviewer", "officer"):
         assert list(table[party].values()) == [200, 302, 302, 200], party
     assert db.session.scalar(select(func.count()).select_from(Message)) == 4
+
+
+def test_an_applications_thread_is_linked_both_ways(app: Flask, client: FlaskClient) -> None:
+    world = make_grant()
+    application = world.grant.application_id
+    thread = f"/conversations/application/{application}"
+    login(client, make_user(Role.officer).email)
+    assert thread in client.get(f"/officer/screening/{application}").get_data(as_text=True)
+    assert f'href="/officer/screening/{application}"' in client.get(thread).get_data(as_text=True)
+    post_form(client, "/logout", {})
+    login(client, world.applicant.email)
+    assert thread in client.get(f"/applications/{application}").get_data(as_text=True)
+    assert f'href="/applications/{application}"' in client.get(thread).get_data(as_text=True)
