@@ -1,7 +1,7 @@
 """Add conversations: threads, their messages and files, read markers
 
 Revision ID: 283c3212fc36
-Revises: 05b09d65276f
+Revises: 407b83d211a2
 Create Date: 2026-12-08 01:43:26.414330
 
 """
@@ -13,7 +13,7 @@ import grants.core.models
 
 # revision identifiers, used by Alembic.
 revision = '283c3212fc36'
-down_revision = '05b09d65276f'
+down_revision = '407b83d211a2'
 branch_labels = None
 depends_on = None
 
