@@ -40,13 +40,11 @@ def _linkify(text: str) -> str:
     return linkify(text)
 
 
-@bp.route(
-    "/conversations/<any(application,milestone,amendment):kind>/<int:subject_id>",
-    methods=["GET", "POST"],
-)
+@bp.route("/conversations/<kind>/<int:subject_id>", methods=["GET", "POST"])
 @accepts_uploads
 @requires(Action.discuss)
 def show(kind: str, subject_id: int) -> tuple[str, int] | Response:
+    """A thread (`kind`: application, milestone or amendment; another is not found)."""
     view = thread_view(actor(), kind, subject_id, select_locale())
     form = MessageForm()
     if not view.access.reads_internal:

@@ -147,3 +147,11 @@ def test_an_applications_thread_is_linked_both_ways(app: Flask, client: FlaskCli
     login(client, world.applicant.email)
     assert thread in client.get(f"/applications/{application}").get_data(as_text=True)
     assert f'href="/applications/{application}"' in client.get(thread).get_data(as_text=True)
+
+
+def test_an_unknown_kind_of_thread_is_not_found(app: Flask, client: FlaskClient) -> None:
+    world = make_grant()
+    login(client, make_user(Role.officer).email)
+    assert client.get(f"/conversations/grant/{world.grant.id}").status_code == 404
+    response = post_form(client, f"/conversations/grant/{world.grant.id}", {"body": "hi"})
+    assert response.status_code == 404
