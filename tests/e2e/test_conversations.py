@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 
+from grants.extensions import db
 from tests.e2e.conftest import E2E_TODAY, LiveServer, in_app, screenshot, sign_in, sign_out
 from tests.support.factories import PASSWORD
 from tests.support.grants import make_grant
@@ -29,6 +30,10 @@ class Thread:
 def _thread(live_server: LiveServer) -> Thread:
     def make() -> Thread:
         world = make_grant(first_due=E2E_TODAY + timedelta(days=60), code="E2E-MSG")
+        # closed to applications, so that the other journeys' application form does not
+        # offer it
+        world.program.application_closes = world.program.application_opens
+        db.session.commit()
         return Thread(world.applicant.email, world.grant.id, world.milestones[0].id)
 
     return in_app(live_server, make)
