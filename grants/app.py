@@ -38,6 +38,7 @@ MODELS = (
     "rulesets",
     "applications",
     "awards",
+    "conversations",
     "alerts",
     "tasks",
 )
@@ -64,6 +65,7 @@ WEB = (
     "releases",
     "investments",
     "amendments",
+    "conversations",
     "awards.termination",
     "portfolio",
     "portfolio.exports",
@@ -86,6 +88,7 @@ API = (
     "milestones.assignments",
     "investments",
     "amendments",
+    "conversations",
     "alerts",
     "alerts.preferences",
     "portfolio",

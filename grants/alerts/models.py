@@ -25,6 +25,7 @@ from grants.awards.models import (
     Milestone,
     ReviewerAssignment,
 )
+from grants.conversations.models import Message
 from grants.core.alert_kinds import AlertKind, Delivery, SubjectType
 from grants.core.models import Base, BigId, UTCDateTime, alert_table, utcnow
 
@@ -77,6 +78,7 @@ class Alert(Base):
     disbursement: Mapped[Disbursement | None] = _subject(Disbursement, SubjectType.disbursement)
     amendment: Mapped[Amendment | None] = _subject(Amendment, SubjectType.amendment)
     investment: Mapped[Investment | None] = _subject(Investment, SubjectType.investment)
+    message: Mapped[Message | None] = _subject(Message, SubjectType.message)
     digest: Mapped[NotificationDigest | None] = relationship()
 
 

@@ -314,6 +314,7 @@ _INFORMING: Final = frozenset(
         AlertKind.tranche_released,
         AlertKind.amendment_decided,
         AlertKind.grant_terminated,
+        AlertKind.message_posted,
     }
 )
 

@@ -10,10 +10,10 @@ interest exclusions per grant (grants.core.conflicts decides).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Select, and_, exists, false, or_, select, true
+from sqlalchemy import Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from grants.accounts.models import User
@@ -31,6 +31,7 @@ from grants.awards.rules import grant_allows, quorum_of
 from grants.core.actors import Actor
 from grants.core.conflicts import Candidate, ConflictReason, GrantParties, conflict_reasons
 from grants.core.errors import NotAllowed, NotFound
+from grants.core.i18n import translate
 from grants.core.identity import Role
 from grants.core.permissions import Action, Reason, Subject, decide, require
 from grants.core.problems import N_
@@ -316,3 +317,59 @@ def released_ids(grant_id: int) -> set[int]:
 
 def disbursement_of(milestone_id: int) -> Disbursement | None:
     return db.session.scalar(select(Disbursement).where(Disbursement.milestone_id == milestone_id))
+
+
+@dataclass(frozen=True)
+class ReviewerNames:
+    """How one viewer sees a grant's reviewers: `label` is what every page, JSON answer,
+    e-mail and thread shows for a reviewer, and `shown_id` their id (None when hidden)."""
+
+    anonymous: bool
+    labels: Mapping[int, str]
+
+    def label(self, reviewer_id: int) -> str:
+        return self.labels.get(reviewer_id, "")
+
+    def shown_id(self, reviewer_id: int) -> int | None:
+        return None if self.anonymous else reviewer_id
+
+
+def reviewer_names(
+    viewer: Actor, grant: Grant, locale: str, also: Iterable[int] = ()
+) -> ReviewerNames:
+    """The one rule for naming reviewers. Staff (officers, reviewers, admins) see names; so
+    do applicants of a programme with anonymity off. Otherwise an applicant sees "Reviewer
+    1", "Reviewer 2" ...: the grant's assigned reviewers numbered in the order they were
+    assigned, then former ones who reviewed a milestone in the order of their first review,
+    then `also` (reviewers known elsewhere, as a thread's authors) in the order given; the
+    same numbers on every page and in every output."""
+    order: list[int] = list(
+        db.session.scalars(
+            select(ReviewerAssignment.reviewer_id)
+            .where(ReviewerAssignment.grant_id == grant.id)
+            .order_by(ReviewerAssignment.assigned_at, ReviewerAssignment.id)
+        )
+    )
+    first_reviews = (
+        select(Review.reviewer_id, func.min(Review.id).label("first"))
+        .join(Milestone, Milestone.id == Review.milestone_id)
+        .where(Milestone.grant_id == grant.id)
+        .group_by(Review.reviewer_id)
+        .subquery()
+    )
+    reviewed = db.session.scalars(
+        select(first_reviews.c.reviewer_id).order_by(first_reviews.c.first)
+    )
+    for reviewer_id in [*reviewed, *also]:
+        if reviewer_id not in order:
+            order.append(reviewer_id)
+    anonymous = viewer.role == Role.applicant and grant.program.reviewers_anonymous
+    if anonymous:
+        labels = {
+            reviewer_id: translate(N_("Reviewer %(n)d", n=number), locale)
+            for number, reviewer_id in enumerate(order, start=1)
+        }
+    else:
+        users = db.session.execute(select(User.id, User.name).where(User.id.in_(order)))
+        labels = {user_id: name for user_id, name in users.tuples()}
+    return ReviewerNames(anonymous, labels)

@@ -41,6 +41,7 @@ class AlertKind(StrEnum):
     amendment_decided = "amendment_decided"
     investment_recorded = "investment_recorded"
     grant_terminated = "grant_terminated"
+    message_posted = "message_posted"
 
 
 class SubjectType(StrEnum):
@@ -54,6 +55,7 @@ class SubjectType(StrEnum):
     amendment = "amendment"
     investment = "investment"
     grant = "grant"
+    message = "message"
 
 
 class Delivery(StrEnum):
@@ -86,6 +88,7 @@ KIND_LABELS: Final[Mapping[AlertKind, Label]] = {
     AlertKind.amendment_decided: Label("計画変更の決定", "Amendment decided"),
     AlertKind.investment_recorded: Label("出資の記録", "Investment recorded"),
     AlertKind.grant_terminated: Label("助成の中止", "Grant terminated"),
+    AlertKind.message_posted: Label("新しいメッセージ", "New message"),
 }
 
 

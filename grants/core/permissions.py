@@ -55,6 +55,8 @@ class Action(StrEnum):
     view_portfolio = "view_portfolio"
     download_evidence = "download_evidence"
     view_audit = "view_audit"
+    discuss = "discuss"
+    discuss_internally = "discuss_internally"
 
 
 class Reason(StrEnum):
@@ -244,6 +246,13 @@ _RULES: Final[Mapping[Action, Rule]] = {
         Role.reviewer: (_assigned, _not_conflicted),
         Role.officer: (),
     },
+    # Conversations: reading a thread's messages of that kind is taking part in it.
+    Action.discuss: {
+        Role.applicant: _OWN,
+        Role.reviewer: (_assigned, _not_conflicted),
+        Role.officer: (),
+    },
+    Action.discuss_internally: {Role.reviewer: (_assigned, _not_conflicted), Role.officer: ()},
 }
 
 

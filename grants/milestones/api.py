@@ -15,10 +15,16 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from grants.awards.models import EvidenceFile, EvidenceSubmission, Milestone, Review
-from grants.awards.queries import disbursement_of, visible_milestone
+from grants.awards.queries import (
+    ReviewerNames,
+    disbursement_of,
+    reviewer_names,
+    visible_milestone,
+)
 from grants.awards.schemas import MILESTONE_STATES, MilestoneSchema, milestone_data
 from grants.core.errors import NotFound, RuleViolation
 from grants.core.http.api import ApiBlueprint, Text, api_actor
+from grants.core.http.i18n import select_locale
 from grants.core.http.limits import accepts_uploads
 from grants.core.http.schemas import ErrorSchema, today
 from grants.core.permissions import Action, decide
@@ -60,11 +66,21 @@ class MeasuredSchema(Schema):
     value = fields.String(required=True)
 
 
+_ANONYMOUS = "when the programme's reviewers are anonymous"
+
+
 class ReviewSchema(Schema):
     id = fields.Integer(required=True)
     submission_id = fields.Integer(required=True)
-    reviewer_id = fields.Integer(required=True)
-    reviewer_name = fields.String(required=True)
+    reviewer_id = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": f"null for an applicant {_ANONYMOUS}."},
+    )
+    reviewer_name = fields.String(
+        required=True,
+        metadata={"description": f'"Reviewer 1", "Reviewer 2" ... for an applicant {_ANONYMOUS}.'},
+    )
     decision = fields.String(required=True, metadata={"enum": DECISIONS})
     comment = fields.String(required=True)
     decided_at = fields.DateTime(required=True)
@@ -161,13 +177,15 @@ _MULTIPART_DOC = {
 @blp.alt_response(404, schema=ErrorSchema, description="No such milestone, or not mine to see.")
 def get_milestone(milestone_id: int) -> dict[str, Any]:
     """A milestone with its evidence rounds, their files and reviews (as on the grant page)."""
-    milestone, subject = visible_milestone(api_actor(), milestone_id)
+    actor = api_actor()
+    milestone, subject = visible_milestone(actor, milestone_id)
     sees_evidence = decide(Action.download_evidence, subject).allowed
+    names = reviewer_names(actor, milestone.grant, select_locale())
     return {
         **milestone_data(milestone, disbursement_of(milestone.id)),
         "grant_number": milestone.grant.number,
         "evidence_hidden": not sees_evidence,
-        "submissions": _rounds(milestone) if sees_evidence else [],
+        "submissions": _rounds(milestone, names) if sees_evidence else [],
     }
 
 
@@ -204,7 +222,7 @@ def submit_evidence(form: dict[str, Any], files: dict[str, Any], milestone_id: i
         today(),
         upload_folder=_upload_folder(),
     )
-    return _submission_data(submission, [])
+    return _submission_data(submission, [], reviewer_names(actor, milestone.grant, select_locale()))
 
 
 @blp.get("/evidence-files/<int:file_id>")
@@ -242,7 +260,7 @@ def decide_review(data: dict[str, Any], milestone_id: int) -> dict[str, Any]:
     milestone = db.session.get(Milestone, milestone_id)
     assert milestone is not None  # just reviewed
     return {
-        **_review_data(review),
+        **_review_data(review, reviewer_names(actor, milestone.grant, select_locale())),
         "milestone_id": milestone.id,
         "round": milestone.round,
         "milestone_state": str(milestone.state),
@@ -253,7 +271,7 @@ def _upload_folder() -> Path:
     return Path(current_app.config["UPLOAD_FOLDER"])
 
 
-def _rounds(milestone: Milestone) -> list[dict[str, Any]]:
+def _rounds(milestone: Milestone, names: ReviewerNames) -> list[dict[str, Any]]:
     submissions = db.session.scalars(
         select(EvidenceSubmission)
         .where(EvidenceSubmission.milestone_id == milestone.id)
@@ -268,10 +286,12 @@ def _rounds(milestone: Milestone) -> list[dict[str, Any]]:
         .order_by(Review.decided_at, Review.id)
     ):
         by_submission[review.submission_id].append(review)
-    return [_submission_data(s, by_submission[s.id]) for s in submissions]
+    return [_submission_data(s, by_submission[s.id], names) for s in submissions]
 
 
-def _submission_data(submission: EvidenceSubmission, found: list[Review]) -> dict[str, Any]:
+def _submission_data(
+    submission: EvidenceSubmission, found: list[Review], names: ReviewerNames
+) -> dict[str, Any]:
     return {
         "id": submission.id,
         "round": submission.round,
@@ -291,16 +311,16 @@ def _submission_data(submission: EvidenceSubmission, found: list[Review]) -> dic
             }
             for f in submission.files
         ],
-        "reviews": [_review_data(review) for review in found],
+        "reviews": [_review_data(review, names) for review in found],
     }
 
 
-def _review_data(review: Review) -> dict[str, Any]:
+def _review_data(review: Review, names: ReviewerNames) -> dict[str, Any]:
     return {
         "id": review.id,
         "submission_id": review.submission_id,
-        "reviewer_id": review.reviewer_id,
-        "reviewer_name": review.reviewer.name,
+        "reviewer_id": names.shown_id(review.reviewer_id),
+        "reviewer_name": names.label(review.reviewer_id),
         "decision": str(review.decision),
         "comment": review.comment,
         "decided_at": review.decided_at,

@@ -29,6 +29,13 @@ class ProgramInSchema(Schema):
     end_date = fields.Date(required=True)
     themes = fields.List(fields.String(validate=validate.OneOf(THEMES)), required=True)
     modalities = fields.List(fields.String(validate=validate.OneOf(MODALITIES)), required=True)
+    reviewers_anonymous = fields.Boolean(
+        load_default=True,
+        metadata={
+            "description": 'Applicants see the reviewers as "Reviewer 1", "Reviewer 2": never '
+            "their names, e-mail addresses or ids (default true)."
+        },
+    )
 
 
 class ProgramSchema(ProgramInSchema):

@@ -6,12 +6,14 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
     Integer,
     String,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -31,6 +33,8 @@ class Program(Changing, Base):
     end_date: Mapped[date] = mapped_column(Date)
     themes: Mapped[list[str]] = mapped_column(JSON)
     modalities: Mapped[list[str]] = mapped_column(JSON)
+    # Applicants see the reviewers as "Reviewer 1", "Reviewer 2" (awards.queries.reviewer_names).
+    reviewers_anonymous: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     budget_pools: Mapped[list[BudgetPool]] = relationship(

@@ -39,6 +39,7 @@ class ProgramData:
     end_date: date
     themes: tuple[str, ...] | list[str]
     modalities: tuple[str, ...] | list[str]
+    reviewers_anonymous: bool = True
 
 
 @use_case
@@ -127,6 +128,7 @@ def _values(data: ProgramData) -> dict[str, Any]:
         "end_date": data.end_date,
         "themes": list(data.themes),
         "modalities": list(data.modalities),
+        "reviewers_anonymous": data.reviewers_anonymous,
     }
 
 
@@ -251,6 +253,7 @@ def program_snapshot(program: Program) -> dict[str, Any]:
         "end_date": program.end_date.isoformat(),
         "themes": ",".join(program.themes),
         "modalities": ",".join(program.modalities),
+        "reviewers_anonymous": program.reviewers_anonymous,
     }
 
 

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import SelectMultipleField, StringField
+from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -50,6 +50,13 @@ class ProgramForm(Form):
     end_date = DayField(_l("Programme end date"), validators=[InputRequired()])
     themes = CheckboxListField(_l("Themes"))
     modalities = CheckboxListField(_l("Modalities"))
+    reviewers_anonymous = BooleanField(
+        _l("Anonymous reviewers"),
+        default=True,
+        description=_l(
+            'Applicants see the reviewers as "Reviewer 1", "Reviewer 2" instead of their names.'
+        ),
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -66,6 +73,7 @@ class ProgramForm(Form):
             end_date=self.end_date.data,
             themes=tuple(self.themes.data or ()),
             modalities=tuple(self.modalities.data or ()),
+            reviewers_anonymous=bool(self.reviewers_anonymous.data),
         )
 
 

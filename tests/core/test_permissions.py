@@ -60,6 +60,8 @@ OFFICER = {
     A.view_application,
     A.view_grant,
     A.download_evidence,
+    A.discuss,
+    A.discuss_internally,
 }
 SPEC: dict[tuple[Action, Role], Spec] = {
     **{(action, Role.admin): always for action in ADMIN | {A.view_portfolio}},
@@ -83,6 +85,10 @@ SPEC: dict[tuple[Action, Role], Spec] = {
     (A.declare_conflict, Role.reviewer): always,
     (A.view_grant, Role.reviewer): assigned,
     (A.download_evidence, Role.reviewer): assigned_clean,
+    # conversations: the grantee shares, the grant's clean reviewers also write internally
+    (A.discuss, Role.applicant): own(),
+    (A.discuss, Role.reviewer): assigned_clean,
+    (A.discuss_internally, Role.reviewer): assigned_clean,
 }
 
 

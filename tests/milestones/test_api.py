@@ -27,7 +27,7 @@ from grants.core.states import MilestoneState
 from grants.extensions import db
 from grants.milestones.evidence import service as evidence
 from tests.support.api import ApiClient, api_as, assert_error
-from tests.support.factories import make_org, uploads
+from tests.support.factories import make_org, make_user, uploads
 from tests.support.grants import GrantWorld, make_grant
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n"
@@ -268,7 +268,12 @@ def test_milestone_details_with_rounds_files_and_reviews(
     (round_1,) = body["submissions"]
     assert round_1["files"][0]["original_name"] == "r.pdf" and round_1["files"][0]["size"] > 0
     assert [r["decision"] for r in round_1["reviews"]] == ["approve"]
-    assert round_1["reviews"][0]["reviewer_id"] == world.reviewers[0].id
+    # the programme hides the reviewers from applicants (on by default); staff see them
+    assert round_1["reviews"][0]["reviewer_id"] is None
+    assert round_1["reviews"][0]["reviewer_name"] == "評価者1"
+    staff = ApiClient(client, make_user(Role.officer)).get(path).get_json()
+    assert staff["submissions"][0]["reviews"][0]["reviewer_id"] == world.reviewers[0].id
+    assert staff["submissions"][0]["reviews"][0]["reviewer_name"] == world.reviewers[0].name
 
 
 def test_a_conflicted_reviewer_gets_no_evidence(world: GrantWorld, client: FlaskClient) -> None:

@@ -125,3 +125,17 @@ def test_a_pool_outside_the_programmes_fiscal_years_is_422(app: Flask, client: F
         assert "対象は2026年度から2029年度までです" in error["fields"]["fiscal_year"][0]
     assert api.get(path).get_json() == []
     assert api.put(f"{path}/2029", json={"appropriation": 0}).status_code == 200
+
+
+def test_reviewer_anonymity_is_on_by_default_and_can_be_turned_off(
+    app: Flask, client: FlaskClient
+) -> None:
+    api = api_as(client, Role.officer)
+    created = api.post("/api/v1/programs", json=NEW).get_json()
+    assert created["reviewers_anonymous"] is True
+    path = f"/api/v1/programs/{created['id']}"
+    changed = api.put(path, json={**NEW, "reviewers_anonymous": False})
+    assert changed.status_code == 200 and changed.get_json()["reviewers_anonymous"] is False
+    assert db.session.get(Program, created["id"]).reviewers_anonymous is False
+    assert_error(api.put(path, json={**NEW, "reviewers_anonymous": "maybe"}), 422)
+    assert db.session.get(Program, created["id"]).reviewers_anonymous is False

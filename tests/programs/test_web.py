@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from html import unescape
 
@@ -422,3 +423,27 @@ def test_vocabulary_labels_cover_every_code(app: Flask) -> None:
         assert tuple(modality_labels()) == MODALITIES
         assert tuple(stage_labels()) == STAGES
         assert all(theme_labels().values()) and all(stage_labels().values())
+
+
+def test_reviewer_anonymity_is_a_setting_of_the_programme_form(client: FlaskClient) -> None:
+    _officer(client)
+    page = client.get("/officer/programs/new").get_data(as_text=True)
+    assert re.search(
+        r'<input[^>]*checked[^>]*name="reviewers_anonymous"|'
+        r'<input[^>]*name="reviewers_anonymous"[^>]*checked',
+        page,
+    )
+    assert post_form(client, "/officer/programs/new", FORM | {"reviewers_anonymous": "y"})
+    program = db.session.query(Program).one()
+    assert program.reviewers_anonymous is True
+    edit = f"/officer/programs/{program.id}/edit"
+    assert post_form(client, edit, FORM).status_code == 302  # the box left unticked
+    db.session.refresh(program)
+    assert program.reviewers_anonymous is False
+    event = db.session.query(AuditEvent).filter_by(action="program.update").one()
+    assert (
+        event.before["reviewers_anonymous"] is True and event.after["reviewers_anonymous"] is False
+    )
+    assert "Anonymous reviewers" in client.get(f"/officer/programs/{program.id}").get_data(
+        as_text=True
+    )

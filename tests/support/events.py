@@ -20,6 +20,7 @@ from grants.applications.screening import service as screening
 from grants.awards import service as awards
 from grants.awards.models import ReviewerAssignment
 from grants.awards.termination import service as terminations
+from grants.conversations import service as conversations
 from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.identity import OrgKind, Role
 from grants.core.states import AmendmentKind, ReviewDecision
@@ -237,6 +238,17 @@ def grant_terminated(cast: Cast) -> list[Told]:
     return [Told(K.grant_terminated, told, subject, cast.officer)]
 
 
+def message_posted(cast: Cast) -> list[Told]:
+    """A grantee's shared message on a milestone's thread: the officers and the clean
+    reviewers hear of it (the other cases: tests/conversations)."""
+    message = conversations.post_message(
+        cast.world.applicant, "milestone", cast.world.milestones[0].id, "A question.", False,
+        [], TODAY, upload_folder=uploads(),
+    )  # fmt: skip
+    told = cast.officers | cast.eligible
+    return [Told(K.message_posted, told, (SubjectType.message, message.id), cast.world.applicant)]
+
+
 EVENTS = [
     application_submitted,
     application_screened,
@@ -253,6 +265,7 @@ EVENTS = [
     amendment_decided,
     investment_recorded,
     grant_terminated,
+    message_posted,
 ]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.base import ExecutableOption
 
 from grants.alerts.models import Alert
+from grants.conversations.models import Message
 from grants.core.alert_kinds import AlertKind
 from grants.core.calendar import Day, FiscalYear
 from grants.core.i18n import translate
@@ -31,6 +32,7 @@ SUBJECT_LOADS: Final[tuple[ExecutableOption, ...]] = (
     joinedload(Alert.disbursement),
     joinedload(Alert.amendment),
     joinedload(Alert.investment),
+    joinedload(Alert.message).joinedload(Message.thread),
 )
 
 
@@ -99,6 +101,10 @@ def _investments(alert: Alert, _role: Role) -> Link | None:
     return Link("investments.index", {"grant_id": alert.grant_id})
 
 
+def _message(alert: Alert, _role: Role) -> Link | None:
+    return Link("conversations.message", {"message_id": alert.subject_id})
+
+
 _LINKS: Final[dict[AlertKind, Callable[[Alert, Role], Link | None]]] = {
     K.tranche_waiting: _release,
     K.tranche_ready: _release,
@@ -111,6 +117,7 @@ _LINKS: Final[dict[AlertKind, Callable[[Alert, Role], Link | None]]] = {
     K.amendment_requested: _amendments,
     K.amendment_decided: _amendments,
     K.investment_recorded: _investments,
+    K.message_posted: _message,
 }
 
 
@@ -126,6 +133,7 @@ _LINK_LABELS: Final = {
     "awards.show": N_("Open the application:"),
     "amendments.index": N_("Open the amendment requests:"),
     "investments.index": N_("Open the investments:"),
+    "conversations.message": N_("Open the conversation:"),
 }
 
 
@@ -340,6 +348,20 @@ def _grant_terminated(alert: Alert) -> Problem:
     return N_("Grant %(grant)s was terminated.", **_grant(alert))
 
 
+def _message_posted(alert: Alert) -> Problem:
+    """Neither the text nor the author: the reader opens the thread, which shows what they
+    may read (never an internal message to the grantee, a reviewer as the grantee sees them)."""
+    thread = alert.message.thread if alert.message else None
+    if thread is not None and thread.subject_type == "milestone":
+        return N_(
+            'A new message about milestone %(sequence)d "%(title)s" of grant %(grant)s.',
+            **_milestone(alert),
+        )
+    if thread is not None and thread.subject_type == "amendment":
+        return N_("A new message about an amendment request of grant %(grant)s.", **_grant(alert))
+    return N_("A new message about an application.")
+
+
 _DESCRIPTIONS: Final[dict[AlertKind, Callable[[Alert], Problem]]] = {
     K.due_soon: _due_soon,
     K.overdue: _overdue,
@@ -361,6 +383,7 @@ _DESCRIPTIONS: Final[dict[AlertKind, Callable[[Alert], Problem]]] = {
     K.amendment_decided: _amendment_decided,
     K.investment_recorded: _investment_recorded,
     K.grant_terminated: _grant_terminated,
+    K.message_posted: _message_posted,
 }
 
 
@@ -408,4 +431,5 @@ _ADVICE: Final[dict[AlertKind, Callable[[Alert], Problem]]] = {
         N_("Please verify it against its evidence: an officer other than the one who recorded it.")
     ),
     K.grant_terminated: _said(N_("Its remaining milestones were cancelled.")),
+    K.message_posted: _said(N_("Open the conversation to read it and answer.")),
 }

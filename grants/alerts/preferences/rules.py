@@ -42,6 +42,7 @@ KIND_ROLES: Final[Mapping[AlertKind, frozenset[Role]]] = {
     K.amendment_decided: _APPLICANT,
     K.investment_recorded: _OFFICER,
     K.grant_terminated: frozenset({Role.applicant, Role.reviewer}),
+    K.message_posted: frozenset({Role.applicant, Role.reviewer, Role.officer}),
 }
 
 

@@ -22,11 +22,13 @@ from grants.awards.models import (
 )
 from grants.awards.queries import (
     QuorumOutlook,
+    ReviewerNames,
     assigned,
     grant_subject,
     may_now,
     pending_for_grant,
     quorum_outlook,
+    reviewer_names,
     stages_of,
     takes_evidence,
 )
@@ -104,6 +106,7 @@ class GrantPage:
     pending: list[Amendment]  # amendment requests waiting for an officer's decision
     no_go: Milestone | None  # the current milestone, when it was rejected: nothing goes on
     offers: Offers
+    reviewer_names: ReviewerNames  # how this viewer sees the reviewers (anonymity)
 
     @property
     def milestones_by_id(self) -> dict[int, Milestone]:
@@ -172,6 +175,7 @@ def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> Gra
         pending_for_grant(grant.id),
         _no_go(grant, stages),
         _offers(subject),
+        reviewer_names(user, grant, locale),
     )
 
 

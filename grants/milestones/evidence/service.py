@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -71,7 +71,7 @@ Upload = tuple[str, BinaryIO, str]  # (filename as sent, stream, content type as
 
 
 @dataclass(frozen=True)
-class _Checked:
+class CheckedFile:
     name: str
     extension: str
     content_type: str
@@ -97,7 +97,7 @@ def submit_evidence(
     narrative = (narrative or "").strip()
     values = _measured_values(milestone, measured)
     errors = _text_errors(narrative, values)
-    checked, problems = _check_files(files)
+    checked, problems = check_files(files)
     if problems:
         errors["files"] = problems
     if errors:
@@ -118,7 +118,7 @@ def submit_evidence(
     folder = upload_folder.resolve()
     try:
         for item in checked:
-            submission.files.append(_store(item, folder, written))
+            submission.files.append(store_file(item, folder, written))
         after = {
             "state": str(milestone.state),
             "round": milestone.round,
@@ -139,10 +139,10 @@ def submit_evidence(
         )
         db.session.commit()
     except IntegrityError:
-        _discard(written)
+        discard_files(written)
         raise Conflict(N_("Evidence for this milestone was submitted at the same time.")) from None
     except BaseException:
-        _discard(written)
+        discard_files(written)
         raise
     return submission
 
@@ -282,11 +282,13 @@ def _text_errors(
     return errors
 
 
-def _check_files(files: Sequence[Upload]) -> tuple[list[_Checked], list[Problem]]:
+def check_files(files: Sequence[Upload]) -> tuple[list[CheckedFile], list[Problem]]:
+    """The files that pass the evidence rules (kind by name and content, not empty, at most
+    FILES_MAX), and a problem for each that does not; conversations' attachments too."""
     uploads = [item for item in files if item[0]]  # a browser sends an empty part for none
     if len(uploads) > FILES_MAX:
         return [], [N_("At most %(n)d files per submission.", n=FILES_MAX)]
-    checked: list[_Checked] = []
+    checked: list[CheckedFile] = []
     problems: list[Problem] = []
     for filename, stream, _sent_type in uploads:
         item, problem = _check_file(filename, stream)
@@ -297,7 +299,7 @@ def _check_files(files: Sequence[Upload]) -> tuple[list[_Checked], list[Problem]
     return checked, problems
 
 
-def _check_file(filename: str, stream: BinaryIO) -> tuple[_Checked | None, Problem | None]:
+def _check_file(filename: str, stream: BinaryIO) -> tuple[CheckedFile | None, Problem | None]:
     name = display_name(filename)
     extension = Path(name).suffix.lower()
     shown = name or "?"
@@ -317,7 +319,7 @@ def _check_file(filename: str, stream: BinaryIO) -> tuple[_Checked | None, Probl
     if charset:  # downloads say which, so that the file opens as it was saved
         content_type = f"{content_type}; charset={charset}"
     formulas = _has_formulas(kind, data, charset)
-    return _Checked(name, extension, content_type, data, formulas), None
+    return CheckedFile(name, extension, content_type, data, formulas), None
 
 
 def _has_formulas(kind: str, data: bytes, charset: str | None) -> bool:
@@ -353,14 +355,20 @@ def _has_part(data: bytes, part: str) -> bool:
         return False
 
 
-def _store(item: _Checked, folder: Path, written: list[Path]) -> EvidenceFile:
+def store_file(item: CheckedFile, folder: Path, written: list[Path]) -> EvidenceFile:
+    return EvidenceFile(**stored_fields(item, folder, written))
+
+
+def stored_fields(item: CheckedFile, folder: Path, written: list[Path]) -> dict[str, Any]:
+    """Write a checked file under a random name in `folder` (its path added to `written`)
+    and return what its row keeps."""
     folder.mkdir(parents=True, exist_ok=True)
     stored_name = secrets.token_hex(16) + item.extension
     path = folder / stored_name
     with path.open("xb") as out:
         written.append(path)
         out.write(item.data)
-    return EvidenceFile(
+    return dict(
         original_name=item.name,
         stored_name=stored_name,
         content_type=item.content_type,
@@ -370,7 +378,8 @@ def _store(item: _Checked, folder: Path, written: list[Path]) -> EvidenceFile:
     )
 
 
-def _discard(paths: list[Path]) -> None:
+def discard_files(paths: list[Path]) -> None:
+    """Roll the session back and remove the files written for it."""
     db.session.rollback()
     for path in paths:
         path.unlink(missing_ok=True)

@@ -21,6 +21,7 @@ def test_my_role_s_kinds_are_e_mailed_at_once_until_i_choose(
             "reviewer_assigned": "now",
             "evidence_submitted": "now",
             "grant_terminated": "now",
+            "message_posted": "now",
         }
     }
 

@@ -19,6 +19,7 @@ def test_each_role_chooses_for_its_own_kinds_in_order() -> None:
         AlertKind.reviewer_assigned,
         AlertKind.evidence_submitted,
         AlertKind.grant_terminated,
+        AlertKind.message_posted,
     )
     for role in Role:
         kinds = kinds_for(role)

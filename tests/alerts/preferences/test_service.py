@@ -39,6 +39,7 @@ def test_everything_is_e_mailed_at_once_until_chosen_otherwise(app: Flask) -> No
         Preference(K.reviewer_assigned, Delivery.now),
         Preference(K.evidence_submitted, Delivery.now),
         Preference(K.grant_terminated, Delivery.now),
+        Preference(K.message_posted, Delivery.now),
     ]
 
 

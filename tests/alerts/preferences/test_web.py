@@ -45,6 +45,7 @@ def test_the_page_lists_my_role_s_kinds_with_what_i_chose(client: FlaskClient, a
         "reviewer_assigned": "now",
         "evidence_submitted": "now",
         "grant_terminated": "now",
+        "message_posted": "now",
     }
     assert "アカウントとパスワードに関するメールは、常に送信されます。" in page
 
@@ -57,6 +58,7 @@ def test_saving_the_page_changes_every_choice_shown(client: FlaskClient, app: Fl
         "reviewer_assigned": "off",
         "evidence_submitted": "now",
         "grant_terminated": "digest",
+        "message_posted": "off",
     }
     response = post_form(client, "/settings/notifications", chosen)
     assert response.status_code == 303
