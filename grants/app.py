@@ -35,6 +35,7 @@ MODELS = (
     "rulesets",
     "applications",
     "awards",
+    "settlement",
     "alerts",
     "tasks",
 )
