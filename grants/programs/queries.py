@@ -42,7 +42,9 @@ class BudgetRow:
     fiscal_year: int
     appropriation: int
     committed: int
-    released: int
+    released: int  # net: paid out of the pool less what came back (BudgetPool.net_released)
+    paid: int
+    returned: int
 
     @property
     def available(self) -> int:
@@ -67,7 +69,9 @@ def _budget_by_year(program_id: int | None) -> list[BudgetRow]:
             BudgetPool.fiscal_year,
             BudgetPool.appropriation,
             BudgetPool.committed,
+            BudgetPool.released - BudgetPool.returned,
             BudgetPool.released,
+            BudgetPool.returned,
         )
         .join(BudgetPool, BudgetPool.program_id == Program.id)
         .order_by(Program.code, BudgetPool.fiscal_year)

@@ -128,6 +128,11 @@ def settlement_rules(document: Mapping[str, Any]) -> SettlementRules:
     )
 
 
+def period_key(kind: PeriodKind, sequence: int, fiscal_year: int) -> str:
+    """The settlement period a milestone belongs to: "fy2026", or "m2" for milestone 2."""
+    return f"m{sequence}" if kind is PeriodKind.milestone else f"fy{fiscal_year}"
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     """A cost line of a results report: what was claimed and, once inspected, accepted."""

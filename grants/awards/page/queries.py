@@ -23,6 +23,7 @@ from grants.awards.models import (
 from grants.awards.queries import (
     QuorumOutlook,
     assigned,
+    grant_money,
     grant_subject,
     may_now,
     pending_for_grant,
@@ -97,7 +98,7 @@ class GrantPage:
     grant: Grant
     subject: Subject
     milestones: list[MilestoneView]
-    released: int
+    money: GrantMoney
     reviewers: list[tuple[User, list[ConflictReason]]]
     timeline: charts.Timeline
     quorum: QuorumOutlook | None  # for officers of an open grant: can a round be decided?
@@ -110,8 +111,12 @@ class GrantPage:
         return {view.milestone.id: view.milestone for view in self.milestones}
 
     @property
+    def released(self) -> int:
+        return self.money.released
+
+    @property
     def remaining(self) -> int:
-        return GrantMoney(self.grant.award_amount, self.released, self.grant.state).remaining
+        return self.money.remaining
 
     @property
     def sees_evidence(self) -> bool:
@@ -155,7 +160,8 @@ def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> Gra
         _milestone_view(grant, m, subject, rounds[m.id], disbursements.get(m.id), decided, stages)
         for m in grant.milestones
     ]
-    released = sum(d.amount for d in disbursements.values())
+    paid = sum(d.amount for d in disbursements.values())
+    money = grant_money([(grant.id, grant.award_amount, paid, grant.state)])[grant.id]
     planned = _planned_due_dates(grant.id)
     points = [_point(view, planned) for view in views]
     timeline = charts.timeline(points, today, locale)
@@ -165,7 +171,7 @@ def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> Gra
         grant,
         subject,
         views,
-        released,
+        money,
         assigned(grant),
         timeline,
         quorum,

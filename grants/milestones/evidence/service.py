@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -64,7 +64,7 @@ Upload = tuple[str, BinaryIO, str]  # (filename as sent, stream, content type as
 
 
 @dataclass(frozen=True)
-class _Checked:
+class Checked:
     name: str
     extension: str
     content_type: str
@@ -90,7 +90,7 @@ def submit_evidence(
     narrative = (narrative or "").strip()
     values = _measured_values(milestone, measured)
     errors = _text_errors(narrative, values)
-    checked, problems = _check_files(files)
+    checked, problems = check_files(files)
     if problems:
         errors["files"] = problems
     if errors:
@@ -122,10 +122,10 @@ def submit_evidence(
         audit.record(actor, "milestone.submit_evidence", milestone, before, after)
         db.session.commit()
     except IntegrityError:
-        _discard(written)
+        discard(written)
         raise Conflict(N_("Evidence for this milestone was submitted at the same time.")) from None
     except BaseException:
-        _discard(written)
+        discard(written)
         raise
     return submission
 
@@ -265,11 +265,11 @@ def _text_errors(
     return errors
 
 
-def _check_files(files: Sequence[Upload]) -> tuple[list[_Checked], list[Problem]]:
+def check_files(files: Sequence[Upload]) -> tuple[list[Checked], list[Problem]]:
     uploads = [item for item in files if item[0]]  # a browser sends an empty part for none
     if len(uploads) > FILES_MAX:
         return [], [N_("At most %(n)d files per submission.", n=FILES_MAX)]
-    checked: list[_Checked] = []
+    checked: list[Checked] = []
     problems: list[Problem] = []
     for filename, stream, _sent_type in uploads:
         item, problem = _check_file(filename, stream)
@@ -280,7 +280,7 @@ def _check_files(files: Sequence[Upload]) -> tuple[list[_Checked], list[Problem]
     return checked, problems
 
 
-def _check_file(filename: str, stream: BinaryIO) -> tuple[_Checked | None, Problem | None]:
+def _check_file(filename: str, stream: BinaryIO) -> tuple[Checked | None, Problem | None]:
     name = display_name(filename)
     extension = Path(name).suffix.lower()
     shown = name or "?"
@@ -300,7 +300,7 @@ def _check_file(filename: str, stream: BinaryIO) -> tuple[_Checked | None, Probl
     if charset:  # downloads say which, so that the file opens as it was saved
         content_type = f"{content_type}; charset={charset}"
     formulas = _has_formulas(kind, data, charset)
-    return _Checked(name, extension, content_type, data, formulas), None
+    return Checked(name, extension, content_type, data, formulas), None
 
 
 def _has_formulas(kind: str, data: bytes, charset: str | None) -> bool:
@@ -336,24 +336,31 @@ def _has_part(data: bytes, part: str) -> bool:
         return False
 
 
-def _store(item: _Checked, folder: Path, written: list[Path]) -> EvidenceFile:
+def _store(item: Checked, folder: Path, written: list[Path]) -> EvidenceFile:
+    return EvidenceFile(**write_file(item, folder, written))
+
+
+def write_file(item: Checked, folder: Path, written: list[Path]) -> dict[str, Any]:
+    """Write a checked file under a random name in `folder` (noting its path in `written`,
+    for discard() when the transaction fails); the columns that describe it."""
     folder.mkdir(parents=True, exist_ok=True)
     stored_name = secrets.token_hex(16) + item.extension
     path = folder / stored_name
     with path.open("xb") as out:
         written.append(path)
         out.write(item.data)
-    return EvidenceFile(
-        original_name=item.name,
-        stored_name=stored_name,
-        content_type=item.content_type,
-        size=len(item.data),
-        sha256=hashlib.sha256(item.data).hexdigest(),
-        has_formulas=item.has_formulas,
-    )
+    return {
+        "original_name": item.name,
+        "stored_name": stored_name,
+        "content_type": item.content_type,
+        "size": len(item.data),
+        "sha256": hashlib.sha256(item.data).hexdigest(),
+        "has_formulas": item.has_formulas,
+    }
 
 
-def _discard(paths: list[Path]) -> None:
+def discard(paths: list[Path]) -> None:
+    """Roll the transaction back and remove the files it wrote."""
     db.session.rollback()
     for path in paths:
         path.unlink(missing_ok=True)

@@ -25,6 +25,7 @@ from sqlalchemy import Select, func, select
 
 from grants.accounts.models import Organization, User
 from grants.awards.models import Disbursement, Grant, Milestone
+from grants.awards.queries import settled_sums
 from grants.awards.rules import GrantMoney
 from grants.core.actors import Actor
 from grants.core.calendar import TOKYO
@@ -302,6 +303,7 @@ def _grant_query() -> Select[Any]:
             Grant.state,
             Grant.award_amount,
             released,
+            *settled_sums(Grant.id),
         )
         .join(Program, Program.id == Grant.program_id)
         .join(Organization, Organization.id == Grant.organization_id)
@@ -310,9 +312,9 @@ def _grant_query() -> Select[Any]:
 
 
 def _grant_row(row: Any, labels: dict[GrantState, str]) -> Row:
-    number, code, organization, state, award, released = row
+    number, code, organization, state, award, paid, returned, owed, forgone = row
     state = GrantState(state)
-    money = GrantMoney(int(award), int(released), state)
+    money = GrantMoney(int(award), int(paid), state, int(returned), int(owed), int(forgone))
     return (
         number,
         code,
