@@ -74,10 +74,13 @@ class Offers:
     amendments: bool  # its amendment requests: the grantee asks, an officer decides
     request_amendment: bool
     terminate: bool
+    settlement: bool  # its results reports and final amounts: the grantee files, officers settle
 
     @property
     def links(self) -> bool:
-        return self.reviewers or self.investments or self.amendments or self.terminate
+        return (
+            self.reviewers or self.investments or self.amendments or self.terminate
+        ) or self.settlement
 
 
 def _offers(subject: Subject) -> Offers:
@@ -90,6 +93,7 @@ def _offers(subject: Subject) -> Offers:
         amendments=allowed(Action.request_amendment) or allowed(Action.decide_amendment),
         request_amendment=may_now(Action.request_amendment, subject),
         terminate=may_now(Action.terminate_grant, subject),
+        settlement=allowed(Action.file_results_report) or allowed(Action.inspect_results_report),
     )
 
 
