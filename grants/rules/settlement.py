@@ -195,7 +195,7 @@ def settle(rules: SettlementRules, facts: SettlementFacts) -> Settled:
     final = min(facts.decided, subsidy)
     advance = facts.advance_paid
     excess = max(advance - final, 0) if advance is not None else 0
-    rate, share = _ratio(rules.rate), _ratio(cap_ratio)
+    rate, share = ratio_text(rules.rate), ratio_text(cap_ratio)
     kind_ja, kind_en = (value_label("org_kind", facts.org_kind, loc) for loc in ("ja", "en"))
     figures += [
         _figure("direct", direct, "直接経費(確定): {0}", "Direct cost accepted: {0}", direct),
@@ -293,7 +293,7 @@ def _line_figure(rules: SettlementRules, line: Line) -> Figure:
     )
 
 
-def _ratio(ratio: Fraction) -> str:
+def ratio_text(ratio: Fraction) -> str:
     """A rate as people write it: "30%" when a whole percentage, else "2/3"."""
     percent = ratio * 100
     if percent.denominator == 1:

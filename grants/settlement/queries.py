@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -12,7 +14,7 @@ from grants.accounts.models import User
 from grants.awards.models import Disbursement, Grant, Milestone, Settlement
 from grants.awards.queries import grant_subject, visible_grant
 from grants.core.errors import NotFound
-from grants.core.permissions import Action, Subject, decide
+from grants.core.permissions import Action, Subject, decide, require
 from grants.core.problems import N_
 from grants.core.states import MilestoneState
 from grants.extensions import db
@@ -25,8 +27,17 @@ from grants.rules.settlement import (
     settle,
     settlement_rules,
 )
-from grants.settlement.models import ResultsReport
-from grants.settlement.rules import EDITABLE, Period, PeriodMilestone, ReportState, periods
+from grants.settlement.models import Receipt, ResultsReport
+from grants.settlement.rules import (
+    EDITABLE,
+    Period,
+    PeriodMilestone,
+    ReportState,
+    find_period,
+    periods,
+)
+
+WAITING_MAX = 200
 
 
 def rules_of(grant: Grant) -> SettlementRules:
@@ -121,12 +132,22 @@ class PeriodRow:
     settlement: Settlement | None
     due_on: date
     ended: bool
-    overdue: bool
+    overdue: bool  # past its due date without a submitted report
+    may_file: bool  # the grantee may open the report form now
 
 
-def periods_for(actor: User, grant_id: int, today: date) -> tuple[Grant, list[PeriodRow]]:
+@dataclass(frozen=True)
+class GrantSettlement:
+    grant: Grant
+    rules: SettlementRules
+    rows: list[PeriodRow]
+    indirect_cap: Fraction  # for the grantee's organisation type
+
+
+def grant_settlement(actor: User, grant_id: int, today: date) -> GrantSettlement:
     """The grant's periods with their reports and final amounts (for those who see it)."""
-    grant, _subject = visible_grant(actor, grant_id)
+    grant, subject = visible_grant(actor, grant_id)
+    files = decide(Action.file_results_report, subject).allowed
     rules = rules_of(grant)
     reports = {
         r.period: r
@@ -140,7 +161,8 @@ def periods_for(actor: User, grant_id: int, today: date) -> tuple[Grant, list[Pe
     for period in grant_periods(grant):
         report = reports.get(period.key)
         due_on = period.due_on(rules.report_due_days)
-        filed = report is not None and report.state not in (ReportState.draft,)
+        filed = report is not None and report.state != ReportState.draft
+        editable = report is None or report.state in EDITABLE
         rows.append(
             PeriodRow(
                 period,
@@ -149,9 +171,61 @@ def periods_for(actor: User, grant_id: int, today: date) -> tuple[Grant, list[Pe
                 due_on,
                 period.ended(today),
                 today > due_on and not filed,
+                files and editable and period.ended(today),
             )
         )
-    return grant, rows
+    return GrantSettlement(grant, rules, rows, rules.cap_for(str(grant.organization.kind)))
+
+
+@dataclass(frozen=True)
+class Draft:
+    grant: Grant
+    period: Period
+    rules: SettlementRules
+    report: ResultsReport | None
+
+
+def draft_of(actor: User, grant_id: int, period: str) -> Draft:
+    """The report form of a period for the grantee (the service decides what may be saved)."""
+    grant, subject = visible_grant(actor, grant_id)
+    require(Action.file_results_report, subject)
+    found = find_period(grant_periods(grant), period)
+    if found is None:
+        raise NotFound(N_("Not found."))
+    return Draft(grant, found, rules_of(grant), report_of(grant.id, period))
+
+
+def waiting(actor: User) -> list[ResultsReport]:
+    """Reports waiting for an officer: submitted (to inspect) or inspected (to confirm)."""
+    require(Action.inspect_results_report, Subject(role=actor.role))
+    query = (
+        select(ResultsReport)
+        .where(ResultsReport.state.in_([ReportState.submitted, ReportState.inspected]))
+        .order_by(ResultsReport.submitted_at, ResultsReport.id)
+        .limit(WAITING_MAX)
+    )
+    return list(db.session.scalars(query))
+
+
+def report_id_of(settlement_id: int) -> int:
+    settlement = db.session.get(Settlement, settlement_id)
+    report = None if settlement is None else report_of(settlement.grant_id, settlement.period)
+    if report is None:
+        raise NotFound(N_("Not found."))
+    return report.id
+
+
+def open_receipt(actor: User, receipt_id: int, *, upload_folder: Path) -> tuple[Path, str, str]:
+    """(path on disk, original name, content type) of a receipt of a grant the actor sees."""
+    receipt = db.session.get(Receipt, receipt_id)
+    if receipt is None:
+        raise NotFound(N_("Not found."))
+    visible_grant(actor, receipt.report.grant_id)
+    folder = upload_folder.resolve()
+    path = folder / receipt.stored_name
+    if path.parent != folder or not path.is_file():
+        raise NotFound(N_("The file is missing from the store. Tell the programme office."))
+    return path, receipt.original_name, receipt.content_type
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from grants.core.errors import Conflict
 from grants.core.models import AuditEvent
 from grants.extensions import db
 from grants.releases import service as releases
-from grants.settlement import service as settlement
+from grants.settlement.inspection import service as inspection
 from tests.support.approvals import approve, officer
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.races import at_once
@@ -46,7 +46,7 @@ def test_ten_officers_confirming_one_final_amount_make_one_settlement(app: Flask
     jobs = [(officer().id, report_id) for _ in range(THREADS)]
     results = at_once(
         app,
-        lambda actor, rid: settlement.confirm_final_amount(actor, rid, "returned", TODAY).id,
+        lambda actor, rid: inspection.confirm_final_amount(actor, rid, "returned", TODAY).id,
         jobs,
     )
     assert sum(isinstance(result, int) for result in results) == 1
@@ -57,10 +57,10 @@ def test_ten_officers_confirming_one_final_amount_make_one_settlement(app: Flask
 
 def test_ten_officers_recording_one_return_count_it_once(app: Flask) -> None:
     report_id, world = _inspected_advance()
-    confirmed = settlement.confirm_final_amount(officer(), report_id, "returned", TODAY)
+    confirmed = inspection.confirm_final_amount(officer(), report_id, "returned", TODAY)
     jobs = [(officer().id, confirmed.id) for _ in range(THREADS)]
     results = at_once(
-        app, lambda actor, sid: settlement.record_return(actor, sid, TODAY, TODAY).id, jobs
+        app, lambda actor, sid: inspection.record_return(actor, sid, TODAY, TODAY).id, jobs
     )
     assert sum(isinstance(result, int) for result in results) == 1
     assert pool(world, 2026).returned == 40_000_000

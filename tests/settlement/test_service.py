@@ -20,9 +20,11 @@ from grants.releases import service as releases
 from grants.rules import amed_certified_vc, validate_ruleset
 from grants.rulesets.models import RuleSet, RuleSetStatus
 from grants.settlement import service as settlement
+from grants.settlement.inspection import service as inspection
+from grants.settlement.inspection.service import LineDecision
 from grants.settlement.models import CostLine, ResultsReport
 from grants.settlement.rules import ReportState
-from grants.settlement.service import LineDecision, LineInput
+from grants.settlement.service import LineInput
 from tests.support.approvals import approve, invest, officer
 from tests.support.factories import uploads
 from tests.support.grants import GrantWorld, make_grant
@@ -92,13 +94,13 @@ def test_the_inspector_does_not_confirm_and_a_second_officer_does_once(app: Flas
     inspector = officer()
     accept_all(report, inspector, AFTER_FY2026)
     with pytest.raises(NotAllowed, match="another officer"):
-        settlement.confirm_final_amount(inspector, report.id, None, AFTER_FY2026)
+        inspection.confirm_final_amount(inspector, report.id, None, AFTER_FY2026)
     with pytest.raises(NotAllowed):
-        settlement.confirm_final_amount(world.applicant, report.id, None, AFTER_FY2026)
+        inspection.confirm_final_amount(world.applicant, report.id, None, AFTER_FY2026)
     assert db.session.query(Settlement).count() == 0
-    settlement.confirm_final_amount(officer(), report.id, None, AFTER_FY2026)
+    inspection.confirm_final_amount(officer(), report.id, None, AFTER_FY2026)
     with pytest.raises(Conflict):
-        settlement.confirm_final_amount(officer(), report.id, None, AFTER_FY2026)
+        inspection.confirm_final_amount(officer(), report.id, None, AFTER_FY2026)
     assert db.session.query(Settlement).count() == 1
 
 
@@ -114,20 +116,20 @@ def test_adjusted_lines_need_a_reason_the_grantee_reads(app: Flask) -> None:
     report = file_report(world, "fy2026", lines(60 * MAN, 30 * MAN), 0, AFTER_FY2026)
     inspector = officer()
     with pytest.raises(RuleViolation) as caught:
-        settlement.inspect_report(
+        inspection.inspect_report(
             inspector,
             report.id,
             [LineDecision(50 * MAN, ""), LineDecision(31 * MAN, "")],
             AFTER_FY2026,
         )
     assert set(caught.value.fields) == {"lines.0.reason", "lines.1.accepted"}
-    settlement.inspect_report(
+    inspection.inspect_report(
         inspector,
         report.id,
         [LineDecision(50 * MAN, "領収書がありません"), LineDecision(30 * MAN, "")],
         AFTER_FY2026,
     )
-    confirmed = settlement.confirm_final_amount(officer(), report.id, None, AFTER_FY2026)
+    confirmed = inspection.confirm_final_amount(officer(), report.id, None, AFTER_FY2026)
     assert confirmed.final_amount == 80 * MAN * 2 // 3
     first = confirmed.trace["figures"][0]["message"]
     assert first["en"].endswith("(reason: 領収書がありません)")
@@ -137,12 +139,12 @@ def test_a_report_returned_for_correction_is_filed_again(app: Flask) -> None:
     world = _amed_grant()
     report = file_report(world, "fy2026", lines(90 * MAN), 0, AFTER_FY2026)
     with pytest.raises(RuleViolation) as caught:
-        settlement.return_report(officer(), report.id, "", AFTER_FY2026)
+        inspection.return_report(officer(), report.id, "", AFTER_FY2026)
     assert set(caught.value.fields) == {"note"}
-    settlement.return_report(officer(), report.id, "旅費の領収書を添付してください。", AFTER_FY2026)
+    inspection.return_report(officer(), report.id, "旅費の領収書を添付してください。", AFTER_FY2026)
     assert report.state == ReportState.returned
     with pytest.raises(Conflict):
-        settlement.inspect_report(officer(), report.id, [LineDecision(90 * MAN, "")], AFTER_FY2026)
+        inspection.inspect_report(officer(), report.id, [LineDecision(90 * MAN, "")], AFTER_FY2026)
     settlement.save_report(
         world.applicant,
         world.grant.id,
@@ -173,22 +175,22 @@ def test_an_advance_above_the_final_amount_is_returned(app: Flask) -> None:
     accept_all(report, officer(), today)
     second = officer()
     with pytest.raises(RuleViolation) as caught:
-        settlement.confirm_final_amount(second, report.id, None, today)
+        inspection.confirm_final_amount(second, report.id, None, today)
     assert set(caught.value.fields) == {"excess_method"}
-    confirmed = settlement.confirm_final_amount(second, report.id, "returned", today)
+    confirmed = inspection.confirm_final_amount(second, report.id, "returned", today)
     assert (confirmed.final_amount, confirmed.excess) == (60_000_000, 40_000_000)
     assert confirmed.return_due_on == date(2026, 11, 19)
     money = _money(world)
     assert (money.released, money.owed, money.remaining) == (100_000_000, 40_000_000, 200_000_000)
     with pytest.raises(RuleViolation) as caught:
-        settlement.record_return(officer(), confirmed.id, date(2026, 10, 21), today)
+        inspection.record_return(officer(), confirmed.id, date(2026, 10, 21), today)
     assert set(caught.value.fields) == {"received_on"}
-    settlement.record_return(officer(), confirmed.id, today, today)
+    inspection.record_return(officer(), confirmed.id, today, today)
     assert pool(world, 2026).returned == 40_000_000
     money = _money(world)
     assert (money.released, money.owed, money.remaining) == (60_000_000, 0, 200_000_000)
     with pytest.raises(Conflict):
-        settlement.record_return(officer(), confirmed.id, today, today)
+        inspection.record_return(officer(), confirmed.id, today, today)
 
 
 def test_an_advance_above_the_final_amount_is_set_off_against_the_next_tranche(app: Flask) -> None:
@@ -214,7 +216,7 @@ def test_a_set_off_needs_a_larger_next_tranche(app: Flask) -> None:
     report = file_report(world, "m1", lines(30 * MAN * 100), 0, today)
     accept_all(report, officer(), today)
     with pytest.raises(RuleViolation) as caught:
-        settlement.confirm_final_amount(officer(), report.id, "set_off", today)
+        inspection.confirm_final_amount(officer(), report.id, "set_off", today)
     assert "next tranche" in caught.value.fields["excess_method"][0]
     assert db.session.query(Settlement).count() == 0
 

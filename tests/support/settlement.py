@@ -12,8 +12,10 @@ from grants.core.identity import OrgKind
 from grants.extensions import db
 from grants.programs.models import BudgetPool
 from grants.settlement import service as settlement
+from grants.settlement.inspection import service as inspection
+from grants.settlement.inspection.service import LineDecision
 from grants.settlement.models import ResultsReport
-from grants.settlement.service import LineDecision, LineInput
+from grants.settlement.service import LineInput
 from tests.support.approvals import officer
 from tests.support.factories import uploads
 from tests.support.grants import GrantWorld
@@ -48,7 +50,7 @@ def file_report(
 
 def accept_all(report: ResultsReport, inspector: User, today: date) -> ResultsReport:
     decisions = [LineDecision(line.claimed, "") for line in report.lines]
-    return settlement.inspect_report(inspector, report.id, decisions, today)
+    return inspection.inspect_report(inspector, report.id, decisions, today)
 
 
 def settle_period(
@@ -62,7 +64,7 @@ def settle_period(
     """File, inspect (every line accepted) and confirm by a second officer."""
     report = file_report(world, period, claimed, indirect, today)
     accept_all(report, officer(), today)
-    return settlement.confirm_final_amount(officer(), report.id, excess_method, today)
+    return inspection.confirm_final_amount(officer(), report.id, excess_method, today)
 
 
 def as_university(world: GrantWorld) -> None:
