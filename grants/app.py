@@ -81,6 +81,7 @@ API = (
     "awards.decision",
     "milestones",
     "releases",
+    "settlement",
     "milestones.assignments",
     "investments",
     "amendments",

@@ -86,13 +86,8 @@ def save_report(
     if not found.ended(today):
         raise RuleViolation(_NOT_SAVED, {"period": [not_ended(found)]})
     report = _locked_report(grant.id, found.key)
-    if report is not None and report.state not in EDITABLE:
-        raise Conflict(
-            N_(
-                "This results report is “%(state)s”: it can no longer be changed.",
-                state=Said(report.state),
-            )
-        )
+    if report is not None:
+        _check_editable(report)
     note = (note or "").strip()
     errors = _line_errors(rules, lines)
     errors |= amount_errors("indirect_cost", indirect_cost)
@@ -125,6 +120,31 @@ def save_report(
     except IntegrityError:
         discard(written)
         raise Conflict(N_("This results report was saved at the same time elsewhere.")) from None
+    except BaseException:
+        discard(written)
+        raise
+    return report
+
+
+@use_case
+def add_receipts(
+    actor: Actor, report_id: int, files: Sequence[Upload], *, upload_folder: Path
+) -> ResultsReport:
+    """Attach receipt files to a report the grantee may still change."""
+    grant, report = lock_report(report_id)
+    require(Action.file_results_report, grant_subject(actor, grant))
+    _check_editable(report)
+    checked, problems = check_files(files)
+    if problems or not checked:
+        problems = problems or [N_("Choose at least one file.")]
+        raise RuleViolation(N_("The receipts could not be added."), {"files": problems})
+    before = snapshot(report)
+    written: list[Path] = []
+    try:
+        for item in checked:
+            report.receipts.append(Receipt(**write_file(item, upload_folder.resolve(), written)))
+        audit.record(actor, "results_report.add_receipts", report, before, snapshot(report))
+        db.session.commit()
     except BaseException:
         discard(written)
         raise
@@ -179,6 +199,16 @@ def lock_report(report_id: int) -> tuple[Grant, ResultsReport]:
     if report is None:
         raise NotFound(N_("Not found."))
     return grant, report
+
+
+def _check_editable(report: ResultsReport) -> None:
+    if report.state not in EDITABLE:
+        raise Conflict(
+            N_(
+                "This results report is “%(state)s”: it can no longer be changed.",
+                state=Said(report.state),
+            )
+        )
 
 
 def _locked_report(grant_id: int, period: str) -> ResultsReport | None:

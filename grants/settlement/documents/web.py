@@ -10,6 +10,7 @@ from flask import Blueprint, Response, request
 from grants.core.calendar import tokyo_today
 from grants.core.db import begin_writing
 from grants.core.http.access import actor, requires
+from grants.core.http.downloads import pdf_response
 from grants.core.permissions import Action
 from grants.settlement.documents import service as documents
 
@@ -21,7 +22,8 @@ bp = Blueprint("notices", __name__)
 def decision(grant_id: int) -> Response:
     begin_writing()  # the download is audited
     today = tokyo_today(datetime.now(UTC))
-    return pdf_response(documents.decision_notice(actor(), grant_id, language(), today))
+    document = documents.decision_notice(actor(), grant_id, language(), today)
+    return pdf_response(document.data, document.filename)
 
 
 @bp.get("/settlement/final-amounts/<int:settlement_id>/notice.pdf")
@@ -29,17 +31,10 @@ def decision(grant_id: int) -> Response:
 def final_amount(settlement_id: int) -> Response:
     begin_writing()
     today = tokyo_today(datetime.now(UTC))
-    return pdf_response(documents.final_notice(actor(), settlement_id, language(), today))
+    document = documents.final_notice(actor(), settlement_id, language(), today)
+    return pdf_response(document.data, document.filename)
 
 
 def language() -> str:
     """Japanese, the notices' language; English on request (?lang=en)."""
     return "en" if request.args.get("lang") == "en" else "ja"
-
-
-def pdf_response(document: documents.Document) -> Response:
-    response = Response(document.data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
