@@ -54,11 +54,19 @@ class AlertKind(StrEnum):
     escalation = "escalation"
     review_waiting = "review_waiting"
     tranche_waiting = "tranche_waiting"
+    report_due = "report_due"  # a settlement period's results report is due soon
+    report_overdue = "report_overdue"  # ... and past its due date without a filed report
+
+
+# The settlement's alerts (alerts.scan.reports): about a period's results report.
+REPORT_KINDS: Final = frozenset({AlertKind.report_due, AlertKind.report_overdue})
 
 
 class SubjectType(StrEnum):
     milestone = "milestone"
     evidence_submission = "evidence_submission"
+    settlement_period = "settlement_period"  # a milestone's period (the milestone's id)
+    settlement_year = "settlement_year"  # a grant's fiscal year (the grant's id; tier: year)
 
 
 class Audience(StrEnum):
@@ -82,6 +90,8 @@ KIND_LABELS: Final[Mapping[AlertKind, Label]] = {
     AlertKind.escalation: Label("エスカレーション", "Escalation"),
     AlertKind.review_waiting: Label("審査待ち", "Review waiting"),
     AlertKind.tranche_waiting: Label("交付待ち", "Tranche waiting"),
+    AlertKind.report_due: Label("実績報告の期限間近", "Results report due soon"),
+    AlertKind.report_overdue: Label("実績報告の期限超過", "Results report overdue"),
 }
 
 # A milestone still open: shown in calendar feeds.
@@ -312,6 +322,8 @@ def settled(
     """What the alert asked for has happened, or can no longer happen: the evidence came
     (or the milestone was cancelled), the review round was decided, reviewed by this
     recipient or superseded by a new round (`current_round` false), the tranche went out."""
+    if kind in REPORT_KINDS:  # the report's own page says whether it was filed since
+        return False
     state = MilestoneState(milestone_state)
     if kind is AlertKind.review_waiting:
         return state != MilestoneState.submitted or not current_round or reviewed

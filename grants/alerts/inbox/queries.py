@@ -14,10 +14,10 @@ from sqlalchemy.orm import joinedload
 
 from grants.accounts.models import User
 from grants.alerts.models import Alert
-from grants.alerts.rules import AlertKind, settled
-from grants.awards.models import EvidenceSubmission, Milestone, Review
+from grants.alerts.rules import REPORT_KINDS, AlertKind, SubjectType, settled
+from grants.awards.models import EvidenceSubmission, Grant, Milestone, Review
 from grants.core.actors import Actor, Person
-from grants.core.calendar import Day
+from grants.core.calendar import Day, FiscalYear
 from grants.core.db import paginate
 from grants.core.errors import NotAllowed
 from grants.core.i18n import translate
@@ -142,6 +142,8 @@ def subject_link(alert: Alert, role: Role | str) -> Link | None:
     """
     kind = AlertKind(alert.kind)
     milestone_id, grant_id = alert.milestone_id, alert.grant_id
+    if kind in REPORT_KINDS and grant_id is not None:
+        return Link("settlement.grant", {"grant_id": grant_id})
     if milestone_id is not None:
         if kind is AlertKind.tranche_waiting:
             return Link("releases.show", {"milestone_id": milestone_id})
@@ -164,6 +166,8 @@ def link_label(link: Link, locale: str) -> str:
         return translate(N_("Review the evidence and record your decision:"), locale)
     if link.endpoint == "releases.show":
         return translate(N_("Release the tranche:"), locale)
+    if link.endpoint == "settlement.grant":
+        return translate(N_("Open the grant's settlement:"), locale)
     if "_anchor" in link.values:
         return translate(N_("Open the milestone:"), locale)
     return translate(N_("Open the grant:"), locale)
@@ -183,8 +187,10 @@ def advice(alert: Alert, locale: str) -> str:
 
 
 def _description(alert: Alert) -> Problem:
-    values = _values(alert)
     kind = AlertKind(alert.kind)
+    if kind in REPORT_KINDS:
+        return _report_description(alert, kind)
+    values = _values(alert)
     if kind is AlertKind.due_soon:
         return N_(
             'Milestone %(sequence)d "%(title)s" of grant %(grant)s is due on %(day)s.', **values
@@ -220,8 +226,34 @@ def _description(alert: Alert) -> Problem:
     )
 
 
+def _report_description(alert: Alert, kind: AlertKind) -> Problem:
+    grant = db.session.get(Grant, alert.grant_id)
+    number = grant.number if grant is not None else ""
+    if alert.subject_type == SubjectType.settlement_year:
+        period: Any = FiscalYear(alert.tier)
+    else:
+        milestone = alert.milestone
+        period = N_("milestone %(sequence)d", sequence=milestone.sequence if milestone else 0)
+    if kind is AlertKind.report_due:
+        return N_(
+            "The results report of grant %(grant)s for %(period)s is due soon.",
+            grant=number,
+            period=period,
+        )
+    return N_(
+        "The results report of grant %(grant)s for %(period)s is overdue.",
+        grant=number,
+        period=period,
+    )
+
+
 def _advice(alert: Alert) -> Problem:
     kind = AlertKind(alert.kind)
+    if kind in REPORT_KINDS:
+        return N_(
+            "Please file the results report of the period's actual costs, with receipts, "
+            "on the grant's settlement page."
+        )
     if kind is AlertKind.due_soon:
         return N_("Please submit the evidence for this milestone by its due date.")
     if kind is AlertKind.overdue:
