@@ -104,11 +104,13 @@ def unpaid_approved(period: Period) -> list[tuple[int, int]]:
     return [(m.id, m.tranche) for m in period.milestones if m.approved and m.id not in released]
 
 
-def settle_report(report: ResultsReport, period: Period) -> Settled:
+def settle_report(
+    report: ResultsReport, period: Period, rules: SettlementRules | None = None
+) -> Settled:
     """The final amount the report comes to now (accepted lines, or claimed before
-    inspection), by the grant's pinned rules."""
+    inspection), by the grant's pinned rules (or `rules`: a draft's, for the what-if)."""
     grant = report.grant
-    rules = rules_of(grant)
+    rules = rules or rules_of(grant)
     advance = paid_for(period) if rules.payment is PaymentMode.advance else None
     facts = SettlementFacts(
         org_kind=str(grant.organization.kind),
@@ -121,6 +123,25 @@ def settle_report(report: ResultsReport, period: Period) -> Settled:
         advance_paid=advance,
     )
     return settle(rules, facts)
+
+
+def pending_reports(program_id: int) -> list[tuple[ResultsReport, Period]]:
+    """The programme's reports submitted or inspected, not confirmed yet, with their periods."""
+    query = (
+        select(ResultsReport)
+        .join(Grant, Grant.id == ResultsReport.grant_id)
+        .where(
+            Grant.program_id == program_id,
+            ResultsReport.state.in_([ReportState.submitted, ReportState.inspected]),
+        )
+        .order_by(ResultsReport.id)
+    )
+    found = []
+    for report in db.session.scalars(query):
+        period = find_period(grant_periods(report.grant), report.period)
+        if period is not None:
+            found.append((report, period))
+    return found
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,6 @@ def pdf_response(data: bytes, filename: str) -> Response:
     """A PDF document made on the server, as a download that no cache keeps."""
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
