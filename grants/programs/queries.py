@@ -42,13 +42,16 @@ class BudgetRow:
     fiscal_year: int
     appropriation: int
     committed: int
-    released: int  # net: paid out of the pool less what came back (BudgetPool.net_released)
-    paid: int
-    returned: int
+    released: int  # paid out of the pool
+    returned: int  # advances above their final amounts, returned or set off
+
+    @property
+    def net_released(self) -> int:
+        return self.released - self.returned
 
     @property
     def available(self) -> int:
-        return self.appropriation - self.committed - self.released
+        return self.appropriation - self.committed - self.net_released
 
     def program(self, locale: str) -> str:
         return self.program_name_en if locale == "en" else self.program_name_ja
@@ -69,7 +72,6 @@ def _budget_by_year(program_id: int | None) -> list[BudgetRow]:
             BudgetPool.fiscal_year,
             BudgetPool.appropriation,
             BudgetPool.committed,
-            BudgetPool.released - BudgetPool.returned,
             BudgetPool.released,
             BudgetPool.returned,
         )
