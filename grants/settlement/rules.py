@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from grants.core.calendar import fiscal_year_bounds, fiscal_year_label
 from grants.core.errors import Conflict
@@ -35,21 +35,28 @@ REPORT_TRANSITIONS: Final[Mapping[ReportState, frozenset[ReportState]]] = {
 # The grantee edits the report in these states.
 EDITABLE: Final = frozenset({_R.draft, _R.returned})
 
-LABELS: Final[Mapping[StrEnum, Label]] = {
-    _R.draft: Label("下書き", "Draft"),
-    _R.submitted: Label("提出済み", "Submitted"),
-    _R.returned: Label("差し戻し(修正依頼)", "Returned for correction"),
-    _R.inspected: Label("確定検査済み(確認待ち)", "Inspected (awaiting confirmation)"),
-    _R.confirmed: Label("額の確定済み", "Final amount confirmed"),
-    PaymentMode.after_settlement: Label("精算払", "Payment after settlement"),
-    PaymentMode.advance: Label("概算払", "Advance payment"),
-    ExcessMethod.returned: Label("返還", "Returned"),
-    ExcessMethod.set_off: Label("次回交付額と相殺", "Set off against the next tranche"),
+# By enum first: members of different enums with the same value are equal (StrEnum).
+LABELS: Final[Mapping[type[StrEnum], Mapping[Any, Label]]] = {
+    ReportState: {
+        _R.draft: Label("下書き", "Draft"),
+        _R.submitted: Label("提出済み", "Submitted"),
+        _R.returned: Label("差し戻し(修正依頼)", "Returned for correction"),
+        _R.inspected: Label("確定検査済み(確認待ち)", "Inspected (awaiting confirmation)"),
+        _R.confirmed: Label("額の確定済み", "Final amount confirmed"),
+    },
+    PaymentMode: {
+        PaymentMode.after_settlement: Label("精算払", "Payment after settlement"),
+        PaymentMode.advance: Label("概算払", "Advance payment"),
+    },
+    ExcessMethod: {
+        ExcessMethod.returned: Label("返還", "Returned"),
+        ExcessMethod.set_off: Label("次回交付額と相殺", "Set off against the next tranche"),
+    },
 }
 
 
 def label(member: StrEnum, locale: str) -> str:
-    return LABELS[member].text(locale)
+    return LABELS[type(member)][member].text(locale)
 
 
 @dataclass(frozen=True)
