@@ -43,7 +43,7 @@ from grants.core.permissions import Action
 from grants.rules.settlement import ExcessMethod, SettlementRules, ratio_text
 from grants.settlement import queries, service
 from grants.settlement.inspection import service as inspection
-from grants.settlement.rules import Said
+from grants.settlement.rules import EDITABLE, Said
 
 bp = Blueprint("settlement", __name__)
 
@@ -114,6 +114,8 @@ def grant(grant_id: int) -> str:
 @requires(Action.file_results_report)
 def edit(grant_id: int, period: str) -> tuple[str, int] | Response:
     draft = queries.draft_of(actor(), grant_id, period)
+    if draft.report is not None and draft.report.state not in EDITABLE:
+        return _back(draft.report.id)  # submitted: the report's page says what happens next
     form = ReportForm() if request.method == "POST" else _filled(draft.report)
     _offer_categories(form, draft.rules)
     if form.validate_on_submit():
