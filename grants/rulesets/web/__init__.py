@@ -45,6 +45,7 @@ from grants.rules.checks import RULE_TYPES
 from grants.rulesets import service as rulesets
 from grants.rulesets.models import RuleSet, RuleSetStatus
 from grants.rulesets.queries import ruleset_actions
+from grants.rules.settlement import ratio_text, settlement_rules
 from grants.rulesets.settings.web import SCHEDULE_KEYS, schedule_texts
 from grants.rulesets.web import forms as rule_forms
 from grants.rulesets.web.errors import add_error, any_errors, apply_rule_errors, flatten_errors
@@ -253,6 +254,8 @@ def _show(ruleset: RuleSet, publish_form: PublishForm) -> tuple[str, int]:
         schedule=schedule_texts(section),
         schedule_defaulted=set(SCHEDULE_KEYS) - set(section),
         amendments=ruleset.document["amendments"],
+        settlement=settlement_rules(ruleset.document),
+        ratio_text=ratio_text,
         rule_types=rule_type_labels(),
         publish_form=publish_form,
         may=ruleset_actions(actor(), ruleset),
