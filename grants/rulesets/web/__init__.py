@@ -42,10 +42,10 @@ from grants.core.permissions import Action
 from grants.extensions import db
 from grants.programs.models import Program
 from grants.rules.checks import RULE_TYPES
+from grants.rules.settlement import ratio_text, settlement_rules
 from grants.rulesets import service as rulesets
 from grants.rulesets.models import RuleSet, RuleSetStatus
 from grants.rulesets.queries import ruleset_actions
-from grants.rules.settlement import ratio_text, settlement_rules
 from grants.rulesets.settings.web import SCHEDULE_KEYS, schedule_texts
 from grants.rulesets.web import forms as rule_forms
 from grants.rulesets.web.errors import add_error, any_errors, apply_rule_errors, flatten_errors
