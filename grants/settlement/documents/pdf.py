@@ -93,7 +93,8 @@ def _story(notice: Notice, font: str) -> list[Flowable]:
     for caption, table in notice.tables:
         story += [Spacer(1, 5 * mm), Paragraph(_text(caption), plain), Spacer(1, 2 * mm)]
         cells = [[Paragraph(_text(cell), small) for cell in row] for row in table]
-        story.append(_table(cells, None, font, header=True))
+        widths = [125 * mm, 45 * mm] if len(table[0]) == 2 else None  # an explanation, a sum
+        story.append(_table(cells, widths, font, header=True))
     return story
 
 
