@@ -125,6 +125,12 @@ def settle_report(
     return settle(rules, facts)
 
 
+def _without_tranches(grant: Grant, report: ResultsReport) -> Period:
+    """The period of a report whose milestones were cancelled since (a termination): it
+    has nothing left to settle, and its report is still shown."""
+    return Period(report.period, rules_of(grant).period, report.fiscal_year, report.period_end, ())
+
+
 def pending_reports(program_id: int) -> list[tuple[ResultsReport, Period]]:
     """The programme's reports submitted or inspected, not confirmed yet, with their periods."""
     query = (
@@ -268,7 +274,7 @@ def report_view(actor: User, report_id: int) -> ReportView:
     if report is None:
         raise NotFound(N_("Not found."))
     grant, _subject = visible_grant(actor, report.grant_id)
-    period = next(p for p in grant_periods(grant) if p.key == report.period)
+    period = find_period(grant_periods(grant), report.period) or _without_tranches(grant, report)
     settlement = settlement_of(grant.id, report.period)
     subject = grant_subject(actor, grant)
     inspector = Subject(role=actor.role, is_inspector=report.inspected_by_id == actor.id)

@@ -103,7 +103,9 @@ class Period:
 
     @property
     def milestone_id(self) -> int | None:
-        return self.milestones[0].id if self.kind is PeriodKind.milestone else None
+        if self.kind is PeriodKind.milestone and self.milestones:
+            return self.milestones[0].id
+        return None
 
     @property
     def decided(self) -> int:
@@ -116,14 +118,14 @@ class Period:
 
     def ended(self, today: date) -> bool:
         """A fiscal year ends on 31 March; a milestone at its due date, or once approved."""
-        if self.kind is PeriodKind.milestone and self.milestones[0].approved:
+        if self.kind is PeriodKind.milestone and any(m.approved for m in self.milestones):
             return True
         return today > self.end
 
     def name(self, locale: str) -> str:
         if self.kind is PeriodKind.fiscal_year:
             return fiscal_year_label(self.fiscal_year, locale)
-        sequence = self.milestones[0].sequence
+        sequence = self.key.removeprefix("m")  # also for a period whose milestone was cancelled
         return f"マイルストーン{sequence}" if locale.startswith("ja") else f"Milestone {sequence}"
 
 

@@ -9,6 +9,7 @@ import pytest
 from grants.core.errors import Conflict
 from grants.rules.settlement import ExcessMethod, PeriodKind
 from grants.settlement.rules import (
+    Period,
     PeriodMilestone,
     ReportState,
     label,
@@ -46,3 +47,13 @@ def test_periods_by_fiscal_year_and_by_milestone() -> None:
     assert [p.key for p in each] == ["m1", "m2", "m3"]
     assert each[0].ended(date(2026, 1, 1))  # approved: ended, whatever its due date
     assert each[1].due_on(61) == date(2027, 5, 31)
+
+
+def test_a_period_whose_milestone_was_cancelled_still_has_a_name() -> None:
+    empty = Period("m2", PeriodKind.milestone, 2026, date(2026, 9, 30), ())
+    assert (empty.name("ja"), empty.name("en"), empty.decided) == (
+        "マイルストーン2",
+        "Milestone 2",
+        0,
+    )
+    assert empty.milestone_id is None
