@@ -79,7 +79,7 @@ def upgrade():
     sa.Column('content_type', sa.String(length=100), nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('has_formulas', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('has_formulas', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('uploaded_at', grants.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['report_id'], ['results_report.id'], name=op.f('fk_receipt_report_id_results_report')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_receipt')),
