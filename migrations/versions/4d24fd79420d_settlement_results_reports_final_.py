@@ -4,7 +4,7 @@ Budget pools count what comes back (returned): net released (released - returned
 within the appropriation, instead of released itself.
 
 Revision ID: 4d24fd79420d
-Revises: 7a864dd6bc7f
+Revises: 407b83d211a2
 Create Date: 2026-12-08 00:36:43.594363
 
 """
@@ -16,7 +16,7 @@ import grants.core.models
 
 # revision identifiers, used by Alembic.
 revision = '4d24fd79420d'
-down_revision = '7a864dd6bc7f'
+down_revision = '407b83d211a2'
 branch_labels = None
 depends_on = None
 

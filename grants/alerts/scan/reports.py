@@ -22,9 +22,10 @@ from sqlalchemy.sql.expression import ColumnElement, Select
 
 from grants.accounts.models import User
 from grants.alerts.models import Alert
-from grants.alerts.rules import AlertKind, Audience, SubjectType
+from grants.alerts.rules import Audience
 from grants.alerts.scan.statements import ALERT_COLUMNS
 from grants.awards.models import Grant, Milestone
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.calendar import fiscal_year, fiscal_year_bounds
 from grants.core.db import insert_select_if_absent
 from grants.core.identity import Role

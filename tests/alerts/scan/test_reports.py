@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from grants.alerts.models import Alert
-from grants.alerts.rules import AlertKind, SubjectType
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.extensions import db
 from tests.support.alerts import run_scan
 from tests.support.approvals import approve, officer
