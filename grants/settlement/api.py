@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from grants.awards.queries import visible_grant
 from grants.core.db import begin_writing
-from grants.core.http.api import DbId, DottedBlueprint, Text, api_actor
+from grants.core.http.api import ApiBlueprint, DbId, Text, api_actor
 from grants.core.http.downloads import csv_response, pdf_response
 from grants.core.http.i18n import select_locale
 from grants.core.http.limits import accepts_uploads
@@ -30,7 +30,7 @@ from grants.settlement.ledger import service as ledger
 from grants.settlement.models import ResultsReport
 from grants.settlement.rules import ReportState
 
-blp = DottedBlueprint(
+blp = ApiBlueprint(
     "api_settlement",
     __name__,
     url_prefix="/api/v1",
