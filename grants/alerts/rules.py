@@ -41,7 +41,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from grants.core.alert_kinds import AlertKind
+from grants.core.alert_kinds import REPORT_KINDS, AlertKind
 from grants.core.calendar import TOKYO
 from grants.core.identity import Role
 from grants.core.states import (
@@ -325,7 +325,7 @@ def settled(kind: AlertKind, since: Since) -> bool:
     recipient or superseded by a new round; the tranche went out; the application was
     screened; the changes were resubmitted; an officer decided after a no-go (the grant no
     longer runs); the amendment was decided or withdrawn; the investment was verified."""
-    if kind in _INFORMING:
+    if kind in _INFORMING or kind in REPORT_KINDS:  # a report's page says if it was filed
         return False
     if kind is AlertKind.application_submitted:
         return since.application_state != ApplicationState.submitted

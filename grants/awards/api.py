@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from grants.applications.models import Application
 from grants.awards.models import Disbursement, Grant, Milestone
-from grants.awards.queries import visible_grant, visible_grants
+from grants.awards.queries import grant_money, visible_grant, visible_grants
 from grants.awards.rules import GrantMoney
 from grants.awards.schemas import (
     GRANT_STATES,
@@ -152,11 +152,12 @@ def terminate(data: dict[str, Any], grant_id: int) -> dict[str, Any]:
 
 def grant_data(grant: Grant) -> dict[str, Any]:
     milestones = milestones_data(list(grant.milestones))
-    released = sum(m["disbursement"].amount for m in milestones if m["disbursement"])
+    paid = sum(m["disbursement"].amount for m in milestones if m["disbursement"])
+    money = grant_money([(grant.id, grant.award_amount, paid, grant.state)])[grant.id]
     next_open = _next_open(grant.milestones)
     co_investments = sorted(grant.application.co_investments, key=lambda c: (not c.is_lead, c.id))
     return {
-        **_summary(grant, released, next_open),
+        **_summary(grant, money, next_open),
         "program": grant.program,
         "ruleset": grant.ruleset,
         "awarded_at": grant.awarded_at,
@@ -221,7 +222,7 @@ def _summaries(grants: Sequence[Grant]) -> list[dict[str, Any]]:
     ids = [grant.id for grant in grants]
     if not ids:
         return []
-    released = dict(
+    paid = dict(
         db.session.execute(
             select(Disbursement.grant_id, func.sum(Disbursement.amount))
             .where(Disbursement.grant_id.in_(ids))
@@ -235,17 +236,18 @@ def _summaries(grants: Sequence[Grant]) -> list[dict[str, Any]]:
         .where(Milestone.grant_id.in_(ids))
     )
     next_by_grant = {m.grant_id: m for m in upcoming}
-    return [
-        _summary(grant, int(released.get(grant.id) or 0), next_by_grant.get(grant.id))
+    money = grant_money(
+        (grant.id, grant.award_amount, int(paid.get(grant.id) or 0), grant.state)
         for grant in grants
-    ]
+    )
+    return [_summary(grant, money[grant.id], next_by_grant.get(grant.id)) for grant in grants]
 
 
 def _next_open(milestones: Sequence[Milestone]) -> Milestone | None:
     return next((m for m in milestones if m.state in UNDECIDED), None)
 
 
-def _summary(grant: Grant, released: int, next_open: Milestone | None) -> dict[str, Any]:
+def _summary(grant: Grant, money: GrantMoney, next_open: Milestone | None) -> dict[str, Any]:
     overdue = next_open is not None and is_overdue(next_open)
     return {
         "id": grant.id,
@@ -257,8 +259,8 @@ def _summary(grant: Grant, released: int, next_open: Milestone | None) -> dict[s
         "organization_id": grant.organization_id,
         "organization_name": grant.organization.name,
         "award_amount": grant.award_amount,
-        "released": released,
-        "remaining": GrantMoney(grant.award_amount, released, grant.state).remaining,
+        "released": money.released,
+        "remaining": money.remaining,
         "next_milestone": next_open,
         "overdue": overdue,
     }

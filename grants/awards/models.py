@@ -179,7 +179,12 @@ class Review(Changing, Base):
 
 
 class Disbursement(Changing, Base):
-    """A released tranche. At most one per milestone (unique milestone_id)."""
+    """A released tranche. At most one per milestone (unique milestone_id).
+
+    `amount` is what the grantee was paid. `set_off` is what was kept back from the tranche
+    to settle an earlier period's advance above its final amount (相殺): the pool of this
+    fiscal year released amount + set_off, and the earlier period's pool got set_off back.
+    """
 
     __tablename__ = "disbursement"
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
@@ -192,6 +197,46 @@ class Disbursement(Changing, Base):
     fiscal_year: Mapped[int] = mapped_column(Integer)
     released_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     released_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    set_off: Mapped[int] = mapped_column(Yen, default=0, server_default="0")
+
+
+class Settlement(Changing, Base):
+    """The final amount (額の確定) of one period of a grant, confirmed once by a second
+    officer: unique per grant and period.
+
+    `decided` is the period's tranches, `final_amount` the lower of them and the subsidy on
+    the eligible cost (`trace` explains every figure). Paid after settlement (精算払),
+    `shares` says what each milestone's release pays ({milestone id: yen}). Paid in advance
+    (概算払), `advance_paid` was paid already and `excess` is what comes back: returned by
+    `return_due_on` (received on `returned_on`) or set off against the next tranche
+    (`set_off_disbursement_id` once it was).
+    """
+
+    __tablename__ = "settlement"
+    __table_args__ = (
+        UniqueConstraint("grant_id", "period"),
+        CheckConstraint("final_amount >= 0", name="final_amount_not_negative"),
+        CheckConstraint("excess >= 0", name="excess_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grant_award.id"), index=True)
+    period: Mapped[str] = mapped_column(String(20))
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id"))
+    payment: Mapped[str] = mapped_column(String(20))
+    decided: Mapped[int] = mapped_column(Yen)
+    final_amount: Mapped[int] = mapped_column(Yen)
+    shares: Mapped[dict[str, int]] = mapped_column(JSON)
+    advance_paid: Mapped[int] = mapped_column(Yen, default=0)
+    excess: Mapped[int] = mapped_column(Yen, default=0)
+    excess_method: Mapped[str | None] = mapped_column(String(20))
+    return_due_on: Mapped[date | None] = mapped_column(Date)
+    returned_on: Mapped[date | None] = mapped_column(Date)
+    set_off_disbursement_id: Mapped[int | None] = mapped_column(ForeignKey("disbursement.id"))
+    trace: Mapped[dict[str, Any]] = mapped_column(JSON)
+    confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Investment(Base):

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import Select, and_, case, exists, false, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from grants.accounts.models import User
@@ -26,8 +27,9 @@ from grants.awards.models import (
     Milestone,
     Review,
     ReviewerAssignment,
+    Settlement,
 )
-from grants.awards.rules import grant_allows, quorum_of
+from grants.awards.rules import GrantMoney, grant_allows, quorum_of
 from grants.core.actors import Actor
 from grants.core.conflicts import Candidate, ConflictReason, GrantParties, conflict_reasons
 from grants.core.errors import NotAllowed, NotFound
@@ -35,7 +37,7 @@ from grants.core.i18n import translate
 from grants.core.identity import Role
 from grants.core.permissions import Action, Reason, Subject, decide, require
 from grants.core.problems import N_
-from grants.core.states import AmendmentState, awaits_earlier_milestone
+from grants.core.states import AmendmentState, GrantState, awaits_earlier_milestone
 from grants.extensions import db
 
 
@@ -373,3 +375,48 @@ def reviewer_names(
         users = db.session.execute(select(User.id, User.name).where(User.id.in_(order)))
         labels = {user_id: name for user_id, name in users.tuples()}
     return ReviewerNames(anonymous, labels)
+
+
+def grant_money(rows: Iterable[tuple[int, int, int, GrantState]]) -> dict[int, GrantMoney]:
+    """Each grant's money from (grant id, award, paid, state), with what its final amounts
+    returned, still owe and cut (one query): the one calculation (awards.rules.GrantMoney)."""
+    found = list(rows)
+    ids = [row[0] for row in found]
+    sums: dict[int, tuple[int, int, int]] = {}
+    if ids:
+        query = select(Grant.id, *settled_sums(Grant.id)).where(Grant.id.in_(ids))
+        sums = {
+            row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in db.session.execute(query)
+        }
+    return {
+        grant_id: GrantMoney(
+            int(award), int(paid), GrantState(state), *sums.get(grant_id, (0, 0, 0))
+        )
+        for grant_id, award, paid, state in found
+    }
+
+
+def settled_sums(grant_id: Any) -> tuple[Any, Any, Any]:
+    """For the grant `grant_id` (a column), what its final amounts returned, still owe and
+    cut (GrantMoney's returned, owed and forgone), as scalar subqueries."""
+    settled = Settlement.__table__.c
+    received = settled.returned_on.is_not(None)
+    pending_return = and_(settled.excess_method == "returned", ~received)
+    pending_set_off = and_(
+        settled.excess_method == "set_off", settled.set_off_disbursement_id.is_(None)
+    )
+    owed = or_(pending_return, pending_set_off)
+    return (
+        _total(case((received, settled.excess), else_=0), grant_id),
+        _total(case((owed, settled.excess), else_=0), grant_id),
+        _total(settled.decided - settled.final_amount, grant_id),
+    )
+
+
+def _total(expression: Any, grant_id: Any) -> Any:
+    settled = Settlement.__table__.c
+    return (
+        select(func.coalesce(func.sum(expression), 0))
+        .where(settled.grant_id == grant_id)
+        .scalar_subquery()
+    )

@@ -72,12 +72,26 @@ DEFAULT_QUORUM = 2
 @dataclass(frozen=True)
 class GrantMoney:
     """A grant's money as every page, API answer and export shows it: the award, what was
-    released, and what may still be released (nothing once the grant was terminated)."""
+    released, and what may still be released (nothing once the grant was terminated).
+
+    `paid`: what the tranches paid the grantee. From the final amounts (settlement):
+    `returned`, advances above a final amount that came back; `owed`, such excess still to
+    come back (a return not received yet, or a set-off against a tranche not paid yet);
+    `forgone`, what final amounts cut from the decided tranches, never to be paid.
+    """
 
     award: int
-    released: int
+    paid: int
     state: GrantState
+    returned: int = 0
+    owed: int = 0
+    forgone: int = 0
+
+    @property
+    def released(self) -> int:
+        """Net: paid less what came back."""
+        return self.paid - self.returned
 
     @property
     def remaining(self) -> int:
-        return still_to_release(self.award, self.released, self.state)
+        return still_to_release(self.award - self.forgone, self.released - self.owed, self.state)

@@ -242,7 +242,7 @@ def _shortfall(year: int, pool: BudgetPool | None, amount: int) -> Problem | Non
             year=year,
             amount=f"{amount:,}",
         )
-    short = pool.committed + pool.released + amount - pool.appropriation
+    short = pool.committed + pool.net_released + amount - pool.appropriation
     if short > 0:
         return N_(
             "FY%(year)d: the budget pool is %(short)s yen short.", year=year, short=f"{short:,}"

@@ -25,6 +25,9 @@ class AlertKind(StrEnum):
     escalation = "escalation"
     review_waiting = "review_waiting"
     tranche_waiting = "tranche_waiting"
+    # scheduled: the settlement's pass of the scan (alerts.scan.reports)
+    report_due = "report_due"  # a settlement period's results report is due soon
+    report_overdue = "report_overdue"  # ... and past its due date without a filed report
     # events: recorded by the use case that makes them
     application_submitted = "application_submitted"
     application_screened = "application_screened"
@@ -56,6 +59,12 @@ class SubjectType(StrEnum):
     investment = "investment"
     grant = "grant"
     message = "message"
+    settlement_period = "settlement_period"  # a milestone's period (the milestone's id)
+    settlement_year = "settlement_year"  # a grant's fiscal year (the grant's id; tier: year)
+
+
+# The settlement's alerts: about a period's results report.
+REPORT_KINDS: Final = frozenset({AlertKind.report_due, AlertKind.report_overdue})
 
 
 class Delivery(StrEnum):
@@ -73,6 +82,8 @@ KIND_LABELS: Final[Mapping[AlertKind, Label]] = {
     AlertKind.escalation: Label("エスカレーション", "Escalation"),
     AlertKind.review_waiting: Label("審査待ち", "Review waiting"),
     AlertKind.tranche_waiting: Label("交付待ち", "Tranche waiting"),
+    AlertKind.report_due: Label("実績報告の期限間近", "Results report due soon"),
+    AlertKind.report_overdue: Label("実績報告の期限超過", "Results report overdue"),
     AlertKind.application_submitted: Label("応募の提出", "Application submitted"),
     AlertKind.application_screened: Label("要件審査の結果", "Application screened"),
     AlertKind.application_awarded: Label("採択", "Application awarded"),

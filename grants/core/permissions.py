@@ -57,6 +57,10 @@ class Action(StrEnum):
     view_audit = "view_audit"
     discuss = "discuss"
     discuss_internally = "discuss_internally"
+    file_results_report = "file_results_report"
+    inspect_results_report = "inspect_results_report"
+    confirm_final_amount = "confirm_final_amount"
+    record_excess_return = "record_excess_return"
 
 
 class Reason(StrEnum):
@@ -99,6 +103,7 @@ class Subject:
     awaits_earlier_milestone: bool = False
     grant_state: str | None = None
     is_released: bool = False
+    is_inspector: bool = False  # inspected the results report whose final amount this is
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,11 @@ def _not_released(subject: Subject) -> Reason | None:
     return Reason.released if subject.is_released else None
 
 
+def _not_inspector(subject: Subject) -> Reason | None:
+    """The final amount needs two people: the inspecting officer does not confirm it."""
+    return Reason.separation_of_duties if subject.is_inspector else None
+
+
 def _grant_active(subject: Subject) -> Reason | None:
     return None if subject.grant_state == GrantState.active else Reason.grant_state
 
@@ -179,6 +189,9 @@ _MONEY_ACTIONS: Final = frozenset(
         Action.release_tranche,
         Action.record_investment,
         Action.verify_investment,
+        Action.inspect_results_report,
+        Action.confirm_final_amount,
+        Action.record_excess_return,
     }
 )
 
@@ -207,9 +220,13 @@ _RULES: Final[Mapping[Action, Rule]] = {
             Action.verify_investment,
             Action.decide_amendment,
             Action.terminate_grant,
+            Action.inspect_results_report,
+            Action.record_excess_return,
         ),
         _OFFICER,
     ),
+    Action.confirm_final_amount: {Role.officer: (_not_inspector,)},
+    Action.file_results_report: {Role.applicant: _OWN},
     # The released check comes before the grant's: a double click on the last tranche,
     # which completes the grant, is told "released", not "the grant is not active".
     Action.release_tranche: {
@@ -312,6 +329,10 @@ def _refusal(action: Action, subject: Subject, reason: Reason) -> Problem:
     if reason is Reason.state:
         return _state_refusal(action, subject)
     if reason is Reason.separation_of_duties and subject.role != Role.admin:
+        if action is Action.confirm_final_amount:
+            return N_(
+                "You inspected this results report: another officer confirms the final amount."
+            )
         return N_("You reviewed this milestone: another officer must do this.")
     return _refusals()[reason]
 

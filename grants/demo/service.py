@@ -34,6 +34,7 @@ from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import utcnow
 from grants.demo import amed as demo_amed
 from grants.demo import milestones as demo_milestones
+from grants.demo import settlement as demo_settlement
 from grants.demo.kit import (
     AOZORA,
     HIKARI,
@@ -169,6 +170,7 @@ def load_demo(today: date, settings: Mapping[str, Any]) -> DemoSummary:
     ensure_certified_vcs(cast, today)
     demo_amed.load(cast, today)
     demo_milestones.load(cast, today, Path(settings["UPLOAD_FOLDER"]))
+    demo_settlement.load(cast, today, Path(settings["UPLOAD_FOLDER"]))
     # One milestone scan for the demo's day, as the scheduler would run it, so that the
     # overdue flags and the alerts exist at once (idempotent: a rerun adds nothing).
     alerts_scan.scan(SYSTEM, today, settings)

@@ -29,9 +29,17 @@ class BudgetRowSchema(Schema):
     fiscal_year = fields.Integer(required=True)
     appropriation = Yen(required=True)
     committed = Yen(required=True)
-    released = Yen(required=True)
+    released = Yen(required=True, metadata={"description": "Paid out of the pool."})
+    returned = Yen(
+        required=True,
+        metadata={"description": "Advances above their final amounts, returned or set off."},
+    )
+    net_released = Yen(
+        required=True,
+        metadata={"description": "released - returned: never above the appropriation."},
+    )
     available = fields.Integer(
-        required=True, metadata={"description": "appropriation - committed - released."}
+        required=True, metadata={"description": "appropriation - committed - net_released."}
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from grants.awards.queries import grant_money
 from grants.awards.rules import GrantMoney
 from grants.core.calendar import days_overdue
 from grants.core.db import Page, bounded, page_within
@@ -40,8 +41,15 @@ class PortfolioRow:
     milestone_state: MilestoneState | None
     overdue_since: date | None  # the next milestone's overdue flag (set by the scan)
     days_overdue: int  # on the portfolio's day, the first overdue day counting as 1
-    released: int
-    award: int
+    money: GrantMoney
+
+    @property
+    def award(self) -> int:
+        return self.money.award
+
+    @property
+    def released(self) -> int:
+        return self.money.released
 
     def organization(self, locale: str) -> str:
         return (
@@ -55,7 +63,7 @@ class PortfolioRow:
 
     @property
     def remaining(self) -> int:
-        return GrantMoney(self.award, self.released, self.state).remaining
+        return self.money.remaining
 
     @property
     def overdue(self) -> bool:
@@ -73,11 +81,12 @@ def portfolio(
     total = portfolio_order.count(program_id)
     page = page_within(page, total, per_page)
     rows = portfolio_order.page_rows(program_id, (page - 1) * per_page, per_page)
-    items = [_row(row, today) for row in rows]
+    money = grant_money((row[0], row[15], row[14], row[2]) for row in rows)
+    items = [_row(row, today, money[row[0]]) for row in rows]
     return Page(items, page, per_page, total)
 
 
-def _row(row: Any, today: date) -> PortfolioRow:
+def _row(row: Any, today: date, money: GrantMoney) -> PortfolioRow:
     since = row[16]  # set exactly for the overdue part (portfolio_order)
     return PortfolioRow(
         grant_id=row[0],
@@ -95,6 +104,5 @@ def _row(row: Any, today: date) -> PortfolioRow:
         milestone_state=MilestoneState(row[12]) if row[12] is not None else None,
         overdue_since=since,
         days_overdue=days_overdue(since, today),
-        released=int(row[14]),
-        award=int(row[15]),
+        money=money,
     )

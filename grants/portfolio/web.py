@@ -62,7 +62,7 @@ def _figures(today: date, program_id: int | None) -> Markup:
 
 def _pool(row: programme_queries.BudgetRow) -> charts.PoolFigures:
     return charts.PoolFigures(
-        row.program_code, row.fiscal_year, row.appropriation, row.committed, row.released
+        row.program_code, row.fiscal_year, row.appropriation, row.committed, row.net_released
     )
 
 

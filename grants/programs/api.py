@@ -46,7 +46,15 @@ class BudgetPoolSchema(Schema):
     fiscal_year = fields.Integer(required=True)
     appropriation = Yen(required=True)
     committed = Yen(required=True)
-    released = Yen(required=True)
+    released = Yen(required=True, metadata={"description": "Paid out of the pool."})
+    returned = Yen(
+        required=True,
+        metadata={"description": "Advances above their final amounts, returned or set off."},
+    )
+    net_released = Yen(
+        required=True,
+        metadata={"description": "released - returned: never above the appropriation."},
+    )
     available = Yen(required=True)
 
 

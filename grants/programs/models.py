@@ -46,7 +46,9 @@ class Program(Changing, Base):
 
 
 class BudgetPool(Changing, Base):
-    """A programme's money for one fiscal year: available = appropriation - committed - released."""
+    """A programme's money for one fiscal year: available = appropriation - committed - net
+    released, where net released = released (paid out of this year's pool) - returned (an
+    advance above its final amount, returned or set off against a later tranche)."""
 
     __tablename__ = "budget_pool"
     __table_args__ = (
@@ -54,7 +56,10 @@ class BudgetPool(Changing, Base):
         CheckConstraint("appropriation >= 0", name="appropriation_not_negative"),
         CheckConstraint("committed >= 0", name="committed_not_negative"),
         CheckConstraint("released >= 0", name="released_not_negative"),
-        CheckConstraint("released <= appropriation", name="released_within_appropriation"),
+        CheckConstraint("returned >= 0 AND returned <= released", name="returned_within_released"),
+        CheckConstraint(
+            "released - returned <= appropriation", name="net_released_within_appropriation"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -63,9 +68,14 @@ class BudgetPool(Changing, Base):
     appropriation: Mapped[int] = mapped_column(Yen)
     committed: Mapped[int] = mapped_column(Yen, default=0)
     released: Mapped[int] = mapped_column(Yen, default=0)
+    returned: Mapped[int] = mapped_column(Yen, default=0, server_default="0")
 
     program: Mapped[Program] = relationship(back_populates="budget_pools")
 
     @property
+    def net_released(self) -> int:
+        return self.released - self.returned
+
+    @property
     def available(self) -> int:
-        return self.appropriation - self.committed - self.released
+        return self.appropriation - self.committed - self.net_released

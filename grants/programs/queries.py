@@ -42,11 +42,16 @@ class BudgetRow:
     fiscal_year: int
     appropriation: int
     committed: int
-    released: int
+    released: int  # paid out of the pool
+    returned: int  # advances above their final amounts, returned or set off
+
+    @property
+    def net_released(self) -> int:
+        return self.released - self.returned
 
     @property
     def available(self) -> int:
-        return self.appropriation - self.committed - self.released
+        return self.appropriation - self.committed - self.net_released
 
     def program(self, locale: str) -> str:
         return self.program_name_en if locale == "en" else self.program_name_ja
@@ -68,6 +73,7 @@ def _budget_by_year(program_id: int | None) -> list[BudgetRow]:
             BudgetPool.appropriation,
             BudgetPool.committed,
             BudgetPool.released,
+            BudgetPool.returned,
         )
         .join(BudgetPool, BudgetPool.program_id == Program.id)
         .order_by(Program.code, BudgetPool.fiscal_year)

@@ -220,7 +220,7 @@ def _outside_period(program: Program, year: int) -> Problem | None:
 
 
 def _check_not_below_use(pool: BudgetPool, appropriation: int) -> None:
-    in_use = pool.committed + pool.released
+    in_use = pool.committed + pool.net_released
     if appropriation < in_use:
         message = N_(
             "The appropriation cannot be lower than the amount already committed and released "

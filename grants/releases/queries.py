@@ -10,19 +10,90 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select
 
 from grants.awards.facts import pool_room, tranche_facts
-from grants.awards.models import Disbursement, Grant, Milestone
+from grants.awards.models import Disbursement, Grant, Milestone, Settlement
 from grants.awards.queries import disbursement_of, grant_subject
 from grants.core import audit_marks
 from grants.core.actors import Actor
 from grants.core.db import Page, bounded, page_within
 from grants.core.permissions import Action, decide
+from grants.core.problems import N_, Problem
 from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.programs.models import BudgetPool
 from grants.rules import Phase, Trace, evaluate
+from grants.rules.settlement import ExcessMethod, PaymentMode, period_key, settlement_rules
 from grants.rulesets import service as rulesets
 
 PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class Payment:
+    """What releasing a tranche pays: `amount` leaves the pool (freeing `reservation` of its
+    commitment), less what earlier periods' advances above their final amounts set off."""
+
+    amount: int
+    reservation: int
+    set_offs: tuple[Settlement, ...] = ()
+    refusal: Problem | None = None  # paid only after settlement, and not settled yet
+
+    @property
+    def set_off(self) -> int:
+        return sum(settlement.excess for settlement in self.set_offs)
+
+    @property
+    def paid(self) -> int:
+        return self.amount - self.set_off
+
+
+def payment_of(milestone: Milestone) -> Payment:
+    """The pinned rule set's payment mode decides: paid after settlement (精算払), the
+    tranche pays its share of its period's final amount, and nothing before it is confirmed;
+    paid in advance (概算払), the tranche (or, once its period is settled, its share). Either
+    way an earlier advance's excess chosen for set-off is kept back."""
+    grant = milestone.grant
+    rules = settlement_rules(grant.ruleset.document)
+    period = period_key(rules.period, milestone.sequence, milestone.fiscal_year)
+    settled = db.session.scalar(
+        select(Settlement).where(Settlement.grant_id == grant.id, Settlement.period == period)
+    )
+    if settled is not None:
+        amount = settled.shares.get(str(milestone.id), 0)
+        if amount <= 0:
+            return Payment(
+                0,
+                0,
+                refusal=N_(
+                    "The final amount of this period leaves nothing to pay for this tranche."
+                ),
+            )
+    elif rules.payment is PaymentMode.after_settlement:
+        return Payment(
+            0,
+            0,
+            refusal=N_(
+                "This programme pays after settlement (精算払): the tranche is paid once the "
+                "final amount of its period is confirmed."
+            ),
+        )
+    else:
+        amount = milestone.tranche_amount
+    pending = db.session.scalars(
+        select(Settlement)
+        .where(
+            Settlement.grant_id == grant.id,
+            Settlement.excess_method == ExcessMethod.set_off.value,
+            Settlement.set_off_disbursement_id.is_(None),
+            Settlement.excess > 0,
+        )
+        .order_by(Settlement.id)
+    )
+    set_offs, left = [], amount
+    for settlement in pending:
+        if settlement.excess < left:
+            set_offs.append(settlement)
+            left -= settlement.excess
+    return Payment(amount, amount, tuple(set_offs))
 
 
 @dataclass(frozen=True)
@@ -34,6 +105,7 @@ class ReleaseView:
     trace: Trace | None  # the tranche gates for the day; None once released
     pool: BudgetPool | None
     room: int | None  # what the pool has for this tranche (pool_room); None once released
+    payment: Payment | None  # what the release pays now; None once released
     releasable: bool  # approved, not released yet, and the grant is active
     allowed: bool  # the actor may release it (not one of its reviewers: separation of duties)
 
@@ -56,6 +128,7 @@ def release_view(actor: Actor, milestone: Milestone, today: date) -> ReleaseView
         trace=None if out else gate_trace(milestone, today),
         pool=pool,
         room=None if out or pool is None else pool_room(milestone.grant.program_id, milestone),
+        payment=None if out else payment_of(milestone),
         releasable=decision.state_allows,
         allowed=decision.actor_allowed,
     )

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grants.accounts.queries import organisation_applicants
-from grants.awards.models import Disbursement, Grant, Milestone
+from grants.awards.models import Disbursement, Grant, Milestone, Settlement
 from grants.awards.queries import get_milestone, grant_subject
 from grants.awards.service import lock_grant
 from grants.core import audit, notify
@@ -31,7 +31,7 @@ from grants.core.states import GrantState, MilestoneState, transition
 from grants.extensions import db
 from grants.programs.models import BudgetPool
 from grants.programs.service import lock_pools, pool_numbers
-from grants.releases.queries import gate_trace, is_released
+from grants.releases.queries import gate_trace, is_released, payment_of
 from grants.rules import Trace, TraceRow
 
 
@@ -46,28 +46,37 @@ def release(actor: Actor, milestone_id: int, today: date) -> Disbursement:
     released = is_released(milestone.id)
     require(Action.release_tranche, grant_subject(actor, grant, milestone, released=released))
     _check_gates(gate_trace(milestone, today))
-    amount = milestone.tranche_amount
+    payment = payment_of(milestone)
+    if payment.refusal is not None:
+        raise RuleViolation(payment.refusal, {"settlement": [payment.refusal]})
+    years = [milestone.fiscal_year, *(s.fiscal_year for s in payment.set_offs)]
+    pools = lock_pools(grant.program_id, years)
+    pool = pools.get(milestone.fiscal_year)
     if pool is None:
         raise RuleViolation(_no_pool_message(milestone.fiscal_year))
-    _check_room(pool, amount)
+    _check_room(pool, payment.amount)
     before = pool_numbers(pool)
     # A commitment that was never recorded (data from before the pools) cannot go negative.
-    pool.committed = max(pool.committed - amount, 0)
-    pool.released += amount
+    pool.committed = max(pool.committed - payment.reservation, 0)
+    pool.released += payment.amount
     milestone.released_at = utcnow()
     disbursement = Disbursement(
         milestone_id=milestone.id,
         grant_id=grant.id,
         budget_pool_id=pool.id,
-        amount=amount,
+        amount=payment.paid,
+        set_off=payment.set_off,
         fiscal_year=milestone.fiscal_year,
         released_by_id=actor.id,
         released_at=milestone.released_at,
     )
     db.session.add(disbursement)
     _insert_or_conflict()
+    _set_off(pools, payment.set_offs, disbursement)
     completed = _complete_if_done(grant, milestone)
-    after = pool_numbers(pool) | {"milestone_id": milestone.id, "amount": amount}
+    after = pool_numbers(pool) | {"milestone_id": milestone.id, "amount": payment.paid}
+    if payment.set_offs:
+        after["set_off"] = {s.period: s.excess for s in payment.set_offs}
     audit.record(actor, "tranche.release", disbursement, before, after | {"completed": completed})
     notify.record(
         actor,
@@ -81,6 +90,15 @@ def release(actor: Actor, milestone_id: int, today: date) -> Disbursement:
     )
     db.session.commit()
     return disbursement
+
+
+def _set_off(
+    pools: dict[int, BudgetPool], settlements: tuple[Settlement, ...], paid_by: Disbursement
+) -> None:
+    """An earlier period's excess kept back from this tranche returns to its own pool."""
+    for settlement in settlements:
+        pools[settlement.fiscal_year].returned += settlement.excess
+        settlement.set_off_disbursement_id = paid_by.id
 
 
 def _lock_milestone(milestone_id: int) -> Milestone:
@@ -139,7 +157,7 @@ def _gate_text(row: TraceRow, locale: str) -> str:
 
 
 def _check_room(pool: BudgetPool, amount: int) -> None:
-    shortfall = pool.released + amount - pool.appropriation
+    shortfall = pool.net_released + amount - pool.appropriation
     if shortfall > 0:
         raise RuleViolation(
             N_(
@@ -148,7 +166,7 @@ def _check_room(pool: BudgetPool, amount: int) -> None:
                 year=FiscalYear(pool.fiscal_year),
                 shortfall=Amount(shortfall),
                 appropriation=Amount(pool.appropriation),
-                released=Amount(pool.released),
+                released=Amount(pool.net_released),
             ),
             {"pool": [N_("Not enough money left in this fiscal year's budget pool.")]},
         )

@@ -5,6 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from grants.rules.schema import DEFAULT_MAX_EXTENSION_DAYS
+from grants.rules.settlement import (
+    AMED_INDIRECT_CAPS,
+    FundType,
+    PaymentMode,
+    PeriodKind,
+    default_section,
+)
 
 Rule = dict[str, Any]
 
@@ -22,11 +29,12 @@ def _rule(rule_id: str, phase: str, rule_type: str, ja: str, en: str, **params: 
     }
 
 
-def _document(rules: list[Rule]) -> dict[str, Any]:
+def _document(rules: list[Rule], settlement: dict[str, Any]) -> dict[str, Any]:
     return {
         "rules": rules,
         "schedule": {},  # every alert offset from the installation's configuration
         "amendments": {"max_extension_days": DEFAULT_MAX_EXTENSION_DAYS},
+        "settlement": {**default_section(), **settlement},
     }
 
 
@@ -169,7 +177,17 @@ def amed_certified_vc() -> dict[str, Any]:
             ratio="2/3",
         )
     ]
-    return _document(eligibility + award + _tranche_gates(certified_vcs=True, pro_rata="1/2"))
+    # Subsidy 2/3 with the indirect-cost caps by organisation type, settled per fiscal year
+    # and paid after the final amount (精算払) from a multi-year fund (基金).
+    settlement = {
+        "subsidy_rate": "2/3",
+        "indirect_caps": dict(AMED_INDIRECT_CAPS),
+        "period": PeriodKind.fiscal_year.value,
+        "payment": PaymentMode.after_settlement.value,
+        "fund": FundType.fund.value,
+    }
+    gates = _tranche_gates(certified_vcs=True, pro_rata="1/2")
+    return _document(eligibility + award + gates, settlement)
 
 
 def milestone_programme() -> dict[str, Any]:
@@ -210,4 +228,14 @@ def milestone_programme() -> dict[str, Any]:
             ratio="1/4",
         )
     ]
-    return _document(eligibility + award + _tranche_gates(certified_vcs=False, pro_rata=None))
+    # Each milestone's tranche is paid at release as an advance (概算払) and settled against
+    # the milestone's results report: 2/3 of the eligible cost, single-year budgets.
+    settlement = {
+        "subsidy_rate": "2/3",
+        "indirect_caps": dict(AMED_INDIRECT_CAPS),
+        "period": PeriodKind.milestone.value,
+        "payment": PaymentMode.advance.value,
+        "fund": FundType.single_year.value,
+    }
+    gates = _tranche_gates(certified_vcs=False, pro_rata=None)
+    return _document(eligibility + award + gates, settlement)

@@ -5,15 +5,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from grants.core.errors import RuleViolation
+from grants.core.money import parse_ratio
 from grants.core.problems import N_, Problem, problem_of
 from grants.core.text import control_problem
 from grants.rules.checks import RULE_TYPES
-from grants.rules.facts import COUNT_MAX, normalise_value
+from grants.rules.facts import COUNT_MAX, ORG_KINDS, normalise_value
 from grants.rules.params import Param, ParamKind
 from grants.rules.schema_fields import (
     Condition,
@@ -29,6 +31,7 @@ from grants.rules.schema_fields import (
     String,
     Yen,
 )
+from grants.rules.settlement import FundType, PaymentMode, PeriodKind, default_section
 from grants.rules.trace import Phase, Severity
 
 DEFAULT_MAX_EXTENSION_DAYS = 180
@@ -207,14 +210,75 @@ class ScheduleSchema(DocumentSchema):
     tranche_waiting_days = Count(maximum=DAYS_MAX)
 
 
+def _every_org_kind(caps: dict[str, Any]) -> None:
+    if missing := [kind for kind in ORG_KINDS if kind not in caps]:
+        raise ValidationError(N_("Give a cap for: %(kinds)s.", kinds=", ".join(missing)))
+
+
+def _one_of(choices: type[StrEnum]) -> validate.OneOf:
+    return validate.OneOf(list(choices), error=N_("Must be one of: %(choices)s."))
+
+
 class AmendmentsSchema(DocumentSchema):
     max_extension_days = Count(maximum=DAYS_MAX, load_default=DEFAULT_MAX_EXTENSION_DAYS)
+
+
+def _share(text: str) -> None:
+    """A rate or cap from 0 to 1 (100%)."""
+    if parse_ratio(text) > 1:
+        raise ValidationError(N_("Give a share of at most 100%."))
+
+
+class CategorySchema(DocumentSchema):
+    code = String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[a-z][a-z0-9_]{0,39}$",
+            error=N_("Use lowercase letters, digits and underscores, starting with a letter."),
+        ),
+    )
+    ja = String(required=True, validate=_label_text)
+    en = String(required=True, validate=_label_text)
+
+
+def _categories(items: list[dict[str, Any]]) -> None:
+    if not items:
+        raise ValidationError(N_("Give at least one cost category."))
+    codes = [item["code"] for item in items]
+    if len(set(codes)) != len(codes):
+        raise ValidationError(N_("Give each category code once."))
+
+
+_DEFAULTS = default_section()
+
+
+class SettlementSchema(DocumentSchema):
+    """How a period's results report becomes its final amount (grants.rules.settlement)."""
+
+    subsidy_rate = Ratio(load_default=_DEFAULTS["subsidy_rate"], validate=_share)
+    indirect_caps = Dict(
+        keys=String(validate=validate.OneOf(ORG_KINDS, error=N_("Unknown organisation type."))),
+        values=Ratio(validate=_share),
+        load_default=lambda: default_section()["indirect_caps"],
+        validate=_every_org_kind,
+    )
+    categories = List(
+        Nested(CategorySchema),
+        load_default=lambda: default_section()["categories"],
+        validate=_categories,
+    )
+    period = String(load_default=_DEFAULTS["period"], validate=_one_of(PeriodKind))
+    payment = String(load_default=_DEFAULTS["payment"], validate=_one_of(PaymentMode))
+    fund = String(load_default=_DEFAULTS["fund"], validate=_one_of(FundType))
+    report_due_days = Count(minimum=1, maximum=DAYS_MAX, load_default=_DEFAULTS["report_due_days"])
+    return_due_days = Count(minimum=1, maximum=DAYS_MAX, load_default=_DEFAULTS["return_due_days"])
 
 
 class RuleSetSchema(DocumentSchema):
     rules = List(Nested(RuleSchema), required=True)
     schedule = Nested(ScheduleSchema, required=True)
     amendments = Nested(AmendmentsSchema, required=True)
+    settlement = Nested(SettlementSchema, required=True)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _unique_ids(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
@@ -242,13 +306,16 @@ def duplicate_id(rule_id: str) -> Problem:
 def validate_ruleset(document: Any) -> dict[str, Any]:
     """The normalised (defaults filled in, JSON-safe) document; raises RuleSetInvalid.
 
+    A document without a "settlement" section gets the default one (rules.settlement).
     The "schedule" section keeps only the keys the document sets: the others are the
     installation's configured defaults, which the pure domain does not know.
     """
     if not isinstance(document, Mapping):
         raise RuleSetInvalid(_INVALID, {"_schema": [N_("Expected an object.")]})
     try:
-        return _RULESET_SCHEMA.load({"schedule": {}, "amendments": {}, **document})
+        return _RULESET_SCHEMA.load(
+            {"schedule": {}, "amendments": {}, "settlement": {}, **document}
+        )
     except ValidationError as error:
         raise RuleSetInvalid(_INVALID, _json_keys(error.messages)) from None
 

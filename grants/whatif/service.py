@@ -9,7 +9,7 @@ which releases a change would block before publishing it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
@@ -37,8 +37,10 @@ from grants.rules import (
     compile_ruleset,
     evaluate,
 )
+from grants.rules.settlement import settlement_rules
 from grants.rulesets import service as rulesets
 from grants.rulesets.models import RuleSet
+from grants.settlement.queries import pending_reports, settle_report
 
 # Applications still to be decided; awarded ones are represented by their grants.
 OPEN_APPLICATION_STATES = (
@@ -69,12 +71,29 @@ class WhatIfRow:
 
 
 @dataclass(frozen=True)
+class SettlementRow:
+    """A results report not settled yet: its final amount by the grant's pinned rules and by
+    the draft's settlement section (subsidy rate, indirect caps, categories)."""
+
+    report_id: int
+    title: str  # the grant number and the period
+    organization: str
+    before: int
+    after: int
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+@dataclass(frozen=True)
 class WhatIfResult:
     """What a what-if page shows: every row and the version in force they were compared
     with. JSON round-trippable, so that a background task can keep it."""
 
     in_force_version: int | None
     rows: list[WhatIfRow]
+    settlements: list[SettlementRow] = field(default_factory=list)
 
     @property
     def summary(self) -> dict[Change, int]:
@@ -92,11 +111,14 @@ class WhatIfResult:
             "in_force_version": self.in_force_version,
             "summary": {str(change): count for change, count in self.summary.items()},
             "rows": [_row_dict(row) for row in self.rows],
+            "settlements": [asdict(row) for row in self.settlements],
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WhatIfResult:
-        return cls(data["in_force_version"], [_row_from_dict(row) for row in data["rows"]])
+        settlements = [SettlementRow(**row) for row in data.get("settlements", [])]
+        rows = [_row_from_dict(row) for row in data["rows"]]
+        return cls(data["in_force_version"], rows, settlements)
 
 
 @dataclass(frozen=True)
@@ -104,10 +126,12 @@ class WhatIfReport:
     program: Program
     in_force: RuleSet | None
     rows: list[WhatIfRow]
+    settlements: list[SettlementRow] = field(default_factory=list)
 
     @property
     def result(self) -> WhatIfResult:
-        return WhatIfResult(self.in_force.version if self.in_force else None, self.rows)
+        version = self.in_force.version if self.in_force else None
+        return WhatIfResult(version, self.rows, self.settlements)
 
     @property
     def summary(self) -> dict[Change, int]:
@@ -174,7 +198,25 @@ def _report(
         *_application_rows(program.id, applications, draft, today, tick),
         *_grant_rows(grants, draft, today, tick),
     ]
-    return WhatIfReport(program, current, rows)
+    return WhatIfReport(program, current, rows, _settlement_rows(program.id, draft))
+
+
+def _settlement_rows(program_id: int, draft: CompiledRuleSet) -> list[SettlementRow]:
+    """The programme's reports waiting for inspection or confirmation, settled both ways."""
+    rules = settlement_rules(draft.document)
+    rows = []
+    for report, period in pending_reports(program_id):
+        before = settle_report(report, period).final_amount
+        rows.append(
+            SettlementRow(
+                report.id,
+                f"{report.grant.number} · {report.period}",
+                report.grant.organization.name,
+                before,
+                settle_report(report, period, rules).final_amount,
+            )
+        )
+    return rows
 
 
 def _counter(progress: Progress | None, total: int) -> Callable[[], None]:

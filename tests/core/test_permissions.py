@@ -62,6 +62,8 @@ OFFICER = {
     A.download_evidence,
     A.discuss,
     A.discuss_internally,
+    A.inspect_results_report,
+    A.record_excess_return,
 }
 SPEC: dict[tuple[Action, Role], Spec] = {
     **{(action, Role.admin): always for action in ADMIN | {A.view_portfolio}},
@@ -72,6 +74,9 @@ SPEC: dict[tuple[Action, Role], Spec] = {
         and s.grant_state == "active"
         and s.state == "approved"
     ),
+    # Subjects here never inspected a report: the two-person check is tested below.
+    (A.confirm_final_amount, Role.officer): always,
+    (A.file_results_report, Role.applicant): own(),
     (A.create_application, Role.applicant): always,
     (A.edit_application, Role.applicant): own("draft"),
     (A.submit_application, Role.applicant): own("draft"),
@@ -130,6 +135,16 @@ def test_every_action_is_allowed_to_someone(action: Action) -> None:
 
 def _reason(action: Action, role: Role, **relation: Any) -> Reason:
     return decide(action, replace(Subject(role), **relation)).reason
+
+
+def test_the_inspecting_officer_does_not_confirm_the_final_amount() -> None:
+    assert _reason(A.confirm_final_amount, Role.officer, is_inspector=True) is (
+        Reason.separation_of_duties
+    )
+    with pytest.raises(NotAllowed, match="another officer confirms"):
+        require(A.confirm_final_amount, Subject(Role.officer, is_inspector=True))
+    with pytest.raises(NotAllowed, match="Administrators do not handle money"):
+        require(A.confirm_final_amount, Subject(Role.admin))
 
 
 def test_reason_for_wrong_role() -> None:

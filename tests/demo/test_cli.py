@@ -27,6 +27,7 @@ from grants.awards.models import (
     Milestone,
     Review,
     ReviewerAssignment,
+    Settlement,
 )
 from grants.core.calendar import tokyo_today
 from grants.core.identity import OrgKind, Role
@@ -34,12 +35,15 @@ from grants.core.models import AuditEvent
 from grants.core.states import AmendmentState, ApplicationState, GrantState, MilestoneState
 from grants.demo import amed as demo_amed
 from grants.demo import milestones as demo_milestones
+from grants.demo import settlement as demo_settlement
 from grants.demo.service import ACCOUNTS, load_demo
 from grants.extensions import db
 from grants.milestones.reviews.service import current_submission
 from grants.portfolio import health as portfolio_health
 from grants.programs.models import BudgetPool, Program
 from grants.rulesets.models import RuleSet, RuleSetStatus
+from grants.settlement.models import ResultsReport
+from grants.settlement.rules import ReportState
 
 TODAY = date(2026, 11, 25)
 OKU = 100_000_000
@@ -314,3 +318,19 @@ def _row_counts() -> dict[str, int]:
 def _reviews_of(submission_id: int) -> list[Review]:
     query = select(Review).where(Review.submission_id == submission_id)
     return list(db.session.scalars(query))
+
+
+def test_settlement_has_a_settled_period_an_advance_being_settled_and_a_return(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    _demo(runner)
+    reports = {r.grant.application.title: r for r in db.session.scalars(select(ResultsReport))}
+    assert len(reports) == 3
+    settled = reports[demo_settlement.HEART_PUMP_TITLE]
+    assert settled.state == ReportState.confirmed
+    [final] = db.session.scalars(select(Settlement)).all()
+    assert final.final_amount == final.decided == 80_000_000 and final.excess == 0
+    being = reports[demo_settlement.BETA_LACTAMASE]
+    assert being.state == ReportState.inspected
+    assert being.inspected_by_id == _user("officer@example.jp").id  # officer2 confirms
+    assert reports[demo_settlement.DMD_TITLE].state == ReportState.returned

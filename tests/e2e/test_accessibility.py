@@ -28,6 +28,8 @@ from grants.demo import amed as demo_amed
 from grants.extensions import db
 from grants.rulesets import service as rulesets
 from grants.rulesets.models import RuleSet
+from grants.settlement.models import ResultsReport
+from grants.settlement.rules import ReportState
 from grants.tasks import service as background
 from tests.e2e.conftest import (
     E2E_TODAY,
@@ -121,6 +123,10 @@ PAGES = [
     Case("admin-user", ADMIN, "/admin/users/{applicant_user}"),
     Case("admin-organizations", ADMIN, "/admin/organizations"),
     Case("certified-vcs", ADMIN, "/admin/certified-vcs"),
+    Case("settlement-grant", APPLICANT, "/grants/{grant}/settlement"),
+    Case("settlement-report-form", APPLICANT3, "/grants/{returned_grant}/settlement/m1"),
+    Case("settlement-queue", OFFICER, "/settlement"),
+    Case("settlement-report", OFFICER_EN, "/settlement/reports/{inspected_report}"),
 ]
 
 PHONE_PAGES = [  # the applicant's pages, and two officer pages with wide filters
@@ -159,6 +165,8 @@ def ids(live_server: LiveServer) -> dict[str, int | str]:
         "draft_ruleset": draft,
         "what_if_task": in_app(live_server, lambda: _what_if_task(draft)),
         "running_task": in_app(live_server, _running_task),
+        "returned_grant": grant_id(live_server, "MS-DARPA-1-0003"),
+        "inspected_report": in_app(live_server, _inspected_report),
         "notification_link": in_app(live_server, _notification_link),
         "applicant_user": in_app(live_server, lambda: _user(APPLICANT).id),
     }
@@ -181,6 +189,15 @@ def _draft_copy(published: int) -> int:
 def _what_if_task(draft: int) -> int:
     """Done at once: tests run background work inline."""
     return background.start_what_if(_officer(), draft, E2E_TODAY, "ja", task_settings()).id
+
+
+def _inspected_report() -> int:
+    """The demo's advance being settled: inspected, waiting for the second officer."""
+    found = db.session.scalar(
+        select(ResultsReport.id).where(ResultsReport.state == ReportState.inspected)
+    )
+    assert found is not None
+    return found
 
 
 def _running_task() -> int:

@@ -103,6 +103,8 @@ def test_budget_pools(app: Flask, client: FlaskClient) -> None:
             "appropriation": 5_000_000_000,
             "committed": 0,
             "released": 0,
+            "returned": 0,
+            "net_released": 0,
             "available": 5_000_000_000,
         }
     ]

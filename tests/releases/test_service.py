@@ -19,8 +19,8 @@ from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.programs.models import BudgetPool
 from grants.releases import service as releases
-from grants.rules import Outcome, Phase
-from tests.support.approvals import approve, invest, officer, without_budget_gate
+from grants.rules import Outcome, Phase, amed_certified_vc
+from tests.support.approvals import approve, invest, officer, pin_version, without_budget_gate
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.i18n import said
@@ -142,8 +142,19 @@ def test_approvals_of_an_earlier_round_do_not_count(app: Flask) -> None:
     assert "審査の定足数" in said(error.message)
 
 
-def test_a_vc_certification_revoked_before_the_release_date_blocks(app: Flask) -> None:
+def _amed_paid_in_advance() -> GrantWorld:
+    """The AMED gates on a version that pays tranches in advance (概算払), so that the
+    release pays at once (the preset pays after settlement: tests/settlement)."""
     world = make_grant(preset="amed")
+    document = amed_certified_vc()
+    document["settlement"]["payment"] = "advance"
+    pin_version(world, document, "v2 paid in advance")
+    db.session.commit()
+    return world
+
+
+def test_a_vc_certification_revoked_before_the_release_date_blocks(app: Flask) -> None:
+    world = _amed_paid_in_advance()
     approve(world, world.milestones[0])
     invest(world, 50_000_000)
     certification = db.session.scalars(select(VcCertification)).one()
@@ -159,7 +170,7 @@ def test_a_vc_certification_revoked_before_the_release_date_blocks(app: Flask) -
 
 
 def test_amed_paid_in_below_half_of_the_cumulative_subsidy_blocks(app: Flask) -> None:
-    world = make_grant(preset="amed")
+    world = _amed_paid_in_advance()
     approve(world, world.milestones[0])
     invest(world, 49_999_999)
     # Recorded but not verified money does not count as paid in.

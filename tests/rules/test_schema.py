@@ -22,6 +22,7 @@ from grants.rules import (
 )
 from grants.rules.facts import APPLICATION_FACTS, COUNT_MAX, TRANCHE_FACTS
 from grants.rules.schema import DAYS_MAX
+from grants.rules.settlement import default_section
 
 
 def _errors(document: Any) -> Any:
@@ -111,6 +112,7 @@ def test_defaults_are_filled_in() -> None:
         ],
         "schedule": {},
         "amendments": {"max_extension_days": 180},
+        "settlement": default_section(),
     }
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.sql.base import ExecutableOption
 
 from grants.alerts.models import Alert
 from grants.conversations.models import Message
-from grants.core.alert_kinds import AlertKind
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.calendar import Day, FiscalYear
 from grants.core.i18n import translate
 from grants.core.identity import Role
@@ -82,6 +82,12 @@ def _review(alert: Alert, role: Role) -> Link | None:
     return Link("reviews.decide", {"milestone_id": alert.milestone_id})
 
 
+def _settlement(alert: Alert, _role: Role) -> Link | None:
+    if alert.grant_id is None:
+        return None
+    return Link("settlement.grant", {"grant_id": alert.grant_id})
+
+
 def _application(alert: Alert, role: Role) -> Link | None:
     if alert.grant_id is not None:
         return None  # awarded: the grant
@@ -118,6 +124,8 @@ _LINKS: Final[dict[AlertKind, Callable[[Alert, Role], Link | None]]] = {
     K.amendment_decided: _amendments,
     K.investment_recorded: _investments,
     K.message_posted: _message,
+    K.report_due: _settlement,
+    K.report_overdue: _settlement,
 }
 
 
@@ -134,6 +142,7 @@ _LINK_LABELS: Final = {
     "amendments.index": N_("Open the amendment requests:"),
     "investments.index": N_("Open the investments:"),
     "conversations.message": N_("Open the conversation:"),
+    "settlement.grant": N_("Open the grant's settlement:"),
 }
 
 
@@ -220,6 +229,29 @@ def _tranche_waiting(alert: Alert) -> Problem:
         'Milestone %(sequence)d "%(title)s" of grant %(grant)s was approved, '
         "but its tranche has not been released yet.",
         **_milestone(alert),
+    )
+
+
+def _report_period(alert: Alert) -> dict[str, Any]:
+    if alert.subject_type == SubjectType.settlement_year:
+        period: Any = FiscalYear(alert.tier)
+    else:
+        milestone = alert.milestone
+        period = N_("milestone %(sequence)d", sequence=milestone.sequence if milestone else 0)
+    return {"period": period, **_grant(alert)}
+
+
+def _report_due(alert: Alert) -> Problem:
+    return N_(
+        "The results report of grant %(grant)s for %(period)s is due soon.",
+        **_report_period(alert),
+    )
+
+
+def _report_overdue(alert: Alert) -> Problem:
+    return N_(
+        "The results report of grant %(grant)s for %(period)s is overdue.",
+        **_report_period(alert),
     )
 
 
@@ -368,6 +400,8 @@ _DESCRIPTIONS: Final[dict[AlertKind, Callable[[Alert], Problem]]] = {
     K.escalation: _escalation,
     K.review_waiting: _review_waiting,
     K.tranche_waiting: _tranche_waiting,
+    K.report_due: _report_due,
+    K.report_overdue: _report_overdue,
     K.application_submitted: _application_submitted,
     K.application_screened: _application_screened,
     K.application_awarded: _application_awarded,
@@ -398,6 +432,10 @@ def _review_waiting_advice(alert: Alert) -> Problem:
 
 
 _REVIEW = N_("Please review the submitted evidence and record your decision.")
+_FILE_REPORT = N_(
+    "Please file the results report of the period's actual costs, with receipts, "
+    "on the grant's settlement page."
+)
 
 _ADVICE: Final[dict[AlertKind, Callable[[Alert], Problem]]] = {
     K.due_soon: _said(N_("Please submit the evidence for this milestone by its due date.")),
@@ -410,6 +448,8 @@ _ADVICE: Final[dict[AlertKind, Callable[[Alert], Problem]]] = {
     K.escalation: _said(N_("Please follow this milestone up with the grantee.")),
     K.review_waiting: _review_waiting_advice,
     K.tranche_waiting: _said(N_("Please release the tranche, or record why it is held back.")),
+    K.report_due: _said(_FILE_REPORT),
+    K.report_overdue: _said(_FILE_REPORT),
     K.application_submitted: _said(N_("Please screen the application.")),
     K.application_screened: _said(N_("Open the application to see how each rule was checked.")),
     K.application_awarded: _said(N_("Open the grant to see its milestones and tranches.")),

@@ -27,6 +27,8 @@ KIND_ROLES: Final[Mapping[AlertKind, frozenset[Role]]] = {
     K.escalation: frozenset({Role.officer, Role.admin}),
     K.review_waiting: frozenset({Role.reviewer, Role.officer}),
     K.tranche_waiting: _OFFICER,
+    K.report_due: _APPLICANT,
+    K.report_overdue: frozenset({Role.applicant, Role.officer}),
     K.application_submitted: _OFFICER,
     K.application_screened: _APPLICANT,
     K.application_awarded: _APPLICANT,

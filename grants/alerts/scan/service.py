@@ -32,6 +32,7 @@ from grants.alerts.rules import Audience
 from grants.alerts.scan import changes, flags
 from grants.alerts.scan.changes import SCAN_ACTION
 from grants.alerts.scan.passes import Pass
+from grants.alerts.scan.reports import insert_report_alerts
 from grants.alerts.scan.statements import inserts
 from grants.awards.models import Grant
 from grants.core import audit
@@ -152,6 +153,9 @@ def scan(actor: Actor, today: date, settings: Mapping[str, Any], whole: bool = F
             report.cleared += flags.clear_moved(one)
             report.flagged += flags.set_flags(one)
             _insert_alerts(one, report)
+    for alert_id, kind in insert_report_alerts(today, now, catch_up):
+        report.created[AlertKind(kind)] += 1
+        report.alert_ids.append(alert_id)
     _refresh_statistics(report.total)
     report.generation = _after_own_writes(report, generation)
     audit.record(actor, SCAN_ACTION, ScanRun(today.isoformat()), after=report.summary())

@@ -24,6 +24,7 @@ from grants.awards.queries import (
     QuorumOutlook,
     ReviewerNames,
     assigned,
+    grant_money,
     grant_subject,
     may_now,
     pending_for_grant,
@@ -75,10 +76,13 @@ class Offers:
     amendments: bool  # its amendment requests: the grantee asks, an officer decides
     request_amendment: bool
     terminate: bool
+    settlement: bool  # its results reports and final amounts: the grantee files, officers settle
 
     @property
     def links(self) -> bool:
-        return self.reviewers or self.investments or self.amendments or self.terminate
+        return (
+            self.reviewers or self.investments or self.amendments or self.terminate
+        ) or self.settlement
 
 
 def _offers(subject: Subject) -> Offers:
@@ -91,6 +95,7 @@ def _offers(subject: Subject) -> Offers:
         amendments=allowed(Action.request_amendment) or allowed(Action.decide_amendment),
         request_amendment=may_now(Action.request_amendment, subject),
         terminate=may_now(Action.terminate_grant, subject),
+        settlement=allowed(Action.file_results_report) or allowed(Action.inspect_results_report),
     )
 
 
@@ -99,7 +104,7 @@ class GrantPage:
     grant: Grant
     subject: Subject
     milestones: list[MilestoneView]
-    released: int
+    money: GrantMoney
     reviewers: list[tuple[User, list[ConflictReason]]]
     timeline: charts.Timeline
     quorum: QuorumOutlook | None  # for officers of an open grant: can a round be decided?
@@ -113,8 +118,12 @@ class GrantPage:
         return {view.milestone.id: view.milestone for view in self.milestones}
 
     @property
+    def released(self) -> int:
+        return self.money.released
+
+    @property
     def remaining(self) -> int:
-        return GrantMoney(self.grant.award_amount, self.released, self.grant.state).remaining
+        return self.money.remaining
 
     @property
     def sees_evidence(self) -> bool:
@@ -158,7 +167,8 @@ def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> Gra
         _milestone_view(grant, m, subject, rounds[m.id], disbursements.get(m.id), decided, stages)
         for m in grant.milestones
     ]
-    released = sum(d.amount for d in disbursements.values())
+    paid = sum(d.amount for d in disbursements.values())
+    money = grant_money([(grant.id, grant.award_amount, paid, grant.state)])[grant.id]
     planned = _planned_due_dates(grant.id)
     points = [_point(view, planned) for view in views]
     timeline = charts.timeline(points, today, locale)
@@ -168,7 +178,7 @@ def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> Gra
         grant,
         subject,
         views,
-        released,
+        money,
         assigned(grant),
         timeline,
         quorum,

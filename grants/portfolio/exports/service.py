@@ -14,9 +14,7 @@ formula get a leading apostrophe (CSV formula injection).
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -25,9 +23,11 @@ from sqlalchemy import Select, func, select
 
 from grants.accounts.models import Organization, User
 from grants.awards.models import Disbursement, Grant, Milestone
+from grants.awards.queries import settled_sums
 from grants.awards.rules import GrantMoney
 from grants.core.actors import Actor
 from grants.core.calendar import TOKYO
+from grants.core.csvfile import BATCH, encode_csv
 from grants.core.db import ID_MAX
 from grants.core.errors import RuleViolation
 from grants.core.i18n import translate
@@ -35,13 +35,11 @@ from grants.core.permissions import Action, Subject, require
 from grants.core.problems import N_
 from grants.core.progress import Progress
 from grants.core.states import GrantState, MilestoneState, label
-from grants.core.text import Cell, neutralise
+from grants.core.text import Cell
 from grants.extensions import db
 from grants.programs.models import Program
 from grants.programs.service import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
-BOM = "\ufeff"
-BATCH = 500
 Row = tuple[Cell, ...]
 
 
@@ -159,26 +157,6 @@ def milestone_status(
 
 def _header(*columns: str, locale: str) -> tuple[str, ...]:
     return tuple(translate(column, locale) for column in columns)
-
-
-def encode_csv(header: Sequence[Cell], rows: Iterable[Sequence[Cell]]) -> Iterator[bytes]:
-    """UTF-8 with BOM, CRLF, quoted where needed; flushed every BATCH rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    buffer.write(BOM)
-    writer.writerow([neutralise(cell) for cell in header])
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([neutralise(cell) for cell in row])
-        if count % BATCH == 0:
-            yield _drain(buffer)
-    yield _drain(buffer)
-
-
-def _drain(buffer: io.StringIO) -> bytes:
-    data = buffer.getvalue().encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
-    return data
 
 
 def check(actor: Actor, filters: Filters) -> Program | None:
@@ -302,6 +280,7 @@ def _grant_query() -> Select[Any]:
             Grant.state,
             Grant.award_amount,
             released,
+            *settled_sums(Grant.id),
         )
         .join(Program, Program.id == Grant.program_id)
         .join(Organization, Organization.id == Grant.organization_id)
@@ -310,9 +289,9 @@ def _grant_query() -> Select[Any]:
 
 
 def _grant_row(row: Any, labels: dict[GrantState, str]) -> Row:
-    number, code, organization, state, award, released = row
+    number, code, organization, state, award, paid, returned, owed, forgone = row
     state = GrantState(state)
-    money = GrantMoney(int(award), int(released), state)
+    money = GrantMoney(int(award), int(paid), state, int(returned), int(owed), int(forgone))
     return (
         number,
         code,

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from grants.applications.models import Application
 from grants.applications.screening.service import QUEUE_STATES
 from grants.awards.models import Disbursement, Grant, Milestone
-from grants.awards.queries import takes_evidence
+from grants.awards.queries import grant_money, takes_evidence
 from grants.awards.rules import GrantMoney
 from grants.core.actors import Actor
 from grants.core.calendar import days_overdue
@@ -84,13 +84,20 @@ class GrantSummary:
     program_code: str
     program_name_ja: str
     program_name_en: str
-    award: int
-    released: int
+    money: GrantMoney
     steps: tuple[TimelineStep, ...]
 
     @property
+    def award(self) -> int:
+        return self.money.award
+
+    @property
+    def released(self) -> int:
+        return self.money.released
+
+    @property
     def remaining(self) -> int:
-        return GrantMoney(self.award, self.released, self.state).remaining
+        return self.money.remaining
 
     @property
     def due_next(self) -> TimelineStep | None:
@@ -232,6 +239,9 @@ def _grants(actor: Actor, organization_id: int, today: date) -> list[GrantSummar
         if row[8] is not None:
             steps[row[0]].append(_step(row[8:], today))
             released[row[0]] += int(row[16] or 0)
+    money = grant_money(
+        (grant_id, row[6], released[grant_id], row[1]) for grant_id, row in grants.items()
+    )
     return [
         GrantSummary(
             grant_id=grant_id,
@@ -241,8 +251,7 @@ def _grants(actor: Actor, organization_id: int, today: date) -> list[GrantSummar
             program_code=code,
             program_name_ja=name_ja,
             program_name_en=name_en,
-            award=int(award),
-            released=released[grant_id],
+            money=money[grant_id],
             steps=_with_evidence(actor, GrantState(state), steps[grant_id]),
         )
         for grant_id, (number, state, title, code, name_ja, name_en, award) in grants.items()

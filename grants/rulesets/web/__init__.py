@@ -42,6 +42,7 @@ from grants.core.permissions import Action
 from grants.extensions import db
 from grants.programs.models import Program
 from grants.rules.checks import RULE_TYPES
+from grants.rules.settlement import ratio_text, settlement_rules
 from grants.rulesets import service as rulesets
 from grants.rulesets.models import RuleSet, RuleSetStatus
 from grants.rulesets.queries import ruleset_actions
@@ -253,6 +254,8 @@ def _show(ruleset: RuleSet, publish_form: PublishForm) -> tuple[str, int]:
         schedule=schedule_texts(section),
         schedule_defaulted=set(SCHEDULE_KEYS) - set(section),
         amendments=ruleset.document["amendments"],
+        settlement=settlement_rules(ruleset.document),
+        ratio_text=ratio_text,
         rule_types=rule_type_labels(),
         publish_form=publish_form,
         may=ruleset_actions(actor(), ruleset),

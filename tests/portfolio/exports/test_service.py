@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 
 from grants.awards.models import Disbursement
+from grants.core import csvfile
 from grants.core.actors import SYSTEM
 from grants.core.errors import NotAllowed, RuleViolation
 from grants.core.identity import Role
@@ -211,8 +212,8 @@ def test_formula_in_an_organization_name_is_neutralised_in_the_export(app: Flask
 
 
 def test_rows_are_flushed_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(exports, "BATCH", 2)
-    chunks = list(exports.encode_csv(("n",), [(n,) for n in range(5)]))
+    monkeypatch.setattr(csvfile, "BATCH", 2)
+    chunks = list(csvfile.encode_csv(("n",), [(n,) for n in range(5)]))
     assert len(chunks) == 3  # rows 0-1 with header and BOM, rows 2-3, row 4
     assert chunks[0].startswith(b"\xef\xbb\xbf") and not chunks[1].startswith(b"\xef\xbb\xbf")
     assert _parse(b"".join(chunks)) == [["n"], ["0"], ["1"], ["2"], ["3"], ["4"]]
