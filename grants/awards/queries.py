@@ -16,10 +16,9 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Select, exists, false, select
 from sqlalchemy.orm import selectinload
 
-from grants.accounts.models import User
+from grants.accounts.models import ConflictDeclaration, User
 from grants.awards.models import (
     Amendment,
-    ConflictDeclaration,
     Disbursement,
     Grant,
     Investment,

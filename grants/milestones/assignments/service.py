@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from grants.accounts.models import Organization, User
-from grants.awards.models import ConflictDeclaration, Grant, ReviewerAssignment
+from grants.accounts.models import ConflictDeclaration, Organization, User
+from grants.awards.models import Grant, ReviewerAssignment
 from grants.awards.queries import get_grant, reviewer_conflicts
 from grants.awards.rules import grant_allows
 from grants.core import audit
