@@ -34,6 +34,7 @@ MODELS = (
     "programs",
     "rulesets",
     "applications",
+    "merit_review",
     "awards",
     "alerts",
     "tasks",

@@ -60,6 +60,8 @@ OFFICER = {
     A.view_application,
     A.view_grant,
     A.download_evidence,
+    A.view_merit_review,
+    A.view_ranking,
 }
 SPEC: dict[tuple[Action, Role], Spec] = {
     **{(action, Role.admin): always for action in ADMIN | {A.view_portfolio}},
@@ -83,6 +85,9 @@ SPEC: dict[tuple[Action, Role], Spec] = {
     (A.declare_conflict, Role.reviewer): always,
     (A.view_grant, Role.reviewer): assigned,
     (A.download_evidence, Role.reviewer): assigned_clean,
+    (A.view_merit_review, Role.reviewer): assigned,
+    (A.score_application, Role.reviewer): lambda s: assigned_clean(s) and s.state == "under_review",
+    (A.view_feedback, Role.applicant): own("awarded", "rejected"),
 }
 
 
