@@ -17,6 +17,7 @@ Definitions ("today" is a Tokyo date, always an argument):
 - review_waiting: an assigned reviewer has not decided `review_waiting_days` days after the
   later of the assignment and the latest submission (tier 1, to the reviewer); after twice
   that many days the officers are told (tier 2).
+- merit_review_requested, merit_review_due: a merit review assignment (alerts.scan.merit_review).
 - tranche_waiting: an approved milestone without a disbursement `tranche_waiting_days`
   days after its decision (tier 1, to the officers), caught up for ALERT_CATCH_UP_DAYS
   after that day only (approved milestones pile up for ever; the scan reads recent ones).
@@ -54,11 +55,14 @@ class AlertKind(StrEnum):
     escalation = "escalation"
     review_waiting = "review_waiting"
     tranche_waiting = "tranche_waiting"
+    merit_review_requested = "merit_review_requested"
+    merit_review_due = "merit_review_due"
 
 
 class SubjectType(StrEnum):
     milestone = "milestone"
     evidence_submission = "evidence_submission"
+    merit_assignment = "merit_assignment"
 
 
 class Audience(StrEnum):
@@ -82,6 +86,8 @@ KIND_LABELS: Final[Mapping[AlertKind, Label]] = {
     AlertKind.escalation: Label("エスカレーション", "Escalation"),
     AlertKind.review_waiting: Label("審査待ち", "Review waiting"),
     AlertKind.tranche_waiting: Label("交付待ち", "Tranche waiting"),
+    AlertKind.merit_review_requested: Label("審査の依頼", "Merit review requested"),
+    AlertKind.merit_review_due: Label("審査の期限", "Merit review deadline"),
 }
 
 # A milestone still open: shown in calendar feeds.

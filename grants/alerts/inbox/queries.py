@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from grants.accounts.models import User
+from grants.alerts.inbox import merit_review
 from grants.alerts.models import Alert
 from grants.alerts.rules import AlertKind, settled
 from grants.awards.models import EvidenceSubmission, Milestone, Review
@@ -76,7 +77,7 @@ def settled_ids(actor: User, shown: Sequence[Alert]) -> set[int]:
     rounds = _review_rounds(
         actor, [a.subject_id for a in shown if a.kind == AlertKind.review_waiting]
     )
-    found = set()
+    found = merit_review.settled(shown)
     for alert in shown:
         milestone = alert.milestone
         if milestone is None:
@@ -140,6 +141,8 @@ def subject_link(alert: Alert, role: Role | str) -> Link | None:
     review_waiting: the decision page for a reviewer, the milestone on the grant page for
     the officers who follow it up; tranche_waiting: the milestone's release page.
     """
+    if merit_review.is_merit(alert):
+        return Link(*merit_review.link(alert, role))
     kind = AlertKind(alert.kind)
     milestone_id, grant_id = alert.milestone_id, alert.grant_id
     if milestone_id is not None:
@@ -164,6 +167,10 @@ def link_label(link: Link, locale: str) -> str:
         return translate(N_("Review the evidence and record your decision:"), locale)
     if link.endpoint == "releases.show":
         return translate(N_("Release the tranche:"), locale)
+    if link.endpoint == "merit_scores.show":
+        return translate(N_("Score the application:"), locale)
+    if link.endpoint == "merit_panels.assignment":
+        return translate(N_("Open the application's panel:"), locale)
     if "_anchor" in link.values:
         return translate(N_("Open the milestone:"), locale)
     return translate(N_("Open the grant:"), locale)
@@ -183,6 +190,8 @@ def advice(alert: Alert, locale: str) -> str:
 
 
 def _description(alert: Alert) -> Problem:
+    if merit_review.is_merit(alert):
+        return merit_review.description(alert)
     values = _values(alert)
     kind = AlertKind(alert.kind)
     if kind is AlertKind.due_soon:
@@ -221,6 +230,8 @@ def _description(alert: Alert) -> Problem:
 
 
 def _advice(alert: Alert) -> Problem:
+    if merit_review.is_merit(alert):
+        return merit_review.advice(alert)
     kind = AlertKind(alert.kind)
     if kind is AlertKind.due_soon:
         return N_("Please submit the evidence for this milestone by its due date.")
