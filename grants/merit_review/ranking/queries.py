@@ -4,8 +4,9 @@ what-ifs on it (merit_review.rules defines every figure).
 The ranking is computed from a handful of statements whatever the number of applications
 (the applications with their plans and investors, every submitted score, the shortlist,
 the recorded departures, the pools, the rule set in force and the investors'
-certifications), and kept per process while the data stands still (core.audit_marks):
-the page, the API, the export and the award use case share it.
+certifications), and kept per process while the tables it reads stand still (their latest
+stamps, core.audit_marks.kept_while): the page, the API, the export and the award use case
+share it, and writes elsewhere (a milestone's evidence, a scan) leave it kept.
 
 Each undecided application's commitments are what its award would commit today: the
 amount by the award rules of the rule set in force (applications.award_terms), its
@@ -20,12 +21,13 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, subqueryload
+from sqlalchemy import func, select
+from sqlalchemy.orm import defer, joinedload, subqueryload
 
-from grants.accounts.models import User
+from grants.accounts.certified_vcs.models import VcCertification
+from grants.accounts.models import ConflictDeclaration, Organization, User
 from grants.applications.award_terms import computed, refusals
 from grants.applications.facts import certifications_by_vc
 from grants.applications.models import Application, CoInvestment
@@ -158,7 +160,34 @@ def ranking_of(program_id: int, today: date) -> Ranking:
     program = db.session.get(Program, program_id)
     if program is None:
         raise NotFound(N_("Not found."))
-    return audit_marks.kept("merit_ranking", (program_id, today), lambda: _ranking(program, today))
+    compute = lambda: _ranking(program, today)  # noqa: E731
+    return audit_marks.kept_while("merit_ranking", program_id, (today, _mark()), compute)
+
+
+# What the ranking reads: a write to any other table leaves the kept ranking as it is.
+_STAMPED = (
+    Application,
+    MeritAssignment,
+    MeritScore,
+    HearingShortlist,
+    RankingDeparture,
+    BudgetPool,
+    RuleSet,
+    Program,
+    ConflictDeclaration,
+    User,
+    Organization,
+    CoInvestment,
+    VcCertification,
+)
+
+
+def _mark() -> tuple[Any, ...]:
+    """The data the ranking reads, as it stands: each table's latest stamp (core.changes;
+    one index probe each), and the number of assignments (a deleted one leaves no stamp)."""
+    latest = [select(func.max(model.changed_in)).scalar_subquery() for model in _STAMPED]
+    count = select(func.count()).select_from(MeritAssignment).scalar_subquery()
+    return tuple(db.session.execute(select(*latest, count)).one())
 
 
 def _ranking(program: Program, today: date) -> Ranking:
@@ -265,6 +294,7 @@ def _applications(program_id: int) -> list[Application]:
             Application.id.in_(reviewed),
         )
         .options(
+            defer(Application.eligibility_trace),  # large, and not read here
             joinedload(Application.organization),
             joinedload(Application.ruleset),
             subqueryload(Application.plan),
@@ -275,8 +305,7 @@ def _applications(program_id: int) -> list[Application]:
     return list(db.session.scalars(query).unique())
 
 
-@dataclass(frozen=True)
-class _Scored:
+class _Scored(NamedTuple):
     application_id: int
     reviewer_id: int
     stage: str
