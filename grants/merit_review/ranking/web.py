@@ -52,14 +52,7 @@ def show(program_id: int) -> tuple[str, int]:
             errors = {key: list(value) for key, value in localise(error.fields).items()}
             if not errors:
                 errors = {"": [localise(error.message)]}
-    number = page_number()
-    start = (min(number, max((len(found.rows) - 1) // PAGE_SIZE + 1, 1)) - 1) * PAGE_SIZE
-    page = Page(
-        list(found.rows[start : start + PAGE_SIZE]),
-        start // PAGE_SIZE + 1,
-        PAGE_SIZE,
-        len(found.rows),
-    )
+    page = _page(found)
     distribution = found.distribution
     chart = (
         distribution_chart(distribution.stage, distribution.counts, current_locale())
