@@ -57,7 +57,8 @@ def _reassign(page: Page, cochlear: int, reviewer: int) -> None:
     # Reviewer 2's review is still due: the officer takes them off and assigns them again.
     written.locator("form[action$='/unassign'] button").click()
     expect(page.locator(".alert-success")).to_be_visible()
-    candidate = page.locator(f"#panel-written form[action$='/assign']:has(input[value='{reviewer}'])")
+    assign = f"#panel-written form[action$='/assign']:has(input[value='{reviewer}'])"
+    candidate = page.locator(assign)
     screenshot(page, "merit-01-panel")
     candidate.locator("button").click()
     expect(page.locator(".alert-success")).to_be_visible()
