@@ -62,9 +62,9 @@ def load(cast: Cast, today: date) -> None:
             continue
         application = file_application(cast, program, story)
         if story.submitted_on is not None:
-            screening.screen(cast.officer, application.id)
+            screening.screen(cast.officer, application.id, story.submitted_on)
         if story.title == FAIL_PHASE2:
-            awards.reject(cast.officer2, application.id, REJECTION)
+            awards.reject(cast.officer2, application.id, REJECTION, today)
         elif story.title == RELAXED_AWARDED:
             _award(cast, application, today)
 
@@ -89,7 +89,7 @@ def _award(cast: Cast, application: Application, today: date) -> None:
     grant: Grant = awards.award(cast.officer, application.id, awarded_on)
     backdate(grant, awarded_on, "awarded_at")
     for reviewer in cast.reviewers:
-        assigned = assignments.assign_reviewer(cast.officer, grant.id, reviewer.id)
+        assigned = assignments.assign_reviewer(cast.officer, grant.id, reviewer.id, awarded_on)
         backdate(assigned, awarded_on, "assigned_at")
     first = investments.record_investment(
         cast.officer,

@@ -85,7 +85,7 @@ def load(cast: Cast, today: date) -> None:
         application = file_application(
             cast, program, _story(today, title, applicant, theme, modality)
         )
-        screening.screen(cast.officer, application.id)
+        screening.screen(cast.officer, application.id, today)
         ids[title] = application.id
     assigned_on = today - timedelta(days=18)
     panels.fill_panels(cast.officer, program.id, "written", assigned_on, today + timedelta(days=3))
@@ -99,7 +99,7 @@ def load(cast: Cast, today: date) -> None:
             if values is not None:
                 scores.submit_scores(reviewer, assignment.id, _entries(values))
                 backdate(assignment, today - timedelta(days=day), "submitted_at")
-    awards.reject(cast.officer2, ids[AMR_CHIP], REJECTION)
+    awards.reject(cast.officer2, ids[AMR_CHIP], REJECTION, today)
 
 
 def _program(officer: User, today: date, opens: date) -> Program:

@@ -75,7 +75,11 @@ class VcCertification:
 
     def certified_at(self, day: date) -> bool:
         """Certified on `day`: already certified, not revoked on or before it, not yet expired."""
-        return self.standing(day) == "certified"
+        return (
+            self.certified_on <= day
+            and (self.revoked_on is None or self.revoked_on > day)
+            and (self.expires_on is None or self.expires_on >= day)
+        )
 
     def standing(self, day: date) -> str:
         """Why its money counts on `day` or not: certified, never (no certification at

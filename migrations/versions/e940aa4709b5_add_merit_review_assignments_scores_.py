@@ -1,7 +1,7 @@
 """add merit review: assignments, scores, shortlist, departures and programme settings
 
 Revision ID: e940aa4709b5
-Revises: 7a864dd6bc7f
+Revises: 407b83d211a2
 Create Date: 2026-12-08 00:41:29.888740
 
 """
@@ -13,7 +13,7 @@ import grants.core.models
 
 # revision identifiers, used by Alembic.
 revision = 'e940aa4709b5'
-down_revision = '7a864dd6bc7f'
+down_revision = '407b83d211a2'
 branch_labels = None
 depends_on = None
 

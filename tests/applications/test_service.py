@@ -456,7 +456,7 @@ def test_withdraw_refused_to_others_and_after_screening(app: Flask) -> None:
         applications.withdraw(make_applicant(), world.application.id)
     with pytest.raises(NotAllowed):
         applications.withdraw(make_user(Role.officer), world.application.id)
-    screening.screen(make_user(Role.officer), world.application.id)
+    screening.screen(make_user(Role.officer), world.application.id, date(2026, 6, 1))
     with pytest.raises(Conflict):
         applications.withdraw(world.applicant, world.application.id)
     assert world.application.state == ApplicationState.screened_eligible

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from grants.alerts.inbox.texts import advice, describe
 from grants.alerts.models import Alert
 from grants.awards import service as awards
 from grants.core.errors import Conflict, NotAllowed, NotFound
@@ -19,7 +20,7 @@ from grants.merit_review.feedback.queries import feedback
 from grants.merit_review.rules import ScoreEntry
 from grants.merit_review.scores import service as scores
 from tests.support.api import ApiClient
-from tests.support.applications import make_applicant
+from tests.support.applications import TODAY, make_applicant
 from tests.support.merit import CRITERIA, MeritWorld, assign, merit_world, scored
 from tests.support.web import login
 
@@ -46,7 +47,7 @@ def test_nothing_before_the_decision(app: Flask) -> None:
 def test_after_the_decision_the_means_and_numbered_comments(app: Flask) -> None:
     world = _reviewed()
     call = world.calls[0]
-    awards.reject(world.officer, call.application.id, "予算の範囲外")
+    awards.reject(world.officer, call.application.id, "予算の範囲外", TODAY)
     found = feedback(call.applicant, call.application.id)
     (written,) = found.stages
     assert written.reviewers == 2
@@ -59,7 +60,7 @@ def test_after_the_decision_the_means_and_numbered_comments(app: Flask) -> None:
 def test_only_the_applicant_reads_it(app: Flask) -> None:
     world = _reviewed()
     call = world.calls[0]
-    awards.reject(world.officer, call.application.id, "予算の範囲外")
+    awards.reject(world.officer, call.application.id, "予算の範囲外", TODAY)
     with pytest.raises(NotFound):
         feedback(make_applicant(), call.application.id)
     with pytest.raises(NotAllowed):
@@ -90,8 +91,17 @@ def test_no_reviewer_identity_in_anything_the_applicant_reads(
 ) -> None:
     world = _reviewed()
     call = world.calls[0]
-    awards.reject(world.officer, call.application.id, "予算の範囲外")
-    everything = _applicant_outputs(client, world)
+    awards.reject(world.officer, call.application.id, "予算の範囲外", TODAY)
+    told = db.session.query(Alert).filter_by(user_id=call.applicant.id).all()
+    # the screening and the decision, nothing of the review
+    assert {alert.kind for alert in told} == {"application_screened", "application_rejected"}
+    said = [
+        text(alert, locale)
+        for alert in told
+        for text in (describe, advice)
+        for locale in ("ja", "en")
+    ]
+    everything = "\n".join([_applicant_outputs(client, world), *said])
     assert "計画が具体的で妥当である。" in everything  # the feedback is there...
     assert "評価者1" in everything  # the page in the applicant's language
     for reviewer in world.reviewers:  # ...but no one who wrote it
@@ -99,4 +109,3 @@ def test_no_reviewer_identity_in_anything_the_applicant_reads(
         assert reviewer.email not in everything
         if reviewer.organization is not None:
             assert reviewer.organization.name not in everything
-    assert db.session.query(Alert).filter_by(user_id=call.applicant.id).count() == 0

@@ -133,7 +133,7 @@ def test_no_reviewer_joins_a_decided_application_nor_leaves_it(app: Flask) -> No
     world = merit_world(applications=1)
     application_id = world.applications[0]
     open_one = assign(world, application_id, world.reviewers[0])
-    awards.reject(world.officer, application_id, "予算の範囲外")
+    awards.reject(world.officer, application_id, "予算の範囲外", TODAY)
     with pytest.raises(Conflict):
         assign(world, application_id, world.reviewers[1])
     with pytest.raises(Conflict):

@@ -161,7 +161,7 @@ def test_the_kept_ranking_follows_every_decision(app: Flask, kept_figures: None)
     scored(world, second, world.reviewers[0], (3, 3, 3))
     assert ranking_of(world.program.id, TODAY).undecided == (first, second)
     assert ranking_of(world.program.id, TODAY) is ranking_of(world.program.id, TODAY)
-    awards.reject(world.officer, first, "予算外")  # writes only the application (and audit)
+    awards.reject(world.officer, first, "予算外", TODAY)  # writes only the application (and audit)
     found = ranking_of(world.program.id, TODAY)
     assert found.undecided == (second,)
     assert found.row(first).state == ApplicationState.rejected  # type: ignore[union-attr]

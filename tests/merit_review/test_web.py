@@ -281,7 +281,7 @@ def test_the_applicant_reads_the_feedback_after_the_decision_only(client: FlaskC
     path = f"/applications/{call.application.id}"
     assert 'id="feedback-link"' not in _page(client, path)
     assert client.get(f"{path}/feedback").status_code == 409
-    awards.reject(world.officer, call.application.id, "予算の範囲外")
+    awards.reject(world.officer, call.application.id, "予算の範囲外", TODAY)
     assert 'id="feedback-link"' in _page(client, path)
     feedback = _page(client, f"{path}/feedback")
     assert "評価者1" in feedback and "5.00" in feedback

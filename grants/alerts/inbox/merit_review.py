@@ -1,8 +1,8 @@
-"""What a merit review alert says, where it leads, and when it is settled.
+"""What a merit review alert says and when it is settled.
 
-Its subject is a merit assignment (alerts.scan.merit_review): the reviewer is led to their
-scoring page, the officers to the application's panel. It is settled once the reviewer has
-submitted their scores, or the application has been decided.
+Its subject is a merit assignment (alerts.scan.merit_review), loaded with the alert
+(texts.SUBJECT_LOADS). It is settled once the reviewer has submitted their scores, or the
+application has been decided.
 """
 
 from __future__ import annotations
@@ -10,27 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
-
 from grants.alerts.models import Alert
-from grants.alerts.rules import AlertKind, SubjectType
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.calendar import Day
-from grants.core.identity import Role
 from grants.core.problems import N_, Problem
-from grants.extensions import db
-from grants.merit_review.models import MeritAssignment
 from grants.merit_review.queries import IN_REVIEW
-
-
-def is_merit(alert: Alert) -> bool:
-    return alert.subject_type == SubjectType.merit_assignment
-
-
-def link(alert: Alert, role: Role | str) -> tuple[str, dict[str, Any]]:
-    """The endpoint and values of the page where the recipient acts."""
-    if Role(role) == Role.reviewer:
-        return "merit_scores.show", {"assignment_id": alert.subject_id}
-    return "merit_panels.assignment", {"assignment_id": alert.subject_id}
 
 
 def description(alert: Alert) -> Problem:
@@ -59,21 +43,23 @@ def advice(alert: Alert) -> Problem:
 
 def settled(shown: Sequence[Alert]) -> set[int]:
     """The merit alerts among `shown` whose assignment was submitted or whose application
-    was decided (one statement)."""
-    ids = {alert.subject_id for alert in shown if is_merit(alert)}
-    if not ids:
-        return set()
-    query = select(MeritAssignment).where(MeritAssignment.id.in_(ids))
-    done = {
-        a.id
-        for a in db.session.scalars(query)
-        if a.submitted_at is not None or a.application.state not in IN_REVIEW
-    }
-    return {alert.id for alert in shown if is_merit(alert) and alert.subject_id in done}
+    was decided (or whose assignment is gone: one is deleted only while open)."""
+    found = set()
+    for alert in shown:
+        if alert.subject_type != SubjectType.merit_assignment:
+            continue
+        assignment = alert.merit_assignment
+        if (
+            assignment is None
+            or assignment.submitted_at is not None
+            or assignment.application.state not in IN_REVIEW
+        ):
+            found.add(alert.id)
+    return found
 
 
 def _values(alert: Alert) -> dict[str, Any]:
-    assignment = db.session.get(MeritAssignment, alert.subject_id)
+    assignment = alert.merit_assignment
     if assignment is None:  # not kept: an assignment is deleted only while open
         return {"title": "", "program": "", "day": ""}
     application = assignment.application

@@ -42,9 +42,9 @@ from sqlalchemy.sql.expression import ColumnElement, Select
 
 from grants.accounts.models import ConflictDeclaration, User
 from grants.alerts.models import Alert
-from grants.alerts.rules import AlertKind, SubjectType
 from grants.alerts.scan.passes import EARLIEST, LATEST
 from grants.applications.models import Application, CoInvestment
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.db import insert_select_if_absent
 from grants.core.identity import Role
 from grants.core.models import UTCDateTime

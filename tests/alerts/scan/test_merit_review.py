@@ -10,7 +10,8 @@ import pytest
 from flask import Flask
 
 from grants.accounts.models import User
-from grants.alerts.inbox.queries import advice, describe, settled_ids, subject_link
+from grants.alerts.inbox.queries import settled_ids
+from grants.alerts.inbox.texts import advice, describe, subject_link
 from grants.alerts.models import Alert
 from grants.awards import service as awards
 from grants.core.identity import Role
@@ -82,7 +83,7 @@ def test_no_alert_once_submitted_decided_or_conflicted(world: MeritWorld) -> Non
     submitted = _assigned(world, 0, 0)
     scores.submit_scores(world.reviewers[0], submitted.id, entries((3, 3, 3)))
     _assigned(world, 1, 1)
-    awards.reject(world.officer, world.applications[1], "予算の範囲外")
+    awards.reject(world.officer, world.applications[1], "予算の範囲外", TODAY)
     conflicted = _assigned(world, 0, 2)
     scores.declare_conflict(world.reviewers[2], world.applications[0], "親族")
     run_scan(DUE + timedelta(days=30))
