@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grants.core.http.api import DottedBlueprint, api_actor
+from grants.core.http.api import ApiBlueprint, api_actor
 from grants.core.http.schemas import ErrorSchema
 from grants.core.permissions import Action, Subject, require
 from grants.extensions import db
@@ -14,7 +14,7 @@ from grants.merit_review.forms import settings_data
 from grants.merit_review.schemas import MeritSettingsSchema
 from grants.programs.models import Program
 
-blp = DottedBlueprint(
+blp = ApiBlueprint(
     "api_merit_review",
     __name__,
     url_prefix="/api/v1",

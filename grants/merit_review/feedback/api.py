@@ -7,12 +7,12 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from grants.core.http.api import DottedBlueprint, api_actor
+from grants.core.http.api import ApiBlueprint, api_actor
 from grants.core.http.schemas import ErrorSchema
 from grants.merit_review.feedback.queries import Feedback, feedback
 from grants.merit_review.schemas import STAGES, MeritLabelSchema, decimal
 
-blp = DottedBlueprint(
+blp = ApiBlueprint(
     "api_merit_feedback",
     __name__,
     url_prefix="/api/v1",

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields
 
 from grants.accounts.models import User
 from grants.core.conflicts import ConflictReason
-from grants.core.http.api import DbId, DottedBlueprint, api_actor
+from grants.core.http.api import ApiBlueprint, DbId, api_actor
 from grants.core.http.filters import reason_text
 from grants.core.http.schemas import ErrorSchema, PageArgs, page_schema, today
 from grants.merit_review.models import HearingShortlist, MeritAssignment
@@ -18,7 +18,7 @@ from grants.merit_review.panels import service as panels
 from grants.merit_review.panels.queries import Member, StagePanel, panel_view, programme_panels
 from grants.merit_review.schemas import STAGES, MeritStageSchema, decimal, stage_data
 
-blp = DottedBlueprint(
+blp = ApiBlueprint(
     "api_merit_panels",
     __name__,
     url_prefix="/api/v1",

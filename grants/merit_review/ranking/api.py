@@ -11,7 +11,7 @@ from flask import Response
 from marshmallow import Schema, fields, validate
 
 from grants.core.errors import RuleViolation
-from grants.core.http.api import DottedBlueprint, api_actor
+from grants.core.http.api import ApiBlueprint, api_actor
 from grants.core.http.downloads import csv_response
 from grants.core.http.filters import current_locale
 from grants.core.http.i18n import localise
@@ -30,7 +30,7 @@ from grants.merit_review.schemas import (
 )
 from grants.programs.models import Program
 
-blp = DottedBlueprint(
+blp = ApiBlueprint(
     "api_merit_ranking",
     __name__,
     url_prefix="/api/v1",

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields
 
 from grants.accounts.models import ConflictDeclaration
 from grants.core.errors import RuleViolation
-from grants.core.http.api import DottedBlueprint, Text, api_actor
+from grants.core.http.api import ApiBlueprint, Text, api_actor
 from grants.core.http.schemas import ErrorSchema
 from grants.core.problems import N_, Problem
 from grants.merit_review.rules import ScoreEntry
@@ -19,7 +19,7 @@ from grants.merit_review.schemas import STAGES, MeritStageSchema, stage_data
 from grants.merit_review.scores import service as scores
 from grants.merit_review.scores.queries import AssignmentView, assignment_view, my_assignments
 
-blp = DottedBlueprint(
+blp = ApiBlueprint(
     "api_merit_scores",
     __name__,
     url_prefix="/api/v1",

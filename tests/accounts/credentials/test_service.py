@@ -203,9 +203,7 @@ def test_the_forgotten_password_request_answers_alike_for_any_address(app: Flask
 
 def test_changing_ones_own_password_needs_the_current_one(app: Flask) -> None:
     user = make_user()
-    _token, secret = tokens.create_token(
-        SYSTEM, user, "dashboard", step_up=no_second_factor_given()
-    )
+    _token, secret = tokens.create_token(user, user, "dashboard", step_up=no_second_factor_given())
     before = _audit_count()
     with pytest.raises(RuleViolation) as wrong:
         credentials.change_own_password(user, "not-it-at-all", STRONG, utcnow(), app.config)
