@@ -91,12 +91,16 @@ def award(
         raise RuleViolation(N_("No published rule set of this programme is in force today."))
     by_rules, trace = _subsidy(application, ruleset, today)
     amount = _chosen(amount, by_rules)
-    ranking = follow_ranking(actor, application, today, departure_reason)
     planned = [m.tranche_amount for m in application.plan]
     tranches = reduced_tranches(planned, amount)
     amount = sum(tranches)
     years = [fiscal_year(m.due_date) for m in application.plan]
-    pools = _commit_to_pools(application.program_id, years, tranches)
+    needed = _needed(years, tranches)
+    # The pools are locked before anything is written (a departure from the ranking is):
+    # every award takes its locks in one order, so that two at once wait, never deadlock.
+    locked_pools = _locked_pools(application.program_id, needed)
+    ranking = follow_ranking(actor, application, today, departure_reason)
+    pools = _commit_to_pools(locked_pools, needed)
     grant = Grant(
         number=_next_number(application),
         application_id=application.id,
@@ -189,12 +193,17 @@ def _subsidy(application: Application, ruleset: RuleSet, today: date) -> tuple[i
     return amount, trace
 
 
-def _commit_to_pools(program_id: int, years: list[int], tranches: list[int]) -> dict[int, int]:
-    """Add each fiscal year's tranches to its locked pool; refuse with every shortfall named."""
+def _needed(years: list[int], tranches: list[int]) -> dict[int, int]:
+    """Each fiscal year's tranches (years without any left out)."""
     needed: dict[int, int] = defaultdict(int)
     for year, amount in zip(years, tranches, strict=True):
         if amount > 0:
             needed[year] += amount
+    return needed
+
+
+def _locked_pools(program_id: int, needed: dict[int, int]) -> dict[int, BudgetPool]:
+    """The pools of the `needed` years, locked in the order of their years."""
     query = (
         select(BudgetPool)
         .where(BudgetPool.program_id == program_id, BudgetPool.fiscal_year.in_(list(needed)))
@@ -202,7 +211,11 @@ def _commit_to_pools(program_id: int, years: list[int], tranches: list[int]) -> 
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    pools = {pool.fiscal_year: pool for pool in db.session.scalars(query)}
+    return {pool.fiscal_year: pool for pool in db.session.scalars(query)}
+
+
+def _commit_to_pools(pools: dict[int, BudgetPool], needed: dict[int, int]) -> dict[int, int]:
+    """Add each fiscal year's tranches to its locked pool; refuse with every shortfall named."""
     problems = [_shortfall(year, pools.get(year), needed[year]) for year in sorted(needed)]
     if messages := [message for message in problems if message]:
         raise RuleViolation(
