@@ -1,4 +1,4 @@
-"""Organisations and users."""
+"""Organisations, users, and reviewers' declarations of their conflicts of interest."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import Base, BigId, UTCDateTime, utcnow
 
 
-class Organization(Base):
+class Organization(Changing, Base):
     __tablename__ = "organization"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -56,3 +56,19 @@ class User(UserMixin, Changing, Base):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
+
+
+class ConflictDeclaration(Changing, Base):
+    """A reviewer's own declaration of a conflict with an organisation, a grant (its
+    milestone reviews) or an application (its merit review). It lives here, below both
+    reviews, because each reads the other's declarations by organisation."""
+
+    __tablename__ = "conflict_declaration"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("grant_award.id"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
+    note: Mapped[str] = mapped_column(String(500))
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -28,6 +28,7 @@ from grants.awards.models import (
 from grants.conversations.models import Message
 from grants.core.alert_kinds import AlertKind, Delivery, SubjectType
 from grants.core.models import Base, BigId, UTCDateTime, alert_table, utcnow
+from grants.merit_review.models import MeritAssignment
 
 
 def _subject(model: type[Base], subject_type: SubjectType) -> Any:
@@ -79,6 +80,9 @@ class Alert(Base):
     amendment: Mapped[Amendment | None] = _subject(Amendment, SubjectType.amendment)
     investment: Mapped[Investment | None] = _subject(Investment, SubjectType.investment)
     message: Mapped[Message | None] = _subject(Message, SubjectType.message)
+    merit_assignment: Mapped[MeritAssignment | None] = _subject(
+        MeritAssignment, SubjectType.merit_assignment
+    )
     digest: Mapped[NotificationDigest | None] = relationship()
 
 

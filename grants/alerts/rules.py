@@ -17,6 +17,7 @@ Definitions ("today" is a Tokyo date, always an argument):
 - review_waiting: an assigned reviewer has not decided `review_waiting_days` days after the
   later of the assignment and the latest submission (tier 1, to the reviewer); after twice
   that many days the officers are told (tier 2).
+- merit_review_requested, merit_review_due: a merit review assignment (alerts.scan.merit_review).
 - tranche_waiting: an approved milestone without a disbursement `tranche_waiting_days`
   days after its decision (tier 1, to the officers), caught up for ALERT_CATCH_UP_DAYS
   after that day only (approved milestones pile up for ever; the scan reads recent ones).

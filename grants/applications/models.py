@@ -27,7 +27,10 @@ from grants.programs.models import Program
 from grants.rulesets.models import RuleSet
 
 
-class Application(Base):
+class Application(Changing, Base):
+    """Stamped with the data generation (core.changes): the merit review's ranking is kept
+    while it stands still."""
+
     __tablename__ = "application"
     __table_args__ = (
         CheckConstraint("eligible_cost >= 0", name="eligible_cost_not_negative"),

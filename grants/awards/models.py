@@ -1,6 +1,7 @@
 """The funded grant's record: every table the grant's pages, rules and scans read.
 
-Grants, their milestones and the reviewers assigned to them (with declared conflicts);
+Grants, their milestones and the reviewers assigned to them (their declared conflicts are
+the accounts feature's: merit review reads them too);
 evidence submitted for a milestone, its files, and the reviewers' decisions; money
 movements (tranche releases, VC paid-in investments); amendment requests (a new due date,
 or a re-split of the remaining tranches). The use cases that write them live in the
@@ -112,19 +113,6 @@ class ReviewerAssignment(Changing, Base):
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
-
-
-class ConflictDeclaration(Changing, Base):
-    """A reviewer's own declaration of a conflict with an organisation or a grant."""
-
-    __tablename__ = "conflict_declaration"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
-    grant_id: Mapped[int | None] = mapped_column(ForeignKey("grant_award.id"))
-    note: Mapped[str] = mapped_column(String(500))
-    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class EvidenceSubmission(Changing, Base):

@@ -9,7 +9,6 @@ interest exclusions per grant (grants.core.conflicts decides).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,7 +19,6 @@ from sqlalchemy.orm import selectinload
 from grants.accounts.models import User
 from grants.awards.models import (
     Amendment,
-    ConflictDeclaration,
     Disbursement,
     Grant,
     Investment,
@@ -31,7 +29,7 @@ from grants.awards.models import (
 )
 from grants.awards.rules import GrantMoney, grant_allows, quorum_of
 from grants.core.actors import Actor
-from grants.core.conflicts import Candidate, ConflictReason, GrantParties, conflict_reasons
+from grants.core.conflicts import ConflictReason, GrantParties, conflict_reasons
 from grants.core.errors import NotAllowed, NotFound
 from grants.core.i18n import translate
 from grants.core.identity import Role
@@ -39,6 +37,7 @@ from grants.core.permissions import Action, Reason, Subject, decide, require
 from grants.core.problems import N_
 from grants.core.states import AmendmentState, GrantState, awaits_earlier_milestone
 from grants.extensions import db
+from grants.merit_review.queries import candidates
 
 
 def get_grant(grant_id: int) -> Grant:
@@ -114,29 +113,6 @@ def _has_reviewed(actor: Actor, milestone: Milestone) -> bool:
 def grant_parties(grant: Grant) -> GrantParties:
     vc_ids = frozenset(ci.vc_organization_id for ci in grant.application.co_investments)
     return GrantParties(grant.id, grant.organization_id, vc_ids)
-
-
-def candidates(users: Iterable[User]) -> list[Candidate]:
-    users = list(users)
-    declared_orgs: dict[int, set[int]] = defaultdict(set)
-    declared_grants: dict[int, set[int]] = defaultdict(set)
-    ids = [u.id for u in users]
-    if ids:
-        query = select(ConflictDeclaration).where(ConflictDeclaration.reviewer_id.in_(ids))
-        for declaration in db.session.scalars(query):
-            if declaration.organization_id is not None:
-                declared_orgs[declaration.reviewer_id].add(declaration.organization_id)
-            if declaration.grant_id is not None:
-                declared_grants[declaration.reviewer_id].add(declaration.grant_id)
-    return [
-        Candidate(
-            u.id,
-            u.organization_id,
-            frozenset(declared_orgs[u.id]),
-            frozenset(declared_grants[u.id]),
-        )
-        for u in users
-    ]
 
 
 def assigned_reviewers(grant: Grant) -> list[User]:

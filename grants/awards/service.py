@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from grants.accounts.queries import organisation_applicants
-from grants.applications.facts import application_facts, certifications_by_vc
+from grants.applications.award_terms import RuleRefusal, computed, refusals
 from grants.applications.models import Application
 from grants.applications.service import locked
 from grants.awards.models import Grant, Milestone
@@ -22,13 +22,15 @@ from grants.core.calendar import fiscal_year
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.models import utcnow
+from grants.core.money import Amount
 from grants.core.permissions import Action, Subject, require
 from grants.core.problems import N_, Problem
 from grants.core.states import ApplicationState, GrantState, MilestoneState, transition
 from grants.extensions import db
+from grants.merit_review.service import follow_ranking
 from grants.programs.models import BudgetPool, Program
-from grants.rules import Trace, TraceRow, award_amount
-from grants.rules.checks import UPPER_BOUNDS
+from grants.rules import Trace
+from grants.rules.tranches import reduced_tranches
 from grants.rulesets import service as rulesets
 from grants.rulesets.models import RuleSet
 
@@ -68,20 +70,37 @@ def reject(actor: Actor, application_id: int, reason: str, today: date) -> Appli
 
 
 @use_case
-def award(actor: Actor, application_id: int, today: date) -> Grant:
-    """Create the grant: subsidy from the rule set in force today, tranches committed to pools."""
+def award(
+    actor: Actor,
+    application_id: int,
+    today: date,
+    departure_reason: str | None = None,
+    amount: int | None = None,
+) -> Grant:
+    """Create the grant: subsidy from the rule set in force today, tranches committed to pools.
+
+    `amount`: less than the award rules give (the tranches are cut from the last one
+    backwards), as an officer may decide after a what-if on the ranking. Under merit review
+    an award that departs from the ranking needs `departure_reason` (merit_review.service).
+    """
     require(Action.award_application, Subject(role=actor.role))
     application = locked(application_id)
     transition(application.state, ApplicationState.awarded)  # refuse early: nothing computed
     ruleset = rulesets.in_force(application.program_id, today)
     if ruleset is None:
         raise RuleViolation(N_("No published rule set of this programme is in force today."))
-    amount, trace = _subsidy(application, ruleset, today)
+    by_rules, trace = _subsidy(application, ruleset, today)
+    amount = _chosen(amount, by_rules)
     planned = [m.tranche_amount for m in application.plan]
     tranches = reduced_tranches(planned, amount)
     amount = sum(tranches)
     years = [fiscal_year(m.due_date) for m in application.plan]
-    pools = _commit_to_pools(application.program_id, years, tranches)
+    needed = _needed(years, tranches)
+    # The pools are locked before anything is written (a departure from the ranking is):
+    # every award takes its locks in one order, so that two at once wait, never deadlock.
+    locked_pools = _locked_pools(application.program_id, needed)
+    ranking = follow_ranking(actor, application, today, departure_reason)
+    pools = _commit_to_pools(locked_pools, needed)
     grant = Grant(
         number=_next_number(application),
         application_id=application.id,
@@ -113,6 +132,8 @@ def award(actor: Actor, application_id: int, today: date) -> Grant:
     race = N_("This application or grant number was awarded at the same time. Reload the queue.")
     _flush(race)
     after = _award_after(application, grant, ruleset, planned, tranches, pools)
+    if ranking is not None:
+        after["ranking"] = ranking
     audit.record(actor, "grant.award", grant, None, after)
     audit.record(
         actor, "application.award", application, before, {"state": "awarded", "grant_id": grant.id}
@@ -146,77 +167,43 @@ def preview_award(application: Application, today: date) -> AwardPreview | None:
     ruleset = rulesets.in_force(application.program_id, today)
     if ruleset is None:
         return None
-    amount, trace = _computed(application, ruleset, today)
-    refusals = _refusals(trace, amount)
+    amount, trace = computed(application, ruleset, today)
+    refused = refusals(trace, amount)
     tranches = reduced_tranches([m.tranche_amount for m in application.plan], amount)
-    return AwardPreview(ruleset, sum(tranches), tranches, trace, refusals)
+    return AwardPreview(ruleset, sum(tranches), tranches, trace, refused)
+
+
+def _chosen(chosen: int | None, amount: int) -> int:
+    """The rules' amount, or a lower one the officer chose (1 yen at least)."""
+    if chosen is None:
+        return amount
+    if not 1 <= chosen <= amount:
+        message = N_(
+            "Give an amount from 1 to %(most)s yen, what the award rules give.", most=Amount(amount)
+        )
+        raise RuleViolation(message, {"amount": [message]})
+    return chosen
 
 
 def _subsidy(application: Application, ruleset: RuleSet, today: date) -> tuple[int, Trace]:
     """The amount by the award rules; a failing block rule that is not a cap refuses the award."""
-    amount, trace = _computed(application, ruleset, today)
-    if refusals := _refusals(trace, amount):
-        raise RuleViolation(N_("The award rules refuse this application."), {"award": refusals})
+    amount, trace = computed(application, ruleset, today)
+    if refused := refusals(trace, amount):
+        raise RuleViolation(N_("The award rules refuse this application."), {"award": refused})
     return amount, trace
 
 
-def _computed(application: Application, ruleset: RuleSet, today: date) -> tuple[int, Trace]:
-    certs = certifications_by_vc(ci.vc_organization_id for ci in application.co_investments)
-    facts = application_facts(application, today, certs)
-    return award_amount(rulesets.compiled(ruleset), facts)
-
-
-class RuleRefusal(str):
-    """A failing award rule's message: English as a str, and said again in the reader's
-    language where it is shown (the trace row carries both; its rule id when it has none)."""
-
-    row: TraceRow
-
-    def __new__(cls, row: TraceRow) -> RuleRefusal:
-        refusal = super().__new__(cls, row.message.get("en", row.rule_id))
-        refusal.row = row
-        return refusal
-
-    def __getnewargs__(self) -> tuple[TraceRow]:  # type: ignore[override]
-        return (self.row,)
-
-    def localised(self, locale: str) -> str:
-        return self.row.message.get(locale, self.row.rule_id)
-
-
-def _refusals(trace: Trace, amount: int) -> list[Problem | RuleRefusal]:
-    reasons: list[Problem | RuleRefusal] = [
-        RuleRefusal(row) for row in trace.blocking if not _is_cap(row)
-    ]
-    if not reasons and amount <= 0:
-        reasons.append(N_("The award amount comes to zero."))
-    return reasons
-
-
-def _is_cap(row: TraceRow) -> bool:
-    """A failed upper bound on the requested subsidy only lowers the amount."""
-    return row.rule_type in UPPER_BOUNDS and row.compared.get("fact") == "requested_subsidy"
-
-
-def reduced_tranches(tranches: list[int], award: int) -> list[int]:
-    """Cut the tranches from the last one backwards until they add up to `award` (never < 0)."""
-    result = list(tranches)
-    excess = sum(result) - award
-    for index in range(len(result) - 1, -1, -1):
-        if excess <= 0:
-            break
-        cut = min(excess, result[index])
-        result[index] -= cut
-        excess -= cut
-    return result
-
-
-def _commit_to_pools(program_id: int, years: list[int], tranches: list[int]) -> dict[int, int]:
-    """Add each fiscal year's tranches to its locked pool; refuse with every shortfall named."""
+def _needed(years: list[int], tranches: list[int]) -> dict[int, int]:
+    """Each fiscal year's tranches (years without any left out)."""
     needed: dict[int, int] = defaultdict(int)
     for year, amount in zip(years, tranches, strict=True):
         if amount > 0:
             needed[year] += amount
+    return needed
+
+
+def _locked_pools(program_id: int, needed: dict[int, int]) -> dict[int, BudgetPool]:
+    """The pools of the `needed` years, locked in the order of their years."""
     query = (
         select(BudgetPool)
         .where(BudgetPool.program_id == program_id, BudgetPool.fiscal_year.in_(list(needed)))
@@ -224,7 +211,11 @@ def _commit_to_pools(program_id: int, years: list[int], tranches: list[int]) -> 
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    pools = {pool.fiscal_year: pool for pool in db.session.scalars(query)}
+    return {pool.fiscal_year: pool for pool in db.session.scalars(query)}
+
+
+def _commit_to_pools(pools: dict[int, BudgetPool], needed: dict[int, int]) -> dict[int, int]:
+    """Add each fiscal year's tranches to its locked pool; refuse with every shortfall named."""
     problems = [_shortfall(year, pools.get(year), needed[year]) for year in sorted(needed)]
     if messages := [message for message in problems if message]:
         raise RuleViolation(

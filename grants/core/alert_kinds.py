@@ -28,6 +28,9 @@ class AlertKind(StrEnum):
     # scheduled: the settlement's pass of the scan (alerts.scan.reports)
     report_due = "report_due"  # a settlement period's results report is due soon
     report_overdue = "report_overdue"  # ... and past its due date without a filed report
+    # scheduled: the merit review pass of the scan (alerts.scan.merit_review)
+    merit_review_requested = "merit_review_requested"
+    merit_review_due = "merit_review_due"
     # events: recorded by the use case that makes them
     application_submitted = "application_submitted"
     application_screened = "application_screened"
@@ -61,6 +64,7 @@ class SubjectType(StrEnum):
     message = "message"
     settlement_period = "settlement_period"  # a milestone's period (the milestone's id)
     settlement_year = "settlement_year"  # a grant's fiscal year (the grant's id; tier: year)
+    merit_assignment = "merit_assignment"
 
 
 # The settlement's alerts: about a period's results report.
@@ -84,6 +88,8 @@ KIND_LABELS: Final[Mapping[AlertKind, Label]] = {
     AlertKind.tranche_waiting: Label("交付待ち", "Tranche waiting"),
     AlertKind.report_due: Label("実績報告の期限間近", "Results report due soon"),
     AlertKind.report_overdue: Label("実績報告の期限超過", "Results report overdue"),
+    AlertKind.merit_review_requested: Label("審査の依頼", "Merit review requested"),
+    AlertKind.merit_review_due: Label("審査の期限", "Merit review deadline"),
     AlertKind.application_submitted: Label("応募の提出", "Application submitted"),
     AlertKind.application_screened: Label("要件審査の結果", "Application screened"),
     AlertKind.application_awarded: Label("採択", "Application awarded"),

@@ -22,6 +22,7 @@ from grants.extensions import db
 T = TypeVar("T")
 Mark = int
 _EXTENSION = "grants.audit_marks"
+_MARKED = "grants.audit_marks.marked"
 
 
 def kept(name: str, key: Hashable, compute: Callable[[], T]) -> T:
@@ -37,6 +38,39 @@ def kept(name: str, key: Hashable, compute: Callable[[], T]) -> T:
     if not changes.written(db.session()):  # uncommitted data: not kept for others
         memo.put((name, key), mark, value)
     return value
+
+
+def kept_while(name: str, key: Hashable, mark: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()`, or the value it gave for (`name`, `key`) while `mark` stays what it was.
+
+    For figures that read few tables of a busy database: `mark` says what those tables hold
+    (their latest stamps, core.changes), so that writes elsewhere do not drop the value. One
+    value is kept per (`name`, `key`): the latest."""
+    memo = current_app.extensions.setdefault(_MARKED, _Latest())
+    found = memo.get((name, key), mark)
+    if found is not None:
+        return found[0]  # type: ignore[no-any-return]
+    value = compute()
+    if not changes.written(db.session()):  # uncommitted data: not kept for others
+        memo.put((name, key), mark, value)
+    return value
+
+
+class _Latest:
+    """Per key, the latest mark and its value."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[tuple[str, Hashable], tuple[Hashable, Any]] = {}
+
+    def get(self, key: tuple[str, Hashable], mark: Hashable) -> tuple[Any] | None:
+        with self._lock:
+            held = self._values.get(key)
+            return (held[1],) if held is not None and held[0] == mark else None
+
+    def put(self, key: tuple[str, Hashable], mark: Hashable, value: Any) -> None:
+        with self._lock:
+            self._values[key] = (mark, value)
 
 
 def _transaction_mark() -> Mark:

@@ -1,8 +1,9 @@
-"""Reviewer conflict of interest (利益相反) for assignment to a grant's milestone reviews.
+"""Reviewer conflict of interest (利益相反) for assignment to a grant's milestone reviews
+and to an application's merit review.
 
-A candidate is excluded when they belong to the grantee, belong to one of the
-grantee's investing VCs, or have declared a conflict with the grant or with one
-of those organisations. Quorum counts only the eligible reviewers.
+A candidate is excluded when they belong to the grantee (the applicant), belong to one of
+its investing VCs, or have declared a conflict with the grant (the application) or with
+one of those organisations. Quorum counts only the eligible reviewers.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Candidate:
     organization_id: int | None
     declared_conflict_org_ids: frozenset[int] = frozenset()
     declared_conflict_grant_ids: frozenset[int] = frozenset()
+    declared_conflict_application_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -49,23 +51,44 @@ class GrantParties:
 
 
 @dataclass(frozen=True)
+class ApplicationParties:
+    """An application under merit review: the applicant and the organisations investing."""
+
+    application_id: int
+    applicant_org_id: int
+    investing_vc_org_ids: frozenset[int] = frozenset()
+
+
+Parties = GrantParties | ApplicationParties
+
+
+@dataclass(frozen=True)
 class Excluded:
     candidate: Candidate
     reasons: tuple[ConflictReason, ...]
 
 
-def _declared(candidate: Candidate, parties: GrantParties) -> bool:
-    orgs = parties.investing_vc_org_ids | {parties.grantee_org_id}
-    return parties.grant_id in candidate.declared_conflict_grant_ids or bool(
-        orgs & candidate.declared_conflict_org_ids
-    )
+def _owner(parties: Parties) -> int:
+    if isinstance(parties, GrantParties):
+        return parties.grantee_org_id
+    return parties.applicant_org_id
 
 
-def conflict_reasons(candidate: Candidate, parties: GrantParties) -> list[ConflictReason]:
-    """Every reason `candidate` may not review the grant, in enum order; empty when eligible."""
+def _declared(candidate: Candidate, parties: Parties) -> bool:
+    orgs = parties.investing_vc_org_ids | {_owner(parties)}
+    if isinstance(parties, GrantParties):
+        named = parties.grant_id in candidate.declared_conflict_grant_ids
+    else:
+        named = parties.application_id in candidate.declared_conflict_application_ids
+    return named or bool(orgs & candidate.declared_conflict_org_ids)
+
+
+def conflict_reasons(candidate: Candidate, parties: Parties) -> list[ConflictReason]:
+    """Every reason `candidate` may not review the grant or application, in enum order;
+    empty when eligible."""
     org = candidate.organization_id
     found = {
-        ConflictReason.same_organization: org is not None and org == parties.grantee_org_id,
+        ConflictReason.same_organization: org is not None and org == _owner(parties),
         ConflictReason.investing_vc: org in parties.investing_vc_org_ids,
         ConflictReason.declared: _declared(candidate, parties),
     }
@@ -73,7 +96,7 @@ def conflict_reasons(candidate: Candidate, parties: GrantParties) -> list[Confli
 
 
 def eligible(
-    candidates: Iterable[Candidate], parties: GrantParties
+    candidates: Iterable[Candidate], parties: Parties
 ) -> tuple[list[Candidate], list[Excluded]]:
     """Split candidates into the eligible ones and the excluded ones with their reasons."""
     kept: list[Candidate] = []

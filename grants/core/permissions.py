@@ -42,6 +42,10 @@ class Action(StrEnum):
     award_application = "award_application"
     reject_application = "reject_application"
     assign_reviewers = "assign_reviewers"
+    view_merit_review = "view_merit_review"
+    score_application = "score_application"
+    view_ranking = "view_ranking"
+    view_feedback = "view_feedback"
     declare_conflict = "declare_conflict"
     submit_evidence = "submit_evidence"
     review_milestone = "review_milestone"
@@ -238,6 +242,16 @@ _RULES: Final[Mapping[Action, Rule]] = {
         ),
     },
     Action.view_portfolio: {Role.admin: (), Role.officer: ()},
+    # Merit review: a reviewer reads and scores only the applications assigned to them;
+    # the applicant reads the aggregated feedback once the application is decided.
+    Action.view_merit_review: {Role.reviewer: (_assigned,), Role.officer: ()},
+    Action.score_application: {
+        Role.reviewer: (_assigned, _not_conflicted, _in_state(ApplicationState.under_review)),
+    },
+    Action.view_ranking: _OFFICER,
+    Action.view_feedback: {
+        Role.applicant: (_owner, _in_state(ApplicationState.awarded, ApplicationState.rejected)),
+    },
     Action.create_application: {Role.applicant: ()},
     Action.edit_application: {Role.applicant: (_owner, _in_state(ApplicationState.draft))},
     Action.submit_application: {Role.applicant: (_owner, _in_state(ApplicationState.draft))},
@@ -319,6 +333,21 @@ _ACTION_REFUSALS: Final[Mapping[tuple[Action, Reason], Problem]] = {
     ),
     (Action.release_tranche, Reason.state): N_(
         "Only an approved milestone's tranche can be released."
+    ),
+    (Action.view_merit_review, Reason.not_assigned): N_(
+        "You are not assigned to this application."
+    ),
+    (Action.score_application, Reason.not_assigned): N_(
+        "You are not assigned to this application."
+    ),
+    (Action.score_application, Reason.conflicted): N_(
+        "You have a conflict of interest with this application."
+    ),
+    (Action.score_application, Reason.state): N_(
+        "Scores are taken only while the application is under review."
+    ),
+    (Action.view_feedback, Reason.state): N_(
+        "The reviewers' feedback is given once the application has been decided."
     ),
 }
 

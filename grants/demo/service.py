@@ -1,9 +1,9 @@
 """Demo data, created through the ordinary use cases so it is audited. Idempotent.
 
-Organisations and one account per role, then two programmes with a believable history
-laid out around `today` (see demo_amed and demo_milestones): what the story says happened
-on an earlier day carries that day's timestamp (demo_kit.backdate), and one milestone scan
-for `today` flags what is overdue and creates the alerts.
+Organisations and one account per role, then three programmes with a believable history
+laid out around `today` (see demo_amed, demo_milestones and demo_merit): what the story
+says happened on an earlier day carries that day's timestamp (demo_kit.backdate), and one
+milestone scan for `today` flags what is overdue and creates the alerts.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from grants.core.db import use_case
 from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import utcnow
 from grants.demo import amed as demo_amed
+from grants.demo import merit as demo_merit
 from grants.demo import milestones as demo_milestones
 from grants.demo import settlement as demo_settlement
 from grants.demo.kit import (
@@ -138,7 +139,7 @@ ACCOUNTS = [
     DemoAccount("admin@example.jp", "管理者", Role.admin, 0),
 ]
 
-PROGRAM_CODES = (demo_amed.CODE, demo_milestones.CODE)
+PROGRAM_CODES = (demo_amed.CODE, demo_milestones.CODE, demo_merit.CODE)
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,7 @@ def load_demo(today: date, settings: Mapping[str, Any]) -> DemoSummary:
     demo_amed.load(cast, today)
     demo_milestones.load(cast, today, Path(settings["UPLOAD_FOLDER"]))
     demo_settlement.load(cast, today, Path(settings["UPLOAD_FOLDER"]))
+    demo_merit.load(cast, today)
     # One milestone scan for the demo's day, as the scheduler would run it, so that the
     # overdue flags and the alerts exist at once (idempotent: a rerun adds nothing).
     alerts_scan.scan(SYSTEM, today, settings)

@@ -23,6 +23,10 @@ from grants.core.models import Base, BigId, UTCDateTime, Yen, utcnow
 
 class Program(Changing, Base):
     __tablename__ = "program"
+    __table_args__ = (
+        CheckConstraint("merit_panel_size >= 1", name="merit_panel_size_positive"),
+        CheckConstraint("merit_review_days >= 1", name="merit_review_days_positive"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -36,6 +40,19 @@ class Program(Changing, Base):
     # Applicants see the reviewers as "Reviewer 1", "Reviewer 2" (awards.queries.reviewer_names).
     reviewers_anonymous: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Merit review (grants.merit_review): reviewers per application, days each has to score,
+    # how their weighted scores combine (mean or median, optionally after per-reviewer
+    # normalisation: none or rank) and the spread of the scores that flags a disagreement
+    # (ratio text on the rubric's scale).
+    merit_panel_size: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    merit_review_days: Mapped[int] = mapped_column(Integer, default=21, server_default="21")
+    merit_aggregation: Mapped[str] = mapped_column(
+        String(10), default="mean", server_default="mean"
+    )
+    merit_normalisation: Mapped[str] = mapped_column(
+        String(10), default="none", server_default="none"
+    )
+    merit_disagreement: Mapped[str] = mapped_column(String(20), default="1.5", server_default="1.5")
 
     budget_pools: Mapped[list[BudgetPool]] = relationship(
         back_populates="program", order_by="BudgetPool.fiscal_year"

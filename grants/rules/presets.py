@@ -239,3 +239,87 @@ def milestone_programme() -> dict[str, Any]:
     }
     gates = _tranche_gates(certified_vcs=False, pro_rata=None)
     return _document(eligibility + award + gates, settlement)
+
+
+def _criterion(
+    criterion_id: str, weight: int, ja: str, en: str, guide_ja: str, guide_en: str
+) -> Rule:
+    return {
+        "id": criterion_id,
+        "weight": weight,
+        "name": {"ja": ja, "en": en},
+        "guidance": {"ja": guide_ja, "en": guide_en},
+    }
+
+
+def amed_rubric() -> dict[str, Any]:
+    """A rubric after AMED's typical written-review criteria (DOMAIN.md; confirm each call's
+    own): five criteria on a five-point scale with a comment each, weights of 100, and a
+    hearing for a shortlist of ten. A rule set's `rubric` section; no preset holds one, so
+    that a programme reviews on merit only once an officer adds it."""
+    written = [
+        _criterion(
+            "fit",
+            20,
+            "事業趣旨との整合性",
+            "Fit with the programme's aims",
+            "公募要領の目的・対象疾患・開発段階との整合性を評価してください。",
+            "How well the proposal serves the call's aims, diseases and stages.",
+        ),
+        _criterion(
+            "significance",
+            25,
+            "科学的・技術的な意義及び優位性",
+            "Scientific and technical significance and advantage",
+            "新規性、既存技術に対する優位性、医療ニーズへの貢献を評価してください。",
+            "Novelty, advantage over existing approaches, and the unmet need it meets.",
+        ),
+        _criterion(
+            "plan",
+            25,
+            "計画の妥当性",
+            "Soundness of the plan",
+            "マイルストーンの測定可能性と達成可能性、スケジュールを評価してください。",
+            "Whether the milestones are measurable and achievable on the schedule.",
+        ),
+        _criterion(
+            "team",
+            15,
+            "実施体制",
+            "Team and structure",
+            "研究開発体制、認定VCとの連携、事業化の体制を評価してください。",
+            "The team, the work with the certified VCs, and the path to market.",
+        ),
+        _criterion(
+            "budget",
+            15,
+            "所要経費の妥当性",
+            "Soundness of the budget",
+            "経費の積算根拠とトランシェ配分の妥当性を評価してください。",
+            "How the costs are justified and the tranches split.",
+        ),
+    ]
+    hearing = [
+        _criterion(
+            "presentation",
+            50,
+            "提案内容の説明",
+            "The proposal as presented",
+            "ヒアリングでの説明と質疑応答の内容を評価してください。",
+            "The presentation and the answers to the panel's questions.",
+        ),
+        _criterion(
+            "feasibility",
+            50,
+            "実現可能性",
+            "Feasibility",
+            "ヒアリングを踏まえた計画全体の実現可能性を評価してください。",
+            "How feasible the whole plan is in the light of the hearing.",
+        ),
+    ]
+    stage = {"scale": {"min": 1, "max": 5}, "weight_total": 100, "comment_required": True}
+    return {
+        **stage,
+        "criteria": written,
+        "hearing": {**stage, "shortlist": 10, "criteria": hearing},
+    }

@@ -17,6 +17,7 @@ from grants.core.text import control_problem
 from grants.rules.checks import RULE_TYPES
 from grants.rules.facts import COUNT_MAX, ORG_KINDS, normalise_value
 from grants.rules.params import Param, ParamKind
+from grants.rules.rubric import RubricSchema
 from grants.rules.schema_fields import (
     Condition,
     Count,
@@ -279,6 +280,7 @@ class RuleSetSchema(DocumentSchema):
     schedule = Nested(ScheduleSchema, required=True)
     amendments = Nested(AmendmentsSchema, required=True)
     settlement = Nested(SettlementSchema, required=True)
+    rubric = Nested(RubricSchema, allow_none=True)  # merit review (rules.rubric); optional
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _unique_ids(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:

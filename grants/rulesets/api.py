@@ -20,9 +20,12 @@ from grants.rulesets.queries import ruleset_actions, visible_ruleset, visible_ru
 blp = ApiBlueprint("api_rulesets", __name__, url_prefix="/api/v1", description="Rule set versions.")
 
 _DOCUMENT = (
-    "A rule set document: `rules`, and optional `schedule` and `amendments` sections. Each "
-    "`schedule` key (due_soon_days, grace_days, escalation_days, review_waiting_days, "
-    "tranche_waiting_days) is an override; a key left out means the installation's default."
+    "A rule set document: `rules`, and optional `schedule`, `amendments` and `rubric` sections. "
+    "Each `schedule` key (due_soon_days, grace_days, escalation_days, review_waiting_days, "
+    "tranche_waiting_days) is an override; a key left out means the installation's default. "
+    "`rubric` (merit review): {scale: {min, max}, weight_total, comment_required, criteria: "
+    "[{id, name: {ja, en}, guidance: {ja, en}, weight}], hearing: null or the same with "
+    "`shortlist`}; the weights are whole numbers adding up to weight_total exactly."
 )
 
 

@@ -58,6 +58,7 @@ def test_each_event_tells_exactly_who_must_hear_of_it_once(
 def test_every_kind_but_the_scheduled_ones_is_made_by_an_event() -> None:
     scheduled = {K.due_soon, K.overdue, K.escalation, K.review_waiting, K.tranche_waiting}
     scheduled |= REPORT_KINDS  # the scan's pass over results reports
+    scheduled |= {K.merit_review_requested, K.merit_review_due}  # the scan's merit review pass
     kinds = set().union(*(made(event) for event in EVENTS))
     assert kinds == set(AlertKind) - scheduled
 

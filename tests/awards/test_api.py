@@ -10,7 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from grants.awards.models import ConflictDeclaration, Grant, Milestone
+from grants.accounts.models import ConflictDeclaration
+from grants.awards.models import Grant, Milestone
 from grants.awards.termination import service as terminations
 from grants.core.calendar import fiscal_year
 from grants.core.http.schemas import today

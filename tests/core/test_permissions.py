@@ -64,6 +64,8 @@ OFFICER = {
     A.discuss_internally,
     A.inspect_results_report,
     A.record_excess_return,
+    A.view_merit_review,
+    A.view_ranking,
 }
 SPEC: dict[tuple[Action, Role], Spec] = {
     **{(action, Role.admin): always for action in ADMIN | {A.view_portfolio}},
@@ -94,6 +96,9 @@ SPEC: dict[tuple[Action, Role], Spec] = {
     (A.discuss, Role.applicant): own(),
     (A.discuss, Role.reviewer): assigned_clean,
     (A.discuss_internally, Role.reviewer): assigned_clean,
+    (A.view_merit_review, Role.reviewer): assigned,
+    (A.score_application, Role.reviewer): lambda s: assigned_clean(s) and s.state == "under_review",
+    (A.view_feedback, Role.applicant): own("awarded", "rejected"),
 }
 
 

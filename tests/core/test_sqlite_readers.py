@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import StatementError
 
 from grants.accounts.models import Organization
 from grants.core.db import WriteAfterRead, begin_reading, begin_writing
@@ -153,7 +153,9 @@ def test_a_write_after_a_read_without_begin_writing_is_warned_about_and_may_fail
         db.session.get(Organization, org_id)
         _commit_elsewhere(org_id, "Elsewhere")
         statement = update(Organization).where(Organization.id == org_id).values(name="Mine")
-        with pytest.warns(WriteAfterRead), pytest.raises(OperationalError, match="locked"):
+        # refused as it stamps the row with a new data generation (core.changes), or as it
+        # writes the row: either way SQLite's "database is locked" (a StatementError)
+        with pytest.warns(WriteAfterRead), pytest.raises(StatementError, match="locked"):
             db.session.execute(statement)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -171,5 +173,16 @@ def _org(name: str) -> int:
 
 
 def _commit_elsewhere(org_id: int, name: str) -> None:
-    with db.engine.begin() as connection:  # another request, already done
-        connection.execute(update(Organization).where(Organization.id == org_id).values(name=name))
+    """Another process's writer, already done: outside this request (its transaction begins
+    IMMEDIATE, and it stamps the row with a new data generation as every writer does)."""
+
+    engine = db.engine
+
+    def write() -> None:
+        with engine.begin() as connection:
+            statement = update(Organization).where(Organization.id == org_id).values(name=name)
+            connection.execute(statement)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    thread.join(timeout=30)

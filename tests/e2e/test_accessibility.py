@@ -25,7 +25,9 @@ from grants.core.actors import SYSTEM
 from grants.core.alert_kinds import AlertKind
 from grants.core.models import utcnow
 from grants.demo import amed as demo_amed
+from grants.demo import merit as demo_merit
 from grants.extensions import db
+from grants.merit_review.models import MeritAssignment
 from grants.rulesets import service as rulesets
 from grants.rulesets.models import RuleSet
 from grants.settlement.models import ResultsReport
@@ -52,6 +54,7 @@ PHONE = {"width": 375, "height": 812}
 APPLICANT = "applicant@example.jp"
 APPLICANT3 = "applicant3@example.jp"  # owns the draft and the overdue milestone
 REVIEWER = "reviewer@example.jp"
+REVIEWER2 = "reviewer2@example.jp"  # has not scored the cochlear implant of the merit demo
 OFFICER = "officer@example.jp"
 OFFICER_EN = "officer2@example.jp"  # English account
 ADMIN = "admin@example.jp"
@@ -98,6 +101,9 @@ PAGES = [
     Case("review-queue", REVIEWER, "/reviewer/queue"),
     Case("review-decision", REVIEWER, "/milestones/{submitted}/review"),
     Case("reviewer-conflicts", REVIEWER, "/reviewer/conflicts"),
+    Case("reviewer-merit", REVIEWER, "/reviewer/merit"),
+    Case("reviewer-merit-scored", REVIEWER, "/reviewer/merit/{merit_scored}"),
+    Case("reviewer-merit-form", REVIEWER2, "/reviewer/merit/{merit_open}"),
     Case("officer-home", OFFICER, "/"),
     Case("officer-home-english", OFFICER_EN, "/"),
     Case("notification-settings-english", OFFICER_EN, "/settings/notifications"),
@@ -114,6 +120,13 @@ PAGES = [
     Case("ruleset-draft", OFFICER, "/officer/rulesets/{draft_ruleset}"),
     Case("rule-editor", OFFICER, "/officer/rulesets/{draft_ruleset}/rules/lead_vc_min"),
     Case("what-if", OFFICER, "/officer/rulesets/{draft_ruleset}/what-if?all=1"),
+    Case("merit-programme", OFFICER, "/officer/programs/{merit_program}/merit"),
+    Case("merit-settings", OFFICER, "/officer/programs/{merit_program}/merit/settings"),
+    Case("merit-panel", OFFICER, "/officer/merit/applications/{merit_cochlear}"),
+    Case("merit-ranking", OFFICER, "/officer/programs/{merit_program}/ranking"),
+    Case("merit-what-if", OFFICER, "/officer/programs/{merit_program}/ranking?line=4"),
+    Case("rubric-editor", OFFICER, "/officer/rulesets/{merit_draft_ruleset}/rubric"),
+    Case("merit-feedback", APPLICANT, "/applications/{merit_rejected}/feedback"),
     Case("exports", OFFICER, "/officer/exports"),
     Case("background-tasks", OFFICER, "/tasks"),
     Case("task-running", OFFICER, "/tasks/{running_task}"),
@@ -141,6 +154,7 @@ PHONE_PAGES = [  # the applicant's pages, and two officer pages with wide filter
     Case("evidence-form", APPLICANT, "/milestones/{resubmit}/evidence"),
     Case("conversation", APPLICANT, "/conversations/milestone/{resubmit}"),
     Case("alerts", APPLICANT3, "/alerts"),
+    Case("merit-feedback", APPLICANT, "/applications/{merit_rejected}/feedback"),
     Case("notification-settings", APPLICANT, "/settings/notifications"),
     Case("portfolio", OFFICER, "/officer/portfolio"),
     Case("screening-queue", OFFICER, "/officer/screening"),
@@ -169,7 +183,32 @@ def ids(live_server: LiveServer) -> dict[str, int | str]:
         "inspected_report": in_app(live_server, _inspected_report),
         "notification_link": in_app(live_server, _notification_link),
         "applicant_user": in_app(live_server, lambda: _user(APPLICANT).id),
+        **_merit_ids(live_server),
     }
+
+
+def _merit_ids(live_server: LiveServer) -> dict[str, int]:
+    """The merit review demo (MR-DEVICE-1): its programme, a draft of its rule set for the
+    rubric editor, a scored and an open assignment, and the rejected application."""
+    published = published_ruleset(live_server, demo_merit.CODE)
+    cochlear = application_titled(live_server, demo_merit.COCHLEAR)
+    return {
+        "merit_program": in_app(live_server, lambda: db.session.get(RuleSet, published).program_id),
+        "merit_draft_ruleset": in_app(live_server, lambda: _draft_copy(published)),
+        "merit_cochlear": cochlear,
+        "merit_scored": in_app(live_server, lambda: _assignment(cochlear, REVIEWER)),
+        "merit_open": in_app(live_server, lambda: _assignment(cochlear, REVIEWER2)),
+        "merit_rejected": application_titled(live_server, demo_merit.AMR_CHIP),
+    }
+
+
+def _assignment(application_id: int, email: str) -> int:
+    query = (
+        select(MeritAssignment.id)
+        .join(User, User.id == MeritAssignment.reviewer_id)
+        .where(MeritAssignment.application_id == application_id, User.email == email)
+    )
+    return db.session.scalars(query).one()
 
 
 def _officer() -> User:

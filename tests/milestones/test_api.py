@@ -13,13 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from grants.awards.models import (
-    ConflictDeclaration,
-    EvidenceFile,
-    EvidenceSubmission,
-    Milestone,
-    Review,
-)
+from grants.accounts.models import ConflictDeclaration
+from grants.awards.models import EvidenceFile, EvidenceSubmission, Milestone, Review
 from grants.core.http.schemas import today
 from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import AuditEvent

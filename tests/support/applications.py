@@ -114,7 +114,8 @@ def ready_application(
         requested_subsidy=values["requested_subsidy"],
     )
     application = applications.create_draft(applicant, data)
-    applications.replace_plan(applicant, application.id, milestones(values["tranches"]))  # type: ignore[arg-type]
+    plan = milestones(values["tranches"], values.get("dues", DUE_DATES))  # type: ignore[arg-type]
+    applications.replace_plan(applicant, application.id, plan)
     vc = make_certified_vc().organization
     lead = CoInvestmentData(vc.id, values["lead"], True)  # type: ignore[arg-type]
     applications.set_co_investments(applicant, application.id, [lead])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from grants.accounts.certified_vcs.models import VcCertification
 from grants.accounts.models import Organization, User
@@ -42,7 +43,10 @@ class GrantWorld:
     officer: User | None = None
 
 
-def make_program(code: str = "MS-TEST", preset: str = "milestone") -> tuple[Program, RuleSet]:
+def make_program(
+    code: str = "MS-TEST", preset: str = "milestone", rubric: dict[str, Any] | None = None
+) -> tuple[Program, RuleSet]:
+    """A programme with rule set v1 published; `rubric`: its merit review's rubric."""
     program = Program(
         code=code,
         name_ja="テスト助成",
@@ -54,6 +58,8 @@ def make_program(code: str = "MS-TEST", preset: str = "milestone") -> tuple[Prog
         modalities=["drug", "regenerative", "device", "samd"],
     )
     document = amed_certified_vc() if preset == "amed" else milestone_programme()
+    if rubric is not None:
+        document["rubric"] = rubric
     from grants.rules import validate_ruleset
 
     ruleset = RuleSet(

@@ -22,8 +22,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from grants.accounts.models import User
-from grants.awards.models import ConflictDeclaration, ReviewerAssignment
+from grants.accounts.models import ConflictDeclaration, User
+from grants.awards.models import ReviewerAssignment
 from grants.core.identity import OrgKind, Role
 from grants.extensions import db
 from tests.support.factories import make_org, make_user

@@ -8,10 +8,11 @@ from sqlalchemy import Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.accounts.models import Organization
+from grants.core.changes import Changing
 from grants.core.models import Base, BigId, UTCDateTime, utcnow
 
 
-class VcCertification(Base):
+class VcCertification(Changing, Base):
     __tablename__ = "vc_certification"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

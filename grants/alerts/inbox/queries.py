@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from grants.accounts.models import User
+from grants.alerts.inbox import merit_review
 from grants.alerts.inbox.texts import SUBJECT_LOADS
 from grants.alerts.models import Alert
 from grants.alerts.rules import Since, settled
@@ -70,11 +71,12 @@ def inbox_query(actor: User, unread_only: bool = False) -> Select[tuple[Alert]]:
 def settled_ids(actor: User, shown: Sequence[Alert]) -> set[int]:
     """The alerts among `shown` (the actor's, with SUBJECT_LOADS) whose follow-up has
     happened (alerts.rules.settled): one more statement for the review rounds they name,
-    whatever their number."""
+    whatever their number, and one for the merit review assignments they name."""
     rounds = _review_rounds(
         actor, [a.subject_id for a in shown if a.subject_type == SubjectType.evidence_submission]
     )
-    return {alert.id for alert in shown if settled(AlertKind(alert.kind), _since(alert, rounds))}
+    found = {alert.id for alert in shown if settled(AlertKind(alert.kind), _since(alert, rounds))}
+    return found | merit_review.settled(shown)
 
 
 def _since(alert: Alert, rounds: dict[int, tuple[bool, bool]]) -> Since:

@@ -11,7 +11,9 @@ from typing import Any, Final
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.base import ExecutableOption
 
+from grants.alerts.inbox import merit_review
 from grants.alerts.models import Alert
+from grants.applications.models import Application
 from grants.conversations.models import Message
 from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.calendar import Day, FiscalYear
@@ -20,6 +22,7 @@ from grants.core.identity import Role
 from grants.core.money import Amount
 from grants.core.problems import N_, Problem
 from grants.core.states import AmendmentKind, AmendmentState
+from grants.merit_review.models import MeritAssignment
 
 K = AlertKind
 
@@ -33,6 +36,9 @@ SUBJECT_LOADS: Final[tuple[ExecutableOption, ...]] = (
     joinedload(Alert.amendment),
     joinedload(Alert.investment),
     joinedload(Alert.message).joinedload(Message.thread),
+    joinedload(Alert.merit_assignment)
+    .joinedload(MeritAssignment.application)
+    .joinedload(Application.program),
 )
 
 
@@ -111,6 +117,13 @@ def _message(alert: Alert, _role: Role) -> Link | None:
     return Link("conversations.message", {"message_id": alert.subject_id})
 
 
+def _merit(alert: Alert, role: Role) -> Link:
+    """A reviewer scores on their assignment's page; the officers follow up on its panel."""
+    if role == Role.reviewer:
+        return Link("merit_scores.show", {"assignment_id": alert.subject_id})
+    return Link("merit_panels.assignment", {"assignment_id": alert.subject_id})
+
+
 _LINKS: Final[dict[AlertKind, Callable[[Alert, Role], Link | None]]] = {
     K.tranche_waiting: _release,
     K.tranche_ready: _release,
@@ -126,6 +139,8 @@ _LINKS: Final[dict[AlertKind, Callable[[Alert, Role], Link | None]]] = {
     K.message_posted: _message,
     K.report_due: _settlement,
     K.report_overdue: _settlement,
+    K.merit_review_requested: _merit,
+    K.merit_review_due: _merit,
 }
 
 
@@ -143,6 +158,8 @@ _LINK_LABELS: Final = {
     "investments.index": N_("Open the investments:"),
     "conversations.message": N_("Open the conversation:"),
     "settlement.grant": N_("Open the grant's settlement:"),
+    "merit_scores.show": N_("Score the application:"),
+    "merit_panels.assignment": N_("Open the application's panel:"),
 }
 
 
@@ -418,6 +435,8 @@ _DESCRIPTIONS: Final[dict[AlertKind, Callable[[Alert], Problem]]] = {
     K.investment_recorded: _investment_recorded,
     K.grant_terminated: _grant_terminated,
     K.message_posted: _message_posted,
+    K.merit_review_requested: merit_review.description,
+    K.merit_review_due: merit_review.description,
 }
 
 
@@ -472,4 +491,6 @@ _ADVICE: Final[dict[AlertKind, Callable[[Alert], Problem]]] = {
     ),
     K.grant_terminated: _said(N_("Its remaining milestones were cancelled.")),
     K.message_posted: _said(N_("Open the conversation to read it and answer.")),
+    K.merit_review_requested: merit_review.advice,
+    K.merit_review_due: merit_review.advice,
 }

@@ -29,6 +29,8 @@ KIND_ROLES: Final[Mapping[AlertKind, frozenset[Role]]] = {
     K.tranche_waiting: _OFFICER,
     K.report_due: _APPLICANT,
     K.report_overdue: frozenset({Role.applicant, Role.officer}),
+    K.merit_review_requested: _REVIEWER,
+    K.merit_review_due: frozenset({Role.reviewer, Role.officer}),
     K.application_submitted: _OFFICER,
     K.application_screened: _APPLICANT,
     K.application_awarded: _APPLICANT,

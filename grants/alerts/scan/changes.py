@@ -18,10 +18,9 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Select, bindparam, select, union
 
-from grants.accounts.models import User
+from grants.accounts.models import ConflictDeclaration, User
 from grants.applications.models import CoInvestment
 from grants.awards.models import (
-    ConflictDeclaration,
     Disbursement,
     EvidenceSubmission,
     Grant,

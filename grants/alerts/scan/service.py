@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import exists, select, text, true
@@ -29,7 +29,7 @@ from sqlalchemy import exists, select, text, true
 from grants.accounts.models import User
 from grants.alerts import rules
 from grants.alerts.rules import Audience
-from grants.alerts.scan import changes, flags
+from grants.alerts.scan import changes, flags, merit_review
 from grants.alerts.scan.changes import SCAN_ACTION
 from grants.alerts.scan.passes import Pass
 from grants.alerts.scan.reports import insert_report_alerts
@@ -136,16 +136,33 @@ def scan(actor: Actor, today: date, settings: Mapping[str, Any], whole: bool = F
     generation = changes_of_data.current(db.session())  # before anything is read
     recorded = _settings(settings)
     plan = Plan() if whole else _plan(today, recorded, generation)
-    if plan is None:
+    if plan is None and not _merit_changed():
         return ScanReport(today, unchanged=True, settings=recorded, generation=generation)
-    report = ScanReport(
-        today, since=plan.since, changed=len(plan.changed), settings=recorded, generation=generation
-    )
+    report = ScanReport(today, settings=recorded, generation=generation)
     now = utcnow()
+    staff = _staff()
+    if plan is not None:
+        report.since, report.changed = plan.since, len(plan.changed)
+        _milestone_passes(plan, today, now, staff, settings, report)
+    _merit_review_pass(today, now, staff, settings, report)
+    _refresh_statistics(report.total)
+    report.generation = _after_own_writes(report, generation)
+    audit.record(actor, SCAN_ACTION, ScanRun(today.isoformat()), after=report.summary())
+    db.session.commit()
+    return report
+
+
+def _milestone_passes(
+    plan: Plan,
+    today: date,
+    now: datetime,
+    staff: dict[Audience, tuple[int, ...]],
+    settings: Mapping[str, Any],
+    report: ScanReport,
+) -> None:
     report.cleared += flags.clear_closed(plan.changed_only)
     groups = _schedules(default_schedule(settings))
     report.schedules = len(groups)
-    staff = _staff()
     catch_up = int(settings["ALERT_CATCH_UP_DAYS"])
     for schedule, ruleset_ids in groups.items():
         template = Pass(schedule, tuple(ruleset_ids), today, now, staff, catch_up)
@@ -156,11 +173,27 @@ def scan(actor: Actor, today: date, settings: Mapping[str, Any], whole: bool = F
     for alert_id, kind in insert_report_alerts(today, now, catch_up):
         report.created[AlertKind(kind)] += 1
         report.alert_ids.append(alert_id)
-    _refresh_statistics(report.total)
-    report.generation = _after_own_writes(report, generation)
-    audit.record(actor, SCAN_ACTION, ScanRun(today.isoformat()), after=report.summary())
-    db.session.commit()
-    return report
+
+
+def _merit_changed() -> bool:
+    """On a same-day rerun that finds no milestone changed: whether merit assignments did."""
+    last = changes.last_scan()
+    return last is None or last.generation is None or merit_review.changed_since(last.generation)
+
+
+def _merit_review_pass(
+    today: date,
+    now: datetime,
+    staff: dict[Audience, tuple[int, ...]],
+    settings: Mapping[str, Any],
+    report: ScanReport,
+) -> None:
+    officers = staff[Audience.officers]
+    parameters = merit_review.parameters(default_schedule(settings), today, now, officers)
+    for statement in merit_review.inserts(bool(officers)):
+        for alert_id, kind in db.session.execute(statement, parameters):
+            report.created[AlertKind(kind)] += 1
+            report.alert_ids.append(alert_id)
 
 
 def _after_own_writes(report: ScanReport, generation: int) -> int:

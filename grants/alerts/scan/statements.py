@@ -34,14 +34,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import BindParameter, ColumnElement, FromClause, Select
 
-from grants.accounts.models import User
+from grants.accounts.models import ConflictDeclaration, User
 from grants.alerts import rules
 from grants.alerts.models import Alert
 from grants.alerts.rules import Audience
 from grants.alerts.scan.passes import EARLIEST, LATEST, Reads, Shape
 from grants.applications.models import CoInvestment
 from grants.awards.models import (
-    ConflictDeclaration,
     Disbursement,
     EvidenceSubmission,
     Grant,

@@ -25,6 +25,20 @@ blp = ApiBlueprint(
 )
 
 
+class AwardSchema(Schema):
+    departure_reason = Text(
+        multiline=True,
+        metadata={
+            "description": "Under merit review: why the award departs from the ranking (below "
+            "the funding line, or passing over undecided applications ranked above it). "
+            "Required then; recorded, not shown to the applicant."
+        },
+    )
+    amount = Yen(
+        metadata={"description": "A lower amount than the award rules give (at least 1 yen)."}
+    )
+
+
 class RejectionSchema(Schema):
     reason = Text(
         multiline=True, required=True, metadata={"description": "Shown to the applicant."}
@@ -62,16 +76,25 @@ class AwardedGrantSchema(Schema):
 
 
 @blp.post("/applications/<int:application_id>/award")
+@blp.arguments(AwardSchema)
 @blp.response(201, AwardedGrantSchema)
-def award(application_id: int) -> Grant:
+def award(data: dict[str, Any], application_id: int) -> Grant:
     """Create the grant under the rule set in force today (officers; never administrators).
 
     The amount follows the award rules (rounded down, capped); tranches are cut from the
     last milestone backwards to match and committed to the fiscal-year budget pools.
-    Refusals by the rules or the pools answer 422 (fields `award`, `budget`); an
-    application already awarded, rejected or not yet screened eligible answers 409.
+    Refusals by the rules or the pools answer 422 (fields `award`, `budget`), as do an
+    amount above the rules' and a departure from the merit review's ranking without a
+    reason (fields `amount`, `departure_reason`); an application already awarded, rejected
+    or not yet screened eligible answers 409.
     """
-    return awards.award(api_actor(), application_id, common.today())
+    return awards.award(
+        api_actor(),
+        application_id,
+        common.today(),
+        departure_reason=data.get("departure_reason"),
+        amount=data.get("amount"),
+    )
 
 
 @blp.post("/applications/<int:application_id>/reject")

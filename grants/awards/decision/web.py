@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from grants.applications.forms import error_lines
 from grants.applications.models import Application
 from grants.awards import service as awards
-from grants.awards.decision.forms import RejectForm
+from grants.awards.decision.forms import AwardForm, RejectForm
 from grants.awards.decision.queries import decision_view
 from grants.core.calendar import tokyo_today
 from grants.core.errors import RuleViolation
@@ -37,7 +37,10 @@ def show(application_id: int) -> tuple[str, int]:
 
 
 def _show(
-    application_id: int, reject_form: RejectForm, error: RuleViolation | None = None
+    application_id: int,
+    reject_form: RejectForm,
+    error: RuleViolation | None = None,
+    award_form: AwardForm | None = None,
 ) -> tuple[str, int]:
     view = decision_view(actor(), application_id, _today())
     # the award's refusal, said in the officer's language
@@ -47,22 +50,37 @@ def _show(
         view=view,
         application=view.application,
         reject_form=reject_form,
+        award_form=award_form or AwardForm(formdata=None),
         error=shown,
         error_lines=error_lines(shown) if shown else [],
         theme_labels=theme_labels(),
         modality_labels=modality_labels(),
         stage_labels=stage_labels(),
     )
-    return page, 422 if error else status(reject_form)
+    failed = error is not None or (award_form is not None and status(award_form) == 422)
+    return page, 422 if failed else status(reject_form)
 
 
 @bp.post("/<int:application_id>/award")
 @requires(Action.award_application)
 def award(application_id: int) -> tuple[str, int] | Response:
+    form = AwardForm()
+    if not form.validate_on_submit():
+        return _show(application_id, RejectForm(formdata=None), award_form=form)
     try:
-        grant = awards.award(actor(), application_id, _today())
+        grant = awards.award(
+            actor(),
+            application_id,
+            _today(),
+            departure_reason=form.departure_reason.data,
+            amount=form.amount.amount,
+        )
     except RuleViolation as error:
-        return _show(application_id, RejectForm(formdata=None), error)
+        fields = {"amount", "departure_reason"}
+        if set(error.fields) & fields:
+            apply_errors(form, error)
+            return _show(application_id, RejectForm(formdata=None), award_form=form)
+        return _show(application_id, RejectForm(formdata=None), error, form)
     flash(
         _(
             "Grant %(number)s was awarded: %(amount)s.",

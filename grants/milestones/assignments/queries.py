@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from grants.accounts.models import User
-from grants.awards.models import ConflictDeclaration, Grant, ReviewerAssignment
+from grants.accounts.models import ConflictDeclaration, User
+from grants.awards.models import Grant, ReviewerAssignment
 from grants.awards.queries import (
     QuorumOutlook,
     Reviewed,

@@ -7,8 +7,8 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from grants.accounts.models import Organization, User
-from grants.awards.models import ConflictDeclaration, Grant, ReviewerAssignment
+from grants.accounts.models import ConflictDeclaration, Organization, User
+from grants.awards.models import Grant, ReviewerAssignment
 from grants.awards.queries import get_grant, reviewer_conflicts
 from grants.awards.rules import grant_allows
 from grants.core import audit, notify
@@ -118,6 +118,7 @@ def withdraw_conflict(actor: Actor, declaration_id: int) -> None:
     before = {
         "organization_id": declaration.organization_id,
         "grant_id": declaration.grant_id,
+        "application_id": declaration.application_id,
         "note": declaration.note,
     }
     audit.record(actor, "conflict.withdraw", declaration, before=before)

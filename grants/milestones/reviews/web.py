@@ -16,8 +16,8 @@ from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from grants.accounts.models import Organization
-from grants.awards.models import ConflictDeclaration, Grant, Milestone, ReviewerAssignment
+from grants.accounts.models import ConflictDeclaration, Organization
+from grants.awards.models import Grant, Milestone, ReviewerAssignment
 from grants.core.calendar import tokyo_today
 from grants.core.errors import NotFound, RuleViolation
 from grants.core.http.access import actor, requires

@@ -18,6 +18,8 @@ def test_my_role_s_kinds_are_e_mailed_at_once_until_i_choose(
     assert body == {
         "preferences": {
             "review_waiting": "now",
+            "merit_review_requested": "now",
+            "merit_review_due": "now",
             "reviewer_assigned": "now",
             "evidence_submitted": "now",
             "grant_terminated": "now",

@@ -16,6 +16,8 @@ def test_each_role_chooses_for_its_own_kinds_in_order() -> None:
     assert kinds_for(Role.admin) == (AlertKind.escalation,)
     assert kinds_for(Role.reviewer) == (
         AlertKind.review_waiting,
+        AlertKind.merit_review_requested,
+        AlertKind.merit_review_due,
         AlertKind.reviewer_assigned,
         AlertKind.evidence_submitted,
         AlertKind.grant_terminated,

@@ -36,6 +36,8 @@ def test_everything_is_e_mailed_at_once_until_chosen_otherwise(app: Flask) -> No
     reviewer = make_user(Role.reviewer)
     assert preferences_of(reviewer) == [
         Preference(K.review_waiting, Delivery.now),
+        Preference(K.merit_review_requested, Delivery.now),
+        Preference(K.merit_review_due, Delivery.now),
         Preference(K.reviewer_assigned, Delivery.now),
         Preference(K.evidence_submitted, Delivery.now),
         Preference(K.grant_terminated, Delivery.now),

@@ -42,6 +42,8 @@ def test_the_page_lists_my_role_s_kinds_with_what_i_chose(client: FlaskClient, a
     assert "期日間近" not in page  # a grantee's kind
     assert _checked(page) == {
         "review_waiting": "now",
+        "merit_review_requested": "now",
+        "merit_review_due": "now",
         "reviewer_assigned": "now",
         "evidence_submitted": "now",
         "grant_terminated": "now",
@@ -55,6 +57,8 @@ def test_saving_the_page_changes_every_choice_shown(client: FlaskClient, app: Fl
     login(client, reviewer.email)
     chosen = {
         "review_waiting": "digest",
+        "merit_review_requested": "now",
+        "merit_review_due": "digest",
         "reviewer_assigned": "off",
         "evidence_submitted": "now",
         "grant_terminated": "digest",

@@ -13,12 +13,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from grants.accounts.models import Organization
+from grants.accounts.models import ConflictDeclaration, Organization
 from grants.alerts.scan.changes import changed_milestones
 from grants.applications.models import CoInvestment
 from grants.awards.models import (
     Amendment,
-    ConflictDeclaration,
     Disbursement,
     EvidenceFile,
     EvidenceSubmission,

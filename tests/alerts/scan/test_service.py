@@ -9,17 +9,11 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from grants.accounts.models import User
+from grants.accounts.models import ConflictDeclaration, User
 from grants.alerts.models import Alert
 from grants.alerts.rules import due_tiers
 from grants.alerts.scan.service import scan
-from grants.awards.models import (
-    ConflictDeclaration,
-    EvidenceSubmission,
-    Milestone,
-    Review,
-    ReviewerAssignment,
-)
+from grants.awards.models import EvidenceSubmission, Milestone, Review, ReviewerAssignment
 from grants.core.audit import verify_chain
 from grants.core.errors import NotAllowed
 from grants.core.identity import Role

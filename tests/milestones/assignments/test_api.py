@@ -9,7 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from grants.awards.models import ConflictDeclaration, ReviewerAssignment
+from grants.accounts.models import ConflictDeclaration
+from grants.awards.models import ReviewerAssignment
 from grants.core.identity import OrgKind, Role
 from grants.core.models import AuditEvent
 from grants.extensions import db

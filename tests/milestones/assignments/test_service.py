@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import event
 
-from grants.accounts.models import User
+from grants.accounts.models import ConflictDeclaration, User
 from grants.awards import queries as grant_queries
-from grants.awards.models import ConflictDeclaration, ReviewerAssignment
+from grants.awards.models import ReviewerAssignment
 from grants.awards.queries import eligible_reviewer_ids
 from grants.core.conflicts import ConflictReason
 from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
@@ -301,6 +301,7 @@ def test_a_withdrawn_declaration_makes_the_reviewer_eligible_again(app: Flask) -
     assert event_row.before == {
         "organization_id": None,
         "grant_id": world.grant.id,
+        "application_id": None,
         "note": "株主です",
     }
 

@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from grants.accounts.models import User
-from grants.awards.models import ConflictDeclaration, Milestone, Review
+from grants.accounts.models import ConflictDeclaration, User
+from grants.awards.models import Milestone, Review
 from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import AuditEvent
 from grants.core.states import GrantState, MilestoneState
