@@ -4,6 +4,7 @@ states in which each action on a grant can happen."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from typing import Any, Final
 
 from grants.core.permissions import Action
@@ -14,6 +15,16 @@ from grants.core.states import (
     MilestoneState,
     ReviewDecision,
 )
+
+
+class PreparedReleaseState(StrEnum):
+    """A release prepared by one officer: it waits for a second officer, who approves it (the
+    tranche goes out) or cancels it; the preparer may cancel it too."""
+
+    pending = "pending"
+    approved = "approved"
+    cancelled = "cancelled"
+
 
 # The grant states in which an action on the grant's milestones, reviewers or money can
 # happen: the use cases refuse the others with a Conflict in their own words, and pages offer

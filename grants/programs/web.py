@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import SelectMultipleField, StringField
+from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -25,7 +25,7 @@ from grants.core.permissions import Action
 from grants.extensions import db
 from grants.programs import queries as programme_queries
 from grants.programs import service as programs
-from grants.programs.models import Program
+from grants.programs.models import RELEASE_APPROVAL_THRESHOLD, Program
 from grants.programs.service import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
 bp = Blueprint("programs", __name__, url_prefix="/officer/programs")
@@ -50,6 +50,19 @@ class ProgramForm(Form):
     end_date = DayField(_l("Programme end date"), validators=[InputRequired()])
     themes = CheckboxListField(_l("Themes"))
     modalities = CheckboxListField(_l("Modalities"))
+    separate_award_and_release = BooleanField(
+        _l("The officer who awarded a grant does not release its tranches"),
+        default=True,
+        description=_l("Separation of duties: another officer releases them."),
+    )
+    release_approval_threshold = YenField(
+        _l("Two-officer release above (yen)"),
+        validators=[InputRequired()],
+        description=_l(
+            "A tranche of more than this is prepared by one officer and approved by another; "
+            "0 asks for two officers on every release."
+        ),
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -66,6 +79,8 @@ class ProgramForm(Form):
             end_date=self.end_date.data,
             themes=tuple(self.themes.data or ()),
             modalities=tuple(self.modalities.data or ()),
+            separate_award_and_release=bool(self.separate_award_and_release.data),
+            release_approval_threshold=self.release_approval_threshold.amount or 0,
         )
 
 
@@ -96,7 +111,7 @@ def index() -> str:
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Action.manage_programs)
 def new() -> tuple[str, int] | Response:
-    form = ProgramForm()
+    form = ProgramForm(release_approval_threshold=RELEASE_APPROVAL_THRESHOLD)
     if form.validate_on_submit():
         try:
             program = programs.create_program(actor(), form.to_data())

@@ -125,3 +125,25 @@ def test_a_pool_outside_the_programmes_fiscal_years_is_422(app: Flask, client: F
         assert "対象は2026年度から2029年度までです" in error["fields"]["fiscal_year"][0]
     assert api.get(path).get_json() == []
     assert api.put(f"{path}/2029", json={"appropriation": 0}).status_code == 200
+
+
+def test_the_release_separations_default_on_and_can_be_set(app: Flask, client: FlaskClient) -> None:
+    api = api_as(client, Role.officer)
+    created = api.post("/api/v1/programs", json=NEW).get_json()
+    assert created["separate_award_and_release"] is True
+    assert created["release_approval_threshold"] == 100_000_000
+    changed = api.put(
+        f"/api/v1/programs/{created['id']}",
+        json={**NEW, "separate_award_and_release": False, "release_approval_threshold": 0},
+    ).get_json()
+    assert changed["separate_award_and_release"] is False
+    assert changed["release_approval_threshold"] == 0
+    for bad in (-1, 1.5, "1億"):
+        error = assert_error(
+            api.put(
+                f"/api/v1/programs/{created['id']}",
+                json={**NEW, "release_approval_threshold": bad},
+            ),
+            422,
+        )
+        assert "release_approval_threshold" in error["fields"]
