@@ -31,6 +31,7 @@ MODELS = (
     "accounts",
     "accounts.certified_vcs",
     "accounts.tokens",
+    "accounts.role_changes",
     "programs",
     "rulesets",
     "applications",
@@ -43,6 +44,7 @@ WEB = (
     "alerts",
     "portfolio.home",
     "accounts",
+    "accounts.role_changes",
     "programs",
     "accounts.certified_vcs",
     "rulesets",
@@ -84,7 +86,16 @@ API = (
     "portfolio",
     "tasks",
 )
-CLI = ("accounts", "accounts.tokens", "alerts", "audit", "demo", "whatif", "operations")
+CLI = (
+    "accounts",
+    "accounts.tokens",
+    "accounts.role_changes",
+    "alerts",
+    "audit",
+    "demo",
+    "whatif",
+    "operations",
+)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

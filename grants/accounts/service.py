@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from grants.accounts.models import Organization, User
+from grants.accounts.role_changes import service as role_changes
+from grants.accounts.role_changes.rules import Access
 from grants.accounts.rules import (
     PasswordPolicy,
     corporate_number_error,
@@ -78,11 +80,14 @@ def update_organization(actor: Actor, org_id: int, data: OrganizationData) -> Or
 
 @use_case
 def create_user(actor: Actor, data: UserData, password: str, *, policy: PasswordPolicy) -> User:
+    """A new account; an active officer or administrator waits, inactive, for a second
+    administrator to confirm the role (role_changes)."""
     require(Action.manage_users, Subject(role=actor.role))
     data = _normalized(data)
     _check_user(data, None, password, policy)
     user = User(**asdict(data), password_hash=_hash(password, policy))
     db.session.add(user)
+    role_changes.hold(actor, user, None)  # an officer or administrator waits for a second one
     audit.record(actor, "user.create", user, after=user_snapshot(user))
     db.session.commit()
     return user
@@ -98,15 +103,18 @@ def update_user(
     policy: PasswordPolicy,
 ) -> User:
     """Change an account; a new `password` (checked and hashed as `policy` says) signs its
-    holder out everywhere."""
+    holder out everywhere. Making it an active officer or administrator waits for a second
+    administrator (role_changes): the account keeps its role and activity meanwhile."""
     require(Action.manage_users, Subject(role=actor.role))
     user = _get(User, user_id)
     data = _normalized(data)
     _check_user(data, user_id, password, policy)
     _keep_an_administrator(user, data)
     before = user_snapshot(user)
+    access = Access(user.role, user.active)
     for key, value in asdict(data).items():
         setattr(user, key, value)
+    role_changes.hold(actor, user, access)  # a role given waits for a second administrator
     if password:
         user.password_hash = _hash(password, policy)
         user.session_version += 1  # whoever knew the old password is signed out

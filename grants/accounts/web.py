@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from grants.accounts import service as accounts
 from grants.accounts.models import Organization, User
+from grants.accounts.role_changes.queries import pending_change, pending_changes
 from grants.accounts.rules import PasswordPolicy, is_valid_email, normalize_email
 from grants.core.db import paginate
 from grants.core.errors import DomainError
@@ -116,7 +117,8 @@ def users() -> str:
             )
         )
     page = paginate(query, page_number(), PAGE_SIZE)
-    return render_template("accounts/users.html", page=page, term=term)
+    pending = pending_changes(user.id for user in page.items)
+    return render_template("accounts/users.html", page=page, term=term, pending=pending)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -126,13 +128,14 @@ def new_user() -> str | Response:
     if form.validate_on_submit():
         try:
             password = form.password.data or ""
-            accounts.create_user(actor(), form.to_data(), password, policy=_passwords())
+            user = accounts.create_user(actor(), form.to_data(), password, policy=_passwords())
         except DomainError as error:
             apply_errors(form, error)
         else:
             flash(_("The account was created."), "success")
-            return redirect(url_for("accounts.users"))
-    return render_template("accounts/user_form.html", form=form, user=None), _status(form)
+            return _saved(user)
+    page = render_template("accounts/user_form.html", form=form, user=None, pending=None)
+    return page, _status(form)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -150,8 +153,23 @@ def edit_user(user_id: int) -> str | Response:
             apply_errors(form, error)
         else:
             flash(_("The account was saved."), "success")
-            return redirect(url_for("accounts.users"))
-    return render_template("accounts/user_form.html", form=form, user=user), _status(form)
+            return _saved(user)
+    pending = pending_change(user_id)
+    page = render_template("accounts/user_form.html", form=form, user=user, pending=pending)
+    return page, _status(form)
+
+
+def _saved(user: User) -> Response:
+    """Back to the list; a role given waits for a second administrator: say so."""
+    if pending_change(user.id) is not None:
+        flash(
+            _(
+                "The new role takes effect when a second administrator confirms it on the "
+                "role changes page; until then the account keeps its present role."
+            ),
+            "info",
+        )
+    return redirect(url_for("accounts.users"))
 
 
 @bp.get("/organizations")
