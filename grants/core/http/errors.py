@@ -175,12 +175,14 @@ def render_error(
     detail: str | None = None,
     fields: dict[str, list[str]] | None = None,
     offline: bool = False,
+    code: str | None = None,
 ) -> tuple[str | Response, int]:
     """The error as JSON under /api, else as a page; `offline`: a page that reads nothing
-    from the database (no navigation for the signed-in user)."""
+    from the database (no navigation for the signed-in user); `code`: a JSON error code more
+    precise than the status's own."""
     title, message = _messages().get(status, (_("Error"), _("The request failed.")))
     if request.path.startswith("/api/") or request.path.endswith(".json"):  # JSON addresses
-        code = STATUS_CODES.get(status, "error")
+        code = code or STATUS_CODES.get(status, "error")
         body = {"error": {"code": code, "message": detail or message, "fields": fields or {}}}
         return jsonify(body), status
     if offline:  # no context processor runs: they read the signed-in user
