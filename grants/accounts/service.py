@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from grants.accounts.models import Organization, User
+from grants.accounts.queries import users_query
 from grants.accounts.role_changes import service as role_changes
 from grants.accounts.role_changes.rules import Access
 from grants.accounts.rules import (
@@ -20,7 +23,8 @@ from grants.accounts.rules import (
 )
 from grants.core import audit
 from grants.core.actors import Actor
-from grants.core.db import use_case
+from grants.core.audit import Named
+from grants.core.db import begin_writing, paginate, use_case
 from grants.core.errors import NotFound, RuleViolation
 from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import utcnow
@@ -268,3 +272,41 @@ def user_snapshot(user: User) -> dict[str, Any]:
         "organization_id": user.organization_id,
         "active": user.active,
     }
+
+
+# --- administrators reading personal data: every read is audited -------------------------
+
+
+@use_case
+def list_users(actor: Actor, term: str | None, page: int, per_page: int) -> Pagination:
+    """A page of accounts (all, or those matching `term`) for an administrator; the audit
+    log records who saw which accounts."""
+    require(Action.manage_users, Subject(role=actor.role))
+    begin_writing()  # the audit row is written in a GET request
+    found = paginate(users_query(term), page, per_page)
+    ids = [user.id for user in found.items]
+    after = {"search": term or None, "page": found.page, "user_ids": ids}
+    audit.record(actor, "user.list", Named("user_account", "list"), after=after)
+    db.session.commit()
+    _reload(ids)
+    return found
+
+
+@use_case
+def view_user(actor: Actor, user_id: int) -> User:
+    """One account's details for an administrator; the audit log records the view."""
+    require(Action.manage_users, Subject(role=actor.role))
+    begin_writing()  # the audit row is written in a GET request
+    user = _get(User, user_id)
+    audit.record(actor, "user.view", user)
+    db.session.commit()
+    _reload([user.id])
+    return user
+
+
+def _reload(user_ids: list[int]) -> None:
+    """The accounts read again in one statement (the commit expired them), with their
+    organisations, for the page that shows them."""
+    if user_ids:
+        query = select(User).where(User.id.in_(user_ids)).options(selectinload(User.organization))
+        db.session.scalars(query).all()

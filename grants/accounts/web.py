@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import (
     BooleanField,
@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from grants.accounts import service as accounts
 from grants.accounts.models import Organization, User
+from grants.accounts.queries import organizations_query
 from grants.accounts.role_changes.queries import pending_change, pending_changes
 from grants.accounts.rules import PasswordPolicy, is_valid_email, normalize_email
 from grants.core.db import paginate
@@ -105,18 +106,8 @@ class UserForm(Form):
 @bp.get("/users")
 @requires(Action.manage_users)
 def users() -> str:
-    query = select(User).order_by(User.email)
     term = search_term()
-    if term:
-        # autoescape: a % or _ typed in the search box is that character, not a wildcard
-        query = query.where(
-            or_(
-                # read as addresses are stored: ｆｏｏ finds foo@…
-                User.email.icontains(normalize_email(term), autoescape=True),
-                User.name.icontains(term, autoescape=True),
-            )
-        )
-    page = paginate(query, page_number(), PAGE_SIZE)
+    page = accounts.list_users(actor(), term, page_number(), PAGE_SIZE)
     pending = pending_changes(user.id for user in page.items)
     return render_template("accounts/users.html", page=page, term=term, pending=pending)
 
@@ -141,7 +132,10 @@ def new_user() -> str | Response:
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @requires(Action.manage_users)
 def edit_user(user_id: int) -> str | Response:
-    user = db.get_or_404(User, user_id)
+    if request.method == "GET":  # an administrator's look at a person's details is audited
+        user = accounts.view_user(actor(), user_id)
+    else:
+        user = db.get_or_404(User, user_id)
     form = UserForm(obj=user)
     if request.method == "GET":
         form.organization_id.data = user.organization_id or 0
@@ -175,16 +169,8 @@ def _saved(user: User) -> Response:
 @bp.get("/organizations")
 @requires(Action.manage_organizations)
 def organizations() -> str:
-    query = select(Organization).order_by(Organization.name)
     term = search_term()
-    if term:
-        query = query.where(
-            or_(
-                Organization.name.icontains(term, autoescape=True),
-                Organization.name_en.icontains(term, autoescape=True),
-            )
-        )
-    page = paginate(query, page_number(), PAGE_SIZE)
+    page = paginate(organizations_query(term), page_number(), PAGE_SIZE)
     return render_template("accounts/organizations.html", page=page, term=term)
 
 
