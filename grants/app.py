@@ -45,6 +45,7 @@ WEB = (
     "portfolio.home",
     "accounts",
     "accounts.role_changes",
+    "audit",
     "programs",
     "accounts.certified_vcs",
     "rulesets",
@@ -68,6 +69,7 @@ WEB = (
     "operations",
 )
 API = (
+    "audit",
     "programs",
     "rulesets",
     "whatif",

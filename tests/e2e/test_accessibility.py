@@ -108,6 +108,8 @@ PAGES = [
     Case("admin-users", ADMIN, "/admin/users"),
     Case("admin-organizations", ADMIN, "/admin/organizations"),
     Case("certified-vcs", ADMIN, "/admin/certified-vcs"),
+    Case("role-changes", ADMIN, "/admin/role-changes"),
+    Case("audit-log", ADMIN, "/admin/audit"),
 ]
 
 PHONE_PAGES = [  # the applicant's pages, and two officer pages with wide filters
