@@ -69,6 +69,8 @@ WEB = (
     "operations",
 )
 API = (
+    "accounts",
+    "accounts.certified_vcs",
     "audit",
     "programs",
     "rulesets",

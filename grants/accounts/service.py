@@ -310,3 +310,23 @@ def _reload(user_ids: list[int]) -> None:
     if user_ids:
         query = select(User).where(User.id.in_(user_ids)).options(selectinload(User.organization))
         db.session.scalars(query).all()
+
+
+def user_data(user: User) -> UserData:
+    """An account's editable fields as they are now."""
+    return UserData(
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        locale=user.locale,
+        organization_id=user.organization_id,
+        active=user.active,
+    )
+
+
+@use_case
+def set_active(actor: Actor, user_id: int, active: bool, *, policy: PasswordPolicy) -> User:
+    """Let an account sign in again, or stop it; re-activating an officer or administrator
+    waits for a second administrator (role_changes), as update_user does."""
+    user = _get(User, user_id)
+    return update_user(actor, user_id, replace(user_data(user), active=active), policy=policy)

@@ -108,6 +108,7 @@ PAGES = [
     Case("admin-users", ADMIN, "/admin/users"),
     Case("admin-organizations", ADMIN, "/admin/organizations"),
     Case("certified-vcs", ADMIN, "/admin/certified-vcs"),
+    Case("certified-vc-import", ADMIN, "/admin/certified-vcs/import"),
     Case("role-changes", ADMIN, "/admin/role-changes"),
     Case("audit-log", ADMIN, "/admin/audit"),
 ]

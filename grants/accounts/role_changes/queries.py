@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import case, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import selectinload
 
 from grants.accounts.models import User
@@ -103,3 +103,11 @@ def _row(actor: Actor, change: RoleChange, admins: set[int]) -> ChangeRow:
         may_refuse=pending and decide(Action.manage_users, subject).allowed,
         confirmable_here=bool(admins - {change.requested_by_id, change.user_id}),
     )
+
+
+def changes_in(state: RoleChangeState) -> Select[tuple[RoleChange]]:
+    """Role changes in `state`: waiting ones oldest first, decided ones newest first."""
+    query = select(RoleChange).where(RoleChange.state == state)
+    if state == RoleChangeState.pending:
+        return query.order_by(RoleChange.id)
+    return query.order_by(RoleChange.id.desc())

@@ -75,6 +75,7 @@ def hold(actor: Actor, user: User, before: Access | None) -> RoleChange | None:
 @use_case
 def confirm_role_change(actor: Actor, change_id: int) -> RoleChange:
     """Another administrator confirms: the account becomes an active holder of the role."""
+    require(Action.confirm_role_change, Subject(role=actor.role))  # before telling what exists
     change = _locked(change_id)
     require(Action.confirm_role_change, confirmer_subject(actor, change))
     return _confirm(actor, change)
