@@ -217,17 +217,12 @@ def _awaiting(program_id: int | None) -> Select[Any]:
 
 
 def prepared_waiting(program_id: int | None = None) -> int:
-    """How many prepared releases wait for a second officer (in one programme)."""
-    query = (
-        select(func.count())
-        .select_from(PreparedRelease)
-        .where(PreparedRelease.state == PreparedReleaseState.pending)
+    """How many of the tranches awaiting release (in one programme) have a prepared release
+    waiting for a second officer."""
+    waiting = (
+        _with_prepared(_awaiting(program_id)).where(PreparedRelease.id.is_not(None)).subquery()
     )
-    if program_id is not None:
-        query = query.join(Grant, Grant.id == PreparedRelease.grant_id).where(
-            Grant.program_id == program_id
-        )
-    return int(db.session.scalar(query) or 0)
+    return int(db.session.scalar(select(func.count()).select_from(waiting)) or 0)
 
 
 def prepared_releases(state: str | None, program_id: int | None) -> Select[tuple[PreparedRelease]]:

@@ -181,3 +181,21 @@ def test_two_approvers_at_once_release_exactly_once(app: Flask) -> None:
     pool = db.session.scalars(select(BudgetPool).filter_by(fiscal_year=2026)).one()
     assert pool.released == 200_000_000
     assert verify_chain().ok
+
+
+def test_terminating_the_grant_cancels_its_prepared_releases(app: Flask) -> None:
+    from grants.awards.termination import service as termination
+    from grants.releases.queries import prepared_waiting
+
+    world = _world()
+    prepared = releases.prepare_release(officer(), world.milestones[1].id, TODAY)
+    assert prepared_waiting() == 1
+    ender = officer()
+    termination.terminate(ender, world.grant.id, "No-Go at the interim review.", TODAY)
+    db.session.refresh(prepared)
+    assert (prepared.state, prepared.decided_by_id) == (PreparedReleaseState.cancelled, ender.id)
+    [ended] = _audited("grant.terminate")
+    assert ended.after["prepared_releases_cancelled"] == [prepared.id]
+    assert prepared_waiting() == 0
+    with pytest.raises(Conflict):
+        releases.approve_release(officer(), prepared.id, TODAY)
