@@ -30,7 +30,7 @@ ADMIN_ROUTES = [
     ("GET", "/api/v1/role-changes"),
     ("POST", "/api/v1/role-changes/1/confirm"),
     ("POST", "/api/v1/role-changes/1/refuse"),
-    ("GET", "/api/v1/certified-vcs"),
+    ("GET", "/api/v1/certified-vcs/certifications"),
     ("POST", "/api/v1/certified-vcs/certifications"),
     ("POST", "/api/v1/certified-vcs/certifications/1/revoke"),
     ("POST", "/api/v1/certified-vcs/import"),
@@ -54,7 +54,8 @@ def test_the_routes_are_all_listed(app: Flask) -> None:
     found = {
         (method, "/".join("1" if p.startswith("<") else p for p in rule.rule.split("/")))
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith((*prefixes, "/api/v1/certified-vcs"))
+        # GET /api/v1/certified-vcs is the registry every user reads (applications)
+        if rule.rule.startswith((*prefixes, "/api/v1/certified-vcs/"))
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
     }
     assert found == set(ADMIN_ROUTES)

@@ -1,5 +1,6 @@
-"""認定VC for administrators' scripts: the VCs and their certifications, certifying and
-revoking from a date, and importing a certified-VC list (CSV)."""
+"""認定VC for administrators' scripts: the certifications, certifying and revoking from a
+date, and importing a certified-VC list (CSV). (Every user reads the registry, each VC with
+its status today, at GET /api/v1/certified-vcs: the applications' API.)"""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from werkzeug.wrappers import Response
 
 from grants.accounts.certified_vcs import service as certifications
 from grants.accounts.certified_vcs.models import VcCertification
-from grants.accounts.certified_vcs.queries import vc_organizations_for
+from grants.accounts.certified_vcs.queries import certifications_for
 from grants.accounts.certified_vcs.rules import NOTE_MAX
-from grants.accounts.models import Organization
 from grants.core.http.api import ApiBlueprint, DbId, Text, api_actor
 from grants.core.http.errors import render_error
 from grants.core.http.i18n import localise
@@ -24,7 +24,6 @@ from grants.core.http.schemas import (
     PageArgs,
     page_schema,
     paginate,
-    today,
 )
 
 blp = ApiBlueprint(
@@ -46,24 +45,8 @@ class CertificationSchema(Schema):
     note = fields.String(allow_none=True)
 
 
-class VcCertificationsSchema(Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    name_en = fields.String(allow_none=True)
-    corporate_number = fields.String(allow_none=True)
-    status = fields.String(
-        required=True,
-        metadata={
-            "description": "On today's date (Japan).",
-            "enum": [
-                certifications.CERTIFIED,
-                certifications.REVOKED,
-                certifications.EXPIRED,
-                certifications.NOT_CERTIFIED,
-            ],
-        },
-    )
-    certifications = fields.List(fields.Nested(CertificationSchema), required=True)
+class CertificationArgs(PageArgs):
+    organization_id = DbId(strict=False, metadata={"description": "One VC's certifications."})
 
 
 class NewCertificationSchema(Schema):
@@ -132,18 +115,15 @@ _IMPORT_DOC = {
 }
 
 
-@blp.get("")
-@blp.arguments(PageArgs, location="query")
-@blp.response(200, page_schema(VcCertificationsSchema))
+@blp.get("/certifications")
+@blp.arguments(CertificationArgs, location="query")
+@blp.response(200, page_schema(CertificationSchema))
 @blp.alt_response(403, schema=ErrorSchema, description="Not an administrator.")
-def list_vcs(args: dict[str, Any]) -> dict[str, Any]:
-    """Venture-capital organisations with their certifications (newest first) and their
-    status today."""
-    found = paginate(vc_organizations_for(api_actor()), args)
-    history = certifications.history_by_org(org.id for org in found["items"])
-    day = today()
-    found["items"] = [_vc(org, history[org.id], day) for org in found["items"]]
-    return found
+def list_certifications(args: dict[str, Any]) -> dict[str, Any]:
+    """Every certification (of one VC, or of all), newest first, with its id to revoke it.
+    `GET /api/v1/certified-vcs` gives every user the registry with each VC's status today."""
+    query = certifications_for(api_actor(), args.get("organization_id"))
+    return paginate(query, args)
 
 
 @blp.post("/certifications")
@@ -204,17 +184,6 @@ def import_list(files: dict[str, Any]) -> Any:
         refused.status_code = status
         return refused
     return {"lines": [_line(item) for item in imported]}
-
-
-def _vc(org: Organization, history: list[VcCertification], day: Any) -> dict[str, Any]:
-    return {
-        "id": org.id,
-        "name": org.name,
-        "name_en": org.name_en,
-        "corporate_number": org.corporate_number,
-        "status": certifications.status_from(history, day),
-        "certifications": history,
-    }
 
 
 def _line(item: certifications.ImportedLine) -> dict[str, Any]:

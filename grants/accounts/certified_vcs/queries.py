@@ -5,9 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 
 from grants.accounts.certified_vcs.models import VcCertification
-from grants.accounts.models import Organization
 from grants.core.actors import Actor
-from grants.core.identity import OrgKind
 from grants.core.permissions import Action, Subject, require
 
 
@@ -16,8 +14,10 @@ def may_revoke(certification: VcCertification) -> bool:
     return certification.revoked_on is None
 
 
-def vc_organizations_for(actor: Actor) -> Select[tuple[Organization]]:
-    """The venture-capital organisations by name, for administrators."""
+def certifications_for(actor: Actor, organization_id: int | None) -> Select[tuple[VcCertification]]:
+    """Certifications, newest first (of one organisation when given), for administrators."""
     require(Action.manage_certified_vcs, Subject(role=actor.role))
-    query = select(Organization).where(Organization.kind == OrgKind.vc)
-    return query.order_by(Organization.name, Organization.id)
+    query = select(VcCertification)
+    if organization_id is not None:
+        query = query.where(VcCertification.organization_id == organization_id)
+    return query.order_by(VcCertification.certified_on.desc(), VcCertification.id.desc())

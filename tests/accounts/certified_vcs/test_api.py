@@ -34,15 +34,18 @@ def test_a_vc_is_certified_listed_and_revoked_from_a_date(app: Flask, client: Fl
     assert created.status_code == 201, created.get_json()
     certification = created.get_json()
     assert certification["expires_on"] is None and certification["note"] == "第6回"
-    listed = api.get("/api/v1/certified-vcs").get_json()
-    assert [vc_row["id"] for vc_row in listed["items"]] == [vc.id]  # the startup is no VC
-    assert listed["items"][0]["status"] == "certified"
+    listed = api.get(CERTIFY).get_json()
+    assert [c["id"] for c in listed["items"]] == [certification["id"]] and listed["total"] == 1
+    assert api.get(f"{CERTIFY}?organization_id={vc.id + 1}").get_json()["total"] == 0
+    registry = api.get("/api/v1/certified-vcs").get_json()  # every user's view
+    assert [row["status"] for row in registry["items"]] == ["certified"]
     revoke_on = (today - timedelta(days=1)).isoformat()
     revoked = api.post(
         f"{CERTIFY}/{certification['id']}/revoke", json={"revoked_on": revoke_on, "note": "取消"}
     )
     assert revoked.status_code == 200 and revoked.get_json()["revoked_on"] == revoke_on
     assert api.get("/api/v1/certified-vcs").get_json()["items"][0]["status"] == "revoked"
+    assert api.get(CERTIFY).get_json()["items"][0]["revoked_on"] == revoke_on
     assert_error(
         api.post(f"{CERTIFY}/{certification['id']}/revoke", json={"revoked_on": revoke_on}), 409
     )
