@@ -30,6 +30,7 @@ MODELS = (
     "core",
     "accounts",
     "accounts.certified_vcs",
+    "accounts.second_factor",
     "accounts.tokens",
     "accounts.role_changes",
     "programs",
@@ -41,7 +42,9 @@ MODELS = (
 )
 WEB = (
     "accounts.sessions",
+    "accounts.second_factor",
     "alerts",
+    "alerts.preferences",
     "portfolio.home",
     "accounts",
     "accounts.role_changes",
@@ -87,11 +90,13 @@ API = (
     "investments",
     "amendments",
     "alerts",
+    "alerts.preferences",
     "portfolio",
     "tasks",
 )
 CLI = (
     "accounts",
+    "accounts.second_factor",
     "accounts.tokens",
     "accounts.role_changes",
     "alerts",

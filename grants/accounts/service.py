@@ -167,19 +167,24 @@ def end_sessions(actor: User) -> None:
     db.session.commit()
 
 
-@use_case
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, recording the login; None otherwise."""
+def check_password(email: str, password: str) -> User | None:
+    """The active user with these credentials; None otherwise (in the same time). It signs
+    no one in: record_sign_in does, once any second factor was given too."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
-    user.last_login_at = utcnow()
-    audit.record(user, "user.login", user)
-    db.session.commit()
     return user
+
+
+@use_case
+def record_sign_in(user: User, second_factor: str | None) -> None:
+    """A user signed in (with `second_factor`, the way their second factor was given, if any)."""
+    user.last_login_at = utcnow()
+    audit.record(user, "user.login", user, after={"second_factor": second_factor})
+    db.session.commit()
 
 
 def _hash(password: str, policy: PasswordPolicy) -> str:

@@ -24,6 +24,7 @@ from grants.accounts.models import Organization, User
 from grants.accounts.queries import organizations_query
 from grants.accounts.role_changes.queries import pending_change, pending_changes
 from grants.accounts.rules import PasswordPolicy, is_valid_email, normalize_email
+from grants.accounts.second_factor import queries as second_factors
 from grants.core.db import paginate
 from grants.core.errors import DomainError
 from grants.core.http.access import actor, requires
@@ -148,8 +149,15 @@ def edit_user(user_id: int) -> str | Response:
         else:
             flash(_("The account was saved."), "success")
             return _saved(user)
+    reset = second_factors.may_reset(actor(), user)
     pending = pending_change(user_id)
-    page = render_template("accounts/user_form.html", form=form, user=user, pending=pending)
+    page = render_template(
+        "accounts/user_form.html",
+        form=form,
+        user=user,
+        pending=pending,
+        second_factor_reset=reset,
+    )
     return page, _status(form)
 
 

@@ -10,9 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from grants.accounts.models import Organization
-from grants.applications.checks import (
-    certified_vcs_select,
-)
+from grants.applications.checks import certified_vcs_query
 from grants.applications.facts import application_facts, certifications_by_vc
 from grants.applications.models import Application, CoInvestment
 from grants.applications.screening.queries import may_screen
@@ -171,9 +169,16 @@ def my_applications(actor: Actor) -> list[Application]:
     return list(db.session.scalars(query))
 
 
-def certified_vcs() -> list[Organization]:
-    """VC organisations with a certification record: the registry applicants choose from."""
-    return list(db.session.scalars(certified_vcs_select()))
+def investors(application: Application) -> list[tuple[Organization, bool]]:
+    """The organisations that may invest in `application` (every one but its own), each with
+    whether it is in the certified-VC registry: registered VCs first, then by name."""
+    registered = certified_vcs_query()
+    query = (
+        select(Organization, Organization.id.in_(registered))
+        .where(Organization.id != application.organization_id)
+        .order_by(Organization.id.not_in(registered), Organization.name, Organization.id)
+    )
+    return [(org, bool(certified)) for org, certified in db.session.execute(query)]
 
 
 def open_programs(today: date, keep: int | None = None) -> list[Program]:

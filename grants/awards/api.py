@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from grants.applications.models import Application
 from grants.awards.models import Disbursement, Grant, Milestone
 from grants.awards.queries import visible_grant, visible_grants
+from grants.awards.rules import GrantMoney
 from grants.awards.schemas import (
     GRANT_STATES,
     MILESTONE_STATES,
@@ -257,7 +258,7 @@ def _summary(grant: Grant, released: int, next_open: Milestone | None) -> dict[s
         "organization_name": grant.organization.name,
         "award_amount": grant.award_amount,
         "released": released,
-        "remaining": grant.award_amount - released,
+        "remaining": GrantMoney(grant.award_amount, released, grant.state).remaining,
         "next_milestone": next_open,
         "overdue": overdue,
     }

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Select, exists, false, select
+from sqlalchemy import Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from grants.accounts.models import User
@@ -151,6 +151,18 @@ def reviewer_conflicts(grant: Grant, users: Iterable[User]) -> dict[int, list[Co
     """Each user's conflict reasons with `grant` (an empty list when none)."""
     parties = grant_parties(grant)
     return {c.user_id: conflict_reasons(c, parties) for c in candidates(users)}
+
+
+def grantee_and_reviewers(grant: Grant) -> Select[tuple[int]]:
+    """The grantee's active applicant users and the grant's assigned, active reviewers."""
+    assigned = select(ReviewerAssignment.reviewer_id).where(ReviewerAssignment.grant_id == grant.id)
+    return select(User.id).where(
+        User.active == true(),
+        or_(
+            and_(User.role == Role.applicant, User.organization_id == grant.organization_id),
+            and_(User.role == Role.reviewer, User.id.in_(assigned)),
+        ),
+    )
 
 
 def eligible_reviewer_ids(grant: Grant) -> set[int]:

@@ -20,18 +20,33 @@ from sqlalchemy import func, select
 from grants.accounts import service as accounts
 from grants.accounts.models import Organization, User
 from grants.accounts.rules import PasswordPolicy
+from grants.accounts.second_factor import service as second_factor
+from grants.accounts.second_factor.rules import SecondFactorPolicy, SecretBox
 from grants.alerts.scan import service as alerts_scan
 from grants.applications.models import Application
 from grants.awards.models import Disbursement, Grant, Milestone
 from grants.core.actors import SYSTEM
 from grants.core.identity import Locale, OrgKind, Role
+from grants.core.models import utcnow
 from grants.demo import amed as demo_amed
 from grants.demo import milestones as demo_milestones
-from grants.demo.kit import AOZORA, HIKARI, MINATO, Cast, corporate_number, ensure_certified_vcs
+from grants.demo.kit import (
+    AOZORA,
+    HIKARI,
+    HOKUTO,
+    KITAKAZE,
+    MINATO,
+    Cast,
+    corporate_number,
+    ensure_certified_vcs,
+)
 from grants.extensions import db
 from grants.programs.models import Program
 
 DEMO_PASSWORD = "demo-password"
+# The authenticator-app key of the demo accounts whose role needs a second factor: public,
+# like the password (README, "Demo accounts"), so that anyone can sign in to the demo.
+DEMO_TOTP_SECRET = "GRANTSDEMOTOTPSECRETFORDEMOONLY2"
 
 
 ORGANIZATIONS = [
@@ -83,6 +98,18 @@ ORGANIZATIONS = [
         kind=OrgKind.vc,
         corporate_number=MINATO,
     ),
+    accounts.OrganizationData(
+        name="きたかぜキャピタル株式会社（デモ）",
+        name_en="Kitakaze Capital (demo)",
+        kind=OrgKind.vc,
+        corporate_number=KITAKAZE,
+    ),
+    accounts.OrganizationData(
+        name="北斗製薬株式会社（デモ）",
+        name_en="Hokuto Pharmaceutical (demo)",
+        kind=OrgKind.company,
+        corporate_number=HOKUTO,
+    ),
 ]
 
 
@@ -126,6 +153,7 @@ def load_demo(today: date, settings: Mapping[str, Any]) -> DemoSummary:
         account.email: _account(account, orgs[account.organization_index].id, passwords)
         for account in ACCOUNTS
     }
+    _second_factors(list(users.values()), settings)
     cast = Cast(
         admin=users["admin@example.jp"],
         officer=users["officer@example.jp"],
@@ -141,6 +169,19 @@ def load_demo(today: date, settings: Mapping[str, Any]) -> DemoSummary:
     # overdue flags and the alerts exist at once (idempotent: a rerun adds nothing).
     alerts_scan.scan(SYSTEM, today, settings)
     return DemoSummary(ACCOUNTS, summary())
+
+
+def _second_factors(users: list[User], settings: Mapping[str, Any]) -> None:
+    """The demo key as the authenticator app of every account whose role needs one."""
+    policy = SecondFactorPolicy.of(settings)
+    box = SecretBox.of(settings)
+    for user in users:
+        if policy.required_for(user.role):
+            second_factor.enrol_demo_totp(SYSTEM, user, DEMO_TOTP_SECRET, box, utcnow())
+
+
+def needs_second_factor(account: DemoAccount, settings: Mapping[str, Any]) -> bool:
+    return SecondFactorPolicy.of(settings).required_for(account.role)
 
 
 def summary() -> list[str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from grants.awards.rules import GrantMoney
 from grants.core.calendar import days_overdue
 from grants.core.db import Page, bounded, page_within
 from grants.core.states import GrantState, MilestoneState
@@ -51,6 +52,10 @@ class PortfolioRow:
 
     def program(self, locale: str) -> str:
         return self.program_name_en if locale == "en" else self.program_name_ja
+
+    @property
+    def remaining(self) -> int:
+        return GrantMoney(self.award, self.released, self.state).remaining
 
     @property
     def overdue(self) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from grants.accounts.queries import organisation_applicants
 from grants.awards.models import Disbursement, Grant, Milestone, PreparedRelease
 from grants.awards.queries import (
     get_milestone,
@@ -27,8 +28,9 @@ from grants.awards.queries import (
 )
 from grants.awards.rules import PreparedReleaseState
 from grants.awards.service import lock_grant
-from grants.core import audit
+from grants.core import audit, notify
 from grants.core.actors import Actor
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.calendar import FiscalYear
 from grants.core.db import ID_MAX, use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
@@ -159,6 +161,16 @@ def _disburse(
         after |= {"prepared_release_id": pending.id, "prepared_by_id": pending.prepared_by_id}
         _approved(actor, pending, disbursement)
     audit.record(actor, "tranche.release", disbursement, before, after | {"completed": completed})
+    notify.record(
+        actor,
+        organisation_applicants(grant.organization_id),
+        AlertKind.tranche_released,
+        SubjectType.disbursement,
+        disbursement.id,
+        today=today,
+        grant_id=grant.id,
+        milestone_id=milestone.id,
+    )
     return disbursement
 
 

@@ -15,6 +15,7 @@ from grants.core.actors import SYSTEM
 from grants.core.calendar import tokyo_today
 from grants.core.identity import Role
 from tests.support.factories import make_user
+from tests.support.second_factor import no_second_factor_given
 
 
 class ApiClient:
@@ -54,7 +55,15 @@ class ApiClient:
 def token_for(user: User, scope: TokenScope = TokenScope.read_write) -> str:
     """The secret of a new token of `user`'s, working for the default 90 days."""
     today = tokyo_today(datetime.now(UTC))
-    _token, secret = tokens.create_token(SYSTEM, user, "tests", scope, default_expiry(today), today)
+    _token, secret = tokens.create_token(
+        SYSTEM,
+        user,
+        "tests",
+        scope,
+        default_expiry(today),
+        today,
+        step_up=no_second_factor_given(),
+    )
     return secret
 
 

@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
+from grants.accounts.second_factor.rules import SecondFactorPolicy, StepUp
 from grants.accounts.tokens import service as tokens
 from grants.accounts.tokens.models import ApiToken
 from grants.accounts.tokens.rules import TokenScope, allows, default_expiry, status
@@ -18,6 +19,7 @@ from grants.core.http.api import ApiBlueprint, api_actor
 from grants.core.http.errors import render_error
 from grants.core.http.i18n import localise
 from grants.core.http.schemas import ErrorSchema, today
+from grants.core.models import utcnow
 
 blp = ApiBlueprint(
     "api_tokens", __name__, url_prefix="/api/v1/tokens", description="My personal API tokens."
@@ -78,12 +80,22 @@ def list_tokens() -> list[ApiToken]:
 @blp.arguments(NewTokenSchema)
 @blp.response(201, CreatedTokenSchema)
 @blp.alt_response(
+    403,
+    schema=ErrorSchema,
+    description="second_factor_required: officers and administrators create tokens on the web.",
+)
+@blp.alt_response(
     422, schema=ErrorSchema, description="A name, scope or expiry out of range (fields say)."
 )
 def create_token(data: dict[str, Any]) -> SimpleNamespace:
     """A new token acting with my role, as far as its scope allows; its secret is in this
-    answer only."""
+    answer only.
+
+    An officer or administrator (the roles of SECOND_FACTOR_ROLES) is refused with 403
+    `second_factor_required`: a token cannot give a second factor, so they create tokens on
+    the web page, which asks for it."""
     day = today()
+    step_up = StepUp(SecondFactorPolicy.of(current_app.config), None, utcnow())
     token, secret = tokens.create_token(
         api_actor(),
         api_actor(),
@@ -91,6 +103,7 @@ def create_token(data: dict[str, Any]) -> SimpleNamespace:
         TokenScope(data["scope"]),
         data.get("expires_on") or default_expiry(day),
         day,
+        step_up=step_up,
     )
     columns = [name for name in TokenSchema().fields if name != "status"]
     return SimpleNamespace(**{name: getattr(token, name) for name in columns}, token=secret)

@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import click
+from flask import current_app
 from sqlalchemy import func, select
 
 from grants.accounts.models import User
+from grants.accounts.second_factor.rules import SecondFactorPolicy, StepUp
 from grants.accounts.tokens import service as tokens
 from grants.accounts.tokens.rules import DEFAULT_DAYS, TokenScope, default_expiry
 from grants.core.actors import SYSTEM
 from grants.core.calendar import tokyo_today
 from grants.core.cli import clear_errors, grants_cli
+from grants.core.models import utcnow
 from grants.extensions import db
 
 
@@ -39,7 +42,10 @@ def create_token(email: str, name: str, scope: str, expires_on: datetime | None)
     today = tokyo_today(datetime.now(UTC))
     last_day = expires_on.date() if expires_on else default_expiry(today)
     with clear_errors():
-        token, secret = tokens.create_token(SYSTEM, user, name, TokenScope(scope), last_day, today)
+        step_up = StepUp(SecondFactorPolicy.of(current_app.config), None, utcnow())
+        token, secret = tokens.create_token(
+            SYSTEM, user, name, TokenScope(scope), last_day, today, step_up=step_up
+        )
     click.echo(
         f"Token {token.prefix}… ({token.scope}, until {last_day}) for {user.email} "
         f"({user.role}). Keep it secret:"

@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 
 from grants.accounts.models import User
+from grants.accounts.second_factor.rules import StepUp
+from grants.accounts.second_factor.service import SecondFactorRequired
 from grants.accounts.tokens.models import ApiToken
 from grants.accounts.tokens.rules import TokenScope, TokenStatus, expires_at, expiry_problem, status
 from grants.core import audit
@@ -32,12 +34,28 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 @use_case
 def create_token(
-    actor: Actor, user: User, name: str, scope: TokenScope, expires_on: date, today: date
+    actor: Actor,
+    user: User,
+    name: str,
+    scope: TokenScope,
+    expires_on: date,
+    today: date,
+    *,
+    step_up: StepUp,
 ) -> tuple[ApiToken, str]:
     """A new token for `user` (their own, or any user's by the system) that may do what
     `scope` allows through `expires_on` (from tomorrow to a year from `today`); the secret,
-    once."""
+    once. A user whose role needs a second factor gives it again first when it is not recent
+    (`step_up`); the system (the command line) is not asked."""
     _require_self(actor, user)
+    if actor.id is not None and step_up.needed(actor.role):
+        raise SecondFactorRequired(
+            N_(
+                "Creating an API token needs your second factor given in the last %(n)d "
+                "minutes. Create it on the web page “API tokens”, which asks for it.",
+                n=int(step_up.policy.step_up.total_seconds() // 60),
+            )
+        )
     name = name.strip()
     _check(name, scope, expires_on, today)
     secret = PREFIX + secrets.token_urlsafe(32)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -13,12 +13,16 @@ from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from grants.accounts.second_factor.rules import SecondFactorPolicy, StepUp
+from grants.accounts.second_factor.service import SecondFactorRequired
+from grants.accounts.sessions.web import second_factor_given_at
 from grants.accounts.tokens import service as tokens
 from grants.accounts.tokens.rules import TokenScope, default_expiry, status
 from grants.core.calendar import tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor
 from grants.core.http.forms import DayField, Form, apply_errors
+from grants.core.models import utcnow
 
 bp = Blueprint("tokens", __name__, url_prefix="/settings/tokens")
 
@@ -59,7 +63,7 @@ def index() -> str:
 
 @bp.post("")
 @login_required
-def create() -> tuple[str, int] | str:
+def create() -> tuple[str, int] | str | Response:
     form = TokenForm()
     if form.validate_on_submit():
         try:
@@ -70,7 +74,11 @@ def create() -> tuple[str, int] | str:
                 TokenScope(form.scope.data),
                 form.expires_on.data or default_expiry(_today()),
                 _today(),
+                step_up=_step_up(),
             )
+        except SecondFactorRequired:
+            flash(_("Give your second factor again to create a token."), "info")
+            return redirect(url_for("second_factor.verify", next=url_for(".index")))
         except RuleViolation as error:
             apply_errors(form, error)
         else:
@@ -96,6 +104,13 @@ def revoke(token_id: int) -> Response:
 
 def _new_form() -> TokenForm:
     return TokenForm(formdata=None, expires_on=default_expiry(_today()))
+
+
+def _step_up() -> StepUp:
+    """When this session last gave the second factor, for the service to judge."""
+    given = second_factor_given_at()
+    given_at = datetime.fromtimestamp(given, UTC) if given is not None else None
+    return StepUp(SecondFactorPolicy.of(current_app.config), given_at, utcnow())
 
 
 def _page(form: TokenForm, secret: str | None) -> str:

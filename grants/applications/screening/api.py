@@ -14,7 +14,7 @@ from grants.applications.schemas import ApplicationSchema, ApplicationSummarySch
 from grants.applications.screening import service as screening
 from grants.applications.screening.queries import may_screen
 from grants.core.http.api import DbId, DottedBlueprint, api_actor
-from grants.core.http.schemas import PageArgs, page_schema, paginate
+from grants.core.http.schemas import PageArgs, page_schema, paginate, today
 
 blp = DottedBlueprint(
     "api_screening",
@@ -49,4 +49,4 @@ def screening_queue(args: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, ApplicationSchema)
 def screen(application_id: int) -> Application:
     """Submitted -> screened_eligible or screened_ineligible, as the stored trace says."""
-    return screening.screen(api_actor(), application_id)
+    return screening.screen(api_actor(), application_id, today())

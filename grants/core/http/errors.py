@@ -162,7 +162,8 @@ def _input_errors(data: dict[str, Any]) -> dict[str, Any]:
 
 def _domain_error(error: DomainError) -> tuple[str | Response, int]:
     status = next((s for t, s in DOMAIN_STATUS.items() if isinstance(error, t)), 400)
-    return render_error(status, localise(error.message) or None, localise(error.fields))
+    code = getattr(error, "api_code", None)  # a case the API names apart from its status
+    return render_error(status, localise(error.message) or None, localise(error.fields), code=code)
 
 
 def _unexpected_error(error: Exception) -> tuple[str | Response, int]:

@@ -12,7 +12,7 @@ from grants.awards.queries import require_role, visible_grant
 from grants.core.conflicts import ConflictReason
 from grants.core.http.api import ApiBlueprint, DbId, api_actor
 from grants.core.http.filters import reason_text
-from grants.core.http.schemas import ErrorSchema
+from grants.core.http.schemas import ErrorSchema, today
 from grants.core.permissions import Action
 from grants.milestones.assignments import service as assignments
 from grants.milestones.assignments.queries import candidates
@@ -77,7 +77,7 @@ def assign(data: dict[str, Any], grant_id: int) -> dict[str, Any]:
     """Assign a reviewer; a conflicted candidate is refused with the reasons."""
     actor = api_actor()
     visible_grant(actor, grant_id)
-    assignment = assignments.assign_reviewer(actor, grant_id, data["reviewer_id"])
+    assignment = assignments.assign_reviewer(actor, grant_id, data["reviewer_id"], today())
     return _data(assignment.reviewer, [])
 
 

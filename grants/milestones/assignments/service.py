@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -9,8 +11,9 @@ from grants.accounts.models import Organization, User
 from grants.awards.models import ConflictDeclaration, Grant, ReviewerAssignment
 from grants.awards.queries import get_grant, reviewer_conflicts
 from grants.awards.rules import grant_allows
-from grants.core import audit
+from grants.core import audit, notify
 from grants.core.actors import Actor
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.conflicts import Reasons
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
@@ -23,7 +26,9 @@ NOTE_MAX = 500
 
 
 @use_case
-def assign_reviewer(actor: Actor, grant_id: int, reviewer_id: int) -> ReviewerAssignment:
+def assign_reviewer(
+    actor: Actor, grant_id: int, reviewer_id: int, today: date
+) -> ReviewerAssignment:
     """Assign an active, non-conflicted reviewer; a conflicted one is refused with the reasons."""
     require(Action.assign_reviewers, Subject(role=actor.role))
     grant = _open_grant(grant_id)
@@ -43,6 +48,15 @@ def assign_reviewer(actor: Actor, grant_id: int, reviewer_id: int) -> ReviewerAs
     db.session.add(assignment)
     after = {"grant_id": grant.id, "reviewer_id": reviewer.id}
     audit.record(actor, "reviewer.assign", assignment, after=after)
+    notify.record(
+        actor,
+        [reviewer.id],
+        AlertKind.reviewer_assigned,
+        SubjectType.reviewer_assignment,
+        assignment.id,
+        today=today,
+        grant_id=grant.id,
+    )
     _commit(N_("This reviewer was assigned at the same time. Reload the page."))
     return assignment
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -10,6 +12,7 @@ from wtforms import HiddenField
 from wtforms.validators import AnyOf
 
 from grants.awards.models import Grant
+from grants.core.calendar import tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import Form, IdField, apply_errors
@@ -38,7 +41,7 @@ def edit(grant_id: int) -> tuple[str, int] | Response:
         assert reviewer_id is not None  # IdField: required, 1 to ID_MAX
         try:
             if form.op.data == ASSIGN:
-                assignments.assign_reviewer(actor(), grant_id, reviewer_id)
+                assignments.assign_reviewer(actor(), grant_id, reviewer_id, _today())
                 flash(_("The reviewer was assigned."), "success")
             else:
                 assignments.unassign_reviewer(actor(), grant_id, reviewer_id)
@@ -53,3 +56,7 @@ def edit(grant_id: int) -> tuple[str, int] | Response:
         "milestones/assignments/edit.html", view=view, grant=grant, errors=errors
     )
     return page, 422 if errors else 200
+
+
+def _today() -> date:
+    return tokyo_today(datetime.now(UTC))

@@ -37,6 +37,12 @@ def milestones() -> Response | tuple[str, int]:
     return _download("milestones")
 
 
+@bp.get("/grants.csv")
+@requires(Action.view_portfolio)
+def grants() -> Response | tuple[str, int]:
+    return _download("grants")
+
+
 def _download(kind: str) -> Response | tuple[str, int]:
     form = _form()
     if not form.validate():

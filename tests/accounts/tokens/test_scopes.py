@@ -27,6 +27,7 @@ from grants.core.models import AuditEvent
 from grants.extensions import db
 from tests.support.api import ApiClient, assert_error
 from tests.support.factories import make_user
+from tests.support.second_factor import no_second_factor_given
 from tests.support.web import login, post_form
 
 TODAY = date(2026, 10, 15)
@@ -75,10 +76,12 @@ def test_an_expiry_out_of_range_writes_nothing(app: Flask) -> None:
     user = make_user()
     for day, words in ((TODAY, "tomorrow"), (date(2028, 1, 1), "within a year")):
         with pytest.raises(RuleViolation) as refused:
-            tokens.create_token(user, user, "x", TokenScope.read, day, TODAY)
+            tokens.create_token(
+                user, user, "x", TokenScope.read, day, TODAY, step_up=no_second_factor_given()
+            )
         assert words in refused.value.fields["expires_on"][0]
     with pytest.raises(RuleViolation) as both:
-        tokens.create_token(user, user, "", "admin", TODAY, TODAY)  # type: ignore[arg-type]
+        tokens.create_token(user, user, "", "admin", TODAY, TODAY, step_up=no_second_factor_given())  # type: ignore[arg-type]
     assert set(both.value.fields) == {"name", "scope", "expires_on"}
     assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 1  # the user
@@ -125,7 +128,7 @@ def test_a_read_token_is_refused_every_write_of_every_route(
 
 
 def test_a_read_write_token_writes(app: Flask, client: FlaskClient) -> None:
-    writer = ApiClient(client, make_user(Role.officer), TokenScope.read_write)
+    writer = ApiClient(client, make_user(Role.applicant), TokenScope.read_write)
     created = writer.post("/api/v1/tokens", json={"name": "second"})
     assert created.status_code == 201
     assert created.get_json()["scope"] == "read"  # a new token reads unless told otherwise
@@ -160,7 +163,7 @@ def test_expired_and_revoked_tokens_get_401_with_the_bearer_challenge(
 def test_the_api_creates_with_scope_and_expiry_and_lists_them(
     app: Flask, client: FlaskClient
 ) -> None:
-    api = ApiClient(client, make_user(Role.officer))
+    api = ApiClient(client, make_user(Role.applicant))  # officers create tokens on the web
     last_day = _today() + timedelta(days=30)
     created = api.post(
         "/api/v1/tokens",
@@ -225,6 +228,12 @@ def test_the_command_line_chooses_scope_and_expiry(app: Flask, runner: FlaskCliR
 def test_the_system_makes_tokens_of_any_user(app: Flask) -> None:
     user = make_user()
     token, _secret = tokens.create_token(
-        SYSTEM, user, "ops", TokenScope.read, TODAY + timedelta(days=1), TODAY
+        SYSTEM,
+        user,
+        "ops",
+        TokenScope.read,
+        TODAY + timedelta(days=1),
+        TODAY,
+        step_up=no_second_factor_given(),
     )
     assert token.user_id == user.id

@@ -104,7 +104,7 @@ def _approves(world: GrantWorld) -> Expect:
 
 
 def _assigns(world: GrantWorld) -> Expect:
-    assignments.assign_reviewer(_officer(world), world.grant.id, make_user(Role.reviewer).id)
+    assignments.assign_reviewer(_officer(world), world.grant.id, make_user(Role.reviewer).id, TODAY)
     return Expect()
 
 
