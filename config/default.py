@@ -72,10 +72,24 @@ SESSION_IDLE_MINUTES: dict[str, int] = {
     "reviewer": 480,
 }
 SESSION_ABSOLUTE_HOURS = 12
-# Minimum password length for accounts created or changed.
-PASSWORD_MIN_LENGTH = 10
+# Least length of a new password. It must also be hard to guess: a zxcvbn score of 3 or
+# more, judged offline with the account's own address and names as guessable words
+# (grants/accounts/credentials/rules.py).
+PASSWORD_MIN_LENGTH = 12
 # Werkzeug password hashing method (scrypt; tests use a cheaper pbkdf2).
 PASSWORD_HASH_METHOD = "scrypt"
+# Nobody chooses another person's password: a new account is sent an invitation link to
+# set its own, an administrator's "reset" and the forgotten-password page send a reset
+# link. Each link works once, for this long.
+INVITATION_HOURS = 72
+RESET_LINK_MINUTES = 60
+# The forgotten-password page's throttles: requests for one address, whoever sends them
+# (known and unknown addresses alike), and requests from one client address. Setting a
+# password from a link is throttled per client by LOGIN_RATE_LIMIT.
+PASSWORD_RESET_ADDRESS_LIMIT = "3 per hour"
+PASSWORD_RESET_CLIENT_LIMIT = "10 per hour"
+# Attempts to change one's own password (which checks the current one), per account.
+PASSWORD_CHANGE_RATE_LIMIT = "10 per hour"
 
 # --- Request bodies -------------------------------------------------------------
 # Largest request body of an upload (evidence files, web and API); larger get 413.

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = (
     "core",
     "accounts",
+    "accounts.credentials",
     "accounts.certified_vcs",
     "accounts.second_factor",
     "accounts.tokens",
@@ -43,6 +44,7 @@ MODELS = (
 WEB = (
     "accounts.sessions",
     "accounts.second_factor",
+    "accounts.credentials",
     "alerts",
     "alerts.preferences",
     "portfolio.home",

@@ -4,7 +4,7 @@ administrator confirms. Administrators only."""
 
 from __future__ import annotations
 
-import secrets
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
@@ -12,17 +12,18 @@ from flask_sqlalchemy.pagination import Pagination
 from marshmallow import Schema, fields, validate
 
 from grants.accounts import service as accounts
+from grants.accounts.credentials import mail as credential_mail
 from grants.accounts.models import Organization, User
 from grants.accounts.queries import organizations_query
 from grants.accounts.role_changes import queries as role_change_queries
 from grants.accounts.role_changes import service as role_changes
 from grants.accounts.role_changes.models import RoleChange
 from grants.accounts.role_changes.rules import RoleChangeState
-from grants.accounts.rules import PasswordPolicy
 from grants.core.db import paginate as paginate_query
 from grants.core.http.api import ApiBlueprint, DbId, ForCaller, api_actor
 from grants.core.http.schemas import ErrorSchema, PageArgs, page_schema
 from grants.core.identity import Locale, OrgKind, Role
+from grants.core.models import utcnow
 from grants.core.permissions import Action, Subject, require
 from grants.extensions import db
 
@@ -174,17 +175,33 @@ def list_users(args: dict[str, Any]) -> dict[str, Any]:
     return _page(found)
 
 
+class InvitedUserSchema(UserSchema):
+    invitation_sent = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Whether the invitation e-mail went out; if not, send the account "
+            "a password link from its page."
+        },
+    )
+
+
 @blp.post("/users")
 @blp.arguments(UserInSchema)
-@blp.response(201, UserSchema)
+@blp.response(201, InvitedUserSchema)
 @blp.alt_response(403, schema=ErrorSchema, description=_ADMIN_ONLY)
 @blp.alt_response(
     422, schema=ErrorSchema, description="An address in use, an unknown organisation."
 )
-def invite_user(data: dict[str, Any]) -> User:
-    """Invite a new account. An active officer or administrator waits, inactive, for a second
-    administrator to confirm the role (`pending_role_change`)."""
-    return _invite(api_actor(), _user(data))
+def invite_user(data: dict[str, Any]) -> SimpleNamespace:
+    """Invite a new account: it gets an e-mail with a link to set its own password. An
+    active officer or administrator waits, inactive, for a second administrator to confirm
+    the role (`pending_role_change`)."""
+    user, invitation = accounts.create_user(
+        api_actor(), _user(data), now=utcnow(), settings=current_app.config
+    )
+    sent = credential_mail.send([invitation], current_app.config)
+    columns = [name for name in UserSchema().fields if name != "pending_role_change"]
+    return SimpleNamespace(**{name: getattr(user, name) for name in columns}, invitation_sent=sent)
 
 
 @blp.get("/users/<int:user_id>")
@@ -209,7 +226,7 @@ def get_user(user_id: int) -> User:
 def update_user(data: dict[str, Any], user_id: int) -> User:
     """Replace an account's details. Giving an officer or administrator role (or activating
     such an account) waits for a second administrator; taking one away is immediate."""
-    return accounts.update_user(api_actor(), user_id, _user(data), policy=_passwords())
+    return accounts.update_user(api_actor(), user_id, _user(data))
 
 
 @blp.post("/users/<int:user_id>/activate")
@@ -219,7 +236,7 @@ def update_user(data: dict[str, Any], user_id: int) -> User:
 @blp.alt_response(422, schema=ErrorSchema, description="A role change already waiting.")
 def activate_user(user_id: int) -> User:
     """Let the account sign in again (an officer or administrator: once confirmed)."""
-    return accounts.set_active(api_actor(), user_id, True, policy=_passwords())
+    return accounts.set_active(api_actor(), user_id, True)
 
 
 @blp.post("/users/<int:user_id>/deactivate")
@@ -229,14 +246,7 @@ def activate_user(user_id: int) -> User:
 @blp.alt_response(422, schema=ErrorSchema, description="The last active administrator.")
 def deactivate_user(user_id: int) -> User:
     """Stop the account from signing in (its API tokens stop working too)."""
-    return accounts.set_active(api_actor(), user_id, False, policy=_passwords())
-
-
-def _invite(actor: Any, data: accounts.UserData) -> User:
-    """The one place a new account is made through the API. The account owner sets the
-    password; until invitations by e-mail exist here, the account gets a random password
-    nobody knows (an administrator never chooses one)."""
-    return accounts.create_user(actor, data, secrets.token_urlsafe(32), policy=_passwords())
+    return accounts.set_active(api_actor(), user_id, False)
 
 
 def _user(data: dict[str, Any]) -> accounts.UserData:
@@ -248,10 +258,6 @@ def _user(data: dict[str, Any]) -> accounts.UserData:
         organization_id=data["organization_id"],
         active=data["active"],
     )
-
-
-def _passwords() -> PasswordPolicy:
-    return PasswordPolicy.of(current_app.config)
 
 
 # --- role changes ------------------------------------------------------------------------

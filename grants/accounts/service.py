@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
@@ -10,12 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from grants.accounts.credentials.rules import LinkPurpose, MailKind
+from grants.accounts.credentials.service import CredentialMail, issue_link, revoke_links
 from grants.accounts.models import Organization, User
 from grants.accounts.queries import users_query
 from grants.accounts.role_changes import service as role_changes
 from grants.accounts.role_changes.rules import Access
 from grants.accounts.rules import (
-    PasswordPolicy,
     corporate_number_error,
     is_valid_email,
     normalize_corporate_number,
@@ -83,46 +86,45 @@ def update_organization(actor: Actor, org_id: int, data: OrganizationData) -> Or
 
 
 @use_case
-def create_user(actor: Actor, data: UserData, password: str, *, policy: PasswordPolicy) -> User:
-    """A new account; an active officer or administrator waits, inactive, for a second
+def create_user(
+    actor: Actor, data: UserData, *, now: datetime, settings: Mapping[str, Any]
+) -> tuple[User, CredentialMail]:
+    """A new account without a password, and the invitation e-mail for the edge to send: its
+    owner sets the password through the link (accounts.credentials). `settings`:
+    INVITATION_HOURS. An active officer or administrator waits, inactive, for a second
     administrator to confirm the role (role_changes)."""
     require(Action.manage_users, Subject(role=actor.role))
     data = _normalized(data)
-    _check_user(data, None, password, policy)
-    user = User(**asdict(data), password_hash=_hash(password, policy))
+    _check_user(data, None)
+    user = User(**asdict(data), password_hash=None)
     db.session.add(user)
     role_changes.hold(actor, user, None)  # an officer or administrator waits for a second one
     audit.record(actor, "user.create", user, after=user_snapshot(user))
+    invitation = issue_link(actor, user, LinkPurpose.invitation, now, settings, MailKind.invitation)
     db.session.commit()
-    return user
+    return user, invitation
 
 
 @use_case
-def update_user(
-    actor: Actor,
-    user_id: int,
-    data: UserData,
-    password: str | None = None,
-    *,
-    policy: PasswordPolicy,
-) -> User:
-    """Change an account; a new `password` (checked and hashed as `policy` says) signs its
-    holder out everywhere. Making it an active officer or administrator waits for a second
-    administrator (role_changes): the account keeps its role and activity meanwhile."""
+def update_user(actor: Actor, user_id: int, data: UserData) -> User:
+    """Change an account (never its password: that is its owner's). A new e-mail address
+    ends the links e-mailed to the old one. Making it an active officer or administrator
+    waits for a second administrator (role_changes): the account keeps its role and activity
+    meanwhile."""
     require(Action.manage_users, Subject(role=actor.role))
     user = _get(User, user_id)
     data = _normalized(data)
-    _check_user(data, user_id, password, policy)
+    _check_user(data, user_id)
     _keep_an_administrator(user, data)
     before = user_snapshot(user)
     access = Access(user.role, user.active)
+    moved = user.email != data.email
     for key, value in asdict(data).items():
         setattr(user, key, value)
     role_changes.hold(actor, user, access)  # a role given waits for a second administrator
-    if password:
-        user.password_hash = _hash(password, policy)
-        user.session_version += 1  # whoever knew the old password is signed out
-    after = user_snapshot(user) | ({"password_changed": True} if password else {})
+    after = user_snapshot(user)
+    if moved and (revoked := revoke_links(user, utcnow())):
+        after["links_revoked"] = revoked
     audit.record(actor, "user.update", user, before, after)
     db.session.commit()
     return user
@@ -168,10 +170,11 @@ def end_sessions(actor: User) -> None:
 
 
 def check_password(email: str, password: str) -> User | None:
-    """The active user with these credentials; None otherwise (in the same time). It signs
+    """The active user with these credentials; None otherwise (in the same time), also
+    for an account that has not set its password yet. It signs
     no one in: record_sign_in does, once any second factor was given too."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None:
+    if user is None or user.password_hash is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
@@ -185,10 +188,6 @@ def record_sign_in(user: User, second_factor: str | None) -> None:
     user.last_login_at = utcnow()
     audit.record(user, "user.login", user, after={"second_factor": second_factor})
     db.session.commit()
-
-
-def _hash(password: str, policy: PasswordPolicy) -> str:
-    return generate_password_hash(password, method=policy.hash_method)
 
 
 def _normalized(data: UserData) -> UserData:
@@ -222,9 +221,7 @@ def corporate_number_message(problem: str) -> Problem:
     }[problem]
 
 
-def _check_user(
-    data: UserData, user_id: int | None, password: str | None, policy: PasswordPolicy
-) -> None:
+def _check_user(data: UserData, user_id: int | None) -> None:
     errors: dict[str, list[Problem]] = {}
     if not is_valid_email(data.email):
         errors["email"] = [N_("Enter a valid e-mail address.")]
@@ -237,8 +234,6 @@ def _check_user(
         and db.session.get(Organization, data.organization_id) is None
     ):
         errors["organization_id"] = [N_("Choose an existing organization.")]
-    if (user_id is None or password) and len(password or "") < policy.min_length:
-        errors["password"] = [N_("A password has at least %(n)d characters.", n=policy.min_length)]
     if errors:
         raise RuleViolation(N_("The account could not be saved."), errors)
 
@@ -330,8 +325,8 @@ def user_data(user: User) -> UserData:
 
 
 @use_case
-def set_active(actor: Actor, user_id: int, active: bool, *, policy: PasswordPolicy) -> User:
+def set_active(actor: Actor, user_id: int, active: bool) -> User:
     """Let an account sign in again, or stop it; re-activating an officer or administrator
     waits for a second administrator (role_changes), as update_user does."""
     user = _get(User, user_id)
-    return update_user(actor, user_id, replace(user_data(user), active=active), policy=policy)
+    return update_user(actor, user_id, replace(user_data(user), active=active))

@@ -9,21 +9,17 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import (
-    BooleanField,
-    EmailField,
-    PasswordField,
-    SelectField,
-    StringField,
-    ValidationError,
-)
+from wtforms import BooleanField, EmailField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from grants.accounts import service as accounts
+from grants.accounts.credentials import mail as credential_mail
+from grants.accounts.credentials import queries as credential_queries
+from grants.accounts.credentials.forms import PasswordLinkForm
 from grants.accounts.models import Organization, User
 from grants.accounts.queries import organizations_query
 from grants.accounts.role_changes.queries import pending_change, pending_changes
-from grants.accounts.rules import PasswordPolicy, is_valid_email, normalize_email
+from grants.accounts.rules import is_valid_email, normalize_email
 from grants.accounts.second_factor import queries as second_factors
 from grants.core.db import paginate
 from grants.core.errors import DomainError
@@ -32,6 +28,7 @@ from grants.core.http.forms import Form, apply_errors
 from grants.core.http.labels import locale_labels, org_kind_labels, role_labels
 from grants.core.http.listing import page_number, search_term
 from grants.core.identity import Locale, OrgKind, Role
+from grants.core.models import utcnow
 from grants.core.permissions import Action
 from grants.extensions import db
 
@@ -72,11 +69,6 @@ class UserForm(Form):
     locale = SelectField(_l("Language"))
     organization_id = SelectField(_l("Organization"), coerce=int)
     active = BooleanField(_l("Active (may sign in)"), default=True)
-    password = PasswordField(
-        _l("Password"),
-        validators=[Optional(), Length(max=200)],
-        description=_l("Leave empty to keep the current password."),
-    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -119,13 +111,15 @@ def new_user() -> str | Response:
     form = UserForm()
     if form.validate_on_submit():
         try:
-            password = form.password.data or ""
-            user = accounts.create_user(actor(), form.to_data(), password, policy=_passwords())
+            user, invitation = accounts.create_user(
+                actor(), form.to_data(), now=utcnow(), settings=current_app.config
+            )
         except DomainError as error:
             apply_errors(form, error)
         else:
-            flash(_("The account was created."), "success")
-            return _saved(user)
+            _tell_invitation(credential_mail.send([invitation], current_app.config))
+            _tell_pending(user)
+            return redirect(url_for("accounts.edit_user", user_id=user.id))
     page = render_template("accounts/user_form.html", form=form, user=None, pending=None)
     return page, _status(form)
 
@@ -142,27 +136,27 @@ def edit_user(user_id: int) -> str | Response:
         form.organization_id.data = user.organization_id or 0
     if form.validate_on_submit():
         try:
-            password = form.password.data or None
-            accounts.update_user(actor(), user_id, form.to_data(), password, policy=_passwords())
+            accounts.update_user(actor(), user_id, form.to_data())
         except DomainError as error:
             apply_errors(form, error)
         else:
             flash(_("The account was saved."), "success")
-            return _saved(user)
-    reset = second_factors.may_reset(actor(), user)
-    pending = pending_change(user_id)
+            _tell_pending(user)
+            return redirect(url_for("accounts.users"))
     page = render_template(
         "accounts/user_form.html",
         form=form,
         user=user,
-        pending=pending,
-        second_factor_reset=reset,
+        pending=pending_change(user_id),
+        second_factor_reset=second_factors.may_reset(actor(), user),
+        password=credential_queries.password_state(user, utcnow()),
+        link_form=PasswordLinkForm(),
     )
     return page, _status(form)
 
 
-def _saved(user: User) -> Response:
-    """Back to the list; a role given waits for a second administrator: say so."""
+def _tell_pending(user: User) -> None:
+    """A role given waits for a second administrator: say so."""
     if pending_change(user.id) is not None:
         flash(
             _(
@@ -171,7 +165,6 @@ def _saved(user: User) -> Response:
             ),
             "info",
         )
-    return redirect(url_for("accounts.users"))
 
 
 @bp.get("/organizations")
@@ -213,8 +206,16 @@ def edit_organization(org_id: int) -> str | Response:
     return render_template("accounts/organization_form.html", form=form, org=org), _status(form)
 
 
-def _passwords() -> PasswordPolicy:
-    return PasswordPolicy.of(current_app.config)
+def _tell_invitation(sent: bool) -> None:
+    if sent:
+        message = _("The account was created, and an invitation to set its password was e-mailed.")
+        flash(message, "success")
+        return
+    message = _(
+        "The account was created, but its invitation could not be e-mailed: "
+        "send it again from this page."
+    )
+    flash(message, "error")
 
 
 def _status(form: FlaskForm) -> int:

@@ -1,7 +1,7 @@
 """Add programme release separations and prepared releases
 
 Revision ID: 0b775b39f176
-Revises: 05b09d65276f
+Revises: 407b83d211a2
 Create Date: 2026-12-08 00:13:20.478766
 
 """
@@ -13,7 +13,7 @@ import grants.core.models
 
 # revision identifiers, used by Alembic.
 revision = '0b775b39f176'
-down_revision = '05b09d65276f'
+down_revision = '407b83d211a2'
 branch_labels = None
 depends_on = None
 

@@ -15,6 +15,7 @@ from grants.core.models import AuditEvent
 from grants.extensions import db
 from tests.support.api import ApiClient, api_as, assert_error
 from tests.support.factories import make_org, make_user, valid_corporate_number
+from tests.support.mails import Outbox
 
 ADMIN_ROUTES = [
     ("GET", "/api/v1/organizations"),
@@ -153,15 +154,20 @@ def test_bad_organisation_input_is_422(app: Flask, client: FlaskClient) -> None:
         assert field in error["fields"], (body, error)
 
 
-def test_users_are_invited_read_changed_and_deactivated(app: Flask, client: FlaskClient) -> None:
+def test_users_are_invited_read_changed_and_deactivated(
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
     admin = make_user(Role.admin)
     api = ApiClient(client, admin)
     org = make_org()
+    outbox = Outbox(caplog)
     invited = api.post("/api/v1/users", json={**USER, "organization_id": org.id})
     assert invited.status_code == 201, invited.get_json()
     user = invited.get_json()
     assert user["role"] == "reviewer" and user["active"] is True
     assert user["pending_role_change"] is None and "password" not in str(user)
+    assert user["invitation_sent"] is True
+    assert outbox.last("new@example.jp").link  # the owner sets the password through it
     read = api.get(f"/api/v1/users/{user['id']}").get_json()
     assert read["email"] == "new@example.jp" and read["organization_id"] == org.id
     listed = api.get("/api/v1/users?q=new@").get_json()

@@ -72,6 +72,7 @@ class Case:
 
 PAGES = [
     Case("login", None, "/login"),
+    Case("forgotten-password", None, "/password/forgot"),
     Case("applicant-home", APPLICANT, "/"),
     Case("security-applicant", APPLICANT, "/settings/security"),
     Case("security-officer", OFFICER, "/settings/security"),
@@ -115,6 +116,7 @@ PAGES = [
     Case("task-what-if", OFFICER, "/tasks/{what_if_task}?all=1"),
     Case("admin-home", ADMIN, "/"),
     Case("admin-users", ADMIN, "/admin/users"),
+    Case("admin-user", ADMIN, "/admin/users/{applicant_user}"),
     Case("admin-organizations", ADMIN, "/admin/organizations"),
     Case("certified-vcs", ADMIN, "/admin/certified-vcs"),
     Case("certified-vc-import", ADMIN, "/admin/certified-vcs/import"),
@@ -158,13 +160,18 @@ def ids(live_server: LiveServer) -> dict[str, int | str]:
         "what_if_task": in_app(live_server, lambda: _what_if_task(draft)),
         "running_task": in_app(live_server, _running_task),
         "notification_link": in_app(live_server, _notification_link),
+        "applicant_user": in_app(live_server, lambda: _user(APPLICANT).id),
     }
 
 
 def _officer() -> User:
-    officer = db.session.scalar(select(User).where(User.email == OFFICER))
-    assert officer is not None
-    return officer
+    return _user(OFFICER)
+
+
+def _user(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email))
+    assert user is not None
+    return user
 
 
 def _draft_copy(published: int) -> int:

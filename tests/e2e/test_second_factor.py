@@ -7,24 +7,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from flask import current_app
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from grants.accounts import service as accounts
-from grants.accounts.rules import PasswordPolicy
-from grants.core.actors import SYSTEM
 from grants.core.identity import Locale, Role
 from tests.e2e.conftest import LiveServer, in_app, screenshot, sign_in, sign_out, totp_code
-
-PASSWORD = "journey-password-1"
+from tests.support.factories import PASSWORD, make_user
 
 
 def _new_officer(server: LiveServer, email: str) -> None:
     def create() -> None:
-        data = accounts.UserData(
-            email=email, name="E2E Officer", role=Role.officer, locale=Locale.en
+        make_user(
+            Role.officer, password=PASSWORD, locale=Locale.en, email=email, name="E2E Officer"
         )
-        accounts.create_user(SYSTEM, data, PASSWORD, policy=PasswordPolicy.of(current_app.config))
 
     in_app(server, create)
 

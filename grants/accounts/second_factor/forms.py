@@ -6,7 +6,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
-from grants.accounts.second_factor.rules import NAME_MAX
+from grants.accounts.models import User
+from grants.accounts.second_factor import queries
+from grants.accounts.second_factor.rules import NAME_MAX, SecondFactorPolicy
 from grants.core.http.forms import Form
 
 # A passkey's answer (JSON from the browser) is a few kilobytes at most.
@@ -47,3 +49,15 @@ class NewPasskeyForm(PasskeyForm):
 
 class ButtonForm(Form):
     """A button that changes something: only the CSRF token."""
+
+
+def security_section(
+    user: User, policy: SecondFactorPolicy, next_url: str | None
+) -> dict[str, object]:
+    """What the second-factor section of the security settings shows (its forms and factors)."""
+    return {
+        "factors": queries.factors_of(user, policy),
+        "button": ButtonForm(),
+        "passkey_form": NewPasskeyForm(formdata=None),
+        "next": next_url,
+    }

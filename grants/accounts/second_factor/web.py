@@ -23,6 +23,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from grants.accounts.credentials.forms import ChangePasswordForm
 from grants.accounts.models import User
 from grants.accounts.second_factor import queries, service
 from grants.accounts.second_factor.forms import (
@@ -31,6 +32,7 @@ from grants.accounts.second_factor.forms import (
     ConfirmTotpForm,
     NewPasskeyForm,
     PasskeyForm,
+    security_section,
 )
 from grants.accounts.second_factor.passkeys import service as passkeys
 from grants.accounts.second_factor.rules import SecondFactorPolicy, SecretBox, provisioning_uri
@@ -103,22 +105,11 @@ def _require_second_factor() -> Response | None:
     return redirect(url_for("second_factor.enrol", next=target))
 
 
-# --- the security settings page -----------------------------------------------------------
-
-
-@bp.get("/settings/security")
-@login_required
-def security() -> str:
-    return render_template("accounts/security.html", **_section())
+# --- the second-factor section of the security settings (credentials.security) -------------
 
 
 def _section() -> dict[str, object]:
-    return {
-        "factors": queries.factors_of(actor(), _policy()),
-        "button": ButtonForm(),
-        "passkey_form": NewPasskeyForm(formdata=None),
-        "next": _next(),
-    }
+    return security_section(actor(), _policy(), _next())
 
 
 @bp.get(f"{PREFIX}/enrol")
@@ -141,7 +132,7 @@ def begin_totp() -> Response:
             service.begin_totp(actor(), _box())
         except DomainError as error:
             flash(_message(error), "error")
-            return redirect(url_for(".security"))
+            return redirect(url_for("credentials.security"))
     return redirect(url_for(".totp", next=_next()))
 
 
@@ -154,7 +145,7 @@ def totp() -> str | Response:
 def _totp_page(form: ConfirmTotpForm) -> str | Response:
     secret = queries.pending_totp_secret(actor().id, _box())
     if secret is None:
-        return redirect(url_for(".security"))
+        return redirect(url_for("credentials.security"))
     uri = provisioning_uri(secret, actor().email, _("Milestone Grants"))
     qr = segno.make(uri, error="m").svg_inline(scale=5, border=2, svgclass="qr-code-image")
     page = render_template(
@@ -192,7 +183,7 @@ def remove_totp() -> Response:
             flash(_message(error), "error")
         else:
             _removed(notice, _("The authenticator app is removed."))
-    return redirect(url_for(".security"))
+    return redirect(url_for("credentials.security"))
 
 
 # --- passkeys and security keys -----------------------------------------------------------
@@ -218,7 +209,11 @@ def register_passkey() -> str | Response:
             apply_errors(form, error)
         else:
             return _added(enrolled, _("The passkey is registered."))
-    page = render_template("accounts/security.html", **(_section() | {"passkey_form": form}))
+    password_form = ChangePasswordForm(
+        formdata=None, min_length=current_app.config["PASSWORD_MIN_LENGTH"]
+    )
+    context = _section() | {"passkey_form": form, "password_form": password_form}
+    page = render_template("accounts/security.html", **context)
     return page, 422  # type: ignore[return-value]
 
 
@@ -232,7 +227,7 @@ def remove_passkey(passkey_id: int) -> Response:
             flash(_message(error), "error")
         else:
             _removed(notice, _("The passkey is removed."))
-    return redirect(url_for(".security"))
+    return redirect(url_for("credentials.security"))
 
 
 # --- recovery codes -----------------------------------------------------------------------
@@ -242,12 +237,12 @@ def remove_passkey(passkey_id: int) -> Response:
 @login_required
 def recovery_codes() -> str | Response:
     if not ButtonForm().validate_on_submit():
-        return redirect(url_for(".security"))
+        return redirect(url_for("credentials.security"))
     try:
         codes, notice = service.regenerate_recovery_codes(actor())
     except DomainError as error:
         flash(_message(error), "error")
-        return redirect(url_for(".security"))
+        return redirect(url_for("credentials.security"))
     _tell(notice)
     return _codes_page(codes, _("New recovery codes are made; the old ones no longer work."))
 
@@ -258,7 +253,7 @@ def _added(enrolled: service.Enrolled, done: str) -> str | Response:
     if enrolled.recovery_codes:
         return _codes_page(enrolled.recovery_codes, done)
     flash(done, "success")
-    return redirect(_next() or url_for(".security"))
+    return redirect(_next() or url_for("credentials.security"))
 
 
 def _removed(notice: Message, done: str) -> None:
@@ -273,7 +268,7 @@ def _codes_page(codes: list[str], done: str) -> str:
         "accounts/second_factor/recovery_codes.html",
         codes=codes,
         done=done,
-        next=_next() or url_for(".security"),
+        next=_next() or url_for("credentials.security"),
     )
 
 

@@ -152,3 +152,16 @@ def token_hash(secret: str) -> str:
 def _require_self(actor: Actor, user: User) -> None:
     if actor.id is not None and actor.id != user.id:
         raise NotFound(N_("Not found."))
+
+
+def revoke_tokens_of(actor: Actor, user: User, reason: str) -> int:
+    """Revoke every working token of `user` within the caller's use case (which commits),
+    one audit row each with `reason`; how many were revoked."""
+    query = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    found = db.session.scalars(query.with_for_update()).all()
+    now = utcnow()
+    for token in found:
+        token.revoked_at = now
+        after = {"revoked_at": now.isoformat(), "reason": reason}
+        audit.record(actor, "api_token.revoke", token, after=after)
+    return len(found)

@@ -56,8 +56,10 @@ def test_one_administrator_asks_and_another_confirms(app: Flask, client: FlaskCl
     login(client, asking.email)
     response = post_form(client, "/admin/users/new", _form())
     assert response.status_code == 302
-    users = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "The new role takes effect when a second administrator confirms it" in users
+    created = client.get(response.headers["Location"]).get_data(as_text=True)  # its page
+    assert "The new role takes effect when a second administrator confirms it" in created
+    assert 'id="pending-role-change"' in created
+    users = client.get("/admin/users").get_data(as_text=True)
     assert "Program officer: waiting for a second administrator" in users
     officer = db.session.scalars(select(User).filter_by(email="new-officer@example.jp")).one()
     assert (officer.role, officer.active) == (Role.officer, False)

@@ -14,7 +14,7 @@ from grants.core.identity import Locale, Role
 from grants.core.models import AuditEvent
 from grants.extensions import db
 from tests.support.api import ApiClient, api_as, assert_error
-from tests.support.factories import make_user, passwords
+from tests.support.factories import make_user
 
 
 def test_requests_without_a_valid_token_get_401(app: Flask, client: FlaskClient) -> None:
@@ -97,7 +97,7 @@ def test_a_deactivated_users_token_stops_working(app: Flask, client: FlaskClient
         organization_id=user.organization_id,
         active=False,
     )
-    accounts.update_user(SYSTEM, user.id, data, policy=passwords())
+    accounts.update_user(SYSTEM, user.id, data)
     assert_error(api.get("/api/v1/programs"), 401)
 
 
