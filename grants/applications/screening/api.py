@@ -13,10 +13,10 @@ from grants.applications.models import Application
 from grants.applications.schemas import ApplicationSchema, ApplicationSummarySchema
 from grants.applications.screening import service as screening
 from grants.applications.screening.queries import may_screen
-from grants.core.http.api import DbId, DottedBlueprint, api_actor
+from grants.core.http.api import ApiBlueprint, DbId, api_actor
 from grants.core.http.schemas import PageArgs, page_schema, paginate, today
 
-blp = DottedBlueprint(
+blp = ApiBlueprint(
     "api_screening",
     __name__,
     url_prefix="/api/v1",
