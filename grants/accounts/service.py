@@ -7,12 +7,17 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from grants.accounts.credentials.rules import LinkPurpose, MailKind
 from grants.accounts.credentials.service import CredentialMail, issue_link, revoke_links
 from grants.accounts.models import Organization, User
+from grants.accounts.queries import users_query
+from grants.accounts.role_changes import service as role_changes
+from grants.accounts.role_changes.rules import Access
 from grants.accounts.rules import (
     corporate_number_error,
     is_valid_email,
@@ -21,7 +26,8 @@ from grants.accounts.rules import (
 )
 from grants.core import audit
 from grants.core.actors import Actor
-from grants.core.db import use_case
+from grants.core.audit import Named
+from grants.core.db import begin_writing, paginate, use_case
 from grants.core.errors import NotFound, RuleViolation
 from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import utcnow
@@ -85,12 +91,14 @@ def create_user(
 ) -> tuple[User, CredentialMail]:
     """A new account without a password, and the invitation e-mail for the edge to send: its
     owner sets the password through the link (accounts.credentials). `settings`:
-    INVITATION_HOURS."""
+    INVITATION_HOURS. An active officer or administrator waits, inactive, for a second
+    administrator to confirm the role (role_changes)."""
     require(Action.manage_users, Subject(role=actor.role))
     data = _normalized(data)
     _check_user(data, None)
     user = User(**asdict(data), password_hash=None)
     db.session.add(user)
+    role_changes.hold(actor, user, None)  # an officer or administrator waits for a second one
     audit.record(actor, "user.create", user, after=user_snapshot(user))
     invitation = issue_link(actor, user, LinkPurpose.invitation, now, settings, MailKind.invitation)
     db.session.commit()
@@ -100,16 +108,20 @@ def create_user(
 @use_case
 def update_user(actor: Actor, user_id: int, data: UserData) -> User:
     """Change an account (never its password: that is its owner's). A new e-mail address
-    ends the links e-mailed to the old one."""
+    ends the links e-mailed to the old one. Making it an active officer or administrator
+    waits for a second administrator (role_changes): the account keeps its role and activity
+    meanwhile."""
     require(Action.manage_users, Subject(role=actor.role))
     user = _get(User, user_id)
     data = _normalized(data)
     _check_user(data, user_id)
     _keep_an_administrator(user, data)
     before = user_snapshot(user)
+    access = Access(user.role, user.active)
     moved = user.email != data.email
     for key, value in asdict(data).items():
         setattr(user, key, value)
+    role_changes.hold(actor, user, access)  # a role given waits for a second administrator
     after = user_snapshot(user)
     if moved and (revoked := revoke_links(user, utcnow())):
         after["links_revoked"] = revoked
@@ -260,3 +272,61 @@ def user_snapshot(user: User) -> dict[str, Any]:
         "organization_id": user.organization_id,
         "active": user.active,
     }
+
+
+# --- administrators reading personal data: every read is audited -------------------------
+
+
+@use_case
+def list_users(actor: Actor, term: str | None, page: int, per_page: int) -> Pagination:
+    """A page of accounts (all, or those matching `term`) for an administrator; the audit
+    log records who saw which accounts."""
+    require(Action.manage_users, Subject(role=actor.role))
+    begin_writing()  # the audit row is written in a GET request
+    found = paginate(users_query(term), page, per_page)
+    ids = [user.id for user in found.items]
+    after = {"search": term or None, "page": found.page, "user_ids": ids}
+    audit.record(actor, "user.list", Named("user_account", "list"), after=after)
+    db.session.commit()
+    _reload(ids)
+    return found
+
+
+@use_case
+def view_user(actor: Actor, user_id: int) -> User:
+    """One account's details for an administrator; the audit log records the view."""
+    require(Action.manage_users, Subject(role=actor.role))
+    begin_writing()  # the audit row is written in a GET request
+    user = _get(User, user_id)
+    audit.record(actor, "user.view", user)
+    db.session.commit()
+    _reload([user.id])
+    return user
+
+
+def _reload(user_ids: list[int]) -> None:
+    """The accounts read again in one statement (the commit expired them), with their
+    organisations, for the page that shows them."""
+    if user_ids:
+        query = select(User).where(User.id.in_(user_ids)).options(selectinload(User.organization))
+        db.session.scalars(query).all()
+
+
+def user_data(user: User) -> UserData:
+    """An account's editable fields as they are now."""
+    return UserData(
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        locale=user.locale,
+        organization_id=user.organization_id,
+        active=user.active,
+    )
+
+
+@use_case
+def set_active(actor: Actor, user_id: int, active: bool) -> User:
+    """Let an account sign in again, or stop it; re-activating an officer or administrator
+    waits for a second administrator (role_changes), as update_user does."""
+    user = _get(User, user_id)
+    return update_user(actor, user_id, replace(user_data(user), active=active))

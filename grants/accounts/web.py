@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, EmailField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
@@ -17,6 +17,8 @@ from grants.accounts.credentials import mail as credential_mail
 from grants.accounts.credentials import queries as credential_queries
 from grants.accounts.credentials.forms import PasswordLinkForm
 from grants.accounts.models import Organization, User
+from grants.accounts.queries import organizations_query
+from grants.accounts.role_changes.queries import pending_change, pending_changes
 from grants.accounts.rules import is_valid_email, normalize_email
 from grants.accounts.second_factor import queries as second_factors
 from grants.core.db import paginate
@@ -97,19 +99,10 @@ class UserForm(Form):
 @bp.get("/users")
 @requires(Action.manage_users)
 def users() -> str:
-    query = select(User).order_by(User.email)
     term = search_term()
-    if term:
-        # autoescape: a % or _ typed in the search box is that character, not a wildcard
-        query = query.where(
-            or_(
-                # read as addresses are stored: ｆｏｏ finds foo@…
-                User.email.icontains(normalize_email(term), autoescape=True),
-                User.name.icontains(term, autoescape=True),
-            )
-        )
-    page = paginate(query, page_number(), PAGE_SIZE)
-    return render_template("accounts/users.html", page=page, term=term)
+    page = accounts.list_users(actor(), term, page_number(), PAGE_SIZE)
+    pending = pending_changes(user.id for user in page.items)
+    return render_template("accounts/users.html", page=page, term=term, pending=pending)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -125,14 +118,19 @@ def new_user() -> str | Response:
             apply_errors(form, error)
         else:
             _tell_invitation(credential_mail.send([invitation], current_app.config))
+            _tell_pending(user)
             return redirect(url_for("accounts.edit_user", user_id=user.id))
-    return render_template("accounts/user_form.html", form=form, user=None), _status(form)
+    page = render_template("accounts/user_form.html", form=form, user=None, pending=None)
+    return page, _status(form)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @requires(Action.manage_users)
 def edit_user(user_id: int) -> str | Response:
-    user = db.get_or_404(User, user_id)
+    if request.method == "GET":  # an administrator's look at a person's details is audited
+        user = accounts.view_user(actor(), user_id)
+    else:
+        user = db.get_or_404(User, user_id)
     form = UserForm(obj=user)
     if request.method == "GET":
         form.organization_id.data = user.organization_id or 0
@@ -143,11 +141,13 @@ def edit_user(user_id: int) -> str | Response:
             apply_errors(form, error)
         else:
             flash(_("The account was saved."), "success")
+            _tell_pending(user)
             return redirect(url_for("accounts.users"))
     page = render_template(
         "accounts/user_form.html",
         form=form,
         user=user,
+        pending=pending_change(user_id),
         second_factor_reset=second_factors.may_reset(actor(), user),
         password=credential_queries.password_state(user, utcnow()),
         link_form=PasswordLinkForm(),
@@ -155,19 +155,23 @@ def edit_user(user_id: int) -> str | Response:
     return page, _status(form)
 
 
+def _tell_pending(user: User) -> None:
+    """A role given waits for a second administrator: say so."""
+    if pending_change(user.id) is not None:
+        flash(
+            _(
+                "The new role takes effect when a second administrator confirms it on the "
+                "role changes page; until then the account keeps its present role."
+            ),
+            "info",
+        )
+
+
 @bp.get("/organizations")
 @requires(Action.manage_organizations)
 def organizations() -> str:
-    query = select(Organization).order_by(Organization.name)
     term = search_term()
-    if term:
-        query = query.where(
-            or_(
-                Organization.name.icontains(term, autoescape=True),
-                Organization.name_en.icontains(term, autoescape=True),
-            )
-        )
-    page = paginate(query, page_number(), PAGE_SIZE)
+    page = paginate(organizations_query(term), page_number(), PAGE_SIZE)
     return render_template("accounts/organizations.html", page=page, term=term)
 
 

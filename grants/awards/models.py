@@ -3,8 +3,9 @@
 Grants, their milestones and the reviewers assigned to them (their declared conflicts are
 the accounts feature's: merit review reads them too);
 evidence submitted for a milestone, its files, and the reviewers' decisions; money
-movements (tranche releases, VC paid-in investments); amendment requests (a new due date,
-or a re-split of the remaining tranches). The use cases that write them live in the
+movements (tranche releases, releases prepared for a second officer's approval, VC paid-in
+investments); amendment requests (a new due date, or a re-split of the remaining tranches).
+The use cases that write them live in the
 features above (milestones, investments, releases, amendments).
 """
 
@@ -27,11 +28,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.accounts.models import Organization, User
 from grants.applications.models import Application
+from grants.awards.rules import PreparedReleaseState
 from grants.core.changes import Changing
 from grants.core.models import Base, BigId, UTCDateTime, Yen, utcnow
 from grants.core.states import (
@@ -225,6 +228,45 @@ class Settlement(Changing, Base):
     trace: Mapped[dict[str, Any]] = mapped_column(JSON)
     confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+_PENDING = text("state = 'pending'")
+
+
+class PreparedRelease(Base):
+    """A tranche release prepared by one officer, waiting for another to approve it (a tranche
+    above its programme's release threshold). The approval makes the disbursement."""
+
+    __tablename__ = "prepared_release"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        # At most one prepared release of a tranche waits at a time.
+        Index(
+            "uq_prepared_release_pending_milestone",
+            "milestone_id",
+            unique=True,
+            sqlite_where=_PENDING,
+            postgresql_where=_PENDING,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestone.id"), index=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grant_award.id"), index=True)
+    amount: Mapped[int] = mapped_column(Yen)  # the tranche as prepared: approved only unchanged
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    state: Mapped[PreparedReleaseState] = mapped_column(
+        Enum(PreparedReleaseState, native_enum=False, length=20), index=True
+    )
+    prepared_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    prepared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disbursement_id: Mapped[int | None] = mapped_column(ForeignKey("disbursement.id"))
+
+    milestone: Mapped[Milestone] = relationship()
+    prepared_by: Mapped[User] = relationship(foreign_keys=[prepared_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
 
 class Investment(Base):

@@ -23,11 +23,12 @@ from grants.awards.models import (
     Grant,
     Investment,
     Milestone,
+    PreparedRelease,
     Review,
     ReviewerAssignment,
     Settlement,
 )
-from grants.awards.rules import GrantMoney, grant_allows, quorum_of
+from grants.awards.rules import GrantMoney, PreparedReleaseState, grant_allows, quorum_of
 from grants.core.actors import Actor
 from grants.core.conflicts import ConflictReason, GrantParties, conflict_reasons
 from grants.core.errors import NotAllowed, NotFound
@@ -396,3 +397,47 @@ def _total(expression: Any, grant_id: Any) -> Any:
         .where(settled.grant_id == grant_id)
         .scalar_subquery()
     )
+
+
+def release_relation(
+    actor: Actor,
+    grant: Grant,
+    milestone: Milestone,
+    subject: Subject,
+    pending: PreparedRelease | None,
+) -> Subject:
+    """`subject` (the actor's relation to the milestone) with the separations of duties of
+    releasing its tranche, as the grant's programme sets them: the actor awarded the grant,
+    the tranche is above the release threshold, a prepared release of it waits (`pending`)
+    and the actor prepared it."""
+    program = grant.program
+    return replace(
+        subject,
+        is_awarding_officer=program.separate_award_and_release
+        and actor.id is not None
+        and grant.awarded_by_id == actor.id,
+        needs_second_officer=milestone.tranche_amount > program.release_approval_threshold,
+        is_preparer=pending is not None and pending.prepared_by_id == actor.id,
+        has_prepared_release=pending is not None,
+    )
+
+
+def pending_release(milestone_id: int, lock: bool = False) -> PreparedRelease | None:
+    """The prepared release of the milestone's tranche waiting for approval (row-locked when
+    `lock`), if any."""
+    query = select(PreparedRelease).where(
+        PreparedRelease.milestone_id == milestone_id,
+        PreparedRelease.state == PreparedReleaseState.pending,
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def pending_releases(grant_id: int) -> dict[int, PreparedRelease]:
+    """The grant's prepared releases waiting for approval, by milestone id."""
+    query = select(PreparedRelease).where(
+        PreparedRelease.grant_id == grant_id,
+        PreparedRelease.state == PreparedReleaseState.pending,
+    )
+    return {prepared.milestone_id: prepared for prepared in db.session.scalars(query)}

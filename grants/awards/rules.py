@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Final
 
 from grants.core.permissions import Action
@@ -16,6 +17,16 @@ from grants.core.states import (
     ReviewDecision,
     still_to_release,
 )
+
+
+class PreparedReleaseState(StrEnum):
+    """A release prepared by one officer: it waits for a second officer, who approves it (the
+    tranche goes out) or cancels it; the preparer may cancel it too."""
+
+    pending = "pending"
+    approved = "approved"
+    cancelled = "cancelled"
+
 
 # The grant states in which an action on the grant's milestones, reviewers or money can
 # happen: the use cases refuse the others with a Conflict in their own words, and pages offer

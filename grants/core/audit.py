@@ -20,6 +20,14 @@ GENESIS = "0" * 64
 CHAIN_LOCK_KEY = 7_301_115
 
 
+@dataclass(frozen=True)
+class Named:
+    """What an audit row is about when that is not one stored row: an export, a list."""
+
+    object_type: str
+    object_id: str
+
+
 def record(
     actor: Actor,
     action: str,
@@ -27,16 +35,22 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add one audit row to the current transaction; the caller commits."""
+    """Add one audit row about `obj` (a stored row, or a Named thing) to the current
+    transaction; the caller commits."""
     db.session.flush()  # so that a new object has its id
     _lock_chain()
+    object_type, object_id = (
+        (obj.object_type, obj.object_id)
+        if isinstance(obj, Named)
+        else (type(obj).__tablename__, str(obj.id))
+    )
     event = AuditEvent(
         created_at=utcnow(),
         actor_id=actor.id,
         actor_label=actor_label(actor),
         action=action,
-        object_type=type(obj).__tablename__,
-        object_id=str(obj.id),
+        object_type=object_type,
+        object_id=object_id,
         before=before,
         after=after,
         prev_hash=_last_hash(),

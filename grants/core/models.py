@@ -86,6 +86,8 @@ class AuditEvent(Base):
         Index("ix_audit_event_object", "object_type", "object_id"),
         # The latest event of an action (the last scan) without reading the others.
         Index("ix_audit_event_action_id", "action", "id"),
+        # The audit-log page's date range.
+        Index("ix_audit_event_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

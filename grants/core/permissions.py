@@ -50,6 +50,9 @@ class Action(StrEnum):
     submit_evidence = "submit_evidence"
     review_milestone = "review_milestone"
     release_tranche = "release_tranche"
+    prepare_release = "prepare_release"
+    approve_release = "approve_release"
+    cancel_release = "cancel_release"
     record_investment = "record_investment"
     verify_investment = "verify_investment"
     request_amendment = "request_amendment"
@@ -65,6 +68,7 @@ class Action(StrEnum):
     inspect_results_report = "inspect_results_report"
     confirm_final_amount = "confirm_final_amount"
     record_excess_return = "record_excess_return"
+    confirm_role_change = "confirm_role_change"
 
 
 class Reason(StrEnum):
@@ -78,11 +82,26 @@ class Reason(StrEnum):
     not_current_milestone = "not_current_milestone"
     released = "released"
     grant_state = "grant_state"
+    awarding_officer = "awarding_officer"
+    second_officer = "second_officer"
+    preparer = "preparer"
+    prepared = "prepared"
+    not_prepared = "not_prepared"
+    recorder = "recorder"
+    requester = "requester"
+    own_account = "own_account"
 
 
 # Refusals by the object's state (whoever asks): Conflict, not NotAllowed.
 _BY_STATE: Final = frozenset(
-    {Reason.state, Reason.not_current_milestone, Reason.released, Reason.grant_state}
+    {
+        Reason.state,
+        Reason.not_current_milestone,
+        Reason.released,
+        Reason.grant_state,
+        Reason.prepared,
+        Reason.not_prepared,
+    }
 )
 
 
@@ -96,6 +115,15 @@ class Subject:
     not approved yet (states.awaits_earlier_milestone), so this one is not the current one.
     `grant_state` is the state of the grant the object belongs to, and `is_released` says
     that the milestone's tranche is out already (release_tranche).
+
+    Separations of duties (README, "Separation of duties"): `is_awarding_officer`, the actor
+    awarded the grant and its programme keeps awarding and releasing apart;
+    `needs_second_officer`, the tranche is above the programme's release threshold, so one
+    officer prepares the release and another approves it; `is_preparer`, the actor prepared
+    the release waiting for approval; `has_prepared_release`, a prepared release of the
+    tranche waits for approval (no other release of it meanwhile); `is_recorder`, the actor
+    recorded the investment to verify; `is_requester`, the actor asked for the role change
+    to confirm; `is_own_account`, the role change is about the actor's own account.
     """
 
     role: Role
@@ -108,6 +136,13 @@ class Subject:
     grant_state: str | None = None
     is_released: bool = False
     is_inspector: bool = False  # inspected the results report whose final amount this is
+    is_awarding_officer: bool = False
+    needs_second_officer: bool = False
+    is_preparer: bool = False
+    has_prepared_release: bool = False
+    is_recorder: bool = False
+    is_requester: bool = False
+    is_own_account: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,6 +197,38 @@ def _not_inspector(subject: Subject) -> Reason | None:
     return Reason.separation_of_duties if subject.is_inspector else None
 
 
+def _not_awarding_officer(subject: Subject) -> Reason | None:
+    return Reason.awarding_officer if subject.is_awarding_officer else None
+
+
+def _one_officer_enough(subject: Subject) -> Reason | None:
+    return Reason.second_officer if subject.needs_second_officer else None
+
+
+def _not_preparer(subject: Subject) -> Reason | None:
+    return Reason.preparer if subject.is_preparer else None
+
+
+def _nothing_prepared(subject: Subject) -> Reason | None:
+    return Reason.prepared if subject.has_prepared_release else None
+
+
+def _something_prepared(subject: Subject) -> Reason | None:
+    return None if subject.has_prepared_release else Reason.not_prepared
+
+
+def _not_recorder(subject: Subject) -> Reason | None:
+    return Reason.recorder if subject.is_recorder else None
+
+
+def _not_requester(subject: Subject) -> Reason | None:
+    return Reason.requester if subject.is_requester else None
+
+
+def _not_own_account(subject: Subject) -> Reason | None:
+    return Reason.own_account if subject.is_own_account else None
+
+
 def _grant_active(subject: Subject) -> Reason | None:
     return None if subject.grant_state == GrantState.active else Reason.grant_state
 
@@ -191,6 +258,9 @@ _MONEY_ACTIONS: Final = frozenset(
     {
         Action.award_application,
         Action.release_tranche,
+        Action.prepare_release,
+        Action.approve_release,
+        Action.cancel_release,
         Action.record_investment,
         Action.verify_investment,
         Action.inspect_results_report,
@@ -221,7 +291,6 @@ _RULES: Final[Mapping[Action, Rule]] = {
             Action.reject_application,
             Action.assign_reviewers,
             Action.record_investment,
-            Action.verify_investment,
             Action.decide_amendment,
             Action.terminate_grant,
             Action.inspect_results_report,
@@ -231,16 +300,45 @@ _RULES: Final[Mapping[Action, Rule]] = {
     ),
     Action.confirm_final_amount: {Role.officer: (_not_inspector,)},
     Action.file_results_report: {Role.applicant: _OWN},
+    Action.confirm_role_change: {Role.admin: (_not_requester, _not_own_account)},
+    Action.verify_investment: {Role.officer: (_not_recorder,)},
     # The released check comes before the grant's: a double click on the last tranche,
     # which completes the grant, is told "released", not "the grant is not active".
     Action.release_tranche: {
         Role.officer: (
             _not_milestone_reviewer,
+            _not_awarding_officer,
+            _one_officer_enough,
             _not_released,
+            _nothing_prepared,
             _grant_active,
             _in_state(MilestoneState.approved),
         ),
     },
+    # Above the threshold one officer prepares (the awarding officer may) ...
+    Action.prepare_release: {
+        Role.officer: (
+            _not_milestone_reviewer,
+            _not_released,
+            _nothing_prepared,
+            _grant_active,
+            _in_state(MilestoneState.approved),
+        ),
+    },
+    # ... and another approves, which releases: every check of a release but the threshold.
+    Action.approve_release: {
+        Role.officer: (
+            _not_milestone_reviewer,
+            _not_awarding_officer,
+            _not_preparer,
+            _not_released,
+            _something_prepared,
+            _grant_active,
+            _in_state(MilestoneState.approved),
+        ),
+    },
+    # Any officer may withdraw (the preparer) or turn down (another) a prepared release.
+    Action.cancel_release: {Role.officer: (_not_released, _something_prepared)},
     Action.view_portfolio: {Role.admin: (), Role.officer: ()},
     # Merit review: a reviewer reads and scores only the applications assigned to them;
     # the applicant reads the aggregated feedback once the application is decided.
@@ -319,21 +417,31 @@ def require(action: Action, subject: Subject) -> None:
     decision = decide(action, subject)
     if decision.allowed:
         return
-    message = _ACTION_REFUSALS.get((action, decision.reason)) or _refusal(
-        action, subject, decision.reason
-    )
+    message = refusal(action, subject, decision.reason)
     raise (Conflict if decision.reason in _BY_STATE else NotAllowed)(message)
 
 
+def refusal(action: Action, subject: Subject, reason: Reason) -> Problem:
+    """What `require` says when `reason` refuses `action` (pages show it beside a button
+    they leave out)."""
+    return _ACTION_REFUSALS.get((action, reason)) or _refusal(action, subject, reason)
+
+
 # Refusals that say more for one action than the reason's general words.
+_RELEASES: Final = (Action.release_tranche, Action.prepare_release, Action.approve_release)
 _ACTION_REFUSALS: Final[Mapping[tuple[Action, Reason], Problem]] = {
-    (Action.release_tranche, Reason.released): N_("This tranche has already been released."),
-    (Action.release_tranche, Reason.grant_state): N_(
-        "Tranches are released only for active grants."
-    ),
-    (Action.release_tranche, Reason.state): N_(
-        "Only an approved milestone's tranche can be released."
-    ),
+    **{
+        (action, Reason.released): N_("This tranche has already been released.")
+        for action in (*_RELEASES, Action.cancel_release)
+    },
+    **{
+        (action, Reason.grant_state): N_("Tranches are released only for active grants.")
+        for action in _RELEASES
+    },
+    **{
+        (action, Reason.state): N_("Only an approved milestone's tranche can be released.")
+        for action in _RELEASES
+    },
     (Action.view_merit_review, Reason.not_assigned): N_(
         "You are not assigned to this application."
     ),
@@ -382,4 +490,28 @@ def _refusals() -> dict[Reason, Problem]:
         Reason.not_owner: N_("This belongs to another organisation."),
         Reason.not_assigned: N_("You are not assigned to this grant."),
         Reason.conflicted: N_("You have a conflict of interest with this grant."),
+        Reason.awarding_officer: N_(
+            "You awarded this grant: another officer releases its tranches (separation of duties)."
+        ),
+        Reason.second_officer: N_(
+            "This tranche is above the programme's release threshold: one officer prepares "
+            "its release and another officer approves it."
+        ),
+        Reason.preparer: N_(
+            "You prepared this release: another officer must approve it (separation of duties)."
+        ),
+        Reason.prepared: N_(
+            "A release of this tranche is prepared and waits for a second officer: approve or "
+            "cancel it."
+        ),
+        Reason.not_prepared: N_("No release of this tranche waits for approval."),
+        Reason.recorder: N_(
+            "Another officer must verify an investment you recorded (separation of duties)."
+        ),
+        Reason.requester: N_(
+            "You asked for this role change: another administrator must confirm it."
+        ),
+        Reason.own_account: N_(
+            "This role change is about your own account: another administrator must confirm it."
+        ),
     }

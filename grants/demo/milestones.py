@@ -178,7 +178,8 @@ def _play(
     review_round(cast, milestone, submitted + timedelta(days=4), _DECISIONS[step.fate])
     if step.fate == Fate.released:
         released_on = submitted + timedelta(days=10)
-        disbursement = releases.release(cast.officer, milestone.id, released_on)
+        # Separation of duties: the officer who awarded the grant does not release it.
+        disbursement = releases.release(cast.officer2, milestone.id, released_on)
         backdate(disbursement, released_on, "released_at")
         backdate(milestone, released_on, "released_at")
 

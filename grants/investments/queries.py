@@ -3,7 +3,7 @@ may do with them now."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
@@ -11,7 +11,7 @@ from grants.accounts.models import Organization
 from grants.awards.models import Grant, Investment
 from grants.awards.queries import grant_subject, may_now
 from grants.core.actors import Actor
-from grants.core.permissions import Action, decide
+from grants.core.permissions import Action, Subject, decide
 from grants.extensions import db
 
 
@@ -34,7 +34,6 @@ class InvestmentsView:
 def investments_view(actor: Actor, grant: Grant) -> InvestmentsView:
     subject = grant_subject(actor, grant)
     rows = for_grant(grant.id)
-    verifies = decide(Action.verify_investment, subject).allowed
     return InvestmentsView(
         grant=grant,
         rows=rows,
@@ -42,9 +41,19 @@ def investments_view(actor: Actor, grant: Grant) -> InvestmentsView:
         verifiable=frozenset(
             i.id
             for i in rows
-            if verifies and i.verified_at is None and i.recorded_by_id != actor.id
+            if i.verified_at is None
+            and decide(Action.verify_investment, _as_verifier(subject, actor, i)).allowed
         ),
     )
+
+
+def verifier_subject(actor: Actor, grant: Grant, investment: Investment) -> Subject:
+    """The actor's relation to `investment` for verifying it: not the one who recorded it."""
+    return _as_verifier(grant_subject(actor, grant), actor, investment)
+
+
+def _as_verifier(subject: Subject, actor: Actor, investment: Investment) -> Subject:
+    return replace(subject, is_recorder=investment.recorded_by_id == actor.id)
 
 
 def for_grant(grant_id: int) -> list[Investment]:

@@ -21,13 +21,13 @@ from grants.core.actors import Actor
 from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.calendar import Day
 from grants.core.db import use_case
-from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.models import utcnow
 from grants.core.money import YEN_MAX, Amount
-from grants.core.permissions import Action
+from grants.core.permissions import Action, require
 from grants.core.problems import N_, Problem
 from grants.extensions import db
-from grants.investments.queries import co_investors
+from grants.investments.queries import co_investors, verifier_subject
 
 EVIDENCE_MAX = 500
 
@@ -84,10 +84,7 @@ def verify_investment(actor: Actor, investment_id: int, today: date) -> Investme
     investment = _lock(investment_id)
     if investment.verified_at is not None:
         raise Conflict(N_("This investment has already been verified."))
-    if investment.recorded_by_id == actor.id:
-        raise NotAllowed(
-            N_("Another officer must verify an investment you recorded (separation of duties).")
-        )
+    require(Action.verify_investment, verifier_subject(actor, grant, investment))
     if investment.paid_on > today:
         raise Conflict(N_("An investment cannot be verified before it is paid in."))
     before = snapshot(investment)

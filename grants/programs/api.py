@@ -12,7 +12,7 @@ from grants.core.http.schemas import PageArgs, Yen, page_schema, paginate
 from grants.extensions import db
 from grants.programs import queries as programme_queries
 from grants.programs import service as programs
-from grants.programs.models import Program
+from grants.programs.models import RELEASE_APPROVAL_THRESHOLD, Program
 from grants.rules import MODALITIES, THEMES
 
 blp = ApiBlueprint(
@@ -34,6 +34,20 @@ class ProgramInSchema(Schema):
         metadata={
             "description": 'Applicants see the reviewers as "Reviewer 1", "Reviewer 2": never '
             "their names, e-mail addresses or ids (default true)."
+        },
+    )
+    separate_award_and_release = fields.Boolean(
+        load_default=True,
+        metadata={
+            "description": "The officer who awarded a grant does not release its tranches "
+            "(default true)."
+        },
+    )
+    release_approval_threshold = Yen(
+        load_default=RELEASE_APPROVAL_THRESHOLD,
+        metadata={
+            "description": "A tranche of more yen than this is prepared by one officer and "
+            "approved by another (default 100,000,000; 0: every release)."
         },
     )
 

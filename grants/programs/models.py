@@ -20,12 +20,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from grants.core.changes import Changing
 from grants.core.models import Base, BigId, UTCDateTime, Yen, utcnow
 
+# A release of more than this is prepared by one officer and approved by another: 1億円.
+RELEASE_APPROVAL_THRESHOLD = 100_000_000
+
 
 class Program(Changing, Base):
     __tablename__ = "program"
     __table_args__ = (
         CheckConstraint("merit_panel_size >= 1", name="merit_panel_size_positive"),
         CheckConstraint("merit_review_days >= 1", name="merit_review_days_positive"),
+        CheckConstraint("release_approval_threshold >= 0", name="release_threshold_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -53,6 +57,15 @@ class Program(Changing, Base):
         String(10), default="none", server_default="none"
     )
     merit_disagreement: Mapped[str] = mapped_column(String(20), default="1.5", server_default="1.5")
+    # Separation of duties in releases (README, "Separation of duties"), on by default:
+    # the officer who awarded a grant does not release its tranches ...
+    separate_award_and_release: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
+    # ... and a tranche of more yen than this is prepared by one officer, approved by another.
+    release_approval_threshold: Mapped[int] = mapped_column(
+        Yen, default=RELEASE_APPROVAL_THRESHOLD, server_default=str(RELEASE_APPROVAL_THRESHOLD)
+    )
 
     budget_pools: Mapped[list[BudgetPool]] = relationship(
         back_populates="program", order_by="BudgetPool.fiscal_year"

@@ -19,7 +19,7 @@ from grants.core.money import YEN_MAX
 from grants.core.permissions import Action, Subject, require
 from grants.core.problems import N_, Problem
 from grants.extensions import db
-from grants.programs.models import BudgetPool, Program
+from grants.programs.models import RELEASE_APPROVAL_THRESHOLD, BudgetPool, Program
 from grants.rules import MODALITIES, THEMES
 
 # At most 30, so that grant numbers (CODE-0001) fit their 40-character column.
@@ -40,6 +40,9 @@ class ProgramData:
     themes: tuple[str, ...] | list[str]
     modalities: tuple[str, ...] | list[str]
     reviewers_anonymous: bool = True
+    # Separation of duties in releases (README, "Separation of duties").
+    separate_award_and_release: bool = True
+    release_approval_threshold: int = RELEASE_APPROVAL_THRESHOLD
 
 
 @use_case
@@ -129,6 +132,8 @@ def _values(data: ProgramData) -> dict[str, Any]:
         "themes": list(data.themes),
         "modalities": list(data.modalities),
         "reviewers_anonymous": data.reviewers_anonymous,
+        "separate_award_and_release": data.separate_award_and_release,
+        "release_approval_threshold": data.release_approval_threshold,
     }
 
 
@@ -147,6 +152,8 @@ def _check_program(data: ProgramData, program_id: int | None) -> None:
         errors["themes"] = [message]
     if message := _subset_error(data.modalities, MODALITIES, N_("Choose at least one modality.")):
         errors["modalities"] = [message]
+    if message := _yen_error(data.release_approval_threshold):
+        errors["release_approval_threshold"] = [message]
     if errors:
         raise RuleViolation(N_("The programme could not be saved."), errors)
 
@@ -182,6 +189,14 @@ def _subset_error(
     return None
 
 
+def _yen_error(amount: int) -> Problem | None:
+    if not _is_int(amount) or amount < 0:
+        return N_("Enter a whole number of yen, zero or more.")
+    if amount > YEN_MAX:
+        return N_("This amount is too large.")
+    return None
+
+
 def _check_pool_input(program: Program, fiscal_year: int, appropriation: int) -> None:
     errors: dict[str, list[Problem]] = {}
     if not _is_int(fiscal_year) or not FISCAL_YEAR_MIN <= fiscal_year <= FISCAL_YEAR_MAX:
@@ -194,10 +209,8 @@ def _check_pool_input(program: Program, fiscal_year: int, appropriation: int) ->
         ]
     elif message := _outside_period(program, fiscal_year):
         errors["fiscal_year"] = [message]
-    if not _is_int(appropriation) or appropriation < 0:
-        errors["appropriation"] = [N_("Enter a whole number of yen, zero or more.")]
-    elif appropriation > YEN_MAX:
-        errors["appropriation"] = [N_("This amount is too large.")]
+    if message := _yen_error(appropriation):
+        errors["appropriation"] = [message]
     if errors:
         raise RuleViolation(N_("The appropriation could not be set."), errors)
 
@@ -254,6 +267,8 @@ def program_snapshot(program: Program) -> dict[str, Any]:
         "themes": ",".join(program.themes),
         "modalities": ",".join(program.modalities),
         "reviewers_anonymous": program.reviewers_anonymous,
+        "separate_award_and_release": program.separate_award_and_release,
+        "release_approval_threshold": program.release_approval_threshold,
     }
 
 

@@ -25,7 +25,7 @@ from grants.core.permissions import Action
 from grants.extensions import db
 from grants.programs import queries as programme_queries
 from grants.programs import service as programs
-from grants.programs.models import Program
+from grants.programs.models import RELEASE_APPROVAL_THRESHOLD, Program
 from grants.programs.service import FISCAL_YEAR_MAX, FISCAL_YEAR_MIN
 
 bp = Blueprint("programs", __name__, url_prefix="/officer/programs")
@@ -57,6 +57,19 @@ class ProgramForm(Form):
             'Applicants see the reviewers as "Reviewer 1", "Reviewer 2" instead of their names.'
         ),
     )
+    separate_award_and_release = BooleanField(
+        _l("The officer who awarded a grant does not release its tranches"),
+        default=True,
+        description=_l("Separation of duties: another officer releases them."),
+    )
+    release_approval_threshold = YenField(
+        _l("Two-officer release above (yen)"),
+        validators=[InputRequired()],
+        description=_l(
+            "A tranche of more than this is prepared by one officer and approved by another; "
+            "0 asks for two officers on every release."
+        ),
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -74,6 +87,8 @@ class ProgramForm(Form):
             themes=tuple(self.themes.data or ()),
             modalities=tuple(self.modalities.data or ()),
             reviewers_anonymous=bool(self.reviewers_anonymous.data),
+            separate_award_and_release=bool(self.separate_award_and_release.data),
+            release_approval_threshold=self.release_approval_threshold.amount or 0,
         )
 
 
@@ -104,7 +119,7 @@ def index() -> str:
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Action.manage_programs)
 def new() -> tuple[str, int] | Response:
-    form = ProgramForm()
+    form = ProgramForm(release_approval_threshold=RELEASE_APPROVAL_THRESHOLD)
     if form.validate_on_submit():
         try:
             program = programs.create_program(actor(), form.to_data())

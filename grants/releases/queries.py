@@ -3,19 +3,26 @@ page of one shows: its gates for the day, its budget pool, and whether the actor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, and_, exists, func, select
 
+from grants.accounts.models import User
 from grants.awards.facts import pool_room, tranche_facts
-from grants.awards.models import Disbursement, Grant, Milestone, Settlement
-from grants.awards.queries import disbursement_of, grant_subject
+from grants.awards.models import Disbursement, Grant, Milestone, PreparedRelease, Settlement
+from grants.awards.queries import (
+    disbursement_of,
+    grant_subject,
+    pending_release,
+    release_relation,
+)
+from grants.awards.rules import PreparedReleaseState
 from grants.core import audit_marks
 from grants.core.actors import Actor
 from grants.core.db import Page, bounded, page_within
-from grants.core.permissions import Action, decide
+from grants.core.permissions import Action, Decision, Subject, decide, refusal
 from grants.core.problems import N_, Problem
 from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
@@ -106,32 +113,78 @@ class ReleaseView:
     pool: BudgetPool | None
     room: int | None  # what the pool has for this tranche (pool_room); None once released
     payment: Payment | None  # what the release pays now; None once released
+    prepared: PreparedRelease | None  # a prepared release waiting for a second officer
     releasable: bool  # approved, not released yet, and the grant is active
-    allowed: bool  # the actor may release it (not one of its reviewers: separation of duties)
+    needs_second_officer: bool  # above the programme's threshold: prepared, then approved
+    may_release: bool  # the actor may release it alone now
+    may_prepare: bool  # ... or prepare its release for a second officer
+    may_approve: bool  # ... or approve the prepared release (which releases it)
+    may_cancel: bool  # ... or cancel the prepared release
+    refusal: Problem | None  # why the actor may do none of the steps the tranche waits for
 
     @property
     def grant(self) -> Grant:
         return self.milestone.grant
 
+    @property
+    def allowed(self) -> bool:
+        """The actor's role and relation let them take the tranche's next step (reviewers,
+        the awarding officer and the preparer are kept out: separation of duties)."""
+        return self.may_release or self.may_prepare or self.may_approve
+
 
 def release_view(actor: Actor, milestone: Milestone, today: date) -> ReleaseView:
     """The tranche of `milestone` as `actor` sees it on `today` (the permission table decides
-    both whether the tranche can go now and whether this actor may send it)."""
+    both whether the tranche can go now and which step this actor may take)."""
     disbursement = disbursement_of(milestone.id)
-    subject = grant_subject(actor, milestone.grant, milestone, released=disbursement is not None)
-    decision = decide(Action.release_tranche, subject)
+    prepared = pending_release(milestone.id)
+    grant = milestone.grant
+    relation = grant_subject(actor, grant, milestone, released=disbursement is not None)
+    subject = release_relation(actor, grant, milestone, relation, prepared)
+    decisions = {action: decide(action, subject) for action in _STEPS}
     pool = pool_of(milestone)
     out = disbursement is not None
+    waiting = replace(subject, has_prepared_release=False)
     return ReleaseView(
         milestone=milestone,
         disbursement=disbursement,
         trace=None if out else gate_trace(milestone, today),
         pool=pool,
-        room=None if out or pool is None else pool_room(milestone.grant.program_id, milestone),
+        room=None if out or pool is None else pool_room(grant.program_id, milestone),
         payment=None if out else payment_of(milestone),
-        releasable=decision.state_allows,
-        allowed=decision.actor_allowed,
+        prepared=prepared,
+        releasable=decide(Action.release_tranche, waiting).state_allows,
+        needs_second_officer=subject.needs_second_officer,
+        may_release=decisions[Action.release_tranche].allowed,
+        may_prepare=decisions[Action.prepare_release].allowed,
+        may_approve=decisions[Action.approve_release].allowed,
+        may_cancel=decisions[Action.cancel_release].allowed,
+        refusal=_next_step_refusal(subject, decisions),
     )
+
+
+_STEPS = (
+    Action.release_tranche,
+    Action.prepare_release,
+    Action.approve_release,
+    Action.cancel_release,
+)
+
+
+def _next_step_refusal(subject: Subject, decisions: dict[Action, Decision]) -> Problem | None:
+    """Why the actor may not take the step the tranche waits for: approving the prepared
+    release, preparing one (above the threshold), or releasing it; None when they may, or
+    when the tranche's state refuses everyone (the page says that apart)."""
+    if subject.has_prepared_release:
+        step = Action.approve_release
+    elif subject.needs_second_officer:
+        step = Action.prepare_release
+    else:
+        step = Action.release_tranche
+    decision = decisions[step]
+    if decision.allowed or not decision.state_allows:
+        return None
+    return refusal(step, subject, decision.reason)
 
 
 def gate_trace(milestone: Milestone, release_date: date) -> Trace:
@@ -171,12 +224,32 @@ def awaiting_release(
     total, amount = audit_marks.kept("awaiting", program_id, lambda: _awaiting_sum(program_id))
     page = page_within(page, total, per_page)
     rows = db.session.execute(
-        _awaiting(program_id)
+        _with_prepared(_awaiting(program_id))
         .order_by(Milestone.due_date, Milestone.id)
         .offset((page - 1) * per_page)
         .limit(per_page)
     )
     return AwaitingPage(list(rows), page, per_page, total, amount)
+
+
+def _with_prepared(query: Select[Any]) -> Select[Any]:
+    """Each row with its prepared release waiting for a second officer, if any: who prepared
+    it and when (at most one waits per milestone)."""
+    return (
+        query.add_columns(
+            PreparedRelease.id.label("prepared_id"),
+            PreparedRelease.prepared_at,
+            User.name.label("prepared_by"),
+        )
+        .outerjoin(
+            PreparedRelease,
+            and_(
+                PreparedRelease.milestone_id == Milestone.id,
+                PreparedRelease.state == PreparedReleaseState.pending,
+            ),
+        )
+        .outerjoin(User, User.id == PreparedRelease.prepared_by_id)
+    )
 
 
 def _awaiting_sum(program_id: int | None) -> tuple[int, int]:
@@ -213,3 +286,24 @@ def _awaiting(program_id: int | None) -> Select[Any]:
     if program_id is not None:
         query = query.where(Grant.program_id == program_id)
     return query
+
+
+def prepared_waiting(program_id: int | None = None) -> int:
+    """How many of the tranches awaiting release (in one programme) have a prepared release
+    waiting for a second officer."""
+    waiting = (
+        _with_prepared(_awaiting(program_id)).where(PreparedRelease.id.is_not(None)).subquery()
+    )
+    return int(db.session.scalar(select(func.count()).select_from(waiting)) or 0)
+
+
+def prepared_releases(state: str | None, program_id: int | None) -> Select[tuple[PreparedRelease]]:
+    """Prepared releases in `state` (all when None), in one programme or all, oldest first."""
+    query = select(PreparedRelease)
+    if state is not None:
+        query = query.where(PreparedRelease.state == state)
+    if program_id is not None:
+        query = query.join(Grant, Grant.id == PreparedRelease.grant_id).where(
+            Grant.program_id == program_id
+        )
+    return query.order_by(PreparedRelease.prepared_at, PreparedRelease.id)

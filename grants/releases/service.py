@@ -1,31 +1,43 @@
 """Tranche release: a milestone's money leaves its fiscal-year budget pool, exactly once.
 
-Locks are always taken in the same order (grant, then milestone, then budget pools by
-fiscal year) by every service that moves commitments, so concurrent releases,
-amendments and terminations queue instead of deadlocking.
+A tranche above its programme's release threshold needs two officers: one prepares the
+release (a PreparedRelease, nothing moves), another approves it, and only the approval
+releases, through the same checks as a release by one officer.
+
+Locks are always taken in the same order (grant, then milestone, then its prepared release,
+then budget pools by fiscal year) by every service that moves commitments, so concurrent
+releases, approvals, amendments and terminations queue instead of deadlocking.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grants.accounts.queries import organisation_applicants
-from grants.awards.models import Disbursement, Grant, Milestone, Settlement
-from grants.awards.queries import get_milestone, grant_subject
+from grants.awards.models import Disbursement, Grant, Milestone, PreparedRelease, Settlement
+from grants.awards.queries import (
+    get_milestone,
+    grant_subject,
+    pending_release,
+    release_relation,
+)
+from grants.awards.rules import PreparedReleaseState
 from grants.awards.service import lock_grant
 from grants.core import audit, notify
 from grants.core.actors import Actor
 from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.calendar import FiscalYear
-from grants.core.db import use_case
+from grants.core.db import ID_MAX, use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
+from grants.core.identity import Role
 from grants.core.models import utcnow
 from grants.core.money import Amount
-from grants.core.permissions import Action, require
+from grants.core.permissions import Action, Reason, Subject, refusal, require
 from grants.core.problems import N_, Problem
 from grants.core.states import GrantState, MilestoneState, transition
 from grants.extensions import db
@@ -37,14 +49,90 @@ from grants.rules import Trace, TraceRow
 
 @use_case
 def release(actor: Actor, milestone_id: int, today: date) -> Disbursement:
-    """Release the tranche of an approved milestone of an active grant from its pool."""
+    """Release the tranche of an approved milestone of an active grant from its pool, by one
+    officer: a tranche at most the programme's release threshold (above it, prepare_release
+    and approve_release)."""
+    disbursement = _disburse(actor, milestone_id, today, None)
+    db.session.commit()
+    return disbursement
+
+
+@use_case
+def prepare_release(actor: Actor, milestone_id: int, today: date) -> PreparedRelease:
+    """Prepare the release of an approved tranche for a second officer's approval: nothing
+    moves yet. Its gates must pass today (they are checked again when it is approved)."""
     milestone = get_milestone(milestone_id)
     grant = lock_grant(milestone.grant_id)
     milestone = _lock_milestone(milestone_id)
-    pool = lock_pools(grant.program_id, [milestone.fiscal_year]).get(milestone.fiscal_year)
+    pending = pending_release(milestone.id, lock=True)
+    subject = _subject(actor, grant, milestone, pending)
+    require(Action.prepare_release, subject)
+    _check_gates(gate_trace(milestone, today))
+    prepared = PreparedRelease(
+        milestone_id=milestone.id,
+        grant_id=grant.id,
+        amount=milestone.tranche_amount,
+        fiscal_year=milestone.fiscal_year,
+        state=PreparedReleaseState.pending,
+        prepared_by_id=actor.id,
+        prepared_at=utcnow(),
+    )
+    db.session.add(prepared)
+    try:
+        db.session.flush()  # the unique pending release per milestone, against a race
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(_refusal_text(Action.prepare_release, Reason.prepared)) from None
+    audit.record(actor, "tranche.prepare", prepared, after=prepared_snapshot(prepared))
+    db.session.commit()
+    return prepared
+
+
+@use_case
+def approve_release(actor: Actor, prepared_id: int, today: date) -> Disbursement:
+    """A second officer approves a prepared release: the tranche goes out now, through every
+    check of a release (gates, pool, states, separations) on the locked rows, exactly once."""
+    prepared = _get_prepared(prepared_id)
+    disbursement = _disburse(actor, prepared.milestone_id, today, prepared_id)
+    db.session.commit()
+    return disbursement
+
+
+@use_case
+def cancel_release(actor: Actor, prepared_id: int) -> PreparedRelease:
+    """Withdraw (the preparer) or turn down (another officer) a prepared release."""
+    found = _get_prepared(prepared_id)
+    grant = lock_grant(found.grant_id)
+    milestone = _lock_milestone(found.milestone_id)
+    pending = pending_release(milestone.id, lock=True)
+    subject = _subject(actor, grant, milestone, pending)
+    require(Action.cancel_release, subject)
+    if pending is None or pending.id != prepared_id:
+        raise Conflict(N_("This prepared release was approved or cancelled meanwhile."))
+    before = prepared_snapshot(pending)
+    pending.state = PreparedReleaseState.cancelled
+    pending.decided_by_id = actor.id
+    pending.decided_at = utcnow()
+    audit.record(actor, "tranche.cancel_prepared", pending, before, prepared_snapshot(pending))
+    db.session.commit()
+    return pending
+
+
+def _disburse(
+    actor: Actor, milestone_id: int, today: date, prepared_id: int | None
+) -> Disbursement:
+    """The release itself, by one officer (`prepared_id` None) or as the approval of a
+    prepared release; the caller commits."""
+    milestone = get_milestone(milestone_id)
+    grant = lock_grant(milestone.grant_id)
+    milestone = _lock_milestone(milestone_id)
+    pending = pending_release(milestone.id, lock=True)
     # Decided on the locked rows: who releases, whether it is out already, the states.
-    released = is_released(milestone.id)
-    require(Action.release_tranche, grant_subject(actor, grant, milestone, released=released))
+    subject = _subject(actor, grant, milestone, pending)
+    action = Action.release_tranche if prepared_id is None else Action.approve_release
+    require(action, subject)
+    if prepared_id is not None:
+        _check_prepared(pending, prepared_id, milestone)
     _check_gates(gate_trace(milestone, today))
     payment = payment_of(milestone)
     if payment.refusal is not None:
@@ -77,6 +165,9 @@ def release(actor: Actor, milestone_id: int, today: date) -> Disbursement:
     after = pool_numbers(pool) | {"milestone_id": milestone.id, "amount": payment.paid}
     if payment.set_offs:
         after["set_off"] = {s.period: s.excess for s in payment.set_offs}
+    if pending is not None and prepared_id is not None:
+        after |= {"prepared_release_id": pending.id, "prepared_by_id": pending.prepared_by_id}
+        _approved(actor, pending, disbursement)
     audit.record(actor, "tranche.release", disbursement, before, after | {"completed": completed})
     notify.record(
         actor,
@@ -88,7 +179,6 @@ def release(actor: Actor, milestone_id: int, today: date) -> Disbursement:
         grant_id=grant.id,
         milestone_id=milestone.id,
     )
-    db.session.commit()
     return disbursement
 
 
@@ -99,6 +189,61 @@ def _set_off(
     for settlement in settlements:
         pools[settlement.fiscal_year].returned += settlement.excess
         settlement.set_off_disbursement_id = paid_by.id
+
+
+def _subject(
+    actor: Actor, grant: Grant, milestone: Milestone, pending: PreparedRelease | None
+) -> Subject:
+    relation = grant_subject(actor, grant, milestone, released=is_released(milestone.id))
+    return release_relation(actor, grant, milestone, relation, pending)
+
+
+def _check_prepared(
+    pending: PreparedRelease | None, prepared_id: int, milestone: Milestone
+) -> None:
+    if pending is None or pending.id != prepared_id:
+        raise Conflict(N_("This prepared release was approved or cancelled meanwhile."))
+    if pending.amount != milestone.tranche_amount or pending.fiscal_year != milestone.fiscal_year:
+        raise Conflict(
+            N_(
+                "The tranche changed after this release was prepared (%(prepared)s then, "
+                "%(now)s now): cancel it and prepare the release again.",
+                prepared=Amount(pending.amount),
+                now=Amount(milestone.tranche_amount),
+            )
+        )
+
+
+def _approved(actor: Actor, pending: PreparedRelease, disbursement: Disbursement) -> None:
+    before = prepared_snapshot(pending)
+    pending.state = PreparedReleaseState.approved
+    pending.decided_by_id = actor.id
+    pending.decided_at = disbursement.released_at
+    pending.disbursement_id = disbursement.id
+    audit.record(actor, "tranche.approve", pending, before, prepared_snapshot(pending))
+
+
+def _get_prepared(prepared_id: int) -> PreparedRelease:
+    prepared = db.session.get(PreparedRelease, prepared_id) if 0 < prepared_id <= ID_MAX else None
+    if prepared is None:
+        raise NotFound(N_("Not found."))
+    return prepared
+
+
+def _refusal_text(action: Action, reason: Reason) -> Problem:
+    return refusal(action, Subject(role=Role.officer), reason)
+
+
+def prepared_snapshot(prepared: PreparedRelease) -> dict[str, Any]:
+    return {
+        "milestone_id": prepared.milestone_id,
+        "amount": prepared.amount,
+        "fiscal_year": prepared.fiscal_year,
+        "state": str(prepared.state),
+        "prepared_by_id": prepared.prepared_by_id,
+        "decided_by_id": prepared.decided_by_id,
+        "disbursement_id": prepared.disbursement_id,
+    }
 
 
 def _lock_milestone(milestone_id: int) -> Milestone:

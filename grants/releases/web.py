@@ -1,5 +1,5 @@
 """Officer pages: the tranches awaiting release, and releasing one after checking its gates
-and its budget pool."""
+and its budget pool: by one officer, or prepared by one and approved by another."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from grants.awards.models import Milestone
+from grants.awards.models import Milestone, PreparedRelease
 from grants.core.calendar import tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
@@ -41,6 +41,7 @@ def queue() -> str:
         programs=programs,
         program_id=program_id,
         page=release_queries.awaiting_release(program_id, page_number()),
+        prepared=release_queries.prepared_waiting(program_id),
     )
 
 
@@ -63,15 +64,61 @@ def release(milestone_id: int) -> tuple[str, int] | Response:
             # The message names every failing gate, or the fiscal year and the shortfall.
             form.form_errors.append(localise(error.message))
         else:
+            return _released(milestone, disbursement.amount)
+    return _page(db.get_or_404(Milestone, milestone_id), form)
+
+
+@bp.post("/<int:milestone_id>/release/prepare")
+@requires(Action.prepare_release)
+def prepare(milestone_id: int) -> tuple[str, int] | Response:
+    milestone = db.get_or_404(Milestone, milestone_id)
+    form = ReleaseForm()
+    if form.validate_on_submit():
+        try:
+            releases.prepare_release(actor(), milestone_id, _today())
+        except RuleViolation as error:
+            form.form_errors.append(localise(error.message))
+        else:
             flash(
                 _(
-                    "The tranche of %(amount)s was released.",
-                    amount=yen(disbursement.amount),
+                    "The release of %(amount)s is prepared: it goes out when another officer "
+                    "approves it.",
+                    amount=yen(milestone.tranche_amount),
                 ),
                 "success",
             )
-            return redirect(_after_release(milestone))
+            return redirect(url_for(".show", milestone_id=milestone_id))
     return _page(db.get_or_404(Milestone, milestone_id), form)
+
+
+@bp.post("/prepared-releases/<int:prepared_id>/approve")
+@requires(Action.approve_release)
+def approve(prepared_id: int) -> tuple[str, int] | Response:
+    prepared = db.get_or_404(PreparedRelease, prepared_id)
+    form = ReleaseForm()
+    if form.validate_on_submit():
+        try:
+            disbursement = releases.approve_release(actor(), prepared_id, _today())
+        except RuleViolation as error:
+            form.form_errors.append(localise(error.message))
+        else:
+            return _released(prepared.milestone, disbursement.amount)
+    return _page(db.get_or_404(Milestone, prepared.milestone_id), form)
+
+
+@bp.post("/prepared-releases/<int:prepared_id>/cancel")
+@requires(Action.cancel_release)
+def cancel(prepared_id: int) -> Response:
+    prepared = db.get_or_404(PreparedRelease, prepared_id)
+    if ReleaseForm().validate_on_submit():
+        releases.cancel_release(actor(), prepared_id)
+        flash(_("The prepared release was cancelled."), "success")
+    return redirect(url_for(".show", milestone_id=prepared.milestone_id))
+
+
+def _released(milestone: Milestone, amount: int) -> Response:
+    flash(_("The tranche of %(amount)s was released.", amount=yen(amount)), "success")
+    return redirect(_after_release(milestone))
 
 
 def _page(milestone: Milestone, form: ReleaseForm) -> tuple[str, int]:

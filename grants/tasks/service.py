@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, select, update
 
 from grants.accounts.models import User
 from grants.core import audit
-from grants.core.db import ID_MAX, begin_reading, use_case
+from grants.core.db import ID_MAX, begin_reading, begin_writing, use_case
 from grants.core.errors import Conflict, DomainError, NotAllowed, NotFound
 from grants.core.i18n import translate
 from grants.core.models import utcnow
@@ -204,15 +204,21 @@ def what_if_result(actor: User, task_id: int) -> tuple[BackgroundTask, whatif.Wh
     return task, whatif.WhatIfResult.from_dict(task.result)
 
 
+@use_case
 def result_file(actor: User, task_id: int, settings: TaskSettings) -> tuple[Path, str]:
-    """(path on disk, download name) of a prepared export."""
+    """(path on disk, download name) of a prepared export; the download is audited."""
+    begin_writing()  # the audit row is written in a GET request
     task = _finished(actor, task_id)
     if task.file_name is None or task.result is None:
         raise NotFound(N_("Not found."))
     path = settings.result_folder / task.file_name
     if path.parent != settings.result_folder or not path.is_file():
         raise NotFound(N_("The file is no longer kept. Prepare it again."))
-    return path, task.result["filename"]
+    name = task.result["filename"]
+    after = {"kind": str(task.kind), **task.params, "filename": name}
+    audit.record(actor, "background_task.download", task, after=after)
+    db.session.commit()
+    return path, name
 
 
 def _finished(actor: User, task_id: int) -> BackgroundTask:

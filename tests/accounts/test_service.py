@@ -54,7 +54,8 @@ def test_the_only_active_admin_cannot_demote_or_deactivate_themselves(
 
 def test_another_admin_may_be_demoted_while_one_stays(app: Flask) -> None:
     first, second = make_user(Role.admin), make_user(Role.admin)
-    accounts.update_user(first, second.id, _data(second, role=Role.officer))
+    # a demotion to reviewer takes effect at once (to officer it would wait: role_changes)
+    accounts.update_user(first, second.id, _data(second, role=Role.reviewer))
     with pytest.raises(RuleViolation):  # now first is the last one
         accounts.update_user(first, first.id, _data(first, active=False))
     db.session.rollback()

@@ -71,6 +71,39 @@ def test_milestones_released_before_the_index_take_their_disbursement_time(
         db.engine.dispose()
 
 
+def test_tokens_made_before_scopes_become_read_write_for_ninety_days(
+    empty_database_url: str,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from grants.accounts.tokens.models import ApiToken
+    from grants.accounts.tokens.rules import TokenScope
+    from tests.support.factories import make_user
+
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="ce75fb22c256")  # the last revision without token scopes
+        user = make_user()
+        db.session.execute(
+            ApiToken.__table__.insert().values(  # type: ignore[attr-defined]
+                user_id=user.id,
+                name="old",
+                token_hash="0" * 64,
+                prefix="gt_old",
+                created_at=datetime.now(UTC),
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+        upgrade()
+        token = db.session.scalars(select(ApiToken)).one()
+        assert token.scope == TokenScope.read_write
+        left = token.expires_at - datetime.now(UTC)
+        assert timedelta(days=89) < left <= timedelta(days=90)
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_alerts_e_mailed_before_the_preferences_count_as_sent_at_once(
     empty_database_url: str, tmp_path: Path
 ) -> None:

@@ -7,7 +7,14 @@ import pytest
 
 from grants.core.errors import Conflict, DomainError, NotAllowed
 from grants.core.identity import Role
-from grants.core.permissions import Action, Reason, Subject, decide, refused_state, require
+from grants.core.permissions import (
+    Action,
+    Reason,
+    Subject,
+    decide,
+    refused_state,
+    require,
+)
 from grants.core.states import ApplicationState, GrantState, MilestoneState
 
 A = Action
@@ -53,7 +60,6 @@ OFFICER = {
     A.reject_application,
     A.assign_reviewers,
     A.record_investment,
-    A.verify_investment,
     A.decide_amendment,
     A.terminate_grant,
     A.view_portfolio,
@@ -71,14 +77,22 @@ SPEC: dict[tuple[Action, Role], Spec] = {
     **{(action, Role.admin): always for action in ADMIN | {A.view_portfolio}},
     **{(action, Role.officer): always for action in OFFICER},
     (A.release_tranche, Role.officer): lambda s: (
-        not s.is_reviewer_of_milestone
-        and not s.is_released
-        and s.grant_state == "active"
-        and s.state == "approved"
+        releasable(s)
+        and not s.is_awarding_officer
+        and not s.needs_second_officer
+        and not s.has_prepared_release
     ),
     # Subjects here never inspected a report: the two-person check is tested below.
     (A.confirm_final_amount, Role.officer): always,
     (A.file_results_report, Role.applicant): own(),
+    # the awarding officer may prepare a release: another officer approves it
+    (A.prepare_release, Role.officer): lambda s: releasable(s) and not s.has_prepared_release,
+    (A.approve_release, Role.officer): lambda s: (
+        releasable(s) and s.has_prepared_release and not s.is_awarding_officer and not s.is_preparer
+    ),
+    (A.cancel_release, Role.officer): lambda s: s.has_prepared_release and not s.is_released,
+    (A.verify_investment, Role.officer): lambda s: not s.is_recorder,
+    (A.confirm_role_change, Role.admin): lambda s: not s.is_requester and not s.is_own_account,
     (A.create_application, Role.applicant): always,
     (A.edit_application, Role.applicant): own("draft"),
     (A.submit_application, Role.applicant): own("draft"),
@@ -102,7 +116,29 @@ SPEC: dict[tuple[Action, Role], Spec] = {
 }
 
 
+def releasable(s: Subject) -> bool:
+    """Approved, not out yet, of an active grant, by an officer who did not review it."""
+    return (
+        not s.is_reviewer_of_milestone
+        and not s.is_released
+        and s.grant_state == "active"
+        and s.state == "approved"
+    )
+
+
 GRANT_STATES = [None, "active", "suspended"]
+# The separations of duties, one at a time, and a prepared release with its preparer.
+SEPARATIONS: list[dict[str, bool]] = [
+    {},
+    {"is_awarding_officer": True},
+    {"needs_second_officer": True},
+    {"has_prepared_release": True},
+    {"has_prepared_release": True, "is_preparer": True},
+    {"has_prepared_release": True, "is_awarding_officer": True},
+    {"is_recorder": True},
+    {"is_requester": True},
+    {"is_own_account": True},
+]
 
 
 def subjects(role: Role) -> list[Subject]:
@@ -117,10 +153,12 @@ def subjects(role: Role) -> list[Subject]:
             state,
             grant_state=grant_state,
             is_released=released,
+            **separations,
         )
         for owner, assigned, conflicted, reviewed, released in product((False, True), repeat=5)
         for state in STATES
         for grant_state in GRANT_STATES
+        for separations in SEPARATIONS
     ]
 
 
@@ -242,3 +280,64 @@ def test_the_refusing_state_is_named_as_a_member_of_its_own_enum() -> None:
         refused_state(A.edit_application, Subject(Role.applicant, state="draft", **grantee)) is None
     )
     assert refused_state(A.edit_application, Subject(Role.applicant, **grantee)) is None  # no state
+
+
+APPROVED = Subject(Role.officer, state="approved", grant_state="active")
+
+
+def test_the_awarding_officer_prepares_but_neither_releases_nor_approves() -> None:
+    awarder = replace(APPROVED, is_awarding_officer=True)
+    assert _release_refusal(awarder) == (
+        NotAllowed,
+        "You awarded this grant: another officer releases its tranches (separation of duties).",
+    )
+    assert decide(A.prepare_release, awarder).allowed
+    prepared = replace(awarder, has_prepared_release=True)
+    assert decide(A.approve_release, prepared).reason is Reason.awarding_officer
+    assert decide(A.approve_release, replace(prepared, is_awarding_officer=False)).allowed
+
+
+def test_above_the_threshold_one_prepares_and_another_approves() -> None:
+    large = replace(APPROVED, needs_second_officer=True)
+    assert _release_refusal(large) == (
+        NotAllowed,
+        "This tranche is above the programme's release threshold: one officer prepares its "
+        "release and another officer approves it.",
+    )
+    assert decide(A.prepare_release, large).allowed
+    prepared = replace(large, has_prepared_release=True)
+    assert decide(A.prepare_release, prepared).reason is Reason.prepared  # one at a time
+    by_me = replace(prepared, is_preparer=True)
+    assert decide(A.approve_release, by_me).reason is Reason.preparer
+    with pytest.raises(NotAllowed) as refused:
+        require(A.approve_release, by_me)
+    assert refused.value.message == (
+        "You prepared this release: another officer must approve it (separation of duties)."
+    )
+    assert decide(A.approve_release, prepared).allowed
+    assert decide(A.cancel_release, by_me).allowed and decide(A.cancel_release, prepared).allowed
+
+
+def test_a_prepared_release_holds_back_a_release_by_one_officer() -> None:
+    prepared = replace(APPROVED, has_prepared_release=True)
+    with pytest.raises(Conflict) as refused:
+        require(A.release_tranche, prepared)
+    assert "prepared and waits for a second officer" in refused.value.message
+    with pytest.raises(Conflict) as nothing:
+        require(A.approve_release, APPROVED)
+    assert nothing.value.message == "No release of this tranche waits for approval."
+    released = replace(prepared, is_released=True)
+    assert decide(A.approve_release, released).reason is Reason.released
+    assert decide(A.cancel_release, released).reason is Reason.released
+
+
+def test_a_second_administrator_confirms_a_role_change() -> None:
+    admin = Subject(Role.admin)
+    assert decide(A.confirm_role_change, admin).allowed
+    assert decide(A.confirm_role_change, replace(admin, is_requester=True)).reason is (
+        Reason.requester
+    )
+    assert decide(A.confirm_role_change, replace(admin, is_own_account=True)).reason is (
+        Reason.own_account
+    )
+    assert _reason(A.confirm_role_change, Role.officer) is Reason.role

@@ -140,6 +140,9 @@ PAGES = [
     Case("settlement-report-form", APPLICANT3, "/grants/{returned_grant}/settlement/m1"),
     Case("settlement-queue", OFFICER, "/settlement"),
     Case("settlement-report", OFFICER_EN, "/settlement/reports/{inspected_report}"),
+    Case("certified-vc-import", ADMIN, "/admin/certified-vcs/import"),
+    Case("role-changes", ADMIN, "/admin/role-changes"),
+    Case("audit-log", ADMIN, "/admin/audit"),
 ]
 
 PHONE_PAGES = [  # the applicant's pages, and two officer pages with wide filters

@@ -34,7 +34,8 @@ from tests.e2e.conftest import (
 APPLICANT = "applicant@example.jp"  # Sakura Bio: AMED-VC-7-0001 has planned milestones
 APPLICANT3 = "applicant3@example.jp"  # Mirai Therapeutics: a milestone is overdue
 REVIEWERS = ("reviewer@example.jp", "reviewer2@example.jp")
-OFFICER = "officer@example.jp"
+OFFICER = "officer@example.jp"  # awarded the demo grants
+OFFICER2 = "officer2@example.jp"  # English
 
 NEW_TITLE = "E2E 抗体 XY-42 の非臨床試験"
 SUBMITTED_MILESTONE = "耐久試験（90日連続駆動）"  # MS-DARPA-1-0002, waiting for the reviewers
@@ -254,6 +255,8 @@ def _award(page: Page, live_server: LiveServer) -> None:
 
 
 def _release(page: Page, live_server: LiveServer) -> None:
+    """1.5億円 is above the programme's threshold (1億円), and the officer awarded the grant:
+    the officer prepares the release, and the second officer approves it."""
     milestone = milestone_titled(live_server, APPROVED_MILESTONE)
     grant = grant_id(live_server, "MS-DARPA-1-0001")
     awaiting = page.locator("section[aria-labelledby=portfolio-awaiting]")
@@ -263,14 +266,27 @@ def _release(page: Page, live_server: LiveServer) -> None:
         page.locator("#release-gates + p .badge-ok, #release-gates ~ p .badge-ok")
     ).to_be_visible()
     expect(page.locator("main .trace-table tr.trace-fail")).to_have_count(0)
+    expect(page.locator("#two-officers")).to_contain_text("1億円")
+    expect(page.locator(f"main form[action$='/milestones/{milestone}/release']")).to_have_count(0)
     screenshot(page, "officer-05-release")
-    page.locator(f"main form[action$='/milestones/{milestone}/release'] button").click()
-    expect(page).to_have_url(re.compile(rf"/grants/{grant}#milestone-{milestone}$"))
+    page.locator(f"main form[action$='/milestones/{milestone}/release/prepare'] button").click()
     expect(page.locator(".alert-success")).to_contain_text("1億5,000万円")
+    expect(page.locator("#prepared")).to_be_visible()
+    expect(page.locator("main form[action$='/approve']")).to_have_count(0)  # not the preparer
+    screenshot(page, "officer-06-prepared")
+
+    sign_out(page)
+    sign_in(page, OFFICER2)
+    page.goto("/officer/milestones/awaiting-release")
+    expect(page.locator("#prepared-total")).to_be_visible()
+    page.locator(f"main a[href='/officer/milestones/{milestone}/release']").click()
+    page.locator("#prepared form[action$='/approve'] button").click()
+    expect(page).to_have_url(re.compile(rf"/grants/{grant}#milestone-{milestone}$"))
+    expect(page.locator(".alert-success")).to_contain_text("¥150,000,000")
     section = page.locator(f"#milestone-{milestone}")
-    expect(section.locator("dl.facts")).to_contain_text("1億5,000万円")
+    expect(section.locator("dl.facts")).to_contain_text("¥150,000,000")
     expect(section.locator(f"a[href='/officer/milestones/{milestone}/release']")).to_have_count(0)
-    screenshot(page, "officer-06-released")
+    screenshot(page, "officer-07-released")
 
 
 # ---- alerts and language --------------------------------------------------------------------

@@ -141,3 +141,25 @@ def test_reviewer_anonymity_is_on_by_default_and_can_be_turned_off(
     assert db.session.get(Program, created["id"]).reviewers_anonymous is False
     assert_error(api.put(path, json={**NEW, "reviewers_anonymous": "maybe"}), 422)
     assert db.session.get(Program, created["id"]).reviewers_anonymous is False
+
+
+def test_the_release_separations_default_on_and_can_be_set(app: Flask, client: FlaskClient) -> None:
+    api = api_as(client, Role.officer)
+    created = api.post("/api/v1/programs", json=NEW).get_json()
+    assert created["separate_award_and_release"] is True
+    assert created["release_approval_threshold"] == 100_000_000
+    changed = api.put(
+        f"/api/v1/programs/{created['id']}",
+        json={**NEW, "separate_award_and_release": False, "release_approval_threshold": 0},
+    ).get_json()
+    assert changed["separate_award_and_release"] is False
+    assert changed["release_approval_threshold"] == 0
+    for bad in (-1, 1.5, "1億"):
+        error = assert_error(
+            api.put(
+                f"/api/v1/programs/{created['id']}",
+                json={**NEW, "release_approval_threshold": bad},
+            ),
+            422,
+        )
+        assert "release_approval_threshold" in error["fields"]

@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from grants.core.http.labels import modality_labels, stage_labels, theme_labels
 from grants.core.identity import Locale, Role
@@ -30,6 +30,8 @@ FORM = {
     "end_date": "2031-09-30",
     "themes": ["rare_disease", "amr"],
     "modalities": ["drug"],
+    "separate_award_and_release": "y",
+    "release_approval_threshold": "1億円",
 }
 
 
@@ -447,3 +449,30 @@ def test_reviewer_anonymity_is_a_setting_of_the_programme_form(client: FlaskClie
     assert "Anonymous reviewers" in client.get(f"/officer/programs/{program.id}").get_data(
         as_text=True
     )
+
+
+def test_the_release_separations_are_set_on_the_form(app: Flask, client: FlaskClient) -> None:
+    login(client, make_user(Role.officer, locale=Locale.en).email)
+    form = client.get("/officer/programs/new").get_data(as_text=True)
+    checkbox = re.search(r'<input[^>]*name="separate_award_and_release"[^>]*>', form)
+    assert checkbox and "checked" in checkbox.group()  # on by default
+    assert 'value="100,000,000"' in form
+    response = post_form(
+        client,
+        "/officer/programs/new",
+        {**FORM, "separate_award_and_release": "", "release_approval_threshold": "2億"},
+    )
+    assert response.status_code == 302
+    program = db.session.scalars(select(Program)).one()
+    assert program.separate_award_and_release is False
+    assert program.release_approval_threshold == 200_000_000
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "¥200,000,000" in page and "Allowed" in page
+    bad = post_form(
+        client,
+        f"/officer/programs/{program.id}/edit",
+        {**FORM, "code": program.code, "release_approval_threshold": "-1"},
+    )
+    assert bad.status_code == 422
+    db.session.refresh(program)
+    assert program.release_approval_threshold == 200_000_000

@@ -37,6 +37,9 @@ def test_every_route_is_enumerated(app: Flask) -> None:
         ("GET", "/officer/milestones/1/release"),
         ("GET", "/officer/milestones/awaiting-release"),
         ("POST", "/officer/milestones/1/release"),
+        ("POST", "/officer/milestones/1/release/prepare"),
+        ("POST", "/officer/milestones/prepared-releases/1/approve"),
+        ("POST", "/officer/milestones/prepared-releases/1/cancel"),
     ]
 
 
@@ -44,11 +47,27 @@ def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
     world = make_grant()  # milestone 1 planned: an allowed POST is a 409, never a release
     assert world.milestones[0].id == 1
     paths = routes(app, "releases")
-    show, queue, release = paths
+    show, queue, release, prepare, approve, cancel = paths
     table = statuses(client, world, paths)
     refused(table, "applicant_other_org", "grantee", *REVIEWERS)
-    assert table["admin"] == {show: 403, queue: 200, release: 403}  # looks, never releases
-    assert table["officer"] == {show: 200, queue: 200, release: 409}
+    # an administrator looks, never releases
+    assert table["admin"] == {
+        show: 403,
+        queue: 200,
+        release: 403,
+        prepare: 403,
+        approve: 403,
+        cancel: 403,
+    }
+    # nothing is prepared: no prepared release 1
+    assert table["officer"] == {
+        show: 200,
+        queue: 200,
+        release: 409,
+        prepare: 409,
+        approve: 404,
+        cancel: 404,
+    }
     assert db.session.query(Disbursement).count() == 0
 
 
@@ -109,7 +128,8 @@ def test_an_officer_who_reviewed_the_milestone_is_refused(app: Flask, client: Fl
     db.session.commit()
     login(client, reviewing.email)
     page = client.get(_url(world)).get_data(as_text=True)
-    assert "separation of duties" in page and "Release ¥100,000,000" not in page
+    assert "You reviewed this milestone: another officer must do this." in page
+    assert "Release ¥100,000,000" not in page
     assert post_form(client, _url(world), {}).status_code == 403
     assert db.session.query(Disbursement).count() == 0
 

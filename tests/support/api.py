@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -9,21 +10,24 @@ from werkzeug.test import TestResponse
 
 from grants.accounts.models import Organization, User
 from grants.accounts.tokens import service as tokens
+from grants.accounts.tokens.rules import TokenScope, default_expiry
 from grants.core.actors import SYSTEM
+from grants.core.calendar import tokyo_today
 from grants.core.identity import Role
 from tests.support.factories import make_user
 from tests.support.second_factor import no_second_factor_given
 
 
 class ApiClient:
-    """A test client that sends one user's bearer token with every request."""
+    """A test client that sends one user's bearer token with every request (a read-and-write
+    token unless `scope` says otherwise)."""
 
-    def __init__(self, client: FlaskClient, user: User) -> None:
+    def __init__(
+        self, client: FlaskClient, user: User, scope: TokenScope = TokenScope.read_write
+    ) -> None:
         self.client = client
         self.user = user
-        _token, self.secret = tokens.create_token(
-            SYSTEM, user, "tests", step_up=no_second_factor_given()
-        )
+        self.secret = token_for(user, scope)
 
     def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secret}", **(extra or {})}
@@ -42,6 +46,25 @@ class ApiClient:
     def delete(self, path: str, **kwargs: Any) -> TestResponse:
         headers = self._headers(kwargs.pop("headers", None))
         return self.client.delete(path, headers=headers, **kwargs)
+
+    def patch(self, path: str, json: Any = None, **kwargs: Any) -> TestResponse:
+        headers = self._headers(kwargs.pop("headers", None))
+        return self.client.patch(path, json=json, headers=headers, **kwargs)
+
+
+def token_for(user: User, scope: TokenScope = TokenScope.read_write) -> str:
+    """The secret of a new token of `user`'s, working for the default 90 days."""
+    today = tokyo_today(datetime.now(UTC))
+    _token, secret = tokens.create_token(
+        SYSTEM,
+        user,
+        "tests",
+        scope,
+        default_expiry(today),
+        today,
+        step_up=no_second_factor_given(),
+    )
+    return secret
 
 
 def api_as(client: FlaskClient, role: Role, org: Organization | None = None) -> ApiClient:

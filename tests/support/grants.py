@@ -28,6 +28,10 @@ from grants.rulesets.models import RuleSet, RuleSetStatus
 from tests.support.factories import make_org, make_user
 
 CRITERIA = [{"metric": "IC50", "target": "<= 10", "unit": "nM"}]
+# The world's programme lets one officer release a tranche of up to 10億円, so that tests of
+# the post-award workflow release its 1-3億円 tranches in one step; the two-officer release
+# above a threshold has its own tests (tests/releases/test_two_officers.py), which lower it.
+ONE_OFFICER_RELEASES_UP_TO = 1_000_000_000
 
 
 @dataclass
@@ -56,6 +60,7 @@ def make_program(
         end_date=date(2031, 9, 30),
         themes=["rare_disease", "amr", "infectious_crisis", "unmet_device"],
         modalities=["drug", "regenerative", "device", "samd"],
+        release_approval_threshold=ONE_OFFICER_RELEASES_UP_TO,
     )
     document = amed_certified_vc() if preset == "amed" else milestone_programme()
     if rubric is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,15 +16,19 @@ from sqlalchemy import select
 
 from grants.accounts.certified_vcs.models import VcCertification
 from grants.accounts.certified_vcs.queries import may_revoke
+from grants.accounts.certified_vcs.rules import CertificationLine, read_list
 from grants.accounts.models import Organization
+from grants.accounts.rules import corporate_number_error, normalize_corporate_number
+from grants.accounts.service import corporate_number_message
 from grants.core import audit
 from grants.core.actors import Actor
+from grants.core.audit import Named
 from grants.core.calendar import Day
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.identity import OrgKind
 from grants.core.permissions import Action, Subject, require
-from grants.core.problems import N_, Problem
+from grants.core.problems import N_, Problem, problem_of
 from grants.extensions import db
 
 NOTE_MAX = 500
@@ -200,3 +205,174 @@ def certification_snapshot(certification: VcCertification) -> dict[str, Any]:
 
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
+
+
+# --- importing a certified-VC list -------------------------------------------------------
+
+CERTIFY = "certify"  # the line's certification is recorded
+UNCHANGED = "unchanged"  # the same certification is on record already: nothing to do
+REFUSED = "refused"  # the line is wrong (its problems say why): nothing is recorded
+
+
+@dataclass(frozen=True)
+class ImportedLine:
+    """One line of a certified-VC list and what the import does with it."""
+
+    line: CertificationLine
+    organization: Organization | None
+    outcome: str  # CERTIFY, UNCHANGED or REFUSED
+    problems: dict[str, list[str]]
+
+
+class ImportRefused(RuleViolation):
+    """A line is wrong: nothing is recorded. Every line's outcome is in `lines`."""
+
+    def __init__(self, message: str, fields: dict[str, list[str]], lines: list[ImportedLine]):
+        super().__init__(message, fields)
+        self.lines = lines
+
+
+@use_case
+def import_certifications(actor: Actor, data: bytes) -> list[ImportedLine]:
+    """Record the certifications of a certified-VC list (rules.read_list), all or nothing:
+    when any line is wrong (an unknown VC, a bad date, a period overlapping another) nothing
+    is written and ImportRefused reports every line's outcome. A line whose certification is
+    on record already changes nothing."""
+    require(Action.manage_certified_vcs, Subject(role=actor.role))
+    try:
+        lines = read_list(data)
+    except ValueError as error:
+        message = problem_of(error)
+        raise RuleViolation(message, {"file": [message]}) from None
+    if not lines:
+        message = N_("The file names the columns but lists no certification.")
+        raise RuleViolation(message, {"file": [message]})
+    organizations = _vcs_by_number(line.corporate_number for line in lines)
+    history = history_by_org(org.id for org in organizations.values())
+    imported = _outcomes(lines, organizations, history)
+    refused = [item for item in imported if item.outcome == REFUSED]
+    if refused:
+        raise ImportRefused(
+            N_(
+                "Nothing was imported: %(num)d of %(total)d lines are wrong.",
+                num=len(refused),
+                total=len(imported),
+            ),
+            {
+                f"lines.{item.line.number}.{column}": messages
+                for item in refused
+                for column, messages in item.problems.items()
+            },
+            imported,
+        )
+    _record(actor, imported)
+    db.session.commit()
+    return imported
+
+
+def _vcs_by_number(numbers: Iterable[str]) -> dict[str, Organization]:
+    """The organisations with these corporate numbers, locked in id order (as certify_vc
+    locks one: concurrent certifications of a VC queue)."""
+    wanted = {normalize_corporate_number(number) for number in numbers} - {""}
+    if not wanted:
+        return {}
+    query = (
+        select(Organization)
+        .where(Organization.corporate_number.in_(wanted))
+        .order_by(Organization.id)
+        .with_for_update()
+    )
+    return {org.corporate_number or "": org for org in db.session.scalars(query)}
+
+
+def _outcomes(
+    lines: list[CertificationLine],
+    organizations: dict[str, Organization],
+    history: dict[int, list[VcCertification]],
+) -> list[ImportedLine]:
+    accepted: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
+    outcomes = []
+    for line in lines:
+        problems = {column: list(messages) for column, messages in line.problems.items()}
+        org = _organization(line, organizations, problems)
+        outcome = REFUSED
+        if not problems and org is not None and line.certified_on is not None:
+            outcome = _fit(line, history[org.id], accepted[org.id], problems)
+        outcomes.append(ImportedLine(line, org, outcome, problems))
+    return outcomes
+
+
+def _organization(
+    line: CertificationLine,
+    organizations: dict[str, Organization],
+    problems: dict[str, list[str]],
+) -> Organization | None:
+    number = normalize_corporate_number(line.corporate_number)
+    if not number:
+        problems.setdefault("corporate_number", []).append(N_("A corporate number is required."))
+        return None
+    if problem := corporate_number_error(number):
+        problems.setdefault("corporate_number", []).append(corporate_number_message(problem))
+        return None
+    org = organizations.get(number)
+    if org is None or org.kind != OrgKind.vc:
+        problems.setdefault("corporate_number", []).append(
+            N_("No venture-capital organization has this corporate number: add it first.")
+        )
+        return None
+    return org
+
+
+def _fit(
+    line: CertificationLine,
+    existing: list[VcCertification],
+    accepted: list[tuple[date, date | None]],
+    problems: dict[str, list[str]],
+) -> str:
+    """UNCHANGED for a certification on record already, CERTIFY when the period overlaps no
+    other (on record, or on an earlier line of the file), REFUSED otherwise."""
+    start, end = line.certified_on, line.expires_on
+    assert start is not None  # read without a problem
+    if any(
+        c.certified_on == start and c.expires_on == end and c.revoked_on is None for c in existing
+    ):
+        return UNCHANGED
+    periods = [(c.certified_on, _last_day(c)) for c in existing if _ever_covered(c)]
+    for first, last in [*periods, *accepted]:
+        if (end is None or first <= end) and (last is None or last >= start):
+            problems.setdefault("certified_on", []).append(
+                N_(
+                    "This period overlaps the certification that started on %(day)s.",
+                    day=Day(first),
+                )
+            )
+            return REFUSED
+    accepted.append((start, end))
+    return CERTIFY
+
+
+def _ever_covered(certification: VcCertification) -> bool:
+    last = _last_day(certification)
+    return last is None or last >= certification.certified_on
+
+
+def _record(actor: Actor, imported: list[ImportedLine]) -> None:
+    created = 0
+    for item in imported:
+        if item.outcome != CERTIFY or item.organization is None:
+            continue
+        assert item.line.certified_on is not None  # checked
+        certification = VcCertification(
+            organization_id=item.organization.id,
+            certified_on=item.line.certified_on,
+            expires_on=item.line.expires_on,
+            note=item.line.note,
+        )
+        db.session.add(certification)
+        after = certification_snapshot(certification) | {"line": item.line.number}
+        audit.record(actor, "vc_certification.create", certification, after=after)
+        created += 1
+    summary = {"lines": len(imported), "certified": created, "unchanged": len(imported) - created}
+    audit.record(
+        actor, "vc_certification.import", Named("vc_certification", "import"), after=summary
+    )

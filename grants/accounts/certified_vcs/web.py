@@ -1,4 +1,5 @@
-"""Admin pages: 認定VC certifications of venture-capital organisations."""
+"""Admin pages: 認定VC certifications of venture-capital organisations, one at a time or a
+whole certified-VC list from a CSV file."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import SelectField, TextAreaField
+from wtforms import FileField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from grants.accounts.certified_vcs import service as certifications
@@ -20,6 +21,7 @@ from grants.core.calendar import tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import DayField, Form, apply_errors
+from grants.core.http.i18n import localise
 from grants.core.permissions import Action
 from grants.extensions import db
 
@@ -51,6 +53,14 @@ class RevocationForm(Form):
         description=_l("The first day on which the VC is no longer certified."),
     )
     note = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=500)])
+
+
+class ImportForm(Form):
+    file = FileField(
+        _l("Certified-VC list (CSV)"),
+        description=_l("UTF-8 or Shift_JIS (as Excel saves it), the columns named on line 1."),
+        render_kw={"accept": ".csv,text/csv"},
+    )
 
 
 def status_labels() -> dict[str, str]:
@@ -137,3 +147,51 @@ def _today() -> date:
 def _status(form: FlaskForm) -> int:
     """A form sent back with errors answers 422, so scripts and tests can tell."""
     return 422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires(Action.manage_certified_vcs)
+def import_list() -> tuple[str, int]:
+    """Import a certified-VC list: every line's outcome is shown; a wrong line stops all."""
+    form = ImportForm()
+    lines: list[certifications.ImportedLine] | None = None
+    if form.validate_on_submit():
+        upload = request.files.get(form.file.name)
+        data = upload.read() if upload is not None and upload.filename else b""
+        try:
+            lines = certifications.import_certifications(actor(), data)
+        except certifications.ImportRefused as error:
+            lines = error.lines
+            form.form_errors.append(localise(error.message))
+        except RuleViolation as error:
+            form.file.errors = [*form.file.errors, *localise(error.fields).get("file", [])]
+        else:
+            flash(_("The certified-VC list was imported."), "success")
+    page = render_template(
+        "accounts/certified_vcs/import.html",
+        form=form,
+        lines=lines,
+        outcome_labels=outcome_labels(),
+        column_labels=column_labels(),
+    )
+    return page, _status(form)
+
+
+def outcome_labels() -> dict[str, str]:
+    return {
+        certifications.CERTIFY: _("New certification"),
+        certifications.UNCHANGED: _("Already on record"),
+        certifications.REFUSED: _("Wrong"),
+    }
+
+
+def column_labels() -> dict[str, str]:
+    """The names of a line's problems: its columns, or the line as a whole."""
+    return {
+        "corporate_number": _("Corporate number (法人番号)"),
+        "certified_on": _("Certified on"),
+        "expires_on": _("Expires on"),
+        "note": _("Note"),
+        "name": _("Name"),
+        "line": _("Line"),
+    }

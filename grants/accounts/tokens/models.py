@@ -1,13 +1,15 @@
-"""Personal API tokens: only a SHA-256 hash of each token is stored."""
+"""Personal API tokens: only a SHA-256 hash of each token is stored, with its scope and the
+moment it expires."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.accounts.models import User
+from grants.accounts.tokens.rules import TokenScope
 from grants.core.models import Base, BigId, UTCDateTime, utcnow
 
 
@@ -22,5 +24,7 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scope: Mapped[TokenScope] = mapped_column(Enum(TokenScope, native_enum=False, length=20))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

@@ -1,10 +1,15 @@
-"""Personal API tokens: created and shown once, stored hashed, revocable, last use recorded."""
+"""Personal API tokens: created and shown once, stored hashed, revocable, last use recorded.
+
+Each token has a scope (read, or read and write) and an expiry chosen at creation: a day
+from tomorrow to a year from today (90 days unless chosen), through which it works.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -12,12 +17,13 @@ from grants.accounts.models import User
 from grants.accounts.second_factor.rules import StepUp
 from grants.accounts.second_factor.service import SecondFactorRequired
 from grants.accounts.tokens.models import ApiToken
+from grants.accounts.tokens.rules import TokenScope, TokenStatus, expires_at, expiry_problem, status
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.db import begin_writing, use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.models import utcnow
-from grants.core.problems import N_
+from grants.core.problems import N_, Problem
 from grants.extensions import db
 
 PREFIX = "gt_"
@@ -27,9 +33,19 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @use_case
-def create_token(actor: Actor, user: User, name: str, *, step_up: StepUp) -> tuple[ApiToken, str]:
-    """A new token for `user` (their own, or any user's by the system); the secret, once.
-    A user whose role needs a second factor gives it again first when it is not recent
+def create_token(
+    actor: Actor,
+    user: User,
+    name: str,
+    scope: TokenScope,
+    expires_on: date,
+    today: date,
+    *,
+    step_up: StepUp,
+) -> tuple[ApiToken, str]:
+    """A new token for `user` (their own, or any user's by the system) that may do what
+    `scope` allows through `expires_on` (from tomorrow to a year from `today`); the secret,
+    once. A user whose role needs a second factor gives it again first when it is not recent
     (`step_up`); the system (the command line) is not asked."""
     _require_self(actor, user)
     if actor.id is not None and step_up.needed(actor.role):
@@ -41,15 +57,39 @@ def create_token(actor: Actor, user: User, name: str, *, step_up: StepUp) -> tup
             )
         )
     name = name.strip()
-    if not name or len(name) > NAME_MAX:
-        message = N_("Give the token a name of at most %(n)d characters.", n=NAME_MAX)
-        raise RuleViolation(message, {"name": [message]})
+    _check(name, scope, expires_on, today)
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=token_hash(secret), prefix=secret[:8])
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=token_hash(secret),
+        prefix=secret[:8],
+        scope=TokenScope(scope),
+        expires_at=expires_at(expires_on),
+    )
     db.session.add(token)
-    audit.record(actor, "api_token.create", token, after={"user_id": user.id, "name": name})
+    after = {
+        "user_id": user.id,
+        "name": name,
+        "scope": str(token.scope),
+        "expires_at": token.expires_at.isoformat(),
+    }
+    audit.record(actor, "api_token.create", token, after=after)
     db.session.commit()
     return token, secret
+
+
+def _check(name: str, scope: str, expires_on: date, today: date) -> None:
+    errors: dict[str, list[Problem]] = {}
+    if not name or len(name) > NAME_MAX:
+        errors["name"] = [N_("Give the token a name of at most %(n)d characters.", n=NAME_MAX)]
+    if scope not in set(TokenScope):
+        errors["scope"] = [N_("Choose read, or read and write.")]
+    if problem := expiry_problem(expires_on, today):
+        errors["expires_on"] = [problem]
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise RuleViolation(first if len(errors) == 1 else N_("The token was not created."), errors)
 
 
 @use_case
@@ -72,21 +112,37 @@ def tokens_of(user: User) -> list[ApiToken]:
     return list(db.session.scalars(query))
 
 
+@dataclass(frozen=True)
+class Bearer:
+    """What a request's token is worth: its owner and scope, or why it is refused."""
+
+    user: User | None
+    scope: TokenScope | None = None
+    refusal: Problem | None = None
+
+
 @use_case
-def authenticate(secret: str) -> User | None:
-    """The active user owning this unrevoked token, recording the time of use."""
+def authenticate(secret: str, now: datetime) -> Bearer:
+    """The active owner of this token and its scope while it is neither revoked nor expired
+    at `now`, recording the time of use; else why not."""
     if not secret.startswith(PREFIX):
-        return None
+        return Bearer(None, refusal=N_("This is not an API token of this service."))
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret)))
-    if token is None or token.revoked_at is not None or not token.user.active:
-        return None
-    now = utcnow()
+    if token is None:
+        return Bearer(None, refusal=N_("This is not an API token of this service."))
+    found = status(token.revoked_at, token.expires_at, now)
+    if found is TokenStatus.revoked:
+        return Bearer(None, refusal=N_("This API token was revoked."))
+    if found is TokenStatus.expired:
+        return Bearer(None, refusal=N_("This API token has expired: create a new one."))
+    if not token.user.active:
+        return Bearer(None, refusal=N_("The account of this API token is deactivated."))
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
         token_id = token.id
         begin_writing()  # API reads (GET) read beside writers; this one write waits its turn
         db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         db.session.commit()
-    return token.user
+    return Bearer(token.user, token.scope)
 
 
 def token_hash(secret: str) -> str:

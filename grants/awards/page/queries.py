@@ -18,6 +18,7 @@ from grants.awards.models import (
     EvidenceSubmission,
     Grant,
     Milestone,
+    PreparedRelease,
     Review,
 )
 from grants.awards.queries import (
@@ -28,7 +29,9 @@ from grants.awards.queries import (
     grant_subject,
     may_now,
     pending_for_grant,
+    pending_releases,
     quorum_outlook,
+    release_relation,
     reviewer_names,
     stages_of,
     takes_evidence,
@@ -62,7 +65,7 @@ class MilestoneView:
     disbursement: Disbursement | None
     can_submit: bool
     can_review: bool
-    may_release: bool  # the tranche can go now, and the actor may send it
+    may_release: bool  # the tranche can go now, and the actor may send, prepare or approve it
     waits_for_no_go: bool  # awaits evidence behind a rejected earlier milestone
 
 
@@ -163,8 +166,18 @@ def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> Gra
         if any(review.reviewer_id == user.id for review in r.reviews)
     }
     stages = stages_of(grant.milestones)
+    prepared = pending_releases(grant.id)
     views = [
-        _milestone_view(grant, m, subject, rounds[m.id], disbursements.get(m.id), decided, stages)
+        _milestone_view(
+            user,
+            grant,
+            m,
+            subject,
+            rounds[m.id],
+            (disbursements.get(m.id), prepared.get(m.id)),
+            decided,
+            stages,
+        )
         for m in grant.milestones
     ]
     paid = sum(d.amount for d in disbursements.values())
@@ -187,6 +200,10 @@ def load_page(user: User, grant_id: int, today: date, locale: str = "ja") -> Gra
         _offers(subject),
         reviewer_names(user, grant, locale),
     )
+
+
+# What the release page offers: a release by one officer, or the two steps of two officers.
+_RELEASING = (Action.release_tranche, Action.prepare_release, Action.approve_release)
 
 
 def _no_go(grant: Grant, stages: list[tuple[int, str]]) -> Milestone | None:
@@ -257,14 +274,16 @@ def _rounds(milestone_ids: list[int]) -> dict[int, list[Round]]:
 
 
 def _milestone_view(
+    user: User,
     grant: Grant,
     milestone: Milestone,
     subject: Subject,
     rounds: list[Round],
-    disbursement: Disbursement | None,
+    money: tuple[Disbursement | None, PreparedRelease | None],
     decided: set[int],
     stages: list[tuple[int, str]],
 ) -> MilestoneView:
+    disbursement, prepared = money
     reviewed = any(r.submission.id in decided for r in rounds)  # in any round
     relation = replace(
         subject,
@@ -281,6 +300,9 @@ def _milestone_view(
         # evidence for the grant's current milestone only, as milestones.evidence.service checks
         can_submit=takes_evidence(relation, grant.state, milestone.sequence, stages),
         can_review=awaiting_me and may_now(Action.review_milestone, relation),
-        may_release=decide(Action.release_tranche, relation).allowed,
+        may_release=any(
+            decide(action, release_relation(user, grant, milestone, relation, prepared)).allowed
+            for action in _RELEASING
+        ),
         waits_for_no_go=waits_for_no_go(milestone.sequence, milestone.state, stages),
     )

@@ -1,12 +1,16 @@
-"""Ending a grant early: its unreleased tranches are cancelled and return to their pools."""
+"""Ending a grant early: its unreleased tranches are cancelled and return to their pools, and
+the releases prepared for a second officer's approval are cancelled with them."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from grants.awards.models import Grant, Milestone
+from sqlalchemy import select
+
+from grants.awards.models import Grant, Milestone, PreparedRelease
 from grants.awards.queries import get_grant, grantee_and_reviewers, released_ids, require_on_grant
+from grants.awards.rules import PreparedReleaseState
 from grants.awards.service import lock_grant, lock_milestones
 from grants.awards.termination.queries import plan_for
 from grants.core import audit, notify
@@ -38,6 +42,7 @@ def terminate(actor: Actor, grant_id: int, reason: str, today: date) -> Grant:
     pools = lock_pools(grant.program_id, todo.returned)
     pools_before = {str(year): pool_numbers(pool) for year, pool in pools.items()}
     cancelled = [_cancel(milestone) for milestone in todo.cancelled]
+    withdrawn = _cancel_prepared(actor, grant.id)
     for year, amount in todo.returned.items():
         if year in pools:  # no pool: the commitment was never recorded anywhere
             pools[year].committed = max(pools[year].committed - amount, 0)
@@ -49,6 +54,7 @@ def terminate(actor: Actor, grant_id: int, reason: str, today: date) -> Grant:
         "reason": reason,
         "on": today.isoformat(),
         "cancelled": cancelled,
+        "prepared_releases_cancelled": withdrawn,
         "returned": {str(year): amount for year, amount in todo.returned.items()},
         "pools": {str(year): pool_numbers(pool) for year, pool in pools.items()},
     }
@@ -79,6 +85,25 @@ def _cancel(milestone: Milestone) -> dict[str, Any]:
         "fiscal_year": milestone.fiscal_year,
         "amount": milestone.tranche_amount,
     }
+
+
+def _cancel_prepared(actor: Actor, grant_id: int) -> list[int]:
+    """The grant's releases waiting for a second officer, cancelled: no tranche goes out."""
+    query = (
+        select(PreparedRelease)
+        .where(
+            PreparedRelease.grant_id == grant_id,
+            PreparedRelease.state == PreparedReleaseState.pending,
+        )
+        .with_for_update()
+    )
+    withdrawn = []
+    for prepared in db.session.scalars(query):
+        prepared.state = PreparedReleaseState.cancelled
+        prepared.decided_by_id = actor.id
+        prepared.decided_at = utcnow()
+        withdrawn.append(prepared.id)
+    return withdrawn
 
 
 def _check_reason(reason: str) -> None:

@@ -252,7 +252,10 @@ def _spec_kwargs() -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "info": {
             "description": "Every workflow of the web pages, with personal API tokens "
-            "(`Authorization: Bearer <token>`) acting with their owner's role."
+            "(`Authorization: Bearer <token>`) acting with their owner's role, as far as the "
+            "token's scope allows: a read token gets 403 (code read_only_token) on every "
+            "POST, PUT, PATCH and DELETE. A missing, unknown, revoked or expired token gets "
+            '401 with a WWW-Authenticate challenge (error="invalid_token" when one was sent).'
         },
     }
 

@@ -197,7 +197,8 @@ def render_error(
     code: str | None = None,
 ) -> tuple[str | Response, int]:
     """The error as JSON under /api, else as a page; `offline`: a page that reads nothing
-    from the database (no navigation for the signed-in user)."""
+    from the database (no navigation for the signed-in user); `code`: a JSON error code more
+    precise than the status's own."""
     title, message = _messages().get(status, (_("Error"), _("The request failed.")))
     if request.path.startswith("/api/") or request.path.endswith(".json"):  # JSON addresses
         code = code or STATUS_CODES.get(status, "error")

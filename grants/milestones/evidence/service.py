@@ -34,7 +34,7 @@ from grants.awards.rules import grant_allows
 from grants.core import audit, notify
 from grants.core.actors import Actor
 from grants.core.alert_kinds import AlertKind, SubjectType
-from grants.core.db import use_case
+from grants.core.db import begin_writing, use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.permissions import Action, Reason, decide, require
 from grants.core.problems import N_, Problem
@@ -174,9 +174,19 @@ def check_may_submit(actor: Actor, milestone: Milestone) -> None:
         raise Conflict(N_("Evidence can only be submitted for an active grant."))
 
 
+@use_case
 def open_evidence_file(actor: Actor, file_id: int, *, upload_folder: Path) -> tuple[Path, str, str]:
     """(path on disk, original name, content type) of a file the actor may download, stored
-    in `upload_folder`."""
+    in `upload_folder`; the download is audited."""
+    begin_writing()  # the audit row is written in a GET request
+    evidence_file, path = _evidence_file(actor, file_id, upload_folder)
+    audit.record(actor, "evidence_file.download", evidence_file, after=_read_of(evidence_file))
+    name, content_type = evidence_file.original_name, evidence_file.content_type
+    db.session.commit()
+    return path, name, content_type
+
+
+def _evidence_file(actor: Actor, file_id: int, upload_folder: Path) -> tuple[EvidenceFile, Path]:
     evidence_file = db.session.get(EvidenceFile, file_id)
     if evidence_file is None:
         raise NotFound(N_("Not found."))
@@ -187,7 +197,17 @@ def open_evidence_file(actor: Actor, file_id: int, *, upload_folder: Path) -> tu
     path = folder / evidence_file.stored_name
     if path.parent != folder or not path.is_file():
         raise NotFound(N_("The file is missing from the store. Tell the programme office."))
-    return path, evidence_file.original_name, evidence_file.content_type
+    return evidence_file, path
+
+
+def _read_of(evidence_file: EvidenceFile) -> dict[str, Any]:
+    """What an audit row of a read says about the file: which one, of which milestone."""
+    return {
+        "name": evidence_file.original_name,
+        "submission_id": evidence_file.submission_id,
+        "milestone_id": evidence_file.submission.milestone_id,
+        "sha256": evidence_file.sha256,
+    }
 
 
 @dataclass(frozen=True)
@@ -198,10 +218,14 @@ class CsvPreview:
     has_formulas: bool
 
 
+@use_case
 def preview_csv(actor: Actor, file_id: int, limit: int, *, upload_folder: Path) -> CsvPreview:
     """The first `limit` rows of a CSV evidence file the actor may download, each cell that
-    a spreadsheet would evaluate made inert (a leading apostrophe), as an export does."""
-    path, name, content_type = open_evidence_file(actor, file_id, upload_folder=upload_folder)
+    a spreadsheet would evaluate made inert (a leading apostrophe), as an export does; the
+    preview is audited like a download."""
+    begin_writing()  # the audit row is written in a GET request
+    evidence_file, path = _evidence_file(actor, file_id, upload_folder)
+    content_type = evidence_file.content_type
     charset = content_type.partition("charset=")[2].strip()
     if not content_type.startswith("text/csv") or charset not in _DECODERS:
         raise NotFound(N_("Only CSV files have a preview."))
@@ -216,8 +240,10 @@ def preview_csv(actor: Actor, file_id: int, limit: int, *, upload_folder: Path) 
         more = next(reader, None) is not None
     except csv.Error:
         more = False  # shown up to where it stops being CSV
-    evidence_file = db.session.get(EvidenceFile, file_id)
-    return CsvPreview(name, rows, more, bool(evidence_file and evidence_file.has_formulas))
+    preview = CsvPreview(evidence_file.original_name, rows, more, evidence_file.has_formulas)
+    audit.record(actor, "evidence_file.preview", evidence_file, after=_read_of(evidence_file))
+    db.session.commit()
+    return preview
 
 
 def display_name(filename: str) -> str:

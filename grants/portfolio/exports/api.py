@@ -16,7 +16,6 @@ from grants.core.http.filters import current_locale
 from grants.core.http.schemas import ErrorSchema
 from grants.portfolio.exports import service as exports
 from grants.portfolio.exports.schemas import CSV_BODY, CSV_NOTE, ExportArgs
-from grants.portfolio.exports.service import Build
 
 blp = ApiBlueprint(
     "api_exports",
@@ -33,7 +32,7 @@ blp = ApiBlueprint(
 @blp.alt_response(422, schema=ErrorSchema, description="Invalid filter (unknown programme).")
 def disbursements(args: dict[str, Any]) -> Response:
     """Released tranches: grant, milestone, fiscal year, amount, released at and by."""
-    return _download(exports.disbursements, args)
+    return _download("disbursements", args)
 
 
 @blp.get("/milestones.csv")
@@ -43,7 +42,7 @@ def disbursements(args: dict[str, Any]) -> Response:
 @blp.alt_response(422, schema=ErrorSchema, description="Invalid filter (unknown programme).")
 def milestones(args: dict[str, Any]) -> Response:
     """Every milestone: state (value and label), due date, tranche, overdue, released, decided."""
-    return _download(exports.milestone_status, args)
+    return _download("milestones", args)
 
 
 @blp.get("/grants.csv")
@@ -53,10 +52,10 @@ def milestones(args: dict[str, Any]) -> Response:
 @blp.alt_response(422, schema=ErrorSchema, description="Invalid filter (unknown programme).")
 def grants(args: dict[str, Any]) -> Response:
     """Every grant: state (value and label), award, released and remaining yen."""
-    return _download(exports.grant_money, args)
+    return _download("grants", args)
 
 
-def _download(build: Build, args: dict[str, Any]) -> Response:
+def _download(kind: str, args: dict[str, Any]) -> Response:
     actor = api_actor()
     filters = exports.Filters(args.get("program_id"), args.get("fiscal_year"))
-    return csv_response(build(actor, filters, current_locale()))
+    return csv_response(exports.download(actor, kind, filters, current_locale()))

@@ -7,17 +7,17 @@ and the number of statements stay flat whatever the size. The header row is in t
 language it is asked in; the values are raw (integer yen, ISO 8601 dates and Tokyo times,
 machine state values next to a translated label) so that spreadsheets can compute.
 
-The file is UTF-8 with a byte order mark (spreadsheet programs then read Japanese
-text correctly) and CRLF line endings. Text cells that a spreadsheet would read as a
-formula get a leading apostrophe (CSV formula injection).
+The file is written as core.csvfile writes every CSV file: UTF-8 with a byte order mark,
+CRLF line endings, and text cells that a spreadsheet would read as a formula made inert
+(CSV formula injection).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Select, func, select
 
@@ -25,10 +25,12 @@ from grants.accounts.models import Organization, User
 from grants.awards.models import Disbursement, Grant, Milestone
 from grants.awards.queries import settled_sums
 from grants.awards.rules import GrantMoney
+from grants.core import audit
 from grants.core.actors import Actor
+from grants.core.audit import Named
 from grants.core.calendar import TOKYO
 from grants.core.csvfile import BATCH, encode_csv
-from grants.core.db import ID_MAX
+from grants.core.db import ID_MAX, begin_writing, use_case
 from grants.core.errors import RuleViolation
 from grants.core.i18n import translate
 from grants.core.permissions import Action, Subject, require
@@ -350,5 +352,27 @@ def iso_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-# An export use case: who asks, with which filters (web and API downloads take one).
-Build = Callable[[Actor, Filters, str], Export]
+# An export: who asks, with which filters, in which language (`progress` when prepared in
+# the background by the tasks feature).
+Build = Callable[..., Export]
+EXPORTS: Final[Mapping[str, Build]] = {
+    "disbursements": disbursements,
+    "milestones": milestone_status,
+    "grants": grant_money,
+}
+
+
+@use_case
+def download(actor: Actor, kind: str, filters: Filters, locale: str) -> Export:
+    """The export `kind` streamed to `actor` now (web and API downloads), audited: who took
+    which file with which filters. Nothing is read until the rows are."""
+    begin_writing()  # the audit row is written in a GET request
+    export = EXPORTS[kind](actor, filters, locale)
+    after = {
+        "program_id": filters.program_id,
+        "fiscal_year": filters.fiscal_year,
+        "filename": export.filename,
+    }
+    audit.record(actor, "export.download", Named("export", kind), after=after)
+    db.session.commit()
+    return export

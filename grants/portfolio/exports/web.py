@@ -15,7 +15,6 @@ from grants.core.http.forms import apply_errors
 from grants.core.permissions import Action
 from grants.portfolio.exports import service as exports
 from grants.portfolio.exports.forms import ExportFilterForm, TaskForm, with_programmes
-from grants.portfolio.exports.service import Build
 
 bp = Blueprint("exports", __name__, url_prefix="/officer/exports")
 
@@ -29,27 +28,27 @@ def index() -> str:
 @bp.get("/disbursements.csv")
 @requires(Action.view_portfolio)
 def disbursements() -> Response | tuple[str, int]:
-    return _download(exports.disbursements)
+    return _download("disbursements")
 
 
 @bp.get("/milestones.csv")
 @requires(Action.view_portfolio)
 def milestones() -> Response | tuple[str, int]:
-    return _download(exports.milestone_status)
+    return _download("milestones")
 
 
 @bp.get("/grants.csv")
 @requires(Action.view_portfolio)
 def grants() -> Response | tuple[str, int]:
-    return _download(exports.grant_money)
+    return _download("grants")
 
 
-def _download(build: Build) -> Response | tuple[str, int]:
+def _download(kind: str) -> Response | tuple[str, int]:
     form = _form()
     if not form.validate():
         return _page(form), 422
     try:
-        export = build(actor(), form.filters(), current_locale())
+        export = exports.download(actor(), kind, form.filters(), current_locale())
     except RuleViolation as error:
         apply_errors(form, error)
         return _page(form), 422

@@ -39,6 +39,8 @@ def test_every_route_is_enumerated(app: Flask) -> None:
         ("POST", "/admin/certified-vcs/new"),
         ("GET", "/admin/certified-vcs/1/revoke"),
         ("POST", "/admin/certified-vcs/1/revoke"),
+        ("GET", "/admin/certified-vcs/import"),
+        ("POST", "/admin/certified-vcs/import"),
     }
 
 

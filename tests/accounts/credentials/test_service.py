@@ -21,9 +21,9 @@ from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from grants.core.identity import Locale, Role
 from grants.core.models import AuditEvent, utcnow
 from grants.extensions import db
+from tests.support.api import token_for
 from tests.support.factories import PASSWORD, make_org, make_user
 from tests.support.i18n import said
-from tests.support.second_factor import no_second_factor_given
 
 STRONG = "lantern-quarry-ostrich"
 
@@ -167,16 +167,14 @@ def test_using_a_link_ends_the_accounts_sessions_and_other_links(app: Flask) -> 
 
 def test_a_reset_link_revokes_the_api_tokens_and_the_notice_says_so(app: Flask) -> None:
     user = make_user(Role.officer)
-    _token, secret = tokens.create_token(
-        SYSTEM, user, "accounting", step_up=no_second_factor_given()
-    )
-    assert tokens.authenticate(secret) is not None
+    secret = token_for(user)
+    assert tokens.authenticate(secret, utcnow()).user is not None
     link = credentials.request_reset(user.email, "ja", utcnow(), app.config)
     notice = credentials.set_password(
         link.secret or "", LinkPurpose.reset, STRONG, utcnow(), app.config
     )
     assert notice.tokens_revoked == 1
-    assert tokens.authenticate(secret) is None
+    assert tokens.authenticate(secret, utcnow()).user is None
     revoke = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "api_token.revoke")
     ).one()
@@ -203,7 +201,7 @@ def test_the_forgotten_password_request_answers_alike_for_any_address(app: Flask
 
 def test_changing_ones_own_password_needs_the_current_one(app: Flask) -> None:
     user = make_user()
-    _token, secret = tokens.create_token(user, user, "dashboard", step_up=no_second_factor_given())
+    secret = token_for(user)
     before = _audit_count()
     with pytest.raises(RuleViolation) as wrong:
         credentials.change_own_password(user, "not-it-at-all", STRONG, utcnow(), app.config)
@@ -221,7 +219,8 @@ def test_changing_ones_own_password_needs_the_current_one(app: Flask) -> None:
     assert notice.kind == MailKind.password_changed and notice.tokens_revoked == 0
     assert user.session_version == version + 1
     assert accounts.check_password(user.email, STRONG) is not None
-    assert tokens.authenticate(secret) is not None  # its owner knew the password: kept
+    # its owner knew the password: the token is kept
+    assert tokens.authenticate(secret, utcnow()).user is not None
 
 
 def test_an_administrators_reset_sends_a_link_and_never_a_password(app: Flask) -> None:

@@ -19,13 +19,11 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from grants.accounts.tokens import service as tokens
-from grants.core.actors import SYSTEM
 from grants.core.identity import Role
 from grants.extensions import db
 from tests.conftest import _wipe
+from tests.support.api import token_for
 from tests.support.factories import make_user
-from tests.support.second_factor import no_second_factor_given
 from tests.support.whatif import make_whatif_world
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
@@ -35,9 +33,7 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 def officer_token(_app: Flask) -> Iterator[str]:
     with _app.app_context():
         make_whatif_world()
-        _token, secret = tokens.create_token(
-            SYSTEM, make_user(Role.officer), "fuzz", step_up=no_second_factor_given()
-        )
+        secret = token_for(make_user(Role.officer))
         db.session.remove()
     yield secret
     with _app.app_context():

@@ -165,7 +165,7 @@ def _parse(data: bytes) -> list[list[str]]:
 def test_csv_is_utf8_with_bom_crlf_and_quoted_where_needed() -> None:
     header = ("番号", "名前", "金額")
     rows = [("A-1", 'カンマ, と "引用符"', 1_000_000), ("A-2", "改行\nあり", None)]
-    data = b"".join(exports.encode_csv(header, rows))
+    data = b"".join(csvfile.encode_csv(header, rows))
     assert data.startswith(b"\xef\xbb\xbf")
     assert data.count(b"\r\n") == 3 and data.endswith(b"\r\n")
     assert '"改行\nあり"'.encode() in data  # a line break inside a field is quoted
@@ -190,13 +190,13 @@ def test_csv_is_utf8_with_bom_crlf_and_quoted_where_needed() -> None:
     ],
 )
 def test_formula_injection_is_neutralised(cell: str) -> None:
-    data = b"".join(exports.encode_csv(("name",), [(cell,)]))
+    data = b"".join(csvfile.encode_csv(("name",), [(cell,)]))
     assert _parse(data)[1] == ["'" + cell]
 
 
 def test_harmless_cells_are_untouched() -> None:
     rows = [("2026-11-25T14:03:00+09:00",), ("組織 = 会社",), (-5,)]
-    assert _parse(b"".join(exports.encode_csv(("x",), rows)))[1:] == [
+    assert _parse(b"".join(csvfile.encode_csv(("x",), rows)))[1:] == [
         ["2026-11-25T14:03:00+09:00"],
         ["組織 = 会社"],
         ["-5"],  # numbers are values, not text: a negative number stays a number
