@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from grants.applications.models import Application
-from grants.applications.screening.service import QUEUE_STATES
+from grants.applications.screening.queries import QUEUE_STATES
 from grants.awards.models import Disbursement, Grant, Milestone
 from grants.awards.queries import takes_evidence
 from grants.core.actors import Actor
