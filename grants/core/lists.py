@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 
-from grants.core.db import Page, bounded_page, page_within
+from grants.core.db import Page, bounded, page_within
 from grants.extensions import db
 
 # Longer search terms match nothing any column holds; the edges cut them to this.
@@ -144,28 +144,23 @@ def page_of(
     count: Callable[[], int] | None = None,
 ) -> Page:
     """One page of `query` (narrowed already, not ordered) in the asked order, and how many
-    rows it has in all: two statements (one when `count` knows the total already)."""
+    rows it has in all: two statements (one when `count` knows the total already). The
+    items are the rows, or their one value when `query` selects one entity or column."""
     total = count() if count is not None else count_of(query)
-    page = bounded_page(asked.page)
+    page, per_page = bounded(asked.page, asked.per_page)
     if asked.clamp:
-        page = page_within(page, total, asked.per_page)
+        page = page_within(page, total, per_page)
     rows = db.session.execute(
-        ordered(query, listing, asked).limit(asked.per_page).offset((page - 1) * asked.per_page)
+        ordered(query, listing, asked).limit(per_page).offset((page - 1) * per_page)
     )
-    items = list(rows.scalars() if _single_entity(query) else rows)
-    return Page(items, page, asked.per_page, total)
+    items = list(rows.scalars() if len(query.column_descriptions) == 1 else rows)
+    return Page(items, page, per_page, total)
 
 
 def count_of(query: Select[Any]) -> int:
     """How many rows `query` has."""
     counted = select(func.count()).select_from(query.order_by(None).subquery())
     return int(db.session.scalar(counted) or 0)
-
-
-def _single_entity(query: Select[Any]) -> bool:
-    """A select of one mapped class (rows are its objects) rather than of columns."""
-    descriptions = query.column_descriptions
-    return len(descriptions) == 1 and descriptions[0].get("entity") is descriptions[0].get("type")
 
 
 def matching(term: str, *columns: Any) -> ColumnElement[bool]:

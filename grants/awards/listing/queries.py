@@ -1,0 +1,261 @@
+"""The list of grants: who sees which, searched, filtered and sorted, a page at a time.
+
+Each row is a grant with its organisation, programme, released money and its next
+milestone (the open one with the lowest sequence: what the grantee or the reviewers work
+on now, and whose overdue flag, set by the scan, makes the grant overdue). A page costs
+three statements whatever the data: the count, the page's ids in the asked order, and
+their details. The officers' portfolio opens in its own order (overdue first), which
+grants.portfolio.order reads from the indexes; it shows its rows with `with_details`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import aliased
+
+from grants.accounts.models import Organization
+from grants.applications.models import Application
+from grants.awards.models import Disbursement, Grant, Milestone
+from grants.awards.queries import visible_grants
+from grants.core.actors import Actor
+from grants.core.calendar import days_overdue
+from grants.core.db import Page
+from grants.core.lists import Filter, Listing, ListQuery, in_order, matching, page_of
+from grants.core.states import RUNNING, UNDECIDED, GrantState, MilestoneState, still_to_release
+from grants.extensions import db
+from grants.programs.models import Program
+
+# A grant's next milestone, joined beside the milestones its filters read.
+NEXT = aliased(Milestone, name="next_milestone")
+# The milestones that no longer wait for the grantee or the reviewers.
+CLOSED = tuple(state for state in MilestoneState if state not in UNDECIDED)
+
+
+def next_open_id() -> Any:
+    """The id of the grant's next milestone (None when none is open), for the row's grant."""
+    return (
+        select(Milestone.id)
+        .where(Milestone.grant_id == Grant.id, Milestone.state.in_(UNDECIDED))
+        .order_by(Milestone.sequence)
+        .limit(1)
+        .correlate(Grant)
+        .scalar_subquery()
+    )
+
+
+# Overdue first (most overdue first), then by the next due date, then grants with nothing
+# open: the portfolio's order (grants.portfolio.order reads it from the indexes).
+_PART = case((NEXT.overdue_since.is_not(None), 0), (NEXT.id.is_not(None), 1), else_=2)
+GRANT_SORTS: dict[str, tuple[Any, ...]] = {
+    "priority": (
+        _PART,
+        func.coalesce(NEXT.overdue_since, NEXT.due_date),
+        NEXT.due_date,
+        Grant.number,
+    ),
+    "number": (Grant.number,),
+    "title": (Application.title,),
+    "organization": (Organization.name,),
+    "program": (Program.code,),
+    "state": (in_order(Grant.state, GrantState),),
+    "next_due": (NEXT.due_date,),
+    "award": (Grant.award_amount,),
+    "awarded": (Grant.awarded_at,),
+}
+# The sorts that read the next milestone of every grant listed, not only of the page's.
+_BY_NEXT = frozenset({"priority", "next_due"})
+
+GRANTS = Listing(
+    name="grants",
+    sorts=GRANT_SORTS,
+    default_sort="number",
+    tiebreak=Grant.id,
+    states=tuple(GrantState),
+    filters=frozenset({Filter.search, Filter.program, Filter.fiscal_year, Filter.overdue}),
+)
+
+
+@dataclass(frozen=True)
+class GrantRow:
+    grant_id: int
+    number: str
+    title: str
+    state: GrantState
+    organization_id: int
+    organization_name: str
+    organization_name_en: str | None
+    program_id: int
+    program_code: str
+    program_name_ja: str
+    program_name_en: str
+    award: int
+    released: int
+    milestone_id: int | None  # the next milestone (None when none is open)
+    milestone_sequence: int | None
+    milestone_title: str | None
+    milestone_due: date | None
+    milestone_state: MilestoneState | None
+    overdue_since: date | None  # the next milestone's overdue flag (set by the scan)
+    days_overdue: int  # on the list's day, the first overdue day counting as 1
+
+    def organization(self, locale: str) -> str:
+        return (
+            self.organization_name_en
+            if locale == "en" and self.organization_name_en
+            else (self.organization_name)
+        )
+
+    def program(self, locale: str) -> str:
+        return self.program_name_en if locale == "en" else self.program_name_ja
+
+    @property
+    def overdue(self) -> bool:
+        return self.overdue_since is not None
+
+    @property
+    def remaining(self) -> int:
+        return still_to_release(self.award, self.released, self.state)
+
+
+def grant_list(actor: Actor, asked: ListQuery, today: date, running: bool = False) -> Page:
+    """A page of the grants the actor may see (their organisation's for applicants, their
+    assigned ones for reviewers, every one for officers and admins), narrowed and sorted as
+    asked; `running`: without a state asked for, only active and suspended ones (the
+    portfolio's). The fiscal year is any of the grant's milestones'; the search looks in
+    the number, the title and the organisation's names; overdue is the next milestone's
+    flag."""
+    query = (
+        select(Grant.id)
+        .join(Organization, Organization.id == Grant.organization_id)
+        .join(Program, Program.id == Grant.program_id)
+        .join(Application, Application.id == Grant.application_id)
+    )
+    if asked.sort in _BY_NEXT:
+        query = query.outerjoin(NEXT, NEXT.id == next_open_id())
+    query = visible_grants(actor, narrowed(query, asked, running))
+    page = page_of(query, GRANTS, asked)
+    ids: list[int] = page.items
+    found = {row.grant_id: row for row in rows_of(_for_ids(ids), today)}
+    return Page([found[grant_id] for grant_id in ids], page.page, page.per_page, page.total)
+
+
+def narrowed(query: Select[Any], asked: ListQuery, running: bool) -> Select[Any]:
+    states = (asked.state,) if asked.state is not None else (RUNNING if running else ())
+    if states:
+        query = query.where(Grant.state.in_(states))
+    if asked.program_id is not None:
+        query = query.where(Grant.program_id == asked.program_id)
+    if asked.fiscal_year is not None:
+        in_year = select(Milestone.grant_id).where(Milestone.fiscal_year == asked.fiscal_year)
+        query = query.where(Grant.id.in_(in_year))
+    if asked.overdue is not None:
+        late = Grant.id.in_(overdue_grant_ids())
+        query = query.where(late if asked.overdue else ~late)
+    if asked.term:
+        names = (Grant.number, Application.title, Organization.name, Organization.name_en)
+        query = query.where(matching(asked.term, *names))
+    return query
+
+
+def overdue_grant_ids() -> Select[Any]:
+    """The grants whose next milestone is flagged overdue, read from the overdue index."""
+    earlier = Milestone.__table__.alias()
+    is_next = ~(
+        select(earlier.c.id)
+        .where(
+            earlier.c.grant_id == Milestone.grant_id,
+            earlier.c.sequence < Milestone.sequence,
+            earlier.c.state.in_(UNDECIDED),
+        )
+        .exists()
+    )
+    return select(Milestone.grant_id).where(
+        Milestone.overdue_since >= date.min,  # IS NOT NULL, as a range on the index
+        Milestone.state.not_in(CLOSED),
+        is_next,
+    )
+
+
+def _for_ids(ids: list[int]) -> Select[Any]:
+    page = (
+        select(Grant.id.label("grant_id"), next_open_id().label("milestone_id"))
+        .where(Grant.id.in_(ids))
+        .subquery("page")
+    )
+    return with_details(page)
+
+
+def with_details(page: Any) -> Select[Any]:
+    """The grants of `page` (a subquery with grant_id and milestone_id, the next milestone's
+    id) with everything a GrantRow shows: one statement, the released sums read per grant."""
+    released = (
+        select(func.coalesce(func.sum(Disbursement.amount), 0))
+        .where(Disbursement.grant_id == page.c.grant_id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            page.c.grant_id,
+            Grant.number,
+            Application.title,
+            Grant.state,
+            Grant.organization_id,
+            Organization.name.label("organization_name"),
+            Organization.name_en.label("organization_name_en"),
+            Program.id.label("program_id"),
+            Program.code.label("program_code"),
+            Program.name_ja.label("program_name_ja"),
+            Program.name_en.label("program_name_en"),
+            Grant.award_amount.label("award"),
+            released.label("released"),
+            page.c.milestone_id,
+            Milestone.sequence.label("milestone_sequence"),
+            Milestone.title.label("milestone_title"),
+            Milestone.due_date.label("milestone_due"),
+            Milestone.state.label("milestone_state"),
+            Milestone.overdue_since,
+        )
+        .select_from(page)
+        .join(Grant, Grant.id == page.c.grant_id)
+        .join(Application, Application.id == Grant.application_id)
+        .join(Organization, Organization.id == Grant.organization_id)
+        .join(Program, Program.id == Grant.program_id)
+        .outerjoin(Milestone, Milestone.id == page.c.milestone_id)
+    )
+
+
+def rows_of(
+    query: Select[Any], today: date, params: dict[str, Any] | None = None
+) -> list[GrantRow]:
+    """The GrantRows of a with_details statement (run with `params`), in its order."""
+    return [_row(row, today) for row in db.session.execute(query, params or {}).mappings()]
+
+
+def _row(values: Any, today: date) -> GrantRow:
+    state = values["milestone_state"]
+    return GrantRow(
+        grant_id=values["grant_id"],
+        number=values["number"],
+        title=values["title"],
+        state=GrantState(values["state"]),
+        organization_id=values["organization_id"],
+        organization_name=values["organization_name"],
+        organization_name_en=values["organization_name_en"],
+        program_id=values["program_id"],
+        program_code=values["program_code"],
+        program_name_ja=values["program_name_ja"],
+        program_name_en=values["program_name_en"],
+        award=int(values["award"]),
+        released=int(values["released"] or 0),
+        milestone_id=values["milestone_id"],
+        milestone_sequence=values["milestone_sequence"],
+        milestone_title=values["milestone_title"],
+        milestone_due=values["milestone_due"],
+        milestone_state=MilestoneState(state) if state is not None else None,
+        overdue_since=values["overdue_since"],
+        days_overdue=days_overdue(values["overdue_since"], today),
+    )
