@@ -50,6 +50,7 @@ WEB = (
     "whatif",
     "awards.page",
     "awards.decision",
+    "milestones",
     "milestones.evidence",
     "milestones.reviews",
     "milestones.assignments",

@@ -16,15 +16,16 @@ from werkzeug.wrappers import Response
 
 from grants.awards.models import EvidenceFile, EvidenceSubmission, Milestone, Review
 from grants.awards.queries import disbursement_of, visible_milestone
-from grants.awards.schemas import MILESTONE_STATES, MilestoneSchema, milestone_data
+from grants.awards.schemas import MILESTONE_STATES, MilestoneSchema, is_overdue, milestone_data
 from grants.core.errors import NotFound, RuleViolation
 from grants.core.http.api import ApiBlueprint, Text, api_actor
 from grants.core.http.limits import accepts_uploads
-from grants.core.http.schemas import ErrorSchema, today
+from grants.core.http.schemas import ErrorSchema, Yen, list_args, listed, page_schema, today
 from grants.core.permissions import Action, decide
 from grants.core.states import ReviewDecision
 from grants.extensions import db
 from grants.milestones.evidence import service as evidence
+from grants.milestones.queries import MILESTONES, milestone_list
 from grants.milestones.reviews import service as reviews
 
 blp = ApiBlueprint(
@@ -154,6 +155,46 @@ _MULTIPART_DOC = {
         "content": {"multipart/form-data": {"schema": EvidenceUploadSchema}},
     },
 }
+
+
+class MilestoneListItemSchema(Schema):
+    id = fields.Integer(required=True)
+    grant_id = fields.Integer(required=True)
+    grant_number = fields.String(required=True, attribute="grant.number")
+    organization_id = fields.Integer(required=True, attribute="grant.organization_id")
+    organization_name = fields.String(required=True, attribute="grant.organization.name")
+    program_id = fields.Integer(required=True, attribute="grant.program_id")
+    program_code = fields.String(required=True, attribute="grant.program.code")
+    sequence = fields.Integer(required=True)
+    title = fields.String(required=True)
+    state = fields.String(required=True, metadata={"enum": MILESTONE_STATES})
+    due_date = fields.Date(required=True)
+    fiscal_year = fields.Integer(required=True)
+    tranche_amount = Yen(required=True)
+    overdue = fields.Function(
+        is_overdue,
+        metadata={"type": "boolean", "description": "Flagged overdue by the scheduler's scan."},
+    )
+    overdue_since = fields.Date(allow_none=True)
+    released = fields.Function(
+        lambda milestone: milestone.released_at is not None,
+        metadata={"type": "boolean", "description": "Its tranche has been released."},
+    )
+
+
+MILESTONE_LIST_ARGS = list_args(MILESTONES, "MilestoneListArgs")
+
+
+@blp.get("/milestones")
+@blp.arguments(MILESTONE_LIST_ARGS.schema, location="query")
+@blp.response(200, page_schema(MilestoneListItemSchema))
+def list_milestones(args: dict[str, Any]) -> dict[str, Any]:
+    """The milestones of the grants I may see (my organisation's, the ones I review, or all
+    for officers), by due date unless `sort` says otherwise.
+
+    Filters: `state`, `program_id`, `fiscal_year` (of the tranche), `overdue` (flagged by
+    the scan) and `q` (in the title, the grant's number and the organisation's names)."""
+    return listed(milestone_list(api_actor(), MILESTONE_LIST_ARGS.query(args)))
 
 
 @blp.get("/milestones/<int:milestone_id>")
