@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from werkzeug.wrappers import Response
 from grants.awards.models import EvidenceFile, EvidenceSubmission, Milestone, Review
 from grants.awards.queries import disbursement_of, visible_milestone
 from grants.awards.schemas import MILESTONE_STATES, MilestoneSchema, is_overdue, milestone_data
+from grants.core.calendar import days_waiting
 from grants.core.errors import NotFound, RuleViolation
 from grants.core.http.api import ApiBlueprint, Text, api_actor
 from grants.core.http.limits import accepts_uploads
@@ -27,6 +29,7 @@ from grants.extensions import db
 from grants.milestones.evidence import service as evidence
 from grants.milestones.queries import MILESTONES, milestone_list
 from grants.milestones.reviews import service as reviews
+from grants.milestones.reviews.queries import REVIEW_QUEUE, review_list
 
 blp = ApiBlueprint(
     "api_milestones",
@@ -183,6 +186,43 @@ class MilestoneListItemSchema(Schema):
 
 
 MILESTONE_LIST_ARGS = list_args(MILESTONES, "MilestoneListArgs")
+
+
+class QueuedReviewSchema(MilestoneListItemSchema):
+    round = fields.Integer(required=True)
+    submitted_at = fields.DateTime(required=True, metadata={"description": "Of this round."})
+    waiting_days = fields.Integer(
+        required=True, metadata={"description": "Days since the evidence arrived (Tokyo)."}
+    )
+
+
+REVIEW_QUEUE_ARGS = list_args(REVIEW_QUEUE, "ReviewQueueArgs")
+
+
+@blp.get("/reviewer/queue")
+@blp.arguments(REVIEW_QUEUE_ARGS.schema, location="query")
+@blp.response(200, page_schema(QueuedReviewSchema))
+@blp.alt_response(403, schema=ErrorSchema, description="Only reviewers have a review queue.")
+def review_queue(args: dict[str, Any]) -> dict[str, Any]:
+    """The milestones whose evidence waits for my decision (reviewers), oldest submission
+    first unless `sort` says otherwise; filters: `program_id`, `fiscal_year`, `q`."""
+    page = review_list(api_actor(), REVIEW_QUEUE_ARGS.query(args))
+    day = today()
+    items = [_Queued(milestone, submitted_at, day) for milestone, submitted_at in page.items]
+    return listed(page, items)
+
+
+class _Queued:
+    """A milestone in the queue, as QueuedReviewSchema reads it: the milestone's attributes,
+    with when its round arrived and how long it has waited."""
+
+    def __init__(self, milestone: Milestone, submitted_at: datetime, day: date) -> None:
+        self.milestone = milestone
+        self.submitted_at = submitted_at
+        self.waiting_days = days_waiting(submitted_at, day)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.milestone, name)
 
 
 @blp.get("/milestones")

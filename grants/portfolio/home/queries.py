@@ -20,6 +20,7 @@ from grants.awards.models import Disbursement, Grant, Milestone
 from grants.awards.queries import takes_evidence
 from grants.core.actors import Actor
 from grants.core.calendar import days_overdue
+from grants.core.lists import count_of
 from grants.core.permissions import Action, Subject, require
 from grants.core.states import (
     RUNNING,
@@ -30,7 +31,7 @@ from grants.core.states import (
     still_to_release,
 )
 from grants.extensions import db
-from grants.milestones.reviews.service import review_queue
+from grants.milestones.reviews.queries import waiting_reviews
 from grants.programs.models import Program
 
 
@@ -131,7 +132,7 @@ def applicant_dashboard(actor: Actor, today: date) -> ApplicantDashboard:
 
 def reviewer_waiting(actor: Actor) -> int:
     """How many milestones wait for the actor's decision (the review queue's length)."""
-    return len(review_queue(actor))
+    return count_of(waiting_reviews(actor))
 
 
 def officer_summary(actor: Actor) -> OfficerSummary:
