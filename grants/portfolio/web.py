@@ -45,7 +45,9 @@ def index() -> str:
         today=today,
         view=view,
         program_id=program_id,
-        awaiting=release_queries.awaiting_release(program_id, per_page=portfolio.AWAITING_SHOWN),
+        awaiting=release_queries.awaiting_release(
+            release_queries.RELEASES.query(program_id=program_id, per_page=portfolio.AWAITING_SHOWN)
+        ),
         figures=audit_marks.kept(
             "portfolio.figures", (today, program_id, locale), lambda: _figures(today, program_id)
         ),

@@ -3,26 +3,27 @@ page of one shows: its gates for the day, its budget pool, and whether the actor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, exists, func, select
 
+from grants.accounts.models import Organization
 from grants.awards.facts import pool_room, tranche_facts
 from grants.awards.models import Disbursement, Grant, Milestone
 from grants.awards.queries import disbursement_of, grant_subject
 from grants.core import audit_marks
 from grants.core.actors import Actor
-from grants.core.db import Page, bounded, page_within
+from grants.core.db import Page
+from grants.core.lists import Filter, Listing, ListQuery, matching, page_of
 from grants.core.permissions import Action, decide
 from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.programs.models import BudgetPool
 from grants.rules import Phase, Trace, evaluate
 from grants.rulesets import service as rulesets
-
-PER_PAGE = 25
 
 
 @dataclass(frozen=True)
@@ -88,46 +89,86 @@ class AwaitingPage(Page):
     amount: int
 
 
-def awaiting_release(
-    program_id: int | None = None, page: int = 1, per_page: int = PER_PAGE
-) -> AwaitingPage:
-    """Approved milestones of active grants whose tranche is not released yet, oldest due
-    first, a page at a time, with how many there are and how much they come to (kept while
-    the audit log stands still: they pile up when releases lag)."""
-    page, per_page = bounded(page, per_page)
-    total, amount = audit_marks.kept("awaiting", program_id, lambda: _awaiting_sum(program_id))
-    page = page_within(page, total, per_page)
-    rows = db.session.execute(
-        _awaiting(program_id)
+RELEASES = Listing(
+    name="releases",
+    sorts={
+        "due_date": (Milestone.due_date,),
+        "approved": (Milestone.decided_at,),
+        "grant": (Grant.number, Milestone.sequence),
+        "title": (Milestone.title,),
+        "organization": (Organization.name,),
+        "fiscal_year": (Milestone.fiscal_year,),
+        "tranche_amount": (Milestone.tranche_amount,),
+    },
+    default_sort="due_date",
+    tiebreak=Milestone.id,
+    filters=frozenset({Filter.search, Filter.program, Filter.fiscal_year}),
+)
+
+
+def awaiting_release(asked: ListQuery) -> AwaitingPage:
+    """Approved milestones of active grants whose tranche is not released yet (oldest due
+    first unless asked otherwise), a page at a time, with how many there are and how much
+    they come to (kept while the data stands still: they pile up when releases lag)."""
+    total, amount = audit_marks.kept("awaiting", asked.filters(), lambda: _awaiting_sum(asked))
+    page = page_of(_awaiting(asked), RELEASES, asked, count=lambda: total)
+    return AwaitingPage(page.items, page.page, page.per_page, page.total, amount)
+
+
+def tranches(milestone_ids: Sequence[int]) -> list[Any]:
+    """The milestones named, as the release queue shows them, with whether each still
+    awaits its release (`awaiting`), by due date: what a bulk release asks to confirm and
+    reports on. One statement."""
+    awaiting = _awaiting(RELEASES.query()).where(Milestone.id.in_(milestone_ids)).subquery()
+    query = (
+        select(
+            Milestone.id,
+            Milestone.title,
+            Milestone.sequence,
+            Milestone.tranche_amount,
+            Milestone.fiscal_year,
+            Milestone.due_date,
+            Grant.id.label("grant_id"),
+            Grant.number,
+            Organization.name.label("organization_name"),
+            Organization.name_en.label("organization_name_en"),
+            awaiting.c.id.is_not(None).label("awaiting"),
+        )
+        .join(Grant, Grant.id == Milestone.grant_id)
+        .join(Organization, Organization.id == Grant.organization_id)
+        .outerjoin(awaiting, awaiting.c.id == Milestone.id)
+        .where(Milestone.id.in_(milestone_ids))
         .order_by(Milestone.due_date, Milestone.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
     )
-    return AwaitingPage(list(rows), page, per_page, total, amount)
+    return list(db.session.execute(query))
 
 
-def _awaiting_sum(program_id: int | None) -> tuple[int, int]:
-    awaiting = _awaiting(program_id).subquery()
+def _awaiting_sum(asked: ListQuery) -> tuple[int, int]:
+    awaiting = _awaiting(asked).subquery()
     total, amount = db.session.execute(
         select(func.count(), func.coalesce(func.sum(awaiting.c.tranche_amount), 0))
     ).one()
     return int(total), int(amount)
 
 
-def _awaiting(program_id: int | None) -> Select[Any]:
+def _awaiting(asked: ListQuery) -> Select[Any]:
     query = (
         select(
             Milestone.id,
             Milestone.title,
+            Milestone.sequence,
             Milestone.tranche_amount,
             Milestone.fiscal_year,
             Milestone.due_date,
             Milestone.decided_at,
             Grant.id.label("grant_id"),
             Grant.number,
+            Organization.name.label("organization_name"),
+            Organization.name_en.label("organization_name_en"),
             Milestone.overdue_since,  # for the shared overdue marker (never set once approved)
         )
         .join(Grant, Grant.id == Milestone.grant_id)
+        .join(Organization, Organization.id == Grant.organization_id)
         .where(
             Milestone.state == MilestoneState.approved,
             # released_at picks the candidates from the index; the disbursement row, the
@@ -137,6 +178,11 @@ def _awaiting(program_id: int | None) -> Select[Any]:
             Grant.state == GrantState.active,
         )
     )
-    if program_id is not None:
-        query = query.where(Grant.program_id == program_id)
+    if asked.program_id is not None:
+        query = query.where(Grant.program_id == asked.program_id)
+    if asked.fiscal_year is not None:
+        query = query.where(Milestone.fiscal_year == asked.fiscal_year)
+    if asked.term:
+        names = (Milestone.title, Grant.number, Organization.name, Organization.name_en)
+        query = query.where(matching(asked.term, *names))
     return query

@@ -24,6 +24,10 @@ from tests.support.queries import count_queries
 TODAY = date(2026, 11, 1)
 
 
+def _awaiting(**asked: Any) -> release_queries.AwaitingPage:
+    return release_queries.awaiting_release(release_queries.RELEASES.query(**asked))
+
+
 def _portfolio(**asked: Any) -> Page:
     """The portfolio on TODAY as an administrator reads it, asked as `asked` says."""
     return portfolio.portfolio(SYSTEM, TODAY, portfolio.PORTFOLIO.query(**asked))
@@ -205,7 +209,7 @@ def test_budget_by_year(app: Flask) -> None:
 
 def test_awaiting_release(app: Flask) -> None:
     _world()
-    page = release_queries.awaiting_release()
+    page = _awaiting()
     # H's second milestone is approved but not released; its first was released.
     assert [(r.number, r.title) for r in page.items] == [("PF-H", "PF-H milestone 2")]
     assert (page.total, page.amount) == (1, 20_000_000)
@@ -223,13 +227,13 @@ def test_awaiting_release_pages_oldest_due_first_with_the_sum_of_all(app: Flask)
     other = make_grant(code="ZZ")
     approve(other, other.milestones[0])
     db.session.commit()
-    first = release_queries.awaiting_release(base.program.id, page=1, per_page=2)
+    first = _awaiting(program_id=base.program.id, page=1, per_page=2)
     assert [r.number for r in first.items] == ["AW-EARLY", "AW-MID"]
     assert (first.total, first.amount, first.pages) == (3, 24_000_000, 2)
-    second = release_queries.awaiting_release(base.program.id, page=2, per_page=2)
+    second = _awaiting(program_id=base.program.id, page=2, per_page=2)
     assert [r.number for r in second.items] == ["AW-LATE"]
-    assert release_queries.awaiting_release(base.program.id, page=5, per_page=2) == second
-    everything = release_queries.awaiting_release()
+    assert _awaiting(program_id=base.program.id, page=5, per_page=2) == second
+    everything = _awaiting()
     assert everything.total == 4 and everything.items[-1].number == other.grant.number
 
 
@@ -245,7 +249,7 @@ def _queries_for_a_portfolio_page() -> int:
     with count_queries() as statements:
         page = _portfolio()
         programme_queries.budget_by_year()
-        release_queries.awaiting_release()
+        _awaiting()
         # Reading every attribute a page shows must not load anything lazily.
         for row in page.items:
             (row.number, row.organization("ja"), row.milestone_title, row.released, row.award)
@@ -266,10 +270,10 @@ def test_query_count_does_not_grow_with_the_number_of_grants(app: Flask) -> None
 
 def test_out_of_range_page_arguments_are_bounded(app: Flask) -> None:
     _world()
-    awaiting = release_queries.awaiting_release(page=0, per_page=0)
+    awaiting = _awaiting(page=0, per_page=0)
     assert (awaiting.page, awaiting.per_page, len(awaiting.items)) == (1, 1, 1)
     page = _portfolio(page=-3, per_page=10_000)
     assert (page.page, page.per_page) == (1, 500)
     huge = _portfolio(page=10**23)
     assert (huge.page, huge.items) == (1, page.items)  # one page of rows: that one
-    assert release_queries.awaiting_release(page=10**23).items == awaiting.items
+    assert _awaiting(page=10**23).items == awaiting.items

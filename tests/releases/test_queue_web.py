@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 
 from grants.core.identity import Locale, Role
 from grants.extensions import db
-from grants.portfolio.queries import AWAITING_SHOWN, PER_PAGE
+from grants.portfolio.queries import AWAITING_SHOWN
+from grants.releases.queries import RELEASES
 from tests.support.approvals import approve, sibling_grant
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
@@ -47,20 +48,24 @@ def test_lists_every_awaiting_tranche_oldest_first_with_links(
     assert 'href="/grants/' in page
     other = make_grant(code="ZZ")
     filtered = client.get(f"{QUEUE}?program_id={other.program.id}").get_data(as_text=True)
-    assert "No approved tranche is waiting for its release." in filtered
+    assert "No approved tranche matches." in filtered
     unknown = client.get(f"{QUEUE}?program_id=nonsense&page=x").get_data(as_text=True)
     assert _numbers(unknown) == _numbers(page)
     assert base.program.code in page  # the filter's choices
 
 
 def test_pages_through_many(app: Flask, client: FlaskClient) -> None:
-    _approved_grants(PER_PAGE + 2)
+    _approved_grants(RELEASES.per_page + 2)
     login(client, make_user(Role.officer, locale=Locale.en).email)
     first = client.get(QUEUE).get_data(as_text=True)
-    assert f"{PER_PAGE + 2} approved tranches of ¥{PER_PAGE + 2},000,000" in first
-    assert len(_numbers(first)) == PER_PAGE and "Page 1 of 2" in first and 'rel="next"' in first
+    assert f"{RELEASES.per_page + 2} approved tranches of ¥{RELEASES.per_page + 2},000,000" in first
+    assert (
+        len(_numbers(first)) == RELEASES.per_page
+        and "Page 1 of 2" in first
+        and 'rel="next"' in first
+    )
     second = client.get(f"{QUEUE}?page=2").get_data(as_text=True)
-    last = [f"AQ-{n:03d}" for n in (PER_PAGE, PER_PAGE + 1)]
+    last = [f"AQ-{n:03d}" for n in (RELEASES.per_page, RELEASES.per_page + 1)]
     assert _numbers(second) == last and 'rel="prev"' in second
     past_the_end = client.get(f"{QUEUE}?page=7").get_data(as_text=True)
     assert _numbers(past_the_end) == last and "Page 2 of 2" in past_the_end

@@ -36,7 +36,9 @@ def test_every_route_is_enumerated(app: Flask) -> None:
     assert routes(app, "releases") == [
         ("GET", "/officer/milestones/1/release"),
         ("GET", "/officer/milestones/awaiting-release"),
+        ("GET", "/officer/milestones/bulk-release"),
         ("POST", "/officer/milestones/1/release"),
+        ("POST", "/officer/milestones/bulk-release"),
     ]
 
 
@@ -44,11 +46,13 @@ def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
     world = make_grant()  # milestone 1 planned: an allowed POST is a 409, never a release
     assert world.milestones[0].id == 1
     paths = routes(app, "releases")
-    show, queue, release = paths
+    show, queue, confirm, release, bulk = paths
     table = statuses(client, world, paths)
     refused(table, "applicant_other_org", "grantee", *REVIEWERS)
-    assert table["admin"] == {show: 403, queue: 200, release: 403}  # looks, never releases
-    assert table["officer"] == {show: 200, queue: 200, release: 409}
+    # looks, never releases
+    assert table["admin"] == {show: 403, queue: 200, confirm: 403, release: 403, bulk: 403}
+    # nothing ticked: back to the queue
+    assert table["officer"] == {show: 200, queue: 200, confirm: 302, release: 409, bulk: 302}
     assert db.session.query(Disbursement).count() == 0
 
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from flask import request, url_for
 from werkzeug.datastructures import MultiDict
 
-from grants.core.db import Page, bounded_page
+from grants.core.db import ID_MAX, Page, bounded_page
 from grants.core.lists import (
     FISCAL_YEAR_MAX,
     FISCAL_YEAR_MIN,
@@ -38,6 +38,14 @@ def chosen(choices: Sequence[HasId], name: str) -> int | None:
     """The id that ?`name`= names among `choices` (a filter's options), else None."""
     value = request.args.get(name, type=int)
     return value if value in {choice.id for choice in choices} else None
+
+
+def chosen_ids(values: Sequence[str]) -> list[int]:
+    """The ids among `values` (a repeated field: the rows ticked in a list), in order, once
+    each; what is not a whole number from 1 to ID_MAX is left out."""
+    digits = len(str(ID_MAX))
+    found = [int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= digits]
+    return list(dict.fromkeys(n for n in found if 1 <= n <= ID_MAX))
 
 
 def search_term() -> str:

@@ -87,8 +87,9 @@ class PageArgs(Schema):
     )
 
 
-def page_schema(item: type[Schema]) -> type[Schema]:
-    """A list envelope named after its items, so the OpenAPI document reads well."""
+def page_schema(item: type[Schema], **extra: fields.Field) -> type[Schema]:
+    """A list envelope named after its items, so the OpenAPI document reads well (with
+    `extra` fields about the whole list)."""
     name = item.__name__.removesuffix("Schema") + "PageSchema"
     return Schema.from_dict(
         {
@@ -96,6 +97,7 @@ def page_schema(item: type[Schema]) -> type[Schema]:
             "page": fields.Integer(required=True),
             "per_page": fields.Integer(required=True),
             "total": fields.Integer(required=True),
+            **extra,
         },
         name=name,
     )
