@@ -1,4 +1,5 @@
-"""A grant's amendment requests as its page shows them, and what the actor may do with them."""
+"""A grant's amendment requests as its page shows them, and what the actor may do with them;
+the requests across grants (the officers' list of what waits for a decision)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,64 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from grants.accounts.models import Organization
 from grants.awards.models import Amendment, Grant, Milestone
-from grants.awards.queries import grant_subject, may_now, released_ids
+from grants.awards.queries import grant_subject, may_now, released_ids, visible_grants
 from grants.core.actors import Actor
+from grants.core.db import Page
+from grants.core.lists import Filter, Listing, ListQuery, in_order, matching, page_of
 from grants.core.permissions import Action, decide
-from grants.core.states import AWAITING_EVIDENCE, AmendmentState, can_transition
+from grants.core.states import AWAITING_EVIDENCE, AmendmentKind, AmendmentState, can_transition
 from grants.extensions import db
+from grants.programs.models import Program
+
+AMENDMENTS = Listing(
+    name="amendments",
+    sorts={
+        "requested": (Amendment.requested_at,),
+        "decided": (Amendment.decided_at,),
+        "grant": (Grant.number,),
+        "organization": (Organization.name,),
+        "kind": (in_order(Amendment.kind, AmendmentKind),),
+        "state": (in_order(Amendment.state, AmendmentState),),
+    },
+    default_sort="requested",
+    tiebreak=Amendment.id,
+    states=tuple(AmendmentState),
+    kinds=tuple(AmendmentKind),
+    filters=frozenset({Filter.search, Filter.program}),
+)
+
+
+def amendment_list(actor: Actor, asked: ListQuery) -> Page:
+    """A page of (amendment, grant number, organisation name and English name, milestone
+    sequence and title) of the grants the actor may see, oldest request first unless asked
+    otherwise; the search looks in the grant's number, the reason and the organisation's
+    names."""
+    query = (
+        select(
+            Amendment,
+            Grant.number,
+            Organization.name,
+            Organization.name_en,
+            Milestone.sequence,
+            Milestone.title,
+        )
+        .join(Grant, Grant.id == Amendment.grant_id)
+        .join(Organization, Organization.id == Grant.organization_id)
+        .join(Program, Program.id == Grant.program_id)
+        .outerjoin(Milestone, Milestone.id == Amendment.milestone_id)
+    )
+    if asked.state is not None:
+        query = query.where(Amendment.state == asked.state)
+    if asked.kind is not None:
+        query = query.where(Amendment.kind == asked.kind)
+    if asked.program_id is not None:
+        query = query.where(Grant.program_id == asked.program_id)
+    if asked.term:
+        names = (Grant.number, Amendment.reason, Organization.name, Organization.name_en)
+        query = query.where(matching(asked.term, *names))
+    return page_of(visible_grants(actor, query), AMENDMENTS, asked)
 
 
 @dataclass(frozen=True)
