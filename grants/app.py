@@ -67,6 +67,7 @@ WEB = (
     "operations",
 )
 API = (
+    "accounts",
     "programs",
     "rulesets",
     "whatif",

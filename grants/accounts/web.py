@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import (
     BooleanField,
@@ -21,19 +21,25 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from grants.accounts import service as accounts
 from grants.accounts.models import Organization, User
+from grants.accounts.queries import (
+    ACTIVE,
+    INACTIVE,
+    ORGANIZATIONS,
+    USERS,
+    organization_list,
+    user_list,
+)
 from grants.accounts.rules import PasswordPolicy, is_valid_email, normalize_email
-from grants.core.db import paginate
 from grants.core.errors import DomainError
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import Form, apply_errors
 from grants.core.http.labels import locale_labels, org_kind_labels, role_labels
-from grants.core.http.listing import page_number, search_term
+from grants.core.http.listing import ListView, list_query
 from grants.core.identity import Locale, OrgKind, Role
 from grants.core.permissions import Action
 from grants.extensions import db
 
 bp = Blueprint("accounts", __name__, url_prefix="/admin")
-PAGE_SIZE = 50
 
 
 class OrganizationForm(Form):
@@ -104,19 +110,15 @@ class UserForm(Form):
 @bp.get("/users")
 @requires(Action.manage_users)
 def users() -> str:
-    query = select(User).order_by(User.email)
-    term = search_term()
-    if term:
-        # autoescape: a % or _ typed in the search box is that character, not a wildcard
-        query = query.where(
-            or_(
-                # read as addresses are stored: ｆｏｏ finds foo@…
-                User.email.icontains(normalize_email(term), autoescape=True),
-                User.name.icontains(term, autoescape=True),
-            )
-        )
-    page = paginate(query, page_number(), PAGE_SIZE)
-    return render_template("accounts/users.html", page=page, term=term)
+    asked = list_query(USERS)
+    view = ListView(
+        USERS,
+        asked,
+        user_list(actor(), asked),
+        states=[(ACTIVE, _("Active")), (INACTIVE, _("Inactive"))],
+        kinds=list(role_labels().items()),
+    )
+    return render_template("accounts/users.html", view=view)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -157,17 +159,10 @@ def edit_user(user_id: int) -> str | Response:
 @bp.get("/organizations")
 @requires(Action.manage_organizations)
 def organizations() -> str:
-    query = select(Organization).order_by(Organization.name)
-    term = search_term()
-    if term:
-        query = query.where(
-            or_(
-                Organization.name.icontains(term, autoescape=True),
-                Organization.name_en.icontains(term, autoescape=True),
-            )
-        )
-    page = paginate(query, page_number(), PAGE_SIZE)
-    return render_template("accounts/organizations.html", page=page, term=term)
+    asked = list_query(ORGANIZATIONS)
+    page = organization_list(actor(), asked)
+    view = ListView(ORGANIZATIONS, asked, page, kinds=list(org_kind_labels().items()))
+    return render_template("accounts/organizations.html", view=view)
 
 
 @bp.route("/organizations/new", methods=["GET", "POST"])
