@@ -113,6 +113,17 @@ def list_query(listing: Listing, programs: Sequence[HasId] = ()) -> ListQuery:
     )
 
 
+# A list's own query-string arguments (what ListView.params gives).
+LIST_PARAMS = ("q", "state", "kind", "program_id", "fiscal_year", "overdue", "sort", "direction")
+
+
+def list_params(values: MultiDict[str, str]) -> dict[str, str]:
+    """The list arguments a form carried back (hidden fields: a row's action returns to the
+    list as it was shown), and its page; the list reads them again as it reads any address."""
+    kept = {key: values[key][:TERM_MAX] for key in LIST_PARAMS if values.get(key)}
+    return kept | {"page": str(page_number(values))}
+
+
 def _direction(value: str | None, default: Direction) -> Direction:
     return Direction(value) if value in (Direction.asc, Direction.desc) else default
 
