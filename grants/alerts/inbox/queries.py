@@ -8,20 +8,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from grants.accounts.models import User
 from grants.alerts.models import Alert
 from grants.alerts.rules import AlertKind, settled
-from grants.awards.models import EvidenceSubmission, Milestone, Review
+from grants.awards.models import EvidenceSubmission, Grant, Milestone, Review
 from grants.core.actors import Actor, Person
 from grants.core.calendar import Day
-from grants.core.db import paginate
+from grants.core.db import Page, paginate
 from grants.core.errors import NotAllowed
 from grants.core.i18n import translate
 from grants.core.identity import Role
+from grants.core.lists import Direction, Filter, Listing, ListQuery, in_order, matching, page_of
 from grants.core.permissions import Action, Subject, require
 from grants.core.problems import N_, Problem
 from grants.extensions import db
@@ -52,21 +53,48 @@ def owner_id(actor: Actor) -> int:
     return actor.id
 
 
-def inbox_page(actor: User, page: int, per_page: int = PAGE_SIZE) -> Pagination:
-    """The actor's alerts, newest first, with their milestone and grant loaded."""
-    query = inbox_query(actor)
-    return paginate(query, page, per_page)
+# An alert's states in the inbox.
+UNREAD, READ = "unread", "read"
+
+ALERTS = Listing(
+    name="alerts",
+    sorts={
+        "received": (Alert.created_at,),
+        "kind": (in_order(Alert.kind, AlertKind),),
+        "grant": (Grant.number,),
+    },
+    default_sort="received",
+    default_direction=Direction.desc,
+    tiebreak=Alert.id,
+    states=(UNREAD, READ),
+    kinds=tuple(AlertKind),
+    filters=frozenset({Filter.search, Filter.program}),
+    per_page=PAGE_SIZE,
+)
 
 
-def inbox_query(actor: User, unread_only: bool = False) -> Select[tuple[Alert]]:
-    """The actor's own alerts, newest first (the API pages through it)."""
+def alert_list(actor: Actor, asked: ListQuery) -> Page:
+    """A page of the actor's own alerts (newest first unless asked otherwise), with their
+    milestone and its grant loaded; the search looks in the grant's number and the
+    milestone's title."""
     query = (
         select(Alert)
+        .outerjoin(Grant, Grant.id == Alert.grant_id)
+        .outerjoin(Milestone, Milestone.id == Alert.milestone_id)
         .where(Alert.user_id == owner_id(actor))
         .options(joinedload(Alert.milestone).joinedload(Milestone.grant))
-        .order_by(Alert.id.desc())
     )
-    return query.where(Alert.read_at.is_(None)) if unread_only else query
+    if asked.state is not None:
+        query = query.where(
+            Alert.read_at.is_(None) if asked.state == UNREAD else Alert.read_at.is_not(None)
+        )
+    if asked.kind is not None:
+        query = query.where(Alert.kind == asked.kind)
+    if asked.program_id is not None:
+        query = query.where(Grant.program_id == asked.program_id)
+    if asked.term:
+        query = query.where(matching(asked.term, Grant.number, Milestone.title))
+    return page_of(query, ALERTS, asked)
 
 
 def settled_ids(actor: User, shown: Sequence[Alert]) -> set[int]:
