@@ -16,8 +16,7 @@ from grants.core import idempotency
 from grants.core.db import ID_MAX
 from grants.core.errors import DomainError
 from grants.core.http.api import ApiBlueprint, DbId, api_actor
-from grants.core.http.errors import DOMAIN_STATUS, render_error
-from grants.core.http.i18n import localise
+from grants.core.http.errors import error_json
 from grants.core.http.schemas import (
     ErrorBodySchema,
     ErrorSchema,
@@ -288,7 +287,4 @@ def _with_key(actor: Any, milestone_id: int, key: str, method: str, path: str) -
 
 def _error_answer(error: DomainError) -> Answer:
     """The status and body the app's error handler would send for `error`."""
-    status = next((s for kind, s in DOMAIN_STATUS.items() if isinstance(error, kind)), 400)
-    response, status = render_error(status, localise(error.message) or None, localise(error.fields))
-    assert isinstance(response, Response)  # under /api the error is JSON
-    return Answer(status, response.get_json())
+    return Answer(*error_json(error))
