@@ -62,6 +62,7 @@ WEB = (
     "awards.termination",
     "portfolio",
     "portfolio.exports",
+    "work",
     "tasks",
     "accounts.tokens",
     "operations",
@@ -84,6 +85,7 @@ API = (
     "amendments",
     "alerts",
     "portfolio",
+    "work",
     "tasks",
 )
 CLI = ("accounts", "accounts.tokens", "alerts", "audit", "demo", "whatif", "operations")

@@ -110,9 +110,15 @@ def awaiting_release(asked: ListQuery) -> AwaitingPage:
     """Approved milestones of active grants whose tranche is not released yet (oldest due
     first unless asked otherwise), a page at a time, with how many there are and how much
     they come to (kept while the data stands still: they pile up when releases lag)."""
-    total, amount = audit_marks.kept("awaiting", asked.filters(), lambda: _awaiting_sum(asked))
+    total, amount = awaiting_totals(asked)
     page = page_of(_awaiting(asked), RELEASES, asked, count=lambda: total)
     return AwaitingPage(page.items, page.page, page.per_page, page.total, amount)
+
+
+def awaiting_totals(asked: ListQuery) -> tuple[int, int]:
+    """How many tranches await their release as asked, and their sum (kept while the data
+    stands still)."""
+    return audit_marks.kept("awaiting", asked.filters(), lambda: _awaiting_sum(asked))
 
 
 def tranches(milestone_ids: Sequence[int]) -> list[Any]:
