@@ -30,7 +30,6 @@ MILESTONES = Listing(
         "state": (in_order(Milestone.state, MilestoneState),),
         "fiscal_year": (Milestone.fiscal_year,),
         "tranche_amount": (Milestone.tranche_amount,),
-        "overdue_since": (Milestone.overdue_since,),
     },
     default_sort="due_date",
     tiebreak=Milestone.id,

@@ -24,9 +24,11 @@ from grants.portfolio import order as portfolio_order
 # The portfolio shows the oldest tranches awaiting release; the release queue has them all.
 AWAITING_SHOWN = 10
 
+# The columns the portfolio shows (the API sorts by the others too).
+_SHOWN = ("priority", "number", "organization", "program", "next_due", "award")
 PORTFOLIO = Listing(
     name="portfolio",
-    sorts=GRANT_SORTS,
+    sorts={key: GRANT_SORTS[key] for key in _SHOWN},
     default_sort="priority",
     tiebreak=Grant.id,
     states=tuple(GrantState),

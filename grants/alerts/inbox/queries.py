@@ -61,7 +61,6 @@ ALERTS = Listing(
     sorts={
         "received": (Alert.created_at,),
         "kind": (in_order(Alert.kind, AlertKind),),
-        "grant": (Grant.number,),
     },
     default_sort="received",
     default_direction=Direction.desc,
