@@ -108,6 +108,14 @@ PAGES = [
     Case("admin-users", ADMIN, "/admin/users"),
     Case("admin-organizations", ADMIN, "/admin/organizations"),
     Case("certified-vcs", ADMIN, "/admin/certified-vcs"),
+    Case("work-applicant", APPLICANT, "/work"),
+    Case("work-reviewer", REVIEWER, "/work"),
+    Case("work-officer", OFFICER, "/work"),
+    Case("milestones", APPLICANT, "/milestones?sort=due_date&direction=desc"),
+    Case("applications-officer", OFFICER, "/applications?state=awarded"),
+    Case("amendment-requests", OFFICER, "/officer/amendments?state=requested"),
+    Case("assign-reviewers", OFFICER, "/officer/grants/reviewers"),
+    Case("bulk-release", OFFICER, "/officer/milestones/bulk-release?milestone_id={approved}"),
 ]
 
 PHONE_PAGES = [  # the applicant's pages, and two officer pages with wide filters
@@ -123,6 +131,8 @@ PHONE_PAGES = [  # the applicant's pages, and two officer pages with wide filter
     Case("alerts", APPLICANT3, "/alerts"),
     Case("portfolio", OFFICER, "/officer/portfolio"),
     Case("screening-queue", OFFICER, "/officer/screening"),
+    Case("work", APPLICANT, "/work"),
+    Case("milestones", APPLICANT, "/milestones"),
 ]
 
 

@@ -112,6 +112,7 @@ class AssignableRow:
     milestone_sequence: int
     milestone_title: str
     milestone_due: Any
+    overdue_since: Any  # the next milestone's overdue flag (set by the scan)
     eligible: int
     quorum: int
 
@@ -176,6 +177,7 @@ def _assignable(asked: ListQuery) -> Select[Any]:
             NEXT.sequence,
             NEXT.title,
             NEXT.due_date,
+            NEXT.overdue_since,
             eligible_reviewers(),
             quorum_column(),
         )
