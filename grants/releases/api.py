@@ -151,6 +151,14 @@ class BulkKeySchema(Schema):
     )
 
 
+class Answered(fields.Nested):
+    """An object as an answer already holds it (dumped, or stored with an idempotency key),
+    documented by its schema."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value
+
+
 class BulkItemSchema(Schema):
     milestone_id = fields.Integer(required=True)
     status = fields.Integer(
@@ -158,8 +166,8 @@ class BulkItemSchema(Schema):
         metadata={"description": "What the single release answers: 201 or its error's."},
     )
     outcome = fields.String(required=True, metadata={"enum": ["released", "refused"]})
-    disbursement = fields.Nested(DisbursementSchema, allow_none=True)
-    error = fields.Nested(ErrorBodySchema, allow_none=True)
+    disbursement = Answered(DisbursementSchema, allow_none=True)
+    error = Answered(ErrorBodySchema, allow_none=True)
     replayed = fields.Boolean(required=True)
 
 
