@@ -7,21 +7,24 @@ and in Python for one grant (core.conflicts): both must say the same.
 from __future__ import annotations
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from grants.accounts.models import User
 from grants.awards.models import Grant, ReviewerAssignment
 from grants.awards.queries import conflict_clause, eligible_reviewer_ids, reviewer_conflicts
-from grants.core.identity import OrgKind, Role
+from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import AuditEvent
 from grants.core.states import GrantState
 from grants.extensions import db
 from grants.milestones.assignments import queries as assignment_queries
 from grants.milestones.assignments import service as assignments
 from grants.milestones.assignments.queries import ASSIGNABLE, SHORT
+from tests.support.api import api_as, assert_error
 from tests.support.approvals import sibling_grant
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
+from tests.support.web import login, post_form
 
 
 def _reviewers_of_every_kind(world: GrantWorld) -> list[User]:
@@ -111,3 +114,88 @@ def test_several_grants_each_get_the_reviewer_or_say_why_not(app: Flask) -> None
         ("MS-TEST-0002", True, False),
         ("MS-TEST-0003", False, True),
     ]
+
+
+# --- the pages and the API ---------------------------------------------------------------
+
+
+def _short_grants() -> tuple[GrantWorld, GrantWorld, GrantWorld]:
+    """Three active grants with no reviewer at all: short of two each."""
+    world = make_grant(reviewers=0)
+    second = sibling_grant(world, "MS-TEST-0002")
+    third = sibling_grant(world, "MS-TEST-0003")
+    return world, second, third
+
+
+def test_tick_grants_choose_a_reviewer_confirm_and_read_each_outcome(
+    app: Flask, client: FlaskClient
+) -> None:
+    world, second, third = _short_grants()
+    reviewer = make_user(Role.reviewer, make_org(OrgKind.university))
+    assignments.declare_conflict(reviewer, None, third.grant.id, "Co-author")
+    login(client, make_user(Role.officer, locale=Locale.en).email)
+    listed = client.get(f"/officer/grants/reviewers?state={SHORT}").get_data(as_text=True)
+    assert listed.count('class="assignable-row is-short"') == 3
+    assert "0 of 2 needed" in listed and f'<option value="{reviewer.id}">' in listed
+    ids = [world.grant.id, second.grant.id, third.grant.id]
+    query = "&".join(f"grant_id={i}" for i in ids) + f"&reviewer_id={reviewer.id}"
+    confirm = client.get(f"/officer/grants/reviewers/bulk?{query}").get_data(as_text=True)
+    assert confirm.count('class="prospect-clear"') == 2 and "Conflict of interest" in confirm
+    assert db.session.query(ReviewerAssignment).count() == 0  # nothing yet
+    # the confirmation names the clear ones; a conflicted one sent anyway is refused
+    response = post_form(
+        client, "/officer/grants/reviewers/bulk", {"grant_id": ids, "reviewer_id": reviewer.id}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Assigned to 2 grants; 1 refused." in page and "conflict of interest" in page
+    assert db.session.query(ReviewerAssignment).count() == 2
+
+
+def test_a_bulk_assignment_needs_grants_and_an_active_reviewer(
+    app: Flask, client: FlaskClient
+) -> None:
+    world, _second, _third = _short_grants()
+    inactive = make_user(Role.reviewer, active=False)
+    login(client, make_user(Role.officer).email)
+    for query in (
+        f"reviewer_id={inactive.id}&grant_id={world.grant.id}",
+        "reviewer_id=1",
+        f"grant_id={world.grant.id}&reviewer_id=99999999999999999999999",
+    ):
+        response = client.get(f"/officer/grants/reviewers/bulk?{query}")
+        assert response.status_code == 302, query
+    response = post_form(client, "/officer/grants/reviewers/bulk", {"grant_id": world.grant.id})
+    assert response.status_code == 302
+    assert db.session.query(ReviewerAssignment).count() == 0
+
+
+def test_the_api_assigns_each_grant_as_its_single_assignment_would(
+    app: Flask, client: FlaskClient
+) -> None:
+    world, second, third = _short_grants()
+    reviewer = make_user(Role.reviewer, make_org(OrgKind.university))
+    assignments.declare_conflict(reviewer, None, third.grant.id, "Co-author")
+    api = api_as(client, Role.officer)
+    body = {
+        "reviewer_id": reviewer.id,
+        "grant_ids": [world.grant.id, second.grant.id, third.grant.id, 999_999, world.grant.id],
+    }
+    answer = api.post("/api/v1/reviewer-assignments/bulk", json=body).get_json()
+    assert (answer["assigned"], answer["refused"]) == (2, 2)
+    found = [(i["grant_id"], i["status"], i["outcome"]) for i in answer["items"]]
+    assert found == [
+        (world.grant.id, 201, "assigned"),
+        (second.grant.id, 201, "assigned"),
+        (third.grant.id, 422, "refused"),
+        (999_999, 404, "refused"),
+    ]
+    assert answer["items"][0]["reviewer"]["reviewer_id"] == reviewer.id
+    assert "reviewer_id" in answer["items"][2]["error"]["fields"]
+    again = api.post("/api/v1/reviewer-assignments/bulk", json=body).get_json()
+    assert [i["status"] for i in again["items"]] == [409, 409, 422, 404]  # already assigned
+    assert db.session.query(ReviewerAssignment).count() == 2
+    assert_error(api.post("/api/v1/reviewer-assignments/bulk", json={**body, "grant_ids": []}), 422)
+    assert_error(
+        api_as(client, Role.admin).post("/api/v1/reviewer-assignments/bulk", json=body), 403
+    )
