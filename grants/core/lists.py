@@ -20,7 +20,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, type_coerce
 
 from grants.core.db import Page, bounded, page_within
 from grants.extensions import db
@@ -130,6 +130,12 @@ def _directed(column: Any, descending: bool) -> Any:
     if not _nullable(column):
         return column.desc() if descending else column.asc()
     return column.desc().nulls_first() if descending else column.asc().nulls_last()
+
+
+def outer(column: Any) -> Any:
+    """A sort column of an outer-joined table: NULL where the row has no such row, so that
+    it sorts like a column that may be NULL (its NULLs last going up)."""
+    return type_coerce(column, column.type)
 
 
 def _nullable(column: Any) -> bool:
