@@ -11,7 +11,7 @@ from grants.accounts.rules import normalize_email
 from grants.core.actors import Actor
 from grants.core.db import Page
 from grants.core.identity import OrgKind, Role
-from grants.core.lists import Filter, Listing, ListQuery, in_order, matching, page_of
+from grants.core.lists import Filter, Listing, ListQuery, in_order, matching, outer, page_of
 from grants.core.permissions import Action, Subject, require
 
 # A user account's states in the list: whether it may sign in.
@@ -23,7 +23,7 @@ USERS = Listing(
         "email": (User.email,),
         "name": (User.name,),
         "role": (in_order(User.role, Role),),
-        "organization": (Organization.name,),
+        "organization": (outer(Organization.name),),
         "created": (User.created_at,),
         "last_login": (User.last_login_at,),
     },

@@ -12,6 +12,7 @@ from grants.core.identity import Locale, Role
 from grants.extensions import db
 from grants.portfolio.queries import AWAITING_SHOWN
 from grants.releases.queries import RELEASES
+from tests.support.api import api_as
 from tests.support.approvals import approve, sibling_grant
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
@@ -104,3 +105,24 @@ def test_the_portfolio_has_no_link_when_it_shows_them_all(app: Flask, client: Fl
     page = client.get("/officer/portfolio").get_data(as_text=True)
     assert _numbers(page[page.index("portfolio-awaiting") :])[:2] == ["AQ-000", "AQ-001"]
     assert QUEUE not in page
+
+
+def test_the_queue_filters_sorts_and_is_in_the_api(app: Flask, client: FlaskClient) -> None:
+    _approved_grants(3)
+    later = sibling_grant(
+        _approved_grants(0, code="AR"), "AR-LATE", (5_000_000,), (date(2027, 5, 1),)
+    )
+    approve(later, *later.milestones)
+    login(client, make_user(Role.officer, locale=Locale.en).email)
+    page = client.get(f"{QUEUE}?fiscal_year=2026&sort=due_date&direction=desc").get_data(
+        as_text=True
+    )
+    assert _numbers(page) == ["AQ-002", "AQ-001", "AQ-000"]
+    assert "AR-LATE" not in page and 'aria-sort="descending"' in page
+    assert "AR-LATE" in client.get(f"{QUEUE}?q=late").get_data(as_text=True)
+    api = api_as(client, Role.officer)
+    body = api.get("/api/v1/releases/awaiting?sort=tranche_amount&direction=desc").get_json()
+    assert body["items"][0]["grant_number"] == "AR-LATE" and body["total"] == 4
+    assert body["amount"] == 3_000_000 + 5_000_000
+    assert api.get("/api/v1/releases/awaiting?fiscal_year=2027").get_json()["total"] == 1
+    assert api_as(client, Role.reviewer).get("/api/v1/releases/awaiting").status_code == 403

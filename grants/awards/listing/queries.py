@@ -24,7 +24,7 @@ from grants.awards.queries import visible_grants
 from grants.core.actors import Actor
 from grants.core.calendar import days_overdue
 from grants.core.db import Page
-from grants.core.lists import Filter, Listing, ListQuery, in_order, matching, page_of
+from grants.core.lists import Filter, Listing, ListQuery, in_order, matching, outer, page_of
 from grants.core.states import RUNNING, UNDECIDED, GrantState, MilestoneState, still_to_release
 from grants.extensions import db
 from grants.programs.models import Program
@@ -54,7 +54,7 @@ GRANT_SORTS: dict[str, tuple[Any, ...]] = {
     "priority": (
         _PART,
         func.coalesce(NEXT.overdue_since, NEXT.due_date),
-        NEXT.due_date,
+        outer(NEXT.due_date),
         Grant.number,
     ),
     "number": (Grant.number,),
@@ -62,7 +62,7 @@ GRANT_SORTS: dict[str, tuple[Any, ...]] = {
     "organization": (Organization.name,),
     "program": (Program.code,),
     "state": (in_order(Grant.state, GrantState),),
-    "next_due": (NEXT.due_date,),
+    "next_due": (outer(NEXT.due_date),),
     "award": (Grant.award_amount,),
     "awarded": (Grant.awarded_at,),
 }
