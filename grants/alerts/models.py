@@ -28,6 +28,8 @@ class Alert(Base):
         # it too; the inbox reads by user through ix_alert_user_id_read_at.
         UniqueConstraint("subject_id", "subject_type", "kind", "tier", "user_id"),
         Index("ix_alert_user_id_read_at", "user_id", "read_at"),
+        # The inbox list, newest first.
+        Index("ix_alert_user_id_created_at", "user_id", "created_at"),
         Index("ix_alert_emailed_at_next_attempt_at", "emailed_at", "next_attempt_at"),
     )
 

@@ -79,6 +79,9 @@ class Milestone(Changing, Base):
         CheckConstraint("tranche_amount >= 0", name="tranche_not_negative"),
         # Approved tranches still to release, oldest due first, without reading released ones.
         Index("ix_milestone_state_released_at_due_date", "state", "released_at", "due_date"),
+        # The milestones list by fiscal year (and state), in due order, and the grants with a
+        # milestone in a fiscal year.
+        Index("ix_milestone_fiscal_year_state_due_date", "fiscal_year", "state", "due_date"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
