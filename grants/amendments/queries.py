@@ -4,19 +4,19 @@ the requests across grants (the officers' list of what waits for a decision)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from grants.accounts.models import Organization
 from grants.awards.models import Amendment, Grant, Milestone
 from grants.awards.queries import grant_subject, may_now, released_ids, visible_grants
 from grants.core.actors import Actor
 from grants.core.db import Page
-from grants.core.lists import Filter, Listing, ListQuery, in_order, matching, page_of
+from grants.core.lists import Filter, Listing, ListQuery, count_of, in_order, matching, page_of
 from grants.core.permissions import Action, decide
 from grants.core.states import AWAITING_EVIDENCE, AmendmentKind, AmendmentState, can_transition
 from grants.extensions import db
-from grants.programs.models import Program
 
 AMENDMENTS = Listing(
     name="amendments",
@@ -41,7 +41,7 @@ def amendment_list(actor: Actor, asked: ListQuery) -> Page:
     sequence and title) of the grants the actor may see, oldest request first unless asked
     otherwise; the search looks in the grant's number, the reason and the organisation's
     names."""
-    query = (
+    shown = (
         select(
             Amendment,
             Grant.number,
@@ -52,9 +52,16 @@ def amendment_list(actor: Actor, asked: ListQuery) -> Page:
         )
         .join(Grant, Grant.id == Amendment.grant_id)
         .join(Organization, Organization.id == Grant.organization_id)
-        .join(Program, Program.id == Grant.program_id)
         .outerjoin(Milestone, Milestone.id == Amendment.milestone_id)
     )
+    counted = select(Amendment.id).join(Grant, Grant.id == Amendment.grant_id)
+    if asked.term:
+        counted = counted.join(Organization, Organization.id == Grant.organization_id)
+    shown, counted = (visible_grants(actor, _narrowed(q, asked)) for q in (shown, counted))
+    return page_of(shown, AMENDMENTS, asked, count=lambda: count_of(counted))
+
+
+def _narrowed(query: Select[Any], asked: ListQuery) -> Select[Any]:
     if asked.state is not None:
         query = query.where(Amendment.state == asked.state)
     if asked.kind is not None:
@@ -64,7 +71,7 @@ def amendment_list(actor: Actor, asked: ListQuery) -> Page:
     if asked.term:
         names = (Grant.number, Amendment.reason, Organization.name, Organization.name_en)
         query = query.where(matching(asked.term, *names))
-    return page_of(visible_grants(actor, query), AMENDMENTS, asked)
+    return query
 
 
 @dataclass(frozen=True)

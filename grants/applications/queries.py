@@ -23,6 +23,7 @@ from grants.core.lists import (
     Filter,
     Listing,
     ListQuery,
+    count_of,
     in_fiscal_year,
     in_order,
     matching,
@@ -176,11 +177,13 @@ APPLICATIONS = Listing(
 def application_list(actor: Actor, asked: ListQuery) -> Page:
     """A page of the applications the actor may see (officers: all of them; applicants:
     their organisation's; any other role is refused), narrowed and sorted as asked."""
-    query = listed_applications()
+    shown, counted = listed_applications(), counted_applications(asked)
     if not lists_every_application(actor):
         require(Action.view_application, Subject(role=actor.role, is_owner_org=True))
-        query = query.where(Application.organization_id == (actor.organization_id or -1))
-    return page_of(narrowed(query, asked), APPLICATIONS, asked)
+        mine = Application.organization_id == (actor.organization_id or -1)
+        shown, counted = shown.where(mine), counted.where(mine)
+    counted = narrowed(counted, asked)
+    return page_of(narrowed(shown, asked), APPLICATIONS, asked, count=lambda: count_of(counted))
 
 
 def listed_applications() -> Select[tuple[Application]]:
@@ -193,7 +196,16 @@ def listed_applications() -> Select[tuple[Application]]:
     )
 
 
-def narrowed(query: Select[tuple[Application]], asked: ListQuery) -> Select[tuple[Application]]:
+def counted_applications(asked: ListQuery) -> Select[Any]:
+    """Application ids, with the organisation joined only for a search: what a list's
+    count reads."""
+    query = select(Application.id)
+    if asked.term:
+        query = query.join(Organization, Organization.id == Application.organization_id)
+    return query
+
+
+def narrowed(query: Select[Any], asked: ListQuery) -> Select[Any]:
     """`query` (listed_applications) narrowed by the asked state, programme, fiscal year of
     the submission and search term (in the title and the organisation's names)."""
     if asked.state is not None:

@@ -13,10 +13,18 @@ from sqlalchemy.orm import contains_eager, defer
 
 from grants.accounts.models import Organization
 from grants.awards.models import Grant, Milestone
-from grants.awards.queries import visible_grants
+from grants.awards.queries import lists_every_grant, visible_grants
 from grants.core.actors import Actor
 from grants.core.db import Page
-from grants.core.lists import Filter, Listing, ListQuery, in_order, matching, page_of
+from grants.core.lists import (
+    Filter,
+    Listing,
+    ListQuery,
+    count_of,
+    in_order,
+    matching,
+    page_of,
+)
 from grants.core.states import MilestoneState
 from grants.programs.models import Program
 
@@ -41,8 +49,9 @@ MILESTONES = Listing(
 def milestone_list(actor: Actor, asked: ListQuery) -> Page:
     """A page of the milestones of the grants the actor may see, narrowed and sorted as
     asked. The fiscal year is the tranche's; overdue is the scan's flag; the search looks
-    in the milestone's title, the grant's number and the organisation's names."""
-    query: Select[Any] = (
+    in the milestone's title, the grant's number and the organisation's names. The count
+    joins only what the filters read."""
+    shown: Select[Any] = (
         select(Milestone)
         .join(Grant, Grant.id == Milestone.grant_id)
         .join(Organization, Organization.id == Grant.organization_id)
@@ -54,6 +63,16 @@ def milestone_list(actor: Actor, asked: ListQuery) -> Page:
             defer(Milestone.criteria),
         )
     )
+    counted = select(Milestone.id)
+    if asked.term or asked.program_id is not None or not lists_every_grant(actor):
+        counted = counted.join(Grant, Grant.id == Milestone.grant_id)
+    if asked.term:
+        counted = counted.join(Organization, Organization.id == Grant.organization_id)
+    shown, counted = (visible_grants(actor, _narrowed(q, asked)) for q in (shown, counted))
+    return page_of(shown, MILESTONES, asked, count=lambda: count_of(counted))
+
+
+def _narrowed(query: Select[Any], asked: ListQuery) -> Select[Any]:
     if asked.state is not None:
         query = query.where(Milestone.state == asked.state)
     if asked.program_id is not None:
@@ -66,4 +85,4 @@ def milestone_list(actor: Actor, asked: ListQuery) -> Page:
     if asked.term:
         names = (Milestone.title, Grant.number, Organization.name, Organization.name_en)
         query = query.where(matching(asked.term, *names))
-    return page_of(visible_grants(actor, query), MILESTONES, asked)
+    return query

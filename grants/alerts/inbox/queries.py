@@ -78,11 +78,13 @@ def alert_list(actor: Actor, asked: ListQuery) -> Page:
     milestone's title."""
     query = (
         select(Alert)
-        .outerjoin(Grant, Grant.id == Alert.grant_id)
-        .outerjoin(Milestone, Milestone.id == Alert.milestone_id)
         .where(Alert.user_id == owner_id(actor))
         .options(joinedload(Alert.milestone).joinedload(Milestone.grant))
     )
+    if asked.program_id is not None or asked.term:  # what the filters read
+        query = query.outerjoin(Grant, Grant.id == Alert.grant_id).outerjoin(
+            Milestone, Milestone.id == Alert.milestone_id
+        )
     if asked.state is not None:
         query = query.where(
             Alert.read_at.is_(None) if asked.state == UNREAD else Alert.read_at.is_not(None)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from grants.applications.models import Application
-from grants.applications.queries import APPLICATION_SORTS, listed_applications, narrowed
+from grants.applications.queries import (
+    APPLICATION_SORTS,
+    counted_applications,
+    listed_applications,
+    narrowed,
+)
 from grants.core.actors import Actor
 from grants.core.db import Page
-from grants.core.lists import Filter, Listing, ListQuery, page_of
+from grants.core.lists import Filter, Listing, ListQuery, count_of, page_of
 from grants.core.permissions import Action, Subject, require
 from grants.core.states import ApplicationState
 
@@ -32,5 +37,7 @@ def screening_list(actor: Actor, asked: ListQuery) -> Page:
     """A page of the applications waiting for an officer (oldest submission first unless
     asked otherwise): submitted, screened or under review, not decided yet."""
     require(Action.screen_application, Subject(role=actor.role))
-    query = listed_applications().where(Application.state.in_(QUEUE_STATES))
-    return page_of(narrowed(query, asked), SCREENING, asked)
+    waiting = Application.state.in_(QUEUE_STATES)
+    shown = narrowed(listed_applications().where(waiting), asked)
+    counted = narrowed(counted_applications(asked).where(waiting), asked)
+    return page_of(shown, SCREENING, asked, count=lambda: count_of(counted))

@@ -24,7 +24,16 @@ from grants.awards.queries import visible_grants
 from grants.core.actors import Actor
 from grants.core.calendar import days_overdue
 from grants.core.db import Page
-from grants.core.lists import Filter, Listing, ListQuery, in_order, matching, outer, page_of
+from grants.core.lists import (
+    Filter,
+    Listing,
+    ListQuery,
+    count_of,
+    in_order,
+    matching,
+    outer,
+    page_of,
+)
 from grants.core.states import RUNNING, UNDECIDED, GrantState, MilestoneState, still_to_release
 from grants.extensions import db
 from grants.programs.models import Program
@@ -128,19 +137,31 @@ def grant_list(actor: Actor, asked: ListQuery, today: date, running: bool = Fals
     portfolio's). The fiscal year is any of the grant's milestones'; the search looks in
     the number, the title and the organisation's names; overdue is the next milestone's
     flag."""
-    query = (
-        select(Grant.id)
-        .join(Organization, Organization.id == Grant.organization_id)
-        .join(Program, Program.id == Grant.program_id)
-        .join(Application, Application.id == Grant.application_id)
-    )
-    if asked.sort in _BY_NEXT:
+    sort = asked.sort if asked.sort in GRANTS.sorts else GRANTS.default_sort
+    query = _searchable(select(Grant.id), asked.term)
+    counted = _searchable(select(Grant.id), asked.term)  # joins only what the filters read
+    if sort == "organization" and not asked.term:
+        query = query.join(Organization, Organization.id == Grant.organization_id)
+    if sort == "title" and not asked.term:
+        query = query.join(Application, Application.id == Grant.application_id)
+    if sort == "program":
+        query = query.join(Program, Program.id == Grant.program_id)
+    if sort in _BY_NEXT:
         query = query.outerjoin(NEXT, NEXT.id == next_open_id())
-    query = visible_grants(actor, narrowed(query, asked, running))
-    page = page_of(query, GRANTS, asked)
+    query, counted = (visible_grants(actor, narrowed(q, asked, running)) for q in (query, counted))
+    page = page_of(query, GRANTS, asked, count=lambda: count_of(counted))
     ids: list[int] = page.items
     found = {row.grant_id: row for row in rows_of(_for_ids(ids), today)}
     return Page([found[grant_id] for grant_id in ids], page.page, page.per_page, page.total)
+
+
+def _searchable(query: Select[Any], term: str) -> Select[Any]:
+    """`query` with what a search reads: the application's title, the organisation's names."""
+    if not term:
+        return query
+    return query.join(Organization, Organization.id == Grant.organization_id).join(
+        Application, Application.id == Grant.application_id
+    )
 
 
 def narrowed(query: Select[Any], asked: ListQuery, running: bool) -> Select[Any]:

@@ -146,6 +146,8 @@ def assignable_list(actor: Actor, asked: ListQuery) -> Page:
         query = query.where(matching(asked.term, *names))
     if asked.state == SHORT:
         count = audit_marks.kept("short_of_reviewers", asked.filters(), lambda: _count(query))
+        if not count:  # as it mostly is: no grant read again for an empty page
+            return Page([], 1, asked.per_page, 0)
         page = page_of(query, ASSIGNABLE, asked, count=lambda: count)
     else:
         page = page_of(query, ASSIGNABLE, asked)
