@@ -23,9 +23,10 @@ from grants.core.lists import (
     count_of,
     in_order,
     matching,
-    page_of,
+    page_by_id,
 )
 from grants.core.states import MilestoneState
+from grants.extensions import db
 from grants.programs.models import Program
 
 MILESTONES = Listing(
@@ -50,12 +51,30 @@ def milestone_list(actor: Actor, asked: ListQuery) -> Page:
     """A page of the milestones of the grants the actor may see, narrowed and sorted as
     asked. The fiscal year is the tranche's; overdue is the scan's flag; the search looks
     in the milestone's title, the grant's number and the organisation's names. The count
-    joins only what the filters read."""
-    shown: Select[Any] = (
+    and the page's ids join only what the filters and the sort read."""
+    sort = asked.sort if asked.sort in MILESTONES.sorts else MILESTONES.default_sort
+    needs_grant = asked.term or asked.program_id is not None or not lists_every_grant(actor)
+    ids, counted = select(Milestone.id), select(Milestone.id)
+    if needs_grant or sort in ("grant", "organization"):
+        ids = ids.join(Grant, Grant.id == Milestone.grant_id)
+    if needs_grant:
+        counted = counted.join(Grant, Grant.id == Milestone.grant_id)
+    if asked.term or sort == "organization":
+        ids = ids.join(Organization, Organization.id == Grant.organization_id)
+    if asked.term:
+        counted = counted.join(Organization, Organization.id == Grant.organization_id)
+    ids, counted = (visible_grants(actor, _narrowed(q, asked)) for q in (ids, counted))
+    return page_by_id(ids, MILESTONES, asked, _milestones, count=lambda: count_of(counted))
+
+
+def _milestones(ids: list[int]) -> dict[int, Milestone]:
+    """The milestones with what the list shows of their grant, organisation and programme."""
+    query = (
         select(Milestone)
         .join(Grant, Grant.id == Milestone.grant_id)
         .join(Organization, Organization.id == Grant.organization_id)
         .join(Program, Program.id == Grant.program_id)
+        .where(Milestone.id.in_(ids))
         .options(
             contains_eager(Milestone.grant).contains_eager(Grant.organization),
             contains_eager(Milestone.grant).contains_eager(Grant.program),
@@ -63,13 +82,7 @@ def milestone_list(actor: Actor, asked: ListQuery) -> Page:
             defer(Milestone.criteria),
         )
     )
-    counted = select(Milestone.id)
-    if asked.term or asked.program_id is not None or not lists_every_grant(actor):
-        counted = counted.join(Grant, Grant.id == Milestone.grant_id)
-    if asked.term:
-        counted = counted.join(Organization, Organization.id == Grant.organization_id)
-    shown, counted = (visible_grants(actor, _narrowed(q, asked)) for q in (shown, counted))
-    return page_of(shown, MILESTONES, asked, count=lambda: count_of(counted))
+    return {milestone.id: milestone for milestone in db.session.scalars(query)}
 
 
 def _narrowed(query: Select[Any], asked: ListQuery) -> Select[Any]:

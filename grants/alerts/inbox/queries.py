@@ -22,7 +22,15 @@ from grants.core.db import Page, paginate
 from grants.core.errors import NotAllowed
 from grants.core.i18n import translate
 from grants.core.identity import Role
-from grants.core.lists import Direction, Filter, Listing, ListQuery, in_order, matching, page_of
+from grants.core.lists import (
+    Direction,
+    Filter,
+    Listing,
+    ListQuery,
+    in_order,
+    matching,
+    page_by_id,
+)
 from grants.core.permissions import Action, Subject, require
 from grants.core.problems import N_, Problem
 from grants.extensions import db
@@ -76,11 +84,7 @@ def alert_list(actor: Actor, asked: ListQuery) -> Page:
     """A page of the actor's own alerts (newest first unless asked otherwise), with their
     milestone and its grant loaded; the search looks in the grant's number and the
     milestone's title."""
-    query = (
-        select(Alert)
-        .where(Alert.user_id == owner_id(actor))
-        .options(joinedload(Alert.milestone).joinedload(Milestone.grant))
-    )
+    query = select(Alert.id).where(Alert.user_id == owner_id(actor))
     if asked.program_id is not None or asked.term:  # what the filters read
         query = query.outerjoin(Grant, Grant.id == Alert.grant_id).outerjoin(
             Milestone, Milestone.id == Alert.milestone_id
@@ -95,7 +99,17 @@ def alert_list(actor: Actor, asked: ListQuery) -> Page:
         query = query.where(Grant.program_id == asked.program_id)
     if asked.term:
         query = query.where(matching(asked.term, Grant.number, Milestone.title))
-    return page_of(query, ALERTS, asked)
+    return page_by_id(query, ALERTS, asked, _alerts)
+
+
+def _alerts(ids: list[int]) -> dict[int, Alert]:
+    """The alerts with their milestone and its grant."""
+    query = (
+        select(Alert)
+        .where(Alert.id.in_(ids))
+        .options(joinedload(Alert.milestone).joinedload(Milestone.grant))
+    )
+    return {alert.id: alert for alert in db.session.scalars(query)}
 
 
 def settled_ids(actor: User, shown: Sequence[Alert]) -> set[int]:

@@ -20,7 +20,8 @@ from sqlalchemy.orm import aliased
 from grants.accounts.models import Organization
 from grants.applications.models import Application
 from grants.awards.models import Disbursement, Grant, Milestone
-from grants.awards.queries import visible_grants
+from grants.awards.queries import lists_every_grant, visible_grants
+from grants.core import audit_marks
 from grants.core.actors import Actor
 from grants.core.calendar import days_overdue
 from grants.core.db import Page
@@ -32,7 +33,7 @@ from grants.core.lists import (
     in_order,
     matching,
     outer,
-    page_of,
+    page_by_id,
 )
 from grants.core.states import RUNNING, UNDECIDED, GrantState, MilestoneState, still_to_release
 from grants.extensions import db
@@ -149,10 +150,23 @@ def grant_list(actor: Actor, asked: ListQuery, today: date, running: bool = Fals
     if sort in _BY_NEXT:
         query = query.outerjoin(NEXT, NEXT.id == next_open_id())
     query, counted = (visible_grants(actor, narrowed(q, asked, running)) for q in (query, counted))
-    page = page_of(query, GRANTS, asked, count=lambda: count_of(counted))
-    ids: list[int] = page.items
-    found = {row.grant_id: row for row in rows_of(_for_ids(ids), today)}
-    return Page([found[grant_id] for grant_id in ids], page.page, page.per_page, page.total)
+
+    def load(ids: list[int]) -> dict[int, GrantRow]:
+        return {row.grant_id: row for row in rows_of(_for_ids(ids), today)}
+
+    return page_by_id(
+        query, GRANTS, asked, load, count=lambda: _count(actor, asked, running, counted)
+    )
+
+
+def _count(actor: Actor, asked: ListQuery, running: bool, counted: Select[Any]) -> int:
+    """How many grants are listed; without a search, kept while the data stands still (every
+    table the filters read stamps the data generation; an organisation's name does not)."""
+    if asked.term:
+        return count_of(counted)
+    scope = None if lists_every_grant(actor) else (actor.role, actor.organization_id, actor.id)
+    key = (scope, asked.filters(), running)
+    return audit_marks.kept("grants_count", key, lambda: count_of(counted))
 
 
 def _searchable(query: Select[Any], term: str) -> Select[Any]:

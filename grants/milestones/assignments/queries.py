@@ -158,8 +158,11 @@ def short_of_reviewers_count() -> int:
     """How many active grants cannot make their quorum with the reviewers assigned now (kept
     while the data stands still: every row it reads stamps the data generation)."""
     asked = ASSIGNABLE.query(state=SHORT)
-    query = _assignable(asked).where(eligible_reviewers() < quorum_column())
-    return audit_marks.kept("short_of_reviewers", asked.filters(), lambda: _count(query))
+
+    def count() -> int:
+        return _count(_assignable(asked).where(eligible_reviewers() < quorum_column()))
+
+    return audit_marks.kept("short_of_reviewers", asked.filters(), count)
 
 
 def _count(query: Select[Any]) -> int:
