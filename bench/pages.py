@@ -105,7 +105,10 @@ LISTS = {
     "assign reviewers": (OFFICER, "/officer/grants/reviewers?state=short_of_reviewers"),
     "my work (officer)": (OFFICER, "/work"),
     "API grants": (OFFICER, "/api/v1/grants?overdue=true&sort=award&direction=desc"),
-    "API milestones": (OFFICER, f"/api/v1/milestones?fiscal_year={FY}&sort=title"),
+    "API milestones": (
+        OFFICER,
+        f"/api/v1/milestones?fiscal_year={FY}&state=submitted&sort=tranche_amount&direction=desc",
+    ),
     "API my work (officer)": (OFFICER, "/api/v1/me/work"),
 }
 PAGES = {**MAIN, **{f"list: {name}": where for name, where in LISTS.items()}}

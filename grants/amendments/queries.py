@@ -13,7 +13,15 @@ from grants.awards.models import Amendment, Grant, Milestone
 from grants.awards.queries import grant_subject, may_now, released_ids, visible_grants
 from grants.core.actors import Actor
 from grants.core.db import Page
-from grants.core.lists import Filter, Listing, ListQuery, count_of, in_order, matching, page_of
+from grants.core.lists import (
+    Filter,
+    Listing,
+    ListQuery,
+    count_of,
+    in_order,
+    matching,
+    page_by_id,
+)
 from grants.core.permissions import Action, decide
 from grants.core.states import AWAITING_EVIDENCE, AmendmentKind, AmendmentState, can_transition
 from grants.extensions import db
@@ -41,7 +49,19 @@ def amendment_list(actor: Actor, asked: ListQuery) -> Page:
     sequence and title) of the grants the actor may see, oldest request first unless asked
     otherwise; the search looks in the grant's number, the reason and the organisation's
     names."""
-    shown = (
+    sort = asked.sort if asked.sort in AMENDMENTS.sorts else AMENDMENTS.default_sort
+    ids = select(Amendment.id).join(Grant, Grant.id == Amendment.grant_id)
+    counted = select(Amendment.id).join(Grant, Grant.id == Amendment.grant_id)
+    if asked.term or sort == "organization":
+        ids = ids.join(Organization, Organization.id == Grant.organization_id)
+    if asked.term:
+        counted = counted.join(Organization, Organization.id == Grant.organization_id)
+    ids, counted = (visible_grants(actor, _narrowed(q, asked)) for q in (ids, counted))
+    return page_by_id(ids, AMENDMENTS, asked, _rows, count=lambda: count_of(counted))
+
+
+def _rows(amendment_ids: list[int]) -> dict[int, Any]:
+    query = (
         select(
             Amendment,
             Grant.number,
@@ -53,12 +73,9 @@ def amendment_list(actor: Actor, asked: ListQuery) -> Page:
         .join(Grant, Grant.id == Amendment.grant_id)
         .join(Organization, Organization.id == Grant.organization_id)
         .outerjoin(Milestone, Milestone.id == Amendment.milestone_id)
+        .where(Amendment.id.in_(amendment_ids))
     )
-    counted = select(Amendment.id).join(Grant, Grant.id == Amendment.grant_id)
-    if asked.term:
-        counted = counted.join(Organization, Organization.id == Grant.organization_id)
-    shown, counted = (visible_grants(actor, _narrowed(q, asked)) for q in (shown, counted))
-    return page_of(shown, AMENDMENTS, asked, count=lambda: count_of(counted))
+    return {row[0].id: row for row in db.session.execute(query)}
 
 
 def _narrowed(query: Select[Any], asked: ListQuery) -> Select[Any]:

@@ -219,6 +219,8 @@ class Investment(Base):
 
 class Amendment(Base):
     __tablename__ = "amendment"
+    # The requests waiting for a decision (or in any state), oldest first, across grants.
+    __table_args__ = (Index("ix_amendment_state_requested_at", "state", "requested_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     grant_id: Mapped[int] = mapped_column(ForeignKey("grant_award.id"), index=True)

@@ -150,17 +150,37 @@ def page_of(
     count: Callable[[], int] | None = None,
 ) -> Page:
     """One page of `query` (narrowed already, not ordered) in the asked order, and how many
-    rows it has in all: two statements (one when `count` knows the total already). The
-    items are the rows, or their one value when `query` selects one entity or column."""
-    total = count() if count is not None else count_of(query)
+    rows it has in all: two statements (one when `count` knows the total already, or when
+    searching: the search reads every row, which a window count counts in the same
+    statement). The items are the rows, or their one value when `query` selects one
+    entity or column."""
     page, per_page = bounded(asked.page, asked.per_page)
+    single = len(query.column_descriptions) == 1
+    if asked.term and single:  # a search reads every row anyway: count them on the way
+        counted = _with_total(query, listing, asked, page, per_page)
+        if counted is not None:
+            return counted
+    total = count() if count is not None else count_of(query)
     if asked.clamp:
         page = page_within(page, total, per_page)
     rows = db.session.execute(
         ordered(query, listing, asked).limit(per_page).offset((page - 1) * per_page)
     )
-    items = list(rows.scalars() if len(query.column_descriptions) == 1 else rows)
+    items = list(rows.scalars() if single else rows)
     return Page(items, page, per_page, total)
+
+
+def _with_total(
+    query: Select[Any], listing: Listing, asked: ListQuery, page: int, per_page: int
+) -> Page | None:
+    """The page and the total in one statement (a window count), None when the page is
+    empty (past the end: the total is counted apart)."""
+    with_total = query.add_columns(func.count().over())
+    statement = ordered(with_total, listing, asked).limit(per_page).offset((page - 1) * per_page)
+    rows = db.session.execute(statement).all()
+    if not rows:
+        return None
+    return Page([row[0] for row in rows], page, per_page, int(rows[0][-1]))
 
 
 def page_by_id(

@@ -17,7 +17,7 @@ from grants.awards.queries import disbursement_of, grant_subject
 from grants.core import audit_marks
 from grants.core.actors import Actor
 from grants.core.db import Page
-from grants.core.lists import Filter, Listing, ListQuery, matching, page_of
+from grants.core.lists import Filter, Listing, ListQuery, matching, page_by_id
 from grants.core.permissions import Action, decide
 from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
@@ -111,13 +111,41 @@ def awaiting_release(asked: ListQuery) -> AwaitingPage:
     first unless asked otherwise), a page at a time, with how many there are and how much
     they come to (kept while the data stands still: they pile up when releases lag)."""
     total, amount = awaiting_totals(asked)
-    page = page_of(_awaiting(asked), RELEASES, asked, count=lambda: total)
+    sort = asked.sort if asked.sort in RELEASES.sorts else RELEASES.default_sort
+    ids = _awaiting(asked, Milestone.id, named=bool(asked.term) or sort == "organization")
+    page = page_by_id(ids, RELEASES, asked, _rows, count=lambda: total)
     return AwaitingPage(page.items, page.page, page.per_page, page.total, amount)
+
+
+def _rows(milestone_ids: list[int]) -> dict[int, Any]:
+    """The release queue's rows of these milestones."""
+    query = (
+        select(
+            Milestone.id,
+            Milestone.title,
+            Milestone.sequence,
+            Milestone.tranche_amount,
+            Milestone.fiscal_year,
+            Milestone.due_date,
+            Milestone.decided_at,
+            Grant.id.label("grant_id"),
+            Grant.number,
+            Organization.name.label("organization_name"),
+            Organization.name_en.label("organization_name_en"),
+            Milestone.overdue_since,  # for the shared overdue marker (never set once approved)
+        )
+        .join(Grant, Grant.id == Milestone.grant_id)
+        .join(Organization, Organization.id == Grant.organization_id)
+        .where(Milestone.id.in_(milestone_ids))
+    )
+    return {row.id: row for row in db.session.execute(query)}
 
 
 def awaiting_totals(asked: ListQuery) -> tuple[int, int]:
     """How many tranches await their release as asked, and their sum (kept while the data
-    stands still)."""
+    stands still, when nothing is searched)."""
+    if asked.term:  # an organisation's name does not stamp the data generation
+        return _awaiting_sum(asked)
     return audit_marks.kept("awaiting", asked.filters(), lambda: _awaiting_sum(asked))
 
 
@@ -125,7 +153,9 @@ def tranches(milestone_ids: Sequence[int]) -> list[Any]:
     """The milestones named, as the release queue shows them, with whether each still
     awaits its release (`awaiting`), by due date: what a bulk release asks to confirm and
     reports on. One statement."""
-    awaiting = _awaiting(RELEASES.query()).where(Milestone.id.in_(milestone_ids)).subquery()
+    awaiting = (
+        _awaiting(RELEASES.query(), Milestone.id).where(Milestone.id.in_(milestone_ids)).subquery()
+    )
     query = (
         select(
             Milestone.id,
@@ -150,31 +180,19 @@ def tranches(milestone_ids: Sequence[int]) -> list[Any]:
 
 
 def _awaiting_sum(asked: ListQuery) -> tuple[int, int]:
-    awaiting = _awaiting(asked).subquery()
+    awaiting = _awaiting(asked, Milestone.tranche_amount, named=bool(asked.term)).subquery()
     total, amount = db.session.execute(
         select(func.count(), func.coalesce(func.sum(awaiting.c.tranche_amount), 0))
     ).one()
     return int(total), int(amount)
 
 
-def _awaiting(asked: ListQuery) -> Select[Any]:
+def _awaiting(asked: ListQuery, column: Any, named: bool = False) -> Select[Any]:
+    """`column` of the milestones awaiting their release as asked; `named`: with their
+    organisation joined (a search, or a sort, reads its names)."""
     query = (
-        select(
-            Milestone.id,
-            Milestone.title,
-            Milestone.sequence,
-            Milestone.tranche_amount,
-            Milestone.fiscal_year,
-            Milestone.due_date,
-            Milestone.decided_at,
-            Grant.id.label("grant_id"),
-            Grant.number,
-            Organization.name.label("organization_name"),
-            Organization.name_en.label("organization_name_en"),
-            Milestone.overdue_since,  # for the shared overdue marker (never set once approved)
-        )
+        select(column)
         .join(Grant, Grant.id == Milestone.grant_id)
-        .join(Organization, Organization.id == Grant.organization_id)
         .where(
             Milestone.state == MilestoneState.approved,
             # released_at picks the candidates from the index; the disbursement row, the
@@ -188,6 +206,8 @@ def _awaiting(asked: ListQuery) -> Select[Any]:
         query = query.where(Grant.program_id == asked.program_id)
     if asked.fiscal_year is not None:
         query = query.where(Milestone.fiscal_year == asked.fiscal_year)
+    if named:
+        query = query.join(Organization, Organization.id == Grant.organization_id)
     if asked.term:
         names = (Milestone.title, Grant.number, Organization.name, Organization.name_en)
         query = query.where(matching(asked.term, *names))

@@ -24,6 +24,7 @@ from grants.core.lists import (
 )
 from grants.extensions import db
 from tests.support.factories import make_org
+from tests.support.queries import count_queries
 
 ORGS = Listing(
     name="test_orgs",
@@ -140,3 +141,20 @@ def test_a_fiscal_year_runs_from_april_to_march(app: Flask) -> None:
 def test_a_listing_needs_its_default_sort_among_its_keys() -> None:
     with pytest.raises(ValueError, match="no sort key"):
         Listing(name="broken", sorts={"a": (User.id,)}, default_sort="b", tiebreak=User.id)
+
+
+def test_a_search_counts_its_rows_in_the_page_s_statement(app: Flask) -> None:
+    orgs = _orgs()
+    searched = select(Organization).where(matching("B", Organization.name))
+    bees = sorted(o.id for o in orgs if o.name == "B")
+    with count_queries() as statements:
+        first = page_of(searched, ORGS, ORGS.query(term="B"))
+    assert (first.total, [o.id for o in first.items]) == (3, bees)
+    assert len(statements) == 1
+    # past the end: counted apart, and the last page shown
+    past = page_of(searched, ORGS, ORGS.query(term="B", page=9))
+    assert (past.page, past.total, [o.id for o in past.items]) == (1, 3, bees)
+    nothing = page_of(
+        select(Organization).where(matching("Z", Organization.name)), ORGS, ORGS.query(term="Z")
+    )
+    assert (nothing.page, nothing.total, nothing.items) == (1, 0, [])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from grants.accounts.models import Organization
@@ -147,7 +147,11 @@ def grant_list(actor: Actor, asked: ListQuery, today: date, running: bool = Fals
         query = query.join(Application, Application.id == Grant.application_id)
     if sort == "program":
         query = query.join(Program, Program.id == Grant.program_id)
-    if sort in _BY_NEXT:
+    if asked.overdue:
+        # the next milestone is the flagged one: read from the overdue index, per milestone
+        query = query.join(NEXT, and_(NEXT.grant_id == Grant.id, *flagged_next(NEXT)))
+        counted = counted.join(NEXT, and_(NEXT.grant_id == Grant.id, *flagged_next(NEXT)))
+    elif sort in _BY_NEXT:
         query = query.outerjoin(NEXT, NEXT.id == next_open_id())
     query, counted = (visible_grants(actor, narrowed(q, asked, running)) for q in (query, counted))
 
@@ -187,32 +191,30 @@ def narrowed(query: Select[Any], asked: ListQuery, running: bool) -> Select[Any]
     if asked.fiscal_year is not None:
         in_year = select(Milestone.grant_id).where(Milestone.fiscal_year == asked.fiscal_year)
         query = query.where(Grant.id.in_(in_year))
-    if asked.overdue is not None:
-        late = Grant.id.in_(overdue_grant_ids())
-        query = query.where(late if asked.overdue else ~late)
+    if asked.overdue is False:  # (overdue ones: grant_list joins their flagged milestone)
+        overdue = select(Milestone.grant_id).where(*flagged_next(Milestone))
+        query = query.where(~Grant.id.in_(overdue))
     if asked.term:
         names = (Grant.number, Application.title, Organization.name, Organization.name_en)
         query = query.where(matching(asked.term, *names))
     return query
 
 
-def overdue_grant_ids() -> Select[Any]:
-    """The grants whose next milestone is flagged overdue, read from the overdue index."""
-    earlier = Milestone.__table__.alias()
+def flagged_next(milestone: Any) -> tuple[Any, ...]:
+    """`milestone` (the class or an alias) is its grant's next open milestone and the scan
+    flagged it overdue: the conditions, read from the overdue index."""
+    earlier = Milestone.__table__.alias("earlier")
     is_next = ~(
         select(earlier.c.id)
         .where(
-            earlier.c.grant_id == Milestone.grant_id,
-            earlier.c.sequence < Milestone.sequence,
+            earlier.c.grant_id == milestone.grant_id,
+            earlier.c.sequence < milestone.sequence,
             earlier.c.state.in_(UNDECIDED),
         )
         .exists()
     )
-    return select(Milestone.grant_id).where(
-        Milestone.overdue_since >= date.min,  # IS NOT NULL, as a range on the index
-        Milestone.state.not_in(CLOSED),
-        is_next,
-    )
+    # IS NOT NULL, as a range on the index
+    return (milestone.overdue_since >= date.min, milestone.state.not_in(CLOSED), is_next)
 
 
 def _for_ids(ids: list[int]) -> Select[Any]:
