@@ -82,6 +82,9 @@ class Milestone(Changing, Base):
         # The milestones list by fiscal year (and state), in due order, and the grants with a
         # milestone in a fiscal year.
         Index("ix_milestone_fiscal_year_state_due_date", "fiscal_year", "state", "due_date"),
+        # Whether an earlier milestone of the grant is still open (which one is the next
+        # open milestone: the overdue grants), from the index alone.
+        Index("ix_milestone_grant_id_sequence_state", "grant_id", "sequence", "state"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
