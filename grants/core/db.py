@@ -231,6 +231,9 @@ class rare(FunctionElement[bool]):  # noqa: N801  (reads like the SQL it is)
 
     type = Boolean()
     inherit_cache = True
+    # a condition itself: never compared with 1 where booleans are integers (SQLite), which
+    # would hide it from the planner
+    _is_implicitly_boolean = True
 
 
 @compiles(rare, "sqlite")
