@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select, type_coerce
 
-from grants.core.db import Page, bounded, page_within
+from grants.core.db import Page, bounded, dialect_name, page_within
 from grants.extensions import db
 
 # Longer search terms match nothing any column holds; the edges cut them to this.
@@ -207,7 +207,11 @@ def count_of(query: Select[Any]) -> int:
 
 def matching(term: str, *columns: Any) -> ColumnElement[bool]:
     """Any of `columns` contains `term` (a % or _ typed is that character, not a wildcard),
-    case-insensitively for the letters the database folds."""
+    case-insensitively for the letters the database folds: SQLite's LIKE folds them itself
+    (the ASCII ones, as its lower() does), so the columns are read as they are; PostgreSQL's
+    does not, so both sides are folded there."""
+    if dialect_name() == "sqlite":
+        return or_(*(column.contains(term, autoescape=True) for column in columns))
     return or_(*(column.icontains(term, autoescape=True) for column in columns))
 
 
