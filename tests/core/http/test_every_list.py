@@ -140,3 +140,16 @@ def test_statement_counts_do_not_grow_with_the_data(app: Flask) -> None:
     large = _statements(app, LARGE)
     assert small == large
     assert max(n for counts in small.values() for n in counts) <= 20, small
+
+
+@pytest.mark.parametrize("name", sorted(n for n, case in LISTS.items() if case.api))
+def test_the_openapi_document_names_each_list_s_parameters(
+    app: Flask, client: FlaskClient, name: str
+) -> None:
+    case = LISTS[name]
+    assert case.api is not None
+    spec = client.get("/api/v1/openapi.json").get_json()
+    parameters = {p["name"]: p for p in spec["paths"][case.api]["get"]["parameters"]}
+    assert {"page", "per_page", "sort", "direction"} <= set(parameters), name
+    assert parameters["sort"]["schema"]["enum"] == list(case.listing.sorts), name
+    assert parameters["direction"]["schema"]["enum"] == ["asc", "desc"], name
