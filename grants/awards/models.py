@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -85,6 +86,18 @@ class Milestone(Changing, Base):
         # Whether an earlier milestone of the grant is still open (which one is the next
         # open milestone: the overdue grants), from the index alone.
         Index("ix_milestone_grant_id_sequence_state", "grant_id", "sequence", "state"),
+        # The few milestones the scan flagged overdue, with what tells whether each is its
+        # grant's next open one and what the overdue lists sort by: from the index alone.
+        Index(
+            "ix_milestone_flagged",
+            "overdue_since",
+            "grant_id",
+            "sequence",
+            "state",
+            "due_date",
+            sqlite_where=text("overdue_since IS NOT NULL"),
+            postgresql_where=text("overdue_since IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
