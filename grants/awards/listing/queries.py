@@ -149,8 +149,8 @@ def grant_list(actor: Actor, asked: ListQuery, today: date, running: bool = Fals
         query = query.join(Program, Program.id == Grant.program_id)
     if asked.overdue:
         # the next milestone is the flagged one: read from the overdue index, per milestone
-        query = query.join(NEXT, and_(NEXT.grant_id == Grant.id, *flagged_next(NEXT)))
-        counted = counted.join(NEXT, and_(NEXT.grant_id == Grant.id, *flagged_next(NEXT)))
+        query = query.join(NEXT, _NEXT_FLAGGED)
+        counted = counted.join(NEXT, _NEXT_FLAGGED)
     elif sort in _BY_NEXT:
         query = query.outerjoin(NEXT, NEXT.id == next_open_id())
     query, counted = (visible_grants(actor, narrowed(q, asked, running)) for q in (query, counted))
@@ -216,6 +216,10 @@ def flagged_next(milestone: Any) -> tuple[Any, ...]:
     # IS NOT NULL, as a range on the index, which few milestones are in
     flagged = rare(milestone.overdue_since >= date.min)
     return (flagged, milestone.state.not_in(CLOSED), is_next)
+
+
+# The grant's next milestone, flagged overdue: built once, as every overdue list joins it.
+_NEXT_FLAGGED = and_(NEXT.grant_id == Grant.id, *flagged_next(NEXT))
 
 
 def _for_ids(ids: list[int]) -> Select[Any]:
