@@ -87,9 +87,9 @@ def hand_written(facts: Facts) -> tuple[list[str], list[str], int]:
         warnings.append("project_size")
     if facts["project_end"] > PROJECT_END_BY:
         failures.append("project_end_deadline")
-    day, vcs = facts["submitted_on"], facts["investing_vcs"]
-    if not vcs or not all(vc.certified_at(day) for vc in vcs):
-        failures.append("vcs_certified_at_submission")
+    day, leads = facts["submitted_on"], [vc for vc in facts["investing_vcs"] if vc.is_lead]
+    if not leads or not all(vc.certified_at(day) for vc in leads):
+        failures.append("lead_vc_certified")
     subsidy = min(facts["requested_subsidy"], cost * 2 // 3)
     return failures, warnings, subsidy
 

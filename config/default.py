@@ -44,10 +44,52 @@ HSTS_INCLUDE_SUBDOMAINS = True
 # CSRF tokens on every form; a token lives for the whole session.
 WTF_CSRF_ENABLED = True
 WTF_CSRF_TIME_LIMIT = None
-# Minimum password length for accounts created or changed.
-PASSWORD_MIN_LENGTH = 10
+# Old secret keys, newest first, while SECRET_KEY is being rotated: sessions signed and
+# TOTP secrets sealed with one of them still open (a TOTP secret is sealed again with
+# SECRET_KEY the next time its code is accepted). See README, "Production".
+SECRET_KEY_FALLBACKS: list[str] = []
+# Failed sign-in attempts per account (by e-mail address, whichever client sends them),
+# besides LOGIN_RATE_LIMIT per client address. Only refused attempts count.
+LOGIN_ACCOUNT_RATE_LIMIT = "5 per minute; 20 per hour"
+# Wrong second-factor attempts (code or passkey) per account, after the password.
+SECOND_FACTOR_RATE_LIMIT = "5 per minute; 20 per hour"
+# Roles that must have a second factor (an authenticator app or a passkey): a user of such a
+# role without one is sent to set one up before any other page.
+SECOND_FACTOR_ROLES: tuple[str, ...] = ("officer", "admin")
+# For those roles, creating an API token asks for the second factor again when it was last
+# given longer ago than this many minutes.
+SECOND_FACTOR_STEP_UP_MINUTES = 10
+# The domain passkeys are bound to (WebAuthn's relying party id), e.g. grants.example.jp.
+# Empty: the host name the page was served under. Passkeys need a domain name (localhost
+# counts), not an IP address; changing it later makes the registered passkeys unusable.
+PASSKEY_RP_ID = ""
+# Sessions end after this many minutes without a request, by role, and in any case this
+# many hours after the sign-in; both are checked from timestamps in the signed session.
+SESSION_IDLE_MINUTES: dict[str, int] = {
+    "officer": 30,
+    "admin": 30,
+    "applicant": 480,
+    "reviewer": 480,
+}
+SESSION_ABSOLUTE_HOURS = 12
+# Least length of a new password. It must also be hard to guess: a zxcvbn score of 3 or
+# more, judged offline with the account's own address and names as guessable words
+# (grants/accounts/credentials/rules.py).
+PASSWORD_MIN_LENGTH = 12
 # Werkzeug password hashing method (scrypt; tests use a cheaper pbkdf2).
 PASSWORD_HASH_METHOD = "scrypt"
+# Nobody chooses another person's password: a new account is sent an invitation link to
+# set its own, an administrator's "reset" and the forgotten-password page send a reset
+# link. Each link works once, for this long.
+INVITATION_HOURS = 72
+RESET_LINK_MINUTES = 60
+# The forgotten-password page's throttles: requests for one address, whoever sends them
+# (known and unknown addresses alike), and requests from one client address. Setting a
+# password from a link is throttled per client by LOGIN_RATE_LIMIT.
+PASSWORD_RESET_ADDRESS_LIMIT = "3 per hour"
+PASSWORD_RESET_CLIENT_LIMIT = "10 per hour"
+# Attempts to change one's own password (which checks the current one), per account.
+PASSWORD_CHANGE_RATE_LIMIT = "10 per hour"
 
 # --- Request bodies -------------------------------------------------------------
 # Largest request body of an upload (evidence files, web and API); larger get 413.
@@ -115,6 +157,12 @@ ALERT_TRANCHE_WAITING_DAYS = 14
 # is no longer flagged late (approved milestones pile up for ever; the scan reads only
 # recent decisions). It bounds how long a scheduler outage can be caught up on.
 ALERT_CATCH_UP_DAYS = 90
+# The daily digest (for the kinds of alert people chose to receive that way) is e-mailed
+# once a day, from this hour on (0-23, Tokyo time); the job that sends it runs every
+# DELIVER_INTERVAL_MINUTES.
+NOTIFICATION_DIGEST_HOUR = 8
+# Days the one-click link to a preference in an e-mail keeps working (without a sign-in).
+NOTIFICATION_LINK_DAYS = 30
 
 # --- Idempotency keys ------------------------------------------------------------
 # A key whose first request stored no answer this many seconds after it began died between

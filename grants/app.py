@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = (
     "core",
     "accounts",
+    "accounts.credentials",
     "accounts.certified_vcs",
+    "accounts.second_factor",
     "accounts.tokens",
     "programs",
     "rulesets",
@@ -40,7 +42,10 @@ MODELS = (
 )
 WEB = (
     "accounts.sessions",
+    "accounts.second_factor",
+    "accounts.credentials",
     "alerts",
+    "alerts.preferences",
     "portfolio.home",
     "accounts",
     "programs",
@@ -84,11 +89,21 @@ API = (
     "investments",
     "amendments",
     "alerts",
+    "alerts.preferences",
     "portfolio",
     "work",
     "tasks",
 )
-CLI = ("accounts", "accounts.tokens", "alerts", "audit", "demo", "whatif", "operations")
+CLI = (
+    "accounts",
+    "accounts.second_factor",
+    "accounts.tokens",
+    "alerts",
+    "audit",
+    "demo",
+    "whatif",
+    "operations",
+)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

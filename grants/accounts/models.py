@@ -37,7 +37,8 @@ class User(UserMixin, Changing, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # None until the account sets its first password (through its invitation link).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
     locale: Mapped[Locale] = mapped_column(Enum(Locale, native_enum=False, length=5))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

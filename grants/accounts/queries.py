@@ -1,9 +1,15 @@
-"""The administrators' lists of user accounts and organisations: searched, filtered and
-sorted, a page at a time (two statements whatever the data)."""
+"""Queries of user accounts and organisations.
+
+The administrators' lists of user accounts and organisations: searched, filtered and
+sorted, a page at a time (two statements whatever the data). The people an event concerns,
+as queries of user ids (for core.notify.record): officers are not assigned to programmes,
+so an event of any programme concerns every active officer; a grantee or an applicant is
+an organisation: its active applicant users.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, and_, or_, select, true
 from sqlalchemy.orm import contains_eager
 
 from grants.accounts.models import Organization, User
@@ -82,3 +88,31 @@ def organization_list(actor: Actor, asked: ListQuery) -> Page:
         columns = (Organization.name, Organization.name_en, Organization.corporate_number)
         query = query.where(matching(asked.term, *columns))
     return page_of(query, ORGANIZATIONS, asked)
+
+
+# ---- the people an event concerns --------------------------------------------------------
+
+
+def active_officers() -> Select[tuple[int]]:
+    """Every active programme officer."""
+    return select(User.id).where(User.role == Role.officer, User.active == true())
+
+
+def organisation_applicants(organization_id: int) -> Select[tuple[int]]:
+    """The active applicant users of an organisation (the alerts scan's grantee audience)."""
+    return select(User.id).where(
+        User.role == Role.applicant,
+        User.active == true(),
+        User.organization_id == organization_id,
+    )
+
+
+def applicants_and_officers(organization_id: int) -> Select[tuple[int]]:
+    """An organisation's active applicant users and every active officer."""
+    return select(User.id).where(
+        User.active == true(),
+        or_(
+            User.role == Role.officer,
+            and_(User.role == Role.applicant, User.organization_id == organization_id),
+        ),
+    )

@@ -1,29 +1,13 @@
-"""Accounts vocabulary: roles, organisation kinds, locales, 法人番号, e-mail and password rules."""
+"""Accounts vocabulary: 法人番号 and e-mail addresses (passwords: credentials.rules)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
 CORPORATE_NUMBER_LENGTH = 13
-
-
-@dataclass(frozen=True)
-class PasswordPolicy:
-    """The installation's passwords: their least length and how they are hashed."""
-
-    min_length: int
-    hash_method: str
-
-    @classmethod
-    def of(cls, settings: Mapping[str, Any]) -> PasswordPolicy:
-        """From the settings PASSWORD_MIN_LENGTH and PASSWORD_HASH_METHOD."""
-        return cls(settings["PASSWORD_MIN_LENGTH"], settings["PASSWORD_HASH_METHOD"])
 
 
 # What people put between the digits of a 法人番号 (after NFKC): spaces and dashes.

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from grants.accounts.credentials.rules import LinkPurpose, MailKind
+from grants.accounts.credentials.service import CredentialMail, issue_link, revoke_links
 from grants.accounts.models import Organization, User
 from grants.accounts.rules import (
-    PasswordPolicy,
     corporate_number_error,
     is_valid_email,
     normalize_corporate_number,
@@ -77,40 +80,39 @@ def update_organization(actor: Actor, org_id: int, data: OrganizationData) -> Or
 
 
 @use_case
-def create_user(actor: Actor, data: UserData, password: str, *, policy: PasswordPolicy) -> User:
+def create_user(
+    actor: Actor, data: UserData, *, now: datetime, settings: Mapping[str, Any]
+) -> tuple[User, CredentialMail]:
+    """A new account without a password, and the invitation e-mail for the edge to send: its
+    owner sets the password through the link (accounts.credentials). `settings`:
+    INVITATION_HOURS."""
     require(Action.manage_users, Subject(role=actor.role))
     data = _normalized(data)
-    _check_user(data, None, password, policy)
-    user = User(**asdict(data), password_hash=_hash(password, policy))
+    _check_user(data, None)
+    user = User(**asdict(data), password_hash=None)
     db.session.add(user)
     audit.record(actor, "user.create", user, after=user_snapshot(user))
+    invitation = issue_link(actor, user, LinkPurpose.invitation, now, settings, MailKind.invitation)
     db.session.commit()
-    return user
+    return user, invitation
 
 
 @use_case
-def update_user(
-    actor: Actor,
-    user_id: int,
-    data: UserData,
-    password: str | None = None,
-    *,
-    policy: PasswordPolicy,
-) -> User:
-    """Change an account; a new `password` (checked and hashed as `policy` says) signs its
-    holder out everywhere."""
+def update_user(actor: Actor, user_id: int, data: UserData) -> User:
+    """Change an account (never its password: that is its owner's). A new e-mail address
+    ends the links e-mailed to the old one."""
     require(Action.manage_users, Subject(role=actor.role))
     user = _get(User, user_id)
     data = _normalized(data)
-    _check_user(data, user_id, password, policy)
+    _check_user(data, user_id)
     _keep_an_administrator(user, data)
     before = user_snapshot(user)
+    moved = user.email != data.email
     for key, value in asdict(data).items():
         setattr(user, key, value)
-    if password:
-        user.password_hash = _hash(password, policy)
-        user.session_version += 1  # whoever knew the old password is signed out
-    after = user_snapshot(user) | ({"password_changed": True} if password else {})
+    after = user_snapshot(user)
+    if moved and (revoked := revoke_links(user, utcnow())):
+        after["links_revoked"] = revoked
     audit.record(actor, "user.update", user, before, after)
     db.session.commit()
     return user
@@ -155,23 +157,25 @@ def end_sessions(actor: User) -> None:
     db.session.commit()
 
 
-@use_case
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, recording the login; None otherwise."""
+def check_password(email: str, password: str) -> User | None:
+    """The active user with these credentials; None otherwise (in the same time), also
+    for an account that has not set its password yet. It signs
+    no one in: record_sign_in does, once any second factor was given too."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None:
+    if user is None or user.password_hash is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
-    user.last_login_at = utcnow()
-    audit.record(user, "user.login", user)
-    db.session.commit()
     return user
 
 
-def _hash(password: str, policy: PasswordPolicy) -> str:
-    return generate_password_hash(password, method=policy.hash_method)
+@use_case
+def record_sign_in(user: User, second_factor: str | None) -> None:
+    """A user signed in (with `second_factor`, the way their second factor was given, if any)."""
+    user.last_login_at = utcnow()
+    audit.record(user, "user.login", user, after={"second_factor": second_factor})
+    db.session.commit()
 
 
 def _normalized(data: UserData) -> UserData:
@@ -205,9 +209,7 @@ def corporate_number_message(problem: str) -> Problem:
     }[problem]
 
 
-def _check_user(
-    data: UserData, user_id: int | None, password: str | None, policy: PasswordPolicy
-) -> None:
+def _check_user(data: UserData, user_id: int | None) -> None:
     errors: dict[str, list[Problem]] = {}
     if not is_valid_email(data.email):
         errors["email"] = [N_("Enter a valid e-mail address.")]
@@ -220,8 +222,6 @@ def _check_user(
         and db.session.get(Organization, data.organization_id) is None
     ):
         errors["organization_id"] = [N_("Choose an existing organization.")]
-    if (user_id is None or password) and len(password or "") < policy.min_length:
-        errors["password"] = [N_("A password has at least %(n)d characters.", n=policy.min_length)]
     if errors:
         raise RuleViolation(N_("The account could not be saved."), errors)
 

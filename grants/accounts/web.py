@@ -9,17 +9,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import (
-    BooleanField,
-    EmailField,
-    PasswordField,
-    SelectField,
-    StringField,
-    ValidationError,
-)
+from wtforms import BooleanField, EmailField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from grants.accounts import service as accounts
+from grants.accounts.credentials import mail as credential_mail
+from grants.accounts.credentials import queries as credential_queries
+from grants.accounts.credentials.forms import PasswordLinkForm
 from grants.accounts.models import Organization, User
 from grants.accounts.queries import (
     ACTIVE,
@@ -29,13 +25,15 @@ from grants.accounts.queries import (
     organization_list,
     user_list,
 )
-from grants.accounts.rules import PasswordPolicy, is_valid_email, normalize_email
+from grants.accounts.rules import is_valid_email, normalize_email
+from grants.accounts.second_factor import queries as second_factors
 from grants.core.errors import DomainError
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import Form, apply_errors
 from grants.core.http.labels import locale_labels, org_kind_labels, role_labels
 from grants.core.http.listing import ListView, list_query
 from grants.core.identity import Locale, OrgKind, Role
+from grants.core.models import utcnow
 from grants.core.permissions import Action
 from grants.extensions import db
 
@@ -75,11 +73,6 @@ class UserForm(Form):
     locale = SelectField(_l("Language"))
     organization_id = SelectField(_l("Organization"), coerce=int)
     active = BooleanField(_l("Active (may sign in)"), default=True)
-    password = PasswordField(
-        _l("Password"),
-        validators=[Optional(), Length(max=200)],
-        description=_l("Leave empty to keep the current password."),
-    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -127,13 +120,14 @@ def new_user() -> str | Response:
     form = UserForm()
     if form.validate_on_submit():
         try:
-            password = form.password.data or ""
-            accounts.create_user(actor(), form.to_data(), password, policy=_passwords())
+            user, invitation = accounts.create_user(
+                actor(), form.to_data(), now=utcnow(), settings=current_app.config
+            )
         except DomainError as error:
             apply_errors(form, error)
         else:
-            flash(_("The account was created."), "success")
-            return redirect(url_for("accounts.users"))
+            _tell_invitation(credential_mail.send([invitation], current_app.config))
+            return redirect(url_for("accounts.edit_user", user_id=user.id))
     return render_template("accounts/user_form.html", form=form, user=None), _status(form)
 
 
@@ -146,14 +140,21 @@ def edit_user(user_id: int) -> str | Response:
         form.organization_id.data = user.organization_id or 0
     if form.validate_on_submit():
         try:
-            password = form.password.data or None
-            accounts.update_user(actor(), user_id, form.to_data(), password, policy=_passwords())
+            accounts.update_user(actor(), user_id, form.to_data())
         except DomainError as error:
             apply_errors(form, error)
         else:
             flash(_("The account was saved."), "success")
             return redirect(url_for("accounts.users"))
-    return render_template("accounts/user_form.html", form=form, user=user), _status(form)
+    page = render_template(
+        "accounts/user_form.html",
+        form=form,
+        user=user,
+        second_factor_reset=second_factors.may_reset(actor(), user),
+        password=credential_queries.password_state(user, utcnow()),
+        link_form=PasswordLinkForm(),
+    )
+    return page, _status(form)
 
 
 @bp.get("/organizations")
@@ -196,8 +197,16 @@ def edit_organization(org_id: int) -> str | Response:
     return render_template("accounts/organization_form.html", form=form, org=org), _status(form)
 
 
-def _passwords() -> PasswordPolicy:
-    return PasswordPolicy.of(current_app.config)
+def _tell_invitation(sent: bool) -> None:
+    if sent:
+        message = _("The account was created, and an invitation to set its password was e-mailed.")
+        flash(message, "success")
+        return
+    message = _(
+        "The account was created, but its invitation could not be e-mailed: "
+        "send it again from this page."
+    )
+    flash(message, "error")
 
 
 def _status(form: FlaskForm) -> int:

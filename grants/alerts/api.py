@@ -9,8 +9,9 @@ from marshmallow import Schema, fields
 
 from grants.alerts.inbox import queries as inbox_queries
 from grants.alerts.inbox import service as alerts
+from grants.alerts.inbox import texts
 from grants.alerts.models import Alert
-from grants.alerts.rules import AlertKind
+from grants.core.alert_kinds import AlertKind
 from grants.core.http.api import ApiBlueprint, api_actor
 from grants.core.http.filters import current_locale
 from grants.core.http.schemas import list_args, listed, page_schema
@@ -39,7 +40,7 @@ class AlertSchema(Schema):
     grant_id = fields.Integer(allow_none=True)
     milestone_id = fields.Integer(allow_none=True)
     text = fields.Function(
-        lambda alert: inbox_queries.describe(alert, current_locale()),
+        lambda alert: texts.describe(alert, current_locale()),
         required=True,
         metadata={"description": "In my language."},
     )

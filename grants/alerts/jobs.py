@@ -1,7 +1,8 @@
 """The jobs. Each renews the database lease first and does nothing without it.
 
 Jobs only call services: alerts_scan.scan (one transaction, idempotent), mail.deliver
-(one transaction per e-mail) and background.purge. They are safe to run again at any time.
+(one transaction per e-mail) and digest.send_digests (once a day per person, then one
+transaction per e-mail). They are safe to run again at any time.
 
 The one-off pass of `flask grants scan` (run_pass) scans without the lease: a scan is
 safe beside a running scheduler (idempotent, serialised by an advisory lock on
@@ -19,6 +20,7 @@ from datetime import UTC, date, datetime
 from flask import Flask, current_app
 
 from grants.alerts.delivery import service as mail
+from grants.alerts.digest import service as digest
 from grants.alerts.scan.service import ScanReport, scan
 from grants.core import lease
 from grants.core.actors import SYSTEM
@@ -61,6 +63,27 @@ def deliver_alerts(app: Flask, holder: str) -> mail.DeliveryReport | None:
     """Job: e-mail what is due, in batches, renewing the lease before each batch."""
     with app.app_context():
         return deliver_in_batches(holder)
+
+
+def send_digests(
+    app: Flask, holder: str, now: datetime | None = None
+) -> digest.DigestReport | None:
+    """Job: from the digest hour on, each person's digest of the day, e-mailed once (None
+    when another scheduler holds the lease)."""
+    with app.app_context():
+        if not hold_lease(holder):
+            log.info("digests skipped: another scheduler holds the lease")
+            return None
+        report = digest.send_digests(SYSTEM, now or utcnow(), current_app.config)
+        if report.gathered or report.sent or report.failed:
+            log.info(
+                "digests of %s: %d gathered, %d e-mailed, %d failed",
+                report.day,
+                len(report.gathered),
+                len(report.sent),
+                len(report.failed),
+            )
+        return report
 
 
 def deliver_in_batches(
@@ -109,4 +132,5 @@ def run_pass(
 JOBS = (
     Job("scan_milestones", scan_milestones, "SCAN_INTERVAL_MINUTES"),
     Job("deliver_alerts", deliver_alerts, "DELIVER_INTERVAL_MINUTES"),
+    Job("send_digests", send_digests, "DELIVER_INTERVAL_MINUTES"),
 )

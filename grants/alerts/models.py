@@ -1,59 +1,118 @@
-"""Alerts (in-app inbox and e-mail outbox), the scheduler's lease and calendar feed tokens."""
+"""Alerts as the inbox and the deliverer read them, e-mail preferences and digests, the
+calendar feed's tokens, and the scan's access paths.
+
+The alert table itself is core's (core.models.alert_table: every writer records alerts in
+it through core.notify); here it is mapped with what an alert is about, for the inbox and
+the e-mail.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from grants.accounts.models import User
-from grants.alerts.rules import AlertKind
-from grants.awards.models import EvidenceSubmission, Grant, Milestone, ReviewerAssignment
-from grants.core.models import Base, BigId, UTCDateTime, utcnow
+from grants.applications.models import Application
+from grants.awards.models import (
+    Amendment,
+    Disbursement,
+    EvidenceSubmission,
+    Grant,
+    Investment,
+    Milestone,
+    ReviewerAssignment,
+)
+from grants.core.alert_kinds import AlertKind, Delivery, SubjectType
+from grants.core.models import Base, BigId, UTCDateTime, alert_table, utcnow
+
+
+def _subject(model: type[Base], subject_type: SubjectType) -> Any:
+    """The alert's subject when it is a `model` row (None otherwise): read only."""
+    return relationship(
+        model,
+        primaryjoin=lambda: and_(
+            Alert.subject_type == str(subject_type),
+            foreign(Alert.subject_id) == model.id,  # type: ignore[attr-defined]
+        ),
+        viewonly=True,
+    )
 
 
 class Alert(Base):
-    """One alert for one recipient. Created exactly once per (recipient, subject, kind, tier).
+    """One alert for one recipient (core.models.alert_table says what each column holds)."""
 
-    The scan inserts alerts set-based (INSERT ... SELECT ... ON CONFLICT DO NOTHING); the
-    deliverer e-mails each one and records what it sent (email_*), which the admin outbox
-    page shows.
-    """
+    __table__ = alert_table
 
-    __tablename__ = "alert"
-    __table_args__ = (
-        # Unique per (recipient user_id, subject_type, subject_id, kind, tier). The subject
-        # leads the index so that the scan's "has this subject had this alert?" probes use
-        # it too; the inbox reads by user through ix_alert_user_id_read_at.
-        UniqueConstraint("subject_id", "subject_type", "kind", "tier", "user_id"),
-        Index("ix_alert_user_id_read_at", "user_id", "read_at"),
-        # The inbox list, newest first.
-        Index("ix_alert_user_id_created_at", "user_id", "created_at"),
-        Index("ix_alert_emailed_at_next_attempt_at", "emailed_at", "next_attempt_at"),
+    id: Mapped[int]
+    user_id: Mapped[int]
+    subject_type: Mapped[str]
+    subject_id: Mapped[int]
+    kind: Mapped[AlertKind]
+    tier: Mapped[int]
+    grant_id: Mapped[int | None]
+    milestone_id: Mapped[int | None]
+    scan_date: Mapped[date]
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+    delivery: Mapped[Delivery | None]
+    digest_id: Mapped[int | None]
+    emailed_at: Mapped[datetime | None]
+    email_attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None]
+    email_to: Mapped[str | None]
+    email_subject: Mapped[str | None]
+    email_body: Mapped[str | None]
+
+    user: Mapped[User] = relationship()
+    grant: Mapped[Grant | None] = relationship()
+    milestone: Mapped[Milestone | None] = relationship()
+    application: Mapped[Application | None] = _subject(Application, SubjectType.application)
+    submission: Mapped[EvidenceSubmission | None] = _subject(
+        EvidenceSubmission, SubjectType.evidence_submission
     )
+    disbursement: Mapped[Disbursement | None] = _subject(Disbursement, SubjectType.disbursement)
+    amendment: Mapped[Amendment | None] = _subject(Amendment, SubjectType.amendment)
+    investment: Mapped[Investment | None] = _subject(Investment, SubjectType.investment)
+    digest: Mapped[NotificationDigest | None] = relationship()
+
+
+class NotificationPreference(Base):
+    """How one user has one kind of alert e-mailed; without a row, at once (Delivery.now)."""
+
+    __tablename__ = "notification_preference"
+    __table_args__ = (UniqueConstraint("user_id", "kind"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    subject_type: Mapped[str] = mapped_column(String(30))
-    subject_id: Mapped[int] = mapped_column(BigId)
     kind: Mapped[AlertKind] = mapped_column(Enum(AlertKind, native_enum=False, length=30))
-    tier: Mapped[int] = mapped_column(Integer)
-    grant_id: Mapped[int | None] = mapped_column(ForeignKey("grant_award.id"))
-    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id"))
-    scan_date: Mapped[date] = mapped_column(Date)  # the scan's "today"
+    delivery: Mapped[Delivery] = mapped_column(Enum(Delivery, native_enum=False, length=10))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationDigest(Base):
+    """One user's daily digest e-mail: at most one per user and Tokyo day. Its alerts name it
+    (alert.digest_id); it is e-mailed like an alert (at least once, retried with backoff,
+    one Message-ID for every attempt)."""
+
+    __tablename__ = "notification_digest"
+    __table_args__ = (UniqueConstraint("user_id", "day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    day: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     email_attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
-    email_to: Mapped[str | None] = mapped_column(String(254))
     email_subject: Mapped[str | None] = mapped_column(String(300))
     email_body: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User] = relationship()
-    milestone: Mapped[Milestone | None] = relationship()
 
 
 class CalendarToken(Base):

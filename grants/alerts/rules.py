@@ -41,24 +41,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
+from grants.core.alert_kinds import AlertKind
 from grants.core.calendar import TOKYO
 from grants.core.identity import Role
-from grants.core.states import AWAITING_EVIDENCE, Label, MilestoneState
+from grants.core.states import (
+    AWAITING_EVIDENCE,
+    RUNNING,
+    AmendmentState,
+    ApplicationState,
+    MilestoneState,
+)
 from grants.rules.engine import Schedule
 from grants.rules.schema import DAYS_MAX
-
-
-class AlertKind(StrEnum):
-    due_soon = "due_soon"
-    overdue = "overdue"
-    escalation = "escalation"
-    review_waiting = "review_waiting"
-    tranche_waiting = "tranche_waiting"
-
-
-class SubjectType(StrEnum):
-    milestone = "milestone"
-    evidence_submission = "evidence_submission"
 
 
 class Audience(StrEnum):
@@ -76,24 +70,12 @@ STAFF_ROLES: Final[Mapping[Audience, Role]] = {
 }
 
 
-KIND_LABELS: Final[Mapping[AlertKind, Label]] = {
-    AlertKind.due_soon: Label("期日間近", "Due soon"),
-    AlertKind.overdue: Label("期日超過", "Overdue"),
-    AlertKind.escalation: Label("エスカレーション", "Escalation"),
-    AlertKind.review_waiting: Label("審査待ち", "Review waiting"),
-    AlertKind.tranche_waiting: Label("交付待ち", "Tranche waiting"),
-}
-
 # A milestone still open: shown in calendar feeds.
 OPEN_STATES: Final = (
     MilestoneState.planned,
     MilestoneState.submitted,
     MilestoneState.changes_requested,
 )
-
-
-def kind_label(kind: AlertKind, locale: str) -> str:
-    return KIND_LABELS[AlertKind(kind)].text(locale)
 
 
 # --- schedules ------------------------------------------------------------------------
@@ -306,17 +288,61 @@ def due_tiers(
     return found
 
 
-def settled(
-    kind: AlertKind, milestone_state: str, released: bool, current_round: bool, reviewed: bool
-) -> bool:
+@dataclass(frozen=True)
+class Since:
+    """Where an alert's subject stands now, as far as its follow-up goes (the inbox reads it;
+    what does not apply to a kind is left at its default)."""
+
+    milestone_state: str | None = None
+    released: bool = False  # the milestone's tranche is out
+    current_round: bool = True  # the alert's evidence round is still the milestone's latest
+    reviewed: bool = False  # the recipient has decided on that round
+    grant_state: str | None = None
+    application_state: str | None = None
+    amendment_state: str | None = None
+    verified: bool = False  # the investment was verified
+
+
+# Kinds that only inform: nothing is asked of their recipients, so they never settle.
+_INFORMING: Final = frozenset(
+    {
+        AlertKind.application_screened,
+        AlertKind.application_awarded,
+        AlertKind.application_rejected,
+        AlertKind.reviewer_assigned,
+        AlertKind.milestone_approved,
+        AlertKind.tranche_released,
+        AlertKind.amendment_decided,
+        AlertKind.grant_terminated,
+    }
+)
+
+
+def settled(kind: AlertKind, since: Since) -> bool:
     """What the alert asked for has happened, or can no longer happen: the evidence came
-    (or the milestone was cancelled), the review round was decided, reviewed by this
-    recipient or superseded by a new round (`current_round` false), the tranche went out."""
-    state = MilestoneState(milestone_state)
-    if kind is AlertKind.review_waiting:
-        return state != MilestoneState.submitted or not current_round or reviewed
-    if kind is AlertKind.tranche_waiting:
-        return released or state != MilestoneState.approved
+    (or the milestone was cancelled); the review round was decided, reviewed by this
+    recipient or superseded by a new round; the tranche went out; the application was
+    screened; the changes were resubmitted; an officer decided after a no-go (the grant no
+    longer runs); the amendment was decided or withdrawn; the investment was verified."""
+    if kind in _INFORMING:
+        return False
+    if kind is AlertKind.application_submitted:
+        return since.application_state != ApplicationState.submitted
+    if kind is AlertKind.amendment_requested:
+        return since.amendment_state != AmendmentState.requested
+    if kind is AlertKind.investment_recorded:
+        return since.verified
+    if kind is AlertKind.milestone_rejected:
+        return since.grant_state not in RUNNING
+    if since.milestone_state is None:
+        return False
+    state = MilestoneState(since.milestone_state)
+    if kind in (AlertKind.review_waiting, AlertKind.evidence_submitted):
+        return state != MilestoneState.submitted or not since.current_round or since.reviewed
+    if kind in (AlertKind.tranche_waiting, AlertKind.tranche_ready):
+        return since.released or state != MilestoneState.approved
+    if kind is AlertKind.changes_requested:
+        return state != MilestoneState.changes_requested or not since.current_round
     return state not in AWAITING_EVIDENCE
 
 

@@ -23,8 +23,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from grants.alerts.calendar import service as calendar_feed
 from grants.alerts.inbox import queries as inbox_queries
 from grants.alerts.inbox import service as alerts
+from grants.alerts.inbox import texts
 from grants.alerts.models import Alert
-from grants.alerts.rules import AlertKind, kind_label
+from grants.core.alert_kinds import AlertKind, kind_label
 from grants.core.http.access import actor, requires
 from grants.core.http.filters import current_locale
 from grants.core.http.listing import ListView, list_params, list_query, page_number
@@ -60,7 +61,7 @@ def _unread_alerts() -> int:
 
 def alert_url(alert: Alert, external: bool = False) -> str | None:
     """The page of the alert's subject for the signed-in recipient (alerts.subject_link)."""
-    link = inbox_queries.subject_link(alert, actor().role)
+    link = texts.subject_link(alert, actor().role)
     if link is None:
         return None
     return url_for(link.endpoint, **link.values, _external=external)
@@ -68,7 +69,7 @@ def alert_url(alert: Alert, external: bool = False) -> str | None:
 
 def milestone_url(grant_id: int, milestone_id: int) -> str:
     """A milestone's section of its grant page, as an absolute address (calendar events)."""
-    anchor = inbox_queries.milestone_anchor(milestone_id)
+    anchor = texts.milestone_anchor(milestone_id)
     return url_for("grant_page.show", grant_id=grant_id, _anchor=anchor, _external=True)
 
 
@@ -91,7 +92,7 @@ def inbox() -> str:
         "alerts/inbox.html",
         view=view,
         page=page,
-        describe=inbox_queries.describe,
+        describe=texts.describe,
         kind_label=kind_label,
         alert_url=alert_url,
         settled=inbox_queries.settled_ids(actor(), page.items),

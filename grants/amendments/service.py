@@ -14,13 +14,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from grants.accounts.queries import active_officers, organisation_applicants
 from grants.amendments.queries import open_milestones
 from grants.awards.models import Amendment, Grant, Milestone
 from grants.awards.queries import get_grant, pending_for_grant, released_ids, require_on_grant
 from grants.awards.rules import grant_allows
 from grants.awards.service import lock_grant, lock_milestones
-from grants.core import audit
+from grants.core import audit, notify
 from grants.core.actors import Actor
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.calendar import Day, FiscalYear, fiscal_year, tokyo_today
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
@@ -82,6 +84,16 @@ def request_amendment(
     amendment.requested_at = utcnow()
     db.session.add(amendment)
     audit.record(actor, "amendment.request", amendment, after=request_snapshot(amendment))
+    notify.record(
+        actor,
+        active_officers(),
+        AlertKind.amendment_requested,
+        SubjectType.amendment,
+        amendment.id,
+        today=today,
+        grant_id=grant.id,
+        milestone_id=amendment.milestone_id,
+    )
     db.session.commit()
     return amendment
 
@@ -131,6 +143,16 @@ def decide_amendment(
     amendment.decision_note = note or None
     audit.record(
         actor, f"amendment.{'approve' if approve else 'decline'}", amendment, before, after
+    )
+    notify.record(
+        actor,
+        organisation_applicants(grant.organization_id),
+        AlertKind.amendment_decided,
+        SubjectType.amendment,
+        amendment.id,
+        today=today,
+        grant_id=grant.id,
+        milestone_id=amendment.milestone_id,
     )
     db.session.commit()
     return amendment

@@ -205,20 +205,24 @@ def _due_error(due: date | None, previous: date | None, start: date, end: date) 
 # ---- co-investments -------------------------------------------------------------------------
 
 
-def co_investment_errors(items: Sequence[CoInvestmentData], name: str = "co_investments") -> Errors:
-    """Certified VCs only, each once, amounts above zero, at most one lead."""
+def co_investment_errors(
+    items: Sequence[CoInvestmentData], applicant_id: int, name: str = "co_investments"
+) -> Errors:
+    """Investors among the other organisations, each once, amounts above zero, at most one
+    lead. Any organisation may invest: the eligibility rules count only the money of VCs
+    certified on the day in question."""
     errors: Errors = {}
     if len(items) > CO_INVESTMENTS_MAX:
         return {name: [N_("At most %(n)d co-investments.", n=CO_INVESTMENTS_MAX)]}
-    certified = certified_vc_ids(item.vc_organization_id for item in items)
+    known = organisation_ids(item.vc_organization_id for item in items) - {applicant_id}
     seen: set[int] = set()
     for index, item in enumerate(items):
         prefix = f"{name}.{index}"
         vc = item.vc_organization_id
-        if vc not in certified:
-            errors[f"{prefix}.vc_organization_id"] = [N_("Choose a certified VC.")]
+        if vc not in known:
+            errors[f"{prefix}.vc_organization_id"] = [N_("Choose an investor from the list.")]
         elif vc in seen:
-            errors[f"{prefix}.vc_organization_id"] = [N_("This VC is already listed.")]
+            errors[f"{prefix}.vc_organization_id"] = [N_("This investor is already listed.")]
         if vc is not None:
             seen.add(vc)
         if message := yen_error(item.committed_amount, allow_zero=False):
@@ -228,13 +232,12 @@ def co_investment_errors(items: Sequence[CoInvestmentData], name: str = "co_inve
     return errors
 
 
-def certified_vc_ids(candidates: Iterable[int | None]) -> set[int]:
-    """Those of `candidates` that are VC organisations with a certification record."""
+def organisation_ids(candidates: Iterable[int | None]) -> set[int]:
+    """Those of `candidates` that are organisations."""
     ids = {c for c in candidates if isinstance(c, int) and not isinstance(c, bool)}
     if not ids:
         return set()
-    query = certified_vcs_query().where(Organization.id.in_(ids))
-    return set(db.session.scalars(query))
+    return set(db.session.scalars(select(Organization.id).where(Organization.id.in_(ids))))
 
 
 def certified_vcs_query() -> Any:

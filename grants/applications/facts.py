@@ -13,10 +13,9 @@ from grants.accounts.certified_vcs.models import VcCertification
 from grants.applications.models import Application
 from grants.extensions import db
 from grants.rules import VcCertification as CertificationFact
+from grants.rules.facts import NEVER_CERTIFIED
 
 Facts = dict[str, Any]
-# A VC without any certification record: a start date no release date can reach.
-_NEVER = date.max
 
 
 def certifications_by_vc(vc_ids: Iterable[int]) -> dict[int, list[VcCertification]]:
@@ -30,10 +29,12 @@ def certifications_by_vc(vc_ids: Iterable[int]) -> dict[int, list[VcCertificatio
 
 
 def certification_on(certs: Sequence[VcCertification], day: date) -> VcCertification | None:
-    """The certification that covers `day` if any, else the most recent one started by then."""
+    """The certification that covers `day` if any, else the most recent one started by then,
+    else the first one to start later (certified only from then), else None."""
     started = [c for c in certs if c.certified_on <= day]
     covering = [c for c in started if _covers(c, day)]
-    return (covering or started or [None])[-1]
+    later = [c for c in certs if c.certified_on > day][:1]
+    return (covering or started or later or [None])[-1]
 
 
 def _covers(cert: VcCertification, day: date) -> bool:
@@ -90,8 +91,9 @@ def _certification_fact(
     cert = certification_on(certs.get(co_investment.vc_organization_id, []), on)
     return CertificationFact(
         name=co_investment.vc.name,
-        certified_on=cert.certified_on if cert else _NEVER,
+        certified_on=cert.certified_on if cert else NEVER_CERTIFIED,
         revoked_on=cert.revoked_on if cert else None,
         expires_on=cert.expires_on if cert else None,
         is_lead=co_investment.is_lead,
+        amount=co_investment.committed_amount,
     )

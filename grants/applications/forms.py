@@ -187,7 +187,14 @@ def _blank(*values: Any) -> bool:
 
 
 class CoInvestmentRowForm(SubForm):
-    vc_organization_id = SelectField(_l("Certified VC"), coerce=optional_int)
+    vc_organization_id = SelectField(
+        _l("Investor"),
+        coerce=optional_int,
+        description=_l(
+            "Only the money of VCs certified on the submission date counts toward the share "
+            "and the lead VC's minimum; other investors are listed without counting."
+        ),
+    )
     committed_amount = YenField(_l("Committed amount (yen)"))
     is_lead = BooleanField(_l("Lead VC"))
 
@@ -197,8 +204,8 @@ class CoInvestmentsForm(Form):
         FormField(CoInvestmentRowForm), min_entries=1, max_entries=CO_INVESTMENTS_MAX
     )
 
-    def set_vcs(self, vcs: Iterable[tuple[int, str]]) -> None:
-        options = [("", _("Choose a certified VC")), *vcs]
+    def set_investors(self, investors: Iterable[tuple[int, str]]) -> None:
+        options = [("", _("Choose an investor")), *investors]
         for entry in self.co_investments.entries:
             entry.form.vc_organization_id.choices = choices(options)
 

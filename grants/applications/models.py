@@ -92,7 +92,8 @@ class PlannedMilestone(Base):
 
 
 class CoInvestment(Changing, Base):
-    """A certified VC's committed investment, as declared in the application."""
+    """An investor's committed investment, as declared in the application: any organisation;
+    the eligibility rules count only the money of VCs certified on the day in question."""
 
     __tablename__ = "co_investment"
     __table_args__ = (

@@ -10,9 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from grants.accounts.models import Organization
-from grants.applications.checks import (
-    certified_vcs_select,
-)
+from grants.applications.checks import certified_vcs_query
 from grants.applications.facts import application_facts, certifications_by_vc
 from grants.applications.models import Application, CoInvestment
 from grants.core.actors import Actor
@@ -225,9 +223,16 @@ def lists_every_application(actor: Actor) -> bool:
     return decide(Action.view_application, Subject(role=actor.role)).allowed
 
 
-def certified_vcs() -> list[Organization]:
-    """VC organisations with a certification record: the registry applicants choose from."""
-    return list(db.session.scalars(certified_vcs_select()))
+def investors(application: Application) -> list[tuple[Organization, bool]]:
+    """The organisations that may invest in `application` (every one but its own), each with
+    whether it is in the certified-VC registry: registered VCs first, then by name."""
+    registered = certified_vcs_query()
+    query = (
+        select(Organization, Organization.id.in_(registered))
+        .where(Organization.id != application.organization_id)
+        .order_by(Organization.id.not_in(registered), Organization.name, Organization.id)
+    )
+    return [(org, bool(certified)) for org, certified in db.session.execute(query)]
 
 
 def open_programs(today: date, keep: int | None = None) -> list[Program]:

@@ -50,7 +50,14 @@ class PlanInSchema(Schema):
 
 
 class CoInvestmentInSchema(Schema):
-    vc_organization_id = DbId(required=True, metadata={"description": "From /certified-vcs."})
+    vc_organization_id = DbId(
+        required=True,
+        metadata={
+            "description": "Any organisation but the applicant's own. Only VCs certified "
+            "on the submission date (see /certified-vcs) count toward the share and the "
+            "lead VC's minimum."
+        },
+    )
     committed_amount = Yen(required=True)
     is_lead = fields.Boolean(load_default=False)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from grants.accounts.queries import active_officers
 from grants.applications.checks import (
     APPLICATION_FIELDS,
     ApplicationData,
@@ -21,8 +22,9 @@ from grants.applications.checks import (
 )
 from grants.applications.models import Application, CoInvestment, PlannedMilestone
 from grants.applications.queries import eligibility, subject, tranche_mismatch
-from grants.core import audit
+from grants.core import audit, notify
 from grants.core.actors import Actor
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.calendar import Day
 from grants.core.db import use_case
 from grants.core.errors import NotAllowed, NotFound, RuleViolation
@@ -109,10 +111,10 @@ def replace_plan(
 def set_co_investments(
     actor: Actor, application_id: int, items: Sequence[CoInvestmentData]
 ) -> Application:
-    """Replace the declared certified-VC co-investments."""
+    """Replace the declared co-investments (certified VCs and any other investors)."""
     application = locked(application_id)
     require(Action.edit_application, subject(actor, application))
-    errors = co_investment_errors(items)
+    errors = co_investment_errors(items, application.organization_id)
     if errors:
         raise RuleViolation(N_("The co-investments could not be saved."), errors)
     before = co_investment_snapshot(application)
@@ -171,6 +173,14 @@ def submit(actor: Actor, application_id: int, today: date) -> Application:
         "blocking": [row.rule_id for row in trace.blocking],
     }
     audit.record(actor, "application.submit", application, {"state": "draft"}, after)
+    notify.record(
+        actor,
+        active_officers(),
+        AlertKind.application_submitted,
+        SubjectType.application,
+        application.id,
+        today=today,
+    )
     db.session.commit()
     return application
 

@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from grants.accounts.models import Organization
 from grants.applications import queries as application_queries
 from grants.applications import service as applications
 from grants.applications.forms import (
@@ -184,14 +185,17 @@ def plan(application_id: int) -> tuple[str, int] | Response:
 @requires(Action.edit_application)
 def co_investments(application_id: int) -> tuple[str, int] | Response:
     application = _editable(application_id)
-    vcs = [(vc.id, vc.display_name(_locale())) for vc in application_queries.certified_vcs()]
+    investors = [
+        (org.id, _investor_label(org, certified))
+        for org, certified in application_queries.investors(application)
+    ]
     if request.method == "GET":
         form = CoInvestmentsForm(data=co_investment_data(application.co_investments))
     else:
         form = CoInvestmentsForm()
     if "add_row" in request.form:
         form.add_row()
-    form.set_vcs(vcs)
+    form.set_investors(investors)
     if "add_row" not in request.form and form.validate_on_submit():
         items, renames = form.to_items()
         try:
@@ -201,10 +205,13 @@ def co_investments(application_id: int) -> tuple[str, int] | Response:
         else:
             flash(_("The co-investments were saved."), "success")
             return redirect(url_for("applications.show", application_id=application_id))
-    page = render_template(
-        "applications/co_investments.html", form=form, application=application, has_vcs=bool(vcs)
-    )
+    page = render_template("applications/co_investments.html", form=form, application=application)
     return page, status(form)
+
+
+def _investor_label(org: Organization, certified: bool) -> str:
+    name = org.display_name(_locale())
+    return _("%(name)s (certified VC)", name=name) if certified else name
 
 
 @bp.post("/<int:application_id>/submit")

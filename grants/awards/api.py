@@ -10,6 +10,7 @@ from marshmallow import Schema, fields
 from grants.awards.listing.queries import GRANTS, GrantRow, grant_list
 from grants.awards.models import Grant, Milestone
 from grants.awards.queries import visible_grant
+from grants.awards.rules import GrantMoney
 from grants.awards.schemas import (
     GRANT_STATES,
     MILESTONE_STATES,
@@ -181,7 +182,7 @@ def _row_summary(row: GrantRow) -> dict[str, Any]:
         "organization_name": row.organization_name,
         "award_amount": row.award,
         "released": row.released,
-        "remaining": row.award - row.released,
+        "remaining": row.remaining,
         "next_milestone": next_open,
         "overdue": row.overdue,
     }
@@ -204,7 +205,7 @@ def _summary(grant: Grant, released: int, next_open: Milestone | None) -> dict[s
         "organization_name": grant.organization.name,
         "award_amount": grant.award_amount,
         "released": released,
-        "remaining": grant.award_amount - released,
+        "remaining": GrantMoney(grant.award_amount, released, grant.state).remaining,
         "next_milestone": next_open,
         "overdue": overdue,
     }

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, literal, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from grants.accounts.models import User
@@ -180,6 +180,18 @@ def conflict_clause(reviewer_id: Any, organization_id: Any) -> ColumnElement[boo
     org = literal(organization_id) if isinstance(organization_id, int) else organization_id
     belongs = and_(org.is_not(None), or_(org == Grant.organization_id, org.in_(vcs)))
     return or_(belongs, declared)
+
+
+def grantee_and_reviewers(grant: Grant) -> Select[tuple[int]]:
+    """The grantee's active applicant users and the grant's assigned, active reviewers."""
+    assigned = select(ReviewerAssignment.reviewer_id).where(ReviewerAssignment.grant_id == grant.id)
+    return select(User.id).where(
+        User.active == true(),
+        or_(
+            and_(User.role == Role.applicant, User.organization_id == grant.organization_id),
+            and_(User.role == Role.reviewer, User.id.in_(assigned)),
+        ),
+    )
 
 
 def eligible_reviewer_ids(grant: Grant) -> set[int]:

@@ -4,6 +4,7 @@ states in which each action on a grant can happen."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from grants.core.permissions import Action
@@ -13,6 +14,7 @@ from grants.core.states import (
     GrantState,
     MilestoneState,
     ReviewDecision,
+    still_to_release,
 )
 
 # The grant states in which an action on the grant's milestones, reviewers or money can
@@ -65,3 +67,17 @@ def quorum_of(document: dict[str, Any]) -> int:
 
 
 DEFAULT_QUORUM = 2
+
+
+@dataclass(frozen=True)
+class GrantMoney:
+    """A grant's money as every page, API answer and export shows it: the award, what was
+    released, and what may still be released (nothing once the grant was terminated)."""
+
+    award: int
+    released: int
+    state: GrantState
+
+    @property
+    def remaining(self) -> int:
+        return still_to_release(self.award, self.released, self.state)

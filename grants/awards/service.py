@@ -10,12 +10,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from grants.accounts.queries import organisation_applicants
 from grants.applications.facts import application_facts, certifications_by_vc
 from grants.applications.models import Application
 from grants.applications.service import locked
 from grants.awards.models import Grant, Milestone
-from grants.core import audit
+from grants.core import audit, notify
 from grants.core.actors import Actor
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.calendar import fiscal_year
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
@@ -34,7 +36,7 @@ REASON_MAX = 2000
 
 
 @use_case
-def reject(actor: Actor, application_id: int, reason: str) -> Application:
+def reject(actor: Actor, application_id: int, reason: str, today: date) -> Application:
     require(Action.reject_application, Subject(role=actor.role))
     reason = (reason or "").strip()
     if not reason:
@@ -50,6 +52,14 @@ def reject(actor: Actor, application_id: int, reason: str) -> Application:
     application.updated_at = utcnow()
     after = {"state": "rejected", "decision_reason": reason}
     audit.record(actor, "application.reject", application, before, after)
+    notify.record(
+        actor,
+        organisation_applicants(application.organization_id),
+        AlertKind.application_rejected,
+        SubjectType.application,
+        application.id,
+        today=today,
+    )
     db.session.commit()
     return application
 
@@ -106,6 +116,15 @@ def award(actor: Actor, application_id: int, today: date) -> Grant:
     audit.record(actor, "grant.award", grant, None, after)
     audit.record(
         actor, "application.award", application, before, {"state": "awarded", "grant_id": grant.id}
+    )
+    notify.record(
+        actor,
+        organisation_applicants(application.organization_id),
+        AlertKind.application_awarded,
+        SubjectType.application,
+        application.id,
+        today=today,
+        grant_id=grant.id,
     )
     _commit(race)
     return grant

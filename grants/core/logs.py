@@ -2,9 +2,11 @@
 
 The private calendar feed is addressed as /calendar/<token>.ics: calendar programs
 subscribe to a plain URL, with no header or password to carry a secret, so the token is
-in the path, and every access log would print it. `mask_secrets` writes the path as
-/calendar/[token].ics; `SecretFilter` applies it to a logger's records (the development
-server's request log), and config/gunicorn.conf.py to gunicorn's access and error logs.
+in the path, and every access log would print it. So are the links e-mailed to set a
+password, /invitation/<token> and /password/reset/<token>. `mask_secrets` writes such a
+path with [token] for its secret; `SecretFilter` applies it to a logger's records (the
+development server's request log), and config/gunicorn.conf.py to gunicorn's access and
+error logs.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import logging
 import re
 
 _CALENDAR_FEED = re.compile(r"(/calendar/)[^/?#\s\"]+(\.ics)")
+_PASSWORD_LINK = re.compile(r"(/invitation/|/password/reset/)[^/?#\s\"]+")
 MASK = "[token]"
 
 
 def mask_secrets(text: str) -> str:
-    """`text` with the secret of every calendar feed address replaced by [token]."""
-    return _CALENDAR_FEED.sub(rf"\g<1>{MASK}\g<2>", text)
+    """`text` with the secret of every calendar feed and password link replaced by [token]."""
+    text = _CALENDAR_FEED.sub(rf"\g<1>{MASK}\g<2>", text)
+    return _PASSWORD_LINK.sub(rf"\g<1>{MASK}", text)
 
 
 class SecretFilter(logging.Filter):

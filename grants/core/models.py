@@ -3,8 +3,9 @@
 The declarative base with its constraint naming convention and column types (integer yen,
 UTC timestamps); the append-only, hash-chained audit log; idempotency keys (the stored
 answer of a request sent with an `Idempotency-Key` header: unique per user and key, empty
-while the first request runs, then replayed to every later request with that key); and the
-scheduler's lease.
+while the first request runs, then replayed to every later request with that key); the
+scheduler's lease; and the alert table, which every writer records notifications in
+(core.notify) and the alerts feature maps, scans, delivers and shows (alerts.models).
 """
 
 from __future__ import annotations
@@ -15,16 +16,23 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Column,
+    Date,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from grants.core.alert_kinds import AlertKind, Delivery
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -119,3 +127,44 @@ class SchedulerLease(Base):
     holder: Mapped[str] = mapped_column(String(120))
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# One alert for one recipient, created exactly once per (recipient, subject, kind, tier):
+# INSERT ... ON CONFLICT DO NOTHING on the unique key, by the scan and by core.notify. The
+# subject leads the key so that the scan's "has this subject had this alert?" probes use it;
+# the inbox reads by user through ix_alert_user_id_read_at. `scan_date` is the day the alert
+# is for (the scan's today, the event's day). The e-mail columns are the deliverer's:
+# `delivery` is how the alert is e-mailed, chosen by the recipient's preference when the
+# deliverer first sees it (NULL until then); a digest alert is e-mailed in `digest_id`.
+alert_table = Table(
+    "alert",
+    Base.metadata,
+    Column("id", BigId, primary_key=True),
+    Column("user_id", ForeignKey("user_account.id"), nullable=False),
+    Column("subject_type", String(30), nullable=False),
+    Column("subject_id", BigId, nullable=False),
+    Column("kind", Enum(AlertKind, native_enum=False, length=30), nullable=False),
+    Column("tier", Integer, nullable=False),
+    Column("grant_id", ForeignKey("grant_award.id")),
+    Column("milestone_id", ForeignKey("milestone.id")),
+    Column("scan_date", Date, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    Column("read_at", UTCDateTime),
+    Column("delivery", Enum(Delivery, native_enum=False, length=10)),
+    Column("digest_id", ForeignKey("notification_digest.id")),
+    Column("emailed_at", UTCDateTime),
+    Column("email_attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_error", String(500)),
+    Column("email_to", String(254)),
+    Column("email_subject", String(300)),
+    Column("email_body", Text),
+    UniqueConstraint("subject_id", "subject_type", "kind", "tier", "user_id"),
+    Index("ix_alert_user_id_read_at", "user_id", "read_at"),
+    # The inbox list, newest first.
+    Index("ix_alert_user_id_created_at", "user_id", "created_at"),
+    Index(
+        "ix_alert_delivery_emailed_at_next_attempt_at", "delivery", "emailed_at", "next_attempt_at"
+    ),
+    Index("ix_alert_digest_id", "digest_id"),
+)

@@ -19,6 +19,8 @@ from grants.demo.kit import (
     APPLICANT,
     APPLICANT3,
     HIKARI,
+    HOKUTO,
+    KITAKAZE,
     MINATO,
     OKU,
     Cast,
@@ -60,9 +62,9 @@ def load(cast: Cast, today: date) -> None:
             continue
         application = file_application(cast, program, story)
         if story.submitted_on is not None:
-            screening.screen(cast.officer, application.id)
+            screening.screen(cast.officer, application.id, story.submitted_on)
         if story.title == FAIL_PHASE2:
-            awards.reject(cast.officer2, application.id, REJECTION)
+            awards.reject(cast.officer2, application.id, REJECTION, today)
         elif story.title == RELAXED_AWARDED:
             _award(cast, application, today)
 
@@ -87,7 +89,7 @@ def _award(cast: Cast, application: Application, today: date) -> None:
     grant: Grant = awards.award(cast.officer, application.id, awarded_on)
     backdate(grant, awarded_on, "awarded_at")
     for reviewer in cast.reviewers:
-        assigned = assignments.assign_reviewer(cast.officer, grant.id, reviewer.id)
+        assigned = assignments.assign_reviewer(cast.officer, grant.id, reviewer.id, awarded_on)
         backdate(assigned, awarded_on, "assigned_at")
     first = investments.record_investment(
         cast.officer,
@@ -162,7 +164,9 @@ def _stories(today: date) -> list[Story]:
                 item("サル毒性試験の完了", ("重篤な有害事象", "0", "件"), 150, 3),
                 item("GMP製造法の確立", ("ベクター力価", ">= 1e13", "vg/mL"), 400, 5),
             ),
-            ((MINATO, 5 * OKU, True),),
+            # Only the certified lead's money counts: the revoked VC and the corporate take
+            # part in the round and the eligibility trace says why they are not counted.
+            ((MINATO, 5 * OKU, True), (KITAKAZE, OKU, False), (HOKUTO, 2 * OKU, False)),
             day(-80),
         ),
         Story(

@@ -9,7 +9,7 @@ from flask import current_app
 
 from grants.core.calendar import tokyo_today
 from grants.core.cli import clear_errors, grants_cli
-from grants.demo.service import DEMO_PASSWORD, load_demo
+from grants.demo.service import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo, needs_second_factor
 
 
 @grants_cli.command("demo")
@@ -29,3 +29,9 @@ def demo(today: datetime | None) -> None:
     click.echo("Sign in at http://127.0.0.1:5000/login with:")
     for account in loaded.accounts:
         click.echo(f"  {account.role.value:<10} {account.email:<24} password: {DEMO_PASSWORD}")
+    if any(needs_second_factor(account, current_app.config) for account in loaded.accounts):
+        click.echo(
+            "Officers and the administrator then give a second factor: add this key to an "
+            f"authenticator app: {DEMO_TOTP_SECRET}\n(or print the current code: python -c "
+            f"\"import pyotp; print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\")"
+        )

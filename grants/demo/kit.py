@@ -49,6 +49,9 @@ def corporate_number(base12: str) -> str:
 HIKARI = corporate_number("010001000004")
 AOZORA = corporate_number("010001000007")
 MINATO = corporate_number("010001000008")
+# Investors whose money does not count: a VC whose certification was revoked, a corporate.
+KITAKAZE = corporate_number("010001000009")
+HOKUTO = corporate_number("010001000010")
 APPLICANT = "applicant@example.jp"  # Sakura Bio
 APPLICANT2 = "applicant2@example.jp"  # MediDevice
 APPLICANT3 = "applicant3@example.jp"  # Mirai Therapeutics
@@ -131,14 +134,26 @@ def ensure_pools(officer: User, program: Program, today: date, appropriation: in
 
 
 def ensure_certified_vcs(cast: Cast, today: date) -> None:
-    """The demo VCs, certified years ago (the programmes' co-investors must be 認定VC)."""
+    """The demo VCs, certified years ago, and one whose certification was revoked (its money
+    no longer counts toward an application's share)."""
     for number, years, note in ((HIKARI, 3, "第1回認定"), (AOZORA, 2, "第3回認定"),
                                 (MINATO, 1, "第5回認定")):  # fmt: skip
-        org = cast.orgs[number]
-        query = select(VcCertification.id).where(VcCertification.organization_id == org.id)
-        if db.session.scalar(query.limit(1)) is None:
+        if not _has_certification(cast.orgs[number]):
             certified_on = today - timedelta(days=365 * years)
-            certifications.certify_vc(cast.admin, org.id, certified_on, note=note)
+            certifications.certify_vc(cast.admin, cast.orgs[number].id, certified_on, note=note)
+    lapsed = cast.orgs[KITAKAZE]
+    if not _has_certification(lapsed):
+        certification = certifications.certify_vc(
+            cast.admin, lapsed.id, today - timedelta(days=365 * 4), note="第1回認定"
+        )
+        certifications.revoke_certification(
+            cast.admin, certification.id, today - timedelta(days=200), note="中間評価で認定取消"
+        )
+
+
+def _has_certification(org: Organization) -> bool:
+    query = select(VcCertification.id).where(VcCertification.organization_id == org.id)
+    return db.session.scalar(query.limit(1)) is not None
 
 
 # ---- applications --------------------------------------------------------------------------

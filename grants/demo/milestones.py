@@ -102,8 +102,8 @@ def load(cast: Cast, today: date, upload_folder: Path) -> None:
         if existing_application(program, grant_story.story.title) is not None:
             continue
         application = file_application(cast, program, grant_story.story)
-        screening.screen(cast.officer, application.id)
         awarded_on = today - timedelta(AWARDED_DAYS_AGO)
+        screening.screen(cast.officer, application.id, awarded_on)
         grant = awards.award(cast.officer, application.id, awarded_on)
         backdate(grant, awarded_on, "awarded_at")
         _run_grant(cast, grant, grant_story, today, awarded_on, upload_folder)
@@ -132,7 +132,7 @@ def _run_grant(
 ) -> None:
     applicant = cast.applicants[grant_story.story.applicant]
     for reviewer in cast.reviewers:
-        assigned = assignments.assign_reviewer(cast.officer, grant.id, reviewer.id)
+        assigned = assignments.assign_reviewer(cast.officer, grant.id, reviewer.id, awarded_on)
         backdate(assigned, awarded_on, "assigned_at")
     if grant_story.investment is not None:
         vc, amount, days_ago = grant_story.investment

@@ -16,22 +16,41 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
 from grants.accounts import service as accounts
+from grants.accounts.credentials.rules import PasswordPolicy
+from grants.accounts.credentials.service import revoke_links
 from grants.accounts.models import Organization, User
-from grants.accounts.rules import PasswordPolicy
+from grants.accounts.second_factor import service as second_factor
+from grants.accounts.second_factor.rules import SecondFactorPolicy, SecretBox
 from grants.alerts.scan import service as alerts_scan
 from grants.applications.models import Application
 from grants.awards.models import Disbursement, Grant, Milestone
+from grants.core import audit
 from grants.core.actors import SYSTEM
+from grants.core.db import use_case
 from grants.core.identity import Locale, OrgKind, Role
+from grants.core.models import utcnow
 from grants.demo import amed as demo_amed
 from grants.demo import milestones as demo_milestones
-from grants.demo.kit import AOZORA, HIKARI, MINATO, Cast, corporate_number, ensure_certified_vcs
+from grants.demo.kit import (
+    AOZORA,
+    HIKARI,
+    HOKUTO,
+    KITAKAZE,
+    MINATO,
+    Cast,
+    corporate_number,
+    ensure_certified_vcs,
+)
 from grants.extensions import db
 from grants.programs.models import Program
 
 DEMO_PASSWORD = "demo-password"
+# The authenticator-app key of the demo accounts whose role needs a second factor: public,
+# like the password (README, "Demo accounts"), so that anyone can sign in to the demo.
+DEMO_TOTP_SECRET = "GRANTSDEMOTOTPSECRETFORDEMOONLY2"
 
 
 ORGANIZATIONS = [
@@ -83,6 +102,18 @@ ORGANIZATIONS = [
         kind=OrgKind.vc,
         corporate_number=MINATO,
     ),
+    accounts.OrganizationData(
+        name="きたかぜキャピタル株式会社（デモ）",
+        name_en="Kitakaze Capital (demo)",
+        kind=OrgKind.vc,
+        corporate_number=KITAKAZE,
+    ),
+    accounts.OrganizationData(
+        name="北斗製薬株式会社（デモ）",
+        name_en="Hokuto Pharmaceutical (demo)",
+        kind=OrgKind.company,
+        corporate_number=HOKUTO,
+    ),
 ]
 
 
@@ -118,14 +149,15 @@ class DemoSummary:
 def load_demo(today: date, settings: Mapping[str, Any]) -> DemoSummary:
     """Create whatever part of the demo data is missing, laid out around `today`.
 
-    `settings`: the installation's PASSWORD_* settings, for the accounts, its UPLOAD_FOLDER,
-    for the evidence files, and its ALERT_* settings, for the scan."""
+    `settings`: the installation's PASSWORD_HASH_METHOD and INVITATION_HOURS, for the
+    accounts, its UPLOAD_FOLDER, for the evidence files, and its ALERT_* settings, for the
+    scan."""
     orgs = [_organization(data) for data in ORGANIZATIONS]
-    passwords = PasswordPolicy.of(settings)
     users = {
-        account.email: _account(account, orgs[account.organization_index].id, passwords)
+        account.email: _account(account, orgs[account.organization_index].id, settings)
         for account in ACCOUNTS
     }
+    _second_factors(list(users.values()), settings)
     cast = Cast(
         admin=users["admin@example.jp"],
         officer=users["officer@example.jp"],
@@ -141,6 +173,19 @@ def load_demo(today: date, settings: Mapping[str, Any]) -> DemoSummary:
     # overdue flags and the alerts exist at once (idempotent: a rerun adds nothing).
     alerts_scan.scan(SYSTEM, today, settings)
     return DemoSummary(ACCOUNTS, summary())
+
+
+def _second_factors(users: list[User], settings: Mapping[str, Any]) -> None:
+    """The demo key as the authenticator app of every account whose role needs one."""
+    policy = SecondFactorPolicy.of(settings)
+    box = SecretBox.of(settings)
+    for user in users:
+        if policy.required_for(user.role):
+            second_factor.enrol_demo_totp(SYSTEM, user, DEMO_TOTP_SECRET, box, utcnow())
+
+
+def needs_second_factor(account: DemoAccount, settings: Mapping[str, Any]) -> bool:
+    return SecondFactorPolicy.of(settings).required_for(account.role)
 
 
 def summary() -> list[str]:
@@ -187,7 +232,7 @@ def _organization(data: accounts.OrganizationData) -> Organization:
     return existing or accounts.create_organization(SYSTEM, data)
 
 
-def _account(account: DemoAccount, org_id: int, passwords: PasswordPolicy) -> User:
+def _account(account: DemoAccount, org_id: int, settings: Mapping[str, Any]) -> User:
     existing = db.session.scalar(select(User).where(User.email == account.email))
     if existing is not None:
         return existing
@@ -198,4 +243,23 @@ def _account(account: DemoAccount, org_id: int, passwords: PasswordPolicy) -> Us
         locale=account.locale,
         organization_id=org_id,
     )
-    return accounts.create_user(SYSTEM, data, DEMO_PASSWORD, policy=passwords)
+    user, _invitation = accounts.create_user(SYSTEM, data, now=utcnow(), settings=settings)
+    set_demo_password(user, settings)
+    return user
+
+
+@use_case
+def set_demo_password(user: User, settings: Mapping[str, Any]) -> None:
+    """DEMO ONLY: give a demo account the README's known password, DEMO_PASSWORD.
+
+    Real accounts set their own passwords through their invitation or a reset link, under
+    the strength rules (accounts.credentials), and nobody else ever chooses one. The demo
+    needs passwords everyone knows, which those rules refuse (`demo-password` is easy to
+    guess), so only the demo data sets them, here, for the accounts it has just made; the
+    change is audited like any other, and the invitation link, unused, is ended.
+    `settings`: PASSWORD_HASH_METHOD."""
+    method = PasswordPolicy.of(settings).hash_method
+    user.password_hash = generate_password_hash(DEMO_PASSWORD, method=method)
+    revoked = revoke_links(user, utcnow())
+    audit.record(SYSTEM, "user.demo_password", user, after={"links_revoked": revoked})
+    db.session.commit()

@@ -11,12 +11,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from grants.accounts.queries import active_officers
 from grants.awards.models import Grant, Investment
 from grants.awards.queries import get_grant, require_on_grant
 from grants.awards.rules import grant_allows
 from grants.awards.service import lock_grant
-from grants.core import audit
+from grants.core import audit, notify
 from grants.core.actors import Actor
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.calendar import Day
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
@@ -60,6 +62,15 @@ def record_investment(
     )
     db.session.add(investment)
     audit.record(actor, "investment.record", investment, after=snapshot(investment))
+    notify.record(
+        actor,
+        active_officers(),  # the others: the one who recorded it may not verify it
+        AlertKind.investment_recorded,
+        SubjectType.investment,
+        investment.id,
+        today=today,
+        grant_id=grant.id,
+    )
     db.session.commit()
     return investment
 

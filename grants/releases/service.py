@@ -14,11 +14,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from grants.accounts.queries import organisation_applicants
 from grants.awards.models import Disbursement, Grant, Milestone
 from grants.awards.queries import get_milestone, grant_subject
 from grants.awards.service import lock_grant
-from grants.core import audit
+from grants.core import audit, notify
 from grants.core.actors import Actor
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.calendar import FiscalYear
 from grants.core.db import use_case
 from grants.core.errors import Conflict, DomainError, NotFound, RuleViolation
@@ -106,6 +108,16 @@ def release(actor: Actor, milestone_id: int, today: date) -> Disbursement:
     completed = _complete_if_done(grant, milestone)
     after = pool_numbers(pool) | {"milestone_id": milestone.id, "amount": amount}
     audit.record(actor, "tranche.release", disbursement, before, after | {"completed": completed})
+    notify.record(
+        actor,
+        organisation_applicants(grant.organization_id),
+        AlertKind.tranche_released,
+        SubjectType.disbursement,
+        disbursement.id,
+        today=today,
+        grant_id=grant.id,
+        milestone_id=milestone.id,
+    )
     db.session.commit()
     return disbursement
 

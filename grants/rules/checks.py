@@ -157,22 +157,23 @@ def _certified_on(p: Params, v: Variant) -> Checker:
     date_fact, lead_only, failed = p["date_fact"], p["who"] == "lead", v.failed
 
     def check(facts: Facts) -> Result:
-        day, vcs = facts.get(date_fact), facts.get("investing_vcs")
-        if day is None or vcs is None:
+        day, investors = facts.get(date_fact), facts.get("investing_vcs")
+        if day is None or investors is None:
             return _absent(v, facts, date_fact, "investing_vcs")
-        vcs = tuple(vc for vc in vcs if vc.is_lead) if lead_only else tuple(vcs)
+        investors = tuple(investors)
+        vcs = tuple(vc for vc in investors if vc.is_lead) if lead_only else investors
         for vc in vcs:
             if not vc.certified_at(day):
-                return failed, (day, vcs), v
-        return bool(vcs) or failed, (day, vcs), v
+                return failed, (day, vcs, investors), v
+        return bool(vcs) or failed, (day, vcs, investors), v
 
     return check
 
 
 def _certified_on_compared(
-    p: Params, raw: tuple[date, tuple[VcCertification, ...]]
+    p: Params, raw: tuple[date, tuple[VcCertification, ...], tuple[VcCertification, ...]]
 ) -> dict[str, Any]:
-    day, vcs = raw
+    day, vcs, investors = raw
     lapsed = [vc.name for vc in vcs if not vc.certified_at(day)]
     return {
         "date": day.isoformat(),
@@ -180,6 +181,21 @@ def _certified_on_compared(
         "total": len(vcs),
         "certified": len(vcs) - len(lapsed),
         "not_certified": ", ".join(lapsed),
+        "investors": [_investor(vc, day) for vc in investors],
+    }
+
+
+def _investor(vc: VcCertification, day: date) -> dict[str, Any]:
+    """One investor as the trace shows it: whether its money counts on `day`, and why."""
+    standing = vc.standing(day)
+    since = {"certified": vc.certified_on, "not_yet": vc.certified_on}.get(standing)
+    since = since or {"revoked": vc.revoked_on, "expired": vc.expires_on}.get(standing)
+    return {
+        "name": vc.name,
+        "amount": vc.amount,
+        "lead": vc.is_lead,
+        "standing": standing,
+        "since": since.isoformat() if since else None,
     }
 
 

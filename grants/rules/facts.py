@@ -57,15 +57,21 @@ class FactSpec:
     choices: tuple[str, ...] | None = None
 
 
+# An investor never certified as a VC: a certification start no date reaches.
+NEVER_CERTIFIED = date.max
+
+
 @dataclass(frozen=True, slots=True)
 class VcCertification:
-    """One investing VC and its 認定VC certification period."""
+    """One investor of an application (a VC or any other organisation), its committed amount,
+    and the 認定VC certification period that covers the day in question, if any."""
 
     name: str
     certified_on: date
     revoked_on: date | None = None
     expires_on: date | None = None
     is_lead: bool = False
+    amount: int = 0
 
     def certified_at(self, day: date) -> bool:
         """Certified on `day`: already certified, not revoked on or before it, not yet expired."""
@@ -74,6 +80,19 @@ class VcCertification:
             and (self.revoked_on is None or self.revoked_on > day)
             and (self.expires_on is None or self.expires_on >= day)
         )
+
+    def standing(self, day: date) -> str:
+        """Why its money counts on `day` or not: certified, never (no certification at
+        all), not_yet (certified from a later day), revoked or expired (by `day`)."""
+        if self.certified_on == NEVER_CERTIFIED:
+            return "never"
+        if self.certified_on > day:
+            return "not_yet"
+        if self.revoked_on is not None and self.revoked_on <= day:
+            return "revoked"
+        if self.expires_on is not None and self.expires_on < day:
+            return "expired"
+        return "certified"
 
 
 APPLICATION_FACTS = {
@@ -100,7 +119,7 @@ APPLICATION_FACTS = {
     "project_start": FactSpec(Kind.DATE, "事業開始日", "Project start"),
     "project_end": FactSpec(Kind.DATE, "事業終了日", "Project end"),
     "submitted_on": FactSpec(Kind.DATE, "応募日", "Submission date"),
-    "investing_vcs": FactSpec(Kind.VCS, "出資VC", "Investing VCs"),
+    "investing_vcs": FactSpec(Kind.VCS, "出資者", "Investors"),
 }
 
 TRANCHE_FACTS = {

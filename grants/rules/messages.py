@@ -87,6 +87,18 @@ _EXTRAS = {
     "reviewers": ("(有効な評価者 {}名)", "; {} eligible reviewers"),
 }
 _WHO = {"all": ("出資VC", "Investing VCs"), "lead": ("リードVC", "Lead VCs")}
+# Every investor of a certified_on row: whether its money counts, and why.
+_INVESTORS = ("。出資者: {}", ". Investors: {}")
+_INVESTOR = ("{}（{}）", "{} ({})")
+_INVESTOR_JOINERS = ("、", "; ")
+_LEAD = ("リードVC", "lead VC")
+_STANDINGS = {
+    "certified": ("算入: {}から認定VC", "counted: certified from {}"),
+    "never": ("算入しない: 認定VCではない", "not counted: not a certified VC"),
+    "not_yet": ("算入しない: 認定は{}から", "not counted: certified only from {}"),
+    "revoked": ("算入しない: {}に認定取消", "not counted: certification revoked on {}"),
+    "expired": ("算入しない: {}に認定期間満了", "not counted: certification expired on {}"),
+}
 _BOOL = {True: ("はい", "yes"), False: ("いいえ", "no")}
 _SKIPPED = ("適用条件に該当しないため対象外", "Not applicable: its conditions are not met")
 _MISSING = ("判定に必要な情報がありません: {}", "Missing fact: {}")
@@ -131,7 +143,20 @@ def _body(rule_type: str, compared: Mapping[str, Any], locale: str, at: int) -> 
     for key, extra in _EXTRAS.items():
         if compared.get(key) not in (None, ""):
             text += extra[at].format(values[key])
+    if compared.get("investors"):
+        shown = [_investor(investor, locale, at) for investor in compared["investors"]]
+        text += _INVESTORS[at].format(_INVESTOR_JOINERS[at].join(shown))
     return text
+
+
+def _investor(investor: Mapping[str, Any], locale: str, at: int) -> str:
+    """One investor of a certified_on row: its amount, and whether and why it counts."""
+    since = investor.get("since")
+    day = format_date(date.fromisoformat(since), locale) if since else ""
+    parts = [_LEAD[at]] if investor.get("lead") else []
+    parts += [format_yen(int(investor.get("amount") or 0), locale)]
+    parts += [_STANDINGS[investor.get("standing", "never")][at].format(day)]
+    return _INVESTOR[at].format(investor.get("name", ""), _JOINERS[at].join(parts))
 
 
 def _value(value: Any, compared: Mapping[str, Any], locale: str) -> str:

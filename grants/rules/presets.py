@@ -45,13 +45,13 @@ def _tranche_gates(*, certified_vcs: bool, pro_rata: str | None) -> list[Rule]:
     if certified_vcs:
         rules.append(
             _rule(
-                "vcs_certified_at_release",
+                "lead_vc_certified_at_release",
                 gate,
                 "certified_on",
-                "支払日に出資VCが認定VCであること",
-                "Investing VCs certified on the release date",
+                "支払日にリードVCが認定VCであること",
+                "Lead VC certified on the release date",
                 date_fact="release_date",
-                who="all",
+                who="lead",
             )
         )
     if pro_rata is not None:
@@ -148,13 +148,13 @@ def amed_certified_vc() -> dict[str, Any]:
             date="2031-09-30",
         ),
         _rule(
-            "vcs_certified_at_submission",
+            "lead_vc_certified",
             "eligibility",
             "certified_on",
-            "応募日に出資VCが認定VCであること",
-            "Investing VCs certified on the submission date",
+            "応募日にリードVCが認定VCであること(認定VCの出資のみ算入)",
+            "Lead VC certified on the submission date (only certified VCs' money counts)",
             date_fact="submitted_on",
-            who="all",
+            who="lead",
         ),
     ]
     award = [

@@ -34,6 +34,7 @@ blp = ApiBlueprint(
 EXPORT_KINDS = {
     "disbursements": TaskKind.export_disbursements,
     "milestones": TaskKind.export_milestones,
+    "grants": TaskKind.export_grants,
 }
 
 
@@ -62,7 +63,7 @@ class TaskSchema(Schema):
     links = fields.Nested(TaskLinksSchema, required=True)
 
 
-@blp.post("/exports/<any(disbursements, milestones):name>/tasks")
+@blp.post("/exports/<any(disbursements, milestones, grants):name>/tasks")
 @blp.arguments(ExportArgs, required=False)
 @blp.response(202, TaskSchema, description="Queued; poll links.self until it is done.")
 @blp.alt_response(403, schema=ErrorSchema, description="Not an officer or administrator.")

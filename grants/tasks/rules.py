@@ -11,6 +11,7 @@ class TaskKind(StrEnum):
     what_if = "what_if"
     export_disbursements = "export_disbursements"
     export_milestones = "export_milestones"
+    export_grants = "export_grants"
 
 
 class TaskState(StrEnum):
@@ -21,7 +22,9 @@ class TaskState(StrEnum):
 
 
 UNFINISHED = frozenset({TaskState.queued, TaskState.running})
-EXPORTS = frozenset({TaskKind.export_disbursements, TaskKind.export_milestones})
+EXPORTS = frozenset(
+    {TaskKind.export_disbursements, TaskKind.export_milestones, TaskKind.export_grants}
+)
 
 
 def percent(done: int, total: int) -> int:

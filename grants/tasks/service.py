@@ -50,11 +50,13 @@ LIST_LIMIT = 50
 _BUILDS = {
     TaskKind.export_disbursements: exports.disbursements,
     TaskKind.export_milestones: exports.milestone_status,
+    TaskKind.export_grants: exports.grant_money,
 }
 _ACTIONS = {
     TaskKind.what_if: Action.run_what_if,
     TaskKind.export_disbursements: Action.view_portfolio,
     TaskKind.export_milestones: Action.view_portfolio,
+    TaskKind.export_grants: Action.view_portfolio,
 }
 
 

@@ -108,6 +108,12 @@ def export_milestones() -> Response | tuple[str, int]:
     return _start_export(TaskKind.export_milestones)
 
 
+@bp.post("/officer/exports/grants/tasks")
+@requires(Action.view_portfolio)
+def export_grants() -> Response | tuple[str, int]:
+    return _start_export(TaskKind.export_grants)
+
+
 def _start_export(kind: TaskKind) -> Response | tuple[str, int]:
     """The export page's second form: on a refusal the page comes back with its messages."""
     form = with_programmes(TaskForm(prefix="task"))
@@ -175,6 +181,7 @@ def titles(tasks: list[BackgroundTask]) -> dict[int, str]:
         TaskKind.what_if: _("What-if of a draft rule set"),
         TaskKind.export_disbursements: _("Disbursements (CSV)"),
         TaskKind.export_milestones: _("Milestone status (CSV)"),
+        TaskKind.export_grants: _("Grants and their money (CSV)"),
     }
     programs = background.programmes_of(tasks)
     found = {}

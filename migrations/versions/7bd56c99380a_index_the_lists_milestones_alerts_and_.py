@@ -1,7 +1,7 @@
 """Index the milestones by fiscal year, by grant, sequence and state, and the flagged ones, the alerts by recipient and time and the amendments by state and time for the lists
 
 Revision ID: 7bd56c99380a
-Revises: 7a864dd6bc7f
+Revises: 407b83d211a2
 Create Date: 2026-12-08 01:09:29.979788
 
 """
@@ -13,7 +13,7 @@ import grants.core.models
 
 # revision identifiers, used by Alembic.
 revision = '7bd56c99380a'
-down_revision = '7a864dd6bc7f'
+down_revision = '407b83d211a2'
 branch_labels = None
 depends_on = None
 

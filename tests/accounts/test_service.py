@@ -13,7 +13,7 @@ from grants.core.errors import RuleViolation
 from grants.core.identity import Role
 from grants.core.models import AuditEvent
 from grants.extensions import db
-from tests.support.factories import make_user, passwords
+from tests.support.factories import make_user
 from tests.support.i18n import said
 
 ONLY_ADMIN = (
@@ -44,7 +44,7 @@ def test_the_only_active_admin_cannot_demote_or_deactivate_themselves(
     admin = make_user(Role.admin)
     make_user(Role.admin, active=False)  # an inactive admin does not count
     with pytest.raises(RuleViolation) as caught:
-        accounts.update_user(admin, admin.id, _data(admin, **changes), policy=passwords())
+        accounts.update_user(admin, admin.id, _data(admin, **changes))
     assert said(caught.value.fields) == {field: [ONLY_ADMIN]}
     db.session.rollback()
     stored = db.session.get(User, admin.id)
@@ -54,11 +54,9 @@ def test_the_only_active_admin_cannot_demote_or_deactivate_themselves(
 
 def test_another_admin_may_be_demoted_while_one_stays(app: Flask) -> None:
     first, second = make_user(Role.admin), make_user(Role.admin)
-    accounts.update_user(first, second.id, _data(second, role=Role.officer), policy=passwords())
+    accounts.update_user(first, second.id, _data(second, role=Role.officer))
     with pytest.raises(RuleViolation):  # now first is the last one
-        accounts.update_user(first, first.id, _data(first, active=False), policy=passwords())
+        accounts.update_user(first, first.id, _data(first, active=False))
     db.session.rollback()
-    renamed = accounts.update_user(
-        first, first.id, _data(first, name="Still admin"), policy=passwords()
-    )
+    renamed = accounts.update_user(first, first.id, _data(first, name="Still admin"))
     assert renamed.name == "Still admin" and renamed.role == Role.admin

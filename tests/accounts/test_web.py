@@ -5,7 +5,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from grants.accounts.models import Organization, User
-from grants.core.identity import Locale, OrgKind, Role
+from grants.core.identity import OrgKind, Role
 from grants.core.models import AuditEvent
 from grants.extensions import db
 from tests.support.factories import make_org, make_user, valid_corporate_number
@@ -109,11 +109,11 @@ def test_admin_creates_user_and_email_is_unique_case_insensitively(client: Flask
         "locale": "en",
         "organization_id": str(org.id),
         "active": "y",
-        "password": "long-enough-pw",
     }
     assert post_form(client, "/admin/users/new", form).status_code == 302
     user = db.session.query(User).filter_by(email="new.user@example.jp").one()
     assert user.role == Role.reviewer and user.organization_id == org.id
+    assert user.password_hash is None  # its owner sets it through the invitation
     again = post_form(client, "/admin/users/new", form | {"email": "NEW.USER@example.jp"})
     assert again.status_code == 422
     assert "Another account uses this e-mail address." in again.get_data(as_text=True)
@@ -126,30 +126,26 @@ def test_user_form_errors_do_not_half_write(client: FlaskClient) -> None:
         client,
         "/admin/users/new",
         {"email": "short@example.jp", "name": "", "role": "applicant", "locale": "ja",
-         "organization_id": "0", "password": "short"},
+         "organization_id": "0"},
     )  # fmt: skip
     assert response.status_code == 422
     assert db.session.query(User).count() == before
 
 
-@pytest.mark.parametrize(
-    ("locale", "refusal"),
-    [
-        (Locale.ja, "パスワードは8文字以上にしてください。"),
-        (Locale.en, "A password has at least 8 characters."),
-    ],
-)
-def test_the_installations_password_length_is_said_in_the_admins_language(
-    client: FlaskClient, locale: Locale, refusal: str
-) -> None:
-    login(client, make_user(Role.admin, locale=locale).email)
-    response = post_form(
-        client,
-        "/admin/users/new",
-        {"email": "short@example.jp", "name": "Short", "role": "applicant", "locale": "ja",
-         "organization_id": "0", "password": "7-chars"},
-    )  # fmt: skip
-    assert response.status_code == 422 and refusal in response.get_data(as_text=True)
+def test_an_administrator_never_chooses_a_password(client: FlaskClient) -> None:
+    target = make_user(Role.applicant)
+    login(client, make_user(Role.admin).email)
+    assert 'type="password"' not in client.get("/admin/users/new").get_data(as_text=True)
+    assert 'type="password"' not in client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    before = target.password_hash
+    data = {"email": target.email, "name": target.name, "role": "applicant", "locale": "ja",
+            "organization_id": "0", "active": "y", "password": "chosen-by-the-admin-1"}  # fmt: skip
+    assert post_form(client, f"/admin/users/{target.id}", data).status_code == 302
+    new = data | {"email": "new@example.jp"}
+    assert post_form(client, "/admin/users/new", new).status_code == 302
+    db.session.refresh(target)
+    assert target.password_hash == before
+    assert db.session.query(User).filter_by(email="new@example.jp").one().password_hash is None
 
 
 def test_bad_choice_values_are_form_errors_not_500(client: FlaskClient) -> None:
@@ -158,19 +154,19 @@ def test_bad_choice_values_are_form_errors_not_500(client: FlaskClient) -> None:
         client,
         "/admin/users/new",
         {"email": "a@example.jp", "name": "A", "role": "superuser", "locale": "xx",
-         "organization_id": "abc", "password": "long-enough-pw"},
+         "organization_id": "abc"},
     )  # fmt: skip
     assert response.status_code == 422
 
 
-def test_admin_deactivates_a_user_and_resets_password(client: FlaskClient) -> None:
+def test_admin_deactivates_a_user(client: FlaskClient) -> None:
     target = make_user(Role.applicant)
     login(client, make_user(Role.admin).email)
     response = post_form(
         client,
         f"/admin/users/{target.id}",
         {"email": target.email, "name": target.name, "role": "applicant", "locale": "ja",
-         "organization_id": "0", "password": ""},
+         "organization_id": "0"},
     )  # fmt: skip
     assert response.status_code == 302
     db.session.refresh(target)
@@ -235,7 +231,6 @@ def test_an_implausible_e_mail_address_is_refused(client: FlaskClient, email: st
         "role": "reviewer",
         "locale": "ja",
         "organization_id": "0",
-        "password": "long-enough-pw",
     }
     response = post_form(client, "/admin/users/new", form)
     assert response.status_code == 422
@@ -264,7 +259,6 @@ def test_names_with_control_characters_are_refused_and_kept(
         "role": "reviewer",
         "locale": "ja",
         "organization_id": "0",
-        "password": "long-enough-pw",
         "kind": "startup",
     }
     response = post_form(client, path, base | form)
@@ -299,7 +293,7 @@ def test_a_page_past_the_end_lists_the_last_page(client: FlaskClient) -> None:
 
 def _own_form(user: User, **changes: str) -> dict[str, str]:
     form = {"email": user.email, "name": user.name, "role": "admin", "locale": "en",
-            "organization_id": "0", "active": "y", "password": ""}  # fmt: skip
+            "organization_id": "0", "active": "y"}  # fmt: skip
     return form | changes
 
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from grants.alerts.rules import (
     AlertKind,
     Audience,
+    Since,
     days_waiting,
     due_date_tiers,
     due_soon_windows,
@@ -287,4 +288,7 @@ def test_days_overdue_count_as_the_escalation_tiers_do() -> None:
 def test_an_alert_is_settled_once_what_it_asked_for_happened(
     kind: AlertKind, state: str, released: bool, current: bool, reviewed: bool, expected: bool
 ) -> None:
-    assert settled(kind, state, released, current, reviewed) is expected
+    since = Since(
+        milestone_state=state, released=released, current_round=current, reviewed=reviewed
+    )
+    assert settled(kind, since) is expected

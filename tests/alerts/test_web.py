@@ -17,9 +17,9 @@ from grants.alerts.calendar import service as calendar_feed
 from grants.alerts.delivery import service as mail
 from grants.alerts.inbox import queries as inbox
 from grants.alerts.models import Alert, CalendarToken
-from grants.alerts.rules import AlertKind
 from grants.awards.models import EvidenceSubmission, Milestone, Review
 from grants.core.actors import SYSTEM
+from grants.core.alert_kinds import AlertKind
 from grants.core.identity import Locale, Role
 from grants.core.models import utcnow
 from grants.extensions import db

@@ -550,7 +550,8 @@ def _co(vc: int | str, amount: Any = 100_000_000, lead: Any = False) -> dict[str
 @pytest.mark.parametrize(
     ("items", "path"),
     [
-        (lambda w, u: [_co(u.id)], "co_investments.0.vc_organization_id"),
+        # the applicant itself (any other organisation may invest: issue 23)
+        (lambda w, u: [_co(w.application.organization_id)], "co_investments.0.vc_organization_id"),
         (lambda w, u: [_co(w.vc.id), _co(w.vc.id)], "co_investments.1.vc_organization_id"),
         (lambda w, u: [_co(999_999)], "co_investments.0.vc_organization_id"),
         (lambda w, u: [_co("abc")], "co_investments.0.vc_organization_id"),

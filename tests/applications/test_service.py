@@ -228,27 +228,42 @@ def test_co_investments_are_replaced(app: Flask) -> None:
 
 
 def test_co_investment_errors(app: Flask) -> None:
+    """Any other organisation may invest (issue 23): refused are the applicant itself, an
+    unknown organisation, a zero amount, an investor listed twice and a second lead."""
     world = ready_application()
-    uncertified_vc = make_org(OrgKind.vc)
-    startup = make_org(OrgKind.startup)
     second = make_certified_vc().organization
     items = [
-        CoInvestmentData(uncertified_vc.id, 1, False),
-        CoInvestmentData(startup.id, 1, False),
+        CoInvestmentData(world.application.organization_id, 1, False),
+        CoInvestmentData(10**9, 1, False),
         CoInvestmentData(world.vc.id, 0, True),
         CoInvestmentData(world.vc.id, 5, False),
         CoInvestmentData(second.id, 5, True),
     ]
     errors = _fields(applications.set_co_investments, world.applicant, world.application.id, items)
     assert errors == {
-        "co_investments.0.vc_organization_id": ["Choose a certified VC."],
-        "co_investments.1.vc_organization_id": ["Choose a certified VC."],
+        "co_investments.0.vc_organization_id": ["Choose an investor from the list."],
+        "co_investments.1.vc_organization_id": ["Choose an investor from the list."],
         "co_investments.2.committed_amount": ["Enter an amount above zero."],
-        "co_investments.3.vc_organization_id": ["This VC is already listed."],
+        "co_investments.3.vc_organization_id": ["This investor is already listed."],
         "co_investments": ["Mark at most one lead VC."],
     }
     db.session.expire_all()
     assert [c.committed_amount for c in world.application.co_investments] == [1_000_000_001]
+
+
+def test_uncertified_investors_may_be_declared(app: Flask) -> None:
+    world = ready_application()
+    uncertified_vc, corporate = make_org(OrgKind.vc), make_org(OrgKind.company)
+    items = [
+        CoInvestmentData(world.vc.id, 1_000_000_001, True),
+        CoInvestmentData(uncertified_vc.id, 300_000_000, False),
+        CoInvestmentData(corporate.id, 200_000_000, False),
+    ]
+    applications.set_co_investments(world.applicant, world.application.id, items)
+    db.session.expire_all()
+    assert sorted(c.vc_organization_id for c in world.application.co_investments) == sorted(
+        [world.vc.id, uncertified_vc.id, corporate.id]
+    )
 
 
 # ---- submission -------------------------------------------------------------------------------
@@ -441,7 +456,7 @@ def test_withdraw_refused_to_others_and_after_screening(app: Flask) -> None:
         applications.withdraw(make_applicant(), world.application.id)
     with pytest.raises(NotAllowed):
         applications.withdraw(make_user(Role.officer), world.application.id)
-    screening.screen(make_user(Role.officer), world.application.id)
+    screening.screen(make_user(Role.officer), world.application.id, date(2026, 6, 1))
     with pytest.raises(Conflict):
         applications.withdraw(world.applicant, world.application.id)
     assert world.application.state == ApplicationState.screened_eligible

@@ -448,12 +448,13 @@ def test_no_plan_warning_once_the_application_is_withdrawn(client: FlaskClient) 
 
 def test_co_investments_form(client: FlaskClient) -> None:
     world = ready_application()
-    uncertified = make_org(OrgKind.vc, name="未認定キャピタル")
+    make_org(OrgKind.vc, name="未認定キャピタル")
     second = make_certified_vc(make_org(OrgKind.vc, name="第二キャピタル")).organization
     login_english(client, world.applicant)
     path = f"/applications/{world.application.id}/co-investments"
     page = _page(client.get(path))
-    assert "第二キャピタル" in page and "未認定キャピタル" not in page
+    # Every other organisation may invest; the registry's VCs come first, named so.
+    assert "第二キャピタル (certified VC)" in page and ">未認定キャピタル</option>" in page
     assert 'name="co_investments-1-vc_organization_id"' in page  # an empty row to fill
     response = post_form(client, path, {"add_row": "1", "co_investments-0-committed_amount": "1"})
     assert 'name="co_investments-1-committed_amount"' in _page(response)
@@ -474,9 +475,10 @@ def test_co_investments_form(client: FlaskClient) -> None:
     ]
     response = post_form(client, path, rows | {"co_investments-1-is_lead": "y"})
     assert response.status_code == 422 and "at most one lead" in _page(response)
-    bad = rows | {"co_investments-1-vc_organization_id": str(uncertified.id)}
+    own = str(world.application.organization_id)
+    bad = rows | {"co_investments-1-vc_organization_id": own}
     response = post_form(client, path, bad)
-    assert response.status_code == 422  # not among the choices
+    assert response.status_code == 422  # the applicant is not among the choices
     assert "Not a valid choice" in _field_error(
         _page(response), "co_investments-1-vc_organization_id"
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 # Pure modules: no framework, no database, and only other pure modules of the project.
 PURE_CORE = {
+    "alert_kinds",
     "calendar",
     "charts",
     "conflicts",

@@ -60,8 +60,14 @@ def test_screening_follows_the_stored_trace(app: Flask) -> None:
     officer = make_user(Role.officer)
     eligible = submitted_application()
     ineligible = submitted_application(stage="discovery")  # not an AMED-eligible stage
-    assert screening.screen(officer, eligible.application.id).state == "screened_eligible"
-    assert screening.screen(officer, ineligible.application.id).state == "screened_ineligible"
+    assert (
+        screening.screen(officer, eligible.application.id, date(2026, 6, 1)).state
+        == "screened_eligible"
+    )
+    assert (
+        screening.screen(officer, ineligible.application.id, date(2026, 6, 1)).state
+        == "screened_ineligible"
+    )
     events = db.session.query(AuditEvent).filter_by(action="application.screen").all()
     assert [(e.before["state"], e.after["state"]) for e in events] == [
         ("submitted", "screened_eligible"),
@@ -74,14 +80,14 @@ def test_screening_is_officer_work_and_happens_once(app: Flask) -> None:
     world = submitted_application()
     for role in (Role.admin, Role.applicant, Role.reviewer):
         with pytest.raises(NotAllowed):
-            screening.screen(make_user(role), world.application.id)
+            screening.screen(make_user(role), world.application.id, date(2026, 6, 1))
     officer = make_user(Role.officer)
-    screening.screen(officer, world.application.id)
+    screening.screen(officer, world.application.id, date(2026, 6, 1))
     with pytest.raises(Conflict):
-        screening.screen(officer, world.application.id)
+        screening.screen(officer, world.application.id, date(2026, 6, 1))
     draft = ready_application()
     with pytest.raises(Conflict):
-        screening.screen(officer, draft.application.id)
+        screening.screen(officer, draft.application.id, date(2026, 6, 1))
 
 
 # ---- award ------------------------------------------------------------------------------------
@@ -200,7 +206,7 @@ def test_double_award_is_a_conflict_and_numbers_count_up(app: Flask) -> None:
         awards.award(officer, world.application.id, TODAY)
     assert db.session.query(Grant).count() == 1
     second = submitted_application(program=world.program)
-    screening.screen(officer, second.application.id)
+    screening.screen(officer, second.application.id, date(2026, 6, 1))
     grant = awards.award(officer, second.application.id, TODAY)
     assert grant.number == f"{world.program.code}-0002"
 
@@ -221,7 +227,7 @@ def test_award_needs_an_eligible_screening(app: Flask) -> None:
     with pytest.raises(Conflict):
         awards.award(officer, submitted.application.id, TODAY)
     ineligible = submitted_application(stage="discovery")
-    screening.screen(officer, ineligible.application.id)
+    screening.screen(officer, ineligible.application.id, date(2026, 6, 1))
     with pytest.raises(Conflict):
         awards.award(officer, ineligible.application.id, TODAY)
     assert db.session.query(Grant).count() == 0
@@ -267,11 +273,11 @@ def test_reject_needs_a_reason_and_stores_it(app: Flask) -> None:
     world = screened_application()
     officer = make_user(Role.officer)
     with pytest.raises(RuleViolation) as caught:
-        awards.reject(officer, world.application.id, "   ")
+        awards.reject(officer, world.application.id, "   ", date(2026, 6, 1))
     assert list(caught.value.fields) == ["reason"]
     db.session.expire_all()
     assert world.application.state == "screened_eligible"
-    awards.reject(officer, world.application.id, " Budget priorities. ")
+    awards.reject(officer, world.application.id, " Budget priorities. ", date(2026, 6, 1))
     assert world.application.state == ApplicationState.rejected
     assert world.application.decision_reason == "Budget priorities."
     event_row = db.session.query(AuditEvent).filter_by(action="application.reject").one()
@@ -281,16 +287,16 @@ def test_reject_needs_a_reason_and_stores_it(app: Flask) -> None:
 def test_reject_follows_the_transition_table(app: Flask) -> None:
     officer = make_user(Role.officer)
     ineligible = submitted_application(stage="discovery")
-    screening.screen(officer, ineligible.application.id)
-    awards.reject(officer, ineligible.application.id, "Stage not eligible.")
+    screening.screen(officer, ineligible.application.id, date(2026, 6, 1))
+    awards.reject(officer, ineligible.application.id, "Stage not eligible.", date(2026, 6, 1))
     assert ineligible.application.state == ApplicationState.rejected
     submitted = submitted_application()
     with pytest.raises(Conflict):  # submitted -> rejected is not in the table: screen first
-        awards.reject(officer, submitted.application.id, "No.")
+        awards.reject(officer, submitted.application.id, "No.", date(2026, 6, 1))
     with pytest.raises(NotAllowed):
-        awards.reject(make_user(Role.admin), submitted.application.id, "No.")
+        awards.reject(make_user(Role.admin), submitted.application.id, "No.", date(2026, 6, 1))
     with pytest.raises(RuleViolation):
-        awards.reject(officer, submitted.application.id, "x" * 2001)
+        awards.reject(officer, submitted.application.id, "x" * 2001, date(2026, 6, 1))
 
 
 # ---- the queue --------------------------------------------------------------------------------
@@ -306,7 +312,7 @@ def test_queue_lists_waiting_applications_oldest_first(app: Flask) -> None:
     withdrawn = submitted_application()
     applications.withdraw(withdrawn.applicant, withdrawn.application.id)
     rejected = screened_application()
-    awards.reject(officer, rejected.application.id, "No.")
+    awards.reject(officer, rejected.application.id, "No.", date(2026, 6, 1))
     queue = screening_list(officer, SCREENING.query()).items
     assert [a.id for a in queue] == [
         early.application.id,

@@ -1,5 +1,5 @@
-"""No access log prints the calendar feed's secret: the development server's request log,
-and gunicorn's with config/gunicorn.conf.py."""
+"""No access log prints the calendar feed's secret, nor a password link's: the development
+server's request log, and gunicorn's with config/gunicorn.conf.py."""
 
 from __future__ import annotations
 
@@ -36,6 +36,16 @@ def test_the_feed_secret_is_masked_wherever_it_appears() -> None:
         "https://grants.example.jp/calendar/[token].ics?x=1"
     )
     assert mask_secrets("GET /settings/calendar HTTP/1.1") == "GET /settings/calendar HTTP/1.1"
+
+
+def test_the_secret_of_a_password_link_is_masked() -> None:
+    assert mask_secrets(f"POST /invitation/{TOKEN} HTTP/1.1") == (
+        "POST /invitation/[token] HTTP/1.1"
+    )
+    assert mask_secrets(f'"https://grants.example.jp/password/reset/{TOKEN}?x=1"') == (
+        '"https://grants.example.jp/password/reset/[token]?x=1"'
+    )
+    assert mask_secrets("POST /password/forgot HTTP/1.1") == "POST /password/forgot HTTP/1.1"
 
 
 def test_the_development_servers_request_log_is_masked(

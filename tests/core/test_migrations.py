@@ -69,3 +69,35 @@ def test_milestones_released_before_the_index_take_their_disbursement_time(
         assert [at for _id, at in rows] == [released_at, None, None]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_alerts_e_mailed_before_the_preferences_count_as_sent_at_once(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from grants.alerts.models import Alert
+    from grants.core import notify
+    from grants.core.actors import SYSTEM
+    from grants.core.alert_kinds import AlertKind, SubjectType
+    from grants.core.identity import Role
+    from grants.core.models import utcnow
+    from tests.support.factories import make_user
+
+    config = {"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url}
+    app = create_app(config | {"UPLOAD_FOLDER": str(tmp_path)})
+    with app.app_context():
+        upgrade()
+        officer = make_user(Role.officer)
+        kind, subject = AlertKind.application_submitted, SubjectType.application
+        sent, waiting = (
+            notify.record(SYSTEM, [officer.id], kind, subject, n, today=date(2026, 10, 1))[0]
+            for n in (1, 2)
+        )
+        db.session.get(Alert, sent).emailed_at = utcnow()
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="7a864dd6bc7f")  # before the preferences: no routing
+        upgrade()
+        rows = db.session.execute(select(Alert.id, Alert.delivery).order_by(Alert.id))
+        assert [(row.id, row.delivery) for row in rows] == [(sent, "now"), (waiting, None)]
+        db.session.remove()
+        db.engine.dispose()

@@ -67,6 +67,7 @@ def test_every_job_is_registered_with_its_interval(app: Flask) -> None:
     assert set(jobs) == {
         "scan_milestones",
         "deliver_alerts",
+        "send_digests",
         "purge_task_results",
         "purge_idempotency_keys",
         "scheduler_heartbeat",
@@ -75,6 +76,7 @@ def test_every_job_is_registered_with_its_interval(app: Flask) -> None:
     assert jobs["purge_idempotency_keys"].trigger.interval == timedelta(hours=6)
     assert jobs["scan_milestones"].trigger.interval == timedelta(minutes=60)
     assert jobs["deliver_alerts"].trigger.interval == timedelta(minutes=5)
+    assert jobs["send_digests"].trigger.interval == timedelta(minutes=5)
     assert jobs["purge_task_results"].trigger.interval == timedelta(hours=6)
     assert jobs["deliver_alerts"].max_instances == 1
 

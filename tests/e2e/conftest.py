@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,10 +23,11 @@ from sqlalchemy import Select, select
 from werkzeug.serving import make_server
 
 from grants import create_app
+from grants.accounts.second_factor.rules import code_at, time_step
 from grants.applications.models import Application
 from grants.awards.models import Grant, Milestone
 from grants.core.calendar import tokyo_today
-from grants.demo.service import DEMO_PASSWORD, load_demo
+from grants.demo.service import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo
 from grants.extensions import db
 from grants.programs.models import Program
 from grants.rulesets.models import RuleSet, RuleSetStatus
@@ -117,12 +119,36 @@ def page(browser, live_server: LiveServer) -> Iterator[object]:  # type: ignore[
     context.close()
 
 
-def sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:  # type: ignore[no-untyped-def]
+def sign_in(
+    page, email: str, password: str = DEMO_PASSWORD, secret: str = DEMO_TOTP_SECRET
+) -> None:  # type: ignore[no-untyped-def]
+    """The password, then, when asked, a code from the authenticator app holding `secret`
+    (the demo's key, unless the journey set up its own)."""
     page.goto("/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
     page.click("main form button[type=submit]")
     page.wait_for_load_state()
+    if page.url.endswith("/login/second-factor"):
+        page.fill("input[name=code]", totp_code(email, secret))
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state()
+
+
+# The time step of the last code each account gave in this run: the server accepts each
+# step's code once, so the next sign-in uses a later step (waiting for one if need be).
+_USED_STEPS: dict[str, int] = {}
+
+
+def totp_code(email: str, secret: str) -> str:
+    """The code an authenticator app holding `secret` shows now, never one already given."""
+    while True:
+        now = time_step(datetime.now(UTC))
+        step = max(now, _USED_STEPS.get(email, now - 1) + 1)
+        if step <= now + 1:  # within the server's skew of one step
+            _USED_STEPS[email] = step
+            return code_at(secret, step)
+        time.sleep(1)
 
 
 def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]

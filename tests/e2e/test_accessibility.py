@@ -19,8 +19,11 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy import select
 
 from grants.accounts.models import User
+from grants.alerts.preferences import links
 from grants.alerts.scan.service import scan
 from grants.core.actors import SYSTEM
+from grants.core.alert_kinds import AlertKind
+from grants.core.models import utcnow
 from grants.demo import amed as demo_amed
 from grants.extensions import db
 from grants.rulesets import service as rulesets
@@ -69,7 +72,11 @@ class Case:
 
 PAGES = [
     Case("login", None, "/login"),
+    Case("forgotten-password", None, "/password/forgot"),
     Case("applicant-home", APPLICANT, "/"),
+    Case("security-applicant", APPLICANT, "/settings/security"),
+    Case("security-officer", OFFICER, "/settings/security"),
+    Case("second-factor-verify", OFFICER_EN, "/settings/security/second-factor/verify"),
     Case("applications", APPLICANT, "/applications"),
     Case("application", APPLICANT, "/applications/{warning_application}"),
     Case("application-new", APPLICANT, "/applications/new"),
@@ -81,12 +88,15 @@ PAGES = [
     Case("evidence-form", APPLICANT, "/milestones/{resubmit}/evidence"),
     Case("amendments", APPLICANT, "/grants/{grant}/amendments"),
     Case("alerts", APPLICANT3, "/alerts"),
+    Case("notification-settings", APPLICANT, "/settings/notifications"),
+    Case("notification-link", None, "/settings/notifications/link/{notification_link}"),
     Case("reviewer-home", REVIEWER, "/"),
     Case("review-queue", REVIEWER, "/reviewer/queue"),
     Case("review-decision", REVIEWER, "/milestones/{submitted}/review"),
     Case("reviewer-conflicts", REVIEWER, "/reviewer/conflicts"),
     Case("officer-home", OFFICER, "/"),
     Case("officer-home-english", OFFICER_EN, "/"),
+    Case("notification-settings-english", OFFICER_EN, "/settings/notifications"),
     Case("screening-queue", OFFICER, "/officer/screening"),
     Case("screening-application", OFFICER, "/officer/screening/{warning_application}"),
     Case("portfolio", OFFICER, "/officer/portfolio"),
@@ -106,6 +116,7 @@ PAGES = [
     Case("task-what-if", OFFICER, "/tasks/{what_if_task}?all=1"),
     Case("admin-home", ADMIN, "/"),
     Case("admin-users", ADMIN, "/admin/users"),
+    Case("admin-user", ADMIN, "/admin/users/{applicant_user}"),
     Case("admin-organizations", ADMIN, "/admin/organizations"),
     Case("certified-vcs", ADMIN, "/admin/certified-vcs"),
     Case("work-applicant", APPLICANT, "/work"),
@@ -129,6 +140,7 @@ PHONE_PAGES = [  # the applicant's pages, and two officer pages with wide filter
     Case("grant", APPLICANT, "/grants/{grant}"),
     Case("evidence-form", APPLICANT, "/milestones/{resubmit}/evidence"),
     Case("alerts", APPLICANT3, "/alerts"),
+    Case("notification-settings", APPLICANT, "/settings/notifications"),
     Case("portfolio", OFFICER, "/officer/portfolio"),
     Case("screening-queue", OFFICER, "/officer/screening"),
     Case("work", APPLICANT, "/work"),
@@ -137,7 +149,7 @@ PHONE_PAGES = [  # the applicant's pages, and two officer pages with wide filter
 
 
 @pytest.fixture(scope="module")
-def ids(live_server: LiveServer) -> dict[str, int]:
+def ids(live_server: LiveServer) -> dict[str, int | str]:
     """The demo rows the pages show, plus a draft rule set and the scan's alerts."""
     in_app(live_server, lambda: scan(SYSTEM, E2E_TODAY, current_app.config))
     published = published_ruleset(live_server, demo_amed.CODE)
@@ -154,13 +166,19 @@ def ids(live_server: LiveServer) -> dict[str, int]:
         "draft_ruleset": draft,
         "what_if_task": in_app(live_server, lambda: _what_if_task(draft)),
         "running_task": in_app(live_server, _running_task),
+        "notification_link": in_app(live_server, _notification_link),
+        "applicant_user": in_app(live_server, lambda: _user(APPLICANT).id),
     }
 
 
 def _officer() -> User:
-    officer = db.session.scalar(select(User).where(User.email == OFFICER))
-    assert officer is not None
-    return officer
+    return _user(OFFICER)
+
+
+def _user(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email))
+    assert user is not None
+    return user
 
 
 def _draft_copy(published: int) -> int:
@@ -174,6 +192,14 @@ def _what_if_task(draft: int) -> int:
 
 def _running_task() -> int:
     return make_task(_officer(), done=1234, total=5000).id
+
+
+def _notification_link() -> str:
+    """The token of the preference link an applicant's due-soon e-mail carries."""
+    applicant = db.session.scalar(select(User).where(User.email == APPLICANT))
+    assert applicant is not None
+    secret = str(current_app.config["SECRET_KEY"])
+    return links.sign(applicant.id, AlertKind.due_soon, secret, utcnow())
 
 
 class Sessions:
@@ -213,7 +239,7 @@ def sessions(browser: Browser, live_server: LiveServer) -> Iterator[Sessions]:
 
 
 @pytest.fixture
-def open_page(sessions: Sessions, ids: dict[str, int]) -> Iterator[Callable[..., Page]]:
+def open_page(sessions: Sessions, ids: dict[str, int | str]) -> Iterator[Callable[..., Page]]:
     pages: list[Page] = []
 
     def opener(case: Case, viewport: dict[str, int] | None = None) -> Page:

@@ -150,7 +150,7 @@ def test_a_vc_certification_revoked_before_the_release_date_blocks(app: Flask) -
     certification.revoked_on = date(2026, 10, 1)
     db.session.commit()
     error = _refusal(world)
-    assert "支払日に出資VCが認定VCであること" in said(error.message)
+    assert "支払日にリードVCが認定VCであること" in said(error.message)
     assert len(error.fields["gates"]) == 1
     # Revoked only after the release date: the gate passes.
     certification.revoked_on = date(2026, 10, 16)
@@ -190,7 +190,7 @@ def test_gate_trace_lists_every_gate_of_the_pinned_rule_set(app: Flask) -> None:
     assert [row.rule_id for row in trace.rows] == [
         "prior_milestones",
         "review_quorum",
-        "vcs_certified_at_release",
+        "lead_vc_certified_at_release",
         "paid_in_pro_rata",
         "budget_pool",
     ]

@@ -237,12 +237,20 @@ def test_certified_on_all_names_the_uncertified(evaluate_one: EvaluateOne) -> No
         "total": 2,
         "certified": 1,
         "not_certified": "Revoked VC",
-    }
-    assert (
-        row.message["en"]
-        == "Investing VCs certified on 10 May 2027: 1 of 2; not certified: Revoked VC"
+        "investors": [
+            {"name": "Good VC", "amount": 0, "lead": True, "standing": "certified",
+             "since": "2020-01-01"},
+            {"name": "Revoked VC", "amount": 0, "lead": False, "standing": "revoked",
+             "since": "2027-01-01"},
+        ],
+    }  # fmt: skip
+    assert row.message["en"] == (
+        "Investing VCs certified on 10 May 2027: 1 of 2; not certified: Revoked VC. Investors: "
+        "Good VC (lead VC, ¥0, counted: certified from 1 Jan 2020); "
+        "Revoked VC (¥0, not counted: certification revoked on 1 Jan 2027)"
     )
     assert "認定なし: Revoked VC" in row.message["ja"]
+    assert "Revoked VC（0円、算入しない: 2027年1月1日に認定取消）" in row.message["ja"]
 
 
 @pytest.mark.parametrize(

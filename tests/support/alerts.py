@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from grants.accounts.models import User
 from grants.alerts.models import Alert
-from grants.alerts.rules import AlertKind
 from grants.alerts.scan.service import ScanReport, scan
 from grants.awards.models import Milestone
 from grants.core.actors import SYSTEM
+from grants.core.alert_kinds import AlertKind
 from grants.core.identity import Locale, Role
 from grants.extensions import db
 from tests.support.factories import make_user

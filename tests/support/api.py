@@ -12,6 +12,7 @@ from grants.accounts.tokens import service as tokens
 from grants.core.actors import SYSTEM
 from grants.core.identity import Role
 from tests.support.factories import make_user
+from tests.support.second_factor import no_second_factor_given
 
 
 class ApiClient:
@@ -20,7 +21,9 @@ class ApiClient:
     def __init__(self, client: FlaskClient, user: User) -> None:
         self.client = client
         self.user = user
-        _token, self.secret = tokens.create_token(SYSTEM, user, "tests")
+        _token, self.secret = tokens.create_token(
+            SYSTEM, user, "tests", step_up=no_second_factor_given()
+        )
 
     def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secret}", **(extra or {})}

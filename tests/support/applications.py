@@ -132,7 +132,7 @@ def submitted_application(preset: str = "amed", **kwargs: object) -> Application
 
 def screened_application(preset: str = "amed", **kwargs: object) -> ApplicationWorld:
     world = submitted_application(preset, **kwargs)
-    screening.screen(make_user(Role.officer), world.application.id)
+    screening.screen(make_user(Role.officer), world.application.id, TODAY)
     return world
 
 

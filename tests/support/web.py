@@ -8,12 +8,15 @@ import re
 from types import ModuleType
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from grants.accounts.models import User
+from grants.accounts.rules import normalize_email
 from grants.core.identity import Locale
 from grants.extensions import db
 from tests.support.factories import PASSWORD
+from tests.support.second_factor import enrol_totp, needs_second_factor, next_code
 
 _TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
@@ -33,7 +36,19 @@ def post_form(
 
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD) -> TestResponse:
-    return post_form(client, "/login", {"email": email, "password": password})
+    """Sign in as a person does: the password, then the second factor when the account has
+    one (a code from its app), or setting one up first when its role needs one. The answer
+    is the one that signed in (its redirect), or the password step's when that failed."""
+    response = post_form(client, "/login", {"email": email, "password": password})
+    if response.status_code != 302:
+        return response
+    with client.application.app_context():  # the test may hold none
+        user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+        if response.headers["Location"] == "/login/second-factor":
+            return post_form(client, "/login/second-factor", {"code": next_code(user)})
+        if needs_second_factor(user):
+            enrol_totp(client, user)
+    return response
 
 
 def login_english(client: FlaskClient, user: User) -> TestResponse:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
+from grants.accounts.second_factor.rules import SecondFactorPolicy, StepUp
 from grants.accounts.tokens import service as tokens
 from grants.accounts.tokens.models import ApiToken
 from grants.core.http.api import ApiBlueprint, api_actor
+from grants.core.http.schemas import ErrorSchema
+from grants.core.models import utcnow
 
 blp = ApiBlueprint(
     "api_tokens", __name__, url_prefix="/api/v1/tokens", description="My personal API tokens."
@@ -44,9 +47,19 @@ def list_tokens() -> list[ApiToken]:
 @blp.post("")
 @blp.arguments(NewTokenSchema)
 @blp.response(201, CreatedTokenSchema)
+@blp.alt_response(
+    403,
+    schema=ErrorSchema,
+    description="second_factor_required: officers and administrators create tokens on the web.",
+)
 def create_token(data: dict[str, Any]) -> dict[str, Any]:
-    """A new token acting with my role; its secret is in this answer only."""
-    token, secret = tokens.create_token(api_actor(), api_actor(), data["name"])
+    """A new token acting with my role; its secret is in this answer only.
+
+    An officer or administrator (the roles of SECOND_FACTOR_ROLES) is refused with 403
+    `second_factor_required`: a token cannot give a second factor, so they create tokens on
+    the web page, which asks for it."""
+    step_up = StepUp(SecondFactorPolicy.of(current_app.config), None, utcnow())
+    token, secret = tokens.create_token(api_actor(), api_actor(), data["name"], step_up=step_up)
     return {**{name: getattr(token, name) for name in TokenSchema().fields}, "token": secret}
 
 

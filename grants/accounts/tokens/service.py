@@ -9,6 +9,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from grants.accounts.models import User
+from grants.accounts.second_factor.rules import StepUp
+from grants.accounts.second_factor.service import SecondFactorRequired
 from grants.accounts.tokens.models import ApiToken
 from grants.core import audit
 from grants.core.actors import Actor
@@ -25,9 +27,19 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @use_case
-def create_token(actor: Actor, user: User, name: str) -> tuple[ApiToken, str]:
-    """A new token for `user` (their own, or any user's by the system); the secret, once."""
+def create_token(actor: Actor, user: User, name: str, *, step_up: StepUp) -> tuple[ApiToken, str]:
+    """A new token for `user` (their own, or any user's by the system); the secret, once.
+    A user whose role needs a second factor gives it again first when it is not recent
+    (`step_up`); the system (the command line) is not asked."""
     _require_self(actor, user)
+    if actor.id is not None and step_up.needed(actor.role):
+        raise SecondFactorRequired(
+            N_(
+                "Creating an API token needs your second factor given in the last %(n)d "
+                "minutes. Create it on the web page “API tokens”, which asks for it.",
+                n=int(step_up.policy.step_up.total_seconds() // 60),
+            )
+        )
     name = name.strip()
     if not name or len(name) > NAME_MAX:
         message = N_("Give the token a name of at most %(n)d characters.", n=NAME_MAX)
@@ -84,3 +96,16 @@ def token_hash(secret: str) -> str:
 def _require_self(actor: Actor, user: User) -> None:
     if actor.id is not None and actor.id != user.id:
         raise NotFound(N_("Not found."))
+
+
+def revoke_tokens_of(actor: Actor, user: User, reason: str) -> int:
+    """Revoke every working token of `user` within the caller's use case (which commits),
+    one audit row each with `reason`; how many were revoked."""
+    query = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    found = db.session.scalars(query.with_for_update()).all()
+    now = utcnow()
+    for token in found:
+        token.revoked_at = now
+        after = {"revoked_at": now.isoformat(), "reason": reason}
+        audit.record(actor, "api_token.revoke", token, after=after)
+    return len(found)

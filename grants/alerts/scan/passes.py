@@ -16,7 +16,8 @@ from enum import Enum
 from typing import Any
 
 from grants.alerts import rules
-from grants.alerts.rules import AlertKind, Audience
+from grants.alerts.rules import Audience
+from grants.core.alert_kinds import AlertKind
 from grants.rules import Schedule
 
 # "No lower bound" / "no upper bound" for a due date, in a form both databases compare.

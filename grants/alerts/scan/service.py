@@ -28,7 +28,7 @@ from sqlalchemy import exists, select, text, true
 
 from grants.accounts.models import User
 from grants.alerts import rules
-from grants.alerts.rules import AlertKind, Audience
+from grants.alerts.rules import Audience
 from grants.alerts.scan import changes, flags
 from grants.alerts.scan.changes import SCAN_ACTION
 from grants.alerts.scan.passes import Pass
@@ -37,6 +37,7 @@ from grants.awards.models import Grant
 from grants.core import audit
 from grants.core import changes as changes_of_data
 from grants.core.actors import Actor, SystemActor
+from grants.core.alert_kinds import AlertKind
 from grants.core.db import dialect_name, use_case
 from grants.core.errors import NotAllowed
 from grants.core.identity import Role

@@ -37,7 +37,7 @@ from sqlalchemy.sql.expression import BindParameter, ColumnElement, FromClause, 
 from grants.accounts.models import User
 from grants.alerts import rules
 from grants.alerts.models import Alert
-from grants.alerts.rules import AlertKind, Audience, SubjectType
+from grants.alerts.rules import Audience
 from grants.alerts.scan.passes import EARLIEST, LATEST, Reads, Shape
 from grants.applications.models import CoInvestment
 from grants.awards.models import (
@@ -49,6 +49,7 @@ from grants.awards.models import (
     Review,
     ReviewerAssignment,
 )
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.db import insert_select_if_absent
 from grants.core.identity import Role
 from grants.core.models import UTCDateTime

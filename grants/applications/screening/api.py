@@ -15,7 +15,7 @@ from grants.applications.schemas import ApplicationSchema, ApplicationSummarySch
 from grants.applications.screening import service as screening
 from grants.applications.screening.queries import SCREENING, screening_list
 from grants.core.http.api import DottedBlueprint, api_actor
-from grants.core.http.schemas import list_args, listed, page_schema
+from grants.core.http.schemas import list_args, listed, page_schema, today
 
 blp = DottedBlueprint(
     "api_screening",
@@ -48,4 +48,4 @@ def screening_queue(args: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, ApplicationSchema)
 def screen(application_id: int) -> Application:
     """Submitted -> screened_eligible or screened_ineligible, as the stored trace says."""
-    return screening.screen(api_actor(), application_id)
+    return screening.screen(api_actor(), application_id, today())

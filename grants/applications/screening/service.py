@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from grants.accounts.queries import organisation_applicants
 from grants.applications.models import Application
 from grants.applications.queries import stored_trace
 from grants.applications.service import locked
-from grants.core import audit
+from grants.core import audit, notify
 from grants.core.actors import Actor
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.db import use_case
 from grants.core.models import utcnow
 from grants.core.permissions import Action, Subject, require
@@ -15,7 +19,7 @@ from grants.extensions import db
 
 
 @use_case
-def screen(actor: Actor, application_id: int) -> Application:
+def screen(actor: Actor, application_id: int, today: date) -> Application:
     """Submitted -> screened eligible or ineligible, as the stored eligibility trace says."""
     require(Action.screen_application, Subject(role=actor.role))
     application = locked(application_id)
@@ -32,5 +36,13 @@ def screen(actor: Actor, application_id: int) -> Application:
         "blocking": [row.rule_id for row in trace.blocking] if trace else [],
     }
     audit.record(actor, "application.screen", application, before, after)
+    notify.record(
+        actor,
+        organisation_applicants(application.organization_id),
+        AlertKind.application_screened,
+        SubjectType.application,
+        application.id,
+        today=today,
+    )
     db.session.commit()
     return application

@@ -3,6 +3,8 @@ the awards feature's page)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -10,6 +12,7 @@ from werkzeug.wrappers import Response
 from grants.applications.queries import may_screen
 from grants.applications.screening import service as screening
 from grants.applications.screening.queries import QUEUE_STATES, SCREENING, screening_list
+from grants.core.calendar import tokyo_today
 from grants.core.http.access import actor, requires
 from grants.core.http.labels import state_choices
 from grants.core.http.listing import ListView, list_query
@@ -44,7 +47,7 @@ def queue() -> str:
 @bp.post("/<int:application_id>/screen")
 @requires(Action.screen_application)
 def screen(application_id: int) -> Response:
-    application = screening.screen(actor(), application_id)
+    application = screening.screen(actor(), application_id, tokyo_today(datetime.now(UTC)))
     if application.state == ApplicationState.screened_eligible:
         flash(_("Screened: the application is eligible."), "success")
     else:

@@ -79,4 +79,4 @@ def award(application_id: int) -> Grant:
 @blp.response(200, ApplicationSchema)
 def reject(data: dict[str, Any], application_id: int) -> Application:
     """Reject with a reason shown to the applicant."""
-    return awards.reject(api_actor(), application_id, data["reason"])
+    return awards.reject(api_actor(), application_id, data["reason"], common.today())

@@ -81,7 +81,7 @@ def reject(application_id: int) -> tuple[str, int] | Response:
     form = RejectForm()
     if form.validate_on_submit():
         try:
-            awards.reject(actor(), application_id, form.reason.data or "")
+            awards.reject(actor(), application_id, form.reason.data or "", _today())
         except RuleViolation as error:
             apply_errors(form, error)
         else:

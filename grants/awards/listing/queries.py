@@ -21,6 +21,7 @@ from grants.accounts.models import Organization
 from grants.applications.models import Application
 from grants.awards.models import Disbursement, Grant, Milestone
 from grants.awards.queries import lists_every_grant, visible_grants
+from grants.awards.rules import GrantMoney
 from grants.core import audit_marks
 from grants.core.actors import Actor
 from grants.core.calendar import days_overdue
@@ -35,7 +36,7 @@ from grants.core.lists import (
     outer,
     page_by_id,
 )
-from grants.core.states import RUNNING, UNDECIDED, GrantState, MilestoneState, still_to_release
+from grants.core.states import RUNNING, UNDECIDED, GrantState, MilestoneState
 from grants.extensions import db
 from grants.programs.models import Program
 
@@ -128,7 +129,7 @@ class GrantRow:
 
     @property
     def remaining(self) -> int:
-        return still_to_release(self.award, self.released, self.state)
+        return GrantMoney(self.award, self.released, self.state).remaining
 
 
 def grant_list(actor: Actor, asked: ListQuery, today: date, running: bool = False) -> Page:

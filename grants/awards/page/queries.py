@@ -30,6 +30,7 @@ from grants.awards.queries import (
     stages_of,
     takes_evidence,
 )
+from grants.awards.rules import GrantMoney
 from grants.core.calendar import tokyo_today
 from grants.core.conflicts import ConflictReason
 from grants.core.errors import NotFound
@@ -40,7 +41,6 @@ from grants.core.states import (
     AmendmentState,
     MilestoneState,
     no_go,
-    still_to_release,
     waits_for_no_go,
 )
 from grants.extensions import db
@@ -111,7 +111,7 @@ class GrantPage:
 
     @property
     def remaining(self) -> int:
-        return still_to_release(self.grant.award_amount, self.released, self.grant.state)
+        return GrantMoney(self.grant.award_amount, self.released, self.grant.state).remaining
 
     @property
     def sees_evidence(self) -> bool:

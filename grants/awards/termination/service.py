@@ -6,11 +6,12 @@ from datetime import date
 from typing import Any
 
 from grants.awards.models import Grant, Milestone
-from grants.awards.queries import get_grant, released_ids, require_on_grant
+from grants.awards.queries import get_grant, grantee_and_reviewers, released_ids, require_on_grant
 from grants.awards.service import lock_grant, lock_milestones
 from grants.awards.termination.queries import plan_for
-from grants.core import audit
+from grants.core import audit, notify
 from grants.core.actors import Actor
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.db import use_case
 from grants.core.errors import RuleViolation
 from grants.core.models import utcnow
@@ -52,6 +53,15 @@ def terminate(actor: Actor, grant_id: int, reason: str, today: date) -> Grant:
         "pools": {str(year): pool_numbers(pool) for year, pool in pools.items()},
     }
     audit.record(actor, "grant.terminate", grant, before, after)
+    notify.record(
+        actor,
+        grantee_and_reviewers(grant),
+        AlertKind.grant_terminated,
+        SubjectType.grant,
+        grant.id,
+        today=today,
+        grant_id=grant.id,
+    )
     db.session.commit()
     return grant
 

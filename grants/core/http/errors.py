@@ -170,7 +170,8 @@ def error_json(error: DomainError) -> tuple[int, dict[str, Any]]:
 
 def _domain_error(error: DomainError) -> tuple[str | Response, int]:
     status = next((s for t, s in DOMAIN_STATUS.items() if isinstance(error, t)), 400)
-    return render_error(status, localise(error.message) or None, localise(error.fields))
+    code = getattr(error, "api_code", None)  # a case the API names apart from its status
+    return render_error(status, localise(error.message) or None, localise(error.fields), code=code)
 
 
 def _unexpected_error(error: Exception) -> tuple[str | Response, int]:
@@ -183,12 +184,13 @@ def render_error(
     detail: str | None = None,
     fields: dict[str, list[str]] | None = None,
     offline: bool = False,
+    code: str | None = None,
 ) -> tuple[str | Response, int]:
     """The error as JSON under /api, else as a page; `offline`: a page that reads nothing
     from the database (no navigation for the signed-in user)."""
     title, message = _messages().get(status, (_("Error"), _("The request failed.")))
     if request.path.startswith("/api/") or request.path.endswith(".json"):  # JSON addresses
-        code = STATUS_CODES.get(status, "error")
+        code = code or STATUS_CODES.get(status, "error")
         body = {"error": {"code": code, "message": detail or message, "fields": fields or {}}}
         return jsonify(body), status
     if offline:  # no context processor runs: they read the signed-in user

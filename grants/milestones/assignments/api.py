@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from marshmallow import Schema, fields, validate
@@ -14,7 +15,7 @@ from grants.core.errors import DomainError
 from grants.core.http.api import ApiBlueprint, DbId, api_actor
 from grants.core.http.errors import error_json
 from grants.core.http.filters import reason_text
-from grants.core.http.schemas import ErrorBodySchema, ErrorSchema
+from grants.core.http.schemas import ErrorBodySchema, ErrorSchema, today
 from grants.core.permissions import Action
 from grants.milestones.assignments import service as assignments
 from grants.milestones.assignments.queries import candidates
@@ -79,7 +80,7 @@ def assign(data: dict[str, Any], grant_id: int) -> dict[str, Any]:
     """Assign a reviewer; a conflicted candidate is refused with the reasons."""
     actor = api_actor()
     visible_grant(actor, grant_id)
-    assignment = assignments.assign_reviewer(actor, grant_id, data["reviewer_id"])
+    assignment = assignments.assign_reviewer(actor, grant_id, data["reviewer_id"], today())
     return _data(assignment.reviewer, [])
 
 
@@ -131,19 +132,20 @@ def assign_bulk(data: dict[str, Any]) -> dict[str, Any]:
     assignment already there, a closed grant, a grant I may not see)."""
     actor = api_actor()
     require_role(actor, Action.assign_reviewers)
+    day = today()
     items = [
-        _assigned(actor, grant_id, data["reviewer_id"])
+        _assigned(actor, grant_id, data["reviewer_id"], day)
         for grant_id in dict.fromkeys(data["grant_ids"])
     ]
     assigned = sum(item["outcome"] == "assigned" for item in items)
     return {"items": items, "assigned": assigned, "refused": len(items) - assigned}
 
 
-def _assigned(actor: Any, grant_id: int, reviewer_id: int) -> dict[str, Any]:
+def _assigned(actor: Any, grant_id: int, reviewer_id: int, day: date) -> dict[str, Any]:
     """One grant's assignment, as its own use case: the reviewer, or the refusal."""
     try:
         visible_grant(actor, grant_id)
-        assignment = assignments.assign_reviewer(actor, grant_id, reviewer_id)
+        assignment = assignments.assign_reviewer(actor, grant_id, reviewer_id, day)
     except DomainError as error:
         status, body = error_json(error)
         return _item(grant_id, status, None, body["error"])

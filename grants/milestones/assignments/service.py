@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,8 +13,9 @@ from grants.accounts.models import Organization, User
 from grants.awards.models import ConflictDeclaration, Grant, ReviewerAssignment
 from grants.awards.queries import get_grant, reviewer_conflicts
 from grants.awards.rules import grant_allows
-from grants.core import audit
+from grants.core import audit, notify
 from grants.core.actors import Actor
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.conflicts import Reasons
 from grants.core.db import use_case
 from grants.core.errors import Conflict, DomainError, NotFound, RuleViolation
@@ -40,7 +42,9 @@ class Outcome:
         return self.assignment is not None
 
 
-def assign_each(actor: Actor, grant_ids: Sequence[int], reviewer_id: int) -> list[Outcome]:
+def assign_each(
+    actor: Actor, grant_ids: Sequence[int], reviewer_id: int, today: date
+) -> list[Outcome]:
     """Assign one reviewer to several grants, each as its own `assign_reviewer` (its own
     transaction, every check made for that grant), in the order given, once per grant: one
     refusal (a conflict, an assignment already there, a closed grant) stops only its own
@@ -52,14 +56,17 @@ def assign_each(actor: Actor, grant_ids: Sequence[int], reviewer_id: int) -> lis
     outcomes = []
     for grant_id in chosen:
         try:
-            outcomes.append(Outcome(grant_id, assign_reviewer(actor, grant_id, reviewer_id)))
+            assignment = assign_reviewer(actor, grant_id, reviewer_id, today)
+            outcomes.append(Outcome(grant_id, assignment))
         except DomainError as refusal:
             outcomes.append(Outcome(grant_id, refusal=refusal))
     return outcomes
 
 
 @use_case
-def assign_reviewer(actor: Actor, grant_id: int, reviewer_id: int) -> ReviewerAssignment:
+def assign_reviewer(
+    actor: Actor, grant_id: int, reviewer_id: int, today: date
+) -> ReviewerAssignment:
     """Assign an active, non-conflicted reviewer; a conflicted one is refused with the reasons."""
     require(Action.assign_reviewers, Subject(role=actor.role))
     grant = _open_grant(grant_id)
@@ -79,6 +86,15 @@ def assign_reviewer(actor: Actor, grant_id: int, reviewer_id: int) -> ReviewerAs
     db.session.add(assignment)
     after = {"grant_id": grant.id, "reviewer_id": reviewer.id}
     audit.record(actor, "reviewer.assign", assignment, after=after)
+    notify.record(
+        actor,
+        [reviewer.id],
+        AlertKind.reviewer_assigned,
+        SubjectType.reviewer_assignment,
+        assignment.id,
+        today=today,
+        grant_id=grant.id,
+    )
     _commit(N_("This reviewer was assigned at the same time. Reload the page."))
     return assignment
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +13,7 @@ from wtforms.validators import AnyOf
 
 from grants.accounts.models import User
 from grants.awards.models import Grant
+from grants.core.calendar import tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import Form, IdField, apply_errors
@@ -89,7 +92,7 @@ def assign_bulk() -> tuple[str, int] | Response:
         flash(_("Tick the grants and choose a reviewer first."), "warning")
         return redirect(url_for("assignments.assignable", state=SHORT))
     try:
-        outcomes = assignments.assign_each(actor(), grant_ids, reviewer_id[0])
+        outcomes = assignments.assign_each(actor(), grant_ids, reviewer_id[0], _today())
     except RuleViolation as error:  # more than a bulk assignment may name
         flash(localise(error.message), "error")
         return redirect(url_for("assignments.assignable", state=SHORT))
@@ -118,7 +121,7 @@ def edit(grant_id: int) -> tuple[str, int] | Response:
         assert reviewer_id is not None  # IdField: required, 1 to ID_MAX
         try:
             if form.op.data == ASSIGN:
-                assignments.assign_reviewer(actor(), grant_id, reviewer_id)
+                assignments.assign_reviewer(actor(), grant_id, reviewer_id, _today())
                 flash(_("The reviewer was assigned."), "success")
             else:
                 assignments.unassign_reviewer(actor(), grant_id, reviewer_id)
@@ -133,3 +136,7 @@ def edit(grant_id: int) -> tuple[str, int] | Response:
         "milestones/assignments/edit.html", view=view, grant=grant, errors=errors
     )
     return page, 422 if errors else 200
+
+
+def _today() -> date:
+    return tokyo_today(datetime.now(UTC))

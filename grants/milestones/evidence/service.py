@@ -23,10 +23,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grants.awards.models import EvidenceFile, EvidenceSubmission, Milestone
-from grants.awards.queries import _evidence_subject, grant_subject, require_on_grant, stages_of
+from grants.awards.queries import (
+    _evidence_subject,
+    eligible_reviewer_ids,
+    grant_subject,
+    require_on_grant,
+    stages_of,
+)
 from grants.awards.rules import grant_allows
-from grants.core import audit
+from grants.core import audit, notify
 from grants.core.actors import Actor
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.permissions import Action, Reason, decide, require
@@ -120,6 +127,16 @@ def submit_evidence(
             "late": today > milestone.due_date,
         }
         audit.record(actor, "milestone.submit_evidence", milestone, before, after)
+        notify.record(
+            actor,
+            eligible_reviewer_ids(milestone.grant),
+            AlertKind.evidence_submitted,
+            SubjectType.evidence_submission,
+            submission.id,
+            today=today,
+            grant_id=milestone.grant_id,
+            milestone_id=milestone.id,
+        )
         db.session.commit()
     except IntegrityError:
         _discard(written)

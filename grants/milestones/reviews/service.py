@@ -7,21 +7,33 @@ from datetime import date
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
+from grants.accounts.queries import (
+    active_officers,
+    applicants_and_officers,
+    organisation_applicants,
+)
 from grants.awards.models import EvidenceSubmission, Milestone, Review
 from grants.awards.queries import eligible_reviewer_ids, require_on_grant
 from grants.awards.rules import decide_round, grant_allows, quorum_of
-from grants.core import audit
+from grants.core import audit, notify
 from grants.core.actors import Actor
+from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.db import use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.models import utcnow
 from grants.core.permissions import Action
 from grants.core.problems import N_, Problem
-from grants.core.states import ReviewDecision, transition
+from grants.core.states import MilestoneState, ReviewDecision, transition
 from grants.extensions import db
 
 COMMENT_MAX = 5_000
 _COMMENT_REQUIRED = frozenset({ReviewDecision.request_changes, ReviewDecision.reject})
+# The alert that tells the grantee how a review round ended.
+DECIDED = {
+    MilestoneState.approved: AlertKind.milestone_approved,
+    MilestoneState.changes_requested: AlertKind.changes_requested,
+    MilestoneState.rejected: AlertKind.milestone_rejected,
+}
 
 
 @use_case
@@ -50,7 +62,7 @@ def decide(
         db.session.flush()
         after = {"decision": str(chosen), "round": submission.round, "on": today.isoformat()}
         audit.record(actor, "review.decide", review, after=after)
-        _settle_round(actor, milestone, submission)
+        _settle_round(actor, milestone, submission, today)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -117,8 +129,12 @@ def _has_decided(reviewer_id: int | None, submission_id: int) -> bool:
     return bool(db.session.scalar(query))
 
 
-def _settle_round(actor: Actor, milestone: Milestone, submission: EvidenceSubmission) -> None:
-    """Apply the quorum rule to the eligible reviewers' decisions of this round."""
+def _settle_round(
+    actor: Actor, milestone: Milestone, submission: EvidenceSubmission, today: date
+) -> None:
+    """Apply the quorum rule to the eligible reviewers' decisions of this round; tell the
+    grantee the outcome, and the officers too: a change request or a no-go as such, an
+    approval as the tranche ready to release (quorum reached)."""
     eligible = eligible_reviewer_ids(milestone.grant)
     query = select(Review.decision).where(
         Review.submission_id == submission.id, Review.reviewer_id.in_(eligible)
@@ -133,3 +149,26 @@ def _settle_round(actor: Actor, milestone: Milestone, submission: EvidenceSubmis
     milestone.decided_at = utcnow()
     after = {"state": str(outcome), "round": milestone.round, "decisions": len(decisions)}
     audit.record(actor, "milestone.decide", milestone, before, after)
+    grantee = milestone.grant.organization_id
+    approved = outcome == MilestoneState.approved
+    notify.record(
+        actor,
+        organisation_applicants(grantee) if approved else applicants_and_officers(grantee),
+        DECIDED[outcome],
+        SubjectType.evidence_submission,
+        submission.id,
+        today=today,
+        grant_id=milestone.grant_id,
+        milestone_id=milestone.id,
+    )
+    if approved:
+        notify.record(
+            actor,
+            active_officers(),
+            AlertKind.tranche_ready,
+            SubjectType.milestone,
+            milestone.id,
+            today=today,
+            grant_id=milestone.grant_id,
+            milestone_id=milestone.id,
+        )

@@ -46,6 +46,16 @@ def milestones(args: dict[str, Any]) -> Response:
     return _download(exports.milestone_status, args)
 
 
+@blp.get("/grants.csv")
+@blp.arguments(ExportArgs, location="query")
+@blp.response(200, CSV_BODY, content_type="text/csv", description=CSV_NOTE)
+@blp.alt_response(403, schema=ErrorSchema, description="Not an officer or administrator.")
+@blp.alt_response(422, schema=ErrorSchema, description="Invalid filter (unknown programme).")
+def grants(args: dict[str, Any]) -> Response:
+    """Every grant: state (value and label), award, released and remaining yen."""
+    return _download(exports.grant_money, args)
+
+
 def _download(build: Build, args: dict[str, Any]) -> Response:
     actor = api_actor()
     filters = exports.Filters(args.get("program_id"), args.get("fiscal_year"))

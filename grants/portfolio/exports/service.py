@@ -1,4 +1,5 @@
-"""CSV exports for accounting: disbursements and milestone status, streamed row by row.
+"""CSV exports for accounting: disbursements, milestone status and the grants' money,
+streamed row by row.
 
 Each export is one SELECT over joined tables (plus one lookup when a programme is
 named), read in batches (`yield_per`: a server-side cursor on PostgreSQL), so memory
@@ -24,6 +25,7 @@ from sqlalchemy import Select, func, select
 
 from grants.accounts.models import Organization, User
 from grants.awards.models import Disbursement, Grant, Milestone
+from grants.awards.rules import GrantMoney
 from grants.core.actors import Actor
 from grants.core.calendar import TOKYO
 from grants.core.db import ID_MAX
@@ -32,7 +34,7 @@ from grants.core.i18n import translate
 from grants.core.permissions import Action, Subject, require
 from grants.core.problems import N_
 from grants.core.progress import Progress
-from grants.core.states import MilestoneState, label
+from grants.core.states import GrantState, MilestoneState, label
 from grants.core.text import Cell, neutralise
 from grants.extensions import db
 from grants.programs.models import Program
@@ -86,6 +88,36 @@ def disbursements(
     )
     rows = _stream(query, _disbursement_row, progress)
     return Export(_filename("disbursements", program, filters), header, rows)
+
+
+def grant_money(
+    actor: Actor, filters: Filters, locale: str, progress: Progress | None = None
+) -> Export:
+    """Every grant with its award, what was released and what may still be (the grant page's
+    and the API's figure, awards.rules), a fiscal year naming the grants with a milestone in it.
+
+    `locale` and `progress` as for disbursements()."""
+    program = check(actor, filters)
+    query = _grant_query()
+    if filters.program_id is not None:
+        query = query.where(Grant.program_id == filters.program_id)
+    if filters.fiscal_year is not None:
+        in_year = select(Milestone.grant_id).where(Milestone.fiscal_year == filters.fiscal_year)
+        query = query.where(Grant.id.in_(in_year))
+    header = _header(
+        N_("Grant number"),
+        N_("Programme code"),
+        N_("Organization"),
+        N_("Status"),
+        N_("Status label"),
+        N_("Award amount (yen)"),
+        N_("Released (yen)"),
+        N_("Remaining (yen)"),
+        locale=locale,
+    )
+    labels = {state: label(state, locale) for state in GrantState}
+    rows = _stream(query, lambda row: _grant_row(row, labels), progress)
+    return Export(_filename("grants", program, filters), header, rows)
 
 
 def _filtered(query: Select[Any], filters: Filters, fiscal_year: Any) -> Select[Any]:
@@ -253,6 +285,43 @@ def _milestone_query() -> Select[Any]:
         .join(Organization, Organization.id == Grant.organization_id)
         .outerjoin(Disbursement, Disbursement.milestone_id == Milestone.id)
         .order_by(Program.code, Grant.number, Milestone.sequence, Milestone.id)
+    )
+
+
+def _grant_query() -> Select[Any]:
+    released = (
+        select(func.coalesce(func.sum(Disbursement.amount), 0))
+        .where(Disbursement.grant_id == Grant.id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Grant.number,
+            Program.code,
+            Organization.name,
+            Grant.state,
+            Grant.award_amount,
+            released,
+        )
+        .join(Program, Program.id == Grant.program_id)
+        .join(Organization, Organization.id == Grant.organization_id)
+        .order_by(Program.code, Grant.number, Grant.id)
+    )
+
+
+def _grant_row(row: Any, labels: dict[GrantState, str]) -> Row:
+    number, code, organization, state, award, released = row
+    state = GrantState(state)
+    money = GrantMoney(int(award), int(released), state)
+    return (
+        number,
+        code,
+        organization,
+        state.value,
+        labels[state],
+        money.award,
+        money.released,
+        money.remaining,
     )
 
 

@@ -38,6 +38,12 @@ def milestones() -> Response | tuple[str, int]:
     return _download(exports.milestone_status)
 
 
+@bp.get("/grants.csv")
+@requires(Action.view_portfolio)
+def grants() -> Response | tuple[str, int]:
+    return _download(exports.grant_money)
+
+
 def _download(build: Build) -> Response | tuple[str, int]:
     form = _form()
     if not form.validate():

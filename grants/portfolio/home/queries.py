@@ -18,6 +18,7 @@ from grants.applications.models import Application
 from grants.applications.screening.queries import QUEUE_STATES
 from grants.awards.models import Disbursement, Grant, Milestone
 from grants.awards.queries import takes_evidence
+from grants.awards.rules import GrantMoney
 from grants.core.actors import Actor
 from grants.core.calendar import days_overdue
 from grants.core.lists import count_of
@@ -28,7 +29,6 @@ from grants.core.states import (
     ApplicationState,
     GrantState,
     MilestoneState,
-    still_to_release,
 )
 from grants.extensions import db
 from grants.milestones.reviews.queries import waiting_reviews
@@ -91,7 +91,7 @@ class GrantSummary:
 
     @property
     def remaining(self) -> int:
-        return still_to_release(self.award, self.released, self.state)
+        return GrantMoney(self.award, self.released, self.state).remaining
 
     @property
     def due_next(self) -> TimelineStep | None:

@@ -1,14 +1,18 @@
 """Signing in and out, rate limiting, CSRF and the language switch."""
 
-from flask import Flask
+import time
+
+import pytest
+from flask import Flask, session
 from flask.testing import FlaskClient
 
-from grants.accounts import service as accounts
+from grants.accounts.credentials import service as credentials
+from grants.accounts.credentials.rules import LinkPurpose
 from grants.accounts.models import User
 from grants.core.identity import Locale, Role
-from grants.core.models import AuditEvent
+from grants.core.models import AuditEvent, utcnow
 from grants.extensions import db
-from tests.support.factories import PASSWORD, make_user, passwords
+from tests.support.factories import PASSWORD, make_user
 from tests.support.web import csrf_token, login, post_form
 
 
@@ -45,7 +49,10 @@ def test_inactive_user_cannot_sign_in_and_keeps_history(client: FlaskClient) -> 
     user = make_user(active=False)
     login(client, user.email)
     assert client.get("/").status_code == 302
-    assert db.session.query(AuditEvent).filter_by(object_id=str(user.id)).count() == 1
+    events = db.session.query(AuditEvent).filter_by(
+        object_type="user_account", object_id=str(user.id)
+    )
+    assert [event.action for event in events] == ["user.create", "user.password_change"]
 
 
 def test_deactivation_ends_an_open_session(client: FlaskClient) -> None:
@@ -86,13 +93,12 @@ def test_a_new_password_ends_the_sessions_opened_with_the_old_one(
     user = make_user()
     login(client, user.email)
     assert client.get("/").status_code == 200
-    data = accounts.UserData(
-        email=user.email, name=user.name, role=user.role, locale=user.locale,
-        organization_id=None, active=True,
-    )  # fmt: skip
-    accounts.update_user(
-        make_user(Role.admin), user.id, data, "a-new-password-123", policy=passwords()
-    )
+    link = credentials.send_password_link(make_user(Role.admin), user.id, utcnow(), app.config)
+    assert client.get("/").status_code == 302  # an administrator's reset signs it out
+    login(client, user.email)  # the old password still works until a new one is chosen
+    assert client.get("/").status_code == 200
+    secret = link.secret or ""
+    credentials.set_password(secret, LinkPurpose.reset, "a-new-password-123", utcnow(), app.config)
     assert client.get("/").status_code == 302
     assert login(client, user.email, "a-new-password-123").status_code == 302
     assert client.get("/").status_code == 200
@@ -103,8 +109,9 @@ def test_a_session_id_from_before_session_versions_is_refused(app: Flask) -> Non
 
     user = make_user()
     with app.test_request_context():
+        session["signed_in_at"] = session["seen_at"] = int(time.time())
         assert _load_user(str(user.id)) is None
-        assert _load_user(f"{user.id}:0") is not None
+        assert _load_user(f"{user.id}:{user.session_version}") is not None
         assert _load_user(f"{user.id}:x") is None
 
 
@@ -222,3 +229,99 @@ def test_signing_out_when_signed_out_only_goes_to_the_sign_in_page(client: Flask
     response = post_form(client, "/logout", {})
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert db.session.query(AuditEvent).filter_by(action="user.sign_out").count() == 0
+
+
+# --- the session at sign-in, its timeouts, throttling per account ----------------------------
+
+
+def test_signing_in_starts_a_new_session_with_a_new_csrf_token(
+    app: Flask, client: FlaskClient
+) -> None:
+    user = make_user()
+    post_form(client, "/language", {"locale": "en", "next": "/login"})
+    before_token = csrf_token(client)
+    before_cookie = client.get_cookie("session").value
+    login(client, user.email)
+    after_token = csrf_token(client, "/")
+    assert after_token != before_token
+    with client.session_transaction() as session:
+        assert "locale" not in session  # nothing of the visitor's session is kept
+        assert session["signed_in_at"] == session["seen_at"]
+    stale = app.test_client()  # the visitor's old cookie does not hold the sign-in
+    stale.set_cookie("session", before_cookie)
+    assert stale.get("/").status_code == 302
+    refused = client.post(
+        "/settings/tokens", data={"csrf_token": before_token, "name": "x"}
+    )  # the token of before the sign-in no longer counts
+    assert refused.status_code == 400
+
+
+def _age(client: FlaskClient, **ages: int) -> None:
+    """Move the session's timestamps this many seconds into the past (time passed)."""
+    with client.session_transaction() as session:
+        for key, seconds in ages.items():
+            session[key] = int(time.time()) - seconds
+
+
+@pytest.mark.parametrize(
+    ("role", "idle_minutes"), [(Role.officer, 30), (Role.admin, 30), (Role.applicant, 480)]
+)
+def test_an_idle_session_ends_after_its_roles_timeout(
+    app: Flask, client: FlaskClient, role: Role, idle_minutes: int
+) -> None:
+    user = make_user(role, locale=Locale.en)
+    login(client, user.email)
+    _age(client, seen_at=(idle_minutes - 1) * 60)
+    assert client.get("/").status_code == 200  # and it counts as seen again
+    with client.session_transaction() as session:
+        assert time.time() - session["seen_at"] < 60
+    _age(client, seen_at=idle_minutes * 60 + 1)
+    response = client.get("/alerts")
+    assert response.status_code == 302 and response.headers["Location"] == "/login?next=%2Falerts"
+    page = client.get("/login").get_data(as_text=True)
+    assert "Your session has ended" in page and 'lang="en"' in page
+    assert client.get("/").status_code == 302
+
+
+def test_a_busy_session_ends_twelve_hours_after_the_sign_in(
+    app: Flask, client: FlaskClient
+) -> None:
+    login(client, make_user(Role.reviewer).email)
+    _age(client, signed_in_at=12 * 3600 - 60)
+    assert client.get("/").status_code == 200
+    _age(client, signed_in_at=12 * 3600 + 1, seen_at=0)
+    assert client.get("/").status_code == 302
+
+
+def test_a_session_without_its_timestamps_is_ended(app: Flask, client: FlaskClient) -> None:
+    login(client, make_user().email)
+    with client.session_transaction() as session:
+        del session["signed_in_at"]
+    assert client.get("/").status_code == 302
+
+
+def test_failed_sign_ins_are_throttled_per_account_from_any_address(
+    app: Flask, client: FlaskClient
+) -> None:
+    user, bystander = make_user(), make_user()
+    limit = int(app.config["LOGIN_ACCOUNT_RATE_LIMIT"].split()[0])
+    for n in range(limit):
+        attacker = app.test_client()
+        attacker.environ_base["REMOTE_ADDR"] = f"192.0.2.{n + 1}"
+        assert login(attacker, user.email.upper(), "wrong-password").status_code == 200
+    fresh = app.test_client()
+    fresh.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert login(fresh, user.email, PASSWORD).status_code == 429  # even the right password
+    assert fresh.get("/").status_code == 302
+    assert login(fresh, bystander.email).status_code == 302  # other accounts go on
+
+
+def test_successful_sign_ins_do_not_count_against_the_account(
+    app: Flask, client: FlaskClient
+) -> None:
+    user = make_user()
+    limit = int(app.config["LOGIN_ACCOUNT_RATE_LIMIT"].split()[0])
+    for n in range(limit + 1):
+        other = app.test_client()
+        other.environ_base["REMOTE_ADDR"] = f"203.0.113.{n + 1}"
+        assert login(other, user.email).status_code == 302

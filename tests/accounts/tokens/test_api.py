@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from grants.accounts import service as accounts
 from grants.accounts.tokens.models import ApiToken
 from grants.core.actors import SYSTEM
-from grants.core.identity import Role
+from grants.core.identity import Locale, Role
 from grants.core.models import AuditEvent
 from grants.extensions import db
-from tests.support.api import api_as, assert_error
-from tests.support.factories import make_user, passwords
+from tests.support.api import ApiClient, api_as, assert_error
+from tests.support.factories import make_user
 
 
 def test_requests_without_a_valid_token_get_401(app: Flask, client: FlaskClient) -> None:
@@ -39,7 +40,7 @@ def test_the_token_is_stored_hashed_and_records_its_last_use(
 
 
 def test_create_list_and_revoke_my_tokens(app: Flask, client: FlaskClient) -> None:
-    api = api_as(client, Role.officer)
+    api = api_as(client, Role.reviewer)
     created = api.post("/api/v1/tokens", json={"name": "accounting export"})
     assert created.status_code == 201
     body = created.get_json()
@@ -54,6 +55,19 @@ def test_create_list_and_revoke_my_tokens(app: Flask, client: FlaskClient) -> No
     assert_error(api.delete(f"/api/v1/tokens/{body['id']}"), 409, "conflict")
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"api_token.create", "api_token.revoke"} <= actions
+
+
+@pytest.mark.parametrize("role", [Role.officer, Role.admin])
+def test_officers_and_administrators_create_tokens_on_the_web_only(
+    app: Flask, client: FlaskClient, role: Role
+) -> None:
+    """A token cannot give a second factor: the API refuses, saying where to go instead."""
+    api = ApiClient(client, make_user(role, locale=Locale.en))
+    response = api.post("/api/v1/tokens", json={"name": "export"})
+    error = assert_error(response, 403, "second_factor_required")
+    assert "API tokens" in error["message"] and "10 minutes" in error["message"]
+    assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 1  # its own
+    assert api.get("/api/v1/tokens").status_code == 200  # reading and revoking still work
 
 
 def test_a_user_cannot_revoke_anothers_token(app: Flask, client: FlaskClient) -> None:
@@ -83,7 +97,7 @@ def test_a_deactivated_users_token_stops_working(app: Flask, client: FlaskClient
         organization_id=user.organization_id,
         active=False,
     )
-    accounts.update_user(SYSTEM, user.id, data, policy=passwords())
+    accounts.update_user(SYSTEM, user.id, data)
     assert_error(api.get("/api/v1/programs"), 401)
 
 

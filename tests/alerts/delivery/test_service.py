@@ -17,10 +17,10 @@ from sqlalchemy import select
 from grants.accounts.models import User
 from grants.alerts.delivery import service as mail
 from grants.alerts.models import Alert
-from grants.alerts.rules import AlertKind
 from grants.awards.models import Milestone
 from grants.core import mail as transport
 from grants.core.actors import SYSTEM
+from grants.core.alert_kinds import AlertKind
 from grants.core.errors import NotAllowed
 from grants.core.identity import Locale, Role
 from grants.core.models import utcnow
@@ -108,11 +108,13 @@ def test_each_mail_links_to_the_page_where_its_recipient_acts(world: GrantWorld)
          f"{base}/officer/milestones/{second.id}/release"),
     ]  # fmt: skip
     for user, kind, tier, milestone, link in cases:
-        body = mail.render(_alert_row(user, kind, tier, milestone), current_app.config).body
+        body = mail.render(
+            _alert_row(user, kind, tier, milestone), current_app.config, utcnow()
+        ).body
         lines = [line for line in body.splitlines() if "127.0.0.1:5000" in line]
         assert lines[0].endswith(f" {link}"), (kind, tier, lines)
     english = mail.render(
-        _alert_row(officer, AlertKind.tranche_waiting, 2, second), current_app.config
+        _alert_row(officer, AlertKind.tranche_waiting, 2, second), current_app.config, utcnow()
     ).body
     assert "Release the tranche: " in english
 

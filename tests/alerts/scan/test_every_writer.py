@@ -43,7 +43,7 @@ from grants.rules.engine import default_schedule
 from tests.support.alerts import run_scan, staff
 from tests.support.applications import make_pools, screened_application
 from tests.support.approvals import approve
-from tests.support.factories import make_user, passwords, uploads
+from tests.support.factories import make_user, uploads
 from tests.support.grants import GrantWorld, make_grant
 
 TODAY = date(2026, 10, 20)  # the first milestone (due 30 Sep) is overdue
@@ -104,7 +104,7 @@ def _approves(world: GrantWorld) -> Expect:
 
 
 def _assigns(world: GrantWorld) -> Expect:
-    assignments.assign_reviewer(_officer(world), world.grant.id, make_user(Role.reviewer).id)
+    assignments.assign_reviewer(_officer(world), world.grant.id, make_user(Role.reviewer).id, TODAY)
     return Expect()
 
 
@@ -121,7 +121,7 @@ def _declares(world: GrantWorld) -> Expect:
 def _deactivates(world: GrantWorld) -> Expect:
     reviewer = world.reviewers[0]
     data = accounts.UserData(reviewer.email, reviewer.name, Role.reviewer, active=False)
-    accounts.update_user(staff(Role.admin), reviewer.id, data, policy=passwords())
+    accounts.update_user(staff(Role.admin), reviewer.id, data)
     return Expect()
 
 

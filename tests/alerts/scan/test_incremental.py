@@ -95,7 +95,7 @@ class Story:
 
     def assign_late_reviewer(self, today: date) -> None:
         late = make_user(Role.reviewer)
-        assignment = assignments.assign_reviewer(self.officer, self.one.grant.id, late.id)
+        assignment = assignments.assign_reviewer(self.officer, self.one.grant.id, late.id, today)
         self._stamp(ReviewerAssignment, assignment.id, "assigned_at", today)
 
     def move_second(self, today: date) -> None:

@@ -25,6 +25,7 @@ from grants.core.identity import Role
 from grants.extensions import db
 from tests.conftest import _wipe
 from tests.support.factories import make_user
+from tests.support.second_factor import no_second_factor_given
 from tests.support.whatif import make_whatif_world
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
@@ -34,7 +35,9 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 def officer_token(_app: Flask) -> Iterator[str]:
     with _app.app_context():
         make_whatif_world()
-        _token, secret = tokens.create_token(SYSTEM, make_user(Role.officer), "fuzz")
+        _token, secret = tokens.create_token(
+            SYSTEM, make_user(Role.officer), "fuzz", step_up=no_second_factor_given()
+        )
         db.session.remove()
     yield secret
     with _app.app_context():

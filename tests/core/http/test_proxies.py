@@ -15,11 +15,13 @@ def _attempts(app: Flask, client_address: str, count: int) -> list[int]:
     client = app.test_client()
     headers = {"X-Forwarded-For": client_address}
     statuses = []
-    for _ in range(count):
+    for n in range(count):
         with app.app_context():
             page = client.get("/login", headers=headers).get_data(as_text=True)
             token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
-            form = {"csrf_token": token, "email": "x@example.jp", "password": "wrong password"}
+            # a new address each time: only the per-client limit counts here, not the account's
+            email = f"x{n}.{client_address}@example.jp"
+            form = {"csrf_token": token, "email": email, "password": "wrong password"}
             statuses.append(client.post("/login", data=form, headers=headers).status_code)
             db.session.remove()
     return statuses

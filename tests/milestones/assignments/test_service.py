@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from flask import Flask
 from sqlalchemy import event
@@ -45,7 +47,7 @@ def test_officer_assigns_an_eligible_reviewer_with_an_audit_row(app: Flask) -> N
     world = make_grant()
     officer = make_user(Role.officer)
     reviewer = make_user(Role.reviewer, make_org(OrgKind.university))
-    assignment = assignments.assign_reviewer(officer, world.grant.id, reviewer.id)
+    assignment = assignments.assign_reviewer(officer, world.grant.id, reviewer.id, date(2026, 6, 1))
     assert assignment.assigned_by_id == officer.id
     assert reviewer.id in _assigned_ids(world)
     assert reviewer.id in eligible_reviewer_ids(world.grant)
@@ -68,7 +70,9 @@ def test_a_conflicted_reviewer_is_refused_with_the_reason_named(
     world = make_grant()
     reviewer = _conflicted_reviewer(world, reason)
     with pytest.raises(RuleViolation) as caught:
-        assignments.assign_reviewer(make_user(Role.officer), world.grant.id, reviewer.id)
+        assignments.assign_reviewer(
+            make_user(Role.officer), world.grant.id, reviewer.id, date(2026, 6, 1)
+        )
     assert text in said(caught.value.message) and reviewer.name in said(caught.value.message)
     assert text in said(caught.value.fields["reviewer_id"][0])
     assert reviewer.id not in _assigned_ids(world)
@@ -80,7 +84,9 @@ def test_a_declared_conflict_with_the_grant_itself_excludes_too(app: Flask) -> N
     reviewer = make_user(Role.reviewer)
     assignments.declare_conflict(reviewer, None, world.grant.id, "Advised the founders")
     with raises_saying(RuleViolation, "自己申告の利益相反"):
-        assignments.assign_reviewer(make_user(Role.officer), world.grant.id, reviewer.id)
+        assignments.assign_reviewer(
+            make_user(Role.officer), world.grant.id, reviewer.id, date(2026, 6, 1)
+        )
 
 
 def test_candidates_list_unassigned_active_reviewers_with_their_reasons(app: Flask) -> None:
@@ -140,7 +146,9 @@ def test_only_an_active_reviewer_can_be_assigned(app: Flask, kind: str) -> None:
         "missing": lambda: 999_999,
     }[kind]()
     with pytest.raises(RuleViolation) as caught:
-        assignments.assign_reviewer(make_user(Role.officer), world.grant.id, user_id)
+        assignments.assign_reviewer(
+            make_user(Role.officer), world.grant.id, user_id, date(2026, 6, 1)
+        )
     assert "reviewer_id" in caught.value.fields
     assert user_id not in _assigned_ids(world)
 
@@ -148,7 +156,9 @@ def test_only_an_active_reviewer_can_be_assigned(app: Flask, kind: str) -> None:
 def test_assigning_twice_is_a_conflict(app: Flask) -> None:
     world = make_grant()
     with pytest.raises(Conflict):
-        assignments.assign_reviewer(make_user(Role.officer), world.grant.id, world.reviewers[0].id)
+        assignments.assign_reviewer(
+            make_user(Role.officer), world.grant.id, world.reviewers[0].id, date(2026, 6, 1)
+        )
     assert db.session.query(ReviewerAssignment).filter_by(grant_id=world.grant.id).count() == 2
 
 
@@ -157,7 +167,7 @@ def test_only_officers_assign_and_unassign(app: Flask, role: Role) -> None:
     world = make_grant()
     reviewer = make_user(Role.reviewer)
     with pytest.raises(NotAllowed):
-        assignments.assign_reviewer(make_user(role), world.grant.id, reviewer.id)
+        assignments.assign_reviewer(make_user(role), world.grant.id, reviewer.id, date(2026, 6, 1))
     with pytest.raises(NotAllowed):
         assignments.unassign_reviewer(make_user(role), world.grant.id, world.reviewers[0].id)
     assert _assigned_ids(world) == {r.id for r in world.reviewers}
@@ -177,7 +187,7 @@ def test_officer_unassigns_a_reviewer_with_an_audit_row(app: Flask) -> None:
 def test_unknown_grant_is_not_found(app: Flask) -> None:
     reviewer = make_user(Role.reviewer)
     with pytest.raises(NotFound):
-        assignments.assign_reviewer(make_user(Role.officer), 424242, reviewer.id)
+        assignments.assign_reviewer(make_user(Role.officer), 424242, reviewer.id, date(2026, 6, 1))
 
 
 @pytest.mark.parametrize("state", [GrantState.terminated, GrantState.completed])
@@ -187,7 +197,9 @@ def test_reviewers_of_a_closed_grant_cannot_change(app: Flask, state: GrantState
     db.session.commit()
     reviewer = make_user(Role.reviewer)
     with pytest.raises(Conflict):
-        assignments.assign_reviewer(make_user(Role.officer), world.grant.id, reviewer.id)
+        assignments.assign_reviewer(
+            make_user(Role.officer), world.grant.id, reviewer.id, date(2026, 6, 1)
+        )
     with pytest.raises(Conflict):
         assignments.unassign_reviewer(
             make_user(Role.officer), world.grant.id, world.reviewers[0].id
@@ -261,7 +273,7 @@ def test_the_quorum_outlook_counts_eligible_reviewers_only(app: Flask) -> None:
     officer = make_user(Role.officer)
     for _ in range(2):
         free = make_user(Role.reviewer, make_org(OrgKind.university))
-        assignments.assign_reviewer(officer, world.grant.id, free.id)
+        assignments.assign_reviewer(officer, world.grant.id, free.id, date(2026, 6, 1))
     assert grant_queries.quorum_outlook(world.grant).reachable
 
 

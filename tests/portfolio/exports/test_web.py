@@ -52,8 +52,10 @@ def test_every_route_is_enumerated(app: Flask) -> None:
     assert routes(app, "/officer/exports") == [
         ("GET", "/officer/exports"),
         ("GET", DISBURSEMENTS),
+        ("GET", "/officer/exports/grants.csv"),
         ("GET", MILESTONES),
         ("POST", "/officer/exports/disbursements/tasks"),
+        ("POST", "/officer/exports/grants/tasks"),
         ("POST", "/officer/exports/milestones/tasks"),
     ]
 
