@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from grants.core.db import commit_read_only_requests, configure_sqlite_transactions
 from grants.core.http.limits import init_limits
+from grants.core.http.requests import Request
 from grants.core.http.routing import BoundedInt
 from grants.core.logs import filter_request_logs
 from grants.core.settings import load_config
@@ -114,6 +115,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
+    app.request_class = Request
     load_config(app.config, app.instance_path, config)
     filter_request_logs()
     app.url_map.converters["int"] = BoundedInt

@@ -13,6 +13,7 @@ from grants.awards.queries import visible_amendment, visible_grant
 from grants.core.errors import RuleViolation
 from grants.core.http.api import ApiBlueprint, DbId, Text, api_actor
 from grants.core.http.schemas import ErrorSchema, Yen, list_args, listed, page_schema, today
+from grants.core.problems import N_
 from grants.core.states import AmendmentKind, AmendmentState
 
 blp = ApiBlueprint(
@@ -52,7 +53,7 @@ class AmendmentInSchema(Schema):
     def _distinct(self, data: dict[str, Any], **_kwargs: Any) -> None:
         ids = [item["milestone_id"] for item in data.get("new_split") or []]
         if len(ids) != len(set(ids)):
-            raise ValidationError("Give each milestone once.", "new_split")
+            raise ValidationError(N_("Give each milestone once."), "new_split")
 
 
 class DecideSchema(Schema):

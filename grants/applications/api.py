@@ -37,13 +37,13 @@ from grants.applications.schemas import (
     PlanInSchema,
 )
 from grants.core.http import schemas as common
-from grants.core.http.api import DottedBlueprint, api_actor
+from grants.core.http.api import ApiBlueprint, api_actor
 from grants.core.http.schemas import PageArgs, listed, page_schema, paginate
 from grants.core.states import ApplicationState
 from grants.rules import Trace
 from grants.rulesets.models import RuleSet
 
-blp = DottedBlueprint(
+blp = ApiBlueprint(
     "api_applications",
     __name__,
     url_prefix="/api/v1",

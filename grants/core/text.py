@@ -11,6 +11,10 @@ refused everywhere, as are the line and paragraph separators (U+2028, U+2029), w
 programs show as a line break and others not at all. The joiners (U+200C, U+200D) are
 refused in a single line (a name, a title) but kept in multi-line text, where emoji
 sequences and some scripts need them.
+
+Text that arrived broken is refused too: a lone surrogate (U+D800-U+DFFF, which JSON's
+"\\ud800" escape can carry but no encoding can store) and the replacement character
+U+FFFD, which is what bytes that were not UTF-8 become when a form or query string is read.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ _BIDI = "\u202a-\u202e\u2066-\u2069"
 _INVISIBLE = "\u200b\u2060\ufeff"
 _JOINERS = "\u200c\u200d"
 _SEPARATORS = "\u2028\u2029"
-_MULTILINE_REFUSED = re.compile(f"[{_C0}{_BIDI}{_INVISIBLE}{_SEPARATORS}]")
-_LINE_REFUSED = re.compile(f"[{_C0}{_BREAKS}{_BIDI}{_INVISIBLE}{_JOINERS}{_SEPARATORS}]")
+_BROKEN = "\ud800-\udfff\ufffd"
+_MULTILINE_REFUSED = re.compile(f"[{_C0}{_BIDI}{_INVISIBLE}{_SEPARATORS}{_BROKEN}]")
+_LINE_REFUSED = re.compile(f"[{_C0}{_BREAKS}{_BIDI}{_INVISIBLE}{_JOINERS}{_SEPARATORS}{_BROKEN}]")
 _CONTROL_OR_BREAK = re.compile(f"[{_C0}{_BREAKS}]")
 
 
@@ -49,6 +54,11 @@ def control_problem(text: str, multiline: bool = False) -> Problem | None:
         return N_(
             "The text contains a character that reverses the direction of what follows "
             "(U+%(code)s).",
+            code=code,
+        )
+    if re.match(f"[{_BROKEN}]", character):
+        return N_(
+            "The text contains a character that could not be read (U+%(code)s): send it as UTF-8.",
             code=code,
         )
     if re.match(f"[{_INVISIBLE}{_JOINERS}]", character):

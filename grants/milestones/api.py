@@ -108,7 +108,7 @@ class EvidenceFormSchema(Schema):
         metadata={
             "description": "One value per success criterion, in the milestone's criteria "
             "order: repeat the `measured` field (measured=8&measured=12). A missing, empty or "
-            "too long value is reported under `measured_<index>` (0-based)."
+            "too long value is reported under `measured.<index>` (0-based)."
         },
     )
 
@@ -276,20 +276,15 @@ def submit_evidence(form: dict[str, Any], files: dict[str, Any], milestone_id: i
         )
         raise RuleViolation(message, {"measured": [message]})
     uploads = [(f.filename or "", f.stream, f.mimetype or "") for f in files["files"]]
-    try:
-        submission = evidence.submit_evidence(
-            actor,
-            milestone_id,
-            form["narrative"],
-            dict(enumerate(values)),
-            uploads,
-            today(),
-            upload_folder=_upload_folder(),
-        )
-    except RuleViolation as error:
-        # as documented: a measured value under `measured_<index>`
-        fields = {key.replace(".", "_"): messages for key, messages in error.fields.items()}
-        raise RuleViolation(error.message, fields) from None
+    submission = evidence.submit_evidence(
+        actor,
+        milestone_id,
+        form["narrative"],
+        dict(enumerate(values)),
+        uploads,
+        today(),
+        upload_folder=_upload_folder(),
+    )
     return _submission_data(submission, [])
 
 

@@ -30,6 +30,7 @@ from grants.core.http.schemas import (
 from grants.core.idempotency import HEADER, KEY_PATTERN, Answer
 from grants.core.models import KEY_MAX
 from grants.core.permissions import Action
+from grants.core.problems import N_
 from grants.releases import service as releases
 from grants.releases.queries import RELEASES, awaiting_release, release_view
 
@@ -79,7 +80,7 @@ class IdempotencyHeaderSchema(Schema):
         validate=[
             validate.Length(min=1, max=KEY_MAX),
             validate.Regexp(
-                f"^{KEY_PATTERN}$", error="Use visible ASCII characters only (no spaces)."
+                f"^{KEY_PATTERN}$", error=N_("Use visible ASCII characters only (no spaces).")
             ),
         ],
         metadata={

@@ -10,6 +10,7 @@ from marshmallow.exceptions import ValidationError
 from grants.core.http.api import ApiBlueprint, ForCaller, api_actor
 from grants.core.http.filters import current_locale
 from grants.core.http.schemas import today
+from grants.core.problems import N_
 from grants.extensions import db
 from grants.programs.models import Program
 from grants.rulesets import service as rulesets
@@ -63,7 +64,7 @@ class NewDraftSchema(Schema):
     @validates_schema
     def _one_source(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if ("document" in data) == ("preset" in data):
-            raise ValidationError("Give either a document or a preset.", "document")
+            raise ValidationError(N_("Give either a document or a preset."), "document")
 
 
 class DocumentSchema(Schema):

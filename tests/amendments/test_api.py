@@ -161,8 +161,8 @@ def test_invalid_due_date_requests_name_the_field(
     [
         (50_000_000, 200_000_000, {}, "new_split"),  # does not add up
         (100_000_000, 200_000_000, {}, "new_split"),  # the same as now
-        (-1, 300_000_000, {}, "new_split"),
-        (1.5, 300_000_000, {}, "new_split"),
+        (-1, 300_000_000, {}, "new_split.0.amount"),
+        (1.5, 300_000_000, {}, "new_split.0.amount"),
         (0, 0, {"new_split": []}, "new_split"),
         (0, 0, {"new_split": "50/250"}, "new_split"),
     ],

@@ -174,7 +174,7 @@ def test_the_service_s_refusals_are_in_the_grantee_s_language(
     error = assert_error(_send(api, _m(world, 1)), 409, "conflict")
     assert refusal in error["message"]
     error = assert_error(_send(api, _m(world), measured=[""]), 422, "unprocessable")
-    assert error["fields"]["measured_0"] == [missing]
+    assert error["fields"]["measured.0"] == [missing]
 
 
 @pytest.mark.parametrize(
@@ -183,11 +183,11 @@ def test_the_service_s_refusals_are_in_the_grantee_s_language(
         ({"narrative": None}, None, "narrative"),
         ({"narrative": "   "}, None, "narrative"),
         ({"narrative": "x" * 20_001}, None, "narrative"),
-        ({"measured": None}, None, "measured_0"),
-        ({"measured": [""]}, None, "measured_0"),
+        ({"measured": None}, None, "measured.0"),
+        ({"measured": [""]}, None, "measured.0"),
         ({"measured": ["8", "9"]}, None, "measured"),
-        ({"measured": ["x" * 201]}, None, "measured_0"),
-        ({"measured": ["8\x00"]}, None, "measured"),
+        ({"measured": ["x" * 201]}, None, "measured.0"),
+        ({"measured": ["8\x00"]}, None, "measured.0"),
         ({"narrative": "a\x00b"}, None, "narrative"),
         ({}, [(b"MZ\x90\x00", "tool.exe")], "files"),
         ({}, [(b"not a pdf", "fake.pdf")], "files"),

@@ -59,7 +59,7 @@ def test_invalid_programmes_name_the_field_and_write_nothing(
     error = assert_error(api.post("/api/v1/programs", json=closes_early), 422)
     assert "application_closes" in error["fields"]
     assert (
-        "themes"
+        "themes.0"
         in assert_error(api.post("/api/v1/programs", json={**NEW, "themes": ["x"]}), 422)["fields"]
     )
     assert (

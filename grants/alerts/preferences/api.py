@@ -9,9 +9,9 @@ from marshmallow import Schema, fields, validate
 from grants.alerts.preferences import queries, service
 from grants.alerts.preferences.queries import Preference
 from grants.core.alert_kinds import AlertKind, Delivery
-from grants.core.http.api import DottedBlueprint, api_actor
+from grants.core.http.api import ApiBlueprint, api_actor
 
-blp = DottedBlueprint(
+blp = ApiBlueprint(
     "api_notification_preferences",
     __name__,
     url_prefix="/api/v1/me/notification-preferences",

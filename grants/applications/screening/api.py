@@ -14,10 +14,10 @@ from grants.applications.queries import may_screen
 from grants.applications.schemas import ApplicationSchema, ApplicationSummarySchema
 from grants.applications.screening import service as screening
 from grants.applications.screening.queries import SCREENING, screening_list
-from grants.core.http.api import DottedBlueprint, api_actor
+from grants.core.http.api import ApiBlueprint, api_actor
 from grants.core.http.schemas import list_args, listed, page_schema, today
 
-blp = DottedBlueprint(
+blp = ApiBlueprint(
     "api_screening",
     __name__,
     url_prefix="/api/v1",

@@ -13,11 +13,11 @@ from grants.applications.schemas import ApplicationSchema, PlanCriterionSchema
 from grants.awards import service as awards
 from grants.awards.models import Grant
 from grants.core.http import schemas as common
-from grants.core.http.api import DottedBlueprint, Text, api_actor
+from grants.core.http.api import ApiBlueprint, Text, api_actor
 from grants.core.http.schemas import TraceSchema, Yen
 from grants.core.states import GrantState, MilestoneState
 
-blp = DottedBlueprint(
+blp = ApiBlueprint(
     "api_awards",
     __name__,
     url_prefix="/api/v1",

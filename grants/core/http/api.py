@@ -7,11 +7,12 @@
 Every string of every request (body, form, query, headers) is refused, with a field error,
 when it holds NUL or another control character: tab and line breaks are allowed only in a
 multi-line `Text(multiline=True)` field and inside a free-form document (a rule set). A
-body that is not JSON, or is nested too deeply to read, answers 400 in the client's language.
+body sent as another type answers 415; one that is not valid JSON, or is nested too deeply
+to read, answers 400 in the client's language.
 
 Field errors (`error.fields`) are keyed by the field's dotted path in the request body:
 "title", "milestones.0.due_date", "co_investments.2.committed_amount". A path naming a list
-is about the list as a whole. Malformed input (webargs, by `DottedBlueprint`) and the
+is about the list as a whole. Malformed input (webargs, by `ApiBlueprint`) and the
 services' rule checks (keyed by the services' own dotted argument names, which the bodies
 use too) come out in the same form.
 """
@@ -33,6 +34,7 @@ from webargs.flaskparser import FlaskParser, abort, is_json_request
 from grants.core.db import ID_MAX
 from grants.core.http.i18n import localise
 from grants.core.http.routing import BoundedInt
+from grants.core.http.schema_messages import translated
 from grants.core.http.schemas import ErrorSchema
 from grants.core.text import control_problem
 from grants.extensions import csrf
@@ -83,6 +85,8 @@ class ApiParser(FlaskParser):
 
     def _raw_load_json(self, req: Request) -> Any:
         if not is_json_request(req):
+            if req.mimetype or req.get_data(cache=True):
+                abort(415, message=_("Send the body as JSON (Content-Type: application/json)."))
             return missing
         return parse_json_body(req.get_data(cache=True))
 
@@ -99,6 +103,17 @@ class ApiParser(FlaskParser):
         self, error: Exception, req: Request, *args: Any, **kwargs: Any
     ) -> NoReturn:
         abort(400, exc=error, message=_("The body is not valid JSON."))
+
+    def handle_error(  # type: ignore[override]
+        self, error: ValidationError, req: Request, schema: Schema, **kwargs: Any
+    ) -> NoReturn:
+        """Input errors by dotted path, the same form as the services' field errors."""
+        by_location = error.messages if isinstance(error.messages, dict) else {}
+        error.messages = {
+            location: {path: translated(found) for path, found in dotted(messages).items()}
+            for location, messages in by_location.items()
+        }
+        super().handle_error(error, req, schema, **kwargs)
 
     def pre_load(self, location_data: Any, *, schema: Schema, req: Request, location: str) -> Any:
         if not isinstance(location_data, Mapping):
@@ -152,21 +167,6 @@ class ApiBlueprint(Blueprint):  # type: ignore[misc]
     """The blueprint of every API resource."""
 
     ARGUMENTS_PARSER = ApiParser()
-
-
-class DottedParser(ApiParser):
-    """Input errors by dotted path, the same form as the services' field errors."""
-
-    def handle_error(  # type: ignore[override]
-        self, error: ValidationError, req: Request, schema: Schema, **kwargs: Any
-    ) -> NoReturn:
-        by_location = error.messages if isinstance(error.messages, dict) else {}
-        error.messages = {location: dotted(found) for location, found in by_location.items()}
-        super().handle_error(error, req, schema, **kwargs)
-
-
-class DottedBlueprint(ApiBlueprint):
-    ARGUMENTS_PARSER = DottedParser()
 
 
 class Text(fields.String):

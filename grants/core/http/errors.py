@@ -24,6 +24,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.exceptions import NotFound as NoSuchAddress
 from werkzeug.wrappers import Response
 
 from grants.core.errors import Conflict, DomainError, NotAllowed, NotFound, RuleViolation
@@ -48,6 +49,7 @@ def _messages() -> dict[int, tuple[str, str]]:
         405: (_("Method not allowed"), _("This address does not accept this kind of request.")),
         409: (_("Conflict"), _("This was changed in the meantime. Reload and try again.")),
         413: (_("Too large"), _("The request is larger than this address accepts.")),
+        415: (_("Unsupported body"), _("This address does not accept a body of this type.")),
         422: (_("Cannot process"), _("The data sent could not be accepted.")),
         429: (_("Too many attempts"), _("Too many attempts. Wait a minute and try again.")),
         500: (_("Server error"), _("Something went wrong on our side. It has been logged.")),
@@ -66,6 +68,7 @@ STATUS_CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
+    415: "unsupported_media_type",
     422: "unprocessable",
     429: "rate_limited",
     500: "server_error",
@@ -123,10 +126,25 @@ def _csrf_error(error: CSRFError) -> tuple[str | Response, int]:
 def _http_error(error: HTTPException) -> Any:
     if error.code is None or error.code < 400:
         return error
+    if isinstance(error, MethodNotAllowed) and not _matches_another_method(error):
+        return _http_error(NoSuchAddress())
     data = getattr(error, "data", None) or {}  # what flask-smorest's abort() attaches
     detail = data.get("message") or (_size_detail() if error.code == 413 else None)
     body, status = render_error(error.code, detail, _input_errors(data))
     return body, status, _headers_of(error)
+
+
+def _matches_another_method(error: MethodNotAllowed) -> bool:
+    """Whether the address names a resource at all: werkzeug answers 405 for an id that no
+    column holds (2**63) when a route of another method has the same path."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in error.valid_methods or ():
+        try:
+            adapter.match(method=method)
+        except HTTPException:
+            continue
+        return True
+    return False
 
 
 def _size_detail() -> str | None:

@@ -23,6 +23,7 @@ from grants.core.models import AuditEvent, utcnow
 from grants.extensions import db
 from tests.support.factories import PASSWORD, make_org, make_user
 from tests.support.i18n import said
+from tests.support.second_factor import no_second_factor_given
 
 STRONG = "lantern-quarry-ostrich"
 
@@ -166,7 +167,9 @@ def test_using_a_link_ends_the_accounts_sessions_and_other_links(app: Flask) -> 
 
 def test_a_reset_link_revokes_the_api_tokens_and_the_notice_says_so(app: Flask) -> None:
     user = make_user(Role.officer)
-    _token, secret = tokens.create_token(user, user, "accounting")
+    _token, secret = tokens.create_token(
+        SYSTEM, user, "accounting", step_up=no_second_factor_given()
+    )
     assert tokens.authenticate(secret) is not None
     link = credentials.request_reset(user.email, "ja", utcnow(), app.config)
     notice = credentials.set_password(
@@ -200,7 +203,7 @@ def test_the_forgotten_password_request_answers_alike_for_any_address(app: Flask
 
 def test_changing_ones_own_password_needs_the_current_one(app: Flask) -> None:
     user = make_user()
-    _token, secret = tokens.create_token(user, user, "dashboard")
+    _token, secret = tokens.create_token(user, user, "dashboard", step_up=no_second_factor_given())
     before = _audit_count()
     with pytest.raises(RuleViolation) as wrong:
         credentials.change_own_password(user, "not-it-at-all", STRONG, utcnow(), app.config)

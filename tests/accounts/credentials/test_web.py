@@ -16,12 +16,14 @@ from sqlalchemy import select
 from grants.accounts.credentials.models import CredentialLink
 from grants.accounts.models import User
 from grants.accounts.tokens import service as tokens
+from grants.core.actors import SYSTEM
 from grants.core.identity import Locale, Role
 from grants.core.models import AuditEvent, utcnow
 from grants.extensions import db
 from tests.support.factories import PASSWORD, make_user
 from tests.support.mails import Outbox, SentMail
 from tests.support.matrix import routes
+from tests.support.second_factor import no_second_factor_given
 from tests.support.smtp import SmtpServer, free_port, smtp_server
 from tests.support.web import csrf_token, login, post_form
 
@@ -152,7 +154,9 @@ def test_a_reset_through_the_forgotten_password_page_revokes_the_api_tokens(
     client: FlaskClient, outbox: Outbox
 ) -> None:
     user = make_user(Role.officer)
-    _token, secret = tokens.create_token(user, user, "accounting")
+    _token, secret = tokens.create_token(
+        SYSTEM, user, "accounting", step_up=no_second_factor_given()
+    )
     headers = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/v1/tokens", headers=headers).status_code == 200
     assert _ask(client, user.email) == 302

@@ -41,6 +41,9 @@ CONTROL = ["a\x00b", "\x1b[31mred", "bell\x07", "del\x7f", "form\x0cfeed"]
 BREAKS = ["two\nlines", "tab\there", "cr\rlf"]
 # Text that shows something else than it holds: refused in every field.
 DISGUISED = ["pay\u202eNOGEPA", "a\u2066b\u2069", "Sakura\u200bBio", "\ufeffname", "a\u2060b"]
+# Text that arrived broken: a lone surrogate (JSON's "\ud800" escape), bytes that were not
+# UTF-8 (read as U+FFFD). Refused everywhere, before the database could choke on it.
+BROKEN = ["lone\ud800", "T\udfff", "bad\ufffdbyte"]
 # Refused in one line, kept in multi-line text or turned into a line break there.
 LINE_ONLY = ["A\u200dB", "A\u200cB", "one\u2028two"]
 
@@ -59,7 +62,7 @@ def test_every_api_blueprint_checks_its_text(app: Flask) -> None:
     assert {name for name, parser in parsers.items() if not isinstance(parser, ApiParser)} == set()
 
 
-@pytest.mark.parametrize("text", CONTROL + BREAKS + DISGUISED + LINE_ONLY)
+@pytest.mark.parametrize("text", CONTROL + BREAKS + DISGUISED + LINE_ONLY + BROKEN)
 def test_programme_names_and_codes_are_storable(app: Flask, client: FlaskClient, text: str) -> None:
     api = api_as(client, Role.officer)
     for field in ("name_ja", "name_en", "code"):
@@ -85,7 +88,7 @@ def test_the_message_says_which_character_in_the_users_language(
     }
 
 
-@pytest.mark.parametrize("text", CONTROL + BREAKS)
+@pytest.mark.parametrize("text", CONTROL + BREAKS + BROKEN)
 def test_application_titles_and_plans_name_the_dotted_path(
     app: Flask, client: FlaskClient, text: str
 ) -> None:
@@ -161,7 +164,7 @@ def test_a_disguising_character_is_named_in_the_users_language(
     assert assert_error(response, 422)["fields"] == {"name_en": [message]}
 
 
-@pytest.mark.parametrize("text", CONTROL + BREAKS + DISGUISED + LINE_ONLY)
+@pytest.mark.parametrize("text", CONTROL + BREAKS + DISGUISED + LINE_ONLY + BROKEN)
 def test_token_names_are_storable(app: Flask, client: FlaskClient, text: str) -> None:
     api = api_as(client, Role.officer)
     error = assert_error(api.post("/api/v1/tokens", json={"name": text}), 422)
@@ -177,11 +180,7 @@ def test_text_inside_a_rule_set_document_is_storable(app: Flask, client: FlaskCl
     path = f"/api/v1/programs/{program.id}/rulesets"
     error = assert_error(api.post(path, json={"title": "第7回", "document": document}), 422)
     assert error["fields"] == {
-        "document": {
-            "rules": {
-                "4": {"label": {"ja": ["制御文字（U+0000）が含まれています。取り除いてください。"]}}
-            }
-        }
+        "document.rules.4.label.ja": ["制御文字（U+0000）が含まれています。取り除いてください。"]
     }
 
 
@@ -192,6 +191,6 @@ def test_a_key_inside_a_rule_set_document_is_checked_too(app: Flask, client: Fla
     rule(document, "lead_vc_min")["label"]["ja\x00"] = "下限"
     path = f"/api/v1/programs/{program.id}/rulesets"
     error = assert_error(api.post(path, json={"title": "第7回", "document": document}), 422)
-    label = error["fields"]["document"]["rules"]["4"]["label"]
-    assert label == {"ja\x00": ["制御文字（U+0000）が含まれています。取り除いてください。"]}
+    message = error["fields"]["document.rules.4.label.ja\x00"]
+    assert message == ["制御文字（U+0000）が含まれています。取り除いてください。"]
     assert db.session.query(RuleSet).filter_by(program_id=program.id).count() == 0

@@ -211,7 +211,7 @@ def test_an_absurdly_long_string_is_a_422_naming_the_field(client: FlaskClient) 
     body = {"title": "t", "document": {"description": "x" * 300_000}}
     response = api.post("/api/v1/programs/1/rulesets", json=body)
     error = assert_error(response, 422, "unprocessable")
-    assert "200000" in error["fields"]["document"]["description"][0]
+    assert "200000" in error["fields"]["document.description"][0]
     assert _count(RuleSet) == 0
 
 

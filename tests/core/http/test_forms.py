@@ -93,6 +93,8 @@ class _WithRows(forms.Form):
         ({"text": "研究者 👩\u200d🔬 チーム"}, set()),  # ...but in prose (an emoji)
         ({"line": "one\u2028two"}, {"line"}),
         ({"text": "one\u2029two"}, {"text"}),
+        ({"line": "bad\ufffdbyte"}, {"line"}),  # bytes that were not UTF-8, as read
+        ({"text": "lone\ud800"}, {"text"}),
     ],
 )
 def test_the_base_form_refuses_control_characters(
