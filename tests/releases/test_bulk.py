@@ -15,7 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from grants.alerts.models import Alert
 from grants.awards.models import Disbursement
+from grants.core.alert_kinds import AlertKind
 from grants.core.audit import verify_chain
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.identity import Locale, Role
@@ -64,6 +66,12 @@ def _disbursed() -> list[int]:
     return sorted(db.session.scalars(select(Disbursement.milestone_id)))
 
 
+def _told() -> list[int]:
+    """The milestones whose release told the grantee, once per alert."""
+    query = select(Alert.milestone_id).where(Alert.kind == AlertKind.tranche_released)
+    return sorted(m for m in db.session.scalars(query) if m is not None)
+
+
 def _events() -> int:
     query = select(func.count()).select_from(AuditEvent).filter_by(action="tranche.release")
     return db.session.scalar(query) or 0
@@ -81,10 +89,12 @@ def test_each_tranche_is_released_or_refused_on_its_own(mix: Mix) -> None:
     assert refusals == [Conflict, NotFound, RuleViolation]
     assert "All earlier milestones approved" in str(outcomes[4].refusal)
     assert _disbursed() == sorted(mix.ready) and _events() == 2
+    assert _told() == sorted(mix.ready)  # the grantee told of each release, once
     # again: every one refused, nothing released twice
     again = releases.release_each(officer(mix.world), mix.ready, TODAY)
     assert [type(o.refusal) for o in again] == [Conflict, Conflict]
-    assert _disbursed() == sorted(mix.ready) and verify_chain().ok
+    assert _disbursed() == sorted(mix.ready) and _told() == sorted(mix.ready)
+    assert verify_chain().ok
 
 
 def test_a_bulk_release_names_one_to_a_hundred_tranches(mix: Mix) -> None:
@@ -192,6 +202,7 @@ def test_a_retry_with_the_same_key_replays_each_tranche(mix: Mix, client: FlaskC
     assert again["items"][1] == {**first["items"][1], "replayed": True}
     assert again["items"][2]["status"] == 201  # a tranche added on the retry is released
     assert _disbursed() == sorted(mix.ready) and _events() == 2
+    assert _told() == sorted(mix.ready)  # a replay tells nobody again
     keys = db.session.scalars(select(IdempotencyKey.key).order_by(IdempotencyKey.key)).all()
     assert keys == [f"batch-7#{i}" for i in sorted([*mix.ready, mix.planned], key=str)]
     # each tranche's key is the single release's: the same answer there too
@@ -238,4 +249,5 @@ def test_two_bulk_releases_over_the_same_tranches_release_each_once(app: Flask) 
     refused = [o.refusal for result in results for o in result if not o.released]
     assert len(refused) == len(chosen) and all(isinstance(r, Conflict) for r in refused)
     assert _disbursed() == sorted(chosen) and _events() == len(chosen)
+    assert _told() == sorted(chosen)  # each grantee told once, by the release that won
     assert verify_chain().ok

@@ -6,13 +6,17 @@ and in Python for one grant (core.conflicts): both must say the same.
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from grants.accounts.models import User
+from grants.alerts.models import Alert
 from grants.awards.models import Grant, ReviewerAssignment
 from grants.awards.queries import conflict_clause, eligible_reviewer_ids, reviewer_conflicts
+from grants.core.alert_kinds import AlertKind
 from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import AuditEvent
 from grants.core.states import GrantState
@@ -25,6 +29,8 @@ from tests.support.approvals import sibling_grant
 from tests.support.factories import make_org, make_user
 from tests.support.grants import GrantWorld, make_grant
 from tests.support.web import login, post_form
+
+TODAY = date(2026, 6, 1)
 
 
 def _reviewers_of_every_kind(world: GrantWorld) -> list[User]:
@@ -96,9 +102,9 @@ def test_several_grants_each_get_the_reviewer_or_say_why_not(app: Flask) -> None
     officer = make_user(Role.officer)
     reviewer = make_user(Role.reviewer, make_org(OrgKind.university))
     assignments.declare_conflict(reviewer, None, tied.grant.id, "Co-author")
-    assignments.assign_reviewer(officer, second.grant.id, reviewer.id)
+    assignments.assign_reviewer(officer, second.grant.id, reviewer.id, TODAY)
     grant_ids = [world.grant.id, second.grant.id, tied.grant.id, 999_999, world.grant.id]
-    outcomes = assignments.assign_each(officer, grant_ids, reviewer.id)
+    outcomes = assignments.assign_each(officer, grant_ids, reviewer.id, TODAY)
     assert [o.grant_id for o in outcomes] == [
         world.grant.id,
         second.grant.id,
@@ -107,6 +113,11 @@ def test_several_grants_each_get_the_reviewer_or_say_why_not(app: Flask) -> None
     ]
     assert [o.assigned for o in outcomes] == [True, False, False, False]
     assert db.session.query(AuditEvent).filter_by(action="reviewer.assign").count() == 2
+    # each assignment told the reviewer once, the refused ones not at all
+    told = select(Alert.grant_id).where(
+        Alert.user_id == reviewer.id, Alert.kind == AlertKind.reviewer_assigned
+    )
+    assert sorted(db.session.scalars(told)) == sorted([second.grant.id, world.grant.id])
     # the page's preview says the same before anything is done
     prospects = assignment_queries.prospects(reviewer, grant_ids)
     assert [(p.number, p.assigned, p.conflicted) for p in prospects] == [
