@@ -69,6 +69,7 @@ from grants.extensions import db  # noqa: E402
 from tests.support import pgcluster  # noqa: E402
 from tests.support.bulk import APPLICANT, OFFICER, REVIEWER, Sizes, populate  # noqa: E402
 from tests.support.factories import PASSWORD  # noqa: E402
+from tests.support.second_factor import no_second_factor_given  # noqa: E402
 from tests.support.web import login  # noqa: E402
 
 TRIVIAL = "trivial signed-in page (GET /tasks as the officer, empty)"
@@ -203,7 +204,9 @@ def _client(app: Flask, email: str, path: str) -> tuple[FlaskClient, dict[str, s
         return client, {}
     with app.app_context():
         user = db.session.scalars(select(User).where(User.email == email)).one()
-        _token, secret = tokens.create_token(SYSTEM, user, "bench")
+        _token, secret = tokens.create_token(
+            SYSTEM, user, "bench", step_up=no_second_factor_given()
+        )
         db.session.remove()
     return client, {"Authorization": f"Bearer {secret}"}
 
