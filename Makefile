@@ -26,7 +26,7 @@ i18n-compile: $(STAMP)
 # --- running ------------------------------------------------------------------
 run: install
 	GRANTS_ENV=development $(BIN)/flask db upgrade
-	GRANTS_ENV=development $(BIN)/flask grants demo
+	GRANTS_ENV=development $(BIN)/flask grants demo --url http://$(HOST):$(PORT)
 	GRANTS_ENV=development $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # --- checks -------------------------------------------------------------------

@@ -18,7 +18,13 @@ from grants.demo.service import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo, need
     type=click.DateTime(["%Y-%m-%d"]),
     help="Lay the demo's dates out around this day (YYYY-MM-DD); default: today in Tokyo.",
 )
-def demo(today: datetime | None) -> None:
+@click.option(
+    "--url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="Where the app is served, for the sign-in line (make run passes its HOST and PORT).",
+)
+def demo(today: datetime | None, url: str) -> None:
     """Load demo organisations, accounts and programmes (safe to run again)."""
     day = today.date() if today else tokyo_today(datetime.now(UTC))
     with clear_errors():
@@ -26,7 +32,7 @@ def demo(today: datetime | None) -> None:
     click.echo(f"Demo data as of {day.isoformat()}:")
     for line in loaded.lines:
         click.echo(f"  {line}")
-    click.echo("Sign in at http://127.0.0.1:5000/login with:")
+    click.echo(f"Sign in at {url.rstrip('/')}/login with:")
     for account in loaded.accounts:
         click.echo(f"  {account.role.value:<10} {account.email:<24} password: {DEMO_PASSWORD}")
     if any(needs_second_factor(account, current_app.config) for account in loaded.accounts):

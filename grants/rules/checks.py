@@ -54,7 +54,8 @@ def _at_least_share(base: int, ratio: Fraction) -> int:
     return -floor_yen(-base, ratio)
 
 
-def _absent(variant: Variant, facts: Facts, *names: str) -> Result:
+def absent(variant: Variant, facts: Facts, *names: str) -> Result:
+    """The result of a check that lacks facts: which of `names` are missing."""
     return None, tuple(name for name in names if facts.get(name) is None), variant
 
 
@@ -115,7 +116,7 @@ def _two_facts(
     def check(facts: Facts) -> Result:
         a, b = facts.get(first), facts.get(second)
         if a is None or b is None:
-            return _absent(v, facts, first, second)
+            return absent(v, facts, first, second)
         return compare(a * bottom, b * top) or failed, (a, b), v
 
     return check
@@ -159,9 +160,9 @@ def _certified_on(p: Params, v: Variant) -> Checker:
     def check(facts: Facts) -> Result:
         day, investors = facts.get(date_fact), facts.get("investing_vcs")
         if day is None or investors is None:
-            return _absent(v, facts, date_fact, "investing_vcs")
+            return absent(v, facts, date_fact, "investing_vcs")
         investors = tuple(investors)
-        vcs = tuple(vc for vc in investors if vc.is_lead) if lead_only else investors
+        vcs = tuple([vc for vc in investors if vc.is_lead]) if lead_only else investors
         for vc in vcs:
             if not vc.certified_at(day):
                 return failed, (day, vcs, investors), v

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from grants.rules.checks import RULE_TYPES, UPPER_BOUNDS
-from grants.rules.conditions import Facts, Predicate, compile_condition
-from grants.rules.params import Checker, Result, Variant, typed_params
+from grants.rules.codegen import PhaseFunction, RulePlan, phase_function
+from grants.rules.conditions import Facts, compile_condition
+from grants.rules.params import Checker, Variant, typed_params
 from grants.rules.schema import validate_ruleset
 from grants.rules.trace import (
     AppliedRelaxation,
@@ -17,12 +18,10 @@ from grants.rules.trace import (
     RuleInfo,
     Severity,
     Trace,
-    trace_from_results,
 )
 
 # Enum members, looked up once: reading Outcome.WARN costs an attribute lookup on the class.
 _WARN, _SKIPPED, _AWARD = Outcome.WARN, Outcome.SKIPPED, Phase.AWARD
-_SKIP: Result = (_SKIPPED, None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +51,8 @@ def default_schedule(settings: Mapping[str, Any]) -> Schedule:
 class CompiledPhase:
     phase: Phase
     rules: tuple[RuleInfo, ...]
-    runners: tuple[Checker, ...]
+    run: PhaseFunction  # facts -> the phase's Trace
+    source: str  # run's source, for reading (codegen.py)
     caps: tuple[int, ...]  # indices of the block-severity upper-bound rules
 
 
@@ -75,13 +75,16 @@ def compile_ruleset(document: Mapping[str, Any]) -> CompiledRuleSet:
 
 def _compile_phase(phase: Phase, documents: list[dict[str, Any]]) -> CompiledPhase:
     rules = [rule for rule in documents if rule["phase"] == phase]
+    infos = tuple(
+        RuleInfo(rule["id"], rule["type"], Severity(rule["severity"]), rule["label"])
+        for rule in rules
+    )
+    run, source = phase_function(phase, infos, [rule_plan(rule) for rule in rules])
     return CompiledPhase(
         phase=phase,
-        rules=tuple(
-            RuleInfo(rule["id"], rule["type"], Severity(rule["severity"]), rule["label"])
-            for rule in rules
-        ),
-        runners=tuple(_runner(rule) for rule in rules),
+        rules=infos,
+        run=run,
+        source=source,
         caps=tuple(
             index
             for index, rule in enumerate(rules)
@@ -90,15 +93,14 @@ def _compile_phase(phase: Phase, documents: list[dict[str, Any]]) -> CompiledPha
     )
 
 
-def _runner(rule: Mapping[str, Any]) -> Checker:
-    """One closure per rule: its checker, wrapped only for relaxations and conditions."""
+def rule_plan(rule: Mapping[str, Any]) -> RulePlan:
+    """A rule's variants (base and relaxed), each with its checker, and its conditions."""
     failed = _WARN if rule["severity"] == Severity.WARN else False
     base = rule["params"]
-    run = _checker(rule["type"], base, failed, None)
     relaxations = tuple(
         (
             compile_condition(relaxation["when"]),
-            _checker(
+            *_variant(
                 rule["type"],
                 {**base, **relaxation["params"]},
                 failed,
@@ -107,41 +109,24 @@ def _runner(rule: Mapping[str, Any]) -> Checker:
         )
         for index, relaxation in enumerate(rule["relaxations"])
     )
-    if relaxations:
-        run = _relaxed(run, relaxations)
     condition = rule["applies_when"]
-    return _gated(compile_condition(condition), run) if condition else run
+    return RulePlan(
+        rule_type=rule["type"],
+        applies=compile_condition(condition) if condition else None,
+        base=_variant(rule["type"], base, failed, None),
+        relaxations=relaxations,
+    )
 
 
-def _checker(
+def _variant(
     rule_type: str, stored: Mapping[str, Any], failed: Any, relaxation: AppliedRelaxation | None
-) -> Checker:
+) -> tuple[Variant, Checker]:
     kind = RULE_TYPES[rule_type]
     params = typed_params(kind.params, stored)
     bound = UPPER_BOUNDS.get(rule_type)
     upper_bound = None if bound is None else bound(params)
-    return kind.build(params, Variant(kind.describe, params, relaxation, failed, upper_bound))
-
-
-def _relaxed(check: Checker, relaxations: tuple[tuple[Predicate, Checker], ...]) -> Checker:
-    """`check`, or the checker of the first relaxation whose condition matches."""
-
-    def run(facts: Facts) -> Result:
-        for matches, relaxed in relaxations:
-            if matches(facts):
-                return relaxed(facts)
-        return check(facts)
-
-    return run
-
-
-def _gated(applies: Predicate, run: Checker) -> Checker:
-    """`run` where the rule applies; a skipped result elsewhere."""
-
-    def gated(facts: Facts) -> Result:
-        return run(facts) if applies(facts) else _SKIP
-
-    return gated
+    variant = Variant(kind.describe, params, relaxation, failed, upper_bound)
+    return variant, kind.build(params, variant)
 
 
 def evaluate(ruleset: CompiledRuleSet, phase: Phase | str, facts: Facts) -> Trace:
@@ -149,8 +134,7 @@ def evaluate(ruleset: CompiledRuleSet, phase: Phase | str, facts: Facts) -> Trac
     compiled = ruleset.phases.get(phase)
     if compiled is None:
         raise _unknown_phase(phase)
-    results = [run(facts) for run in compiled.runners]
-    return trace_from_results(compiled.phase, compiled.rules, results)
+    return compiled.run(facts)
 
 
 def award_amount(ruleset: CompiledRuleSet, facts: Facts) -> tuple[int, Trace]:
@@ -161,8 +145,8 @@ def award_amount(ruleset: CompiledRuleSet, facts: Facts) -> tuple[int, Trace]:
     computed safely.
     """
     compiled = ruleset.phases[_AWARD]
-    results = [run(facts) for run in compiled.runners]
-    trace = trace_from_results(_AWARD, compiled.rules, results)
+    trace = compiled.run(facts)
+    results = trace._results  # noqa: SLF001  (the raw results, before any row is built)
     amount = facts.get("requested_subsidy")
     if amount is None:
         return 0, trace
@@ -172,9 +156,9 @@ def award_amount(ruleset: CompiledRuleSet, facts: Facts) -> tuple[int, Trace]:
             return 0, trace
         if passed is not _SKIPPED:
             bounded, limit = variant.upper_bound(raw)
-            if bounded == "requested_subsidy" and limit < amount:
+            if limit < amount and bounded == "requested_subsidy":
                 amount = limit
-    return max(amount, 0), trace
+    return (amount if amount > 0 else 0), trace
 
 
 def _unknown_phase(phase: object) -> ValueError:

@@ -123,13 +123,14 @@ class Trace:
     (a missing fact, which fails).
     """
 
-    __slots__ = ("phase", "_rows", "_rules", "_results")
+    __slots__ = ("phase", "_rows", "_rules", "_results", "_ok")
 
     def __init__(self, phase: Phase, rows: list[TraceRow]) -> None:
         self.phase = phase
         self._rows: list[TraceRow] | None = rows
         self._rules: tuple[RuleInfo, ...] = ()
         self._results: list[tuple[Any, ...]] = []
+        self._ok = all(row.outcome is not _FAIL for row in rows)
 
     @property
     def rows(self) -> list[TraceRow]:
@@ -140,9 +141,7 @@ class Trace:
     @property
     def ok(self) -> bool:
         """No rule blocks (warnings and skipped rules do not)."""
-        if self._rows is None:
-            return all(map(_first, self._results))
-        return all(row.outcome is not _FAIL for row in self._rows)
+        return self._ok
 
     @property
     def blocking(self) -> list[TraceRow]:
@@ -179,6 +178,7 @@ def trace_from_results(
     trace._rows = None
     trace._rules = rules
     trace._results = results
+    trace._ok = all(map(_first, results))
     return trace
 
 

@@ -68,6 +68,14 @@ def _user(email: str) -> User:
     return db.session.scalars(select(User).where(User.email == email)).one()
 
 
+def test_the_sign_in_line_names_where_the_app_is_served(app: Flask, runner: FlaskCliRunner) -> None:
+    args = ["grants", "demo", "--today", TODAY.isoformat(), "--url", "http://10.0.0.7:8080/"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "Sign in at http://10.0.0.7:8080/login with:" in result.output
+    assert "Sign in at http://127.0.0.1:5000/login" in _demo(runner)  # make run's default
+
+
 def test_the_demo_prints_a_summary_and_how_to_sign_in(app: Flask, runner: FlaskCliRunner) -> None:
     output = _demo(runner)
     assert "Demo data as of 2026-11-25" in output

@@ -21,10 +21,15 @@ from grants.rules import (
     evaluate,
     milestone_programme,
 )
+from grants.rules.codegen import RulePlan
+from grants.rules.engine import rule_plan
+from grants.rules.trace import Outcome
 
 AMED = compile_ruleset(amed_certified_vc())
 MILESTONE = compile_ruleset(milestone_programme())
 PHASES = ("eligibility", "award", "tranche_gates")
+APPLICATION_FACTS = {"stage", "listed", "eligible_cost", "lead_vc_committed", "investing_vcs"}
+TRANCHE_FACTS = {"release_date", "paid_in_total", "pool_available", "eligible_approvals"}
 
 yen = st.integers(0, 10**13)
 days = st.dates(date(2020, 1, 1), date(2035, 12, 31))
@@ -147,3 +152,55 @@ def test_traces_round_trip_through_json(facts: dict[str, Any]) -> None:
     restored = Trace.from_dict(json.loads(json.dumps(trace.to_dict())))
     assert restored == trace
     assert restored.ok is trace.ok
+
+
+def _reference(plan: RulePlan, facts: dict[str, Any]) -> tuple[Any, ...]:
+    """What a rule's checkers say, one call each: the meaning the generated code keeps."""
+    if plan.applies is not None and not plan.applies(facts):
+        return (Outcome.SKIPPED, None, None)
+    for matches, _variant, checker in plan.relaxations:
+        if matches(facts):
+            return checker(facts)
+    return plan.base[1](facts)
+
+
+def _plain(result: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A raw result with its variant as what it says (a new compile makes new closures)."""
+    passed, raw, variant = result
+    if variant is None:
+        return passed, raw, None
+    return passed, raw, (variant.params, variant.relaxation, variant.failed)
+
+
+def _gated_and_warned(document: dict[str, Any]) -> dict[str, Any]:
+    """The AMED preset with a condition on one rule and another rule a warning, so that
+    every shape of generated code runs."""
+    for rule in document["rules"]:
+        if rule["id"] == "vc_share_min":
+            rule["applies_when"] = {"stage": {"in": ["non_clinical", "phase1"]}}
+        if rule["id"] == "unlisted":
+            rule["severity"] = "warn"
+    return document
+
+
+GATED = _gated_and_warned(amed_certified_vc())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    application=applications,
+    tranche=tranches,
+    dropped=st.sets(st.sampled_from(sorted(APPLICATION_FACTS | TRANCHE_FACTS)), max_size=3),
+)
+def test_the_generated_phases_say_what_the_checkers_say(
+    application: dict[str, Any], tranche: dict[str, Any], dropped: set[str]
+) -> None:
+    facts = {key: value for key, value in (application | tranche).items() if key not in dropped}
+    for document in (amed_certified_vc(), milestone_programme(), GATED):
+        compiled = compile_ruleset(document)
+        for phase in PHASES:
+            plans = [rule_plan(r) for r in compiled.document["rules"] if r["phase"] == phase]
+            trace = evaluate(compiled, phase, facts)
+            expected = [_reference(plan, facts) for plan in plans]
+            assert list(map(_plain, trace._results)) == list(map(_plain, expected))
+            assert trace.ok is all(row.outcome != "fail" for row in trace.rows)

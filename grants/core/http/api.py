@@ -23,7 +23,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
-from flask import Flask, Request, g, request
+from flask import Flask, Request, Response, g, request
 from flask_babel import gettext as _
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec.plugins import integerconverter2paramschema
@@ -33,6 +33,7 @@ from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from grants.core.db import ID_MAX
 from grants.core.http.i18n import localise
+from grants.core.http.openapi import ConventionalErrors
 from grants.core.http.routing import BoundedInt
 from grants.core.http.schema_messages import translated
 from grants.core.http.schemas import ErrorSchema
@@ -215,13 +216,24 @@ def init_api(app: Flask, resources: Iterable[Blueprint], authenticate: Callable[
     app.config.update(_openapi_config())
     api = GrantsApi(app, spec_kwargs=_spec_kwargs())
     api.register_converter(BoundedInt, integerconverter2paramschema)
+    errors = ConventionalErrors()
+    errors.init_spec(api.spec)
+    api.spec.plugins.append(errors)  # after flask-smorest's own: it sees their responses
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blp in resources:
         api.register_blueprint(blp)
         csrf.exempt(blp)  # token-authenticated: no cookie, so no cross-site forgery
     names = frozenset(blp.name for blp in resources)
     app.before_request(lambda: authenticate() if request.blueprint in names else None)
+    app.after_request(_no_content_no_type)
     app.register_blueprint(docs.bp)
+
+
+def _no_content_no_type(response: Response) -> Response:
+    """A 204 carries no body, so no Content-Type (flask-smorest sets its JSON one)."""
+    if response.status_code == 204:
+        response.headers.pop("Content-Type", None)
+    return response
 
 
 def _openapi_config() -> dict[str, Any]:
@@ -240,7 +252,7 @@ def _spec_kwargs() -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "info": {
             "description": "Every workflow of the web pages, with personal API tokens "
-            "(Authorization: Bearer <token>) acting with their owner's role."
+            "(`Authorization: Bearer <token>`) acting with their owner's role."
         },
     }
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from grants.accounts.models import Organization, User
@@ -140,6 +140,28 @@ def declare_conflict(
     audit.record(actor, "conflict.declare", declaration, after=after)
     db.session.commit()
     return declaration
+
+
+@use_case
+def withdraw_conflict(actor: Actor, declaration_id: int) -> None:
+    """A reviewer withdraws a declaration of theirs (made by mistake, or the tie ended).
+
+    The row goes (the audit event keeps what it said), and the reviewer's own row is
+    stamped changed: the milestone scan then reads again the grants they are assigned to,
+    where they may now have to be chased (core.changes cannot see a deleted row)."""
+    require(Action.declare_conflict, Subject(role=actor.role))
+    declaration = db.session.get(ConflictDeclaration, declaration_id)
+    if declaration is None or declaration.reviewer_id != actor.id:
+        raise NotFound(N_("There is no such declaration of yours."))
+    before = {
+        "organization_id": declaration.organization_id,
+        "grant_id": declaration.grant_id,
+        "note": declaration.note,
+    }
+    audit.record(actor, "conflict.withdraw", declaration, before=before)
+    db.session.delete(declaration)
+    db.session.execute(update(User).where(User.id == actor.id).values(role=User.role))
+    db.session.commit()
 
 
 def _open_grant(grant_id: int) -> Grant:

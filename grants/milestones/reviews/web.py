@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,7 +19,7 @@ from wtforms.validators import Length
 from grants.accounts.models import Organization
 from grants.awards.models import ConflictDeclaration, Grant, Milestone, ReviewerAssignment
 from grants.core.calendar import tokyo_today
-from grants.core.errors import RuleViolation
+from grants.core.errors import NotFound, RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import Form, apply_errors
 from grants.core.http.listing import ListView, list_query
@@ -64,6 +64,10 @@ class ConflictForm(Form):
         validators=[Length(max=assignments.NOTE_MAX)],
         description=_l("What the conflict is, e.g. a family member works there."),
     )
+
+
+class WithdrawForm(Form):
+    """Withdraw a declaration: only the CSRF token."""
 
 
 @bp.get("/reviewer/queue")
@@ -143,8 +147,21 @@ def conflicts() -> tuple[str, int] | Response:
         form=form,
         rows=_declarations(),
         grant_label=_grant_label,
+        withdraw_form=WithdrawForm(),
     )
     return page, 422 if form.errors or form.form_errors else 200
+
+
+@bp.post("/reviewer/conflicts/<int:declaration_id>/withdraw")
+@requires(Action.declare_conflict)
+def withdraw_conflict(declaration_id: int) -> Response:
+    if WithdrawForm().validate_on_submit():
+        try:
+            assignments.withdraw_conflict(actor(), declaration_id)
+        except NotFound:
+            abort(404)
+        flash(_("Your declaration was withdrawn."), "success")
+    return redirect(url_for("reviews.conflicts"))
 
 
 def _my_grants() -> list[Grant]:

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import sqlite
 
 from grants.accounts import service as accounts
@@ -30,11 +30,12 @@ from grants.alerts.scan.passes import Pass, Reads
 from grants.alerts.scan.service import ScanReport
 from grants.amendments import service as amendments
 from grants.awards import service as awards
-from grants.awards.models import Grant, Milestone
+from grants.awards.models import EvidenceSubmission, Grant, Milestone, ReviewerAssignment
 from grants.awards.termination import service as terminations
 from grants.core import changes as changes_of_data
 from grants.core.identity import Role
 from grants.extensions import db
+from grants.milestones.assignments import queries as assignment_queries
 from grants.milestones.assignments import service as assignments
 from grants.milestones.evidence import service as evidence
 from grants.milestones.reviews import service as reviews
@@ -118,6 +119,26 @@ def _declares(world: GrantWorld) -> Expect:
     return Expect()
 
 
+def _submitted_while_conflicted(world: GrantWorld) -> None:
+    """Evidence waiting since 25 Sep (past the review-waiting reminder), one reviewer
+    conflicted."""
+    assignments.declare_conflict(world.reviewers[0], None, world.grant.id, "My former lab.")
+    _submit(world)
+    waiting_since = datetime(2026, 9, 25, 3, tzinfo=UTC)
+    db.session.execute(update(EvidenceSubmission).values(submitted_at=waiting_since))
+    db.session.execute(update(ReviewerAssignment).values(assigned_at=waiting_since))
+    db.session.commit()
+
+
+def _withdraws(world: GrantWorld) -> Expect:
+    reviewer = world.reviewers[0]
+    declaration = assignment_queries.declarations_of(reviewer)[0]
+    assignments.withdraw_conflict(reviewer, declaration.id)
+    # no longer conflicted: chased about the evidence waiting since 25 Sep, as a whole scan
+    # would chase them, although the declaration's row is gone
+    return Expect(created={"review_waiting": 1})
+
+
 def _deactivates(world: GrantWorld) -> Expect:
     reviewer = world.reviewers[0]
     data = accounts.UserData(reviewer.email, reviewer.name, Role.reviewer, active=False)
@@ -159,6 +180,7 @@ CASES: dict[str, Case] = {
     "reviewer assigned": (_nothing, _assigns),
     "reviewer unassigned": (_nothing, _unassigns),
     "conflict declared": (_nothing, _declares),
+    "conflict withdrawn": (_submitted_while_conflicted, _withdraws),
     "reviewer deactivated": (_nothing, _deactivates),
     "tranche released": (lambda world: approve(world, _first(world)), _releases),
     "due date amended": (_nothing, _moves),

@@ -286,3 +286,34 @@ def test_the_quorum_follows_the_pinned_rule_set(app: Flask) -> None:
     pin_version(world, document, "v2, three reviewers")
     outlook = grant_queries.quorum_outlook(world.grant)
     assert (outlook.quorum, outlook.eligible, outlook.reachable) == (3, 2, False)
+
+
+def test_a_withdrawn_declaration_makes_the_reviewer_eligible_again(app: Flask) -> None:
+    world = make_grant()
+    first, second = world.reviewers
+    declaration = assignments.declare_conflict(first, None, world.grant.id, "株主です")
+    assert eligible_reviewer_ids(world.grant) == {second.id}
+    assignments.withdraw_conflict(first, declaration.id)
+    assert eligible_reviewer_ids(world.grant) == {first.id, second.id}
+    assert db.session.query(ConflictDeclaration).count() == 0
+    event_row = db.session.query(AuditEvent).filter_by(action="conflict.withdraw").one()
+    assert event_row.actor_id == first.id
+    assert event_row.before == {
+        "organization_id": None,
+        "grant_id": world.grant.id,
+        "note": "株主です",
+    }
+
+
+def test_only_its_reviewer_withdraws_a_declaration(app: Flask) -> None:
+    world = make_grant()
+    first, second = world.reviewers
+    declaration = assignments.declare_conflict(first, world.grantee.id, None, "共同研究者です")
+    with pytest.raises(NotFound):
+        assignments.withdraw_conflict(second, declaration.id)
+    with pytest.raises(NotFound):
+        assignments.withdraw_conflict(first, declaration.id + 1)
+    for role in (Role.applicant, Role.officer, Role.admin):
+        with pytest.raises(NotAllowed):
+            assignments.withdraw_conflict(make_user(role), declaration.id)
+    assert db.session.query(ConflictDeclaration).count() == 1

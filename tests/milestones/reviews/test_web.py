@@ -67,6 +67,7 @@ def test_every_route_is_enumerated(app: Flask) -> None:
         ("POST", "/milestones/1/review"),
         ("GET", "/reviewer/conflicts"),
         ("POST", "/reviewer/conflicts"),
+        ("POST", "/reviewer/conflicts/1/withdraw"),  # test_withdrawing_a_declaration
     }
 
 
@@ -77,7 +78,7 @@ def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
     milestone = submitted(world)
     elsewhere = make_org(OrgKind.university)  # declaring a conflict with it is harmless
     assert milestone.id == 1
-    paths = sorted(review_urls(app))
+    paths = sorted(url for url in review_urls(app) if not url[1].endswith("/withdraw"))
     queue, declare_form, declare = (
         ("GET", "/reviewer/queue"),
         ("GET", "/reviewer/conflicts"),
@@ -310,6 +311,31 @@ def test_declaring_a_conflict(client: FlaskClient) -> None:
     page = client.get("/reviewer/conflicts").get_data(as_text=True)
     assert "元パートナー" in page and world.vc.name in page
     switch(client, world.reviewers[1])
+    assert "元パートナー" not in client.get("/reviewer/conflicts").get_data(as_text=True)
+
+
+def test_withdrawing_a_declaration(client: FlaskClient) -> None:
+    """Only its reviewer withdraws a declaration (another's is not found), with an audit
+    row; the other roles are refused, and an anonymous visitor is sent to sign in."""
+    world = make_grant()
+    mine = assignments.declare_conflict(world.reviewers[0], world.vc.id, None, "元パートナー")
+    theirs = assignments.declare_conflict(world.reviewers[1], world.vc.id, None, "株主")
+    anonymous = post_form(client, f"/reviewer/conflicts/{mine.id}/withdraw", {})
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    for role in (Role.applicant, Role.officer, Role.admin):
+        switch(client, make_user(role))
+        assert post_form(client, f"/reviewer/conflicts/{mine.id}/withdraw", {}).status_code == 403
+    switch(client, world.reviewers[0])
+    page = client.get("/reviewer/conflicts").get_data(as_text=True)
+    assert f'action="/reviewer/conflicts/{mine.id}/withdraw"' in page
+    assert post_form(client, f"/reviewer/conflicts/{theirs.id}/withdraw", {}).status_code == 404
+    response = post_form(client, f"/reviewer/conflicts/{mine.id}/withdraw", {})
+    assert response.status_code == 302
+    assert [d.id for d in db.session.query(ConflictDeclaration)] == [theirs.id]
+    withdrawn = db.session.query(AuditEvent).filter_by(action="conflict.withdraw").one()
+    assert (
+        withdrawn.actor_id == world.reviewers[0].id and withdrawn.before["note"] == "元パートナー"
+    )
     assert "元パートナー" not in client.get("/reviewer/conflicts").get_data(as_text=True)
 
 
