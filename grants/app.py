@@ -62,6 +62,7 @@ WEB = (
     "whatif",
     "awards.page",
     "awards.decision",
+    "milestones",
     "milestones.evidence",
     "milestones.reviews",
     "milestones.assignments",
@@ -83,6 +84,7 @@ WEB = (
     "awards.termination",
     "portfolio",
     "portfolio.exports",
+    "work",
     "tasks",
     "accounts.tokens",
     "operations",
@@ -115,6 +117,7 @@ API = (
     "alerts",
     "alerts.preferences",
     "portfolio",
+    "work",
     "tasks",
 )
 CLI = (

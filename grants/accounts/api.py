@@ -14,14 +14,14 @@ from marshmallow import Schema, fields, validate
 from grants.accounts import service as accounts
 from grants.accounts.credentials import mail as credential_mail
 from grants.accounts.models import Organization, User
-from grants.accounts.queries import organizations_query
+from grants.accounts.queries import ORGANIZATIONS, USERS, organization_list
 from grants.accounts.role_changes import queries as role_change_queries
 from grants.accounts.role_changes import service as role_changes
 from grants.accounts.role_changes.models import RoleChange
 from grants.accounts.role_changes.rules import RoleChangeState
 from grants.core.db import paginate as paginate_query
 from grants.core.http.api import ApiBlueprint, DbId, ForCaller, api_actor
-from grants.core.http.schemas import ErrorSchema, PageArgs, page_schema
+from grants.core.http.schemas import ErrorSchema, PageArgs, list_args, listed, page_schema
 from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import utcnow
 from grants.core.permissions import Action, Subject, require
@@ -58,20 +58,17 @@ class OrganizationSchema(OrganizationInSchema):
     created_at = fields.DateTime(required=True)
 
 
-class SearchArgs(PageArgs):
-    q = fields.String(
-        validate=validate.Length(min=1, max=200), metadata={"description": "Part of a name."}
-    )
+ORGANIZATION_ARGS = list_args(ORGANIZATIONS, "OrganizationListArgs")
 
 
 @blp.get("/organizations")
-@blp.arguments(SearchArgs, location="query")
+@blp.arguments(ORGANIZATION_ARGS.schema, location="query")
 @blp.response(200, page_schema(OrganizationSchema))
 @blp.alt_response(403, schema=ErrorSchema, description=_ADMIN_ONLY)
 def list_organizations(args: dict[str, Any]) -> dict[str, Any]:
-    """Organisations by name (all, or those whose name holds `q`)."""
-    _require(Action.manage_organizations)
-    return _page(paginate_query(organizations_query(args.get("q")), args["page"], args["per_page"]))
+    """Organisations by name unless `sort` says otherwise; filters: `kind` and `q` (in the
+    names and the corporate number)."""
+    return listed(organization_list(api_actor(), ORGANIZATION_ARGS.query(args)))
 
 
 @blp.post("/organizations")
@@ -158,21 +155,18 @@ class UserSchema(Schema):
     )
 
 
-class UserSearchArgs(PageArgs):
-    q = fields.String(
-        validate=validate.Length(min=1, max=254),
-        metadata={"description": "Part of the e-mail address or the name."},
-    )
+USER_ARGS = list_args(USERS, "UserListArgs")
 
 
 @blp.get("/users")
-@blp.arguments(UserSearchArgs, location="query")
+@blp.arguments(USER_ARGS.schema, location="query")
 @blp.response(200, page_schema(UserSchema))
 @blp.alt_response(403, schema=ErrorSchema, description=_ADMIN_ONLY)
 def list_users(args: dict[str, Any]) -> dict[str, Any]:
-    """Accounts by e-mail address; the audit log records who listed which accounts."""
-    found = accounts.list_users(api_actor(), args.get("q"), args["page"], args["per_page"])
-    return _page(found)
+    """User accounts by e-mail unless `sort` says otherwise; filters: `state` (active: may
+    sign in), `kind` (the role) and `q` (in the e-mail address and the name). The audit log
+    records who listed which accounts."""
+    return listed(accounts.list_users(api_actor(), USER_ARGS.query(args)))
 
 
 class InvitedUserSchema(UserSchema):

@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -15,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from grants.accounts.credentials.rules import LinkPurpose, MailKind
 from grants.accounts.credentials.service import CredentialMail, issue_link, revoke_links
 from grants.accounts.models import Organization, User
-from grants.accounts.queries import users_query
+from grants.accounts.queries import user_list
 from grants.accounts.role_changes import service as role_changes
 from grants.accounts.role_changes.rules import Access
 from grants.accounts.rules import (
@@ -27,9 +26,10 @@ from grants.accounts.rules import (
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.audit import Named
-from grants.core.db import begin_writing, paginate, use_case
+from grants.core.db import Page, begin_writing, use_case
 from grants.core.errors import NotFound, RuleViolation
 from grants.core.identity import Locale, OrgKind, Role
+from grants.core.lists import ListQuery
 from grants.core.models import utcnow
 from grants.core.permissions import Action, Subject, require
 from grants.core.problems import N_, Problem
@@ -278,14 +278,14 @@ def user_snapshot(user: User) -> dict[str, Any]:
 
 
 @use_case
-def list_users(actor: Actor, term: str | None, page: int, per_page: int) -> Pagination:
-    """A page of accounts (all, or those matching `term`) for an administrator; the audit
-    log records who saw which accounts."""
+def list_users(actor: Actor, asked: ListQuery) -> Page:
+    """A page of accounts as an administrator asked for it (state, role, search, sort); the
+    audit log records who saw which accounts."""
     require(Action.manage_users, Subject(role=actor.role))
     begin_writing()  # the audit row is written in a GET request
-    found = paginate(users_query(term), page, per_page)
+    found = user_list(actor, asked)
     ids = [user.id for user in found.items]
-    after = {"search": term or None, "page": found.page, "user_ids": ids}
+    after = {"search": asked.term or None, "page": found.page, "user_ids": ids}
     audit.record(actor, "user.list", Named("user_account", "list"), after=after)
     db.session.commit()
     _reload(ids)

@@ -17,23 +17,21 @@ from grants.accounts.credentials import mail as credential_mail
 from grants.accounts.credentials import queries as credential_queries
 from grants.accounts.credentials.forms import PasswordLinkForm
 from grants.accounts.models import Organization, User
-from grants.accounts.queries import organizations_query
+from grants.accounts.queries import ACTIVE, INACTIVE, ORGANIZATIONS, USERS, organization_list
 from grants.accounts.role_changes.queries import pending_change, pending_changes
 from grants.accounts.rules import is_valid_email, normalize_email
 from grants.accounts.second_factor import queries as second_factors
-from grants.core.db import paginate
 from grants.core.errors import DomainError
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import Form, apply_errors
 from grants.core.http.labels import locale_labels, org_kind_labels, role_labels
-from grants.core.http.listing import page_number, search_term
+from grants.core.http.listing import ListView, list_query
 from grants.core.identity import Locale, OrgKind, Role
 from grants.core.models import utcnow
 from grants.core.permissions import Action
 from grants.extensions import db
 
 bp = Blueprint("accounts", __name__, url_prefix="/admin")
-PAGE_SIZE = 50
 
 
 class OrganizationForm(Form):
@@ -99,10 +97,17 @@ class UserForm(Form):
 @bp.get("/users")
 @requires(Action.manage_users)
 def users() -> str:
-    term = search_term()
-    page = accounts.list_users(actor(), term, page_number(), PAGE_SIZE)
+    asked = list_query(USERS)
+    page = accounts.list_users(actor(), asked)
+    view = ListView(
+        USERS,
+        asked,
+        page,
+        states=[(ACTIVE, _("Active")), (INACTIVE, _("Inactive"))],
+        kinds=list(role_labels().items()),
+    )
     pending = pending_changes(user.id for user in page.items)
-    return render_template("accounts/users.html", page=page, term=term, pending=pending)
+    return render_template("accounts/users.html", view=view, pending=pending)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -170,9 +175,10 @@ def _tell_pending(user: User) -> None:
 @bp.get("/organizations")
 @requires(Action.manage_organizations)
 def organizations() -> str:
-    term = search_term()
-    page = paginate(organizations_query(term), page_number(), PAGE_SIZE)
-    return render_template("accounts/organizations.html", page=page, term=term)
+    asked = list_query(ORGANIZATIONS)
+    page = organization_list(actor(), asked)
+    view = ListView(ORGANIZATIONS, asked, page, kinds=list(org_kind_labels().items()))
+    return render_template("accounts/organizations.html", view=view)
 
 
 @bp.route("/organizations/new", methods=["GET", "POST"])

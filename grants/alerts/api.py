@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from marshmallow import Schema, fields
@@ -13,14 +14,21 @@ from grants.alerts.models import Alert
 from grants.core.alert_kinds import AlertKind
 from grants.core.http.api import ApiBlueprint, api_actor
 from grants.core.http.filters import current_locale
-from grants.core.http.schemas import PageArgs, page_schema, paginate
+from grants.core.http.schemas import list_args, listed, page_schema
 from grants.core.models import utcnow
 
 blp = ApiBlueprint("api_alerts", __name__, url_prefix="/api/v1/alerts", description="My alerts.")
 
 
-class AlertArgs(PageArgs):
-    unread = fields.Boolean(load_default=False, metadata={"description": "Only unread alerts."})
+ALERT_ARGS = list_args(
+    inbox_queries.ALERTS,
+    "AlertArgs",
+    extra={
+        "unread": fields.Boolean(
+            load_default=False, metadata={"description": "Only unread alerts (state=unread)."}
+        )
+    },
+)
 
 
 class AlertSchema(Schema):
@@ -45,11 +53,16 @@ class ReadAllSchema(Schema):
 
 
 @blp.get("")
-@blp.arguments(AlertArgs, location="query")
+@blp.arguments(ALERT_ARGS.schema, location="query")
 @blp.response(200, page_schema(AlertSchema))
 def list_alerts(args: dict[str, Any]) -> dict[str, Any]:
-    """My alerts, newest first."""
-    return paginate(inbox_queries.inbox_query(api_actor(), args["unread"]), args)
+    """My alerts, newest first unless `sort` says otherwise; filters: `state` (unread or
+    read; `unread=true` is state=unread), `kind`, `program_id` and `q` (in the grant's
+    number and the milestone's title)."""
+    asked = ALERT_ARGS.query(args)
+    if args["unread"] and asked.state is None:
+        asked = replace(asked, state=inbox_queries.UNREAD)
+    return listed(inbox_queries.alert_list(api_actor(), asked))
 
 
 @blp.post("/<int:alert_id>/read")

@@ -25,11 +25,13 @@ from grants.alerts.inbox import queries as inbox_queries
 from grants.alerts.inbox import service as alerts
 from grants.alerts.inbox import texts
 from grants.alerts.models import Alert
-from grants.core.alert_kinds import kind_label
+from grants.core.alert_kinds import AlertKind, kind_label
 from grants.core.http.access import actor, requires
-from grants.core.http.listing import page_number
+from grants.core.http.filters import current_locale
+from grants.core.http.listing import ListView, list_params, list_query, page_number
 from grants.core.models import utcnow
 from grants.core.permissions import Action
+from grants.programs import queries as programme_queries
 
 bp = Blueprint("alerts", __name__)
 
@@ -74,9 +76,21 @@ def milestone_url(grant_id: int, milestone_id: int) -> str:
 @bp.get("/alerts")
 @login_required
 def inbox() -> str:
-    page = inbox_queries.inbox_page(actor(), page_number())
+    programs = programme_queries.all_programmes()
+    asked = list_query(inbox_queries.ALERTS, programs)
+    page = inbox_queries.alert_list(actor(), asked)
+    locale = current_locale()
+    view = ListView(
+        inbox_queries.ALERTS,
+        asked,
+        page,
+        states=[(inbox_queries.UNREAD, _("Unread")), (inbox_queries.READ, _("Read"))],
+        kinds=[(str(kind), kind_label(kind, locale)) for kind in AlertKind],
+        programs=programs,
+    )
     return render_template(
         "alerts/inbox.html",
+        view=view,
         page=page,
         describe=texts.describe,
         kind_label=kind_label,
@@ -90,7 +104,7 @@ def inbox() -> str:
 @login_required
 def mark_read(alert_id: int) -> BaseResponse:
     alerts.mark_read(actor(), alert_id, utcnow())
-    return redirect(url_for("alerts.inbox", page=page_number(request.form)))
+    return redirect(url_for("alerts.inbox", **list_params(request.form)))
 
 
 @bp.post("/alerts/read-all")

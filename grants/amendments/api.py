@@ -7,12 +7,12 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from grants.amendments import service as amendments
-from grants.amendments.queries import for_grant
+from grants.amendments.queries import AMENDMENTS, amendment_list, for_grant
 from grants.awards.models import Amendment
 from grants.awards.queries import visible_amendment, visible_grant
 from grants.core.errors import RuleViolation
 from grants.core.http.api import ApiBlueprint, DbId, Text, api_actor
-from grants.core.http.schemas import ErrorSchema, Yen, today
+from grants.core.http.schemas import ErrorSchema, Yen, list_args, listed, page_schema, today
 from grants.core.problems import N_
 from grants.core.states import AmendmentKind, AmendmentState
 
@@ -81,6 +81,31 @@ class AmendmentSchema(Schema):
     decided_by_id = fields.Integer(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     decision_note = fields.String(allow_none=True)
+
+
+class AmendmentListItemSchema(AmendmentSchema):
+    grant_number = fields.String(required=True)
+    organization_name = fields.String(required=True)
+    milestone_title = fields.String(allow_none=True)
+
+
+AMENDMENT_LIST_ARGS = list_args(AMENDMENTS, "AmendmentListArgs")
+
+
+@blp.get("/amendments")
+@blp.arguments(AMENDMENT_LIST_ARGS.schema, location="query")
+@blp.response(200, page_schema(AmendmentListItemSchema))
+def list_all(args: dict[str, Any]) -> dict[str, Any]:
+    """Amendment requests across the grants I may see, oldest first unless `sort` says
+    otherwise; filters: `state` (`requested`: waiting for an officer), `kind`, `program_id`
+    and `q` (in the grant's number, the reason and the organisation's names)."""
+    page = amendment_list(api_actor(), AMENDMENT_LIST_ARGS.query(args))
+    items = [
+        _data(amendment)
+        | {"grant_number": number, "organization_name": name, "milestone_title": title}
+        for amendment, number, name, _name_en, _sequence, title in page.items
+    ]
+    return listed(page, items)
 
 
 @blp.get("/grants/<int:grant_id>/amendments")

@@ -15,7 +15,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from grants.amendments import service as amendments
-from grants.amendments.queries import amendments_view, open_milestones
+from grants.amendments.queries import (
+    AMENDMENTS,
+    amendment_list,
+    amendments_view,
+    open_milestones,
+)
 from grants.awards.models import Amendment, Grant, Milestone
 from grants.awards.queries import grant_subject
 from grants.core.calendar import tokyo_today
@@ -23,9 +28,12 @@ from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import DayField, Form, YenField, apply_errors
 from grants.core.http.i18n import select_locale
+from grants.core.http.labels import state_choices
+from grants.core.http.listing import ListView, list_query
 from grants.core.permissions import Action, require
-from grants.core.states import AmendmentKind, label
+from grants.core.states import AmendmentKind, AmendmentState, label
 from grants.extensions import db
+from grants.programs import queries as programme_queries
 
 bp = Blueprint("amendments", __name__)
 
@@ -96,6 +104,24 @@ def request_form(open_ones: list[Milestone], **kwargs: Any) -> RequestForm:
     form.kind.choices = [SelectChoice(kind.value, label(kind, locale)) for kind in AmendmentKind]
     form.milestone_id.choices = [SelectChoice(m.id, f"{m.sequence}. {m.title}") for m in open_ones]
     return form
+
+
+@bp.get("/officer/amendments")
+@requires(Action.decide_amendment)
+def requests() -> str:
+    """Every grant's amendment requests, waiting ones first to open (from "My work")."""
+    programs = programme_queries.all_programmes()
+    asked = list_query(AMENDMENTS, programs)
+    locale = select_locale()
+    view = ListView(
+        AMENDMENTS,
+        asked,
+        amendment_list(actor(), asked),
+        states=state_choices(AmendmentState),
+        kinds=[(kind.value, label(kind, locale)) for kind in AmendmentKind],
+        programs=programs,
+    )
+    return render_template("amendments/list.html", view=view)
 
 
 @bp.route("/grants/<int:grant_id>/amendments", methods=["GET", "POST"])

@@ -27,8 +27,8 @@ from grants.applications.checks import (
 from grants.applications.models import Application
 from grants.applications.queries import unrevealed_application
 from grants.applications.schemas import (
+    APPLICATION_LIST_ARGS,
     ApplicationInSchema,
-    ApplicationListArgs,
     ApplicationSchema,
     ApplicationSummarySchema,
     CertifiedVcSchema,
@@ -38,7 +38,7 @@ from grants.applications.schemas import (
 )
 from grants.core.http import schemas as common
 from grants.core.http.api import ApiBlueprint, api_actor
-from grants.core.http.schemas import PageArgs, page_schema, paginate
+from grants.core.http.schemas import PageArgs, listed, page_schema, paginate
 from grants.core.states import ApplicationState
 from grants.rules import Trace
 from grants.rulesets.models import RuleSet
@@ -102,17 +102,17 @@ def _registry_entry(org: Organization, history: list[VcCertification], on: date)
 
 
 @blp.get("/applications")
-@blp.arguments(ApplicationListArgs, location="query")
+@blp.arguments(APPLICATION_LIST_ARGS.schema, location="query")
 @blp.response(200, ApplicationPageSchema)
 def list_applications(args: dict[str, Any]) -> dict[str, Any]:
-    """Newest first: an applicant's organisation's applications, or all of them (officers).
+    """An applicant's organisation's applications, or all of them (officers): newest first
+    unless `sort` says otherwise.
 
-    Filters: `status` (the application state) and `program_id` (the programme's id).
+    Filters: `status` (the application state), `program_id` (the programme's id),
+    `fiscal_year` (of the submission) and `q` (in the title and the organisation's names).
     """
-    query = application_queries.visible_applications(
-        api_actor(), args.get("status"), args.get("program_id")
-    )
-    return paginate(query, args)
+    asked = APPLICATION_LIST_ARGS.query(args)
+    return listed(application_queries.application_list(api_actor(), asked))
 
 
 @blp.post("/applications")

@@ -7,19 +7,30 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from grants.accounts.models import Organization
 from grants.applications.checks import certified_vcs_query
 from grants.applications.facts import application_facts, certifications_by_vc
 from grants.applications.models import Application, CoInvestment
-from grants.applications.screening.queries import may_screen
 from grants.core.actors import Actor
+from grants.core.db import Page
 from grants.core.errors import NotAllowed, NotFound
+from grants.core.lists import (
+    Direction,
+    Filter,
+    Listing,
+    ListQuery,
+    count_of,
+    in_fiscal_year,
+    in_order,
+    matching,
+    page_of,
+)
 from grants.core.money import Amount
 from grants.core.permissions import Action, Subject, decide, require
 from grants.core.problems import N_, Problem
-from grants.core.states import ApplicationState
+from grants.core.states import ApplicationState, can_transition
 from grants.extensions import db
 from grants.programs.models import Program
 from grants.rules import Phase, Trace, evaluate
@@ -47,6 +58,13 @@ def application_actions(actor: Actor, application: Application) -> ApplicationAc
         may_withdraw=decide(Action.withdraw_application, relation).allowed,
         may_screen=may_screen(actor, application),
     )
+
+
+def may_screen(actor: Actor, application: Application) -> bool:
+    """The actor's role screens, and the application waits for its screening (the screening
+    queue, the decision page and the API alike)."""
+    allowed = decide(Action.screen_application, Subject(role=actor.role)).allowed
+    return allowed and can_transition(application.state, ApplicationState.screened_eligible)
 
 
 def application_for(actor: Actor, application_id: int, action: Action) -> Application:
@@ -133,40 +151,76 @@ def get_application(actor: Actor, application_id: int) -> Application:
     return application
 
 
-def visible_applications(
-    actor: Actor, state: str | None = None, program_id: int | None = None
-) -> Select[tuple[Application]]:
-    """The applications the actor may see, newest first, as a statement for paging.
+# The columns every list of applications sorts by.
+APPLICATION_SORTS = {
+    "created": (Application.created_at,),
+    "submitted_on": (Application.submitted_on,),
+    "title": (Application.title,),
+    "organization": (Organization.name,),
+    "program": (Program.code,),
+    "state": (in_order(Application.state, ApplicationState),),
+    "requested_subsidy": (Application.requested_subsidy,),
+}
+APPLICATIONS = Listing(
+    name="applications",
+    sorts=APPLICATION_SORTS,
+    default_sort="created",
+    default_direction=Direction.desc,
+    tiebreak=Application.id,
+    states=tuple(ApplicationState),
+    filters=frozenset({Filter.search, Filter.program, Filter.fiscal_year}),
+)
 
-    A role that may view any application (officers) sees them all; a role that may view
-    only its organisation's (applicants) sees those; any other role is refused.
-    """
-    query = (
-        select(Application)
-        .options(selectinload(Application.program), selectinload(Application.organization))
-        .order_by(Application.created_at.desc(), Application.id.desc())
-    )
-    if not decide(Action.view_application, Subject(role=actor.role)).allowed:
+
+def application_list(actor: Actor, asked: ListQuery) -> Page:
+    """A page of the applications the actor may see (officers: all of them; applicants:
+    their organisation's; any other role is refused), narrowed and sorted as asked."""
+    shown, counted = listed_applications(), counted_applications(asked)
+    if not lists_every_application(actor):
         require(Action.view_application, Subject(role=actor.role, is_owner_org=True))
-        query = query.where(Application.organization_id == actor.organization_id)
-    if state is not None:
-        query = query.where(Application.state == state)
-    if program_id is not None:
-        query = query.where(Application.program_id == program_id)
+        mine = Application.organization_id == (actor.organization_id or -1)
+        shown, counted = shown.where(mine), counted.where(mine)
+    counted = narrowed(counted, asked)
+    return page_of(narrowed(shown, asked), APPLICATIONS, asked, count=lambda: count_of(counted))
+
+
+def listed_applications() -> Select[tuple[Application]]:
+    """Applications with their organisation and programme (which the lists show and sort by)."""
+    return (
+        select(Application)
+        .join(Organization, Organization.id == Application.organization_id)
+        .join(Program, Program.id == Application.program_id)
+        .options(contains_eager(Application.organization), contains_eager(Application.program))
+    )
+
+
+def counted_applications(asked: ListQuery) -> Select[Any]:
+    """Application ids, with the organisation joined only for a search: what a list's
+    count reads."""
+    query = select(Application.id)
+    if asked.term:
+        query = query.join(Organization, Organization.id == Application.organization_id)
     return query
 
 
-def my_applications(actor: Actor) -> list[Application]:
-    require(Action.create_application, Subject(role=actor.role))
-    if actor.organization_id is None:
-        return []
-    query = (
-        select(Application)
-        .where(Application.organization_id == actor.organization_id)
-        .options(selectinload(Application.program))
-        .order_by(Application.created_at.desc(), Application.id.desc())
-    )
-    return list(db.session.scalars(query))
+def narrowed(query: Select[Any], asked: ListQuery) -> Select[Any]:
+    """`query` (listed_applications) narrowed by the asked state, programme, fiscal year of
+    the submission and search term (in the title and the organisation's names)."""
+    if asked.state is not None:
+        query = query.where(Application.state == asked.state)
+    if asked.program_id is not None:
+        query = query.where(Application.program_id == asked.program_id)
+    if asked.fiscal_year is not None:
+        query = query.where(in_fiscal_year(Application.submitted_on, asked.fiscal_year))
+    if asked.term:
+        names = (Application.title, Organization.name, Organization.name_en)
+        query = query.where(matching(asked.term, *names))
+    return query
+
+
+def lists_every_application(actor: Actor) -> bool:
+    """Officers see every application; applicants only their organisation's."""
+    return decide(Action.view_application, Subject(role=actor.role)).allowed
 
 
 def investors(application: Application) -> list[tuple[Organization, bool]]:

@@ -8,7 +8,7 @@ from grants.applications import queries as application_queries
 from grants.applications.queries import application_actions
 from grants.core.http.api import DbId, ForCaller, Text
 from grants.core.http.i18n import localise
-from grants.core.http.schemas import PageArgs, TraceSchema, Yen
+from grants.core.http.schemas import TraceSchema, Yen, list_args
 from grants.core.states import ApplicationState
 from grants.rules import MODALITIES, STAGES, THEMES
 
@@ -66,11 +66,9 @@ class CoInvestmentsInSchema(Schema):
     co_investments = fields.List(fields.Nested(CoInvestmentInSchema), required=True)
 
 
-class ApplicationListArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(APPLICATION_STATES))
-    program_id = DbId(
-        strict=False, metadata={"description": "Only this programme's applications (its id)."}
-    )
+APPLICATION_LIST_ARGS = list_args(
+    application_queries.APPLICATIONS, "ApplicationListArgs", state_key="status"
+)
 
 
 class PlannedMilestoneSchema(Schema):

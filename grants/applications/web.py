@@ -24,14 +24,17 @@ from grants.applications.forms import (
     plan_data,
 )
 from grants.applications.models import Application
-from grants.applications.queries import application_actions, application_for
+from grants.applications.queries import APPLICATIONS, application_actions, application_for
 from grants.core.calendar import format_date, tokyo_today
 from grants.core.errors import RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import apply_errors, status
-from grants.core.http.labels import modality_labels, stage_labels, theme_labels
+from grants.core.http.labels import modality_labels, stage_labels, state_choices, theme_labels
+from grants.core.http.listing import ListView, list_query
 from grants.core.money import format_yen
 from grants.core.permissions import Action
+from grants.core.states import ApplicationState
+from grants.programs import queries as programme_queries
 from grants.programs.models import Program
 from grants.rules import Trace, TraceRow
 from grants.rules.facts import FACTS, Kind
@@ -49,11 +52,22 @@ def _locale() -> str:
 
 
 @bp.get("")
-@requires(Action.create_application)
+@requires(Action.view_application)
 def index() -> str:
-    return render_template(
-        "applications/index.html", applications=application_queries.my_applications(actor())
+    """The applications the reader may see (their organisation's, or every one for
+    officers), searched, filtered and sorted."""
+    programs = programme_queries.all_programmes()
+    asked = list_query(APPLICATIONS, programs)
+    view = ListView(
+        APPLICATIONS,
+        asked,
+        application_queries.application_list(actor(), asked),
+        states=state_choices(ApplicationState),
+        programs=programs,
+        fiscal_years=programme_queries.fiscal_years(),
     )
+    everyone = application_queries.lists_every_application(actor())
+    return render_template("applications/index.html", view=view, everyone=everyone)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
-from marshmallow import Schema, fields, validate
-from sqlalchemy import Select, and_, exists, func, not_, select
-from sqlalchemy.orm import selectinload
+from marshmallow import Schema, fields
 
-from grants.applications.models import Application
-from grants.awards.models import Disbursement, Grant, Milestone
-from grants.awards.queries import grant_money, visible_grant, visible_grants
+from grants.awards.listing.queries import GRANTS, GrantRow, grant_list
+from grants.awards.models import Grant, Milestone
+from grants.awards.queries import grant_money, visible_grant
 from grants.awards.rules import GrantMoney
 from grants.awards.schemas import (
     GRANT_STATES,
@@ -22,28 +19,13 @@ from grants.awards.schemas import (
     milestones_data,
 )
 from grants.awards.termination import service as terminations
-from grants.core.http.api import ApiBlueprint, DbId, Text, api_actor
-from grants.core.http.schemas import ErrorSchema, PageArgs, Yen, page_schema, paginate, today
+from grants.core.http.api import ApiBlueprint, Text, api_actor
+from grants.core.http.schemas import ErrorSchema, Yen, list_args, listed, page_schema, today
 from grants.core.states import UNDECIDED
-from grants.extensions import db
 
 blp = ApiBlueprint("api_grants", __name__, url_prefix="/api/v1", description="Awarded grants.")
 
-FISCAL_YEARS = validate.Range(min=2000, max=2200)
-
-
-class GrantFilterArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(GRANT_STATES), metadata={"enum": GRANT_STATES})
-    program = DbId(strict=False, metadata={"description": "Programme id."})
-    overdue = fields.Boolean(
-        metadata={
-            "description": "true: the next open milestone is flagged overdue by the "
-            "scheduler's scan (after the grace period); false: it is not."
-        }
-    )
-    fiscal_year = fields.Integer(
-        validate=FISCAL_YEARS, metadata={"description": "Grants with a milestone in this year."}
-    )
+GRANT_LIST_ARGS = list_args(GRANTS, "GrantFilterArgs", state_key="status", program_key="program")
 
 
 class NextMilestoneSchema(Schema):
@@ -112,14 +94,18 @@ class TerminateSchema(Schema):
 
 
 @blp.get("/grants")
-@blp.arguments(GrantFilterArgs, location="query")
+@blp.arguments(GRANT_LIST_ARGS.schema, location="query")
 @blp.response(200, page_schema(GrantSummarySchema))
 def list_grants(args: dict[str, Any]) -> dict[str, Any]:
-    """Grants I may see: my organization's (applicants), assigned (reviewers), all (officers)."""
-    query = visible_grants(api_actor(), _filtered(args))
-    page = paginate(query, args)
-    page["items"] = _summaries(page["items"])
-    return page
+    """Grants I may see: my organization's (applicants), assigned (reviewers), all (officers),
+    by number unless `sort` says otherwise (`priority`: overdue first, then by the next due
+    date, as the portfolio opens).
+
+    Filters: `status`, `program`, `fiscal_year` (grants with a milestone in that year),
+    `overdue` (the next open milestone is flagged overdue by the scheduler's scan, after
+    the grace period) and `q` (in the number, the title and the organisation's names)."""
+    page = grant_list(api_actor(), GRANT_LIST_ARGS.query(args), today())
+    return listed(page, [_row_summary(row) for row in page.items])
 
 
 @blp.get("/grants/<int:grant_id>")
@@ -176,71 +162,31 @@ def grant_data(grant: Grant) -> dict[str, Any]:
     }
 
 
-def _filtered(args: dict[str, Any]) -> Select[tuple[Grant]]:
-    query = select(Grant).order_by(Grant.number, Grant.id)
-    if "status" in args:
-        query = query.where(Grant.state == args["status"])
-    if "program" in args:
-        query = query.where(Grant.program_id == args["program"])
-    if "fiscal_year" in args:
-        in_year = exists().where(
-            Milestone.grant_id == Grant.id, Milestone.fiscal_year == args["fiscal_year"]
-        )
-        query = query.where(in_year)
-    if "overdue" in args:
-        late = _next_open_overdue()
-        query = query.where(late if args["overdue"] else not_(late))
-    return query.options(
-        selectinload(Grant.program),
-        selectinload(Grant.organization),
-        selectinload(Grant.application).load_only(Application.title),
-    )
-
-
-def _next_open_sequence() -> Any:
-    """Per grant, the sequence of its first milestone still open (UNDECIDED)."""
-    return (
-        select(Milestone.grant_id, func.min(Milestone.sequence).label("sequence"))
-        .where(Milestone.state.in_(UNDECIDED))
-        .group_by(Milestone.grant_id)
-        .subquery("next_open")
-    )
-
-
-def _next_open_overdue() -> Any:
-    nxt = _next_open_sequence()
-    return (
-        select(Milestone.id)
-        .join(nxt, and_(nxt.c.grant_id == Milestone.grant_id, nxt.c.sequence == Milestone.sequence))
-        .where(Milestone.grant_id == Grant.id, Milestone.overdue_since >= date.min)
-        .exists()
-    )
-
-
-def _summaries(grants: Sequence[Grant]) -> list[dict[str, Any]]:
-    """The page's grants with released totals and next milestones: two more queries."""
-    ids = [grant.id for grant in grants]
-    if not ids:
-        return []
-    paid = dict(
-        db.session.execute(
-            select(Disbursement.grant_id, func.sum(Disbursement.amount))
-            .where(Disbursement.grant_id.in_(ids))
-            .group_by(Disbursement.grant_id)
-        ).all()
-    )
-    nxt = _next_open_sequence()
-    upcoming = db.session.scalars(
-        select(Milestone)
-        .join(nxt, and_(nxt.c.grant_id == Milestone.grant_id, nxt.c.sequence == Milestone.sequence))
-        .where(Milestone.grant_id.in_(ids))
-    )
-    next_by_grant = {m.grant_id: m for m in upcoming}
-    money = grant_money(
-        (grant.id, grant.award_amount, int(paid.get(grant.id) or 0), grant.state)
-        for grant in grants
-    )
-    return [_summary(grant, money[grant.id], next_by_grant.get(grant.id)) for grant in grants]
+def _row_summary(row: GrantRow) -> dict[str, Any]:
+    next_open = None
+    if row.milestone_id is not None:
+        next_open = {
+            "id": row.milestone_id,
+            "sequence": row.milestone_sequence,
+            "title": row.milestone_title,
+            "due_date": row.milestone_due,
+            "state": str(row.milestone_state),
+        }
+    return {
+        "id": row.grant_id,
+        "number": row.number,
+        "title": row.title,
+        "state": str(row.state),
+        "program_id": row.program_id,
+        "program_code": row.program_code,
+        "organization_id": row.organization_id,
+        "organization_name": row.organization_name,
+        "award_amount": row.award,
+        "released": row.released,
+        "remaining": row.remaining,
+        "next_milestone": next_open,
+        "overdue": row.overdue,
+    }
 
 
 def _next_open(milestones: Sequence[Milestone]) -> Milestone | None:

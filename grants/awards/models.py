@@ -83,6 +83,24 @@ class Milestone(Changing, Base):
         CheckConstraint("tranche_amount >= 0", name="tranche_not_negative"),
         # Approved tranches still to release, oldest due first, without reading released ones.
         Index("ix_milestone_state_released_at_due_date", "state", "released_at", "due_date"),
+        # The milestones list by fiscal year (and state), in due order, and the grants with a
+        # milestone in a fiscal year.
+        Index("ix_milestone_fiscal_year_state_due_date", "fiscal_year", "state", "due_date"),
+        # Whether an earlier milestone of the grant is still open (which one is the next
+        # open milestone: the overdue grants), from the index alone.
+        Index("ix_milestone_grant_id_sequence_state", "grant_id", "sequence", "state"),
+        # The few milestones the scan flagged overdue, with what tells whether each is its
+        # grant's next open one and what the overdue lists sort by: from the index alone.
+        Index(
+            "ix_milestone_flagged",
+            "overdue_since",
+            "grant_id",
+            "sequence",
+            "state",
+            "due_date",
+            sqlite_where=text("overdue_since IS NOT NULL"),
+            postgresql_where=text("overdue_since IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -291,6 +309,8 @@ class Investment(Base):
 
 class Amendment(Base):
     __tablename__ = "amendment"
+    # The requests waiting for a decision (or in any state), oldest first, across grants.
+    __table_args__ = (Index("ix_amendment_state_requested_at", "state", "requested_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     grant_id: Mapped[int] = mapped_column(ForeignKey("grant_award.id"), index=True)

@@ -13,10 +13,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import selectinload
 
-from grants.accounts.models import User
+from grants.accounts.models import ConflictDeclaration, User
+from grants.applications.models import CoInvestment
 from grants.awards.models import (
     Amendment,
     Disbursement,
@@ -130,6 +143,34 @@ def reviewer_conflicts(grant: Grant, users: Iterable[User]) -> dict[int, list[Co
     """Each user's conflict reasons with `grant` (an empty list when none)."""
     parties = grant_parties(grant)
     return {c.user_id: conflict_reasons(c, parties) for c in candidates(users)}
+
+
+def conflict_clause(reviewer_id: Any, organization_id: Any) -> ColumnElement[bool]:
+    """Whether a reviewer has a conflict of interest with the grant of the row (Grant's
+    columns), in SQL, for lists and counts over many grants at once: the reviewer (their
+    id and organisation, columns or plain values) belongs to the grantee or to one of its
+    investing VCs, or declared a conflict with the grant or one of those organisations.
+    The same reasons as core.conflicts.conflict_reasons (tests compare both)."""
+    vcs = select(CoInvestment.vc_organization_id).where(
+        CoInvestment.application_id == Grant.application_id
+    )
+    declared = (
+        select(ConflictDeclaration.id)
+        .where(
+            ConflictDeclaration.reviewer_id == reviewer_id,
+            or_(
+                ConflictDeclaration.grant_id == Grant.id,
+                ConflictDeclaration.organization_id == Grant.organization_id,
+                ConflictDeclaration.organization_id.in_(vcs),
+            ),
+        )
+        .exists()
+    )
+    if organization_id is None:
+        return declared
+    org = literal(organization_id) if isinstance(organization_id, int) else organization_id
+    belongs = and_(org.is_not(None), or_(org == Grant.organization_id, org.in_(vcs)))
+    return or_(belongs, declared)
 
 
 def grantee_and_reviewers(grant: Grant) -> Select[tuple[int]]:

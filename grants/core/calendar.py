@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from grants.core.problems import N_
@@ -57,6 +57,13 @@ def tokyo_today(now: datetime) -> date:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("tokyo_today needs a timezone-aware datetime.")
     return now.astimezone(TOKYO).date()
+
+
+def days_waiting(since: datetime, today: date) -> int:
+    """Whole days from the instant `since` (stored in UTC: a submission, a request) to
+    `today`, counted on Tokyo's calendar: 0 on the same day."""
+    aware = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
+    return max((today - tokyo_today(aware)).days, 0)
 
 
 def format_date(d: date, locale: str) -> str:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, g, has_request_context, request
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Date, Table, event
+from sqlalchemy import Boolean, Date, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
@@ -222,6 +222,30 @@ def _add_days_postgresql(element: add_days, compiler: Any, **kw: Any) -> str:
 def _add_days_sqlite(element: add_days, compiler: Any, **kw: Any) -> str:
     column, days = _parts(element, compiler, **kw)
     return f"date({column}, '{days:+d} days')"
+
+
+class rare(FunctionElement[bool]):  # noqa: N801  (reads like the SQL it is)
+    """A condition few rows meet, said to SQLite's planner, which without statistics on the
+    values takes a range of an index for a quarter of the table: `unlikely(condition)` on
+    SQLite, the condition itself on PostgreSQL (whose statistics know)."""
+
+    type = Boolean()
+    inherit_cache = True
+    # a condition itself: never compared with 1 where booleans are integers (SQLite), which
+    # would hide it from the planner
+    _is_implicitly_boolean = True
+
+
+@compiles(rare, "sqlite")
+def _rare_sqlite(element: rare, compiler: Any, **kw: Any) -> str:
+    (condition,) = list(element.clauses)
+    return f"unlikely({compiler.process(condition, **kw)})"
+
+
+@compiles(rare)
+def _rare(element: rare, compiler: Any, **kw: Any) -> str:
+    (condition,) = list(element.clauses)
+    return f"({compiler.process(condition, **kw)})"
 
 
 _WRITES_KEY = "grants_wrote"

@@ -13,7 +13,7 @@ from typing import Any
 
 from babel.support import NullTranslations, Translations
 
-from grants.core.problems import Localisable, Problem
+from grants.core.problems import Problem, localisable
 
 CATALOGUES = Path(__file__).resolve().parents[1] / "translations"
 
@@ -30,7 +30,7 @@ def translate(message: Any, locale: str) -> Any:
         params = {key: translate(value, locale) for key, value in message.params.items()}
         text = catalogue(locale).ugettext(message.template)
         return text % params if params else text
-    if isinstance(message, Localisable):
+    if localisable(message):
         return message.localised(locale)
     if isinstance(message, Mapping):
         return {key: translate(value, locale) for key, value in message.items()}

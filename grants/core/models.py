@@ -163,6 +163,8 @@ alert_table = Table(
     Column("email_body", Text),
     UniqueConstraint("subject_id", "subject_type", "kind", "tier", "user_id"),
     Index("ix_alert_user_id_read_at", "user_id", "read_at"),
+    # The inbox list, newest first.
+    Index("ix_alert_user_id_created_at", "user_id", "created_at"),
     Index(
         "ix_alert_delivery_emailed_at_next_attempt_at", "delivery", "emailed_at", "next_attempt_at"
     ),

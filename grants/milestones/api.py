@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +22,20 @@ from grants.awards.queries import (
     reviewer_names,
     visible_milestone,
 )
-from grants.awards.schemas import MILESTONE_STATES, MilestoneSchema, milestone_data
+from grants.awards.schemas import MILESTONE_STATES, MilestoneSchema, is_overdue, milestone_data
+from grants.core.calendar import days_waiting
 from grants.core.errors import NotFound, RuleViolation
 from grants.core.http.api import ApiBlueprint, Text, api_actor
 from grants.core.http.i18n import select_locale
 from grants.core.http.limits import accepts_uploads
-from grants.core.http.schemas import ErrorSchema, today
+from grants.core.http.schemas import ErrorSchema, Yen, list_args, listed, page_schema, today
 from grants.core.permissions import Action, decide
 from grants.core.states import ReviewDecision
 from grants.extensions import db
 from grants.milestones.evidence import service as evidence
+from grants.milestones.queries import MILESTONES, milestone_list
 from grants.milestones.reviews import service as reviews
+from grants.milestones.reviews.queries import REVIEW_QUEUE, review_list
 
 blp = ApiBlueprint(
     "api_milestones",
@@ -170,6 +174,83 @@ _MULTIPART_DOC = {
         "content": {"multipart/form-data": {"schema": EvidenceUploadSchema}},
     },
 }
+
+
+class MilestoneListItemSchema(Schema):
+    id = fields.Integer(required=True)
+    grant_id = fields.Integer(required=True)
+    grant_number = fields.String(required=True, attribute="grant.number")
+    organization_id = fields.Integer(required=True, attribute="grant.organization_id")
+    organization_name = fields.String(required=True, attribute="grant.organization.name")
+    program_id = fields.Integer(required=True, attribute="grant.program_id")
+    program_code = fields.String(required=True, attribute="grant.program.code")
+    sequence = fields.Integer(required=True)
+    title = fields.String(required=True)
+    state = fields.String(required=True, metadata={"enum": MILESTONE_STATES})
+    due_date = fields.Date(required=True)
+    fiscal_year = fields.Integer(required=True)
+    tranche_amount = Yen(required=True)
+    overdue = fields.Function(
+        is_overdue,
+        metadata={"type": "boolean", "description": "Flagged overdue by the scheduler's scan."},
+    )
+    overdue_since = fields.Date(allow_none=True)
+    released = fields.Function(
+        lambda milestone: milestone.released_at is not None,
+        metadata={"type": "boolean", "description": "Its tranche has been released."},
+    )
+
+
+MILESTONE_LIST_ARGS = list_args(MILESTONES, "MilestoneListArgs")
+
+
+class QueuedReviewSchema(MilestoneListItemSchema):
+    round = fields.Integer(required=True)
+    submitted_at = fields.DateTime(required=True, metadata={"description": "Of this round."})
+    waiting_days = fields.Integer(
+        required=True, metadata={"description": "Days since the evidence arrived (Tokyo)."}
+    )
+
+
+REVIEW_QUEUE_ARGS = list_args(REVIEW_QUEUE, "ReviewQueueArgs")
+
+
+@blp.get("/reviewer/queue")
+@blp.arguments(REVIEW_QUEUE_ARGS.schema, location="query")
+@blp.response(200, page_schema(QueuedReviewSchema))
+@blp.alt_response(403, schema=ErrorSchema, description="Only reviewers have a review queue.")
+def review_queue(args: dict[str, Any]) -> dict[str, Any]:
+    """The milestones whose evidence waits for my decision (reviewers), oldest submission
+    first unless `sort` says otherwise; filters: `program_id`, `fiscal_year`, `q`."""
+    page = review_list(api_actor(), REVIEW_QUEUE_ARGS.query(args))
+    day = today()
+    items = [_Queued(milestone, submitted_at, day) for milestone, submitted_at in page.items]
+    return listed(page, items)
+
+
+class _Queued:
+    """A milestone in the queue, as QueuedReviewSchema reads it: the milestone's attributes,
+    with when its round arrived and how long it has waited."""
+
+    def __init__(self, milestone: Milestone, submitted_at: datetime, day: date) -> None:
+        self.milestone = milestone
+        self.submitted_at = submitted_at
+        self.waiting_days = days_waiting(submitted_at, day)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.milestone, name)
+
+
+@blp.get("/milestones")
+@blp.arguments(MILESTONE_LIST_ARGS.schema, location="query")
+@blp.response(200, page_schema(MilestoneListItemSchema))
+def list_milestones(args: dict[str, Any]) -> dict[str, Any]:
+    """The milestones of the grants I may see (my organisation's, the ones I review, or all
+    for officers), by due date unless `sort` says otherwise.
+
+    Filters: `state`, `program_id`, `fiscal_year` (of the tranche), `overdue` (flagged by
+    the scan) and `q` (in the title, the grant's number and the organisation's names)."""
+    return listed(milestone_list(api_actor(), MILESTONE_LIST_ARGS.query(args)))
 
 
 @blp.get("/milestones/<int:milestone_id>")

@@ -36,15 +36,12 @@ from sqlalchemy import (
     union_all,
 )
 
-from grants.accounts.models import Organization
-from grants.awards.models import Disbursement, Grant, Milestone
+from grants.awards.listing.queries import CLOSED, GrantRow, rows_of, with_details
+from grants.awards.models import Grant, Milestone
 from grants.core import audit_marks
-from grants.core.states import RUNNING, UNDECIDED, MilestoneState
+from grants.core.states import RUNNING, UNDECIDED
 from grants.extensions import db
-from grants.programs.models import Program
 
-# The milestones that still wait for the grantee or the reviewers.
-CLOSED = tuple(state for state in MilestoneState if state not in UNDECIDED)
 # The three parts of the portfolio, in order.
 OVERDUE, SCHEDULED, UNSCHEDULED = 0, 1, 2
 
@@ -62,19 +59,13 @@ def _count(program_id: int | None) -> int:
     return int(db.session.scalar(query) or 0)
 
 
-def page_rows(program_id: int | None, offset: int, limit: int) -> list[tuple[Any, ...]]:
-    """Rows `offset`..`offset + limit` of the portfolio, in portfolio order, in one statement.
-
-    Each row: grant id, number, state, organization name and English name, programme id,
-    code, Japanese and English names, next milestone id, title, due date and state (None
-    when no milestone is open), overdue (0 or 1: the next milestone is flagged), released
-    amount, award amount, and the next milestone's overdue_since (None unless flagged).
-    """
+def page_rows(program_id: int | None, offset: int, limit: int, today: date) -> list[GrantRow]:
+    """Rows `offset`..`offset + limit` of the portfolio, in portfolio order, in one statement
+    (each a grant with its next milestone, None when none is open, seen on `today`)."""
     params: dict[str, Any] = {"wanted": offset + limit, "offset": offset, "limit": limit}
     if program_id is not None:
         params["program_id"] = program_id
-    rows = db.session.execute(_page(program_id is not None), params)
-    return [(*row[:13], int(row[13] == OVERDUE), *row[14:]) for row in rows]
+    return rows_of(_page(program_id is not None), today, params)
 
 
 def _grant_filter(program_id: int | None) -> list[Any]:
@@ -122,7 +113,7 @@ def _page(filtered: bool) -> Select[Any]:
         .offset(_value("offset", Integer))
         .subquery("page")
     )
-    return _with_details(page).order_by(*_order(page))
+    return with_details(page).order_by(*_order(page))
 
 
 def _order(rows: Any) -> tuple[Any, ...]:
@@ -218,40 +209,4 @@ def _unscheduled(filtered: bool, scheduled: Any) -> Any:
         .order_by(Grant.number, Grant.id)
         .limit(_value("wanted", Integer) - taken)
         .subquery("unscheduled")
-    )
-
-
-def _with_details(page: Any) -> Select[Any]:
-    """The page's grants with state, organization, programme, next milestone, released,
-    award, and the next milestone's overdue flag."""
-    released = (
-        select(func.coalesce(func.sum(Disbursement.amount), 0))
-        .where(Disbursement.grant_id == page.c.grant_id)
-        .scalar_subquery()
-    )
-    return (
-        select(
-            page.c.grant_id,
-            page.c.number,
-            Grant.state,
-            Organization.name,
-            Organization.name_en,
-            Program.id,
-            Program.code,
-            Program.name_ja,
-            Program.name_en,
-            page.c.milestone_id,
-            Milestone.title,
-            page.c.due_date,
-            Milestone.state,
-            page.c.bucket,
-            released,
-            Grant.award_amount,
-            Milestone.overdue_since,
-        )
-        .select_from(page)
-        .join(Grant, Grant.id == page.c.grant_id)
-        .join(Organization, Organization.id == Grant.organization_id)
-        .join(Program, Program.id == Grant.program_id)
-        .outerjoin(Milestone, Milestone.id == page.c.milestone_id)
     )

@@ -10,9 +10,11 @@ from markupsafe import Markup
 
 from grants.core import audit_marks
 from grants.core.calendar import tokyo_today
-from grants.core.http.access import requires
-from grants.core.http.listing import chosen, page_number
+from grants.core.http.access import actor, requires
+from grants.core.http.labels import state_choices
+from grants.core.http.listing import ListView, list_query
 from grants.core.permissions import Action
+from grants.core.states import GrantState
 from grants.portfolio import charts
 from grants.portfolio import health as portfolio_health
 from grants.portfolio import queries as portfolio
@@ -27,15 +29,25 @@ bp = Blueprint("portfolio", __name__, url_prefix="/officer")
 def index() -> str:
     today = tokyo_today(datetime.now(UTC))
     programs = programme_queries.all_programmes()
-    program_id = chosen(programs, "program_id")
+    asked = list_query(portfolio.PORTFOLIO, programs)
+    program_id = asked.program_id
     locale = str(get_locale() or "ja")
+    view = ListView(
+        portfolio.PORTFOLIO,
+        asked,
+        portfolio.portfolio(actor(), today, asked),
+        states=state_choices(GrantState),
+        programs=programs,
+        fiscal_years=programme_queries.fiscal_years(),
+    )
     return render_template(
         "portfolio/index.html",
         today=today,
-        programs=programs,
+        view=view,
         program_id=program_id,
-        page=portfolio.portfolio(today, program_id, page_number()),
-        awaiting=release_queries.awaiting_release(program_id, per_page=portfolio.AWAITING_SHOWN),
+        awaiting=release_queries.awaiting_release(
+            release_queries.RELEASES.query(program_id=program_id, per_page=portfolio.AWAITING_SHOWN)
+        ),
         figures=audit_marks.kept(
             "portfolio.figures", (today, program_id, locale), lambda: _figures(today, program_id)
         ),

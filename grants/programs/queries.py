@@ -20,6 +20,17 @@ def all_programmes() -> list[Program]:
     return list(db.session.scalars(select(Program).order_by(Program.code)))
 
 
+def fiscal_years() -> list[int]:
+    """The fiscal years of every budget pool, newest first: the lists' fiscal-year filter
+    (kept while the data stands still)."""
+    return audit_marks.kept("fiscal_years", None, _fiscal_years)
+
+
+def _fiscal_years() -> list[int]:
+    query = select(BudgetPool.fiscal_year).distinct().order_by(BudgetPool.fiscal_year.desc())
+    return list(db.session.scalars(query))
+
+
 def pools_for(actor: Actor, program_id: int) -> list[BudgetPool]:
     """The programme's pools by fiscal year, for those who read the portfolio."""
     require(Action.view_portfolio, Subject(role=actor.role))

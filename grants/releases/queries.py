@@ -3,13 +3,14 @@ page of one shows: its gates for the day, its budget pool, and whether the actor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, exists, func, select
 
-from grants.accounts.models import User
+from grants.accounts.models import Organization
 from grants.awards.facts import pool_room, tranche_facts
 from grants.awards.models import Disbursement, Grant, Milestone, PreparedRelease, Settlement
 from grants.awards.queries import (
@@ -21,7 +22,8 @@ from grants.awards.queries import (
 from grants.awards.rules import PreparedReleaseState
 from grants.core import audit_marks
 from grants.core.actors import Actor
-from grants.core.db import Page, bounded, page_within
+from grants.core.db import Page
+from grants.core.lists import Filter, Listing, ListQuery, matching, page_by_id
 from grants.core.permissions import Action, Decision, Subject, decide, refusal
 from grants.core.problems import N_, Problem
 from grants.core.states import GrantState, MilestoneState
@@ -30,8 +32,6 @@ from grants.programs.models import BudgetPool
 from grants.rules import Phase, Trace, evaluate
 from grants.rules.settlement import ExcessMethod, PaymentMode, period_key, settlement_rules
 from grants.rulesets import service as rulesets
-
-PER_PAGE = 25
 
 
 @dataclass(frozen=True)
@@ -214,65 +214,109 @@ class AwaitingPage(Page):
     amount: int
 
 
-def awaiting_release(
-    program_id: int | None = None, page: int = 1, per_page: int = PER_PAGE
-) -> AwaitingPage:
-    """Approved milestones of active grants whose tranche is not released yet, oldest due
-    first, a page at a time, with how many there are and how much they come to (kept while
-    the audit log stands still: they pile up when releases lag)."""
-    page, per_page = bounded(page, per_page)
-    total, amount = audit_marks.kept("awaiting", program_id, lambda: _awaiting_sum(program_id))
-    page = page_within(page, total, per_page)
-    rows = db.session.execute(
-        _with_prepared(_awaiting(program_id))
-        .order_by(Milestone.due_date, Milestone.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
-    return AwaitingPage(list(rows), page, per_page, total, amount)
+RELEASES = Listing(
+    name="releases",
+    sorts={
+        "due_date": (Milestone.due_date,),
+        "approved": (Milestone.decided_at,),
+        "grant": (Grant.number, Milestone.sequence),
+        "title": (Milestone.title,),
+        "organization": (Organization.name,),
+        "fiscal_year": (Milestone.fiscal_year,),
+        "tranche_amount": (Milestone.tranche_amount,),
+    },
+    default_sort="due_date",
+    tiebreak=Milestone.id,
+    filters=frozenset({Filter.search, Filter.program, Filter.fiscal_year}),
+)
 
 
-def _with_prepared(query: Select[Any]) -> Select[Any]:
-    """Each row with its prepared release waiting for a second officer, if any: who prepared
-    it and when (at most one waits per milestone)."""
-    return (
-        query.add_columns(
-            PreparedRelease.id.label("prepared_id"),
-            PreparedRelease.prepared_at,
-            User.name.label("prepared_by"),
-        )
-        .outerjoin(
-            PreparedRelease,
-            and_(
-                PreparedRelease.milestone_id == Milestone.id,
-                PreparedRelease.state == PreparedReleaseState.pending,
-            ),
-        )
-        .outerjoin(User, User.id == PreparedRelease.prepared_by_id)
-    )
+def awaiting_release(asked: ListQuery) -> AwaitingPage:
+    """Approved milestones of active grants whose tranche is not released yet (oldest due
+    first unless asked otherwise), a page at a time, with how many there are and how much
+    they come to (kept while the data stands still: they pile up when releases lag)."""
+    total, amount = awaiting_totals(asked)
+    sort = asked.sort if asked.sort in RELEASES.sorts else RELEASES.default_sort
+    ids = _awaiting(asked, Milestone.id, named=bool(asked.term) or sort == "organization")
+    page = page_by_id(ids, RELEASES, asked, _rows, count=lambda: total)
+    return AwaitingPage(page.items, page.page, page.per_page, page.total, amount)
 
 
-def _awaiting_sum(program_id: int | None) -> tuple[int, int]:
-    awaiting = _awaiting(program_id).subquery()
-    total, amount = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(awaiting.c.tranche_amount), 0))
-    ).one()
-    return int(total), int(amount)
-
-
-def _awaiting(program_id: int | None) -> Select[Any]:
+def _rows(milestone_ids: list[int]) -> dict[int, Any]:
+    """The release queue's rows of these milestones."""
     query = (
         select(
             Milestone.id,
             Milestone.title,
+            Milestone.sequence,
             Milestone.tranche_amount,
             Milestone.fiscal_year,
             Milestone.due_date,
             Milestone.decided_at,
             Grant.id.label("grant_id"),
             Grant.number,
+            Organization.name.label("organization_name"),
+            Organization.name_en.label("organization_name_en"),
             Milestone.overdue_since,  # for the shared overdue marker (never set once approved)
         )
+        .join(Grant, Grant.id == Milestone.grant_id)
+        .join(Organization, Organization.id == Grant.organization_id)
+        .where(Milestone.id.in_(milestone_ids))
+    )
+    return {row.id: row for row in db.session.execute(query)}
+
+
+def awaiting_totals(asked: ListQuery) -> tuple[int, int]:
+    """How many tranches await their release as asked, and their sum (kept while the data
+    stands still, when nothing is searched)."""
+    if asked.term:  # an organisation's name does not stamp the data generation
+        return _awaiting_sum(asked)
+    return audit_marks.kept("awaiting", asked.filters(), lambda: _awaiting_sum(asked))
+
+
+def tranches(milestone_ids: Sequence[int]) -> list[Any]:
+    """The milestones named, as the release queue shows them, with whether each still
+    awaits its release (`awaiting`), by due date: what a bulk release asks to confirm and
+    reports on. One statement."""
+    awaiting = (
+        _awaiting(RELEASES.query(), Milestone.id).where(Milestone.id.in_(milestone_ids)).subquery()
+    )
+    query = (
+        select(
+            Milestone.id,
+            Milestone.title,
+            Milestone.sequence,
+            Milestone.tranche_amount,
+            Milestone.fiscal_year,
+            Milestone.due_date,
+            Grant.id.label("grant_id"),
+            Grant.number,
+            Organization.name.label("organization_name"),
+            Organization.name_en.label("organization_name_en"),
+            awaiting.c.id.is_not(None).label("awaiting"),
+        )
+        .join(Grant, Grant.id == Milestone.grant_id)
+        .join(Organization, Organization.id == Grant.organization_id)
+        .outerjoin(awaiting, awaiting.c.id == Milestone.id)
+        .where(Milestone.id.in_(milestone_ids))
+        .order_by(Milestone.due_date, Milestone.id)
+    )
+    return list(db.session.execute(query))
+
+
+def _awaiting_sum(asked: ListQuery) -> tuple[int, int]:
+    awaiting = _awaiting(asked, Milestone.tranche_amount, named=bool(asked.term)).subquery()
+    total, amount = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(awaiting.c.tranche_amount), 0))
+    ).one()
+    return int(total), int(amount)
+
+
+def _awaiting(asked: ListQuery, column: Any, named: bool = False) -> Select[Any]:
+    """`column` of the milestones awaiting their release as asked; `named`: with their
+    organisation joined (a search, or a sort, reads its names)."""
+    query = (
+        select(column)
         .join(Grant, Grant.id == Milestone.grant_id)
         .where(
             Milestone.state == MilestoneState.approved,
@@ -283,18 +327,29 @@ def _awaiting(program_id: int | None) -> Select[Any]:
             Grant.state == GrantState.active,
         )
     )
-    if program_id is not None:
-        query = query.where(Grant.program_id == program_id)
+    if asked.program_id is not None:
+        query = query.where(Grant.program_id == asked.program_id)
+    if asked.fiscal_year is not None:
+        query = query.where(Milestone.fiscal_year == asked.fiscal_year)
+    if named:
+        query = query.join(Organization, Organization.id == Grant.organization_id)
+    if asked.term:
+        names = (Milestone.title, Grant.number, Organization.name, Organization.name_en)
+        query = query.where(matching(asked.term, *names))
     return query
 
 
 def prepared_waiting(program_id: int | None = None) -> int:
-    """How many of the tranches awaiting release (in one programme) have a prepared release
-    waiting for a second officer."""
-    waiting = (
-        _with_prepared(_awaiting(program_id)).where(PreparedRelease.id.is_not(None)).subquery()
+    """How many prepared releases wait for a second officer (of one programme's grants)."""
+    query = (
+        select(func.count())
+        .select_from(PreparedRelease)
+        .join(Grant, Grant.id == PreparedRelease.grant_id)
+        .where(PreparedRelease.state == PreparedReleaseState.pending)
     )
-    return int(db.session.scalar(select(func.count()).select_from(waiting)) or 0)
+    if program_id is not None:
+        query = query.where(Grant.program_id == program_id)
+    return int(db.session.scalar(query) or 0)
 
 
 def prepared_releases(state: str | None, program_id: int | None) -> Select[tuple[PreparedRelease]]:

@@ -11,6 +11,7 @@ releases, approvals, amendments and terminations queue instead of deadlocking.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -33,7 +34,7 @@ from grants.core.actors import Actor
 from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.calendar import FiscalYear
 from grants.core.db import ID_MAX, use_case
-from grants.core.errors import Conflict, NotFound, RuleViolation
+from grants.core.errors import Conflict, DomainError, NotFound, RuleViolation
 from grants.core.identity import Role
 from grants.core.models import utcnow
 from grants.core.money import Amount
@@ -45,6 +46,44 @@ from grants.programs.models import BudgetPool
 from grants.programs.service import lock_pools, pool_numbers
 from grants.releases.queries import gate_trace, is_released, payment_of
 from grants.rules import Trace, TraceRow
+
+# The most tranches one bulk release may name (a page of the release queue at most).
+BULK_MAX = 100
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one tranche of a bulk release: released, or refused and why."""
+
+    milestone_id: int
+    disbursement: Disbursement | None = None
+    refusal: DomainError | None = None
+
+    @property
+    def released(self) -> bool:
+        return self.disbursement is not None
+
+
+def release_each(actor: Actor, milestone_ids: Sequence[int], today: date) -> list[Outcome]:
+    """Release several tranches, each as its own `release` (its own transaction, every gate
+    checked on its locked rows), in the order given, once per milestone: one refusal
+    stops only its own tranche. Each tranche's outcome, in that order."""
+    chosen = list(dict.fromkeys(milestone_ids))
+    check_bulk(chosen)
+    outcomes = []
+    for milestone_id in chosen:
+        try:
+            outcomes.append(Outcome(milestone_id, release(actor, milestone_id, today)))
+        except DomainError as refusal:
+            outcomes.append(Outcome(milestone_id, refusal=refusal))
+    return outcomes
+
+
+def check_bulk(milestone_ids: Sequence[int]) -> None:
+    """One to BULK_MAX milestones, else a refusal naming `milestone_ids`."""
+    if not milestone_ids or len(milestone_ids) > BULK_MAX:
+        message = N_("Choose from 1 to %(n)d tranches.", n=BULK_MAX)
+        raise RuleViolation(message, {"milestone_ids": [message]})
 
 
 @use_case

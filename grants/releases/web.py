@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -16,12 +16,13 @@ from grants.core.http.access import actor, requires
 from grants.core.http.filters import yen
 from grants.core.http.forms import Form
 from grants.core.http.i18n import localise
-from grants.core.http.listing import chosen, page_number
+from grants.core.http.listing import ListView, chosen_ids, list_query
 from grants.core.permissions import Action
 from grants.extensions import db
 from grants.programs import queries as programme_queries
 from grants.releases import queries as release_queries
 from grants.releases import service as releases
+from grants.releases.queries import RELEASES
 
 bp = Blueprint("releases", __name__, url_prefix="/officer/milestones")
 
@@ -33,16 +34,64 @@ class ReleaseForm(Form):
 @bp.get("/awaiting-release")
 @requires(Action.view_portfolio)
 def queue() -> str:
-    """Every approved tranche not released yet, oldest due first, by programme."""
+    """Every approved tranche not released yet, oldest due first unless sorted otherwise."""
     programs = programme_queries.all_programmes()
-    program_id = chosen(programs, "program_id")
-    return render_template(
-        "releases/queue.html",
+    asked = list_query(RELEASES, programs)
+    view = ListView(
+        RELEASES,
+        asked,
+        release_queries.awaiting_release(asked),
         programs=programs,
-        program_id=program_id,
-        page=release_queries.awaiting_release(program_id, page_number()),
-        prepared=release_queries.prepared_waiting(program_id),
+        fiscal_years=programme_queries.fiscal_years(),
     )
+    prepared = release_queries.prepared_waiting(asked.program_id)
+    return render_template("releases/queue.html", view=view, prepared=prepared)
+
+
+@bp.get("/bulk-release")
+@requires(Action.release_tranche)
+def confirm_bulk() -> tuple[str, int] | Response:
+    """Confirm the tranches ticked in the release queue: what each is and what they come
+    to; nothing moves before the confirmation's POST."""
+    chosen = chosen_ids(request.args.getlist("milestone_id"))
+    if not chosen:
+        flash(_("Tick the tranches to release first."), "warning")
+        return redirect(url_for("releases.queue"))
+    rows = release_queries.tranches(chosen[: releases.BULK_MAX])
+    page = render_template(
+        "releases/bulk_confirm.html",
+        form=ReleaseForm(),
+        rows=rows,
+        ready=[row for row in rows if row.awaiting],
+        too_many=len(chosen) > releases.BULK_MAX,
+        bulk_max=releases.BULK_MAX,
+    )
+    return page, 200
+
+
+@bp.post("/bulk-release")
+@requires(Action.release_tranche)
+def bulk_release() -> tuple[str, int] | Response:
+    """Release each confirmed tranche as its own release (every gate checked on its own),
+    and report each one's outcome."""
+    form = ReleaseForm()
+    chosen = chosen_ids(request.form.getlist("milestone_id"))
+    if not form.validate_on_submit() or not chosen:
+        flash(_("Tick the tranches to release first."), "warning")
+        return redirect(url_for("releases.queue"))
+    try:
+        outcomes = releases.release_each(actor(), chosen, _today())
+    except RuleViolation as error:  # more than a bulk release may name
+        flash(localise(error.message), "error")
+        return redirect(url_for("releases.queue"))
+    rows = {row.id: row for row in release_queries.tranches(chosen)}
+    page = render_template(
+        "releases/bulk_result.html",
+        results=[(outcome, rows.get(outcome.milestone_id)) for outcome in outcomes],
+        released=sum(outcome.released for outcome in outcomes),
+        amount=sum(o.disbursement.amount for o in outcomes if o.disbursement is not None),
+    )
+    return page, 200
 
 
 @bp.get("/<int:milestone_id>/release")

@@ -208,6 +208,9 @@ KNOWN = {
     "releases/show.html",
     "milestones/reviews/decide.html",
     "milestones/reviews/queue.html",
+    "milestones/index.html",
+    "milestones/assignments/bulk.html",
+    "releases/queue.html",
 }
 
 

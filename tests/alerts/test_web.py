@@ -432,7 +432,7 @@ def test_a_review_reminder_is_settled_by_this_reviewers_decision_or_a_newer_roun
     db.session.commit()
 
     def settled(reviewer: User) -> bool:
-        shown = db.session.scalars(inbox.inbox_query(reviewer)).all()
+        shown = inbox.alert_list(reviewer, inbox.ALERTS.query()).items
         return reminders[reviewer.id].id in inbox.settled_ids(reviewer, shown)
 
     assert settled(first) and not settled(second)

@@ -62,6 +62,7 @@ def _requested(world: GrantWorld, by_id: int | None = None) -> Amendment:
 def test_every_route_is_enumerated(app: Flask) -> None:
     assert routes(app, "amendments") == [
         ("GET", "/grants/1/amendments"),
+        ("GET", "/officer/amendments"),
         ("POST", "/amendments/1/decide"),
         ("POST", "/amendments/1/withdraw"),
         ("POST", "/grants/1/amendments"),
@@ -81,14 +82,15 @@ def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
         return _due_form(world, index=2) if path == "/grants/1/amendments" else {}
 
     table = statuses(client, world, paths, data)
-    get, decide, withdraw, post = paths
+    get, every, decide, withdraw, post = paths
     refused(table, *OUTSIDERS, "admin")
-    assert table["grantee"] == {get: 200, post: 302, decide: 403, withdraw: 403}
+    assert table["grantee"] == {get: 200, every: 403, post: 302, decide: 403, withdraw: 403}
     # Assigned reviewers read the grant's amendments (a declared conflict hides evidence,
     # not the schedule); they never request or decide one.
     for reviewer in ("reviewer", "reviewer_conflicted"):
-        assert table[reviewer] == {get: 200, post: 403, decide: 403, withdraw: 403}, reviewer
-    assert table["officer"] == {get: 200, post: 403, decide: 302, withdraw: 403}
+        expected = {get: 200, every: 403, post: 403, decide: 403, withdraw: 403}
+        assert table[reviewer] == expected, reviewer
+    assert table["officer"] == {get: 200, every: 200, post: 403, decide: 302, withdraw: 403}
     states = {a.id: a.state for a in db.session.query(Amendment)}
     assert states == {1: AmendmentState.approved, 2: AmendmentState.requested}
 

@@ -471,5 +471,6 @@ def test_get_application_checks_visibility(app: Flask) -> None:
             application_queries.get_application(user, world.application.id)
     with pytest.raises(NotFound):
         application_queries.get_application(world.applicant, 999_999)
-    assert application_queries.my_applications(world.applicant) == [world.application]
-    assert application_queries.my_applications(make_applicant()) == []
+    mine = application_queries.APPLICATIONS.query()
+    assert application_queries.application_list(world.applicant, mine).items == [world.application]
+    assert application_queries.application_list(make_applicant(), mine).items == []

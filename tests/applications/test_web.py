@@ -140,6 +140,7 @@ def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
     refused(table, *REVIEWERS, "admin")
     officer = table["officer"]
     assert officer.pop(("GET", "/applications/1")) == 200  # officers read applications
+    assert officer.pop(("GET", "/applications")) == 200  # ... and list every one
     assert set(officer.values()) == {403}
     db.session.expire_all()
     application = db.session.get(Application, 1)

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from grants.applications import service as applications
 from grants.applications.models import Application
 from grants.applications.screening import service as screening
+from grants.applications.screening.queries import SCREENING, screening_list
 from grants.awards import service as awards
 from grants.awards.models import Grant, Milestone
 from grants.awards.service import reduced_tranches
@@ -312,19 +313,22 @@ def test_queue_lists_waiting_applications_oldest_first(app: Flask) -> None:
     applications.withdraw(withdrawn.applicant, withdrawn.application.id)
     rejected = screened_application()
     awards.reject(officer, rejected.application.id, "No.", date(2026, 6, 1))
-    queue = screening.screening_queue()
+    queue = screening_list(officer, SCREENING.query()).items
     assert [a.id for a in queue] == [
         early.application.id,
         screened.application.id,
         late.application.id,
     ]
-    assert [a.id for a in screening.screening_queue(early.program.id)] == [early.application.id]
+    mine = SCREENING.query(program_id=early.program.id)
+    assert [a.id for a in screening_list(officer, mine).items] == [early.application.id]
 
 
 def test_queue_loads_organizations_and_programmes_in_constant_queries(app: Flask) -> None:
+    officer = make_user(Role.officer)
     for _ in range(4):
         submitted_application()
     db.session.expire_all()
+    assert officer.role == Role.officer  # loaded before counting
     statements: list[str] = []
 
     def count(*args: object) -> None:
@@ -332,12 +336,13 @@ def test_queue_loads_organizations_and_programmes_in_constant_queries(app: Flask
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        queue = screening.screening_queue()
+        queue = screening_list(officer, SCREENING.query()).items
         names = [(a.organization.name, a.program.code) for a in queue]
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(names) == 4
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+    # the count and the page, with their organisations and programmes
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
 
 
 # ---- races (PostgreSQL: SQLite serialises whole transactions) ----------------------------------

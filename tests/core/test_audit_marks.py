@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import select, text, update
@@ -15,6 +16,7 @@ from sqlalchemy import select, text, update
 from grants.awards.models import Grant
 from grants.core import audit, audit_marks
 from grants.core.actors import SYSTEM
+from grants.core.db import Page
 from grants.core.states import GrantState
 from grants.extensions import db
 from grants.portfolio import queries as portfolio
@@ -26,6 +28,14 @@ from tests.support.grants import make_grant
 from tests.support.queries import count_queries
 
 TODAY = date(2026, 11, 1)
+
+
+def _awaiting(**asked: Any) -> release_queries.AwaitingPage:
+    return release_queries.awaiting_release(release_queries.RELEASES.query(**asked))
+
+
+def _portfolio() -> Page:
+    return portfolio.portfolio(SYSTEM, TODAY, portfolio.PORTFOLIO.query())
 
 
 def _counter() -> tuple[list[int], Callable[[], int]]:
@@ -119,11 +129,11 @@ def _selects(statements: list[str]) -> list[str]:
 def test_awaiting_totals_and_portfolio_size_follow_the_data(app: Flask, kept_figures: None) -> None:
     world = make_grant()
     approve(world, world.milestones[0])
-    assert release_queries.awaiting_release().total == 1
-    assert portfolio.portfolio(TODAY).total == 1
+    assert _awaiting().total == 1
+    assert _portfolio().total == 1
     _by_hand("UPDATE grant_award SET state = 'terminated' WHERE id = :id", id=world.grant.id)
-    assert (release_queries.awaiting_release().total, portfolio.portfolio(TODAY).total) == (1, 1)
+    assert (_awaiting().total, _portfolio().total) == (1, 1)
     world.grant.state = GrantState.terminated  # the same, through the ORM: stamped
     world.grant.termination_reason = "Ended."
     db.session.commit()
-    assert (release_queries.awaiting_release().total, portfolio.portfolio(TODAY).total) == (0, 0)
+    assert (_awaiting().total, _portfolio().total) == (0, 0)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import Boolean, Integer, String, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from grants.accounts.models import Organization
-from grants.core.db import insert_select_if_absent
+from grants.awards.models import Milestone
+from grants.core.db import insert_select_if_absent, rare
 from grants.core.models import UTCDateTime
 from grants.extensions import db
 
@@ -40,3 +42,17 @@ def test_inserts_returns_the_new_rows_and_skips_conflicts(app: Flask) -> None:
     assert db.session.execute(_statement(9001, "Dup")).all() == []  # the same id: skipped
     assert db.session.get(Organization, 9001).name == "Acme"  # type: ignore[union-attr]
     db.session.rollback()
+
+
+def test_a_rare_condition_stays_a_condition_the_planner_reads(app: Flask) -> None:
+    flagged = select(Milestone.id).where(
+        rare(Milestone.overdue_since >= date.min), Milestone.grant_id > 0
+    )
+    on_sqlite = str(flagged.compile(dialect=sqlite.dialect()))
+    assert "WHERE unlikely(milestone.overdue_since >= ?) AND" in on_sqlite
+    on_postgresql = str(flagged.compile(dialect=postgresql.dialect()))
+    assert "WHERE (milestone.overdue_since >= %(overdue_since_1)s) AND" in on_postgresql
+    if db.engine.dialect.name == "sqlite":
+        sql, params = str(flagged.compile(db.engine)), (date.min.isoformat(), 0)
+        plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
+        assert "ix_milestone_flagged" in " ".join(r[3] for r in plan)

@@ -16,7 +16,7 @@ from grants.accounts.certified_vcs.models import VcCertification
 from grants.accounts.models import Organization, User
 from grants.alerts.models import Alert
 from grants.applications.models import Application
-from grants.applications.screening import service as screening
+from grants.applications.screening.queries import SCREENING, screening_list
 from grants.awards.models import (
     Amendment,
     Disbursement,
@@ -136,7 +136,9 @@ def test_amed_programme_rules_and_outcomes(app: Flask, runner: FlaskCliRunner) -
     draft = _application(demo_amed.DRAFT)
     assert draft.state == ApplicationState.draft and draft.eligibility_trace is None
     # Officers find the screened ones with their traces in the screening queue.
-    queued = {a.title for a in screening.screening_queue(program.id)}
+    officer = _user("officer@example.jp")
+    queue = screening_list(officer, SCREENING.query(program_id=program.id)).items
+    queued = {a.title for a in queue}
     assert queued == {demo_amed.FAIL_PHASE1, demo_amed.RELAXED_WAITING, demo_amed.LARGE_WARNING}
 
     grant = db.session.scalars(select(Grant).where(Grant.program_id == program.id)).one()

@@ -143,6 +143,14 @@ PAGES = [
     Case("certified-vc-import", ADMIN, "/admin/certified-vcs/import"),
     Case("role-changes", ADMIN, "/admin/role-changes"),
     Case("audit-log", ADMIN, "/admin/audit"),
+    Case("work-applicant", APPLICANT, "/work"),
+    Case("work-reviewer", REVIEWER, "/work"),
+    Case("work-officer", OFFICER, "/work"),
+    Case("milestones", APPLICANT, "/milestones?sort=due_date&direction=desc"),
+    Case("applications-officer", OFFICER, "/applications?state=awarded"),
+    Case("amendment-requests", OFFICER, "/officer/amendments?state=requested"),
+    Case("assign-reviewers", OFFICER, "/officer/grants/reviewers"),
+    Case("bulk-release", OFFICER, "/officer/milestones/bulk-release?milestone_id={approved}"),
 ]
 
 PHONE_PAGES = [  # the applicant's pages, and two officer pages with wide filters
@@ -161,6 +169,8 @@ PHONE_PAGES = [  # the applicant's pages, and two officer pages with wide filter
     Case("notification-settings", APPLICANT, "/settings/notifications"),
     Case("portfolio", OFFICER, "/officer/portfolio"),
     Case("screening-queue", OFFICER, "/officer/screening"),
+    Case("work", APPLICANT, "/work"),
+    Case("milestones", APPLICANT, "/milestones"),
 ]
 
 

@@ -341,3 +341,45 @@ def test_the_api_documentation_renders_offline(page: Page, live_server: LiveServ
     expect(page.locator("body")).to_contain_text("Authorization: Bearer <token>")
     assert failed == []
     screenshot(page, "api-docs")
+
+
+# ---- my work and a bulk release ---------------------------------------------------------------
+
+
+def test_my_work_leads_each_role_to_its_items_and_releases_in_bulk(
+    page: Page, live_server: LiveServer
+) -> None:
+    """After the journeys above: the applicant's resubmitted evidence waits for the reviewers,
+    and the milestone the reviewers approved waits for its tranche."""
+    sign_in(page, REVIEWERS[0])
+    expect(page.locator("#work-count")).to_be_visible()
+    page.locator("nav a[href='/work']").click()
+    reviews = page.locator("#work-reviews")
+    expect(reviews.locator(".work-entry")).not_to_have_count(0)
+    expect(reviews).to_contain_text("日待ち")  # each round's age
+    screenshot(page, "work-01-reviewer")
+    reviews.locator(".work-entry a").first.click()
+    expect(page).to_have_url(re.compile(r"/milestones/\d+/review$"))
+    sign_out(page)
+
+    sign_in(page, OFFICER)
+    page.locator("nav a[href='/work']").click()
+    ready = page.locator("#work-releases")
+    expect(ready).to_contain_text(SUBMITTED_MILESTONE)  # approved by the reviewers above
+    screenshot(page, "work-02-officer")
+    ready.locator("a[href='/officer/milestones/awaiting-release']").click()
+    rows = page.locator("main tr.awaiting-row")
+    count = rows.count()
+    assert count >= 1
+    for n in range(count):
+        rows.nth(n).locator("input[name=milestone_id]").check()
+    page.locator("#release-selected").click()
+    expect(page).to_have_url(re.compile(r"/officer/milestones/bulk-release\?"))
+    expect(page.locator("main tr.bulk-row")).to_have_count(count)
+    screenshot(page, "work-03-confirm")
+    page.locator("#confirm-bulk-release").click()
+    expect(page.locator("main tr.outcome-released")).to_have_count(count)
+    expect(page.locator("main tr.outcome-refused")).to_have_count(0)
+    screenshot(page, "work-04-released")
+    page.goto("/officer/milestones/awaiting-release")
+    expect(page.locator("main tr.awaiting-row")).to_have_count(0)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import Flask
 
 from grants.awards.models import Disbursement
+from grants.core.actors import SYSTEM
+from grants.core.db import Page
 from grants.core.states import GrantState, MilestoneState
 from grants.extensions import db
 from grants.portfolio import queries as portfolio
@@ -19,6 +22,15 @@ from tests.support.grants import GrantWorld, make_grant
 from tests.support.queries import count_queries
 
 TODAY = date(2026, 11, 1)
+
+
+def _awaiting(**asked: Any) -> release_queries.AwaitingPage:
+    return release_queries.awaiting_release(release_queries.RELEASES.query(**asked))
+
+
+def _portfolio(**asked: Any) -> Page:
+    """The portfolio on TODAY as an administrator reads it, asked as `asked` says."""
+    return portfolio.portfolio(SYSTEM, TODAY, portfolio.PORTFOLIO.query(**asked))
 
 
 def _world() -> dict[str, GrantWorld]:
@@ -64,7 +76,7 @@ def _world() -> dict[str, GrantWorld]:
 
 def test_overdue_first_then_by_next_due_date(app: Flask) -> None:
     _world()
-    page = portfolio.portfolio(TODAY)
+    page = _portfolio()
     assert [row.number for row in page.items] == [
         "PF-0001",  # 32 days overdue
         "PF-B",  # 17 days overdue (changes requested)
@@ -118,7 +130,7 @@ def test_the_flag_decides_overdue_and_its_date_the_order(app: Flask) -> None:
     _flag(worlds["FL-EARLY-DUE"], date(2026, 10, 25))
     _flag(worlds["FL-FIRST"], date(2026, 10, 11))
     _flag(worlds["FL-SECOND"], date(2026, 10, 12))
-    page = portfolio.portfolio(TODAY)
+    page = _portfolio()
     assert [row.number for row in page.items] == [
         "FL-FIRST",  # overdue since 11 October: 22 days
         "FL-SECOND",  # since 12 October
@@ -134,12 +146,12 @@ def test_the_flag_decides_overdue_and_its_date_the_order(app: Flask) -> None:
     assert not rows["FL-GRACE"].overdue and rows["FL-GRACE"].days_overdue == 0
     assert not rows["FL-0001"].overdue
     # pages cut the same order: the overdue part, then the others
-    pages = [portfolio.portfolio(TODAY, page=n, per_page=2).items for n in (1, 2, 3)]
+    pages = [_portfolio(page=n, per_page=2).items for n in (1, 2, 3)]
     assert [row.number for items in pages for row in items] == [r.number for r in page.items]
     # the flag of a later milestone does not make the grant overdue: the next one decides
     worlds["FL-GRACE"].milestones[1].overdue_since = date(2026, 10, 1)
     db.session.commit()
-    rows = {row.number: row for row in portfolio.portfolio(TODAY).items}
+    rows = {row.number: row for row in _portfolio().items}
     assert not rows["FL-GRACE"].overdue
 
 
@@ -147,7 +159,7 @@ def test_the_next_milestone_is_the_first_open_one(app: Flask) -> None:
     worlds = _world()
     a = worlds["A"]
     approve(a, a.milestones[0])
-    rows = {row.number: row for row in portfolio.portfolio(TODAY).items}
+    rows = {row.number: row for row in _portfolio().items}
     assert rows["PF-0001"].milestone_title == "Milestone 2"
     assert rows["PF-0001"].milestone_due == date(2027, 3, 30)
     assert not rows["PF-0001"].overdue
@@ -155,21 +167,21 @@ def test_the_next_milestone_is_the_first_open_one(app: Flask) -> None:
 
 def test_pagination(app: Flask) -> None:
     _world()
-    first = portfolio.portfolio(TODAY, per_page=4)
+    first = _portfolio(per_page=4)
     assert [r.number for r in first.items] == ["PF-0001", "PF-B", "PF-C", "PF-E"]
     assert (first.total, first.pages, first.has_next, first.has_prev) == (6, 2, True, False)
-    second = portfolio.portfolio(TODAY, page=2, per_page=4)
+    second = _portfolio(page=2, per_page=4)
     assert [r.number for r in second.items] == ["PF-D", "PF-H"]
     assert (second.has_next, second.prev_num) == (False, 1)
-    past_the_end = portfolio.portfolio(TODAY, page=9, per_page=4)  # the last page instead
+    past_the_end = _portfolio(page=9, per_page=4)  # the last page instead
     assert (past_the_end.page, past_the_end.items) == (2, second.items)
 
 
 def test_filter_by_programme(app: Flask) -> None:
     _world()
     other = make_grant(code="OTHER")
-    assert len(portfolio.portfolio(TODAY).items) == 7
-    only = portfolio.portfolio(TODAY, program_id=other.program.id).items
+    assert len(_portfolio().items) == 7
+    only = _portfolio(program_id=other.program.id).items
     assert [r.number for r in only] == ["OTHER-0001"]
 
 
@@ -197,7 +209,7 @@ def test_budget_by_year(app: Flask) -> None:
 
 def test_awaiting_release(app: Flask) -> None:
     _world()
-    page = release_queries.awaiting_release()
+    page = _awaiting()
     # H's second milestone is approved but not released; its first was released.
     assert [(r.number, r.title) for r in page.items] == [("PF-H", "PF-H milestone 2")]
     assert (page.total, page.amount) == (1, 20_000_000)
@@ -215,13 +227,13 @@ def test_awaiting_release_pages_oldest_due_first_with_the_sum_of_all(app: Flask)
     other = make_grant(code="ZZ")
     approve(other, other.milestones[0])
     db.session.commit()
-    first = release_queries.awaiting_release(base.program.id, page=1, per_page=2)
+    first = _awaiting(program_id=base.program.id, page=1, per_page=2)
     assert [r.number for r in first.items] == ["AW-EARLY", "AW-MID"]
     assert (first.total, first.amount, first.pages) == (3, 24_000_000, 2)
-    second = release_queries.awaiting_release(base.program.id, page=2, per_page=2)
+    second = _awaiting(program_id=base.program.id, page=2, per_page=2)
     assert [r.number for r in second.items] == ["AW-LATE"]
-    assert release_queries.awaiting_release(base.program.id, page=5, per_page=2) == second
-    everything = release_queries.awaiting_release()
+    assert _awaiting(program_id=base.program.id, page=5, per_page=2) == second
+    everything = _awaiting()
     assert everything.total == 4 and everything.items[-1].number == other.grant.number
 
 
@@ -235,9 +247,9 @@ def _more_grants(base: GrantWorld, start: int, count: int) -> None:
 def _queries_for_a_portfolio_page() -> int:
     db.session.expire_all()
     with count_queries() as statements:
-        page = portfolio.portfolio(TODAY)
+        page = _portfolio()
         programme_queries.budget_by_year()
-        release_queries.awaiting_release()
+        _awaiting()
         # Reading every attribute a page shows must not load anything lazily.
         for row in page.items:
             (row.number, row.organization("ja"), row.milestone_title, row.released, row.award)
@@ -249,20 +261,19 @@ def test_query_count_does_not_grow_with_the_number_of_grants(app: Flask) -> None
     base = make_grant(code="MANY")
     _more_grants(base, 0, 9)
     small = _queries_for_a_portfolio_page()
-    assert len(portfolio.portfolio(TODAY).items) == 10
+    assert len(_portfolio().items) == 10
     _more_grants(base, 9, 190)
     large = _queries_for_a_portfolio_page()
-    assert portfolio.portfolio(TODAY).total == 200
-    # the page's rows, and their final amounts' returns and cuts (awards.queries.grant_money)
-    assert small == large <= 7
+    assert _portfolio().total == 200
+    assert small == large <= 7  # with the final amounts' returns and cuts (settlement)
 
 
 def test_out_of_range_page_arguments_are_bounded(app: Flask) -> None:
     _world()
-    awaiting = release_queries.awaiting_release(page=0, per_page=0)
+    awaiting = _awaiting(page=0, per_page=0)
     assert (awaiting.page, awaiting.per_page, len(awaiting.items)) == (1, 1, 1)
-    page = portfolio.portfolio(TODAY, page=-3, per_page=10_000)
+    page = _portfolio(page=-3, per_page=10_000)
     assert (page.page, page.per_page) == (1, 500)
-    huge = portfolio.portfolio(TODAY, page=10**23)
+    huge = _portfolio(page=10**23)
     assert (huge.page, huge.items) == (1, page.items)  # one page of rows: that one
-    assert release_queries.awaiting_release(page=10**23).items == awaiting.items
+    assert _awaiting(page=10**23).items == awaiting.items

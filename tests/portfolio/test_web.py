@@ -14,7 +14,7 @@ from grants.core.actors import SYSTEM
 from grants.core.calendar import format_date, tokyo_today
 from grants.core.identity import Locale, Role
 from grants.extensions import db
-from grants.portfolio.queries import PER_PAGE
+from grants.portfolio.queries import PORTFOLIO
 from grants.programs import service as programs
 from tests.support.alerts import run_scan
 from tests.support.approvals import approve, sibling_grant
@@ -125,15 +125,15 @@ def test_filter_by_programme_and_budget_table(app: Flask, client: FlaskClient) -
 
 def test_pagination(app: Flask, client: FlaskClient) -> None:
     base = make_grant(code="PG", first_due=TODAY + timedelta(days=400))
-    for n in range(PER_PAGE + 5):
+    for n in range(PORTFOLIO.per_page + 5):
         sibling_grant(base, f"PG-{n:03d}", (1_000,), (TODAY + timedelta(days=n + 1),), commit=False)
     db.session.commit()
     _officer(client)
     first = client.get("/officer/portfolio").get_data(as_text=True)
-    assert len(_order(first)) == PER_PAGE and _order(first)[0] == "PG-000"
+    assert len(_order(first)) == PORTFOLIO.per_page and _order(first)[0] == "PG-000"
     assert "Page 1 of 2" in first and 'rel="next"' in first
     second = client.get("/officer/portfolio?page=2").get_data(as_text=True)
-    rest = range(PER_PAGE, PER_PAGE + 5)
+    rest = range(PORTFOLIO.per_page, PORTFOLIO.per_page + 5)
     assert _order(second) == [f"PG-{n:03d}" for n in rest] + ["PG-0001"]
     assert client.get("/officer/portfolio?page=x").status_code == 200
     past_the_end = client.get("/officer/portfolio?page=9").get_data(as_text=True)

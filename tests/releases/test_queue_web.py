@@ -10,7 +10,9 @@ from flask.testing import FlaskClient
 
 from grants.core.identity import Locale, Role
 from grants.extensions import db
-from grants.portfolio.queries import AWAITING_SHOWN, PER_PAGE
+from grants.portfolio.queries import AWAITING_SHOWN
+from grants.releases.queries import RELEASES
+from tests.support.api import api_as
 from tests.support.approvals import approve, sibling_grant
 from tests.support.factories import make_user
 from tests.support.grants import GrantWorld, make_grant
@@ -47,20 +49,24 @@ def test_lists_every_awaiting_tranche_oldest_first_with_links(
     assert 'href="/grants/' in page
     other = make_grant(code="ZZ")
     filtered = client.get(f"{QUEUE}?program_id={other.program.id}").get_data(as_text=True)
-    assert "No approved tranche is waiting for its release." in filtered
+    assert "No approved tranche matches." in filtered
     unknown = client.get(f"{QUEUE}?program_id=nonsense&page=x").get_data(as_text=True)
     assert _numbers(unknown) == _numbers(page)
     assert base.program.code in page  # the filter's choices
 
 
 def test_pages_through_many(app: Flask, client: FlaskClient) -> None:
-    _approved_grants(PER_PAGE + 2)
+    _approved_grants(RELEASES.per_page + 2)
     login(client, make_user(Role.officer, locale=Locale.en).email)
     first = client.get(QUEUE).get_data(as_text=True)
-    assert f"{PER_PAGE + 2} approved tranches of ¥{PER_PAGE + 2},000,000" in first
-    assert len(_numbers(first)) == PER_PAGE and "Page 1 of 2" in first and 'rel="next"' in first
+    assert f"{RELEASES.per_page + 2} approved tranches of ¥{RELEASES.per_page + 2},000,000" in first
+    assert (
+        len(_numbers(first)) == RELEASES.per_page
+        and "Page 1 of 2" in first
+        and 'rel="next"' in first
+    )
     second = client.get(f"{QUEUE}?page=2").get_data(as_text=True)
-    last = [f"AQ-{n:03d}" for n in (PER_PAGE, PER_PAGE + 1)]
+    last = [f"AQ-{n:03d}" for n in (RELEASES.per_page, RELEASES.per_page + 1)]
     assert _numbers(second) == last and 'rel="prev"' in second
     past_the_end = client.get(f"{QUEUE}?page=7").get_data(as_text=True)
     assert _numbers(past_the_end) == last and "Page 2 of 2" in past_the_end
@@ -99,3 +105,24 @@ def test_the_portfolio_has_no_link_when_it_shows_them_all(app: Flask, client: Fl
     page = client.get("/officer/portfolio").get_data(as_text=True)
     assert _numbers(page[page.index("portfolio-awaiting") :])[:2] == ["AQ-000", "AQ-001"]
     assert QUEUE not in page
+
+
+def test_the_queue_filters_sorts_and_is_in_the_api(app: Flask, client: FlaskClient) -> None:
+    _approved_grants(3)
+    later = sibling_grant(
+        _approved_grants(0, code="AR"), "AR-LATE", (5_000_000,), (date(2027, 5, 1),)
+    )
+    approve(later, *later.milestones)
+    login(client, make_user(Role.officer, locale=Locale.en).email)
+    page = client.get(f"{QUEUE}?fiscal_year=2026&sort=due_date&direction=desc").get_data(
+        as_text=True
+    )
+    assert _numbers(page) == ["AQ-002", "AQ-001", "AQ-000"]
+    assert "AR-LATE" not in page and 'aria-sort="descending"' in page
+    assert "AR-LATE" in client.get(f"{QUEUE}?q=late").get_data(as_text=True)
+    api = api_as(client, Role.officer)
+    body = api.get("/api/v1/releases/awaiting?sort=tranche_amount&direction=desc").get_json()
+    assert body["items"][0]["grant_number"] == "AR-LATE" and body["total"] == 4
+    assert body["amount"] == 3_000_000 + 5_000_000
+    assert api.get("/api/v1/releases/awaiting?fiscal_year=2027").get_json()["total"] == 1
+    assert api_as(client, Role.reviewer).get("/api/v1/releases/awaiting").status_code == 403

@@ -36,8 +36,10 @@ def test_every_route_is_enumerated(app: Flask) -> None:
     assert routes(app, "releases") == [
         ("GET", "/officer/milestones/1/release"),
         ("GET", "/officer/milestones/awaiting-release"),
+        ("GET", "/officer/milestones/bulk-release"),
         ("POST", "/officer/milestones/1/release"),
         ("POST", "/officer/milestones/1/release/prepare"),
+        ("POST", "/officer/milestones/bulk-release"),
         ("POST", "/officer/milestones/prepared-releases/1/approve"),
         ("POST", "/officer/milestones/prepared-releases/1/cancel"),
     ]
@@ -47,24 +49,28 @@ def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
     world = make_grant()  # milestone 1 planned: an allowed POST is a 409, never a release
     assert world.milestones[0].id == 1
     paths = routes(app, "releases")
-    show, queue, release, prepare, approve, cancel = paths
+    show, queue, confirm, release, prepare, bulk, approve, cancel = paths
     table = statuses(client, world, paths)
     refused(table, "applicant_other_org", "grantee", *REVIEWERS)
     # an administrator looks, never releases
     assert table["admin"] == {
         show: 403,
         queue: 200,
+        confirm: 403,
         release: 403,
         prepare: 403,
+        bulk: 403,
         approve: 403,
         cancel: 403,
     }
-    # nothing is prepared: no prepared release 1
+    # nothing is prepared (no prepared release 1), nothing ticked (back to the queue)
     assert table["officer"] == {
         show: 200,
         queue: 200,
+        confirm: 302,
         release: 409,
         prepare: 409,
+        bulk: 302,
         approve: 404,
         cancel: 404,
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
@@ -15,11 +15,12 @@ from grants.alerts.inbox import merit_review
 from grants.alerts.inbox.texts import SUBJECT_LOADS
 from grants.alerts.models import Alert
 from grants.alerts.rules import Since, settled
-from grants.awards.models import EvidenceSubmission, Milestone, Review
+from grants.awards.models import EvidenceSubmission, Grant, Milestone, Review
 from grants.core.actors import Actor, Person
 from grants.core.alert_kinds import AlertKind, Delivery, SubjectType
-from grants.core.db import paginate
+from grants.core.db import Page, paginate
 from grants.core.errors import NotAllowed
+from grants.core.lists import Direction, Filter, Listing, ListQuery, in_order, matching, page_by_id
 from grants.core.permissions import Action, Subject, require
 from grants.core.problems import N_
 from grants.extensions import db
@@ -50,22 +51,51 @@ def owner_id(actor: Actor) -> int:
     return actor.id
 
 
-def inbox_page(actor: User, page: int, per_page: int = PAGE_SIZE) -> Pagination:
-    """The actor's alerts, newest first, with what they are about loaded."""
-    query = inbox_query(actor)
-    return paginate(query, page, per_page)
+# An alert's states in the inbox.
+UNREAD, READ = "unread", "read"
+
+ALERTS = Listing(
+    name="alerts",
+    sorts={
+        "received": (Alert.created_at,),
+        "kind": (in_order(Alert.kind, AlertKind),),
+    },
+    default_sort="received",
+    default_direction=Direction.desc,
+    tiebreak=Alert.id,
+    states=(UNREAD, READ),
+    kinds=tuple(AlertKind),
+    filters=frozenset({Filter.search, Filter.program}),
+    per_page=PAGE_SIZE,
+)
 
 
-def inbox_query(actor: User, unread_only: bool = False) -> Select[tuple[Alert]]:
-    """The actor's own alerts, newest first, with what they are about (the API pages
-    through it)."""
-    query = (
-        select(Alert)
-        .where(Alert.user_id == owner_id(actor))
-        .options(*SUBJECT_LOADS)
-        .order_by(Alert.id.desc())
-    )
-    return query.where(Alert.read_at.is_(None)) if unread_only else query
+def alert_list(actor: Actor, asked: ListQuery) -> Page:
+    """A page of the actor's own alerts (newest first unless asked otherwise), with what
+    they are about loaded; the search looks in the grant's number and the
+    milestone's title."""
+    query = select(Alert.id).where(Alert.user_id == owner_id(actor))
+    if asked.program_id is not None or asked.term:  # what the filters read
+        query = query.outerjoin(Grant, Grant.id == Alert.grant_id).outerjoin(
+            Milestone, Milestone.id == Alert.milestone_id
+        )
+    if asked.state is not None:
+        query = query.where(
+            Alert.read_at.is_(None) if asked.state == UNREAD else Alert.read_at.is_not(None)
+        )
+    if asked.kind is not None:
+        query = query.where(Alert.kind == asked.kind)
+    if asked.program_id is not None:
+        query = query.where(Grant.program_id == asked.program_id)
+    if asked.term:
+        query = query.where(matching(asked.term, Grant.number, Milestone.title))
+    return page_by_id(query, ALERTS, asked, _alerts)
+
+
+def _alerts(ids: list[int]) -> dict[int, Alert]:
+    """The alerts with what they are about (SUBJECT_LOADS)."""
+    query = select(Alert).where(Alert.id.in_(ids)).options(*SUBJECT_LOADS)
+    return {alert.id: alert for alert in db.session.scalars(query)}
 
 
 def settled_ids(actor: User, shown: Sequence[Alert]) -> set[int]:

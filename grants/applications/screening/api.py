@@ -10,11 +10,12 @@ from typing import Any
 from marshmallow import fields
 
 from grants.applications.models import Application
+from grants.applications.queries import may_screen
 from grants.applications.schemas import ApplicationSchema, ApplicationSummarySchema
 from grants.applications.screening import service as screening
-from grants.applications.screening.queries import may_screen
-from grants.core.http.api import ApiBlueprint, DbId, api_actor
-from grants.core.http.schemas import PageArgs, page_schema, paginate, today
+from grants.applications.screening.queries import SCREENING, screening_list
+from grants.core.http.api import ApiBlueprint, api_actor
+from grants.core.http.schemas import list_args, listed, page_schema, today
 
 blp = ApiBlueprint(
     "api_screening",
@@ -24,10 +25,7 @@ blp = ApiBlueprint(
 )
 
 
-class QueueArgs(PageArgs):
-    program_id = DbId(
-        strict=False, metadata={"description": "Only this programme's applications (its id)."}
-    )
+QUEUE_ARGS = list_args(SCREENING, "ScreeningQueueArgs")
 
 
 class QueuedApplicationSchema(ApplicationSummarySchema):
@@ -38,11 +36,12 @@ class QueuedApplicationSchema(ApplicationSummarySchema):
 
 
 @blp.get("/screening")
-@blp.arguments(QueueArgs, location="query")
+@blp.arguments(QUEUE_ARGS.schema, location="query")
 @blp.response(200, page_schema(QueuedApplicationSchema))
 def screening_queue(args: dict[str, Any]) -> dict[str, Any]:
-    """Applications waiting for an officer, oldest submission first; filter by `program_id`."""
-    return paginate(screening.queue_query(api_actor(), args.get("program_id")), args)
+    """Applications waiting for an officer, oldest submission first unless `sort` says
+    otherwise; filters: `state`, `program_id`, `fiscal_year` (of the submission), `q`."""
+    return listed(screening_list(api_actor(), QUEUE_ARGS.query(args)))
 
 
 @blp.post("/applications/<int:application_id>/screen")

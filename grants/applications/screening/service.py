@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload
-
 from grants.accounts.queries import organisation_applicants
 from grants.applications.models import Application
 from grants.applications.queries import stored_trace
@@ -49,34 +46,3 @@ def screen(actor: Actor, application_id: int, today: date) -> Application:
     )
     db.session.commit()
     return application
-
-
-def screening_queue(program_id: int | None = None) -> list[Application]:
-    """Applications waiting for an officer, oldest submission first."""
-    return list(db.session.scalars(_queue(program_id)))
-
-
-def queue_query(actor: Actor, program_id: int | None = None) -> Select[tuple[Application]]:
-    """The screening queue as a statement, for paging (officers)."""
-    require(Action.screen_application, Subject(role=actor.role))
-    return _queue(program_id)
-
-
-def _queue(program_id: int | None) -> Select[tuple[Application]]:
-    query = (
-        select(Application)
-        .where(Application.state.in_(QUEUE_STATES))
-        .options(joinedload(Application.organization), joinedload(Application.program))
-        .order_by(Application.submitted_on, Application.id)
-    )
-    if program_id is not None:
-        query = query.where(Application.program_id == program_id)
-    return query
-
-
-QUEUE_STATES = (
-    ApplicationState.submitted,
-    ApplicationState.screened_eligible,
-    ApplicationState.screened_ineligible,
-    ApplicationState.under_review,
-)

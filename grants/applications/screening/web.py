@@ -9,11 +9,13 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from grants.applications.queries import may_screen
 from grants.applications.screening import service as screening
-from grants.applications.screening.queries import may_screen
+from grants.applications.screening.queries import QUEUE_STATES, SCREENING, screening_list
 from grants.core.calendar import tokyo_today
 from grants.core.http.access import actor, requires
-from grants.core.http.listing import chosen
+from grants.core.http.labels import state_choices
+from grants.core.http.listing import ListView, list_query
 from grants.core.permissions import Action
 from grants.core.states import ApplicationState
 from grants.programs import queries as programme_queries
@@ -25,14 +27,20 @@ bp = Blueprint("screening", __name__, url_prefix="/officer/screening")
 @requires(Action.screen_application)
 def queue() -> str:
     programs = programme_queries.all_programmes()
-    program_id = chosen(programs, "program_id")
-    applications = screening.screening_queue(program_id)
+    asked = list_query(SCREENING, programs)
+    page = screening_list(actor(), asked)
+    view = ListView(
+        SCREENING,
+        asked,
+        page,
+        states=state_choices(QUEUE_STATES),
+        programs=programs,
+        fiscal_years=programme_queries.fiscal_years(),
+    )
     return render_template(
         "applications/screening/queue.html",
-        applications=applications,
-        screenable={a.id for a in applications if may_screen(actor(), a)},
-        programs=programs,
-        program_id=program_id,
+        view=view,
+        screenable={a.id for a in page.items if may_screen(actor(), a)},
     )
 
 

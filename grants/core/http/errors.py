@@ -178,6 +178,14 @@ def _input_errors(data: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def error_json(error: DomainError) -> tuple[int, dict[str, Any]]:
+    """The status and JSON body the API answers for `error` (an item of a bulk request, an
+    idempotency key's stored answer)."""
+    response, status = _domain_error(error)
+    assert isinstance(response, Response)  # under /api the error is JSON
+    return status, response.get_json()
+
+
 def _domain_error(error: DomainError) -> tuple[str | Response, int]:
     status = next((s for t, s in DOMAIN_STATUS.items() if isinstance(error, t)), 400)
     code = getattr(error, "api_code", None)  # a case the API names apart from its status

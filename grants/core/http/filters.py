@@ -19,7 +19,14 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from grants.core import states
-from grants.core.calendar import TOKYO, days_overdue, fiscal_year_label, format_date, tokyo_today
+from grants.core.calendar import (
+    TOKYO,
+    days_overdue,
+    days_waiting,
+    fiscal_year_label,
+    format_date,
+    tokyo_today,
+)
 from grants.core.conflicts import ConflictReason, Reasons
 from grants.core.i18n import translate
 from grants.core.money import format_yen
@@ -61,6 +68,11 @@ def overdue_days(since: date | None) -> int:
     return days_overdue(since, tokyo_today(datetime.now(UTC)))
 
 
+def waiting_days(since: datetime) -> int:
+    """Days something submitted at `since` has waited, today in Tokyo (the queues' age)."""
+    return days_waiting(since, tokyo_today(datetime.now(UTC)))
+
+
 def _in_page_locale(function: Callable[[Any, str | None], str]) -> Callable[..., str]:
     @pass_context
     def jinja_filter(context: Context, value: Any) -> str:
@@ -83,4 +95,5 @@ def register_filters(app: Flask) -> None:
     for function in (yen, day, moment, fy, state_label, localise):
         app.add_template_filter(_in_page_locale(function), function.__name__)
     app.add_template_global(overdue_days)
+    app.add_template_global(waiting_days)
     app.add_template_global(reason_text)

@@ -6,10 +6,14 @@ render in both languages outside any request.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from enum import StrEnum
+
 from flask_babel import gettext as _
 
 from grants.core.http.filters import current_locale
 from grants.core.identity import Locale, Role
+from grants.core.states import label
 from grants.core.vocabulary import VALUE_LABELS
 
 
@@ -47,3 +51,9 @@ def modality_labels() -> dict[str, str]:
 
 def stage_labels() -> dict[str, str]:
     return labels_of("stage")
+
+
+def state_choices(members: Iterable[StrEnum]) -> list[tuple[str, str]]:
+    """A state filter's choices: each state's value with its label, in lifecycle order."""
+    locale = current_locale()
+    return [(str(member), label(member, locale)) for member in members]

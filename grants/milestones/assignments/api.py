@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from grants.accounts.models import User
 from grants.awards import queries as grant_queries
 from grants.awards.queries import require_role, visible_grant
 from grants.core.conflicts import ConflictReason
+from grants.core.errors import DomainError
 from grants.core.http.api import ApiBlueprint, DbId, api_actor
+from grants.core.http.errors import error_json
 from grants.core.http.filters import reason_text
-from grants.core.http.schemas import ErrorSchema, today
+from grants.core.http.schemas import ErrorBodySchema, ErrorSchema, today
 from grants.core.permissions import Action
 from grants.milestones.assignments import service as assignments
 from grants.milestones.assignments.queries import candidates
@@ -89,6 +92,75 @@ def unassign(grant_id: int, reviewer_id: int) -> None:
     actor = api_actor()
     visible_grant(actor, grant_id)
     assignments.unassign_reviewer(actor, grant_id, reviewer_id)
+
+
+class BulkAssignSchema(Schema):
+    reviewer_id = DbId(required=True)
+    grant_ids = fields.List(
+        DbId(),
+        required=True,
+        validate=validate.Length(min=1, max=assignments.BULK_MAX),
+        metadata={"description": "The grants to assign the reviewer to, each once, in order."},
+    )
+
+
+class BulkAssignItemSchema(Schema):
+    grant_id = fields.Integer(required=True)
+    status = fields.Integer(
+        required=True,
+        metadata={"description": "What the single assignment answers: 201 or its error's."},
+    )
+    outcome = fields.String(required=True, metadata={"enum": ["assigned", "refused"]})
+    reviewer = fields.Nested(ReviewerSchema, allow_none=True)
+    error = fields.Nested(ErrorBodySchema, allow_none=True)
+
+
+class BulkAssignResultSchema(Schema):
+    items = fields.List(fields.Nested(BulkAssignItemSchema), required=True)
+    assigned = fields.Integer(required=True)
+    refused = fields.Integer(required=True)
+
+
+@blp.post("/reviewer-assignments/bulk")
+@blp.arguments(BulkAssignSchema)
+@blp.response(200, BulkAssignResultSchema)
+@blp.alt_response(403, schema=ErrorSchema, description="Officers only.")
+def assign_bulk(data: dict[str, Any]) -> dict[str, Any]:
+    """Assign one reviewer to several grants, each as its own assignment with every check
+    (as POST /grants/<id>/reviewers would), and answer each grant's outcome: assigned, or
+    refused with the error the single assignment would give (a conflict of interest, an
+    assignment already there, a closed grant, a grant I may not see)."""
+    actor = api_actor()
+    require_role(actor, Action.assign_reviewers)
+    day = today()
+    items = [
+        _assigned(actor, grant_id, data["reviewer_id"], day)
+        for grant_id in dict.fromkeys(data["grant_ids"])
+    ]
+    assigned = sum(item["outcome"] == "assigned" for item in items)
+    return {"items": items, "assigned": assigned, "refused": len(items) - assigned}
+
+
+def _assigned(actor: Any, grant_id: int, reviewer_id: int, day: date) -> dict[str, Any]:
+    """One grant's assignment, as its own use case: the reviewer, or the refusal."""
+    try:
+        visible_grant(actor, grant_id)
+        assignment = assignments.assign_reviewer(actor, grant_id, reviewer_id, day)
+    except DomainError as error:
+        status, body = error_json(error)
+        return _item(grant_id, status, None, body["error"])
+    return _item(grant_id, 201, _data(assignment.reviewer, []), None)
+
+
+def _item(grant_id: int, status: int, reviewer: Any, error: Any) -> dict[str, Any]:
+    outcome = "assigned" if reviewer is not None else "refused"
+    return {
+        "grant_id": grant_id,
+        "status": status,
+        "outcome": outcome,
+        "reviewer": reviewer,
+        "error": error,
+    }
 
 
 def _data(user: User, reasons: list[ConflictReason]) -> dict[str, Any]:

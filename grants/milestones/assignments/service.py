@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select, update
@@ -16,13 +18,49 @@ from grants.core.actors import Actor
 from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.conflicts import Reasons
 from grants.core.db import use_case
-from grants.core.errors import Conflict, NotFound, RuleViolation
+from grants.core.errors import Conflict, DomainError, NotFound, RuleViolation
 from grants.core.identity import Role
 from grants.core.permissions import Action, Subject, require
 from grants.core.problems import N_, Problem
 from grants.extensions import db
 
 NOTE_MAX = 500
+# The most grants one bulk assignment may name.
+BULK_MAX = 100
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one grant of a bulk assignment: assigned, or refused and why."""
+
+    grant_id: int
+    assignment: ReviewerAssignment | None = None
+    refusal: DomainError | None = None
+
+    @property
+    def assigned(self) -> bool:
+        return self.assignment is not None
+
+
+def assign_each(
+    actor: Actor, grant_ids: Sequence[int], reviewer_id: int, today: date
+) -> list[Outcome]:
+    """Assign one reviewer to several grants, each as its own `assign_reviewer` (its own
+    transaction, every check made for that grant), in the order given, once per grant: one
+    refusal (a conflict, an assignment already there, a closed grant) stops only its own
+    grant. Each grant's outcome, in that order."""
+    chosen = list(dict.fromkeys(grant_ids))
+    if not chosen or len(chosen) > BULK_MAX:
+        message = N_("Choose from 1 to %(n)d grants.", n=BULK_MAX)
+        raise RuleViolation(message, {"grant_ids": [message]})
+    outcomes = []
+    for grant_id in chosen:
+        try:
+            assignment = assign_reviewer(actor, grant_id, reviewer_id, today)
+            outcomes.append(Outcome(grant_id, assignment))
+        except DomainError as refusal:
+            outcomes.append(Outcome(grant_id, refusal=refusal))
+    return outcomes
 
 
 @use_case

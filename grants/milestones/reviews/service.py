@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, defer
 
 from grants.accounts.queries import (
     active_officers,
     applicants_and_officers,
     organisation_applicants,
 )
-from grants.applications.models import CoInvestment
-from grants.awards.models import EvidenceSubmission, Grant, Milestone, Review, ReviewerAssignment
-from grants.awards.queries import candidates, eligible_reviewer_ids, require_on_grant
+from grants.awards.models import EvidenceSubmission, Milestone, Review
+from grants.awards.queries import eligible_reviewer_ids, require_on_grant
 from grants.awards.rules import decide_round, grant_allows, quorum_of
 from grants.core import audit, notify
 from grants.core.actors import Actor
 from grants.core.alert_kinds import AlertKind, SubjectType
-from grants.core.conflicts import GrantParties, conflict_reasons
 from grants.core.db import use_case
-from grants.core.errors import Conflict, NotAllowed, NotFound, RuleViolation
-from grants.core.identity import Role
+from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.models import utcnow
 from grants.core.permissions import Action
 from grants.core.problems import N_, Problem
-from grants.core.states import GrantState, MilestoneState, ReviewDecision, transition
+from grants.core.states import MilestoneState, ReviewDecision, transition
 from grants.extensions import db
 
 COMMENT_MAX = 5_000
@@ -94,77 +89,6 @@ def current_submission(milestone: Milestone) -> EvidenceSubmission | None:
         EvidenceSubmission.round == milestone.round,
     )
     return db.session.scalar(query)
-
-
-def review_queue(actor: Actor) -> list[Milestone]:
-    """Submitted milestones of active grants awaiting the actor's decision, oldest first."""
-    return [milestone for milestone, _submitted_at in queue_entries(actor)]
-
-
-def queue_entries(actor: Actor) -> list[tuple[Milestone, datetime]]:
-    """Like review_queue, with the time each round's evidence was submitted."""
-    if actor.role != Role.reviewer or actor.id is None:
-        raise NotAllowed(N_("Only reviewers have a review queue."))
-    decided = exists().where(
-        Review.submission_id == EvidenceSubmission.id, Review.reviewer_id == actor.id
-    )
-    query = (
-        select(Milestone, EvidenceSubmission.submitted_at)
-        .join(Grant, Grant.id == Milestone.grant_id)
-        .join(
-            ReviewerAssignment,
-            and_(
-                ReviewerAssignment.grant_id == Grant.id, ReviewerAssignment.reviewer_id == actor.id
-            ),
-        )
-        .join(
-            EvidenceSubmission,
-            and_(
-                EvidenceSubmission.milestone_id == Milestone.id,
-                EvidenceSubmission.round == Milestone.round,
-            ),
-        )
-        .where(
-            Milestone.state == MilestoneState.submitted,
-            Grant.state == GrantState.active,
-            ~decided,
-        )
-        .order_by(EvidenceSubmission.submitted_at, Milestone.id)
-        .options(
-            # what the queue shows; the large JSON documents stay in the database
-            contains_eager(Milestone.grant).joinedload(Grant.organization),
-            contains_eager(Milestone.grant).joinedload(Grant.program),
-            contains_eager(Milestone.grant).defer(Grant.award_trace),
-            defer(Milestone.criteria),
-        )
-    )
-    rows = [(milestone, submitted_at) for milestone, submitted_at in db.session.execute(query)]
-    parties = _parties({milestone.grant_id for milestone, _submitted_at in rows})
-    me = candidates([actor])[0]  # type: ignore[list-item]
-    return [
-        (milestone, submitted_at)
-        for milestone, submitted_at in rows
-        if not conflict_reasons(me, parties[milestone.grant_id])
-    ]
-
-
-def _parties(grant_ids: set[int]) -> dict[int, GrantParties]:
-    """Each grant's organization and investing VCs (as grant_parties), in one query."""
-    query = (
-        select(Grant.id, Grant.organization_id, CoInvestment.vc_organization_id)
-        .outerjoin(CoInvestment, CoInvestment.application_id == Grant.application_id)
-        .where(Grant.id.in_(grant_ids))
-    )
-    organizations: dict[int, int] = {}
-    vcs: dict[int, set[int]] = defaultdict(set)
-    for grant_id, organization_id, vc_id in db.session.execute(query):
-        organizations[grant_id] = organization_id
-        if vc_id is not None:
-            vcs[grant_id].add(vc_id)
-    return {
-        grant_id: GrantParties(grant_id, organization_id, frozenset(vcs[grant_id]))
-        for grant_id, organization_id in organizations.items()
-    }
 
 
 def _locked_milestone(milestone_id: int) -> Milestone:

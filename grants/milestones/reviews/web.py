@@ -22,13 +22,15 @@ from grants.core.calendar import tokyo_today
 from grants.core.errors import NotFound, RuleViolation
 from grants.core.http.access import actor, requires
 from grants.core.http.forms import Form, apply_errors
+from grants.core.http.listing import ListView, list_query
 from grants.core.permissions import Action
 from grants.core.states import ReviewDecision, label
 from grants.extensions import db
 from grants.milestones.assignments import service as assignments
 from grants.milestones.assignments.queries import declarations_of
 from grants.milestones.reviews import service as reviews
-from grants.milestones.reviews.queries import round_view
+from grants.milestones.reviews.queries import REVIEW_QUEUE, review_list, round_view
+from grants.programs import queries as programme_queries
 
 bp = Blueprint("reviews", __name__)
 
@@ -71,7 +73,16 @@ class WithdrawForm(Form):
 @bp.get("/reviewer/queue")
 @requires(Action.review_milestone)
 def queue() -> str:
-    return render_template("milestones/reviews/queue.html", entries=reviews.queue_entries(actor()))
+    programs = programme_queries.all_programmes()
+    asked = list_query(REVIEW_QUEUE, programs)
+    view = ListView(
+        REVIEW_QUEUE,
+        asked,
+        review_list(actor(), asked),
+        programs=programs,
+        fiscal_years=programme_queries.fiscal_years(),
+    )
+    return render_template("milestones/reviews/queue.html", view=view)
 
 
 @bp.route("/milestones/<int:milestone_id>/review", methods=["GET", "POST"])

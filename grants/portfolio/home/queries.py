@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from grants.applications.models import Application
-from grants.applications.screening.service import QUEUE_STATES
+from grants.applications.screening.queries import QUEUE_STATES
 from grants.awards.models import Disbursement, Grant, Milestone
 from grants.awards.queries import grant_money, takes_evidence
 from grants.awards.rules import GrantMoney
 from grants.core.actors import Actor
 from grants.core.calendar import days_overdue
+from grants.core.lists import count_of
 from grants.core.permissions import Action, Subject, require
 from grants.core.states import (
     RUNNING,
@@ -30,7 +31,7 @@ from grants.core.states import (
     MilestoneState,
 )
 from grants.extensions import db
-from grants.milestones.reviews.service import review_queue
+from grants.milestones.reviews.queries import waiting_reviews
 from grants.programs.models import Program
 
 
@@ -138,7 +139,7 @@ def applicant_dashboard(actor: Actor, today: date) -> ApplicantDashboard:
 
 def reviewer_waiting(actor: Actor) -> int:
     """How many milestones wait for the actor's decision (the review queue's length)."""
-    return len(review_queue(actor))
+    return count_of(waiting_reviews(actor))
 
 
 def officer_summary(actor: Actor) -> OfficerSummary:

@@ -87,7 +87,8 @@ def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
 def test_nav_link_for_officers(client: FlaskClient) -> None:
     _officer(client)
     page = client.get("/").get_data(as_text=True)
-    assert 'href="/officer/screening"' in page and 'href="/applications"' not in page
+    assert 'href="/officer/screening"' in page and 'href="/applications"' in page
+    assert "My applications" not in page  # the list of every application, not their own
 
 
 def test_csrf_token_is_required(client: FlaskClient) -> None:

@@ -40,6 +40,9 @@ def test_every_route_is_enumerated(app: Flask) -> None:
     assert set(assignment_urls(app)) == {
         ("GET", "/officer/grants/1/reviewers"),
         ("POST", "/officer/grants/1/reviewers"),
+        ("GET", "/officer/grants/reviewers"),
+        ("GET", "/officer/grants/reviewers/bulk"),
+        ("POST", "/officer/grants/reviewers/bulk"),
     }
 
 
@@ -53,7 +56,10 @@ def test_permission_matrix(app: Flask, client: FlaskClient) -> None:
         client, world, paths, lambda method, path: {"reviewer_id": candidate.id, "op": "assign"}
     )
     refused(table, "applicant_other_org", "grantee", *REVIEWERS, "admin")
-    assert table["officer"] == {paths[0]: 200, paths[1]: 302}
+    edit, assignable, confirm, assign, bulk = paths
+    # the bulk pages without grants ticked go back to the list
+    expected = {edit: 200, assignable: 200, confirm: 302, assign: 302, bulk: 302}
+    assert table["officer"] == expected
     # Only the officer's assignment was made (beside the matrix's own conflicted reviewer).
     added = assigned_ids(world) - {r.id for r in world.reviewers}
     assert candidate.id in added and len(added) == 2

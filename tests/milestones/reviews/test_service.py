@@ -22,6 +22,7 @@ from grants.extensions import db
 from grants.milestones.assignments import service as assignments
 from grants.milestones.evidence import service as evidence
 from grants.milestones.reviews import service as reviews
+from grants.milestones.reviews.queries import REVIEW_QUEUE, review_list
 from grants.rulesets.models import RuleSet, RuleSetStatus
 from tests.support.approvals import sibling_grant
 from tests.support.factories import make_user, uploads
@@ -264,6 +265,11 @@ def test_without_a_quorum_rule_two_approvals_are_needed(app: Flask) -> None:
     assert state_of(milestone) == MilestoneState.approved
 
 
+def _queue(reviewer: User) -> list[Milestone]:
+    """The reviewer's whole queue, oldest submission first."""
+    return [m for m, _submitted in review_list(reviewer, REVIEW_QUEUE.query(per_page=100)).items]
+
+
 def test_the_queue_lists_what_awaits_me_oldest_first(app: Flask) -> None:
     world = make_grant()
     me, other = world.reviewers
@@ -271,11 +277,11 @@ def test_the_queue_lists_what_awaits_me_oldest_first(app: Flask) -> None:
     second = submitted(sibling_grant(world, "MS-TEST-0002"))
     first_done = submitted(world, 0)
     third = submitted(sibling_grant(world, "MS-TEST-0003"))
-    assert reviews.review_queue(me) == [second, first_done, third]
+    assert _queue(me) == [second, first_done, third]
     reviews.decide(me, first_done.id, APPROVE, "", TODAY)
-    assert reviews.review_queue(me) == [second, third]
-    assert reviews.review_queue(other) == [second, first_done, third]
-    entries = reviews.queue_entries(me)
+    assert _queue(me) == [second, third]
+    assert _queue(other) == [second, first_done, third]
+    entries = review_list(me, REVIEW_QUEUE.query()).items
     assert [m for m, _ in entries] == [second, third]
     assert entries[0][1] <= entries[1][1]
 
@@ -286,19 +292,19 @@ def test_the_queue_leaves_out_other_grants_conflicts_and_inactive_grants(app: Fl
     other_world = make_grant(code="OTHER")
     submitted(other_world)  # I am not assigned there
     milestone = submitted(world)
-    assert reviews.review_queue(me) == [milestone]
+    assert _queue(me) == [milestone]
     world.grant.state = GrantState.suspended
     db.session.commit()
-    assert reviews.review_queue(me) == []
+    assert _queue(me) == []
     world.grant.state = GrantState.active
     db.session.commit()
     assignments.declare_conflict(me, world.vc.id, None, "LP of the fund")
-    assert reviews.review_queue(me) == []
+    assert _queue(me) == []
 
 
 def test_only_reviewers_have_a_queue(app: Flask) -> None:
     with pytest.raises(NotAllowed):
-        reviews.review_queue(make_user(Role.officer))
+        _queue(make_user(Role.officer))
 
 
 def test_the_queue_takes_a_constant_number_of_queries(app: Flask) -> None:
@@ -321,7 +327,7 @@ def test_the_queue_takes_a_constant_number_of_queries(app: Flask) -> None:
         db.session.rollback()  # each count starts its own transaction
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            for milestone in reviews.review_queue(reviewer):
+            for milestone in _queue(reviewer):
                 _ = milestone.grant.organization.name, milestone.grant.program.code
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
@@ -331,7 +337,7 @@ def test_the_queue_takes_a_constant_number_of_queries(app: Flask) -> None:
     few = count()
     add_grant("Q-2")
     add_grant("Q-3")
-    assert len(reviews.review_queue(reviewer)) == 9
+    assert len(_queue(reviewer)) == 9
     assert count() == few
 
 
