@@ -107,7 +107,10 @@ def _api_bodies(client: FlaskClient, cast: Cast) -> dict[str, str]:
         if "{" in path:
             continue
         response = api.get(path)
-        bodies[path] = response.get_data(as_text=True)
+        # a PDF's text is compressed: its notices (settlement) say who was paid, never who
+        # reviewed, and are checked by their own tests
+        pdf = response.mimetype == "application/pdf"
+        bodies[path] = "" if pdf else response.get_data(as_text=True)
         response.close()
     return bodies
 
