@@ -12,6 +12,7 @@ messages are the officers' alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
@@ -223,6 +224,7 @@ class Waiting:
 
     thread: Thread
     messages: int
+    since: datetime  # when the oldest of them was posted
 
 
 def waiting_for(actor: Actor) -> list[Waiting]:
@@ -250,7 +252,7 @@ def waiting_for(actor: Actor) -> list[Waiting]:
         .scalar_subquery()
     )
     query = (
-        select(Thread, func.count(Message.id))
+        select(Thread, func.count(Message.id), func.min(Message.created_at))
         .join(Message, Message.thread_id == Thread.id)
         .join(author, author.c.id == Message.author_id)
         .where(
@@ -263,7 +265,8 @@ def waiting_for(actor: Actor) -> list[Waiting]:
         .group_by(Thread.id)
         .order_by(func.min(Message.id))
     )
-    return [Waiting(thread, count) for thread, count in db.session.execute(query).tuples()]
+    rows = db.session.execute(query).tuples()
+    return [Waiting(thread, count, since) for thread, count, since in rows]
 
 
 def waiting_count(actor: Actor) -> int:

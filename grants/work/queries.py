@@ -4,8 +4,8 @@ Officers: applications to screen, grants short of reviewers for their quorum, am
 requests waiting, investments to verify (recorded by another officer), tranches ready to
 release, overdue milestones. Reviewers: the evidence rounds waiting for their decision,
 with their age. Applicants: the evidence due for their grants' current milestones, and
-the milestones sent back with changes requested. (Messages waiting for an applicant come
-with the conversations, which this code does not have yet.)
+the milestones sent back with changes requested, and the staff's messages they have
+neither read nor answered (conversations.queries.waiting_for).
 
 `counts` is what the page header shows: one SELECT of counts, with the two figures that
 read every grant kept while the data stands still. `my_work` lists the first entries of
@@ -30,6 +30,7 @@ from grants.amendments.queries import AMENDMENTS, amendment_list
 from grants.applications.models import Application
 from grants.applications.screening.queries import SCREENING, screening_list
 from grants.awards.models import Amendment, Grant, Investment, Milestone
+from grants.conversations.queries import Topic, topic_of, waiting_count, waiting_for
 from grants.core.actors import Actor
 from grants.core.identity import Role
 from grants.core.states import AmendmentState, ApplicationState, GrantState, MilestoneState
@@ -58,6 +59,7 @@ class Task(StrEnum):
     reviews = "reviews"
     evidence = "evidence"
     changes = "changes"
+    messages = "messages"
 
 
 TASKS: dict[Role, tuple[Task, ...]] = {
@@ -70,7 +72,7 @@ TASKS: dict[Role, tuple[Task, ...]] = {
         Task.overdue,
     ),
     Role.reviewer: (Task.reviews,),
-    Role.applicant: (Task.evidence, Task.changes),
+    Role.applicant: (Task.evidence, Task.changes, Task.messages),
     Role.admin: (),
 }
 
@@ -129,6 +131,7 @@ def counts(actor: Actor) -> dict[Task, int]:
     if counted:
         row = db.session.execute(select(*(_count(query) for query in counted.values()))).one()
         found = dict(zip(counted, (int(value or 0) for value in row), strict=True))
+    found |= {task: _OWN[task](actor) for task in tasks if task in _OWN}
     return found | {task: _KEPT[task]() for task in tasks if task in _KEPT}
 
 
@@ -200,6 +203,8 @@ _COUNTED: dict[Task, Callable[[Actor], Select[Any]]] = {
     Task.evidence: lambda actor: _awaiting_evidence(actor, MilestoneState.planned),
     Task.changes: lambda actor: _awaiting_evidence(actor, MilestoneState.changes_requested),
 }
+# Counted by a statement of their own.
+_OWN: dict[Task, Callable[[Actor], int]] = {Task.messages: waiting_count}
 _KEPT: dict[Task, Callable[[], int]] = {
     Task.reviewers: short_of_reviewers_count,
     Task.releases: lambda: awaiting_totals(RELEASES.query())[0],
@@ -363,6 +368,38 @@ def _milestone_entry(m: Milestone, since: date | None) -> Entry:
     )
 
 
+def _message_entries(actor: Actor) -> Section:
+    """The threads whose staff messages wait for the applicant, oldest waiting first."""
+    waiting = waiting_for(actor)
+    entries = []
+    for item in waiting[:SHOWN]:
+        thread = item.thread
+        topic = topic_of(thread.subject_type, thread.subject_id)
+        entries.append(
+            Entry(
+                title=_thread_title(topic),
+                link=Link(
+                    "conversations.show",
+                    {"kind": thread.subject_type, "subject_id": thread.subject_id},
+                ),
+                grant_number=topic.grant.number if topic.grant else None,
+                since=item.since,
+            )
+        )
+    return Section(Task.messages, sum(item.messages for item in waiting), entries, None)
+
+
+def _thread_title(topic: Topic) -> str:
+    if topic.application is not None:
+        return topic.application.title
+    if topic.amendment is not None and topic.amendment.milestone_id is not None:
+        milestone = db.session.get(Milestone, topic.amendment.milestone_id)
+        return f"{milestone.sequence}. {milestone.title}" if milestone else ""
+    if topic.milestone is not None:
+        return f"{topic.milestone.sequence}. {topic.milestone.title}"
+    return topic.grant.number if topic.grant else ""
+
+
 _SECTIONS: dict[Task, Callable[[Actor], Section]] = {
     Task.screen: _screen,
     Task.reviewers: _reviewers,
@@ -375,4 +412,5 @@ _SECTIONS: dict[Task, Callable[[Actor], Section]] = {
     Task.changes: lambda actor: _evidence_entries(
         actor, MilestoneState.changes_requested, Task.changes
     ),
+    Task.messages: _message_entries,
 }

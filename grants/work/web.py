@@ -39,6 +39,7 @@ def task_labels() -> dict[Task, str]:
         Task.reviews: _("Evidence waiting for your review"),
         Task.evidence: _("Evidence due"),
         Task.changes: _("Changes requested"),
+        Task.messages: _("Messages waiting for you"),
     }
 
 

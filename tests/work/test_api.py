@@ -60,7 +60,7 @@ def test_an_applicant_gets_the_evidence_due_and_the_changes_asked(
 ) -> None:
     body = _work(client, office, office.world.applicant)
     counts = {s["task"]: s["count"] for s in body["sections"]}
-    assert counts == {"evidence": 1, "changes": 1} and body["total"] == 2
+    assert counts == {"evidence": 1, "changes": 1, "messages": 0} and body["total"] == 2
     changes = next(s for s in body["sections"] if s["task"] == "changes")
     assert changes["items"][0]["url"] == f"/milestones/{office.sent_back.milestones[0].id}/evidence"
 

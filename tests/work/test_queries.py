@@ -3,13 +3,16 @@ and that the header's count is the page's."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from grants.accounts.models import User
+from grants.conversations import service as conversations
 from grants.core.identity import OrgKind, Role
 from grants.milestones.assignments import service as assignments
 from grants.work import queries as work
 from grants.work.queries import Task
-from tests.support.factories import make_org, make_user
-from tests.support.work import Office
+from tests.support.factories import make_org, make_user, uploads
+from tests.support.work import TODAY, Office
 
 
 def _by_task(user: User) -> dict[Task, work.Section]:
@@ -64,7 +67,7 @@ def test_a_reviewer_sees_the_evidence_waiting_with_its_age(office: Office) -> No
 def test_an_applicant_sees_the_evidence_due_and_the_changes_asked(office: Office) -> None:
     applicant = office.world.applicant
     sections = _by_task(applicant)
-    assert list(sections) == [Task.evidence, Task.changes]
+    assert list(sections) == [Task.evidence, Task.changes, Task.messages]
     due = [e.link.values["milestone_id"] for e in sections[Task.evidence].entries]
     # the short grant's first milestone (overdue) is due; the first grant's current one
     # is under review and the third grant's was sent back
@@ -74,7 +77,7 @@ def test_an_applicant_sees_the_evidence_due_and_the_changes_asked(office: Office
     assert changes.link == work.Link(
         "evidence.new", {"milestone_id": office.sent_back.milestones[0].id}
     )
-    assert work.counts(applicant) == {Task.evidence: 1, Task.changes: 1}
+    assert work.counts(applicant) == {Task.evidence: 1, Task.changes: 1, Task.messages: 0}
     # another organisation's applicant has nothing to do
     stranger = make_user(Role.applicant, make_org(OrgKind.startup))
     assert work.header_total(stranger) == 0
@@ -83,3 +86,31 @@ def test_an_applicant_sees_the_evidence_due_and_the_changes_asked(office: Office
 def test_an_administrator_has_no_tasks(office: Office) -> None:
     admin = make_user(Role.admin)
     assert work.my_work(admin).sections == [] and work.counts(admin) == {}
+
+
+def test_an_applicant_sees_the_messages_waiting_until_read_or_answered(office: Office) -> None:
+    applicant, milestone = office.world.applicant, office.world.milestones[0]
+    first = post_message(office.officer, "milestone", milestone.id, "Please add the raw data.")
+    post_message(office.officer, "milestone", milestone.id, "And the lab notes.")
+    post_message(office.officer, "milestone", milestone.id, "Officers only.", internal=True)
+    assert work.counts(applicant)[Task.messages] == 2  # the internal note is not theirs
+    (entry,) = _by_task(applicant)[Task.messages].entries
+    assert entry.link == work.Link(
+        "conversations.show", {"kind": "milestone", "subject_id": milestone.id}
+    )
+    assert entry.title == f"{milestone.sequence}. {milestone.title}"
+    assert entry.since == first.created_at and entry.grant_number == office.world.grant.number
+    colleague = make_user(Role.applicant, office.world.grantee)
+    post_message(colleague, "milestone", milestone.id, "Here they are.")  # answered
+    assert work.counts(applicant)[Task.messages] == 0
+    assert _by_task(applicant)[Task.messages].entries == []
+    later = post_message(office.officer, "milestone", milestone.id, "Thank you.")
+    assert work.counts(applicant)[Task.messages] == 1
+    conversations.mark_read(applicant, later.thread_id, later.id)  # read
+    assert work.counts(applicant)[Task.messages] == 0
+
+
+def post_message(actor: User, kind: str, subject_id: int, body: str, internal: bool = False) -> Any:
+    return conversations.post_message(
+        actor, kind, subject_id, body, internal, [], TODAY, upload_folder=uploads()
+    )

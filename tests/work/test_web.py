@@ -62,7 +62,7 @@ def test_an_applicant_sees_the_evidence_due_and_the_changes_asked(
 ) -> None:
     login_english(client, office.world.applicant)
     page = client.get("/work").get_data(as_text=True)
-    assert _counts(page) == {"evidence": 1, "changes": 1}
+    assert _counts(page) == {"evidence": 1, "changes": 1, "messages": 0}
     due, sent_back = office.short.milestones[0].id, office.sent_back.milestones[0].id
     assert _hrefs(page, Task.evidence) == [f"/milestones/{due}/evidence"]
     assert _hrefs(page, Task.changes) == [f"/milestones/{sent_back}/evidence"]
