@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, and_, exists, func, select
 
-from grants.accounts.models import Organization
+from grants.accounts.models import Organization, User
 from grants.awards.facts import pool_room, tranche_facts
 from grants.awards.models import Disbursement, Grant, Milestone, PreparedRelease, Settlement
 from grants.awards.queries import (
@@ -258,9 +258,19 @@ def _rows(milestone_ids: list[int]) -> dict[int, Any]:
             Organization.name.label("organization_name"),
             Organization.name_en.label("organization_name_en"),
             Milestone.overdue_since,  # for the shared overdue marker (never set once approved)
+            PreparedRelease.id.label("prepared_id"),  # a prepared release waiting, if any
+            User.name.label("prepared_by"),
         )
         .join(Grant, Grant.id == Milestone.grant_id)
         .join(Organization, Organization.id == Grant.organization_id)
+        .outerjoin(
+            PreparedRelease,
+            and_(
+                PreparedRelease.milestone_id == Milestone.id,
+                PreparedRelease.state == PreparedReleaseState.pending,
+            ),
+        )
+        .outerjoin(User, User.id == PreparedRelease.prepared_by_id)
         .where(Milestone.id.in_(milestone_ids))
     )
     return {row.id: row for row in db.session.execute(query)}
