@@ -240,6 +240,10 @@ class Settlement(Changing, Base):
     advance_paid: Mapped[int] = mapped_column(Yen, default=0)
     excess: Mapped[int] = mapped_column(Yen, default=0)
     excess_method: Mapped[str | None] = mapped_column(String(20))
+    # From a fund (基金): what the final amount cut from tranches still to pay, carried over
+    # to the grant's next open milestone (its tranche grew by it); otherwise 0 (it lapsed).
+    carried: Mapped[int] = mapped_column(Yen, default=0, server_default="0")
+    carried_to_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id"))
     return_due_on: Mapped[date | None] = mapped_column(Date)
     returned_on: Mapped[date | None] = mapped_column(Date)
     set_off_disbursement_id: Mapped[int | None] = mapped_column(ForeignKey("disbursement.id"))

@@ -427,7 +427,7 @@ def settled_sums(grant_id: Any) -> tuple[Any, Any, Any]:
     return (
         _total(case((received, settled.excess), else_=0), grant_id),
         _total(case((owed, settled.excess), else_=0), grant_id),
-        _total(settled.decided - settled.final_amount, grant_id),
+        _total(settled.decided - settled.final_amount - settled.carried, grant_id),
     )
 
 

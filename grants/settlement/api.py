@@ -128,6 +128,16 @@ class FinalAmountSchema(Schema):
     excess_method = fields.String(allow_none=True, metadata={"enum": METHODS})
     return_due_on = fields.Date(allow_none=True)
     returned_on = fields.Date(allow_none=True)
+    carried = Yen(
+        required=True,
+        metadata={
+            "description": "From a fund (基金): what the final amount cut from tranches still "
+            "to pay, carried over to the grant's next milestone (0: it lapsed)."
+        },
+    )
+    carried_to_id = fields.Integer(
+        allow_none=True, metadata={"description": "The milestone it was carried over to."}
+    )
     figures = fields.List(fields.Nested(FigureSchema), required=True)
 
 
@@ -375,6 +385,8 @@ def _final(settlement: Any) -> dict[str, Any]:
         "excess_method": settlement.excess_method,
         "return_due_on": settlement.return_due_on,
         "returned_on": settlement.returned_on,
+        "carried": settlement.carried,
+        "carried_to_id": settlement.carried_to_id,
         "figures": settlement.trace["figures"],
     }
 

@@ -74,18 +74,69 @@ def test_domain_worked_example_paid_after_settlement(app: Flask) -> None:
     figures = {f["key"]: f["amount"] for f in confirmed.trace["figures"]}
     assert figures["indirect_cap"] == 2_700 * MAN and figures["eligible"] == 11_700 * MAN
     assert confirmed.shares == {str(world.milestones[0].id): 7_800 * MAN}
-    # What the final amount cut went back to the pool at once; the rest on release.
+    # AMED's money is a fund (基金): what the final amount cut is carried over to the next
+    # milestone (FY2027), its commitment moved from the FY2026 pool to the FY2027 one.
+    second = world.milestones[1]
+    assert (confirmed.carried, confirmed.carried_to_id) == (2_200 * MAN, second.id)
+    db.session.refresh(second)
+    assert second.tranche_amount == 22_200 * MAN
     assert pool(world, 2026).committed == 7_800 * MAN
+    assert pool(world, 2027).committed == 22_200 * MAN
     disbursement = releases.release(officer(), world.milestones[0].id, AFTER_FY2026)
     assert disbursement.amount == 7_800 * MAN
     fy2026 = pool(world, 2026)
     assert (fy2026.committed, fy2026.released, fy2026.returned) == (0, 7_800 * MAN, 0)
     money = _money(world)
-    assert (money.released, money.forgone, money.remaining) == (
-        7_800 * MAN,
-        2_200 * MAN,
-        20_000 * MAN,
+    assert (money.released, money.forgone, money.remaining) == (7_800 * MAN, 0, 22_200 * MAN)
+    event = db.session.query(AuditEvent).filter_by(action="settlement.confirm").one()
+    assert event.after["carried"] == 2_200 * MAN and event.after["carried_to"] == second.id
+
+
+def _pinned_to(world: GrantWorld, document: dict[str, Any]) -> None:
+    """The grant pinned to a published copy of its rule set with `document`."""
+    copy = RuleSet(
+        program_id=world.program.id,
+        title="single-year copy",
+        status=RuleSetStatus.published,
+        version=2,
+        effective_from=date(2026, 4, 1),
+        document=validate_ruleset(document),
+        published_at=utcnow(),
     )
+    db.session.add(copy)
+    db.session.flush()
+    world.grant.ruleset_id = copy.id
+    db.session.commit()
+
+
+def test_a_single_year_budget_lets_the_cut_lapse(app: Flask) -> None:
+    world = _amed_grant()
+    as_university(world)
+    single_year = amed_certified_vc()
+    single_year["settlement"]["fund"] = "single_year"
+    _pinned_to(world, single_year)
+    claimed = [*lines(5_000 * MAN), *lines(4_000 * MAN, category="personnel")]
+    confirmed = settle_period(world, "fy2026", claimed, 3_000 * MAN, AFTER_FY2026)
+    assert (confirmed.carried, confirmed.carried_to_id) == (0, None)
+    db.session.refresh(world.milestones[1])
+    assert world.milestones[1].tranche_amount == 20_000 * MAN  # nothing carried
+    assert pool(world, 2026).committed == 7_800 * MAN
+    assert pool(world, 2027).committed == 20_000 * MAN
+    money = _money(world)
+    assert (money.forgone, money.remaining) == (2_200 * MAN, 20_000 * MAN + 7_800 * MAN)
+
+
+def test_a_funds_last_period_has_nowhere_to_carry_the_cut(app: Flask) -> None:
+    world = make_grant(tranches=(100_000_000,), first_due=date(2026, 12, 31), preset="amed")
+    approve(world, world.milestones[0])
+    invest(world, 300_000_000)
+    as_university(world)
+    claimed = [*lines(5_000 * MAN), *lines(4_000 * MAN, category="personnel")]
+    confirmed = settle_period(world, "fy2026", claimed, 3_000 * MAN, AFTER_FY2026)
+    assert (confirmed.carried, confirmed.carried_to_id) == (0, None)
+    assert pool(world, 2026).committed == 7_800 * MAN
+    money = _money(world)
+    assert (money.forgone, money.remaining) == (2_200 * MAN, 7_800 * MAN)
 
 
 def test_the_inspector_does_not_confirm_and_a_second_officer_does_once(app: Flask) -> None:

@@ -19,6 +19,7 @@ from grants.settlement.models import ResultsReport
 from grants.settlement.rules import ReportState
 from tests.support.approvals import approve, invest, officer
 from tests.support.grants import GrantWorld, make_grant
+from tests.support.settlement import MAN, lines, settle_period
 from tests.support.web import login, post_form
 
 TODAY = tokyo_today(datetime.now(UTC))
@@ -152,3 +153,14 @@ def test_a_reviewer_and_another_grantee_get_no_notice(app: Flask, client: FlaskC
     world = _world()
     login(client, world.reviewers[0].email)
     assert client.get(f"/grants/{world.grant.id}/notices/decision.pdf").status_code == 403
+
+
+def test_the_grantee_reads_what_the_fund_carried_over(app: Flask, client: FlaskClient) -> None:
+    world = _world()
+    login(client, world.applicant.email)
+    claimed = [*lines(5_000 * MAN), *lines(4_000 * MAN, category="personnel")]
+    confirmed = settle_period(world, f"fy{LAST_FY}", claimed, 3_000 * MAN, TODAY)
+    assert confirmed.carried == 2_200 * MAN
+    page = client.get(f"/grants/{world.grant.id}/settlement").get_data(as_text=True)
+    row = page.split(f'id="period-fy{LAST_FY}"')[1].split("</tr>")[0]
+    assert "うち2,200万円を次のマイルストーンに繰り越し" in row

@@ -26,10 +26,10 @@ from grants.core.models import utcnow
 from grants.core.money import Amount
 from grants.core.permissions import Action, Subject, require
 from grants.core.problems import N_, Problem
-from grants.core.states import MilestoneState
+from grants.core.states import UNDECIDED, MilestoneState
 from grants.extensions import db
 from grants.programs.service import lock_pools
-from grants.rules.settlement import ExcessMethod, allocate
+from grants.rules.settlement import ExcessMethod, FundType, allocate
 from grants.settlement.models import CostLine, ResultsReport
 from grants.settlement.queries import paid_for, rules_of, settle_report, unpaid_approved
 from grants.settlement.rules import Period, ReportState, report_transition
@@ -141,7 +141,9 @@ def confirm_final_amount(
     _flush_once()
     before = snapshot(report)
     report.state = state
-    _free_cut_commitments(grant, unpaid, shares)
+    target = _carried_to(grant, period) if rules.fund is FundType.fund else None
+    settlement.carried = _free_or_carry(grant, unpaid, shares, target)
+    settlement.carried_to_id = target.id if target is not None and settlement.carried else None
     after = {
         "period": period.key,
         "decided": period.decided,
@@ -150,6 +152,8 @@ def confirm_final_amount(
         "excess": settled.excess,
         "excess_method": settlement.excess_method,
         "shares": settlement.shares,
+        "carried": settlement.carried,
+        "carried_to": settlement.carried_to_id,
         "report": report.id,
     }
     audit.record(actor, "settlement.confirm", settlement, before, after)
@@ -283,15 +287,47 @@ def _flush_once() -> None:
         raise Conflict(N_("The final amount of this period has already been confirmed.")) from None
 
 
-def _free_cut_commitments(
-    grant: Grant, unpaid: list[tuple[int, int]], shares: dict[int, int]
-) -> None:
-    """What the final amount cut from tranches still to pay goes back to their pools."""
-    tranches = dict(unpaid)
-    milestones = db.session.scalars(select(Milestone).where(Milestone.id.in_(list(tranches))))
+def _carried_to(grant: Grant, period: Period) -> Milestone | None:
+    """The grant's first milestone after the period still to be decided (row-locked): where
+    a fund carries over what the final amount cut; None when the period was the last."""
+    last = max((m.sequence for m in period.milestones), default=0)
+    query = (
+        select(Milestone)
+        .where(
+            Milestone.grant_id == grant.id,
+            Milestone.sequence > last,
+            Milestone.state.in_(UNDECIDED),
+        )
+        .order_by(Milestone.sequence)
+        .limit(1)
+        .with_for_update()
+    )
+    return db.session.scalar(query)
+
+
+def _free_or_carry(
+    grant: Grant,
+    unpaid: list[tuple[int, int]],
+    shares: dict[int, int],
+    target: Milestone | None,
+) -> int:
+    """What the final amount cut from tranches still to pay leaves their pools. From a fund
+    with a milestone still ahead (`target`, whose year has a pool), it is carried over: the
+    target's tranche grows by it and its pool commits it; otherwise it lapses. The amount
+    carried over."""
+    cuts = {milestone_id: tranche - shares[milestone_id] for milestone_id, tranche in unpaid}
+    milestones = db.session.scalars(select(Milestone).where(Milestone.id.in_(list(cuts))))
     years = {m.id: m.fiscal_year for m in milestones}
-    pools = lock_pools(grant.program_id, years.values())
-    for milestone_id, tranche in tranches.items():
+    ahead = {target.fiscal_year} if target is not None else set()
+    pools = lock_pools(grant.program_id, set(years.values()) | ahead)
+    for milestone_id, cut in cuts.items():
         pool = pools.get(years[milestone_id])
         if pool is not None:
-            pool.committed = max(pool.committed - (tranche - shares[milestone_id]), 0)
+            pool.committed = max(pool.committed - cut, 0)
+    carried = sum(cuts.values())
+    target_pool = pools.get(target.fiscal_year) if target is not None else None
+    if target is None or target_pool is None or carried <= 0:
+        return 0
+    target.tranche_amount += carried
+    target_pool.committed += carried
+    return carried
