@@ -7,7 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 from flask_sqlalchemy.pagination import Pagination
 from marshmallow import Schema, fields, validate
 
@@ -141,12 +141,15 @@ class UserSchema(Schema):
     role = fields.String(required=True, metadata={"enum": [str(r) for r in Role]})
     locale = fields.String(required=True)
     organization_id = fields.Integer(allow_none=True)
+    organization_name = fields.String(
+        allow_none=True, attribute="organization.name", dump_default=None
+    )
     active = fields.Boolean(required=True)
     created_at = fields.DateTime(required=True)
     last_login_at = fields.DateTime(allow_none=True)
     pending_role_change = ForCaller(
         PendingRoleChangeSchema,
-        lambda _caller, user: role_change_queries.pending_change(user.id),
+        lambda _caller, user: _pending(user.id),
         allow_none=True,
         metadata={
             "description": "An officer or administrator role given to the account waits for a "
@@ -166,7 +169,17 @@ def list_users(args: dict[str, Any]) -> dict[str, Any]:
     """User accounts by e-mail unless `sort` says otherwise; filters: `state` (active: may
     sign in), `kind` (the role) and `q` (in the e-mail address and the name). The audit log
     records who listed which accounts."""
-    return listed(accounts.list_users(api_actor(), USER_ARGS.query(args)))
+    found = accounts.list_users(api_actor(), USER_ARGS.query(args))
+    g.pending_role_changes = role_change_queries.pending_changes(u.id for u in found.items)
+    return listed(found)
+
+
+def _pending(user_id: int) -> RoleChange | None:
+    """The account's waiting role change: read once for a whole list (list_users)."""
+    listed_changes = g.get("pending_role_changes")
+    if listed_changes is not None:
+        return listed_changes.get(user_id)
+    return role_change_queries.pending_change(user_id)
 
 
 class InvitedUserSchema(UserSchema):
@@ -194,8 +207,10 @@ def invite_user(data: dict[str, Any]) -> SimpleNamespace:
         api_actor(), _user(data), now=utcnow(), settings=current_app.config
     )
     sent = credential_mail.send([invitation], current_app.config)
-    columns = [name for name in UserSchema().fields if name != "pending_role_change"]
-    return SimpleNamespace(**{name: getattr(user, name) for name in columns}, invitation_sent=sent)
+    derived = {"pending_role_change", "organization_name"}
+    columns = [name for name in UserSchema().fields if name not in derived]
+    values = {name: getattr(user, name) for name in columns}
+    return SimpleNamespace(**values, organization=user.organization, invitation_sent=sent)
 
 
 @blp.get("/users/<int:user_id>")
