@@ -100,7 +100,7 @@ def start_what_if(
         "today": today.isoformat(),
         "locale": locale,
     }
-    return _start(actor, TaskKind.what_if, params, settings)
+    return _start(actor, TaskKind.what_if, params)
 
 
 @use_case
@@ -116,7 +116,7 @@ def start_export(
         "fiscal_year": filters.fiscal_year,
         "locale": locale,
     }
-    return _start(actor, kind, params, settings)
+    return _start(actor, kind, params)
 
 
 def rerun(
@@ -133,9 +133,8 @@ def rerun(
     return start_export(actor, task.kind, filters, locale, settings)
 
 
-def _start(
-    actor: User, kind: TaskKind, params: dict[str, Any], settings: TaskSettings
-) -> BackgroundTask:
+def _start(actor: User, kind: TaskKind, params: dict[str, Any]) -> BackgroundTask:
+    """The task queued for any worker; this process's idle workers are woken at once."""
     now = utcnow()
     task = BackgroundTask(
         kind=kind,
