@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.expression import ColumnElement
 
 from grants.accounts.models import User
 from grants.core import audit
@@ -53,6 +54,9 @@ PROGRESS_SECONDS = 0.5
 # Seconds between two heartbeats of a running task, whether or not its work reports
 # progress: well below TASK_STALE_MINUTES, after which another worker claims it again.
 HEARTBEAT_SECONDS = 10.0
+# A task whose worker died this many times fails instead of being claimed again: the work
+# itself may be what stops the servers running it.
+MAX_ATTEMPTS = 3
 LIST_LIMIT = 50
 _BUILDS = {
     TaskKind.export_disbursements: exports.disbursements,
@@ -251,12 +255,12 @@ def claim_next(worker: str, now: datetime, stale_after: timedelta) -> int | None
     heartbeat is older than `stale_after` (its worker died). Exactly one worker wins a
     task: on PostgreSQL the candidate row is locked first (FOR UPDATE SKIP LOCKED, so that
     workers claiming at once take different tasks), on SQLite the one UPDATE runs under
-    the write lock. The claimed task's id, None when nothing waits."""
+    the write lock. A silent task that lost its worker MAX_ATTEMPTS times fails instead.
+    The claimed task's id, None when nothing waits."""
     table = BackgroundTask.__table__
-    waiting = or_(
-        table.c.state == TaskState.queued,
-        and_(table.c.state == TaskState.running, table.c.updated_at < now - stale_after),
-    )
+    silent = and_(table.c.state == TaskState.running, table.c.updated_at < now - stale_after)
+    _give_up(silent, now)
+    waiting = or_(table.c.state == TaskState.queued, and_(silent, table.c.attempts < MAX_ATTEMPTS))
     oldest = (
         select(table.c.id)
         .where(waiting)
@@ -279,6 +283,25 @@ def claim_next(worker: str, now: datetime, stale_after: timedelta) -> int | None
     ).scalar()
     db.session.commit()
     return claimed
+
+
+def _give_up(silent: ColumnElement[bool], now: datetime) -> None:
+    """Fail the silent tasks that lost their worker MAX_ATTEMPTS times, each with the
+    reason in its owner's language (the owner can run it again by hand)."""
+    table = BackgroundTask.__table__
+    lost = and_(silent, table.c.attempts >= MAX_ATTEMPTS)
+    for task_id, params in db.session.execute(select(table.c.id, table.c.params).where(lost)).all():
+        message = N_(
+            "The servers running this task stopped %(count)d times before it finished. Run it "
+            "again; if it stops again, tell the programme office.",
+            count=MAX_ATTEMPTS,
+        )
+        error = translate(message, params.get("locale") or "ja")[:ERROR_MAX]
+        db.session.execute(
+            update(table)
+            .where(table.c.id == task_id, lost)
+            .values(state=TaskState.failed, error=error, finished_at=now, updated_at=now)
+        )
 
 
 def run_next(worker: str, settings: TaskSettings) -> int | None:

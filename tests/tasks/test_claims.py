@@ -74,6 +74,21 @@ def test_a_running_task_is_claimed_again_once_its_heartbeat_is_stale(app: Flask)
     assert (again.state, again.claimed_by, again.attempts) == (TaskState.running, "w2", 2)
 
 
+def test_a_task_that_lost_its_worker_three_times_fails(app: Flask) -> None:
+    owner = make_user(Role.officer)
+    params = {"program_id": None, "fiscal_year": None, "locale": "ja"}
+    old = timedelta(minutes=10)
+    lost = make_task(owner, age=old, attempts=background.MAX_ATTEMPTS, params=params)
+    again = make_task(owner, age=old, attempts=background.MAX_ATTEMPTS - 1)
+    assert _claim("w1") == again.id
+    failed = reload(lost.id)
+    assert (failed.state, failed.attempts) == (TaskState.failed, background.MAX_ATTEMPTS)
+    assert failed.error is not None and failed.error.startswith(
+        "この処理を実行していたサーバーが3回"
+    )
+    assert failed.finished_at is not None
+
+
 @pytest.mark.parametrize("tasks", [1, 2])
 def test_two_workers_never_claim_the_same_task(app: Flask, tasks: int) -> None:
     """Four workers at once (on PostgreSQL truly at once: the candidate row is locked and
