@@ -175,19 +175,21 @@ IDEMPOTENCY_KEY_DAYS = 30
 IDEMPOTENCY_PURGE_INTERVAL_MINUTES = 6 * 60
 
 # --- Background tasks -----------------------------------------------------------
-# Long work (a large what-if, an export file) runs in a pool of this many threads per
-# process, after the request that asked for it has committed.
+# Long work (a large what-if, an export file) is queued in the database and claimed by any
+# worker: each app server runs this many worker threads (started with its first request),
+# and `flask grants scheduler` claims tasks too. 0: this server leaves the work to others.
 BACKGROUND_WORKERS = 2
-# Run the work at once inside the request instead (tests: deterministic).
-BACKGROUND_TASKS_INLINE = False
+# Seconds an idle worker waits before it looks for work again (a worker of the process
+# that queues a task is woken at once).
+TASK_POLL_SECONDS = 5
 # Directory for prepared export files, outside static/. Empty: instance/task-results.
 TASK_RESULT_FOLDER: str | None = None
 # Tasks and their files are deleted this many days after they were asked for.
 TASK_RESULT_DAYS = 7
 # Minutes between two purges of old tasks (a scheduler job).
 TASK_PURGE_INTERVAL_MINUTES = 6 * 60
-# An unfinished task without progress for this many minutes is shown as interrupted
-# (its process stopped), with a button to run it again.
+# A running task without a heartbeat (every few seconds) for this many minutes lost its
+# worker: another worker claims it and runs it again.
 TASK_STALE_MINUTES = 5
 # The what-if page evaluates at most this many open applications plus active grants
 # while the officer waits; above it, the page offers to run it in the background.

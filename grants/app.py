@@ -149,6 +149,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _start_scheduler(app)
+    _start_task_workers(app)
     return app
 
 
@@ -205,6 +206,16 @@ def _start_scheduler(app: Flask) -> None:
 
     set_jobs(app, ALERT_JOBS + TASK_JOBS + OPERATIONS_JOBS)
     start_embedded(app)
+
+
+def _start_task_workers(app: Flask) -> None:
+    """The background workers of an app server, started with its first request: a process
+    that serves none (`flask db upgrade`, `flask grants ...`) claims no task."""
+    from grants.tasks.jobs import start_workers
+
+    @app.before_request
+    def _start_workers() -> None:
+        start_workers(app)
 
 
 def _configure_sqlite(engine: Engine) -> None:

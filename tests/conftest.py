@@ -16,6 +16,7 @@ from grants import create_app
 from grants.core.changes import GENERATION, moved
 from grants.extensions import db, limiter
 from tests.support import pgcluster
+from tests.support import redis as redis_server
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +28,20 @@ def pg_cluster() -> Iterator[pgcluster.Cluster | None]:
     cluster = pgcluster.start()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis server for the run. Skipped where Debian's redis-server is missing, but
+    a failure when GRANTS_REQUIRE_REDIS=1 (.ci/run installs it)."""
+    if not redis_server.REDIS_SERVER.exists():
+        reason = f"{redis_server.REDIS_SERVER} is missing (apt-get install redis-server)"
+        if os.environ.get("GRANTS_REQUIRE_REDIS") == "1":
+            pytest.fail(reason + ", and GRANTS_REQUIRE_REDIS=1 requires it")
+        pytest.skip(reason)
+    server = redis_server.start(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -50,7 +50,13 @@ class TaskSchema(Schema):
     state = fields.String(required=True, metadata={"enum": [str(state) for state in TaskState]})
     interrupted = fields.Boolean(
         required=True,
-        metadata={"description": "Unfinished and without progress for minutes: start it anew."},
+        metadata={
+            "description": "Running, but its worker stopped: another worker starts it again."
+        },
+    )
+    restarted = fields.Boolean(
+        required=True,
+        metadata={"description": "Started again after a worker stopped running it."},
     )
     done = fields.Integer(required=True, metadata={"description": "Items done so far."})
     total = fields.Integer(required=True, metadata={"description": "Items in all (0: unknown)."})
@@ -132,6 +138,7 @@ def _dump(task: BackgroundTask) -> dict[str, Any]:
         "kind": str(task.kind),
         "state": str(where.state),
         "interrupted": where.interrupted,
+        "restarted": where.restarted,
         "done": where.done,
         "total": where.total,
         "percent": where.percent,

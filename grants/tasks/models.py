@@ -14,6 +14,7 @@ from grants.tasks.rules import TaskKind, TaskState
 
 ERROR_MAX = 500
 FILE_NAME_MAX = 100
+WORKER_MAX = 120
 
 
 class BackgroundTask(Base):
@@ -22,12 +23,17 @@ class BackgroundTask(Base):
     `params` holds what the work needs (rule set id or export filters, today, locale);
     `result` what its page shows (the what-if report, the export's download name); an
     export's file lies under TASK_RESULT_FOLDER with the random name `file_name`.
+
+    The table is the queue: any worker claims a queued task (or a running one whose
+    heartbeat `updated_at` went stale: its worker died) by writing its name in
+    `claimed_by` and counting the attempt; every later write of the run is fenced by it.
     """
 
     __tablename__ = "background_task"
     __table_args__ = (
         Index("ix_background_task_owner_id_created_at", "owner_id", "created_at"),
         Index("ix_background_task_created_at", "created_at"),
+        Index("ix_background_task_state_created_at", "state", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -42,6 +48,8 @@ class BackgroundTask(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     file_name: Mapped[str | None] = mapped_column(String(FILE_NAME_MAX))
     error: Mapped[str | None] = mapped_column(String(ERROR_MAX))
+    claimed_by: Mapped[str | None] = mapped_column(String(WORKER_MAX))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

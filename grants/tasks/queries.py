@@ -29,7 +29,7 @@ def task_actions(task: BackgroundTask, where: Status) -> TaskActions:
 
 def rerun_refusal(task: BackgroundTask, where: Status) -> Problem | None:
     """Why the task cannot be run again now, None when it can."""
-    if not (where.finished or where.interrupted):
+    if not where.finished:
         return N_("This task is still running.")
     if task.kind is TaskKind.what_if and ruleset_of(task) is None:
         return N_("The draft rule set of this what-if no longer exists.")

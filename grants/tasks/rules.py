@@ -34,25 +34,10 @@ def percent(done: int, total: int) -> int:
     return min(100, max(0, done) * 100 // total)
 
 
-def is_interrupted(
-    state: str,
-    updated_at: datetime,
-    now: datetime,
-    stale_after: timedelta,
-    workers_seen_at: datetime | None = None,
-) -> bool:
-    """An unfinished task nobody has touched for `stale_after`: its process is gone.
-
-    A running task records progress at least every few seconds. A queued one waits for a
-    free worker, so it is lost only when no task has shown progress (`workers_seen_at`,
-    the latest progress of any running task) for that long either.
-    """
-    if state not in UNFINISHED:
-        return False
-    last_sign = updated_at
-    if state == TaskState.queued and workers_seen_at is not None:
-        last_sign = max(updated_at, workers_seen_at)
-    return now - last_sign > stale_after
+def is_interrupted(state: str, updated_at: datetime, now: datetime, stale_after: timedelta) -> bool:
+    """A running task without a heartbeat for `stale_after`: its worker stopped, and the
+    next free worker claims it again. A queued task waits for a worker, however long."""
+    return state == TaskState.running and now - updated_at > stale_after
 
 
 @dataclass(frozen=True)
@@ -60,7 +45,8 @@ class Status:
     """Where a task is, as its pages and the API show it."""
 
     state: TaskState
-    interrupted: bool
+    interrupted: bool  # its worker stopped; another worker will start it again
+    restarted: bool  # started again after a worker stopped running it
     done: int
     total: int  # never below done (rows can appear after they were counted)
     percent: int
@@ -74,12 +60,12 @@ def status(
     state: TaskState,
     done: int,
     total: int,
+    attempts: int,
     updated_at: datetime,
     now: datetime,
     stale: timedelta,
-    workers_seen_at: datetime | None = None,
 ) -> Status:
     total = max(total, done)
     share = 100 if state is TaskState.done else percent(done, total)
-    interrupted = is_interrupted(state, updated_at, now, stale, workers_seen_at)
-    return Status(state, interrupted, done, total, share)
+    interrupted = is_interrupted(state, updated_at, now, stale)
+    return Status(state, interrupted, attempts > 1, done, total, share)

@@ -1,27 +1,32 @@
 """Background tasks: a large what-if or an export file, prepared while the officer waits.
 
-Starting one is a use case (permission, audit event, one transaction); once it has
-committed, the runner calls run(). run() does the work in a read transaction of its own,
-records progress beside it in short commits (at most every PROGRESS_SECONDS), and ends
-the task done or failed whatever happens. A task and its file belong to its owner only:
-anyone else gets NotFound, so ids cannot be probed. Progress, completion and the purge
-are the task's own bookkeeping, not audited use cases.
+Starting one is a use case (permission, audit event, one transaction) that queues a row;
+any worker (tasks.runner: the app servers' worker threads, `flask grants scheduler`)
+claims it from the table (claim_next) and runs it (run). The work is done in a read
+transaction of its own, and its claim writes progress and a heartbeat beside it in short
+commits; a task whose worker died (its heartbeat stale for TASK_STALE_MINUTES) is claimed
+again and done anew, and the late writes of the worker presumed dead are refused, so the
+task ends once, done or failed, with one file. A task and its file belong to its owner
+only: anyone else gets NotFound, so ids cannot be probed. Claims, progress, completion
+and the purge are the task's own bookkeeping, not audited use cases.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
-from collections.abc import Mapping
-from contextlib import closing
+from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql.expression import ColumnElement
 
 from grants.accounts.models import User
 from grants.core import audit
@@ -44,8 +49,14 @@ from grants.whatif import service as whatif
 
 log = logging.getLogger("grants.tasks")
 
-# Seconds between two progress writes of one task: a heartbeat, not a write per row.
+# Seconds between two progress writes of one task: not a write per row.
 PROGRESS_SECONDS = 0.5
+# Seconds between two heartbeats of a running task, whether or not its work reports
+# progress: well below TASK_STALE_MINUTES, after which another worker claims it again.
+HEARTBEAT_SECONDS = 10.0
+# A task whose worker died this many times fails instead of being claimed again: the work
+# itself may be what stops the servers running it.
+MAX_ATTEMPTS = 3
 LIST_LIMIT = 50
 _BUILDS = {
     TaskKind.export_disbursements: exports.disbursements,
@@ -65,7 +76,7 @@ class TaskSettings:
     """The installation's settings of background tasks."""
 
     result_folder: Path  # where export files are kept
-    stale_after: timedelta  # an unfinished task silent this long was interrupted
+    stale_after: timedelta  # a running task silent this long lost its worker
     kept_for: timedelta  # tasks and their files are purged this long after they were asked
 
     @classmethod
@@ -93,7 +104,7 @@ def start_what_if(
         "today": today.isoformat(),
         "locale": locale,
     }
-    return _start(actor, TaskKind.what_if, params, settings)
+    return _start(actor, TaskKind.what_if, params)
 
 
 @use_case
@@ -109,13 +120,13 @@ def start_export(
         "fiscal_year": filters.fiscal_year,
         "locale": locale,
     }
-    return _start(actor, kind, params, settings)
+    return _start(actor, kind, params)
 
 
 def rerun(
     actor: User, task_id: int, today: date, locale: str, settings: TaskSettings
 ) -> BackgroundTask:
-    """The same work as a finished or interrupted task, queued anew (checked anew)."""
+    """The same work as a finished task, queued anew (checked anew)."""
     task = get(actor, task_id)
     if refusal := rerun_refusal(task, progress(task, utcnow(), settings)):
         raise Conflict(refusal)
@@ -126,9 +137,8 @@ def rerun(
     return start_export(actor, task.kind, filters, locale, settings)
 
 
-def _start(
-    actor: User, kind: TaskKind, params: dict[str, Any], settings: TaskSettings
-) -> BackgroundTask:
+def _start(actor: User, kind: TaskKind, params: dict[str, Any]) -> BackgroundTask:
+    """The task queued for any worker; this process's idle workers are woken at once."""
     now = utcnow()
     task = BackgroundTask(
         kind=kind,
@@ -140,9 +150,8 @@ def _start(
     )
     db.session.add(task)
     audit.record(actor, "background_task.start", task, after={"kind": str(kind), **params})
-    task_id = task.id  # read before the commit, which expires it: no new transaction here
     db.session.commit()
-    runner.submit(partial(run, settings=settings), task_id)
+    runner.wake()
     return task
 
 
@@ -173,28 +182,12 @@ def programmes_of(tasks: list[BackgroundTask]) -> dict[int, Program]:
     return {p.id: p for p in db.session.scalars(select(Program).where(Program.id.in_(ids)))}
 
 
-def progress(
-    task: BackgroundTask,
-    now: datetime,
-    settings: TaskSettings,
-    workers_seen_at: datetime | None = None,
-) -> Status:
-    """How far the task is; interrupted when unfinished without progress for
-    `settings.stale_after` (the process running it stopped; a queued task also needs every
-    worker to have gone quiet). Reading it writes nothing. `workers_seen_at` as from
-    workers_seen(), read once for a list; read here when not given."""
-    if task.state is TaskState.queued and workers_seen_at is None:
-        workers_seen_at = workers_seen()
-    stale = settings.stale_after
-    return status(task.state, task.done, task.total, task.updated_at, now, stale, workers_seen_at)
-
-
-def workers_seen() -> datetime | None:
-    """The latest progress any running task recorded: the workers' last sign of life."""
-    query = select(func.max(BackgroundTask.updated_at)).where(
-        BackgroundTask.state == TaskState.running
+def progress(task: BackgroundTask, now: datetime, settings: TaskSettings) -> Status:
+    """How far the task is, and whether its worker stopped (running without a heartbeat
+    for `settings.stale_after`: a worker will claim it again). Reading it writes nothing."""
+    return status(
+        task.state, task.done, task.total, task.attempts, task.updated_at, now, settings.stale_after
     )
-    return db.session.scalar(query)
 
 
 def what_if_result(actor: User, task_id: int) -> tuple[BackgroundTask, whatif.WhatIfResult]:
@@ -250,6 +243,11 @@ def purge(now: datetime, settings: TaskSettings) -> int:
 # --- running -----------------------------------------------------------------------
 
 
+class ClaimLost(Exception):
+    """The worker's claim on its task was taken over: it was presumed dead (its heartbeat
+    went stale) and another worker claimed the task again."""
+
+
 @dataclass(frozen=True)
 class _Outcome:
     result: dict[str, Any]
@@ -258,38 +256,95 @@ class _Outcome:
 
 
 @use_case
-def run(task_id: int, settings: TaskSettings) -> None:
-    """Do a queued task's work. It ends done or failed; a second call does nothing."""
-    if not _claim(task_id):
-        return
+def claim_next(worker: str, now: datetime, stale_after: timedelta) -> int | None:
+    """Claim the oldest task waiting for a worker: a queued one, or a running one whose
+    heartbeat is older than `stale_after` (its worker died). Exactly one worker wins a
+    task: on PostgreSQL the candidate row is locked first (FOR UPDATE SKIP LOCKED, so that
+    workers claiming at once take different tasks), on SQLite the one UPDATE runs under
+    the write lock. A silent task that lost its worker MAX_ATTEMPTS times fails instead.
+    The claimed task's id, None when nothing waits."""
+    table = BackgroundTask.__table__
+    silent = and_(table.c.state == TaskState.running, table.c.updated_at < now - stale_after)
+    _give_up(silent, now)
+    waiting = or_(table.c.state == TaskState.queued, and_(silent, table.c.attempts < MAX_ATTEMPTS))
+    oldest = (
+        select(table.c.id)
+        .where(waiting)
+        .order_by(table.c.created_at, table.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = db.session.execute(
+        update(table)
+        .where(table.c.id == oldest, waiting)
+        .values(
+            state=TaskState.running,
+            claimed_by=worker,
+            attempts=table.c.attempts + 1,
+            started_at=now,
+            updated_at=now,
+        )
+        .returning(table.c.id)
+    ).scalar()
+    db.session.commit()
+    return claimed
+
+
+def _give_up(silent: ColumnElement[bool], now: datetime) -> None:
+    """Fail the silent tasks that lost their worker MAX_ATTEMPTS times, each with the
+    reason in its owner's language (the owner can run it again by hand)."""
+    table = BackgroundTask.__table__
+    lost = and_(silent, table.c.attempts >= MAX_ATTEMPTS)
+    for task_id, params in db.session.execute(select(table.c.id, table.c.params).where(lost)).all():
+        message = N_(
+            "The servers running this task stopped %(count)d times before it finished. Run it "
+            "again; if it stops again, tell the programme office.",
+            count=MAX_ATTEMPTS,
+        )
+        error = translate(message, params.get("locale") or "ja")[:ERROR_MAX]
+        db.session.execute(
+            update(table)
+            .where(table.c.id == task_id, lost)
+            .values(state=TaskState.failed, error=error, finished_at=now, updated_at=now)
+        )
+
+
+def run_next(worker: str, settings: TaskSettings) -> int | None:
+    """Claim the next waiting task and do its work; its id, None when nothing waited."""
+    task_id = claim_next(worker, utcnow(), settings.stale_after)
+    if task_id is not None:
+        run(task_id, worker, settings)
+    return task_id
+
+
+@use_case
+def run(task_id: int, worker: str, settings: TaskSettings) -> None:
+    """Do the work of a task `worker` has claimed. It ends done or failed, unless the claim
+    is lost meanwhile: then this run writes nothing more and leaves no file."""
     begin_reading()  # the work only reads: progress commits must not wait for it
     task = db.session.get(BackgroundTask, task_id)
-    assert task is not None  # just claimed
+    if task is None:  # purged meanwhile
+        return
     locale = task.params.get("locale") or "ja"
+    claim = _Claim(db.engine, task_id, worker)
     try:
-        outcome = _work(task, locale, settings.result_folder)
+        with claim.beating():
+            outcome = _work(task, claim, locale, settings.result_folder)
+    except ClaimLost:
+        db.session.rollback()
+        log.warning("background task %s was claimed by another worker: %s stops", task_id, worker)
+        return
     except Exception as error:  # noqa: BLE001  (every failure is kept for the owner)
         db.session.rollback()
-        _fail(task_id, translate(_failure_message(error, task_id), locale))
+        _fail(claim, translate(_failure_message(error, task_id), locale))
         return
-    _finish(task_id, outcome, settings.result_folder)
+    _finish(claim, outcome, settings.result_folder)
 
 
-def _claim(task_id: int) -> bool:
-    """queued -> running in one UPDATE: only one runner ever does a task."""
-    now = utcnow()
-    claimed = db.session.execute(
-        update(BackgroundTask)
-        .where(BackgroundTask.id == task_id, BackgroundTask.state == TaskState.queued)
-        .values(state=TaskState.running, started_at=now, updated_at=now)
-    ).rowcount
-    db.session.commit()
-    return claimed == 1
-
-
-def _work(task: BackgroundTask, locale: str, folder: Path) -> _Outcome:
+def _work(task: BackgroundTask, claim: _Claim, locale: str, folder: Path) -> _Outcome:
     owner = task.owner
-    progress = _Recorder(task.id)
+    progress = _Recorder(claim)
     if task.kind is TaskKind.what_if:
         today = date.fromisoformat(task.params["today"])
         report = whatif.what_if_ruleset(owner, task.params["ruleset_id"], today, progress)
@@ -315,54 +370,108 @@ def _write_file(export: exports.Export, folder: Path) -> str:
     return name
 
 
-class _Recorder:
-    """Hears a task's progress; writes it in a short transaction of its own when
-    PROGRESS_SECONDS have passed since the last write (the first report at once)."""
+class _Claim:
+    """A worker's claim on a running task. Every write of the run is fenced by it: an
+    UPDATE of the task while it is running and claimed by this worker, in a short
+    transaction of its own beside the work's read. Once one finds the task taken over,
+    the claim is lost for good."""
 
-    def __init__(self, task_id: int) -> None:
+    def __init__(self, engine: Engine, task_id: int, worker: str) -> None:
+        self.engine = engine
         self.task_id = task_id
+        self.worker = worker
+        self.lost = threading.Event()
+
+    def write(self, **values: Any) -> None:
+        """Write `values` (and the heartbeat) to the task; ClaimLost when it is not ours."""
+        if self.lost.is_set():
+            raise ClaimLost(self.task_id)
+        table = BackgroundTask.__table__
+        with self.engine.begin() as connection:
+            written = connection.execute(
+                update(table)
+                .where(
+                    table.c.id == self.task_id,
+                    table.c.state == TaskState.running,
+                    table.c.claimed_by == self.worker,
+                )
+                .values(updated_at=utcnow(), **values)
+            ).rowcount
+        if written != 1:
+            self.lost.set()
+            raise ClaimLost(self.task_id)
+
+    @contextmanager
+    def beating(self) -> Iterator[None]:
+        """Beat every HEARTBEAT_SECONDS while the block runs, even while the work is silent."""
+        stop = threading.Event()
+        beat = threading.Thread(target=self._beat, args=(stop,), name="grants-task-beat")
+        beat.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            beat.join()
+
+    def _beat(self, stop: threading.Event) -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            try:
+                self.write()
+            except ClaimLost:
+                return
+            except Exception:  # the database away for a moment: the next beat tries again
+                log.exception("heartbeat of background task %s failed", self.task_id)
+
+
+class _Recorder:
+    """Hears a task's progress; writes it through the claim when PROGRESS_SECONDS have
+    passed since the last write (the first report at once). ClaimLost stops the work."""
+
+    def __init__(self, claim: _Claim) -> None:
+        self.claim = claim
         self.done = 0
         self._written_at: float | None = None
 
+    @property
+    def task_id(self) -> int:
+        return self.claim.task_id
+
     def __call__(self, done: int, total: int) -> None:
         self.done = done
+        if self.claim.lost.is_set():
+            raise ClaimLost(self.claim.task_id)
         now = time.monotonic()
         if self._written_at is not None and now - self._written_at < PROGRESS_SECONDS:
             return
         self._written_at = now
-        table = BackgroundTask.__table__
-        with db.engine.begin() as connection:
-            connection.execute(
-                update(table)
-                .where(table.c.id == self.task_id, table.c.state == TaskState.running)
-                .values(done=done, total=total, updated_at=utcnow())
-            )
+        self.claim.write(done=done, total=total)
 
 
-def _finish(task_id: int, outcome: _Outcome, folder: Path) -> None:
+def _finish(claim: _Claim, outcome: _Outcome, folder: Path) -> None:
+    """Done, with the outcome, if the claim still holds; else (taken over, or the task
+    purged) the file this run wrote goes."""
     db.session.rollback()  # the end of the work's read transaction
-    task = db.session.get(BackgroundTask, task_id)
-    if task is None:  # purged meanwhile
+    now = utcnow()
+    try:
+        claim.write(
+            state=TaskState.done,
+            done=outcome.count,
+            total=outcome.count,
+            result=outcome.result,
+            file_name=outcome.file_name,
+            finished_at=now,
+        )
+    except ClaimLost:
         if outcome.file_name:
             (folder / outcome.file_name).unlink(missing_ok=True)
-        return
-    now = utcnow()
-    task.state = TaskState.done
-    task.done = task.total = outcome.count
-    task.result = outcome.result
-    task.file_name = outcome.file_name
-    task.updated_at = task.finished_at = now
-    db.session.commit()
+        log.warning(
+            "background task %s: %s lost its claim before it finished", claim.task_id, claim.worker
+        )
 
 
-def _fail(task_id: int, message: str) -> None:
-    now = utcnow()
-    db.session.execute(
-        update(BackgroundTask)
-        .where(BackgroundTask.id == task_id)
-        .values(state=TaskState.failed, error=message[:ERROR_MAX], updated_at=now, finished_at=now)
-    )
-    db.session.commit()
+def _fail(claim: _Claim, message: str) -> None:
+    with suppress(ClaimLost):  # taken over: the new claim's run tells how it ends
+        claim.write(state=TaskState.failed, error=message[:ERROR_MAX], finished_at=utcnow())
 
 
 def _failure_message(error: Exception, task_id: int) -> str:

@@ -2,7 +2,7 @@
 
 The progress page polls status.json with static/js/task-status.js and reloads itself when
 the task has finished; without JavaScript its Refresh link does the same. Reading never
-writes: an interrupted task is recognised from its last progress time.
+writes: a task whose worker stopped is recognised from its stale heartbeat.
 """
 
 from __future__ import annotations
@@ -40,8 +40,7 @@ bp = Blueprint("tasks", __name__)
 def index() -> str:
     now = utcnow()
     tasks = background.tasks_of(actor())
-    seen = background.workers_seen()
-    rows = [(task, status(task, _where(task, now, seen))) for task in tasks]
+    rows = [(task, status(task, _where(task, now))) for task in tasks]
     return render_template("tasks/index.html", rows=rows, titles=titles(tasks))
 
 
@@ -130,8 +129,8 @@ def _start_export(kind: TaskKind) -> Response | tuple[str, int]:
     return page, 422
 
 
-def _where(task: BackgroundTask, now: datetime, workers_seen_at: datetime | None = None) -> Status:
-    return background.progress(task, now, _settings(), workers_seen_at)
+def _where(task: BackgroundTask, now: datetime) -> Status:
+    return background.progress(task, now, _settings())
 
 
 def status(task: BackgroundTask, where: Status) -> dict[str, Any]:
@@ -152,6 +151,7 @@ def status(task: BackgroundTask, where: Status) -> dict[str, Any]:
         "label": state_labels()[state],
         "finished": where.finished,
         "interrupted": where.interrupted,
+        "restarted": where.restarted,
         "done": where.done,
         "total": where.total,
         "percent": where.percent,
@@ -171,7 +171,7 @@ def state_labels() -> dict[str, str]:
         TaskState.running: _("Running"),
         TaskState.done: _("Done"),
         TaskState.failed: _("Failed"),
-        "interrupted": _("Interrupted"),
+        "interrupted": _("Waiting to restart"),
     }
 
 

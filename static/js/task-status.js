@@ -1,5 +1,5 @@
 // Follows a background task on its page: polls its status.json, shows the progress, and
-// reloads the page once the task has finished (or stopped), which then shows the result.
+// reloads the page once the task has finished, which then shows the result.
 // Without JavaScript the page's Refresh link does the same by hand.
 (function () {
   "use strict";
@@ -34,7 +34,7 @@
       })
       .then(function (status) {
         show(status);
-        if (status.finished || status.interrupted) {
+        if (status.finished) {
           window.location.reload();
         } else {
           window.setTimeout(poll, INTERVAL_MS);

@@ -68,10 +68,12 @@ def test_every_job_is_registered_with_its_interval(app: Flask) -> None:
         "scan_milestones",
         "deliver_alerts",
         "send_digests",
+        "run_background_tasks",
         "purge_task_results",
         "purge_idempotency_keys",
         "scheduler_heartbeat",
     }
+    assert jobs["run_background_tasks"].trigger.interval == timedelta(seconds=5)
     assert jobs["scheduler_heartbeat"].trigger.interval == timedelta(seconds=20)
     assert jobs["purge_idempotency_keys"].trigger.interval == timedelta(hours=6)
     assert jobs["scan_milestones"].trigger.interval == timedelta(minutes=60)

@@ -1,13 +1,16 @@
-"""Background tasks in tests: rows in a given state, a draft for the what-if, waiting."""
+"""Background tasks in tests: rows in a given state, a draft for the what-if, running the
+queued ones as a worker does, waiting."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from grants.accounts.models import User
@@ -15,7 +18,9 @@ from grants.core.models import utcnow
 from grants.extensions import db
 from grants.rules import amed_certified_vc
 from grants.rulesets import service as rulesets
+from grants.tasks import runner
 from grants.tasks import service as background
+from grants.tasks.jobs import run_tasks, start_workers
 from grants.tasks.models import BackgroundTask
 from grants.tasks.rules import TaskKind, TaskState
 from tests.support.rulesets import rule
@@ -48,6 +53,35 @@ def make_task(
     db.session.add(task)
     db.session.commit()
     return task
+
+
+def run_queued(worker: str = "tests") -> int:
+    """Run the queued tasks through the production path (the scheduler's job: claim, run,
+    claim again until none waits, each in an app context of its own); how many ran."""
+    db.session.rollback()  # as a request ends: SQLite has one writer at a time
+    return run_tasks(current_app._get_current_object(), worker)  # type: ignore[attr-defined]
+
+
+@contextmanager
+def worker_threads(
+    app: Flask, count: int = 1, poll_seconds: float = 60
+) -> Iterator[runner.Workers]:
+    """The app's worker threads, as an app server starts them, stopped at the end."""
+    config = {"BACKGROUND_WORKERS": count, "TASK_POLL_SECONDS": poll_seconds}
+    saved = {key: app.config[key] for key in config}
+    app.config.update(config)
+    try:
+        workers = start_workers(app)
+        assert workers is not None
+        try:
+            yield workers
+        finally:
+            db.session.rollback()  # SQLite's write lock, which a worker may be waiting for
+            workers.stop(timeout=30)
+            del app.extensions[runner.EXTENSION]
+            assert not any(thread.is_alive() for thread in workers.threads)
+    finally:
+        app.config.update(saved)
 
 
 def draft_without_relaxation(w: WhatIfWorld) -> int:

@@ -34,9 +34,11 @@ from tests.support.tasks import (
     make_task,
     reload,
     result_bytes,
+    run_queued,
     task_count,
     task_settings,
     wait_until_finished,
+    worker_threads,
 )
 from tests.support.whatif import TODAY, make_whatif_world
 
@@ -59,21 +61,20 @@ def _streamed(build, actor, filters: Filters, locale: str = "en") -> bytes:  # t
     return b"".join(build(actor, filters, locale).chunks())
 
 
-def _queued_only(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Tasks are created but not run; the ids handed to the runner are collected."""
-    submitted: list[int] = []
-    monkeypatch.setattr(
-        background.runner, "submit", lambda _work, task_id: submitted.append(task_id)
-    )
-    return submitted
+def _ran(task: BackgroundTask) -> BackgroundTask:
+    """The task once a worker has run the queue."""
+    run_queued()
+    return reload(task.id)
 
 
 def test_a_what_if_task_keeps_the_same_report_as_the_direct_page(app: Flask) -> None:
     w = make_whatif_world()
     draft_id = draft_without_relaxation(w)
     task = background.start_what_if(w.officer, draft_id, TODAY, "en", task_settings())
-    task = reload(task.id)
+    assert reload(task.id).state is TaskState.queued  # a worker runs it, not the request
+    task = _ran(task)
     assert task.state is TaskState.done and task.error is None
+    assert (task.attempts, task.claimed_by) == (1, "tests/tasks")
     assert (task.done, task.total) == (3, 3)  # two applications and one grant
     assert task.params == {
         "ruleset_id": draft_id,
@@ -100,7 +101,7 @@ def test_an_export_task_writes_the_same_bytes_as_the_streamed_download(
     world = make_grant(code="EX")
     officer = _officer()
     filters = Filters(world.program.id, None)
-    task = reload(background.start_export(officer, kind, filters, "en", task_settings()).id)
+    task = _ran(background.start_export(officer, kind, filters, "en", task_settings()))
     assert task.state is TaskState.done
     assert result_bytes(task) == _streamed(build, officer, filters)
     path, name = background.result_file(officer, task.id, task_settings())
@@ -111,10 +112,10 @@ def test_an_export_task_writes_the_same_bytes_as_the_streamed_download(
 def test_the_export_header_is_in_the_language_asked_for(app: Flask) -> None:
     make_grant(code="EX")
     officer = _officer()
-    task = reload(
+    task = _ran(
         background.start_export(
             officer, TaskKind.export_milestones, Filters(), "ja", task_settings()
-        ).id
+        )
     )
     assert result_bytes(task) == _streamed(exports.milestone_status, officer, Filters(), "ja")
     assert "組織".encode() in result_bytes(task)
@@ -142,10 +143,10 @@ def test_progress_is_committed_as_the_work_goes(
             seen.append((row.state, row.done, row.total))
 
     monkeypatch.setattr(background._Recorder, "__call__", spy)
-    task = reload(
+    task = _ran(
         background.start_export(
             officer, TaskKind.export_milestones, Filters(), "en", task_settings()
-        ).id
+        )
     )
     assert seen == [("running", 0, 3), ("running", 1, 3), ("running", 2, 3), ("running", 3, 3)]
     assert (task.state, task.done, task.total) == (TaskState.done, 3, 3)
@@ -162,9 +163,7 @@ def test_progress_writes_are_throttled(app: Flask, monkeypatch: pytest.MonkeyPat
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        task = reload(
-            background.start_what_if(w.officer, draft_id, TODAY, "en", task_settings()).id
-        )
+        task = _ran(background.start_what_if(w.officer, draft_id, TODAY, "en", task_settings()))
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(writes) == 1  # the first report (0 of 3); the three subjects take far less
@@ -181,7 +180,7 @@ def test_an_exception_in_the_work_marks_the_task_failed(
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(background.whatif, "what_if_ruleset", broken)
-    task = reload(background.start_what_if(w.officer, draft_id, TODAY, "en", task_settings()).id)
+    task = _ran(background.start_what_if(w.officer, draft_id, TODAY, "en", task_settings()))
     assert task.state is TaskState.failed and task.finished_at is not None
     assert task.error is not None and task.error.startswith("The task stopped because of an")
     assert "disk on fire" not in task.error  # the details go to the log only
@@ -190,29 +189,22 @@ def test_an_exception_in_the_work_marks_the_task_failed(
         background.what_if_result(w.officer, task.id)
 
 
-def test_the_failure_message_is_in_the_owners_language(
-    app: Flask, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_failure_message_is_in_the_owners_language(app: Flask) -> None:
     w = make_whatif_world()
     draft_id = draft_without_relaxation(w)
-    submitted = _queued_only(monkeypatch)
     task = background.start_what_if(w.officer, draft_id, TODAY, "en", task_settings())
     rulesets.delete_draft(w.officer, draft_id)  # gone before the work starts
-    background.run(submitted[0], task_settings())
-    assert reload(task.id).error == "What the task was asked to work on no longer exists."
-    assert reload(task.id).state is TaskState.failed
+    task = _ran(task)
+    assert task.error == "What the task was asked to work on no longer exists."
+    assert task.state is TaskState.failed
 
 
-def test_the_failure_is_kept_in_the_language_the_task_was_asked_in(
-    app: Flask, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_failure_is_kept_in_the_language_the_task_was_asked_in(app: Flask) -> None:
     w = make_whatif_world()
     draft_id = draft_without_relaxation(w)
-    submitted = _queued_only(monkeypatch)
     task = background.start_what_if(w.officer, draft_id, TODAY, "ja", task_settings())
     rulesets.delete_draft(w.officer, draft_id)
-    background.run(submitted[0], task_settings())
-    assert reload(task.id).error == "処理の対象がもう存在しません。"
+    assert _ran(task).error == "処理の対象がもう存在しません。"
 
 
 def test_a_failed_export_leaves_no_file(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -224,28 +216,28 @@ def test_a_failed_export_leaves_no_file(app: Flask, monkeypatch: pytest.MonkeyPa
         raise RuntimeError("bad row")
 
     monkeypatch.setattr(exports, "_milestone_row", broken_row)
-    task = reload(
+    task = _ran(
         background.start_export(
             officer, TaskKind.export_milestones, Filters(), "en", task_settings()
-        ).id
+        )
     )
     assert task.state is TaskState.failed and task.file_name is None
     assert files_in_result_folder() == []
 
 
-def test_a_task_runs_once(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_task_runs_once(app: Flask) -> None:
     make_grant(code="EX")
     officer = _officer()
-    submitted = _queued_only(monkeypatch)
-    task_id = background.start_export(
+    task = background.start_export(
         officer, TaskKind.export_milestones, Filters(), "en", task_settings()
-    ).id
-    assert reload(task_id).state is TaskState.queued
-    background.run(submitted[0], task_settings())
-    first = reload(task_id)
-    background.run(task_id, task_settings())  # a second runner finds it taken
-    again = reload(task_id)
+    )
+    assert reload(task.id).state is TaskState.queued
+    assert run_queued() == 1
+    first = reload(task.id)
+    assert run_queued() == 0  # a finished task is never claimed again
+    again = reload(task.id)
     assert again.state is TaskState.done and again.file_name == first.file_name
+    assert again.attempts == 1
     assert len(files_in_result_folder()) == 1
 
 
@@ -294,8 +286,8 @@ def _result_file(actor: User, task_id: int) -> tuple[Path, str]:
 def test_only_the_owner_reads_a_task_or_its_file(app: Flask) -> None:
     make_grant(code="EX")
     owner = _officer()
-    task = background.start_export(
-        owner, TaskKind.export_milestones, Filters(), "en", task_settings()
+    task = _ran(
+        background.start_export(owner, TaskKind.export_milestones, Filters(), "en", task_settings())
     )
     assert background.get(owner, task.id).id == task.id
     assert background.result_file(owner, task.id, task_settings())[0].is_file()
@@ -339,24 +331,18 @@ def test_the_list_is_the_owners_newest_first(app: Flask) -> None:
     assert [t.id for t in background.tasks_of(owner)] == [newer.id, older.id]
 
 
-def test_an_unfinished_task_without_progress_reads_as_interrupted(app: Flask) -> None:
+def test_a_running_task_without_a_heartbeat_reads_as_interrupted(app: Flask) -> None:
     owner = _officer()
     now = utcnow()
     stale = make_task(owner, state=TaskState.running, done=5, total=10, age=timedelta(minutes=6))
-    lost = make_task(owner, state=TaskState.queued, age=timedelta(minutes=6))
+    waiting = make_task(owner, state=TaskState.queued, age=timedelta(hours=6))
     old_but_done = make_task(owner, state=TaskState.done, age=timedelta(days=1))
+    fresh = make_task(owner, state=TaskState.running, age=timedelta(minutes=4), attempts=2)
     assert background.progress(stale, now, task_settings()).interrupted
-    assert background.progress(
-        lost, now, task_settings()
-    ).interrupted  # no worker has shown life either
+    assert not background.progress(waiting, now, task_settings()).interrupted  # waits its turn
     assert not background.progress(old_but_done, now, task_settings()).interrupted
-    fresh = make_task(make_user(Role.officer), state=TaskState.running, age=timedelta(minutes=4))
-    assert not background.progress(fresh, now, task_settings()).interrupted
-    # Someone's task is making progress: the queued one waits for a free worker.
-    assert not background.progress(lost, now, task_settings()).interrupted
-    assert not background.progress(
-        lost, now, task_settings(), workers_seen_at=fresh.updated_at
-    ).interrupted
+    again = background.progress(fresh, now, task_settings())
+    assert (again.interrupted, again.restarted) == (False, True)
     assert reload(stale.id).state is TaskState.running  # reading wrote nothing
 
 
@@ -381,14 +367,15 @@ def test_run_again_queues_the_same_work_anew(app: Flask, monkeypatch: pytest.Mon
     owner = _officer()
     params = {"program_id": world.program.id, "fiscal_year": None, "locale": "en"}
     failed = make_task(owner, state=TaskState.failed, params=params, error="boom")
-    again = reload(background.rerun(owner, failed.id, TODAY, "ja", task_settings()).id)
+    again = _ran(background.rerun(owner, failed.id, TODAY, "ja", task_settings()))
     assert again.id != failed.id and again.state is TaskState.done
     assert again.params == {**params, "locale": "ja"}
     running = make_task(owner, state=TaskState.running, params=params)
     with pytest.raises(Conflict):
         background.rerun(owner, running.id, TODAY, "en", task_settings())
     interrupted = make_task(owner, params=params, age=timedelta(minutes=10))
-    assert background.rerun(owner, interrupted.id, TODAY, "en", task_settings()).id > running.id
+    with pytest.raises(Conflict):  # a worker claims it again by itself
+        background.rerun(owner, interrupted.id, TODAY, "en", task_settings())
     with pytest.raises(NotFound):
         background.rerun(_officer(), failed.id, TODAY, "en", task_settings())
 
@@ -396,7 +383,7 @@ def test_run_again_queues_the_same_work_anew(app: Flask, monkeypatch: pytest.Mon
 def test_run_again_checks_the_work_anew(app: Flask) -> None:
     w = make_whatif_world()
     draft_id = draft_without_relaxation(w)
-    task = background.start_what_if(w.officer, draft_id, TODAY, "en", task_settings())
+    task = _ran(background.start_what_if(w.officer, draft_id, TODAY, "en", task_settings()))
     rulesets.delete_draft(w.officer, draft_id)
     before = task_count()
     assert ruleset_of(task) is None
@@ -445,11 +432,10 @@ def test_the_purge_job_runs_under_the_lease(app: Flask) -> None:
 def test_real_threads_show_progress_while_the_work_runs(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The thread pool, on the file SQLite database or PostgreSQL: the owner reads the
+    """A worker thread, on the file SQLite database or PostgreSQL: the owner reads the
     progress while the work is still reading, and the file matches the download."""
     world: GrantWorld = make_grant(code="EX")
     officer = _officer()
-    monkeypatch.setitem(app.config, "BACKGROUND_TASKS_INLINE", False)
     monkeypatch.setattr(background, "PROGRESS_SECONDS", 0.0)
     monkeypatch.setattr(exports, "BATCH", 1)
     first_row_read, progress_checked = threading.Event(), threading.Event()
@@ -463,17 +449,18 @@ def test_real_threads_show_progress_while_the_work_runs(
 
     monkeypatch.setattr(background._Recorder, "__call__", pause_after_the_first_row)
     filters = Filters(world.program.id, None)
-    task_id = background.start_export(
-        officer, TaskKind.export_milestones, filters, "en", task_settings()
-    ).id
-    db.session.rollback()  # as a request ends: SQLite has one writer at a time
-    assert first_row_read.wait(timeout=30)
-    try:
-        midway = reload(task_id)
-        assert (midway.state, midway.done, midway.total) == (TaskState.running, 1, 3)
-        db.session.rollback()
-    finally:
-        progress_checked.set()
-    task = wait_until_finished(task_id)
+    with worker_threads(app):
+        task_id = background.start_export(
+            officer, TaskKind.export_milestones, filters, "en", task_settings()
+        ).id  # wakes the idle worker: it would otherwise look again in a minute
+        db.session.rollback()  # as a request ends: SQLite has one writer at a time
+        assert first_row_read.wait(timeout=30)
+        try:
+            midway = reload(task_id)
+            assert (midway.state, midway.done, midway.total) == (TaskState.running, 1, 3)
+            db.session.rollback()
+        finally:
+            progress_checked.set()
+        task = wait_until_finished(task_id)
     assert (task.state, task.done, task.total) == (TaskState.done, 3, 3)
     assert result_bytes(task) == _streamed(exports.milestone_status, officer, filters)

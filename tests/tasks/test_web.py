@@ -23,6 +23,7 @@ from tests.support.tasks import (
     draft_without_relaxation,
     make_task,
     reload,
+    run_queued,
     task_count,
     task_settings,
 )
@@ -59,9 +60,11 @@ def _status(client: FlaskClient, method: str, path: str) -> int:
 
 def _export_task(owner: User) -> int:
     make_grant(code="EX")
-    return background.start_export(
+    task_id = background.start_export(
         owner, TaskKind.export_milestones, background.Filters(), "en", task_settings()
     ).id
+    run_queued()
+    return task_id
 
 
 def test_every_route_is_enumerated(app: Flask) -> None:
@@ -137,6 +140,8 @@ def test_a_large_programme_runs_the_what_if_in_the_background(
     assert task_count() == 0  # the offer alone starts nothing
 
     task_id = _task_id(post_form(client, f"/officer/rulesets/{draft_id}/what-if/tasks", {}))
+    assert 'data-state="queued"' in client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert run_queued() == 1  # a worker of any server
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert "What-if of a draft rule set · AMED-WI" in page and 'data-state="done"' in page
     assert _report(page) == _report(direct)
@@ -167,6 +172,7 @@ def test_an_export_prepared_in_the_background_is_the_same_file(
     task_id = _task_id(post_form(client, "/officer/exports/milestones/tasks", form))
     task = reload(task_id)
     assert task.params == {"program_id": world.program.id, "fiscal_year": 2026, "locale": "en"}
+    run_queued()
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert "Milestone status (CSV) · EX · FY2026" in page
     assert f'href="/tasks/{task_id}/download"' in page and "milestones-EX-2026.csv" in page
@@ -225,6 +231,7 @@ def test_a_running_task_shows_its_progress(app: Flask, client: FlaskClient) -> N
         "label": "Running",
         "finished": False,
         "interrupted": False,
+        "restarted": False,
         "done": 1234,
         "total": 5000,
         "percent": 24,
@@ -266,6 +273,7 @@ def test_a_failed_task_shows_why_and_runs_again(
     monkeypatch.setattr(background, "_write_file", broken)
     login_english(client, owner)
     task_id = _task_id(post_form(client, "/officer/exports/milestones/tasks", {}))
+    run_queued()
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert 'data-state="failed"' in page and "Failed" in page
     assert "The task stopped because of an unexpected error." in page
@@ -275,24 +283,40 @@ def test_a_failed_task_shows_why_and_runs_again(
 
     monkeypatch.setattr(background, "_write_file", write_file)
     again = _task_id(post_form(client, f"/tasks/{task_id}/rerun", {}))
+    run_queued()
     assert again != task_id and reload(again).state is TaskState.done
     assert client.get(f"/tasks/{again}/download", buffered=True).status_code == 200
 
 
-def test_an_interrupted_task_offers_to_run_again_without_writing(
+def test_a_task_whose_worker_stopped_says_it_restarts_by_itself(
     app: Flask, client: FlaskClient
 ) -> None:
     owner = make_user(Role.officer)
-    task = make_task(owner, done=10, total=100, age=timedelta(minutes=30))
+    task = make_task(
+        owner, done=10, total=100, age=timedelta(minutes=30), attempts=1, claimed_by="gone"
+    )
     before = (task.state, task.updated_at)
     login_english(client, owner)
     page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
-    assert 'data-state="interrupted"' in page and "Interrupted" in page
-    assert "stopped without finishing" in page and f'action="/tasks/{task.id}/rerun"' in page
-    assert "task-status.js" not in page and "data-status-url" not in page
+    assert 'data-state="interrupted"' in page and "Waiting to restart" in page
+    assert "The next free server starts it again by itself." in page
+    assert "task-rerun" not in page  # no one needs to
+    assert f'data-status-url="/tasks/{task.id}/status.json"' in page  # the page follows it
     assert client.get(f"/tasks/{task.id}/status.json").get_json()["interrupted"] is True
     after = reload(task.id)
-    assert (after.state, after.updated_at) == before
+    assert (after.state, after.updated_at) == before  # reading wrote nothing
+    response = post_form(client, f"/tasks/{task.id}/rerun", {})
+    assert response.status_code == 409 and task_count() == 1
+
+
+def test_a_restarted_task_says_so(app: Flask, client: FlaskClient) -> None:
+    owner = make_user(Role.officer)
+    task = make_task(owner, done=1, total=4, attempts=2, claimed_by="worker")
+    login_english(client, owner)
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert 'data-state="running"' in page and 'id="task-restarted"' in page
+    assert "started again after the server running it stopped" in page
+    assert client.get(f"/tasks/{task.id}/status.json").get_json()["restarted"] is True
 
 
 def test_the_list_shows_my_tasks_only(app: Flask, client: FlaskClient) -> None:
@@ -321,6 +345,7 @@ def _what_if_task(client: FlaskClient) -> tuple[int, int, User]:
     draft_id = draft_without_relaxation(w)
     login_english(client, w.officer)
     task_id = _task_id(post_form(client, f"/officer/rulesets/{draft_id}/what-if/tasks", {}))
+    run_queued()
     return task_id, draft_id, w.officer
 
 
