@@ -58,7 +58,6 @@ from werkzeug.security import generate_password_hash  # noqa: E402
 
 from grants import create_app  # noqa: E402
 from grants.accounts.models import User  # noqa: E402
-from grants.accounts.tokens import service as tokens  # noqa: E402
 from grants.alerts.scan.service import scan  # noqa: E402
 from grants.awards.models import Amendment, Milestone  # noqa: E402
 from grants.core.actors import SYSTEM  # noqa: E402
@@ -67,9 +66,9 @@ from grants.core.identity import Role  # noqa: E402
 from grants.core.states import MilestoneState  # noqa: E402
 from grants.extensions import db  # noqa: E402
 from tests.support import pgcluster  # noqa: E402
+from tests.support.api import token_for  # noqa: E402
 from tests.support.bulk import APPLICANT, OFFICER, REVIEWER, Sizes, populate  # noqa: E402
 from tests.support.factories import PASSWORD  # noqa: E402
-from tests.support.second_factor import no_second_factor_given  # noqa: E402
 from tests.support.web import login  # noqa: E402
 
 TRIVIAL = "trivial signed-in page (GET /tasks as the officer, empty)"
@@ -204,9 +203,7 @@ def _client(app: Flask, email: str, path: str) -> tuple[FlaskClient, dict[str, s
         return client, {}
     with app.app_context():
         user = db.session.scalars(select(User).where(User.email == email)).one()
-        _token, secret = tokens.create_token(
-            SYSTEM, user, "bench", step_up=no_second_factor_given()
-        )
+        secret = token_for(user)
         db.session.remove()
     return client, {"Authorization": f"Bearer {secret}"}
 
