@@ -19,8 +19,8 @@ from grants.core import audit, notify
 from grants.core.actors import Actor
 from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.calendar import fiscal_year
-from grants.core.db import use_case
-from grants.core.errors import Conflict, NotFound, RuleViolation
+from grants.core.db import locked_row, use_case
+from grants.core.errors import Conflict, RuleViolation
 from grants.core.models import utcnow
 from grants.core.money import Amount
 from grants.core.permissions import Action, Subject, require
@@ -298,15 +298,7 @@ def _commit(race_message: Problem) -> None:
 
 def lock_grant(grant_id: int) -> Grant:
     """The grant, row-locked and re-read (first in the lock order)."""
-    grant = db.session.scalar(
-        select(Grant)
-        .where(Grant.id == grant_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if grant is None:
-        raise NotFound(N_("Not found."))
-    return grant
+    return locked_row(Grant, grant_id)
 
 
 def lock_milestones(grant_id: int) -> list[Milestone]:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, g, has_request_context, request
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Boolean, Date, Table, event
+from sqlalchemy import Boolean, Date, Table, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
@@ -318,6 +318,22 @@ def bounded(page: int, per_page: int) -> tuple[int, int]:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
+
+
+def locked_row(model: type[R], row_id: int) -> R:
+    """The row of `model` with id `row_id`, locked for update and read again from the
+    database (not the session's copy); NotFound when there is none."""
+    from grants.core.errors import NotFound  # noqa: PLC0415  (errors imports problems)
+    from grants.core.problems import N_  # noqa: PLC0415
+
+    found = None
+    if 0 < row_id <= ID_MAX:
+        query = select(model).where(model.id == row_id)  # type: ignore[attr-defined]
+        found = db.session.scalar(query.with_for_update().execution_options(populate_existing=True))
+    if found is None:
+        raise NotFound(N_("Not found."))
+    return found
 
 
 def use_case(function: F) -> F:

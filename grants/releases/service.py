@@ -33,7 +33,7 @@ from grants.core import audit, notify
 from grants.core.actors import Actor
 from grants.core.alert_kinds import AlertKind, SubjectType
 from grants.core.calendar import FiscalYear
-from grants.core.db import ID_MAX, use_case
+from grants.core.db import ID_MAX, locked_row, use_case
 from grants.core.errors import Conflict, DomainError, NotFound, RuleViolation
 from grants.core.identity import Role
 from grants.core.models import utcnow
@@ -286,15 +286,7 @@ def prepared_snapshot(prepared: PreparedRelease) -> dict[str, Any]:
 
 
 def _lock_milestone(milestone_id: int) -> Milestone:
-    milestone = db.session.scalar(
-        select(Milestone)
-        .where(Milestone.id == milestone_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if milestone is None:
-        raise NotFound(N_("Not found."))
-    return milestone
+    return locked_row(Milestone, milestone_id)
 
 
 def _check_gates(trace: Trace) -> None:

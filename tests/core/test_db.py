@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import Boolean, Integer, String, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from grants.accounts.models import Organization
 from grants.awards.models import Milestone
-from grants.core.db import insert_select_if_absent, rare
+from grants.core.db import ID_MAX, insert_select_if_absent, locked_row, rare
+from grants.core.errors import NotFound
 from grants.core.models import UTCDateTime
 from grants.extensions import db
 
@@ -56,3 +58,13 @@ def test_a_rare_condition_stays_a_condition_the_planner_reads(app: Flask) -> Non
         sql, params = str(flagged.compile(db.engine)), (date.min.isoformat(), 0)
         plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
         assert "ix_milestone_flagged" in " ".join(r[3] for r in plan)
+
+
+def test_a_locked_row_is_found_by_its_id_and_a_missing_one_is_not_found(app: Flask) -> None:
+    org = Organization(name="Lock KK", kind="startup")
+    db.session.add(org)
+    db.session.commit()
+    assert locked_row(Organization, org.id) is org
+    for missing in (org.id + 1, 0, -1, ID_MAX + 1):
+        with pytest.raises(NotFound):
+            locked_row(Organization, missing)

@@ -26,8 +26,8 @@ from grants.accounts.role_changes.queries import (
 from grants.accounts.role_changes.rules import Access, RoleChangeState, needs_confirmation
 from grants.core import audit
 from grants.core.actors import SYSTEM, Actor, SystemActor
-from grants.core.db import ID_MAX, use_case
-from grants.core.errors import Conflict, NotFound, RuleViolation
+from grants.core.db import locked_row, use_case
+from grants.core.errors import Conflict, RuleViolation
 from grants.core.identity import Role
 from grants.core.models import utcnow
 from grants.core.permissions import Action, Subject, require
@@ -164,17 +164,7 @@ def _check_pending(change: RoleChange) -> None:
 
 
 def _locked(change_id: int) -> RoleChange:
-    change = None
-    if 0 < change_id <= ID_MAX:
-        change = db.session.scalar(
-            select(RoleChange)
-            .where(RoleChange.id == change_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    if change is None:
-        raise NotFound(N_("Not found."))
-    return change
+    return locked_row(RoleChange, change_id)
 
 
 def change_snapshot(change: RoleChange) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from grants.applications.service import locked
 from grants.core import audit
 from grants.core.actors import Actor
 from grants.core.conflicts import Reasons, conflict_reasons
-from grants.core.db import use_case
+from grants.core.db import locked_row, use_case
 from grants.core.errors import Conflict, NotFound, RuleViolation
 from grants.core.identity import Role
 from grants.core.models import utcnow
@@ -207,27 +207,11 @@ def shortlist(actor: Actor, program_id: int, today: date) -> list[HearingShortli
 
 def _lock_program(program_id: int) -> Program:
     """The programme, row-locked: one shortlist at a time."""
-    program = db.session.scalar(
-        select(Program)
-        .where(Program.id == program_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if program is None:
-        raise NotFound(N_("Not found."))
-    return program
+    return locked_row(Program, program_id)
 
 
 def _locked_assignment(assignment_id: int) -> MeritAssignment:
-    assignment = db.session.scalar(
-        select(MeritAssignment)
-        .where(MeritAssignment.id == assignment_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if assignment is None:
-        raise NotFound(N_("Not found."))
-    return assignment
+    return locked_row(MeritAssignment, assignment_id)
 
 
 def _known_stage(stage: str) -> str:
